@@ -1,0 +1,204 @@
+//! Which program a session runs: the agent table (built-in defaults merged
+//! with the user's `agents = {...}` from `setup()`), and turning an agent name
+//! plus extra args into an argv that exists on this machine.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// One agent as configured. `cmd = None` means "the user's shell".
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSpec {
+    #[serde(default)]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default, deserialize_with = "crate::rpc::protocol::lenient_map")]
+    pub env: BTreeMap<String, String>,
+    /// Pause between a sent text and its Enter, in milliseconds.
+    #[serde(default)]
+    pub submit_delay: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AgentError {
+    /// No agent of that name is configured.
+    #[error("unknown agent '{name}' (known: {known}); add it under agents = {{ {name} = {{ cmd = {{...}} }} }}")]
+    Unknown { name: String, known: String },
+    /// The agent's program is not installed.
+    #[error("{agent} not found on PATH (install it, or set agents.{agent}.cmd to its full path)")]
+    NotFound { agent: String },
+    /// The configured program path does not exist or is not executable.
+    #[error("{agent}: {program} is not an executable file (check agents.{agent}.cmd)")]
+    NotExecutable { agent: String, program: String },
+    /// `cmd` was configured as an empty list.
+    #[error("agents.{agent}.cmd is empty; give the program and its arguments, e.g. {{ '{agent}' }}")]
+    EmptyCommand { agent: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Agents {
+    specs: BTreeMap<String, AgentSpec>,
+}
+
+impl Default for Agents {
+    fn default() -> Self {
+        let cmd = |program: &str| AgentSpec {
+            cmd: Some(vec![program.to_string()]),
+            ..AgentSpec::default()
+        };
+        let specs = BTreeMap::from([
+            ("claude".to_string(), cmd("claude")),
+            ("codex".to_string(), cmd("codex")),
+            ("gemini".to_string(), cmd("gemini")),
+            ("shell".to_string(), AgentSpec::default()),
+        ]);
+        Agents { specs }
+    }
+}
+
+/// What to run for one session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Agents {
+    /// Built-ins, with the user's entries replacing or adding agents by name.
+    pub fn with_overrides(overrides: BTreeMap<String, AgentSpec>) -> Agents {
+        let mut agents = Agents::default();
+        agents.specs.extend(overrides);
+        agents
+    }
+
+    /// Agent TUIs take text and Enter in one burst as a paste and do not
+    /// submit it (AGENTS.md: Claude Code needs ~0.3 s); a shell needs no pause.
+    pub fn submit_delay(&self, agent: &str) -> Duration {
+        let configured = self.specs.get(agent).and_then(|spec| spec.submit_delay);
+        let default = if agent == "shell" { 0 } else { 300 };
+        Duration::from_millis(configured.unwrap_or(default))
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.specs.keys().map(String::as_str)
+    }
+
+    /// Argv and env for `agent` with `extra_args` appended. `path_var` and
+    /// `shell_var` are `$PATH` and `$SHELL`, passed in so tests need no globals.
+    pub fn resolve(
+        &self,
+        agent: &str,
+        extra_args: &[String],
+        path_var: Option<&str>,
+        shell_var: Option<&str>,
+    ) -> Result<Resolved, AgentError> {
+        let spec = self.specs.get(agent).ok_or_else(|| AgentError::Unknown {
+            name: agent.to_string(),
+            known: self.names().collect::<Vec<_>>().join(", "),
+        })?;
+        let mut argv = match &spec.cmd {
+            Some(cmd) => cmd.clone(),
+            None => vec![default_shell(shell_var)],
+        };
+        let Some(program) = argv.first().cloned() else {
+            return Err(AgentError::EmptyCommand {
+                agent: agent.to_string(),
+            });
+        };
+        argv[0] = locate(agent, &program, path_var)?.to_string_lossy().into_owned();
+        argv.extend(spec.args.iter().cloned());
+        argv.extend(extra_args.iter().cloned());
+        let env = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        Ok(Resolved { argv, env })
+    }
+}
+
+fn default_shell(shell_var: Option<&str>) -> String {
+    match shell_var {
+        Some(shell) if !shell.is_empty() => shell.to_string(),
+        _ => "/bin/sh".to_string(),
+    }
+}
+
+fn locate(agent: &str, program: &str, path_var: Option<&str>) -> Result<PathBuf, AgentError> {
+    if program.contains('/') {
+        let path = Path::new(program);
+        return if is_executable(path) {
+            Ok(path.to_path_buf())
+        } else {
+            Err(AgentError::NotExecutable {
+                agent: agent.to_string(),
+                program: program.to_string(),
+            })
+        };
+    }
+    std::env::split_paths(path_var.unwrap_or(""))
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable(candidate))
+        .ok_or_else(|| AgentError::NotFound {
+            agent: agent.to_string(),
+        })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn overrides(name: &str, cmd: &[&str], args: &[&str]) -> BTreeMap<String, AgentSpec> {
+        BTreeMap::from([(
+            name.to_string(),
+            AgentSpec {
+                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
+                args: args.iter().map(|s| s.to_string()).collect(),
+                env: BTreeMap::from([("K".to_string(), "V".to_string())]),
+                submit_delay: None,
+            },
+        )])
+    }
+
+    #[test]
+    fn resolves_from_path_with_args_in_order() {
+        let agents = Agents::with_overrides(overrides("aider", &["sh", "-x"], &["-c"]));
+        let got = agents.resolve("aider", &["echo hi".into()], Some("/nonexistent:/bin"), None).unwrap();
+        assert_eq!(got.argv, vec!["/bin/sh", "-x", "-c", "echo hi"]);
+        assert_eq!(got.env, vec![("K".to_string(), "V".to_string())]);
+    }
+
+    #[test]
+    fn shell_follows_dollar_shell_then_bin_sh() {
+        let agents = Agents::default();
+        let got = agents.resolve("shell", &[], Some("/bin"), Some("/bin/bash")).unwrap();
+        assert_eq!(got.argv, vec!["/bin/bash"]);
+        let got = agents.resolve("shell", &[], Some("/bin"), None).unwrap();
+        assert_eq!(got.argv, vec!["/bin/sh"]);
+    }
+
+    #[test]
+    fn errors_name_the_problem_and_the_fix() {
+        let agents = Agents::with_overrides(overrides("empty", &[], &[]));
+        let cases = [
+            ("claude", "claude not found on PATH (install it, or set agents.claude.cmd to its full path)"),
+            ("nope", "unknown agent 'nope' (known: claude, codex, empty, gemini, shell)"),
+            ("empty", "agents.empty.cmd is empty"),
+        ];
+        for (agent, want) in cases {
+            let err = agents.resolve(agent, &[], Some("/nonexistent"), None).unwrap_err();
+            assert!(err.to_string().starts_with(want), "{agent}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "not a program").unwrap();
+        let agents = Agents::with_overrides(overrides("x", &[plain.to_str().unwrap()], &[]));
+        let err = agents.resolve("x", &[], None, None).unwrap_err();
+        assert!(matches!(err, AgentError::NotExecutable { .. }), "{err}");
+    }
+}

@@ -1,0 +1,158 @@
+//! Subcommand parsing and logging set-up; the work lives elsewhere.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::model::SessionRecord;
+use crate::paths::Dirs;
+use crate::store::Store;
+
+#[derive(Parser)]
+#[command(name = "lulu", version, about = "Run and steer many AI coding agents from Neovim")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DirArgs {
+    /// Where lulu.db lives [default: $XDG_DATA_HOME/nvim/lulu]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Where logs live [default: $XDG_STATE_HOME/nvim/lulu]
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve msgpack-RPC on stdio (Neovim starts this; not for a terminal).
+    Host {
+        #[command(flatten)]
+        dirs: DirArgs,
+    },
+    /// Print the sessions in the store, newest first.
+    List {
+        #[command(flatten)]
+        dirs: DirArgs,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Host { dirs } => host(Dirs::resolve(dirs.data_dir, dirs.state_dir)),
+        Command::List { dirs, json } => list(&Dirs::resolve(dirs.data_dir, dirs.state_dir), json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("lulu: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn host(dirs: Dirs) -> anyhow::Result<()> {
+    init_logging(&dirs)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let result = runtime.block_on(crate::host::run(dirs));
+    if let Err(err) = &result {
+        tracing::error!("host failed: {err:#}");
+    }
+    // Do not wait for the blocking stdin reader: the editor may still hold
+    // our stdin open after asking us to stop.
+    runtime.shutdown_background();
+    result
+}
+
+fn init_logging(dirs: &Dirs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&dirs.state).with_context(|| format!("cannot create {}", dirs.state.display()))?;
+    let path = dirs.state.join("host.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LULU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .init();
+    Ok(())
+}
+
+fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
+    let sessions = Store::open(&dirs.db())?.sessions()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&sessions)?);
+        return Ok(());
+    }
+    if sessions.is_empty() {
+        println!("no sessions in {}", dirs.db().display());
+        return Ok(());
+    }
+    let now = Utc::now();
+    let name_width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
+    println!("{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  DETAIL", "ID", "NAME", "STATUS", "AGE", "AGENT");
+    for s in &sessions {
+        println!(
+            "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  {}",
+            s.id,
+            s.name,
+            s.status.as_str(),
+            age(&s.last_activity_at, now),
+            s.agent,
+            detail(s)
+        );
+    }
+    Ok(())
+}
+
+fn detail(s: &SessionRecord) -> &str {
+    s.failure_reason.as_deref().unwrap_or(&s.cwd)
+}
+
+/// `5s`, `2m`, `3h`, `4d`: the same ages the list float shows.
+pub fn age(at: &str, now: DateTime<Utc>) -> String {
+    let Ok(then) = DateTime::parse_from_rfc3339(at) else {
+        return "?".into();
+    };
+    let secs = (now - then.with_timezone(&Utc)).num_seconds().max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_use_the_largest_whole_unit() {
+        let now = DateTime::parse_from_rfc3339("2026-01-02T00:00:00.000Z").unwrap().with_timezone(&Utc);
+        let cases = [
+            ("2026-01-01T23:59:55.000Z", "5s"),
+            ("2026-01-01T23:58:00.000Z", "2m"),
+            ("2026-01-01T21:00:00.000Z", "3h"),
+            ("2025-12-29T00:00:00.000Z", "4d"),
+            ("2026-01-03T00:00:00.000Z", "0s"),
+            ("garbage", "?"),
+        ];
+        for (at, want) in cases {
+            assert_eq!(age(at, now), want, "{at}");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! `lulu host`: the RPC host Neovim starts. Opens the store, reconciles what a
+//! previous host left, serves RPC on stdio, and on the way out stops every
+//! session and records how it ended.
+
+use std::os::fd::AsFd;
+use std::time::Duration;
+
+use anyhow::Context;
+use nvim_rs::Neovim;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+
+use crate::paths::Dirs;
+use crate::rpc::handler::RpcHandler;
+use crate::rpc::{ClientId, Writer};
+use crate::store::Store;
+use crate::supervisor::{HOST_EXITED, Settings, Supervisor, session_grace};
+
+pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
+    let logs = dirs.state.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+
+    let db = dirs.db();
+    let store = tokio::task::spawn_blocking(move || Store::open(&db)).await??;
+    let stored = store
+        .run(|s| {
+            let failed = s.fail_live_sessions(HOST_EXITED)?;
+            if !failed.is_empty() {
+                tracing::warn!(count = failed.len(), "sessions of a previous host marked failed");
+            }
+            s.sessions()
+        })
+        .await
+        .context("could not reconcile the store")?;
+
+    let settings = Settings {
+        state_dir: dirs.state.clone(),
+        path_var: std::env::var("PATH").ok(),
+        shell_var: std::env::var("SHELL").ok(),
+    };
+    let (supervisor, supervisor_task) = Supervisor::spawn(store, settings, stored);
+
+    let writer: Writer = Box::new(rpc_stdout()?.compat_write());
+    let reader = tokio::io::stdin().compat();
+    let handler = RpcHandler::new(ClientId::next(), supervisor.clone());
+    let (_nvim, io) = Neovim::new(reader, writer, handler);
+    let io = tokio::spawn(io);
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        result = io => match result {
+            Ok(Ok(())) => tracing::info!("editor closed the connection"),
+            // EOF mid-message is how a closing editor looks to nvim-rs.
+            Ok(Err(err)) => tracing::info!("connection ended: {err}"),
+            Err(err) => tracing::error!("rpc task failed: {err}"),
+        },
+        _ = term.recv() => tracing::info!("SIGTERM"),
+        _ = hup.recv() => tracing::info!("SIGHUP"),
+        _ = int.recv() => tracing::info!("SIGINT"),
+    }
+    // Grace for the children plus a margin; never hang the editor's exit.
+    if tokio::time::timeout(session_grace() + Duration::from_secs(2), supervisor.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::error!("sessions did not all stop in time");
+    }
+    supervisor_task.abort();
+    tracing::info!("host exiting");
+    Ok(())
+}
+
+/// A private handle on stdout for RPC, with fd 1 itself pointed at /dev/null:
+/// a stray print anywhere would otherwise corrupt the msgpack stream.
+fn rpc_stdout() -> anyhow::Result<tokio::fs::File> {
+    let stdout = std::io::stdout();
+    let rpc = stdout.as_fd().try_clone_to_owned().context("cannot duplicate stdout")?;
+    let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+    // SAFETY: dup2 onto fd 1 of our own process; both fds are valid.
+    unsafe {
+        libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&devnull), 1);
+    }
+    Ok(tokio::fs::File::from_std(std::fs::File::from(rpc)))
+}

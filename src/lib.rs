@@ -1,0 +1,14 @@
+//! lulu: run and steer many AI coding-agent CLIs from Neovim.
+//!
+//! `docs/ARCHITECTURE.md` draws how these modules fit together.
+
+pub mod agent;
+pub mod cli;
+pub mod host;
+pub mod model;
+pub mod paths;
+pub mod pty;
+pub mod ring;
+pub mod rpc;
+pub mod store;
+pub mod supervisor;

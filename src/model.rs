@@ -1,0 +1,182 @@
+//! The session record as every layer sees it: store rows, RPC replies and
+//! events to Neovim all carry this one shape (DESIGN.md, "A session record").
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A session's stable id: eight lowercase hex digits, random.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionId(String);
+
+impl SessionId {
+    pub fn random() -> Self {
+        let mut raw = [0u8; 4];
+        // A failing OS RNG is not something a caller can fix; fall back to
+        // the clock so a start never fails for it.
+        if getrandom::fill(&mut raw).is_err() {
+            let nanos = Utc::now().timestamp_subsec_nanos();
+            raw = nanos.to_le_bytes();
+        }
+        SessionId(raw.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn from_stored(raw: String) -> Self {
+        SessionId(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The four statuses a user sees. `Completed` and `Failed` are terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Starting,
+    Running,
+    Completed,
+    Failed,
+}
+
+impl Status {
+    pub fn is_live(self) -> bool {
+        matches!(self, Status::Starting | Status::Running)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Starting => "starting",
+            Status::Running => "running",
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Status> {
+        Some(match raw {
+            "starting" => Status::Starting,
+            "running" => Status::Running,
+            "completed" => Status::Completed,
+            "failed" => Status::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// Timestamps travel as RFC 3339 strings in UTC with millisecond precision,
+/// so that string order is time order.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn now() -> String {
+    timestamp(Utc::now())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub name: String,
+    pub agent: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i64>,
+    pub cwd: String,
+    /// The argv that was run, program first.
+    pub argv: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_activity_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    pub pending_approvals: i64,
+}
+
+/// How a session's process ended, as the PTY layer reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitKind {
+    Code(i32),
+    Signal(i32),
+}
+
+impl ExitKind {
+    /// The one-line reason shown in the list; `None` for a clean exit.
+    pub fn failure_reason(self) -> Option<String> {
+        match self {
+            ExitKind::Code(0) => None,
+            ExitKind::Code(code) => Some(format!("exited with code {code}")),
+            ExitKind::Signal(sig) => Some(format!("killed by signal {sig}")),
+        }
+    }
+
+    /// The shell convention: 128 + signal number for a signalled process.
+    pub fn exit_code(self) -> i64 {
+        match self {
+            ExitKind::Code(code) => i64::from(code),
+            ExitKind::Signal(sig) => 128 + i64::from(sig),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_eight_hex_digits_and_differ() {
+        let a = SessionId::random();
+        let b = SessionId::random();
+        assert_eq!(a.as_str().len(), 8);
+        assert!(a.as_str().chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn exit_reasons_read_as_the_list_shows_them() {
+        let cases = [
+            (ExitKind::Code(0), None, 0),
+            (ExitKind::Code(3), Some("exited with code 3"), 3),
+            (ExitKind::Signal(9), Some("killed by signal 9"), 137),
+        ];
+        for (kind, reason, code) in cases {
+            assert_eq!(kind.failure_reason().as_deref(), reason);
+            assert_eq!(kind.exit_code(), code);
+        }
+    }
+
+    #[test]
+    fn timestamps_sort_as_strings() {
+        let early = timestamp(DateTime::from_timestamp(1_000, 5_000_000).unwrap());
+        let late = timestamp(DateTime::from_timestamp(1_000, 50_000_000).unwrap());
+        assert!(early < late, "{early} < {late}");
+        assert!(early.ends_with('Z'));
+    }
+
+    #[test]
+    fn status_round_trips() {
+        for s in [Status::Starting, Status::Running, Status::Completed, Status::Failed] {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Status::parse("zombie"), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! The per-session output log: every byte the program wrote, appended from
+//! the reader thread (blocking IO stays off the async runtime), capped by
+//! rotating to `<name>.1` when it passes its size.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+pub struct OutputLog {
+    path: PathBuf,
+    file: Option<File>,
+    written: u64,
+    cap: u64,
+}
+
+impl OutputLog {
+    /// Never fails: a log that cannot be opened is reported once and the
+    /// session runs without one, since losing the log must not stop an agent.
+    pub fn open(path: PathBuf, cap: u64) -> OutputLog {
+        let file = open_append(&path);
+        let written = file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
+        OutputLog {
+            path,
+            file,
+            written,
+            cap: cap.max(4096),
+        }
+    }
+
+    pub fn append(&mut self, bytes: &[u8]) {
+        if self.written >= self.cap {
+            self.rotate();
+        }
+        let Some(file) = self.file.as_mut() else {
+            return;
+        };
+        if let Err(err) = file.write_all(bytes) {
+            tracing::warn!(path = %self.path.display(), %err, "session log write failed; logging stops");
+            self.file = None;
+            return;
+        }
+        self.written += bytes.len() as u64;
+    }
+
+    fn rotate(&mut self) {
+        let mut old = self.path.clone().into_os_string();
+        old.push(".1");
+        self.file = None;
+        if let Err(err) = std::fs::rename(&self.path, &old) {
+            tracing::warn!(path = %self.path.display(), %err, "session log rotation failed");
+        }
+        self.file = open_append(&self.path);
+        self.written = 0;
+    }
+}
+
+fn open_append(path: &Path) -> Option<File> {
+    match OpenOptions::new().create(true).append(true).open(path) {
+        Ok(file) => Some(file),
+        Err(err) => {
+            tracing::warn!(path = %path.display(), %err, "cannot open session log");
+            None
+        }
+    }
+}
+
+/// The last `max` bytes a session logged, across the rotation boundary; used
+/// to replay a session that this host did not run itself.
+pub fn read_tail(path: &Path, max: usize) -> Vec<u8> {
+    let mut tail = tail_of(path, max);
+    if tail.len() < max {
+        let mut rotated = path.to_path_buf().into_os_string();
+        rotated.push(".1");
+        let mut older = tail_of(Path::new(&rotated), max - tail.len());
+        older.append(&mut tail);
+        tail = older;
+    }
+    tail
+}
+
+fn tail_of(path: &Path, max: usize) -> Vec<u8> {
+    let Ok(mut file) = File::open(path) else {
+        return Vec::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let start = len.saturating_sub(max as u64);
+    let mut out = Vec::new();
+    if file.seek(SeekFrom::Start(start)).is_ok() {
+        let _ = file.read_to_end(&mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotates_past_the_cap_and_tail_spans_both_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.log");
+        let mut log = OutputLog::open(path.clone(), 4096);
+        log.append(&[b'a'; 4096]);
+        log.append(b"bbbb");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 4);
+        let tail = read_tail(&path, 10);
+        assert_eq!(tail, b"aaaaaabbbb");
+    }
+
+    #[test]
+    fn missing_log_reads_as_empty() {
+        assert!(read_tail(Path::new("/nonexistent/lulu.log"), 10).is_empty());
+    }
+}

@@ -1,0 +1,301 @@
+//! The only module that touches `portable-pty`.
+//!
+//! A spawned process gets three OS threads, because every PTY call blocks:
+//! a reader (master -> bounded channel, also appending to the session log),
+//! a writer (queued input -> master), and a waiter (`waitpid`, which also
+//! reaps). The async side sees channels only.
+
+mod log;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::model::ExitKind;
+pub use log::{OutputLog, read_tail};
+
+/// How much one `read` on the master may return. The kernel hands out at most
+/// a few KiB per read on Linux; the session task coalesces further.
+const READ_CHUNK: usize = 64 * 1024;
+/// Chunks buffered between the reader thread and the session task. When it
+/// is full the reader stops reading, the PTY fills, and the program blocks:
+/// that is the back-pressure that keeps Neovim's memory bounded.
+const OUTPUT_QUEUE: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PtyError {
+    /// `openpty` failed (out of PTYs, or no /dev/ptmx).
+    #[error("could not open a pty: {0:#}")]
+    Open(anyhow::Error),
+    /// fork/exec of the program failed.
+    #[error("could not start {program}: {source:#}")]
+    Spawn {
+        program: String,
+        source: anyhow::Error,
+    },
+    /// The program started but portable-pty gave no pid for it.
+    #[error("{0} started without a process id")]
+    NoPid(String),
+    /// Cloning the master's reader or writer failed.
+    #[error("could not attach to the pty: {0:#}")]
+    Attach(anyhow::Error),
+    /// Changing the window size failed.
+    #[error("could not resize the pty: {0:#}")]
+    Resize(anyhow::Error),
+    /// Starting one of the session's IO threads failed.
+    #[error("could not start a pty thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+pub struct SpawnSpec {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub cols: u16,
+    pub rows: u16,
+    pub log: OutputLog,
+}
+
+/// Something to do on the PTY's input side, in order.
+#[derive(Debug)]
+pub enum Input {
+    Bytes(Vec<u8>),
+    /// Wait before the next write: agent TUIs treat text and Enter that arrive
+    /// in one burst as a paste and do not submit it.
+    Pause(Duration),
+}
+
+/// What a live process hands to its session task.
+pub struct Spawned {
+    pub pid: u32,
+    /// Output in arrival order; closes at EOF (every writer of the slave gone).
+    pub output: mpsc::Receiver<Vec<u8>>,
+    /// Fires once the process has exited and been reaped.
+    pub exit: oneshot::Receiver<ExitKind>,
+    pub control: PtyControl,
+}
+
+/// Input, resize and signals for one process. Cheap to clone.
+#[derive(Clone)]
+pub struct PtyControl {
+    pid: u32,
+    input: std::sync::mpsc::Sender<Input>,
+    master: Arc<Mutex<Box<dyn MasterPty + Send>>>,
+}
+
+impl PtyControl {
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Queue input. Returns false once the writer thread is gone (the process
+    /// exited), which callers treat as "nothing to write to".
+    pub fn write(&self, input: Input) -> bool {
+        self.input.send(input).is_ok()
+    }
+
+    pub fn resize(&self, cols: u16, rows: u16) -> Result<(), PtyError> {
+        let master = self
+            .master
+            .lock()
+            .map_err(|_| PtyError::Resize(anyhow::anyhow!("pty lock poisoned")))?;
+        master
+            .resize(size(cols, rows))
+            .map_err(PtyError::Resize)
+    }
+
+    /// Signal the process group the program leads (it is a session leader in
+    /// its PTY), so that its children hear it too; fall back to the pid alone.
+    pub fn signal(&self, signal: i32) {
+        let Ok(pid) = libc::pid_t::try_from(self.pid) else {
+            return;
+        };
+        // SAFETY: kill(2) with a pid we spawned; no memory is shared.
+        unsafe {
+            if libc::kill(-pid, signal) != 0 {
+                libc::kill(pid, signal);
+            }
+        }
+    }
+}
+
+fn size(cols: u16, rows: u16) -> PtySize {
+    PtySize {
+        rows: rows.max(1),
+        cols: cols.max(1),
+        pixel_width: 0,
+        pixel_height: 0,
+    }
+}
+
+/// Start `spec.argv` in a fresh PTY. Blocking (openpty, fork, exec): call it
+/// from `spawn_blocking`.
+pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
+    let program = spec.argv.first().cloned().unwrap_or_default();
+    let pair = native_pty_system()
+        .openpty(size(spec.cols, spec.rows))
+        .map_err(PtyError::Open)?;
+
+    let mut cmd = CommandBuilder::from_argv(spec.argv.iter().map(Into::into).collect());
+    cmd.cwd(&spec.cwd);
+    for (key, value) in &spec.env {
+        cmd.env(key, value);
+    }
+    let child = pair
+        .slave
+        .spawn_command(cmd)
+        .map_err(|source| PtyError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+    // Keeping the slave open here would keep the reader from ever seeing EOF.
+    drop(pair.slave);
+    let pid = child.process_id().ok_or(PtyError::NoPid(program))?;
+    // We reap with waitpid ourselves to learn the exact signal number; the
+    // std Child handle is only a pid and never waits when dropped.
+    drop(child);
+
+    let reader = pair.master.try_clone_reader().map_err(PtyError::Attach)?;
+    let writer = pair.master.take_writer().map_err(PtyError::Attach)?;
+
+    let (out_tx, out_rx) = mpsc::channel(OUTPUT_QUEUE);
+    let (in_tx, in_rx) = std::sync::mpsc::channel();
+    let (exit_tx, exit_rx) = oneshot::channel();
+
+    let thread = |name: &str| std::thread::Builder::new().name(format!("{name}-{pid}"));
+    thread("pty-read").spawn(move || read_loop(reader, out_tx, spec.log))?;
+    thread("pty-write").spawn(move || write_loop(writer, in_rx))?;
+    thread("pty-wait").spawn(move || {
+        let _ = exit_tx.send(wait_for_exit(pid));
+    })?;
+
+    Ok(Spawned {
+        pid,
+        output: out_rx,
+        exit: exit_rx,
+        control: PtyControl {
+            pid,
+            input: in_tx,
+            master: Arc::new(Mutex::new(pair.master)),
+        },
+    })
+}
+
+fn read_loop(mut reader: Box<dyn Read + Send>, out: mpsc::Sender<Vec<u8>>, mut log: OutputLog) {
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => {
+                tracing::debug!(%err, "pty read ended");
+                break;
+            }
+        };
+        log.append(&buf[..n]);
+        if out.blocking_send(buf[..n].to_vec()).is_err() {
+            // The session task is gone; keep draining so the program is not
+            // left blocked on a full PTY while it is being stopped.
+            continue;
+        }
+    }
+}
+
+fn write_loop(mut writer: Box<dyn Write + Send>, input: std::sync::mpsc::Receiver<Input>) {
+    while let Ok(item) = input.recv() {
+        match item {
+            Input::Bytes(bytes) => {
+                if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
+                    break;
+                }
+            }
+            Input::Pause(pause) => std::thread::sleep(pause),
+        }
+    }
+}
+
+fn wait_for_exit(pid: u32) -> ExitKind {
+    let pid = pid as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: waitpid on our own child with a valid out-pointer.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            // ECHILD: someone else reaped it. Report it as a failure rather
+            // than inventing a clean exit.
+            tracing::warn!(pid, %err, "waitpid failed");
+            return ExitKind::Code(-1);
+        }
+    }
+    if libc::WIFSIGNALED(status) {
+        ExitKind::Signal(libc::WTERMSIG(status))
+    } else {
+        ExitKind::Code(libc::WEXITSTATUS(status))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(argv: &[&str], dir: &std::path::Path) -> SpawnSpec {
+        SpawnSpec {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            cwd: dir.to_path_buf(),
+            env: vec![("LULU_TEST".into(), "yes".into())],
+            cols: 80,
+            rows: 24,
+            log: OutputLog::open(dir.join("out.log"), 1 << 20),
+        }
+    }
+
+    async fn collect(spawned: &mut Spawned) -> Vec<u8> {
+        let mut all = Vec::new();
+        while let Some(chunk) = spawned.output.recv().await {
+            all.extend_from_slice(&chunk);
+        }
+        all
+    }
+
+    #[tokio::test]
+    async fn runs_in_cwd_with_env_and_reports_exit_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spawned = spawn(spec(&["/bin/sh", "-c", "pwd; echo $LULU_TEST; exit 3"], dir.path())).unwrap();
+        let out = String::from_utf8_lossy(&collect(&mut spawned).await).to_string();
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        assert!(out.contains(real.to_str().unwrap()), "{out}");
+        assert!(out.contains("yes"), "{out}");
+        assert_eq!((&mut spawned.exit).await.unwrap(), ExitKind::Code(3));
+        let logged = std::fs::read_to_string(dir.path().join("out.log")).unwrap();
+        assert_eq!(logged, out);
+    }
+
+    #[tokio::test]
+    async fn signal_reaches_the_process_and_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spawned = spawn(spec(&["/bin/sh", "-c", "sleep 30"], dir.path())).unwrap();
+        spawned.control.signal(libc::SIGKILL);
+        let exit = tokio::time::timeout(Duration::from_secs(5), &mut spawned.exit).await.unwrap().unwrap();
+        assert_eq!(exit, ExitKind::Signal(9));
+    }
+
+    #[tokio::test]
+    async fn input_is_echoed_and_size_is_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spawned = spawn(spec(&["/bin/sh", "-c", "read line; stty size; echo got:$line"], dir.path())).unwrap();
+        spawned.control.resize(101, 33).unwrap();
+        spawned.control.write(Input::Bytes(b"hello\r".to_vec()));
+        let out = String::from_utf8_lossy(&collect(&mut spawned).await).to_string();
+        assert!(out.contains("33 101"), "{out}");
+        assert!(out.contains("got:hello"), "{out}");
+    }
+}

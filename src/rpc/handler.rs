@@ -1,0 +1,48 @@
+//! The nvim-rs `Handler`: decode, forward to the supervisor, reply. It never
+//! does the work itself, because nvim-rs reads nothing else until a
+//! notification handler returns.
+
+use async_trait::async_trait;
+use nvim_rs::Handler;
+use rmpv::Value;
+
+use super::protocol::{self, ErrorCode};
+use super::{ClientId, Nvim, Writer};
+use crate::supervisor::SupervisorHandle;
+
+#[derive(Clone)]
+pub struct RpcHandler {
+    client: ClientId,
+    supervisor: SupervisorHandle,
+}
+
+impl RpcHandler {
+    pub fn new(client: ClientId, supervisor: SupervisorHandle) -> RpcHandler {
+        RpcHandler { client, supervisor }
+    }
+}
+
+#[async_trait]
+impl Handler for RpcHandler {
+    type Writer = Writer;
+
+    async fn handle_request(&self, name: String, args: Vec<Value>, nvim: Nvim) -> Result<Value, Value> {
+        let request = protocol::decode(&name, args).map_err(|err| {
+            tracing::info!(method = %name, %err, "bad request");
+            protocol::error_value(ErrorCode::BadRequest, &err.to_string())
+        })?;
+        self.supervisor
+            .request(self.client, nvim, request)
+            .await
+            .map_err(|err| protocol::error_value(ErrorCode::Failed, &format!("{err:#}")))
+    }
+
+    async fn handle_notify(&self, name: String, args: Vec<Value>, nvim: Nvim) {
+        // Keystrokes and resizes arrive as notifications: nobody waits for
+        // them, so errors (a session that just ended) are only logged.
+        match protocol::decode(&name, args) {
+            Ok(request) => self.supervisor.notify(self.client, nvim, request),
+            Err(err) => tracing::info!(method = %name, %err, "bad notification"),
+        }
+    }
+}

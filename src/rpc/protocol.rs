@@ -1,0 +1,436 @@
+//! The RPC surface, and the only file that touches `rmpv::Value`: method name
+//! plus arguments in, a typed [`Request`] out (every argument checked, never
+//! indexed blindly), and replies and events back to values.
+//!
+//! The method table here is mirrored in `lua/lulu/rpc.lua`.
+
+use std::collections::BTreeMap;
+
+use rmpv::Value;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::agent::AgentSpec;
+
+pub const HELLO: &str = "lulu.hello";
+pub const SESSION_START: &str = "lulu.session_start";
+pub const SESSION_LIST: &str = "lulu.session_list";
+pub const SESSION_GET: &str = "lulu.session_get";
+pub const SESSION_SEND: &str = "lulu.session_send";
+pub const SESSION_WRITE: &str = "lulu.session_write";
+pub const SESSION_RESIZE: &str = "lulu.session_resize";
+pub const SESSION_STOP: &str = "lulu.session_stop";
+pub const SESSION_DELETE: &str = "lulu.session_delete";
+pub const SESSION_ATTACH: &str = "lulu.session_attach";
+pub const SESSION_DETACH: &str = "lulu.session_detach";
+
+/// Longest session reference (name or id) accepted.
+const MAX_REF: usize = 256;
+
+/// What the editor tells the host about itself when it connects.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Hello {
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub config: HostConfig,
+}
+
+/// The part of the user's `setup()` options the host acts on.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfig {
+    pub max_sessions: Option<usize>,
+    pub scrollback: Option<usize>,
+    #[serde(default, deserialize_with = "lenient_map")]
+    pub agents: BTreeMap<String, AgentSpec>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartOpts {
+    pub agent: Option<String>,
+    pub name: Option<String>,
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_map")]
+    pub env: BTreeMap<String, String>,
+    pub cols: Option<u16>,
+    pub rows: Option<u16>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StopOpts {
+    #[serde(default)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Hello(Box<Hello>),
+    Start(StartOpts),
+    List,
+    Get(String),
+    Send { session: String, text: String },
+    Write { session: String, bytes: Vec<u8> },
+    Resize { session: String, cols: u16, rows: u16 },
+    Stop { session: String, force: bool },
+    Delete { session: String, force: bool },
+    Attach { session: String, chan: i64 },
+    Detach { session: String, chan: i64 },
+}
+
+impl PartialEq for Hello {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ProtocolError {
+    #[error("unknown method '{0}'")]
+    UnknownMethod(String),
+    #[error("{method} takes {want}, got {got} argument(s)")]
+    Arity {
+        method: String,
+        want: &'static str,
+        got: usize,
+    },
+    #[error("{method}: {what} {detail}")]
+    BadArgument {
+        method: String,
+        what: &'static str,
+        detail: String,
+    },
+}
+
+/// Positional arguments with the method name, for error messages.
+struct Args<'a> {
+    method: &'a str,
+    values: Vec<Value>,
+}
+
+impl<'a> Args<'a> {
+    fn expect(method: &'a str, values: Vec<Value>, min: usize, max: usize, want: &'static str) -> Result<Self, ProtocolError> {
+        if values.len() < min || values.len() > max {
+            return Err(ProtocolError::Arity {
+                method: method.to_string(),
+                want,
+                got: values.len(),
+            });
+        }
+        Ok(Args { method, values })
+    }
+
+    fn bad(&self, what: &'static str, detail: impl Into<String>) -> ProtocolError {
+        ProtocolError::BadArgument {
+            method: self.method.to_string(),
+            what,
+            detail: detail.into(),
+        }
+    }
+
+    fn take(&mut self, index: usize) -> Value {
+        self.values
+            .get_mut(index)
+            .map(|v| std::mem::replace(v, Value::Nil))
+            .unwrap_or(Value::Nil)
+    }
+
+    fn session(&mut self, index: usize) -> Result<String, ProtocolError> {
+        let raw = self.take(index);
+        let Value::String(s) = raw else {
+            return Err(self.bad("session", format!("must be a name or id string, got {}", kind(&raw))));
+        };
+        let Some(s) = s.into_str() else {
+            return Err(self.bad("session", "is not valid UTF-8"));
+        };
+        if s.is_empty() || s.len() > MAX_REF || s.contains('\0') {
+            return Err(self.bad("session", format!("must be 1-{MAX_REF} bytes with no NUL")));
+        }
+        Ok(s)
+    }
+
+    /// Text or binary: Neovim sends Lua strings as msgpack str even when they
+    /// hold arbitrary bytes, so both carry raw bytes here.
+    fn bytes(&mut self, index: usize, what: &'static str) -> Result<Vec<u8>, ProtocolError> {
+        match self.take(index) {
+            Value::String(s) => Ok(s.into_bytes()),
+            Value::Binary(b) => Ok(b),
+            other => Err(self.bad(what, format!("must be a string, got {}", kind(&other)))),
+        }
+    }
+
+    fn int<T: TryFrom<i64>>(&mut self, index: usize, what: &'static str, range: &str) -> Result<T, ProtocolError> {
+        let raw = self.take(index);
+        raw.as_i64()
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| self.bad(what, format!("must be an integer in {range}, got {}", describe(&raw))))
+    }
+
+    fn options<T: DeserializeOwned + Default>(&mut self, index: usize) -> Result<T, ProtocolError> {
+        match self.take(index) {
+            Value::Nil => Ok(T::default()),
+            Value::Array(a) if a.is_empty() => Ok(T::default()),
+            value @ Value::Map(_) => {
+                rmpv::ext::from_value(value).map_err(|err| self.bad("options", format!("are invalid: {err}")))
+            }
+            other => Err(self.bad("options", format!("must be a table, got {}", kind(&other)))),
+        }
+    }
+}
+
+pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError> {
+    let args = move |min, max, want| Args::expect(method, values, min, max, want);
+    Ok(match method {
+        HELLO => Request::Hello(Box::new(args(0, 1, "one table")?.options(0)?)),
+        SESSION_START => Request::Start(args(0, 1, "an options table")?.options(0)?),
+        SESSION_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::List
+        }
+        SESSION_GET => Request::Get(args(1, 1, "(session)")?.session(0)?),
+        SESSION_SEND => {
+            let mut a = args(2, 2, "(session, text)")?;
+            let session = a.session(0)?;
+            let text = a.bytes(1, "text")?;
+            let text = String::from_utf8(text).map_err(|_| a.bad("text", "is not valid UTF-8; use write for raw bytes"))?;
+            Request::Send { session, text }
+        }
+        SESSION_WRITE => {
+            let mut a = args(2, 2, "(session, bytes)")?;
+            Request::Write {
+                session: a.session(0)?,
+                bytes: a.bytes(1, "bytes")?,
+            }
+        }
+        SESSION_RESIZE => {
+            let mut a = args(3, 3, "(session, cols, rows)")?;
+            Request::Resize {
+                session: a.session(0)?,
+                cols: a.int(1, "cols", "1..=65535")?,
+                rows: a.int(2, "rows", "1..=65535")?,
+            }
+        }
+        SESSION_STOP | SESSION_DELETE => {
+            let mut a = args(1, 2, "(session[, {force}])")?;
+            let session = a.session(0)?;
+            let force = a.options::<StopOpts>(1)?.force;
+            if method == SESSION_STOP {
+                Request::Stop { session, force }
+            } else {
+                Request::Delete { session, force }
+            }
+        }
+        SESSION_ATTACH | SESSION_DETACH => {
+            let mut a = args(2, 2, "(session, channel)")?;
+            let session = a.session(0)?;
+            let chan = a.int(1, "channel", "1..")?;
+            if method == SESSION_ATTACH {
+                Request::Attach { session, chan }
+            } else {
+                Request::Detach { session, chan }
+            }
+        }
+        other => return Err(ProtocolError::UnknownMethod(other.to_string())),
+    })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Nil => "nil",
+        Value::Boolean(_) => "a boolean",
+        Value::Integer(_) => "a number",
+        Value::F32(_) | Value::F64(_) => "a float",
+        Value::String(_) => "a string",
+        Value::Binary(_) => "binary data",
+        Value::Array(_) => "a list",
+        Value::Map(_) => "a table",
+        Value::Ext(..) => "an extension value",
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Integer(n) => n.to_string(),
+        other => kind(other).to_string(),
+    }
+}
+
+/// Accept `{}` sent as an empty list: Lua cannot tell an empty table's kind.
+pub fn lenient_map<'de, D, V>(de: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum MapOrEmpty<V> {
+        Map(BTreeMap<String, V>),
+        List(Vec<serde::de::IgnoredAny>),
+    }
+    match MapOrEmpty::deserialize(de) {
+        Ok(MapOrEmpty::Map(map)) => Ok(map),
+        Ok(MapOrEmpty::List(items)) if items.is_empty() => Ok(BTreeMap::new()),
+        _ => Err(serde::de::Error::custom("expected a table of string keys")),
+    }
+}
+
+/// Codes carried in error replies: `[code, message]`, which Neovim shows as
+/// the message.
+#[derive(Debug, Clone, Copy)]
+pub enum ErrorCode {
+    BadRequest = 1,
+    Failed = 2,
+}
+
+pub fn error_value(code: ErrorCode, message: &str) -> Value {
+    Value::Array(vec![Value::from(code as i64), Value::from(message)])
+}
+
+/// Encode a reply. Through JSON on purpose: rmpv's own serializer writes
+/// structs as arrays, and the Lua side wants tables with keys.
+pub fn to_value<T: Serialize>(value: &T) -> Value {
+    match serde_json::to_value(value) {
+        Ok(json) => from_json(json),
+        Err(err) => {
+            tracing::error!(%err, "reply did not encode");
+            Value::Nil
+        }
+    }
+}
+
+fn from_json(json: serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match json {
+        J::Null => Value::Nil,
+        J::Bool(b) => Value::Boolean(b),
+        J::Number(n) => n
+            .as_i64()
+            .map(Value::from)
+            .or_else(|| n.as_u64().map(Value::from))
+            .unwrap_or_else(|| Value::F64(n.as_f64().unwrap_or(0.0))),
+        J::String(s) => Value::from(s),
+        J::Array(items) => Value::Array(items.into_iter().map(from_json).collect()),
+        J::Object(map) => Value::Map(map.into_iter().map(|(k, v)| (Value::from(k), from_json(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::from(v)
+    }
+
+    fn map(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(pairs.iter().map(|(k, v)| (s(k), v.clone())).collect())
+    }
+
+    #[test]
+    fn decodes_well_formed_requests() {
+        let cases: Vec<(&str, Vec<Value>, Request)> = vec![
+            (SESSION_LIST, vec![], Request::List),
+            (SESSION_GET, vec![s("alpha")], Request::Get("alpha".into())),
+            (
+                SESSION_SEND,
+                vec![s("a"), s("ls -la")],
+                Request::Send {
+                    session: "a".into(),
+                    text: "ls -la".into(),
+                },
+            ),
+            (
+                SESSION_WRITE,
+                vec![s("a"), Value::Binary(vec![0, 255, 27])],
+                Request::Write {
+                    session: "a".into(),
+                    bytes: vec![0, 255, 27],
+                },
+            ),
+            (
+                SESSION_RESIZE,
+                vec![s("a"), Value::from(120), Value::from(40)],
+                Request::Resize {
+                    session: "a".into(),
+                    cols: 120,
+                    rows: 40,
+                },
+            ),
+            (
+                SESSION_STOP,
+                vec![s("a"), map(&[("force", Value::from(true))])],
+                Request::Stop {
+                    session: "a".into(),
+                    force: true,
+                },
+            ),
+            (
+                SESSION_DELETE,
+                vec![s("a")],
+                Request::Delete {
+                    session: "a".into(),
+                    force: false,
+                },
+            ),
+            (
+                SESSION_START,
+                vec![map(&[
+                    ("agent", s("shell")),
+                    ("args", Value::Array(vec![s("-c"), s("exit 3")])),
+                    ("env", Value::Array(vec![])),
+                    ("cols", Value::from(100)),
+                ])],
+                Request::Start(StartOpts {
+                    agent: Some("shell".into()),
+                    args: vec!["-c".into(), "exit 3".into()],
+                    cols: Some(100),
+                    ..StartOpts::default()
+                }),
+            ),
+            (SESSION_START, vec![], Request::Start(StartOpts::default())),
+        ];
+        for (method, args, want) in cases {
+            assert_eq!(decode(method, args), Ok(want), "{method}");
+        }
+    }
+
+    #[test]
+    fn malformed_arguments_say_what_is_wrong() {
+        let huge = "x".repeat(10 * 1024 * 1024);
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            ("lulu.nope", vec![], "unknown method 'lulu.nope'"),
+            (SESSION_GET, vec![], "lulu.session_get takes (session), got 0 argument(s)"),
+            (SESSION_GET, vec![Value::from(7)], "session must be a name or id string, got a number"),
+            (SESSION_GET, vec![s("")], "session must be 1-256 bytes"),
+            (SESSION_GET, vec![s(&huge)], "session must be 1-256 bytes"),
+            (SESSION_GET, vec![s("a\0b")], "session must be 1-256 bytes with no NUL"),
+            (SESSION_RESIZE, vec![s("a"), Value::from(-1), Value::from(2)], "cols must be an integer in 1..=65535, got -1"),
+            (SESSION_RESIZE, vec![s("a"), s("wide"), Value::from(2)], "cols must be an integer in 1..=65535, got a string"),
+            (SESSION_START, vec![map(&[("agnet", s("x"))])], "unknown field `agnet`"),
+            (SESSION_START, vec![map(&[("args", s("x"))])], "options are invalid"),
+            (SESSION_START, vec![s("shell")], "options must be a table, got a string"),
+            (SESSION_SEND, vec![s("a"), Value::Binary(vec![0xff])], "text is not valid UTF-8"),
+            (SESSION_STOP, vec![s("a"), map(&[("force", s("yes"))])], "options are invalid"),
+            (SESSION_ATTACH, vec![s("a"), Value::Nil], "channel must be an integer"),
+        ];
+        for (method, args, want) in cases {
+            let err = decode(method, args).unwrap_err().to_string();
+            assert!(err.contains(want), "{method}: {err:?} lacks {want:?}");
+        }
+    }
+
+    #[test]
+    fn records_encode_without_nil_fields() {
+        #[derive(Serialize)]
+        struct R {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            a: Option<i64>,
+            b: i64,
+        }
+        assert_eq!(to_value(&R { a: None, b: 1 }), map(&[("b", Value::from(1))]));
+    }
+}

@@ -1,0 +1,434 @@
+//! SQLite persistence: sessions and their events. Synchronous by design; the
+//! async side calls it through [`Store::run`], which moves the work to a
+//! blocking thread.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::model::{SessionId, SessionRecord, Status, now};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created.
+    #[error("cannot create {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// SQLite refused to open the file, or a pragma failed.
+    #[error("cannot open {path}: {source}; check its permissions or move it aside")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// `PRAGMA quick_check` found damage.
+    #[error("{path} is damaged ({detail}); move it aside and lulu starts a fresh one")]
+    Corrupt { path: PathBuf, detail: String },
+    /// The file was written by a newer lulu.
+    #[error("{path} has schema version {found}, newer than this lulu knows ({known}); update lulu")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    /// A query failed.
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// A stored row does not decode (hand-edited or damaged).
+    #[error("stored session {id} is unreadable: {detail}")]
+    BadRow { id: String, detail: String },
+    /// The blocking task running the query panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// A cloneable handle on one connection. SQLite serialises writers anyway;
+/// one connection behind a mutex keeps `SQLITE_BUSY` out of the host.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|source| {
+            // A file that is not a database fails here first.
+            corrupt_or_open(path, source)
+        })?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |row| row.get(0))
+            .map_err(|source| corrupt_or_open(path, source))?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: check,
+            });
+        }
+        schema::migrate(&conn, path)?;
+        Ok(Store::wrap(conn))
+    }
+
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        schema::migrate(&conn, Path::new(":memory:"))?;
+        Ok(Store::wrap(conn))
+    }
+
+    fn wrap(conn: Connection) -> Store {
+        Store {
+            conn: Arc::new(Mutex::new(conn)),
+        }
+    }
+
+    /// Run `f` with the store on a blocking thread.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|err| StoreError::Task(err.to_string()))?
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        // A poisoned lock means a panic mid-query elsewhere; SQLite itself
+        // rolled back, so the connection is still usable.
+        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&conn)
+    }
+
+    pub fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO sessions (id, name, agent, status, failure_reason, exit_code, pid, cwd, argv,
+                   worktree, branch, base, created_at, updated_at, last_activity_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                params![
+                    s.id.as_str(),
+                    s.name,
+                    s.agent,
+                    s.status.as_str(),
+                    s.failure_reason,
+                    s.exit_code,
+                    s.pid,
+                    s.cwd,
+                    argv_json(&s.argv),
+                    s.worktree,
+                    s.branch,
+                    s.base,
+                    s.created_at,
+                    s.updated_at,
+                    s.last_activity_at
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Write the mutable part of a session row.
+    pub fn update_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE sessions SET status = ?2, failure_reason = ?3, exit_code = ?4, pid = ?5,
+                   updated_at = ?6, last_activity_at = ?7 WHERE id = ?1",
+                params![
+                    s.id.as_str(),
+                    s.status.as_str(),
+                    s.failure_reason,
+                    s.exit_code,
+                    s.pid,
+                    s.updated_at,
+                    s.last_activity_at
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn delete_session(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute("DELETE FROM events WHERE session_id = ?1", [id.as_str()])?;
+            tx.execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()])?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// All sessions, newest first.
+    pub fn sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree,
+                   branch, base, created_at, updated_at, last_activity_at
+                 FROM sessions ORDER BY created_at DESC, rowid DESC",
+            )?;
+            let rows = stmt.query_map([], raw_row)?;
+            rows.map(|row| decode(row?)).collect()
+        })
+    }
+
+    pub fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        self.with(|c| {
+            let row = c
+                .query_row(
+                    "SELECT id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree,
+                       branch, base, created_at, updated_at, last_activity_at
+                     FROM sessions WHERE id = ?1",
+                    [id.as_str()],
+                    raw_row,
+                )
+                .optional()?;
+            row.map(decode).transpose()
+        })
+    }
+
+    /// Sessions that were live when the previous host died can no longer be
+    /// (their PTY masters closed with it): mark them failed with `reason`.
+    pub fn fail_live_sessions(&self, reason: &str) -> Result<Vec<SessionId>, StoreError> {
+        self.with(|c| {
+            let tx = c.unchecked_transaction()?;
+            let ids: Vec<SessionId> = {
+                let mut stmt =
+                    tx.prepare("SELECT id FROM sessions WHERE status IN ('starting', 'running')")?;
+                let ids = stmt.query_map([], |row| row.get::<_, String>(0))?;
+                ids.map(|id| id.map(SessionId::from_stored)).collect::<Result<_, _>>()?
+            };
+            let at = now();
+            for id in &ids {
+                tx.execute(
+                    "UPDATE sessions SET status = 'failed', failure_reason = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![id.as_str(), reason, at],
+                )?;
+                insert_event(&tx, id, "failed", reason)?;
+            }
+            tx.commit()?;
+            Ok(ids)
+        })
+    }
+
+    pub fn add_event(&self, id: &SessionId, kind: &str, detail: &str) -> Result<(), StoreError> {
+        self.with(|c| insert_event(c, id, kind, detail))
+    }
+
+    pub fn events(&self, id: &SessionId) -> Result<Vec<(String, String)>, StoreError> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT kind, detail FROM events WHERE session_id = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+}
+
+fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
+    match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: source.to_string(),
+            }
+        }
+        _ => StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
+}
+
+fn insert_event(c: &Connection, id: &SessionId, kind: &str, detail: &str) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO events (session_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![id.as_str(), now(), kind, detail],
+    )?;
+    Ok(())
+}
+
+fn argv_json(argv: &[String]) -> String {
+    serde_json::to_string(argv).unwrap_or_else(|_| "[]".into())
+}
+
+/// A row as stored, before the checks that can fail on hand-edited data.
+struct RawRow {
+    id: String,
+    name: String,
+    agent: String,
+    status: String,
+    failure_reason: Option<String>,
+    exit_code: Option<i64>,
+    pid: Option<i64>,
+    cwd: String,
+    argv: String,
+    worktree: Option<String>,
+    branch: Option<String>,
+    base: Option<String>,
+    created_at: String,
+    updated_at: String,
+    last_activity_at: String,
+}
+
+fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        agent: row.get(2)?,
+        status: row.get(3)?,
+        failure_reason: row.get(4)?,
+        exit_code: row.get(5)?,
+        pid: row.get(6)?,
+        cwd: row.get(7)?,
+        argv: row.get(8)?,
+        worktree: row.get(9)?,
+        branch: row.get(10)?,
+        base: row.get(11)?,
+        created_at: row.get(12)?,
+        updated_at: row.get(13)?,
+        last_activity_at: row.get(14)?,
+    })
+}
+
+fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
+    let bad = |detail: String| StoreError::BadRow {
+        id: raw.id.clone(),
+        detail,
+    };
+    let status = Status::parse(&raw.status).ok_or_else(|| bad(format!("unknown status {:?}", raw.status)))?;
+    let argv: Vec<String> =
+        serde_json::from_str(&raw.argv).map_err(|err| bad(format!("argv: {err}")))?;
+    Ok(SessionRecord {
+        id: SessionId::from_stored(raw.id),
+        name: raw.name,
+        agent: raw.agent,
+        status,
+        failure_reason: raw.failure_reason,
+        exit_code: raw.exit_code,
+        pid: raw.pid,
+        cwd: raw.cwd,
+        argv,
+        worktree: raw.worktree,
+        branch: raw.branch,
+        base: raw.base,
+        created_at: raw.created_at,
+        updated_at: raw.updated_at,
+        last_activity_at: raw.last_activity_at,
+        cost_usd: None,
+        pending_approvals: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn record(name: &str, status: Status, created_at: &str) -> SessionRecord {
+        SessionRecord {
+            id: SessionId::random(),
+            name: name.into(),
+            agent: "shell".into(),
+            status,
+            failure_reason: None,
+            exit_code: None,
+            pid: Some(42),
+            cwd: "/tmp".into(),
+            argv: vec!["/bin/sh".into(), "-c".into(), "echo 'hi there'".into()],
+            worktree: None,
+            branch: None,
+            base: None,
+            created_at: created_at.into(),
+            updated_at: created_at.into(),
+            last_activity_at: created_at.into(),
+            cost_usd: None,
+            pending_approvals: 0,
+        }
+    }
+
+    #[test]
+    fn sessions_round_trip_newest_first() {
+        let store = Store::open_in_memory().unwrap();
+        let old = record("old", Status::Completed, "2026-01-01T00:00:00.000Z");
+        let new = record("new", Status::Running, "2026-01-02T00:00:00.000Z");
+        store.insert_session(&old).unwrap();
+        store.insert_session(&new).unwrap();
+        let all = store.sessions().unwrap();
+        assert_eq!(all, vec![new.clone(), old]);
+
+        let mut ended = new.clone();
+        ended.status = Status::Failed;
+        ended.failure_reason = Some("exited with code 3".into());
+        ended.exit_code = Some(3);
+        store.update_session(&ended).unwrap();
+        assert_eq!(store.session(&new.id).unwrap(), Some(ended));
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let store = Store::open_in_memory().unwrap();
+        store.insert_session(&record("a", Status::Running, "2026-01-01T00:00:00.000Z")).unwrap();
+        let err = store
+            .insert_session(&record("a", Status::Running, "2026-01-01T00:00:00.000Z"))
+            .unwrap_err();
+        assert!(err.to_string().contains("UNIQUE"), "{err}");
+    }
+
+    #[test]
+    fn reconcile_fails_only_live_sessions_and_records_why() {
+        let store = Store::open_in_memory().unwrap();
+        let live = record("live", Status::Running, "2026-01-01T00:00:00.000Z");
+        let done = record("done", Status::Completed, "2026-01-01T00:00:00.000Z");
+        store.insert_session(&live).unwrap();
+        store.insert_session(&done).unwrap();
+        let failed = store.fail_live_sessions("host exited").unwrap();
+        assert_eq!(failed, vec![live.id.clone()]);
+        let got = store.session(&live.id).unwrap().unwrap();
+        assert_eq!(got.status, Status::Failed);
+        assert_eq!(got.failure_reason.as_deref(), Some("host exited"));
+        assert_eq!(store.session(&done.id).unwrap().unwrap().status, Status::Completed);
+        assert_eq!(store.events(&live.id).unwrap(), vec![("failed".into(), "host exited".into())]);
+    }
+
+    #[test]
+    fn delete_removes_row_and_events() {
+        let store = Store::open_in_memory().unwrap();
+        let s = record("x", Status::Completed, "2026-01-01T00:00:00.000Z");
+        store.insert_session(&s).unwrap();
+        store.add_event(&s.id, "started", "").unwrap();
+        store.delete_session(&s.id).unwrap();
+        assert_eq!(store.session(&s.id).unwrap(), None);
+        assert!(store.events(&s.id).unwrap().is_empty());
+    }
+
+    #[test]
+    fn file_store_reopens_and_refuses_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/lulu.db");
+        let s = record("x", Status::Running, "2026-01-01T00:00:00.000Z");
+        Store::open(&path).unwrap().insert_session(&s).unwrap();
+        assert_eq!(Store::open(&path).unwrap().sessions().unwrap().len(), 1);
+
+        let garbage = dir.path().join("garbage.db");
+        std::fs::write(&garbage, vec![0x42u8; 8192]).unwrap();
+        let err = Store::open(&garbage).err().unwrap();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("move it aside"), "{err}");
+    }
+}

@@ -1,0 +1,74 @@
+//! Versioned migrations, tracked in `PRAGMA user_version`. Each step runs in
+//! one transaction, so a crash mid-migration leaves the previous version.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // v1: sessions and their event history.
+    "CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        agent TEXT NOT NULL,
+        status TEXT NOT NULL,
+        failure_reason TEXT,
+        exit_code INTEGER,
+        pid INTEGER,
+        cwd TEXT NOT NULL,
+        argv TEXT NOT NULL,
+        worktree TEXT,
+        branch TEXT,
+        base TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        last_activity_at TEXT NOT NULL
+     );
+     CREATE INDEX sessions_created ON sessions (created_at);
+     CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL
+     );
+     CREATE INDEX events_session ON events (session_id);",
+];
+
+pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_refuses_newer() {
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn, Path::new("x")).unwrap();
+        migrate(&conn, Path::new("x")).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(migrate(&conn, Path::new("x")), Err(StoreError::TooNew { .. })));
+    }
+}

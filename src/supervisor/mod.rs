@@ -1,0 +1,614 @@
+//! The supervisor: one task that owns every session record and the live
+//! sessions' handles, fed by a `Command` channel. Session tasks run on their
+//! own and report back with events, so one session's flood or crash never
+//! holds up another.
+
+mod names;
+mod session;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use rmpv::Value;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::agent::Agents;
+use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
+use crate::pty::{self, Input, OutputLog, PtyControl, SpawnSpec};
+use crate::rpc::protocol::{self, Hello, Request, StartOpts};
+use crate::rpc::{Client, ClientId, Nvim};
+use crate::store::Store;
+use session::{SessionCmd, SessionEvent, SessionTask};
+
+/// How long a stop waits before SIGKILL.
+pub fn session_grace() -> Duration {
+    session::STOP_GRACE
+}
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+const DEFAULT_MAX_SESSIONS: usize = 12;
+const DEFAULT_SCROLLBACK: usize = 1024 * 1024;
+/// Per-session output log cap before it rotates (one old file is kept).
+const LOG_CAP: u64 = 8 * 1024 * 1024;
+/// Reason recorded for sessions a previous host left behind.
+pub const HOST_EXITED: &str = "host exited";
+
+pub struct Settings {
+    pub state_dir: PathBuf,
+    /// `$PATH` and `$SHELL` as the host saw them at start.
+    pub path_var: Option<String>,
+    pub shell_var: Option<String>,
+}
+
+type Reply = oneshot::Sender<anyhow::Result<Value>>;
+
+enum Command {
+    Request {
+        client: ClientId,
+        nvim: Nvim,
+        request: Request,
+        reply: Option<Reply>,
+    },
+    Session(SessionEvent),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// What everyone else holds to talk to the supervisor.
+#[derive(Clone)]
+pub struct SupervisorHandle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl SupervisorHandle {
+    pub async fn request(&self, client: ClientId, nvim: Nvim, request: Request) -> anyhow::Result<Value> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Request {
+                client,
+                nvim,
+                request,
+                reply: Some(reply),
+            })
+            .map_err(|_| anyhow!("lulu host is shutting down"))?;
+        rx.await.map_err(|_| anyhow!("lulu host is shutting down"))?
+    }
+
+    pub fn notify(&self, client: ClientId, nvim: Nvim, request: Request) {
+        let _ = self.tx.send(Command::Request {
+            client,
+            nvim,
+            request,
+            reply: None,
+        });
+    }
+
+    /// Stop every session (SIGHUP, SIGKILL after the grace period), record
+    /// how they ended, and return once all are reaped.
+    pub async fn shutdown(&self) {
+        let (done, rx) = oneshot::channel();
+        if self.tx.send(Command::Shutdown(done)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+struct Live {
+    control: PtyControl,
+    commands: mpsc::UnboundedSender<SessionCmd>,
+    task: JoinHandle<()>,
+    stop_requested: bool,
+    /// Remove the session once it has exited (a `delete` of a live session),
+    /// then answer these.
+    delete_requested: bool,
+    delete_waiters: Vec<Reply>,
+    /// Delay between a sent text and its Enter.
+    submit_delay: Duration,
+    last_activity_write: std::time::Instant,
+}
+
+struct Entry {
+    record: SessionRecord,
+    live: Option<Live>,
+}
+
+pub struct Supervisor {
+    store: Store,
+    settings: Settings,
+    agents: Agents,
+    max_sessions: usize,
+    scrollback: usize,
+    /// Oldest first; the list is this reversed.
+    entries: Vec<Entry>,
+    clients: HashMap<ClientId, Client>,
+    tx: mpsc::UnboundedSender<Command>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Supervisor {
+    /// Load the stored sessions (after reconciliation) and start the loop.
+    pub fn spawn(store: Store, settings: Settings, stored: Vec<SessionRecord>) -> (SupervisorHandle, JoinHandle<()>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let supervisor = Supervisor {
+            store,
+            settings,
+            agents: Agents::default(),
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            scrollback: DEFAULT_SCROLLBACK,
+            entries: stored.into_iter().rev().map(|record| Entry { record, live: None }).collect(),
+            clients: HashMap::new(),
+            tx: tx.clone(),
+            shutdown: None,
+        };
+        let task = tokio::spawn(supervisor.run(rx));
+        (SupervisorHandle { tx }, task)
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        while let Some(command) = rx.recv().await {
+            match command {
+                Command::Request {
+                    client,
+                    nvim,
+                    request,
+                    reply,
+                } => self.handle(client, nvim, request, reply).await,
+                Command::Session(event) => self.on_session_event(event).await,
+                Command::Shutdown(done) => {
+                    self.begin_shutdown(done);
+                }
+            }
+            if self.shutdown.is_some() && !self.entries.iter().any(|e| e.live.is_some()) {
+                if let Some(done) = self.shutdown.take() {
+                    let _ = done.send(());
+                }
+                return;
+            }
+        }
+    }
+
+    async fn handle(&mut self, client: ClientId, nvim: Nvim, request: Request, reply: Option<Reply>) {
+        let result = if self.shutdown.is_some() {
+            Err(anyhow!("lulu host is shutting down"))
+        } else {
+            match request {
+                Request::Hello(hello) => self.hello(client, nvim, *hello),
+                Request::Start(opts) => self.start(opts).await.map(|r| protocol::to_value(&r)),
+                Request::List => Ok(Value::Array(
+                    self.entries.iter().rev().map(|e| protocol::to_value(&e.record)).collect(),
+                )),
+                Request::Get(session) => self.find(&session).map(|e| protocol::to_value(&e.record)),
+                Request::Send { session, text } => self.send_text(&session, &text),
+                Request::Write { session, bytes } => self.write(&session, bytes),
+                Request::Resize { session, cols, rows } => self
+                    .live(&session)
+                    .and_then(|live| live.control.resize(cols, rows).context("resize failed"))
+                    .map(|()| Value::Nil),
+                Request::Stop { session, force } => self.stop(&session, force),
+                // Answers by itself: possibly later, once the process is gone.
+                Request::Delete { session, force } => return self.delete(&session, force, reply).await,
+                Request::Attach { session, chan } => self.attach(client, nvim, &session, chan),
+                Request::Detach { session, chan } => self
+                    .live(&session)
+                    .map(|live| {
+                        let _ = live.commands.send(SessionCmd::Detach { client, chan });
+                    })
+                    .map(|()| Value::Nil),
+            }
+        };
+        respond(reply, result);
+    }
+
+    fn hello(&mut self, client: ClientId, nvim: Nvim, hello: Hello) -> anyhow::Result<Value> {
+        let config = hello.config;
+        if let Some(max) = config.max_sessions {
+            if max == 0 {
+                bail!("max_sessions must be at least 1");
+            }
+            self.max_sessions = max;
+        }
+        if let Some(scrollback) = config.scrollback {
+            self.scrollback = scrollback.clamp(4096, 256 * 1024 * 1024);
+        }
+        self.agents = Agents::with_overrides(config.agents);
+        if !hello.version.is_empty() && hello.version != VERSION {
+            tracing::warn!(plugin = %hello.version, host = VERSION, "plugin and host versions differ");
+        }
+        self.clients.insert(client, Client::new(client, nvim));
+        Ok(Value::Map(vec![
+            (Value::from("version"), Value::from(VERSION)),
+            (Value::from("pid"), Value::from(std::process::id())),
+        ]))
+    }
+
+    fn find(&self, session: &str) -> anyhow::Result<&Entry> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|e| e.record.id.as_str() == session)
+            .or_else(|| self.entries.iter().rev().find(|e| e.record.name == session))
+            .ok_or_else(|| anyhow!("no session named '{session}' (see :LuluList)"))
+    }
+
+    fn find_mut(&mut self, session: &str) -> anyhow::Result<&mut Entry> {
+        let index = self
+            .entries
+            .iter()
+            .rposition(|e| e.record.id.as_str() == session)
+            .or_else(|| self.entries.iter().rposition(|e| e.record.name == session))
+            .ok_or_else(|| anyhow!("no session named '{session}' (see :LuluList)"))?;
+        Ok(&mut self.entries[index])
+    }
+
+    fn live(&mut self, session: &str) -> anyhow::Result<&mut Live> {
+        let entry = self.find_mut(session)?;
+        let name = entry.record.name.clone();
+        let status = entry.record.status;
+        entry
+            .live
+            .as_mut()
+            .ok_or_else(|| anyhow!("session '{name}' has ended ({}); start a new one with :LuluStart", status.as_str()))
+    }
+
+    fn live_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.live.is_some()).count()
+    }
+
+    async fn start(&mut self, opts: StartOpts) -> anyhow::Result<SessionRecord> {
+        if self.live_count() >= self.max_sessions {
+            bail!("max sessions reached ({}); stop one first (:LuluStop)", self.max_sessions);
+        }
+        let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
+        let name = match &opts.name {
+            Some(name) => {
+                names::validate(name)?;
+                if self.entries.iter().any(|e| &e.record.name == name) {
+                    bail!("a session named '{name}' already exists; pick another name= or :LuluDelete it");
+                }
+                name.clone()
+            }
+            None => names::pick(|candidate| self.entries.iter().any(|e| e.record.name == candidate)),
+        };
+        let cwd = match &opts.cwd {
+            Some(cwd) => PathBuf::from(cwd),
+            None => std::env::current_dir().context("cannot read the host's working directory")?,
+        };
+        if !cwd.is_dir() {
+            bail!("cwd {} is not a directory", cwd.display());
+        }
+        let resolved = self.agents.resolve(
+            &agent,
+            &opts.args,
+            self.settings.path_var.as_deref(),
+            self.settings.shell_var.as_deref(),
+        )?;
+        let submit_delay = self.agents.submit_delay(&agent);
+
+        let at = now();
+        let id = SessionId::random();
+        let mut record = SessionRecord {
+            id: id.clone(),
+            name,
+            agent,
+            status: Status::Starting,
+            failure_reason: None,
+            exit_code: None,
+            pid: None,
+            cwd: cwd.to_string_lossy().into_owned(),
+            argv: resolved.argv.clone(),
+            worktree: None,
+            branch: None,
+            base: None,
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            last_activity_at: at,
+            cost_usd: None,
+            pending_approvals: 0,
+        };
+        let row = record.clone();
+        self.store
+            .run(move |s| s.insert_session(&row))
+            .await
+            .context("could not record the session")?;
+
+        let mut env = resolved.env;
+        env.extend(opts.env);
+        env.push(("TERM".into(), "xterm-256color".into()));
+        env.push(("COLORTERM".into(), "truecolor".into()));
+        env.push(("LULU_SESSION".into(), id.to_string()));
+        env.push(("LULU_SESSION_NAME".into(), record.name.clone()));
+        let spec = SpawnSpec {
+            argv: resolved.argv,
+            cwd,
+            env,
+            cols: opts.cols.unwrap_or(80),
+            rows: opts.rows.unwrap_or(24),
+            log: OutputLog::open(log_path(&self.settings.state_dir, &id), LOG_CAP),
+        };
+        let spawned = match tokio::task::spawn_blocking(move || pty::spawn(spec)).await {
+            Ok(Ok(spawned)) => spawned,
+            Ok(Err(err)) => {
+                let reason = err.to_string();
+                self.finish(record, Status::Failed, Some(reason.clone()), None).await;
+                bail!("{reason}");
+            }
+            Err(err) => {
+                let reason = format!("spawn task failed: {err}");
+                self.finish(record, Status::Failed, Some(reason.clone()), None).await;
+                bail!("{reason}");
+            }
+        };
+        record.pid = Some(i64::from(spawned.pid));
+        let control = spawned.control.clone();
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+        let task = SessionTask {
+            id: id.clone(),
+            spawned,
+            commands: commands_rx,
+            events: events_tx,
+            scrollback: self.scrollback,
+        };
+        let supervisor = self.tx.clone();
+        let task = tokio::spawn(async move {
+            let forward = async {
+                while let Some(event) = events_rx.recv().await {
+                    let _ = supervisor.send(Command::Session(event));
+                }
+            };
+            tokio::join!(task.run(), forward);
+        });
+        tracing::info!(session = %id, name = %record.name, argv = ?record.argv, "session started");
+        self.persist(&record).await;
+        self.event(&id, "started", &record.argv.join(" ")).await;
+        self.entries.push(Entry {
+            record: record.clone(),
+            live: Some(Live {
+                control,
+                commands,
+                task,
+                stop_requested: false,
+                delete_requested: false,
+                delete_waiters: Vec::new(),
+                submit_delay,
+                last_activity_write: std::time::Instant::now(),
+            }),
+        });
+        self.broadcast_record(&record);
+        Ok(record)
+    }
+
+    fn send_text(&mut self, session: &str, text: &str) -> anyhow::Result<Value> {
+        let live = self.live(session)?;
+        let body = text.trim_end_matches(['\n', '\r']);
+        let bytes = if body.contains('\n') {
+            format!("\x1b[200~{body}\x1b[201~").into_bytes()
+        } else {
+            body.as_bytes().to_vec()
+        };
+        live.control.write(Input::Bytes(bytes));
+        live.control.write(Input::Pause(live.submit_delay));
+        live.control.write(Input::Bytes(b"\r".to_vec()));
+        self.touch(session);
+        Ok(Value::Nil)
+    }
+
+    fn write(&mut self, session: &str, bytes: Vec<u8>) -> anyhow::Result<Value> {
+        self.live(session)?.control.write(Input::Bytes(bytes));
+        self.touch(session);
+        Ok(Value::Nil)
+    }
+
+    /// Input counts as activity; recorded at most once a second.
+    fn touch(&mut self, session: &str) {
+        let Ok(entry) = self.find_mut(session) else {
+            return;
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return;
+        };
+        if live.last_activity_write.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        live.last_activity_write = std::time::Instant::now();
+        let id = entry.record.id.clone();
+        let _ = self.tx.send(Command::Session(SessionEvent::Activity(id)));
+    }
+
+    fn stop(&mut self, session: &str, force: bool) -> anyhow::Result<Value> {
+        let entry = self.find_mut(session)?;
+        let Some(live) = entry.live.as_mut() else {
+            // Stopping an ended session is a no-op, not an error: the user's
+            // intent already holds.
+            return Ok(protocol::to_value(&entry.record));
+        };
+        live.stop_requested = true;
+        let _ = live.commands.send(SessionCmd::Stop { force });
+        Ok(protocol::to_value(&entry.record))
+    }
+
+    async fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
+        let entry = match self.find_mut(session) {
+            Ok(entry) => entry,
+            Err(err) => return respond(reply, Err(err)),
+        };
+        if let Some(live) = entry.live.as_mut() {
+            // Deleting a live session stops it first; the row goes once the
+            // process is reaped, and the caller is answered then.
+            live.stop_requested = true;
+            let _ = live.commands.send(SessionCmd::Stop { force });
+            live.delete_waiters.extend(reply);
+            live.delete_requested = true;
+            return;
+        }
+        let id = entry.record.id.clone();
+        let result = self.remove(&id).await.map(|()| Value::Nil);
+        respond(reply, result);
+    }
+
+    async fn remove(&mut self, id: &SessionId) -> anyhow::Result<()> {
+        let key = id.clone();
+        self.store
+            .run(move |s| s.delete_session(&key))
+            .await
+            .context("could not delete the session from the store")?;
+        let log = log_path(&self.settings.state_dir, id);
+        let mut rotated = log.clone().into_os_string();
+        rotated.push(".1");
+        let _ = tokio::fs::remove_file(&log).await;
+        let _ = tokio::fs::remove_file(&rotated).await;
+        self.entries.retain(|e| &e.record.id != id);
+        for client in self.clients.values() {
+            client.emit("deleted", Value::from(id.as_str()));
+        }
+        tracing::info!(session = %id, "session deleted");
+        Ok(())
+    }
+
+    fn attach(&mut self, client: ClientId, nvim: Nvim, session: &str, chan: i64) -> anyhow::Result<Value> {
+        let state_dir = self.settings.state_dir.clone();
+        let entry = self.find_mut(session)?;
+        if let Some(live) = entry.live.as_ref() {
+            let _ = live.commands.send(SessionCmd::Attach { client, nvim, chan });
+            return Ok(Value::Nil);
+        }
+        // An ended session has no ring; its log holds the same bytes.
+        let log = log_path(&state_dir, &entry.record.id);
+        let max = self.scrollback;
+        tokio::spawn(async move {
+            let tail = tokio::task::spawn_blocking(move || pty::read_tail(&log, max)).await.unwrap_or_default();
+            if !tail.is_empty() {
+                let _ = nvim.call("nvim_chan_send", vec![Value::from(chan), Value::Binary(tail)]).await;
+            }
+        });
+        Ok(Value::Nil)
+    }
+
+    async fn on_session_event(&mut self, event: SessionEvent) {
+        match event {
+            SessionEvent::Running(id) => {
+                let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+                    return;
+                };
+                if entry.record.status != Status::Starting {
+                    return;
+                }
+                entry.record.status = Status::Running;
+                entry.record.updated_at = now();
+                let record = entry.record.clone();
+                self.persist(&record).await;
+                self.broadcast_record(&record);
+            }
+            SessionEvent::Activity(id) => {
+                let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+                    return;
+                };
+                entry.record.last_activity_at = now();
+                let record = entry.record.clone();
+                self.persist(&record).await;
+                self.broadcast_record(&record);
+            }
+            SessionEvent::Exited(id, exit) => self.on_exit(id, exit).await,
+        }
+    }
+
+    async fn on_exit(&mut self, id: SessionId, exit: ExitKind) {
+        let Some(index) = self.entries.iter().position(|e| e.record.id == id) else {
+            tracing::warn!(session = %id, "exit for an unknown session dropped");
+            return;
+        };
+        let Some(live) = self.entries[index].live.take() else {
+            return;
+        };
+        // The task has sent its last event; it is finishing on its own.
+        drop(live.task);
+        let record = self.entries[index].record.clone();
+        let (status, reason) = match (live.stop_requested, exit.failure_reason()) {
+            (true, _) | (false, None) => (Status::Completed, None),
+            (false, Some(reason)) => (Status::Failed, Some(reason)),
+        };
+        let detail = match exit {
+            ExitKind::Code(code) => format!("exit code {code}"),
+            ExitKind::Signal(sig) => format!("signal {sig}"),
+        };
+        let detail = if live.stop_requested { format!("{detail} (stopped)") } else { detail };
+        self.event(&id, "exited", &detail).await;
+        self.finish(record, status, reason, Some(exit.exit_code())).await;
+        if live.delete_requested {
+            let result = self.remove(&id).await;
+            for waiter in live.delete_waiters {
+                let _ = waiter.send(match &result {
+                    Ok(()) => Ok(Value::Nil),
+                    Err(err) => Err(anyhow!("{err:#}")),
+                });
+            }
+        }
+    }
+
+    /// Move a session to a terminal status (once: a second call is ignored).
+    async fn finish(&mut self, mut record: SessionRecord, status: Status, reason: Option<String>, exit_code: Option<i64>) {
+        if !record.status.is_live() {
+            return;
+        }
+        record.status = status;
+        record.failure_reason = reason;
+        record.exit_code = exit_code;
+        record.updated_at = now();
+        self.persist(&record).await;
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
+            entry.record = record.clone();
+        }
+        self.broadcast_record(&record);
+    }
+
+    async fn persist(&self, record: &SessionRecord) {
+        let row = record.clone();
+        if let Err(err) = self.store.run(move |s| s.update_session(&row)).await {
+            tracing::error!(session = %record.id, "could not save session: {err}");
+        }
+    }
+
+    async fn event(&self, id: &SessionId, kind: &'static str, detail: &str) {
+        let (key, detail) = (id.clone(), detail.to_string());
+        if let Err(err) = self.store.run(move |s| s.add_event(&key, kind, &detail)).await {
+            tracing::error!(session = %id, "could not record event: {err}");
+        }
+    }
+
+    fn broadcast_record(&self, record: &SessionRecord) {
+        let value = protocol::to_value(record);
+        for client in self.clients.values() {
+            client.emit("session", value.clone());
+        }
+    }
+
+    fn begin_shutdown(&mut self, done: oneshot::Sender<()>) {
+        tracing::info!(live = self.live_count(), "shutting down");
+        for entry in &mut self.entries {
+            if let Some(live) = entry.live.as_mut() {
+                live.stop_requested = true;
+                let _ = live.commands.send(SessionCmd::Stop { force: false });
+            }
+        }
+        self.shutdown = Some(done);
+    }
+}
+
+fn respond(reply: Option<Reply>, result: anyhow::Result<Value>) {
+    match reply {
+        Some(reply) => {
+            let _ = reply.send(result);
+        }
+        None => {
+            if let Err(err) = result {
+                tracing::info!("notification failed: {err:#}");
+            }
+        }
+    }
+}
+
+pub fn log_path(state_dir: &Path, id: &SessionId) -> PathBuf {
+    state_dir.join("logs").join(format!("{id}.log"))
+}

@@ -1,0 +1,211 @@
+//! One task per live session: it owns the session's output (ring, and the
+//! terminal channels that show it) and its stop timer. Its failures end only
+//! this session; it talks to the supervisor through [`SessionEvent`]s.
+
+use std::time::Duration;
+
+use rmpv::Value;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep, sleep_until, timeout_at};
+
+use crate::model::{ExitKind, SessionId};
+use crate::pty::{PtyControl, Spawned};
+use crate::ring::Ring;
+use crate::rpc::{ClientId, Nvim};
+
+/// Coalesce output up to this many bytes...
+const BATCH_BYTES: usize = 64 * 1024;
+/// ...or for this long after the first byte, whichever comes first.
+const BATCH_WINDOW: Duration = Duration::from_millis(4);
+/// After the process exits, keep reading while output still arrives; a
+/// grandchild that holds the PTY open must not keep the session live.
+const EXIT_DRAIN_IDLE: Duration = Duration::from_millis(500);
+/// How long a stop waits for the process before SIGKILL.
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
+/// Activity is reported at most this often.
+const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
+
+pub enum SessionCmd {
+    /// Show this session in a terminal channel of `client`: replay the ring,
+    /// then stream.
+    Attach {
+        client: ClientId,
+        nvim: Nvim,
+        chan: i64,
+    },
+    Detach {
+        client: ClientId,
+        chan: i64,
+    },
+    /// SIGHUP and SIGTERM now, SIGKILL after [`STOP_GRACE`] (or at once).
+    Stop { force: bool },
+}
+
+#[derive(Debug)]
+pub enum SessionEvent {
+    /// First output: the program is up.
+    Running(SessionId),
+    Activity(SessionId),
+    /// Every byte the program wrote has reached every attached channel.
+    Exited(SessionId, ExitKind),
+}
+
+struct Attachment {
+    client: ClientId,
+    nvim: Nvim,
+    chan: i64,
+}
+
+pub struct SessionTask {
+    pub id: SessionId,
+    pub spawned: Spawned,
+    pub commands: mpsc::UnboundedReceiver<SessionCmd>,
+    pub events: mpsc::UnboundedSender<SessionEvent>,
+    pub scrollback: usize,
+}
+
+impl SessionTask {
+    pub async fn run(self) {
+        let SessionTask {
+            id,
+            spawned,
+            mut commands,
+            events,
+            scrollback,
+        } = self;
+        let Spawned {
+            mut output,
+            exit: mut exit_rx,
+            control,
+            ..
+        } = spawned;
+        let mut ring = Ring::new(scrollback);
+        let mut attached: Vec<Attachment> = Vec::new();
+        let mut exit: Option<ExitKind> = None;
+        let mut output_open = true;
+        let mut kill_at: Option<Instant> = None;
+        let mut seen_output = false;
+        let mut last_activity = Instant::now() - ACTIVITY_EVERY;
+
+        while output_open || exit.is_none() {
+            tokio::select! {
+                Some(cmd) = commands.recv() => {
+                    handle(cmd, &id, &control, &ring, &mut attached, &mut kill_at).await;
+                }
+                chunk = output.recv(), if output_open => {
+                    let Some(mut batch) = chunk else {
+                        output_open = false;
+                        continue;
+                    };
+                    output_open = coalesce(&mut output, &mut batch).await;
+                    ring.push(&batch);
+                    push(&id, &mut attached, batch).await;
+                    if !seen_output {
+                        seen_output = true;
+                        let _ = events.send(SessionEvent::Running(id.clone()));
+                    }
+                    if last_activity.elapsed() >= ACTIVITY_EVERY {
+                        last_activity = Instant::now();
+                        let _ = events.send(SessionEvent::Activity(id.clone()));
+                    }
+                }
+                status = &mut exit_rx, if exit.is_none() => {
+                    // A dropped sender means the waiter thread died; report it
+                    // as a failure instead of waiting forever.
+                    exit = Some(status.unwrap_or(ExitKind::Code(-1)));
+                }
+                () = sleep(EXIT_DRAIN_IDLE), if exit.is_some() && output_open => {
+                    tracing::info!(session = %id, "exited but its pty stays open; not waiting for it");
+                    output_open = false;
+                }
+                () = sleep_until(kill_at.unwrap_or_else(Instant::now)), if kill_at.is_some() && exit.is_none() => {
+                    tracing::info!(session = %id, "did not stop in time; SIGKILL");
+                    control.signal(libc::SIGKILL);
+                    kill_at = None;
+                }
+            }
+        }
+        let exit = exit.unwrap_or(ExitKind::Code(-1));
+        tracing::info!(session = %id, ?exit, "session ended");
+        let _ = events.send(SessionEvent::Exited(id, exit));
+    }
+}
+
+async fn handle(
+    cmd: SessionCmd,
+    id: &SessionId,
+    control: &PtyControl,
+    ring: &Ring,
+    attached: &mut Vec<Attachment>,
+    kill_at: &mut Option<Instant>,
+) {
+    match cmd {
+        SessionCmd::Attach { client, nvim, chan } => {
+            attached.retain(|a| !(a.client == client && a.chan == chan));
+            let mut fresh = vec![Attachment { client, nvim, chan }];
+            let replay = ring.contents();
+            if !replay.is_empty() {
+                push(id, &mut fresh, replay).await;
+            }
+            attached.append(&mut fresh);
+        }
+        SessionCmd::Detach { client, chan } => {
+            attached.retain(|a| !(a.client == client && a.chan == chan));
+        }
+        SessionCmd::Stop { force } => {
+            if force {
+                control.signal(libc::SIGKILL);
+            } else {
+                control.signal(libc::SIGHUP);
+                control.signal(libc::SIGTERM);
+                kill_at.get_or_insert_with(|| Instant::now() + STOP_GRACE);
+            }
+        }
+    }
+}
+
+/// Gather more output into `batch` until it is big enough or the window
+/// closes. Returns false once the output channel has closed.
+async fn coalesce(output: &mut mpsc::Receiver<Vec<u8>>, batch: &mut Vec<u8>) -> bool {
+    let deadline = Instant::now() + BATCH_WINDOW;
+    while batch.len() < BATCH_BYTES {
+        match output.try_recv() {
+            Ok(more) => {
+                batch.extend_from_slice(&more);
+                continue;
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            Err(mpsc::error::TryRecvError::Empty) => {}
+        }
+        match timeout_at(deadline, output.recv()).await {
+            Ok(Some(more)) => batch.extend_from_slice(&more),
+            Ok(None) => return false,
+            Err(_) => break,
+        }
+    }
+    true
+}
+
+/// Write `bytes` to every attached terminal channel, waiting for each reply:
+/// that wait is the back-pressure that bounds the editor's memory. A channel
+/// that errors (its buffer was wiped) is dropped.
+async fn push(id: &SessionId, attached: &mut Vec<Attachment>, bytes: Vec<u8>) {
+    let mut gone = Vec::new();
+    for (index, a) in attached.iter().enumerate() {
+        let args = vec![Value::from(a.chan), Value::Binary(bytes.clone())];
+        match a.nvim.call("nvim_chan_send", args).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                tracing::info!(session = %id, chan = a.chan, %err, "terminal channel closed; detaching");
+                gone.push(index);
+            }
+            Err(err) => {
+                tracing::info!(session = %id, chan = a.chan, %err, "editor connection lost; detaching");
+                gone.push(index);
+            }
+        }
+    }
+    for index in gone.into_iter().rev() {
+        attached.remove(index);
+    }
+}
