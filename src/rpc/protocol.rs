@@ -278,12 +278,15 @@ where
     }
 }
 
-/// Codes carried in error replies: `[code, message]`, which Neovim shows as
-/// the message.
+/// Codes carried in error replies, `[code, message]`. They are Neovim's own
+/// error types: it shows the message for these two and "unknown error" for
+/// any other code.
 #[derive(Debug, Clone, Copy)]
 pub enum ErrorCode {
+    /// The request was understood but could not be carried out.
+    Failed = 0,
+    /// The request itself is malformed.
     BadRequest = 1,
-    Failed = 2,
 }
 
 pub fn error_value(code: ErrorCode, message: &str) -> Value {

@@ -1,0 +1,188 @@
+---@mod lulu.commands Bodies and completion of the :Lulu* commands.
+local M = {}
+local H = {}
+
+local util = require('lulu.util')
+
+--- Split a command line like a shell would for words and quotes (no
+--- expansion): `a 'b c' "d\"e"` -> { 'a', 'b c', 'd"e' }.
+---@param line string
+---@return string[]
+function M.split(line)
+  local words, word, quote, escaped, started = {}, {}, nil, false, false
+  for ch in line:gmatch('.') do
+    if escaped then
+      word[#word + 1], escaped, started = ch, false, true
+    elseif ch == '\\' and quote ~= "'" then
+      escaped = true
+    elseif quote then
+      if ch == quote then
+        quote = nil
+      else
+        word[#word + 1] = ch
+      end
+    elseif ch == "'" or ch == '"' then
+      quote, started = ch, true
+    elseif ch:match('%s') then
+      if started then
+        words[#words + 1], word, started = table.concat(word), {}, false
+      end
+    else
+      word[#word + 1], started = ch, true
+    end
+  end
+  if quote then
+    error(('unclosed %s quote'):format(quote), 0)
+  end
+  if started then
+    words[#words + 1] = table.concat(word)
+  end
+  return words
+end
+
+--- `[agent] [name=..] [cwd=..] [-- args]` -> start options.
+---@param line string
+---@return lulu.StartOpts
+function M.parse_start(line)
+  local opts, words = {}, M.split(line)
+  local agents = require('lulu.config').options.agents
+  for i, word in ipairs(words) do
+    if word == '--' then
+      opts.args = vim.list_slice(words, i + 1)
+      break
+    end
+    local key, value = word:match('^(%w+)=(.*)$')
+    if key == 'name' or key == 'cwd' then
+      opts[key] = value
+    elseif key == 'worktree' or key == 'base' then
+      error(('%s= is not supported yet: sessions run in cwd'):format(key), 0)
+    elseif key then
+      error(('unknown option %s= (known: name=, cwd=, and -- before agent args)'):format(key), 0)
+    elseif i == 1 and agents[word] then
+      opts.agent = word
+    elseif i == 1 then
+      local names = vim.tbl_keys(agents)
+      table.sort(names)
+      error(('unknown agent %q (known: %s)'):format(word, table.concat(names, ', ')), 0)
+    else
+      error(('unexpected %q: pass agent arguments after --'):format(word), 0)
+    end
+  end
+  return opts
+end
+
+function M.start(cmd)
+  H.guard(function()
+    local lulu = require('lulu')
+    local record = lulu.start(M.parse_start(cmd.args))
+    lulu.open(record.id)
+  end)
+end
+
+function M.list()
+  H.guard(require('lulu.ui.list').toggle)
+end
+
+function M.open(cmd)
+  H.guard(function()
+    require('lulu').open(H.one(cmd))
+  end)
+end
+
+function M.stop(cmd)
+  H.guard(function()
+    require('lulu').stop(H.one(cmd), { force = cmd.bang })
+  end)
+end
+
+function M.delete(cmd)
+  H.guard(function()
+    require('lulu').delete(H.one(cmd), { force = cmd.bang })
+  end)
+end
+
+function M.send(cmd)
+  H.guard(function()
+    local target, text = cmd.args:match('^(%S+)%s+(.+)$')
+    if not target then
+      error('usage: :LuluSend {session|all} {text}', 0)
+    end
+    local lulu = require('lulu')
+    if target ~= 'all' then
+      lulu.send(target, text)
+      return
+    end
+    local sent = 0
+    for _, record in ipairs(lulu.list()) do
+      if record.status == 'running' then
+        lulu.send(record.id, text)
+        sent = sent + 1
+      end
+    end
+    util.notify(('sent to %d running session(s)'):format(sent))
+  end)
+end
+
+-- completion -------------------------------------------------------------
+
+function M.complete_sessions(lead)
+  local names = {}
+  for _, record in ipairs(require('lulu.sessions').all()) do
+    if vim.startswith(record.name, lead) then
+      names[#names + 1] = record.name
+    end
+  end
+  return names
+end
+
+function M.complete_send(lead, line)
+  if #vim.split(line, '%s+', { trimempty = true }) <= 2 and not line:match('%S+%s+%S+%s') then
+    local names = M.complete_sessions(lead)
+    if vim.startswith('all', lead) then
+      table.insert(names, 1, 'all')
+    end
+    return names
+  end
+  return {}
+end
+
+function M.complete_start(lead, line)
+  if line:find(' %-%- ') then
+    return vim.fn.getcompletion(lead, 'file')
+  end
+  local items = { 'name=', 'cwd=', '--' }
+  local words = vim.split(line, '%s+', { trimempty = true })
+  local first = #words == 1 or (#words == 2 and lead ~= '')
+  if first then
+    local agents = vim.tbl_keys(require('lulu.config').options.agents)
+    table.sort(agents)
+    items = vim.list_extend(agents, items)
+  end
+  if lead:match('^cwd=') then
+    return vim.tbl_map(function(dir)
+      return 'cwd=' .. dir
+    end, vim.fn.getcompletion(lead:sub(5), 'dir'))
+  end
+  return vim.tbl_filter(function(item)
+    return vim.startswith(item, lead)
+  end, items)
+end
+
+-- helpers ------------------------------------------------------------------
+
+function H.one(cmd)
+  if #cmd.fargs ~= 1 then
+    error(('%s takes one session name or id'):format(cmd.name), 0)
+  end
+  return cmd.fargs[1]
+end
+
+--- Commands report errors as one notify line, never a stack trace.
+function H.guard(fn)
+  local ok, err = pcall(fn)
+  if not ok then
+    util.notify(tostring(err), vim.log.levels.ERROR)
+  end
+end
+
+return M

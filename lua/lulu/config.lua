@@ -1,0 +1,99 @@
+---@mod lulu.config Defaults, setup() and validation.
+local M = {}
+
+-- The defaults block in doc/lulu.txt is checked against this table by
+-- tests/lua/test_config.lua; change both together.
+---@class lulu.Config
+M.defaults = {
+  bin = nil, -- path to the lulu binary; default: <plugin root>/target/release/lulu, then $PATH
+  max_sessions = 12,
+  default_agent = nil, -- nil: first of claude, codex, gemini found on $PATH, else 'shell'
+  agents = { -- per agent: cmd (argv list), args (appended), env (table); new names add agents
+    claude = { cmd = { 'claude' } },
+    codex = { cmd = { 'codex' } },
+    gemini = { cmd = { 'gemini' } },
+    shell = { cmd = nil },
+  },
+  worktree = { enabled = true, root = nil, copy = {}, setup = nil },
+  pool = { size = 2 },
+  scrollback = 1024 * 1024, -- bytes kept per session for replay
+  approvals = { timeout = 600, chain = true, notify = true },
+  keys = { approve = '<leader>aa', send = '<leader>as' }, -- false disables
+  cost = { prices = {} },
+  host = { mode = 'embedded' },
+}
+
+---@type lulu.Config
+M.options = vim.deepcopy(M.defaults)
+
+--- Agent keys the host understands; anything else in an agent table is a typo.
+local agent_keys = { cmd = true, args = true, env = true, submit_delay = true }
+
+-- Options whose default is nil: they exist although the defaults table
+-- cannot show them.
+local nil_defaults = { bin = true, default_agent = true, ['worktree.root'] = true, ['worktree.setup'] = true }
+-- Tables whose keys are the user's own (model names, file globs).
+local free_tables = { ['cost.prices'] = true, ['worktree.copy'] = true }
+
+local function check_agent(problems, path, name, spec)
+  if type(spec) ~= 'table' then
+    problems[#problems + 1] = ('%s must be a table like { cmd = { "%s" } }'):format(path, name)
+    return
+  end
+  for k in pairs(spec) do
+    if not agent_keys[k] then
+      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, args, env, submit_delay)'):format(path, k)
+    end
+  end
+  if spec.cmd ~= nil and (type(spec.cmd) ~= 'table' or #spec.cmd == 0) then
+    problems[#problems + 1] = ('%s.cmd must be a non-empty list like { "%s" }'):format(path, name)
+  end
+end
+
+---@param opts table|nil
+---@return string[] problems one line each, naming the option and the fix
+function M.validate(opts)
+  local problems = {}
+  local function walk(given, defaults, prefix)
+    for key, value in pairs(given) do
+      local path = prefix .. tostring(key)
+      if prefix == 'agents.' then
+        check_agent(problems, path, key, value)
+      elseif defaults[key] == nil and not nil_defaults[path] then
+        problems[#problems + 1] = ('unknown option %s'):format(path)
+      elseif type(defaults[key]) == 'table' and type(value) == 'table' and not free_tables[path] then
+        walk(value, defaults[key], path .. '.')
+      end
+    end
+  end
+  walk(opts or {}, M.defaults, '')
+  local o = vim.tbl_deep_extend('force', M.defaults, opts or {})
+  local checks = {
+    { 'max_sessions', type(o.max_sessions) == 'number' and o.max_sessions >= 1, 'a number >= 1' },
+    { 'scrollback', type(o.scrollback) == 'number' and o.scrollback >= 4096, 'a number of bytes >= 4096' },
+    { 'bin', o.bin == nil or type(o.bin) == 'string', 'a path string' },
+    { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
+    { 'host.mode', o.host.mode == 'embedded', "'embedded' (the daemon mode is not built yet)" },
+  }
+  for _, check in ipairs(checks) do
+    if not check[2] then
+      problems[#problems + 1] = ('%s must be %s'):format(check[1], check[3])
+    end
+  end
+  return problems
+end
+
+---@param opts table|nil
+function M.setup(opts)
+  vim.validate('opts', opts, 'table', true)
+  local problems = M.validate(opts)
+  for _, problem in ipairs(problems) do
+    require('lulu.util').notify(problem, vim.log.levels.WARN)
+  end
+  M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  M.problems = problems
+end
+
+M.problems = {}
+
+return M

@@ -1,0 +1,87 @@
+---@mod lulu.events The single entry for everything the host tells the editor.
+local M = {}
+local H = {}
+
+local sessions = require('lulu.sessions')
+local util = require('lulu.util')
+
+--- Called by the host (nvim_exec_lua) with an event name and its payload.
+function M.dispatch(name, payload)
+  local handler = H.handlers[name]
+  if not handler then
+    return
+  end
+  local ok, err = pcall(handler, payload)
+  if not ok then
+    util.notify(('event %s failed: %s'):format(name, err), vim.log.levels.ERROR)
+  end
+end
+
+--- The host answered hello: load its view of the sessions.
+function M.host_started()
+  local ok, records = pcall(vim.rpcrequest, require('lulu.rpc').ensure(), require('lulu.rpc').methods.list)
+  if ok then
+    sessions.replace(records)
+    H.changed()
+  end
+end
+
+--- The host process ended. Live sessions ended with it.
+function M.host_exited(code, detail)
+  local any_live = false
+  for _, record in ipairs(sessions.all()) do
+    if sessions.is_live(record) then
+      any_live = true
+      record.status = 'failed'
+      record.failure_reason = 'host exited'
+    end
+  end
+  if code ~= 0 or any_live then
+    local why = detail and (': ' .. detail) or ''
+    util.notify(
+      ('host exited (code %d)%s; it restarts on the next lulu command'):format(code, why),
+      vim.log.levels.ERROR
+    )
+  end
+  require('lulu.term').host_exited()
+  H.changed()
+end
+
+-- helpers ------------------------------------------------------------------
+
+H.handlers = {}
+
+function H.handlers.session(record)
+  local previous = sessions.update(record)
+  if record.status == 'failed' and previous and previous.status ~= 'failed' then
+    util.notify(
+      ('session %s failed: %s'):format(record.name, record.failure_reason or 'unknown reason'),
+      vim.log.levels.WARN
+    )
+  end
+  if previous and previous.status ~= record.status then
+    require('lulu.term').status_changed(record)
+  end
+  H.changed()
+end
+
+function H.handlers.deleted(id)
+  sessions.remove(id)
+  require('lulu.term').forget(id)
+  H.changed()
+end
+
+--- Redraw what shows sessions, at most once per event-loop turn.
+function H.changed()
+  if H.pending then
+    return
+  end
+  H.pending = true
+  vim.schedule(function()
+    H.pending = false
+    require('lulu.ui.list').refresh()
+    vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionsChanged', modeline = false })
+  end)
+end
+
+return M

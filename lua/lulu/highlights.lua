@@ -1,0 +1,26 @@
+---@mod lulu.highlights Highlight groups, all linked to standard ones.
+local M = {}
+
+M.links = {
+  LuluStarting = 'DiagnosticWarn',
+  LuluRunning = 'DiagnosticInfo',
+  LuluRunningDim = 'NonText',
+  LuluCompleted = 'DiagnosticOk',
+  LuluFailed = 'DiagnosticError',
+  LuluName = 'Normal',
+  LuluMeta = 'Comment',
+  LuluAge = 'Comment',
+  LuluReason = 'DiagnosticError',
+  LuluSelected = 'CursorLine',
+  LuluBorder = 'FloatBorder',
+  LuluTitle = 'FloatTitle',
+  LuluFooter = 'FloatFooter',
+}
+
+function M.setup()
+  for group, link in pairs(M.links) do
+    vim.api.nvim_set_hl(0, group, { link = link, default = true })
+  end
+end
+
+return M

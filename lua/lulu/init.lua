@@ -1,0 +1,121 @@
+---@mod lulu Run and steer many AI coding agents from Neovim.
+---
+--- The public Lua API (see `:h lulu-api`). Every function that needs the
+--- host starts it on first use; errors are raised as Lua errors with a
+--- one-line message.
+local M = {}
+local H = {}
+
+local rpc = require('lulu.rpc')
+local sessions = require('lulu.sessions')
+
+--- Optional: lulu works with the defaults without it.
+---@param opts table|nil see `:h lulu-config`
+function M.setup(opts)
+  require('lulu.config').setup(opts)
+end
+
+---@class lulu.StartOpts
+---@field agent string|nil claude, codex, gemini, shell or a configured name
+---@field name string|nil defaults to a short unique word
+---@field cwd string|nil defaults to the current directory
+---@field args string[]|nil appended to the agent's argv
+---@field env table<string,string>|nil extra environment
+
+--- Start a session. Returns its record at once; the agent boots in the
+--- background.
+---@param opts lulu.StartOpts|nil
+---@return lulu.Session
+function M.start(opts)
+  opts = opts or {}
+  vim.validate('opts', opts, 'table')
+  for key in pairs(opts) do
+    if key == 'worktree' or key == 'base' then
+      error(('%s= is not supported yet: sessions run in cwd'):format(key), 0)
+    end
+  end
+  local cols, rows = require('lulu.term').size_for()
+  local record = rpc.request(rpc.methods.start, {
+    agent = opts.agent or H.default_agent(),
+    name = opts.name,
+    cwd = opts.cwd and vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p') or vim.fn.getcwd(),
+    args = opts.args or {},
+    env = (opts.env and next(opts.env)) and opts.env or vim.empty_dict(),
+    cols = cols,
+    rows = rows,
+  })
+  sessions.update(record)
+  return record
+end
+
+--- All sessions, newest first (fresh from the host).
+---@return lulu.Session[]
+function M.list()
+  local records = rpc.request(rpc.methods.list)
+  sessions.replace(records)
+  return records
+end
+
+---@param ref string id or name
+---@return lulu.Session
+function M.get(ref)
+  local record = rpc.request(rpc.methods.get, H.ref(ref))
+  sessions.update(record)
+  return record
+end
+
+--- Type `text` into a session as a person would, then Enter.
+function M.send(ref, text)
+  vim.validate('text', text, 'string')
+  rpc.request(rpc.methods.send, H.ref(ref), text)
+end
+
+--- Stop a session: SIGHUP/SIGTERM, SIGKILL after 3 s (`force`: at once).
+---@param opts {force: boolean}|nil
+function M.stop(ref, opts)
+  return rpc.request(rpc.methods.stop, H.ref(ref), { force = opts and opts.force or false })
+end
+
+--- Delete a session's record and log (stopping it first if live).
+---@param opts {force: boolean}|nil
+function M.delete(ref, opts)
+  rpc.request(rpc.methods.delete, H.ref(ref), { force = opts and opts.force or false })
+end
+
+--- Show a session's terminal in the current window.
+function M.open(ref)
+  return require('lulu.term').open(M.get(ref))
+end
+
+--- The session's terminal buffer (created hidden if it has none yet).
+---@return integer bufnr
+function M.buffer(ref)
+  return require('lulu.term').ensure(M.get(ref))
+end
+
+-- helpers ------------------------------------------------------------------
+
+function H.ref(ref)
+  if type(ref) ~= 'string' or ref == '' then
+    error('a session name or id is required', 0)
+  end
+  return ref
+end
+
+function H.default_agent()
+  local config = require('lulu.config').options
+  if config.default_agent then
+    return config.default_agent
+  end
+  for _, name in ipairs({ 'claude', 'codex', 'gemini' }) do
+    local cmd = config.agents[name] and config.agents[name].cmd
+    if cmd and vim.fn.executable(cmd[1]) == 1 then
+      return name
+    end
+  end
+  return 'shell'
+end
+
+M._default_agent = H.default_agent
+
+return M

@@ -1,0 +1,77 @@
+---@mod lulu.sessions The editor's copy of the host's session records, kept
+--- current by events so that the list can redraw without asking the host.
+local M = {}
+
+---@class lulu.Session
+---@field id string
+---@field name string
+---@field agent string
+---@field status 'starting'|'running'|'completed'|'failed'
+---@field failure_reason string|nil
+---@field exit_code integer|nil
+---@field pid integer|nil
+---@field cwd string
+---@field argv string[]
+---@field worktree string|nil
+---@field branch string|nil
+---@field base string|nil
+---@field created_at string
+---@field updated_at string
+---@field last_activity_at string
+---@field cost_usd number|nil
+---@field pending_approvals integer
+
+---@type table<string, lulu.Session>
+local by_id = {}
+
+---@param records lulu.Session[]
+function M.replace(records)
+  by_id = {}
+  for _, record in ipairs(records) do
+    by_id[record.id] = record
+  end
+end
+
+---@param record lulu.Session
+---@return lulu.Session|nil previous
+function M.update(record)
+  local previous = by_id[record.id]
+  by_id[record.id] = record
+  return previous
+end
+
+function M.remove(id)
+  by_id[id] = nil
+end
+
+--- Newest first. Ties (same millisecond) fall back to the id for stability.
+---@return lulu.Session[]
+function M.all()
+  local list = vim.tbl_values(by_id)
+  table.sort(list, function(a, b)
+    if a.created_at ~= b.created_at then
+      return a.created_at > b.created_at
+    end
+    return a.id > b.id
+  end)
+  return list
+end
+
+---@param ref string id or name
+---@return lulu.Session|nil
+function M.find(ref)
+  if by_id[ref] then
+    return by_id[ref]
+  end
+  for _, record in pairs(by_id) do
+    if record.name == ref then
+      return record
+    end
+  end
+end
+
+function M.is_live(record)
+  return record.status == 'starting' or record.status == 'running'
+end
+
+return M

@@ -1,0 +1,333 @@
+---@mod lulu.ui.list The floating session list (:LuluList).
+---
+--- Two lines per session, newest first. The float redraws on every session
+--- event and once a second (ages tick, the running dot pulses); rows never
+--- move when a status changes, and the selection follows its session.
+local M = {}
+local H = {}
+
+local sessions = require('lulu.sessions')
+local util = require('lulu.util')
+
+H.ns = vim.api.nvim_create_namespace('lulu_list')
+
+local badges = {
+  starting = { icon = '◌', label = 'Starting', hl = 'LuluStarting' },
+  running = { icon = '●', label = 'Running', hl = 'LuluRunning' },
+  completed = { icon = '✓', label = 'Completed', hl = 'LuluCompleted' },
+  failed = { icon = '✗', label = 'Failed', hl = 'LuluFailed' },
+}
+
+M.footer = ' <CR> open · s stop · d delete · n new · q close '
+
+function M.is_open()
+  return H.win ~= nil and vim.api.nvim_win_is_valid(H.win)
+end
+
+function M.toggle()
+  if M.is_open() then
+    M.close()
+  else
+    M.open()
+  end
+end
+
+function M.open()
+  if M.is_open() then
+    vim.api.nvim_set_current_win(H.win)
+    return
+  end
+  -- Fresh records from the host (this also starts it on first use).
+  require('lulu').list()
+  H.prev_win = vim.api.nvim_get_current_win()
+  H.buf = vim.api.nvim_create_buf(false, true)
+  vim.bo[H.buf].filetype = 'lulu_list'
+  vim.bo[H.buf].bufhidden = 'wipe'
+  H.win = vim.api.nvim_open_win(H.buf, true, H.geometry(#sessions.all()))
+  vim.wo[H.win].cursorline = false
+  vim.wo[H.win].wrap = false
+  vim.wo[H.win].winhighlight = 'FloatBorder:LuluBorder,FloatTitle:LuluTitle,FloatFooter:LuluFooter'
+  H.maps()
+  H.render()
+  H.timer = vim.uv.new_timer()
+  H.timer:start(1000, 1000, vim.schedule_wrap(function()
+    H.pulse = not H.pulse
+    M.refresh()
+  end))
+  vim.api.nvim_create_autocmd({ 'WinLeave', 'BufWipeout' }, {
+    group = vim.api.nvim_create_augroup('lulu_list', { clear = true }),
+    buffer = H.buf,
+    once = true,
+    callback = function()
+      vim.schedule(M.close)
+    end,
+  })
+  vim.api.nvim_create_autocmd('CursorMoved', {
+    group = 'lulu_list',
+    buffer = H.buf,
+    callback = H.snap,
+  })
+end
+
+function M.close()
+  if H.timer then
+    H.timer:stop()
+    H.timer:close()
+    H.timer = nil
+  end
+  if M.is_open() then
+    pcall(vim.api.nvim_win_close, H.win, true)
+  end
+  H.win, H.buf = nil, nil
+  pcall(vim.api.nvim_del_augroup_by_name, 'lulu_list')
+end
+
+function M.refresh()
+  if M.is_open() and vim.api.nvim_buf_is_valid(H.buf) then
+    H.render()
+  end
+end
+
+--- The session under the cursor.
+---@return lulu.Session|nil
+function M.selected()
+  if not M.is_open() then
+    return nil
+  end
+  local line = vim.api.nvim_win_get_cursor(H.win)[1]
+  return H.rows[math.floor((line - 1) / 2) + 1]
+end
+
+--- The lines a list of records renders to, and their highlights; pure, so
+--- tests can check the layout without a window.
+---@param records lulu.Session[]
+---@param width integer
+---@param now number|nil
+---@param pulse boolean|nil
+---@return string[] lines, table[] highlights {line, col_start, col_end, group}
+function M.layout(records, width, now, pulse)
+  local lines, hls = {}, {}
+  if #records == 0 then
+    return { '', '  No sessions yet. Press n to start one.' }, { { 1, 0, -1, 'LuluMeta' } }
+  end
+  for _, r in ipairs(records) do
+    local badge = badges[r.status] or badges.failed
+    local head = (' %s %-9s '):format(badge.icon, badge.label)
+    local age = util.age(r.last_activity_at, now)
+    local name_room = width - vim.fn.strdisplaywidth(head) - #age - 2
+    local name = r.name
+    if vim.fn.strdisplaywidth(name) > name_room then
+      name = vim.fn.strcharpart(name, 0, math.max(name_room - 1, 1)) .. '…'
+    end
+    local gap = math.max(1, width - vim.fn.strdisplaywidth(head) - vim.fn.strdisplaywidth(name) - #age - 1)
+    local first = head .. name .. (' '):rep(gap) .. age .. ' '
+    local second
+    if r.status == 'failed' then
+      second = '   ' .. (r.failure_reason or 'failed')
+    else
+      local parts = { r.agent }
+      if r.branch then
+        parts[#parts + 1] = r.branch
+      end
+      parts[#parts + 1] = util.short_path(r.cwd)
+      second = '   ' .. table.concat(parts, ' · ')
+    end
+    local l = #lines
+    lines[l + 1] = first
+    lines[l + 2] = second
+    local icon_end = 1 + #badge.icon
+    local dot_hl = (r.status == 'running' and pulse) and 'LuluRunningDim' or badge.hl
+    hls[#hls + 1] = { l, 1, icon_end, dot_hl }
+    hls[#hls + 1] = { l, icon_end + 1, #head, badge.hl }
+    hls[#hls + 1] = { l, #head, #head + #name, 'LuluName' }
+    hls[#hls + 1] = { l, #first - #age - 1, #first - 1, 'LuluAge' }
+    hls[#hls + 1] = { l + 1, 0, -1, r.status == 'failed' and 'LuluReason' or 'LuluMeta' }
+  end
+  return lines, hls
+end
+
+-- helpers ------------------------------------------------------------------
+
+function H.geometry(count)
+  local width = math.max(math.min(76, vim.o.columns - 4), 20)
+  local height = math.max(math.min(math.max(count * 2, 2), vim.o.lines - 6), 1)
+  return {
+    relative = 'editor',
+    width = width,
+    height = height,
+    row = math.floor((vim.o.lines - height) / 2) - 1,
+    col = math.floor((vim.o.columns - width) / 2),
+    style = 'minimal',
+    border = 'rounded',
+    title = H.title(),
+    title_pos = 'center',
+    footer = M.footer,
+    footer_pos = 'center',
+  }
+end
+
+function H.title()
+  local live = 0
+  for _, r in ipairs(sessions.all()) do
+    if sessions.is_live(r) then
+      live = live + 1
+    end
+  end
+  return (' lulu · %d live '):format(live)
+end
+
+function H.render()
+  local selected = M.selected()
+  local selected_id = selected and selected.id or H.selected_id
+  H.rows = sessions.all()
+  local config = H.geometry(#H.rows)
+  vim.api.nvim_win_set_config(H.win, config)
+  local lines, hls = M.layout(H.rows, config.width, nil, H.pulse)
+  vim.bo[H.buf].modifiable = true
+  vim.api.nvim_buf_set_lines(H.buf, 0, -1, false, lines)
+  vim.bo[H.buf].modifiable = false
+  vim.api.nvim_buf_clear_namespace(H.buf, H.ns, 0, -1)
+  for _, hl in ipairs(hls) do
+    local line_len = #lines[hl[1] + 1]
+    vim.api.nvim_buf_set_extmark(H.buf, H.ns, hl[1], hl[2], {
+      end_col = hl[3] < 0 and line_len or math.min(hl[3], line_len),
+      hl_group = hl[4],
+    })
+  end
+  local index = 1
+  for i, r in ipairs(H.rows) do
+    if r.id == selected_id then
+      index = i
+    end
+  end
+  H.selected_id = H.rows[index] and H.rows[index].id
+  if #H.rows > 0 then
+    H.moving = true
+    vim.api.nvim_win_set_cursor(H.win, { (index - 1) * 2 + 1, 0 })
+    H.moving = false
+    for offset = 0, 1 do
+      vim.api.nvim_buf_set_extmark(H.buf, H.ns, (index - 1) * 2 + offset, 0, {
+        line_hl_group = 'LuluSelected',
+        priority = 10,
+      })
+    end
+  end
+end
+
+--- Keep the cursor on a row's first line (mouse clicks land anywhere).
+function H.snap()
+  if H.moving or not M.is_open() then
+    return
+  end
+  local line = vim.api.nvim_win_get_cursor(H.win)[1]
+  local row = math.floor((line - 1) / 2) + 1
+  local record = H.rows[row]
+  if record and record.id ~= H.selected_id or line % 2 == 0 then
+    H.selected_id = record and record.id or H.selected_id
+    H.render()
+  end
+end
+
+function H.move(delta)
+  local count = #H.rows
+  if count == 0 then
+    return
+  end
+  local line = vim.api.nvim_win_get_cursor(H.win)[1]
+  local row = math.floor((line - 1) / 2) + 1
+  row = math.min(math.max(row + delta * vim.v.count1, 1), count)
+  H.selected_id = H.rows[row].id
+  H.render()
+end
+
+function H.with_selected(fn)
+  return function()
+    local record = M.selected()
+    if not record then
+      return
+    end
+    local ok, err = pcall(fn, record)
+    if not ok then
+      util.notify(tostring(err), vim.log.levels.ERROR)
+    end
+  end
+end
+
+function H.open_selected(record)
+  local target = H.prev_win
+  M.close()
+  if target and vim.api.nvim_win_is_valid(target) then
+    vim.api.nvim_set_current_win(target)
+  end
+  require('lulu').open(record.id)
+end
+
+function H.delete(record)
+  local lulu = require('lulu')
+  if not sessions.is_live(record) then
+    lulu.delete(record.id)
+    return
+  end
+  vim.ui.select({ 'Stop and delete', 'Cancel' }, { prompt = ('%s is running:'):format(record.name) }, function(choice)
+    if choice == 'Stop and delete' then
+      local ok, err = pcall(lulu.delete, record.id, { force = true })
+      if not ok then
+        util.notify(tostring(err), vim.log.levels.ERROR)
+      end
+    end
+  end)
+end
+
+function H.new_session()
+  local agents = vim.tbl_keys(require('lulu.config').options.agents)
+  table.sort(agents)
+  local target = H.prev_win
+  vim.ui.select(agents, { prompt = 'Agent' }, function(agent)
+    if not agent then
+      return
+    end
+    vim.ui.input({ prompt = 'Name (empty: pick one): ' }, function(name)
+      if name == nil then
+        return
+      end
+      M.close()
+      if target and vim.api.nvim_win_is_valid(target) then
+        vim.api.nvim_set_current_win(target)
+      end
+      local ok, err = pcall(function()
+        local record = require('lulu').start({ agent = agent, name = name ~= '' and name or nil })
+        require('lulu').open(record.id)
+      end)
+      if not ok then
+        util.notify(tostring(err), vim.log.levels.ERROR)
+      end
+    end)
+  end)
+end
+
+function H.maps()
+  local function map(lhs, fn, desc)
+    vim.keymap.set('n', lhs, fn, { buffer = H.buf, nowait = true, silent = true, desc = desc })
+  end
+  map('<CR>', H.with_selected(H.open_selected), 'Open session')
+  map('<2-LeftMouse>', H.with_selected(H.open_selected), 'Open session')
+  map('s', H.with_selected(function(r)
+    require('lulu').stop(r.id)
+  end), 'Stop session')
+  map('d', H.with_selected(H.delete), 'Delete session')
+  map('n', H.new_session, 'New session')
+  map('q', M.close, 'Close list')
+  map('<Esc>', M.close, 'Close list')
+  for _, key in ipairs({ 'j', '<Down>' }) do
+    map(key, function()
+      H.move(1)
+    end, 'Next session')
+  end
+  for _, key in ipairs({ 'k', '<Up>' }) do
+    map(key, function()
+      H.move(-1)
+    end, 'Previous session')
+  end
+end
+
+return M

@@ -1,0 +1,70 @@
+---@mod lulu.util Small helpers shared by the modules.
+local M = {}
+
+--- The one place lulu talks to the user.
+---@param msg string
+---@param level integer|nil vim.log.levels
+function M.notify(msg, level)
+  vim.notify('lulu: ' .. msg, level or vim.log.levels.INFO, { title = 'lulu' })
+end
+
+--- Seconds since the epoch for an RFC 3339 UTC timestamp ('2026-01-02T03:04:05.678Z').
+---@param stamp string|nil
+---@return number|nil
+function M.parse_time(stamp)
+  if type(stamp) ~= 'string' then
+    return nil
+  end
+  local y, mo, d, h, mi, s, frac = stamp:match('^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)%.?(%d*)Z$')
+  if not y then
+    return nil
+  end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  -- Days from the civil date (Howard Hinnant's algorithm): no timezone games.
+  if mo <= 2 then
+    y = y - 1
+  end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (mo + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  local days = era * 146097 + doe - 719468
+  local seconds = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
+  if frac ~= '' then
+    seconds = seconds + tonumber('0.' .. frac)
+  end
+  return seconds
+end
+
+--- Wall-clock seconds, with sub-second precision.
+function M.now()
+  local sec, usec = vim.uv.gettimeofday()
+  return sec + usec / 1e6
+end
+
+--- `5s`, `2m`, `3h`, `4d`.
+---@param stamp string|nil
+---@param now number|nil
+function M.age(stamp, now)
+  local at = M.parse_time(stamp)
+  if not at then
+    return '?'
+  end
+  local secs = math.max(0, math.floor((now or M.now()) - at))
+  if secs < 60 then
+    return secs .. 's'
+  elseif secs < 3600 then
+    return math.floor(secs / 60) .. 'm'
+  elseif secs < 86400 then
+    return math.floor(secs / 3600) .. 'h'
+  end
+  return math.floor(secs / 86400) .. 'd'
+end
+
+--- Shorten a path with ~ for the home directory.
+function M.short_path(path)
+  return path and vim.fn.fnamemodify(path, ':~') or ''
+end
+
+return M

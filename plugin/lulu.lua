@@ -1,0 +1,84 @@
+-- lulu: commands and <Plug> mappings only; everything loads on first use.
+if vim.g.loaded_lulu then
+  return
+end
+vim.g.loaded_lulu = true
+
+if vim.fn.has('nvim-0.10') == 0 then
+  vim.api.nvim_echo({ { 'lulu needs Neovim 0.10 or newer', 'ErrorMsg' } }, true, {})
+  return
+end
+
+local function cmd(name)
+  return function(opts)
+    require('lulu.commands')[name](opts)
+  end
+end
+
+local function complete(name)
+  return function(...)
+    return require('lulu.commands')[name](...)
+  end
+end
+
+local command = vim.api.nvim_create_user_command
+command('LuluStart', cmd('start'), {
+  nargs = '*',
+  complete = complete('complete_start'),
+  desc = 'lulu: start a session ([agent] [name=..] [cwd=..] [-- args])',
+})
+command('LuluList', cmd('list'), { nargs = 0, desc = 'lulu: toggle the session list' })
+command('LuluOpen', cmd('open'), {
+  nargs = 1,
+  complete = complete('complete_sessions'),
+  desc = "lulu: open a session's terminal",
+})
+command('LuluStop', cmd('stop'), {
+  nargs = 1,
+  bang = true,
+  complete = complete('complete_sessions'),
+  desc = 'lulu: stop a session (! kills at once)',
+})
+command('LuluDelete', cmd('delete'), {
+  nargs = 1,
+  bang = true,
+  complete = complete('complete_sessions'),
+  desc = 'lulu: delete a session (stops it first)',
+})
+command('LuluSend', cmd('send'), {
+  nargs = '+',
+  complete = complete('complete_send'),
+  desc = 'lulu: type text into a session (or all) and press Enter',
+})
+
+vim.keymap.set('n', '<Plug>(lulu-list)', function()
+  require('lulu.commands').list()
+end, { desc = 'lulu: toggle the session list' })
+vim.keymap.set('n', '<Plug>(lulu-start)', function()
+  require('lulu.commands').start({ args = '' })
+end, { desc = 'lulu: start a session with the default agent' })
+
+local group = vim.api.nvim_create_augroup('lulu', { clear = true })
+require('lulu.highlights').setup()
+vim.api.nvim_create_autocmd('ColorScheme', {
+  group = group,
+  callback = function()
+    require('lulu.highlights').setup()
+  end,
+})
+vim.api.nvim_create_autocmd({ 'WinResized', 'VimResized' }, {
+  group = group,
+  callback = function()
+    if package.loaded['lulu.term'] then
+      require('lulu.term').resize_visible()
+    end
+  end,
+})
+vim.api.nvim_create_autocmd('BufWinEnter', {
+  group = group,
+  callback = function(args)
+    if vim.b[args.buf].lulu_session and package.loaded['lulu.term'] then
+      vim.schedule(require('lulu.term').resize_visible)
+    end
+  end,
+})

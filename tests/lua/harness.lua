@@ -1,0 +1,132 @@
+-- A small test harness in the spirit of mini.test: ordered cases, a fresh
+-- child Neovim per case (own XDG dirs, own temp cwd), asserts that explain.
+local M = {}
+
+M.root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h:h')
+
+--- A set of cases that remembers the order they were written in.
+function M.new_set()
+  local order = {}
+  return setmetatable({}, {
+    __newindex = function(t, name, fn)
+      order[#order + 1] = name
+      rawset(t, name, fn)
+    end,
+    __index = { _order = order },
+  })
+end
+
+local function fmt(v)
+  return type(v) == 'string' and ('%q'):format(v) or vim.inspect(v)
+end
+
+function M.eq(got, want, what)
+  if not vim.deep_equal(got, want) then
+    error(('%s\n  got:  %s\n  want: %s'):format(what or 'values differ', fmt(got), fmt(want)), 2)
+  end
+end
+
+function M.ok(cond, what)
+  if not cond then
+    error(what or 'expected a true value', 2)
+  end
+  return cond
+end
+
+function M.matches(str, pattern, what)
+  if type(str) ~= 'string' or not str:find(pattern) then
+    error(('%s\n  %s\n  does not match %q'):format(what or 'no match', fmt(str), pattern), 2)
+  end
+end
+
+--- A child Neovim driven over RPC.
+---@param opts {env: table|nil}|nil
+function M.child(opts)
+  opts = opts or {}
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir .. '/work', 'p')
+  local env = {
+    XDG_DATA_HOME = dir .. '/data',
+    XDG_STATE_HOME = dir .. '/state',
+    XDG_CONFIG_HOME = dir .. '/config',
+    XDG_CACHE_HOME = dir .. '/cache',
+    HOME = dir .. '/home',
+    SHELL = '/bin/sh',
+  }
+  vim.fn.mkdir(env.HOME, 'p')
+  for k, v in pairs(opts.env or {}) do
+    env[k] = v
+  end
+  local job = vim.fn.jobstart({
+    vim.v.progpath, '--embed', '--headless', '--clean', '-n',
+    '-u', M.root .. '/scripts/minimal_init.lua',
+    '--cmd', 'set columns=100 lines=40',
+  }, { rpc = true, env = env, cwd = dir .. '/work' })
+  assert(job > 0, 'could not start a child nvim')
+  local child = { job = job, dir = dir, cwd = dir .. '/work', env = env }
+
+  --- Run Lua in the child; `...` are its arguments.
+  function child.lua(code, ...)
+    return vim.rpcrequest(job, 'nvim_exec_lua', code, { ... })
+  end
+
+  function child.cmd(command)
+    return vim.rpcrequest(job, 'nvim_command', command)
+  end
+
+  --- Poll `code` (Lua returning a value) in the child until it is truthy.
+  function child.wait(code, timeout, what, ...)
+    local last
+    local args = { ... }
+    local ok = vim.wait(timeout or 5000, function()
+      local ok_call, value = pcall(child.lua, code, unpack(args))
+      last = ok_call and value or ('error: ' .. tostring(value))
+      return ok_call and value and value ~= vim.NIL
+    end, 20)
+    if not ok then
+      error(('timed out waiting for %s (last: %s)'):format(what or code, fmt(last)), 2)
+    end
+    return last
+  end
+
+  function child.setup(extra)
+    local opts = vim.tbl_deep_extend('force', { bin = os.getenv('LULU_BIN') }, extra or {})
+    child.lua('require("lulu").setup(...)', opts)
+  end
+
+  --- The child's notifications, in order (captured by vim.notify override).
+  function child.capture_notify()
+    child.lua([[
+      _G.notes = {}
+      vim.notify = function(msg, level) table.insert(_G.notes, { msg = msg, level = level }) end
+    ]])
+  end
+
+  function child.stop()
+    pcall(vim.rpcrequest, job, 'nvim_command', 'qa!')
+    vim.fn.jobwait({ job }, 2000)
+    pcall(vim.fn.jobstop, job)
+  end
+
+  return child
+end
+
+--- Is a process still there (and not a zombie)?
+function M.alive(pid)
+  local stat = io.open('/proc/' .. pid .. '/stat')
+  if not stat then
+    return false
+  end
+  local line = stat:read('*l') or ''
+  stat:close()
+  local state = line:match('^%d+ %b() (%a)')
+  return state ~= nil and state ~= 'Z', state
+end
+
+function M.wait_for(fn, timeout, what)
+  if not vim.wait(timeout or 5000, fn, 20) then
+    error('timed out waiting for ' .. (what or 'condition'), 2)
+  end
+end
+
+return M

@@ -1,0 +1,292 @@
+-- Sessions end to end: a real child Neovim, the real host binary, real PTYs.
+local h = require('harness')
+local T = h.new_set()
+
+-- Start a /bin/sh session running `script` (or an interactive shell).
+local function start(child, script, extra)
+  local opts = vim.tbl_extend('force', { agent = 'shell', args = script and { '-c', script } or {} }, extra or {})
+  return child.lua('return require("lulu").start(...)', opts)
+end
+
+local function status_of(child, id)
+  return child.lua('return require("lulu").get(...).status', id)
+end
+
+local function wait_status(child, id, status, timeout)
+  return child.wait(
+    'local r = require("lulu").get(...) return r.status == select(2, ...) and r',
+    timeout or 5000,
+    ('status %s'):format(status),
+    id,
+    status
+  )
+end
+
+local function buffer_text(child, id)
+  return child.lua([[
+    local buf = require('lulu').buffer(...)
+    return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+  ]], id)
+end
+
+T['a shell session echoes typed input into its buffer'] = function(child)
+  child.setup()
+  local s = start(child)
+  child.lua('require("lulu").open(...)', s.id)
+  wait_status(child, s.id, 'running')
+  -- Keys typed in the terminal buffer travel on_input -> host -> PTY.
+  child.lua([[vim.cmd.startinsert() vim.api.nvim_input('echo typed-$((20+22))<CR>')]])
+  child.wait([[return require('lulu.term').buffer_of(...) and
+    table.concat(vim.api.nvim_buf_get_lines(require('lulu.term').buffer_of(...), 0, -1, false), '\n'):find('typed%-42')]],
+    5000, 'typed echo', s.id)
+  -- send() types text then Enter the way a person would.
+  child.lua('require("lulu").send(...)', s.id, 'echo sent-$((6*7))')
+  child.wait([[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('sent%-42')]],
+    5000, 'sent echo', s.id)
+end
+
+T['two flooding sessions never mix their output'] = function(child)
+  child.setup()
+  local a = start(child, 'for i in $(seq 10000); do echo AAAAAAAA; done')
+  local b = start(child, 'for i in $(seq 10000); do echo BBBBBBBB; done')
+  child.lua('require("lulu").buffer(...)', a.id)
+  child.lua('require("lulu").buffer(...)', b.id)
+  wait_status(child, a.id, 'completed', 20000)
+  wait_status(child, b.id, 'completed', 20000)
+  for _, case in ipairs({ { a, 'AAAAAAAA' }, { b, 'BBBBBBBB' } }) do
+    local s, marker = case[1], case[2]
+    -- The terminal redraws its buffer lines on a 10 ms timer, so the last
+    -- line may lag the final bytes for a moment.
+    child.wait([[
+      local lines = vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false)
+      for i = #lines, 1, -1 do
+        if lines[i] ~= '' then return lines[i] == select(2, ...) end
+      end
+    ]], 1000, 'a settled last line', s.id, marker)
+    local lines = child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id)
+    local count = 0
+    for _, line in ipairs(lines) do
+      if line ~= '' then
+        h.eq(line, marker, 'a line in ' .. marker .. "'s buffer")
+        count = count + 1
+      end
+    end
+    h.ok(count >= 9000, ('%s buffer holds %d marker lines'):format(marker, count))
+    -- The log has every byte: exactly 10000 markers, nothing else.
+    local log = io.open(child.env.XDG_STATE_HOME .. '/nvim/lulu/logs/' .. s.id .. '.log'):read('*a')
+    local _, n = log:gsub(marker .. '\r\n', '')
+    h.eq(n, 10000, marker .. ' lines in the log')
+    h.eq(#log, 10000 * (#marker + 2), marker .. ' log size')
+  end
+end
+
+T['the tail of a fast-exiting program reaches the buffer'] = function(child)
+  child.setup()
+  local s = start(child, 'seq 1 20000')
+  child.lua('require("lulu").buffer(...)', s.id)
+  -- When the status turns terminal, every byte has been sent; the terminal
+  -- redraws its lines on Neovim's own 10 ms timer.
+  wait_status(child, s.id, 'completed', 20000)
+  child.wait([[
+    local lines = vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false)
+    for i = #lines, 1, -1 do
+      if lines[i] ~= '' then return lines[i] == '20000' end
+    end
+  ]], 1000, 'last line 20000', s.id)
+end
+
+T['exit codes and signals become statuses with reasons'] = function(child)
+  child.setup()
+  local cases = {
+    { 'exit 0', 'completed', nil, 0 },
+    { 'echo bye; exit 3', 'failed', 'exited with code 3', 3 },
+    { 'kill -9 $$', 'failed', 'killed by signal 9', 137 },
+  }
+  for _, case in ipairs(cases) do
+    local s = start(child, case[1])
+    local r = wait_status(child, s.id, case[2])
+    h.eq(r.failure_reason, case[3], case[1] .. ': reason')
+    h.eq(r.exit_code, case[4], case[1] .. ': exit code')
+  end
+end
+
+T['the 13th live session is refused'] = function(child)
+  child.setup()
+  for _ = 1, 12 do
+    start(child, 'sleep 60')
+  end
+  local ok, err = child.lua('return { pcall(require("lulu").start, { agent = "shell", args = { "-c", "sleep 60" } }) }')[1], nil
+  local result = child.lua('return { pcall(require("lulu").start, { agent = "shell" }) }')
+  ok, err = result[1], result[2]
+  h.eq(ok, false, '13th start')
+  h.matches(err, '^max sessions reached %(12%)', '13th start error')
+  -- The refusal created no row.
+  h.eq(#child.lua('return require("lulu").list()'), 12, 'rows')
+end
+
+T['stop ends the process and leaves no zombie'] = function(child)
+  child.setup()
+  local polite = start(child, 'sleep 60')
+  -- Ignores SIGHUP and SIGTERM: needs the SIGKILL after 3 s.
+  local stubborn = start(child, "trap '' HUP TERM; while :; do sleep 1; done")
+  wait_status(child, polite.id, 'starting')
+  vim.wait(300)
+  for _, s in ipairs({ polite, stubborn }) do
+    h.ok(h.alive(s.pid), 'alive before stop')
+    child.lua('require("lulu").stop(...)', s.id)
+  end
+  local r = wait_status(child, polite.id, 'completed', 2000)
+  h.eq(r.failure_reason, nil, 'a stopped session is completed')
+  h.ok(not h.alive(polite.pid), 'polite pid gone')
+  wait_status(child, stubborn.id, 'completed', 6000)
+  h.ok(not h.alive(stubborn.pid), 'stubborn pid gone')
+end
+
+T['unknown sessions, agents, names and cwds are clear errors'] = function(child)
+  child.setup({ agents = { ghost = { cmd = { 'lulu-no-such-binary' } } } })
+  local cases = {
+    { 'return require("lulu").get("nope")', "^no session named 'nope'" },
+    { 'return require("lulu").stop("nope")', "^no session named 'nope'" },
+    { 'return require("lulu").start({ agent = "ghost" })', '^ghost not found on PATH %(install it, or set agents%.ghost%.cmd' },
+    { 'return require("lulu").start({ agent = "nope" })', "^unknown agent 'nope'" },
+    { 'return require("lulu").start({ agent = "shell", name = "a b" })', "^invalid session name 'a b'" },
+    { 'return require("lulu").start({ agent = "shell", cwd = "/nonexistent/x" })', '^cwd /nonexistent/x/? is not a directory' },
+    { 'return require("lulu").start({ agent = "shell", worktree = true })', 'not supported yet' },
+  }
+  for _, case in ipairs(cases) do
+    local result = child.lua('return { pcall(loadstring(...)) }', case[1])
+    h.eq(result[1], false, case[1])
+    h.matches(result[2], case[2], case[1])
+  end
+  -- None of the failed starts left a row behind.
+  h.eq(child.lua('return require("lulu").list()'), {}, 'rows after failed starts')
+  local s = start(child, 'sleep 30', { name = 'dup' })
+  local result = child.lua('return { pcall(require("lulu").start, { agent = "shell", name = "dup" }) }')
+  h.matches(result[2], "^a session named 'dup' already exists", 'duplicate name')
+  h.eq(status_of(child, 'dup'), status_of(child, s.id), 'lookup by name and id agree')
+end
+
+T['malformed RPC arguments get an error and change nothing'] = function(child)
+  child.setup()
+  child.lua('require("lulu").list()')
+  local huge = ('x'):rep(10 * 1024 * 1024)
+  local cases = {
+    { 'lulu.session_get', { 42 }, 'session must be a name or id string, got a number' },
+    { 'lulu.session_get', {}, 'takes %(session%), got 0' },
+    { 'lulu.session_start', { { agnet = 'shell' } }, 'unknown field `agnet`' },
+    { 'lulu.session_resize', { 'x', -5, 10 }, 'cols must be an integer' },
+    { 'lulu.session_get', { huge }, 'session must be 1%-256 bytes' },
+    { 'lulu.session_get', { 'a\0b' }, 'no NUL' },
+    { 'lulu.session_write', { 'nope', 'x' }, "no session named 'nope'" },
+    { 'lulu.no_such_method', {}, "unknown method 'lulu.no_such_method'" },
+  }
+  for _, case in ipairs(cases) do
+    local result = child.lua([[
+      local rpc = require('lulu.rpc')
+      local method, args = ...
+      return { pcall(vim.rpcrequest, rpc.ensure(), method, unpack(args)) }
+    ]], case[1], case[2])
+    h.eq(result[1], false, case[1])
+    h.matches(result[2], case[3], case[1])
+  end
+  h.eq(child.lua('return require("lulu").list()'), {}, 'no rows')
+  h.ok(child.lua('return require("lulu.rpc").running()'), 'host still up')
+end
+
+T['a host killed with SIGKILL leaves a store the next host reconciles'] = function(child)
+  child.setup()
+  child.capture_notify()
+  local s = start(child, 'sleep 60')
+  local done = start(child, 'exit 0')
+  wait_status(child, done.id, 'completed')
+  local host = child.lua('return require("lulu.rpc").pid()')
+  vim.uv.kill(host, 'sigkill')
+  child.wait('return not require("lulu.rpc").running()', 5000, 'host exit noticed')
+  -- The editor says so once and marks the live session failed at once.
+  local notes = child.lua('return _G.notes')
+  h.matches(notes[#notes].msg, 'host exited', 'notification')
+  h.eq(child.lua('return require("lulu.sessions").find(...).failure_reason', s.id), 'host exited', 'ui state')
+  -- The orphaned agent lost its PTY master and its hangup ended it.
+  h.wait_for(function()
+    return not h.alive(s.pid)
+  end, 5000, 'orphan gone')
+  -- The next command starts a new host, which reconciles the store.
+  local r = child.lua('return require("lulu").get(...)', s.id)
+  h.eq(r.status, 'failed', 'status after restart')
+  h.eq(r.failure_reason, 'host exited', 'reason after restart')
+  h.eq(child.lua('return require("lulu").get(...).status', done.id), 'completed', 'ended session untouched')
+  h.ok(child.lua('return require("lulu.rpc").pid()') ~= host, 'a new host')
+end
+
+T['quitting Neovim ends and reaps every session'] = function(child)
+  child.setup()
+  local a = start(child, 'sleep 60')
+  local b = start(child, "trap '' HUP TERM; while :; do sleep 1; done")
+  local host = child.lua('return require("lulu.rpc").pid()')
+  vim.wait(300)
+  child.stop()
+  h.wait_for(function()
+    return not h.alive(host) and not h.alive(a.pid) and not h.alive(b.pid)
+  end, 8000, 'host and sessions gone')
+  -- They were recorded as stopped, not left "running".
+  local out = vim.system({ os.getenv('LULU_BIN'), 'list', '--json', '--data-dir', child.env.XDG_DATA_HOME .. '/nvim/lulu' }):wait()
+  h.eq(out.code, 0, 'lulu list exit code')
+  for _, record in ipairs(vim.json.decode(out.stdout)) do
+    h.eq(record.status, 'completed', record.name .. ' status')
+  end
+end
+
+T['lulu list prints the stored sessions from a shell'] = function(child)
+  child.setup()
+  local s = start(child, 'exit 3', { name = 'listed' })
+  wait_status(child, s.id, 'failed')
+  local out = vim.system({ os.getenv('LULU_BIN'), 'list' }, { env = child.env }):wait()
+  h.eq(out.code, 0, 'exit code')
+  h.matches(out.stdout, 'NAME%s+STATUS%s+AGE', 'header')
+  h.matches(out.stdout, s.id .. '%s+listed%s+failed%s+%d+s%s+shell%s+exited with code 3', 'row')
+end
+
+T['delete removes a session, stopping it first'] = function(child)
+  child.setup()
+  local live = start(child, 'sleep 60', { name = 'live' })
+  local buf = child.lua('return require("lulu").buffer(...)', live.id)
+  child.lua('require("lulu").delete(...)', 'live')
+  h.ok(not h.alive(live.pid), 'process gone')
+  h.eq(child.lua('return require("lulu").list()'), {}, 'rows')
+  child.wait('return not vim.api.nvim_buf_is_valid(...)', 2000, 'buffer wiped', buf)
+  h.ok(not vim.uv.fs_stat(child.env.XDG_STATE_HOME .. '/nvim/lulu/logs/' .. live.id .. '.log'), 'log removed')
+end
+
+T['an ended session replays its output into a new buffer'] = function(child)
+  child.setup()
+  local s = start(child, 'echo first-line; echo second-line')
+  wait_status(child, s.id, 'completed')
+  child.wait([[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('second%-line')]],
+    3000, 'replayed output', s.id)
+  h.matches(buffer_text(child, s.id), 'first%-line', 'first line replayed')
+end
+
+T['window size drives the PTY size; a buffer in two windows takes the smaller'] = function(child)
+  child.setup()
+  local s = start(child)
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  local function reports(cols)
+    child.lua('require("lulu").send(...)', s.id, 'clear; stty size')
+    child.wait([[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('%d+ ' .. select(2, ...))]],
+      5000, 'stty size reports ' .. cols .. ' columns', s.id, cols)
+  end
+  -- One window: its full width (100 columns, no number column).
+  reports(100)
+  -- Two windows on the buffer, 50 and 49 wide: the smaller wins.
+  child.cmd('vsplit')
+  child.cmd('vertical resize 50')
+  reports(49)
+  -- The terminal left in one 30-column window.
+  child.cmd('enew')
+  child.cmd('vertical resize 69')
+  child.cmd('wincmd l')
+  reports(30)
+end
+
+return T
