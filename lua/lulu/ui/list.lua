@@ -10,6 +10,8 @@ local sessions = require('lulu.sessions')
 local util = require('lulu.util')
 
 H.ns = vim.api.nvim_create_namespace('lulu_list')
+---@type lulu.Session[] the rows as drawn, top to bottom
+H.rows = {}
 
 local badges = {
   starting = { icon = '◌', label = 'Starting', hl = 'LuluStarting' },
@@ -78,7 +80,7 @@ function M.close()
   if M.is_open() then
     pcall(vim.api.nvim_win_close, H.win, true)
   end
-  H.win, H.buf = nil, nil
+  H.win, H.buf, H.selected_id = nil, nil, nil
   pcall(vim.api.nvim_del_augroup_by_name, 'lulu_list')
 end
 
@@ -177,8 +179,7 @@ function H.title()
 end
 
 function H.render()
-  local selected = M.selected()
-  local selected_id = selected and selected.id or H.selected_id
+  local selected_id = H.selected_id
   H.rows = sessions.all()
   local config = H.geometry(#H.rows)
   vim.api.nvim_win_set_config(H.win, config)

@@ -1,0 +1,83 @@
+---@mod lulu.health :checkhealth lulu
+local M = {}
+
+function M.check()
+  local health = vim.health
+  local rpc = require('lulu.rpc')
+  local config = require('lulu.config')
+
+  health.start('lulu: editor')
+  if vim.fn.has('nvim-0.10') == 1 then
+    health.ok('Neovim ' .. tostring(vim.version()))
+  else
+    health.error('Neovim ' .. tostring(vim.version()) .. ' is too old', { 'lulu needs Neovim 0.10 or newer' })
+  end
+  if #config.problems == 0 then
+    health.ok('setup() options are valid')
+  end
+  for _, problem in ipairs(config.problems) do
+    health.warn(problem)
+  end
+
+  health.start('lulu: host binary')
+  local bin, why = rpc.bin()
+  if not bin then
+    health.error(why)
+  else
+    local out = vim.system({ bin, '--version' }, { text = true }):wait()
+    local version = vim.trim(out.stdout or ''):match('^lulu (%S+)')
+    if out.code ~= 0 or not version then
+      health.error(('%s --version failed: %s'):format(bin, vim.trim(out.stderr or '')), {
+        ('rebuild it: cd %s && cargo build --release'):format(rpc.root()),
+      })
+    elseif version ~= rpc.version then
+      health.warn(('%s is version %s, the plugin is %s'):format(bin, version, rpc.version), {
+        ('rebuild it: cd %s && cargo build --release'):format(rpc.root()),
+      })
+    else
+      health.ok(('%s (version %s)'):format(bin, version))
+    end
+    if rpc.running() then
+      health.ok(('host running (pid %d)'):format(rpc.pid()))
+    else
+      health.info('host not running (it starts on the first lulu command)')
+    end
+  end
+
+  health.start('lulu: agents')
+  local names = vim.tbl_keys(config.options.agents)
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local cmd = config.options.agents[name].cmd
+    local program = cmd and cmd[1] or (vim.env.SHELL ~= '' and vim.env.SHELL) or '/bin/sh'
+    if vim.fn.executable(program) == 1 then
+      health.ok(('%s: %s'):format(name, vim.fn.exepath(program)))
+    else
+      health.warn(('%s: %s not found on PATH'):format(name, program), {
+        ('install it, or set agents.%s.cmd to its full path'):format(name),
+      })
+    end
+  end
+  health.info(('default agent: %s'):format(require('lulu')._default_agent()))
+
+  health.start('lulu: store')
+  local data = rpc.data_dir()
+  if vim.fn.mkdir(data, 'p') == 0 and vim.fn.isdirectory(data) == 0 then
+    health.error(('cannot create %s'):format(data))
+  elseif vim.fn.filewritable(data) ~= 2 then
+    health.error(('%s is not writable'):format(data), { 'fix its permissions' })
+  else
+    health.ok(('data dir %s is writable'):format(data))
+  end
+  if bin then
+    local out = vim.system({ bin, 'list', '--json', '--data-dir', data }, { text = true }):wait()
+    if out.code == 0 then
+      local ok, records = pcall(vim.json.decode, out.stdout)
+      health.ok(('%s/lulu.db opens (%d sessions)'):format(data, ok and #records or 0))
+    else
+      health.error(vim.trim(out.stderr or 'lulu list failed'))
+    end
+  end
+end
+
+return M

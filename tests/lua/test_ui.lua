@@ -1,0 +1,215 @@
+-- The face of lulu: commands, the floating list, the fake claude, health.
+local h = require('harness')
+local T = h.new_set()
+
+local function float_lines(child)
+  return child.lua([[
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      local buf = vim.api.nvim_win_get_buf(win)
+      if vim.bo[buf].filetype == 'lulu_list' then
+        return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+      end
+    end
+  ]])
+end
+
+local function float_hl_groups(child, line)
+  return child.lua([[
+    local buf
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.bo[vim.api.nvim_win_get_buf(win)].filetype == 'lulu_list' then buf = vim.api.nvim_win_get_buf(win) end
+    end
+    local groups = {}
+    local marks = vim.api.nvim_buf_get_extmarks(buf, -1, { ..., 0 }, { ..., -1 }, { details = true })
+    for _, m in ipairs(marks) do
+      groups[#groups + 1] = m[4].hl_group or m[4].line_hl_group
+    end
+    return groups
+  ]], line)
+end
+
+T[':LuluStart parses agent, name=, cwd= and -- args'] = function(child)
+  child.setup()
+  local cases = {
+    { '', {} },
+    { 'shell', { agent = 'shell' } },
+    { 'shell name=x cwd=/tmp', { agent = 'shell', name = 'x', cwd = '/tmp' } },
+    { [[shell -- -c 'echo "a b"' \$x]], { agent = 'shell', args = { '-c', 'echo "a b"', '$x' } } },
+  }
+  for _, case in ipairs(cases) do
+    h.eq(child.lua('return require("lulu.commands").parse_start(...)', case[1]), case[2], case[1])
+  end
+  local errors = {
+    { 'nope', 'unknown agent "nope"' },
+    { 'shell colour=red', 'unknown option colour=' },
+    { 'shell stray', 'pass agent arguments after %-%-' },
+    { "shell -- 'open", 'unclosed' },
+  }
+  for _, case in ipairs(errors) do
+    local result = child.lua('return { pcall(require("lulu.commands").parse_start, ...) }', case[1])
+    h.eq(result[1], false, case[1])
+    h.matches(result[2], case[2], case[1])
+  end
+end
+
+T[':LuluStart opens the session; errors are one notify line'] = function(child)
+  child.setup()
+  child.capture_notify()
+  child.cmd("LuluStart shell name=first -- -c 'echo started-ok; sleep 30'")
+  child.wait([[return vim.b.lulu_session ~= nil and
+    table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('started%-ok')]], 5000, 'session shown in the window')
+  h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), 'lulu://first', 'buffer name')
+  child.cmd('LuluStart shell name=first')
+  child.cmd('LuluStop nope')
+  local notes = child.lua('return _G.notes')
+  h.eq(#notes, 2, 'two notifications')
+  h.matches(notes[1].msg, "^lulu: a session named 'first' already exists", 'duplicate')
+  h.eq(notes[1].level, vim.log.levels.ERROR, 'level')
+  h.matches(notes[2].msg, "^lulu: no session named 'nope'", 'unknown')
+  h.ok(not notes[1].msg:find('\n'), 'one line')
+end
+
+T['session names complete in commands'] = function(child)
+  child.setup()
+  child.lua('require("lulu").start({ agent = "shell", name = "alpha" })')
+  child.lua('require("lulu").start({ agent = "shell", name = "beta" })')
+  h.eq(child.lua('return vim.fn.getcompletion("LuluStop a", "cmdline")'), { 'alpha' }, 'stop')
+  h.eq(child.lua('return vim.fn.getcompletion("LuluOpen ", "cmdline")'), { 'beta', 'alpha' }, 'open, newest first')
+  h.eq(child.lua('return vim.fn.getcompletion("LuluSend a", "cmdline")'), { 'all', 'alpha' }, 'send')
+  local agents = child.lua('return vim.fn.getcompletion("LuluStart ", "cmdline")')
+  h.ok(vim.tbl_contains(agents, 'shell') and vim.tbl_contains(agents, 'name='), vim.inspect(agents))
+end
+
+T['the list float shows rows newest first, two lines each'] = function(child)
+  child.setup()
+  child.lua('require("lulu").start({ agent = "shell", name = "oldest", args = { "-c", "exit 3" } })')
+  child.wait('return require("lulu").get("oldest").status == "failed"')
+  child.lua('require("lulu").start({ agent = "shell", name = "middle", args = { "-c", "exit 0" } })')
+  child.wait('return require("lulu").get("middle").status == "completed"')
+  child.lua('require("lulu").start({ agent = "shell", name = "newest", args = { "-c", "echo hi; sleep 30" } })')
+  child.wait('return require("lulu").get("newest").status == "running"')
+  child.cmd('LuluList')
+  local lines = child.wait([[
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      local buf = vim.api.nvim_win_get_buf(win)
+      if vim.bo[buf].filetype == 'lulu_list' then
+        local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+        return #lines == 6 and lines
+      end
+    end
+  ]], 3000, 'six lines in the float')
+  h.matches(lines[1], '^ ● Running   newest%s+%d+s $', 'row 1')
+  h.matches(lines[2], '^   shell · /.*/work$', 'row 1 detail: agent and cwd')
+  h.matches(lines[3], '^ ✓ Completed middle%s+%d+s $', 'row 2')
+  h.matches(lines[5], '^ ✗ Failed    oldest%s+%d+s $', 'row 3')
+  h.eq(lines[6], '   exited with code 3', 'row 3 detail: the reason')
+  h.eq(vim.fn.strdisplaywidth(lines[1]), child.lua([[
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.bo[vim.api.nvim_win_get_buf(win)].filetype == 'lulu_list' then return vim.api.nvim_win_get_width(win) end
+    end
+  ]]), 'age is right-aligned to the float edge')
+  local groups = float_hl_groups(child, 4)
+  h.ok(vim.tbl_contains(groups, 'LuluFailed') and vim.tbl_contains(groups, 'LuluName'), vim.inspect(groups))
+  h.eq(float_hl_groups(child, 5), { 'LuluReason' }, 'reason highlight')
+  h.eq(child.lua('return vim.api.nvim_get_hl(0, { name = "LuluCompleted" }).link'), 'DiagnosticOk', 'standard links')
+
+  -- `s` stops the selected (top) row: it turns Completed in place.
+  child.lua('vim.api.nvim_input("s")')
+  child.wait([[
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      local buf = vim.api.nvim_win_get_buf(win)
+      if vim.bo[buf].filetype == 'lulu_list' then
+        return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1]:find('Completed newest')
+      end
+    end
+  ]], 5000, 'top row completed in place')
+  h.matches(float_lines(child)[5], 'Failed    oldest', 'order unchanged')
+
+  -- j moves a whole row; <CR> opens it in the window the list came from.
+  child.lua('vim.api.nvim_input("j")')
+  child.wait('return vim.api.nvim_win_get_cursor(0)[1] == 3', 2000, 'cursor on row 2')
+  child.lua('vim.api.nvim_input("<CR>")')
+  child.wait('return vim.api.nvim_buf_get_name(0) == "lulu://middle"', 3000, 'middle opened')
+  h.eq(float_lines(child), vim.NIL, 'list closed')
+end
+
+T['the list updates live and q closes it'] = function(child)
+  child.setup()
+  child.cmd('LuluList')
+  local lines = child.wait('local l = vim.api.nvim_buf_get_lines(0, 0, -1, false) return #l > 1 and l', 2000, 'empty list')
+  h.matches(lines[2], 'No sessions yet', 'empty state')
+  child.lua('require("lulu").start({ agent = "shell", name = "late", args = { "-c", "sleep 30" } })')
+  child.wait('return vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]:find("late")', 3000, 'new row appears')
+  child.lua('vim.api.nvim_input("q")')
+  child.wait('return vim.bo.filetype ~= "lulu_list"', 2000, 'closed')
+  child.cmd('LuluList')
+  child.wait('return vim.bo.filetype == "lulu_list"', 2000, 'reopened')
+  child.cmd('LuluList')
+  child.wait('return vim.bo.filetype ~= "lulu_list"', 2000, 'toggled closed')
+end
+
+T['the list layout truncates long names and keeps ages aligned'] = function(child)
+  local records = {
+    { id = '1', name = ('n'):rep(100), agent = 'claude', status = 'starting', cwd = '/tmp',
+      last_activity_at = '2026-01-01T00:00:00.000Z', created_at = '2026-01-01T00:00:00.000Z' },
+  }
+  local now = 1767225600 + 125 -- 2026-01-01T00:02:05Z
+  local lines = child.lua('return require("lulu.ui.list").layout(...)', records, 40, now)
+  h.eq(vim.fn.strdisplaywidth(lines[1]), 40, 'width')
+  h.matches(lines[1], '^ ◌ Starting  n+… 2m $', 'truncated with the age kept')
+end
+
+T['the fake claude runs as the claude agent'] = function(child)
+  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' }, args = { '--permission-mode', 'default' } } } })
+  child.cmd('LuluStart claude name=c1')
+  child.wait('return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("Welcome to Claude Code")', 5000, 'banner')
+  child.lua('require("lulu").send("c1", "hello there")')
+  child.wait('return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("I heard: hello there")', 5000, 'reply')
+  child.lua('require("lulu").send("c1", "two\\nlines")')
+  child.wait('return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("I heard: two")', 5000, 'paste reply')
+  child.lua('require("lulu").send("c1", "/exit")')
+  child.wait('return require("lulu").get("c1").status == "completed"', 5000, 'completed')
+  local r = child.lua('return require("lulu").get("c1")')
+  h.eq(r.argv, { h.root .. '/tests/fake-claude', '--permission-mode', 'default' }, 'argv')
+end
+
+T['a default agent is the first one installed, else shell'] = function(child)
+  child.setup()
+  h.eq(child.lua('return require("lulu")._default_agent()'), 'shell', 'nothing installed')
+  child.setup({ agents = { codex = { cmd = { h.root .. '/tests/fake-claude' } } } })
+  h.eq(child.lua('return require("lulu")._default_agent()'), 'codex', 'codex installed')
+end
+
+T[':checkhealth lulu reports binary, agents and store'] = function(child)
+  child.setup({ agents = { claude = { cmd = { 'claude' }, colour = 'red' } } })
+  child.cmd('checkhealth lulu')
+  local text = table.concat(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), '\n')
+  h.matches(text, 'OK [^\n]*lulu %(version 0%.1%.0%)', 'binary')
+  h.matches(text, 'unknown option agents%.claude%.colour', 'config warning')
+  h.matches(text, 'claude: claude not found on PATH', 'missing agent')
+  h.matches(text, 'OK shell: ', 'shell found')
+  h.matches(text, 'lulu%.db opens %(0 sessions%)', 'store')
+  h.ok(not text:find('ERROR'), 'no errors')
+end
+
+T['setup() is optional and warns about unknown keys'] = function(child)
+  child.capture_notify()
+  h.eq(child.lua('return vim.fn.exists(":LuluStart")'), 2, 'commands exist before setup')
+  h.eq(child.lua('return package.loaded["lulu"] == nil'), true, 'nothing loaded until used')
+  child.lua('require("lulu").setup({ max_sessoins = 3, keys = { approve = false } })')
+  local notes = child.lua('return _G.notes')
+  h.eq(#notes, 1, 'one warning')
+  h.matches(notes[1].msg, 'unknown option max_sessoins', 'typo named')
+end
+
+T['the vimdoc defaults block matches config.lua'] = function(child)
+  local doc = io.open(h.root .. '/doc/lulu.txt'):read('*a')
+  local block = doc:match('%*lulu%-defaults%*.->\n(.-)\n<')
+  h.ok(block, 'defaults block in doc/lulu.txt')
+  local code = block:gsub('\n    ', '\n'):gsub('^    ', '')
+  local from_doc = child.lua('return loadstring(...)()', code)
+  local defaults = child.lua('return require("lulu.config").defaults')
+  h.eq(from_doc, defaults, 'doc defaults')
+end
+
+return T
