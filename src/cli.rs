@@ -12,7 +12,11 @@ use crate::paths::Dirs;
 use crate::store::Store;
 
 #[derive(Parser)]
-#[command(name = "lulu", version, about = "Run and steer many AI coding agents from Neovim")]
+#[command(
+    name = "lulu",
+    version,
+    about = "Run and steer many AI coding agents from Neovim"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,7 +78,8 @@ fn host(dirs: Dirs) -> anyhow::Result<()> {
 }
 
 fn init_logging(dirs: &Dirs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&dirs.state).with_context(|| format!("cannot create {}", dirs.state.display()))?;
+    std::fs::create_dir_all(&dirs.state)
+        .with_context(|| format!("cannot create {}", dirs.state.display()))?;
     let path = dirs.state.join("host.log");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -102,8 +107,16 @@ fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let now = Utc::now();
-    let name_width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
-    println!("{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  DETAIL", "ID", "NAME", "STATUS", "AGE", "AGENT");
+    let name_width = sessions
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!(
+        "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  DETAIL",
+        "ID", "NAME", "STATUS", "AGE", "AGENT"
+    );
     for s in &sessions {
         println!(
             "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  {}",
@@ -142,7 +155,9 @@ mod tests {
 
     #[test]
     fn ages_use_the_largest_whole_unit() {
-        let now = DateTime::parse_from_rfc3339("2026-01-02T00:00:00.000Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-01-02T00:00:00.000Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let cases = [
             ("2026-01-01T23:59:55.000Z", "5s"),
             ("2026-01-01T23:58:00.000Z", "2m"),

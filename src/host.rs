@@ -26,7 +26,10 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
         .run(|s| {
             let failed = s.fail_live_sessions(HOST_EXITED)?;
             if !failed.is_empty() {
-                tracing::warn!(count = failed.len(), "sessions of a previous host marked failed");
+                tracing::warn!(
+                    count = failed.len(),
+                    "sessions of a previous host marked failed"
+                );
             }
             s.sessions()
         })
@@ -61,9 +64,12 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
         _ = int.recv() => tracing::info!("SIGINT"),
     }
     // Grace for the children plus a margin; never hang the editor's exit.
-    if tokio::time::timeout(session_grace() + Duration::from_secs(2), supervisor.shutdown())
-        .await
-        .is_err()
+    if tokio::time::timeout(
+        session_grace() + Duration::from_secs(2),
+        supervisor.shutdown(),
+    )
+    .await
+    .is_err()
     {
         tracing::error!("sessions did not all stop in time");
     }
@@ -76,7 +82,10 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
 /// a stray print anywhere would otherwise corrupt the msgpack stream.
 fn rpc_stdout() -> anyhow::Result<tokio::fs::File> {
     let stdout = std::io::stdout();
-    let rpc = stdout.as_fd().try_clone_to_owned().context("cannot duplicate stdout")?;
+    let rpc = stdout
+        .as_fd()
+        .try_clone_to_owned()
+        .context("cannot duplicate stdout")?;
     let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
     // SAFETY: dup2 onto fd 1 of our own process; both fds are valid.
     unsafe {

@@ -42,10 +42,10 @@ impl Ring {
         let mut all = Vec::with_capacity(self.bytes.len());
         all.extend_from_slice(a);
         all.extend_from_slice(b);
-        if self.wrapped {
-            if let Some(pos) = all.iter().position(|&b| b == b'\n') {
-                all.drain(..=pos);
-            }
+        if self.wrapped
+            && let Some(pos) = all.iter().position(|&b| b == b'\n')
+        {
+            all.drain(..=pos);
         }
         all
     }

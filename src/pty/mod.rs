@@ -103,9 +103,7 @@ impl PtyControl {
             .master
             .lock()
             .map_err(|_| PtyError::Resize(anyhow::anyhow!("pty lock poisoned")))?;
-        master
-            .resize(size(cols, rows))
-            .map_err(PtyError::Resize)
+        master.resize(size(cols, rows)).map_err(PtyError::Resize)
     }
 
     /// Signal the process group the program leads (it is a session leader in
@@ -210,7 +208,11 @@ fn write_loop(mut writer: Box<dyn Write + Send>, input: std::sync::mpsc::Receive
     while let Ok(item) = input.recv() {
         match item {
             Input::Bytes(bytes) => {
-                if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
+                if writer
+                    .write_all(&bytes)
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -269,7 +271,11 @@ mod tests {
     #[tokio::test]
     async fn runs_in_cwd_with_env_and_reports_exit_code() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spawned = spawn(spec(&["/bin/sh", "-c", "pwd; echo $LULU_TEST; exit 3"], dir.path())).unwrap();
+        let mut spawned = spawn(spec(
+            &["/bin/sh", "-c", "pwd; echo $LULU_TEST; exit 3"],
+            dir.path(),
+        ))
+        .unwrap();
         let out = String::from_utf8_lossy(&collect(&mut spawned).await).to_string();
         let real = std::fs::canonicalize(dir.path()).unwrap();
         assert!(out.contains(real.to_str().unwrap()), "{out}");
@@ -284,14 +290,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut spawned = spawn(spec(&["/bin/sh", "-c", "sleep 30"], dir.path())).unwrap();
         spawned.control.signal(libc::SIGKILL);
-        let exit = tokio::time::timeout(Duration::from_secs(5), &mut spawned.exit).await.unwrap().unwrap();
+        let exit = tokio::time::timeout(Duration::from_secs(5), &mut spawned.exit)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(exit, ExitKind::Signal(9));
     }
 
     #[tokio::test]
     async fn input_is_echoed_and_size_is_applied() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spawned = spawn(spec(&["/bin/sh", "-c", "read line; stty size; echo got:$line"], dir.path())).unwrap();
+        let mut spawned = spawn(spec(
+            &["/bin/sh", "-c", "read line; stty size; echo got:$line"],
+            dir.path(),
+        ))
+        .unwrap();
         spawned.control.resize(101, 33).unwrap();
         spawned.control.write(Input::Bytes(b"hello\r".to_vec()));
         let out = String::from_utf8_lossy(&collect(&mut spawned).await).to_string();

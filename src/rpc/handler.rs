@@ -26,7 +26,12 @@ impl RpcHandler {
 impl Handler for RpcHandler {
     type Writer = Writer;
 
-    async fn handle_request(&self, name: String, args: Vec<Value>, nvim: Nvim) -> Result<Value, Value> {
+    async fn handle_request(
+        &self,
+        name: String,
+        args: Vec<Value>,
+        nvim: Nvim,
+    ) -> Result<Value, Value> {
         let request = protocol::decode(&name, args).map_err(|err| {
             tracing::info!(method = %name, %err, "bad request");
             protocol::error_value(ErrorCode::BadRequest, &err.to_string())

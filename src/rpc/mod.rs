@@ -49,7 +49,10 @@ impl Client {
         tokio::spawn(async move {
             while let Some((name, payload)) = rx.recv().await {
                 let args = Value::Array(vec![Value::from(name), payload]);
-                match pump.call("nvim_exec_lua", vec![Value::from(DISPATCH), args]).await {
+                match pump
+                    .call("nvim_exec_lua", vec![Value::from(DISPATCH), args])
+                    .await
+                {
                     Ok(Ok(_)) => {}
                     Ok(Err(err)) => tracing::warn!(event = name, %err, "editor rejected event"),
                     // The connection is gone; the handler notices and says so.
@@ -57,7 +60,11 @@ impl Client {
                 }
             }
         });
-        Client { id, nvim, events: tx }
+        Client {
+            id,
+            nvim,
+            events: tx,
+        }
     }
 
     pub fn emit(&self, name: &'static str, payload: Value) {

@@ -73,13 +73,35 @@ pub enum Request {
     Start(StartOpts),
     List,
     Get(String),
-    Send { session: String, text: String },
-    Write { session: String, bytes: Vec<u8> },
-    Resize { session: String, cols: u16, rows: u16 },
-    Stop { session: String, force: bool },
-    Delete { session: String, force: bool },
-    Attach { session: String, chan: i64 },
-    Detach { session: String, chan: i64 },
+    Send {
+        session: String,
+        text: String,
+    },
+    Write {
+        session: String,
+        bytes: Vec<u8>,
+    },
+    Resize {
+        session: String,
+        cols: u16,
+        rows: u16,
+    },
+    Stop {
+        session: String,
+        force: bool,
+    },
+    Delete {
+        session: String,
+        force: bool,
+    },
+    Attach {
+        session: String,
+        chan: i64,
+    },
+    Detach {
+        session: String,
+        chan: i64,
+    },
 }
 
 impl PartialEq for Hello {
@@ -113,7 +135,13 @@ struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
-    fn expect(method: &'a str, values: Vec<Value>, min: usize, max: usize, want: &'static str) -> Result<Self, ProtocolError> {
+    fn expect(
+        method: &'a str,
+        values: Vec<Value>,
+        min: usize,
+        max: usize,
+        want: &'static str,
+    ) -> Result<Self, ProtocolError> {
         if values.len() < min || values.len() > max {
             return Err(ProtocolError::Arity {
                 method: method.to_string(),
@@ -142,7 +170,10 @@ impl<'a> Args<'a> {
     fn session(&mut self, index: usize) -> Result<String, ProtocolError> {
         let raw = self.take(index);
         let Value::String(s) = raw else {
-            return Err(self.bad("session", format!("must be a name or id string, got {}", kind(&raw))));
+            return Err(self.bad(
+                "session",
+                format!("must be a name or id string, got {}", kind(&raw)),
+            ));
         };
         let Some(s) = s.into_str() else {
             return Err(self.bad("session", "is not valid UTF-8"));
@@ -163,20 +194,29 @@ impl<'a> Args<'a> {
         }
     }
 
-    fn int<T: TryFrom<i64>>(&mut self, index: usize, what: &'static str, range: &str) -> Result<T, ProtocolError> {
+    fn int<T: TryFrom<i64>>(
+        &mut self,
+        index: usize,
+        what: &'static str,
+        range: &str,
+    ) -> Result<T, ProtocolError> {
         let raw = self.take(index);
         raw.as_i64()
             .and_then(|n| T::try_from(n).ok())
-            .ok_or_else(|| self.bad(what, format!("must be an integer in {range}, got {}", describe(&raw))))
+            .ok_or_else(|| {
+                self.bad(
+                    what,
+                    format!("must be an integer in {range}, got {}", describe(&raw)),
+                )
+            })
     }
 
     fn options<T: DeserializeOwned + Default>(&mut self, index: usize) -> Result<T, ProtocolError> {
         match self.take(index) {
             Value::Nil => Ok(T::default()),
             Value::Array(a) if a.is_empty() => Ok(T::default()),
-            value @ Value::Map(_) => {
-                rmpv::ext::from_value(value).map_err(|err| self.bad("options", format!("are invalid: {err}")))
-            }
+            value @ Value::Map(_) => rmpv::ext::from_value(value)
+                .map_err(|err| self.bad("options", format!("are invalid: {err}"))),
             other => Err(self.bad("options", format!("must be a table, got {}", kind(&other)))),
         }
     }
@@ -196,7 +236,8 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             let mut a = args(2, 2, "(session, text)")?;
             let session = a.session(0)?;
             let text = a.bytes(1, "text")?;
-            let text = String::from_utf8(text).map_err(|_| a.bad("text", "is not valid UTF-8; use write for raw bytes"))?;
+            let text = String::from_utf8(text)
+                .map_err(|_| a.bad("text", "is not valid UTF-8; use write for raw bytes"))?;
             Request::Send { session, text }
         }
         SESSION_WRITE => {
@@ -317,7 +358,11 @@ fn from_json(json: serde_json::Value) -> Value {
             .unwrap_or_else(|| Value::F64(n.as_f64().unwrap_or(0.0))),
         J::String(s) => Value::from(s),
         J::Array(items) => Value::Array(items.into_iter().map(from_json).collect()),
-        J::Object(map) => Value::Map(map.into_iter().map(|(k, v)| (Value::from(k), from_json(v))).collect()),
+        J::Object(map) => Value::Map(
+            map.into_iter()
+                .map(|(k, v)| (Value::from(k), from_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -406,19 +451,63 @@ mod tests {
         let huge = "x".repeat(10 * 1024 * 1024);
         let cases: Vec<(&str, Vec<Value>, &str)> = vec![
             ("lulu.nope", vec![], "unknown method 'lulu.nope'"),
-            (SESSION_GET, vec![], "lulu.session_get takes (session), got 0 argument(s)"),
-            (SESSION_GET, vec![Value::from(7)], "session must be a name or id string, got a number"),
+            (
+                SESSION_GET,
+                vec![],
+                "lulu.session_get takes (session), got 0 argument(s)",
+            ),
+            (
+                SESSION_GET,
+                vec![Value::from(7)],
+                "session must be a name or id string, got a number",
+            ),
             (SESSION_GET, vec![s("")], "session must be 1-256 bytes"),
             (SESSION_GET, vec![s(&huge)], "session must be 1-256 bytes"),
-            (SESSION_GET, vec![s("a\0b")], "session must be 1-256 bytes with no NUL"),
-            (SESSION_RESIZE, vec![s("a"), Value::from(-1), Value::from(2)], "cols must be an integer in 1..=65535, got -1"),
-            (SESSION_RESIZE, vec![s("a"), s("wide"), Value::from(2)], "cols must be an integer in 1..=65535, got a string"),
-            (SESSION_START, vec![map(&[("agnet", s("x"))])], "unknown field `agnet`"),
-            (SESSION_START, vec![map(&[("args", s("x"))])], "options are invalid"),
-            (SESSION_START, vec![s("shell")], "options must be a table, got a string"),
-            (SESSION_SEND, vec![s("a"), Value::Binary(vec![0xff])], "text is not valid UTF-8"),
-            (SESSION_STOP, vec![s("a"), map(&[("force", s("yes"))])], "options are invalid"),
-            (SESSION_ATTACH, vec![s("a"), Value::Nil], "channel must be an integer"),
+            (
+                SESSION_GET,
+                vec![s("a\0b")],
+                "session must be 1-256 bytes with no NUL",
+            ),
+            (
+                SESSION_RESIZE,
+                vec![s("a"), Value::from(-1), Value::from(2)],
+                "cols must be an integer in 1..=65535, got -1",
+            ),
+            (
+                SESSION_RESIZE,
+                vec![s("a"), s("wide"), Value::from(2)],
+                "cols must be an integer in 1..=65535, got a string",
+            ),
+            (
+                SESSION_START,
+                vec![map(&[("agnet", s("x"))])],
+                "unknown field `agnet`",
+            ),
+            (
+                SESSION_START,
+                vec![map(&[("args", s("x"))])],
+                "options are invalid",
+            ),
+            (
+                SESSION_START,
+                vec![s("shell")],
+                "options must be a table, got a string",
+            ),
+            (
+                SESSION_SEND,
+                vec![s("a"), Value::Binary(vec![0xff])],
+                "text is not valid UTF-8",
+            ),
+            (
+                SESSION_STOP,
+                vec![s("a"), map(&[("force", s("yes"))])],
+                "options are invalid",
+            ),
+            (
+                SESSION_ATTACH,
+                vec![s("a"), Value::Nil],
+                "channel must be an integer",
+            ),
         ];
         for (method, args, want) in cases {
             let err = decode(method, args).unwrap_err().to_string();
@@ -434,6 +523,9 @@ mod tests {
             a: Option<i64>,
             b: i64,
         }
-        assert_eq!(to_value(&R { a: None, b: 1 }), map(&[("b", Value::from(1))]));
+        assert_eq!(
+            to_value(&R { a: None, b: 1 }),
+            map(&[("b", Value::from(1))])
+        );
     }
 }

@@ -67,12 +67,15 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|source| {
-            // A file that is not a database fails here first.
-            corrupt_or_open(path, source)
-        })?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|source| {
+                // A file that is not a database fails here first.
+                corrupt_or_open(path, source)
+            })?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |row| row.get(0))
             .map_err(|source| corrupt_or_open(path, source))?;
@@ -110,10 +113,16 @@ impl Store {
             .map_err(|err| StoreError::Task(err.to_string()))?
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         // A poisoned lock means a panic mid-query elsewhere; SQLite itself
         // rolled back, so the connection is still usable.
-        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&conn)
     }
 
@@ -256,7 +265,12 @@ fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
     }
 }
 
-fn insert_event(c: &Connection, id: &SessionId, kind: &str, detail: &str) -> Result<(), StoreError> {
+fn insert_event(
+    c: &Connection,
+    id: &SessionId,
+    kind: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
     c.execute(
         "INSERT INTO events (session_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
         params![id.as_str(), now(), kind, detail],
@@ -312,7 +326,8 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         id: raw.id.clone(),
         detail,
     };
-    let status = Status::parse(&raw.status).ok_or_else(|| bad(format!("unknown status {:?}", raw.status)))?;
+    let status = Status::parse(&raw.status)
+        .ok_or_else(|| bad(format!("unknown status {:?}", raw.status)))?;
     let argv: Vec<String> =
         serde_json::from_str(&raw.argv).map_err(|err| bad(format!("argv: {err}")))?;
     Ok(SessionRecord {
@@ -383,7 +398,9 @@ mod tests {
     #[test]
     fn names_are_unique() {
         let store = Store::open_in_memory().unwrap();
-        store.insert_session(&record("a", Status::Running, "2026-01-01T00:00:00.000Z")).unwrap();
+        store
+            .insert_session(&record("a", Status::Running, "2026-01-01T00:00:00.000Z"))
+            .unwrap();
         let err = store
             .insert_session(&record("a", Status::Running, "2026-01-01T00:00:00.000Z"))
             .unwrap_err();
@@ -402,8 +419,14 @@ mod tests {
         let got = store.session(&live.id).unwrap().unwrap();
         assert_eq!(got.status, Status::Failed);
         assert_eq!(got.failure_reason.as_deref(), Some("host exited"));
-        assert_eq!(store.session(&done.id).unwrap().unwrap().status, Status::Completed);
-        assert_eq!(store.events(&live.id).unwrap(), vec![("failed".into(), "host exited".into())]);
+        assert_eq!(
+            store.session(&done.id).unwrap().unwrap().status,
+            Status::Completed
+        );
+        assert_eq!(
+            store.events(&live.id).unwrap(),
+            vec![("failed".into(), "host exited".into())]
+        );
     }
 
     #[test]

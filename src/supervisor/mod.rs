@@ -63,7 +63,12 @@ pub struct SupervisorHandle {
 }
 
 impl SupervisorHandle {
-    pub async fn request(&self, client: ClientId, nvim: Nvim, request: Request) -> anyhow::Result<Value> {
+    pub async fn request(
+        &self,
+        client: ClientId,
+        nvim: Nvim,
+        request: Request,
+    ) -> anyhow::Result<Value> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Request {
@@ -73,7 +78,8 @@ impl SupervisorHandle {
                 reply: Some(reply),
             })
             .map_err(|_| anyhow!("lulu host is shutting down"))?;
-        rx.await.map_err(|_| anyhow!("lulu host is shutting down"))?
+        rx.await
+            .map_err(|_| anyhow!("lulu host is shutting down"))?
     }
 
     pub fn notify(&self, client: ClientId, nvim: Nvim, request: Request) {
@@ -129,7 +135,11 @@ pub struct Supervisor {
 
 impl Supervisor {
     /// Load the stored sessions (after reconciliation) and start the loop.
-    pub fn spawn(store: Store, settings: Settings, stored: Vec<SessionRecord>) -> (SupervisorHandle, JoinHandle<()>) {
+    pub fn spawn(
+        store: Store,
+        settings: Settings,
+        stored: Vec<SessionRecord>,
+    ) -> (SupervisorHandle, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let supervisor = Supervisor {
             store,
@@ -137,7 +147,11 @@ impl Supervisor {
             agents: Agents::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
             scrollback: DEFAULT_SCROLLBACK,
-            entries: stored.into_iter().rev().map(|record| Entry { record, live: None }).collect(),
+            entries: stored
+                .into_iter()
+                .rev()
+                .map(|record| Entry { record, live: None })
+                .collect(),
             clients: HashMap::new(),
             tx: tx.clone(),
             shutdown: None,
@@ -169,7 +183,13 @@ impl Supervisor {
         }
     }
 
-    async fn handle(&mut self, client: ClientId, nvim: Nvim, request: Request, reply: Option<Reply>) {
+    async fn handle(
+        &mut self,
+        client: ClientId,
+        nvim: Nvim,
+        request: Request,
+        reply: Option<Reply>,
+    ) {
         let result = if self.shutdown.is_some() {
             Err(anyhow!("lulu host is shutting down"))
         } else {
@@ -177,18 +197,28 @@ impl Supervisor {
                 Request::Hello(hello) => self.hello(client, nvim, *hello),
                 Request::Start(opts) => self.start(opts).await.map(|r| protocol::to_value(&r)),
                 Request::List => Ok(Value::Array(
-                    self.entries.iter().rev().map(|e| protocol::to_value(&e.record)).collect(),
+                    self.entries
+                        .iter()
+                        .rev()
+                        .map(|e| protocol::to_value(&e.record))
+                        .collect(),
                 )),
                 Request::Get(session) => self.find(&session).map(|e| protocol::to_value(&e.record)),
                 Request::Send { session, text } => self.send_text(&session, &text),
                 Request::Write { session, bytes } => self.write(&session, bytes),
-                Request::Resize { session, cols, rows } => self
+                Request::Resize {
+                    session,
+                    cols,
+                    rows,
+                } => self
                     .live(&session)
                     .and_then(|live| live.control.resize(cols, rows).context("resize failed"))
                     .map(|()| Value::Nil),
                 Request::Stop { session, force } => self.stop(&session, force),
                 // Answers by itself: possibly later, once the process is gone.
-                Request::Delete { session, force } => return self.delete(&session, force, reply).await,
+                Request::Delete { session, force } => {
+                    return self.delete(&session, force, reply).await;
+                }
                 Request::Attach { session, chan } => self.attach(client, nvim, &session, chan),
                 Request::Detach { session, chan } => self
                     .live(&session)
@@ -246,10 +276,12 @@ impl Supervisor {
         let entry = self.find_mut(session)?;
         let name = entry.record.name.clone();
         let status = entry.record.status;
-        entry
-            .live
-            .as_mut()
-            .ok_or_else(|| anyhow!("session '{name}' has ended ({}); start a new one with :LuluStart", status.as_str()))
+        entry.live.as_mut().ok_or_else(|| {
+            anyhow!(
+                "session '{name}' has ended ({}); start a new one with :LuluStart",
+                status.as_str()
+            )
+        })
     }
 
     fn live_count(&self) -> usize {
@@ -258,18 +290,25 @@ impl Supervisor {
 
     async fn start(&mut self, opts: StartOpts) -> anyhow::Result<SessionRecord> {
         if self.live_count() >= self.max_sessions {
-            bail!("max sessions reached ({}); stop one first (:LuluStop)", self.max_sessions);
+            bail!(
+                "max sessions reached ({}); stop one first (:LuluStop)",
+                self.max_sessions
+            );
         }
         let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
         let name = match &opts.name {
             Some(name) => {
                 names::validate(name)?;
                 if self.entries.iter().any(|e| &e.record.name == name) {
-                    bail!("a session named '{name}' already exists; pick another name= or :LuluDelete it");
+                    bail!(
+                        "a session named '{name}' already exists; pick another name= or :LuluDelete it"
+                    );
                 }
                 name.clone()
             }
-            None => names::pick(|candidate| self.entries.iter().any(|e| e.record.name == candidate)),
+            None => {
+                names::pick(|candidate| self.entries.iter().any(|e| e.record.name == candidate))
+            }
         };
         let cwd = match &opts.cwd {
             Some(cwd) => PathBuf::from(cwd),
@@ -331,12 +370,14 @@ impl Supervisor {
             Ok(Ok(spawned)) => spawned,
             Ok(Err(err)) => {
                 let reason = err.to_string();
-                self.finish(record, Status::Failed, Some(reason.clone()), None).await;
+                self.finish(record, Status::Failed, Some(reason.clone()), None)
+                    .await;
                 bail!("{reason}");
             }
             Err(err) => {
                 let reason = format!("spawn task failed: {err}");
-                self.finish(record, Status::Failed, Some(reason.clone()), None).await;
+                self.finish(record, Status::Failed, Some(reason.clone()), None)
+                    .await;
                 bail!("{reason}");
             }
         };
@@ -467,20 +508,35 @@ impl Supervisor {
         Ok(())
     }
 
-    fn attach(&mut self, client: ClientId, nvim: Nvim, session: &str, chan: i64) -> anyhow::Result<Value> {
+    fn attach(
+        &mut self,
+        client: ClientId,
+        nvim: Nvim,
+        session: &str,
+        chan: i64,
+    ) -> anyhow::Result<Value> {
         let state_dir = self.settings.state_dir.clone();
         let entry = self.find_mut(session)?;
         if let Some(live) = entry.live.as_ref() {
-            let _ = live.commands.send(SessionCmd::Attach { client, nvim, chan });
+            let _ = live
+                .commands
+                .send(SessionCmd::Attach { client, nvim, chan });
             return Ok(Value::Nil);
         }
         // An ended session has no ring; its log holds the same bytes.
         let log = log_path(&state_dir, &entry.record.id);
         let max = self.scrollback;
         tokio::spawn(async move {
-            let tail = tokio::task::spawn_blocking(move || pty::read_tail(&log, max)).await.unwrap_or_default();
+            let tail = tokio::task::spawn_blocking(move || pty::read_tail(&log, max))
+                .await
+                .unwrap_or_default();
             if !tail.is_empty() {
-                let _ = nvim.call("nvim_chan_send", vec![Value::from(chan), Value::Binary(tail)]).await;
+                let _ = nvim
+                    .call(
+                        "nvim_chan_send",
+                        vec![Value::from(chan), Value::Binary(tail)],
+                    )
+                    .await;
             }
         });
         Ok(Value::Nil)
@@ -533,9 +589,14 @@ impl Supervisor {
             ExitKind::Code(code) => format!("exit code {code}"),
             ExitKind::Signal(sig) => format!("signal {sig}"),
         };
-        let detail = if live.stop_requested { format!("{detail} (stopped)") } else { detail };
+        let detail = if live.stop_requested {
+            format!("{detail} (stopped)")
+        } else {
+            detail
+        };
         self.event(&id, "exited", &detail).await;
-        self.finish(record, status, reason, Some(exit.exit_code())).await;
+        self.finish(record, status, reason, Some(exit.exit_code()))
+            .await;
         if live.delete_requested {
             let result = self.remove(&id).await;
             for waiter in live.delete_waiters {
@@ -548,7 +609,13 @@ impl Supervisor {
     }
 
     /// Move a session to a terminal status (once: a second call is ignored).
-    async fn finish(&mut self, mut record: SessionRecord, status: Status, reason: Option<String>, exit_code: Option<i64>) {
+    async fn finish(
+        &mut self,
+        mut record: SessionRecord,
+        status: Status,
+        reason: Option<String>,
+        exit_code: Option<i64>,
+    ) {
         if !record.status.is_live() {
             return;
         }
@@ -572,7 +639,11 @@ impl Supervisor {
 
     async fn event(&self, id: &SessionId, kind: &'static str, detail: &str) {
         let (key, detail) = (id.clone(), detail.to_string());
-        if let Err(err) = self.store.run(move |s| s.add_event(&key, kind, &detail)).await {
+        if let Err(err) = self
+            .store
+            .run(move |s| s.add_event(&key, kind, &detail))
+            .await
+        {
             tracing::error!(session = %id, "could not record event: {err}");
         }
     }

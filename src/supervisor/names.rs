@@ -4,12 +4,13 @@
 use anyhow::bail;
 
 const WORDS: &[&str] = &[
-    "amber", "aspen", "basil", "birch", "brook", "cedar", "cinder", "clover", "comet", "coral", "crane",
-    "delta", "ember", "fern", "finch", "flint", "frost", "gale", "garnet", "hazel", "heron", "indigo",
-    "iris", "jade", "juniper", "kestrel", "lark", "linden", "lotus", "maple", "marsh", "meadow", "mint",
-    "moss", "nova", "oak", "olive", "onyx", "opal", "orchid", "otter", "pebble", "pine", "plum", "quartz",
-    "raven", "reed", "ridge", "robin", "rowan", "sage", "slate", "sparrow", "spruce", "stone", "swift",
-    "thistle", "tide", "topaz", "umber", "vale", "violet", "willow", "wren", "yarrow", "zephyr",
+    "amber", "aspen", "basil", "birch", "brook", "cedar", "cinder", "clover", "comet", "coral",
+    "crane", "delta", "ember", "fern", "finch", "flint", "frost", "gale", "garnet", "hazel",
+    "heron", "indigo", "iris", "jade", "juniper", "kestrel", "lark", "linden", "lotus", "maple",
+    "marsh", "meadow", "mint", "moss", "nova", "oak", "olive", "onyx", "opal", "orchid", "otter",
+    "pebble", "pine", "plum", "quartz", "raven", "reed", "ridge", "robin", "rowan", "sage",
+    "slate", "sparrow", "spruce", "stone", "swift", "thistle", "tide", "topaz", "umber", "vale",
+    "violet", "willow", "wren", "yarrow", "zephyr",
 ];
 
 const MAX_LEN: usize = 64;
@@ -19,8 +20,16 @@ pub fn validate(name: &str) -> anyhow::Result<()> {
     if name.is_empty() || name.len() > MAX_LEN {
         bail!("session name must be 1-{MAX_LEN} characters");
     }
-    if !name.chars().all(allowed) || name.starts_with(['-', '.']) || name.ends_with('.') || name.contains("..") || name.ends_with(".lock") {
-        bail!("invalid session name '{}': use letters, digits, '-', '_' and '.', starting with a letter or digit", name.escape_debug());
+    if !name.chars().all(allowed)
+        || name.starts_with(['-', '.'])
+        || name.ends_with('.')
+        || name.contains("..")
+        || name.ends_with(".lock")
+    {
+        bail!(
+            "invalid session name '{}': use letters, digits, '-', '_' and '.', starting with a letter or digit",
+            name.escape_debug()
+        );
     }
     Ok(())
 }
@@ -35,7 +44,11 @@ pub fn pick(taken: impl Fn(&str) -> bool) -> String {
     loop {
         for i in 0..WORDS.len() {
             let word = WORDS[(offset + i) % WORDS.len()];
-            let candidate = if suffix == 1 { word.to_string() } else { format!("{word}-{suffix}") };
+            let candidate = if suffix == 1 {
+                word.to_string()
+            } else {
+                format!("{word}-{suffix}")
+            };
             if !taken(&candidate) {
                 return candidate;
             }
@@ -53,7 +66,19 @@ mod tests {
         for ok in ["a", "fix-login", "v1.2", "A_b"] {
             assert!(validate(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-x", ".x", "a..b", "x.lock", "a b", "a/b", "ä", "a\0", "x.", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "-x",
+            ".x",
+            "a..b",
+            "x.lock",
+            "a b",
+            "a/b",
+            "ä",
+            "a\0",
+            "x.",
+            &"x".repeat(65),
+        ] {
             assert!(validate(bad).is_err(), "{bad:?}");
         }
     }

@@ -38,7 +38,9 @@ pub enum SessionCmd {
         chan: i64,
     },
     /// SIGHUP and SIGTERM now, SIGKILL after [`STOP_GRACE`] (or at once).
-    Stop { force: bool },
+    Stop {
+        force: bool,
+    },
 }
 
 #[derive(Debug)]

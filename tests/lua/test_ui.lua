@@ -204,12 +204,24 @@ end
 
 T['the vimdoc defaults block matches config.lua'] = function(child)
   local doc = io.open(h.root .. '/doc/lulu.txt'):read('*a')
-  local block = doc:match('%*lulu%-defaults%*.->\n(.-)\n<')
+  local block = doc:match('%*lulu%-defaults%*%s*\n>lua\n(.-)\n<')
   h.ok(block, 'defaults block in doc/lulu.txt')
   local code = block:gsub('\n    ', '\n'):gsub('^    ', '')
-  local from_doc = child.lua('return loadstring(...)()', code)
+  local from_doc = child.lua('return loadstring("return " .. ...)()', code)
   local defaults = child.lua('return require("lulu.config").defaults')
   h.eq(from_doc, defaults, 'doc defaults')
+end
+
+T['the vimdoc has unique, resolvable tags'] = function(child)
+  local dir = child.dir .. '/doc'
+  vim.fn.mkdir(dir, 'p')
+  vim.uv.fs_copyfile(h.root .. '/doc/lulu.txt', dir .. '/lulu.txt')
+  local result = child.lua('return { pcall(vim.cmd.helptags, ...) }', dir)
+  h.eq(result[1], true, 'helptags: ' .. tostring(result[2]))
+  local tags = io.open(dir .. '/tags'):read('*a')
+  for _, tag in ipairs({ 'lulu', 'lulu-config', ':LuluStart', 'lulu.start()', '<Plug>(lulu-list)' }) do
+    h.ok(tags:find('\n' .. vim.pesc(tag) .. '\t') or tags:find('^' .. vim.pesc(tag) .. '\t'), 'tag ' .. tag)
+  end
 end
 
 return T
