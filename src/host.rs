@@ -8,11 +8,11 @@ use std::time::Duration;
 use anyhow::Context;
 use nvim_rs::Neovim;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use crate::paths::Dirs;
 use crate::rpc::handler::RpcHandler;
-use crate::rpc::{ClientId, Writer};
+use crate::rpc::{ClientId, Outgoing};
 use crate::store::Store;
 use crate::supervisor::{HOST_EXITED, Settings, Supervisor, session_grace};
 
@@ -43,10 +43,10 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
     };
     let (supervisor, supervisor_task) = Supervisor::spawn(store, settings, stored);
 
-    let writer: Writer = Box::new(rpc_stdout()?.compat_write());
+    let out = Outgoing::spawn(rpc_stdout()?).context("cannot start the rpc writer")?;
     let reader = tokio::io::stdin().compat();
-    let handler = RpcHandler::new(ClientId::next(), supervisor.clone());
-    let (_nvim, io) = Neovim::new(reader, writer, handler);
+    let handler = RpcHandler::new(ClientId::next(), out.clone(), supervisor.clone());
+    let (_nvim, io) = Neovim::new(reader, out, handler);
     let io = tokio::spawn(io);
 
     let mut term = signal(SignalKind::terminate())?;
@@ -80,7 +80,7 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
 
 /// A private handle on stdout for RPC, with fd 1 itself pointed at /dev/null:
 /// a stray print anywhere would otherwise corrupt the msgpack stream.
-fn rpc_stdout() -> anyhow::Result<tokio::fs::File> {
+fn rpc_stdout() -> anyhow::Result<std::fs::File> {
     let stdout = std::io::stdout();
     let rpc = stdout
         .as_fd()
@@ -91,5 +91,5 @@ fn rpc_stdout() -> anyhow::Result<tokio::fs::File> {
     unsafe {
         libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&devnull), 1);
     }
-    Ok(tokio::fs::File::from_std(std::fs::File::from(rpc)))
+    Ok(std::fs::File::from(rpc))
 }

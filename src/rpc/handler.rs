@@ -7,24 +7,32 @@ use nvim_rs::Handler;
 use rmpv::Value;
 
 use super::protocol::{self, ErrorCode};
-use super::{ClientId, Nvim, Writer};
+use super::{ClientId, Nvim, Outgoing, Peer};
 use crate::supervisor::SupervisorHandle;
 
 #[derive(Clone)]
 pub struct RpcHandler {
     client: ClientId,
+    out: Outgoing,
     supervisor: SupervisorHandle,
 }
 
 impl RpcHandler {
-    pub fn new(client: ClientId, supervisor: SupervisorHandle) -> RpcHandler {
-        RpcHandler { client, supervisor }
+    pub fn new(client: ClientId, out: Outgoing, supervisor: SupervisorHandle) -> RpcHandler {
+        RpcHandler { client, out, supervisor }
+    }
+
+    fn peer(&self, nvim: Nvim) -> Peer {
+        Peer {
+            nvim,
+            out: self.out.clone(),
+        }
     }
 }
 
 #[async_trait]
 impl Handler for RpcHandler {
-    type Writer = Writer;
+    type Writer = Outgoing;
 
     async fn handle_request(
         &self,
@@ -37,7 +45,7 @@ impl Handler for RpcHandler {
             protocol::error_value(ErrorCode::BadRequest, &err.to_string())
         })?;
         self.supervisor
-            .request(self.client, nvim, request)
+            .request(self.client, self.peer(nvim), request)
             .await
             .map_err(|err| protocol::error_value(ErrorCode::Failed, &format!("{err:#}")))
     }
@@ -46,7 +54,7 @@ impl Handler for RpcHandler {
         // Keystrokes and resizes arrive as notifications: nobody waits for
         // them, so errors (a session that just ended) are only logged.
         match protocol::decode(&name, args) {
-            Ok(request) => self.supervisor.notify(self.client, nvim, request),
+            Ok(request) => self.supervisor.notify(self.client, self.peer(nvim), request),
             Err(err) => tracing::info!(method = %name, %err, "bad notification"),
         }
     }

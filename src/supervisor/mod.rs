@@ -19,7 +19,7 @@ use crate::agent::Agents;
 use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
 use crate::pty::{self, Input, OutputLog, PtyControl, SpawnSpec};
 use crate::rpc::protocol::{self, Hello, Request, StartOpts};
-use crate::rpc::{Client, ClientId, Nvim};
+use crate::rpc::{Client, ClientId, Peer};
 use crate::store::Store;
 use session::{SessionCmd, SessionEvent, SessionTask};
 
@@ -48,7 +48,7 @@ type Reply = oneshot::Sender<anyhow::Result<Value>>;
 enum Command {
     Request {
         client: ClientId,
-        nvim: Nvim,
+        peer: Peer,
         request: Request,
         reply: Option<Reply>,
     },
@@ -66,14 +66,14 @@ impl SupervisorHandle {
     pub async fn request(
         &self,
         client: ClientId,
-        nvim: Nvim,
+        peer: Peer,
         request: Request,
     ) -> anyhow::Result<Value> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Request {
                 client,
-                nvim,
+                peer,
                 request,
                 reply: Some(reply),
             })
@@ -82,10 +82,10 @@ impl SupervisorHandle {
             .map_err(|_| anyhow!("lulu host is shutting down"))?
     }
 
-    pub fn notify(&self, client: ClientId, nvim: Nvim, request: Request) {
+    pub fn notify(&self, client: ClientId, peer: Peer, request: Request) {
         let _ = self.tx.send(Command::Request {
             client,
-            nvim,
+            peer,
             request,
             reply: None,
         });
@@ -165,10 +165,10 @@ impl Supervisor {
             match command {
                 Command::Request {
                     client,
-                    nvim,
+                    peer,
                     request,
                     reply,
-                } => self.handle(client, nvim, request, reply).await,
+                } => self.handle(client, peer, request, reply).await,
                 Command::Session(event) => self.on_session_event(event).await,
                 Command::Shutdown(done) => {
                     self.begin_shutdown(done);
@@ -186,7 +186,7 @@ impl Supervisor {
     async fn handle(
         &mut self,
         client: ClientId,
-        nvim: Nvim,
+        peer: Peer,
         request: Request,
         reply: Option<Reply>,
     ) {
@@ -194,7 +194,7 @@ impl Supervisor {
             Err(anyhow!("lulu host is shutting down"))
         } else {
             match request {
-                Request::Hello(hello) => self.hello(client, nvim, *hello),
+                Request::Hello(hello) => self.hello(client, peer, *hello),
                 Request::Start(opts) => self.start(opts).await.map(|r| protocol::to_value(&r)),
                 Request::List => Ok(Value::Array(
                     self.entries
@@ -219,7 +219,7 @@ impl Supervisor {
                 Request::Delete { session, force } => {
                     return self.delete(&session, force, reply).await;
                 }
-                Request::Attach { session, chan } => self.attach(client, nvim, &session, chan),
+                Request::Attach { session, chan } => self.attach(client, peer, &session, chan),
                 Request::Detach { session, chan } => self
                     .live(&session)
                     .map(|live| {
@@ -231,7 +231,7 @@ impl Supervisor {
         respond(reply, result);
     }
 
-    fn hello(&mut self, client: ClientId, nvim: Nvim, hello: Hello) -> anyhow::Result<Value> {
+    fn hello(&mut self, client: ClientId, peer: Peer, hello: Hello) -> anyhow::Result<Value> {
         let config = hello.config;
         if let Some(max) = config.max_sessions {
             if max == 0 {
@@ -246,7 +246,7 @@ impl Supervisor {
         if !hello.version.is_empty() && hello.version != VERSION {
             tracing::warn!(plugin = %hello.version, host = VERSION, "plugin and host versions differ");
         }
-        self.clients.insert(client, Client::new(client, nvim));
+        self.clients.insert(client, Client { id: client, peer });
         Ok(Value::Map(vec![
             (Value::from("version"), Value::from(VERSION)),
             (Value::from("pid"), Value::from(std::process::id())),
@@ -511,7 +511,7 @@ impl Supervisor {
     fn attach(
         &mut self,
         client: ClientId,
-        nvim: Nvim,
+        peer: Peer,
         session: &str,
         chan: i64,
     ) -> anyhow::Result<Value> {
@@ -520,7 +520,7 @@ impl Supervisor {
         if let Some(live) = entry.live.as_ref() {
             let _ = live
                 .commands
-                .send(SessionCmd::Attach { client, nvim, chan });
+                .send(SessionCmd::Attach { client, peer, chan });
             return Ok(Value::Nil);
         }
         // An ended session has no ring; its log holds the same bytes.
@@ -531,12 +531,10 @@ impl Supervisor {
                 .await
                 .unwrap_or_default();
             if !tail.is_empty() {
-                let _ = nvim
-                    .call(
-                        "nvim_chan_send",
-                        vec![Value::from(chan), Value::Binary(tail)],
-                    )
-                    .await;
+                peer.out.notify(
+                    "nvim_chan_send",
+                    vec![Value::from(chan), Value::Binary(tail)],
+                );
             }
         });
         Ok(Value::Nil)

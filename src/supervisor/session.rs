@@ -2,16 +2,18 @@
 //! terminal channels that show it) and its stop timer. Its failures end only
 //! this session; it talks to the supervisor through [`SessionEvent`]s.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use rmpv::Value;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 
 use crate::model::{ExitKind, SessionId};
 use crate::pty::{PtyControl, Spawned};
 use crate::ring::Ring;
-use crate::rpc::{ClientId, Nvim};
+use crate::rpc::{ClientId, Peer};
 
 /// Coalesce output up to this many bytes...
 const BATCH_BYTES: usize = 64 * 1024;
@@ -24,13 +26,17 @@ const EXIT_DRAIN_IDLE: Duration = Duration::from_millis(500);
 pub const STOP_GRACE: Duration = Duration::from_secs(3);
 /// Activity is reported at most this often.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
+/// Output chunks a terminal channel may have in flight (written, not yet
+/// acknowledged). Two keep the editor busy while the next chunk is on its
+/// way, and bound what it can have queued from one session.
+const IN_FLIGHT: usize = 2;
 
 pub enum SessionCmd {
     /// Show this session in a terminal channel of `client`: replay the ring,
     /// then stream.
     Attach {
         client: ClientId,
-        nvim: Nvim,
+        peer: Peer,
         chan: i64,
     },
     Detach {
@@ -52,10 +58,53 @@ pub enum SessionEvent {
     Exited(SessionId, ExitKind),
 }
 
+/// A terminal channel showing this session, with the acknowledgements of
+/// its in-flight chunks, oldest first.
 struct Attachment {
     client: ClientId,
-    nvim: Nvim,
+    peer: Peer,
     chan: i64,
+    acks: VecDeque<JoinHandle<bool>>,
+}
+
+impl Attachment {
+    /// Queue `bytes` for the terminal, first waiting while [`IN_FLIGHT`]
+    /// chunks are unacknowledged. False when the connection is gone.
+    async fn send(&mut self, bytes: Vec<u8>) -> bool {
+        while self.acks.len() >= IN_FLIGHT {
+            if !self.wait_oldest().await {
+                return false;
+            }
+        }
+        let args = vec![Value::from(self.chan), Value::Binary(bytes)];
+        if !self.peer.out.notify("nvim_chan_send", args) {
+            return false;
+        }
+        // The editor handles a channel's messages in order, so the reply to a
+        // request queued after the chunk means the chunk is in the buffer.
+        let nvim = self.peer.nvim.clone();
+        self.acks.push_back(tokio::spawn(async move {
+            matches!(nvim.call("nvim_get_current_buf", vec![]).await, Ok(Ok(_)))
+        }));
+        true
+    }
+
+    async fn wait_oldest(&mut self) -> bool {
+        match self.acks.pop_front() {
+            Some(ack) => ack.await.unwrap_or(false),
+            None => true,
+        }
+    }
+
+    /// Wait until everything sent has reached the terminal.
+    async fn flush(&mut self) -> bool {
+        while !self.acks.is_empty() {
+            if !self.wait_oldest().await {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 pub struct SessionTask {
@@ -127,6 +176,10 @@ impl SessionTask {
                 }
             }
         }
+        // Every byte is in every terminal before the status turns terminal.
+        for a in &mut attached {
+            a.flush().await;
+        }
         let exit = exit.unwrap_or(ExitKind::Code(-1));
         tracing::info!(session = %id, ?exit, "session ended");
         let _ = events.send(SessionEvent::Exited(id, exit));
@@ -142,9 +195,14 @@ async fn handle(
     kill_at: &mut Option<Instant>,
 ) {
     match cmd {
-        SessionCmd::Attach { client, nvim, chan } => {
+        SessionCmd::Attach { client, peer, chan } => {
             attached.retain(|a| !(a.client == client && a.chan == chan));
-            let mut fresh = vec![Attachment { client, nvim, chan }];
+            let mut fresh = vec![Attachment {
+                client,
+                peer,
+                chan,
+                acks: VecDeque::new(),
+            }];
             let replay = ring.contents();
             if !replay.is_empty() {
                 push(id, &mut fresh, replay).await;
@@ -188,26 +246,18 @@ async fn coalesce(output: &mut mpsc::Receiver<Vec<u8>>, batch: &mut Vec<u8>) -> 
     true
 }
 
-/// Write `bytes` to every attached terminal channel, waiting for each reply:
-/// that wait is the back-pressure that bounds the editor's memory. A channel
-/// that errors (its buffer was wiped) is dropped.
+/// Write `bytes` to every attached terminal channel, within each one's
+/// in-flight budget: that wait is the back-pressure that bounds the editor's
+/// memory. A channel whose connection is gone is dropped; a wiped buffer
+/// detaches itself (the editor sends `session_detach`).
 async fn push(id: &SessionId, attached: &mut Vec<Attachment>, bytes: Vec<u8>) {
-    let mut gone = Vec::new();
-    for (index, a) in attached.iter().enumerate() {
-        let args = vec![Value::from(a.chan), Value::Binary(bytes.clone())];
-        match a.nvim.call("nvim_chan_send", args).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(err)) => {
-                tracing::info!(session = %id, chan = a.chan, %err, "terminal channel closed; detaching");
-                gone.push(index);
-            }
-            Err(err) => {
-                tracing::info!(session = %id, chan = a.chan, %err, "editor connection lost; detaching");
-                gone.push(index);
-            }
+    let mut index = 0;
+    while index < attached.len() {
+        if attached[index].send(bytes.clone()).await {
+            index += 1;
+        } else {
+            tracing::info!(session = %id, chan = attached[index].chan, "editor connection lost; detaching");
+            attached.remove(index);
         }
-    }
-    for index in gone.into_iter().rev() {
-        attached.remove(index);
     }
 }

@@ -1,0 +1,157 @@
+-- Benchmarks, run by scripts/bench (`nvim -l benches/terminal.lua`):
+--  1. throughput of 32 MiB of coloured text into a terminal buffer, through
+--     lulu vs Neovim's own :terminal running `cat`, with each Neovim's peak RSS;
+--  2. :LuluStart shell to the first prompt byte in the buffer, median of 20.
+-- Each run uses a fresh child Neovim (default scrollback 10000) with its own
+-- XDG dirs; timings are taken inside the child.
+local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
+package.path = root .. '/tests/lua/?.lua;' .. package.path
+local harness = require('harness')
+
+local function say(line)
+  io.stdout:write(line, '\n')
+  io.stdout:flush()
+end
+
+local MIB = 1024 * 1024
+local size = tonumber(os.getenv('LULU_BENCH_MIB') or '32') * MIB
+local rounds = tonumber(os.getenv('LULU_BENCH_ROUNDS') or '3')
+
+local function make_input()
+  local path = vim.fn.tempname()
+  local colours = { 31, 32, 33, 34, 35, 36 }
+  local parts, written, n = {}, 0, 0
+  while written < size do
+    n = n + 1
+    local line = ('\27[%dm%06d\27[0m the quick brown fox jumps over the lazy dog \27[1;%dm%s\27[0m\n'):format(
+      colours[n % #colours + 1], n, colours[(n + 3) % #colours + 1], ('=').rep('=', n % 40))
+    parts[#parts + 1] = line
+    written = written + #line
+  end
+  local file = assert(io.open(path, 'wb'))
+  file:write(table.concat(parts))
+  file:close()
+  return path, written, n
+end
+
+local function peak_rss_kib(pid)
+  for line in io.lines('/proc/' .. pid .. '/status') do
+    local kib = line:match('^VmHWM:%s+(%d+)')
+    if kib then
+      return tonumber(kib)
+    end
+  end
+end
+
+-- Inside the child: run `cat input` and return seconds until the last line is
+-- in the buffer and the job is over.
+local NATIVE = [[
+  local input, last = ...
+  local done = false
+  vim.api.nvim_create_autocmd('TermClose', { once = true, callback = function() done = true end })
+  local t0 = vim.uv.hrtime()
+  vim.cmd.terminal('cat ' .. vim.fn.fnameescape(input))
+  local buf = vim.api.nvim_get_current_buf()
+  local function tail_has_last()
+    local n = vim.api.nvim_buf_line_count(buf)
+    for _, l in ipairs(vim.api.nvim_buf_get_lines(buf, math.max(n - 60, 0), n, false)) do
+      if l:find(last, 1, true) then return true end
+    end
+  end
+  vim.wait(600000, function() return done end, 1)
+  local exited = (vim.uv.hrtime() - t0) / 1e9
+  local complete = vim.wait(2000, tail_has_last, 5)
+  return { exited, complete }
+]]
+
+local LULU = [[
+  local input, last = ...
+  local lulu = require('lulu')
+  local t0 = vim.uv.hrtime()
+  local s = lulu.start({ agent = 'shell', args = { '-c', 'exec cat ' .. vim.fn.shellescape(input) } })
+  lulu.open(s.id)
+  vim.cmd.stopinsert()
+  local sessions = require('lulu.sessions')
+  vim.wait(600000, function() return sessions.find(s.id).status == 'completed' end, 1)
+  local exited = (vim.uv.hrtime() - t0) / 1e9
+  local buf = lulu.buffer(s.id)
+  local complete = vim.wait(2000, function()
+    local n = vim.api.nvim_buf_line_count(buf)
+    for _, l in ipairs(vim.api.nvim_buf_get_lines(buf, math.max(n - 60, 0), n, false)) do
+      if l:find(last, 1, true) then return true end
+    end
+  end, 5)
+  return { exited, complete }
+]]
+
+local function run(kind, input, last)
+  local child = harness.child()
+  child.cmd('set columns=200 lines=50')
+  child.setup({ bin = os.getenv('LULU_BIN') })
+  local pid = child.lua('return vim.fn.getpid()')
+  if kind == 'lulu' then
+    child.lua('require("lulu").list()') -- host up before the clock starts
+  end
+  local result = child.lua(kind == 'lulu' and LULU or NATIVE, input, last)
+  local rss = peak_rss_kib(pid)
+  child.stop()
+  return result[1], result[2], rss
+end
+
+local function median(xs)
+  table.sort(xs)
+  local n = #xs
+  return n % 2 == 1 and xs[(n + 1) / 2] or (xs[n / 2] + xs[n / 2 + 1]) / 2
+end
+
+local input, bytes, lines = make_input()
+local last = ('%06d'):format(lines)
+say(('input: %.1f MiB, %d lines of SGR-coloured text; %d rounds each, alternating'):format(bytes / MIB, lines, rounds))
+
+local results = { native = { mbs = {}, rss = {}, lost = 0 }, lulu = { mbs = {}, rss = {}, lost = 0 } }
+for round = 1, rounds do
+  for _, kind in ipairs({ 'native', 'lulu' }) do
+    local secs, complete, rss = run(kind, input, last)
+    local r = results[kind]
+    r.mbs[#r.mbs + 1] = bytes / MIB / secs
+    r.rss[#r.rss + 1] = rss
+    if not complete then
+      r.lost = r.lost + 1
+    end
+    say(('  round %d %-6s %6.2f MiB/s  peak RSS %4d MiB%s'):format(
+      round, kind, bytes / MIB / secs, rss / 1024, complete and '' or '  (last line missing)'))
+  end
+end
+os.remove(input)
+
+local native, lulu = median(results.native.mbs), median(results.lulu.mbs)
+local native_rss, lulu_rss = median(results.native.rss), median(results.lulu.rss)
+say(('throughput: native :terminal %.2f MiB/s, lulu %.2f MiB/s, ratio lulu/native %.2f'):format(native, lulu, lulu / native))
+say(('peak RSS:   native %d MiB, lulu %d MiB, ratio %.2f'):format(native_rss / 1024, lulu_rss / 1024, lulu_rss / native_rss))
+say(('tail lost:  native %d/%d runs, lulu %d/%d runs'):format(results.native.lost, rounds, results.lulu.lost, rounds))
+
+-- Start to first prompt byte.
+local child = harness.child()
+child.setup({ bin = os.getenv('LULU_BIN') })
+child.lua('require("lulu").list()')
+local times = child.lua([[
+  local lulu = require('lulu')
+  local out = {}
+  for i = 1, 20 do
+    local t0 = vim.uv.hrtime()
+    vim.cmd('LuluStart shell name=b' .. i)
+    local buf = vim.api.nvim_get_current_buf()
+    vim.wait(5000, function()
+      return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] ~= ''
+    end, 1)
+    out[#out + 1] = (vim.uv.hrtime() - t0) / 1e6
+    vim.cmd.stopinsert()
+    lulu.stop('b' .. i, { force = true })
+    vim.wait(2000, function() return require('lulu.sessions').find('b' .. i).status == 'completed' end, 1)
+  end
+  return out
+]])
+child.stop()
+local sorted = vim.deepcopy(times)
+say(('start to prompt: median %.1f ms, min %.1f ms, max %.1f ms (20 runs, /bin/sh)'):format(
+  median(sorted), math.min(unpack(times)), math.max(unpack(times))))

@@ -1,0 +1,115 @@
+//! The write half of a connection: an ordered queue drained by one thread.
+//!
+//! Everything sent to an editor goes through here in order: nvim-rs's
+//! requests and replies (it writes each whole message in one call) and our
+//! own notifications. Writes never wait on the editor, so a session can put
+//! its next chunk of output on the wire while the editor is still busy with
+//! the previous one; flow control is the session's job (see `session.rs`).
+
+use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use rmpv::Value;
+use tokio::sync::mpsc;
+
+#[derive(Clone)]
+pub struct Outgoing {
+    tx: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+impl Outgoing {
+    /// Start the thread that writes queued messages to `sink`. It ends when
+    /// every `Outgoing` is dropped or the sink fails (the editor left).
+    pub fn spawn(mut sink: impl Write + Send + 'static) -> std::io::Result<Outgoing> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        std::thread::Builder::new().name("rpc-write".into()).spawn(move || {
+            let mut batch = Vec::new();
+            while let Some(first) = rx.blocking_recv() {
+                batch.clear();
+                batch.extend_from_slice(&first);
+                // One syscall for whatever else is already queued.
+                while batch.len() < 1 << 20 {
+                    match rx.try_recv() {
+                        Ok(more) => batch.extend_from_slice(&more),
+                        Err(_) => break,
+                    }
+                }
+                if let Err(err) = sink.write_all(&batch).and_then(|()| sink.flush()) {
+                    tracing::info!(%err, "connection write failed");
+                    break;
+                }
+            }
+        })?;
+        Ok(Outgoing { tx })
+    }
+
+    /// Queue a msgpack-RPC notification. False once the connection is gone.
+    pub fn notify(&self, method: &str, params: Vec<Value>) -> bool {
+        let message = Value::Array(vec![Value::from(2), Value::from(method), Value::Array(params)]);
+        let mut bytes = Vec::new();
+        if rmpv::encode::write_value(&mut bytes, &message).is_err() {
+            return false;
+        }
+        self.tx.send(bytes).is_ok()
+    }
+}
+
+impl futures::io::AsyncWrite for Outgoing {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.tx.send(buf.to_vec()) {
+            Ok(()) => Poll::Ready(Ok(buf.len())),
+            Err(_) => Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::AsyncWriteExt;
+
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_and_notifications_keep_their_order() {
+        let sink = Shared::default();
+        let mut out = Outgoing::spawn(sink.clone()).unwrap();
+        out.write_all(b"first").await.unwrap();
+        assert!(out.notify("nvim_chan_send", vec![Value::from(3), Value::Binary(vec![1, 2])]));
+        out.write_all(b"last").await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let bytes = sink.0.lock().unwrap().clone();
+        assert!(bytes.starts_with(b"first"));
+        assert!(bytes.ends_with(b"last"));
+        let mut middle = &bytes[5..bytes.len() - 4];
+        let decoded = rmpv::decode::read_value(&mut middle).unwrap();
+        assert_eq!(
+            decoded,
+            Value::Array(vec![
+                Value::from(2),
+                Value::from("nvim_chan_send"),
+                Value::Array(vec![Value::from(3), Value::Binary(vec![1, 2])])
+            ])
+        );
+    }
+}
