@@ -65,6 +65,13 @@ function H.handlers.session(record)
   H.changed()
 end
 
+--- After the `session` event that made it terminal: every byte the process
+--- wrote is in its buffer by now.
+function H.handlers.exit(record)
+  sessions.update(record)
+  vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionExit', modeline = false, data = record })
+end
+
 function H.handlers.deleted(id)
   sessions.remove(id)
   require('lulu.term').forget(id)

@@ -19,7 +19,11 @@ pub struct RpcHandler {
 
 impl RpcHandler {
     pub fn new(client: ClientId, out: Outgoing, supervisor: SupervisorHandle) -> RpcHandler {
-        RpcHandler { client, out, supervisor }
+        RpcHandler {
+            client,
+            out,
+            supervisor,
+        }
     }
 
     fn peer(&self, nvim: Nvim) -> Peer {
@@ -54,7 +58,9 @@ impl Handler for RpcHandler {
         // Keystrokes and resizes arrive as notifications: nobody waits for
         // them, so errors (a session that just ended) are only logged.
         match protocol::decode(&name, args) {
-            Ok(request) => self.supervisor.notify(self.client, self.peer(nvim), request),
+            Ok(request) => self
+                .supervisor
+                .notify(self.client, self.peer(nvim), request),
             Err(err) => tracing::info!(method = %name, %err, "bad notification"),
         }
     }

@@ -595,6 +595,12 @@ impl Supervisor {
         self.event(&id, "exited", &detail).await;
         self.finish(record, status, reason, Some(exit.exit_code()))
             .await;
+        if let Some(entry) = self.entries.iter().find(|e| e.record.id == id) {
+            let value = protocol::to_value(&entry.record);
+            for client in self.clients.values() {
+                client.emit("exit", value.clone());
+            }
+        }
         if live.delete_requested {
             let result = self.remove(&id).await;
             for waiter in live.delete_waiters {

@@ -82,6 +82,12 @@ end
 
 T['the tail of a fast-exiting program reaches the buffer'] = function(child)
   child.setup()
+  -- At the exit event the last bytes have been written to the terminal.
+  child.lua([[
+    vim.api.nvim_create_autocmd('User', { pattern = 'LuluSessionExit', callback = function(args)
+      _G.exit_record = args.data
+    end })
+  ]])
   local s = start(child, 'seq 1 20000')
   child.lua('require("lulu").buffer(...)', s.id)
   -- When the status turns terminal, every byte has been sent; the terminal
@@ -93,6 +99,7 @@ T['the tail of a fast-exiting program reaches the buffer'] = function(child)
       if lines[i] ~= '' then return lines[i] == '20000' end
     end
   ]], 1000, 'last line 20000', s.id)
+  h.eq(child.lua('return _G.exit_record.status'), 'completed', 'exit event record')
 end
 
 T['exit codes and signals become statuses with reasons'] = function(child)
