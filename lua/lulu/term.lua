@@ -17,7 +17,7 @@ H.terms = {}
 ---@return integer bufnr
 function M.ensure(record, win)
   local term = H.terms[record.id]
-  if term and vim.api.nvim_buf_is_valid(term.buf) then
+  if term and vim.api.nvim_buf_is_loaded(term.buf) then
     if win then
       vim.api.nvim_win_set_buf(win, term.buf)
     end
@@ -38,7 +38,9 @@ function M.ensure(record, win)
   })
   H.terms[id] = { buf = buf, chan = chan }
   vim.bo[buf].bufhidden = 'hide'
-  vim.api.nvim_create_autocmd('BufWipeout', {
+  -- :bdelete unloads a terminal buffer and closes its channel; :bwipeout
+  -- too. Either way the host stops sending, and a later open starts afresh.
+  vim.api.nvim_create_autocmd({ 'BufUnload', 'BufWipeout' }, {
     group = vim.api.nvim_create_augroup('lulu', { clear = false }),
     buffer = buf,
     once = true,
@@ -108,7 +110,7 @@ end
 
 function M.status_changed(record)
   local term = H.terms[record.id]
-  if term and vim.api.nvim_buf_is_valid(term.buf) then
+  if term and vim.api.nvim_buf_is_loaded(term.buf) then
     vim.b[term.buf].lulu_status = record.status
   end
 end
@@ -127,8 +129,12 @@ end
 
 function H.name(buf, record)
   local name = 'lulu://' .. record.name
-  -- A wiped session's old buffer may still hold the name.
-  if vim.fn.bufexists(name) == 1 then
+  local old = vim.fn.bufnr(name)
+  if old > 0 and not vim.api.nvim_buf_is_loaded(old) then
+    -- The session's unloaded (:bdelete) buffer: replace it.
+    pcall(vim.api.nvim_buf_delete, old, { force = true })
+  elseif old > 0 then
+    -- Another buffer holds the name (a host that exited left it).
     name = name .. '#' .. record.id
   end
   vim.api.nvim_buf_set_name(buf, name)

@@ -55,6 +55,11 @@ impl Handler for RpcHandler {
     }
 
     async fn handle_notify(&self, name: String, args: Vec<Value>, nvim: Nvim) {
+        if name == "nvim_error_event" {
+            // Neovim's answer to a notification of ours that failed.
+            tracing::warn!(?args, "editor reported an error");
+            return;
+        }
         // Keystrokes and resizes arrive as notifications: nobody waits for
         // them, so errors (a session that just ended) are only logged.
         match protocol::decode(&name, args) {

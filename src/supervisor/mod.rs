@@ -3,8 +3,10 @@
 //! own and report back with events, so one session's flood or crash never
 //! holds up another.
 
+mod lifecycle;
 mod names;
 mod session;
+mod start;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,12 +18,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::agent::Agents;
-use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
-use crate::pty::{self, Input, OutputLog, PtyControl, SpawnSpec};
-use crate::rpc::protocol::{self, Hello, Request, StartOpts};
+use crate::model::{SessionId, SessionRecord};
+use crate::pty::{self, Input, PtyControl};
+use crate::rpc::protocol::{self, Hello, Request};
 use crate::rpc::{Client, ClientId, Peer};
 use crate::store::Store;
-use session::{SessionCmd, SessionEvent, SessionTask};
+use session::{SessionCmd, SessionEvent};
 
 /// How long a stop waits before SIGKILL.
 pub fn session_grace() -> Duration {
@@ -288,139 +290,6 @@ impl Supervisor {
         self.entries.iter().filter(|e| e.live.is_some()).count()
     }
 
-    async fn start(&mut self, opts: StartOpts) -> anyhow::Result<SessionRecord> {
-        if self.live_count() >= self.max_sessions {
-            bail!(
-                "max sessions reached ({}); stop one first (:LuluStop)",
-                self.max_sessions
-            );
-        }
-        let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
-        let name = match &opts.name {
-            Some(name) => {
-                names::validate(name)?;
-                if self.entries.iter().any(|e| &e.record.name == name) {
-                    bail!(
-                        "a session named '{name}' already exists; pick another name= or :LuluDelete it"
-                    );
-                }
-                name.clone()
-            }
-            None => {
-                names::pick(|candidate| self.entries.iter().any(|e| e.record.name == candidate))
-            }
-        };
-        let cwd = match &opts.cwd {
-            Some(cwd) => PathBuf::from(cwd),
-            None => std::env::current_dir().context("cannot read the host's working directory")?,
-        };
-        if !cwd.is_dir() {
-            bail!("cwd {} is not a directory", cwd.display());
-        }
-        let resolved = self.agents.resolve(
-            &agent,
-            &opts.args,
-            self.settings.path_var.as_deref(),
-            self.settings.shell_var.as_deref(),
-        )?;
-        let submit_delay = self.agents.submit_delay(&agent);
-
-        let at = now();
-        let id = SessionId::random();
-        let mut record = SessionRecord {
-            id: id.clone(),
-            name,
-            agent,
-            status: Status::Starting,
-            failure_reason: None,
-            exit_code: None,
-            pid: None,
-            cwd: cwd.to_string_lossy().into_owned(),
-            argv: resolved.argv.clone(),
-            worktree: None,
-            branch: None,
-            base: None,
-            created_at: at.clone(),
-            updated_at: at.clone(),
-            last_activity_at: at,
-            cost_usd: None,
-            pending_approvals: 0,
-        };
-        let row = record.clone();
-        self.store
-            .run(move |s| s.insert_session(&row))
-            .await
-            .context("could not record the session")?;
-
-        let mut env = resolved.env;
-        env.extend(opts.env);
-        env.push(("TERM".into(), "xterm-256color".into()));
-        env.push(("COLORTERM".into(), "truecolor".into()));
-        env.push(("LULU_SESSION".into(), id.to_string()));
-        env.push(("LULU_SESSION_NAME".into(), record.name.clone()));
-        let spec = SpawnSpec {
-            argv: resolved.argv,
-            cwd,
-            env,
-            cols: opts.cols.unwrap_or(80),
-            rows: opts.rows.unwrap_or(24),
-            log: OutputLog::open(log_path(&self.settings.state_dir, &id), LOG_CAP),
-        };
-        let spawned = match tokio::task::spawn_blocking(move || pty::spawn(spec)).await {
-            Ok(Ok(spawned)) => spawned,
-            Ok(Err(err)) => {
-                let reason = err.to_string();
-                self.finish(record, Status::Failed, Some(reason.clone()), None)
-                    .await;
-                bail!("{reason}");
-            }
-            Err(err) => {
-                let reason = format!("spawn task failed: {err}");
-                self.finish(record, Status::Failed, Some(reason.clone()), None)
-                    .await;
-                bail!("{reason}");
-            }
-        };
-        record.pid = Some(i64::from(spawned.pid));
-        let control = spawned.control.clone();
-        let (commands, commands_rx) = mpsc::unbounded_channel();
-        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-        let task = SessionTask {
-            id: id.clone(),
-            spawned,
-            commands: commands_rx,
-            events: events_tx,
-            scrollback: self.scrollback,
-        };
-        let supervisor = self.tx.clone();
-        let task = tokio::spawn(async move {
-            let forward = async {
-                while let Some(event) = events_rx.recv().await {
-                    let _ = supervisor.send(Command::Session(event));
-                }
-            };
-            tokio::join!(task.run(), forward);
-        });
-        tracing::info!(session = %id, name = %record.name, argv = ?record.argv, "session started");
-        self.persist(&record).await;
-        self.event(&id, "started", &record.argv.join(" ")).await;
-        self.entries.push(Entry {
-            record: record.clone(),
-            live: Some(Live {
-                control,
-                commands,
-                task,
-                stop_requested: false,
-                delete_requested: false,
-                delete_waiters: Vec::new(),
-                submit_delay,
-                last_activity_write: std::time::Instant::now(),
-            }),
-        });
-        self.broadcast_record(&record);
-        Ok(record)
-    }
-
     fn send_text(&mut self, session: &str, text: &str) -> anyhow::Result<Value> {
         let live = self.live(session)?;
         let body = text.trim_end_matches(['\n', '\r']);
@@ -458,56 +327,6 @@ impl Supervisor {
         let _ = self.tx.send(Command::Session(SessionEvent::Activity(id)));
     }
 
-    fn stop(&mut self, session: &str, force: bool) -> anyhow::Result<Value> {
-        let entry = self.find_mut(session)?;
-        let Some(live) = entry.live.as_mut() else {
-            // Stopping an ended session is a no-op, not an error: the user's
-            // intent already holds.
-            return Ok(protocol::to_value(&entry.record));
-        };
-        live.stop_requested = true;
-        let _ = live.commands.send(SessionCmd::Stop { force });
-        Ok(protocol::to_value(&entry.record))
-    }
-
-    async fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
-        let entry = match self.find_mut(session) {
-            Ok(entry) => entry,
-            Err(err) => return respond(reply, Err(err)),
-        };
-        if let Some(live) = entry.live.as_mut() {
-            // Deleting a live session stops it first; the row goes once the
-            // process is reaped, and the caller is answered then.
-            live.stop_requested = true;
-            let _ = live.commands.send(SessionCmd::Stop { force });
-            live.delete_waiters.extend(reply);
-            live.delete_requested = true;
-            return;
-        }
-        let id = entry.record.id.clone();
-        let result = self.remove(&id).await.map(|()| Value::Nil);
-        respond(reply, result);
-    }
-
-    async fn remove(&mut self, id: &SessionId) -> anyhow::Result<()> {
-        let key = id.clone();
-        self.store
-            .run(move |s| s.delete_session(&key))
-            .await
-            .context("could not delete the session from the store")?;
-        let log = log_path(&self.settings.state_dir, id);
-        let mut rotated = log.clone().into_os_string();
-        rotated.push(".1");
-        let _ = tokio::fs::remove_file(&log).await;
-        let _ = tokio::fs::remove_file(&rotated).await;
-        self.entries.retain(|e| &e.record.id != id);
-        for client in self.clients.values() {
-            client.emit("deleted", Value::from(id.as_str()));
-        }
-        tracing::info!(session = %id, "session deleted");
-        Ok(())
-    }
-
     fn attach(
         &mut self,
         client: ClientId,
@@ -540,100 +359,6 @@ impl Supervisor {
         Ok(Value::Nil)
     }
 
-    async fn on_session_event(&mut self, event: SessionEvent) {
-        match event {
-            SessionEvent::Running(id) => {
-                let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
-                    return;
-                };
-                if entry.record.status != Status::Starting {
-                    return;
-                }
-                entry.record.status = Status::Running;
-                entry.record.updated_at = now();
-                let record = entry.record.clone();
-                self.persist(&record).await;
-                self.broadcast_record(&record);
-            }
-            SessionEvent::Activity(id) => {
-                let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
-                    return;
-                };
-                entry.record.last_activity_at = now();
-                let record = entry.record.clone();
-                self.persist(&record).await;
-                self.broadcast_record(&record);
-            }
-            SessionEvent::Exited(id, exit) => self.on_exit(id, exit).await,
-        }
-    }
-
-    async fn on_exit(&mut self, id: SessionId, exit: ExitKind) {
-        let Some(index) = self.entries.iter().position(|e| e.record.id == id) else {
-            tracing::warn!(session = %id, "exit for an unknown session dropped");
-            return;
-        };
-        let Some(live) = self.entries[index].live.take() else {
-            return;
-        };
-        // The task has sent its last event; it is finishing on its own.
-        drop(live.task);
-        let record = self.entries[index].record.clone();
-        let (status, reason) = match (live.stop_requested, exit.failure_reason()) {
-            (true, _) | (false, None) => (Status::Completed, None),
-            (false, Some(reason)) => (Status::Failed, Some(reason)),
-        };
-        let detail = match exit {
-            ExitKind::Code(code) => format!("exit code {code}"),
-            ExitKind::Signal(sig) => format!("signal {sig}"),
-        };
-        let detail = if live.stop_requested {
-            format!("{detail} (stopped)")
-        } else {
-            detail
-        };
-        self.event(&id, "exited", &detail).await;
-        self.finish(record, status, reason, Some(exit.exit_code()))
-            .await;
-        if let Some(entry) = self.entries.iter().find(|e| e.record.id == id) {
-            let value = protocol::to_value(&entry.record);
-            for client in self.clients.values() {
-                client.emit("exit", value.clone());
-            }
-        }
-        if live.delete_requested {
-            let result = self.remove(&id).await;
-            for waiter in live.delete_waiters {
-                let _ = waiter.send(match &result {
-                    Ok(()) => Ok(Value::Nil),
-                    Err(err) => Err(anyhow!("{err:#}")),
-                });
-            }
-        }
-    }
-
-    /// Move a session to a terminal status (once: a second call is ignored).
-    async fn finish(
-        &mut self,
-        mut record: SessionRecord,
-        status: Status,
-        reason: Option<String>,
-        exit_code: Option<i64>,
-    ) {
-        if !record.status.is_live() {
-            return;
-        }
-        record.status = status;
-        record.failure_reason = reason;
-        record.exit_code = exit_code;
-        record.updated_at = now();
-        self.persist(&record).await;
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
-            entry.record = record.clone();
-        }
-        self.broadcast_record(&record);
-    }
-
     async fn persist(&self, record: &SessionRecord) {
         let row = record.clone();
         if let Err(err) = self.store.run(move |s| s.update_session(&row)).await {
@@ -658,17 +383,6 @@ impl Supervisor {
             client.emit("session", value.clone());
         }
     }
-
-    fn begin_shutdown(&mut self, done: oneshot::Sender<()>) {
-        tracing::info!(live = self.live_count(), "shutting down");
-        for entry in &mut self.entries {
-            if let Some(live) = entry.live.as_mut() {
-                live.stop_requested = true;
-                let _ = live.commands.send(SessionCmd::Stop { force: false });
-            }
-        }
-        self.shutdown = Some(done);
-    }
 }
 
 fn respond(reply: Option<Reply>, result: anyhow::Result<Value>) {
@@ -687,3 +401,6 @@ fn respond(reply: Option<Reply>, result: anyhow::Result<Value>) {
 pub fn log_path(state_dir: &Path, id: &SessionId) -> PathBuf {
     state_dir.join("logs").join(format!("{id}.log"))
 }
+
+#[cfg(test)]
+mod tests;

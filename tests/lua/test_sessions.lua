@@ -264,6 +264,20 @@ T['delete removes a session, stopping it first'] = function(child)
   h.ok(not vim.uv.fs_stat(child.env.XDG_STATE_HOME .. '/nvim/lulu/logs/' .. live.id .. '.log'), 'log removed')
 end
 
+T[':bdelete of a session buffer detaches it; opening again replays'] = function(child)
+  child.setup()
+  local s = start(child, 'echo before; read x; echo after-$x; sleep 30')
+  child.lua('require("lulu").open(...)', s.id)
+  child.wait([[return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('before')]], 3000, 'first output')
+  child.cmd('stopinsert')
+  child.cmd('bdelete!')
+  child.lua('require("lulu").send(...)', s.id, 'hidden')
+  vim.wait(300)
+  child.lua('require("lulu").open(...)', s.id)
+  child.wait([[return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('after%-hidden')]], 3000, 'replayed output')
+  h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), 'lulu://' .. s.name, 'same name again')
+end
+
 T['an ended session replays its output into a new buffer'] = function(child)
   child.setup()
   local s = start(child, 'echo first-line; echo second-line')

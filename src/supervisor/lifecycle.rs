@@ -1,0 +1,168 @@
+//! How sessions change state after they start: stop, exit, delete, and the
+//! host's own shutdown. Terminal statuses are set once (`finish`).
+
+use anyhow::{Context, anyhow};
+use rmpv::Value;
+use tokio::sync::oneshot;
+
+use super::session::{SessionCmd, SessionEvent};
+use super::{Reply, Supervisor, log_path, respond};
+use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
+use crate::rpc::protocol;
+
+impl Supervisor {
+    pub(super) fn stop(&mut self, session: &str, force: bool) -> anyhow::Result<Value> {
+        let entry = self.find_mut(session)?;
+        let Some(live) = entry.live.as_mut() else {
+            // Stopping an ended session is a no-op, not an error: the user's
+            // intent already holds.
+            return Ok(protocol::to_value(&entry.record));
+        };
+        live.stop_requested = true;
+        let _ = live.commands.send(SessionCmd::Stop { force });
+        Ok(protocol::to_value(&entry.record))
+    }
+
+    pub(super) async fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
+        let entry = match self.find_mut(session) {
+            Ok(entry) => entry,
+            Err(err) => return respond(reply, Err(err)),
+        };
+        if let Some(live) = entry.live.as_mut() {
+            // Deleting a live session stops it first; the row goes once the
+            // process is reaped, and the caller is answered then.
+            live.stop_requested = true;
+            let _ = live.commands.send(SessionCmd::Stop { force });
+            live.delete_waiters.extend(reply);
+            live.delete_requested = true;
+            return;
+        }
+        let id = entry.record.id.clone();
+        let result = self.remove(&id).await.map(|()| Value::Nil);
+        respond(reply, result);
+    }
+
+    pub(super) async fn remove(&mut self, id: &SessionId) -> anyhow::Result<()> {
+        let key = id.clone();
+        self.store
+            .run(move |s| s.delete_session(&key))
+            .await
+            .context("could not delete the session from the store")?;
+        let log = log_path(&self.settings.state_dir, id);
+        let mut rotated = log.clone().into_os_string();
+        rotated.push(".1");
+        let _ = tokio::fs::remove_file(&log).await;
+        let _ = tokio::fs::remove_file(&rotated).await;
+        self.entries.retain(|e| &e.record.id != id);
+        for client in self.clients.values() {
+            client.emit("deleted", Value::from(id.as_str()));
+        }
+        tracing::info!(session = %id, "session deleted");
+        Ok(())
+    }
+
+    pub(super) async fn on_session_event(&mut self, event: SessionEvent) {
+        match event {
+            SessionEvent::Running(id) => {
+                let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+                    return;
+                };
+                if entry.record.status != Status::Starting {
+                    return;
+                }
+                entry.record.status = Status::Running;
+                entry.record.updated_at = now();
+                let record = entry.record.clone();
+                self.persist(&record).await;
+                self.broadcast_record(&record);
+            }
+            SessionEvent::Activity(id) => {
+                let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+                    return;
+                };
+                entry.record.last_activity_at = now();
+                let record = entry.record.clone();
+                self.persist(&record).await;
+                self.broadcast_record(&record);
+            }
+            SessionEvent::Exited(id, exit) => self.on_exit(id, exit).await,
+        }
+    }
+
+    pub(super) async fn on_exit(&mut self, id: SessionId, exit: ExitKind) {
+        let Some(index) = self.entries.iter().position(|e| e.record.id == id) else {
+            tracing::warn!(session = %id, "exit for an unknown session dropped");
+            return;
+        };
+        let Some(live) = self.entries[index].live.take() else {
+            return;
+        };
+        // The task has sent its last event; it is finishing on its own.
+        drop(live.task);
+        let record = self.entries[index].record.clone();
+        let (status, reason) = match (live.stop_requested, exit.failure_reason()) {
+            (true, _) | (false, None) => (Status::Completed, None),
+            (false, Some(reason)) => (Status::Failed, Some(reason)),
+        };
+        let detail = match exit {
+            ExitKind::Code(code) => format!("exit code {code}"),
+            ExitKind::Signal(sig) => format!("signal {sig}"),
+        };
+        let detail = if live.stop_requested {
+            format!("{detail} (stopped)")
+        } else {
+            detail
+        };
+        self.event(&id, "exited", &detail).await;
+        self.finish(record, status, reason, Some(exit.exit_code()))
+            .await;
+        if let Some(entry) = self.entries.iter().find(|e| e.record.id == id) {
+            let value = protocol::to_value(&entry.record);
+            for client in self.clients.values() {
+                client.emit("exit", value.clone());
+            }
+        }
+        if live.delete_requested {
+            let result = self.remove(&id).await;
+            for waiter in live.delete_waiters {
+                let _ = waiter.send(match &result {
+                    Ok(()) => Ok(Value::Nil),
+                    Err(err) => Err(anyhow!("{err:#}")),
+                });
+            }
+        }
+    }
+
+    /// Move a session to a terminal status (once: a second call is ignored).
+    pub(super) async fn finish(
+        &mut self,
+        mut record: SessionRecord,
+        status: Status,
+        reason: Option<String>,
+        exit_code: Option<i64>,
+    ) {
+        if !record.status.is_live() {
+            return;
+        }
+        record.status = status;
+        record.failure_reason = reason;
+        record.exit_code = exit_code;
+        record.updated_at = now();
+        self.persist(&record).await;
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
+            entry.record = record.clone();
+        }
+        self.broadcast_record(&record);
+    }
+
+    pub(super) fn begin_shutdown(&mut self, done: oneshot::Sender<()>) {
+        tracing::info!(live = self.live_count(), "shutting down");
+        for entry in &mut self.entries {
+            if let Some(live) = entry.live.as_mut() {
+                live.stop_requested = true;
+                let _ = live.commands.send(SessionCmd::Stop { force: false });
+            }
+        }
+        self.shutdown = Some(done);
+    }
+}

@@ -1,0 +1,148 @@
+//! Starting a session: checks first (limit, name, cwd, agent on PATH), then
+//! the store row, then the PTY, then the session task.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use tokio::sync::mpsc;
+
+use super::session::SessionTask;
+use super::{Command, Entry, LOG_CAP, Live, Supervisor, log_path, names};
+use crate::model::{SessionId, SessionRecord, Status, now};
+use crate::pty::{self, OutputLog, SpawnSpec};
+use crate::rpc::protocol::StartOpts;
+
+impl Supervisor {
+    pub(super) async fn start(&mut self, opts: StartOpts) -> anyhow::Result<SessionRecord> {
+        if self.live_count() >= self.max_sessions {
+            bail!(
+                "max sessions reached ({}); stop one first (:LuluStop)",
+                self.max_sessions
+            );
+        }
+        let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
+        let name = match &opts.name {
+            Some(name) => {
+                names::validate(name)?;
+                if self.entries.iter().any(|e| &e.record.name == name) {
+                    bail!(
+                        "a session named '{name}' already exists; pick another name= or :LuluDelete it"
+                    );
+                }
+                name.clone()
+            }
+            None => {
+                names::pick(|candidate| self.entries.iter().any(|e| e.record.name == candidate))
+            }
+        };
+        let cwd = match &opts.cwd {
+            Some(cwd) => PathBuf::from(cwd),
+            None => std::env::current_dir().context("cannot read the host's working directory")?,
+        };
+        if !cwd.is_dir() {
+            bail!("cwd {} is not a directory", cwd.display());
+        }
+        let resolved = self.agents.resolve(
+            &agent,
+            &opts.args,
+            self.settings.path_var.as_deref(),
+            self.settings.shell_var.as_deref(),
+        )?;
+        let submit_delay = self.agents.submit_delay(&agent);
+
+        let at = now();
+        let id = SessionId::random();
+        let mut record = SessionRecord {
+            id: id.clone(),
+            name,
+            agent,
+            status: Status::Starting,
+            failure_reason: None,
+            exit_code: None,
+            pid: None,
+            cwd: cwd.to_string_lossy().into_owned(),
+            argv: resolved.argv.clone(),
+            worktree: None,
+            branch: None,
+            base: None,
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            last_activity_at: at,
+            cost_usd: None,
+            pending_approvals: 0,
+        };
+        let row = record.clone();
+        self.store
+            .run(move |s| s.insert_session(&row))
+            .await
+            .context("could not record the session")?;
+
+        let mut env = resolved.env;
+        env.extend(opts.env);
+        env.push(("TERM".into(), "xterm-256color".into()));
+        env.push(("COLORTERM".into(), "truecolor".into()));
+        env.push(("LULU_SESSION".into(), id.to_string()));
+        env.push(("LULU_SESSION_NAME".into(), record.name.clone()));
+        let spec = SpawnSpec {
+            argv: resolved.argv,
+            cwd,
+            env,
+            cols: opts.cols.unwrap_or(80),
+            rows: opts.rows.unwrap_or(24),
+            log: OutputLog::open(log_path(&self.settings.state_dir, &id), LOG_CAP),
+        };
+        let spawned = match tokio::task::spawn_blocking(move || pty::spawn(spec)).await {
+            Ok(Ok(spawned)) => spawned,
+            Ok(Err(err)) => {
+                let reason = err.to_string();
+                self.finish(record, Status::Failed, Some(reason.clone()), None)
+                    .await;
+                bail!("{reason}");
+            }
+            Err(err) => {
+                let reason = format!("spawn task failed: {err}");
+                self.finish(record, Status::Failed, Some(reason.clone()), None)
+                    .await;
+                bail!("{reason}");
+            }
+        };
+        record.pid = Some(i64::from(spawned.pid));
+        let control = spawned.control.clone();
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+        let task = SessionTask {
+            id: id.clone(),
+            spawned,
+            commands: commands_rx,
+            events: events_tx,
+            scrollback: self.scrollback,
+        };
+        let supervisor = self.tx.clone();
+        let task = tokio::spawn(async move {
+            let forward = async {
+                while let Some(event) = events_rx.recv().await {
+                    let _ = supervisor.send(Command::Session(event));
+                }
+            };
+            tokio::join!(task.run(), forward);
+        });
+        tracing::info!(session = %id, name = %record.name, argv = ?record.argv, "session started");
+        self.persist(&record).await;
+        self.event(&id, "started", &record.argv.join(" ")).await;
+        self.entries.push(Entry {
+            record: record.clone(),
+            live: Some(Live {
+                control,
+                commands,
+                task,
+                stop_requested: false,
+                delete_requested: false,
+                delete_waiters: Vec::new(),
+                submit_delay,
+                last_activity_write: std::time::Instant::now(),
+            }),
+        });
+        self.broadcast_record(&record);
+        Ok(record)
+    }
+}
