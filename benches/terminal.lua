@@ -15,7 +15,7 @@ end
 
 local MIB = 1024 * 1024
 local size = tonumber(os.getenv('LULU_BENCH_MIB') or '32') * MIB
-local rounds = tonumber(os.getenv('LULU_BENCH_ROUNDS') or '3')
+local rounds = tonumber(os.getenv('LULU_BENCH_ROUNDS') or '7')
 
 local function make_input()
   local path = vim.fn.tempname()
@@ -122,13 +122,50 @@ for round = 1, rounds do
       round, kind, bytes / MIB / secs, rss / 1024, complete and '' or '  (last line missing)'))
   end
 end
-os.remove(input)
+
 
 local native, lulu = median(results.native.mbs), median(results.lulu.mbs)
 local native_rss, lulu_rss = median(results.native.rss), median(results.lulu.rss)
 say(('throughput: native :terminal %.2f MiB/s, lulu %.2f MiB/s, ratio lulu/native %.2f'):format(native, lulu, lulu / native))
 say(('peak RSS:   native %d MiB, lulu %d MiB, ratio %.2f'):format(native_rss / 1024, lulu_rss / 1024, lulu_rss / native_rss))
 say(('tail lost:  native %d/%d runs, lulu %d/%d runs'):format(results.native.lost, rounds, results.lulu.lost, rounds))
+
+-- Responsiveness: 12 sessions flooding their terminals at once (all attached
+-- to buffers), while another channel (as a UI would) makes small requests.
+do
+  local child = harness.child()
+  child.setup({ bin = os.getenv('LULU_BIN') })
+  child.lua('require("lulu").list()')
+  local idle = {}
+  for i = 1, 20 do
+    local t0 = vim.uv.hrtime()
+    vim.rpcrequest(child.job, 'nvim_eval', '1')
+    idle[i] = (vim.uv.hrtime() - t0) / 1e6
+  end
+  child.lua([[
+    local input = ...
+    for i = 1, 12 do
+      local s = require('lulu').start({ agent = 'shell', name = 'flood' .. i,
+        args = { '-c', 'while :; do cat ' .. vim.fn.shellescape(input) .. '; done' } })
+      require('lulu').buffer(s.id)
+    end
+  ]], input)
+  vim.wait(1000)
+  local busy = {}
+  for i = 1, 60 do
+    local t0 = vim.uv.hrtime()
+    vim.rpcrequest(child.job, 'nvim_eval', '1')
+    busy[i] = (vim.uv.hrtime() - t0) / 1e6
+    vim.wait(50)
+  end
+  child.stop()
+  table.sort(busy)
+  say(('responsiveness: editor request round trip idle median %.2f ms; with 12 flooding sessions median %.1f ms, p95 %.1f ms, max %.1f ms'):format(
+    median(idle), median(vim.deepcopy(busy)), busy[math.ceil(#busy * 0.95)], busy[#busy]))
+end
+
+
+os.remove(input)
 
 -- Start to first prompt byte.
 local child = harness.child()

@@ -8,14 +8,22 @@
 
 use std::io::Write;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use rmpv::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+
+/// Terminal output one editor may have queued and not yet processed, summed
+/// over all its sessions, in KiB. The editor works through its queue in
+/// order, so this bounds how long a keystroke waits behind terminal output
+/// (and the editor's memory), however many sessions are flooding.
+const TERMINAL_WINDOW_KIB: u32 = 128;
 
 #[derive(Clone)]
 pub struct Outgoing {
     tx: mpsc::UnboundedSender<Vec<u8>>,
+    window: Arc<Semaphore>,
 }
 
 impl Outgoing {
@@ -43,7 +51,20 @@ impl Outgoing {
                     }
                 }
             })?;
-        Ok(Outgoing { tx })
+        Ok(Outgoing {
+            tx,
+            window: Arc::new(Semaphore::new(TERMINAL_WINDOW_KIB as usize)),
+        })
+    }
+
+    /// Take room for `bytes` of terminal output in this connection's window,
+    /// waiting (fairly, first come first served) until there is some. Hold
+    /// the permit until the editor has acknowledged the bytes.
+    pub async fn reserve(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let kib = u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, TERMINAL_WINDOW_KIB);
+        self.window.clone().acquire_many_owned(kib).await.ok()
     }
 
     /// Queue a msgpack-RPC notification. False once the connection is gone.

@@ -76,6 +76,9 @@ impl Attachment {
                 return false;
             }
         }
+        let Some(permit) = self.peer.out.reserve(bytes.len()).await else {
+            return false;
+        };
         let args = vec![Value::from(self.chan), Value::Binary(bytes)];
         if !self.peer.out.notify("nvim_chan_send", args) {
             return false;
@@ -84,7 +87,9 @@ impl Attachment {
         // request queued after the chunk means the chunk is in the buffer.
         let nvim = self.peer.nvim.clone();
         self.acks.push_back(tokio::spawn(async move {
-            matches!(nvim.call("nvim_get_current_buf", vec![]).await, Ok(Ok(_)))
+            let acked = matches!(nvim.call("nvim_get_current_buf", vec![]).await, Ok(Ok(_)));
+            drop(permit);
+            acked
         }));
         true
     }
