@@ -99,6 +99,8 @@ function M.ensure()
   local hello_ok, reply = pcall(vim.rpcrequest, chan, M.methods.hello, H.hello())
   if not hello_ok then
     H.chan = nil
+    -- Let it finish saying why (its last stderr line) before we report.
+    vim.fn.jobwait({ chan }, 1000)
     pcall(vim.fn.jobstop, chan)
     error(('host did not start: %s'):format(H.clean(reply, H.stderr)), 0)
   end
@@ -108,6 +110,7 @@ function M.ensure()
       vim.log.levels.WARN
     )
   end
+  H.ready = true
   require('lulu.events').host_started()
   return chan
 end
@@ -134,7 +137,7 @@ end
 function M.stop()
   if H.chan then
     local chan = H.chan
-    H.chan = nil
+    H.chan, H.ready = nil, false
     vim.fn.chanclose(chan)
   end
 end
@@ -159,6 +162,11 @@ function H.hello()
 end
 
 function H.on_exit(code)
+  -- A host that never answered hello was reported by ensure() already.
+  if not H.ready then
+    return
+  end
+  H.ready = false
   local was_ours = H.chan ~= nil
   H.chan = nil
   H.pid = nil
@@ -172,8 +180,8 @@ function H.clean(err, stderr)
   local msg = tostring(err)
   msg = msg:gsub("^.-Error invoking '[^']*' on channel %d+[^:]*:%s*", '')
   msg = msg:gsub('^Vim:', '')
-  if (msg == '' or msg:find('Invalid channel')) and stderr and #stderr > 0 then
-    msg = stderr[#stderr]
+  if stderr and #stderr > 0 then
+    msg = stderr[#stderr]:gsub('^lulu: ', '')
   end
   return vim.trim(msg)
 end

@@ -225,6 +225,24 @@ T['a host killed with SIGKILL leaves a store the next host reconciles'] = functi
   h.ok(child.lua('return require("lulu.rpc").pid()') ~= host, 'a new host')
 end
 
+T['a damaged store is one clear error, and the host does not start'] = function(child)
+  child.setup()
+  child.capture_notify()
+  local dir = child.env.XDG_DATA_HOME .. '/nvim/lulu'
+  vim.fn.mkdir(dir, 'p')
+  local file = io.open(dir .. '/lulu.db', 'wb')
+  file:write(('not a database '):rep(1000))
+  file:close()
+  local result = child.lua('return { pcall(require("lulu").list) }')
+  h.eq(result[1], false, 'list fails')
+  h.matches(result[2], '^host did not start: .*lulu%.db is damaged .*move it aside', 'message')
+  h.eq(child.lua('return _G.notes'), {}, 'no second report')
+  child.cmd('LuluList')
+  local notes = child.lua('return _G.notes')
+  h.eq(#notes, 1, 'the command reports once')
+  h.ok(not notes[1].msg:find('\n'), 'one line: ' .. notes[1].msg)
+end
+
 T['quitting Neovim ends and reaps every session'] = function(child)
   child.setup()
   local a = start(child, 'sleep 60')
