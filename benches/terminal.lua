@@ -24,7 +24,11 @@ local function make_input()
   while written < size do
     n = n + 1
     local line = ('\27[%dm%06d\27[0m the quick brown fox jumps over the lazy dog \27[1;%dm%s\27[0m\n'):format(
-      colours[n % #colours + 1], n, colours[(n + 3) % #colours + 1], ('=').rep('=', n % 40))
+      colours[n % #colours + 1],
+      n,
+      colours[(n + 3) % #colours + 1],
+      ('=').rep('=', n % 40)
+    )
     parts[#parts + 1] = line
     written = written + #line
   end
@@ -118,16 +122,34 @@ for round = 1, rounds do
     if not complete then
       r.lost = r.lost + 1
     end
-    say(('  round %d %-6s %6.2f MiB/s  peak RSS %4d MiB%s'):format(
-      round, kind, bytes / MIB / secs, rss / 1024, complete and '' or '  (last line missing)'))
+    say(
+      ('  round %d %-6s %6.2f MiB/s  peak RSS %4d MiB%s'):format(
+        round,
+        kind,
+        bytes / MIB / secs,
+        rss / 1024,
+        complete and '' or '  (last line missing)'
+      )
+    )
   end
 end
 
-
 local native, lulu = median(results.native.mbs), median(results.lulu.mbs)
 local native_rss, lulu_rss = median(results.native.rss), median(results.lulu.rss)
-say(('throughput: native :terminal %.2f MiB/s, lulu %.2f MiB/s, ratio lulu/native %.2f'):format(native, lulu, lulu / native))
-say(('peak RSS:   native %d MiB, lulu %d MiB, ratio %.2f'):format(native_rss / 1024, lulu_rss / 1024, lulu_rss / native_rss))
+say(
+  ('throughput: native :terminal %.2f MiB/s, lulu %.2f MiB/s, ratio lulu/native %.2f'):format(
+    native,
+    lulu,
+    lulu / native
+  )
+)
+say(
+  ('peak RSS:   native %d MiB, lulu %d MiB, ratio %.2f'):format(
+    native_rss / 1024,
+    lulu_rss / 1024,
+    lulu_rss / native_rss
+  )
+)
 say(('tail lost:  native %d/%d runs, lulu %d/%d runs'):format(results.native.lost, rounds, results.lulu.lost, rounds))
 
 -- Responsiveness: 12 sessions flooding their terminals at once (all attached
@@ -142,14 +164,17 @@ do
     vim.rpcrequest(child.job, 'nvim_eval', '1')
     idle[i] = (vim.uv.hrtime() - t0) / 1e6
   end
-  child.lua([[
+  child.lua(
+    [[
     local input = ...
     for i = 1, 12 do
       local s = require('lulu').start({ agent = 'shell', name = 'flood' .. i,
         args = { '-c', 'while :; do cat ' .. vim.fn.shellescape(input) .. '; done' } })
       require('lulu').buffer(s.id)
     end
-  ]], input)
+  ]],
+    input
+  )
   vim.wait(1000)
   local busy = {}
   for i = 1, 60 do
@@ -160,10 +185,15 @@ do
   end
   child.stop()
   table.sort(busy)
-  say(('responsiveness: editor request round trip idle median %.2f ms; with 12 flooding sessions median %.1f ms, p95 %.1f ms, max %.1f ms'):format(
-    median(idle), median(vim.deepcopy(busy)), busy[math.ceil(#busy * 0.95)], busy[#busy]))
+  say(
+    ('responsiveness: editor request round trip idle median %.2f ms; with 12 flooding sessions median %.1f ms, p95 %.1f ms, max %.1f ms'):format(
+      median(idle),
+      median(vim.deepcopy(busy)),
+      busy[math.ceil(#busy * 0.95)],
+      busy[#busy]
+    )
+  )
 end
-
 
 os.remove(input)
 
@@ -190,5 +220,10 @@ local times = child.lua([[
 ]])
 child.stop()
 local sorted = vim.deepcopy(times)
-say(('start to prompt: median %.1f ms, min %.1f ms, max %.1f ms (20 runs, /bin/sh)'):format(
-  median(sorted), math.min(unpack(times)), math.max(unpack(times))))
+say(
+  ('start to prompt: median %.1f ms, min %.1f ms, max %.1f ms (20 runs, /bin/sh)'):format(
+    median(sorted),
+    math.min(unpack(times)),
+    math.max(unpack(times))
+  )
+)

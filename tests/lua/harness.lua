@@ -58,9 +58,15 @@ function M.child(opts)
     env[k] = v
   end
   local job = vim.fn.jobstart({
-    vim.v.progpath, '--embed', '--headless', '--clean', '-n',
-    '-u', M.root .. '/scripts/minimal_init.lua',
-    '--cmd', 'set columns=100 lines=40',
+    vim.v.progpath,
+    '--embed',
+    '--headless',
+    '--clean',
+    '-n',
+    '-u',
+    M.root .. '/scripts/minimal_init.lua',
+    '--cmd',
+    'set columns=100 lines=40',
   }, { rpc = true, env = env, cwd = dir .. '/work' })
   assert(job > 0, 'could not start a child nvim')
   local child = { job = job, dir = dir, cwd = dir .. '/work', env = env }

@@ -23,10 +23,13 @@ local function wait_status(child, id, status, timeout)
 end
 
 local function buffer_text(child, id)
-  return child.lua([[
+  return child.lua(
+    [[
     local buf = require('lulu').buffer(...)
     return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
-  ]], id)
+  ]],
+    id
+  )
 end
 
 T['a shell session echoes typed input into its buffer'] = function(child)
@@ -36,13 +39,21 @@ T['a shell session echoes typed input into its buffer'] = function(child)
   wait_status(child, s.id, 'running')
   -- Keys typed in the terminal buffer travel on_input -> host -> PTY.
   child.lua([[vim.cmd.startinsert() vim.api.nvim_input('echo typed-$((20+22))<CR>')]])
-  child.wait([[return require('lulu.term').buffer_of(...) and
+  child.wait(
+    [[return require('lulu.term').buffer_of(...) and
     table.concat(vim.api.nvim_buf_get_lines(require('lulu.term').buffer_of(...), 0, -1, false), '\n'):find('typed%-42')]],
-    5000, 'typed echo', s.id)
+    5000,
+    'typed echo',
+    s.id
+  )
   -- send() types text then Enter the way a person would.
   child.lua('require("lulu").send(...)', s.id, 'echo sent-$((6*7))')
-  child.wait([[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('sent%-42')]],
-    5000, 'sent echo', s.id)
+  child.wait(
+    [[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('sent%-42')]],
+    5000,
+    'sent echo',
+    s.id
+  )
 end
 
 T['two flooding sessions never mix their output'] = function(child)
@@ -57,12 +68,18 @@ T['two flooding sessions never mix their output'] = function(child)
     local s, marker = case[1], case[2]
     -- The terminal redraws its buffer lines on a 10 ms timer, so the last
     -- line may lag the final bytes for a moment.
-    child.wait([[
+    child.wait(
+      [[
       local lines = vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false)
       for i = #lines, 1, -1 do
         if lines[i] ~= '' then return lines[i] == select(2, ...) end
       end
-    ]], 1000, 'a settled last line', s.id, marker)
+    ]],
+      1000,
+      'a settled last line',
+      s.id,
+      marker
+    )
     local lines = child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id)
     local count = 0
     for _, line in ipairs(lines) do
@@ -93,12 +110,17 @@ T['the tail of a fast-exiting program reaches the buffer'] = function(child)
   -- When the status turns terminal, every byte has been sent; the terminal
   -- redraws its lines on Neovim's own 10 ms timer.
   wait_status(child, s.id, 'completed', 20000)
-  child.wait([[
+  child.wait(
+    [[
     local lines = vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false)
     for i = #lines, 1, -1 do
       if lines[i] ~= '' then return lines[i] == '20000' end
     end
-  ]], 1000, 'last line 20000', s.id)
+  ]],
+    1000,
+    'last line 20000',
+    s.id
+  )
   h.eq(child.lua('return _G.exit_record.status'), 'completed', 'exit event record')
 end
 
@@ -122,7 +144,8 @@ T['the 13th live session is refused'] = function(child)
   for _ = 1, 12 do
     start(child, 'sleep 60')
   end
-  local ok, err = child.lua('return { pcall(require("lulu").start, { agent = "shell", args = { "-c", "sleep 60" } }) }')[1], nil
+  local ok, err =
+    child.lua('return { pcall(require("lulu").start, { agent = "shell", args = { "-c", "sleep 60" } }) }')[1], nil
   local result = child.lua('return { pcall(require("lulu").start, { agent = "shell" }) }')
   ok, err = result[1], result[2]
   h.eq(ok, false, '13th start')
@@ -154,10 +177,16 @@ T['unknown sessions, agents, names and cwds are clear errors'] = function(child)
   local cases = {
     { 'return require("lulu").get("nope")', "^no session named 'nope'" },
     { 'return require("lulu").stop("nope")', "^no session named 'nope'" },
-    { 'return require("lulu").start({ agent = "ghost" })', '^ghost not found on PATH %(install it, or set agents%.ghost%.cmd' },
+    {
+      'return require("lulu").start({ agent = "ghost" })',
+      '^ghost not found on PATH %(install it, or set agents%.ghost%.cmd',
+    },
     { 'return require("lulu").start({ agent = "nope" })', "^unknown agent 'nope'" },
     { 'return require("lulu").start({ agent = "shell", name = "a b" })', "^invalid session name 'a b'" },
-    { 'return require("lulu").start({ agent = "shell", cwd = "/nonexistent/x" })', '^cwd /nonexistent/x/? is not a directory' },
+    {
+      'return require("lulu").start({ agent = "shell", cwd = "/nonexistent/x" })',
+      '^cwd /nonexistent/x/? is not a directory',
+    },
     { 'return require("lulu").start({ agent = "shell", worktree = true })', 'not supported yet' },
   }
   for _, case in ipairs(cases) do
@@ -188,11 +217,15 @@ T['malformed RPC arguments get an error and change nothing'] = function(child)
     { 'lulu.no_such_method', {}, "unknown method 'lulu.no_such_method'" },
   }
   for _, case in ipairs(cases) do
-    local result = child.lua([[
+    local result = child.lua(
+      [[
       local rpc = require('lulu.rpc')
       local method, args = ...
       return { pcall(vim.rpcrequest, rpc.ensure(), method, unpack(args)) }
-    ]], case[1], case[2])
+    ]],
+      case[1],
+      case[2]
+    )
     h.eq(result[1], false, case[1])
     h.matches(result[2], case[3], case[1])
   end
@@ -254,7 +287,9 @@ T['quitting Neovim ends and reaps every session'] = function(child)
     return not h.alive(host) and not h.alive(a.pid) and not h.alive(b.pid)
   end, 8000, 'host and sessions gone')
   -- They were recorded as stopped, not left "running".
-  local out = vim.system({ os.getenv('LULU_BIN'), 'list', '--json', '--data-dir', child.env.XDG_DATA_HOME .. '/nvim/lulu' }):wait()
+  local out = vim
+    .system({ os.getenv('LULU_BIN'), 'list', '--json', '--data-dir', child.env.XDG_DATA_HOME .. '/nvim/lulu' })
+    :wait()
   h.eq(out.code, 0, 'lulu list exit code')
   for _, record in ipairs(vim.json.decode(out.stdout)) do
     h.eq(record.status, 'completed', record.name .. ' status')
@@ -286,13 +321,21 @@ T[':bdelete of a session buffer detaches it; opening again replays'] = function(
   child.setup()
   local s = start(child, 'echo before; read x; echo after-$x; sleep 30')
   child.lua('require("lulu").open(...)', s.id)
-  child.wait([[return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('before')]], 3000, 'first output')
+  child.wait(
+    [[return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('before')]],
+    3000,
+    'first output'
+  )
   child.cmd('stopinsert')
   child.cmd('bdelete!')
   child.lua('require("lulu").send(...)', s.id, 'hidden')
   vim.wait(300)
   child.lua('require("lulu").open(...)', s.id)
-  child.wait([[return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('after%-hidden')]], 3000, 'replayed output')
+  child.wait(
+    [[return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('after%-hidden')]],
+    3000,
+    'replayed output'
+  )
   h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), 'lulu://' .. s.name, 'same name again')
 end
 
@@ -300,8 +343,12 @@ T['an ended session replays its output into a new buffer'] = function(child)
   child.setup()
   local s = start(child, 'echo first-line; echo second-line')
   wait_status(child, s.id, 'completed')
-  child.wait([[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('second%-line')]],
-    3000, 'replayed output', s.id)
+  child.wait(
+    [[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('second%-line')]],
+    3000,
+    'replayed output',
+    s.id
+  )
   h.matches(buffer_text(child, s.id), 'first%-line', 'first line replayed')
 end
 
@@ -312,8 +359,13 @@ T['window size drives the PTY size; a buffer in two windows takes the smaller'] 
   child.cmd('stopinsert')
   local function reports(cols)
     child.lua('require("lulu").send(...)', s.id, 'clear; stty size')
-    child.wait([[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('%d+ ' .. select(2, ...))]],
-      5000, 'stty size reports ' .. cols .. ' columns', s.id, cols)
+    child.wait(
+      [[return table.concat(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false), '\n'):find('%d+ ' .. select(2, ...))]],
+      5000,
+      'stty size reports ' .. cols .. ' columns',
+      s.id,
+      cols
+    )
   end
   -- One window: its full width (100 columns, no number column).
   reports(100)

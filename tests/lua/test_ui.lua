@@ -14,7 +14,8 @@ local function float_lines(child)
 end
 
 local function float_hl_groups(child, line)
-  return child.lua([[
+  return child.lua(
+    [[
     local buf
     for _, win in ipairs(vim.api.nvim_list_wins()) do
       if vim.bo[vim.api.nvim_win_get_buf(win)].filetype == 'lulu_list' then buf = vim.api.nvim_win_get_buf(win) end
@@ -25,7 +26,9 @@ local function float_hl_groups(child, line)
       groups[#groups + 1] = m[4].hl_group or m[4].line_hl_group
     end
     return groups
-  ]], line)
+  ]],
+    line
+  )
 end
 
 T[':LuluStart parses agent, name=, cwd= and -- args'] = function(child)
@@ -56,8 +59,12 @@ T[':LuluStart opens the session; errors are one notify line'] = function(child)
   child.setup()
   child.capture_notify()
   child.cmd("LuluStart shell name=first -- -c 'echo started-ok; sleep 30'")
-  child.wait([[return vim.b.lulu_session ~= nil and
-    table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('started%-ok')]], 5000, 'session shown in the window')
+  child.wait(
+    [[return vim.b.lulu_session ~= nil and
+    table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('started%-ok')]],
+    5000,
+    'session shown in the window'
+  )
   h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), 'lulu://first', 'buffer name')
   child.cmd('LuluStart shell name=first')
   child.cmd('LuluStop nope')
@@ -89,7 +96,8 @@ T['the list float shows rows newest first, two lines each'] = function(child)
   child.lua('require("lulu").start({ agent = "shell", name = "newest", args = { "-c", "echo hi; sleep 30" } })')
   child.wait('return require("lulu").get("newest").status == "running"')
   child.cmd('LuluList')
-  local lines = child.wait([[
+  local lines = child.wait(
+    [[
     for _, win in ipairs(vim.api.nvim_list_wins()) do
       local buf = vim.api.nvim_win_get_buf(win)
       if vim.bo[buf].filetype == 'lulu_list' then
@@ -97,17 +105,24 @@ T['the list float shows rows newest first, two lines each'] = function(child)
         return #lines == 6 and lines
       end
     end
-  ]], 3000, 'six lines in the float')
+  ]],
+    3000,
+    'six lines in the float'
+  )
   h.matches(lines[1], '^ ● Running   newest%s+%d+s $', 'row 1')
   h.matches(lines[2], '^   shell · /.*/work$', 'row 1 detail: agent and cwd')
   h.matches(lines[3], '^ ✓ Completed middle%s+%d+s $', 'row 2')
   h.matches(lines[5], '^ ✗ Failed    oldest%s+%d+s $', 'row 3')
   h.eq(lines[6], '   exited with code 3', 'row 3 detail: the reason')
-  h.eq(vim.fn.strdisplaywidth(lines[1]), child.lua([[
+  h.eq(
+    vim.fn.strdisplaywidth(lines[1]),
+    child.lua([[
     for _, win in ipairs(vim.api.nvim_list_wins()) do
       if vim.bo[vim.api.nvim_win_get_buf(win)].filetype == 'lulu_list' then return vim.api.nvim_win_get_width(win) end
     end
-  ]]), 'age is right-aligned to the float edge')
+  ]]),
+    'age is right-aligned to the float edge'
+  )
   local groups = float_hl_groups(child, 4)
   h.ok(vim.tbl_contains(groups, 'LuluFailed') and vim.tbl_contains(groups, 'LuluName'), vim.inspect(groups))
   h.eq(float_hl_groups(child, 5), { 'LuluReason' }, 'reason highlight')
@@ -115,14 +130,18 @@ T['the list float shows rows newest first, two lines each'] = function(child)
 
   -- `s` stops the selected (top) row: it turns Completed in place.
   child.lua('vim.api.nvim_input("s")')
-  child.wait([[
+  child.wait(
+    [[
     for _, win in ipairs(vim.api.nvim_list_wins()) do
       local buf = vim.api.nvim_win_get_buf(win)
       if vim.bo[buf].filetype == 'lulu_list' then
         return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1]:find('Completed newest')
       end
     end
-  ]], 5000, 'top row completed in place')
+  ]],
+    5000,
+    'top row completed in place'
+  )
   h.matches(float_lines(child)[5], 'Failed    oldest', 'order unchanged')
 
   -- j moves a whole row; <CR> opens it in the window the list came from.
@@ -136,7 +155,8 @@ end
 T['the list updates live and q closes it'] = function(child)
   child.setup()
   child.cmd('LuluList')
-  local lines = child.wait('local l = vim.api.nvim_buf_get_lines(0, 0, -1, false) return #l > 1 and l', 2000, 'empty list')
+  local lines =
+    child.wait('local l = vim.api.nvim_buf_get_lines(0, 0, -1, false) return #l > 1 and l', 2000, 'empty list')
   h.matches(lines[2], 'No sessions yet', 'empty state')
   child.lua('require("lulu").start({ agent = "shell", name = "late", args = { "-c", "sleep 30" } })')
   child.wait('return vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]:find("late")', 3000, 'new row appears')
@@ -150,8 +170,15 @@ end
 
 T['the list layout truncates long names and keeps ages aligned'] = function(child)
   local records = {
-    { id = '1', name = ('n'):rep(100), agent = 'claude', status = 'starting', cwd = '/tmp',
-      last_activity_at = '2026-01-01T00:00:00.000Z', created_at = '2026-01-01T00:00:00.000Z' },
+    {
+      id = '1',
+      name = ('n'):rep(100),
+      agent = 'claude',
+      status = 'starting',
+      cwd = '/tmp',
+      last_activity_at = '2026-01-01T00:00:00.000Z',
+      created_at = '2026-01-01T00:00:00.000Z',
+    },
   }
   local now = 1767225600 + 125 -- 2026-01-01T00:02:05Z
   local lines = child.lua('return require("lulu.ui.list").layout(...)', records, 40, now)
@@ -160,13 +187,27 @@ T['the list layout truncates long names and keeps ages aligned'] = function(chil
 end
 
 T['the fake claude runs as the claude agent'] = function(child)
-  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' }, args = { '--permission-mode', 'default' } } } })
+  child.setup({
+    agents = { claude = { cmd = { h.root .. '/tests/fake-claude' }, args = { '--permission-mode', 'default' } } },
+  })
   child.cmd('LuluStart claude name=c1')
-  child.wait('return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("Welcome to Claude Code")', 5000, 'banner')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("Welcome to Claude Code")',
+    5000,
+    'banner'
+  )
   child.lua('require("lulu").send("c1", "hello there")')
-  child.wait('return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("I heard: hello there")', 5000, 'reply')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("I heard: hello there")',
+    5000,
+    'reply'
+  )
   child.lua('require("lulu").send("c1", "two\\nlines")')
-  child.wait('return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("I heard: two")', 5000, 'paste reply')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("I heard: two")',
+    5000,
+    'paste reply'
+  )
   child.lua('require("lulu").send("c1", "/exit")')
   child.wait('return require("lulu").get("c1").status == "completed"', 5000, 'completed')
   local r = child.lua('return require("lulu").get("c1")')

@@ -52,10 +52,14 @@ function M.open()
   H.maps()
   H.render()
   H.timer = vim.uv.new_timer()
-  H.timer:start(1000, 1000, vim.schedule_wrap(function()
-    H.pulse = not H.pulse
-    M.refresh()
-  end))
+  H.timer:start(
+    1000,
+    1000,
+    vim.schedule_wrap(function()
+      H.pulse = not H.pulse
+      M.refresh()
+    end)
+  )
   vim.api.nvim_create_autocmd({ 'WinLeave', 'BufWipeout' }, {
     group = vim.api.nvim_create_augroup('lulu_list', { clear = true }),
     buffer = H.buf,
@@ -312,9 +316,13 @@ function H.maps()
   end
   map('<CR>', H.with_selected(H.open_selected), 'Open session')
   map('<2-LeftMouse>', H.with_selected(H.open_selected), 'Open session')
-  map('s', H.with_selected(function(r)
-    require('lulu').stop(r.id)
-  end), 'Stop session')
+  map(
+    's',
+    H.with_selected(function(r)
+      require('lulu').stop(r.id)
+    end),
+    'Stop session'
+  )
   map('d', H.with_selected(H.delete), 'Delete session')
   map('n', H.new_session, 'New session')
   map('q', M.close, 'Close list')
