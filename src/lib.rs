@@ -3,6 +3,7 @@
 //! `docs/ARCHITECTURE.md` draws how these modules fit together.
 
 pub mod agent;
+pub mod approval;
 pub mod cli;
 pub mod host;
 pub mod model;

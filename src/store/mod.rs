@@ -2,7 +2,10 @@
 //! async side calls it through [`Store::run`], which moves the work to a
 //! blocking thread.
 
+mod rules;
 mod schema;
+
+pub use rules::DecisionRecord;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

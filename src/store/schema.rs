@@ -36,6 +36,25 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
      );
      CREATE INDEX events_session ON events (session_id);",
+    // v2: approval rules (ordered) and the record of every decision.
+    "CREATE TABLE rules (
+        id INTEGER PRIMARY KEY,
+        position INTEGER NOT NULL,
+        spec TEXT NOT NULL,
+        created_at TEXT NOT NULL
+     );
+     CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        session_name TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        decided_by TEXT NOT NULL,
+        at TEXT NOT NULL
+     );
+     CREATE INDEX approvals_at ON approvals (at);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
