@@ -26,9 +26,7 @@ pub struct AgentSpec {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum AgentError {
     /// No agent of that name is configured.
-    #[error(
-        "unknown agent '{name}' (known: {known}); add it under agents = {{ {name} = {{ cmd = {{...}} }} }}"
-    )]
+    #[error("unknown agent '{name}' (known: {known}); add it under agents = {{ {name} = {{ cmd = {{...}} }} }}")]
     Unknown { name: String, known: String },
     /// The agent's program is not installed.
     #[error("{agent} not found on PATH (install it, or set agents.{agent}.cmd to its full path)")]
@@ -37,9 +35,7 @@ pub enum AgentError {
     #[error("{agent}: {program} is not an executable file (check agents.{agent}.cmd)")]
     NotExecutable { agent: String, program: String },
     /// `cmd` was configured as an empty list.
-    #[error(
-        "agents.{agent}.cmd is empty; give the program and its arguments, e.g. {{ '{agent}' }}"
-    )]
+    #[error("agents.{agent}.cmd is empty; give the program and its arguments, e.g. {{ '{agent}' }}")]
     EmptyCommand { agent: String },
 }
 
@@ -68,6 +64,9 @@ impl Default for Agents {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolved {
     pub argv: Vec<String>,
+    /// How many leading `argv` words are the agent's `cmd`: an adapter's own
+    /// flags go right after them, before the user's args.
+    pub cmd_len: usize,
     pub env: Vec<(String, String)>,
 }
 
@@ -113,17 +112,12 @@ impl Agents {
                 agent: agent.to_string(),
             });
         };
-        argv[0] = locate(agent, &program, path_var)?
-            .to_string_lossy()
-            .into_owned();
+        argv[0] = locate(agent, &program, path_var)?.to_string_lossy().into_owned();
+        let cmd_len = argv.len();
         argv.extend(spec.args.iter().cloned());
         argv.extend(extra_args.iter().cloned());
-        let env = spec
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        Ok(Resolved { argv, env })
+        let env = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        Ok(Resolved { argv, cmd_len, env })
     }
 }
 
@@ -179,12 +173,7 @@ mod tests {
     fn resolves_from_path_with_args_in_order() {
         let agents = Agents::with_overrides(overrides("aider", &["sh", "-x"], &["-c"]));
         let got = agents
-            .resolve(
-                "aider",
-                &["echo hi".into()],
-                Some("/nonexistent:/bin"),
-                None,
-            )
+            .resolve("aider", &["echo hi".into()], Some("/nonexistent:/bin"), None)
             .unwrap();
         assert_eq!(got.argv, vec!["/bin/sh", "-x", "-c", "echo hi"]);
         assert_eq!(got.env, vec![("K".to_string(), "V".to_string())]);
@@ -193,9 +182,7 @@ mod tests {
     #[test]
     fn shell_follows_dollar_shell_then_bin_sh() {
         let agents = Agents::default();
-        let got = agents
-            .resolve("shell", &[], Some("/bin"), Some("/bin/bash"))
-            .unwrap();
+        let got = agents.resolve("shell", &[], Some("/bin"), Some("/bin/bash")).unwrap();
         assert_eq!(got.argv, vec!["/bin/bash"]);
         let got = agents.resolve("shell", &[], Some("/bin"), None).unwrap();
         assert_eq!(got.argv, vec!["/bin/sh"]);
@@ -216,9 +203,7 @@ mod tests {
             ("empty", "agents.empty.cmd is empty"),
         ];
         for (agent, want) in cases {
-            let err = agents
-                .resolve(agent, &[], Some("/nonexistent"), None)
-                .unwrap_err();
+            let err = agents.resolve(agent, &[], Some("/nonexistent"), None).unwrap_err();
             assert!(err.to_string().starts_with(want), "{agent}: {err}");
         }
         let dir = tempfile::tempdir().unwrap();

@@ -12,11 +12,7 @@ use crate::paths::Dirs;
 use crate::store::Store;
 
 #[derive(Parser)]
-#[command(
-    name = "lulu",
-    version,
-    about = "Run and steer many AI coding agents from Neovim"
-)]
+#[command(name = "lulu", version, about = "Run and steer many AI coding agents from Neovim")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,6 +35,12 @@ enum Command {
         #[command(flatten)]
         dirs: DirArgs,
     },
+    /// Answer an agent's hook: reads its hook JSON on stdin, asks the host,
+    /// prints the agent's decision JSON (nothing = no opinion).
+    Hook {
+        /// The agent whose hook format to speak (claude, codex, gemini).
+        agent: String,
+    },
     /// Print the sessions in the store, newest first.
     List {
         #[command(flatten)]
@@ -54,6 +56,13 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Host { dirs } => host(Dirs::resolve(dirs.data_dir, dirs.state_dir)),
         Command::List { dirs, json } => list(&Dirs::resolve(dirs.data_dir, dirs.state_dir), json),
+        Command::Hook { agent } => {
+            let answer = crate::hook::client::run(&agent, std::io::stdin().lock());
+            if !answer.is_empty() {
+                println!("{answer}");
+            }
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,8 +87,7 @@ fn host(dirs: Dirs) -> anyhow::Result<()> {
 }
 
 fn init_logging(dirs: &Dirs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&dirs.state)
-        .with_context(|| format!("cannot create {}", dirs.state.display()))?;
+    std::fs::create_dir_all(&dirs.state).with_context(|| format!("cannot create {}", dirs.state.display()))?;
     let path = dirs.state.join("host.log");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -107,12 +115,7 @@ fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let now = Utc::now();
-    let name_width = sessions
-        .iter()
-        .map(|s| s.name.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let name_width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
     println!(
         "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  DETAIL",
         "ID", "NAME", "STATUS", "AGE", "AGENT"

@@ -10,6 +10,7 @@ use nvim_rs::Neovim;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
+use crate::hook::{self, server::HookServer};
 use crate::paths::Dirs;
 use crate::rpc::handler::RpcHandler;
 use crate::rpc::{ClientId, Outgoing};
@@ -22,26 +23,36 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
 
     let db = dirs.db();
     let store = tokio::task::spawn_blocking(move || Store::open(&db)).await??;
-    let stored = store
+    let (stored, rules) = store
         .run(|s| {
             let failed = s.fail_live_sessions(HOST_EXITED)?;
             if !failed.is_empty() {
-                tracing::warn!(
-                    count = failed.len(),
-                    "sessions of a previous host marked failed"
-                );
+                tracing::warn!(count = failed.len(), "sessions of a previous host marked failed");
             }
-            s.sessions()
+            Ok((s.sessions()?, s.rules()?))
         })
         .await
         .context("could not reconcile the store")?;
 
+    // Without the bridge sessions still run; their agents just ask in their
+    // own terminals. Say so in the log rather than refuse to start.
+    let hooks = match HookServer::bind(&hook::socket_dir()) {
+        Ok(server) => Some(server),
+        Err(err) => {
+            tracing::error!("hook bridge unavailable: {err:#}");
+            None
+        }
+    };
+
     let settings = Settings {
         state_dir: dirs.state.clone(),
+        hook_socket: hooks.as_ref().map(|h| h.path().to_path_buf()),
+        exe: std::env::current_exe().context("cannot find the lulu binary's path")?,
         path_var: std::env::var("PATH").ok(),
         shell_var: std::env::var("SHELL").ok(),
     };
-    let (supervisor, supervisor_task) = Supervisor::spawn(store, settings, stored);
+    let (supervisor, supervisor_task) = Supervisor::spawn(store, settings, stored, rules);
+    let hook_task = hooks.map(|server| tokio::spawn(server.serve(supervisor.clone())));
 
     let out = Outgoing::spawn(rpc_stdout()?).context("cannot start the rpc writer")?;
     let reader = tokio::io::stdin().compat();
@@ -64,16 +75,18 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
         _ = int.recv() => tracing::info!("SIGINT"),
     }
     // Grace for the children plus a margin; never hang the editor's exit.
-    if tokio::time::timeout(
-        session_grace() + Duration::from_secs(2),
-        supervisor.shutdown(),
-    )
-    .await
-    .is_err()
+    if tokio::time::timeout(session_grace() + Duration::from_secs(2), supervisor.shutdown())
+        .await
+        .is_err()
     {
         tracing::error!("sessions did not all stop in time");
     }
     supervisor_task.abort();
+    if let Some(task) = hook_task {
+        // Dropping the server removes its socket file.
+        task.abort();
+        let _ = task.await;
+    }
     tracing::info!("host exiting");
     Ok(())
 }
@@ -82,10 +95,7 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
 /// a stray print anywhere would otherwise corrupt the msgpack stream.
 fn rpc_stdout() -> anyhow::Result<std::fs::File> {
     let stdout = std::io::stdout();
-    let rpc = stdout
-        .as_fd()
-        .try_clone_to_owned()
-        .context("cannot duplicate stdout")?;
+    let rpc = stdout.as_fd().try_clone_to_owned().context("cannot duplicate stdout")?;
     let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
     // SAFETY: dup2 onto fd 1 of our own process; both fds are valid.
     unsafe {

@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod approval;
 pub mod cli;
+pub mod hook;
 pub mod host;
 pub mod model;
 pub mod paths;

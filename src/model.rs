@@ -174,12 +174,7 @@ mod tests {
 
     #[test]
     fn status_round_trips() {
-        for s in [
-            Status::Starting,
-            Status::Running,
-            Status::Completed,
-            Status::Failed,
-        ] {
+        for s in [Status::Starting, Status::Running, Status::Completed, Status::Failed] {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
         assert_eq!(Status::parse("zombie"), None);

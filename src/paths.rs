@@ -27,9 +27,7 @@ fn xdg(var: &str, fallback: &str) -> PathBuf {
     let base = std::env::var_os(var)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(fallback)
-        });
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(fallback));
     let app = std::env::var("NVIM_APPNAME")
         .ok()
         .filter(|a| !a.is_empty())

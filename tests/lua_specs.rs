@@ -14,11 +14,8 @@ fn lua_specs() {
     if let Ok(filter) = std::env::var("LULU_TEST_FILTER") {
         cmd.arg(filter);
     }
-    let status = cmd.status().unwrap_or_else(|err| {
-        panic!("cannot run {nvim} (install Neovim 0.10+ or set NVIM_BIN): {err}")
-    });
-    assert!(
-        status.success(),
-        "Lua specs failed (see the FAIL lines above)"
-    );
+    let status = cmd
+        .status()
+        .unwrap_or_else(|err| panic!("cannot run {nvim} (install Neovim 0.10+ or set NVIM_BIN): {err}"));
+    assert!(status.success(), "Lua specs failed (see the FAIL lines above)");
 }

@@ -107,11 +107,7 @@ impl Rule {
         }
         let tool = spec.tool.as_deref().map(tool_matcher).transpose()?;
         let path = spec.path.as_deref().map(|p| glob("path", p)).transpose()?;
-        let command = spec
-            .command
-            .as_deref()
-            .map(|c| regex("command", c))
-            .transpose()?;
+        let command = spec.command.as_deref().map(|c| regex("command", c)).transpose()?;
         let cwd = spec.cwd.as_deref().map(|c| glob("cwd", c)).transpose()?;
         Ok(Rule {
             id,
@@ -159,8 +155,7 @@ impl Rule {
                 Some(FilePath::Inside(rel)) if glob.is_match(&rel) => {}
                 // Outside the session root: never allowed by a rule, but a
                 // deny or ask rule may still name it by absolute path.
-                Some(FilePath::Outside(abs))
-                    if self.spec.action != Action::Allow && glob.is_match(&abs) => {}
+                Some(FilePath::Outside(abs)) if self.spec.action != Action::Allow && glob.is_match(&abs) => {}
                 _ => return false,
             }
         }
@@ -195,13 +190,7 @@ fn regex(field: &'static str, pattern: &str) -> Result<Regex, RuleError> {
         .map_err(|err| RuleError::Regex {
             field,
             pattern: pattern.to_string(),
-            message: err
-                .to_string()
-                .lines()
-                .last()
-                .unwrap_or_default()
-                .trim()
-                .to_string(),
+            message: err.to_string().lines().last().unwrap_or_default().trim().to_string(),
         })
 }
 
@@ -295,11 +284,7 @@ pub fn summarize(tool: &str, input: &serde_json::Value) -> String {
         command.to_string()
     } else if let Some(path) = text("file_path").or(text("path")).or(text("notebook_path")) {
         match (text("old_string"), text("new_string"), text("content")) {
-            (Some(old), Some(new), _) => format!(
-                "{path} (-{} +{} lines)",
-                old.lines().count(),
-                new.lines().count()
-            ),
+            (Some(old), Some(new), _) => format!("{path} (-{} +{} lines)", old.lines().count(), new.lines().count()),
             (_, _, Some(content)) => format!("{path} ({} lines)", content.lines().count()),
             _ => path.to_string(),
         }

@@ -43,11 +43,7 @@ fn first_match_wins_and_no_match_is_ask() {
         rule(3, Action::Deny, |s| s.tool = Some("Bash".into())),
     ];
     let cases = [
-        (
-            "Bash",
-            json!({"command": "rm -rf build"}),
-            (Action::Deny, Some(1)),
-        ),
+        ("Bash", json!({"command": "rm -rf build"}), (Action::Deny, Some(1))),
         ("Bash", json!({"command": "ls"}), (Action::Allow, Some(2))),
         ("Write", json!({"file_path": "a"}), (Action::Ask, None)),
     ];
@@ -72,25 +68,19 @@ fn each_condition_kind() {
             false,
         ),
         (
-            rule(1, Action::Allow, |s| {
-                s.tool = Some("/^(Edit|Write)$/".into())
-            }),
+            rule(1, Action::Allow, |s| s.tool = Some("/^(Edit|Write)$/".into())),
             "Write",
             json!({}),
             true,
         ),
         (
-            rule(1, Action::Allow, |s| {
-                s.tool = Some("/^(Edit|Write)$/".into())
-            }),
+            rule(1, Action::Allow, |s| s.tool = Some("/^(Edit|Write)$/".into())),
             "Read",
             json!({}),
             false,
         ),
         (
-            rule(1, Action::Allow, |s| {
-                s.command = Some("^git (status|diff)".into())
-            }),
+            rule(1, Action::Allow, |s| s.command = Some("^git (status|diff)".into())),
             "Bash",
             json!({"command": "git diff HEAD"}),
             true,
@@ -205,10 +195,7 @@ fn path_globs_are_relative_to_the_session_root() {
     );
     // A tool without a path never matches a path rule.
     let r = rule(9, Action::Allow, |s| s.path = Some("**".into()));
-    assert_eq!(
-        verdict(&[r], "Bash", json!({"command": "ls"})).0,
-        Action::Ask
-    );
+    assert_eq!(verdict(&[r], "Bash", json!({"command": "ls"})).0, Action::Ask);
 }
 
 #[test]
@@ -246,10 +233,7 @@ fn invalid_patterns_are_refused_with_the_parser_message() {
     ];
     for (s, want) in cases {
         let err = Rule::new(1, s).unwrap_err().to_string();
-        assert!(
-            err.starts_with(want),
-            "{err:?} does not start with {want:?}"
-        );
+        assert!(err.starts_with(want), "{err:?} does not start with {want:?}");
     }
 }
 

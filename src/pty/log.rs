@@ -18,10 +18,7 @@ impl OutputLog {
     /// session runs without one, since losing the log must not stop an agent.
     pub fn open(path: PathBuf, cap: u64) -> OutputLog {
         let file = open_append(&path);
-        let written = file
-            .as_ref()
-            .and_then(|f| f.metadata().ok())
-            .map_or(0, |m| m.len());
+        let written = file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
         OutputLog {
             path,
             file,

@@ -33,10 +33,7 @@ pub enum PtyError {
     Open(anyhow::Error),
     /// fork/exec of the program failed.
     #[error("could not start {program}: {source:#}")]
-    Spawn {
-        program: String,
-        source: anyhow::Error,
-    },
+    Spawn { program: String, source: anyhow::Error },
     /// The program started but portable-pty gave no pid for it.
     #[error("{0} started without a process id")]
     NoPid(String),
@@ -143,13 +140,10 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
     for (key, value) in &spec.env {
         cmd.env(key, value);
     }
-    let child = pair
-        .slave
-        .spawn_command(cmd)
-        .map_err(|source| PtyError::Spawn {
-            program: program.clone(),
-            source,
-        })?;
+    let child = pair.slave.spawn_command(cmd).map_err(|source| PtyError::Spawn {
+        program: program.clone(),
+        source,
+    })?;
     // Keeping the slave open here would keep the reader from ever seeing EOF.
     drop(pair.slave);
     let pid = child.process_id().ok_or(PtyError::NoPid(program))?;
@@ -208,11 +202,7 @@ fn write_loop(mut writer: Box<dyn Write + Send>, input: std::sync::mpsc::Receive
     while let Ok(item) = input.recv() {
         match item {
             Input::Bytes(bytes) => {
-                if writer
-                    .write_all(&bytes)
-                    .and_then(|()| writer.flush())
-                    .is_err()
-                {
+                if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
                     break;
                 }
             }
@@ -271,11 +261,7 @@ mod tests {
     #[tokio::test]
     async fn runs_in_cwd_with_env_and_reports_exit_code() {
         let dir = tempfile::tempdir().unwrap();
-        let mut spawned = spawn(spec(
-            &["/bin/sh", "-c", "pwd; echo $LULU_TEST; exit 3"],
-            dir.path(),
-        ))
-        .unwrap();
+        let mut spawned = spawn(spec(&["/bin/sh", "-c", "pwd; echo $LULU_TEST; exit 3"], dir.path())).unwrap();
         let out = String::from_utf8_lossy(&collect(&mut spawned).await).to_string();
         let real = std::fs::canonicalize(dir.path()).unwrap();
         assert!(out.contains(real.to_str().unwrap()), "{out}");

@@ -38,12 +38,7 @@ impl RpcHandler {
 impl Handler for RpcHandler {
     type Writer = Outgoing;
 
-    async fn handle_request(
-        &self,
-        name: String,
-        args: Vec<Value>,
-        nvim: Nvim,
-    ) -> Result<Value, Value> {
+    async fn handle_request(&self, name: String, args: Vec<Value>, nvim: Nvim) -> Result<Value, Value> {
         let request = protocol::decode(&name, args).map_err(|err| {
             tracing::info!(method = %name, %err, "bad request");
             protocol::error_value(ErrorCode::BadRequest, &err.to_string())
@@ -63,9 +58,7 @@ impl Handler for RpcHandler {
         // Keystrokes and resizes arrive as notifications: nobody waits for
         // them, so errors (a session that just ended) are only logged.
         match protocol::decode(&name, args) {
-            Ok(request) => self
-                .supervisor
-                .notify(self.client, self.peer(nvim), request),
+            Ok(request) => self.supervisor.notify(self.client, self.peer(nvim), request),
             Err(err) => tracing::info!(method = %name, %err, "bad notification"),
         }
     }

@@ -54,8 +54,6 @@ impl Client {
     /// emitted, after any output queued before them.
     pub fn emit(&self, name: &'static str, payload: Value) {
         let args = Value::Array(vec![Value::from(name), payload]);
-        self.peer
-            .out
-            .notify("nvim_exec_lua", vec![Value::from(DISPATCH), args]);
+        self.peer.out.notify("nvim_exec_lua", vec![Value::from(DISPATCH), args]);
     }
 }

@@ -31,26 +31,24 @@ impl Outgoing {
     /// every `Outgoing` is dropped or the sink fails (the editor left).
     pub fn spawn(mut sink: impl Write + Send + 'static) -> std::io::Result<Outgoing> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-        std::thread::Builder::new()
-            .name("rpc-write".into())
-            .spawn(move || {
-                let mut batch = Vec::new();
-                while let Some(first) = rx.blocking_recv() {
-                    batch.clear();
-                    batch.extend_from_slice(&first);
-                    // One syscall for whatever else is already queued.
-                    while batch.len() < 1 << 20 {
-                        match rx.try_recv() {
-                            Ok(more) => batch.extend_from_slice(&more),
-                            Err(_) => break,
-                        }
-                    }
-                    if let Err(err) = sink.write_all(&batch).and_then(|()| sink.flush()) {
-                        tracing::info!(%err, "connection write failed");
-                        break;
+        std::thread::Builder::new().name("rpc-write".into()).spawn(move || {
+            let mut batch = Vec::new();
+            while let Some(first) = rx.blocking_recv() {
+                batch.clear();
+                batch.extend_from_slice(&first);
+                // One syscall for whatever else is already queued.
+                while batch.len() < 1 << 20 {
+                    match rx.try_recv() {
+                        Ok(more) => batch.extend_from_slice(&more),
+                        Err(_) => break,
                     }
                 }
-            })?;
+                if let Err(err) = sink.write_all(&batch).and_then(|()| sink.flush()) {
+                    tracing::info!(%err, "connection write failed");
+                    break;
+                }
+            }
+        })?;
         Ok(Outgoing {
             tx,
             window: Arc::new(Semaphore::new(TERMINAL_WINDOW_KIB as usize)),
@@ -69,11 +67,7 @@ impl Outgoing {
 
     /// Queue a msgpack-RPC notification. False once the connection is gone.
     pub fn notify(&self, method: &str, params: Vec<Value>) -> bool {
-        let message = Value::Array(vec![
-            Value::from(2),
-            Value::from(method),
-            Value::Array(params),
-        ]);
+        let message = Value::Array(vec![Value::from(2), Value::from(method), Value::Array(params)]);
         let mut bytes = Vec::new();
         if rmpv::encode::write_value(&mut bytes, &message).is_err() {
             return false;
@@ -83,11 +77,7 @@ impl Outgoing {
 }
 
 impl futures::io::AsyncWrite for Outgoing {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         match self.tx.send(buf.to_vec()) {
             Ok(()) => Poll::Ready(Ok(buf.len())),
             Err(_) => Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into())),
@@ -126,10 +116,7 @@ mod tests {
         let sink = Shared::default();
         let mut out = Outgoing::spawn(sink.clone()).unwrap();
         out.write_all(b"first").await.unwrap();
-        assert!(out.notify(
-            "nvim_chan_send",
-            vec![Value::from(3), Value::Binary(vec![1, 2])]
-        ));
+        assert!(out.notify("nvim_chan_send", vec![Value::from(3), Value::Binary(vec![1, 2])]));
         out.write_all(b"last").await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let bytes = sink.0.lock().unwrap().clone();

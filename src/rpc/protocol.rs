@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::agent::AgentSpec;
+use crate::approval::RuleSpec;
 
 pub const HELLO: &str = "lulu.hello";
 pub const SESSION_START: &str = "lulu.session_start";
@@ -23,6 +24,12 @@ pub const SESSION_STOP: &str = "lulu.session_stop";
 pub const SESSION_DELETE: &str = "lulu.session_delete";
 pub const SESSION_ATTACH: &str = "lulu.session_attach";
 pub const SESSION_DETACH: &str = "lulu.session_detach";
+pub const APPROVAL_LIST: &str = "lulu.approval_list";
+pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
+pub const RULE_LIST: &str = "lulu.rule_list";
+pub const RULE_ADD: &str = "lulu.rule_add";
+pub const RULE_REMOVE: &str = "lulu.rule_remove";
+pub const RULE_MOVE: &str = "lulu.rule_move";
 
 /// Longest session reference (name or id) accepted.
 const MAX_REF: usize = 256;
@@ -44,6 +51,8 @@ pub struct HostConfig {
     pub scrollback: Option<usize>,
     #[serde(default, deserialize_with = "lenient_map")]
     pub agents: BTreeMap<String, AgentSpec>,
+    /// Seconds a pending approval waits for the user before answering "ask".
+    pub approval_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -62,6 +71,31 @@ pub struct StartOpts {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ApprovalListOpts {
+    /// The record of past decisions instead of the pending requests.
+    #[serde(default)]
+    pub history: bool,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleAddOpts {
+    /// Where to insert (0 = first); default last.
+    pub index: Option<usize>,
+}
+
+/// The user's answer to a pending approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Allow,
+    Deny,
+    AlwaysAllow,
+    AlwaysDeny,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StopOpts {
     #[serde(default)]
     pub force: bool,
@@ -73,35 +107,19 @@ pub enum Request {
     Start(StartOpts),
     List,
     Get(String),
-    Send {
-        session: String,
-        text: String,
-    },
-    Write {
-        session: String,
-        bytes: Vec<u8>,
-    },
-    Resize {
-        session: String,
-        cols: u16,
-        rows: u16,
-    },
-    Stop {
-        session: String,
-        force: bool,
-    },
-    Delete {
-        session: String,
-        force: bool,
-    },
-    Attach {
-        session: String,
-        chan: i64,
-    },
-    Detach {
-        session: String,
-        chan: i64,
-    },
+    Send { session: String, text: String },
+    Write { session: String, bytes: Vec<u8> },
+    Resize { session: String, cols: u16, rows: u16 },
+    Stop { session: String, force: bool },
+    Delete { session: String, force: bool },
+    Attach { session: String, chan: i64 },
+    Detach { session: String, chan: i64 },
+    Approvals(ApprovalListOpts),
+    Decide { approval: i64, choice: Choice },
+    Rules,
+    AddRule { spec: Box<RuleSpec>, index: Option<usize> },
+    RemoveRule(i64),
+    MoveRule { rule: i64, index: usize },
 }
 
 impl PartialEq for Hello {
@@ -170,10 +188,7 @@ impl<'a> Args<'a> {
     fn session(&mut self, index: usize) -> Result<String, ProtocolError> {
         let raw = self.take(index);
         let Value::String(s) = raw else {
-            return Err(self.bad(
-                "session",
-                format!("must be a name or id string, got {}", kind(&raw)),
-            ));
+            return Err(self.bad("session", format!("must be a name or id string, got {}", kind(&raw))));
         };
         let Some(s) = s.into_str() else {
             return Err(self.bad("session", "is not valid UTF-8"));
@@ -194,29 +209,20 @@ impl<'a> Args<'a> {
         }
     }
 
-    fn int<T: TryFrom<i64>>(
-        &mut self,
-        index: usize,
-        what: &'static str,
-        range: &str,
-    ) -> Result<T, ProtocolError> {
+    fn int<T: TryFrom<i64>>(&mut self, index: usize, what: &'static str, range: &str) -> Result<T, ProtocolError> {
         let raw = self.take(index);
         raw.as_i64()
             .and_then(|n| T::try_from(n).ok())
-            .ok_or_else(|| {
-                self.bad(
-                    what,
-                    format!("must be an integer in {range}, got {}", describe(&raw)),
-                )
-            })
+            .ok_or_else(|| self.bad(what, format!("must be an integer in {range}, got {}", describe(&raw))))
     }
 
     fn options<T: DeserializeOwned + Default>(&mut self, index: usize) -> Result<T, ProtocolError> {
         match self.take(index) {
             Value::Nil => Ok(T::default()),
             Value::Array(a) if a.is_empty() => Ok(T::default()),
-            value @ Value::Map(_) => rmpv::ext::from_value(value)
-                .map_err(|err| self.bad("options", format!("are invalid: {err}"))),
+            value @ Value::Map(_) => {
+                rmpv::ext::from_value(value).map_err(|err| self.bad("options", format!("are invalid: {err}")))
+            }
             other => Err(self.bad("options", format!("must be a table, got {}", kind(&other)))),
         }
     }
@@ -236,8 +242,8 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             let mut a = args(2, 2, "(session, text)")?;
             let session = a.session(0)?;
             let text = a.bytes(1, "text")?;
-            let text = String::from_utf8(text)
-                .map_err(|_| a.bad("text", "is not valid UTF-8; use write for raw bytes"))?;
+            let text =
+                String::from_utf8(text).map_err(|_| a.bad("text", "is not valid UTF-8; use write for raw bytes"))?;
             Request::Send { session, text }
         }
         SESSION_WRITE => {
@@ -273,6 +279,45 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 Request::Attach { session, chan }
             } else {
                 Request::Detach { session, chan }
+            }
+        }
+        APPROVAL_LIST => Request::Approvals(args(0, 1, "([{history, limit}])")?.options(0)?),
+        APPROVAL_DECIDE => {
+            let mut a = args(2, 2, "(approval id, decision)")?;
+            let approval = a.int(0, "approval id", "1..")?;
+            let raw = a.bytes(1, "decision")?;
+            let choice = match raw.as_slice() {
+                b"allow" => Choice::Allow,
+                b"deny" => Choice::Deny,
+                b"always_allow" => Choice::AlwaysAllow,
+                b"always_deny" => Choice::AlwaysDeny,
+                _ => return Err(a.bad("decision", "must be allow, deny, always_allow or always_deny")),
+            };
+            Request::Decide { approval, choice }
+        }
+        RULE_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::Rules
+        }
+        RULE_ADD => {
+            let mut a = args(1, 2, "(rule[, {index}])")?;
+            let spec = match a.take(0) {
+                value @ Value::Map(_) => rmpv::ext::from_value::<RuleSpec>(value)
+                    .map_err(|err| a.bad("rule", format!("is invalid: {err}")))?,
+                other => return Err(a.bad("rule", format!("must be a table, got {}", kind(&other)))),
+            };
+            let index = a.options::<RuleAddOpts>(1)?.index;
+            Request::AddRule {
+                spec: Box::new(spec),
+                index,
+            }
+        }
+        RULE_REMOVE => Request::RemoveRule(args(1, 1, "(rule id)")?.int(0, "rule id", "1..")?),
+        RULE_MOVE => {
+            let mut a = args(2, 2, "(rule id, index)")?;
+            Request::MoveRule {
+                rule: a.int(0, "rule id", "1..")?,
+                index: a.int(1, "index", "0..")?,
             }
         }
         other => return Err(ProtocolError::UnknownMethod(other.to_string())),
@@ -358,11 +403,7 @@ fn from_json(json: serde_json::Value) -> Value {
             .unwrap_or_else(|| Value::F64(n.as_f64().unwrap_or(0.0))),
         J::String(s) => Value::from(s),
         J::Array(items) => Value::Array(items.into_iter().map(from_json).collect()),
-        J::Object(map) => Value::Map(
-            map.into_iter()
-                .map(|(k, v)| (Value::from(k), from_json(v)))
-                .collect(),
-        ),
+        J::Object(map) => Value::Map(map.into_iter().map(|(k, v)| (Value::from(k), from_json(v))).collect()),
     }
 }
 
@@ -463,11 +504,7 @@ mod tests {
             ),
             (SESSION_GET, vec![s("")], "session must be 1-256 bytes"),
             (SESSION_GET, vec![s(&huge)], "session must be 1-256 bytes"),
-            (
-                SESSION_GET,
-                vec![s("a\0b")],
-                "session must be 1-256 bytes with no NUL",
-            ),
+            (SESSION_GET, vec![s("a\0b")], "session must be 1-256 bytes with no NUL"),
             (
                 SESSION_RESIZE,
                 vec![s("a"), Value::from(-1), Value::from(2)],
@@ -478,21 +515,9 @@ mod tests {
                 vec![s("a"), s("wide"), Value::from(2)],
                 "cols must be an integer in 1..=65535, got a string",
             ),
-            (
-                SESSION_START,
-                vec![map(&[("agnet", s("x"))])],
-                "unknown field `agnet`",
-            ),
-            (
-                SESSION_START,
-                vec![map(&[("args", s("x"))])],
-                "options are invalid",
-            ),
-            (
-                SESSION_START,
-                vec![s("shell")],
-                "options must be a table, got a string",
-            ),
+            (SESSION_START, vec![map(&[("agnet", s("x"))])], "unknown field `agnet`"),
+            (SESSION_START, vec![map(&[("args", s("x"))])], "options are invalid"),
+            (SESSION_START, vec![s("shell")], "options must be a table, got a string"),
             (
                 SESSION_SEND,
                 vec![s("a"), Value::Binary(vec![0xff])],
@@ -503,11 +528,7 @@ mod tests {
                 vec![s("a"), map(&[("force", s("yes"))])],
                 "options are invalid",
             ),
-            (
-                SESSION_ATTACH,
-                vec![s("a"), Value::Nil],
-                "channel must be an integer",
-            ),
+            (SESSION_ATTACH, vec![s("a"), Value::Nil], "channel must be an integer"),
         ];
         for (method, args, want) in cases {
             let err = decode(method, args).unwrap_err().to_string();
@@ -523,9 +544,6 @@ mod tests {
             a: Option<i64>,
             b: i64,
         }
-        assert_eq!(
-            to_value(&R { a: None, b: 1 }),
-            map(&[("b", Value::from(1))])
-        );
+        assert_eq!(to_value(&R { a: None, b: 1 }), map(&[("b", Value::from(1))]));
     }
 }

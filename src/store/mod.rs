@@ -19,26 +19,16 @@ use crate::model::{SessionId, SessionRecord, Status, now};
 pub enum StoreError {
     /// The data directory could not be created.
     #[error("cannot create {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    CreateDir { path: PathBuf, source: std::io::Error },
     /// SQLite refused to open the file, or a pragma failed.
     #[error("cannot open {path}: {source}; check its permissions or move it aside")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: rusqlite::Error },
     /// `PRAGMA quick_check` found damage.
     #[error("{path} is damaged ({detail}); move it aside and lulu starts a fresh one")]
     Corrupt { path: PathBuf, detail: String },
     /// The file was written by a newer lulu.
     #[error("{path} has schema version {found}, newer than this lulu knows ({known}); update lulu")]
-    TooNew {
-        path: PathBuf,
-        found: i64,
-        known: i64,
-    },
+    TooNew { path: PathBuf, found: i64, known: i64 },
     /// A query failed.
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -70,15 +60,12 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(5))
-            .map_err(open_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|source| {
-                // A file that is not a database fails here first.
-                corrupt_or_open(path, source)
-            })?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|source| {
+            // A file that is not a database fails here first.
+            corrupt_or_open(path, source)
+        })?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         let check: String = conn
             .query_row("PRAGMA quick_check", [], |row| row.get(0))
             .map_err(|source| corrupt_or_open(path, source))?;
@@ -116,16 +103,10 @@ impl Store {
             .map_err(|err| StoreError::Task(err.to_string()))?
     }
 
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         // A poisoned lock means a panic mid-query elsewhere; SQLite itself
         // rolled back, so the connection is still usable.
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&conn)
     }
 
@@ -221,8 +202,7 @@ impl Store {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             let ids: Vec<SessionId> = {
-                let mut stmt =
-                    tx.prepare("SELECT id FROM sessions WHERE status IN ('starting', 'running')")?;
+                let mut stmt = tx.prepare("SELECT id FROM sessions WHERE status IN ('starting', 'running')")?;
                 let ids = stmt.query_map([], |row| row.get::<_, String>(0))?;
                 ids.map(|id| id.map(SessionId::from_stored)).collect::<Result<_, _>>()?
             };
@@ -245,8 +225,7 @@ impl Store {
 
     pub fn events(&self, id: &SessionId) -> Result<Vec<(String, String)>, StoreError> {
         self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT kind, detail FROM events WHERE session_id = ?1 ORDER BY id")?;
+            let mut stmt = c.prepare("SELECT kind, detail FROM events WHERE session_id = ?1 ORDER BY id")?;
             let rows = stmt.query_map([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -255,12 +234,10 @@ impl Store {
 
 fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
     match source.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
-            StoreError::Corrupt {
-                path: path.to_path_buf(),
-                detail: source.to_string(),
-            }
-        }
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: source.to_string(),
+        },
         _ => StoreError::Open {
             path: path.to_path_buf(),
             source,
@@ -268,12 +245,7 @@ fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
     }
 }
 
-fn insert_event(
-    c: &Connection,
-    id: &SessionId,
-    kind: &str,
-    detail: &str,
-) -> Result<(), StoreError> {
+fn insert_event(c: &Connection, id: &SessionId, kind: &str, detail: &str) -> Result<(), StoreError> {
     c.execute(
         "INSERT INTO events (session_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
         params![id.as_str(), now(), kind, detail],
@@ -329,10 +301,8 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         id: raw.id.clone(),
         detail,
     };
-    let status = Status::parse(&raw.status)
-        .ok_or_else(|| bad(format!("unknown status {:?}", raw.status)))?;
-    let argv: Vec<String> =
-        serde_json::from_str(&raw.argv).map_err(|err| bad(format!("argv: {err}")))?;
+    let status = Status::parse(&raw.status).ok_or_else(|| bad(format!("unknown status {:?}", raw.status)))?;
+    let argv: Vec<String> = serde_json::from_str(&raw.argv).map_err(|err| bad(format!("argv: {err}")))?;
     Ok(SessionRecord {
         id: SessionId::from_stored(raw.id),
         name: raw.name,
@@ -422,10 +392,7 @@ mod tests {
         let got = store.session(&live.id).unwrap().unwrap();
         assert_eq!(got.status, Status::Failed);
         assert_eq!(got.failure_reason.as_deref(), Some("host exited"));
-        assert_eq!(
-            store.session(&done.id).unwrap().unwrap().status,
-            Status::Completed
-        );
+        assert_eq!(store.session(&done.id).unwrap().unwrap().status, Status::Completed);
         assert_eq!(
             store.events(&live.id).unwrap(),
             vec![("failed".into(), "host exited".into())]

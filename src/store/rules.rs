@@ -30,9 +30,7 @@ impl Store {
     pub fn rules(&self) -> Result<Vec<(i64, RuleSpec)>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT id, spec FROM rules ORDER BY position, id")?;
-            let rows = stmt.query_map([], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-            })?;
+            let rows = stmt.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?;
             let mut rules = Vec::new();
             for row in rows {
                 let (id, spec) = row?;
@@ -75,9 +73,7 @@ impl Store {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             let position: Option<i64> = tx
-                .query_row("SELECT position FROM rules WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
+                .query_row("SELECT position FROM rules WHERE id = ?1", [id], |r| r.get(0))
                 .optional()?;
             let Some(position) = position else {
                 return Ok(false);
@@ -99,8 +95,7 @@ impl Store {
             let tx = c.unchecked_transaction()?;
             let mut ids: Vec<i64> = {
                 let mut stmt = tx.prepare("SELECT id FROM rules ORDER BY position, id")?;
-                stmt.query_map([], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?
+                stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
             };
             let Some(from) = ids.iter().position(|&r| r == id) else {
                 return Ok(false);
@@ -123,7 +118,16 @@ impl Store {
             c.execute(
                 "INSERT INTO approvals (session_id, session_name, agent, tool, summary, decision, decided_by, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![d.session_id, d.session_name, d.agent, d.tool, d.summary, d.decision, d.decided_by, d.at],
+                params![
+                    d.session_id,
+                    d.session_name,
+                    d.agent,
+                    d.tool,
+                    d.summary,
+                    d.decision,
+                    d.decided_by,
+                    d.at
+                ],
             )?;
             Ok(c.last_insert_rowid())
         })

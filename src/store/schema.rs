@@ -85,14 +85,9 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         migrate(&conn, Path::new("x")).unwrap();
         migrate(&conn, Path::new("x")).unwrap();
-        let v: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
         conn.pragma_update(None, "user_version", 99).unwrap();
-        assert!(matches!(
-            migrate(&conn, Path::new("x")),
-            Err(StoreError::TooNew { .. })
-        ));
+        assert!(matches!(migrate(&conn, Path::new("x")), Err(StoreError::TooNew { .. })));
     }
 }

@@ -99,6 +99,7 @@ impl Supervisor {
         };
         // The task has sent its last event; it is finishing on its own.
         drop(live.task);
+        self.withdraw_session(&id);
         let record = self.entries[index].record.clone();
         let (status, reason) = match (live.stop_requested, exit.failure_reason()) {
             (true, _) | (false, None) => (Status::Completed, None),
@@ -114,8 +115,7 @@ impl Supervisor {
             detail
         };
         self.event(&id, "exited", &detail).await;
-        self.finish(record, status, reason, Some(exit.exit_code()))
-            .await;
+        self.finish(record, status, reason, Some(exit.exit_code())).await;
         if let Some(entry) = self.entries.iter().find(|e| e.record.id == id) {
             let value = protocol::to_value(&entry.record);
             for client in self.clients.values() {

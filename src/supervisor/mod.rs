@@ -3,10 +3,12 @@
 //! own and report back with events, so one session's flood or crash never
 //! holds up another.
 
+mod approvals;
 mod lifecycle;
 mod names;
 mod session;
 mod start;
+mod wiring;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,11 +20,14 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::agent::Agents;
+use crate::approval::{Rule, RuleSpec};
+use crate::hook::{HookReply, HookRequest};
 use crate::model::{SessionId, SessionRecord};
 use crate::pty::{self, Input, PtyControl};
 use crate::rpc::protocol::{self, Hello, Request};
 use crate::rpc::{Client, ClientId, Peer};
 use crate::store::Store;
+use approvals::{Pending, Ticket};
 use session::{SessionCmd, SessionEvent};
 
 /// How long a stop waits before SIGKILL.
@@ -40,6 +45,10 @@ pub const HOST_EXITED: &str = "host exited";
 
 pub struct Settings {
     pub state_dir: PathBuf,
+    /// The hook socket sessions' hooks connect to (`None`: no hook bridge).
+    pub hook_socket: Option<PathBuf>,
+    /// This binary, for the hook command agents run.
+    pub exe: PathBuf,
     /// `$PATH` and `$SHELL` as the host saw them at start.
     pub path_var: Option<String>,
     pub shell_var: Option<String>,
@@ -55,6 +64,13 @@ enum Command {
         reply: Option<Reply>,
     },
     Session(SessionEvent),
+    Hook {
+        ticket: Ticket,
+        request: HookRequest,
+        reply: oneshot::Sender<HookReply>,
+    },
+    HookGone(Ticket),
+    ApprovalExpired(i64),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -65,12 +81,7 @@ pub struct SupervisorHandle {
 }
 
 impl SupervisorHandle {
-    pub async fn request(
-        &self,
-        client: ClientId,
-        peer: Peer,
-        request: Request,
-    ) -> anyhow::Result<Value> {
+    pub async fn request(&self, client: ClientId, peer: Peer, request: Request) -> anyhow::Result<Value> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Command::Request {
@@ -80,8 +91,21 @@ impl SupervisorHandle {
                 reply: Some(reply),
             })
             .map_err(|_| anyhow!("lulu host is shutting down"))?;
-        rx.await
-            .map_err(|_| anyhow!("lulu host is shutting down"))?
+        rx.await.map_err(|_| anyhow!("lulu host is shutting down"))?
+    }
+
+    /// A hook's question; the answer arrives on the receiver.
+    pub fn hook(&self, request: HookRequest) -> (Ticket, oneshot::Receiver<HookReply>) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let ticket = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (reply, rx) = oneshot::channel();
+        let _ = self.tx.send(Command::Hook { ticket, request, reply });
+        (ticket, rx)
+    }
+
+    /// The hook that holds `ticket` hung up before its answer.
+    pub fn hook_gone(&self, ticket: Ticket) {
+        let _ = self.tx.send(Command::HookGone(ticket));
     }
 
     pub fn notify(&self, client: ClientId, peer: Peer, request: Request) {
@@ -114,6 +138,8 @@ struct Live {
     delete_waiters: Vec<Reply>,
     /// Delay between a sent text and its Enter.
     submit_delay: Duration,
+    /// The secret this session's hooks must present.
+    token: String,
     last_activity_write: std::time::Instant,
 }
 
@@ -133,6 +159,12 @@ pub struct Supervisor {
     clients: HashMap<ClientId, Client>,
     tx: mpsc::UnboundedSender<Command>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// Approval rules in evaluation order.
+    rules: Vec<Rule>,
+    /// Questions waiting for the user, oldest first.
+    pending: Vec<Pending>,
+    next_approval: i64,
+    approval_timeout: Duration,
 }
 
 impl Supervisor {
@@ -141,6 +173,7 @@ impl Supervisor {
         store: Store,
         settings: Settings,
         stored: Vec<SessionRecord>,
+        rules: Vec<(i64, RuleSpec)>,
     ) -> (SupervisorHandle, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let supervisor = Supervisor {
@@ -157,6 +190,10 @@ impl Supervisor {
             clients: HashMap::new(),
             tx: tx.clone(),
             shutdown: None,
+            rules: approvals::compile_rules(rules),
+            pending: Vec::new(),
+            next_approval: 0,
+            approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
         };
         let task = tokio::spawn(supervisor.run(rx));
         (SupervisorHandle { tx }, task)
@@ -172,6 +209,9 @@ impl Supervisor {
                     reply,
                 } => self.handle(client, peer, request, reply).await,
                 Command::Session(event) => self.on_session_event(event).await,
+                Command::Hook { ticket, request, reply } => self.on_hook(ticket, request, reply).await,
+                Command::HookGone(ticket) => self.on_hook_gone(ticket),
+                Command::ApprovalExpired(id) => self.on_approval_expired(id).await,
                 Command::Shutdown(done) => {
                     self.begin_shutdown(done);
                 }
@@ -185,13 +225,7 @@ impl Supervisor {
         }
     }
 
-    async fn handle(
-        &mut self,
-        client: ClientId,
-        peer: Peer,
-        request: Request,
-        reply: Option<Reply>,
-    ) {
+    async fn handle(&mut self, client: ClientId, peer: Peer, request: Request, reply: Option<Reply>) {
         let result = if self.shutdown.is_some() {
             Err(anyhow!("lulu host is shutting down"))
         } else {
@@ -208,11 +242,7 @@ impl Supervisor {
                 Request::Get(session) => self.find(&session).map(|e| protocol::to_value(&e.record)),
                 Request::Send { session, text } => self.send_text(&session, &text),
                 Request::Write { session, bytes } => self.write(&session, bytes),
-                Request::Resize {
-                    session,
-                    cols,
-                    rows,
-                } => self
+                Request::Resize { session, cols, rows } => self
                     .live(&session)
                     .and_then(|live| live.control.resize(cols, rows).context("resize failed"))
                     .map(|()| Value::Nil),
@@ -228,6 +258,12 @@ impl Supervisor {
                         let _ = live.commands.send(SessionCmd::Detach { client, chan });
                     })
                     .map(|()| Value::Nil),
+                Request::Approvals(opts) => self.approvals(opts).await,
+                Request::Decide { approval, choice } => self.decide(approval, choice).await,
+                Request::Rules => Ok(self.rules_value()),
+                Request::AddRule { spec, index } => self.add_rule(*spec, index).await.map(|rule| Value::from(rule.id)),
+                Request::RemoveRule(id) => self.remove_rule(id).await,
+                Request::MoveRule { rule, index } => self.move_rule(rule, index).await,
             }
         };
         respond(reply, result);
@@ -245,6 +281,9 @@ impl Supervisor {
             self.scrollback = scrollback.clamp(4096, 256 * 1024 * 1024);
         }
         self.agents = Agents::with_overrides(config.agents);
+        if let Some(secs) = config.approval_timeout {
+            self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
+        }
         if !hello.version.is_empty() && hello.version != VERSION {
             tracing::warn!(plugin = %hello.version, host = VERSION, "plugin and host versions differ");
         }
@@ -327,19 +366,11 @@ impl Supervisor {
         let _ = self.tx.send(Command::Session(SessionEvent::Activity(id)));
     }
 
-    fn attach(
-        &mut self,
-        client: ClientId,
-        peer: Peer,
-        session: &str,
-        chan: i64,
-    ) -> anyhow::Result<Value> {
+    fn attach(&mut self, client: ClientId, peer: Peer, session: &str, chan: i64) -> anyhow::Result<Value> {
         let state_dir = self.settings.state_dir.clone();
         let entry = self.find_mut(session)?;
         if let Some(live) = entry.live.as_ref() {
-            let _ = live
-                .commands
-                .send(SessionCmd::Attach { client, peer, chan });
+            let _ = live.commands.send(SessionCmd::Attach { client, peer, chan });
             return Ok(Value::Nil);
         }
         // An ended session has no ring; its log holds the same bytes.
@@ -350,10 +381,8 @@ impl Supervisor {
                 .await
                 .unwrap_or_default();
             if !tail.is_empty() {
-                peer.out.notify(
-                    "nvim_chan_send",
-                    vec![Value::from(chan), Value::Binary(tail)],
-                );
+                peer.out
+                    .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(tail)]);
             }
         });
         Ok(Value::Nil)
@@ -368,11 +397,7 @@ impl Supervisor {
 
     async fn event(&self, id: &SessionId, kind: &'static str, detail: &str) {
         let (key, detail) = (id.clone(), detail.to_string());
-        if let Err(err) = self
-            .store
-            .run(move |s| s.add_event(&key, kind, &detail))
-            .await
-        {
+        if let Err(err) = self.store.run(move |s| s.add_event(&key, kind, &detail)).await {
             tracing::error!(session = %id, "could not record event: {err}");
         }
     }
@@ -396,6 +421,11 @@ fn respond(reply: Option<Reply>, result: anyhow::Result<Value>) {
             }
         }
     }
+}
+
+/// Per-session files other than the log (agent settings).
+pub fn session_dir(state_dir: &Path, id: &SessionId) -> PathBuf {
+    state_dir.join("sessions").join(id.as_str())
 }
 
 pub fn log_path(state_dir: &Path, id: &SessionId) -> PathBuf {

@@ -4,12 +4,11 @@
 use anyhow::bail;
 
 const WORDS: &[&str] = &[
-    "amber", "aspen", "basil", "birch", "brook", "cedar", "cinder", "clover", "comet", "coral",
-    "crane", "delta", "ember", "fern", "finch", "flint", "frost", "gale", "garnet", "hazel",
-    "heron", "indigo", "iris", "jade", "juniper", "kestrel", "lark", "linden", "lotus", "maple",
-    "marsh", "meadow", "mint", "moss", "nova", "oak", "olive", "onyx", "opal", "orchid", "otter",
-    "pebble", "pine", "plum", "quartz", "raven", "reed", "ridge", "robin", "rowan", "sage",
-    "slate", "sparrow", "spruce", "stone", "swift", "thistle", "tide", "topaz", "umber", "vale",
+    "amber", "aspen", "basil", "birch", "brook", "cedar", "cinder", "clover", "comet", "coral", "crane", "delta",
+    "ember", "fern", "finch", "flint", "frost", "gale", "garnet", "hazel", "heron", "indigo", "iris", "jade",
+    "juniper", "kestrel", "lark", "linden", "lotus", "maple", "marsh", "meadow", "mint", "moss", "nova", "oak",
+    "olive", "onyx", "opal", "orchid", "otter", "pebble", "pine", "plum", "quartz", "raven", "reed", "ridge", "robin",
+    "rowan", "sage", "slate", "sparrow", "spruce", "stone", "swift", "thistle", "tide", "topaz", "umber", "vale",
     "violet", "willow", "wren", "yarrow", "zephyr",
 ];
 

@@ -7,7 +7,8 @@ use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
 use super::session::SessionTask;
-use super::{Command, Entry, LOG_CAP, Live, Supervisor, log_path, names};
+use super::{Command, Entry, LOG_CAP, Live, Supervisor, log_path, names, session_dir, wiring};
+use crate::hook::{self, new_token};
 use crate::model::{SessionId, SessionRecord, Status, now};
 use crate::pty::{self, OutputLog, SpawnSpec};
 use crate::rpc::protocol::StartOpts;
@@ -25,15 +26,11 @@ impl Supervisor {
             Some(name) => {
                 names::validate(name)?;
                 if self.entries.iter().any(|e| &e.record.name == name) {
-                    bail!(
-                        "a session named '{name}' already exists; pick another name= or :LuluDelete it"
-                    );
+                    bail!("a session named '{name}' already exists; pick another name= or :LuluDelete it");
                 }
                 name.clone()
             }
-            None => {
-                names::pick(|candidate| self.entries.iter().any(|e| e.record.name == candidate))
-            }
+            None => names::pick(|candidate| self.entries.iter().any(|e| e.record.name == candidate)),
         };
         let cwd = match &opts.cwd {
             Some(cwd) => PathBuf::from(cwd),
@@ -42,7 +39,7 @@ impl Supervisor {
         if !cwd.is_dir() {
             bail!("cwd {} is not a directory", cwd.display());
         }
-        let resolved = self.agents.resolve(
+        let mut resolved = self.agents.resolve(
             &agent,
             &opts.args,
             self.settings.path_var.as_deref(),
@@ -50,8 +47,18 @@ impl Supervisor {
         )?;
         let submit_delay = self.agents.submit_delay(&agent);
 
-        let at = now();
         let id = SessionId::random();
+        let token = new_token();
+        if agent == "claude" && self.settings.hook_socket.is_some() {
+            let dir = session_dir(&self.settings.state_dir, &id);
+            let flags = wiring::claude_flags(&dir, &self.settings.exe, self.approval_timeout.as_secs())
+                .await
+                .with_context(|| format!("cannot write claude's settings in {}", dir.display()))?;
+            let at = resolved.cmd_len;
+            resolved.argv.splice(at..at, flags);
+        }
+
+        let at = now();
         let mut record = SessionRecord {
             id: id.clone(),
             name,
@@ -81,8 +88,14 @@ impl Supervisor {
         env.extend(opts.env);
         env.push(("TERM".into(), "xterm-256color".into()));
         env.push(("COLORTERM".into(), "truecolor".into()));
-        env.push(("LULU_SESSION".into(), id.to_string()));
+        env.push((hook::ENV_SESSION.into(), id.to_string()));
         env.push(("LULU_SESSION_NAME".into(), record.name.clone()));
+        if let Some(socket) = &self.settings.hook_socket {
+            env.push((hook::ENV_SOCKET.into(), socket.to_string_lossy().into_owned()));
+            env.push((hook::ENV_TOKEN.into(), token.clone()));
+            let wait = self.approval_timeout.as_secs() + 10;
+            env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
+        }
         let spec = SpawnSpec {
             argv: resolved.argv,
             cwd,
@@ -95,14 +108,12 @@ impl Supervisor {
             Ok(Ok(spawned)) => spawned,
             Ok(Err(err)) => {
                 let reason = err.to_string();
-                self.finish(record, Status::Failed, Some(reason.clone()), None)
-                    .await;
+                self.finish(record, Status::Failed, Some(reason.clone()), None).await;
                 bail!("{reason}");
             }
             Err(err) => {
                 let reason = format!("spawn task failed: {err}");
-                self.finish(record, Status::Failed, Some(reason.clone()), None)
-                    .await;
+                self.finish(record, Status::Failed, Some(reason.clone()), None).await;
                 bail!("{reason}");
             }
         };
@@ -139,6 +150,7 @@ impl Supervisor {
                 delete_requested: false,
                 delete_waiters: Vec::new(),
                 submit_delay,
+                token,
                 last_activity_write: std::time::Instant::now(),
             }),
         });

@@ -26,10 +26,12 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
     let store = Store::open_in_memory().unwrap();
     let settings = Settings {
         state_dir: dir.path().to_path_buf(),
+        hook_socket: None,
+        exe: PathBuf::from("/nonexistent/lulu"),
         path_var: std::env::var("PATH").ok(),
         shell_var: Some("/bin/sh".into()),
     };
-    let (handle, _task) = Supervisor::spawn(store.clone(), settings, Vec::new());
+    let (handle, _task) = Supervisor::spawn(store.clone(), settings, Vec::new(), Vec::new());
     let out = Outgoing::spawn(std::io::sink()).unwrap();
     let (nvim, _io) = Neovim::new(futures::io::empty(), out.clone(), Dummy::new());
     let fixture = Fixture {
@@ -46,18 +48,13 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
             ..HostConfig::default()
         },
     };
-    fixture
-        .request(Request::Hello(Box::new(hello)))
-        .await
-        .unwrap();
+    fixture.request(Request::Hello(Box::new(hello))).await.unwrap();
     fixture
 }
 
 impl Fixture {
     async fn request(&self, request: Request) -> anyhow::Result<Value> {
-        self.handle
-            .request(self.client, self.peer.clone(), request)
-            .await
+        self.handle.request(self.client, self.peer.clone(), request).await
     }
 
     async fn start(&self, script: &str) -> anyhow::Result<SessionRecord> {
@@ -82,10 +79,7 @@ impl Fixture {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!(
-            "{session} never reached {status:?}: {:?}",
-            self.get(session).await
-        );
+        panic!("{session} never reached {status:?}: {:?}", self.get(session).await);
     }
 }
 
@@ -109,10 +103,7 @@ async fn exits_become_statuses_in_memory_and_in_the_store() {
         assert_eq!(ended.failure_reason.as_deref(), reason, "{script}");
         let stored = f.store.session(&started.id).unwrap().unwrap();
         assert_eq!(stored.status, status, "{script}: stored");
-        assert_eq!(
-            stored.exit_code, ended.exit_code,
-            "{script}: stored exit code"
-        );
+        assert_eq!(stored.exit_code, ended.exit_code, "{script}: stored exit code");
     }
 }
 
@@ -122,10 +113,7 @@ async fn the_limit_counts_live_sessions_only() {
     let a = f.start("sleep 30").await.unwrap();
     f.start("sleep 30").await.unwrap();
     let err = f.start("sleep 30").await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "max sessions reached (2); stop one first (:LuluStop)"
-    );
+    assert_eq!(err.to_string(), "max sessions reached (2); stop one first (:LuluStop)");
     f.request(Request::Stop {
         session: a.name.clone(),
         force: true,
@@ -146,10 +134,7 @@ async fn a_missing_agent_leaves_no_row() {
     };
     // Unless this machine has claude installed, which the test cannot undo.
     if let Err(err) = f.request(Request::Start(opts)).await {
-        assert!(
-            err.to_string().contains("claude not found on PATH"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("claude not found on PATH"), "{err}");
         assert!(f.store.sessions().unwrap().is_empty());
     }
 }
@@ -166,11 +151,7 @@ async fn delete_of_a_live_session_answers_once_it_is_gone() {
     .await
     .unwrap();
     // SAFETY: probing a pid with signal 0.
-    assert_ne!(
-        unsafe { libc::kill(pid, 0) },
-        0,
-        "process reaped before the reply"
-    );
+    assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "process reaped before the reply");
     assert!(f.store.session(&s.id).unwrap().is_none());
     let err = f.request(Request::Get(s.name.clone())).await.unwrap_err();
     assert!(err.to_string().starts_with("no session named"), "{err}");
@@ -180,10 +161,7 @@ async fn delete_of_a_live_session_answers_once_it_is_gone() {
 async fn shutdown_stops_everything_and_records_it() {
     let f = fixture(None).await;
     let polite = f.start("sleep 30").await.unwrap();
-    let stubborn = f
-        .start("trap '' HUP TERM; while :; do sleep 1; done")
-        .await
-        .unwrap();
+    let stubborn = f.start("trap '' HUP TERM; while :; do sleep 1; done").await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = std::time::Instant::now();
     f.handle.shutdown().await;
@@ -192,12 +170,7 @@ async fn shutdown_stops_everything_and_records_it() {
         let stored = f.store.session(&s.id).unwrap().unwrap();
         assert_eq!(stored.status, Status::Completed, "{}", s.name);
         // SAFETY: probing a pid with signal 0.
-        assert_ne!(
-            unsafe { libc::kill(s.pid.unwrap() as i32, 0) },
-            0,
-            "{} reaped",
-            s.name
-        );
+        assert_ne!(unsafe { libc::kill(s.pid.unwrap() as i32, 0) }, 0, "{} reaped", s.name);
     }
     let err = f.start("exit 0").await.unwrap_err();
     assert!(err.to_string().contains("shutting down"), "{err}");
@@ -206,10 +179,7 @@ async fn shutdown_stops_everything_and_records_it() {
 #[tokio::test]
 async fn input_reaches_the_pty_and_ended_sessions_refuse_it() {
     let f = fixture(None).await;
-    let s = f
-        .start("read line; test \"$line\" = ping && exit 7")
-        .await
-        .unwrap();
+    let s = f.start("read line; test \"$line\" = ping && exit 7").await.unwrap();
     f.request(Request::Send {
         session: s.name.clone(),
         text: "ping".into(),

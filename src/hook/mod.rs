@@ -1,0 +1,107 @@
+//! The hook bridge: agents' hook commands (`lulu hook <agent>`) ask the host
+//! over a Unix socket in a private directory. One JSON line each way.
+//!
+//! `server` runs in the host; `client` is the short-lived hook process, kept
+//! free of the async runtime and the database so it starts in milliseconds.
+
+pub mod client;
+pub mod server;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::approval::Action;
+
+/// Environment the host gives every session, read by `lulu hook`.
+pub const ENV_SOCKET: &str = "LULU_SOCKET";
+pub const ENV_SESSION: &str = "LULU_SESSION";
+pub const ENV_TOKEN: &str = "LULU_TOKEN";
+/// Seconds the hook waits for the host's answer (the approval timeout plus a
+/// margin), after which it answers "ask".
+pub const ENV_TIMEOUT: &str = "LULU_HOOK_TIMEOUT";
+
+/// Hook to host.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HookRequest {
+    pub session: String,
+    pub token: String,
+    pub agent: String,
+    /// The agent's hook JSON, as it came.
+    pub payload: serde_json::Value,
+}
+
+impl HookRequest {
+    pub fn event(&self) -> &str {
+        self.payload
+            .get("hook_event_name")
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// Host to hook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookReply {
+    pub decision: Action,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl HookReply {
+    pub fn ask() -> HookReply {
+        HookReply {
+            decision: Action::Ask,
+            reason: None,
+        }
+    }
+}
+
+/// The private directory for host sockets: `$XDG_RUNTIME_DIR/lulu`, else
+/// `/tmp/lulu-<uid>`.
+pub fn socket_dir() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty() && Path::new(d).is_dir()) {
+        Some(dir) => PathBuf::from(dir).join("lulu"),
+        // SAFETY: getuid cannot fail.
+        None => PathBuf::from(format!("/tmp/lulu-{}", unsafe { libc::getuid() })),
+    }
+}
+
+/// Compare secrets in time independent of where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A fresh per-session token: 16 random bytes as hex.
+pub fn new_token() -> String {
+    let mut raw = [0u8; 16];
+    if getrandom::fill(&mut raw).is_err() {
+        // Without an OS RNG, mix the clock and pid: weaker, still unguessable
+        // by a process that cannot read our memory or environment.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+            ^ u128::from(std::process::id()) << 64;
+        raw = seed.to_le_bytes();
+    }
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_exactly() {
+        let t = new_token();
+        assert_eq!(t.len(), 32);
+        assert!(same_token(&t, &t.clone()));
+        assert!(!same_token(&t, &new_token()));
+        assert!(!same_token(&t, &t[..31]));
+        assert!(!same_token("", "x"));
+    }
+}

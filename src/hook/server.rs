@@ -1,0 +1,122 @@
+//! The host's end of the hook bridge: a Unix socket (0600) in a private
+//! directory (0700); one task per connection; the supervisor decides.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use super::{HookReply, HookRequest};
+use crate::supervisor::SupervisorHandle;
+
+/// Largest hook request accepted (a Write of a big file carries its content).
+const MAX_REQUEST: u64 = 16 * 1024 * 1024;
+
+pub struct HookServer {
+    path: PathBuf,
+    listener: UnixListener,
+}
+
+impl HookServer {
+    /// Make the private directory (or check one that exists) and bind
+    /// `host-<pid>.sock` in it.
+    pub fn bind(dir: &Path) -> anyhow::Result<HookServer> {
+        private_dir(dir)?;
+        let path = dir.join(format!("host-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).with_context(|| format!("cannot listen on {}", path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {}", path.display()))?;
+        Ok(HookServer { path, listener })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Serve until the task is dropped or aborted.
+    pub async fn serve(self, supervisor: SupervisorHandle) {
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        loop {
+            let stream = match self.listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    tracing::warn!(%err, "hook accept failed");
+                    continue;
+                }
+            };
+            match stream.peer_cred() {
+                Ok(cred) if cred.uid() == uid => {}
+                Ok(cred) => {
+                    tracing::warn!(peer_uid = cred.uid(), "hook connection from another user refused");
+                    continue;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "hook connection without credentials refused");
+                    continue;
+                }
+            }
+            let supervisor = supervisor.clone();
+            tokio::spawn(async move {
+                if let Err(err) = serve_one(stream, supervisor).await {
+                    tracing::info!("hook connection: {err:#}");
+                }
+            });
+        }
+    }
+}
+
+impl Drop for HookServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+async fn serve_one(stream: UnixStream, supervisor: SupervisorHandle) -> anyhow::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read.take(MAX_REQUEST));
+    let mut line = String::new();
+    reader.read_line(&mut line).await.context("reading the request")?;
+    let request: HookRequest = serde_json::from_str(&line).context("malformed hook request")?;
+    let (ticket, decided) = supervisor.hook(request);
+    // If the hook goes away first (the agent answered in its own dialog, or
+    // was killed), withdraw the question instead of leaving it pending.
+    let mut probe = [0u8; 1];
+    let mut rest = reader.into_inner().into_inner();
+    let reply = tokio::select! {
+        reply = decided => reply.unwrap_or_else(|_| HookReply::ask()),
+        _ = rest.read(&mut probe) => {
+            supervisor.hook_gone(ticket);
+            return Ok(());
+        }
+    };
+    let mut out = serde_json::to_vec(&reply)?;
+    out.push(b'\n');
+    write.write_all(&out).await.context("writing the reply")?;
+    Ok(())
+}
+
+fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) => {
+            // SAFETY: getuid cannot fail.
+            let uid = unsafe { libc::getuid() };
+            if !meta.is_dir() || meta.uid() != uid {
+                bail!("{} is not a directory owned by you; remove it", dir.display());
+            }
+            if meta.mode() & 0o077 != 0 {
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .with_context(|| format!("cannot make {} private", dir.display()))?;
+            }
+        }
+        Err(_) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot make {} private", dir.display()))?;
+        }
+    }
+    Ok(())
+}

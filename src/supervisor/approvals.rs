@@ -1,0 +1,412 @@
+//! Approvals in the supervisor: hook questions answered by rules or queued
+//! for the user, the user's answers, and the rule list.
+//!
+//! A question reaches the user only from a `PermissionRequest` (the agent
+//! would show its own dialog) with no deciding rule. `PreToolUse` is answered
+//! by rules alone: no rule, no opinion.
+
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use rmpv::Value;
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::{Command, Supervisor};
+use crate::approval::{self, Action, Rule, RuleSpec, ToolCall};
+use crate::hook::{HookReply, HookRequest, same_token};
+use crate::model::{SessionId, now};
+use crate::rpc::protocol::{self, ApprovalListOpts, Choice};
+use crate::store::DecisionRecord;
+
+/// Identifies one hook connection, so that it can withdraw its question.
+pub type Ticket = u64;
+
+/// A question waiting for the user.
+pub(super) struct Pending {
+    pub view: PendingView,
+    ticket: Ticket,
+    reply: oneshot::Sender<HookReply>,
+    input: serde_json::Value,
+}
+
+/// What the editor sees of a pending approval.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingView {
+    pub id: i64,
+    pub session_id: SessionId,
+    pub session_name: String,
+    pub agent: String,
+    pub tool: String,
+    /// The command, or the file (with a size hint for edits).
+    pub summary: String,
+    /// The rule "Always allow" would add, in words.
+    pub always: String,
+    pub created_at: String,
+}
+
+impl Supervisor {
+    /// A hook asks. Answers at once from the rules, or parks the question.
+    pub(super) async fn on_hook(&mut self, ticket: Ticket, request: HookRequest, reply: oneshot::Sender<HookReply>) {
+        let event = request.event().to_string();
+        let Some(entry) = self.entries.iter().find(|e| e.record.id.as_str() == request.session) else {
+            tracing::warn!(session = %request.session, "hook for an unknown session refused");
+            let _ = reply.send(HookReply::ask());
+            return;
+        };
+        let token_ok = entry
+            .live
+            .as_ref()
+            .is_some_and(|live| same_token(&live.token, &request.token));
+        if !token_ok {
+            tracing::warn!(session = %entry.record.id, "hook with a wrong token refused");
+            let _ = reply.send(HookReply::ask());
+            return;
+        }
+        let record = entry.record.clone();
+        let payload = &request.payload;
+        let tool = payload
+            .get("tool_name")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
+            .to_string();
+        let input = payload.get("tool_input").cloned().unwrap_or(serde_json::Value::Null);
+        let cwd = payload
+            .get("cwd")
+            .and_then(|c| c.as_str())
+            .unwrap_or(&record.cwd)
+            .to_string();
+        let root = record.worktree.clone().unwrap_or_else(|| record.cwd.clone());
+        let verdict = approval::evaluate(
+            &self.rules,
+            &ToolCall {
+                agent: &record.agent,
+                tool: &tool,
+                input: &input,
+                cwd: std::path::Path::new(&cwd),
+                root: std::path::Path::new(&root),
+            },
+        );
+        let summary = approval::summarize(&tool, &input);
+        if verdict.action != Action::Ask {
+            let by = verdict.rule.map_or("rule".to_string(), |id| format!("rule:{id}"));
+            tracing::info!(session = %record.id, %tool, decision = verdict.action.as_str(), %by, "hook answered by rule");
+            self.record(
+                &record.id,
+                &record.name,
+                &record.agent,
+                &tool,
+                &summary,
+                verdict.action,
+                &by,
+            )
+            .await;
+            let reason = verdict.reason.or_else(|| {
+                verdict
+                    .rule
+                    .map(|id| format!("{} by lulu rule {id}", verdict_word(verdict.action)))
+            });
+            let _ = reply.send(HookReply {
+                decision: verdict.action,
+                reason,
+            });
+            return;
+        }
+        if !matches!(event.as_str(), "PermissionRequest") {
+            let _ = reply.send(HookReply::ask());
+            return;
+        }
+        self.next_approval += 1;
+        let view = PendingView {
+            id: self.next_approval,
+            session_id: record.id.clone(),
+            session_name: record.name.clone(),
+            agent: record.agent.clone(),
+            always: always_rule(&tool, &input, &cwd, &root).describe(),
+            tool,
+            summary,
+            created_at: now(),
+        };
+        tracing::info!(session = %record.id, approval = view.id, tool = %view.tool, "approval pending");
+        let id = view.id;
+        self.emit("approval", protocol::to_value(&view));
+        self.pending.push(Pending {
+            view,
+            ticket,
+            reply,
+            input,
+        });
+        self.pending_changed(&record.id);
+        let tx = self.tx.clone();
+        let timeout = self.approval_timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let _ = tx.send(Command::ApprovalExpired(id));
+        });
+    }
+
+    /// The hook went away (the agent answered in its own dialog, or died).
+    pub(super) fn on_hook_gone(&mut self, ticket: Ticket) {
+        if let Some(index) = self.pending.iter().position(|p| p.ticket == ticket) {
+            let pending = self.pending.remove(index);
+            self.resolved(&pending.view, "withdrawn");
+        }
+    }
+
+    /// Nobody answered in time: the agent's own dialog takes over.
+    pub(super) async fn on_approval_expired(&mut self, id: i64) {
+        if let Some(index) = self.pending.iter().position(|p| p.view.id == id) {
+            let pending = self.pending.remove(index);
+            let v = &pending.view;
+            self.record(
+                &v.session_id,
+                &v.session_name,
+                &v.agent,
+                &v.tool,
+                &v.summary,
+                Action::Ask,
+                "timeout",
+            )
+            .await;
+            let _ = pending.reply.send(HookReply::ask());
+            self.resolved(&pending.view, "expired");
+        }
+    }
+
+    /// Withdraw every question of a session that ended.
+    pub(super) fn withdraw_session(&mut self, session: &SessionId) {
+        let (gone, kept): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| &p.view.session_id == session);
+        self.pending = kept;
+        for pending in gone {
+            let _ = pending.reply.send(HookReply::ask());
+            self.resolved(&pending.view, "withdrawn");
+        }
+    }
+
+    pub(super) async fn decide(&mut self, id: i64, choice: Choice) -> anyhow::Result<Value> {
+        let index = self
+            .pending
+            .iter()
+            .position(|p| p.view.id == id)
+            .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
+        let pending = self.pending.remove(index);
+        let v = pending.view.clone();
+        let action = match choice {
+            Choice::Allow | Choice::AlwaysAllow => Action::Allow,
+            Choice::Deny | Choice::AlwaysDeny => Action::Deny,
+        };
+        let mut by = "user".to_string();
+        if matches!(choice, Choice::AlwaysAllow | Choice::AlwaysDeny) {
+            let record = self.find(v.session_id.as_str()).map(|e| e.record.clone());
+            let (cwd, root) = record.map_or_else(
+                |_| (String::new(), String::new()),
+                |r| (r.cwd.clone(), r.worktree.unwrap_or(r.cwd)),
+            );
+            let mut spec = always_rule(&v.tool, &pending.input, &cwd, &root);
+            spec.action = action;
+            let rule = self.add_rule(spec, Some(0)).await?;
+            by = format!("user (added rule {})", rule.id);
+        }
+        self.record(
+            &v.session_id,
+            &v.session_name,
+            &v.agent,
+            &v.tool,
+            &v.summary,
+            action,
+            &by,
+        )
+        .await;
+        let reason = (action == Action::Deny).then(|| "denied by the user in Neovim (lulu)".to_string());
+        let _ = pending.reply.send(HookReply {
+            decision: action,
+            reason,
+        });
+        self.resolved(&v, action.as_str());
+        Ok(Value::Nil)
+    }
+
+    pub(super) async fn approvals(&self, opts: ApprovalListOpts) -> anyhow::Result<Value> {
+        if !opts.history {
+            return Ok(Value::Array(
+                self.pending.iter().map(|p| protocol::to_value(&p.view)).collect(),
+            ));
+        }
+        let limit = opts.limit.unwrap_or(200).min(10_000);
+        let decisions = self
+            .store
+            .run(move |s| s.decisions(limit))
+            .await
+            .context("could not read the approval record")?;
+        Ok(protocol::to_value(&decisions))
+    }
+
+    pub(super) fn rules_value(&self) -> Value {
+        Value::Array(self.rules.iter().map(rule_value).collect())
+    }
+
+    /// Compile first (a bad pattern is refused before anything is stored),
+    /// then store, then reload the list in its stored order.
+    pub(super) async fn add_rule(&mut self, spec: RuleSpec, index: Option<usize>) -> anyhow::Result<Rule> {
+        Rule::new(0, spec.clone())?;
+        let stored = spec.clone();
+        let id = self
+            .store
+            .run(move |s| s.add_rule(&stored, index))
+            .await
+            .context("could not save the rule")?;
+        self.reload_rules().await?;
+        let rule = Rule::new(id, spec)?;
+        Ok(rule)
+    }
+
+    pub(super) async fn remove_rule(&mut self, id: i64) -> anyhow::Result<Value> {
+        if !self.store.run(move |s| s.remove_rule(id)).await? {
+            bail!("no rule {id} (see :LuluRules)");
+        }
+        self.reload_rules().await?;
+        Ok(Value::Nil)
+    }
+
+    pub(super) async fn move_rule(&mut self, id: i64, index: usize) -> anyhow::Result<Value> {
+        if !self.store.run(move |s| s.move_rule(id, index)).await? {
+            bail!("no rule {id} (see :LuluRules)");
+        }
+        self.reload_rules().await?;
+        Ok(Value::Nil)
+    }
+
+    pub(super) async fn reload_rules(&mut self) -> anyhow::Result<()> {
+        let stored = self.store.run(|s| s.rules()).await.context("could not load rules")?;
+        self.rules = compile_rules(stored);
+        self.emit("rules", self.rules_value());
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record(
+        &self,
+        session: &SessionId,
+        name: &str,
+        agent: &str,
+        tool: &str,
+        summary: &str,
+        decision: Action,
+        by: &str,
+    ) {
+        let d = DecisionRecord {
+            id: 0,
+            session_id: session.to_string(),
+            session_name: name.to_string(),
+            agent: agent.to_string(),
+            tool: tool.to_string(),
+            summary: summary.to_string(),
+            decision: decision.as_str().to_string(),
+            decided_by: by.to_string(),
+            at: now(),
+        };
+        if let Err(err) = self.store.run(move |s| s.record_decision(&d)).await {
+            tracing::error!(session = %session, "could not record a decision: {err}");
+        }
+    }
+
+    fn resolved(&mut self, view: &PendingView, outcome: &str) {
+        let payload = Value::Map(vec![
+            (Value::from("id"), Value::from(view.id)),
+            (Value::from("session_id"), Value::from(view.session_id.as_str())),
+            (Value::from("outcome"), Value::from(outcome)),
+        ]);
+        self.emit("approval_resolved", payload);
+        let session = view.session_id.clone();
+        self.pending_changed(&session);
+    }
+
+    /// Keep the session record's `pending_approvals` count current.
+    fn pending_changed(&mut self, session: &SessionId) {
+        let count = self.pending.iter().filter(|p| &p.view.session_id == session).count() as i64;
+        if let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == session) {
+            entry.record.pending_approvals = count;
+            let record = entry.record.clone();
+            self.broadcast_record(&record);
+        }
+    }
+
+    fn emit(&self, name: &'static str, payload: Value) {
+        for client in self.clients.values() {
+            client.emit(name, payload.clone());
+        }
+    }
+}
+
+pub(super) fn compile_rules(stored: Vec<(i64, RuleSpec)>) -> Vec<Rule> {
+    stored
+        .into_iter()
+        .filter_map(|(id, spec)| match Rule::new(id, spec) {
+            Ok(rule) => Some(rule),
+            Err(err) => {
+                tracing::error!(rule = id, "stored rule skipped: {err}");
+                None
+            }
+        })
+        .collect()
+}
+
+fn rule_value(rule: &Rule) -> Value {
+    let mut value = protocol::to_value(&rule.spec);
+    if let Value::Map(map) = &mut value {
+        map.insert(0, (Value::from("id"), Value::from(rule.id)));
+    }
+    value
+}
+
+fn verdict_word(action: Action) -> &'static str {
+    match action {
+        Action::Allow => "allowed",
+        Action::Deny => "denied",
+        Action::Ask => "left to you",
+    }
+}
+
+/// The rule "Always allow/deny" adds: this tool with this exact command, or
+/// this exact file, or the tool alone.
+fn always_rule(tool: &str, input: &serde_json::Value, cwd: &str, root: &str) -> RuleSpec {
+    let mut spec = RuleSpec {
+        action: Action::Allow,
+        tool: Some(tool.to_string()),
+        path: None,
+        command: None,
+        cwd: None,
+        agent: None,
+        scope: None,
+        reason: None,
+    };
+    if let Some(command) = input.get("command").and_then(|c| c.as_str()) {
+        spec.command = Some(format!("^{}$", regex::escape(command)));
+    } else if let Some(path) = ["file_path", "path", "notebook_path"]
+        .iter()
+        .find_map(|k| input.get(*k).and_then(|p| p.as_str()))
+    {
+        let abs = std::path::Path::new(cwd).join(path);
+        if let Ok(rel) = abs.strip_prefix(root) {
+            spec.path = Some(globset::escape(&rel.to_string_lossy()));
+        }
+    }
+    spec
+}
+
+impl RuleSpec {
+    /// `Bash: ^npm test$`, `Write: src/main.rs`, `Bash`.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![self.tool.clone().unwrap_or_else(|| "any tool".into())];
+        if let Some(command) = &self.command {
+            parts.push(format!("command ~ {command}"));
+        }
+        if let Some(path) = &self.path {
+            parts.push(format!("path {path}"));
+        }
+        parts.join(", ")
+    }
+}
+
+/// The default time a question waits for the user.
+pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);

@@ -1,0 +1,58 @@
+//! How each agent is pointed at lulu's hook bridge without touching the
+//! user's files. Today: Claude Code, through a per-session `--settings` file
+//! in lulu's state directory. (Codex and Gemini CLI: see doc/lulu.txt,
+//! `lulu-approvals-agents`.)
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+/// Hooks run through a shell; quote the binary's path for it.
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
+}
+
+/// The Claude Code settings that route its permission questions to lulu:
+/// `PreToolUse` for rules, `PermissionRequest` for rules and then the user.
+pub fn claude_settings(exe: &Path, approval_timeout_secs: u64) -> serde_json::Value {
+    let command = format!("{} hook claude", shell_quote(exe));
+    let hook = |timeout: u64| json!([{ "matcher": "*", "hooks": [{ "type": "command", "command": command, "timeout": timeout }] }]);
+    json!({
+        "hooks": {
+            // Rules answer at once; the margin covers a slow machine.
+            "PreToolUse": hook(30),
+            // Waits for the user; a little longer than lulu's own timeout so
+            // lulu, not Claude, decides what a timeout means.
+            "PermissionRequest": hook(approval_timeout_secs + 30),
+        }
+    })
+}
+
+/// Write the settings for one session and return the flags that load them.
+pub async fn claude_flags(session_dir: &Path, exe: &Path, approval_timeout_secs: u64) -> std::io::Result<Vec<String>> {
+    tokio::fs::create_dir_all(session_dir).await?;
+    let file: PathBuf = session_dir.join("claude-settings.json");
+    let settings = claude_settings(exe, approval_timeout_secs);
+    tokio::fs::write(&file, serde_json::to_vec_pretty(&settings).unwrap_or_default()).await?;
+    Ok(vec!["--settings".into(), file.to_string_lossy().into_owned()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hook_command_survives_odd_paths() {
+        let settings = claude_settings(Path::new("/opt/it's here/lulu"), 600);
+        let command = settings["hooks"]["PermissionRequest"][0]["hooks"][0]["command"]
+            .as_str()
+            .unwrap();
+        assert_eq!(command, r"'/opt/it'\''s here/lulu' hook claude");
+        assert_eq!(settings["hooks"]["PermissionRequest"][0]["hooks"][0]["timeout"], 630);
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("printf %s {}", shell_quote(Path::new("/a b/it's")))])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "/a b/it's");
+    }
+}
