@@ -51,6 +51,23 @@ command('LuluSend', cmd('send'), {
   desc = 'lulu: type text into a session (or all) and press Enter',
 })
 
+command('LuluApprove', cmd('approve'), { nargs = 0, desc = 'lulu: answer the oldest pending approval' })
+command('LuluRules', cmd('rules'), {
+  nargs = '*',
+  complete = function(lead, line)
+    if line:match('^%S+%s+%S+%s') then
+      return vim.fn.getcompletion(lead, 'file')
+    end
+    return vim.tbl_filter(function(word)
+      return vim.startswith(word, lead)
+    end, { 'export', 'import' })
+  end,
+  desc = 'lulu: edit approval rules (or: export {file}, import {file})',
+})
+
+vim.keymap.set('n', '<Plug>(lulu-approve)', function()
+  require('lulu.commands').approve()
+end, { desc = 'lulu: answer the oldest pending approval' })
 vim.keymap.set('n', '<Plug>(lulu-list)', function()
   require('lulu.commands').list()
 end, { desc = 'lulu: toggle the session list' })
@@ -59,6 +76,18 @@ vim.keymap.set('n', '<Plug>(lulu-start)', function()
 end, { desc = 'lulu: start a session with the default agent' })
 
 local group = vim.api.nvim_create_augroup('lulu', { clear = true })
+-- Default keys wait for the user's config (setup() may change them).
+if vim.v.vim_did_enter == 1 then
+  require('lulu.keys').apply()
+else
+  vim.api.nvim_create_autocmd('VimEnter', {
+    group = group,
+    once = true,
+    callback = function()
+      require('lulu.keys').apply()
+    end,
+  })
+end
 require('lulu.highlights').setup()
 vim.api.nvim_create_autocmd('ColorScheme', {
   group = group,

@@ -123,6 +123,26 @@ function M.send(cmd)
   end)
 end
 
+function M.approve()
+  H.guard(function()
+    require('lulu.approvals').open()
+  end)
+end
+
+function M.rules(cmd)
+  H.guard(function()
+    local sub, file = cmd.fargs[1], cmd.fargs[2]
+    if sub == nil then
+      require('lulu.ui.rules').open()
+    elseif (sub == 'export' or sub == 'import') and file and #cmd.fargs == 2 then
+      local count = require('lulu.ui.rules')[sub](vim.fn.expand(file))
+      util.notify(('%sed %d rule(s) %s %s'):format(sub, count, sub == 'export' and 'to' or 'from', file))
+    else
+      error('usage: :LuluRules [export {file} | import {file}]', 0)
+    end
+  end)
+end
+
 -- completion -------------------------------------------------------------
 
 function M.complete_sessions(lead)

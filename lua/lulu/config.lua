@@ -92,6 +92,9 @@ function M.setup(opts)
   end
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
   M.problems = problems
+  if vim.v.vim_did_enter == 1 then
+    require('lulu.keys').apply()
+  end
 end
 
 M.problems = {}

@@ -19,11 +19,13 @@ end
 
 --- The host answered hello: load its view of the sessions.
 function M.host_started()
-  local ok, records = pcall(vim.rpcrequest, require('lulu.rpc').ensure(), require('lulu.rpc').methods.list)
+  local rpc = require('lulu.rpc')
+  local ok, records = pcall(vim.rpcrequest, rpc.ensure(), rpc.methods.list)
   if ok then
     sessions.replace(records)
-    H.changed()
   end
+  require('lulu.approvals').reset()
+  H.changed()
 end
 
 --- The host process ended. Live sessions ended with it.
@@ -70,6 +72,21 @@ end
 function H.handlers.exit(record)
   sessions.update(record)
   vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionExit', modeline = false, data = record })
+end
+
+function H.handlers.approval(approval)
+  require('lulu.approvals').added(approval)
+  H.changed()
+end
+
+function H.handlers.approval_resolved(payload)
+  require('lulu.approvals').resolved(payload.id)
+  H.changed()
+end
+
+function H.handlers.rules(rules)
+  H.rules = rules
+  vim.api.nvim_exec_autocmds('User', { pattern = 'LuluRulesChanged', modeline = false })
 end
 
 function H.handlers.deleted(id)

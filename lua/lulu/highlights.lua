@@ -11,6 +11,7 @@ M.links = {
   LuluMeta = 'Comment',
   LuluAge = 'Comment',
   LuluReason = 'DiagnosticError',
+  LuluPending = 'DiagnosticWarn',
   LuluSelected = 'CursorLine',
   LuluBorder = 'FloatBorder',
   LuluTitle = 'FloatTitle',

@@ -17,6 +17,12 @@ M.methods = {
   delete = 'lulu.session_delete',
   attach = 'lulu.session_attach',
   detach = 'lulu.session_detach',
+  approvals = 'lulu.approval_list',
+  decide = 'lulu.approval_decide',
+  rules = 'lulu.rule_list',
+  add_rule = 'lulu.rule_add',
+  remove_rule = 'lulu.rule_remove',
+  move_rule = 'lulu.rule_move',
 }
 
 --- The plugin's root directory (where Cargo.toml and target/ live).
@@ -157,7 +163,12 @@ function H.hello()
   end
   return {
     version = M.version,
-    config = { max_sessions = opts.max_sessions, scrollback = opts.scrollback, agents = agents },
+    config = {
+      max_sessions = opts.max_sessions,
+      scrollback = opts.scrollback,
+      agents = agents,
+      approval_timeout = opts.approvals.timeout,
+    },
   }
 end
 

@@ -221,7 +221,7 @@ impl<'a> Args<'a> {
             Value::Nil => Ok(T::default()),
             Value::Array(a) if a.is_empty() => Ok(T::default()),
             value @ Value::Map(_) => {
-                rmpv::ext::from_value(value).map_err(|err| self.bad("options", format!("are invalid: {err}")))
+                from_table(value).map_err(|err| self.bad("options", format!("are invalid: {err}")))
             }
             other => Err(self.bad("options", format!("must be a table, got {}", kind(&other)))),
         }
@@ -302,8 +302,9 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
         RULE_ADD => {
             let mut a = args(1, 2, "(rule[, {index}])")?;
             let spec = match a.take(0) {
-                value @ Value::Map(_) => rmpv::ext::from_value::<RuleSpec>(value)
-                    .map_err(|err| a.bad("rule", format!("is invalid: {err}")))?,
+                value @ Value::Map(_) => {
+                    from_table::<RuleSpec>(value).map_err(|err| a.bad("rule", format!("is invalid: {err}")))?
+                }
                 other => return Err(a.bad("rule", format!("must be a table, got {}", kind(&other)))),
             };
             let index = a.options::<RuleAddOpts>(1)?.index;
@@ -377,6 +378,40 @@ pub enum ErrorCode {
 
 pub fn error_value(code: ErrorCode, message: &str) -> Value {
     Value::Array(vec![Value::from(code as i64), Value::from(message)])
+}
+
+/// Decode a table through JSON, for the same reason replies are encoded
+/// that way: rmpv's serde support expects enums and structs as arrays.
+fn from_table<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
+    serde_json::from_value(to_json(value))
+}
+
+fn to_json(value: Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Nil => J::Null,
+        Value::Boolean(b) => J::Bool(b),
+        Value::Integer(n) => n
+            .as_i64()
+            .map(J::from)
+            .or_else(|| n.as_u64().map(J::from))
+            .unwrap_or(J::Null),
+        Value::F32(f) => J::from(f64::from(f)),
+        Value::F64(f) => J::from(f),
+        Value::String(s) => J::String(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        Value::Binary(b) => J::String(String::from_utf8_lossy(&b).into_owned()),
+        Value::Array(items) => J::Array(items.into_iter().map(to_json).collect()),
+        Value::Map(pairs) => J::Object(
+            pairs
+                .into_iter()
+                .map(|(k, v)| match k {
+                    Value::String(s) => (String::from_utf8_lossy(s.as_bytes()).into_owned(), to_json(v)),
+                    other => (other.to_string(), to_json(v)),
+                })
+                .collect(),
+        ),
+        Value::Ext(..) => J::Null,
+    }
 }
 
 /// Encode a reply. Through JSON on purpose: rmpv's own serializer writes

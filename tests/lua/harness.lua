@@ -50,10 +50,12 @@ function M.child(opts)
     XDG_STATE_HOME = dir .. '/state',
     XDG_CONFIG_HOME = dir .. '/config',
     XDG_CACHE_HOME = dir .. '/cache',
+    XDG_RUNTIME_DIR = dir .. '/run',
     HOME = dir .. '/home',
     SHELL = '/bin/sh',
   }
   vim.fn.mkdir(env.HOME, 'p')
+  vim.fn.mkdir(env.XDG_RUNTIME_DIR, 'p', tonumber('700', 8))
   for k, v in pairs(opts.env or {}) do
     env[k] = v
   end

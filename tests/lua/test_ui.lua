@@ -211,7 +211,11 @@ T['the fake claude runs as the claude agent'] = function(child)
   child.lua('require("lulu").send("c1", "/exit")')
   child.wait('return require("lulu").get("c1").status == "completed"', 5000, 'completed')
   local r = child.lua('return require("lulu").get("c1")')
-  h.eq(r.argv, { h.root .. '/tests/fake-claude', '--permission-mode', 'default' }, 'argv')
+  -- lulu's hook settings go right after the command, before the user's args.
+  h.eq(r.argv[1], h.root .. '/tests/fake-claude', 'program')
+  h.eq(r.argv[2], '--settings', 'settings flag')
+  h.matches(r.argv[3], '/sessions/' .. r.id .. '/claude%-settings%.json$', 'settings file in the state dir')
+  h.eq({ r.argv[4], r.argv[5] }, { '--permission-mode', 'default' }, 'user args last')
 end
 
 T['a default agent is the first one installed, else shell'] = function(child)

@@ -20,7 +20,7 @@ local badges = {
   failed = { icon = '✗', label = 'Failed', hl = 'LuluFailed' },
 }
 
-M.footer = ' <CR> open · s stop · d delete · n new · q close '
+M.footer = ' <CR> open · a approve · s stop · d delete · n new · q close '
 
 function M.is_open()
   return H.win ~= nil and vim.api.nvim_win_is_valid(H.win)
@@ -120,13 +120,19 @@ function M.layout(records, width, now, pulse)
     local badge = badges[r.status] or badges.failed
     local head = (' %s %-9s '):format(badge.icon, badge.label)
     local age = util.age(r.last_activity_at, now)
-    local name_room = width - vim.fn.strdisplaywidth(head) - #age - 2
+    -- Pending approvals sit before the age: `⚠ 2  5s`.
+    local marker = (r.pending_approvals or 0) > 0 and ('⚠ %d  '):format(r.pending_approvals) or ''
+    local tail = marker .. age
+    local name_room = width - vim.fn.strdisplaywidth(head) - vim.fn.strdisplaywidth(tail) - 2
     local name = r.name
     if vim.fn.strdisplaywidth(name) > name_room then
       name = vim.fn.strcharpart(name, 0, math.max(name_room - 1, 1)) .. '…'
     end
-    local gap = math.max(1, width - vim.fn.strdisplaywidth(head) - vim.fn.strdisplaywidth(name) - #age - 1)
-    local first = head .. name .. (' '):rep(gap) .. age .. ' '
+    local gap = math.max(
+      1,
+      width - vim.fn.strdisplaywidth(head) - vim.fn.strdisplaywidth(name) - vim.fn.strdisplaywidth(tail) - 1
+    )
+    local first = head .. name .. (' '):rep(gap) .. tail .. ' '
     local second
     if r.status == 'failed' then
       second = '   ' .. (r.failure_reason or 'failed')
@@ -147,6 +153,10 @@ function M.layout(records, width, now, pulse)
     hls[#hls + 1] = { l, icon_end + 1, #head, badge.hl }
     hls[#hls + 1] = { l, #head, #head + #name, 'LuluName' }
     hls[#hls + 1] = { l, #first - #age - 1, #first - 1, 'LuluAge' }
+    if marker ~= '' then
+      local start = #first - #tail - 1
+      hls[#hls + 1] = { l, start, start + #marker, 'LuluPending' }
+    end
     hls[#hls + 1] = { l + 1, 0, -1, r.status == 'failed' and 'LuluReason' or 'LuluMeta' }
   end
   return lines, hls
@@ -324,6 +334,11 @@ function H.maps()
     'Stop session'
   )
   map('d', H.with_selected(H.delete), 'Delete session')
+  map('a', function()
+    local record = M.selected()
+    M.close()
+    require('lulu.approvals').open(record and record.id)
+  end, 'Answer a pending approval')
   map('n', H.new_session, 'New session')
   map('q', M.close, 'Close list')
   map('<Esc>', M.close, 'Close list')

@@ -1,0 +1,116 @@
+---@mod lulu.approvals Pending approvals: notify, queue, one dialog at a time.
+---
+--- Agents' permission questions that no rule answers arrive from the host as
+--- `approval` events. Each is announced once; `:LuluApprove` answers the
+--- oldest with |vim.ui.select()|, so any picker that replaces it works.
+local M = {}
+local H = {}
+
+local util = require('lulu.util')
+
+---@class lulu.Approval
+---@field id integer
+---@field session_id string
+---@field session_name string
+---@field agent string
+---@field tool string
+---@field summary string
+---@field always string
+---@field created_at string
+
+---@type lulu.Approval[] oldest first
+H.queue = {}
+
+--- The choices offered, in order, and what each sends to the host.
+M.choices = {
+  { label = 'Allow once', decision = 'allow' },
+  { label = 'Deny', decision = 'deny' },
+  { label = 'Always allow', decision = 'always_allow' },
+  { label = 'Always deny', decision = 'always_deny' },
+}
+
+---@return lulu.Approval[]
+function M.pending()
+  return vim.deepcopy(H.queue)
+end
+
+--- The host raised a question.
+---@param approval lulu.Approval
+function M.added(approval)
+  table.insert(H.queue, approval)
+  local config = require('lulu.config').options.approvals
+  if config.notify then
+    local key = require('lulu.config').options.keys.approve
+    local hint = key and (' (%s or :LuluApprove)'):format(key) or ' (:LuluApprove)'
+    util.notify(
+      ('%s asks to use %s: %s%s'):format(approval.session_name, approval.tool, approval.summary, hint),
+      vim.log.levels.WARN
+    )
+  end
+end
+
+--- Answered (here or elsewhere), withdrawn or expired.
+function M.resolved(id)
+  for i, approval in ipairs(H.queue) do
+    if approval.id == id then
+      table.remove(H.queue, i)
+      return
+    end
+  end
+end
+
+--- The host started afresh: nothing it had pending survives.
+function M.reset(pending)
+  H.queue = pending or {}
+end
+
+--- Open the oldest pending approval (of `session_id`, when given, if it has
+--- one). Only one dialog at a time.
+---@param session_id string|nil
+function M.open(session_id)
+  if H.dialog then
+    return
+  end
+  local approval = H.queue[1]
+  for _, candidate in ipairs(H.queue) do
+    if candidate.session_id == session_id then
+      approval = candidate
+      break
+    end
+  end
+  if not approval then
+    util.notify('no pending approvals')
+    return
+  end
+  H.dialog = true
+  local items = {}
+  for _, choice in ipairs(M.choices) do
+    local label = choice.label
+    if choice.decision:find('^always') then
+      label = ('%s: %s'):format(label, approval.always)
+    end
+    items[#items + 1] = { label = label, decision = choice.decision }
+  end
+  local more = #H.queue > 1 and (' (+%d more)'):format(#H.queue - 1) or ''
+  vim.ui.select(items, {
+    prompt = ('%s · %s: %s%s'):format(approval.session_name, approval.tool, approval.summary, more),
+    kind = 'lulu_approval',
+    format_item = function(item)
+      return item.label
+    end,
+  }, function(item)
+    H.dialog = false
+    if not item then
+      return
+    end
+    local ok, err = pcall(require('lulu').decide, approval.id, item.decision)
+    if not ok then
+      util.notify(tostring(err), vim.log.levels.WARN)
+    end
+    if require('lulu.config').options.approvals.chain and H.queue[1] then
+      vim.schedule(M.open)
+    end
+  end)
+end
+
+return M

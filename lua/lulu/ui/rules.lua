@@ -1,0 +1,194 @@
+---@mod lulu.ui.rules The :LuluRules buffer, and rules as JSON files.
+---
+--- One rule per line, in the order they are tried:
+---   #3  allow  tool=Bash command='^npm test$'
+--- `a` adds (typed in the same form), `d` deletes, `K`/`J` move the rule
+--- under the cursor up or down, `r` reloads, `q` closes.
+local M = {}
+local H = {}
+
+local util = require('lulu.util')
+
+H.ns = vim.api.nvim_create_namespace('lulu_rules')
+H.fields = { 'tool', 'path', 'command', 'cwd', 'agent', 'scope', 'reason' }
+M.header = 'lulu rules · first match wins · a add · d delete · K/J move · r reload · q close'
+
+--- `allow tool=Bash command='^ls'` -> rule table.
+---@param line string
+---@return lulu.Rule
+function M.parse(line)
+  local words = require('lulu.commands').split(line)
+  local action = table.remove(words, 1)
+  if action ~= 'allow' and action ~= 'deny' and action ~= 'ask' then
+    error(('a rule starts with allow, deny or ask, not %q'):format(action or ''), 0)
+  end
+  local rule = { action = action }
+  for _, word in ipairs(words) do
+    local key, value = word:match('^(%w+)=(.*)$')
+    if not key or not vim.tbl_contains(H.fields, key) then
+      error(('expected key=value with key one of %s, got %q'):format(table.concat(H.fields, ', '), word), 0)
+    end
+    rule[key] = value
+  end
+  return rule
+end
+
+--- The rule as a line `parse` reads back.
+---@param rule lulu.Rule
+function M.format(rule)
+  local parts = { ('#%d'):format(rule.id), ('%-5s'):format(rule.action) }
+  for _, key in ipairs(H.fields) do
+    if rule[key] then
+      parts[#parts + 1] = key .. '=' .. H.quote(rule[key])
+    end
+  end
+  return table.concat(parts, '  ')
+end
+
+function M.open()
+  local rules = require('lulu').rules()
+  local buf = vim.fn.bufnr('lulu://rules')
+  if buf == -1 then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, 'lulu://rules')
+    vim.bo[buf].filetype = 'lulu_rules'
+    vim.bo[buf].bufhidden = 'wipe'
+    H.maps(buf)
+  end
+  local win = vim.fn.bufwinid(buf)
+  if win == -1 then
+    vim.cmd('botright split')
+    vim.api.nvim_win_set_buf(0, buf)
+    vim.api.nvim_win_set_height(0, math.min(math.max(#rules + 2, 5), 15))
+  else
+    vim.api.nvim_set_current_win(win)
+  end
+  H.render(buf, rules)
+end
+
+--- Write the rules (without ids) to a JSON file; returns how many.
+function M.export(path)
+  local rules = require('lulu').rules()
+  for _, rule in ipairs(rules) do
+    rule.id = nil
+  end
+  local file = assert(io.open(path, 'w'), 'cannot write ' .. path)
+  file:write(vim.json.encode(rules), '\n')
+  file:close()
+  return #rules
+end
+
+--- Append the rules of a JSON file (a list of rule tables); returns how many.
+--- Every rule is checked by the host; the first bad one stops the import.
+function M.import(path)
+  local file = io.open(path, 'r')
+  if not file then
+    error('cannot read ' .. path, 0)
+  end
+  local ok, rules = pcall(vim.json.decode, file:read('*a'))
+  file:close()
+  if not ok or type(rules) ~= 'table' or not vim.islist(rules) then
+    error(path .. ' is not a JSON list of rules', 0)
+  end
+  for i, rule in ipairs(rules) do
+    rule.id = nil
+    local added, err = pcall(require('lulu').add_rule, rule)
+    if not added then
+      error(('rule %d of %s: %s (%d imported before it)'):format(i, path, err, i - 1), 0)
+    end
+  end
+  return #rules
+end
+
+-- helpers ------------------------------------------------------------------
+
+function H.quote(value)
+  if value ~= '' and not value:find('[%s\'"\\]') then
+    return value
+  end
+  return "'" .. value:gsub("'", [['\'']]) .. "'"
+end
+
+function H.render(buf, rules)
+  H.rules = rules
+  local lines = { M.header }
+  for _, rule in ipairs(rules) do
+    lines[#lines + 1] = M.format(rule)
+  end
+  if #rules == 0 then
+    lines[2] = 'no rules: every permission question reaches you (a adds one)'
+  end
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.api.nvim_buf_clear_namespace(buf, H.ns, 0, -1)
+  vim.api.nvim_buf_set_extmark(buf, H.ns, 0, 0, { end_col = #lines[1], hl_group = 'LuluMeta' })
+  for i, rule in ipairs(rules) do
+    local group = ({ allow = 'LuluCompleted', deny = 'LuluFailed', ask = 'LuluStarting' })[rule.action]
+    local start = #('#' .. rule.id) + 2
+    vim.api.nvim_buf_set_extmark(buf, H.ns, i, start, { end_col = start + #rule.action, hl_group = group })
+  end
+end
+
+--- The rule under the cursor.
+function H.current()
+  local line = vim.api.nvim_win_get_cursor(0)[1]
+  return H.rules and H.rules[line - 1], line - 2
+end
+
+function H.refresh(buf)
+  H.render(buf, require('lulu').rules())
+end
+
+function H.maps(buf)
+  local lulu = require('lulu')
+  local function map(lhs, fn, desc)
+    vim.keymap.set('n', lhs, function()
+      local ok, err = pcall(fn)
+      if not ok then
+        util.notify(tostring(err), vim.log.levels.ERROR)
+      end
+    end, { buffer = buf, nowait = true, silent = true, desc = desc })
+  end
+  map('a', function()
+    vim.ui.input({ prompt = 'New rule: ', default = 'allow tool=' }, function(input)
+      if not input or vim.trim(input) == '' then
+        return
+      end
+      local ok, err = pcall(function()
+        local _, index = H.current()
+        lulu.add_rule(M.parse(input), { index = math.max(index + 1, 0) })
+        H.refresh(buf)
+      end)
+      if not ok then
+        util.notify(tostring(err), vim.log.levels.ERROR)
+      end
+    end)
+  end, 'Add a rule below the cursor')
+  map('d', function()
+    local rule = H.current()
+    if rule then
+      lulu.remove_rule(rule.id)
+      H.refresh(buf)
+    end
+  end, 'Delete the rule')
+  for lhs, delta in pairs({ K = -1, J = 1 }) do
+    map(lhs, function()
+      local rule, index = H.current()
+      if rule then
+        local target = math.min(math.max(index + delta, 0), #H.rules - 1)
+        lulu.move_rule(rule.id, target)
+        H.refresh(buf)
+        vim.api.nvim_win_set_cursor(0, { target + 2, 0 })
+      end
+    end, delta < 0 and 'Move the rule up' or 'Move the rule down')
+  end
+  map('r', function()
+    H.refresh(buf)
+  end, 'Reload')
+  map('q', function()
+    vim.cmd.close()
+  end, 'Close')
+end
+
+return M
