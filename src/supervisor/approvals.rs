@@ -122,7 +122,7 @@ impl Supervisor {
             session_id: record.id.clone(),
             session_name: record.name.clone(),
             agent: record.agent.clone(),
-            always: always_rule(&tool, &input, &cwd, &root).describe(),
+            always: always_rule(&tool, &input, &cwd, &root).describe(&input),
             tool,
             summary,
             created_at: now(),
@@ -395,16 +395,21 @@ fn always_rule(tool: &str, input: &serde_json::Value, cwd: &str, root: &str) -> 
 }
 
 impl RuleSpec {
-    /// `Bash: ^npm test$`, `Write: src/main.rs`, `Bash`.
-    pub fn describe(&self) -> String {
-        let mut parts = vec![self.tool.clone().unwrap_or_else(|| "any tool".into())];
-        if let Some(command) = &self.command {
-            parts.push(format!("command ~ {command}"));
+    /// What an "always" rule made from `input` covers, in words:
+    /// "Bash `npm test`", "Write src/main.rs", "every Read".
+    fn describe(&self, input: &serde_json::Value) -> String {
+        let tool = self.tool.as_deref().unwrap_or("any tool");
+        match (&self.command, &self.path) {
+            (Some(_), _) => {
+                let command = input.get("command").and_then(|c| c.as_str()).unwrap_or_default();
+                format!(
+                    "{tool} `{}`",
+                    approval::summarize(tool, &serde_json::json!({ "command": command }))
+                )
+            }
+            (None, Some(path)) => format!("{tool} {path}"),
+            (None, None) => format!("every {tool}"),
         }
-        if let Some(path) = &self.path {
-            parts.push(format!("path {path}"));
-        }
-        parts.join(", ")
     }
 }
 
