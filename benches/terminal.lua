@@ -197,6 +197,56 @@ end
 
 os.remove(input)
 
+-- `lulu hook claude` from process start to printed answer, as an agent runs
+-- it on every tool call: once answered by a rule, once with no rule matching.
+do
+  local child = harness.child()
+  child.setup({ bin = os.getenv('LULU_BIN') })
+  child.lua('require("lulu").add_rule({ action = "allow", tool = "Bash", command = "^echo " })')
+  local out = child.dir .. '/hook-times.json'
+  local script = [[
+import json, subprocess, sys, time
+out, lulu = sys.argv[1], sys.argv[2]
+def payload(tool, tool_input):
+    return json.dumps({"session_id": "bench", "transcript_path": "/tmp/x.jsonl", "cwd": "/tmp",
+                       "hook_event_name": "PreToolUse", "permission_mode": "default",
+                       "tool_name": tool, "tool_input": tool_input, "tool_use_id": "toolu_1"})
+cases = {"rule": payload("Bash", {"command": "echo hi"}), "none": payload("Read", {"file_path": "/tmp/a"})}
+times = {}
+for name, data in cases.items():
+    times[name] = []
+    for _ in range(50):
+        t0 = time.perf_counter()
+        proc = subprocess.run([lulu, "hook", "claude"], input=data, capture_output=True, text=True)
+        times[name].append((time.perf_counter() - t0) * 1000)
+    times[name + "_out"] = proc.stdout
+json.dump(times, open(out, "w"))
+]]
+  local s = child.lua('return require("lulu").start({ agent = "shell", args = ... })', {
+    '-c',
+    'exec python3 -c "$0" "$1" "$2"',
+    script,
+    out,
+    os.getenv('LULU_BIN'),
+  })
+  child.wait(
+    'return require("lulu").get(...).status ~= "running" and require("lulu").get(...).status ~= "starting"',
+    60000,
+    'hook bench',
+    s.id
+  )
+  child.stop()
+  local times = vim.json.decode(io.open(out):read('*a'))
+  local answered = times.rule_out:find('"permissionDecision":"allow"') ~= nil
+  say(
+    ('hook latency (lulu hook claude, start to answer, 50 runs each): rule answers median %.1f ms%s; no rule matches median %.1f ms'):format(
+      median(times.rule),
+      answered and '' or ' (NOT answered by the rule!)',
+      median(times.none)
+    )
+  )
+end
+
 -- Start to first prompt byte.
 local child = harness.child()
 child.setup({ bin = os.getenv('LULU_BIN') })
