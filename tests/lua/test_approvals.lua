@@ -218,6 +218,22 @@ T['with the host gone the hook answers at once with no opinion'] = function(chil
   h.eq({ result.code, result.stdout }, { 0, '' }, 'outside lulu')
 end
 
+T['an unanswered question times out to the agent own dialog'] = function(child)
+  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } }, approvals = { timeout = 1 } })
+  child.capture_notify()
+  local s = claude(child, 'slow')
+  child.lua('require("lulu").send("slow", "run: echo late")')
+  child.wait('return #require("lulu").approvals() == 1', 8000, 'pending')
+  -- Nobody answers: after the timeout the agent shows its own dialog.
+  wait_screen(child, s.id, 'Do you want to proceed%?', 'terminal dialog')
+  h.eq(pending(child), {}, 'no longer pending')
+  local history = child.lua('return require("lulu").approvals({ history = true })')
+  h.eq({ history[1].decision, history[1].decided_by }, { 'ask', 'timeout' }, 'recorded as a timeout')
+  -- Answered in the agent's own dialog.
+  child.lua('require("lulu").send("slow", "1")')
+  wait_screen(child, s.id, '⎿ late', 'ran after the terminal answer')
+end
+
 T['a question withdrawn by the agent leaves the queue'] = function(child)
   setup(child)
   local s = claude(child, 'w')
