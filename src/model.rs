@@ -104,6 +104,13 @@ pub struct SessionRecord {
     pub branch: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<String>,
+    /// The main worktree of the repository the session's worktree is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    /// Commits on the session's branch not yet on its base (kept fresh by
+    /// the host while the session runs; not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ahead: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
     pub last_activity_at: String,

@@ -114,8 +114,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "INSERT INTO sessions (id, name, agent, status, failure_reason, exit_code, pid, cwd, argv,
-                   worktree, branch, base, created_at, updated_at, last_activity_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                   worktree, branch, base, created_at, updated_at, last_activity_at, repo)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     s.id.as_str(),
                     s.name,
@@ -131,7 +131,8 @@ impl Store {
                     s.base,
                     s.created_at,
                     s.updated_at,
-                    s.last_activity_at
+                    s.last_activity_at,
+                    s.repo
                 ],
             )?;
             Ok(())
@@ -173,7 +174,7 @@ impl Store {
         self.with(|c| {
             let mut stmt = c.prepare(
                 "SELECT id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree,
-                   branch, base, created_at, updated_at, last_activity_at
+                   branch, base, created_at, updated_at, last_activity_at, repo
                  FROM sessions ORDER BY created_at DESC, rowid DESC",
             )?;
             let rows = stmt.query_map([], raw_row)?;
@@ -186,7 +187,7 @@ impl Store {
             let row = c
                 .query_row(
                     "SELECT id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree,
-                       branch, base, created_at, updated_at, last_activity_at
+                       branch, base, created_at, updated_at, last_activity_at, repo
                      FROM sessions WHERE id = ?1",
                     [id.as_str()],
                     raw_row,
@@ -274,6 +275,7 @@ struct RawRow {
     created_at: String,
     updated_at: String,
     last_activity_at: String,
+    repo: Option<String>,
 }
 
 fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -293,6 +295,7 @@ fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         created_at: row.get(12)?,
         updated_at: row.get(13)?,
         last_activity_at: row.get(14)?,
+        repo: row.get(15)?,
     })
 }
 
@@ -319,6 +322,8 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         created_at: raw.created_at,
         updated_at: raw.updated_at,
         last_activity_at: raw.last_activity_at,
+        repo: raw.repo,
+        ahead: None,
         cost_usd: None,
         pending_approvals: 0,
     })
@@ -342,6 +347,8 @@ mod tests {
             worktree: None,
             branch: None,
             base: None,
+            repo: Some("/repo".into()),
+            ahead: None,
             created_at: created_at.into(),
             updated_at: created_at.into(),
             last_activity_at: created_at.into(),

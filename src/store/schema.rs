@@ -55,6 +55,8 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
      );
      CREATE INDEX approvals_at ON approvals (at);",
+    // v3: the repository a session's worktree belongs to.
+    "ALTER TABLE sessions ADD COLUMN repo TEXT;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -72,6 +72,8 @@ impl Supervisor {
             worktree: None,
             branch: None,
             base: None,
+            repo: None,
+            ahead: None,
             created_at: at.clone(),
             updated_at: at.clone(),
             last_activity_at: at,

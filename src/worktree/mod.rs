@@ -1,0 +1,327 @@
+//! One branch and linked worktree per session: create, measure, diff, merge
+//! back, remove, reconcile. Blocking (git2 and the `git` CLI): call it from
+//! `spawn_blocking`. libgit2 answers questions (is this a repo, is it dirty,
+//! how far ahead); the `git` CLI does what libgit2 lacks (worktree add and
+//! remove, merges with real conflict handling), always as argv.
+
+mod git;
+
+use std::path::{Path, PathBuf};
+
+use git2::{BranchType, Repository, StatusOptions};
+
+pub use git::GitError;
+use git::git;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorktreeError {
+    /// `worktree=on` was asked for outside a repository.
+    #[error("{0} is not inside a git repository; run without worktree=on, or `git init` it first")]
+    NotARepo(String),
+    #[error("{0} is a bare repository; start the session in a clone with a working tree")]
+    Bare(String),
+    #[error("the repository at {0} has no commits yet; commit something first")]
+    NoCommits(String),
+    #[error("base {0:?} is not a branch, tag or commit in this repository")]
+    UnknownBase(String),
+    #[error("branch {0} already exists; pick another name= or delete it (git branch -D {0})")]
+    BranchExists(String),
+    #[error("{0} already exists; pick another name= or remove it")]
+    PathExists(String),
+    #[error("{0:?} cannot be a branch name; use letters, digits, '-', '_' and '.'")]
+    BadName(String),
+    #[error("the main worktree at {0} has uncommitted changes; commit or stash them first")]
+    MainDirty(String),
+    #[error("the main worktree is on {current}, not {base}; check out {base} first")]
+    WrongBranch { current: String, base: String },
+    #[error("the session's base {0} is a detached commit, not a branch: merge it by hand")]
+    DetachedBase(String),
+    #[error("the worktree {0} has uncommitted changes; commit them, or use ! to discard them")]
+    WorktreeDirty(String),
+    #[error("branch {branch} has {count} commit(s) not on {base}; merge it first, or use ! to drop them")]
+    Unmerged { branch: String, base: String, count: usize },
+    #[error("nothing to merge: {0} has no changes against its base")]
+    NothingToMerge(String),
+    /// The merge stopped on conflicts and was aborted; the base is unchanged.
+    #[error("merge of {branch} conflicts in {}; aborted, {base} is unchanged", .files.join(", "))]
+    Conflict { branch: String, base: String, files: Vec<String> },
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error("git: {0}")]
+    Lib(#[from] git2::Error),
+}
+
+/// A session's worktree, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    /// The main worktree's top directory.
+    pub repo: PathBuf,
+    pub path: PathBuf,
+    pub branch: String,
+    /// The branch the session started from (what merges land on), or the
+    /// commit id when HEAD was detached.
+    pub base: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    Merge,
+    Squash,
+    Rebase,
+}
+
+impl Strategy {
+    pub fn parse(raw: &str) -> Option<Strategy> {
+        Some(match raw {
+            "merge" => Strategy::Merge,
+            "squash" => Strategy::Squash,
+            "rebase" => Strategy::Rebase,
+            _ => return None,
+        })
+    }
+}
+
+/// The repository `cwd` is in, as its main worktree's top directory; `None`
+/// outside any repository.
+pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, WorktreeError> {
+    let repo = match Repository::discover(cwd) {
+        Ok(repo) => repo,
+        Err(err) if err.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    if repo.is_bare() {
+        return Err(WorktreeError::Bare(cwd.display().to_string()));
+    }
+    // From a linked worktree, go to the main one: merges land there.
+    let common = repo.commondir().to_path_buf();
+    let main = Repository::open(common.parent().unwrap_or(&common))
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_path_buf))
+        .or_else(|| repo.workdir().map(Path::to_path_buf));
+    Ok(main.map(|p| p.canonicalize().unwrap_or(p)))
+}
+
+/// Branch `lulu/<name>` from `base` (default: HEAD) in a new worktree at
+/// `<root>/<name>` (default root: `<repo>/.lulu/worktrees`).
+pub fn create(repo_dir: &Path, name: &str, base: Option<&str>, root: Option<&Path>) -> Result<Created, WorktreeError> {
+    let repo = Repository::open(repo_dir)?;
+    if repo.head().is_err() || repo.head()?.peel_to_commit().is_err() {
+        return Err(WorktreeError::NoCommits(repo_dir.display().to_string()));
+    }
+    let branch = format!("lulu/{name}");
+    if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
+        return Err(WorktreeError::BadName(name.to_string()));
+    }
+    if repo.find_branch(&branch, BranchType::Local).is_ok() {
+        return Err(WorktreeError::BranchExists(branch));
+    }
+    let (base_name, base_commit) = match base {
+        Some(base) => {
+            let commit = repo
+                .revparse_single(base)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(|_| WorktreeError::UnknownBase(base.to_string()))?;
+            // A branch name stays a name (merges land on it); anything else
+            // is pinned to its commit.
+            let name = if repo.find_branch(base, BranchType::Local).is_ok() {
+                base.to_string()
+            } else {
+                commit.id().to_string()
+            };
+            (name, commit.id().to_string())
+        }
+        None => {
+            let head = repo.head()?;
+            let commit = head.peel_to_commit()?.id().to_string();
+            let name = if head.is_branch() {
+                head.shorthand().unwrap_or(&commit).to_string()
+            } else {
+                commit.clone()
+            };
+            (name, commit)
+        }
+    };
+    let root = root.map_or_else(|| repo_dir.join(".lulu").join("worktrees"), Path::to_path_buf);
+    let path = root.join(name);
+    if path.exists() {
+        return Err(WorktreeError::PathExists(path.display().to_string()));
+    }
+    exclude_lulu_dir(&repo)?;
+    std::fs::create_dir_all(&root).map_err(|err| GitError::io(&root, err))?;
+    git(repo_dir, ["worktree", "add", "--quiet", "-b", &branch])
+        .arg(&path)
+        .arg(&base_commit)
+        .run()?;
+    Ok(Created {
+        repo: repo_dir.to_path_buf(),
+        path,
+        branch,
+        base: base_name,
+    })
+}
+
+/// `/.lulu/` in `.git/info/exclude`, so worktrees never show in `git status`
+/// and the user's tracked `.gitignore` is left alone.
+fn exclude_lulu_dir(repo: &Repository) -> Result<(), WorktreeError> {
+    let info = repo.commondir().join("info");
+    let exclude = info.join("exclude");
+    let current = std::fs::read_to_string(&exclude).unwrap_or_default();
+    if current.lines().any(|l| l.trim() == "/.lulu/") {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&info).map_err(|err| GitError::io(&info, err))?;
+    let mut text = current;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# lulu's session worktrees\n/.lulu/\n");
+    std::fs::write(&exclude, text).map_err(|err| GitError::io(&exclude, err))?;
+    Ok(())
+}
+
+/// Commits on `branch` not yet on `base`.
+pub fn ahead(repo_dir: &Path, branch: &str, base: &str) -> Result<usize, WorktreeError> {
+    let repo = Repository::open(repo_dir)?;
+    let tip = repo.revparse_single(branch)?.peel_to_commit()?.id();
+    let base = repo.revparse_single(base)?.peel_to_commit()?.id();
+    Ok(repo.graph_ahead_behind(tip, base)?.0)
+}
+
+/// Is everything on `branch` already in `base`? True for a branch merged
+/// the ordinary way (no commits ahead) and for a squash-merged one (merging
+/// it again would change nothing).
+pub fn is_merged(repo_dir: &Path, branch: &str, base: &str) -> Result<bool, WorktreeError> {
+    if ahead(repo_dir, branch, base)? == 0 {
+        return Ok(true);
+    }
+    let merged = match git(repo_dir, ["merge-tree", "--write-tree", base, branch]).output() {
+        Ok(out) => out.lines().next().unwrap_or_default().trim().to_string(),
+        // Conflicts (exit 1) mean there is something left to merge.
+        Err(_) => return Ok(false),
+    };
+    let base_tree = git(repo_dir, ["rev-parse", &format!("{base}^{{tree}}")]).output()?;
+    Ok(merged == base_tree.trim())
+}
+
+/// Does the worktree at `path` have uncommitted changes (untracked files
+/// included)?
+pub fn is_dirty(path: &Path) -> Result<bool, WorktreeError> {
+    let repo = Repository::open(path)?;
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true).include_ignored(false).recurse_untracked_dirs(true);
+    Ok(!repo.statuses(Some(&mut opts))?.is_empty())
+}
+
+/// The session's changes against where it branched from its base: commits,
+/// uncommitted edits and new untracked files, as one unified diff.
+pub fn diff(path: &Path, base: &str) -> Result<String, WorktreeError> {
+    let fork = git(path, ["merge-base", base, "HEAD"]).output()?;
+    let mut text = git(path, ["diff", "--no-color", "--no-ext-diff", fork.trim()]).output()?;
+    let untracked = git(path, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
+    for file in untracked.split('\0').filter(|f| !f.is_empty()) {
+        // `git diff --no-index` exits 1 when the files differ, as they do.
+        text.push_str(&git(path, ["diff", "--no-color", "--no-index", "--", "/dev/null", file]).output_allow_status(1)?);
+    }
+    Ok(text)
+}
+
+/// Land `branch` on `base` in the main worktree. On conflict: abort, leave
+/// `base` exactly where it was, and name the files.
+pub fn merge(repo_dir: &Path, path: &Path, branch: &str, base: &str, strategy: Strategy) -> Result<String, WorktreeError> {
+    let repo = Repository::open(repo_dir)?;
+    if repo.find_branch(base, BranchType::Local).is_err() {
+        return Err(WorktreeError::DetachedBase(base.to_string()));
+    }
+    let head = repo.head()?;
+    let current = head.shorthand().unwrap_or("a detached HEAD").to_string();
+    if !head.is_branch() || current != base {
+        return Err(WorktreeError::WrongBranch {
+            current,
+            base: base.to_string(),
+        });
+    }
+    if is_dirty(repo_dir)? {
+        return Err(WorktreeError::MainDirty(repo_dir.display().to_string()));
+    }
+    if ahead(repo_dir, branch, base)? == 0 {
+        return Err(WorktreeError::NothingToMerge(branch.to_string()));
+    }
+    let before = head.peel_to_commit()?.id().to_string();
+    let conflict = |files: Vec<String>| WorktreeError::Conflict {
+        branch: branch.to_string(),
+        base: base.to_string(),
+        files,
+    };
+    match strategy {
+        Strategy::Merge => {
+            let message = format!("Merge {branch} (lulu)");
+            if git(repo_dir, ["merge", "--no-ff", "--no-edit", "-m", &message, branch]).run().is_err() {
+                let files = conflicted(repo_dir)?;
+                git(repo_dir, ["merge", "--abort"]).run()?;
+                return Err(conflict(files));
+            }
+        }
+        Strategy::Squash => {
+            if git(repo_dir, ["merge", "--squash", branch]).run().is_err() {
+                let files = conflicted(repo_dir)?;
+                // No MERGE_HEAD after --squash; the tree was clean before.
+                git(repo_dir, ["reset", "--hard", "--quiet", &before]).run()?;
+                return Err(conflict(files));
+            }
+            let message = format!("{branch} (squashed by lulu)");
+            git(repo_dir, ["commit", "--quiet", "-m", &message]).run()?;
+        }
+        Strategy::Rebase => {
+            if is_dirty(path)? {
+                return Err(WorktreeError::WorktreeDirty(path.display().to_string()));
+            }
+            if git(path, ["rebase", "--quiet", base]).run().is_err() {
+                let files = conflicted(path)?;
+                git(path, ["rebase", "--abort"]).run()?;
+                return Err(conflict(files));
+            }
+            git(repo_dir, ["merge", "--ff-only", "--quiet", branch]).run()?;
+        }
+    }
+    Ok(git(repo_dir, ["rev-parse", "HEAD"]).output()?.trim().to_string())
+}
+
+fn conflicted(dir: &Path) -> Result<Vec<String>, WorktreeError> {
+    let out = git(dir, ["diff", "--name-only", "--diff-filter=U"]).output()?;
+    Ok(out.lines().map(str::to_string).collect())
+}
+
+/// Remove the worktree and its branch. Refuses a dirty worktree or unmerged
+/// commits unless `force`.
+pub fn remove(repo_dir: &Path, path: &Path, branch: &str, base: &str, force: bool) -> Result<(), WorktreeError> {
+    if path.exists() && !force && is_dirty(path)? {
+        return Err(WorktreeError::WorktreeDirty(path.display().to_string()));
+    }
+    if !force && !is_merged(repo_dir, branch, base)? {
+        return Err(WorktreeError::Unmerged {
+            branch: branch.to_string(),
+            base: base.to_string(),
+            count: ahead(repo_dir, branch, base).unwrap_or(0),
+        });
+    }
+    if path.exists() {
+        git(repo_dir, ["worktree", "remove", "--force"]).arg(path).run()?;
+    } else {
+        git(repo_dir, ["worktree", "prune"]).run()?;
+    }
+    let repo = Repository::open(repo_dir)?;
+    if let Ok(mut b) = repo.find_branch(branch, BranchType::Local) {
+        b.delete()?;
+    }
+    Ok(())
+}
+
+/// Forget worktrees whose directories vanished (`git worktree prune`).
+/// Never touches a directory that still exists.
+pub fn prune(repo_dir: &Path) -> Result<(), WorktreeError> {
+    git(repo_dir, ["worktree", "prune"]).run()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,210 @@
+//! Real repositories in temp dirs, driven through the module and checked
+//! with plain `git`.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn sh(dir: &Path, args: &[&str]) -> String {
+    git(dir, args).output().unwrap_or_else(|err| panic!("git {args:?}: {err}"))
+}
+
+/// A repository with one commit on `main`, in a directory whose name has a
+/// space and non-ASCII letters.
+fn repo() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("my répo");
+    std::fs::create_dir(&dir).unwrap();
+    sh(&dir, &["init", "--quiet", "--initial-branch=main"]);
+    sh(&dir, &["config", "user.name", "Test"]);
+    sh(&dir, &["config", "user.email", "test@localhost"]);
+    std::fs::write(dir.join("shared.txt"), "one\n").unwrap();
+    sh(&dir, &["add", "."]);
+    sh(&dir, &["commit", "--quiet", "-m", "initial"]);
+    let dir = dir.canonicalize().unwrap();
+    (tmp, dir)
+}
+
+fn commit_file(dir: &Path, file: &str, text: &str) {
+    std::fs::write(dir.join(file), text).unwrap();
+    sh(dir, &["add", file]);
+    sh(dir, &["commit", "--quiet", "-m", &format!("write {file}")]);
+}
+
+#[test]
+fn create_branches_from_head_and_keeps_status_clean() {
+    let (_tmp, repo) = repo();
+    assert_eq!(discover(&repo).unwrap(), Some(repo.clone()));
+    let created = create(&repo, "alpha", None, None).unwrap();
+    assert_eq!(created.branch, "lulu/alpha");
+    assert_eq!(created.base, "main");
+    assert_eq!(created.path, repo.join(".lulu/worktrees/alpha"));
+    assert_eq!(sh(&created.path, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "lulu/alpha");
+    // From inside the worktree, discover finds the main worktree.
+    assert_eq!(discover(&created.path).unwrap(), Some(repo.clone()));
+    assert_eq!(sh(&repo, &["status", "--porcelain"]), "", "main worktree stays clean");
+    let exclude = std::fs::read_to_string(repo.join(".git/info/exclude")).unwrap();
+    assert_eq!(exclude.matches("/.lulu/").count(), 1);
+    create(&repo, "beta", None, None).unwrap();
+    let exclude = std::fs::read_to_string(repo.join(".git/info/exclude")).unwrap();
+    assert_eq!(exclude.matches("/.lulu/").count(), 1, "added once");
+    assert!(!repo.join(".gitignore").exists(), "tracked ignore file untouched");
+}
+
+#[test]
+fn two_sessions_diff_merge_and_squash() {
+    let (_tmp, repo) = repo();
+    let a = create(&repo, "a", None, None).unwrap();
+    let b = create(&repo, "b", None, None).unwrap();
+    commit_file(&a.path, "a.txt", "from a\n");
+    commit_file(&b.path, "b.txt", "from b\n");
+    std::fs::write(a.path.join("wip.txt"), "not committed\n").unwrap();
+    assert_eq!(ahead(&repo, &a.branch, &a.base).unwrap(), 1);
+
+    let diff_a = diff(&a.path, &a.base).unwrap();
+    assert!(diff_a.contains("+from a"), "{diff_a}");
+    assert!(diff_a.contains("+not committed"), "untracked files count: {diff_a}");
+    assert!(!diff_a.contains("from b"), "only this session's change: {diff_a}");
+
+    std::fs::remove_file(a.path.join("wip.txt")).unwrap();
+    merge(&repo, &a.path, &a.branch, &a.base, Strategy::Squash).unwrap();
+    merge(&repo, &b.path, &b.branch, &b.base, Strategy::Merge).unwrap();
+    assert_eq!(std::fs::read_to_string(repo.join("a.txt")).unwrap(), "from a\n");
+    assert_eq!(std::fs::read_to_string(repo.join("b.txt")).unwrap(), "from b\n");
+    let log = sh(&repo, &["log", "--format=%s"]);
+    assert!(log.contains("lulu/a (squashed by lulu)"), "{log}");
+    assert!(log.contains("Merge lulu/b (lulu)"), "{log}");
+    assert_eq!(sh(&repo, &["status", "--porcelain"]), "");
+    // Merged: removal no longer refuses.
+    remove(&repo, &a.path, &a.branch, &a.base, false).unwrap();
+    assert!(!a.path.exists());
+    assert!(sh(&repo, &["branch", "--list", "lulu/a"]).is_empty());
+}
+
+#[test]
+fn conflicts_abort_and_leave_the_base_unchanged() {
+    for strategy in [Strategy::Merge, Strategy::Squash, Strategy::Rebase] {
+        let (_tmp, repo) = repo();
+        let s = create(&repo, "c", None, None).unwrap();
+        commit_file(&s.path, "shared.txt", "session\n");
+        commit_file(&repo, "shared.txt", "main\n");
+        let before = sh(&repo, &["rev-parse", "HEAD"]);
+        let err = merge(&repo, &s.path, &s.branch, &s.base, strategy).unwrap_err();
+        match &err {
+            WorktreeError::Conflict { files, .. } => assert_eq!(files, &["shared.txt"], "{strategy:?}"),
+            other => panic!("{strategy:?}: {other}"),
+        }
+        assert!(err.to_string().contains("conflicts in shared.txt; aborted, main is unchanged"), "{err}");
+        assert_eq!(sh(&repo, &["rev-parse", "HEAD"]), before, "{strategy:?}: base moved");
+        assert_eq!(sh(&repo, &["status", "--porcelain"]), "", "{strategy:?}: main left dirty");
+        assert_eq!(sh(&s.path, &["status", "--porcelain"]), "", "{strategy:?}: worktree left mid-rebase");
+    }
+}
+
+#[test]
+fn rebase_fast_forwards_the_base() {
+    let (_tmp, repo) = repo();
+    let s = create(&repo, "r", None, None).unwrap();
+    commit_file(&s.path, "r.txt", "r\n");
+    commit_file(&repo, "other.txt", "o\n");
+    merge(&repo, &s.path, &s.branch, &s.base, Strategy::Rebase).unwrap();
+    let log = sh(&repo, &["log", "--format=%s"]);
+    assert_eq!(log.lines().collect::<Vec<_>>(), ["write r.txt", "write other.txt", "initial"]);
+}
+
+#[test]
+fn merge_refuses_what_it_should() {
+    let (_tmp, repo) = repo();
+    let s = create(&repo, "m", None, None).unwrap();
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
+    assert!(matches!(err, WorktreeError::NothingToMerge(_)), "{err}");
+    commit_file(&s.path, "m.txt", "m\n");
+    std::fs::write(repo.join("shared.txt"), "dirty\n").unwrap();
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
+    assert!(err.to_string().contains("has uncommitted changes; commit or stash them first"), "{err}");
+    sh(&repo, &["checkout", "--quiet", "--", "shared.txt"]);
+    sh(&repo, &["checkout", "--quiet", "-b", "elsewhere"]);
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
+    assert_eq!(err.to_string(), "the main worktree is on elsewhere, not main; check out main first");
+}
+
+#[test]
+fn remove_refuses_dirty_or_unmerged_unless_forced() {
+    let (_tmp, repo) = repo();
+    let s = create(&repo, "d", None, None).unwrap();
+    std::fs::write(s.path.join("new.txt"), "x\n").unwrap();
+    let err = remove(&repo, &s.path, &s.branch, &s.base, false).unwrap_err();
+    assert!(matches!(err, WorktreeError::WorktreeDirty(_)), "{err}");
+    sh(&s.path, &["add", "."]);
+    sh(&s.path, &["commit", "--quiet", "-m", "x"]);
+    let err = remove(&repo, &s.path, &s.branch, &s.base, false).unwrap_err();
+    assert_eq!(err.to_string(), "branch lulu/d has 1 commit(s) not on main; merge it first, or use ! to drop them");
+    remove(&repo, &s.path, &s.branch, &s.base, true).unwrap();
+    assert!(!s.path.exists());
+    assert!(sh(&repo, &["branch", "--list", "lulu/d"]).is_empty());
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let (tmp, repo) = repo();
+    let plain = tmp.path().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    assert_eq!(discover(&plain).unwrap(), None);
+
+    let bare = tmp.path().join("bare.git");
+    sh(tmp.path(), &["init", "--quiet", "--bare", bare.to_str().unwrap()]);
+    assert!(matches!(discover(&bare), Err(WorktreeError::Bare(_))));
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    sh(&empty, &["init", "--quiet"]);
+    let err = create(&empty, "x", None, None).unwrap_err();
+    assert!(err.to_string().contains("has no commits yet"), "{err}");
+
+    let err = create(&repo, "x", Some("no-such-branch"), None).unwrap_err();
+    assert_eq!(err.to_string(), "base \"no-such-branch\" is not a branch, tag or commit in this repository");
+
+    create(&repo, "taken", None, None).unwrap();
+    let err = create(&repo, "taken", None, None).unwrap_err();
+    assert!(err.to_string().starts_with("branch lulu/taken already exists"), "{err}");
+
+    sh(&repo, &["branch", "lulu/only-branch"]);
+    let err = create(&repo, "only-branch", None, None).unwrap_err();
+    assert!(matches!(err, WorktreeError::BranchExists(_)), "{err}");
+
+    std::fs::create_dir_all(repo.join(".lulu/worktrees/squatter")).unwrap();
+    let err = create(&repo, "squatter", None, None).unwrap_err();
+    assert!(matches!(err, WorktreeError::PathExists(_)), "{err}");
+
+    let err = create(&repo, "a..b", None, None).unwrap_err();
+    assert!(matches!(err, WorktreeError::BadName(_)), "{err}");
+
+    // Detached HEAD: the base is the commit; merging needs a branch.
+    let head = sh(&repo, &["rev-parse", "HEAD"]).trim().to_string();
+    sh(&repo, &["checkout", "--quiet", "--detach"]);
+    let s = create(&repo, "detached", None, None).unwrap();
+    assert_eq!(s.base, head);
+    commit_file(&s.path, "d.txt", "d\n");
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
+    assert!(matches!(err, WorktreeError::DetachedBase(_)), "{err}");
+
+    // A base given as a branch stays a branch; a tag is pinned to its commit.
+    sh(&repo, &["checkout", "--quiet", "main"]);
+    sh(&repo, &["tag", "v1"]);
+    assert_eq!(create(&repo, "from-main", Some("main"), None).unwrap().base, "main");
+    assert_eq!(create(&repo, "from-tag", Some("v1"), None).unwrap().base, head);
+}
+
+#[test]
+fn worktree_root_can_move_and_prune_forgets_vanished_dirs() {
+    let (tmp, repo) = repo();
+    let root = tmp.path().join("elsewhere");
+    let s = create(&repo, "moved", None, Some(&root)).unwrap();
+    assert_eq!(s.path, root.join("moved"));
+    std::fs::remove_dir_all(&s.path).unwrap();
+    prune(&repo).unwrap();
+    let list = sh(&repo, &["worktree", "list", "--porcelain"]);
+    assert!(!list.contains("elsewhere/moved"), "{list}");
+    // The branch and its commits stay; only the registration went.
+    assert!(!sh(&repo, &["branch", "--list", "lulu/moved"]).is_empty());
+}
