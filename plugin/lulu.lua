@@ -51,6 +51,16 @@ command('LuluSend', cmd('send'), {
   desc = 'lulu: type text into a session (or all) and press Enter',
 })
 
+command('LuluDiff', cmd('diff'), {
+  nargs = 1,
+  complete = complete('complete_sessions'),
+  desc = "lulu: a session's changes against its base",
+})
+command('LuluMerge', cmd('merge'), {
+  nargs = '+',
+  complete = complete('complete_merge'),
+  desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
+})
 command('LuluApprove', cmd('approve'), { nargs = 0, desc = 'lulu: answer the oldest pending approval' })
 command('LuluRules', cmd('rules'), {
   nargs = '*',

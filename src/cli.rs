@@ -67,7 +67,9 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("lulu: {err:#}");
+            // One line: the editor shows the last line of our stderr.
+            let message = format!("{err:#}").split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("lulu: {message}");
             ExitCode::FAILURE
         }
     }

@@ -2,7 +2,9 @@
 //! previous host left, serves RPC on stdio, and on the way out stops every
 //! session and records how it ended.
 
+use std::collections::BTreeMap;
 use std::os::fd::AsFd;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,11 +13,13 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use crate::hook::{self, server::HookServer};
+use crate::model::SessionRecord;
 use crate::paths::Dirs;
 use crate::rpc::handler::RpcHandler;
 use crate::rpc::{ClientId, Outgoing};
 use crate::store::Store;
 use crate::supervisor::{HOST_EXITED, Settings, Supervisor, session_grace};
+use crate::worktree;
 
 pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
     let logs = dirs.state.join("logs");
@@ -33,6 +37,10 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
         })
         .await
         .context("could not reconcile the store")?;
+
+    let known = stored.clone();
+    let reconciled = store.clone();
+    tokio::task::spawn_blocking(move || reconcile_worktrees(&reconciled, &known)).await?;
 
     // Without the bridge sessions still run; their agents just ask in their
     // own terminals. Say so in the log rather than refuse to start.
@@ -89,6 +97,53 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
     }
     tracing::info!("host exiting");
     Ok(())
+}
+
+/// Worktrees in the store whose directories vanished behind lulu's back:
+/// git forgets them (`worktree prune`) and their sessions get an event. Their
+/// branches stay, and a directory that still exists is never touched.
+fn reconcile_worktrees(store: &Store, sessions: &[SessionRecord]) {
+    let mut repos: BTreeMap<String, Vec<&SessionRecord>> = BTreeMap::new();
+    for s in sessions {
+        if let (Some(path), Some(repo)) = (&s.worktree, &s.repo)
+            && !Path::new(path).exists()
+        {
+            repos.entry(repo.clone()).or_default().push(s);
+        }
+    }
+    for (repo, vanished) in repos {
+        let repo = Path::new(&repo);
+        let registered = match worktree::registered(repo) {
+            Ok(list) => list,
+            Err(err) => {
+                tracing::warn!(repo = %repo.display(), "cannot list worktrees: {err}");
+                continue;
+            }
+        };
+        // Only what git still lists needs pruning; the rest was done before.
+        let stale: Vec<_> = vanished
+            .into_iter()
+            .filter(|s| {
+                registered
+                    .iter()
+                    .any(|r| Some(r.as_path()) == s.worktree.as_deref().map(Path::new))
+            })
+            .collect();
+        if stale.is_empty() {
+            continue;
+        }
+        if let Err(err) = worktree::prune(repo) {
+            tracing::warn!(repo = %repo.display(), "prune failed: {err}");
+            continue;
+        }
+        for s in stale {
+            let path = s.worktree.as_deref().unwrap_or_default();
+            tracing::warn!(session = %s.id, path, "worktree directory vanished; pruned");
+            if let Err(err) = store.add_event(&s.id, "worktree-vanished", path) {
+                tracing::warn!(session = %s.id, "cannot record: {err}");
+            }
+        }
+    }
 }
 
 /// A private handle on stdout for RPC, with fd 1 itself pointed at /dev/null:

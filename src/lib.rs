@@ -13,5 +13,5 @@ pub mod pty;
 pub mod ring;
 pub mod rpc;
 pub mod store;
-pub mod worktree;
 pub mod supervisor;
+pub mod worktree;

@@ -52,12 +52,15 @@ function M.parse_start(line)
       break
     end
     local key, value = word:match('^(%w+)=(.*)$')
-    if key == 'name' or key == 'cwd' then
+    if key == 'name' or key == 'cwd' or key == 'base' then
       opts[key] = value
-    elseif key == 'worktree' or key == 'base' then
-      error(('%s= is not supported yet: sessions run in cwd'):format(key), 0)
+    elseif key == 'worktree' then
+      if value ~= 'on' and value ~= 'off' then
+        error(('worktree= takes on or off, not %q'):format(value), 0)
+      end
+      opts.worktree = value == 'on'
     elseif key then
-      error(('unknown option %s= (known: name=, cwd=, and -- before agent args)'):format(key), 0)
+      error(('unknown option %s= (known: name=, cwd=, worktree=, base=, and -- before agent args)'):format(key), 0)
     elseif i == 1 and agents[word] then
       opts.agent = word
     elseif i == 1 then
@@ -98,6 +101,49 @@ end
 function M.delete(cmd)
   H.guard(function()
     require('lulu').delete(H.one(cmd), { force = cmd.bang })
+  end)
+end
+
+function M.diff(cmd)
+  H.guard(function()
+    local ref = H.one(cmd)
+    local text = require('lulu').diff(ref)
+    vim.cmd('tabnew')
+    local buf = vim.api.nvim_get_current_buf()
+    vim.bo[buf].buftype = 'nofile'
+    vim.bo[buf].bufhidden = 'wipe'
+    vim.bo[buf].swapfile = false
+    pcall(vim.api.nvim_buf_set_name, buf, 'lulu://diff/' .. ref)
+    local lines = text == '' and { '(no changes against the base)' } or vim.split(text, '\n', { trimempty = true })
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+    vim.bo[buf].modifiable = false
+    vim.bo[buf].filetype = 'diff'
+    vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true, desc = 'Close the diff' })
+  end)
+end
+
+function M.merge(cmd)
+  H.guard(function()
+    local ref, strategy = cmd.fargs[1], cmd.fargs[2] or 'merge'
+    if not ref or #cmd.fargs > 2 then
+      error('usage: :LuluMerge {session} [merge|squash|rebase]', 0)
+    end
+    local result = require('lulu').merge(ref, strategy)
+    if result.ok then
+      util.notify(('merged %s (%s) at %s'):format(ref, strategy, result.commit:sub(1, 10)))
+      return
+    end
+    local record = require('lulu').get(ref)
+    local items = {}
+    for _, file in ipairs(result.conflicts) do
+      items[#items + 1] = {
+        filename = (record.repo or '') .. '/' .. file,
+        lnum = 1,
+        text = 'conflicts with ' .. (record.base or 'the base'),
+      }
+    end
+    vim.fn.setqflist({}, ' ', { title = 'lulu: merge conflicts of ' .. ref, items = items })
+    util.notify(result.message .. ' (see :copen)', vim.log.levels.ERROR)
   end)
 end
 
@@ -166,11 +212,25 @@ function M.complete_send(lead, line)
   return {}
 end
 
+function M.complete_merge(lead, line)
+  if #vim.split(line, '%s+', { trimempty = true }) + (lead == '' and 1 or 0) <= 2 then
+    return M.complete_sessions(lead)
+  end
+  return vim.tbl_filter(function(s)
+    return vim.startswith(s, lead)
+  end, { 'merge', 'squash', 'rebase' })
+end
+
 function M.complete_start(lead, line)
   if line:find(' %-%- ') then
     return vim.fn.getcompletion(lead, 'file')
   end
-  local items = { 'name=', 'cwd=', '--' }
+  if lead:match('^worktree=') then
+    return vim.tbl_filter(function(s)
+      return vim.startswith(s, lead)
+    end, { 'worktree=on', 'worktree=off' })
+  end
+  local items = { 'name=', 'cwd=', 'worktree=', 'base=', '--' }
   local words = vim.split(line, '%s+', { trimempty = true })
   local first = #words == 1 or (#words == 2 and lead ~= '')
   if first then

@@ -21,6 +21,8 @@ end
 ---@field cwd string|nil defaults to the current directory
 ---@field args string[]|nil appended to the agent's argv
 ---@field env table<string,string>|nil extra environment
+---@field worktree boolean|nil true: a worktree is required; false: run in cwd
+---@field base string|nil branch or commit the session's branch starts from
 
 --- Start a session. Returns its record at once; the agent boots in the
 --- background.
@@ -29,18 +31,15 @@ end
 function M.start(opts)
   opts = opts or {}
   vim.validate('opts', opts, 'table')
-  for key in pairs(opts) do
-    if key == 'worktree' or key == 'base' then
-      error(('%s= is not supported yet: sessions run in cwd'):format(key), 0)
-    end
-  end
   local cols, rows = require('lulu.term').size_for()
   local record = rpc.request(rpc.methods.start, {
     agent = opts.agent or H.default_agent(),
     name = opts.name,
-    cwd = opts.cwd and vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p') or vim.fn.getcwd(),
+    cwd = opts.cwd and vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p')) or vim.fn.getcwd(),
     args = opts.args or {},
     env = (opts.env and next(opts.env)) and opts.env or vim.empty_dict(),
+    worktree = opts.worktree,
+    base = opts.base,
     cols = cols,
     rows = rows,
   })
@@ -91,6 +90,21 @@ end
 ---@return integer bufnr
 function M.buffer(ref)
   return require('lulu.term').ensure(M.get(ref))
+end
+
+--- The session's changes against its base (commits, edits, new files) as
+--- one unified diff.
+---@return string
+function M.diff(ref)
+  return rpc.request(rpc.methods.diff, H.ref(ref))
+end
+
+--- Land the session's branch on its base branch in the main worktree.
+--- Returns `{ ok = true, commit }`, or on conflict (aborted, base unchanged)
+--- `{ ok = false, conflicts = { files }, message }`.
+---@param strategy 'merge'|'squash'|'rebase'|nil
+function M.merge(ref, strategy)
+  return rpc.request(rpc.methods.merge, H.ref(ref), strategy or 'merge')
 end
 
 --- Pending approvals, oldest first; with `{ history = true }` the record of

@@ -23,6 +23,8 @@ M.methods = {
   add_rule = 'lulu.rule_add',
   remove_rule = 'lulu.rule_remove',
   move_rule = 'lulu.rule_move',
+  diff = 'lulu.session_diff',
+  merge = 'lulu.session_merge',
 }
 
 --- The plugin's root directory (where Cargo.toml and target/ live).
@@ -168,6 +170,8 @@ function H.hello()
       scrollback = opts.scrollback,
       agents = agents,
       approval_timeout = opts.approvals.timeout,
+      worktree = opts.worktree.enabled,
+      worktree_root = opts.worktree.root and vim.fn.fnamemodify(vim.fn.expand(opts.worktree.root), ':p') or nil,
     },
   }
 end

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::agent::AgentSpec;
 use crate::approval::RuleSpec;
+use crate::worktree::Strategy;
 
 pub const HELLO: &str = "lulu.hello";
 pub const SESSION_START: &str = "lulu.session_start";
@@ -24,6 +25,8 @@ pub const SESSION_STOP: &str = "lulu.session_stop";
 pub const SESSION_DELETE: &str = "lulu.session_delete";
 pub const SESSION_ATTACH: &str = "lulu.session_attach";
 pub const SESSION_DETACH: &str = "lulu.session_detach";
+pub const SESSION_DIFF: &str = "lulu.session_diff";
+pub const SESSION_MERGE: &str = "lulu.session_merge";
 pub const APPROVAL_LIST: &str = "lulu.approval_list";
 pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
 pub const RULE_LIST: &str = "lulu.rule_list";
@@ -53,6 +56,10 @@ pub struct HostConfig {
     pub agents: BTreeMap<String, AgentSpec>,
     /// Seconds a pending approval waits for the user before answering "ask".
     pub approval_timeout: Option<u64>,
+    /// Sessions in a git repository get their own worktree (default true).
+    pub worktree: Option<bool>,
+    /// Where worktrees go instead of `<repo>/.lulu/worktrees`.
+    pub worktree_root: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -65,6 +72,10 @@ pub struct StartOpts {
     pub args: Vec<String>,
     #[serde(default, deserialize_with = "lenient_map")]
     pub env: BTreeMap<String, String>,
+    /// `Some(true)`: a worktree is required; `Some(false)`: run in place.
+    pub worktree: Option<bool>,
+    /// Branch or commit the session's branch starts from (default HEAD).
+    pub base: Option<String>,
     pub cols: Option<u16>,
     pub rows: Option<u16>,
 }
@@ -114,6 +125,8 @@ pub enum Request {
     Delete { session: String, force: bool },
     Attach { session: String, chan: i64 },
     Detach { session: String, chan: i64 },
+    Diff(String),
+    Merge { session: String, strategy: Strategy },
     Approvals(ApprovalListOpts),
     Decide { approval: i64, choice: Choice },
     Rules,
@@ -280,6 +293,20 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             } else {
                 Request::Detach { session, chan }
             }
+        }
+        SESSION_DIFF => Request::Diff(args(1, 1, "(session)")?.session(0)?),
+        SESSION_MERGE => {
+            let mut a = args(1, 2, "(session[, strategy])")?;
+            let session = a.session(0)?;
+            let strategy = match a.take(1) {
+                Value::Nil => Strategy::Merge,
+                Value::String(s) => s
+                    .as_str()
+                    .and_then(Strategy::parse)
+                    .ok_or_else(|| a.bad("strategy", "must be merge, squash or rebase"))?,
+                other => return Err(a.bad("strategy", format!("must be a string, got {}", kind(&other)))),
+            };
+            Request::Merge { session, strategy }
         }
         APPROVAL_LIST => Request::Approvals(args(0, 1, "([{history, limit}])")?.options(0)?),
         APPROVAL_DECIDE => {

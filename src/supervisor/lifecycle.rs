@@ -6,7 +6,7 @@ use rmpv::Value;
 use tokio::sync::oneshot;
 
 use super::session::{SessionCmd, SessionEvent};
-use super::{Reply, Supervisor, log_path, respond};
+use super::{Reply, Supervisor, log_path, respond, session_dir};
 use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
 use crate::rpc::protocol;
 
@@ -24,9 +24,16 @@ impl Supervisor {
     }
 
     pub(super) async fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
-        let entry = match self.find_mut(session) {
-            Ok(entry) => entry,
+        let record = match self.find(session) {
+            Ok(entry) => entry.record.clone(),
             Err(err) => return respond(reply, Err(err)),
+        };
+        // A dirty or unmerged worktree refuses before anything is stopped.
+        if let Err(err) = self.check_removable(&record, force).await {
+            return respond(reply, Err(err));
+        }
+        let Ok(entry) = self.find_mut(&record.id.to_string()) else {
+            return respond(reply, Err(anyhow!("session {} went away", record.name)));
         };
         if let Some(live) = entry.live.as_mut() {
             // Deleting a live session stops it first; the row goes once the
@@ -34,15 +41,21 @@ impl Supervisor {
             live.stop_requested = true;
             let _ = live.commands.send(SessionCmd::Stop { force });
             live.delete_waiters.extend(reply);
-            live.delete_requested = true;
+            live.delete_requested = Some(force);
             return;
         }
-        let id = entry.record.id.clone();
-        let result = self.remove(&id).await.map(|()| Value::Nil);
+        let result = self.remove(&record.id, force).await.map(|()| Value::Nil);
         respond(reply, result);
     }
 
-    pub(super) async fn remove(&mut self, id: &SessionId) -> anyhow::Result<()> {
+    /// Forget a session that has ended: its worktree and branch first (a
+    /// refusal keeps everything), then its row, log and settings.
+    pub(super) async fn remove(&mut self, id: &SessionId, force: bool) -> anyhow::Result<()> {
+        if let Some(entry) = self.entries.iter().find(|e| &e.record.id == id) {
+            let record = entry.record.clone();
+            self.remove_worktree(&record, force).await?;
+        }
+        let _ = tokio::fs::remove_dir_all(session_dir(&self.settings.state_dir, id)).await;
         let key = id.clone();
         self.store
             .run(move |s| s.delete_session(&key))
@@ -84,6 +97,7 @@ impl Supervisor {
                 let record = entry.record.clone();
                 self.persist(&record).await;
                 self.broadcast_record(&record);
+                self.maybe_refresh_ahead(&id);
             }
             SessionEvent::Exited(id, exit) => self.on_exit(id, exit).await,
         }
@@ -100,6 +114,7 @@ impl Supervisor {
         // The task has sent its last event; it is finishing on its own.
         drop(live.task);
         self.withdraw_session(&id);
+        self.refresh_ahead(&id);
         let record = self.entries[index].record.clone();
         let (status, reason) = match (live.stop_requested, exit.failure_reason()) {
             (true, _) | (false, None) => (Status::Completed, None),
@@ -122,8 +137,8 @@ impl Supervisor {
                 client.emit("exit", value.clone());
             }
         }
-        if live.delete_requested {
-            let result = self.remove(&id).await;
+        if let Some(force) = live.delete_requested {
+            let result = self.remove(&id, force).await;
             for waiter in live.delete_waiters {
                 let _ = waiter.send(match &result {
                     Ok(()) => Ok(Value::Nil),

@@ -9,6 +9,7 @@ mod names;
 mod session;
 mod start;
 mod wiring;
+mod worktrees;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -71,6 +72,8 @@ enum Command {
     },
     HookGone(Ticket),
     ApprovalExpired(i64),
+    /// A recount of a session's commits ahead of its base.
+    Ahead(SessionId, i64),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -132,14 +135,16 @@ struct Live {
     commands: mpsc::UnboundedSender<SessionCmd>,
     task: JoinHandle<()>,
     stop_requested: bool,
-    /// Remove the session once it has exited (a `delete` of a live session),
-    /// then answer these.
-    delete_requested: bool,
+    /// Remove the session once it has exited (a `delete` of a live session;
+    /// `Some(force)`), then answer these.
+    delete_requested: Option<bool>,
     delete_waiters: Vec<Reply>,
     /// Delay between a sent text and its Enter.
     submit_delay: Duration,
     /// The secret this session's hooks must present.
     token: String,
+    /// When `ahead` was last recounted.
+    ahead_checked: Option<std::time::Instant>,
     last_activity_write: std::time::Instant,
 }
 
@@ -165,6 +170,8 @@ pub struct Supervisor {
     pending: Vec<Pending>,
     next_approval: i64,
     approval_timeout: Duration,
+    worktree_enabled: bool,
+    worktree_root: Option<PathBuf>,
 }
 
 impl Supervisor {
@@ -194,6 +201,8 @@ impl Supervisor {
             pending: Vec::new(),
             next_approval: 0,
             approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
+            worktree_enabled: true,
+            worktree_root: None,
         };
         let task = tokio::spawn(supervisor.run(rx));
         (SupervisorHandle { tx }, task)
@@ -212,6 +221,7 @@ impl Supervisor {
                 Command::Hook { ticket, request, reply } => self.on_hook(ticket, request, reply).await,
                 Command::HookGone(ticket) => self.on_hook_gone(ticket),
                 Command::ApprovalExpired(id) => self.on_approval_expired(id).await,
+                Command::Ahead(id, ahead) => self.on_ahead(id, ahead),
                 Command::Shutdown(done) => {
                     self.begin_shutdown(done);
                 }
@@ -258,6 +268,8 @@ impl Supervisor {
                         let _ = live.commands.send(SessionCmd::Detach { client, chan });
                     })
                     .map(|()| Value::Nil),
+                Request::Diff(session) => self.diff(&session).await,
+                Request::Merge { session, strategy } => self.merge(&session, strategy).await,
                 Request::Approvals(opts) => self.approvals(opts).await,
                 Request::Decide { approval, choice } => self.decide(approval, choice).await,
                 Request::Rules => Ok(self.rules_value()),
@@ -281,6 +293,10 @@ impl Supervisor {
             self.scrollback = scrollback.clamp(4096, 256 * 1024 * 1024);
         }
         self.agents = Agents::with_overrides(config.agents);
+        if let Some(enabled) = config.worktree {
+            self.worktree_enabled = enabled;
+        }
+        self.worktree_root = config.worktree_root.map(PathBuf::from);
         if let Some(secs) = config.approval_timeout {
             self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
         }

@@ -47,6 +47,31 @@ impl Supervisor {
         )?;
         let submit_delay = self.agents.submit_delay(&agent);
 
+        // Last of the checks, first of the changes: after this, a failure
+        // leaves a failed row that still names the worktree (`:LuluDelete`
+        // cleans it up).
+        let explicit = opts.worktree == Some(true) || opts.base.is_some();
+        let worktree = if opts.worktree.unwrap_or(self.worktree_enabled) {
+            self.make_worktree(&cwd, &name, opts.base.clone(), explicit).await?
+        } else if opts.base.is_some() {
+            bail!("base= needs a worktree; drop worktree=off or base=");
+        } else {
+            None
+        };
+        // The agent starts where the user was, inside the new worktree.
+        let run_dir = match &worktree {
+            Some(created) => {
+                let here = cwd.canonicalize().unwrap_or(cwd.clone());
+                here.strip_prefix(&created.repo)
+                    .ok()
+                    .filter(|rel| !rel.as_os_str().is_empty())
+                    .map(|rel| created.path.join(rel))
+                    .filter(|dir| dir.is_dir())
+                    .unwrap_or_else(|| created.path.clone())
+            }
+            None => cwd.clone(),
+        };
+
         let id = SessionId::random();
         let token = new_token();
         if agent == "claude" && self.settings.hook_socket.is_some() {
@@ -67,13 +92,13 @@ impl Supervisor {
             failure_reason: None,
             exit_code: None,
             pid: None,
-            cwd: cwd.to_string_lossy().into_owned(),
+            cwd: run_dir.to_string_lossy().into_owned(),
             argv: resolved.argv.clone(),
-            worktree: None,
-            branch: None,
-            base: None,
-            repo: None,
-            ahead: None,
+            worktree: worktree.as_ref().map(|w| w.path.to_string_lossy().into_owned()),
+            branch: worktree.as_ref().map(|w| w.branch.clone()),
+            base: worktree.as_ref().map(|w| w.base.clone()),
+            repo: worktree.as_ref().map(|w| w.repo.to_string_lossy().into_owned()),
+            ahead: worktree.as_ref().map(|_| 0),
             created_at: at.clone(),
             updated_at: at.clone(),
             last_activity_at: at,
@@ -100,7 +125,7 @@ impl Supervisor {
         }
         let spec = SpawnSpec {
             argv: resolved.argv,
-            cwd,
+            cwd: run_dir,
             env,
             cols: opts.cols.unwrap_or(80),
             rows: opts.rows.unwrap_or(24),
@@ -149,10 +174,11 @@ impl Supervisor {
                 commands,
                 task,
                 stop_requested: false,
-                delete_requested: false,
+                delete_requested: None,
                 delete_waiters: Vec::new(),
                 submit_delay,
                 token,
+                ahead_checked: None,
                 last_activity_write: std::time::Instant::now(),
             }),
         });

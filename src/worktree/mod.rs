@@ -44,7 +44,11 @@ pub enum WorktreeError {
     NothingToMerge(String),
     /// The merge stopped on conflicts and was aborted; the base is unchanged.
     #[error("merge of {branch} conflicts in {}; aborted, {base} is unchanged", .files.join(", "))]
-    Conflict { branch: String, base: String, files: Vec<String> },
+    Conflict {
+        branch: String,
+        base: String,
+        files: Vec<String>,
+    },
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("git: {0}")]
@@ -208,7 +212,9 @@ pub fn is_merged(repo_dir: &Path, branch: &str, base: &str) -> Result<bool, Work
 pub fn is_dirty(path: &Path) -> Result<bool, WorktreeError> {
     let repo = Repository::open(path)?;
     let mut opts = StatusOptions::new();
-    opts.include_untracked(true).include_ignored(false).recurse_untracked_dirs(true);
+    opts.include_untracked(true)
+        .include_ignored(false)
+        .recurse_untracked_dirs(true);
     Ok(!repo.statuses(Some(&mut opts))?.is_empty())
 }
 
@@ -220,14 +226,22 @@ pub fn diff(path: &Path, base: &str) -> Result<String, WorktreeError> {
     let untracked = git(path, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
     for file in untracked.split('\0').filter(|f| !f.is_empty()) {
         // `git diff --no-index` exits 1 when the files differ, as they do.
-        text.push_str(&git(path, ["diff", "--no-color", "--no-index", "--", "/dev/null", file]).output_allow_status(1)?);
+        text.push_str(
+            &git(path, ["diff", "--no-color", "--no-index", "--", "/dev/null", file]).output_allow_status(1)?,
+        );
     }
     Ok(text)
 }
 
 /// Land `branch` on `base` in the main worktree. On conflict: abort, leave
 /// `base` exactly where it was, and name the files.
-pub fn merge(repo_dir: &Path, path: &Path, branch: &str, base: &str, strategy: Strategy) -> Result<String, WorktreeError> {
+pub fn merge(
+    repo_dir: &Path,
+    path: &Path,
+    branch: &str,
+    base: &str,
+    strategy: Strategy,
+) -> Result<String, WorktreeError> {
     let repo = Repository::open(repo_dir)?;
     if repo.find_branch(base, BranchType::Local).is_err() {
         return Err(WorktreeError::DetachedBase(base.to_string()));
@@ -255,7 +269,10 @@ pub fn merge(repo_dir: &Path, path: &Path, branch: &str, base: &str, strategy: S
     match strategy {
         Strategy::Merge => {
             let message = format!("Merge {branch} (lulu)");
-            if git(repo_dir, ["merge", "--no-ff", "--no-edit", "-m", &message, branch]).run().is_err() {
+            if git(repo_dir, ["merge", "--no-ff", "--no-edit", "-m", &message, branch])
+                .run()
+                .is_err()
+            {
                 let files = conflicted(repo_dir)?;
                 git(repo_dir, ["merge", "--abort"]).run()?;
                 return Err(conflict(files));
@@ -314,6 +331,16 @@ pub fn remove(repo_dir: &Path, path: &Path, branch: &str, base: &str, force: boo
         b.delete()?;
     }
     Ok(())
+}
+
+/// The worktrees git has registered for the repository, main one included.
+pub fn registered(repo_dir: &Path) -> Result<Vec<PathBuf>, WorktreeError> {
+    let out = git(repo_dir, ["worktree", "list", "--porcelain", "-z"]).output()?;
+    Ok(out
+        .split('\0')
+        .filter_map(|field| field.strip_prefix("worktree "))
+        .map(PathBuf::from)
+        .collect())
 }
 
 /// Forget worktrees whose directories vanished (`git worktree prune`).

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 fn sh(dir: &Path, args: &[&str]) -> String {
-    git(dir, args).output().unwrap_or_else(|err| panic!("git {args:?}: {err}"))
+    git(dir, args)
+        .output()
+        .unwrap_or_else(|err| panic!("git {args:?}: {err}"))
 }
 
 /// A repository with one commit on `main`, in a directory whose name has a
@@ -39,7 +41,10 @@ fn create_branches_from_head_and_keeps_status_clean() {
     assert_eq!(created.branch, "lulu/alpha");
     assert_eq!(created.base, "main");
     assert_eq!(created.path, repo.join(".lulu/worktrees/alpha"));
-    assert_eq!(sh(&created.path, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(), "lulu/alpha");
+    assert_eq!(
+        sh(&created.path, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "lulu/alpha"
+    );
     // From inside the worktree, discover finds the main worktree.
     assert_eq!(discover(&created.path).unwrap(), Some(repo.clone()));
     assert_eq!(sh(&repo, &["status", "--porcelain"]), "", "main worktree stays clean");
@@ -94,10 +99,22 @@ fn conflicts_abort_and_leave_the_base_unchanged() {
             WorktreeError::Conflict { files, .. } => assert_eq!(files, &["shared.txt"], "{strategy:?}"),
             other => panic!("{strategy:?}: {other}"),
         }
-        assert!(err.to_string().contains("conflicts in shared.txt; aborted, main is unchanged"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("conflicts in shared.txt; aborted, main is unchanged"),
+            "{err}"
+        );
         assert_eq!(sh(&repo, &["rev-parse", "HEAD"]), before, "{strategy:?}: base moved");
-        assert_eq!(sh(&repo, &["status", "--porcelain"]), "", "{strategy:?}: main left dirty");
-        assert_eq!(sh(&s.path, &["status", "--porcelain"]), "", "{strategy:?}: worktree left mid-rebase");
+        assert_eq!(
+            sh(&repo, &["status", "--porcelain"]),
+            "",
+            "{strategy:?}: main left dirty"
+        );
+        assert_eq!(
+            sh(&s.path, &["status", "--porcelain"]),
+            "",
+            "{strategy:?}: worktree left mid-rebase"
+        );
     }
 }
 
@@ -109,7 +126,10 @@ fn rebase_fast_forwards_the_base() {
     commit_file(&repo, "other.txt", "o\n");
     merge(&repo, &s.path, &s.branch, &s.base, Strategy::Rebase).unwrap();
     let log = sh(&repo, &["log", "--format=%s"]);
-    assert_eq!(log.lines().collect::<Vec<_>>(), ["write r.txt", "write other.txt", "initial"]);
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        ["write r.txt", "write other.txt", "initial"]
+    );
 }
 
 #[test]
@@ -121,11 +141,18 @@ fn merge_refuses_what_it_should() {
     commit_file(&s.path, "m.txt", "m\n");
     std::fs::write(repo.join("shared.txt"), "dirty\n").unwrap();
     let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
-    assert!(err.to_string().contains("has uncommitted changes; commit or stash them first"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("has uncommitted changes; commit or stash them first"),
+        "{err}"
+    );
     sh(&repo, &["checkout", "--quiet", "--", "shared.txt"]);
     sh(&repo, &["checkout", "--quiet", "-b", "elsewhere"]);
     let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
-    assert_eq!(err.to_string(), "the main worktree is on elsewhere, not main; check out main first");
+    assert_eq!(
+        err.to_string(),
+        "the main worktree is on elsewhere, not main; check out main first"
+    );
 }
 
 #[test]
@@ -138,7 +165,10 @@ fn remove_refuses_dirty_or_unmerged_unless_forced() {
     sh(&s.path, &["add", "."]);
     sh(&s.path, &["commit", "--quiet", "-m", "x"]);
     let err = remove(&repo, &s.path, &s.branch, &s.base, false).unwrap_err();
-    assert_eq!(err.to_string(), "branch lulu/d has 1 commit(s) not on main; merge it first, or use ! to drop them");
+    assert_eq!(
+        err.to_string(),
+        "branch lulu/d has 1 commit(s) not on main; merge it first, or use ! to drop them"
+    );
     remove(&repo, &s.path, &s.branch, &s.base, true).unwrap();
     assert!(!s.path.exists());
     assert!(sh(&repo, &["branch", "--list", "lulu/d"]).is_empty());
@@ -162,7 +192,10 @@ fn bad_input_gets_clear_errors() {
     assert!(err.to_string().contains("has no commits yet"), "{err}");
 
     let err = create(&repo, "x", Some("no-such-branch"), None).unwrap_err();
-    assert_eq!(err.to_string(), "base \"no-such-branch\" is not a branch, tag or commit in this repository");
+    assert_eq!(
+        err.to_string(),
+        "base \"no-such-branch\" is not a branch, tag or commit in this repository"
+    );
 
     create(&repo, "taken", None, None).unwrap();
     let err = create(&repo, "taken", None, None).unwrap_err();

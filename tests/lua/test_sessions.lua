@@ -187,7 +187,11 @@ T['unknown sessions, agents, names and cwds are clear errors'] = function(child)
       'return require("lulu").start({ agent = "shell", cwd = "/nonexistent/x" })',
       '^cwd /nonexistent/x/? is not a directory',
     },
-    { 'return require("lulu").start({ agent = "shell", worktree = true })', 'not supported yet' },
+    {
+      'return require("lulu").start({ agent = "shell", worktree = true })',
+      'is not inside a git repository; run without worktree=on',
+    },
+    { 'return require("lulu").start({ agent = "shell", worktree = false, base = "main" })', '^base= needs a worktree' },
   }
   for _, case in ipairs(cases) do
     local result = child.lua('return { pcall(loadstring(...)) }', case[1])

@@ -140,6 +140,9 @@ function M.layout(records, width, now, pulse)
       local parts = { r.agent }
       if r.branch then
         parts[#parts + 1] = r.branch
+        if (r.ahead or 0) > 0 then
+          parts[#parts + 1] = ('ahead %d'):format(r.ahead)
+        end
       end
       parts[#parts + 1] = util.short_path(r.cwd)
       second = '   ' .. table.concat(parts, ' · ')
@@ -279,16 +282,24 @@ end
 
 function H.delete(record)
   local lulu = require('lulu')
+  local function attempt(force)
+    local ok, err = pcall(lulu.delete, record.id, { force = force })
+    if ok or force then
+      return ok or util.notify(tostring(err), vim.log.levels.ERROR)
+    end
+    -- Refused (uncommitted or unmerged work): say why, offer to drop it.
+    vim.ui.select({ 'Delete anyway, discarding that work', 'Keep it' }, { prompt = tostring(err) }, function(choice)
+      if choice and vim.startswith(choice, 'Delete') then
+        attempt(true)
+      end
+    end)
+  end
   if not sessions.is_live(record) then
-    lulu.delete(record.id)
-    return
+    return attempt(false)
   end
   vim.ui.select({ 'Stop and delete', 'Cancel' }, { prompt = ('%s is running:'):format(record.name) }, function(choice)
     if choice == 'Stop and delete' then
-      local ok, err = pcall(lulu.delete, record.id, { force = true })
-      if not ok then
-        util.notify(tostring(err), vim.log.levels.ERROR)
-      end
+      attempt(false)
     end
   end)
 end

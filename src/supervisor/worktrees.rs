@@ -1,0 +1,189 @@
+//! Sessions' worktrees in the supervisor: made at start, measured while the
+//! session runs (`ahead`), diffed, merged back, removed with the session.
+//! All git work runs on blocking threads.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use rmpv::Value;
+
+use super::{Command, Supervisor};
+use crate::model::{SessionId, SessionRecord};
+use crate::worktree::{self, Created, Strategy, WorktreeError};
+
+/// How often a busy session's `ahead` count is refreshed.
+const AHEAD_EVERY: Duration = Duration::from_secs(5);
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, WorktreeError> + Send + 'static,
+) -> anyhow::Result<T> {
+    Ok(tokio::task::spawn_blocking(f).await.context("git task failed")??)
+}
+
+impl Supervisor {
+    /// The worktree a new session runs in, or `None` to run in `cwd`.
+    /// `explicit`: the user asked for one (`worktree=on` or `base=`), so a
+    /// directory outside any repository is an error rather than a fallback.
+    pub(super) async fn make_worktree(
+        &self,
+        cwd: &Path,
+        name: &str,
+        base: Option<String>,
+        explicit: bool,
+    ) -> anyhow::Result<Option<Created>> {
+        let dir = cwd.to_path_buf();
+        let Some(repo) = blocking(move || worktree::discover(&dir)).await? else {
+            if explicit {
+                return Err(WorktreeError::NotARepo(cwd.display().to_string()).into());
+            }
+            return Ok(None);
+        };
+        let name = name.to_string();
+        let root = self.worktree_root.clone();
+        let created = blocking(move || worktree::create(&repo, &name, base.as_deref(), root.as_deref())).await?;
+        tracing::info!(branch = %created.branch, path = %created.path.display(), "worktree created");
+        Ok(Some(created))
+    }
+
+    pub(super) async fn diff(&self, session: &str) -> anyhow::Result<Value> {
+        let record = self.find(session)?.record.clone();
+        let (path, base) = worktree_of(&record)?;
+        let text = blocking(move || worktree::diff(&path, &base)).await?;
+        Ok(Value::from(text))
+    }
+
+    /// Land the session's branch on its base. A conflict is an answer, not
+    /// an error: `{ ok = false, conflicts = {...}, message }`.
+    pub(super) async fn merge(&mut self, session: &str, strategy: Strategy) -> anyhow::Result<Value> {
+        let record = self.find(session)?.record.clone();
+        let (path, base) = worktree_of(&record)?;
+        let repo = PathBuf::from(
+            record
+                .repo
+                .clone()
+                .ok_or_else(|| anyhow!("session {} has no repository", record.name))?,
+        );
+        let branch = record.branch.clone().unwrap_or_default();
+        let result = tokio::task::spawn_blocking(move || worktree::merge(&repo, &path, &branch, &base, strategy))
+            .await
+            .context("git task failed")?;
+        self.refresh_ahead(&record.id);
+        match result {
+            Ok(commit) => {
+                self.event(&record.id, "merged", &commit).await;
+                Ok(Value::Map(vec![
+                    (Value::from("ok"), Value::from(true)),
+                    (Value::from("commit"), Value::from(commit)),
+                ]))
+            }
+            Err(WorktreeError::Conflict { files, .. }) => {
+                let message = format!(
+                    "merge of {} conflicts in {}; aborted, {} is unchanged",
+                    record.branch.as_deref().unwrap_or_default(),
+                    files.join(", "),
+                    record.base.as_deref().unwrap_or_default()
+                );
+                Ok(Value::Map(vec![
+                    (Value::from("ok"), Value::from(false)),
+                    (Value::from("message"), Value::from(message)),
+                    (
+                        Value::from("conflicts"),
+                        Value::Array(files.into_iter().map(Value::from).collect()),
+                    ),
+                ]))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Refuse early what `remove_worktree` would refuse, before a live
+    /// session is stopped for nothing.
+    pub(super) async fn check_removable(&self, record: &SessionRecord, force: bool) -> anyhow::Result<()> {
+        if force || record.worktree.is_none() {
+            return Ok(());
+        }
+        let (path, base) = worktree_of(record)?;
+        let repo = PathBuf::from(record.repo.clone().unwrap_or_default());
+        let branch = record.branch.clone().unwrap_or_default();
+        blocking(move || {
+            if path.exists() && worktree::is_dirty(&path)? {
+                return Err(WorktreeError::WorktreeDirty(path.display().to_string()));
+            }
+            if !worktree::is_merged(&repo, &branch, &base)? {
+                return Err(WorktreeError::Unmerged {
+                    count: worktree::ahead(&repo, &branch, &base).unwrap_or(0),
+                    branch,
+                    base,
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn remove_worktree(&self, record: &SessionRecord, force: bool) -> anyhow::Result<()> {
+        if record.worktree.is_none() {
+            return Ok(());
+        }
+        let (path, base) = worktree_of(record)?;
+        let repo = PathBuf::from(record.repo.clone().unwrap_or_default());
+        let branch = record.branch.clone().unwrap_or_default();
+        blocking(move || worktree::remove(&repo, &path, &branch, &base, force)).await
+    }
+
+    /// Recount `ahead` off the supervisor's task; the answer comes back as a
+    /// command.
+    pub(super) fn refresh_ahead(&mut self, id: &SessionId) {
+        let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == id) else {
+            return;
+        };
+        let (Some(repo), Some(branch), Some(base)) = (
+            entry.record.repo.clone(),
+            entry.record.branch.clone(),
+            entry.record.base.clone(),
+        ) else {
+            return;
+        };
+        if let Some(live) = entry.live.as_mut() {
+            live.ahead_checked = Some(Instant::now());
+        }
+        let tx = self.tx.clone();
+        let id = id.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Ok(n) = worktree::ahead(Path::new(&repo), &branch, &base) {
+                let _ = tx.send(Command::Ahead(id, n as i64));
+            }
+        });
+    }
+
+    /// Activity: recount now and then.
+    pub(super) fn maybe_refresh_ahead(&mut self, id: &SessionId) {
+        let due = self
+            .entries
+            .iter()
+            .find(|e| &e.record.id == id)
+            .and_then(|e| e.live.as_ref())
+            .is_some_and(|live| live.ahead_checked.is_none_or(|at| at.elapsed() >= AHEAD_EVERY));
+        if due {
+            self.refresh_ahead(id);
+        }
+    }
+
+    pub(super) fn on_ahead(&mut self, id: SessionId, ahead: i64) {
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id)
+            && entry.record.ahead != Some(ahead)
+        {
+            entry.record.ahead = Some(ahead);
+            let record = entry.record.clone();
+            self.broadcast_record(&record);
+        }
+    }
+}
+
+fn worktree_of(record: &SessionRecord) -> anyhow::Result<(PathBuf, String)> {
+    match (&record.worktree, &record.base) {
+        (Some(path), Some(base)) => Ok((PathBuf::from(path), base.clone())),
+        _ => bail!("session {} runs in place, without a worktree of its own", record.name),
+    }
+}

@@ -1,0 +1,165 @@
+-- Worktrees end to end: a real repository in the case's temp dir, sessions
+-- that commit in their own worktrees, diff, merge, conflicts, delete,
+-- reconcile.
+local h = require('harness')
+local T = h.new_set()
+
+local function git(dir, ...)
+  local result = vim.system({ 'git', '-C', dir, ... }, { text = true }):wait()
+  if result.code ~= 0 then
+    error(('git %s: %s'):format(table.concat({ ... }, ' '), result.stderr), 2)
+  end
+  return vim.trim(result.stdout)
+end
+
+--- A repository at <case>/work/repo with one commit, the child's cwd.
+local function repo(child)
+  local dir = child.cwd .. '/repo'
+  vim.fn.mkdir(dir, 'p')
+  git(dir, 'init', '--quiet', '--initial-branch=main')
+  git(dir, 'config', 'user.name', 'Test')
+  git(dir, 'config', 'user.email', 'test@localhost')
+  vim.fn.writefile({ 'base' }, dir .. '/shared.txt')
+  git(dir, 'add', '.')
+  git(dir, 'commit', '--quiet', '-m', 'initial')
+  child.setup()
+  child.capture_notify()
+  child.cmd('cd ' .. dir)
+  return dir
+end
+
+--- A shell session that runs `script` in its worktree and exits.
+local function session(child, name, script)
+  local s = child.lua(
+    'return require("lulu").start({ agent = "shell", name = ..., args = { "-c", select(2, ...) } })',
+    name,
+    script
+  )
+  child.wait(
+    'local r = require("lulu").get(...) return r.status ~= "running" and r.status ~= "starting" and r',
+    10000,
+    name .. ' done',
+    s.id
+  )
+  return child.lua('return require("lulu").get(...)', s.id)
+end
+
+local function notes(child)
+  return child.lua('return _G.notes')
+end
+
+T['two sessions commit in their own worktrees; status stays clean; diff shows one'] = function(child)
+  local dir = repo(child)
+  local one = session(child, 'one', 'echo one > one.txt && git add one.txt && git commit -qm one')
+  local two = session(child, 'two', 'echo two > two.txt && git add two.txt && git commit -qm two')
+  h.eq(one.status, 'completed', 'one')
+  h.eq({ one.branch, one.base }, { 'lulu/one', 'main' }, 'branch and base')
+  h.eq(one.worktree, vim.uv.fs_realpath(dir) .. '/.lulu/worktrees/one', 'worktree path')
+  h.eq(one.cwd, one.worktree, 'the agent ran in it')
+  h.eq(git(dir, 'status', '--porcelain'), '', 'main worktree clean')
+  h.eq(git(one.worktree, 'log', '-1', '--format=%s'), 'one', 'committed in the worktree')
+  child.wait('return require("lulu").get("one").ahead == 1', 5000, 'ahead 1')
+  local lines = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("one") }, 70)')
+  h.matches(lines[2], '^   shell · lulu/one · ahead 1 · ', 'list row')
+
+  child.cmd('LuluDiff one')
+  h.eq(child.lua('return vim.bo.filetype'), 'diff', 'diff buffer')
+  local text = table.concat(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), '\n')
+  h.matches(text, '%+one', 'its change')
+  h.ok(not text:find('two'), 'not the other session')
+  child.lua('vim.api.nvim_input("q")')
+  child.wait('return vim.bo.filetype ~= "diff"', 2000, 'q closes')
+  h.ok(two.branch == 'lulu/two', 'second branch')
+end
+
+T['squash and merge land; a conflict aborts, names the file, keeps the base'] = function(child)
+  local dir = repo(child)
+  session(child, 'one', 'echo one > one.txt && git add . && git commit -qm one')
+  session(child, 'two', 'echo two > two.txt && git add . && git commit -qm two')
+  session(child, 'three', 'echo three > shared.txt && git commit -qam three')
+  child.cmd('LuluMerge one squash')
+  child.cmd('LuluMerge two merge')
+  h.eq(vim.fn.readfile(dir .. '/one.txt'), { 'one' }, 'one landed')
+  h.eq(vim.fn.readfile(dir .. '/two.txt'), { 'two' }, 'two landed')
+  h.matches(git(dir, 'log', '--format=%s'), 'lulu/one %(squashed by lulu%)', 'squashed')
+
+  -- main moves on in the same file: three now conflicts.
+  vim.fn.writefile({ 'main' }, dir .. '/shared.txt')
+  git(dir, 'commit', '--quiet', '-am', 'main edit')
+  local before = git(dir, 'rev-parse', 'HEAD')
+  child.cmd('LuluMerge three')
+  local last = notes(child)[#notes(child)]
+  h.matches(last.msg, 'merge of lulu/three conflicts in shared%.txt; aborted, main is unchanged', 'notified')
+  h.eq(last.level, vim.log.levels.ERROR, 'as an error')
+  h.eq(git(dir, 'rev-parse', 'HEAD'), before, 'base unchanged')
+  h.eq(git(dir, 'status', '--porcelain'), '', 'main clean')
+  local qf = child.lua('return vim.tbl_map(function(i) return vim.fn.bufname(i.bufnr) end, vim.fn.getqflist())')
+  h.eq(#qf, 1, 'one quickfix entry')
+  h.matches(qf[1], 'shared%.txt$', 'the conflicting file')
+
+  -- A dirty main worktree is refused.
+  vim.fn.writefile({ 'dirty' }, dir .. '/shared.txt')
+  child.cmd('LuluMerge three')
+  h.matches(notes(child)[#notes(child)].msg, 'has uncommitted changes; commit or stash them first', 'dirty main')
+end
+
+T[':LuluDelete refuses unmerged or dirty work; ! removes it'] = function(child)
+  local dir = repo(child)
+  local done = session(child, 'done', 'echo x > x.txt && git add . && git commit -qm x')
+  local dirty = session(child, 'dirty', 'echo scratch > notes.txt')
+  child.cmd('LuluDelete done')
+  h.matches(
+    notes(child)[#notes(child)].msg,
+    'lulu/done has 1 commit%(s%) not on main; merge it first, or use ! to drop them',
+    'unmerged'
+  )
+  child.cmd('LuluDelete dirty')
+  h.matches(notes(child)[#notes(child)].msg, 'has uncommitted changes; commit them, or use ! to discard them', 'dirty')
+  h.ok(vim.uv.fs_stat(dirty.worktree), 'kept')
+  child.cmd('LuluDelete! dirty')
+  h.ok(not vim.uv.fs_stat(dirty.worktree), 'worktree removed')
+  h.eq(git(dir, 'branch', '--list', 'lulu/dirty'), '', 'branch removed')
+  h.eq(#child.lua('return require("lulu").list()'), 1, 'row removed')
+  -- Merged work deletes without !.
+  child.cmd('LuluMerge done')
+  child.cmd('LuluDelete done')
+  h.ok(not vim.uv.fs_stat(done.worktree), 'merged worktree removed')
+  h.eq(child.lua('return require("lulu").list()'), {}, 'no rows')
+end
+
+T['a worktree deleted behind the host is reconciled at the next start'] = function(child)
+  local dir = repo(child)
+  local s = session(child, 'gone', 'true')
+  h.matches(git(dir, 'worktree', 'list', '--porcelain'), 'worktrees/gone', 'registered')
+  vim.fn.delete(s.worktree, 'rf')
+  child.lua('require("lulu.rpc").stop()')
+  child.wait('return not require("lulu.rpc").running()', 3000, 'host stopped')
+  child.lua('require("lulu").list()')
+  h.ok(not git(dir, 'worktree', 'list', '--porcelain'):find('worktrees/gone'), 'pruned')
+  h.eq(git(dir, 'branch', '--list', 'lulu/gone'), 'lulu/gone', 'branch kept')
+  h.eq(child.lua('return require("lulu").get("gone").status'), 'completed', 'session kept')
+end
+
+T['worktree=off runs in place; a subdirectory carries over'] = function(child)
+  local dir = repo(child)
+  vim.fn.mkdir(dir .. '/sub', 'p')
+  vim.fn.writefile({ 'x' }, dir .. '/sub/file.txt')
+  git(dir, 'add', '.')
+  git(dir, 'commit', '--quiet', '-m', 'sub')
+  child.cmd('cd sub')
+  local s = session(child, 'inplace', 'pwd > /dev/null')
+  h.eq(s.cwd, vim.uv.fs_realpath(dir) .. '/.lulu/worktrees/inplace/sub', 'same subdirectory, in the worktree')
+  local off = child.lua(
+    'return require("lulu").start({ agent = "shell", name = "off", worktree = false, args = { "-c", "true" } })'
+  )
+  h.eq({ off.worktree, off.branch }, {}, 'no worktree')
+  h.eq(off.cwd, child.lua('return vim.fn.getcwd()'), 'ran in place')
+  -- :LuluStart understands worktree= and base=.
+  h.eq(
+    child.lua('return require("lulu.commands").parse_start(...)', 'shell worktree=off base=main'),
+    { agent = 'shell', worktree = false, base = 'main' },
+    'parsed'
+  )
+end
+
+return T
