@@ -41,6 +41,19 @@ enum Command {
         /// The agent whose hook format to speak (claude, codex, gemini).
         agent: String,
     },
+    /// Run a new worktree's setup command, then become the agent (the host
+    /// starts sessions through this when worktree.setup is set).
+    #[command(hide = true)]
+    Exec {
+        /// The setup argv, as a JSON list.
+        #[arg(long)]
+        setup: String,
+        /// Where to write the failure report.
+        #[arg(long)]
+        report: PathBuf,
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
     /// Print the sessions in the store, newest first.
     List {
         #[command(flatten)]
@@ -56,6 +69,22 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Host { dirs } => host(Dirs::resolve(dirs.data_dir, dirs.state_dir)),
         Command::List { dirs, json } => list(&Dirs::resolve(dirs.data_dir, dirs.state_dir), json),
+        Command::Exec { setup, report, argv } => {
+            let setup: Vec<String> = match serde_json::from_str(&setup) {
+                Ok(setup) => setup,
+                Err(err) => {
+                    eprintln!("lulu: --setup must be a JSON list of strings: {err}");
+                    return ExitCode::from(2);
+                }
+            };
+            return match crate::worktree::setup::run_then_exec(&setup, &report, &argv) {
+                Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+                Err(err) => {
+                    eprintln!("lulu: {err:#}");
+                    ExitCode::from(127)
+                }
+            };
+        }
         Command::Hook { agent } => {
             let answer = crate::hook::client::run(&agent, std::io::stdin().lock());
             if !answer.is_empty() {

@@ -74,6 +74,22 @@ function M.validate(opts)
     { 'bin', o.bin == nil or type(o.bin) == 'string', 'a path string' },
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded', "'embedded' (the daemon mode is not built yet)" },
+    {
+      'worktree.copy',
+      type(o.worktree.copy) == 'table' and vim.iter(o.worktree.copy):all(function(g)
+        return type(g) == 'string'
+      end),
+      "a list of globs like { '.env', '.env.*' }",
+    },
+    {
+      'worktree.setup',
+      o.worktree.setup == nil or (type(o.worktree.setup) == 'table' and #o.worktree.setup > 0 and vim
+        .iter(o.worktree.setup)
+        :all(function(w)
+          return type(w) == 'string'
+        end)),
+      "an argv list like { 'npm', 'ci' }",
+    },
   }
   for _, check in ipairs(checks) do
     if not check[2] then
@@ -94,6 +110,9 @@ function M.setup(opts)
   M.problems = problems
   if vim.v.vim_did_enter == 1 then
     require('lulu.keys').apply()
+  end
+  if package.loaded['lulu.rpc'] then
+    require('lulu.rpc').reconfigure()
   end
 end
 

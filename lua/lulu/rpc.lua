@@ -141,6 +141,16 @@ function M.notify(method, ...)
   end
 end
 
+--- Send the current options to a running host (setup() after start).
+function M.reconfigure()
+  if H.chan then
+    local ok, err = pcall(vim.rpcrequest, H.chan, M.methods.hello, H.hello())
+    if not ok then
+      require('lulu.util').notify('options not applied: ' .. H.clean(err), vim.log.levels.ERROR)
+    end
+  end
+end
+
 --- Stop the host (tests, :checkhealth). Its sessions end with it.
 function M.stop()
   if H.chan then
@@ -172,6 +182,8 @@ function H.hello()
       approval_timeout = opts.approvals.timeout,
       worktree = opts.worktree.enabled,
       worktree_root = opts.worktree.root and vim.fn.fnamemodify(vim.fn.expand(opts.worktree.root), ':p') or nil,
+      worktree_copy = opts.worktree.copy or {},
+      worktree_setup = opts.worktree.setup,
     },
   }
 end

@@ -60,6 +60,11 @@ pub struct HostConfig {
     pub worktree: Option<bool>,
     /// Where worktrees go instead of `<repo>/.lulu/worktrees`.
     pub worktree_root: Option<String>,
+    /// Globs of untracked files copied from the main worktree into new ones.
+    #[serde(default)]
+    pub worktree_copy: Vec<String>,
+    /// argv run in a new worktree before the agent starts.
+    pub worktree_setup: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -9,6 +9,7 @@ use super::session::{SessionCmd, SessionEvent};
 use super::{Reply, Supervisor, log_path, respond, session_dir};
 use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
 use crate::rpc::protocol;
+use crate::worktree::setup::SetupFailure;
 
 impl Supervisor {
     pub(super) fn stop(&mut self, session: &str, force: bool) -> anyhow::Result<Value> {
@@ -116,10 +117,20 @@ impl Supervisor {
         self.withdraw_session(&id);
         self.refresh_ahead(&id);
         let record = self.entries[index].record.clone();
-        let (status, reason) = match (live.stop_requested, exit.failure_reason()) {
+        let (status, mut reason) = match (live.stop_requested, exit.failure_reason()) {
             (true, _) | (false, None) => (Status::Completed, None),
             (false, Some(reason)) => (Status::Failed, Some(reason)),
         };
+        // A failed worktree.setup says so, rather than "exited with code N".
+        let report = session_dir(&self.settings.state_dir, &id).join("setup-failed.json");
+        if status == Status::Failed
+            && let Some(failure) = tokio::task::spawn_blocking(move || SetupFailure::read(&report))
+                .await
+                .ok()
+                .flatten()
+        {
+            reason = Some(failure.reason());
+        }
         let detail = match exit {
             ExitKind::Code(code) => format!("exit code {code}"),
             ExitKind::Signal(sig) => format!("signal {sig}"),

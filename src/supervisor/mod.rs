@@ -172,6 +172,10 @@ pub struct Supervisor {
     approval_timeout: Duration,
     worktree_enabled: bool,
     worktree_root: Option<PathBuf>,
+    /// Untracked files copied into new worktrees (globs).
+    worktree_copy: Vec<String>,
+    /// argv run in a new worktree before the agent.
+    worktree_setup: Option<Vec<String>>,
 }
 
 impl Supervisor {
@@ -203,6 +207,8 @@ impl Supervisor {
             approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
             worktree_enabled: true,
             worktree_root: None,
+            worktree_copy: Vec::new(),
+            worktree_setup: None,
         };
         let task = tokio::spawn(supervisor.run(rx));
         (SupervisorHandle { tx }, task)
@@ -297,6 +303,12 @@ impl Supervisor {
             self.worktree_enabled = enabled;
         }
         self.worktree_root = config.worktree_root.map(PathBuf::from);
+        for pattern in &config.worktree_copy {
+            globset::Glob::new(pattern)
+                .map_err(|err| anyhow!("invalid worktree.copy glob {pattern:?}: {}", err.kind()))?;
+        }
+        self.worktree_copy = config.worktree_copy;
+        self.worktree_setup = config.worktree_setup.filter(|argv| !argv.is_empty());
         if let Some(secs) = config.approval_timeout {
             self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
         }

@@ -123,8 +123,29 @@ impl Supervisor {
             let wait = self.approval_timeout.as_secs() + 10;
             env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
         }
+        // A new worktree's setup runs first, in the same PTY (`lulu exec`).
+        let argv = match (&worktree, &self.worktree_setup) {
+            (Some(_), Some(setup)) => {
+                let report = session_dir(&self.settings.state_dir, &id).join("setup-failed.json");
+                if let Some(dir) = report.parent() {
+                    tokio::fs::create_dir_all(dir).await.ok();
+                }
+                let mut wrapped = vec![
+                    self.settings.exe.to_string_lossy().into_owned(),
+                    "exec".into(),
+                    "--setup".into(),
+                    serde_json::to_string(setup).unwrap_or_default(),
+                    "--report".into(),
+                    report.to_string_lossy().into_owned(),
+                    "--".into(),
+                ];
+                wrapped.extend(resolved.argv);
+                wrapped
+            }
+            _ => resolved.argv,
+        };
         let spec = SpawnSpec {
-            argv: resolved.argv,
+            argv,
             cwd: run_dir,
             env,
             cols: opts.cols.unwrap_or(80),

@@ -41,7 +41,16 @@ impl Supervisor {
         };
         let name = name.to_string();
         let root = self.worktree_root.clone();
-        let created = blocking(move || worktree::create(&repo, &name, base.as_deref(), root.as_deref())).await?;
+        let copy = self.worktree_copy.clone();
+        let created = blocking(move || {
+            let created = worktree::create(&repo, &name, base.as_deref(), root.as_deref())?;
+            let copied = worktree::copy_untracked(&created.repo, &created.path, &copy)?;
+            if !copied.is_empty() {
+                tracing::info!(files = ?copied, "copied into the new worktree");
+            }
+            Ok(created)
+        })
+        .await?;
         tracing::info!(branch = %created.branch, path = %created.path.display(), "worktree created");
         Ok(Some(created))
     }

@@ -5,6 +5,7 @@
 //! remove, merges with real conflict handling), always as argv.
 
 mod git;
+pub mod setup;
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,8 @@ pub enum WorktreeError {
         base: String,
         files: Vec<String>,
     },
+    #[error("invalid worktree.copy glob {0:?}: {1}")]
+    BadCopyGlob(String, String),
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("git: {0}")]
@@ -162,6 +165,40 @@ pub fn create(repo_dir: &Path, name: &str, base: Option<&str>, root: Option<&Pat
         branch,
         base: base_name,
     })
+}
+
+/// Copy the main worktree's untracked (and ignored) files that match `globs`
+/// (relative to the repository root, e.g. `.env`, `config/*.local`) into a
+/// new worktree. Returns the copied paths, relative.
+pub fn copy_untracked(repo_dir: &Path, dest: &Path, globs: &[String]) -> Result<Vec<String>, WorktreeError> {
+    if globs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut set = globset::GlobSetBuilder::new();
+    for pattern in globs {
+        let glob = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|err| WorktreeError::BadCopyGlob(pattern.clone(), err.kind().to_string()))?;
+        set.add(glob);
+    }
+    let set = set
+        .build()
+        .map_err(|err| WorktreeError::BadCopyGlob(String::new(), err.to_string()))?;
+    let listed = git(repo_dir, ["ls-files", "--others", "-z"]).output()?;
+    let mut copied = Vec::new();
+    for rel in listed.split('\0').filter(|f| !f.is_empty() && !f.starts_with(".lulu/")) {
+        if !set.is_match(rel) {
+            continue;
+        }
+        let target = dest.join(rel);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(|err| GitError::io(dir, err))?;
+        }
+        std::fs::copy(repo_dir.join(rel), &target).map_err(|err| GitError::io(&target, err))?;
+        copied.push(rel.to_string());
+    }
+    Ok(copied)
 }
 
 /// `/.lulu/` in `.git/info/exclude`, so worktrees never show in `git status`

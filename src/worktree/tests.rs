@@ -241,3 +241,25 @@ fn worktree_root_can_move_and_prune_forgets_vanished_dirs() {
     // The branch and its commits stay; only the registration went.
     assert!(!sh(&repo, &["branch", "--list", "lulu/moved"]).is_empty());
 }
+
+#[test]
+fn copy_brings_untracked_files_that_match() {
+    let (_tmp, repo) = repo();
+    std::fs::write(repo.join(".gitignore"), ".env\n.env.*\n").unwrap();
+    sh(&repo, &["add", ".gitignore"]);
+    sh(&repo, &["commit", "--quiet", "-m", "ignore"]);
+    std::fs::write(repo.join(".env"), "SECRET=1\n").unwrap();
+    std::fs::write(repo.join(".env.local"), "LOCAL=1\n").unwrap();
+    std::fs::create_dir_all(repo.join("config")).unwrap();
+    std::fs::write(repo.join("config/dev.local"), "x\n").unwrap();
+    std::fs::write(repo.join("scratch.txt"), "not asked for\n").unwrap();
+    let s = create(&repo, "copy", None, None).unwrap();
+    let globs = vec![".env".to_string(), ".env.*".to_string(), "config/*.local".to_string()];
+    let mut copied = copy_untracked(&repo, &s.path, &globs).unwrap();
+    copied.sort();
+    assert_eq!(copied, [".env", ".env.local", "config/dev.local"]);
+    assert_eq!(std::fs::read_to_string(s.path.join(".env")).unwrap(), "SECRET=1\n");
+    assert!(!s.path.join("scratch.txt").exists());
+    let err = copy_untracked(&repo, &s.path, &["[".to_string()]).unwrap_err();
+    assert!(err.to_string().starts_with("invalid worktree.copy glob \"[\""), "{err}");
+}

@@ -162,4 +162,35 @@ T['worktree=off runs in place; a subdirectory carries over'] = function(child)
   )
 end
 
+T['worktree.copy brings .env; worktree.setup runs first and its failure fails the session'] = function(child)
+  local dir = repo(child)
+  vim.fn.writefile({ '.env' }, dir .. '/.gitignore')
+  git(dir, 'add', '.gitignore')
+  git(dir, 'commit', '--quiet', '-m', 'ignore')
+  vim.fn.writefile({ 'SECRET=1' }, dir .. '/.env')
+  child.setup({ worktree = { copy = { '.env' }, setup = { 'sh', '-c', 'echo setting-up; touch ready' } } })
+  local ok = session(child, 'ok', 'test -f ready && cat .env')
+  h.eq(ok.status, 'completed', 'agent ran after setup: ' .. tostring(ok.failure_reason))
+  h.eq(vim.fn.readfile(ok.worktree .. '/.env'), { 'SECRET=1' }, '.env copied')
+  -- Replayed from the log into a new buffer: setup output, then the agent's.
+  child.wait(
+    [[return table.concat(vim.api.nvim_buf_get_lines(require("lulu").buffer("ok"), 0, -1, false), "\n"):find("setting%-up.*SECRET=1")]],
+    3000,
+    'setup output, then the agent, in the session buffer'
+  )
+  h.eq(ok.argv[1], '/bin/sh', 'the record shows the agent, not the wrapper')
+
+  child.setup({ worktree = { setup = { 'sh', '-c', 'echo broken >&2; exit 7' } } })
+  local bad = session(child, 'bad', 'echo agent-ran')
+  h.eq(bad.status, 'failed', 'failed')
+  h.eq(bad.failure_reason, 'worktree.setup `sh -c echo broken >&2; exit 7` failed with exit code 7', 'reason')
+  h.eq(bad.exit_code, 7, 'exit code')
+  h.ok(
+    not table
+      .concat(child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer("bad"), 0, -1, false)'), '\n')
+      :find('agent%-ran'),
+    'agent never ran'
+  )
+end
+
 return T
