@@ -58,9 +58,12 @@ impl Fixture {
     }
 
     async fn start(&self, script: &str) -> anyhow::Result<SessionRecord> {
+        // Outside any repository: these tests are about processes, and a
+        // session started in a repository would get a worktree in it.
         let opts = StartOpts {
             agent: Some("shell".into()),
             args: vec!["-c".into(), script.into()],
+            cwd: Some(self._dir.path().to_string_lossy().into_owned()),
             ..StartOpts::default()
         };
         let value = self.request(Request::Start(opts)).await?;
@@ -130,6 +133,7 @@ async fn a_missing_agent_leaves_no_row() {
     let f = fixture(None).await;
     let opts = StartOpts {
         agent: Some("claude".into()),
+        cwd: Some(f._dir.path().to_string_lossy().into_owned()),
         ..StartOpts::default()
     };
     // Unless this machine has claude installed, which the test cannot undo.
