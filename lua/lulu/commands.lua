@@ -147,6 +147,13 @@ function M.merge(cmd)
   end)
 end
 
+function M.trust()
+  H.guard(function()
+    local trusted = require('lulu').trust()
+    util.notify(('trusted %s (sha256 %s)'):format(trusted.path, trusted.sha256:sub(1, 12)))
+  end)
+end
+
 function M.send(cmd)
   H.guard(function()
     local target, text = cmd.args:match('^(%S+)%s+(.+)$')

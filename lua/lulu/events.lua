@@ -89,6 +89,10 @@ function H.handlers.rules(rules)
   vim.api.nvim_exec_autocmds('User', { pattern = 'LuluRulesChanged', modeline = false })
 end
 
+function H.handlers.notice(message)
+  util.notify(message, vim.log.levels.WARN)
+end
+
 function H.handlers.deleted(id)
   sessions.remove(id)
   require('lulu.term').forget(id)

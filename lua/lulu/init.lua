@@ -107,6 +107,13 @@ function M.merge(ref, strategy)
   return rpc.request(rpc.methods.merge, H.ref(ref), strategy or 'merge')
 end
 
+--- Trust the `.lulu.json` of the repository at `dir` (default: the current
+--- directory) as it is now; a later change needs trusting again.
+---@return {path: string, sha256: string}
+function M.trust(dir)
+  return rpc.request(rpc.methods.trust, dir or vim.fn.getcwd())
+end
+
 --- Pending approvals, oldest first; with `{ history = true }` the record of
 --- past decisions, newest first.
 ---@param opts {history: boolean, limit: integer}|nil

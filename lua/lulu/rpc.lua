@@ -25,6 +25,7 @@ M.methods = {
   move_rule = 'lulu.rule_move',
   diff = 'lulu.session_diff',
   merge = 'lulu.session_merge',
+  trust = 'lulu.repo_trust',
 }
 
 --- The plugin's root directory (where Cargo.toml and target/ live).

@@ -27,6 +27,7 @@ pub const SESSION_ATTACH: &str = "lulu.session_attach";
 pub const SESSION_DETACH: &str = "lulu.session_detach";
 pub const SESSION_DIFF: &str = "lulu.session_diff";
 pub const SESSION_MERGE: &str = "lulu.session_merge";
+pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const APPROVAL_LIST: &str = "lulu.approval_list";
 pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
 pub const RULE_LIST: &str = "lulu.rule_list";
@@ -132,6 +133,7 @@ pub enum Request {
     Detach { session: String, chan: i64 },
     Diff(String),
     Merge { session: String, strategy: Strategy },
+    Trust(String),
     Approvals(ApprovalListOpts),
     Decide { approval: i64, choice: Choice },
     Rules,
@@ -312,6 +314,12 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 other => return Err(a.bad("strategy", format!("must be a string, got {}", kind(&other)))),
             };
             Request::Merge { session, strategy }
+        }
+        REPO_TRUST => {
+            let mut a = args(1, 1, "(directory)")?;
+            let dir =
+                String::from_utf8(a.bytes(0, "directory")?).map_err(|_| a.bad("directory", "is not valid UTF-8"))?;
+            Request::Trust(dir)
         }
         APPROVAL_LIST => Request::Approvals(args(0, 1, "([{history, limit}])")?.options(0)?),
         APPROVAL_DECIDE => {

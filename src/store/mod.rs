@@ -220,6 +220,29 @@ impl Store {
         })
     }
 
+    /// Trust `path` with exactly this content hash (replacing older trust).
+    pub fn trust_file(&self, path: &str, sha256: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO trusted_files (path, sha256, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, at = excluded.at",
+                params![path, sha256, now()],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn is_trusted(&self, path: &str, sha256: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n: i64 = c.query_row(
+                "SELECT COUNT(*) FROM trusted_files WHERE path = ?1 AND sha256 = ?2",
+                params![path, sha256],
+                |r| r.get(0),
+            )?;
+            Ok(n > 0)
+        })
+    }
+
     pub fn add_event(&self, id: &SessionId, kind: &str, detail: &str) -> Result<(), StoreError> {
         self.with(|c| insert_event(c, id, kind, detail))
     }

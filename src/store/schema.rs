@@ -57,6 +57,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX approvals_at ON approvals (at);",
     // v3: the repository a session's worktree belongs to.
     "ALTER TABLE sessions ADD COLUMN repo TEXT;",
+    // v4: repository files the user trusts to run commands (`.lulu.json`).
+    "CREATE TABLE trusted_files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, at TEXT NOT NULL);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

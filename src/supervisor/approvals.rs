@@ -331,7 +331,12 @@ impl Supervisor {
         }
     }
 
-    fn emit(&self, name: &'static str, payload: Value) {
+    /// A warning for the user, shown as one notification.
+    pub(super) fn notice(&self, message: &str) {
+        self.emit("notice", Value::from(message));
+    }
+
+    pub(super) fn emit(&self, name: &'static str, payload: Value) {
         for client in self.clients.values() {
             client.emit(name, payload.clone());
         }

@@ -276,6 +276,7 @@ impl Supervisor {
                     .map(|()| Value::Nil),
                 Request::Diff(session) => self.diff(&session).await,
                 Request::Merge { session, strategy } => self.merge(&session, strategy).await,
+                Request::Trust(dir) => self.trust(&dir).await,
                 Request::Approvals(opts) => self.approvals(opts).await,
                 Request::Decide { approval, choice } => self.decide(approval, choice).await,
                 Request::Rules => Ok(self.rules_value()),

@@ -51,12 +51,16 @@ impl Supervisor {
         // leaves a failed row that still names the worktree (`:LuluDelete`
         // cleans it up).
         let explicit = opts.worktree == Some(true) || opts.base.is_some();
-        let worktree = if opts.worktree.unwrap_or(self.worktree_enabled) {
+        let made = if opts.worktree.unwrap_or(self.worktree_enabled) {
             self.make_worktree(&cwd, &name, opts.base.clone(), explicit).await?
         } else if opts.base.is_some() {
             bail!("base= needs a worktree; drop worktree=off or base=");
         } else {
             None
+        };
+        let (worktree, setup) = match made {
+            Some((created, setup)) => (Some(created), setup),
+            None => (None, None),
         };
         // The agent starts where the user was, inside the new worktree.
         let run_dir = match &worktree {
@@ -124,8 +128,8 @@ impl Supervisor {
             env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
         }
         // A new worktree's setup runs first, in the same PTY (`lulu exec`).
-        let argv = match (&worktree, &self.worktree_setup) {
-            (Some(_), Some(setup)) => {
+        let argv = match &setup {
+            Some(setup) => {
                 let report = session_dir(&self.settings.state_dir, &id).join("setup-failed.json");
                 if let Some(dir) = report.parent() {
                     tokio::fs::create_dir_all(dir).await.ok();
@@ -142,7 +146,7 @@ impl Supervisor {
                 wrapped.extend(resolved.argv);
                 wrapped
             }
-            _ => resolved.argv,
+            None => resolved.argv,
         };
         let spec = SpawnSpec {
             argv,

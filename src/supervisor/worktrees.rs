@@ -10,7 +10,7 @@ use rmpv::Value;
 
 use super::{Command, Supervisor};
 use crate::model::{SessionId, SessionRecord};
-use crate::worktree::{self, Created, Strategy, WorktreeError};
+use crate::worktree::{self, Created, Strategy, WorktreeError, repo_config};
 
 /// How often a busy session's `ahead` count is refreshed.
 const AHEAD_EVERY: Duration = Duration::from_secs(5);
@@ -31,7 +31,7 @@ impl Supervisor {
         name: &str,
         base: Option<String>,
         explicit: bool,
-    ) -> anyhow::Result<Option<Created>> {
+    ) -> anyhow::Result<Option<(Created, Option<Vec<String>>)>> {
         let dir = cwd.to_path_buf();
         let Some(repo) = blocking(move || worktree::discover(&dir)).await? else {
             if explicit {
@@ -39,9 +39,9 @@ impl Supervisor {
             }
             return Ok(None);
         };
+        let (copy, setup) = self.repo_settings(&repo).await;
         let name = name.to_string();
         let root = self.worktree_root.clone();
-        let copy = self.worktree_copy.clone();
         let created = blocking(move || {
             let created = worktree::create(&repo, &name, base.as_deref(), root.as_deref())?;
             let copied = worktree::copy_untracked(&created.repo, &created.path, &copy)?;
@@ -52,7 +52,66 @@ impl Supervisor {
         })
         .await?;
         tracing::info!(branch = %created.branch, path = %created.path.display(), "worktree created");
-        Ok(Some(created))
+        Ok(Some((created, setup)))
+    }
+
+    /// `copy` and `setup` for new worktrees of `repo`: its `.lulu.json` when
+    /// the user trusts that exact content, else the options from setup().
+    async fn repo_settings(&self, repo: &Path) -> (Vec<String>, Option<Vec<String>>) {
+        let defaults = (self.worktree_copy.clone(), self.worktree_setup.clone());
+        let dir = repo.to_path_buf();
+        let Some(found) = tokio::task::spawn_blocking(move || repo_config::find(&dir))
+            .await
+            .ok()
+            .flatten()
+        else {
+            return defaults;
+        };
+        let path = found.path.to_string_lossy().into_owned();
+        let (key, hash) = (path.clone(), found.sha256.clone());
+        let trusted = self
+            .store
+            .run(move |s| s.is_trusted(&key, &hash))
+            .await
+            .unwrap_or(false);
+        if !trusted {
+            self.notice(&format!(
+                "{path} is new or changed and not trusted: review it, then :LuluTrust (starting without it)"
+            ));
+            return defaults;
+        }
+        match found.parsed {
+            Ok(config) => (config.copy.unwrap_or(defaults.0), config.setup.or(defaults.1)),
+            Err(err) => {
+                self.notice(&format!("{err} (starting without it)"));
+                defaults
+            }
+        }
+    }
+
+    /// `:LuluTrust`: trust the `.lulu.json` of the repository at `cwd`, as
+    /// it is now.
+    pub(super) async fn trust(&self, cwd: &str) -> anyhow::Result<Value> {
+        let dir = PathBuf::from(cwd);
+        let repo = blocking(move || worktree::discover(&dir))
+            .await?
+            .ok_or_else(|| WorktreeError::NotARepo(cwd.to_string()))?;
+        let dir = repo.clone();
+        let found = tokio::task::spawn_blocking(move || repo_config::find(&dir))
+            .await
+            .context("reading .lulu.json failed")?
+            .ok_or_else(|| anyhow!("no {} in {}", repo_config::FILE, repo.display()))?;
+        if let Err(err) = &found.parsed {
+            bail!("{err}; fix it before trusting it");
+        }
+        let path = found.path.to_string_lossy().into_owned();
+        let (key, hash) = (path.clone(), found.sha256.clone());
+        self.store.run(move |s| s.trust_file(&key, &hash)).await?;
+        tracing::info!(%path, sha256 = %found.sha256, "trusted");
+        Ok(Value::Map(vec![
+            (Value::from("path"), Value::from(path)),
+            (Value::from("sha256"), Value::from(found.sha256)),
+        ]))
     }
 
     pub(super) async fn diff(&self, session: &str) -> anyhow::Result<Value> {

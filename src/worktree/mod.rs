@@ -5,6 +5,7 @@
 //! remove, merges with real conflict handling), always as argv.
 
 mod git;
+pub mod repo_config;
 pub mod setup;
 
 use std::path::{Path, PathBuf};

@@ -193,4 +193,31 @@ T['worktree.copy brings .env; worktree.setup runs first and its failure fails th
   )
 end
 
+T['an untrusted .lulu.json is not run until :LuluTrust'] = function(child)
+  local dir = repo(child)
+  vim.fn.writefile({ vim.json.encode({ setup = { 'sh', '-c', 'echo from-repo > marker' } }) }, dir .. '/.lulu.json')
+  git(dir, 'add', '.lulu.json')
+  git(dir, 'commit', '--quiet', '-m', 'lulu config')
+  local first = session(child, 'first', 'true')
+  h.ok(not vim.uv.fs_stat(first.worktree .. '/marker'), 'not run while untrusted')
+  h.matches(
+    child.lua('return _G.notes')[1].msg,
+    '%.lulu%.json is new or changed and not trusted: review it, then :LuluTrust',
+    'told why'
+  )
+  child.cmd('LuluTrust')
+  h.matches(child.lua('return _G.notes')[2].msg, '^lulu: trusted .*%.lulu%.json %(sha256 %x+%)', 'trusted')
+  local second = session(child, 'second', 'true')
+  h.eq(vim.fn.readfile(second.worktree .. '/marker'), { 'from-repo' }, 'run once trusted')
+  -- Any change needs trusting again.
+  vim.fn.writefile({ vim.json.encode({ setup = { 'sh', '-c', 'echo changed > marker' } }) }, dir .. '/.lulu.json')
+  local third = session(child, 'third', 'true')
+  h.ok(not vim.uv.fs_stat(third.worktree .. '/marker'), 'changed file not run')
+  -- Outside a repository, trusting is an error that says so.
+  child.cmd('cd ' .. child.dir)
+  child.cmd('LuluTrust')
+  local notes = child.lua('return _G.notes')
+  h.matches(notes[#notes].msg, 'is not inside a git repository', 'no repository')
+end
+
 return T
