@@ -61,6 +61,10 @@ command('LuluMerge', cmd('merge'), {
   complete = complete('complete_merge'),
   desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
 })
+command('LuluPrune', cmd('prune'), {
+  nargs = 0,
+  desc = 'lulu: remove worktrees of ended sessions whose branches are merged',
+})
 command('LuluTrust', cmd('trust'), {
   nargs = 0,
   desc = "lulu: trust this repository's .lulu.json (it may run commands)",

@@ -147,6 +147,38 @@ function M.merge(cmd)
   end)
 end
 
+function M.prune()
+  H.guard(function()
+    local lulu = require('lulu')
+    local doomed = lulu.prune({ dry_run = true })
+    if #doomed == 0 then
+      util.notify('nothing to prune: no ended session has a merged, clean worktree')
+      return
+    end
+    local names = vim.tbl_map(function(d)
+      return d.name
+    end, doomed)
+    local prompt = ('Remove %d worktree(s) and branch(es): %s?'):format(#doomed, table.concat(names, ', '))
+    vim.ui.select({ 'Remove', 'Cancel' }, { prompt = prompt }, function(choice)
+      if choice ~= 'Remove' then
+        return
+      end
+      H.guard(function()
+        local removed = lulu.prune()
+        util.notify(('removed %d worktree(s): %s'):format(
+          #removed,
+          table.concat(
+            vim.tbl_map(function(d)
+              return d.worktree
+            end, removed),
+            ', '
+          )
+        ))
+      end)
+    end)
+  end)
+end
+
 function M.trust()
   H.guard(function()
     local trusted = require('lulu').trust()

@@ -14,7 +14,7 @@ M.defaults = {
     gemini = { cmd = { 'gemini' } },
     shell = { cmd = nil },
   },
-  worktree = { enabled = true, root = nil, copy = {}, setup = nil },
+  worktree = { enabled = true, root = nil, copy = {}, setup = nil, cleanup = 'keep' },
   pool = { size = 2 },
   scrollback = 1024 * 1024, -- bytes kept per session for replay
   approvals = { timeout = 600, chain = true, notify = true },
@@ -74,6 +74,11 @@ function M.validate(opts)
     { 'bin', o.bin == nil or type(o.bin) == 'string', 'a path string' },
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded', "'embedded' (the daemon mode is not built yet)" },
+    {
+      'worktree.cleanup',
+      o.worktree.cleanup == 'keep' or o.worktree.cleanup == 'delete_if_merged',
+      "'keep' or 'delete_if_merged'",
+    },
     {
       'worktree.copy',
       type(o.worktree.copy) == 'table' and vim.iter(o.worktree.copy):all(function(g)

@@ -89,6 +89,12 @@ function H.handlers.rules(rules)
   vim.api.nvim_exec_autocmds('User', { pattern = 'LuluRulesChanged', modeline = false })
 end
 
+--- Worktree count and size, computed by the host in the background.
+function H.handlers.usage(usage)
+  M.usage = usage
+  H.changed()
+end
+
 function H.handlers.notice(message)
   util.notify(message, vim.log.levels.WARN)
 end

@@ -114,6 +114,13 @@ function M.trust(dir)
   return rpc.request(rpc.methods.trust, dir or vim.fn.getcwd())
 end
 
+--- Remove the worktrees (and branches) of ended sessions whose work is all
+--- on their base. The sessions stay in the list. With `{ dry_run = true }`
+--- only says which would go. Returns `{ { name, branch, worktree }, ... }`.
+function M.prune(opts)
+  return rpc.request(rpc.methods.prune, { dry_run = opts and opts.dry_run or false })
+end
+
 --- Pending approvals, oldest first; with `{ history = true }` the record of
 --- past decisions, newest first.
 ---@param opts {history: boolean, limit: integer}|nil

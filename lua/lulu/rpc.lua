@@ -26,6 +26,8 @@ M.methods = {
   diff = 'lulu.session_diff',
   merge = 'lulu.session_merge',
   trust = 'lulu.repo_trust',
+  usage = 'lulu.worktree_usage',
+  prune = 'lulu.worktree_prune',
 }
 
 --- The plugin's root directory (where Cargo.toml and target/ live).
@@ -185,6 +187,7 @@ function H.hello()
       worktree_root = opts.worktree.root and vim.fn.fnamemodify(vim.fn.expand(opts.worktree.root), ':p') or nil,
       worktree_copy = opts.worktree.copy or {},
       worktree_setup = opts.worktree.setup,
+      worktree_cleanup = opts.worktree.cleanup,
     },
   }
 end

@@ -28,6 +28,8 @@ pub const SESSION_DETACH: &str = "lulu.session_detach";
 pub const SESSION_DIFF: &str = "lulu.session_diff";
 pub const SESSION_MERGE: &str = "lulu.session_merge";
 pub const REPO_TRUST: &str = "lulu.repo_trust";
+pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
+pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
 pub const APPROVAL_LIST: &str = "lulu.approval_list";
 pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
 pub const RULE_LIST: &str = "lulu.rule_list";
@@ -66,6 +68,8 @@ pub struct HostConfig {
     pub worktree_copy: Vec<String>,
     /// argv run in a new worktree before the agent starts.
     pub worktree_setup: Option<Vec<String>>,
+    /// What happens to an ended session's worktree: `keep` or `delete_if_merged`.
+    pub worktree_cleanup: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -93,6 +97,13 @@ pub struct ApprovalListOpts {
     #[serde(default)]
     pub history: bool,
     pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PruneOpts {
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -134,6 +145,8 @@ pub enum Request {
     Diff(String),
     Merge { session: String, strategy: Strategy },
     Trust(String),
+    Usage,
+    Prune { dry_run: bool },
     Approvals(ApprovalListOpts),
     Decide { approval: i64, choice: Choice },
     Rules,
@@ -321,6 +334,13 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 String::from_utf8(a.bytes(0, "directory")?).map_err(|_| a.bad("directory", "is not valid UTF-8"))?;
             Request::Trust(dir)
         }
+        WORKTREE_USAGE => {
+            args(0, 0, "no arguments")?;
+            Request::Usage
+        }
+        WORKTREE_PRUNE => Request::Prune {
+            dry_run: args(0, 1, "([{dry_run}])")?.options::<PruneOpts>(0)?.dry_run,
+        },
         APPROVAL_LIST => Request::Approvals(args(0, 1, "([{history, limit}])")?.options(0)?),
         APPROVAL_DECIDE => {
             let mut a = args(2, 2, "(approval id, decision)")?;

@@ -220,6 +220,17 @@ impl Store {
         })
     }
 
+    /// A session's worktree went (pruned): forget its path and branch.
+    pub fn clear_worktree(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE sessions SET worktree = NULL, branch = NULL, updated_at = ?2 WHERE id = ?1",
+                params![id.as_str(), now()],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Trust `path` with exactly this content hash (replacing older trust).
     pub fn trust_file(&self, path: &str, sha256: &str) -> Result<(), StoreError> {
         self.with(|c| {

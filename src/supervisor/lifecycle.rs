@@ -148,6 +148,9 @@ impl Supervisor {
                 client.emit("exit", value.clone());
             }
         }
+        if live.delete_requested.is_none() {
+            self.apply_cleanup_policy(&id).await;
+        }
         if let Some(force) = live.delete_requested {
             let result = self.remove(&id, force).await;
             for waiter in live.delete_waiters {

@@ -74,6 +74,8 @@ enum Command {
     ApprovalExpired(i64),
     /// A recount of a session's commits ahead of its base.
     Ahead(SessionId, i64),
+    /// Worktree count and bytes, computed in the background.
+    Usage(usize, u64),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -176,6 +178,10 @@ pub struct Supervisor {
     worktree_copy: Vec<String>,
     /// argv run in a new worktree before the agent.
     worktree_setup: Option<Vec<String>>,
+    /// `worktree.cleanup = 'delete_if_merged'`.
+    cleanup_merged: bool,
+    usage: Option<worktrees::Usage>,
+    usage_busy: bool,
 }
 
 impl Supervisor {
@@ -209,6 +215,9 @@ impl Supervisor {
             worktree_root: None,
             worktree_copy: Vec::new(),
             worktree_setup: None,
+            cleanup_merged: false,
+            usage: None,
+            usage_busy: false,
         };
         let task = tokio::spawn(supervisor.run(rx));
         (SupervisorHandle { tx }, task)
@@ -228,6 +237,7 @@ impl Supervisor {
                 Command::HookGone(ticket) => self.on_hook_gone(ticket),
                 Command::ApprovalExpired(id) => self.on_approval_expired(id).await,
                 Command::Ahead(id, ahead) => self.on_ahead(id, ahead),
+                Command::Usage(count, bytes) => self.on_usage(count, bytes),
                 Command::Shutdown(done) => {
                     self.begin_shutdown(done);
                 }
@@ -277,6 +287,8 @@ impl Supervisor {
                 Request::Diff(session) => self.diff(&session).await,
                 Request::Merge { session, strategy } => self.merge(&session, strategy).await,
                 Request::Trust(dir) => self.trust(&dir).await,
+                Request::Usage => Ok(self.usage()),
+                Request::Prune { dry_run } => self.prune(dry_run).await,
                 Request::Approvals(opts) => self.approvals(opts).await,
                 Request::Decide { approval, choice } => self.decide(approval, choice).await,
                 Request::Rules => Ok(self.rules_value()),
@@ -310,6 +322,11 @@ impl Supervisor {
         }
         self.worktree_copy = config.worktree_copy;
         self.worktree_setup = config.worktree_setup.filter(|argv| !argv.is_empty());
+        self.cleanup_merged = match config.worktree_cleanup.as_deref() {
+            None | Some("keep") => false,
+            Some("delete_if_merged") => true,
+            Some(other) => bail!("worktree.cleanup must be 'keep' or 'delete_if_merged', not {other:?}"),
+        };
         if let Some(secs) = config.approval_timeout {
             self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
         }

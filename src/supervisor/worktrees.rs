@@ -140,6 +140,9 @@ impl Supervisor {
         match result {
             Ok(commit) => {
                 self.event(&record.id, "merged", &commit).await;
+                if !record.status.is_live() {
+                    self.apply_cleanup_policy(&record.id).await;
+                }
                 Ok(Value::Map(vec![
                     (Value::from("ok"), Value::from(true)),
                     (Value::from("commit"), Value::from(commit)),
@@ -247,6 +250,167 @@ impl Supervisor {
             self.broadcast_record(&record);
         }
     }
+}
+
+impl Supervisor {
+    /// Ended sessions whose worktrees hold nothing that is not on their base:
+    /// clean, and merged (or never ahead).
+    async fn prunable(&self) -> Vec<SessionRecord> {
+        let candidates: Vec<SessionRecord> = self
+            .entries
+            .iter()
+            .filter(|e| e.live.is_none() && e.record.worktree.is_some())
+            .map(|e| e.record.clone())
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            candidates
+                .into_iter()
+                .filter(|r| {
+                    let (Some(path), Some(repo), Some(branch), Some(base)) = (&r.worktree, &r.repo, &r.branch, &r.base)
+                    else {
+                        return false;
+                    };
+                    let path = Path::new(path);
+                    let clean = !path.exists() || worktree::is_dirty(path).is_ok_and(|dirty| !dirty);
+                    clean && worktree::is_merged(Path::new(repo), branch, base).unwrap_or(false)
+                })
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
+    }
+
+    /// `:LuluPrune`: what would go (`dry_run`), or remove it. The sessions
+    /// stay in the list; only their worktrees and branches go.
+    pub(super) async fn prune(&mut self, dry_run: bool) -> anyhow::Result<Value> {
+        let prunable = self.prunable().await;
+        let mut removed = Vec::new();
+        for record in &prunable {
+            if !dry_run {
+                self.retire_worktree(record).await?;
+            }
+            removed.push(Value::Map(vec![
+                (Value::from("name"), Value::from(record.name.clone())),
+                (
+                    Value::from("branch"),
+                    Value::from(record.branch.clone().unwrap_or_default()),
+                ),
+                (
+                    Value::from("worktree"),
+                    Value::from(record.worktree.clone().unwrap_or_default()),
+                ),
+            ]));
+        }
+        if !dry_run && !prunable.is_empty() {
+            self.usage = None;
+        }
+        Ok(Value::Array(removed))
+    }
+
+    /// Remove a session's (merged, clean) worktree and branch, keep the row.
+    async fn retire_worktree(&mut self, record: &SessionRecord) -> anyhow::Result<()> {
+        self.remove_worktree(record, false).await?;
+        let id = record.id.clone();
+        self.store.run(move |s| s.clear_worktree(&id)).await?;
+        self.event(
+            &record.id,
+            "worktree-removed",
+            record.worktree.as_deref().unwrap_or_default(),
+        )
+        .await;
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
+            entry.record.worktree = None;
+            entry.record.branch = None;
+            entry.record.ahead = None;
+            let updated = entry.record.clone();
+            self.broadcast_record(&updated);
+        }
+        Ok(())
+    }
+
+    /// `worktree.cleanup = 'delete_if_merged'`: an ended session whose work
+    /// is all on its base loses its worktree.
+    pub(super) async fn apply_cleanup_policy(&mut self, id: &SessionId) {
+        if !self.cleanup_merged {
+            return;
+        }
+        let Some(record) = self.prunable().await.into_iter().find(|r| &r.id == id) else {
+            return;
+        };
+        if let Err(err) = self.retire_worktree(&record).await {
+            tracing::warn!(session = %id, "cleanup of a merged worktree failed: {err:#}");
+        }
+    }
+
+    /// Worktree count and size, answered from a cache refreshed in the
+    /// background (walking directories is slow); the fresh figure arrives as
+    /// a `usage` event.
+    pub(super) fn usage(&mut self) -> Value {
+        let stale = self.usage.as_ref().is_none_or(|u| u.at.elapsed() >= USAGE_EVERY);
+        if stale && !self.usage_busy {
+            self.usage_busy = true;
+            let paths: Vec<PathBuf> = self
+                .entries
+                .iter()
+                .filter_map(|e| e.record.worktree.as_ref().map(PathBuf::from))
+                .collect();
+            let tx = self.tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
+                let bytes = existing.iter().map(|p| dir_size(p)).sum();
+                let _ = tx.send(Command::Usage(existing.len(), bytes));
+            });
+        }
+        self.usage.as_ref().map_or(Value::Nil, Usage::value)
+    }
+
+    pub(super) fn on_usage(&mut self, count: usize, bytes: u64) {
+        self.usage_busy = false;
+        let usage = Usage {
+            count,
+            bytes,
+            at: Instant::now(),
+        };
+        self.emit("usage", usage.value());
+        self.usage = Some(usage);
+    }
+}
+
+/// How long a computed worktree size is good for.
+const USAGE_EVERY: Duration = Duration::from_secs(30);
+
+pub(super) struct Usage {
+    count: usize,
+    bytes: u64,
+    at: Instant,
+}
+
+impl Usage {
+    fn value(&self) -> Value {
+        Value::Map(vec![
+            (Value::from("count"), Value::from(self.count as u64)),
+            (Value::from("bytes"), Value::from(self.bytes)),
+        ])
+    }
+}
+
+/// Bytes under `dir`, not following symlinks.
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() => stack.push(entry.path()),
+                Ok(meta) if meta.is_file() => total += meta.len(),
+                _ => {}
+            }
+        }
+    }
+    total
 }
 
 fn worktree_of(record: &SessionRecord) -> anyhow::Result<(PathBuf, String)> {

@@ -193,6 +193,57 @@ T['worktree.copy brings .env; worktree.setup runs first and its failure fails th
   )
 end
 
+T[':LuluPrune removes merged worktrees of ended sessions; the footer counts them'] = function(child)
+  local dir = repo(child)
+  local merged = session(child, 'merged', 'echo m > m.txt && git add . && git commit -qm m')
+  local idle = session(child, 'idle', 'true')
+  local open = session(child, 'open', 'echo o > o.txt && git add . && git commit -qm o')
+  child.cmd('LuluMerge merged squash')
+  -- The footer shows the worktrees and their size (computed in the background).
+  child.cmd('LuluList')
+  child.wait(
+    [[
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      local footer = vim.api.nvim_win_get_config(win).footer
+      if footer then
+        local text = type(footer) == 'table' and table.concat(vim.tbl_map(function(c) return c[1] end, footer)) or footer
+        return text:find('3 worktrees · %d+%.%d MiB')
+      end
+    end
+  ]],
+    5000,
+    'footer with 3 worktrees'
+  )
+  child.lua('vim.api.nvim_input("q")')
+  h.eq(
+    vim.tbl_map(function(d)
+      return d.name
+    end, child.lua('return require("lulu").prune({ dry_run = true })')),
+    { 'merged', 'idle' },
+    'what would go (oldest first)'
+  )
+  child.lua('vim.ui.select = function(items, _, cb) cb(items[1]) end')
+  child.cmd('LuluPrune')
+  h.ok(not vim.uv.fs_stat(merged.worktree) and not vim.uv.fs_stat(idle.worktree), 'merged and idle removed')
+  h.ok(vim.uv.fs_stat(open.worktree), 'unmerged kept')
+  h.eq(git(dir, 'branch', '--list', 'lulu/merged'), '', 'branch removed')
+  local r = child.lua('return require("lulu").get("merged")')
+  h.eq({ r.status, r.worktree }, { 'completed' }, 'session kept, worktree forgotten')
+end
+
+T["worktree.cleanup = 'delete_if_merged' retires merged worktrees as sessions end"] = function(child)
+  local dir = repo(child)
+  child.setup({ worktree = { cleanup = 'delete_if_merged' } })
+  local idle = session(child, 'idle', 'true')
+  local busy = session(child, 'busy', 'echo b > b.txt && git add . && git commit -qm b')
+  child.wait('return require("lulu").get("idle").worktree == nil', 3000, 'idle retired at exit')
+  h.ok(not vim.uv.fs_stat(vim.uv.fs_realpath(dir) .. '/.lulu/worktrees/idle'), 'idle worktree gone')
+  h.eq(idle.status, 'completed', 'idle completed')
+  h.ok(vim.uv.fs_stat(busy.worktree), 'unmerged kept')
+  child.cmd('LuluMerge busy')
+  child.wait('return require("lulu").get("busy").worktree == nil', 3000, 'busy retired after its merge')
+end
+
 T['an untrusted .lulu.json is not run until :LuluTrust'] = function(child)
   local dir = repo(child)
   vim.fn.writefile({ vim.json.encode({ setup = { 'sh', '-c', 'echo from-repo > marker' } }) }, dir .. '/.lulu.json')

@@ -52,14 +52,20 @@ function M.open()
   H.maps()
   H.render()
   H.timer = vim.uv.new_timer()
+  H.ticks = 0
   H.timer:start(
     1000,
     1000,
     vim.schedule_wrap(function()
       H.pulse = not H.pulse
+      H.ticks = H.ticks + 1
+      if H.ticks % 10 == 0 then
+        H.ask_usage()
+      end
       M.refresh()
     end)
   )
+  H.ask_usage()
   vim.api.nvim_create_autocmd({ 'WinLeave', 'BufWipeout' }, {
     group = vim.api.nvim_create_augroup('lulu_list', { clear = true }),
     buffer = H.buf,
@@ -167,6 +173,13 @@ end
 
 -- helpers ------------------------------------------------------------------
 
+--- Ask the host for the worktrees' size without waiting: it answers from a
+--- cache, and a fresh figure arrives later as a `usage` event.
+function H.ask_usage()
+  local rpc = require('lulu.rpc')
+  rpc.notify(rpc.methods.usage)
+end
+
 function H.geometry(count)
   local width = math.max(math.min(76, vim.o.columns - 4), 20)
   local height = math.max(math.min(math.max(count * 2, 2), vim.o.lines - 6), 1)
@@ -180,9 +193,24 @@ function H.geometry(count)
     border = 'rounded',
     title = H.title(),
     title_pos = 'center',
-    footer = M.footer,
+    footer = H.footer(width),
     footer_pos = 'center',
   }
+end
+
+--- Key hints, after the worktrees' count and size when known and there is room.
+function H.footer(width)
+  local usage = require('lulu.events').usage
+  if not usage or usage.count == 0 then
+    return M.footer
+  end
+  local size = usage.bytes >= 1024 ^ 3 and ('%.1f GiB'):format(usage.bytes / 1024 ^ 3)
+    or ('%.1f MiB'):format(usage.bytes / 1024 ^ 2)
+  local disk = (' %d worktree%s · %s '):format(usage.count, usage.count == 1 and '' or 's', size)
+  if vim.fn.strdisplaywidth(disk .. '│' .. M.footer) <= width - 2 then
+    return disk .. '│' .. M.footer
+  end
+  return disk .. '│ <CR> a s d n q '
 end
 
 function H.title()
