@@ -60,6 +60,19 @@ function M.check()
   end
   health.info(('default agent: %s'):format(require('lulu')._default_agent()))
 
+  health.start('lulu: git')
+  if vim.fn.executable('git') == 1 then
+    local version = vim.trim(vim.system({ 'git', '--version' }, { text = true }):wait().stdout or '')
+    local major, minor = version:match('(%d+)%.(%d+)')
+    if major and (tonumber(major) > 2 or (tonumber(major) == 2 and tonumber(minor) >= 38)) then
+      health.ok(version)
+    else
+      health.warn(version .. ' is older than 2.38', { 'recognising squash-merged branches needs git 2.38+' })
+    end
+  else
+    health.warn('git not found on PATH', { 'sessions then run in place, without worktrees; install git' })
+  end
+
   health.start('lulu: store')
   local data = rpc.data_dir()
   if vim.fn.mkdir(data, 'p') == 0 and vim.fn.isdirectory(data) == 0 then

@@ -12,6 +12,7 @@ use crate::hook::{self, new_token};
 use crate::model::{SessionId, SessionRecord, Status, now};
 use crate::pty::{self, OutputLog, SpawnSpec};
 use crate::rpc::protocol::StartOpts;
+use crate::worktree::WorktreeError;
 
 impl Supervisor {
     pub(super) async fn start(&mut self, opts: StartOpts) -> anyhow::Result<SessionRecord> {
@@ -22,7 +23,7 @@ impl Supervisor {
             );
         }
         let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
-        let name = match &opts.name {
+        let mut name = match &opts.name {
             Some(name) => {
                 names::validate(name)?;
                 if self.entries.iter().any(|e| &e.record.name == name) {
@@ -52,7 +53,27 @@ impl Supervisor {
         // cleans it up).
         let explicit = opts.worktree == Some(true) || opts.base.is_some();
         let made = if opts.worktree.unwrap_or(self.worktree_enabled) {
-            self.make_worktree(&cwd, &name, opts.base.clone(), explicit).await?
+            let mut tried = vec![name.clone()];
+            loop {
+                match self.make_worktree(&cwd, &name, opts.base.clone(), explicit).await {
+                    // A name we picked ourselves may clash with a branch or
+                    // directory left from earlier; pick another.
+                    Err(err)
+                        if opts.name.is_none()
+                            && tried.len() < 5
+                            && matches!(
+                                err.downcast_ref::<WorktreeError>(),
+                                Some(WorktreeError::BranchExists(_) | WorktreeError::PathExists(_))
+                            ) =>
+                    {
+                        name = names::pick(|c| {
+                            tried.iter().any(|t| t == c) || self.entries.iter().any(|e| e.record.name == c)
+                        });
+                        tried.push(name.clone());
+                    }
+                    other => break other?,
+                }
+            }
         } else if opts.base.is_some() {
             bail!("base= needs a worktree; drop worktree=off or base=");
         } else {
