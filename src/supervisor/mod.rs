@@ -76,6 +76,8 @@ enum Command {
     Ahead(SessionId, i64),
     /// Worktree count and bytes, computed in the background.
     Usage(usize, u64),
+    /// Periodic upkeep: recount `ahead` for live sessions.
+    Tick,
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -219,7 +221,21 @@ impl Supervisor {
             usage: None,
             usage_busy: false,
         };
-        let task = tokio::spawn(supervisor.run(rx));
+        let ticker = tx.clone();
+        let task = tokio::spawn(async move {
+            // Agents commit without printing; a tick keeps `ahead` honest.
+            let tick = tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    every.tick().await;
+                    if ticker.send(Command::Tick).is_err() {
+                        break;
+                    }
+                }
+            });
+            supervisor.run(rx).await;
+            tick.abort();
+        });
         (SupervisorHandle { tx }, task)
     }
 
@@ -238,6 +254,17 @@ impl Supervisor {
                 Command::ApprovalExpired(id) => self.on_approval_expired(id).await,
                 Command::Ahead(id, ahead) => self.on_ahead(id, ahead),
                 Command::Usage(count, bytes) => self.on_usage(count, bytes),
+                Command::Tick => {
+                    let live: Vec<SessionId> = self
+                        .entries
+                        .iter()
+                        .filter(|e| e.live.is_some() && e.record.worktree.is_some())
+                        .map(|e| e.record.id.clone())
+                        .collect();
+                    for id in live {
+                        self.maybe_refresh_ahead(&id);
+                    }
+                }
                 Command::Shutdown(done) => {
                     self.begin_shutdown(done);
                 }

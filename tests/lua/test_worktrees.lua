@@ -72,6 +72,16 @@ T['two sessions commit in their own worktrees; status stays clean; diff shows on
   h.ok(two.branch == 'lulu/two', 'second branch')
 end
 
+T['a live session that commits quietly shows ahead N'] = function(child)
+  repo(child)
+  local s = child.lua(
+    'return require("lulu").start({ agent = "shell", name = "quiet", args = { "-c", ... } })',
+    'sleep 0.5; echo q > q.txt && git add . && git commit -qm q; sleep 30'
+  )
+  child.wait('return require("lulu").get(...).ahead == 1', 8000, 'ahead 1 while running', s.id)
+  h.eq(child.lua('return require("lulu").get(...).status', s.id), 'running', 'still running')
+end
+
 T['squash and merge land; a conflict aborts, names the file, keeps the base'] = function(child)
   local dir = repo(child)
   session(child, 'one', 'echo one > one.txt && git add . && git commit -qm one')
@@ -207,7 +217,7 @@ T[':LuluPrune removes merged worktrees of ended sessions; the footer counts them
       local footer = vim.api.nvim_win_get_config(win).footer
       if footer then
         local text = type(footer) == 'table' and table.concat(vim.tbl_map(function(c) return c[1] end, footer)) or footer
-        return text:find('3 worktrees · %d+%.%d MiB')
+        return text:find('3 worktrees · %d+ KiB')
       end
     end
   ]],

@@ -205,7 +205,8 @@ function H.footer(width)
     return M.footer
   end
   local size = usage.bytes >= 1024 ^ 3 and ('%.1f GiB'):format(usage.bytes / 1024 ^ 3)
-    or ('%.1f MiB'):format(usage.bytes / 1024 ^ 2)
+    or usage.bytes >= 1024 ^ 2 and ('%.1f MiB'):format(usage.bytes / 1024 ^ 2)
+    or ('%d KiB'):format(math.ceil(usage.bytes / 1024))
   local disk = (' %d worktree%s · %s '):format(usage.count, usage.count == 1 and '' or 's', size)
   if vim.fn.strdisplaywidth(disk .. '│' .. M.footer) <= width - 2 then
     return disk .. '│' .. M.footer
