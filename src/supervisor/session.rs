@@ -24,6 +24,8 @@ const BATCH_WINDOW: Duration = Duration::from_millis(4);
 const EXIT_DRAIN_IDLE: Duration = Duration::from_millis(500);
 /// How long a stop waits for the process before SIGKILL.
 pub const STOP_GRACE: Duration = Duration::from_secs(3);
+/// A process that has printed nothing yet counts as running after this.
+const QUIET_START: Duration = Duration::from_millis(500);
 /// Activity is reported at most this often.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
 /// Output chunks a terminal channel may have in flight (written, not yet
@@ -51,7 +53,7 @@ pub enum SessionCmd {
 
 #[derive(Debug)]
 pub enum SessionEvent {
-    /// First output: the program is up.
+    /// First output, or a quiet program still alive after a moment: it is up.
     Running(SessionId),
     Activity(SessionId),
     /// Every byte the program wrote has reached every attached channel.
@@ -140,7 +142,8 @@ impl SessionTask {
         let mut exit: Option<ExitKind> = None;
         let mut output_open = true;
         let mut kill_at: Option<Instant> = None;
-        let mut seen_output = false;
+        let mut reported_running = false;
+        let quiet_start = Instant::now() + QUIET_START;
         let mut last_activity = Instant::now() - ACTIVITY_EVERY;
 
         while output_open || exit.is_none() {
@@ -156,8 +159,8 @@ impl SessionTask {
                     output_open = coalesce(&mut output, &mut batch).await;
                     ring.push(&batch);
                     push(&id, &mut attached, batch).await;
-                    if !seen_output {
-                        seen_output = true;
+                    if !reported_running {
+                        reported_running = true;
                         let _ = events.send(SessionEvent::Running(id.clone()));
                     }
                     if last_activity.elapsed() >= ACTIVITY_EVERY {
@@ -169,6 +172,10 @@ impl SessionTask {
                     // A dropped sender means the waiter thread died; report it
                     // as a failure instead of waiting forever.
                     exit = Some(status.unwrap_or(ExitKind::Code(-1)));
+                }
+                () = sleep_until(quiet_start), if !reported_running && exit.is_none() => {
+                    reported_running = true;
+                    let _ = events.send(SessionEvent::Running(id.clone()));
                 }
                 () = sleep(EXIT_DRAIN_IDLE), if exit.is_some() && output_open => {
                     tracing::info!(session = %id, "exited but its pty stays open; not waiting for it");
