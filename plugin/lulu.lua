@@ -61,6 +61,7 @@ command('LuluMerge', cmd('merge'), {
   complete = complete('complete_merge'),
   desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
 })
+command('LuluGrid', cmd('grid'), { nargs = 0, desc = 'lulu: every live session in one tab' })
 command('LuluPrune', cmd('prune'), {
   nargs = 0,
   desc = 'lulu: remove worktrees of ended sessions whose branches are merged',
@@ -86,6 +87,15 @@ command('LuluRules', cmd('rules'), {
 vim.keymap.set('n', '<Plug>(lulu-approve)', function()
   require('lulu.commands').approve()
 end, { desc = 'lulu: answer the oldest pending approval' })
+vim.keymap.set('n', '<Plug>(lulu-send)', function()
+  require('lulu.ui.dispatch').send()
+end, { desc = 'lulu: type a prompt and send it to chosen sessions' })
+vim.keymap.set('n', '<Plug>(lulu-broadcast)', function()
+  require('lulu.ui.dispatch').broadcast()
+end, { desc = 'lulu: type a prompt and send it to every running session' })
+vim.keymap.set('n', '<Plug>(lulu-grid)', function()
+  require('lulu.commands').grid()
+end, { desc = 'lulu: every live session in one tab' })
 vim.keymap.set('n', '<Plug>(lulu-list)', function()
   require('lulu.commands').list()
 end, { desc = 'lulu: toggle the session list' })

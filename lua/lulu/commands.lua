@@ -179,6 +179,10 @@ function M.prune()
   end)
 end
 
+function M.grid()
+  H.guard(require('lulu.ui.grid').open)
+end
+
 function M.trust()
   H.guard(function()
     local trusted = require('lulu').trust()
@@ -197,14 +201,7 @@ function M.send(cmd)
       lulu.send(target, text)
       return
     end
-    local sent = 0
-    for _, record in ipairs(lulu.list()) do
-      if record.status == 'running' then
-        lulu.send(record.id, text)
-        sent = sent + 1
-      end
-    end
-    util.notify(('sent to %d running session(s)'):format(sent))
+    require('lulu.ui.dispatch').to_all(text)
   end)
 end
 

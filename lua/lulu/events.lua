@@ -114,6 +114,9 @@ function H.changed()
   vim.schedule(function()
     H.pending = false
     require('lulu.ui.list').refresh()
+    if package.loaded['lulu.ui.grid'] then
+      require('lulu.ui.grid').refresh()
+    end
     vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionsChanged', modeline = false })
   end)
 end

@@ -6,6 +6,7 @@ local M = {}
 
 M.plugs = {
   approve = '<Plug>(lulu-approve)',
+  send = '<Plug>(lulu-send)',
 }
 
 function M.apply()

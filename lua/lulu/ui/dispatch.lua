@@ -1,0 +1,101 @@
+---@mod lulu.ui.dispatch The prompt bar: type once, send to chosen sessions.
+local M = {}
+local H = {}
+
+local util = require('lulu.util')
+
+--- Ask for a prompt, then for its targets (a checklist through repeated
+--- vim.ui.select), then send it to each.
+function M.send()
+  vim.ui.input({ prompt = 'lulu prompt: ' }, function(text)
+    if not text or vim.trim(text) == '' then
+      return
+    end
+    local running = H.running()
+    if #running == 0 then
+      return util.notify('no running session to send to', vim.log.levels.WARN)
+    end
+    local chosen = {}
+    if #running == 1 then
+      chosen[running[1].id] = true
+      return H.deliver(text, running, chosen)
+    end
+    H.pick(text, running, chosen)
+  end)
+end
+
+--- Ask for a prompt and send it to every running session.
+function M.broadcast()
+  vim.ui.input({ prompt = 'lulu broadcast: ' }, function(text)
+    if text and vim.trim(text) ~= '' then
+      M.to_all(text)
+    end
+  end)
+end
+
+--- Send `text` to every running session; returns how many got it.
+function M.to_all(text)
+  local running = H.running()
+  local chosen = {}
+  for _, r in ipairs(running) do
+    chosen[r.id] = true
+  end
+  return H.deliver(text, running, chosen)
+end
+
+-- helpers ------------------------------------------------------------------
+
+function H.running()
+  return vim.tbl_filter(function(r)
+    return r.status == 'running'
+  end, require('lulu').list())
+end
+
+--- One round of the checklist: toggling re-opens it; "Send" finishes.
+function H.pick(text, running, chosen)
+  local items = { { send = true } }
+  for _, r in ipairs(running) do
+    items[#items + 1] = { record = r }
+  end
+  local count = vim.tbl_count(chosen)
+  vim.ui.select(items, {
+    prompt = ('Send %q to:'):format(text),
+    kind = 'lulu_targets',
+    format_item = function(item)
+      if item.send then
+        return count == 0 and 'Send (pick sessions first)' or ('Send to %d session(s)'):format(count)
+      end
+      return ('[%s] %s (%s)'):format(chosen[item.record.id] and 'x' or ' ', item.record.name, item.record.agent)
+    end,
+  }, function(item)
+    if not item then
+      return
+    end
+    if item.send then
+      if count == 0 then
+        return H.pick(text, running, chosen)
+      end
+      return H.deliver(text, running, chosen)
+    end
+    chosen[item.record.id] = not chosen[item.record.id] or nil
+    H.pick(text, running, chosen)
+  end)
+end
+
+function H.deliver(text, running, chosen)
+  local sent = {}
+  for _, r in ipairs(running) do
+    if chosen[r.id] then
+      local ok, err = pcall(require('lulu').send, r.id, text)
+      if ok then
+        sent[#sent + 1] = r.name
+      else
+        util.notify(tostring(err), vim.log.levels.ERROR)
+      end
+    end
+  end
+  util.notify(('sent to %s'):format(#sent > 0 and table.concat(sent, ', ') or 'nobody'))
+  return #sent
+end
+
+return M

@@ -1,0 +1,141 @@
+-- Many sessions at once: the grid's shape, its winbars, dispatch and broadcast.
+local h = require('harness')
+local T = h.new_set()
+
+local function start_many(child, n, script)
+  return child.lua(
+    [[
+    local n, script = ...
+    local out = {}
+    for i = 1, n do
+      out[i] = require('lulu').start({ agent = 'shell', name = 's' .. i, args = { '-c', script } }).id
+    end
+    return out
+  ]],
+    n,
+    script or 'sleep 60'
+  )
+end
+
+T['the grid flows 1, 2, 3, 5, 7, 10, 12 sessions into equal panes'] = function(child)
+  child.setup()
+  child.cmd('set columns=160 lines=50')
+  local cases = {
+    [1] = { 1 },
+    [2] = { 2 },
+    [3] = { 2, 1 },
+    [5] = { 3, 2 },
+    [7] = { 3, 3, 1 },
+    [10] = { 4, 4, 2 },
+    [12] = { 4, 4, 4 },
+  }
+  local started = 0
+  for _, n in ipairs({ 1, 2, 3, 5, 7, 10, 12 }) do
+    child.lua(
+      [[
+      local from, to = ...
+      for i = from, to do
+        require('lulu').start({ agent = 'shell', name = 'g' .. i, args = { '-c', 'sleep 60' } })
+      end
+    ]],
+      started + 1,
+      n
+    )
+    started = n
+    child.cmd('LuluGrid')
+    -- Windows by row (top position), counted.
+    local rows = child.lua([[
+      local by_row, order = {}, {}
+      for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+        local row = vim.api.nvim_win_get_position(win)[1]
+        if not by_row[row] then
+          by_row[row] = {}
+          table.insert(order, row)
+        end
+        table.insert(by_row[row], vim.api.nvim_win_get_width(win))
+      end
+      table.sort(order)
+      return vim.tbl_map(function(r) return by_row[r] end, order)
+    ]])
+    h.eq(
+      vim.tbl_map(function(r)
+        return #r
+      end, rows),
+      cases[n],
+      n .. ' sessions: panes per row'
+    )
+    for _, widths in ipairs(rows) do
+      h.ok(
+        math.max(unpack(widths)) - math.min(unpack(widths)) <= 1,
+        n .. ' sessions: equal widths ' .. vim.inspect(widths)
+      )
+    end
+    h.ok(child.lua('return vim.t.lulu_grid'), 'in the grid tab')
+    h.eq(#child.lua('return vim.api.nvim_list_tabpages()'), 2, 'one grid tab, reused')
+  end
+  local bar = child.lua('return vim.wo.winbar')
+  h.matches(bar, '%[shell%]%%%* %%#LuluName#g12', 'winbar: agent badge and name (newest first)')
+end
+
+T['the grid re-flows when a session ends'] = function(child)
+  child.setup()
+  local ids = start_many(child, 3)
+  child.cmd('LuluGrid')
+  h.eq(#child.lua('return vim.api.nvim_tabpage_list_wins(0)'), 3, 'three panes')
+  child.lua('require("lulu").stop(...)', ids[2])
+  child.wait('return #vim.api.nvim_tabpage_list_wins(0) == 2', 5000, 'two panes after a stop')
+end
+
+T['send reaches exactly the chosen sessions; broadcast every running one'] = function(child)
+  child.setup()
+  local ids = start_many(child, 3, 'while read line; do echo "got:$line"; done')
+  local ended =
+    child.lua('return require("lulu").start({ agent = "shell", name = "ended", args = { "-c", "true" } }).id')
+  for _, id in ipairs(ids) do
+    child.lua('require("lulu").buffer(...)', id)
+    child.wait('return require("lulu").get(...).status == "running"', 5000, 'running', id)
+  end
+  child.wait('return require("lulu").get(...).status == "completed"', 5000, 'ended', ended)
+  -- The prompt bar: type the text, tick s1 and s3, then Send.
+  child.lua([[
+    vim.ui.input = function(_, cb) cb('hello-chosen') end
+    local script = { 's1', 's3', 'Send' }
+    vim.ui.select = function(items, opts, cb)
+      local want = table.remove(script, 1)
+      for _, item in ipairs(items) do
+        local label = opts.format_item(item)
+        if label:find(want, 1, true) then return cb(item) end
+      end
+      cb(nil)
+    end
+  ]])
+  -- The default key (mapleader is a backslash here).
+  child.capture_notify()
+  child.lua('vim.api.nvim_input("\\\\as")')
+  local function screen(id)
+    return table.concat(
+      child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', id),
+      '\n'
+    )
+  end
+  h.wait_for(function()
+    return screen(ids[1]):find('got:hello%-chosen') and screen(ids[3]):find('got:hello%-chosen')
+  end, 5000, 's1 and s3 got it')
+  vim.wait(300)
+  h.ok(not screen(ids[2]):find('hello%-chosen'), 's2 did not')
+  -- Broadcast: every running session, not the ended one.
+  child.cmd('LuluSend all hello-all')
+  h.wait_for(function()
+    for _, id in ipairs(ids) do
+      if not screen(id):find('got:hello%-all') then
+        return false
+      end
+    end
+    return true
+  end, 5000, 'all three got the broadcast')
+  local notes = child.lua('return _G.notes')
+  h.eq(notes[1].msg, 'lulu: sent to s3, s1', 'the prompt bar reports its targets, newest first')
+  h.eq(notes[2].msg, 'lulu: sent to s3, s2, s1', 'the broadcast reports its targets')
+end
+
+return T
