@@ -47,6 +47,36 @@ function M.start(opts)
   return record
 end
 
+--- Start several sessions about 100 ms apart, so a dozen agents do not all
+--- boot at the same instant. Returns at once; `on_done(records, errors)`
+--- runs when the last has started (errors: `{ index, message }` each).
+---@param specs lulu.StartOpts[]
+---@param on_done fun(records: lulu.Session[], errors: {index: integer, message: string}[])|nil
+function M.start_many(specs, on_done)
+  vim.validate('specs', specs, 'table')
+  local records, errors = {}, {}
+  local function step(i)
+    if i > #specs then
+      if on_done then
+        on_done(records, errors)
+      end
+      return
+    end
+    local ok, result = pcall(M.start, specs[i])
+    if ok then
+      records[#records + 1] = result
+    else
+      errors[#errors + 1] = { index = i, message = tostring(result) }
+    end
+    vim.defer_fn(function()
+      step(i + 1)
+    end, i < #specs and H.stagger_ms or 0)
+  end
+  step(1)
+end
+
+H.stagger_ms = 100
+
 --- All sessions, newest first (fresh from the host).
 ---@return lulu.Session[]
 function M.list()

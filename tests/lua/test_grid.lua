@@ -138,4 +138,37 @@ T['send reaches exactly the chosen sessions; broadcast every running one'] = fun
   h.eq(notes[2].msg, 'lulu: sent to s3, s2, s1', 'the broadcast reports its targets')
 end
 
+T['start_many spaces the starts and reports failures'] = function(child)
+  child.setup()
+  child.lua([[
+    _G.done = nil
+    local specs = {}
+    for i = 1, 4 do
+      specs[i] = { agent = 'shell', name = 'm' .. i, args = { '-c', 'sleep 60' } }
+    end
+    specs[3].agent = 'nope'
+    require('lulu').start_many(specs, function(records, errors) _G.done = { records = records, errors = errors } end)
+  ]])
+  h.eq(child.lua('return _G.done'), vim.NIL, 'returns before they have all started')
+  local done = child.wait('return _G.done', 5000, 'all started')
+  h.eq(#done.records, 3, 'three started')
+  h.eq(done.errors[1].index, 3, 'the bad one is named by index')
+  h.matches(done.errors[1].message, "unknown agent 'nope'", 'with its error')
+  -- ~100 ms apart, by their creation times.
+  local times = vim.tbl_map(function(r)
+    return r.created_at
+  end, done.records)
+  local gaps = child.lua(
+    [[
+    local util = require('lulu.util')
+    local t = vim.tbl_map(util.parse_time, ...)
+    return { t[2] - t[1], t[3] - t[2] }
+  ]],
+    times
+  )
+  for _, gap in ipairs(gaps) do
+    h.ok(gap >= 0.09, ('starts %.3f s apart'):format(gap))
+  end
+end
+
 return T
