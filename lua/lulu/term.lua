@@ -17,13 +17,31 @@ H.terms = {}
 ---@return integer bufnr
 function M.ensure(record, win)
   local term = H.terms[record.id]
-  if term and vim.api.nvim_buf_is_loaded(term.buf) then
+  if term and vim.api.nvim_buf_is_loaded(term.buf) and not term.lazy then
     if win then
       vim.api.nvim_win_set_buf(win, term.buf)
     end
     return term.buf
   end
+  -- A buffer that went lazy while hidden is replaced by a fresh terminal,
+  -- which the host fills from its ring: what it showed, plus what happened
+  -- while nobody was looking.
+  local stale = term and vim.api.nvim_buf_is_valid(term.buf) and term.buf or nil
+  local stale_wins = stale and vim.fn.win_findbuf(stale) or {}
+  win = win or stale_wins[1]
   local buf = vim.api.nvim_create_buf(true, false)
+  if stale then
+    H.terms[record.id] = nil
+    if win then
+      vim.api.nvim_win_set_buf(win, buf)
+    end
+    for _, other in ipairs(stale_wins) do
+      if vim.api.nvim_win_is_valid(other) then
+        vim.api.nvim_win_set_buf(other, buf)
+      end
+    end
+    pcall(vim.api.nvim_buf_delete, stale, { force = true })
+  end
   H.name(buf, record)
   vim.b[buf].lulu_session = record.id
   if win then
@@ -49,6 +67,27 @@ function M.ensure(record, win)
         H.terms[id] = nil
         rpc.notify(rpc.methods.detach, id, chan)
       end
+    end,
+  })
+  -- Lazy rendering: once shown and then hidden, a live session stops
+  -- streaming to this buffer (the host keeps its ring); shown again, it is
+  -- rebuilt from the ring.
+  vim.api.nvim_create_autocmd({ 'BufWinLeave', 'BufHidden' }, {
+    group = vim.api.nvim_create_augroup('lulu', { clear = false }),
+    buffer = buf,
+    callback = function()
+      vim.schedule(function()
+        H.maybe_sleep(id, buf)
+      end)
+    end,
+  })
+  vim.api.nvim_create_autocmd('BufWinEnter', {
+    group = vim.api.nvim_create_augroup('lulu', { clear = false }),
+    buffer = buf,
+    callback = function()
+      vim.schedule(function()
+        H.maybe_wake(id, buf)
+      end)
     end,
   })
   rpc.request(rpc.methods.attach, id, chan)
@@ -127,9 +166,46 @@ function M.host_exited()
   end
 end
 
+--- Hidden now? Stop the stream (live sessions only; ended ones are static).
+function H.maybe_sleep(id, buf)
+  local term = H.terms[id]
+  if not term or term.buf ~= buf or term.lazy or #vim.fn.win_findbuf(buf) > 0 then
+    return
+  end
+  local record = require('lulu.sessions').find(id)
+  if not record or not require('lulu.sessions').is_live(record) then
+    return
+  end
+  term.lazy = true
+  rpc.notify(rpc.methods.detach, id, term.chan)
+end
+
+--- Shown again after going lazy: rebuild from the host's ring.
+function H.maybe_wake(id, buf)
+  local term = H.terms[id]
+  if not term or term.buf ~= buf or not term.lazy then
+    return
+  end
+  local record = require('lulu.sessions').find(id)
+  if record then
+    M.ensure(record)
+  end
+end
+
+--- Is this session's buffer streaming (false while lazy)?
+function M.streaming(id)
+  local term = H.terms[id]
+  return term ~= nil and not term.lazy
+end
+
 function H.name(buf, record)
   local name = 'lulu://' .. record.name
-  local old = vim.fn.bufnr(name)
+  local old = -1
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(b) == name then
+      old = b
+    end
+  end
   if old > 0 and not vim.api.nvim_buf_is_loaded(old) then
     -- The session's unloaded (:bdelete) buffer: replace it.
     pcall(vim.api.nvim_buf_delete, old, { force = true })

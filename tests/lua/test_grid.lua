@@ -138,6 +138,54 @@ T['send reaches exactly the chosen sessions; broadcast every running one'] = fun
   h.eq(notes[2].msg, 'lulu: sent to s3, s2, s1', 'the broadcast reports its targets')
 end
 
+T['a hidden session stops streaming and is rebuilt intact when shown again'] = function(child)
+  child.setup()
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "lazy" })')
+  child.cmd('LuluOpen lazy')
+  child.cmd('stopinsert')
+  child.lua('require("lulu").send("lazy", "echo before-$((1+1))")')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("before%-2")',
+    5000,
+    'shown output'
+  )
+  local old = child.lua('return vim.api.nvim_get_current_buf()')
+  -- Hide it: the stream stops (no per-chunk RPC while nobody looks).
+  child.cmd('enew')
+  child.wait('return not require("lulu.term").streaming(...)', 2000, 'lazy once hidden', s.id)
+  child.lua('require("lulu").send("lazy", "echo while-hidden-$((2+2))")')
+  vim.wait(500)
+  h.ok(
+    not table
+      .concat(child.lua('return vim.api.nvim_buf_get_lines(..., 0, -1, false)', old), '\n')
+      :find('while%-hidden%-4'),
+    'nothing streamed into the hidden buffer'
+  )
+  -- Shown again: rebuilt from the ring, the marker printed while hidden is there.
+  child.cmd('LuluOpen lazy')
+  child.cmd('stopinsert')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("while%-hidden%-4")',
+    5000,
+    'marker after re-show'
+  )
+  h.matches(
+    table.concat(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), '\n'),
+    'before%-2',
+    'earlier output intact'
+  )
+  h.ok(child.lua('return require("lulu.term").streaming(...)', s.id), 'streaming again')
+  h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), 'lulu://lazy', 'same name')
+  h.eq(child.lua('return vim.api.nvim_buf_is_valid(...)', old), false, 'the stale buffer is gone')
+  -- Live streaming resumed.
+  child.lua('require("lulu").send("lazy", "echo after-$((3+3))")')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("after%-6")',
+    5000,
+    'live again'
+  )
+end
+
 T['start_many spaces the starts and reports failures'] = function(child)
   child.setup()
   child.lua([[
