@@ -57,6 +57,22 @@ pub struct RuleSpec {
     pub reason: Option<String>,
 }
 
+impl RuleSpec {
+    /// A rule with `action` and no conditions yet.
+    pub fn new(action: Action) -> RuleSpec {
+        RuleSpec {
+            action,
+            tool: None,
+            path: None,
+            command: None,
+            cwd: None,
+            agent: None,
+            scope: None,
+            reason: None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum RuleError {
     /// A glob in `path` or `cwd` does not parse.
@@ -216,12 +232,8 @@ impl ToolCall<'_> {
         self.input.get("command").and_then(|c| c.as_str())
     }
 
-    /// The file a tool touches, if any (`Write`, `Edit`, `Read`,
-    /// `NotebookEdit` and friends name it in one of these keys).
     pub fn raw_path(&self) -> Option<&str> {
-        ["file_path", "path", "notebook_path"]
-            .iter()
-            .find_map(|key| self.input.get(*key).and_then(|p| p.as_str()))
+        file_path_of(self.input)
     }
 
     fn file_path(&self) -> Option<FilePath> {
@@ -233,6 +245,14 @@ impl ToolCall<'_> {
             Err(_) => FilePath::Outside(abs),
         })
     }
+}
+
+/// The file a tool touches, if any (`Write`, `Edit`, `Read`,
+/// `NotebookEdit` and friends name it in one of these keys).
+pub fn file_path_of(input: &serde_json::Value) -> Option<&str> {
+    ["file_path", "path", "notebook_path"]
+        .iter()
+        .find_map(|key| input.get(*key).and_then(|p| p.as_str()))
 }
 
 /// Resolve `.` and `..` without touching the file system (the file may not
@@ -282,7 +302,7 @@ pub fn summarize(tool: &str, input: &serde_json::Value) -> String {
     let text = |key: &str| input.get(key).and_then(|v| v.as_str());
     let line = if let Some(command) = text("command") {
         command.to_string()
-    } else if let Some(path) = text("file_path").or(text("path")).or(text("notebook_path")) {
+    } else if let Some(path) = file_path_of(input) {
         match (text("old_string"), text("new_string"), text("content")) {
             (Some(old), Some(new), _) => format!("{path} (-{} +{} lines)", old.lines().count(), new.lines().count()),
             (_, _, Some(content)) => format!("{path} ({} lines)", content.lines().count()),

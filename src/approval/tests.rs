@@ -5,16 +5,7 @@ use serde_json::json;
 use super::*;
 
 fn spec(action: Action) -> RuleSpec {
-    RuleSpec {
-        action,
-        tool: None,
-        path: None,
-        command: None,
-        cwd: None,
-        agent: None,
-        scope: None,
-        reason: None,
-    }
+    RuleSpec::new(action)
 }
 
 fn rule(id: i64, action: Action, edit: impl FnOnce(&mut RuleSpec)) -> Rule {

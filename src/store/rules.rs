@@ -165,14 +165,8 @@ mod tests {
 
     fn spec(command: &str) -> RuleSpec {
         RuleSpec {
-            action: Action::Allow,
-            tool: None,
-            path: None,
             command: Some(command.into()),
-            cwd: None,
-            agent: None,
-            scope: None,
-            reason: None,
+            ..RuleSpec::new(Action::Allow)
         }
     }
 

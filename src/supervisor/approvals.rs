@@ -157,17 +157,7 @@ impl Supervisor {
     pub(super) async fn on_approval_expired(&mut self, id: i64) {
         if let Some(index) = self.pending.iter().position(|p| p.view.id == id) {
             let pending = self.pending.remove(index);
-            let v = &pending.view;
-            self.record(
-                &v.session_id,
-                &v.session_name,
-                &v.agent,
-                &v.tool,
-                &v.summary,
-                Action::Ask,
-                "timeout",
-            )
-            .await;
+            self.record_view(&pending.view, Action::Ask, "timeout").await;
             let _ = pending.reply.send(HookReply::ask());
             self.resolved(&pending.view, "expired");
         }
@@ -207,16 +197,7 @@ impl Supervisor {
             let rule = self.add_rule(spec, Some(0)).await?;
             by = format!("user (added rule {})", rule.id);
         }
-        self.record(
-            &v.session_id,
-            &v.session_name,
-            &v.agent,
-            &v.tool,
-            &v.summary,
-            action,
-            &by,
-        )
-        .await;
+        self.record_view(&v, action, &by).await;
         let reason = (action == Action::Deny).then(|| "denied by the user in Neovim (lulu)".to_string());
         let _ = pending.reply.send(HookReply {
             decision: action,
@@ -310,6 +291,19 @@ impl Supervisor {
         }
     }
 
+    async fn record_view(&self, v: &PendingView, decision: Action, by: &str) {
+        self.record(
+            &v.session_id,
+            &v.session_name,
+            &v.agent,
+            &v.tool,
+            &v.summary,
+            decision,
+            by,
+        )
+        .await;
+    }
+
     fn resolved(&mut self, view: &PendingView, outcome: &str) {
         let payload = Value::Map(vec![
             (Value::from("id"), Value::from(view.id)),
@@ -376,21 +370,12 @@ fn verdict_word(action: Action) -> &'static str {
 /// this exact file, or the tool alone.
 fn always_rule(tool: &str, input: &serde_json::Value, cwd: &str, root: &str) -> RuleSpec {
     let mut spec = RuleSpec {
-        action: Action::Allow,
         tool: Some(tool.to_string()),
-        path: None,
-        command: None,
-        cwd: None,
-        agent: None,
-        scope: None,
-        reason: None,
+        ..RuleSpec::new(Action::Allow)
     };
     if let Some(command) = input.get("command").and_then(|c| c.as_str()) {
         spec.command = Some(format!("^{}$", regex::escape(command)));
-    } else if let Some(path) = ["file_path", "path", "notebook_path"]
-        .iter()
-        .find_map(|k| input.get(*k).and_then(|p| p.as_str()))
-    {
+    } else if let Some(path) = approval::file_path_of(input) {
         let abs = std::path::Path::new(cwd).join(path);
         if let Ok(rel) = abs.strip_prefix(root) {
             spec.path = Some(globset::escape(&rel.to_string_lossy()));
