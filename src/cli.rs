@@ -54,6 +54,10 @@ enum Command {
         #[arg(last = true, required = true)]
         argv: Vec<String>,
     },
+    /// Become the program a launch spec names (a pre-warmed shell runs this
+    /// to turn into an agent).
+    #[command(hide = true)]
+    Launch { spec: PathBuf },
     /// Print the sessions in the store, newest first.
     List {
         #[command(flatten)]
@@ -85,6 +89,7 @@ pub fn main() -> ExitCode {
                 }
             };
         }
+        Command::Launch { spec } => crate::launch::run(&spec),
         Command::Hook { agent } => {
             let answer = crate::hook::client::run(&agent, std::io::stdin().lock());
             if !answer.is_empty() {

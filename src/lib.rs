@@ -7,6 +7,7 @@ pub mod approval;
 pub mod cli;
 pub mod hook;
 pub mod host;
+pub mod launch;
 pub mod model;
 pub mod paths;
 pub mod pty;

@@ -75,6 +75,11 @@ function M.validate(opts)
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded', "'embedded' (the daemon mode is not built yet)" },
     {
+      'pool.size',
+      type(o.pool.size) == 'number' and o.pool.size >= 0 and o.pool.size <= 6,
+      'a number from 0 (off) to 6',
+    },
+    {
       'worktree.cleanup',
       o.worktree.cleanup == 'keep' or o.worktree.cleanup == 'delete_if_merged',
       "'keep' or 'delete_if_merged'",

@@ -39,6 +39,20 @@ function M.check()
     end
     if rpc.running() then
       health.ok(('host running (pid %d)'):format(rpc.pid()))
+      local ok, pool = pcall(require('lulu').pool_status)
+      if ok and pool.size > 0 then
+        health.ok(
+          ('pool: %d of %d shells warm (%s); %d claimed, %d replaced'):format(
+            pool.idle,
+            pool.size,
+            pool.shell,
+            pool.claimed,
+            pool.replaced
+          )
+        )
+      elseif ok then
+        health.info('pool: off (pool.size = 0)')
+      end
     else
       health.info('host not running (it starts on the first lulu command)')
     end

@@ -151,6 +151,12 @@ function M.prune(opts)
   return rpc.request(rpc.methods.prune, { dry_run = opts and opts.dry_run or false })
 end
 
+--- The pre-warmed shells: `{ size, idle, spawning, claimed, replaced, pids,
+--- shell }`.
+function M.pool_status()
+  return rpc.request(rpc.methods.pool)
+end
+
 --- Pending approvals, oldest first; with `{ history = true }` the record of
 --- past decisions, newest first.
 ---@param opts {history: boolean, limit: integer}|nil

@@ -28,6 +28,7 @@ M.methods = {
   trust = 'lulu.repo_trust',
   usage = 'lulu.worktree_usage',
   prune = 'lulu.worktree_prune',
+  pool = 'lulu.pool_status',
 }
 
 --- The plugin's root directory (where Cargo.toml and target/ live).
@@ -188,6 +189,7 @@ function H.hello()
       worktree_copy = opts.worktree.copy or {},
       worktree_setup = opts.worktree.setup,
       worktree_cleanup = opts.worktree.cleanup,
+      pool_size = opts.pool.size,
     },
   }
 end

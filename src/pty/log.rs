@@ -5,12 +5,34 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub struct OutputLog {
-    path: PathBuf,
+    path: LogHandle,
     file: Option<File>,
     written: u64,
     cap: u64,
+}
+
+/// Where a running log lives; it can move while the reader thread writes
+/// (a pre-warmed shell's log becomes its session's when claimed).
+#[derive(Clone)]
+pub struct LogHandle(Arc<Mutex<PathBuf>>);
+
+impl LogHandle {
+    fn get(&self) -> PathBuf {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Rename the file to `to` and keep appending there.
+    pub fn move_to(&self, to: &Path) -> std::io::Result<()> {
+        let mut path = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if path.exists() {
+            std::fs::rename(&*path, to)?;
+        }
+        *path = to.to_path_buf();
+        Ok(())
+    }
 }
 
 impl OutputLog {
@@ -20,11 +42,15 @@ impl OutputLog {
         let file = open_append(&path);
         let written = file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
         OutputLog {
-            path,
+            path: LogHandle(Arc::new(Mutex::new(path))),
             file,
             written,
             cap: cap.max(4096),
         }
+    }
+
+    pub fn handle(&self) -> LogHandle {
+        self.path.clone()
     }
 
     pub fn append(&mut self, bytes: &[u8]) {
@@ -35,7 +61,7 @@ impl OutputLog {
             return;
         };
         if let Err(err) = file.write_all(bytes) {
-            tracing::warn!(path = %self.path.display(), %err, "session log write failed; logging stops");
+            tracing::warn!(path = %self.path.get().display(), %err, "session log write failed; logging stops");
             self.file = None;
             return;
         }
@@ -43,13 +69,14 @@ impl OutputLog {
     }
 
     fn rotate(&mut self) {
-        let mut old = self.path.clone().into_os_string();
+        let path = self.path.get();
+        let mut old = path.clone().into_os_string();
         old.push(".1");
         self.file = None;
-        if let Err(err) = std::fs::rename(&self.path, &old) {
-            tracing::warn!(path = %self.path.display(), %err, "session log rotation failed");
+        if let Err(err) = std::fs::rename(&path, &old) {
+            tracing::warn!(path = %path.display(), %err, "session log rotation failed");
         }
-        self.file = open_append(&self.path);
+        self.file = open_append(&path);
         self.written = 0;
     }
 }
@@ -105,6 +132,20 @@ mod tests {
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 4);
         let tail = read_tail(&path, 10);
         assert_eq!(tail, b"aaaaaabbbb");
+    }
+
+    #[test]
+    fn a_moved_log_keeps_appending_at_its_new_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = OutputLog::open(dir.path().join("pool.log"), 1 << 20);
+        log.append(b"prompt$ ");
+        log.handle().move_to(&dir.path().join("session.log")).unwrap();
+        log.append(b"ls\r\n");
+        assert_eq!(
+            std::fs::read(dir.path().join("session.log")).unwrap(),
+            b"prompt$ ls\r\n"
+        );
+        assert!(!dir.path().join("pool.log").exists());
     }
 
     #[test]

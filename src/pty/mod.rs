@@ -16,7 +16,7 @@ use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::model::ExitKind;
-pub use log::{OutputLog, read_tail};
+pub use log::{LogHandle, OutputLog, read_tail};
 
 /// How much one `read` on the master may return. The kernel hands out at most
 /// a few KiB per read on Linux; the session task coalesces further.
@@ -74,6 +74,7 @@ pub struct Spawned {
     /// Fires once the process has exited and been reaped.
     pub exit: oneshot::Receiver<ExitKind>,
     pub control: PtyControl,
+    pub log: LogHandle,
 }
 
 /// Input, resize and signals for one process. Cheap to clone.
@@ -158,6 +159,7 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
     let (in_tx, in_rx) = std::sync::mpsc::channel();
     let (exit_tx, exit_rx) = oneshot::channel();
 
+    let log = spec.log.handle();
     let thread = |name: &str| std::thread::Builder::new().name(format!("{name}-{pid}"));
     thread("pty-read").spawn(move || read_loop(reader, out_tx, spec.log))?;
     thread("pty-write").spawn(move || write_loop(writer, in_rx))?;
@@ -169,6 +171,7 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
         pid,
         output: out_rx,
         exit: exit_rx,
+        log,
         control: PtyControl {
             pid,
             input: in_tx,

@@ -30,6 +30,7 @@ pub const SESSION_MERGE: &str = "lulu.session_merge";
 pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
 pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
+pub const POOL_STATUS: &str = "lulu.pool_status";
 pub const APPROVAL_LIST: &str = "lulu.approval_list";
 pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
 pub const RULE_LIST: &str = "lulu.rule_list";
@@ -70,6 +71,8 @@ pub struct HostConfig {
     pub worktree_setup: Option<Vec<String>>,
     /// What happens to an ended session's worktree: `keep` or `delete_if_merged`.
     pub worktree_cleanup: Option<String>,
+    /// Idle shells kept warm (default 2, at most 6).
+    pub pool_size: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -146,6 +149,7 @@ pub enum Request {
     Merge { session: String, strategy: Strategy },
     Trust(String),
     Usage,
+    PoolStatus,
     Prune { dry_run: bool },
     Approvals(ApprovalListOpts),
     Decide { approval: i64, choice: Choice },
@@ -333,6 +337,10 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             let dir =
                 String::from_utf8(a.bytes(0, "directory")?).map_err(|_| a.bad("directory", "is not valid UTF-8"))?;
             Request::Trust(dir)
+        }
+        POOL_STATUS => {
+            args(0, 0, "no arguments")?;
+            Request::PoolStatus
         }
         WORKTREE_USAGE => {
             args(0, 0, "no arguments")?;

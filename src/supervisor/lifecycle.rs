@@ -186,6 +186,7 @@ impl Supervisor {
 
     pub(super) fn begin_shutdown(&mut self, done: oneshot::Sender<()>) {
         tracing::info!(live = self.live_count(), "shutting down");
+        self.pool_drain();
         for entry in &mut self.entries {
             if let Some(live) = entry.live.as_mut() {
                 live.stop_requested = true;

@@ -6,6 +6,7 @@
 mod approvals;
 mod lifecycle;
 mod names;
+mod pool;
 mod session;
 mod start;
 mod wiring;
@@ -76,8 +77,9 @@ enum Command {
     Ahead(SessionId, i64),
     /// Worktree count and bytes, computed in the background.
     Usage(usize, u64),
-    /// Periodic upkeep: recount `ahead` for live sessions.
+    /// Periodic upkeep: recount `ahead`, replace unhealthy pool shells.
     Tick,
+    PoolSpawned(Box<Result<pool::Idle, String>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -184,6 +186,7 @@ pub struct Supervisor {
     cleanup_merged: bool,
     usage: Option<worktrees::Usage>,
     usage_busy: bool,
+    pool: pool::Pool,
 }
 
 impl Supervisor {
@@ -220,6 +223,7 @@ impl Supervisor {
             cleanup_merged: false,
             usage: None,
             usage_busy: false,
+            pool: pool::Pool::default(),
         };
         let ticker = tx.clone();
         let task = tokio::spawn(async move {
@@ -254,7 +258,9 @@ impl Supervisor {
                 Command::ApprovalExpired(id) => self.on_approval_expired(id).await,
                 Command::Ahead(id, ahead) => self.on_ahead(id, ahead),
                 Command::Usage(count, bytes) => self.on_usage(count, bytes),
+                Command::PoolSpawned(result) => self.on_pool_spawned(*result),
                 Command::Tick => {
+                    self.pool_tick();
                     let live: Vec<SessionId> = self
                         .entries
                         .iter()
@@ -315,6 +321,7 @@ impl Supervisor {
                 Request::Merge { session, strategy } => self.merge(&session, strategy).await,
                 Request::Trust(dir) => self.trust(&dir).await,
                 Request::Usage => Ok(self.usage()),
+                Request::PoolStatus => Ok(self.pool.status()),
                 Request::Prune { dry_run } => self.prune(dry_run).await,
                 Request::Approvals(opts) => self.approvals(opts).await,
                 Request::Decide { approval, choice } => self.decide(approval, choice).await,
@@ -354,6 +361,17 @@ impl Supervisor {
             Some("delete_if_merged") => true,
             Some(other) => bail!("worktree.cleanup must be 'keep' or 'delete_if_merged', not {other:?}"),
         };
+        let shell = self.agents.resolve(
+            "shell",
+            &[],
+            self.settings.path_var.as_deref(),
+            self.settings.shell_var.as_deref(),
+        );
+        let shell = match shell {
+            Ok(resolved) if resolved.env.is_empty() => resolved.argv,
+            _ => Vec::new(),
+        };
+        self.pool_configure(config.pool_size.unwrap_or(2), shell);
         if let Some(secs) = config.approval_timeout {
             self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
         }

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
+use super::pool::Claim;
 use super::session::SessionTask;
 use super::{Command, Entry, LOG_CAP, Live, Supervisor, log_path, names, session_dir, wiring};
 use crate::hook::{self, new_token};
+use crate::launch::LaunchSpec;
 use crate::model::{SessionId, SessionRecord, Status, now};
 use crate::pty::{self, OutputLog, SpawnSpec};
 use crate::rpc::protocol::StartOpts;
@@ -137,6 +139,7 @@ impl Supervisor {
             .context("could not record the session")?;
 
         let mut env = resolved.env;
+        let own_env = opts.env.is_empty();
         env.extend(opts.env);
         env.push(("TERM".into(), "xterm-256color".into()));
         env.push(("COLORTERM".into(), "truecolor".into()));
@@ -169,23 +172,46 @@ impl Supervisor {
             }
             None => resolved.argv,
         };
-        let spec = SpawnSpec {
-            argv,
-            cwd: run_dir,
-            env,
-            cols: opts.cols.unwrap_or(80),
-            rows: opts.rows.unwrap_or(24),
-            log: OutputLog::open(log_path(&self.settings.state_dir, &id), LOG_CAP),
-        };
-        let spawned = match tokio::task::spawn_blocking(move || pty::spawn(spec)).await {
-            Ok(Ok(spawned)) => spawned,
-            Ok(Err(err)) => {
-                let reason = err.to_string();
-                self.finish(record, Status::Failed, Some(reason.clone()), None).await;
-                bail!("{reason}");
+        let (cols, rows) = (opts.cols.unwrap_or(80), opts.rows.unwrap_or(24));
+        // A plain shell session takes a warm shell as it is; anything else
+        // has the warm shell exec it (see pool.rs). No idle shell: spawn.
+        let plain_shell =
+            record.agent == "shell" && opts.args.is_empty() && own_env && setup.is_none() && argv == self.pool.argv;
+        let spawned = match self.pool_take() {
+            Some(idle) => {
+                let launch = (!plain_shell).then(|| LaunchSpec {
+                    cwd: run_dir.clone(),
+                    env: env.clone(),
+                    argv: argv.clone(),
+                });
+                let claim = Claim {
+                    id: &id,
+                    name: &record.name,
+                    cwd: &run_dir,
+                    cols,
+                    rows,
+                    launch,
+                };
+                self.pool_claim(idle, claim).await.map_err(|err| format!("{err:#}"))
             }
-            Err(err) => {
-                let reason = format!("spawn task failed: {err}");
+            None => {
+                let spec = SpawnSpec {
+                    argv,
+                    cwd: run_dir,
+                    env,
+                    cols,
+                    rows,
+                    log: OutputLog::open(log_path(&self.settings.state_dir, &id), LOG_CAP),
+                };
+                match tokio::task::spawn_blocking(move || pty::spawn(spec)).await {
+                    Ok(result) => result.map_err(|err| err.to_string()),
+                    Err(err) => Err(format!("spawn task failed: {err}")),
+                }
+            }
+        };
+        let spawned = match spawned {
+            Ok(spawned) => spawned,
+            Err(reason) => {
                 self.finish(record, Status::Failed, Some(reason.clone()), None).await;
                 bail!("{reason}");
             }

@@ -45,6 +45,9 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
         version: VERSION.into(),
         config: HostConfig {
             max_sessions,
+            // The pool execs the lulu binary, which unit tests do not have;
+            // the Lua specs cover it.
+            pool_size: Some(0),
             ..HostConfig::default()
         },
     };

@@ -186,6 +186,49 @@ T['a hidden session stops streaming and is rebuilt intact when shown again'] = f
   )
 end
 
+T['a start claims a pre-warmed shell and the pool refills'] = function(child)
+  child.setup()
+  child.lua('require("lulu").list()')
+  local before = child.wait('local p = require("lulu").pool_status() return p.idle == 2 and p', 5000, 'two warm shells')
+  h.eq(before.size, 2, 'default size')
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "warm" })')
+  h.ok(vim.tbl_contains(before.pids, s.pid), 'the session is a shell that existed before the start')
+  child.lua('require("lulu").open("warm")')
+  child.cmd('stopinsert')
+  child.lua('require("lulu").send("warm", "pwd; echo id=$LULU_SESSION")')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("id=" .. ...)',
+    5000,
+    'in its directory, with its id',
+    s.id
+  )
+  h.matches(
+    table.concat(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), '\n'),
+    vim.pesc(child.cwd),
+    'moved to the session directory'
+  )
+  local after = child.wait('local p = require("lulu").pool_status() return p.idle == 2 and p', 5000, 'refilled')
+  h.eq(after.claimed, 1, 'one claimed')
+  h.ok(not vim.tbl_contains(after.pids, s.pid), 'a new shell took its place')
+  -- An agent claims one too, and becomes the agent (same pid).
+  local before_agent = child.lua('return require("lulu").pool_status().pids')
+  local agent = child.lua(
+    'return require("lulu").start({ agent = "shell", name = "prog", args = { "-c", "echo launched-$$; sleep 30" } })'
+  )
+  h.ok(vim.tbl_contains(before_agent, agent.pid), 'pooled')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(require("lulu").buffer("prog"), 0, -1, false), "\\n"):find("launched%-" .. ...)',
+    5000,
+    'the program runs as that very process',
+    tostring(agent.pid)
+  )
+  -- With the pool off, starts spawn directly.
+  child.setup({ pool = { size = 0 } })
+  child.wait('return require("lulu").pool_status().idle == 0', 3000, 'pool off')
+  local cold = child.lua('return require("lulu").start({ agent = "shell", name = "cold" })')
+  h.ok(cold.pid ~= nil, 'still starts')
+end
+
 T['start_many spaces the starts and reports failures'] = function(child)
   child.setup()
   child.lua([[

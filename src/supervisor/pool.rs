@@ -1,0 +1,263 @@
+//! The pre-warmed pool: idle shells started ahead of time, so a start does
+//! not wait for a shell (and its rc files) to come up.
+//!
+//! A `shell` session claims one and is moved to its directory; any other
+//! agent claims one and the shell `exec`s `lulu launch <spec>`, which becomes
+//! the agent with the session's directory and environment (read from a
+//! private file, so nothing secret is typed into a terminal). Claimed shells
+//! are replaced in the background; a shell that exited, or printed nothing
+//! within 5 s, is replaced too.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rmpv::Value;
+
+use super::{Command, Supervisor, log_path};
+use crate::model::SessionId;
+use crate::pty::{self, Input, OutputLog, SpawnSpec, Spawned};
+
+/// Most idle shells kept, whatever `pool.size` says.
+pub const MAX_POOL: usize = 6;
+/// Spacing between pool spawns, so they do not all start at once.
+const STAGGER: Duration = Duration::from_millis(100);
+/// An idle shell that has printed nothing by then is considered stuck.
+const READY_WITHIN: Duration = Duration::from_secs(5);
+
+pub(super) struct Idle {
+    pub spawned: Spawned,
+    log: PathBuf,
+    born: Instant,
+}
+
+impl Idle {
+    /// Exited, or silent for too long.
+    fn unhealthy(&mut self) -> bool {
+        let exited = !matches!(
+            self.spawned.exit.try_recv(),
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty)
+        );
+        let silent = self.born.elapsed() > READY_WITHIN && std::fs::metadata(&self.log).map_or(true, |m| m.len() == 0);
+        exited || silent
+    }
+
+    fn discard(self) {
+        self.spawned.control.signal(libc::SIGKILL);
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// What a session asks of a claimed idle shell.
+pub(super) struct Claim<'a> {
+    pub id: &'a SessionId,
+    pub name: &'a str,
+    pub cwd: &'a Path,
+    pub cols: u16,
+    pub rows: u16,
+    /// `None`: stay the shell (a shell session); else become this program.
+    pub launch: Option<crate::launch::LaunchSpec>,
+}
+
+#[derive(Default)]
+pub(super) struct Pool {
+    pub size: usize,
+    /// The shell argv idle shells run; sessions of another shell skip the pool.
+    pub argv: Vec<String>,
+    idle: VecDeque<Idle>,
+    spawning: usize,
+    next: u64,
+    claimed: u64,
+    replaced: u64,
+}
+
+impl Pool {
+    pub fn status(&self) -> Value {
+        let pids: Vec<Value> = self.idle.iter().map(|i| Value::from(i.spawned.pid)).collect();
+        Value::Map(vec![
+            (Value::from("size"), Value::from(self.size as u64)),
+            (Value::from("idle"), Value::from(self.idle.len() as u64)),
+            (Value::from("spawning"), Value::from(self.spawning as u64)),
+            (Value::from("claimed"), Value::from(self.claimed)),
+            (Value::from("replaced"), Value::from(self.replaced)),
+            (Value::from("pids"), Value::Array(pids)),
+            (Value::from("shell"), Value::from(self.argv.join(" "))),
+        ])
+    }
+}
+
+/// Single-quote for a POSIX shell (and fish): the only quoting lulu types.
+pub fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+impl Supervisor {
+    /// Top the pool up to its size, spawning in the background.
+    pub(super) fn pool_fill(&mut self) {
+        if self.shutdown.is_some() || self.pool.argv.is_empty() {
+            return;
+        }
+        let missing = self.pool.size.saturating_sub(self.pool.idle.len() + self.pool.spawning);
+        for i in 0..missing {
+            self.pool.spawning += 1;
+            self.pool.next += 1;
+            let log = self.settings.state_dir.join("logs").join(format!(
+                "pool-{}-{}.log",
+                std::process::id(),
+                self.pool.next
+            ));
+            let spec = SpawnSpec {
+                argv: self.pool.argv.clone(),
+                cwd: std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from),
+                env: vec![
+                    ("TERM".into(), "xterm-256color".into()),
+                    ("COLORTERM".into(), "truecolor".into()),
+                ],
+                cols: 80,
+                rows: 24,
+                log: OutputLog::open(log.clone(), super::LOG_CAP),
+            };
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(STAGGER * i as u32).await;
+                let result = tokio::task::spawn_blocking(move || pty::spawn(spec))
+                    .await
+                    .map_err(|err| err.to_string())
+                    .and_then(|r| r.map_err(|err| err.to_string()))
+                    .map(|spawned| Idle {
+                        spawned,
+                        log,
+                        born: Instant::now(),
+                    });
+                let _ = tx.send(Command::PoolSpawned(Box::new(result)));
+            });
+        }
+    }
+
+    pub(super) fn on_pool_spawned(&mut self, result: Result<Idle, String>) {
+        self.pool.spawning = self.pool.spawning.saturating_sub(1);
+        match result {
+            Ok(idle) if self.shutdown.is_none() && self.pool.idle.len() < self.pool.size => {
+                tracing::debug!(pid = idle.spawned.pid, "pool shell ready");
+                self.pool.idle.push_back(idle);
+            }
+            Ok(idle) => idle.discard(),
+            Err(err) => tracing::warn!("pool shell failed to start: {err}"),
+        }
+    }
+
+    /// The oldest healthy idle shell, if any; the pool refills behind it.
+    pub(super) fn pool_take(&mut self) -> Option<Idle> {
+        let mut taken = None;
+        while let Some(mut idle) = self.pool.idle.pop_front() {
+            if idle.unhealthy() {
+                self.pool.replaced += 1;
+                idle.discard();
+                continue;
+            }
+            taken = Some(idle);
+            break;
+        }
+        if taken.is_some() {
+            self.pool.claimed += 1;
+        }
+        self.pool_fill();
+        taken
+    }
+
+    /// Replace idle shells that died or never came up.
+    pub(super) fn pool_tick(&mut self) {
+        let mut kept = VecDeque::new();
+        while let Some(mut idle) = self.pool.idle.pop_front() {
+            if idle.unhealthy() {
+                tracing::info!(pid = idle.spawned.pid, "pool shell unhealthy; replacing");
+                self.pool.replaced += 1;
+                idle.discard();
+            } else {
+                kept.push_back(idle);
+            }
+        }
+        self.pool.idle = kept;
+        self.pool_fill();
+    }
+
+    /// Apply a new size (and shell): drop what is too many or of the wrong
+    /// shell, then refill.
+    pub(super) fn pool_configure(&mut self, size: usize, argv: Vec<String>) {
+        if argv != self.pool.argv {
+            self.pool_drain();
+        }
+        self.pool.size = size.min(MAX_POOL);
+        self.pool.argv = argv;
+        while self.pool.idle.len() > self.pool.size {
+            if let Some(idle) = self.pool.idle.pop_back() {
+                idle.discard();
+            }
+        }
+        self.pool_fill();
+    }
+
+    pub(super) fn pool_drain(&mut self) {
+        for idle in self.pool.idle.drain(..) {
+            idle.discard();
+        }
+    }
+
+    /// Turn a claimed idle shell into a session: move its log, size it,
+    /// and type the one line that moves it to its directory (a shell
+    /// session) or execs the agent through a launch spec.
+    pub(super) async fn pool_claim(&self, idle: Idle, claim: Claim<'_>) -> anyhow::Result<Spawned> {
+        let Claim {
+            id,
+            name,
+            cwd,
+            cols,
+            rows,
+            launch,
+        } = claim;
+        let Idle { spawned, log, .. } = idle;
+        let target = log_path(&self.settings.state_dir, id);
+        let handle = spawned.log.clone();
+        tokio::task::spawn_blocking(move || handle.move_to(&target)).await??;
+        let _ = log;
+        spawned.control.resize(cols, rows)?;
+        let line = match launch {
+            Some(spec) => {
+                let dir = super::session_dir(&self.settings.state_dir, id);
+                tokio::fs::create_dir_all(&dir).await?;
+                let file = dir.join("launch.json");
+                let write = file.clone();
+                tokio::task::spawn_blocking(move || spec.write(&write)).await??;
+                format!(
+                    " exec {} launch {}\r",
+                    quote(&self.settings.exe.to_string_lossy()),
+                    quote(&file.to_string_lossy())
+                )
+            }
+            None => format!(
+                " cd {} && export LULU_SESSION={} LULU_SESSION_NAME={} && clear\r",
+                quote(&cwd.to_string_lossy()),
+                quote(id.as_str()),
+                quote(name)
+            ),
+        };
+        spawned.control.write(Input::Bytes(line.into_bytes()));
+        Ok(spawned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_the_shell() {
+        for text in ["plain", "with space", "it's", "$(rm -rf /)", "`x`", "a\"b", "new\nline"] {
+            let out = std::process::Command::new("sh")
+                .args(["-c", &format!("printf %s {}", quote(text))])
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), text);
+        }
+    }
+}
