@@ -1,0 +1,177 @@
+//! What a Claude Code session has cost: read its transcript JSONL a piece at
+//! a time (a tail, never a re-read), count each message once, price tokens
+//! by model. Pure: the supervisor feeds it bytes.
+//!
+//! Streaming writes one line per content block, repeating the same
+//! `message.id` and usage, so a message counts once per
+//! `message.id + requestId`. A line's own `costUSD` wins over the table.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+/// USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    pub cache_write: f64,
+    pub cache_read: f64,
+}
+
+/// Prices by model-name prefix; the longest matching prefix wins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prices(BTreeMap<String, Price>);
+
+impl Default for Prices {
+    /// Anthropic's published list prices (per million tokens) for the model
+    /// families Claude Code uses; `cost.prices` overrides or adds.
+    fn default() -> Self {
+        let p = |input: f64, output: f64| Price {
+            input,
+            output,
+            cache_write: input * 1.25,
+            cache_read: input * 0.1,
+        };
+        Prices(BTreeMap::from([
+            ("claude-opus-4".to_string(), p(15.0, 75.0)),
+            ("claude-opus-4-5".to_string(), p(5.0, 25.0)),
+            ("claude-sonnet-4".to_string(), p(3.0, 15.0)),
+            ("claude-3-7-sonnet".to_string(), p(3.0, 15.0)),
+            ("claude-3-5-sonnet".to_string(), p(3.0, 15.0)),
+            ("claude-haiku-4-5".to_string(), p(1.0, 5.0)),
+            ("claude-3-5-haiku".to_string(), p(0.8, 4.0)),
+        ]))
+    }
+}
+
+impl Prices {
+    pub fn with_overrides(overrides: BTreeMap<String, Price>) -> Prices {
+        let mut prices = Prices::default();
+        prices.0.extend(overrides);
+        prices
+    }
+
+    pub fn for_model(&self, model: &str) -> Option<Price> {
+        self.0
+            .iter()
+            .filter(|(prefix, _)| model.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, price)| *price)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+    pub cache_write: u64,
+    pub cache_read: u64,
+}
+
+impl Tokens {
+    fn add(&mut self, other: Tokens) {
+        self.input += other.input;
+        self.output += other.output;
+        self.cache_write += other.cache_write;
+        self.cache_read += other.cache_read;
+    }
+
+    fn priced(&self, price: Price) -> f64 {
+        (self.input as f64 * price.input
+            + self.output as f64 * price.output
+            + self.cache_write as f64 * price.cache_write
+            + self.cache_read as f64 * price.cache_read)
+            / 1_000_000.0
+    }
+}
+
+/// The running total of one transcript.
+#[derive(Debug, Default)]
+pub struct Tally {
+    seen: HashSet<String>,
+    pub by_model: BTreeMap<String, Tokens>,
+    pub cost_usd: f64,
+    /// Tokens of models with no price: counted, not priced.
+    pub unpriced: Tokens,
+    /// Lines that did not parse (including a truncated last line, once the
+    /// transcript is known to be complete).
+    pub malformed: u64,
+    /// Bytes of the transcript consumed so far (the next read starts here).
+    pub offset: u64,
+    pending: Vec<u8>,
+}
+
+impl Tally {
+    /// Feed the bytes that followed `offset`. A trailing partial line is
+    /// kept until its newline arrives.
+    pub fn feed(&mut self, bytes: &[u8], prices: &Prices) {
+        self.offset += bytes.len() as u64;
+        self.pending.extend_from_slice(bytes);
+        let Some(last_newline) = self.pending.iter().rposition(|&b| b == b'\n') else {
+            return;
+        };
+        let complete: Vec<u8> = self.pending.drain(..=last_newline).collect();
+        for line in complete.split(|&b| b == b'\n') {
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                self.line(line, prices);
+            }
+        }
+    }
+
+    /// The transcript is complete: a leftover partial line is malformed.
+    pub fn finish(&mut self) {
+        if !self.pending.iter().all(u8::is_ascii_whitespace) {
+            self.malformed += 1;
+        }
+        self.pending.clear();
+    }
+
+    pub fn tokens(&self) -> Tokens {
+        let mut total = self.unpriced;
+        for tokens in self.by_model.values() {
+            total.add(*tokens);
+        }
+        total
+    }
+
+    fn line(&mut self, line: &[u8], prices: &Prices) {
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {
+            self.malformed += 1;
+            return;
+        };
+        let Some(message) = value.get("message") else {
+            return;
+        };
+        let Some(usage) = message.get("usage") else {
+            return;
+        };
+        let id = message.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+        let request = value.get("requestId").and_then(|v| v.as_str()).unwrap_or_default();
+        if !id.is_empty() && !self.seen.insert(format!("{id}:{request}")) {
+            return;
+        }
+        let count = |key: &str| usage.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+        let tokens = Tokens {
+            input: count("input_tokens"),
+            output: count("output_tokens"),
+            cache_write: count("cache_creation_input_tokens"),
+            cache_read: count("cache_read_input_tokens"),
+        };
+        let model = message.get("model").and_then(|v| v.as_str()).unwrap_or("unknown");
+        let price = prices.for_model(model);
+        if let Some(cost) = value.get("costUSD").and_then(|v| v.as_f64()) {
+            self.cost_usd += cost;
+        } else if let Some(price) = price {
+            self.cost_usd += tokens.priced(price);
+        } else {
+            self.unpriced.add(tokens);
+            return;
+        }
+        self.by_model.entry(model.to_string()).or_default().add(tokens);
+    }
+}
+
+#[cfg(test)]
+mod tests;

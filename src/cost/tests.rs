@@ -1,0 +1,82 @@
+use super::*;
+
+const FIXTURE: &[u8] = include_bytes!("../../tests/fixtures/claude-transcript.jsonl");
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-12
+}
+
+#[test]
+fn sums_tokens_once_per_message_and_prices_by_model() {
+    let prices = Prices::default();
+    let mut tally = Tally::default();
+    tally.feed(FIXTURE, &prices);
+    // sonnet-4 (msg_1, counted once): (100*3 + 50*15 + 1000*3.75 + 2000*0.3) / 1e6
+    // opus-4 (msg_2): (10*15 + 20*75) / 1e6
+    // haiku (msg_3): its own costUSD, 0.5
+    assert!(close(tally.cost_usd, 0.0054 + 0.00165 + 0.5), "{}", tally.cost_usd);
+    assert_eq!(
+        tally.tokens(),
+        Tokens {
+            input: 117,
+            output: 73,
+            cache_write: 1000,
+            cache_read: 2000
+        }
+    );
+    assert_eq!(tally.by_model.len(), 3);
+    assert_eq!(tally.by_model["claude-sonnet-4-5-20250929"].input, 100);
+    assert_eq!(
+        tally.malformed, 1,
+        "the bad line; the truncated last one is still pending"
+    );
+    tally.finish();
+    assert_eq!(tally.malformed, 2, "the truncated last line, once complete");
+    assert_eq!(tally.offset, FIXTURE.len() as u64);
+}
+
+#[test]
+fn reading_in_pieces_gives_the_same_total() {
+    let prices = Prices::default();
+    let mut whole = Tally::default();
+    whole.feed(FIXTURE, &prices);
+    for chunk in [1, 7, 64, 4096] {
+        let mut pieces = Tally::default();
+        for part in FIXTURE.chunks(chunk) {
+            pieces.feed(part, &prices);
+        }
+        assert!(close(pieces.cost_usd, whole.cost_usd), "chunk {chunk}");
+        assert_eq!(pieces.tokens(), whole.tokens(), "chunk {chunk}");
+        assert_eq!(pieces.malformed, whole.malformed, "chunk {chunk}");
+    }
+}
+
+#[test]
+fn prices_match_the_longest_prefix_and_can_be_overridden() {
+    let prices = Prices::default();
+    assert_eq!(prices.for_model("claude-opus-4-5-20251101").unwrap().input, 5.0);
+    assert_eq!(prices.for_model("claude-opus-4-1-20250805").unwrap().input, 15.0);
+    assert_eq!(prices.for_model("gpt-5"), None);
+    let custom = Prices::with_overrides(BTreeMap::from([(
+        "gpt-5".to_string(),
+        Price {
+            input: 1.25,
+            output: 10.0,
+            cache_write: 0.0,
+            cache_read: 0.125,
+        },
+    )]));
+    assert_eq!(custom.for_model("gpt-5-codex").unwrap().output, 10.0);
+}
+
+#[test]
+fn unknown_models_are_counted_but_not_priced() {
+    let line =
+        br#"{"requestId":"r","message":{"id":"m","model":"mystery-1","usage":{"input_tokens":5,"output_tokens":5}}}
+"#;
+    let mut tally = Tally::default();
+    tally.feed(line, &Prices::default());
+    assert_eq!(tally.cost_usd, 0.0);
+    assert_eq!(tally.unpriced.input, 5);
+    assert!(tally.by_model.is_empty());
+}
