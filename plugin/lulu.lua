@@ -62,6 +62,7 @@ command('LuluMerge', cmd('merge'), {
   desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
 })
 command('LuluGrid', cmd('grid'), { nargs = 0, desc = 'lulu: every live session in one tab' })
+command('LuluNext', cmd('next'), { nargs = 0, desc = 'lulu: jump to the next session waiting for you' })
 command('LuluPrune', cmd('prune'), {
   nargs = 0,
   desc = 'lulu: remove worktrees of ended sessions whose branches are merged',
@@ -96,6 +97,9 @@ end, { desc = 'lulu: type a prompt and send it to every running session' })
 vim.keymap.set('n', '<Plug>(lulu-grid)', function()
   require('lulu.commands').grid()
 end, { desc = 'lulu: every live session in one tab' })
+vim.keymap.set('n', '<Plug>(lulu-next-waiting)', function()
+  require('lulu.commands').next()
+end, { desc = 'lulu: jump to the next session waiting for you' })
 vim.keymap.set('n', '<Plug>(lulu-list)', function()
   require('lulu.commands').list()
 end, { desc = 'lulu: toggle the session list' })

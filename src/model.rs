@@ -117,6 +117,13 @@ pub struct SessionRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
     pub pending_approvals: i64,
+    /// The agent said it waits for the user (its turn ended, or it needs
+    /// attention); cleared when the user types or the agent moves on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waiting: bool,
+    /// Token totals from the agent's usage source, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<crate::cost::Tokens>,
 }
 
 /// How a session's process ended, as the PTY layer reports it.

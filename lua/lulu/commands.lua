@@ -147,6 +147,35 @@ function M.merge(cmd)
   end)
 end
 
+--- Jump to the next session (after the current one, newest first, wrapping)
+--- that waits for the user or has a pending approval.
+function M.next()
+  H.guard(function()
+    local all = require('lulu').list()
+    local current = vim.b.lulu_session
+    local start = 0
+    for i, r in ipairs(all) do
+      if r.id == current then
+        start = i
+      end
+    end
+    for step = 1, #all do
+      local r = all[(start + step - 1) % #all + 1]
+      if r.waiting or (r.pending_approvals or 0) > 0 then
+        local buf = require('lulu.term').buffer_of(r.id)
+        local win = buf and vim.fn.win_findbuf(buf)[1]
+        if win then
+          vim.api.nvim_set_current_win(win)
+        else
+          require('lulu').open(r.id)
+        end
+        return
+      end
+    end
+    util.notify('no session is waiting for you')
+  end)
+end
+
 function M.prune()
   H.guard(function()
     local lulu = require('lulu')

@@ -75,6 +75,17 @@ function M.validate(opts)
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded', "'embedded' (the daemon mode is not built yet)" },
     {
+      'cost.prices',
+      type(o.cost.prices) == 'table' and vim.iter(pairs(o.cost.prices)):all(function(_, p)
+        return type(p) == 'table'
+          and type(p.input) == 'number'
+          and type(p.output) == 'number'
+          and type(p.cache_write) == 'number'
+          and type(p.cache_read) == 'number'
+      end),
+      'a table of model prefix = { input =, output =, cache_write =, cache_read = } (USD per million tokens)',
+    },
+    {
       'pool.size',
       type(o.pool.size) == 'number' and o.pool.size >= 0 and o.pool.size <= 6,
       'a number from 0 (off) to 6',

@@ -190,6 +190,7 @@ function H.hello()
       worktree_setup = opts.worktree.setup,
       worktree_cleanup = opts.worktree.cleanup,
       pool_size = opts.pool.size,
+      prices = next(opts.cost.prices) and opts.cost.prices or vim.empty_dict(),
     },
   }
 end

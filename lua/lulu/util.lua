@@ -62,6 +62,11 @@ function M.age(stamp, now)
   return math.floor(secs / 86400) .. 'd'
 end
 
+--- `$1.24`, `$0.005`: cents once it is worth cents, else a tenth of one.
+function M.money(usd)
+  return usd >= 1 and ('$%.2f'):format(usd) or ('$%.3f'):format(usd)
+end
+
 --- Shorten a path with ~ for the home directory.
 function M.short_path(path)
   return path and vim.fn.fnamemodify(path, ':~') or ''

@@ -54,7 +54,16 @@ fn ask(agent: &str, stdin: impl Read) -> Result<Option<(String, HookReply)>, Str
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    if !matches!(event.as_str(), "PreToolUse" | "PermissionRequest" | "BeforeTool") {
+    if !matches!(
+        event.as_str(),
+        "PreToolUse"
+            | "PermissionRequest"
+            | "BeforeTool"
+            | "Notification"
+            | "Stop"
+            | "UserPromptSubmit"
+            | "SessionStart"
+    ) {
         return Ok(None);
     }
     let timeout = std::env::var(ENV_TIMEOUT)

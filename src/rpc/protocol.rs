@@ -73,6 +73,9 @@ pub struct HostConfig {
     pub worktree_cleanup: Option<String>,
     /// Idle shells kept warm (default 2, at most 6).
     pub pool_size: Option<usize>,
+    /// Per model-name prefix, USD per million tokens; over the defaults.
+    #[serde(default, deserialize_with = "lenient_map")]
+    pub prices: BTreeMap<String, crate::cost::Price>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

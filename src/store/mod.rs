@@ -360,6 +360,8 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         ahead: None,
         cost_usd: None,
         pending_approvals: 0,
+        waiting: false,
+        tokens: None,
     })
 }
 
@@ -388,6 +390,8 @@ mod tests {
             last_activity_at: created_at.into(),
             cost_usd: None,
             pending_approvals: 0,
+            waiting: false,
+            tokens: None,
         }
     }
 

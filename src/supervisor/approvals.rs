@@ -64,6 +64,10 @@ impl Supervisor {
             return;
         }
         let record = entry.record.clone();
+        if self.on_hook_event(&record.id, &event, &request.payload) {
+            let _ = reply.send(HookReply::ask());
+            return;
+        }
         let payload = &request.payload;
         let tool = payload
             .get("tool_name")

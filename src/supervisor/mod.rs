@@ -4,6 +4,7 @@
 //! holds up another.
 
 mod approvals;
+mod attention;
 mod lifecycle;
 mod names;
 mod pool;
@@ -80,6 +81,8 @@ enum Command {
     /// Periodic upkeep: recount `ahead`, replace unhealthy pool shells.
     Tick,
     PoolSpawned(Box<Result<pool::Idle, String>>),
+    /// New bytes of a session's transcript.
+    Transcript(SessionId, Vec<u8>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -151,6 +154,10 @@ struct Live {
     token: String,
     /// When `ahead` was last recounted.
     ahead_checked: Option<std::time::Instant>,
+    /// The agent's transcript (from its hooks) and what it has cost so far.
+    transcript: Option<PathBuf>,
+    tally: Option<crate::cost::Tally>,
+    reading_transcript: bool,
     last_activity_write: std::time::Instant,
 }
 
@@ -187,6 +194,7 @@ pub struct Supervisor {
     usage: Option<worktrees::Usage>,
     usage_busy: bool,
     pool: pool::Pool,
+    prices: crate::cost::Prices,
 }
 
 impl Supervisor {
@@ -224,12 +232,14 @@ impl Supervisor {
             usage: None,
             usage_busy: false,
             pool: pool::Pool::default(),
+            prices: crate::cost::Prices::default(),
         };
         let ticker = tx.clone();
         let task = tokio::spawn(async move {
-            // Agents commit without printing; a tick keeps `ahead` honest.
+            // Agents commit and write transcripts without printing; a tick
+            // keeps `ahead` and the cost current.
             let tick = tokio::spawn(async move {
-                let mut every = tokio::time::interval(Duration::from_secs(5));
+                let mut every = tokio::time::interval(Duration::from_secs(1));
                 loop {
                     every.tick().await;
                     if ticker.send(Command::Tick).is_err() {
@@ -259,8 +269,10 @@ impl Supervisor {
                 Command::Ahead(id, ahead) => self.on_ahead(id, ahead),
                 Command::Usage(count, bytes) => self.on_usage(count, bytes),
                 Command::PoolSpawned(result) => self.on_pool_spawned(*result),
+                Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
                 Command::Tick => {
                     self.pool_tick();
+                    self.poll_transcripts();
                     let live: Vec<SessionId> = self
                         .entries
                         .iter()
@@ -372,6 +384,7 @@ impl Supervisor {
             _ => Vec::new(),
         };
         self.pool_configure(config.pool_size.unwrap_or(2), shell);
+        self.prices = crate::cost::Prices::with_overrides(config.prices);
         if let Some(secs) = config.approval_timeout {
             self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
         }
@@ -431,12 +444,14 @@ impl Supervisor {
         live.control.write(Input::Bytes(bytes));
         live.control.write(Input::Pause(live.submit_delay));
         live.control.write(Input::Bytes(b"\r".to_vec()));
+        self.clear_waiting(session);
         self.touch(session);
         Ok(Value::Nil)
     }
 
     fn write(&mut self, session: &str, bytes: Vec<u8>) -> anyhow::Result<Value> {
         self.live(session)?.control.write(Input::Bytes(bytes));
+        self.clear_waiting(session);
         self.touch(session);
         Ok(Value::Nil)
     }

@@ -131,6 +131,8 @@ impl Supervisor {
             last_activity_at: at,
             cost_usd: None,
             pending_approvals: 0,
+            waiting: false,
+            tokens: None,
         };
         let row = record.clone();
         self.store
@@ -251,6 +253,9 @@ impl Supervisor {
                 submit_delay,
                 token,
                 ahead_checked: None,
+                transcript: None,
+                tally: None,
+                reading_transcript: false,
                 last_activity_write: std::time::Instant::now(),
             }),
         });

@@ -24,6 +24,11 @@ pub fn claude_settings(exe: &Path, approval_timeout_secs: u64) -> serde_json::Va
             // Waits for the user; a little longer than lulu's own timeout so
             // lulu, not Claude, decides what a timeout means.
             "PermissionRequest": hook(approval_timeout_secs + 30),
+            // Attention and the transcript's path; answered at once.
+            "Notification": hook(10),
+            "Stop": hook(10),
+            "UserPromptSubmit": hook(10),
+            "SessionStart": hook(10),
         }
     })
 }

@@ -8,10 +8,6 @@ local function start(child, script, extra)
   return child.lua('return require("lulu").start(...)', opts)
 end
 
-local function status_of(child, id)
-  return child.lua('return require("lulu").get(...).status', id)
-end
-
 local function wait_status(child, id, status, timeout)
   return child.wait(
     'local r = require("lulu").get(...) return r.status == select(2, ...) and r',
@@ -205,7 +201,7 @@ T['unknown sessions, agents, names and cwds are clear errors'] = function(child)
   local s = start(child, 'sleep 30', { name = 'dup' })
   local result = child.lua('return { pcall(require("lulu").start, { agent = "shell", name = "dup" }) }')
   h.matches(result[2], "^a session named 'dup' already exists", 'duplicate name')
-  h.eq(status_of(child, 'dup'), status_of(child, s.id), 'lookup by name and id agree')
+  h.eq(child.lua('return require("lulu").get("dup").id'), s.id, 'lookup by name finds the same session')
 end
 
 T['malformed RPC arguments get an error and change nothing'] = function(child)

@@ -89,7 +89,10 @@ function M.winbar(r)
     parts[#parts + 1] = '%#LuluMeta#' .. H.escape(r.branch) .. '%*'
   end
   if r.cost_usd then
-    parts[#parts + 1] = ('%%#LuluMeta#$%.2f%%*'):format(r.cost_usd)
+    parts[#parts + 1] = '%#LuluCost#' .. require('lulu.util').money(r.cost_usd):gsub('%%', '%%%%') .. '%*'
+  end
+  if r.waiting then
+    parts[#parts + 1] = '%#LuluWaiting#◆ waiting%*'
   end
   if (r.pending_approvals or 0) > 0 then
     parts[#parts + 1] = ('%%#LuluPending#⚠ %d%%*'):format(r.pending_approvals)

@@ -126,9 +126,11 @@ function M.layout(records, width, now, pulse)
     local badge = badges[r.status] or badges.failed
     local head = (' %s %-9s '):format(badge.icon, badge.label)
     local age = util.age(r.last_activity_at, now)
-    -- Pending approvals sit before the age: `⚠ 2  5s`.
+    -- Before the age: pending approvals, waiting, cost: `⚠ 2  ◆ waiting  $0.42  5s`.
     local marker = (r.pending_approvals or 0) > 0 and ('⚠ %d  '):format(r.pending_approvals) or ''
-    local tail = marker .. age
+    local waiting = r.waiting and '◆ waiting  ' or ''
+    local cost = r.cost_usd and (util.money(r.cost_usd) .. '  ') or ''
+    local tail = marker .. waiting .. cost .. age
     local name_room = width - vim.fn.strdisplaywidth(head) - vim.fn.strdisplaywidth(tail) - 2
     local name = r.name
     if vim.fn.strdisplaywidth(name) > name_room then
@@ -162,9 +164,16 @@ function M.layout(records, width, now, pulse)
     hls[#hls + 1] = { l, icon_end + 1, #head, badge.hl }
     hls[#hls + 1] = { l, #head, #head + #name, 'LuluName' }
     hls[#hls + 1] = { l, #first - #age - 1, #first - 1, 'LuluAge' }
+    local start = #first - #tail - 1
     if marker ~= '' then
-      local start = #first - #tail - 1
       hls[#hls + 1] = { l, start, start + #marker, 'LuluPending' }
+    end
+    if waiting ~= '' then
+      hls[#hls + 1] = { l, start + #marker, start + #marker + #waiting, 'LuluWaiting' }
+    end
+    if cost ~= '' then
+      local at = start + #marker + #waiting
+      hls[#hls + 1] = { l, at, at + #cost, 'LuluCost' }
     end
     hls[#hls + 1] = { l + 1, 0, -1, r.status == 'failed' and 'LuluReason' or 'LuluMeta' }
   end
@@ -215,13 +224,16 @@ function H.footer(width)
 end
 
 function H.title()
-  local live = 0
+  local live, cost, priced = 0, 0, false
   for _, r in ipairs(sessions.all()) do
     if sessions.is_live(r) then
       live = live + 1
     end
+    if r.cost_usd then
+      cost, priced = cost + r.cost_usd, true
+    end
   end
-  return (' lulu · %d live '):format(live)
+  return priced and (' lulu · %d live · %s '):format(live, util.money(cost)) or (' lulu · %d live '):format(live)
 end
 
 function H.render()

@@ -1,0 +1,109 @@
+//! What agents tell lulu besides permission questions: that they wait for
+//! the user (Claude's `Notification` and `Stop` hooks), where their
+//! transcript is, and from it, what they have cost so far.
+
+use std::path::{Path, PathBuf};
+
+use super::{Command, Supervisor};
+use crate::cost::Tally;
+use crate::model::SessionId;
+
+/// Largest piece of a transcript read per tick.
+const READ_AT_MOST: u64 = 8 * 1024 * 1024;
+
+impl Supervisor {
+    /// A hook event with no decision to make. Returns true when it was one
+    /// (the caller answers "no opinion" at once).
+    pub(super) fn on_hook_event(&mut self, session: &SessionId, event: &str, payload: &serde_json::Value) -> bool {
+        let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == session) else {
+            return false;
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return false;
+        };
+        if live.transcript.is_none()
+            && let Some(path) = payload.get("transcript_path").and_then(|p| p.as_str())
+            && !path.is_empty()
+        {
+            live.transcript = Some(PathBuf::from(path));
+            live.tally.get_or_insert_with(Tally::default);
+        }
+        let waiting = match event {
+            "Notification" | "Stop" => true,
+            "UserPromptSubmit" | "PreToolUse" | "SessionStart" => false,
+            _ => return matches!(event, "SessionEnd" | "PostToolUse"),
+        };
+        if entry.record.waiting != waiting {
+            entry.record.waiting = waiting;
+            let record = entry.record.clone();
+            self.broadcast_record(&record);
+        }
+        matches!(event, "Notification" | "Stop" | "UserPromptSubmit" | "SessionStart")
+    }
+
+    /// The user typed into the session: it is not waiting any more.
+    pub(super) fn clear_waiting(&mut self, session: &str) {
+        if let Ok(entry) = self.find_mut(session)
+            && entry.record.waiting
+        {
+            entry.record.waiting = false;
+            let record = entry.record.clone();
+            self.broadcast_record(&record);
+        }
+    }
+
+    /// Read what each live session's transcript gained since last time.
+    pub(super) fn poll_transcripts(&mut self) {
+        for entry in &mut self.entries {
+            let Some(live) = entry.live.as_mut() else {
+                continue;
+            };
+            if live.reading_transcript {
+                continue;
+            }
+            let Some(path) = live.transcript.clone() else {
+                continue;
+            };
+            let offset = live.tally.as_ref().map_or(0, |t| t.offset);
+            live.reading_transcript = true;
+            let (tx, id) = (self.tx.clone(), entry.record.id.clone());
+            tokio::task::spawn_blocking(move || {
+                let bytes = read_from(&path, offset).unwrap_or_default();
+                let _ = tx.send(Command::Transcript(id, bytes));
+            });
+        }
+    }
+
+    pub(super) fn on_transcript(&mut self, id: SessionId, bytes: Vec<u8>) {
+        let prices = self.prices.clone();
+        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+            return;
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return;
+        };
+        live.reading_transcript = false;
+        if bytes.is_empty() {
+            return;
+        }
+        let tally = live.tally.get_or_insert_with(Tally::default);
+        tally.feed(&bytes, &prices);
+        let tokens = tally.tokens();
+        let cost = (tally.cost_usd * 1e6).round() / 1e6;
+        if entry.record.cost_usd != Some(cost) || entry.record.tokens != Some(tokens) {
+            entry.record.cost_usd = Some(cost);
+            entry.record.tokens = Some(tokens);
+            let record = entry.record.clone();
+            self.broadcast_record(&record);
+        }
+    }
+}
+
+fn read_from(path: &Path, offset: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut bytes = Vec::new();
+    file.take(READ_AT_MOST).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}

@@ -1,0 +1,81 @@
+-- What agents report besides questions: cost from the transcript, and
+-- "waiting for you" from their hooks. The fake claude writes its transcript
+-- and runs its hooks as Claude Code does.
+local h = require('harness')
+local T = h.new_set()
+
+local function setup(child)
+  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } } })
+  child.capture_notify()
+end
+
+local function claude(child, name)
+  local s = child.lua('return require("lulu").start({ agent = "claude", name = ... })', name)
+  child.wait('return require("lulu").get(...).status == "running"', 5000, name .. ' running', s.id)
+  return s
+end
+
+T['cost and tokens come from the transcript, each message once'] = function(child)
+  setup(child)
+  claude(child, 'c')
+  h.eq(child.lua('return require("lulu").get("c").cost_usd'), vim.NIL, 'no cost before any usage')
+  child.lua('require("lulu").send("c", "hello")')
+  -- 1000 input + 100 output tokens of claude-sonnet-4-5 at $3/$15 per million.
+  child.wait('return require("lulu").get("c").cost_usd == 0.0045', 3000, 'cost of one turn')
+  h.eq(
+    child.lua('return require("lulu").get("c").tokens'),
+    { input = 1000, output = 100, cache_write = 0, cache_read = 0 },
+    'tokens'
+  )
+  child.lua('require("lulu").send("c", "again")')
+  child.wait('return require("lulu").get("c").cost_usd == 0.009', 3000, 'two turns, each line pair counted once')
+  local lines = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("c") }, 70)')
+  h.matches(lines[1], '%$0%.009  %d+s $', 'cost in the list row')
+  -- A price override applies to what is read from then on.
+  child.setup({
+    agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } },
+    cost = { prices = { ['claude-sonnet-4-5'] = { input = 10, output = 100, cache_write = 0, cache_read = 0 } } },
+  })
+  child.lua('require("lulu").send("c", "priced")')
+  child.wait(
+    'return require("lulu").get("c").cost_usd == 0.029',
+    3000,
+    'the override priced the third turn: 0.009 + 0.02'
+  )
+  -- A shell has no usage source: no cost, never a guess.
+  local sh = child.lua('return require("lulu").start({ agent = "shell", args = { "-c", "sleep 5" } })')
+  vim.wait(1500)
+  h.eq(child.lua('return require("lulu").get(...).cost_usd', sh.id), vim.NIL, 'shell shows no cost')
+end
+
+T['Stop and Notification mark a session waiting; typing clears it; :LuluNext jumps there'] = function(child)
+  setup(child)
+  local a = claude(child, 'a')
+  local b = claude(child, 'b')
+  child.lua('require("lulu").open("a")')
+  child.cmd('stopinsert')
+  child.lua('require("lulu").send("b", "done yet?")')
+  child.wait('return require("lulu").get("b").waiting == true', 3000, 'b waits after its turn (Stop)')
+  h.eq(child.lua('return require("lulu").get("a").waiting'), vim.NIL, 'a does not')
+  child.wait('return require("lulu").get("b").cost_usd ~= nil', 3000, 'b has a cost')
+  local lines = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("b") }, 70)')
+  h.matches(lines[1], '◆ waiting  %$0%.00%d  %d+s $', 'list row')
+  h.matches(child.lua('return require("lulu.ui.grid").winbar(require("lulu").get("b"))'), '◆ waiting', 'winbar')
+  local notes = child.lua('return _G.notes')
+  h.eq(notes[#notes].msg, 'lulu: b is waiting for you (:LuluNext)', 'told, since b is not on screen')
+  child.cmd('LuluNext')
+  h.eq(child.lua('return vim.b.lulu_session'), b.id, ':LuluNext opened b')
+  child.cmd('stopinsert')
+  child.lua('require("lulu").send("b", "notify: Claude needs your permission")')
+  -- Typing clears waiting; the Notification sets it again.
+  child.wait('return require("lulu").get("b").waiting == true', 3000, 'Notification marks waiting')
+  child.lua('require("lulu").send("a", "hi")')
+  child.wait('return require("lulu").get("a").waiting == true', 3000, 'a waits too')
+  child.cmd('LuluNext')
+  h.eq(child.lua('return vim.b.lulu_session'), a.id, 'the next one after b is a')
+  -- Typing (even without Enter) means the user is on it.
+  child.lua('vim.rpcnotify(require("lulu.rpc").ensure(), "lulu.session_write", ..., "abc")', a.id)
+  child.wait('return require("lulu").get("a").waiting == nil', 3000, 'typing clears waiting')
+end
+
+return T
