@@ -2,6 +2,7 @@
 //!
 //! `docs/ARCHITECTURE.md` draws how these modules fit together.
 
+pub mod adapter;
 pub mod agent;
 pub mod approval;
 pub mod cli;

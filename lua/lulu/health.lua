@@ -59,17 +59,28 @@ function M.check()
   end
 
   health.start('lulu: agents')
-  local names = vim.tbl_keys(config.options.agents)
-  table.sort(names)
-  for _, name in ipairs(names) do
-    local cmd = config.options.agents[name].cmd
-    local program = cmd and cmd[1] or (vim.env.SHELL ~= '' and vim.env.SHELL) or '/bin/sh'
-    if vim.fn.executable(program) == 1 then
-      health.ok(('%s: %s'):format(name, vim.fn.exepath(program)))
+  local ok_info, agents = pcall(rpc.request, rpc.methods.agents)
+  if not ok_info then
+    health.error('cannot ask the host about agents: ' .. tostring(agents))
+    agents = {}
+  end
+  for _, agent in ipairs(agents) do
+    local i = agent.integration
+    local wired = {}
+    for _, what in ipairs({ 'approvals', 'cost', 'attention' }) do
+      wired[#wired + 1] = (i[what] and '+' or '-') .. what
+    end
+    local integration = table.concat(wired, ' ')
+    if agent.error then
+      health.warn(('%s: %s'):format(agent.name, agent.error))
     else
-      health.warn(('%s: %s not found on PATH'):format(name, program), {
-        ('install it, or set agents.%s.cmd to its full path'):format(name),
-      })
+      local version = ''
+      if agent.version_flag then
+        local out = vim.system({ agent.program, agent.version_flag }, { text = true, timeout = 3000 }):wait()
+        local line = vim.trim(((out.stdout or '') ~= '' and out.stdout or out.stderr or ''):match('[^\n]*') or '')
+        version = out.code == 0 and line ~= '' and (' ' .. line) or ' (version unknown)'
+      end
+      health.ok(('%s: %s%s [%s]'):format(agent.name, agent.program, version, integration))
     end
   end
   health.info(('default agent: %s'):format(require('lulu')._default_agent()))

@@ -29,6 +29,7 @@ M.methods = {
   usage = 'lulu.worktree_usage',
   prune = 'lulu.worktree_prune',
   pool = 'lulu.pool_status',
+  agents = 'lulu.agent_info',
 }
 
 --- The plugin's root directory (where Cargo.toml and target/ live).

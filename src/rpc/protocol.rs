@@ -31,6 +31,7 @@ pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
 pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
 pub const POOL_STATUS: &str = "lulu.pool_status";
+pub const AGENT_INFO: &str = "lulu.agent_info";
 pub const APPROVAL_LIST: &str = "lulu.approval_list";
 pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
 pub const RULE_LIST: &str = "lulu.rule_list";
@@ -153,6 +154,7 @@ pub enum Request {
     Trust(String),
     Usage,
     PoolStatus,
+    AgentInfo,
     Prune { dry_run: bool },
     Approvals(ApprovalListOpts),
     Decide { approval: i64, choice: Choice },
@@ -340,6 +342,10 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             let dir =
                 String::from_utf8(a.bytes(0, "directory")?).map_err(|_| a.bad("directory", "is not valid UTF-8"))?;
             Request::Trust(dir)
+        }
+        AGENT_INFO => {
+            args(0, 0, "no arguments")?;
+            Request::AgentInfo
         }
         POOL_STATUS => {
             args(0, 0, "no arguments")?;

@@ -10,7 +10,6 @@ mod names;
 mod pool;
 mod session;
 mod start;
-mod wiring;
 mod worktrees;
 
 use std::collections::HashMap;
@@ -334,6 +333,7 @@ impl Supervisor {
                 Request::Trust(dir) => self.trust(&dir).await,
                 Request::Usage => Ok(self.usage()),
                 Request::PoolStatus => Ok(self.pool.status()),
+                Request::AgentInfo => Ok(self.agent_info()),
                 Request::Prune { dry_run } => self.prune(dry_run).await,
                 Request::Approvals(opts) => self.approvals(opts).await,
                 Request::Decide { approval, choice } => self.decide(approval, choice).await,
@@ -396,6 +396,33 @@ impl Supervisor {
             (Value::from("version"), Value::from(VERSION)),
             (Value::from("pid"), Value::from(std::process::id())),
         ]))
+    }
+
+    /// Each configured agent: its program (or why it cannot run), how to ask
+    /// its version, and what lulu does with it.
+    fn agent_info(&self) -> Value {
+        let info = self.agents.names().map(|name| {
+            let adapter = crate::adapter::for_agent(name);
+            let resolved = self.agents.resolve(
+                name,
+                &[],
+                self.settings.path_var.as_deref(),
+                self.settings.shell_var.as_deref(),
+            );
+            let mut fields = vec![
+                (Value::from("name"), Value::from(name)),
+                (Value::from("integration"), protocol::to_value(&adapter.integration())),
+            ];
+            match resolved {
+                Ok(r) => fields.push((Value::from("program"), Value::from(r.argv[0].clone()))),
+                Err(err) => fields.push((Value::from("error"), Value::from(err.to_string()))),
+            }
+            if let Some(flag) = adapter.version_flag() {
+                fields.push((Value::from("version_flag"), Value::from(flag)));
+            }
+            Value::Map(fields)
+        });
+        Value::Array(info.collect())
     }
 
     fn find(&self, session: &str) -> anyhow::Result<&Entry> {

@@ -8,7 +8,8 @@ use tokio::sync::mpsc;
 
 use super::pool::Claim;
 use super::session::SessionTask;
-use super::{Command, Entry, LOG_CAP, Live, Supervisor, log_path, names, session_dir, wiring};
+use super::{Command, Entry, LOG_CAP, Live, Supervisor, log_path, names, session_dir};
+use crate::adapter::{self, WireContext};
 use crate::hook::{self, new_token};
 use crate::launch::LaunchSpec;
 use crate::model::{SessionId, SessionRecord, Status, now};
@@ -101,11 +102,21 @@ impl Supervisor {
 
         let id = SessionId::random();
         let token = new_token();
-        if agent == "claude" && self.settings.hook_socket.is_some() {
+        // The agent's adapter wires it to lulu (hooks need the bridge).
+        let adapter = adapter::for_agent(&agent);
+        if self.settings.hook_socket.is_some() {
             let dir = session_dir(&self.settings.state_dir, &id);
-            let flags = wiring::claude_flags(&dir, &self.settings.exe, self.approval_timeout.as_secs())
-                .await
-                .with_context(|| format!("cannot write claude's settings in {}", dir.display()))?;
+            let (exe, timeout) = (self.settings.exe.clone(), self.approval_timeout.as_secs());
+            let flags = tokio::task::spawn_blocking(move || {
+                adapter.wire(&WireContext {
+                    session_dir: &dir,
+                    exe: &exe,
+                    approval_timeout_secs: timeout,
+                })
+            })
+            .await
+            .context("wiring task failed")?
+            .with_context(|| format!("cannot wire {agent} to lulu"))?;
             let at = resolved.cmd_len;
             resolved.argv.splice(at..at, flags);
         }

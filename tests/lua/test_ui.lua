@@ -225,6 +225,19 @@ T['a default agent is the first one installed, else shell'] = function(child)
   h.eq(child.lua('return require("lulu")._default_agent()'), 'codex', 'codex installed')
 end
 
+T[':checkhealth lulu shows each agent with its version and integration'] = function(child)
+  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } } })
+  child.wait('return require("lulu").pool_status().idle == 2', 5000, 'pool warm')
+  child.cmd('checkhealth lulu')
+  local text = table.concat(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), '\n')
+  h.matches(
+    text,
+    'OK claude: [^\n]*fake%-claude 2%.1%.330 %(Claude Code%) %[%+approvals %+cost %+attention%]',
+    'claude'
+  )
+  h.matches(text, 'pool: 2 of 2 shells warm', 'pool')
+end
+
 T[':checkhealth lulu reports binary, agents and store'] = function(child)
   child.setup({ agents = { claude = { cmd = { 'claude' }, colour = 'red' } } })
   child.cmd('checkhealth lulu')
@@ -232,7 +245,7 @@ T[':checkhealth lulu reports binary, agents and store'] = function(child)
   h.matches(text, 'OK [^\n]*lulu %(version 0%.1%.0%)', 'binary')
   h.matches(text, 'unknown option agents%.claude%.colour', 'config warning')
   h.matches(text, 'claude: claude not found on PATH', 'missing agent')
-  h.matches(text, 'OK shell: ', 'shell found')
+  h.matches(text, 'OK shell: /bin/sh %[%-approvals %-cost %-attention%]', 'shell found, no integration')
   h.matches(text, 'lulu%.db opens %(0 sessions%)', 'store')
   h.ok(not text:find('ERROR'), 'no errors')
 end

@@ -1,11 +1,36 @@
-//! How each agent is pointed at lulu's hook bridge without touching the
-//! user's files. Today: Claude Code, through a per-session `--settings` file
-//! in lulu's state directory. (Codex and Gemini CLI: see doc/lulu.txt,
-//! `lulu-approvals-agents`.)
+//! Claude Code: wired through a per-session `--settings` file in lulu's
+//! state directory (nothing of the user's is touched) whose command hooks run
+//! `lulu hook claude`; cost from its transcript; attention from its
+//! `Notification` and `Stop` hooks.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
+
+use super::{Adapter, Integration, WireContext};
+
+pub struct Claude;
+
+impl Adapter for Claude {
+    fn integration(&self) -> Integration {
+        Integration {
+            approvals: true,
+            cost: true,
+            attention: true,
+        }
+    }
+
+    fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Vec<String>> {
+        std::fs::create_dir_all(ctx.session_dir)?;
+        let file: PathBuf = ctx.session_dir.join("claude-settings.json");
+        let settings = claude_settings(ctx.exe, ctx.approval_timeout_secs);
+        std::fs::write(
+            &file,
+            serde_json::to_vec_pretty(&settings).map_err(std::io::Error::other)?,
+        )?;
+        Ok(vec!["--settings".into(), file.to_string_lossy().into_owned()])
+    }
+}
 
 /// Hooks run through a shell; quote the binary's path for it.
 fn shell_quote(path: &Path) -> String {
@@ -31,15 +56,6 @@ pub fn claude_settings(exe: &Path, approval_timeout_secs: u64) -> serde_json::Va
             "SessionStart": hook(10),
         }
     })
-}
-
-/// Write the settings for one session and return the flags that load them.
-pub async fn claude_flags(session_dir: &Path, exe: &Path, approval_timeout_secs: u64) -> std::io::Result<Vec<String>> {
-    tokio::fs::create_dir_all(session_dir).await?;
-    let file: PathBuf = session_dir.join("claude-settings.json");
-    let settings = claude_settings(exe, approval_timeout_secs);
-    tokio::fs::write(&file, serde_json::to_vec_pretty(&settings).unwrap_or_default()).await?;
-    Ok(vec!["--settings".into(), file.to_string_lossy().into_owned()])
 }
 
 #[cfg(test)]

@@ -1,0 +1,101 @@
+//! One adapter per agent CLI, behind one small trait: how a session of it is
+//! wired to lulu (extra argv, files in lulu's state dir), where its usage
+//! comes from, and what lulu can do with it. An agent added from config
+//! alone (`agents = { aider = { cmd = {...} } }`) gets [`Generic`]: it runs,
+//! with no hooks and no cost.
+
+mod claude;
+mod others;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use claude::Claude;
+pub use others::{Codex, Gemini, Generic, Shell};
+
+/// What lulu does for an agent, as `:checkhealth lulu` and the docs show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Integration {
+    /// Permission questions reach Neovim through its hooks.
+    pub approvals: bool,
+    /// `cost_usd` and token totals from its own records.
+    pub cost: bool,
+    /// "Waiting for you" from its own signals.
+    pub attention: bool,
+}
+
+/// Everything an adapter needs to wire one session.
+pub struct WireContext<'a> {
+    /// Where the adapter may write per-session files.
+    pub session_dir: &'a Path,
+    /// The lulu binary, for hook commands.
+    pub exe: &'a Path,
+    pub approval_timeout_secs: u64,
+}
+
+pub trait Adapter: Send + Sync {
+    fn integration(&self) -> Integration;
+
+    /// Flags to put right after the agent's command (before the user's
+    /// args). Blocking (may write files): call off the async runtime.
+    fn wire(&self, _ctx: &WireContext<'_>) -> std::io::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// The argument that makes the CLI print its version.
+    fn version_flag(&self) -> Option<&'static str> {
+        Some("--version")
+    }
+}
+
+/// The adapter for an agent name.
+pub fn for_agent(name: &str) -> &'static dyn Adapter {
+    match name {
+        "claude" => &Claude,
+        "codex" => &Codex,
+        "gemini" => &Gemini,
+        "shell" => &Shell,
+        _ => &Generic,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_agent_has_an_adapter_and_only_claude_is_wired_today() {
+        let wired = |name: &str| for_agent(name).integration();
+        assert_eq!(
+            wired("claude"),
+            Integration {
+                approvals: true,
+                cost: true,
+                attention: true
+            }
+        );
+        for name in ["codex", "gemini", "shell", "aider"] {
+            assert_eq!(
+                wired(name),
+                Integration {
+                    approvals: false,
+                    cost: false,
+                    attention: false
+                },
+                "{name}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = WireContext {
+            session_dir: dir.path(),
+            exe: Path::new("/usr/bin/lulu"),
+            approval_timeout_secs: 600,
+        };
+        assert!(for_agent("aider").wire(&ctx).unwrap().is_empty());
+        let flags = for_agent("claude").wire(&ctx).unwrap();
+        assert_eq!(flags[0], "--settings");
+        assert!(Path::new(&flags[1]).exists());
+        assert_eq!(for_agent("shell").version_flag(), None);
+    }
+}
