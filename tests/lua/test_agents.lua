@@ -78,4 +78,24 @@ T['Stop and Notification mark a session waiting; typing clears it; :LuluNext jum
   child.wait('return require("lulu").get("a").waiting == nil', 3000, 'typing clears waiting')
 end
 
+T['an agent added from config alone runs with its command, args and env'] = function(child)
+  child.setup({
+    agents = {
+      aider = { cmd = { '/bin/sh', '-c' }, args = { 'echo aider-ran-with-$AIDER_MODEL' }, env = { AIDER_MODEL = 'm1' } },
+    },
+  })
+  child.cmd('LuluStart aider name=ai')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("aider%-ran%-with%-m1")',
+    5000,
+    'the configured agent ran'
+  )
+  child.wait('return require("lulu").get("ai").status == "completed"', 5000, 'and completed')
+  h.eq(child.lua('return require("lulu").get("ai").cost_usd'), vim.NIL, 'no usage source, no cost')
+  h.ok(
+    vim.tbl_contains(child.lua('return vim.fn.getcompletion("LuluStart ", "cmdline")'), 'aider'),
+    'completes as an agent'
+  )
+end
+
 return T
