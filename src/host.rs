@@ -26,7 +26,14 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
 
     let db = dirs.db();
-    let store = tokio::task::spawn_blocking(move || Store::open(&db)).await??;
+    let (store, backup) = tokio::task::spawn_blocking(move || Store::open_or_recover(&db)).await??;
+    let mut notices = Vec::new();
+    if let Some(backup) = backup {
+        notices.push(format!(
+            "lulu.db was damaged; moved it to {} and started a fresh one",
+            backup.display()
+        ));
+    }
     let (stored, rules) = store
         .run(|s| {
             let failed = s.fail_live_sessions(HOST_EXITED)?;
@@ -59,7 +66,7 @@ pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
         path_var: std::env::var("PATH").ok(),
         shell_var: std::env::var("SHELL").ok(),
     };
-    let (supervisor, supervisor_task) = Supervisor::spawn(store, settings, stored, rules);
+    let (supervisor, supervisor_task) = Supervisor::spawn(store, settings, stored, rules, notices);
     let hook_task = hooks.map(|server| tokio::spawn(server.serve(supervisor.clone())));
 
     let out = Outgoing::spawn(rpc_stdout()?).context("cannot start the rpc writer")?;

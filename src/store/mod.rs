@@ -79,6 +79,33 @@ impl Store {
         Ok(Store::wrap(conn))
     }
 
+    /// Open, and if the file is damaged, move it (and its WAL) aside and
+    /// start a fresh one: the editor keeps working and the old data stays
+    /// on disk for recovery. Returns the backup's path when that happened.
+    pub fn open_or_recover(path: &Path) -> Result<(Store, Option<PathBuf>), StoreError> {
+        match Store::open(path) {
+            Err(StoreError::Corrupt { detail, .. }) => {
+                let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+                let backup = path.with_extension(format!("db.damaged-{stamp}"));
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut from = path.as_os_str().to_owned();
+                    from.push(suffix);
+                    let mut to = backup.as_os_str().to_owned();
+                    to.push(suffix);
+                    if Path::new(&from).exists() {
+                        std::fs::rename(&from, &to).map_err(|source| StoreError::CreateDir {
+                            path: PathBuf::from(&to),
+                            source,
+                        })?;
+                    }
+                }
+                tracing::error!(backup = %backup.display(), %detail, "damaged store moved aside");
+                Ok((Store::open(path)?, Some(backup)))
+            }
+            other => other.map(|store| (store, None)),
+        }
+    }
+
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory()?;
         schema::migrate(&conn, Path::new(":memory:"))?;
@@ -468,5 +495,15 @@ mod tests {
         let err = Store::open(&garbage).err().unwrap();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("move it aside"), "{err}");
+        let (store, backup) = Store::open_or_recover(&garbage).unwrap();
+        let backup = backup.expect("moved aside");
+        assert_eq!(
+            std::fs::read(&backup).unwrap(),
+            vec![0x42u8; 8192],
+            "the damaged file is kept"
+        );
+        assert!(store.sessions().unwrap().is_empty(), "a fresh store");
+        let (_, again) = Store::open_or_recover(&garbage).unwrap();
+        assert_eq!(again, None, "a healthy store is left alone");
     }
 }

@@ -194,6 +194,8 @@ pub struct Supervisor {
     usage_busy: bool,
     pool: pool::Pool,
     prices: crate::cost::Prices,
+    /// Said to the first editor that connects (a recovered store, say).
+    startup_notices: Vec<String>,
 }
 
 impl Supervisor {
@@ -203,6 +205,7 @@ impl Supervisor {
         settings: Settings,
         stored: Vec<SessionRecord>,
         rules: Vec<(i64, RuleSpec)>,
+        notices: Vec<String>,
     ) -> (SupervisorHandle, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let supervisor = Supervisor {
@@ -232,6 +235,7 @@ impl Supervisor {
             usage_busy: false,
             pool: pool::Pool::default(),
             prices: crate::cost::Prices::default(),
+            startup_notices: notices,
         };
         let ticker = tx.clone();
         let task = tokio::spawn(async move {
@@ -391,7 +395,11 @@ impl Supervisor {
         if !hello.version.is_empty() && hello.version != VERSION {
             tracing::warn!(plugin = %hello.version, host = VERSION, "plugin and host versions differ");
         }
-        self.clients.insert(client, Client { id: client, peer });
+        let client = Client { id: client, peer };
+        for notice in self.startup_notices.drain(..) {
+            client.emit("notice", Value::from(notice));
+        }
+        self.clients.insert(client.id, client);
         Ok(Value::Map(vec![
             (Value::from("version"), Value::from(VERSION)),
             (Value::from("pid"), Value::from(std::process::id())),

@@ -31,7 +31,7 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
         path_var: std::env::var("PATH").ok(),
         shell_var: Some("/bin/sh".into()),
     };
-    let (handle, _task) = Supervisor::spawn(store.clone(), settings, Vec::new(), Vec::new());
+    let (handle, _task) = Supervisor::spawn(store.clone(), settings, Vec::new(), Vec::new(), Vec::new());
     let out = Outgoing::spawn(std::io::sink()).unwrap();
     let (nvim, _io) = Neovim::new(futures::io::empty(), out.clone(), Dummy::new());
     let fixture = Fixture {

@@ -260,7 +260,7 @@ T['a host killed with SIGKILL leaves a store the next host reconciles'] = functi
   h.ok(child.lua('return require("lulu.rpc").pid()') ~= host, 'a new host')
 end
 
-T['a damaged store is one clear error, and the host does not start'] = function(child)
+T['a damaged store is moved aside, kept, and replaced by a fresh one'] = function(child)
   child.setup()
   child.capture_notify()
   local dir = child.env.XDG_DATA_HOME .. '/nvim/lulu'
@@ -268,14 +268,19 @@ T['a damaged store is one clear error, and the host does not start'] = function(
   local file = io.open(dir .. '/lulu.db', 'wb')
   file:write(('not a database '):rep(1000))
   file:close()
-  local result = child.lua('return { pcall(require("lulu").list) }')
-  h.eq(result[1], false, 'list fails')
-  h.matches(result[2], '^host did not start: .*lulu%.db is damaged .*move it aside', 'message')
-  h.eq(child.lua('return _G.notes'), {}, 'no second report')
-  child.cmd('LuluList')
-  local notes = child.lua('return _G.notes')
-  h.eq(#notes, 1, 'the command reports once')
-  h.ok(not notes[1].msg:find('\n'), 'one line: ' .. notes[1].msg)
+  h.eq(child.lua('return require("lulu").list()'), {}, 'works, with a fresh store')
+  local notes = child.wait('return #_G.notes > 0 and _G.notes', 3000, 'told')
+  h.matches(
+    notes[1].msg,
+    '^lulu: lulu%.db was damaged; moved it to .*lulu%.db%.damaged%-%d+T%d+ and started a fresh one$',
+    'one line'
+  )
+  local backups = vim.fn.glob(dir .. '/lulu.db.damaged-*', false, true)
+  h.eq(#backups, 1, 'backup kept')
+  h.eq(io.open(backups[1]):read('*a'), ('not a database '):rep(1000), 'byte for byte')
+  -- The new store works for real.
+  child.lua('require("lulu").start({ agent = "shell", name = "after", args = { "-c", "true" } })')
+  h.eq(#child.lua('return require("lulu").list()'), 1, 'a session recorded')
 end
 
 T['quitting Neovim ends and reaps every session'] = function(child)
