@@ -459,13 +459,20 @@ pub fn error_value(code: ErrorCode, message: &str) -> Value {
 
 /// Decode a table through JSON, for the same reason replies are encoded
 /// that way: rmpv's serde support expects enums and structs as arrays.
-fn from_table<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
-    serde_json::from_value(to_json(value))
+fn from_table<T: DeserializeOwned>(value: Value) -> Result<T, String> {
+    let json = to_json(value)?;
+    serde_json::from_value(json).map_err(|err| err.to_string())
 }
 
-fn to_json(value: Value) -> serde_json::Value {
+/// Text must be UTF-8: a name or a path that is not would be silently
+/// rewritten otherwise.
+fn to_json(value: Value) -> Result<serde_json::Value, String> {
     use serde_json::Value as J;
-    match value {
+    let text = |s: rmpv::Utf8String| {
+        s.into_str()
+            .ok_or_else(|| "they hold text that is not valid UTF-8".to_string())
+    };
+    Ok(match value {
         Value::Nil => J::Null,
         Value::Boolean(b) => J::Bool(b),
         Value::Integer(n) => n
@@ -475,20 +482,25 @@ fn to_json(value: Value) -> serde_json::Value {
             .unwrap_or(J::Null),
         Value::F32(f) => J::from(f64::from(f)),
         Value::F64(f) => J::from(f),
-        Value::String(s) => J::String(String::from_utf8_lossy(s.as_bytes()).into_owned()),
-        Value::Binary(b) => J::String(String::from_utf8_lossy(&b).into_owned()),
-        Value::Array(items) => J::Array(items.into_iter().map(to_json).collect()),
+        Value::String(s) => J::String(text(s)?),
+        Value::Binary(b) => {
+            J::String(String::from_utf8(b).map_err(|_| "they hold bytes that are not valid UTF-8".to_string())?)
+        }
+        Value::Array(items) => J::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?),
         Value::Map(pairs) => J::Object(
             pairs
                 .into_iter()
-                .map(|(k, v)| match k {
-                    Value::String(s) => (String::from_utf8_lossy(s.as_bytes()).into_owned(), to_json(v)),
-                    other => (other.to_string(), to_json(v)),
+                .map(|(k, v)| {
+                    let key = match k {
+                        Value::String(s) => text(s)?,
+                        other => other.to_string(),
+                    };
+                    Ok((key, to_json(v)?))
                 })
-                .collect(),
+                .collect::<Result<_, String>>()?,
         ),
-        Value::Ext(..) => J::Null,
-    }
+        Value::Ext(..) => return Err("they hold an extension value".to_string()),
+    })
 }
 
 /// Encode a reply. Through JSON on purpose: rmpv's own serializer writes
@@ -641,6 +653,42 @@ mod tests {
                 "options are invalid",
             ),
             (SESSION_ATTACH, vec![s("a"), Value::Nil], "channel must be an integer"),
+            (
+                APPROVAL_DECIDE,
+                vec![Value::from(1), s("maybe")],
+                "decision must be allow, deny",
+            ),
+            (
+                RULE_ADD,
+                vec![map(&[("action", s("perhaps"))])],
+                "rule is invalid: unknown variant `perhaps`",
+            ),
+            (
+                RULE_ADD,
+                vec![map(&[("action", s("allow")), ("colour", s("red"))])],
+                "unknown field `colour`",
+            ),
+            (RULE_ADD, vec![s("allow")], "rule must be a table"),
+            (
+                RULE_MOVE,
+                vec![Value::from(1), Value::from(-2)],
+                "index must be an integer in 0..",
+            ),
+            (
+                SESSION_MERGE,
+                vec![s("a"), s("octopus")],
+                "strategy must be merge, squash or rebase",
+            ),
+            (
+                SESSION_START,
+                vec![Value::Map(vec![(s("cwd"), Value::Binary(vec![b'/', 0xff, 0xfe]))])],
+                "options are invalid: they hold bytes that are not valid UTF-8",
+            ),
+            (
+                REPO_TRUST,
+                vec![Value::Binary(vec![0xff])],
+                "directory is not valid UTF-8",
+            ),
         ];
         for (method, args, want) in cases {
             let err = decode(method, args).unwrap_err().to_string();
