@@ -41,6 +41,7 @@ const METHODS: &[&str] = &[
     protocol::SESSION_ATTACH,
     protocol::SESSION_DETACH,
     protocol::SESSION_DIFF,
+    protocol::SESSION_DETAIL,
     protocol::SESSION_MERGE,
     protocol::REPO_TRUST,
     protocol::APPROVAL_LIST,

@@ -122,6 +122,12 @@ function M.buffer(ref)
   return require('lulu.term').ensure(M.get(ref))
 end
 
+--- Everything about a session: `{ record, events = { {at, kind, detail} },
+--- output = { last lines, plain text } }`.
+function M.detail(ref)
+  return rpc.request(rpc.methods.detail, H.ref(ref))
+end
+
 --- The session's changes against its base (commits, edits, new files) as
 --- one unified diff.
 ---@return string

@@ -24,6 +24,7 @@ M.methods = {
   remove_rule = 'lulu.rule_remove',
   move_rule = 'lulu.rule_move',
   diff = 'lulu.session_diff',
+  detail = 'lulu.session_detail',
   merge = 'lulu.session_merge',
   trust = 'lulu.repo_trust',
   usage = 'lulu.worktree_usage',

@@ -26,6 +26,7 @@ pub const SESSION_DELETE: &str = "lulu.session_delete";
 pub const SESSION_ATTACH: &str = "lulu.session_attach";
 pub const SESSION_DETACH: &str = "lulu.session_detach";
 pub const SESSION_DIFF: &str = "lulu.session_diff";
+pub const SESSION_DETAIL: &str = "lulu.session_detail";
 pub const SESSION_MERGE: &str = "lulu.session_merge";
 pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
@@ -150,6 +151,7 @@ pub enum Request {
     Attach { session: String, chan: i64 },
     Detach { session: String, chan: i64 },
     Diff(String),
+    Detail(String),
     Merge { session: String, strategy: Strategy },
     Trust(String),
     Usage,
@@ -324,6 +326,7 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             }
         }
         SESSION_DIFF => Request::Diff(args(1, 1, "(session)")?.session(0)?),
+        SESSION_DETAIL => Request::Detail(args(1, 1, "(session)")?.session(0)?),
         SESSION_MERGE => {
             let mut a = args(1, 2, "(session[, strategy])")?;
             let session = a.session(0)?;

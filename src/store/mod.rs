@@ -286,9 +286,18 @@ impl Store {
     }
 
     pub fn events(&self, id: &SessionId) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .history(id)?
+            .into_iter()
+            .map(|(_, kind, detail)| (kind, detail))
+            .collect())
+    }
+
+    /// A session's events, oldest first: `(at, kind, detail)`.
+    pub fn history(&self, id: &SessionId) -> Result<Vec<(String, String, String)>, StoreError> {
         self.with(|c| {
-            let mut stmt = c.prepare("SELECT kind, detail FROM events WHERE session_id = ?1 ORDER BY id")?;
-            let rows = stmt.query_map([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            let mut stmt = c.prepare("SELECT at, kind, detail FROM events WHERE session_id = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
     }

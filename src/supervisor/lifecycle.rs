@@ -24,6 +24,39 @@ impl Supervisor {
         Ok(protocol::to_value(&entry.record))
     }
 
+    /// Everything about one session: its record, its event history, and the
+    /// last lines it printed (from the log, escape sequences removed).
+    pub(super) async fn detail(&self, session: &str) -> anyhow::Result<Value> {
+        let record = self.find(session)?.record.clone();
+        let id = record.id.clone();
+        let history = self.store.run(move |s| s.history(&id)).await?;
+        let log = log_path(&self.settings.state_dir, &record.id);
+        let tail = tokio::task::spawn_blocking(move || crate::pty::read_tail(&log, 16 * 1024))
+            .await
+            .unwrap_or_default();
+        let text = strip_ansi(&String::from_utf8_lossy(&tail));
+        let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
+        let last: Vec<Value> = lines[lines.len().saturating_sub(15)..]
+            .iter()
+            .map(|l| Value::from(*l))
+            .collect();
+        let events = history
+            .into_iter()
+            .map(|(at, kind, detail)| {
+                Value::Map(vec![
+                    (Value::from("at"), Value::from(at)),
+                    (Value::from("kind"), Value::from(kind)),
+                    (Value::from("detail"), Value::from(detail)),
+                ])
+            })
+            .collect();
+        Ok(Value::Map(vec![
+            (Value::from("record"), protocol::to_value(&record)),
+            (Value::from("events"), Value::Array(events)),
+            (Value::from("output"), Value::Array(last)),
+        ]))
+    }
+
     pub(super) async fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
         let record = match self.find(session) {
             Ok(entry) => entry.record.clone(),
@@ -194,5 +227,53 @@ impl Supervisor {
             }
         }
         self.shutdown = Some(done);
+    }
+}
+
+/// Terminal output as plain text: CSI/OSC sequences and carriage returns
+/// removed, so the last lines read as they looked.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.next() {
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\x07' || (c == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\r' => {}
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strips_escape_sequences() {
+        let cases = [
+            ("\x1b[31mred\x1b[0m\r\n", "red\n"),
+            ("\x1b]0;title\x07text", "text"),
+            ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),
+            ("a\x08b\tc", "ab\tc"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(super::strip_ansi(raw), want, "{raw:?}");
+        }
     }
 }

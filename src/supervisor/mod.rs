@@ -333,6 +333,7 @@ impl Supervisor {
                     })
                     .map(|()| Value::Nil),
                 Request::Diff(session) => self.diff(&session).await,
+                Request::Detail(session) => self.detail(&session).await,
                 Request::Merge { session, strategy } => self.merge(&session, strategy).await,
                 Request::Trust(dir) => self.trust(&dir).await,
                 Request::Usage => Ok(self.usage()),

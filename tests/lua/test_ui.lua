@@ -152,6 +152,30 @@ T['the list float shows rows newest first, two lines each'] = function(child)
   h.eq(float_lines(child), vim.NIL, 'list closed')
 end
 
+T['K shows a session in detail: record, events, last output'] = function(child)
+  child.setup()
+  child.lua(
+    'require("lulu").start({ agent = "shell", name = "broken", args = { "-c", "echo compiling; echo \\"error: bad thing\\" >&2; exit 3" } })'
+  )
+  child.wait('return require("lulu").get("broken").status == "failed"', 5000, 'failed')
+  child.cmd('LuluList')
+  child.wait('return vim.bo.filetype == "lulu_list"', 2000, 'list')
+  child.lua('vim.api.nvim_input("K")')
+  local lines = child.wait(
+    'return vim.bo.filetype == "lulu_detail" and vim.api.nvim_buf_get_lines(0, 0, -1, false)',
+    3000,
+    'detail float'
+  )
+  local text = table.concat(lines, '\n')
+  h.matches(lines[1], '^broken · shell · failed: exited with code 3 · exit 3$', 'headline')
+  h.matches(text, 'argv: /bin/sh %-c echo compiling', 'argv')
+  h.matches(text, '── events ──\n%d+:%d+:%d+  started', 'history: started')
+  h.matches(text, 'exited%s+exit code 3', 'history: exited')
+  h.matches(text, '── last output ──\ncompiling\nerror: bad thing', 'last output as plain text')
+  child.lua('vim.api.nvim_input("q")')
+  child.wait('return vim.bo.filetype ~= "lulu_detail"', 2000, 'q closes')
+end
+
 T['the list updates live and q closes it'] = function(child)
   child.setup()
   child.cmd('LuluList')

@@ -20,7 +20,7 @@ local badges = {
   failed = { icon = '✗', label = 'Failed', hl = 'LuluFailed' },
 }
 
-M.footer = ' <CR> open · a approve · s stop · d delete · n new · q close '
+M.footer = ' <CR> open · K detail · a approve · s stop · d delete · n new · q close '
 
 function M.is_open()
   return H.win ~= nil and vim.api.nvim_win_is_valid(H.win)
@@ -190,7 +190,7 @@ function H.ask_usage()
 end
 
 function H.geometry(count)
-  local width = math.max(math.min(76, vim.o.columns - 4), 20)
+  local width = math.max(math.min(80, vim.o.columns - 4), 20)
   local height = math.max(math.min(math.max(count * 2, 2), vim.o.lines - 6), 1)
   return {
     relative = 'editor',
@@ -220,7 +220,7 @@ function H.footer(width)
   if vim.fn.strdisplaywidth(disk .. '│' .. M.footer) <= width - 2 then
     return disk .. '│' .. M.footer
   end
-  return disk .. '│ <CR> a s d n q '
+  return disk .. '│ <CR> K a s d n q '
 end
 
 function H.title()
@@ -386,6 +386,14 @@ function H.maps()
     'Stop session'
   )
   map('d', H.with_selected(H.delete), 'Delete session')
+  map(
+    'K',
+    H.with_selected(function(r)
+      M.close()
+      require('lulu.ui.detail').open(r.id)
+    end),
+    'Session detail'
+  )
   map('a', function()
     local record = M.selected()
     M.close()

@@ -1,0 +1,89 @@
+---@mod lulu.ui.detail A session's detail float (`K` in the list): the record,
+--- its event history, and the last lines it printed.
+local M = {}
+
+local util = require('lulu.util')
+
+--- The detail as lines of text.
+---@param detail {record: lulu.Session, events: table[], output: string[]}
+function M.lines(detail)
+  local r = detail.record
+  local status = r.status .. (r.failure_reason and (': ' .. r.failure_reason) or '')
+  local lines = {
+    ('%s · %s · %s%s'):format(r.name, r.agent, status, r.exit_code and (' · exit ' .. r.exit_code) or ''),
+    'argv: ' .. table.concat(r.argv or {}, ' '),
+    'cwd:  ' .. util.short_path(r.cwd),
+  }
+  if r.branch then
+    lines[#lines + 1] = ('branch: %s from %s · ahead %d · %s'):format(
+      r.branch,
+      r.base or '?',
+      r.ahead or 0,
+      util.short_path(r.worktree)
+    )
+  end
+  if r.cost_usd then
+    local t = r.tokens or {}
+    lines[#lines + 1] = ('cost: %s · tokens in %d, out %d, cache write %d, read %d'):format(
+      util.money(r.cost_usd),
+      t.input or 0,
+      t.output or 0,
+      t.cache_write or 0,
+      t.cache_read or 0
+    )
+  end
+  lines[#lines + 1] = ('started %s · last activity %s ago · id %s'):format(
+    r.created_at,
+    util.age(r.last_activity_at),
+    r.id
+  )
+  lines[#lines + 1] = ''
+  lines[#lines + 1] = '── events ──'
+  for _, e in ipairs(detail.events) do
+    lines[#lines + 1] = ('%s  %-18s %s'):format((e.at:match('T(%d+:%d+:%d+)') or e.at), e.kind, e.detail)
+  end
+  lines[#lines + 1] = ''
+  lines[#lines + 1] = '── last output ──'
+  vim.list_extend(lines, #detail.output > 0 and detail.output or { '(none)' })
+  return lines
+end
+
+function M.open(ref)
+  local ok, detail = pcall(require('lulu').detail, ref)
+  if not ok then
+    return util.notify(tostring(detail), vim.log.levels.ERROR)
+  end
+  local lines = M.lines(detail)
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].filetype = 'lulu_detail'
+  local width = math.min(math.max(60, vim.o.columns - 20), 100)
+  local height = math.min(#lines, vim.o.lines - 6)
+  local win = vim.api.nvim_open_win(buf, true, {
+    relative = 'editor',
+    width = width,
+    height = height,
+    row = math.floor((vim.o.lines - height) / 2) - 1,
+    col = math.floor((vim.o.columns - width) / 2),
+    style = 'minimal',
+    border = 'rounded',
+    title = ' ' .. detail.record.name .. ' ',
+    title_pos = 'center',
+    footer = ' q close ',
+    footer_pos = 'center',
+  })
+  vim.wo[win].wrap = false
+  local hl = ({ failed = 'LuluFailed', completed = 'LuluCompleted', running = 'LuluRunning' })[detail.record.status]
+    or 'LuluStarting'
+  vim.api.nvim_buf_set_extmark(buf, vim.api.nvim_create_namespace('lulu_detail'), 0, 0, {
+    end_col = #lines[1],
+    hl_group = hl,
+  })
+  for _, key in ipairs({ 'q', '<Esc>', 'K' }) do
+    vim.keymap.set('n', key, '<cmd>close<cr>', { buffer = buf, nowait = true, desc = 'Close' })
+  end
+end
+
+return M
