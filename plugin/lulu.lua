@@ -63,6 +63,16 @@ command('LuluMerge', cmd('merge'), {
 })
 command('LuluGrid', cmd('grid'), { nargs = 0, desc = 'lulu: every live session in one tab' })
 command('LuluNext', cmd('next'), { nargs = 0, desc = 'lulu: jump to the next session waiting for you' })
+command('LuluSave', cmd('save'), {
+  nargs = '?',
+  complete = complete('complete_saved'),
+  desc = 'lulu: save the live sessions to start again later',
+})
+command('LuluRestore', cmd('restore'), {
+  nargs = '?',
+  complete = complete('complete_saved'),
+  desc = 'lulu: start a saved set of sessions again',
+})
 command('LuluPrune', cmd('prune'), {
   nargs = 0,
   desc = 'lulu: remove worktrees of ended sessions whose branches are merged',

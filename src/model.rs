@@ -98,6 +98,9 @@ pub struct SessionRecord {
     pub cwd: String,
     /// The argv that was run, program first.
     pub argv: Vec<String>,
+    /// The user's own args (appended to the agent's argv), to start it again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worktree: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

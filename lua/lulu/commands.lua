@@ -176,6 +176,33 @@ function M.next()
   end)
 end
 
+function M.save(cmd)
+  H.guard(function()
+    local name = cmd.fargs[1] or 'default'
+    local n = require('lulu').save(name)
+    util.notify(('saved %d session(s) as %q (:LuluRestore %s)'):format(n, name, name))
+  end)
+end
+
+function M.restore(cmd)
+  H.guard(function()
+    local name = cmd.fargs[1] or 'default'
+    require('lulu').restore(name, function(records, errors)
+      for _, e in ipairs(errors) do
+        util.notify(e.message, vim.log.levels.ERROR)
+      end
+      util.notify(('restored %d session(s) from %q'):format(#records, name))
+    end)
+  end)
+end
+
+function M.complete_saved(lead)
+  local ok, names = pcall(require('lulu').saved)
+  return vim.tbl_filter(function(n)
+    return vim.startswith(n, lead)
+  end, ok and names or {})
+end
+
 function M.prune()
   H.guard(function()
     local lulu = require('lulu')

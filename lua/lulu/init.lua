@@ -40,6 +40,7 @@ function M.start(opts)
     env = (opts.env and next(opts.env)) and opts.env or vim.empty_dict(),
     worktree = opts.worktree,
     base = opts.base,
+    reuse = opts.reuse,
     cols = cols,
     rows = rows,
   })
@@ -76,6 +77,72 @@ function M.start_many(specs, on_done)
 end
 
 H.stagger_ms = 100
+
+--- Save the live sessions as a named set (default `'default'`): agent,
+--- name, args, directory, branch and base, and which are in the grid.
+--- Returns how many were saved.
+function M.save(name)
+  local grid = {}
+  local tab = require('lulu.ui.grid').tab()
+  if tab then
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(tab)) do
+      grid[vim.w[win].lulu_grid_session or ''] = true
+    end
+  end
+  local specs = {}
+  for _, r in ipairs(M.list()) do
+    if sessions.is_live(r) then
+      table.insert(specs, 1, {
+        agent = r.agent,
+        name = r.name,
+        args = r.args or {},
+        cwd = r.repo or r.cwd,
+        worktree = r.worktree ~= nil,
+        base = r.worktree and r.base or nil,
+        in_grid = grid[r.id] or false,
+      })
+    end
+  end
+  if #specs == 0 then
+    error('no live sessions to save', 0)
+  end
+  rpc.request(rpc.methods.save, name or 'default', specs)
+  return #specs
+end
+
+--- Start a saved set again, about 100 ms apart, each in its own branch and
+--- worktree as before (an ended session of the same name makes way).
+--- `on_done(records, errors)` as for |lulu.start_many()|.
+function M.restore(name, on_done)
+  local specs = rpc.request(rpc.methods.snapshot, name or 'default')
+  local grid = false
+  local starts = {}
+  for _, spec in ipairs(specs) do
+    grid = grid or spec.in_grid
+    starts[#starts + 1] = {
+      agent = spec.agent,
+      name = spec.name,
+      args = spec.args,
+      cwd = spec.cwd,
+      worktree = spec.worktree,
+      base = spec.base,
+      reuse = true,
+    }
+  end
+  M.start_many(starts, function(records, errors)
+    if grid and #records > 0 then
+      require('lulu.ui.grid').open()
+    end
+    if on_done then
+      on_done(records, errors)
+    end
+  end)
+end
+
+--- Names of the saved sets, newest first.
+function M.saved()
+  return rpc.request(rpc.methods.snapshots)
+end
 
 --- All sessions, newest first (fresh from the host).
 ---@return lulu.Session[]

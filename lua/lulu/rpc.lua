@@ -31,6 +31,9 @@ M.methods = {
   prune = 'lulu.worktree_prune',
   pool = 'lulu.pool_status',
   agents = 'lulu.agent_info',
+  save = 'lulu.snapshot_save',
+  snapshot = 'lulu.snapshot_get',
+  snapshots = 'lulu.snapshot_list',
 }
 
 --- The plugin's root directory (where Cargo.toml and target/ live).
@@ -101,8 +104,8 @@ function M.ensure()
         end
       end
     end,
-    on_exit = function(_, code)
-      H.on_exit(code)
+    on_exit = function(job, code)
+      H.on_exit(job, code)
     end,
   })
   if not ok or chan <= 0 then
@@ -197,9 +200,10 @@ function H.hello()
   }
 end
 
-function H.on_exit(code)
-  -- A host that never answered hello was reported by ensure() already.
-  if not H.ready then
+function H.on_exit(job, code)
+  -- A host that never answered hello was reported by ensure() already; one
+  -- we stopped (or replaced) on purpose is not news either.
+  if not H.ready or job ~= H.chan then
     return
   end
   H.ready = false

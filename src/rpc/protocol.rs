@@ -33,6 +33,9 @@ pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
 pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
 pub const POOL_STATUS: &str = "lulu.pool_status";
 pub const AGENT_INFO: &str = "lulu.agent_info";
+pub const SNAPSHOT_SAVE: &str = "lulu.snapshot_save";
+pub const SNAPSHOT_GET: &str = "lulu.snapshot_get";
+pub const SNAPSHOT_LIST: &str = "lulu.snapshot_list";
 pub const APPROVAL_LIST: &str = "lulu.approval_list";
 pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
 pub const RULE_LIST: &str = "lulu.rule_list";
@@ -94,6 +97,10 @@ pub struct StartOpts {
     pub worktree: Option<bool>,
     /// Branch or commit the session's branch starts from (default HEAD).
     pub base: Option<String>,
+    /// Restoring: an ended session of this name is replaced, and its branch
+    /// and worktree are used again.
+    #[serde(default)]
+    pub reuse: bool,
     pub cols: Option<u16>,
     pub rows: Option<u16>,
 }
@@ -157,6 +164,9 @@ pub enum Request {
     Usage,
     PoolStatus,
     AgentInfo,
+    SaveSnapshot { name: String, specs: String },
+    Snapshot(String),
+    Snapshots,
     Prune { dry_run: bool },
     Approvals(ApprovalListOpts),
     Decide { approval: i64, choice: Choice },
@@ -345,6 +355,23 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             let dir =
                 String::from_utf8(a.bytes(0, "directory")?).map_err(|_| a.bad("directory", "is not valid UTF-8"))?;
             Request::Trust(dir)
+        }
+        SNAPSHOT_SAVE => {
+            let mut a = args(2, 2, "(name, sessions)")?;
+            let name = a.session(0)?;
+            let specs = match a.take(1) {
+                value @ Value::Array(_) => {
+                    let json = to_json(value).map_err(|err| a.bad("sessions", err))?;
+                    serde_json::to_string(&json).map_err(|err| a.bad("sessions", err.to_string()))?
+                }
+                other => return Err(a.bad("sessions", format!("must be a list, got {}", kind(&other)))),
+            };
+            Request::SaveSnapshot { name, specs }
+        }
+        SNAPSHOT_GET => Request::Snapshot(args(1, 1, "(name)")?.session(0)?),
+        SNAPSHOT_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::Snapshots
         }
         AGENT_INFO => {
             args(0, 0, "no arguments")?;

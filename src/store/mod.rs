@@ -141,8 +141,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "INSERT INTO sessions (id, name, agent, status, failure_reason, exit_code, pid, cwd, argv,
-                   worktree, branch, base, created_at, updated_at, last_activity_at, repo)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                   worktree, branch, base, created_at, updated_at, last_activity_at, repo, args)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     s.id.as_str(),
                     s.name,
@@ -159,7 +159,8 @@ impl Store {
                     s.created_at,
                     s.updated_at,
                     s.last_activity_at,
-                    s.repo
+                    s.repo,
+                    argv_json(&s.args)
                 ],
             )?;
             Ok(())
@@ -201,7 +202,7 @@ impl Store {
         self.with(|c| {
             let mut stmt = c.prepare(
                 "SELECT id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree,
-                   branch, base, created_at, updated_at, last_activity_at, repo
+                   branch, base, created_at, updated_at, last_activity_at, repo, args
                  FROM sessions ORDER BY created_at DESC, rowid DESC",
             )?;
             let rows = stmt.query_map([], raw_row)?;
@@ -214,7 +215,7 @@ impl Store {
             let row = c
                 .query_row(
                     "SELECT id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree,
-                       branch, base, created_at, updated_at, last_activity_at, repo
+                       branch, base, created_at, updated_at, last_activity_at, repo, args
                      FROM sessions WHERE id = ?1",
                     [id.as_str()],
                     raw_row,
@@ -244,6 +245,36 @@ impl Store {
             }
             tx.commit()?;
             Ok(ids)
+        })
+    }
+
+    /// Save a named set of sessions to start again (`:LuluSave`); replaces
+    /// a set of that name. `specs` is the editor's own JSON.
+    pub fn save_snapshot(&self, name: &str, specs: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO snapshots (name, specs, saved_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET specs = excluded.specs, saved_at = excluded.saved_at",
+                params![name, specs, now()],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn snapshot(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            Ok(
+                c.query_row("SELECT specs FROM snapshots WHERE name = ?1", [name], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    pub fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT name FROM snapshots ORDER BY saved_at DESC")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 
@@ -346,6 +377,7 @@ struct RawRow {
     updated_at: String,
     last_activity_at: String,
     repo: Option<String>,
+    args: String,
 }
 
 fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -366,6 +398,7 @@ fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         updated_at: row.get(13)?,
         last_activity_at: row.get(14)?,
         repo: row.get(15)?,
+        args: row.get(16)?,
     })
 }
 
@@ -376,6 +409,7 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
     };
     let status = Status::parse(&raw.status).ok_or_else(|| bad(format!("unknown status {:?}", raw.status)))?;
     let argv: Vec<String> = serde_json::from_str(&raw.argv).map_err(|err| bad(format!("argv: {err}")))?;
+    let args: Vec<String> = serde_json::from_str(&raw.args).map_err(|err| bad(format!("args: {err}")))?;
     Ok(SessionRecord {
         id: SessionId::from_stored(raw.id),
         name: raw.name,
@@ -386,6 +420,7 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         pid: raw.pid,
         cwd: raw.cwd,
         argv,
+        args,
         worktree: raw.worktree,
         branch: raw.branch,
         base: raw.base,
@@ -416,6 +451,7 @@ mod tests {
             pid: Some(42),
             cwd: "/tmp".into(),
             argv: vec!["/bin/sh".into(), "-c".into(), "echo 'hi there'".into()],
+            args: vec!["--flag".into()],
             worktree: None,
             branch: None,
             base: None,

@@ -59,6 +59,9 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE sessions ADD COLUMN repo TEXT;",
     // v4: repository files the user trusts to run commands (`.lulu.json`).
     "CREATE TABLE trusted_files (path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, at TEXT NOT NULL);",
+    // v5: the user's own args (to start a session again), and saved sets.
+    "ALTER TABLE sessions ADD COLUMN args TEXT NOT NULL DEFAULT '[]';
+     CREATE TABLE snapshots (name TEXT PRIMARY KEY, specs TEXT NOT NULL, saved_at TEXT NOT NULL);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -339,6 +339,28 @@ impl Supervisor {
                 Request::Usage => Ok(self.usage()),
                 Request::PoolStatus => Ok(self.pool.status()),
                 Request::AgentInfo => Ok(self.agent_info()),
+                Request::SaveSnapshot { name, specs } => self
+                    .store
+                    .run(move |s| s.save_snapshot(&name, &specs))
+                    .await
+                    .map(|()| Value::Nil)
+                    .context("could not save"),
+                Request::Snapshot(name) => {
+                    let key = name.clone();
+                    match self.store.run(move |s| s.snapshot(&key)).await {
+                        Ok(Some(specs)) => serde_json::from_str::<serde_json::Value>(&specs)
+                            .map(|json| protocol::to_value(&json))
+                            .context("the saved set is unreadable"),
+                        Ok(None) => Err(anyhow!("no saved sessions named '{name}' (see :LuluRestore <Tab>)")),
+                        Err(err) => Err(err.into()),
+                    }
+                }
+                Request::Snapshots => self
+                    .store
+                    .run(|s| s.snapshot_names())
+                    .await
+                    .map(|names| protocol::to_value(&names))
+                    .context("could not list saved sets"),
                 Request::Prune { dry_run } => self.prune(dry_run).await,
                 Request::Approvals(opts) => self.approvals(opts).await,
                 Request::Decide { approval, choice } => self.decide(approval, choice).await,

@@ -29,6 +29,9 @@ impl Supervisor {
         let mut name = match &opts.name {
             Some(name) => {
                 names::validate(name)?;
+                if opts.reuse {
+                    self.replace_ended(name).await?;
+                }
                 if self.entries.iter().any(|e| &e.record.name == name) {
                     bail!("a session named '{name}' already exists; pick another name= or :LuluDelete it");
                 }
@@ -58,7 +61,10 @@ impl Supervisor {
         let made = if opts.worktree.unwrap_or(self.worktree_enabled) {
             let mut tried = vec![name.clone()];
             loop {
-                match self.make_worktree(&cwd, &name, opts.base.clone(), explicit).await {
+                match self
+                    .make_worktree(&cwd, &name, opts.base.clone(), explicit, opts.reuse)
+                    .await
+                {
                     // A name we picked ourselves may clash with a branch or
                     // directory left from earlier; pick another.
                     Err(err)
@@ -132,6 +138,7 @@ impl Supervisor {
             pid: None,
             cwd: run_dir.to_string_lossy().into_owned(),
             argv: resolved.argv.clone(),
+            args: opts.args.clone(),
             worktree: worktree.as_ref().map(|w| w.path.to_string_lossy().into_owned()),
             branch: worktree.as_ref().map(|w| w.branch.clone()),
             base: worktree.as_ref().map(|w| w.base.clone()),

@@ -31,6 +31,7 @@ impl Supervisor {
         name: &str,
         base: Option<String>,
         explicit: bool,
+        reuse: bool,
     ) -> anyhow::Result<Option<(Created, Option<Vec<String>>)>> {
         let dir = cwd.to_path_buf();
         let Some(repo) = blocking(move || worktree::discover(&dir)).await? else {
@@ -43,6 +44,13 @@ impl Supervisor {
         let name = name.to_string();
         let root = self.worktree_root.clone();
         let created = blocking(move || {
+            if reuse {
+                let saved = base.clone().unwrap_or_else(|| "HEAD".into());
+                match worktree::reopen(&repo, &name, &saved, root.as_deref()) {
+                    Err(WorktreeError::BranchGone(_)) => {}
+                    other => return other,
+                }
+            }
             let created = worktree::create(&repo, &name, base.as_deref(), root.as_deref())?;
             let copied = worktree::copy_untracked(&created.repo, &created.path, &copy)?;
             if !copied.is_empty() {
@@ -53,6 +61,25 @@ impl Supervisor {
         .await?;
         tracing::info!(branch = %created.branch, path = %created.path.display(), "worktree created");
         Ok(Some((created, setup)))
+    }
+
+    /// Restoring a session: an ended one of the same name makes way (its
+    /// row and log go; its branch and worktree are reused).
+    pub(super) async fn replace_ended(&mut self, name: &str) -> anyhow::Result<()> {
+        let Some(entry) = self.entries.iter().find(|e| e.record.name == name) else {
+            return Ok(());
+        };
+        if entry.live.is_some() {
+            bail!("session '{name}' is running; stop it before restoring over it");
+        }
+        let mut record = entry.record.clone();
+        record.worktree = None;
+        let id = record.id.clone();
+        if let Some(e) = self.entries.iter_mut().find(|e| e.record.id == id) {
+            // `remove` would delete the worktree it names; it stays.
+            e.record.worktree = None;
+        }
+        self.remove(&id, false).await
     }
 
     /// `copy` and `setup` for new worktrees of `repo`: its `.lulu.json` when

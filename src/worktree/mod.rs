@@ -51,6 +51,8 @@ pub enum WorktreeError {
         base: String,
         files: Vec<String>,
     },
+    #[error("branch {0} is gone, so the session cannot be restored in it; start it anew")]
+    BranchGone(String),
     #[error("invalid worktree.copy glob {0:?}: {1}")]
     BadCopyGlob(String, String),
     #[error(transparent)]
@@ -200,6 +202,32 @@ pub fn copy_untracked(repo_dir: &Path, dest: &Path, globs: &[String]) -> Result<
         copied.push(rel.to_string());
     }
     Ok(copied)
+}
+
+/// A restored session's worktree: branch `lulu/<name>` must still exist; its
+/// directory is used as it is, or checked out again if it went away.
+pub fn reopen(repo_dir: &Path, name: &str, base: &str, root: Option<&Path>) -> Result<Created, WorktreeError> {
+    let repo = Repository::open(repo_dir)?;
+    let branch = format!("lulu/{name}");
+    if repo.find_branch(&branch, BranchType::Local).is_err() {
+        return Err(WorktreeError::BranchGone(branch));
+    }
+    let root = root.map_or_else(|| repo_dir.join(".lulu").join("worktrees"), Path::to_path_buf);
+    let path = root.join(name);
+    if !path.exists() {
+        git(repo_dir, ["worktree", "prune"]).run()?;
+        std::fs::create_dir_all(&root).map_err(|err| GitError::io(&root, err))?;
+        git(repo_dir, ["worktree", "add", "--quiet"])
+            .arg(&path)
+            .arg(&branch)
+            .run()?;
+    }
+    Ok(Created {
+        repo: repo_dir.to_path_buf(),
+        path,
+        branch,
+        base: base.to_string(),
+    })
 }
 
 /// `/.lulu/` in `.git/info/exclude`, so worktrees never show in `git status`

@@ -263,3 +263,21 @@ fn copy_brings_untracked_files_that_match() {
     let err = copy_untracked(&repo, &s.path, &["[".to_string()]).unwrap_err();
     assert!(err.to_string().starts_with("invalid worktree.copy glob \"[\""), "{err}");
 }
+
+#[test]
+fn reopen_reuses_or_rechecks_out_a_sessions_branch() {
+    let (_tmp, repo) = repo();
+    let s = create(&repo, "back", None, None).unwrap();
+    commit_file(&s.path, "kept.txt", "kept\n");
+    let again = reopen(&repo, "back", "main", None).unwrap();
+    assert_eq!(again, s, "an existing worktree is used as it is");
+    std::fs::remove_dir_all(&s.path).unwrap();
+    let again = reopen(&repo, "back", "main", None).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(again.path.join("kept.txt")).unwrap(),
+        "kept\n",
+        "checked out again"
+    );
+    let err = reopen(&repo, "never", "main", None).unwrap_err();
+    assert!(err.to_string().starts_with("branch lulu/never is gone"), "{err}");
+}

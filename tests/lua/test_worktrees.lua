@@ -254,6 +254,35 @@ T["worktree.cleanup = 'delete_if_merged' retires merged worktrees as sessions en
   child.wait('return require("lulu").get("busy").worktree == nil', 3000, 'busy retired after its merge')
 end
 
+T[':LuluSave and :LuluRestore bring sessions back in their own worktrees'] = function(child)
+  local dir = repo(child)
+  child.lua(
+    'require("lulu").start({ agent = "shell", name = "keep", args = { "-c", "echo k > k.txt && git add . && git commit -qm k; sleep 60" } })'
+  )
+  child.lua('require("lulu").start({ agent = "shell", name = "other", worktree = false, args = { "-c", "sleep 60" } })')
+  child.wait('return require("lulu").get("keep").ahead == 1', 8000, 'keep committed')
+  child.cmd('LuluGrid')
+  child.cmd('LuluSave work')
+  h.matches(child.lua('return _G.notes[#_G.notes].msg'), 'saved 2 session%(s%) as "work"', 'saved')
+  h.eq(child.lua('return vim.fn.getcompletion("LuluRestore ", "cmdline")'), { 'work' }, 'completion')
+  -- The editor goes away; the sessions end.
+  child.lua('require("lulu.rpc").stop()')
+  child.wait('return not require("lulu.rpc").running()', 3000, 'host gone')
+  child.cmd('tabonly')
+  child.cmd('LuluRestore work')
+  child.wait('return _G.notes[#_G.notes].msg:find("restored 2 session")', 5000, 'restored')
+  local keep = child.lua('return require("lulu").get("keep")')
+  h.eq(keep.status, 'running', 'running again')
+  h.eq(keep.branch, 'lulu/keep', 'same branch')
+  h.eq(keep.ahead, 1, 'its commit is still there')
+  h.eq(keep.args, { '-c', 'echo k > k.txt && git add . && git commit -qm k; sleep 60' }, 'same args')
+  h.eq(child.lua('return require("lulu").get("other").worktree'), vim.NIL, 'the in-place one stays in place')
+  h.eq(#child.lua('return require("lulu").list()'), 2, 'replaced, not duplicated')
+  h.ok(child.lua('return vim.t.lulu_grid'), 'the grid is back')
+  child.cmd('LuluRestore nope')
+  h.matches(child.lua('return _G.notes[#_G.notes].msg'), "no saved sessions named 'nope'", 'unknown set')
+end
+
 T['an untrusted .lulu.json is not run until :LuluTrust'] = function(child)
   local dir = repo(child)
   vim.fn.writefile({ vim.json.encode({ setup = { 'sh', '-c', 'echo from-repo > marker' } }) }, dir .. '/.lulu.json')
