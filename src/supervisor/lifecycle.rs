@@ -134,6 +134,7 @@ impl Supervisor {
                 self.maybe_refresh_ahead(&id);
             }
             SessionEvent::Exited(id, exit) => self.on_exit(id, exit).await,
+            SessionEvent::Crashed(id, message) => self.on_crash(id, message).await,
         }
     }
 
@@ -192,6 +193,26 @@ impl Supervisor {
                     Err(err) => Err(anyhow!("{err:#}")),
                 });
             }
+        }
+    }
+
+    /// A session's task panicked: end its process and fail it, alone.
+    async fn on_crash(&mut self, id: SessionId, message: String) {
+        tracing::error!(session = %id, %message, "session task panicked");
+        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+            return;
+        };
+        let Some(live) = entry.live.take() else {
+            return;
+        };
+        live.control.signal(libc::SIGKILL);
+        let record = entry.record.clone();
+        self.withdraw_session(&id);
+        self.event(&id, "crashed", &message).await;
+        let reason = format!("lulu lost this session (internal error: {message})");
+        self.finish(record, Status::Failed, Some(reason), None).await;
+        for waiter in live.delete_waiters {
+            let _ = waiter.send(Err(anyhow!("the session crashed; delete it again")));
         }
     }
 

@@ -79,6 +79,8 @@ enum Command {
     Usage(usize, u64),
     /// Periodic upkeep: recount `ahead`, replace unhealthy pool shells.
     Tick,
+    #[cfg(test)]
+    PanicSession(SessionId),
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
@@ -112,6 +114,12 @@ impl SupervisorHandle {
         let (reply, rx) = oneshot::channel();
         let _ = self.tx.send(Command::Hook { ticket, request, reply });
         (ticket, rx)
+    }
+
+    /// Tests: make a session's task panic.
+    #[cfg(test)]
+    pub(crate) fn panic_session(&self, session: &SessionId) {
+        let _ = self.tx.send(Command::PanicSession(session.clone()));
     }
 
     /// The hook that holds `ticket` hung up before its answer.
@@ -273,6 +281,17 @@ impl Supervisor {
                 Command::Usage(count, bytes) => self.on_usage(count, bytes),
                 Command::PoolSpawned(result) => self.on_pool_spawned(*result),
                 Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
+                #[cfg(test)]
+                Command::PanicSession(id) => {
+                    if let Some(live) = self
+                        .entries
+                        .iter()
+                        .find(|e| e.record.id == id)
+                        .and_then(|e| e.live.as_ref())
+                    {
+                        let _ = live.commands.send(SessionCmd::Panic);
+                    }
+                }
                 Command::Tick => {
                     self.pool_tick();
                     self.poll_transcripts();

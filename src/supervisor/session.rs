@@ -49,6 +49,9 @@ pub enum SessionCmd {
     Stop {
         force: bool,
     },
+    /// Tests: make the task panic, to prove a panic fails only its session.
+    #[cfg(test)]
+    Panic,
 }
 
 #[derive(Debug)]
@@ -58,6 +61,8 @@ pub enum SessionEvent {
     Activity(SessionId),
     /// Every byte the program wrote has reached every attached channel.
     Exited(SessionId, ExitKind),
+    /// The session's own task panicked (a lulu bug): it fails alone.
+    Crashed(SessionId, String),
 }
 
 /// A terminal channel showing this session, with the acknowledgements of
@@ -224,6 +229,8 @@ async fn handle(
         SessionCmd::Detach { client, chan } => {
             attached.retain(|a| !(a.client == client && a.chan == chan));
         }
+        #[cfg(test)]
+        SessionCmd::Panic => panic!("a test asked this session task to panic"),
         SessionCmd::Stop { force } => {
             if force {
                 control.signal(libc::SIGKILL);

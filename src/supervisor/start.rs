@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use tokio::sync::mpsc;
 
 use super::pool::Claim;
-use super::session::SessionTask;
+use super::session::{SessionEvent, SessionTask};
 use super::{Command, Entry, LOG_CAP, Live, Supervisor, log_path, names, session_dir};
 use crate::adapter::{self, WireContext};
 use crate::hook::{self, new_token};
@@ -248,13 +248,28 @@ impl Supervisor {
             scrollback: self.scrollback,
         };
         let supervisor = self.tx.clone();
+        let crashed_id = id.clone();
         let task = tokio::spawn(async move {
+            // The session runs in its own task so that a panic in it ends
+            // this session only, and is reported as its failure.
+            let run = tokio::spawn(task.run());
             let forward = async {
                 while let Some(event) = events_rx.recv().await {
                     let _ = supervisor.send(Command::Session(event));
                 }
             };
-            tokio::join!(task.run(), forward);
+            let (result, ()) = tokio::join!(run, forward);
+            if let Err(err) = result
+                && err.is_panic()
+            {
+                let panic = err.into_panic();
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let _ = supervisor.send(Command::Session(SessionEvent::Crashed(crashed_id, message)));
+            }
         });
         tracing::info!(session = %id, name = %record.name, argv = ?record.argv, "session started");
         self.persist(&record).await;

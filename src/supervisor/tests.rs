@@ -204,3 +204,33 @@ async fn input_reaches_the_pty_and_ended_sessions_refuse_it() {
         .unwrap_err();
     assert!(err.to_string().contains("has ended (failed)"), "{err}");
 }
+
+#[tokio::test]
+async fn a_panicking_session_task_fails_that_session_only() {
+    let f = fixture(None).await;
+    let doomed = f.start("sleep 30").await.unwrap();
+    let fine = f.start("sleep 30").await.unwrap();
+    f.wait_for(doomed.id.as_str(), Status::Running).await;
+    f.handle.panic_session(&doomed.id);
+    let failed = f.wait_for(doomed.id.as_str(), Status::Failed).await;
+    assert!(
+        failed
+            .failure_reason
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("lulu lost this session"),
+        "{failed:?}"
+    );
+    // Its process is gone; the other session is untouched.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // SAFETY: probing a pid with signal 0.
+    assert_ne!(unsafe { libc::kill(doomed.pid.unwrap() as i32, 0) }, 0, "killed");
+    assert_eq!(f.get(fine.id.as_str()).await.status, Status::Running);
+    f.request(Request::Send {
+        session: fine.name.clone(),
+        text: "still fine".into(),
+    })
+    .await
+    .unwrap();
+    f.handle.shutdown().await;
+}
