@@ -21,6 +21,7 @@ M.defaults = {
   keys = { approve = '<leader>aa', send = '<leader>as' }, -- false disables
   cost = { prices = {} },
   host = { mode = 'embedded' },
+  persist = { autosave = false, prompt_on_exit = false, claude_continue = false },
 }
 
 ---@type lulu.Config
@@ -91,6 +92,11 @@ function M.validate(opts)
       'a number from 0 (off) to 6',
     },
     {
+      'persist.autosave',
+      o.persist.autosave == false or (type(o.persist.autosave) == 'number' and o.persist.autosave >= 1),
+      'false or a number of seconds >= 1',
+    },
+    {
       'worktree.cleanup',
       o.worktree.cleanup == 'keep' or o.worktree.cleanup == 'delete_if_merged',
       "'keep' or 'delete_if_merged'",
@@ -135,6 +141,7 @@ function M.setup(opts)
   if package.loaded['lulu.rpc'] then
     require('lulu.rpc').reconfigure()
   end
+  require('lulu.persist').apply()
 end
 
 M.problems = {}

@@ -117,12 +117,17 @@ function M.restore(name, on_done)
   local specs = rpc.request(rpc.methods.snapshot, name or 'default')
   local grid = false
   local starts = {}
+  local continue = require('lulu.config').options.persist.claude_continue
   for _, spec in ipairs(specs) do
     grid = grid or spec.in_grid
+    local args = spec.args or {}
+    if continue and spec.agent == 'claude' and not vim.tbl_contains(args, '--continue') then
+      args = vim.list_extend({ '--continue' }, args)
+    end
     starts[#starts + 1] = {
       agent = spec.agent,
       name = spec.name,
-      args = spec.args,
+      args = args,
       cwd = spec.cwd,
       worktree = spec.worktree,
       base = spec.base,

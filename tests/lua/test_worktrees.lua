@@ -283,6 +283,24 @@ T[':LuluSave and :LuluRestore bring sessions back in their own worktrees'] = fun
   h.matches(child.lua('return _G.notes[#_G.notes].msg'), "no saved sessions named 'nope'", 'unknown set')
 end
 
+T['persist.autosave saves the live sessions; claude_continue resumes claude'] = function(child)
+  child.setup({
+    persist = { autosave = 1, claude_continue = true },
+    agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } },
+  })
+  child.lua('require("lulu").start({ agent = "claude", name = "talk", worktree = false })')
+  child.wait('return vim.tbl_contains(require("lulu").saved(), "autosave")', 5000, 'autosaved')
+  child.lua('require("lulu.rpc").stop()')
+  child.wait('return not require("lulu.rpc").running()', 3000, 'host gone')
+  child.lua('require("lulu").restore("autosave")')
+  child.wait(
+    'local ok, r = pcall(require("lulu").get, "talk") return ok and r.status == "running" and r',
+    5000,
+    'restored'
+  )
+  h.eq(child.lua('return require("lulu").get("talk").args'), { '--continue' }, 'claude resumes its conversation')
+end
+
 T['an untrusted .lulu.json is not run until :LuluTrust'] = function(child)
   local dir = repo(child)
   vim.fn.writefile({ vim.json.encode({ setup = { 'sh', '-c', 'echo from-repo > marker' } }) }, dir .. '/.lulu.json')
