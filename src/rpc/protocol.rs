@@ -719,7 +719,82 @@ mod tests {
                 vec![Value::Binary(vec![0xff])],
                 "directory is not valid UTF-8",
             ),
+            (HELLO, vec![s("hi")], "options must be a table"),
+            (SESSION_LIST, vec![Value::from(1)], "takes no arguments"),
+            (SESSION_SEND, vec![s("a")], "takes (session, text)"),
+            (SESSION_WRITE, vec![s("a"), Value::from(5)], "bytes must be a string"),
+            (
+                SESSION_DELETE,
+                vec![s("a"), map(&[("force", Value::from(1))])],
+                "options are invalid",
+            ),
+            (SESSION_DETACH, vec![s("a"), s("b")], "channel must be an integer"),
+            (
+                SESSION_DIFF,
+                vec![Value::Nil],
+                "session must be a name or id string, got nil",
+            ),
+            (SESSION_DETAIL, vec![], "takes (session)"),
+            (
+                APPROVAL_LIST,
+                vec![map(&[("history", s("yes"))])],
+                "options are invalid",
+            ),
+            (RULE_LIST, vec![Value::from(1)], "takes no arguments"),
+            (RULE_REMOVE, vec![s("one")], "rule id must be an integer"),
+            (WORKTREE_USAGE, vec![Value::Nil], "takes no arguments"),
+            (
+                WORKTREE_PRUNE,
+                vec![map(&[("dry", Value::from(true))])],
+                "unknown field `dry`",
+            ),
+            (POOL_STATUS, vec![Value::Nil], "takes no arguments"),
+            (AGENT_INFO, vec![Value::Nil], "takes no arguments"),
+            (SNAPSHOT_SAVE, vec![s("x"), s("all")], "sessions must be a list"),
+            (
+                SNAPSHOT_GET,
+                vec![Value::from(3)],
+                "session must be a name or id string",
+            ),
+            (SNAPSHOT_LIST, vec![Value::Nil], "takes no arguments"),
         ];
+        // Every method has a bad-input case.
+        let all = [
+            HELLO,
+            SESSION_START,
+            SESSION_LIST,
+            SESSION_GET,
+            SESSION_SEND,
+            SESSION_WRITE,
+            SESSION_RESIZE,
+            SESSION_STOP,
+            SESSION_DELETE,
+            SESSION_ATTACH,
+            SESSION_DETACH,
+            SESSION_DIFF,
+            SESSION_DETAIL,
+            SESSION_MERGE,
+            REPO_TRUST,
+            WORKTREE_USAGE,
+            WORKTREE_PRUNE,
+            POOL_STATUS,
+            AGENT_INFO,
+            SNAPSHOT_SAVE,
+            SNAPSHOT_GET,
+            SNAPSHOT_LIST,
+            APPROVAL_LIST,
+            APPROVAL_DECIDE,
+            RULE_LIST,
+            RULE_ADD,
+            RULE_REMOVE,
+            RULE_MOVE,
+        ];
+        for method in all {
+            assert!(
+                cases.iter().any(|(m, _, _)| *m == method),
+                "no bad-input case for {method}"
+            );
+        }
         for (method, args, want) in cases {
             let err = decode(method, args).unwrap_err().to_string();
             assert!(err.contains(want), "{method}: {err:?} lacks {want:?}");
