@@ -138,6 +138,13 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
 
     let mut cmd = CommandBuilder::from_argv(spec.argv.iter().map(Into::into).collect());
     cmd.cwd(&spec.cwd);
+    // lulu's own variables (a lulu running inside a lulu session, the log
+    // level) are not the agent's: each session gets its own below.
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("LULU_") {
+            cmd.env_remove(&key);
+        }
+    }
     for (key, value) in &spec.env {
         cmd.env(key, value);
     }

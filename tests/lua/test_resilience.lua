@@ -122,6 +122,52 @@ T['an agent that segfaults fails alone while its neighbour keeps streaming'] = f
   h.eq(child.lua('return require("lulu").get(...).status', steady.id), 'running', 'neighbour running')
 end
 
+T['twelve busy sessions write the store without a single error'] = function(child)
+  child.setup()
+  child.lua([[
+    for i = 1, 12 do
+      local s = require('lulu').start({ agent = 'shell', name = 'busy' .. i,
+        args = { '-c', 'for i in $(seq 40); do echo line-$i; sleep 0.05; done' } })
+      require('lulu').buffer(s.id)
+    end
+  ]])
+  child.wait(
+    [[
+    for _, r in ipairs(require('lulu').list()) do
+      if r.status ~= 'completed' then return false end
+    end
+    return true
+  ]],
+    20000,
+    'all twelve completed'
+  )
+  local log = io.open(child.env.XDG_STATE_HOME .. '/nvim/lulu/host.log'):read('*a')
+  h.ok(not log:find('ERROR'), 'no errors in the host log')
+  h.ok(not log:find('database is locked') and not log:find('SQLITE_BUSY'), 'no SQLITE_BUSY')
+  h.eq(integrity(child), 'ok', 'PRAGMA integrity_check')
+  h.eq(#child.lua('return require("lulu").list()'), 12, 'twelve rows')
+end
+
+T['sessions do not inherit lulu variables from the environment lulu runs in'] = function(child)
+  child.stop()
+  child = h.child({ env = { LULU_TOKEN = 'outer-secret', LULU_LOG = 'debug' } })
+  child.setup()
+  local s = child.lua(
+    'return require("lulu").start({ agent = "shell", args = { "-c", "echo token=[$LULU_TOKEN] log=[$LULU_LOG]" } })'
+  )
+  child.wait(
+    [[return table.concat(vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false), "\n"):find("token=")]],
+    5000,
+    'printed',
+    s.id
+  )
+  local text =
+    table.concat(child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id), '\n')
+  h.ok(not text:find('outer%-secret'), 'the outer token is not passed on: ' .. text)
+  h.matches(text, 'log=%[%]', 'nor lulu internals')
+  child.stop()
+end
+
 T["another user's connection to the hook socket is refused"] = function(child)
   if vim.uv.getuid() ~= 0 or vim.fn.executable('setpriv') == 0 then
     io.stdout:write('  (skipped: needs root and setpriv to act as a second user)\n')
