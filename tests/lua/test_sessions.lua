@@ -157,7 +157,8 @@ T['stop ends the process and leaves no zombie'] = function(child)
   local polite = start(child, 'sleep 60')
   -- Ignores SIGHUP and SIGTERM: needs the SIGKILL after 3 s.
   local stubborn = start(child, "trap '' HUP TERM; while :; do sleep 1; done")
-  wait_status(child, polite.id, 'starting')
+  wait_status(child, polite.id, 'running')
+  wait_status(child, stubborn.id, 'running')
   vim.wait(300)
   for _, s in ipairs({ polite, stubborn }) do
     h.ok(h.alive(s.pid), 'alive before stop')
