@@ -34,7 +34,13 @@ impl Supervisor {
         let tail = tokio::task::spawn_blocking(move || crate::pty::read_tail(&log, 16 * 1024))
             .await
             .unwrap_or_default();
-        let text = strip_ansi(&String::from_utf8_lossy(&tail));
+        // What the screen showed: after the last full clear (a warm shell
+        // clears its prompt away when it becomes the agent).
+        let shown = tail
+            .windows(4)
+            .rposition(|w| w == b"\x1b[2J")
+            .map_or(&tail[..], |at| &tail[at + 4..]);
+        let text = strip_ansi(&String::from_utf8_lossy(shown));
         let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
         let last: Vec<Value> = lines[lines.len().saturating_sub(15)..]
             .iter()
