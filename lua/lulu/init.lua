@@ -229,8 +229,8 @@ function M.prune(opts)
   return rpc.request(rpc.methods.prune, { dry_run = opts and opts.dry_run or false })
 end
 
---- The pre-warmed shells: `{ size, idle, spawning, claimed, replaced, pids,
---- shell }`.
+--- The pre-warmed shells: `{ size, idle, ready, spawning, claimed, replaced,
+--- pids, shell }` (`ready`: idle shells that have shown their prompt).
 function M.pool_status()
   return rpc.request(rpc.methods.pool)
 end

@@ -42,6 +42,12 @@ impl Idle {
         exited || silent
     }
 
+    /// Has it printed its prompt? Input typed before that could be lost to
+    /// a shell still setting up its line editor.
+    fn ready(&self) -> bool {
+        std::fs::metadata(&self.log).is_ok_and(|m| m.len() > 0)
+    }
+
     fn discard(self) {
         self.spawned.control.signal(libc::SIGKILL);
         let _ = std::fs::remove_file(&self.log);
@@ -77,6 +83,10 @@ impl Pool {
         Value::Map(vec![
             (Value::from("size"), Value::from(self.size as u64)),
             (Value::from("idle"), Value::from(self.idle.len() as u64)),
+            (
+                Value::from("ready"),
+                Value::from(self.idle.iter().filter(|i| i.ready()).count() as u64),
+            ),
             (Value::from("spawning"), Value::from(self.spawning as u64)),
             (Value::from("claimed"), Value::from(self.claimed)),
             (Value::from("replaced"), Value::from(self.replaced)),
@@ -146,18 +156,24 @@ impl Supervisor {
         }
     }
 
-    /// The oldest healthy idle shell, if any; the pool refills behind it.
+    /// The oldest healthy idle shell that has shown its prompt, if any; the
+    /// pool refills behind it. Shells still starting stay for later.
     pub(super) fn pool_take(&mut self) -> Option<Idle> {
         let mut taken = None;
+        let mut kept = VecDeque::new();
         while let Some(mut idle) = self.pool.idle.pop_front() {
-            if idle.unhealthy() {
+            if taken.is_some() {
+                kept.push_back(idle);
+            } else if idle.unhealthy() {
                 self.pool.replaced += 1;
                 idle.discard();
-                continue;
+            } else if idle.ready() {
+                taken = Some(idle);
+            } else {
+                kept.push_back(idle);
             }
-            taken = Some(idle);
-            break;
         }
+        self.pool.idle = kept;
         if taken.is_some() {
             self.pool.claimed += 1;
         }
@@ -215,11 +231,10 @@ impl Supervisor {
             rows,
             launch,
         } = claim;
-        let Idle { spawned, log, .. } = idle;
+        let Idle { spawned, .. } = idle;
         let target = log_path(&self.settings.state_dir, id);
         let handle = spawned.log.clone();
         tokio::task::spawn_blocking(move || handle.move_to(&target)).await??;
-        let _ = log;
         spawned.control.resize(cols, rows)?;
         let line = match launch {
             Some(spec) => {

@@ -119,6 +119,27 @@ function M.child(opts)
   return child
 end
 
+--- `git -C dir ...`, raising with git's message on failure.
+function M.git(dir, ...)
+  local result = vim.system({ 'git', '-C', dir, ... }, { text = true }):wait()
+  if result.code ~= 0 then
+    error(('git %s: %s'):format(table.concat({ ... }, ' '), result.stderr), 2)
+  end
+  return vim.trim(result.stdout)
+end
+
+--- A repository at `dir` on branch main with one commit (shared.txt).
+function M.repo(dir)
+  vim.fn.mkdir(dir, 'p')
+  M.git(dir, 'init', '--quiet', '--initial-branch=main')
+  M.git(dir, 'config', 'user.name', 'Test')
+  M.git(dir, 'config', 'user.email', 'test@localhost')
+  vim.fn.writefile({ 'base' }, dir .. '/shared.txt')
+  M.git(dir, 'add', '.')
+  M.git(dir, 'commit', '--quiet', '-m', 'initial')
+  return dir
+end
+
 --- Is a process still there (and not a zombie)?
 function M.alive(pid)
   local stat = io.open('/proc/' .. pid .. '/stat')

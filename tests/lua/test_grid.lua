@@ -189,7 +189,8 @@ end
 T['a start claims a pre-warmed shell and the pool refills'] = function(child)
   child.setup()
   child.lua('require("lulu").list()')
-  local before = child.wait('local p = require("lulu").pool_status() return p.idle == 2 and p', 5000, 'two warm shells')
+  local before =
+    child.wait('local p = require("lulu").pool_status() return p.ready == 2 and p', 5000, 'two warm shells')
   h.eq(before.size, 2, 'default size')
   local s = child.lua('return require("lulu").start({ agent = "shell", name = "warm" })')
   h.ok(vim.tbl_contains(before.pids, s.pid), 'the session is a shell that existed before the start')
@@ -211,7 +212,8 @@ T['a start claims a pre-warmed shell and the pool refills'] = function(child)
   h.eq(after.claimed, 1, 'one claimed')
   h.ok(not vim.tbl_contains(after.pids, s.pid), 'a new shell took its place')
   -- An agent claims one too, and becomes the agent (same pid).
-  local before_agent = child.lua('return require("lulu").pool_status().pids')
+  local before_agent =
+    child.wait('local p = require("lulu").pool_status() return p.ready >= 1 and p.pids', 5000, 'a warm shell')
   local agent = child.lua(
     'return require("lulu").start({ agent = "shell", name = "prog", args = { "-c", "echo launched-$$; sleep 30" } })'
   )

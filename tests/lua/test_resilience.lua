@@ -3,21 +3,10 @@
 local h = require('harness')
 local T = h.new_set()
 
-local function git(dir, ...)
-  local result = vim.system({ 'git', '-C', dir, ... }, { text = true }):wait()
-  assert(result.code == 0, result.stderr)
-  return vim.trim(result.stdout)
-end
+local git = h.git
 
 local function repo(child)
-  local dir = child.cwd .. '/repo'
-  vim.fn.mkdir(dir, 'p')
-  git(dir, 'init', '--quiet', '--initial-branch=main')
-  git(dir, 'config', 'user.name', 'Test')
-  git(dir, 'config', 'user.email', 'test@localhost')
-  vim.fn.writefile({ 'base' }, dir .. '/shared.txt')
-  git(dir, 'add', '.')
-  git(dir, 'commit', '--quiet', '-m', 'initial')
+  local dir = h.repo(child.cwd .. '/repo')
   child.cmd('cd ' .. dir)
   return dir
 end

@@ -4,24 +4,11 @@
 local h = require('harness')
 local T = h.new_set()
 
-local function git(dir, ...)
-  local result = vim.system({ 'git', '-C', dir, ... }, { text = true }):wait()
-  if result.code ~= 0 then
-    error(('git %s: %s'):format(table.concat({ ... }, ' '), result.stderr), 2)
-  end
-  return vim.trim(result.stdout)
-end
+local git = h.git
 
 --- A repository at <case>/work/repo with one commit, the child's cwd.
 local function repo(child)
-  local dir = child.cwd .. '/repo'
-  vim.fn.mkdir(dir, 'p')
-  git(dir, 'init', '--quiet', '--initial-branch=main')
-  git(dir, 'config', 'user.name', 'Test')
-  git(dir, 'config', 'user.email', 'test@localhost')
-  vim.fn.writefile({ 'base' }, dir .. '/shared.txt')
-  git(dir, 'add', '.')
-  git(dir, 'commit', '--quiet', '-m', 'initial')
+  local dir = h.repo(child.cwd .. '/repo')
   child.setup()
   child.capture_notify()
   child.cmd('cd ' .. dir)
