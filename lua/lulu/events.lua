@@ -91,8 +91,7 @@ function H.handlers.approval_resolved(payload)
 end
 
 function H.handlers.rules(rules)
-  H.rules = rules
-  vim.api.nvim_exec_autocmds('User', { pattern = 'LuluRulesChanged', modeline = false })
+  vim.api.nvim_exec_autocmds('User', { pattern = 'LuluRulesChanged', modeline = false, data = rules })
 end
 
 --- Worktree count and size, computed by the host in the background.

@@ -67,6 +67,26 @@ function M.money(usd)
   return usd >= 1 and ('$%.2f'):format(usd) or ('$%.3f'):format(usd)
 end
 
+--- Options for a bordered float centred in the editor, clamped to fit.
+---@return table config for nvim_open_win / nvim_win_set_config
+function M.float(width, height, title, footer)
+  width = math.max(math.min(width, vim.o.columns - 4), 20)
+  height = math.max(math.min(height, vim.o.lines - 6), 1)
+  return {
+    relative = 'editor',
+    width = width,
+    height = height,
+    row = math.floor((vim.o.lines - height) / 2) - 1,
+    col = math.floor((vim.o.columns - width) / 2),
+    style = 'minimal',
+    border = 'rounded',
+    title = title,
+    title_pos = 'center',
+    footer = footer,
+    footer_pos = 'center',
+  }
+end
+
 --- Shorten a path with ~ for the home directory.
 function M.short_path(path)
   return path and vim.fn.fnamemodify(path, ':~') or ''

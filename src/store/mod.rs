@@ -200,11 +200,9 @@ impl Store {
     /// All sessions, newest first.
     pub fn sessions(&self) -> Result<Vec<SessionRecord>, StoreError> {
         self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree,
-                   branch, base, created_at, updated_at, last_activity_at, repo, args
-                 FROM sessions ORDER BY created_at DESC, rowid DESC",
-            )?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC, rowid DESC"
+            ))?;
             let rows = stmt.query_map([], raw_row)?;
             rows.map(|row| decode(row?)).collect()
         })
@@ -214,9 +212,7 @@ impl Store {
         self.with(|c| {
             let row = c
                 .query_row(
-                    "SELECT id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree,
-                       branch, base, created_at, updated_at, last_activity_at, repo, args
-                     FROM sessions WHERE id = ?1",
+                    &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1"),
                     [id.as_str()],
                     raw_row,
                 )
@@ -333,6 +329,10 @@ impl Store {
         })
     }
 }
+
+/// The columns `raw_row` reads, in its order.
+const SESSION_COLUMNS: &str = "id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree, \
+     branch, base, created_at, updated_at, last_activity_at, repo, args";
 
 fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
     match source.sqlite_error_code() {
@@ -511,7 +511,12 @@ mod tests {
         assert_eq!(got.failure_reason.as_deref(), Some("host exited"));
         assert_eq!(store.session(&done.id).unwrap().unwrap().status, Status::Completed);
         assert_eq!(
-            store.events(&live.id).unwrap(),
+            store
+                .history(&live.id)
+                .unwrap()
+                .into_iter()
+                .map(|(_, k, d)| (k, d))
+                .collect::<Vec<_>>(),
             vec![("failed".into(), "host exited".into())]
         );
     }
@@ -524,7 +529,7 @@ mod tests {
         store.add_event(&s.id, "started", "").unwrap();
         store.delete_session(&s.id).unwrap();
         assert_eq!(store.session(&s.id).unwrap(), None);
-        assert!(store.events(&s.id).unwrap().is_empty());
+        assert!(store.history(&s.id).unwrap().is_empty());
     }
 
     #[test]

@@ -95,6 +95,11 @@ impl Supervisor {
             let record = entry.record.clone();
             self.remove_worktree(&record, force).await?;
         }
+        self.forget(id).await
+    }
+
+    /// Drop a session's row, log and settings (not its worktree).
+    pub(super) async fn forget(&mut self, id: &SessionId) -> anyhow::Result<()> {
         let _ = tokio::fs::remove_dir_all(session_dir(&self.settings.state_dir, id)).await;
         let key = id.clone();
         self.store

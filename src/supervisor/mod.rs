@@ -475,22 +475,21 @@ impl Supervisor {
         Value::Array(info.collect())
     }
 
-    fn find(&self, session: &str) -> anyhow::Result<&Entry> {
+    /// Where `session` (an id, else a name) is in `entries`.
+    fn index_of(&self, session: &str) -> anyhow::Result<usize> {
         self.entries
-            .iter()
-            .rev()
-            .find(|e| e.record.id.as_str() == session)
-            .or_else(|| self.entries.iter().rev().find(|e| e.record.name == session))
-            .ok_or_else(|| anyhow!("no session named '{session}' (see :LuluList)"))
-    }
-
-    fn find_mut(&mut self, session: &str) -> anyhow::Result<&mut Entry> {
-        let index = self
-            .entries
             .iter()
             .rposition(|e| e.record.id.as_str() == session)
             .or_else(|| self.entries.iter().rposition(|e| e.record.name == session))
-            .ok_or_else(|| anyhow!("no session named '{session}' (see :LuluList)"))?;
+            .ok_or_else(|| anyhow!("no session named '{session}' (see :LuluList)"))
+    }
+
+    fn find(&self, session: &str) -> anyhow::Result<&Entry> {
+        Ok(&self.entries[self.index_of(session)?])
+    }
+
+    fn find_mut(&mut self, session: &str) -> anyhow::Result<&mut Entry> {
+        let index = self.index_of(session)?;
         Ok(&mut self.entries[index])
     }
 

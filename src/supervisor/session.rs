@@ -271,8 +271,15 @@ async fn coalesce(output: &mut mpsc::Receiver<Vec<u8>>, batch: &mut Vec<u8>) -> 
 /// detaches itself (the editor sends `session_detach`).
 async fn push(id: &SessionId, attached: &mut Vec<Attachment>, bytes: Vec<u8>) {
     let mut index = 0;
+    let mut bytes = Some(bytes);
     while index < attached.len() {
-        if attached[index].send(bytes.clone()).await {
+        // Usually one terminal: it gets the buffer itself, not a copy.
+        let chunk = if index + 1 == attached.len() {
+            bytes.take().unwrap_or_default()
+        } else {
+            bytes.clone().unwrap_or_default()
+        };
+        if attached[index].send(chunk).await {
             index += 1;
         } else {
             tracing::info!(session = %id, chan = attached[index].chan, "editor connection lost; detaching");

@@ -72,14 +72,8 @@ impl Supervisor {
         if entry.live.is_some() {
             bail!("session '{name}' is running; stop it before restoring over it");
         }
-        let mut record = entry.record.clone();
-        record.worktree = None;
-        let id = record.id.clone();
-        if let Some(e) = self.entries.iter_mut().find(|e| e.record.id == id) {
-            // `remove` would delete the worktree it names; it stays.
-            e.record.worktree = None;
-        }
-        self.remove(&id, false).await
+        let id = entry.record.id.clone();
+        self.forget(&id).await
     }
 
     /// `copy` and `setup` for new worktrees of `repo`: its `.lulu.json` when

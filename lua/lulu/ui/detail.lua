@@ -60,20 +60,7 @@ function M.open(ref)
   vim.bo[buf].bufhidden = 'wipe'
   vim.bo[buf].filetype = 'lulu_detail'
   local width = math.min(math.max(60, vim.o.columns - 20), 100)
-  local height = math.min(#lines, vim.o.lines - 6)
-  local win = vim.api.nvim_open_win(buf, true, {
-    relative = 'editor',
-    width = width,
-    height = height,
-    row = math.floor((vim.o.lines - height) / 2) - 1,
-    col = math.floor((vim.o.columns - width) / 2),
-    style = 'minimal',
-    border = 'rounded',
-    title = ' ' .. detail.record.name .. ' ',
-    title_pos = 'center',
-    footer = ' q close ',
-    footer_pos = 'center',
-  })
+  local win = vim.api.nvim_open_win(buf, true, util.float(width, #lines, ' ' .. detail.record.name .. ' ', ' q close '))
   vim.wo[win].wrap = false
   local hl = ({ failed = 'LuluFailed', completed = 'LuluCompleted', running = 'LuluRunning' })[detail.record.status]
     or 'LuluStarting'

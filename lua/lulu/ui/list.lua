@@ -191,20 +191,7 @@ end
 
 function H.geometry(count)
   local width = math.max(math.min(80, vim.o.columns - 4), 20)
-  local height = math.max(math.min(math.max(count * 2, 2), vim.o.lines - 6), 1)
-  return {
-    relative = 'editor',
-    width = width,
-    height = height,
-    row = math.floor((vim.o.lines - height) / 2) - 1,
-    col = math.floor((vim.o.columns - width) / 2),
-    style = 'minimal',
-    border = 'rounded',
-    title = H.title(),
-    title_pos = 'center',
-    footer = H.footer(width),
-    footer_pos = 'center',
-  }
+  return util.float(width, math.max(count * 2, 2), H.title(), H.footer(width))
 end
 
 --- Key hints, after the worktrees' count and size when known and there is room.
