@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{Adapter, Integration, WireContext};
+use super::{Adapter, Integration, WireContext, shell_quote};
+use crate::cost::Format;
 
 pub struct Claude;
 
@@ -30,11 +31,10 @@ impl Adapter for Claude {
         )?;
         Ok(vec!["--settings".into(), file.to_string_lossy().into_owned()])
     }
-}
 
-/// Hooks run through a shell; quote the binary's path for it.
-fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
+    fn transcript(&self) -> Option<Format> {
+        Some(Format::Claude)
+    }
 }
 
 /// The Claude Code settings that route its permission questions to lulu:

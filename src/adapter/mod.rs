@@ -5,6 +5,7 @@
 //! with no hooks and no cost.
 
 mod claude;
+mod codex;
 mod others;
 
 use std::path::Path;
@@ -12,7 +13,10 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use claude::Claude;
-pub use others::{Codex, Gemini, Generic, Shell};
+pub use codex::Codex;
+pub use others::{Gemini, Generic, Shell};
+
+use crate::cost::Format;
 
 /// What lulu does for an agent, as `:checkhealth lulu` and the docs show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,6 +51,17 @@ pub trait Adapter: Send + Sync {
     fn version_flag(&self) -> Option<&'static str> {
         Some("--version")
     }
+
+    /// The format of the transcript its hooks point to (`transcript_path`),
+    /// where its usage is read from.
+    fn transcript(&self) -> Option<Format> {
+        None
+    }
+}
+
+/// Hooks run through a shell; quote the binary's path for it.
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
 }
 
 /// The adapter for an agent name.
@@ -65,17 +80,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_agent_has_an_adapter_and_only_claude_is_wired_today() {
+    fn every_agent_has_an_adapter_and_claude_and_codex_are_wired() {
         let wired = |name: &str| for_agent(name).integration();
-        assert_eq!(
-            wired("claude"),
-            Integration {
-                approvals: true,
-                cost: true,
-                attention: true
-            }
-        );
-        for name in ["codex", "gemini", "shell", "aider"] {
+        for name in ["claude", "codex"] {
+            assert_eq!(
+                wired(name),
+                Integration {
+                    approvals: true,
+                    cost: true,
+                    attention: true
+                },
+                "{name}"
+            );
+        }
+        for name in ["gemini", "shell", "aider"] {
             assert_eq!(
                 wired(name),
                 Integration {

@@ -1,6 +1,6 @@
 //! Agents lulu runs without wiring (yet): they work as plain terminal
 //! programs; their permission questions stay in their own terminal.
-//! doc/lulu.txt (`lulu-approvals-agents`) says why for codex and gemini.
+//! doc/lulu.txt (`lulu-approvals-agents`) says why for gemini.
 
 use super::{Adapter, Integration};
 
@@ -9,16 +9,6 @@ const NONE: Integration = Integration {
     cost: false,
     attention: false,
 };
-
-/// OpenAI Codex: hooks need `--dangerously-bypass-hook-trust`; usage is in
-/// its rollout files. Not wired yet.
-pub struct Codex;
-
-impl Adapter for Codex {
-    fn integration(&self) -> Integration {
-        NONE
-    }
-}
 
 /// Gemini CLI: `BeforeTool` hooks cannot skip its own dialog. Not wired yet.
 pub struct Gemini;

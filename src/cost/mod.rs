@@ -1,10 +1,13 @@
-//! What a Claude Code session has cost: read its transcript JSONL a piece at
-//! a time (a tail, never a re-read), count each message once, price tokens
-//! by model. Pure: the supervisor feeds it bytes.
+//! What an agent session has cost: read its transcript JSONL a piece at a
+//! time (a tail, never a re-read), count each model response once, price
+//! tokens by model. Pure: the supervisor feeds it bytes.
 //!
-//! Streaming writes one line per content block, repeating the same
-//! `message.id` and usage, so a message counts once per
-//! `message.id + requestId`. A line's own `costUSD` wins over the table.
+//! Claude Code: streaming writes one line per content block, repeating the
+//! same `message.id` and usage, so a message counts once per
+//! `message.id + requestId`; a line's own `costUSD` wins over the table.
+//! Codex: its rollout file has one `token_usage_record` per response (keyed
+//! by `response_id`), priced by the model of the latest `turn_context`;
+//! its `input_tokens` include the cached ones.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -42,6 +45,14 @@ impl Default for Prices {
             ("claude-3-5-sonnet".to_string(), p(3.0, 15.0)),
             ("claude-haiku-4-5".to_string(), p(1.0, 5.0)),
             ("claude-3-5-haiku".to_string(), p(0.8, 4.0)),
+            // OpenAI bills no cache writes; cached input is 10% of input.
+            (
+                "gpt-5".to_string(),
+                Price {
+                    cache_write: 0.0,
+                    ..p(1.25, 10.0)
+                },
+            ),
         ]))
     }
 }
@@ -87,9 +98,20 @@ impl Tokens {
     }
 }
 
+/// Whose transcript format a [`Tally`] reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Claude,
+    Codex,
+}
+
 /// The running total of one transcript.
 #[derive(Debug, Default)]
 pub struct Tally {
+    format: Format,
+    /// Codex: the model of the latest turn, which prices what follows.
+    model: Option<String>,
     seen: HashSet<String>,
     pub by_model: BTreeMap<String, Tokens>,
     pub cost_usd: f64,
@@ -104,6 +126,13 @@ pub struct Tally {
 }
 
 impl Tally {
+    pub fn new(format: Format) -> Tally {
+        Tally {
+            format,
+            ..Tally::default()
+        }
+    }
+
     /// Feed the bytes that followed `offset`. A trailing partial line is
     /// kept until its newline arrives.
     pub fn feed(&mut self, bytes: &[u8], prices: &Prices) {
@@ -141,6 +170,13 @@ impl Tally {
             self.malformed += 1;
             return;
         };
+        match self.format {
+            Format::Claude => self.claude_line(&value, prices),
+            Format::Codex => self.codex_line(&value, prices),
+        }
+    }
+
+    fn claude_line(&mut self, value: &serde_json::Value, prices: &Prices) {
         let Some(message) = value.get("message") else {
             return;
         };
@@ -160,10 +196,43 @@ impl Tally {
             cache_read: count("cache_read_input_tokens"),
         };
         let model = message.get("model").and_then(|v| v.as_str()).unwrap_or("unknown");
-        let price = prices.for_model(model);
-        if let Some(cost) = value.get("costUSD").and_then(|v| v.as_f64()) {
+        let own_cost = value.get("costUSD").and_then(|v| v.as_f64());
+        self.count(model, tokens, own_cost, prices);
+    }
+
+    fn codex_line(&mut self, value: &serde_json::Value, prices: &Prices) {
+        let payload = &value["payload"];
+        match value.get("type").and_then(|t| t.as_str()) {
+            Some("turn_context") => {
+                if let Some(model) = payload.get("model").and_then(|m| m.as_str()) {
+                    self.model = Some(model.to_string());
+                }
+            }
+            Some("token_usage_record") => {
+                let usage = &payload["usage"];
+                let id = payload.get("response_id").and_then(|v| v.as_str()).unwrap_or_default();
+                if usage.is_null() || (!id.is_empty() && !self.seen.insert(id.to_string())) {
+                    return;
+                }
+                let count = |key: &str| usage.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+                let cached = count("cached_input_tokens");
+                let tokens = Tokens {
+                    input: count("input_tokens").saturating_sub(cached),
+                    output: count("output_tokens"),
+                    cache_write: count("cache_write_input_tokens"),
+                    cache_read: cached,
+                };
+                let model = self.model.clone().unwrap_or_else(|| "unknown".to_string());
+                self.count(&model, tokens, None, prices);
+            }
+            _ => {}
+        }
+    }
+
+    fn count(&mut self, model: &str, tokens: Tokens, own_cost: Option<f64>, prices: &Prices) {
+        if let Some(cost) = own_cost {
             self.cost_usd += cost;
-        } else if let Some(price) = price {
+        } else if let Some(price) = prices.for_model(model) {
             self.cost_usd += tokens.priced(price);
         } else {
             self.unpriced.add(tokens);

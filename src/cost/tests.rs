@@ -56,17 +56,19 @@ fn prices_match_the_longest_prefix_and_can_be_overridden() {
     let prices = Prices::default();
     assert_eq!(prices.for_model("claude-opus-4-5-20251101").unwrap().input, 5.0);
     assert_eq!(prices.for_model("claude-opus-4-1-20250805").unwrap().input, 15.0);
-    assert_eq!(prices.for_model("gpt-5"), None);
+    assert_eq!(prices.for_model("gemini-2.5-pro"), None);
+    assert_eq!(prices.for_model("gpt-5-codex").unwrap().cache_read, 0.125);
     let custom = Prices::with_overrides(BTreeMap::from([(
-        "gpt-5".to_string(),
+        "gpt-5-codex".to_string(),
         Price {
-            input: 1.25,
-            output: 10.0,
+            input: 2.0,
+            output: 20.0,
             cache_write: 0.0,
-            cache_read: 0.125,
+            cache_read: 0.2,
         },
     )]));
-    assert_eq!(custom.for_model("gpt-5-codex").unwrap().output, 10.0);
+    assert_eq!(custom.for_model("gpt-5-codex-mini").unwrap().output, 20.0);
+    assert_eq!(custom.for_model("gpt-5").unwrap().output, 10.0);
 }
 
 #[test]
@@ -79,4 +81,38 @@ fn unknown_models_are_counted_but_not_priced() {
     assert_eq!(tally.cost_usd, 0.0);
     assert_eq!(tally.unpriced.input, 5);
     assert!(tally.by_model.is_empty());
+}
+
+#[test]
+fn codex_rollout_counts_each_response_once_with_cached_input_apart() {
+    // Lines from a real codex 0.169 rollout (two responses on gpt-5, then
+    // one record repeated): 2000 in (500 cached) + 50 out, 2100 in + 10 out.
+    let fixture = include_bytes!("../../tests/fixtures/codex-rollout.jsonl");
+    let mut tally = Tally::new(Format::Codex);
+    tally.feed(fixture, &Prices::default());
+    let want = Tokens {
+        input: 1500 + 2100,
+        output: 60,
+        cache_write: 0,
+        cache_read: 500,
+    };
+    assert_eq!(tally.tokens(), want);
+    // gpt-5: $1.25 in, $0.125 cached, $10 out per million.
+    assert!(
+        close(tally.cost_usd, (3600.0 * 1.25 + 500.0 * 0.125 + 60.0 * 10.0) / 1e6),
+        "{}",
+        tally.cost_usd
+    );
+    assert_eq!(tally.by_model.keys().collect::<Vec<_>>(), ["gpt-5"]);
+    assert_eq!(tally.malformed, 0);
+}
+
+#[test]
+fn codex_usage_before_any_turn_context_is_counted_unpriced() {
+    let line = br#"{"type":"token_usage_record","payload":{"response_id":"r1","usage":{"input_tokens":10,"cached_input_tokens":0,"output_tokens":5}}}
+"#;
+    let mut tally = Tally::new(Format::Codex);
+    tally.feed(line, &Prices::default());
+    assert_eq!(tally.cost_usd, 0.0);
+    assert_eq!(tally.unpriced.input, 10);
 }

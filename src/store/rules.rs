@@ -23,6 +23,9 @@ pub struct DecisionRecord {
     /// `rule:<id>`, `user`, or `timeout`.
     pub decided_by: String,
     pub at: String,
+    /// The agent's id of the tool call (a `PermissionRequest` carries none;
+    /// it comes from the `PreToolUse` it was paired with).
+    pub tool_use_id: Option<String>,
 }
 
 impl Store {
@@ -116,8 +119,8 @@ impl Store {
     pub fn record_decision(&self, d: &DecisionRecord) -> Result<i64, StoreError> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO approvals (session_id, session_name, agent, tool, summary, decision, decided_by, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO approvals (session_id, session_name, agent, tool, summary, decision, decided_by, at, tool_use_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     d.session_id,
                     d.session_name,
@@ -126,7 +129,8 @@ impl Store {
                     d.summary,
                     d.decision,
                     d.decided_by,
-                    d.at
+                    d.at,
+                    d.tool_use_id
                 ],
             )?;
             Ok(c.last_insert_rowid())
@@ -137,7 +141,7 @@ impl Store {
     pub fn decisions(&self, limit: usize) -> Result<Vec<DecisionRecord>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, session_id, session_name, agent, tool, summary, decision, decided_by, at
+                "SELECT id, session_id, session_name, agent, tool, summary, decision, decided_by, at, tool_use_id
                  FROM approvals ORDER BY id DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map([limit as i64], |r| {
@@ -151,6 +155,7 @@ impl Store {
                     decision: r.get(6)?,
                     decided_by: r.get(7)?,
                     at: r.get(8)?,
+                    tool_use_id: r.get(9)?,
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -213,6 +218,7 @@ mod tests {
                     decision: decision.to_string(),
                     decided_by: "user".into(),
                     at: now(),
+                    tool_use_id: (i == 0).then(|| "toolu_1".into()),
                 })
                 .unwrap();
         }

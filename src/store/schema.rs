@@ -62,6 +62,8 @@ const MIGRATIONS: &[&str] = &[
     // v5: the user's own args (to start a session again), and saved sets.
     "ALTER TABLE sessions ADD COLUMN args TEXT NOT NULL DEFAULT '[]';
      CREATE TABLE snapshots (name TEXT PRIMARY KEY, specs TEXT NOT NULL, saved_at TEXT NOT NULL);",
+    // v6: the agent's id of the tool call a decision was about.
+    "ALTER TABLE approvals ADD COLUMN tool_use_id TEXT;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

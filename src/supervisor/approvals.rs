@@ -38,6 +38,8 @@ pub struct PendingView {
     pub session_name: String,
     pub agent: String,
     pub tool: String,
+    /// The agent's id of this tool call, when it could be paired.
+    pub tool_use_id: Option<String>,
     /// The command, or the file (with a size hint for edits).
     pub summary: String,
     /// The rule "Always allow" would add, in words.
@@ -91,20 +93,31 @@ impl Supervisor {
                 root: std::path::Path::new(&root),
             },
         );
-        let summary = approval::summarize(&tool, &input);
+        let tool_use_id = match event.as_str() {
+            "PreToolUse" => {
+                let id = payload.get("tool_use_id").and_then(|t| t.as_str()).map(str::to_string);
+                if let Some(id) = &id {
+                    self.tool_uses.remember(&record.id, &tool, &input, id);
+                }
+                id
+            }
+            _ => self.tool_uses.pair(&record.id, &tool, &input),
+        };
+        let mut view = PendingView {
+            id: 0,
+            session_id: record.id.clone(),
+            session_name: record.name.clone(),
+            agent: record.agent.clone(),
+            always: always_rule(&tool, &input, &cwd, &root).describe(&input),
+            summary: approval::summarize(&tool, &input),
+            tool,
+            tool_use_id,
+            created_at: now(),
+        };
         if verdict.action != Action::Ask {
             let by = verdict.rule.map_or("rule".to_string(), |id| format!("rule:{id}"));
-            tracing::info!(session = %record.id, %tool, decision = verdict.action.as_str(), %by, "hook answered by rule");
-            self.record(
-                &record.id,
-                &record.name,
-                &record.agent,
-                &tool,
-                &summary,
-                verdict.action,
-                &by,
-            )
-            .await;
+            tracing::info!(session = %record.id, tool = %view.tool, decision = verdict.action.as_str(), %by, "hook answered by rule");
+            self.record(&view, verdict.action, &by).await;
             let reason = verdict.reason.or_else(|| {
                 verdict
                     .rule
@@ -121,16 +134,7 @@ impl Supervisor {
             return;
         }
         self.next_approval += 1;
-        let view = PendingView {
-            id: self.next_approval,
-            session_id: record.id.clone(),
-            session_name: record.name.clone(),
-            agent: record.agent.clone(),
-            always: always_rule(&tool, &input, &cwd, &root).describe(&input),
-            tool,
-            summary,
-            created_at: now(),
-        };
+        view.id = self.next_approval;
         tracing::info!(session = %record.id, approval = view.id, tool = %view.tool, "approval pending");
         let id = view.id;
         self.emit("approval", protocol::to_value(&view));
@@ -161,7 +165,7 @@ impl Supervisor {
     pub(super) async fn on_approval_expired(&mut self, id: i64) {
         if let Some(index) = self.pending.iter().position(|p| p.view.id == id) {
             let pending = self.pending.remove(index);
-            self.record_view(&pending.view, Action::Ask, "timeout").await;
+            self.record(&pending.view, Action::Ask, "timeout").await;
             let _ = pending.reply.send(HookReply::ask());
             self.resolved(&pending.view, "expired");
         }
@@ -201,7 +205,7 @@ impl Supervisor {
             let rule = self.add_rule(spec, Some(0)).await?;
             by = format!("user (added rule {})", rule.id);
         }
-        self.record_view(&v, action, &by).await;
+        self.record(&v, action, &by).await;
         let reason = (action == Action::Deny).then(|| "denied by the user in Neovim (lulu)".to_string());
         let _ = pending.reply.send(HookReply {
             decision: action,
@@ -268,44 +272,23 @@ impl Supervisor {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn record(
-        &self,
-        session: &SessionId,
-        name: &str,
-        agent: &str,
-        tool: &str,
-        summary: &str,
-        decision: Action,
-        by: &str,
-    ) {
+    async fn record(&self, v: &PendingView, decision: Action, by: &str) {
         let d = DecisionRecord {
             id: 0,
-            session_id: session.to_string(),
-            session_name: name.to_string(),
-            agent: agent.to_string(),
-            tool: tool.to_string(),
-            summary: summary.to_string(),
+            session_id: v.session_id.to_string(),
+            session_name: v.session_name.clone(),
+            agent: v.agent.clone(),
+            tool: v.tool.clone(),
+            summary: v.summary.clone(),
             decision: decision.as_str().to_string(),
             decided_by: by.to_string(),
             at: now(),
+            tool_use_id: v.tool_use_id.clone(),
         };
+        let session = v.session_id.clone();
         if let Err(err) = self.store.run(move |s| s.record_decision(&d)).await {
             tracing::error!(session = %session, "could not record a decision: {err}");
         }
-    }
-
-    async fn record_view(&self, v: &PendingView, decision: Action, by: &str) {
-        self.record(
-            &v.session_id,
-            &v.session_name,
-            &v.agent,
-            &v.tool,
-            &v.summary,
-            decision,
-            by,
-        )
-        .await;
     }
 
     fn resolved(&mut self, view: &PendingView, outcome: &str) {
@@ -409,3 +392,76 @@ impl RuleSpec {
 
 /// The default time a question waits for the user.
 pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How many recent tool calls are kept for pairing, per supervisor.
+const TOOL_USES_KEPT: usize = 64;
+
+/// Recent `PreToolUse` calls: (session, tool, input, tool_use_id).
+#[derive(Default)]
+pub(super) struct RecentToolUses(std::collections::VecDeque<(SessionId, String, serde_json::Value, String)>);
+
+impl RecentToolUses {
+    fn remember(&mut self, session: &SessionId, tool: &str, input: &serde_json::Value, id: &str) {
+        if self.0.len() == TOOL_USES_KEPT {
+            self.0.pop_front();
+        }
+        self.0
+            .push_back((session.clone(), tool.to_string(), input.clone(), id.to_string()));
+    }
+
+    /// The newest call of this session and tool whose input the question
+    /// repeats (codex adds a `description` to it), taken out of the list.
+    fn pair(&mut self, session: &SessionId, tool: &str, input: &serde_json::Value) -> Option<String> {
+        let index = self
+            .0
+            .iter()
+            .rposition(|(s, t, i, _)| s == session && t == tool && contains(input, i))?;
+        self.0.remove(index).map(|(_, _, _, id)| id)
+    }
+}
+
+/// Does `outer` hold every field of `inner` with the same value?
+fn contains(outer: &serde_json::Value, inner: &serde_json::Value) -> bool {
+    match (outer, inner) {
+        (serde_json::Value::Object(o), serde_json::Value::Object(i)) => {
+            i.iter().all(|(k, v)| o.get(k).is_some_and(|ov| ov == v))
+        }
+        _ => outer == inner,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_permission_request_pairs_with_its_tool_call_once() {
+        let (a, b) = (SessionId::from_stored("a".into()), SessionId::from_stored("b".into()));
+        let mut recent = RecentToolUses::default();
+        recent.remember(&a, "Bash", &json!({"command": "ls"}), "t1");
+        recent.remember(&b, "Bash", &json!({"command": "rm x"}), "t2");
+        recent.remember(&a, "Bash", &json!({"command": "rm x"}), "t3");
+        // Codex repeats the input with a description added.
+        let asked = json!({"command": "rm x", "description": "May I?"});
+        assert_eq!(recent.pair(&a, "Bash", &asked).as_deref(), Some("t3"));
+        assert_eq!(recent.pair(&a, "Bash", &asked), None, "taken once");
+        assert_eq!(recent.pair(&a, "Edit", &json!({"command": "ls"})), None, "another tool");
+        assert_eq!(recent.pair(&b, "Bash", &asked).as_deref(), Some("t2"));
+        assert_eq!(
+            recent.pair(&a, "Bash", &json!({"command": "ls -l"})),
+            None,
+            "another input"
+        );
+        for n in 0..TOOL_USES_KEPT + 5 {
+            recent.remember(&a, "Bash", &json!({ "n": n }), &n.to_string());
+        }
+        assert_eq!(recent.0.len(), TOOL_USES_KEPT, "bounded");
+        assert_eq!(
+            recent.pair(&a, "Bash", &json!({"command": "ls"})),
+            None,
+            "the oldest went first"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! What agents tell lulu besides permission questions: that they wait for
-//! the user (Claude's `Notification` and `Stop` hooks), where their
-//! transcript is, and from it, what they have cost so far.
+//! the user (`Notification` and `Stop` hooks), where their transcript is,
+//! and from it, what they have cost so far.
 
 use std::path::{Path, PathBuf};
 
@@ -22,11 +22,12 @@ impl Supervisor {
             return false;
         };
         if live.transcript.is_none()
+            && let Some(format) = crate::adapter::for_agent(&entry.record.agent).transcript()
             && let Some(path) = payload.get("transcript_path").and_then(|p| p.as_str())
             && !path.is_empty()
         {
             live.transcript = Some(PathBuf::from(path));
-            live.tally.get_or_insert_with(Tally::default);
+            live.tally = Some(Tally::new(format));
         }
         let waiting = match event {
             "Notification" | "Stop" => true,
@@ -86,7 +87,9 @@ impl Supervisor {
         if bytes.is_empty() {
             return;
         }
-        let tally = live.tally.get_or_insert_with(Tally::default);
+        let Some(tally) = live.tally.as_mut() else {
+            return;
+        };
         tally.feed(&bytes, &prices);
         let tokens = tally.tokens();
         let cost = (tally.cost_usd * 1e6).round() / 1e6;

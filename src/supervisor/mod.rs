@@ -189,6 +189,9 @@ pub struct Supervisor {
     /// Questions waiting for the user, oldest first.
     pending: Vec<Pending>,
     next_approval: i64,
+    /// Recent `PreToolUse` calls, to pair a `PermissionRequest` (which has
+    /// no id) with its tool call.
+    tool_uses: approvals::RecentToolUses,
     approval_timeout: Duration,
     worktree_enabled: bool,
     worktree_root: Option<PathBuf>,
@@ -233,6 +236,7 @@ impl Supervisor {
             rules: approvals::compile_rules(rules),
             pending: Vec::new(),
             next_approval: 0,
+            tool_uses: Default::default(),
             approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
             worktree_enabled: true,
             worktree_root: None,
