@@ -110,10 +110,55 @@ function M.child(opts)
     ]])
   end
 
+  --- The user, as vim.ui.select sees them: answer with the choice whose
+  --- label starts with _G.answer (nothing when none does), and remember each
+  --- prompt in _G.prompts.
+  function child.fake_select()
+    child.lua([[
+      _G.prompts = {}
+      vim.ui.select = function(items, opts, on_choice)
+        table.insert(_G.prompts, opts.prompt)
+        for _, item in ipairs(items) do
+          local label = opts.format_item and opts.format_item(item) or item
+          if vim.startswith(label, _G.answer or '') then
+            return vim.schedule(function() on_choice(item) end)
+          end
+        end
+        vim.schedule(function() on_choice(nil) end)
+      end
+    ]])
+  end
+
+  --- The text of a session's terminal buffer.
+  function child.screen(id)
+    return table.concat(
+      child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', id),
+      '\n'
+    )
+  end
+
+  function child.wait_screen(id, pattern, timeout, what)
+    local ok = vim.wait(timeout or 8000, function()
+      return child.screen(id):find(pattern) ~= nil
+    end, 50)
+    if not ok then
+      error(('timed out waiting for %s on the screen:\n%s'):format(what or pattern, child.screen(id)), 2)
+    end
+  end
+
+  local deferred = {}
+  --- Run `fn` when the case ends (after the child quits).
+  function child.defer(fn)
+    deferred[#deferred + 1] = fn
+  end
+
   function child.stop()
     pcall(vim.rpcrequest, job, 'nvim_command', 'qa!')
     vim.fn.jobwait({ job }, 2000)
     pcall(vim.fn.jobstop, job)
+    for i = #deferred, 1, -1 do
+      pcall(deferred[i])
+    end
   end
 
   return child
@@ -150,6 +195,11 @@ function M.alive(pid)
   stat:close()
   local state = line:match('^%d+ %b() (%a)')
   return state ~= nil and state ~= 'Z', state
+end
+
+--- End the case as skipped, with a reason the summary repeats.
+function M.skip(reason)
+  error({ skip = reason }, 0)
 end
 
 function M.wait_for(fn, timeout, what)

@@ -10,7 +10,7 @@ if not os.getenv('LULU_BIN') or vim.fn.executable(os.getenv('LULU_BIN')) == 0 th
 end
 
 local filter = _G.arg[1]
-local passed, failed, failures = 0, 0, {}
+local passed, failed, failures, skipped = 0, 0, {}, {}
 local files = vim.fn.globpath(root .. '/tests/lua', 'test_*.lua', false, true)
 table.sort(files)
 for _, file in ipairs(files) do
@@ -26,7 +26,10 @@ for _, file in ipairs(files) do
         child.stop()
       end
       local ms = (vim.uv.hrtime() - started) / 1e6
-      if ok then
+      if not ok and type(err) == 'table' and err.skip then
+        skipped[#skipped + 1] = ('%s: %s'):format(full, err.skip)
+        io.stdout:write(('SKIP %s: %s\n'):format(full, err.skip))
+      elseif ok then
         passed = passed + 1
         io.stdout:write(('ok   %s (%d ms)\n'):format(full, ms))
       else
@@ -41,6 +44,10 @@ end
 if #failures > 0 then
   io.stdout:write('\nfailed:\n  ' .. table.concat(failures, '\n  ') .. '\n')
 end
-io.stdout:write(('lua: %d passed, %d failed\n'):format(passed, failed))
+if #skipped > 0 then
+  local bar = ('!'):rep(70)
+  io.stdout:write(('\n%s\nSKIPPED %d:\n  %s\n%s\n'):format(bar, #skipped, table.concat(skipped, '\n  '), bar))
+end
+io.stdout:write(('lua: %d passed, %d failed, %d skipped\n'):format(passed, failed, #skipped))
 io.stdout:flush()
 os.exit(failed == 0 and passed > 0 and 0 or 1)

@@ -6,21 +6,7 @@ local T = h.new_set()
 local function setup(child)
   child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } } })
   child.capture_notify()
-  -- The user, as vim.ui.select sees them: answer with the choice whose label
-  -- starts with _G.answer, and remember what was asked.
-  child.lua([[
-    _G.prompts = {}
-    vim.ui.select = function(items, opts, on_choice)
-      table.insert(_G.prompts, opts.prompt)
-      for _, item in ipairs(items) do
-        local label = opts.format_item and opts.format_item(item) or item
-        if vim.startswith(label, _G.answer or '') then
-          return vim.schedule(function() on_choice(item) end)
-        end
-      end
-      vim.schedule(function() on_choice(nil) end)
-    end
-  ]])
+  child.fake_select()
 end
 
 local function claude(child, name)
@@ -30,17 +16,8 @@ local function claude(child, name)
   return s
 end
 
-local function screen(child, id)
-  return table.concat(
-    child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', id),
-    '\n'
-  )
-end
-
 local function wait_screen(child, id, pattern, what)
-  h.wait_for(function()
-    return screen(child, id):find(pattern) ~= nil
-  end, 8000, what or pattern)
+  child.wait_screen(id, pattern, 8000, what)
 end
 
 local function pending(child)
@@ -116,7 +93,7 @@ T['Always allow adds a rule that answers the next identical request'] = function
   h.eq({ rules[1].action, rules[1].tool, rules[1].command }, { 'allow', 'Bash', '^echo again$' }, 'the rule')
   child.lua('require("lulu").send("al", "run: echo again")')
   h.wait_for(function()
-    local _, n = screen(child, s.id):gsub('⎿ again', '')
+    local _, n = child.screen(s.id):gsub('⎿ again', '')
     return n == 2
   end, 8000, 'second run without a prompt')
   h.eq(#child.lua('return _G.prompts'), 1, 'asked once only')
@@ -144,8 +121,8 @@ T['two sessions get their own answers'] = function(child)
   child.lua('require("lulu").decide(...)', by_session.left.id, 'allow')
   wait_screen(child, a.id, '⎿ from%-left', 'left ran')
   wait_screen(child, b.id, 'denied: denied by the user', 'right denied')
-  h.ok(not screen(child, a.id):find('denied'), 'left saw no denial')
-  h.ok(not screen(child, b.id):find('⎿ from%-right'), 'right did not run')
+  h.ok(not child.screen(a.id):find('denied'), 'left saw no denial')
+  h.ok(not child.screen(b.id):find('⎿ from%-right'), 'right did not run')
 end
 
 T['invalid rules are refused with the parser message'] = function(child)

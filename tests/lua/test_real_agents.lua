@@ -1,0 +1,169 @@
+-- The real agent CLIs (pinned, scripts/install-agents) through lulu, offline
+-- against a scripted model server: lulu's hooks, approvals, waiting signal
+-- and cost, proven against the tools users run. Skipped, loudly, only when
+-- the CLIs could not be installed.
+local h = require('harness')
+local agents = require('real_agents')
+local T = h.new_set()
+
+-- Priced by a configured table, so the figures do not depend on defaults.
+local PRICES = {
+  ['claude'] = { input = 3, output = 15, cache_write = 0, cache_read = 0 },
+  ['gpt-5'] = { input = 2, output = 8, cache_write = 0, cache_read = 0.5 },
+}
+
+local function repo(child)
+  return h.repo(child.cwd)
+end
+
+local function setup(child, name, config)
+  child.setup({ agents = { [name] = config }, cost = { prices = PRICES } })
+  child.capture_notify()
+  child.fake_select()
+end
+
+--- Start `agent` as `name`, shown in a window, and wait for its input prompt.
+local function start(child, agent, name, ready)
+  local s =
+    child.lua('local agent, name = ...; return require("lulu").start({ agent = agent, name = name })', agent, name)
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, ready, 20000, name .. ' ready for input')
+  return s
+end
+
+local function pending(child)
+  return child.lua('return require("lulu").approvals()')
+end
+
+--- Answer the oldest pending approval the way the user does: :LuluApprove.
+local function answer(child, label)
+  child.lua('_G.answer = ...', label)
+  child.cmd('LuluApprove')
+end
+
+local function exists(path)
+  return vim.uv.fs_stat(path) ~= nil
+end
+
+local function tool_results(server)
+  local results = {}
+  for _, r in ipairs(server.requests()) do
+    for _, message in ipairs(type(r.body) == 'table' and r.body.messages or {}) do
+      for _, block in ipairs(type(message.content) == 'table' and message.content or {}) do
+        if block.type == 'tool_result' then
+          results[block.tool_use_id] = block
+        end
+      end
+    end
+  end
+  return results
+end
+
+local function text_of(block)
+  if type(block.content) == 'string' then
+    return block.content
+  end
+  return table.concat(
+    vim.tbl_map(function(c)
+      return c.text or ''
+    end, block.content or {}),
+    ' '
+  )
+end
+
+T['claude: Allow in Neovim runs the tool; Stop marks waiting; cost from its transcript; /exit completes'] = function(
+  child
+)
+  repo(child)
+  local server = agents.model(child, {
+    {
+      tool = { name = 'Bash', input = { command = 'touch made-by-claude', description = 'Make the file' } },
+      usage = { input = 1000, output = 100 },
+    },
+    { text = 'All done here.', usage = { input = 1200, output = 20 } },
+  })
+  setup(child, 'claude', agents.claude(child, server, child.cwd))
+  local s = start(child, 'claude', 'c', 'for shortcuts')
+  child.lua('require("lulu").send("c", "please make the file")')
+  child.wait('return #require("lulu").approvals() == 1', 15000, 'the PermissionRequest reaches Neovim')
+  local question = pending(child)[1]
+  h.eq({ question.session_name, question.tool }, { 'c', 'Bash' }, 'who asks for what')
+  h.matches(question.summary, 'touch made%-by%-claude', 'the command is shown')
+  h.eq(child.lua('return require("lulu").get("c").pending_approvals'), 1, '⚠ count')
+  answer(child, 'Allow once')
+  local worktree = child.lua('return require("lulu").get("c").worktree')
+  h.wait_for(function()
+    return exists(worktree .. '/made-by-claude')
+  end, 15000, 'the command ran in the worktree')
+  h.ok(not exists(child.cwd .. '/made-by-claude'), 'not in the main checkout')
+  child.wait_screen(s.id, 'All done here%.', 15000, 'the final text')
+  child.wait('return require("lulu").get("c").waiting == true', 10000, 'Stop marks the session waiting')
+  -- (1000 + 1200) input and (100 + 20) output tokens at $3/$15 per million,
+  -- each message counted once although claude writes it once per block.
+  child.wait('return require("lulu").get("c").cost_usd == 0.0084', 10000, 'cost from the transcript')
+  h.eq(
+    child.lua('return require("lulu").get("c").tokens'),
+    { input = 2200, output = 120, cache_write = 0, cache_read = 0 },
+    'tokens'
+  )
+  local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
+  h.eq({ decided.decision, decided.decided_by }, { 'allow', 'user' }, 'recorded')
+  h.matches(decided.tool_use_id, '^toolu_', 'paired with its PreToolUse')
+  local turns = server.turns()
+  h.eq(#turns, 2, 'two scripted turns')
+  local result = tool_results(server)[decided.tool_use_id]
+  h.ok(result and result.is_error ~= true, 'the model got the tool result')
+  child.lua('require("lulu").send("c", "/exit")')
+  child.wait('return require("lulu").get("c").status == "completed"', 15000, '/exit completes the session')
+end
+
+T['claude: Deny reaches the model; an allow rule answers with no prompt; a timeout leaves its own dialog and Notification marks waiting'] = function(
+  child
+)
+  repo(child)
+  local server = agents.model(child, {
+    { tool = { name = 'Bash', input = { command = 'touch denied-file' } }, usage = { input = 10, output = 1 } },
+    { text = 'Understood, I will not.', usage = { input = 10, output = 1 } },
+    { tool = { name = 'Bash', input = { command = 'touch allowed-by-rule' } }, usage = { input = 10, output = 1 } },
+    { text = 'Made it by rule.', usage = { input = 10, output = 1 } },
+    { tool = { name = 'Bash', input = { command = 'touch nobody-answers' } }, usage = { input = 10, output = 1 } },
+  })
+  local config = agents.claude(child, server, child.cwd)
+  setup(child, 'claude', config)
+  local s = start(child, 'claude', 'd', 'for shortcuts')
+  local worktree = child.lua('return require("lulu").get("d").worktree')
+
+  child.lua('require("lulu").send("d", "make the denied file")')
+  child.wait('return #require("lulu").approvals() == 1', 15000, 'asked')
+  answer(child, 'Deny')
+  child.wait_screen(s.id, 'Understood, I will not%.', 15000, 'the model answered the denial')
+  h.ok(not exists(worktree .. '/denied-file'), 'the denied command did not run')
+  local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
+  local result = tool_results(server)[decided.tool_use_id]
+  h.ok(result and result.is_error == true, 'the model got an error tool result')
+  h.matches(text_of(result), 'denied by the user in Neovim', 'with lulu’s message')
+
+  child.lua('require("lulu").add_rule({ action = "allow", tool = "Bash", command = "^touch allowed" })')
+  child.lua('require("lulu").send("d", "make the allowed file")')
+  child.wait_screen(s.id, 'Made it by rule%.', 15000, 'the rule let it run')
+  h.ok(exists(worktree .. '/allowed-by-rule'), 'the file is there')
+  h.eq(#pending(child), 0, 'nobody was asked')
+  h.eq(#child.lua('return _G.prompts'), 1, 'only the first question was a dialog')
+  h.matches(
+    child.lua('return require("lulu").approvals({ history = true })[1].decided_by'),
+    '^rule:%d+$',
+    'recorded as the rule’s'
+  )
+
+  -- Nobody answers in Neovim: after the (short) timeout claude shows its own
+  -- dialog, and its Notification marks the session waiting.
+  child.setup({ agents = { claude = config }, cost = { prices = PRICES }, approvals = { timeout = 1 } })
+  child.lua('require("lulu").send("d", "make one more")')
+  child.wait('return #require("lulu").approvals() == 1', 15000, 'asked again')
+  child.wait('return #require("lulu").approvals() == 0', 5000, 'expired')
+  child.wait_screen(s.id, 'Do you want to proceed%?', 10000, 'claude’s own dialog')
+  child.wait('return require("lulu").get("d").waiting == true', 15000, 'Notification marks waiting')
+end
+
+return T
