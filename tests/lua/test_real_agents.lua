@@ -166,4 +166,69 @@ T['claude: Deny reaches the model; an allow rule answers with no prompt; a timeo
   child.wait('return require("lulu").get("d").waiting == true', 15000, 'Notification marks waiting')
 end
 
+T['codex: its hooks reach Neovim with no trust prompt and no write to its config; Allow runs; usage from the rollout'] = function(
+  child
+)
+  repo(child)
+  local server = agents.model(child, {
+    {
+      tool = {
+        name = 'exec_command',
+        input = {
+          cmd = 'touch made-by-codex',
+          sandbox_permissions = 'require_escalated',
+          justification = 'May I create the file?',
+        },
+      },
+      usage = { input = 2000, output = 50, cache_read = 500 },
+    },
+    { text = 'Codex made it.', usage = { input = 2100, output = 10 } },
+    {
+      tool = {
+        name = 'exec_command',
+        input = { cmd = 'touch refused', sandbox_permissions = 'require_escalated', justification = 'And this?' },
+      },
+    },
+    { text = 'Fine, not that one.' },
+  })
+  local config, home = agents.codex(child, server, child.cwd)
+  local before = vim.fn.readfile(home .. '/config.toml')
+  setup(child, 'codex', config)
+  local s = start(child, 'codex', 'x', 'for shortcuts')
+  h.ok(not child.screen(s.id):find('need review'), 'lulu’s hooks are trusted')
+  child.lua('require("lulu").send("x", "please make the file")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'the PermissionRequest reaches Neovim')
+  local question = pending(child)[1]
+  h.eq({ question.session_name, question.tool, question.agent }, { 'x', 'Bash', 'codex' }, 'who asks for what')
+  h.matches(question.summary, 'touch made%-by%-codex', 'the command is shown')
+  h.matches(question.tool_use_id, '^call_', 'paired with its PreToolUse')
+  answer(child, 'Allow once')
+  local worktree = child.lua('return require("lulu").get("x").worktree')
+  h.wait_for(function()
+    return exists(worktree .. '/made-by-codex')
+  end, 15000, 'the command ran in the worktree')
+  child.wait_screen(s.id, 'Codex made it%.', 15000, 'the final text')
+  child.wait('return require("lulu").get("x").waiting == true', 10000, 'Stop marks the session waiting')
+  -- 3600 uncached + 500 cached input, 60 output at $2 / $0.5 / $8 per million.
+  child.wait('return require("lulu").get("x").cost_usd == 0.00793', 10000, 'cost from the rollout')
+  h.eq(
+    child.lua('return require("lulu").get("x").tokens'),
+    { input = 3600, output = 60, cache_write = 0, cache_read = 500 },
+    'tokens'
+  )
+  -- Codex writes its own UI state there; trust for lulu's hooks is never
+  -- persisted (it came with the command line).
+  local after = table.concat(vim.fn.readfile(home .. '/config.toml'), '\n')
+  h.eq(after:sub(1, #table.concat(before, '\n')), table.concat(before, '\n'), 'the user’s lines are kept')
+  h.ok(not after:find('hooks'), 'no hook or trust entry was written:\n' .. after)
+
+  child.lua('require("lulu").send("x", "and the other one")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'asked again')
+  answer(child, 'Deny')
+  child.wait_screen(s.id, 'Fine, not that one%.', 15000, 'the model answered the denial')
+  h.ok(not exists(worktree .. '/refused'), 'the denied command did not run')
+  local last = server.turns()[#server.turns()].body.input
+  h.matches(vim.json.encode(last), 'denied by the user in Neovim', 'the model got lulu’s message')
+end
+
 return T
