@@ -58,6 +58,8 @@ function M.check()
     end
   end
 
+  -- The versions tests/lua/test_real_agents.lua proves lulu against.
+  local TESTED = { claude = '2.1.330', codex = '0.169.0' }
   health.start('lulu: agents')
   local ok_info, agents = pcall(rpc.request, rpc.methods.agents)
   if not ok_info then
@@ -81,6 +83,17 @@ function M.check()
         version = out.code == 0 and line ~= '' and (' ' .. line) or ' (version unknown)'
       end
       health.ok(('%s: %s%s [%s]'):format(agent.name, agent.program, version, integration))
+      local tested = TESTED[agent.name]
+      if tested and version ~= '' and not version:find(tested, 1, true) then
+        health.info(('%s: lulu is tested with %s (scripts/install-agents)'):format(agent.name, tested))
+      end
+      local args = (require('lulu.config').options.agents[agent.name] or {}).args or {}
+      if agent.name == 'claude' and not vim.tbl_contains(args, '--permission-mode') then
+        health.info(
+          "claude: in Claude Code's default `auto` permission mode many tools run without asking, so fewer "
+            .. "approvals reach Neovim; agents.claude.args = { '--permission-mode', 'default' } shows them all"
+        )
+      end
     end
   end
   health.info(('default agent: %s'):format(require('lulu')._default_agent()))
