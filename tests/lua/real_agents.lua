@@ -109,4 +109,28 @@ function M.codex(child, server, repo)
   return { cmd = { bin }, env = { CODEX_HOME = home, MOCK_API_KEY = 'dummy' } }, home
 end
 
+--- Gemini CLI, offline against `server`: API-key auth, no updates or
+--- telemetry, `repo` a trusted folder.
+function M.gemini(child, server, repo)
+  local bin = M.require('gemini')
+  local dir = child.env.HOME .. '/.gemini'
+  vim.fn.mkdir(dir, 'p')
+  local settings = {
+    security = { auth = { selectedType = 'gemini-api-key' } },
+    general = { disableAutoUpdate = true, disableUpdateNag = true },
+    privacy = { usageStatisticsEnabled = false },
+    telemetry = { enabled = false },
+  }
+  vim.fn.writefile({ vim.json.encode(settings) }, dir .. '/settings.json')
+  vim.fn.writefile({ vim.json.encode({ [vim.uv.fs_realpath(repo)] = 'TRUST_FOLDER' }) }, dir .. '/trustedFolders.json')
+  return {
+    cmd = { bin },
+    env = {
+      GEMINI_API_KEY = 'lulu-tests',
+      GOOGLE_GEMINI_BASE_URL = server.url,
+      GEMINI_CLI_NO_RELAUNCH = 'true',
+    },
+  }
+end
+
 return M

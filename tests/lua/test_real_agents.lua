@@ -231,4 +231,16 @@ T['codex: its hooks reach Neovim with no trust prompt and no write to its config
   h.matches(vim.json.encode(last), 'denied by the user in Neovim', 'the model got lulu’s message')
 end
 
+T['gemini: runs through lulu as a terminal program (its approvals stay in its own dialog)'] = function(child)
+  repo(child)
+  local server = agents.model(child, {})
+  setup(child, 'gemini', agents.gemini(child, server, child.cwd))
+  local s = start(child, 'gemini', 'g', 'Type your message')
+  h.eq(child.lua('return require("lulu").get("g").status'), 'running', 'running')
+  h.eq(child.lua('return require("lulu").get("g").cost_usd'), vim.NIL, 'no usage source, no cost')
+  child.lua('require("lulu").stop("g")')
+  child.wait('return require("lulu").get("g").status ~= "running"', 8000, 'stopped')
+  h.ok(s.id ~= nil, 'started')
+end
+
 return T
