@@ -81,6 +81,15 @@ command('LuluTrust', cmd('trust'), {
   nargs = 0,
   desc = "lulu: trust this repository's .lulu.json (it may run commands)",
 })
+command('LuluDaemon', cmd('daemon'), {
+  nargs = 1,
+  complete = function(lead)
+    return vim.tbl_filter(function(c)
+      return vim.startswith(c, lead)
+    end, { 'status', 'stop', 'restart' })
+  end,
+  desc = 'lulu: the background daemon (host.mode = "daemon"): status, stop or restart',
+})
 command('LuluApprove', cmd('approve'), { nargs = 0, desc = 'lulu: answer the oldest pending approval' })
 command('LuluRules', cmd('rules'), {
   nargs = '*',

@@ -58,6 +58,24 @@ enum Command {
     /// to turn into an agent).
     #[command(hide = true)]
     Launch { spec: PathBuf },
+    /// Run the host in the background, detached from any editor, so that
+    /// sessions outlive Neovim (`host.mode = 'daemon'` starts it itself).
+    Daemon {
+        #[command(flatten)]
+        dirs: DirArgs,
+        /// Stop the running daemon (its sessions stop as they do with Neovim).
+        #[arg(long, conflicts_with_all = ["status", "foreground"])]
+        stop: bool,
+        /// Say whether a daemon runs, and where.
+        #[arg(long, conflicts_with = "foreground")]
+        status: bool,
+        /// Run in this process instead of detaching (logs still go to the file).
+        #[arg(long)]
+        foreground: bool,
+        /// Exit after this many seconds with no live session and no client.
+        #[arg(long, default_value_t = crate::daemon::DEFAULT_IDLE_EXIT)]
+        idle_exit: u64,
+    },
     /// Print the sessions in the store, newest first.
     List {
         #[command(flatten)]
@@ -72,6 +90,24 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Host { dirs } => host(Dirs::resolve(dirs.data_dir, dirs.state_dir)),
+        Command::Daemon {
+            dirs,
+            stop,
+            status,
+            foreground,
+            idle_exit,
+        } => {
+            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
+            if stop {
+                crate::daemon::stop()
+            } else if status {
+                crate::daemon::status()
+            } else if foreground {
+                daemon(dirs, idle_exit)
+            } else {
+                crate::daemon::start(&dirs, idle_exit)
+            }
+        }
         Command::List { dirs, json } => list(&Dirs::resolve(dirs.data_dir, dirs.state_dir), json),
         Command::Exec { setup, report, argv } => {
             let setup: Vec<String> = match serde_json::from_str(&setup) {
@@ -110,7 +146,7 @@ pub fn main() -> ExitCode {
 }
 
 fn host(dirs: Dirs) -> anyhow::Result<()> {
-    init_logging(&dirs)?;
+    init_logging(&dirs, "host.log")?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let result = runtime.block_on(crate::host::run(dirs));
     if let Err(err) = &result {
@@ -122,9 +158,20 @@ fn host(dirs: Dirs) -> anyhow::Result<()> {
     result
 }
 
-fn init_logging(dirs: &Dirs) -> anyhow::Result<()> {
+fn daemon(dirs: Dirs, idle_exit: u64) -> anyhow::Result<()> {
+    init_logging(&dirs, "daemon.log")?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let result = runtime.block_on(crate::daemon::run(dirs, std::time::Duration::from_secs(idle_exit)));
+    if let Err(err) = &result {
+        tracing::error!("daemon failed: {err:#}");
+    }
+    runtime.shutdown_background();
+    result
+}
+
+fn init_logging(dirs: &Dirs, file: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dirs.state).with_context(|| format!("cannot create {}", dirs.state.display()))?;
-    let path = dirs.state.join("host.log");
+    let path = dirs.state.join(file);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

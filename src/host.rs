@@ -1,6 +1,7 @@
 //! `lulu host`: the RPC host Neovim starts. Opens the store, reconciles what a
 //! previous host left, serves RPC on stdio, and on the way out stops every
-//! session and records how it ended.
+//! session and records how it ended. [`Core`] and [`serve`] are shared with
+//! `lulu daemon`, which serves many editors over a socket instead.
 
 use std::collections::BTreeMap;
 use std::os::fd::AsFd;
@@ -18,90 +19,141 @@ use crate::paths::Dirs;
 use crate::rpc::handler::RpcHandler;
 use crate::rpc::{ClientId, Outgoing};
 use crate::store::Store;
-use crate::supervisor::{HOST_EXITED, Settings, Supervisor, session_grace};
+use crate::supervisor::{DaemonLink, HOST_EXITED, Settings, Supervisor, SupervisorHandle, session_grace};
 use crate::worktree;
 
-pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
-    let logs = dirs.state.join("logs");
-    std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+/// Reason recorded for sessions a previous daemon left behind.
+pub const DAEMON_EXITED: &str = "daemon exited";
 
-    let db = dirs.db();
-    let (store, backup) = tokio::task::spawn_blocking(move || Store::open_or_recover(&db)).await??;
-    let mut notices = Vec::new();
-    if let Some(backup) = backup {
-        notices.push(format!(
-            "lulu.db was damaged; moved it to {} and started a fresh one",
-            backup.display()
-        ));
-    }
-    let (stored, rules) = store
-        .run(|s| {
-            let failed = s.fail_live_sessions(HOST_EXITED)?;
-            if !failed.is_empty() {
-                tracing::warn!(count = failed.len(), "sessions of a previous host marked failed");
-            }
-            Ok((s.sessions()?, s.rules()?))
-        })
-        .await
-        .context("could not reconcile the store")?;
+/// What both kinds of host run: the store (reconciled), the hook bridge and
+/// the supervisor.
+pub struct Core {
+    pub supervisor: SupervisorHandle,
+    task: tokio::task::JoinHandle<()>,
+    hooks: Option<tokio::task::JoinHandle<()>>,
+}
 
-    let known = stored.clone();
-    let reconciled = store.clone();
-    tokio::task::spawn_blocking(move || reconcile_worktrees(&reconciled, &known)).await?;
+impl Core {
+    /// Open the store, reconcile what a previous host of this kind left,
+    /// bind the hook bridge and start the supervisor.
+    pub async fn start(dirs: &Dirs, daemon: Option<DaemonLink>) -> anyhow::Result<Core> {
+        let logs = dirs.state.join("logs");
+        std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
 
-    // Without the bridge sessions still run; their agents just ask in their
-    // own terminals. Say so in the log rather than refuse to start.
-    let hooks = match HookServer::bind(&hook::socket_dir()) {
-        Ok(server) => Some(server),
-        Err(err) => {
-            tracing::error!("hook bridge unavailable: {err:#}");
-            None
+        let db = dirs.db();
+        let (store, backup) = tokio::task::spawn_blocking(move || Store::open_or_recover(&db)).await??;
+        let (store, exited) = match daemon {
+            Some(_) => (store.for_daemon(), DAEMON_EXITED),
+            None => (store, HOST_EXITED),
+        };
+        let mut notices = Vec::new();
+        if let Some(backup) = backup {
+            notices.push(format!(
+                "lulu.db was damaged; moved it to {} and started a fresh one",
+                backup.display()
+            ));
         }
-    };
+        let (stored, rules) = store
+            .run(move |s| {
+                let failed = s.fail_live_sessions(exited)?;
+                if !failed.is_empty() {
+                    tracing::warn!(
+                        count = failed.len(),
+                        reason = exited,
+                        "sessions of a previous host marked failed"
+                    );
+                }
+                Ok((s.sessions()?, s.rules()?))
+            })
+            .await
+            .context("could not reconcile the store")?;
 
-    let settings = Settings {
-        state_dir: dirs.state.clone(),
-        hook_socket: hooks.as_ref().map(|h| h.path().to_path_buf()),
-        exe: std::env::current_exe().context("cannot find the lulu binary's path")?,
-        path_var: std::env::var("PATH").ok(),
-        shell_var: std::env::var("SHELL").ok(),
-    };
-    let (supervisor, supervisor_task) = Supervisor::spawn(store, settings, stored, rules, notices);
-    let hook_task = hooks.map(|server| tokio::spawn(server.serve(supervisor.clone())));
+        let known = stored.clone();
+        let reconciled = store.clone();
+        tokio::task::spawn_blocking(move || reconcile_worktrees(&reconciled, &known)).await?;
 
-    let out = Outgoing::spawn(rpc_stdout()?).context("cannot start the rpc writer")?;
-    let reader = tokio::io::stdin().compat();
-    let handler = RpcHandler::new(ClientId::next(), out.clone(), supervisor.clone());
-    let (_nvim, io) = Neovim::new(reader, out, handler);
-    let io = tokio::spawn(io);
+        // Without the bridge sessions still run; their agents just ask in their
+        // own terminals. Say so in the log rather than refuse to start.
+        let hooks = match HookServer::bind(&hook::socket_dir()) {
+            Ok(server) => Some(server),
+            Err(err) => {
+                tracing::error!("hook bridge unavailable: {err:#}");
+                None
+            }
+        };
+
+        let settings = Settings {
+            state_dir: dirs.state.clone(),
+            hook_socket: hooks.as_ref().map(|h| h.path().to_path_buf()),
+            exe: std::env::current_exe().context("cannot find the lulu binary's path")?,
+            path_var: std::env::var("PATH").ok(),
+            shell_var: std::env::var("SHELL").ok(),
+            daemon,
+        };
+        let (supervisor, task) = Supervisor::spawn(store, settings, stored, rules, notices);
+        let hooks = hooks.map(|server| tokio::spawn(server.serve(supervisor.clone())));
+        Ok(Core {
+            supervisor,
+            task,
+            hooks,
+        })
+    }
+
+    /// Stop every session (SIGHUP, SIGKILL after the grace), then the rest.
+    pub async fn shutdown(self) {
+        // Grace for the children plus a margin; never hang an editor's exit.
+        if tokio::time::timeout(session_grace() + Duration::from_secs(2), self.supervisor.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::error!("sessions did not all stop in time");
+        }
+        self.task.abort();
+        if let Some(task) = self.hooks {
+            // Dropping the server removes its socket file.
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+/// Serve one editor's msgpack-RPC connection; the task ends with it.
+pub fn serve(
+    reader: impl tokio::io::AsyncRead + Send + Unpin + 'static,
+    writer: impl std::io::Write + Send + 'static,
+    supervisor: SupervisorHandle,
+) -> anyhow::Result<(ClientId, tokio::task::JoinHandle<()>)> {
+    let client = ClientId::next();
+    let out = Outgoing::spawn(writer).context("cannot start the rpc writer")?;
+    let handler = RpcHandler::new(client, out.clone(), supervisor);
+    let (_nvim, io) = Neovim::new(reader.compat(), out, handler);
+    let task = tokio::spawn(async move {
+        match io.await {
+            Ok(()) => tracing::info!(?client, "editor closed the connection"),
+            // EOF mid-message is how a closing editor looks to nvim-rs.
+            Err(err) => tracing::info!(?client, "connection ended: {err}"),
+        }
+    });
+    Ok((client, task))
+}
+
+/// `lulu host`: one editor on stdio; its sessions end with it.
+pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
+    let core = Core::start(&dirs, None).await?;
+    let (_client, io) = serve(tokio::io::stdin(), rpc_stdout()?, core.supervisor.clone())?;
 
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut int = signal(SignalKind::interrupt())?;
     tokio::select! {
-        result = io => match result {
-            Ok(Ok(())) => tracing::info!("editor closed the connection"),
-            // EOF mid-message is how a closing editor looks to nvim-rs.
-            Ok(Err(err)) => tracing::info!("connection ended: {err}"),
-            Err(err) => tracing::error!("rpc task failed: {err}"),
+        result = io => if let Err(err) = result {
+            tracing::error!("rpc task failed: {err}");
         },
         _ = term.recv() => tracing::info!("SIGTERM"),
         _ = hup.recv() => tracing::info!("SIGHUP"),
         _ = int.recv() => tracing::info!("SIGINT"),
     }
-    // Grace for the children plus a margin; never hang the editor's exit.
-    if tokio::time::timeout(session_grace() + Duration::from_secs(2), supervisor.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::error!("sessions did not all stop in time");
-    }
-    supervisor_task.abort();
-    if let Some(task) = hook_task {
-        // Dropping the server removes its socket file.
-        task.abort();
-        let _ = task.await;
-    }
+    core.shutdown().await;
     tracing::info!("host exiting");
     Ok(())
 }

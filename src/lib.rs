@@ -7,6 +7,7 @@ pub mod agent;
 pub mod approval;
 pub mod cli;
 pub mod cost;
+pub mod daemon;
 pub mod hook;
 pub mod host;
 pub mod launch;

@@ -56,6 +56,8 @@ const METHODS: &[&str] = &[
     protocol::AGENT_INFO,
     "lulu.nope",
     "",
+    protocol::DAEMON_STATUS,
+    protocol::DAEMON_STOP,
 ];
 
 proptest! {

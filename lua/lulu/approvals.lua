@@ -50,10 +50,20 @@ function M.added(approval)
 end
 
 --- Answered (here or elsewhere), withdrawn or expired.
-function M.resolved(id)
+---@param outcome string|nil allow, deny, withdrawn, expired
+function M.resolved(id, outcome)
   for i, approval in ipairs(H.queue) do
     if approval.id == id then
       table.remove(H.queue, i)
+      -- Another editor attached to the daemon answered the question this
+      -- one is showing: its dialog is moot.
+      if H.dialog == id and H.answering ~= id and (outcome == 'allow' or outcome == 'deny') then
+        util.notify(
+          ('%s: %s was answered elsewhere (%s)'):format(approval.session_name, approval.tool, outcome),
+          vim.log.levels.INFO
+        )
+        H.moot = id
+      end
       return
     end
   end
@@ -82,7 +92,7 @@ function M.open(session_id)
     util.notify('no pending approvals')
     return
   end
-  H.dialog = true
+  H.dialog = approval.id
   local items = {}
   for _, choice in ipairs(M.choices) do
     local label = choice.label
@@ -99,11 +109,13 @@ function M.open(session_id)
       return item.label
     end,
   }, function(item)
-    H.dialog = false
-    if not item then
+    H.dialog = nil
+    if not item or H.moot == approval.id then
       return
     end
+    H.answering = approval.id
     local ok, err = pcall(require('lulu').decide, approval.id, item.decision)
+    H.answering = nil
     if not ok then
       util.notify(tostring(err), vim.log.levels.WARN)
     end

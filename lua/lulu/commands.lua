@@ -239,6 +239,41 @@ function M.grid()
   H.guard(require('lulu.ui.grid').open)
 end
 
+function M.daemon(cmd)
+  H.guard(function()
+    local rpc = require('lulu.rpc')
+    local action = vim.trim(cmd.args)
+    if action == 'status' then
+      local out = rpc.daemon_command({ '--status' })
+      if rpc.running() and rpc.mode() == 'daemon' then
+        local s = rpc.request(rpc.methods.daemon_status)
+        out = ('lulu daemon pid %d, %d live session(s), %d editor(s) attached, on %s; log %s%s'):format(
+          s.pid,
+          s.live,
+          s.clients,
+          s.socket,
+          s.log,
+          rpc.stale_daemon() and '; another build than this editor’s (:LuluDaemon restart)' or ''
+        )
+      end
+      util.notify(out)
+    elseif action == 'stop' or action == 'restart' then
+      local live = vim.tbl_filter(require('lulu.sessions').is_live, require('lulu.sessions').all())
+      if action == 'restart' and #live > 0 and rpc.mode() == 'daemon' then
+        error(('%d session(s) still live; stop them first (restarting the daemon ends them)'):format(#live), 0)
+      end
+      rpc.stop()
+      util.notify(rpc.daemon_command({ '--stop' }))
+      if action == 'restart' then
+        util.notify(rpc.daemon_command({ '--idle-exit', tostring(require('lulu.config').options.daemon.idle_exit) }))
+        rpc.ensure()
+      end
+    else
+      error('usage: :LuluDaemon status|stop|restart', 0)
+    end
+  end)
+end
+
 function M.trust()
   H.guard(function()
     local trusted = require('lulu').trust()

@@ -20,7 +20,8 @@ M.defaults = {
   approvals = { timeout = 600, chain = true, notify = true },
   keys = { approve = '<leader>aa', send = '<leader>as' }, -- false disables
   cost = { prices = {} },
-  host = { mode = 'embedded' },
+  host = { mode = 'embedded' }, -- 'embedded': sessions end with Neovim; 'daemon': they outlive it
+  daemon = { idle_exit = 600 }, -- seconds with no session and no editor before the daemon exits
   persist = { autosave = false, prompt_on_exit = false, claude_continue = false },
 }
 
@@ -74,7 +75,12 @@ function M.validate(opts)
     { 'scrollback', type(o.scrollback) == 'number' and o.scrollback >= 4096, 'a number of bytes >= 4096' },
     { 'bin', o.bin == nil or type(o.bin) == 'string', 'a path string' },
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
-    { 'host.mode', o.host.mode == 'embedded', "'embedded' (the daemon mode is not built yet)" },
+    { 'host.mode', o.host.mode == 'embedded' or o.host.mode == 'daemon', "'embedded' or 'daemon'" },
+    {
+      'daemon.idle_exit',
+      type(o.daemon.idle_exit) == 'number' and o.daemon.idle_exit >= 1,
+      'a number of seconds >= 1',
+    },
     {
       'cost.prices',
       type(o.cost.prices) == 'table' and vim.iter(pairs(o.cost.prices)):all(function(_, p)

@@ -24,21 +24,29 @@ function M.host_started()
   if ok then
     sessions.replace(records)
   end
-  require('lulu.approvals').reset()
+  -- A daemon may have questions waiting from before this editor attached.
+  local pending_ok, pending = pcall(vim.rpcrequest, rpc.ensure(), rpc.methods.approvals)
+  require('lulu.approvals').reset(pending_ok and pending or nil)
   H.changed()
 end
 
 --- The host process ended. Live sessions ended with it.
 function M.host_exited(code, detail)
+  local daemon = require('lulu.rpc').mode() == 'daemon'
   local any_live = false
   for _, record in ipairs(sessions.all()) do
     if sessions.is_live(record) then
       any_live = true
       record.status = 'failed'
-      record.failure_reason = 'host exited'
+      record.failure_reason = daemon and 'daemon exited' or 'host exited'
     end
   end
-  if code ~= 0 or any_live then
+  if daemon then
+    util.notify(
+      'the lulu daemon exited; its sessions ended. It starts again on the next lulu command',
+      vim.log.levels.ERROR
+    )
+  elseif code ~= 0 or any_live then
     local why = detail and (': ' .. detail) or ''
     util.notify(
       ('host exited (code %d)%s; it restarts on the next lulu command'):format(code, why),
@@ -86,7 +94,7 @@ function H.handlers.approval(approval)
 end
 
 function H.handlers.approval_resolved(payload)
-  require('lulu.approvals').resolved(payload.id)
+  require('lulu.approvals').resolved(payload.id, payload.outcome)
   H.changed()
 end
 

@@ -34,6 +34,8 @@ M.methods = {
   save = 'lulu.snapshot_save',
   snapshot = 'lulu.snapshot_get',
   snapshots = 'lulu.snapshot_list',
+  daemon_status = 'lulu.daemon_status',
+  daemon_stop = 'lulu.daemon_stop',
 }
 
 --- The plugin's root directory (where Cargo.toml and target/ live).
@@ -80,6 +82,21 @@ function M.pid()
   return H.pid
 end
 
+--- The daemon's socket: `$XDG_RUNTIME_DIR/lulu/lulu.sock`, else
+--- `/tmp/lulu-<uid>/lulu.sock` (as the binary computes it).
+function M.socket_path()
+  local runtime = vim.env.XDG_RUNTIME_DIR
+  if runtime and runtime ~= '' and vim.fn.isdirectory(runtime) == 1 then
+    return runtime .. '/lulu/lulu.sock'
+  end
+  return ('/tmp/lulu-%d/lulu.sock'):format(vim.uv.getuid())
+end
+
+--- Which host this editor uses now: 'embedded' or 'daemon'.
+function M.mode()
+  return H.mode or require('lulu.config').options.host.mode
+end
+
 --- The host channel, starting the host if needed. Raises a clean error.
 ---@return integer
 function M.ensure()
@@ -90,6 +107,10 @@ function M.ensure()
   if not bin then
     error(why, 0)
   end
+  if require('lulu.config').options.host.mode == 'daemon' then
+    return H.attach_daemon(bin)
+  end
+  H.mode = 'embedded'
   H.stderr = {}
   local cmd = { bin, 'host', '--data-dir', M.data_dir(), '--state-dir', M.state_dir() }
   local ok, chan = pcall(vim.fn.jobstart, cmd, {
@@ -160,12 +181,121 @@ function M.reconfigure()
   end
 end
 
---- Stop the host (tests, :checkhealth). Its sessions end with it.
+--- Stop the host (tests, :checkhealth). Its sessions end with it; a
+--- daemon's go on (this editor only detaches).
 function M.stop()
   if H.chan then
     local chan = H.chan
     H.chan, H.ready = nil, false
+    H.stop_watch()
     vim.fn.chanclose(chan)
+  end
+end
+
+--- `lulu daemon <args>` (start, --stop, --status); returns its output line.
+function M.daemon_command(args)
+  local bin, why = M.bin()
+  if not bin then
+    error(why, 0)
+  end
+  local cmd = { bin, 'daemon', '--data-dir', M.data_dir(), '--state-dir', M.state_dir() }
+  vim.list_extend(cmd, args or {})
+  local result = vim.system(cmd, { text = true }):wait(20000)
+  local out = vim.trim((result.stdout or '') .. (result.stderr or ''))
+  if result.code ~= 0 then
+    local last = (out:match('[^\n]*$') or out):gsub('^lulu: ', '')
+    error(last, 0)
+  end
+  return out
+end
+
+--- The daemon's build differs from the binary this editor would start.
+function M.stale_daemon()
+  return H.stale == true
+end
+
+-- daemon mode ------------------------------------------------------------------
+
+--- Connect to the daemon, starting it if none answers; replace it when it
+--- runs another build and has no live session.
+function H.attach_daemon(bin)
+  H.mode = 'daemon'
+  local chan, reply = H.connect_daemon(bin)
+  H.stale = reply.build ~= H.build_of(bin)
+  if H.stale and reply.live == 0 then
+    pcall(vim.rpcrequest, chan, M.methods.daemon_stop)
+    pcall(vim.fn.chanclose, chan)
+    vim.wait(10000, function()
+      return vim.uv.fs_stat(M.socket_path()) == nil
+    end, 20)
+    chan, reply = H.connect_daemon(bin)
+    H.stale = reply.build ~= H.build_of(bin)
+  elseif H.stale then
+    require('lulu.util').notify(
+      ('the daemon runs another build of lulu with %d live session(s); :LuluDaemon restart once they end'):format(
+        reply.live
+      ),
+      vim.log.levels.WARN
+    )
+  end
+  H.chan = chan
+  H.pid = reply.pid
+  H.ready = true
+  H.watch(chan)
+  require('lulu.events').host_started()
+  return chan
+end
+
+function H.connect_daemon(bin)
+  local path = M.socket_path()
+  local ok, chan = pcall(vim.fn.sockconnect, 'pipe', path, { rpc = true })
+  if not ok or chan <= 0 then
+    M.daemon_command({ '--idle-exit', tostring(require('lulu.config').options.daemon.idle_exit) })
+    ok, chan = pcall(vim.fn.sockconnect, 'pipe', path, { rpc = true })
+    if not ok or chan <= 0 then
+      error(('cannot connect to the lulu daemon at %s: %s'):format(path, tostring(chan)), 0)
+    end
+  end
+  local hello_ok, reply = pcall(vim.rpcrequest, chan, M.methods.hello, H.hello())
+  if not hello_ok then
+    pcall(vim.fn.chanclose, chan)
+    error(('the lulu daemon did not answer: %s (see %s/daemon.log)'):format(H.clean(reply), M.state_dir()), 0)
+  end
+  return chan, reply
+end
+
+--- What the binary reports as its build: size and mtime of the real file.
+function H.build_of(bin)
+  local stat = vim.uv.fs_stat(vim.uv.fs_realpath(vim.fn.exepath(bin)) or bin)
+  return stat and ('%d-%d'):format(stat.size, stat.mtime.sec) or 'unknown'
+end
+
+--- A socket channel has no on_exit: notice a vanished daemon by polling
+--- (cheap: no round trip).
+function H.watch(chan)
+  H.stop_watch()
+  H.timer = vim.uv.new_timer()
+  H.timer:start(
+    500,
+    500,
+    vim.schedule_wrap(function()
+      if H.chan ~= chan then
+        return H.stop_watch()
+      end
+      if next(vim.api.nvim_get_chan_info(chan)) == nil then
+        H.stop_watch()
+        H.chan, H.pid, H.ready = nil, nil, false
+        require('lulu.events').host_exited(1, 'the lulu daemon exited')
+      end
+    end)
+  )
+end
+
+function H.stop_watch()
+  if H.timer then
+    H.timer:stop()
+    H.timer:close()
+    H.timer = nil
   end
 end
 

@@ -99,7 +99,7 @@ async fn serve_one(stream: UnixStream, supervisor: SupervisorHandle) -> anyhow::
     Ok(())
 }
 
-fn private_dir(dir: &Path) -> anyhow::Result<()> {
+pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
     match std::fs::symlink_metadata(dir) {
         Ok(meta) => {
             // SAFETY: getuid cannot fail.

@@ -42,6 +42,8 @@ pub const RULE_LIST: &str = "lulu.rule_list";
 pub const RULE_ADD: &str = "lulu.rule_add";
 pub const RULE_REMOVE: &str = "lulu.rule_remove";
 pub const RULE_MOVE: &str = "lulu.rule_move";
+pub const DAEMON_STATUS: &str = "lulu.daemon_status";
+pub const DAEMON_STOP: &str = "lulu.daemon_stop";
 
 /// Longest session reference (name or id) accepted.
 const MAX_REF: usize = 256;
@@ -174,6 +176,8 @@ pub enum Request {
     AddRule { spec: Box<RuleSpec>, index: Option<usize> },
     RemoveRule(i64),
     MoveRule { rule: i64, index: usize },
+    DaemonStatus,
+    DaemonStop,
 }
 
 impl PartialEq for Hello {
@@ -380,6 +384,14 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
         POOL_STATUS => {
             args(0, 0, "no arguments")?;
             Request::PoolStatus
+        }
+        DAEMON_STATUS => {
+            args(0, 0, "no arguments")?;
+            Request::DaemonStatus
+        }
+        DAEMON_STOP => {
+            args(0, 0, "no arguments")?;
+            Request::DaemonStop
         }
         WORKTREE_USAGE => {
             args(0, 0, "no arguments")?;
@@ -757,6 +769,8 @@ mod tests {
                 "session must be a name or id string",
             ),
             (SNAPSHOT_LIST, vec![Value::Nil], "takes no arguments"),
+            (DAEMON_STATUS, vec![Value::Nil], "takes no arguments"),
+            (DAEMON_STOP, vec![s("now")], "takes no arguments"),
         ];
         // Every method has a bad-input case.
         let all = [
@@ -782,6 +796,8 @@ mod tests {
             SNAPSHOT_SAVE,
             SNAPSHOT_GET,
             SNAPSHOT_LIST,
+            DAEMON_STATUS,
+            DAEMON_STOP,
             APPROVAL_LIST,
             APPROVAL_DECIDE,
             RULE_LIST,

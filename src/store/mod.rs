@@ -45,6 +45,9 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// The kind of host this handle belongs to (`embedded` or `daemon`):
+    /// stamped on the sessions it inserts.
+    host: &'static str,
 }
 
 impl Store {
@@ -115,7 +118,15 @@ impl Store {
     fn wrap(conn: Connection) -> Store {
         Store {
             conn: Arc::new(Mutex::new(conn)),
+            host: "embedded",
         }
+    }
+
+    /// This handle belongs to a daemon: its sessions are marked so, and only
+    /// a daemon reconciles them.
+    pub fn for_daemon(mut self) -> Store {
+        self.host = "daemon";
+        self
     }
 
     /// Run `f` with the store on a blocking thread.
@@ -141,8 +152,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "INSERT INTO sessions (id, name, agent, status, failure_reason, exit_code, pid, cwd, argv,
-                   worktree, branch, base, created_at, updated_at, last_activity_at, repo, args)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                   worktree, branch, base, created_at, updated_at, last_activity_at, repo, args, host)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 params![
                     s.id.as_str(),
                     s.name,
@@ -160,7 +171,8 @@ impl Store {
                     s.updated_at,
                     s.last_activity_at,
                     s.repo,
-                    argv_json(&s.args)
+                    argv_json(&s.args),
+                    self.host
                 ],
             )?;
             Ok(())
@@ -221,14 +233,16 @@ impl Store {
         })
     }
 
-    /// Sessions that were live when the previous host died can no longer be
-    /// (their PTY masters closed with it): mark them failed with `reason`.
+    /// Sessions that were live when the previous host of this kind died can
+    /// no longer be (their PTY masters closed with it): mark them failed
+    /// with `reason`. Another kind's sessions may still be running.
     pub fn fail_live_sessions(&self, reason: &str) -> Result<Vec<SessionId>, StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             let ids: Vec<SessionId> = {
-                let mut stmt = tx.prepare("SELECT id FROM sessions WHERE status IN ('starting', 'running')")?;
-                let ids = stmt.query_map([], |row| row.get::<_, String>(0))?;
+                let mut stmt =
+                    tx.prepare("SELECT id FROM sessions WHERE status IN ('starting', 'running') AND host = ?1")?;
+                let ids = stmt.query_map([self.host], |row| row.get::<_, String>(0))?;
                 ids.map(|id| id.map(SessionId::from_stored)).collect::<Result<_, _>>()?
             };
             let at = now();

@@ -64,6 +64,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE snapshots (name TEXT PRIMARY KEY, specs TEXT NOT NULL, saved_at TEXT NOT NULL);",
     // v6: the agent's id of the tool call a decision was about.
     "ALTER TABLE approvals ADD COLUMN tool_use_id TEXT;",
+    // v7: which kind of host runs a session (`embedded` or `daemon`), so a
+    // host reconciles only its own kind's sessions.
+    "ALTER TABLE sessions ADD COLUMN host TEXT NOT NULL DEFAULT 'embedded';",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

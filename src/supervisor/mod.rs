@@ -5,6 +5,7 @@
 
 mod approvals;
 mod attention;
+mod clients;
 mod lifecycle;
 mod names;
 mod pool;
@@ -37,6 +38,8 @@ pub fn session_grace() -> Duration {
     session::STOP_GRACE
 }
 
+pub use clients::{DaemonLink, Occupancy};
+
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const DEFAULT_MAX_SESSIONS: usize = 12;
 const DEFAULT_SCROLLBACK: usize = 1024 * 1024;
@@ -54,6 +57,8 @@ pub struct Settings {
     /// `$PATH` and `$SHELL` as the host saw them at start.
     pub path_var: Option<String>,
     pub shell_var: Option<String>,
+    /// Set when this host is `lulu daemon`.
+    pub daemon: Option<clients::DaemonLink>,
 }
 
 type Reply = oneshot::Sender<anyhow::Result<Value>>;
@@ -84,6 +89,9 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// An editor's connection ended.
+    ClientGone(ClientId),
+    Occupancy(oneshot::Sender<clients::Occupancy>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -309,6 +317,10 @@ impl Supervisor {
                         self.maybe_refresh_ahead(&id);
                     }
                 }
+                Command::ClientGone(client) => self.on_client_gone(client),
+                Command::Occupancy(reply) => {
+                    let _ = reply.send(self.occupancy());
+                }
                 Command::Shutdown(done) => {
                     self.begin_shutdown(done);
                 }
@@ -361,6 +373,8 @@ impl Supervisor {
                 Request::Trust(dir) => self.trust(&dir).await,
                 Request::Usage => Ok(self.usage()),
                 Request::PoolStatus => Ok(self.pool.status()),
+                Request::DaemonStatus => self.daemon_status(),
+                Request::DaemonStop => self.daemon_stop(),
                 Request::AgentInfo => Ok(self.agent_info()),
                 Request::SaveSnapshot { name, specs } => self
                     .store
@@ -446,9 +460,17 @@ impl Supervisor {
             client.emit("notice", Value::from(notice));
         }
         self.clients.insert(client.id, client);
+        let mode = if self.settings.daemon.is_some() {
+            "daemon"
+        } else {
+            "embedded"
+        };
         Ok(Value::Map(vec![
             (Value::from("version"), Value::from(VERSION)),
             (Value::from("pid"), Value::from(std::process::id())),
+            (Value::from("mode"), Value::from(mode)),
+            (Value::from("build"), Value::from(crate::daemon::build_id())),
+            (Value::from("live"), Value::from(self.live_count())),
         ]))
     }
 

@@ -45,6 +45,10 @@ pub enum SessionCmd {
         client: ClientId,
         chan: i64,
     },
+    /// Every terminal of an editor that went away.
+    DetachClient {
+        client: ClientId,
+    },
     /// SIGHUP and SIGTERM now, SIGKILL after [`STOP_GRACE`] (or at once).
     Stop {
         force: bool,
@@ -228,6 +232,9 @@ async fn handle(
         }
         SessionCmd::Detach { client, chan } => {
             attached.retain(|a| !(a.client == client && a.chan == chan));
+        }
+        SessionCmd::DetachClient { client } => {
+            attached.retain(|a| a.client != client);
         }
         #[cfg(test)]
         SessionCmd::Panic => panic!("a test asked this session task to panic"),

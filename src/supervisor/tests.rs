@@ -30,6 +30,7 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
         exe: PathBuf::from("/nonexistent/lulu"),
         path_var: std::env::var("PATH").ok(),
         shell_var: Some("/bin/sh".into()),
+        daemon: None,
     };
     let (handle, _task) = Supervisor::spawn(store.clone(), settings, Vec::new(), Vec::new(), Vec::new());
     let out = Outgoing::spawn(std::io::sink()).unwrap();

@@ -1,0 +1,91 @@
+//! Connected editors, as the daemon sees them: several at once, each coming
+//! and going while sessions run; and the daemon's own status and stop.
+
+use anyhow::{anyhow, bail};
+use rmpv::Value;
+
+use super::session::SessionCmd;
+use super::{Command, Supervisor, SupervisorHandle, VERSION};
+use crate::rpc::ClientId;
+
+/// What the daemon's main loop gives the supervisor.
+pub struct DaemonLink {
+    /// Asks the daemon to stop (`:LuluDaemon stop`).
+    pub stop: tokio::sync::mpsc::UnboundedSender<()>,
+    pub socket: std::path::PathBuf,
+    pub log: std::path::PathBuf,
+}
+
+/// What keeps a daemon from exiting when idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occupancy {
+    pub live_sessions: usize,
+    pub clients: usize,
+}
+
+impl SupervisorHandle {
+    /// An editor's connection ended: forget it and its terminals. Its
+    /// sessions go on.
+    pub fn client_gone(&self, client: ClientId) {
+        let _ = self.tx.send(Command::ClientGone(client));
+    }
+
+    pub async fn occupancy(&self) -> Option<Occupancy> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.tx.send(Command::Occupancy(tx)).ok()?;
+        rx.await.ok()
+    }
+}
+
+impl Supervisor {
+    pub(super) fn on_client_gone(&mut self, client: ClientId) {
+        if self.clients.remove(&client).is_none() {
+            return;
+        }
+        tracing::info!(?client, remaining = self.clients.len(), "editor disconnected");
+        for entry in &self.entries {
+            if let Some(live) = &entry.live {
+                let _ = live.commands.send(SessionCmd::DetachClient { client });
+            }
+        }
+    }
+
+    pub(super) fn occupancy(&self) -> Occupancy {
+        Occupancy {
+            live_sessions: self.live_count(),
+            clients: self.clients.len(),
+        }
+    }
+
+    pub(super) fn daemon_status(&self) -> anyhow::Result<Value> {
+        let daemon = self.daemon()?;
+        Ok(Value::Map(vec![
+            (Value::from("pid"), Value::from(std::process::id())),
+            (Value::from("version"), Value::from(VERSION)),
+            (Value::from("build"), Value::from(crate::daemon::build_id())),
+            (Value::from("live"), Value::from(self.live_count())),
+            (Value::from("clients"), Value::from(self.clients.len())),
+            (
+                Value::from("socket"),
+                Value::from(daemon.socket.to_string_lossy().as_ref()),
+            ),
+            (Value::from("log"), Value::from(daemon.log.to_string_lossy().as_ref())),
+        ]))
+    }
+
+    pub(super) fn daemon_stop(&self) -> anyhow::Result<Value> {
+        let daemon = self.daemon()?;
+        daemon
+            .stop
+            .send(())
+            .map_err(|_| anyhow!("the daemon is already stopping"))?;
+        Ok(Value::Nil)
+    }
+
+    fn daemon(&self) -> anyhow::Result<&DaemonLink> {
+        match &self.settings.daemon {
+            Some(daemon) => Ok(daemon),
+            None => bail!("this lulu host runs inside Neovim (host.mode = 'embedded'); there is no daemon"),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+-- host.mode = 'daemon': sessions outlive the editor, several editors attach
+-- at once, and a daemon that dies is noticed. Every case has its own
+-- XDG_RUNTIME_DIR, so its own daemon; each is stopped when the case ends.
+local h = require('harness')
+local T = h.new_set()
+
+local BIN = os.getenv('LULU_BIN')
+
+local function daemon_setup(child, extra)
+  child.setup(vim.tbl_deep_extend('force', {
+    host = { mode = 'daemon' },
+    agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } },
+  }, extra or {}))
+  child.capture_notify()
+end
+
+--- Stop the case's daemon at the end, whatever happened.
+local function reap_daemon(child)
+  child.defer(function()
+    vim.system({ BIN, 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
+end
+
+--- A second editor on the same daemon (same XDG dirs).
+local function second(child)
+  local other = h.child({ env = child.env })
+  child.defer(other.stop)
+  return other
+end
+
+local function daemon_pid(child)
+  local out = vim.system({ BIN, 'daemon', '--status' }, { env = child.env, text = true }):wait().stdout
+  return tonumber(out:match('pid (%d+)'))
+end
+
+local function shell(child, name)
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = ... })', name)
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, '[%$#]', 5000, name .. ' prompt')
+  return s
+end
+
+T['sessions outlive Neovim; the next Neovim attaches, sees their screens and types into them'] = function(child)
+  reap_daemon(child)
+  h.repo(child.cwd)
+  daemon_setup(child)
+  local a = shell(child, 'a')
+  local b = shell(child, 'b')
+  child.lua('require("lulu").send("a", "echo marker-$((40+2))-a")')
+  child.lua('require("lulu").send("b", "echo marker-$((40+2))-b")')
+  child.wait_screen(a.id, 'marker%-42%-a', 5000)
+  child.wait_screen(b.id, 'marker%-42%-b', 5000)
+  local pids = { child.lua('return require("lulu").get("a").pid'), child.lua('return require("lulu").get("b").pid') }
+  pcall(child.cmd, 'qa!')
+  vim.fn.jobwait({ child.job }, 3000)
+  vim.wait(500)
+  for _, pid in ipairs(pids) do
+    h.ok(h.alive(pid), ('session pid %d is still alive after :qa'):format(pid))
+  end
+
+  local again = second(child)
+  daemon_setup(again)
+  local names =
+    again.lua([[return vim.tbl_map(function(s) return s.name .. ':' .. s.status end, require('lulu').list())]])
+  h.eq(names, { 'b:running', 'a:running' }, 'the list shows both, newest first')
+  again.lua('require("lulu").open("a")')
+  again.wait_screen(a.id, 'marker%-42%-a', 5000, 'a’s screen, replayed')
+  again.lua('require("lulu").open("b")')
+  again.wait_screen(b.id, 'marker%-42%-b', 5000, 'b’s screen, replayed')
+  again.lua('require("lulu").send("a", "echo typed-$((1+1))-again")')
+  again.wait_screen(a.id, 'typed%-2%-again', 5000, 'new input works')
+end
+
+T['two editors at once: both see output, both type; an approval answered in one leaves the other'] = function(child)
+  reap_daemon(child)
+  daemon_setup(child)
+  local other = second(child)
+  daemon_setup(other)
+  other.lua('require("lulu").list()') -- attached
+  local s = child.lua('return require("lulu").start({ agent = "claude", name = "c" })')
+  child.lua('require("lulu").open("c")')
+  child.wait('return require("lulu").get("c").status == "running"', 5000, 'running')
+  other.wait('return require("lulu.sessions").find("c") ~= nil', 5000, 'the other editor hears of it')
+  other.lua('require("lulu").open("c")')
+  child.lua('require("lulu").send("c", "echo from-one")')
+  other.lua('require("lulu").send("c", "echo from-two")')
+  for _, editor in ipairs({ child, other }) do
+    editor.wait_screen(s.id, 'from%-one', 5000, 'output of the first editor’s input')
+    editor.wait_screen(s.id, 'from%-two', 5000, 'output of the second editor’s input')
+  end
+
+  -- The other editor shows the question in a dialog nobody answers there.
+  other.lua([[
+    _G.dialogs = {}
+    vim.ui.select = function(items, opts, on_choice) table.insert(_G.dialogs, on_choice) end
+  ]])
+  child.lua('require("lulu").send("c", "run: rm -rf build")')
+  for _, editor in ipairs({ child, other }) do
+    editor.wait('return #require("lulu.approvals").pending() == 1', 5000, 'the question reaches every editor')
+  end
+  other.cmd('LuluApprove')
+  h.eq(other.lua('return #_G.dialogs'), 1, 'a dialog is open in the second editor')
+  local id = child.lua('return require("lulu.approvals").pending()[1].id')
+  child.lua('require("lulu").decide(..., "allow")', id)
+  other.wait('return #require("lulu.approvals").pending() == 0', 5000, 'gone from the other editor')
+  local notes = other.lua('return vim.tbl_map(function(n) return n.msg end, _G.notes)')
+  h.matches(table.concat(notes, '\n'), 'answered elsewhere %(allow%)', 'told why its dialog is moot')
+  -- Choosing in the moot dialog does nothing (and says nothing more).
+  other.lua('_G.dialogs[1]({ decision = "deny" })')
+  child.wait_screen(s.id, '⎿ %(exit 0%)', 5000, 'the allowed command ran')
+end
+
+T['a SIGKILLed daemon is reported at once; the next daemon marks its sessions failed'] = function(child)
+  reap_daemon(child)
+  h.repo(child.cwd)
+  daemon_setup(child)
+  shell(child, 'k')
+  local worktree = child.lua('return require("lulu").get("k").worktree')
+  local pid = daemon_pid(child)
+  h.ok(pid, 'a daemon runs')
+  vim.uv.kill(pid, 'sigkill')
+  local t0 = vim.uv.hrtime()
+  child.wait(
+    [[return vim.iter(_G.notes):any(function(n) return n.msg:find('daemon exited', 1, true) end)]],
+    2000,
+    'told'
+  )
+  h.ok((vim.uv.hrtime() - t0) / 1e6 <= 2000, 'within 2 s')
+  h.eq(child.lua('return require("lulu.sessions").find("k").status'), 'failed', 'shown failed at once')
+  -- The next command starts a new daemon, which records how they ended.
+  child.wait('return #require("lulu").list() == 1', 10000, 'a new daemon answers')
+  local record = child.lua('return require("lulu").get("k")')
+  h.eq({ record.status, record.failure_reason }, { 'failed', 'daemon exited' }, 'reconciled')
+  h.ok(vim.uv.fs_stat(worktree) ~= nil, 'its worktree is untouched')
+  h.ok(daemon_pid(child) ~= pid, 'a new daemon')
+end
+
+T['the daemon exits by itself when idle; :LuluDaemon status and stop'] = function(child)
+  reap_daemon(child)
+  daemon_setup(child, { daemon = { idle_exit = 1 } })
+  child.lua('require("lulu").list()')
+  child.cmd('LuluDaemon status')
+  local notes = child.lua('return _G.notes')
+  h.matches(notes[#notes].msg, '^lulu: lulu daemon pid %d+, 0 live session%(s%), 1 editor%(s%) attached', 'status')
+  -- An attached editor keeps it; a detached one does not.
+  vim.wait(1500)
+  h.ok(daemon_pid(child), 'still there while an editor is attached')
+  child.lua('require("lulu.rpc").stop()')
+  h.wait_for(function()
+    return daemon_pid(child) == nil
+  end, 5000, 'idle exit')
+  -- It starts again on demand; :LuluDaemon stop ends it.
+  child.lua('require("lulu").list()')
+  h.ok(daemon_pid(child), 'started again')
+  child.cmd('LuluDaemon stop')
+  h.eq(daemon_pid(child), nil, 'stopped')
+end
+
+return T
