@@ -76,7 +76,46 @@ enum Command {
         #[arg(long, default_value_t = crate::daemon::DEFAULT_IDLE_EXIT)]
         idle_exit: u64,
     },
-    /// Print the sessions in the store, newest first.
+    /// Start a session in the daemon (starting the daemon if needed).
+    Start {
+        #[command(flatten)]
+        dirs: DirArgs,
+        /// claude, codex, gemini, shell or a configured name [default: shell]
+        agent: Option<String>,
+        /// The session's name [default: a short unique word]
+        #[arg(long)]
+        name: Option<String>,
+        /// Where it starts (its worktree is made from this repository)
+        #[arg(long)]
+        cwd: Option<PathBuf>,
+        /// Arguments for the agent, after `--`
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Stop a session of the daemon (SIGHUP, SIGKILL after 3 s).
+    Stop {
+        #[command(flatten)]
+        dirs: DirArgs,
+        session: String,
+    },
+    /// Type a line into a session of the daemon, then Enter.
+    Send {
+        #[command(flatten)]
+        dirs: DirArgs,
+        session: String,
+        /// The text (several words are joined by spaces)
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Join this terminal to a session of the daemon; Ctrl-\ d detaches
+    /// and leaves it running.
+    Attach {
+        #[command(flatten)]
+        dirs: DirArgs,
+        session: String,
+    },
+    /// Print the sessions (live from the daemon when one runs, else from the
+    /// store), newest first.
     List {
         #[command(flatten)]
         dirs: DirArgs,
@@ -105,8 +144,31 @@ pub fn main() -> ExitCode {
             } else if foreground {
                 daemon(dirs, idle_exit)
             } else {
-                crate::daemon::start(&dirs, idle_exit)
+                crate::daemon::start(&dirs, idle_exit).map(|said| println!("{said}"))
             }
+        }
+        Command::Start {
+            dirs,
+            agent,
+            name,
+            cwd,
+            args,
+        } => {
+            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
+            let args = crate::client::StartArgs { agent, name, cwd, args };
+            crate::client::run(crate::client::start(&dirs, args))
+        }
+        Command::Stop { dirs, session } => {
+            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
+            crate::client::run(crate::client::stop(&dirs, &session))
+        }
+        Command::Send { dirs, session, text } => {
+            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
+            crate::client::run(crate::client::send(&dirs, &session, &text.join(" ")))
+        }
+        Command::Attach { dirs, session } => {
+            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
+            crate::client::run(crate::client::attach(&dirs, &session))
         }
         Command::List { dirs, json } => list(&Dirs::resolve(dirs.data_dir, dirs.state_dir), json),
         Command::Exec { setup, report, argv } => {
@@ -188,7 +250,11 @@ fn init_logging(dirs: &Dirs, file: &str) -> anyhow::Result<()> {
 }
 
 fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
-    let sessions = Store::open(&dirs.db())?.sessions()?;
+    let live = crate::client::run(async { Ok(crate::client::list_live(dirs).await) })?;
+    let sessions = match live {
+        Some(sessions) => sessions,
+        None => Store::open(&dirs.db())?.sessions()?,
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);
         return Ok(());

@@ -70,12 +70,14 @@ pub fn running_pid() -> Option<u32> {
 }
 
 /// `lulu daemon`: start one in the background unless one runs; return once
-/// it answers on its socket.
-pub fn start(dirs: &Dirs, idle_exit: u64) -> anyhow::Result<()> {
+/// it answers on its socket, saying which happened.
+pub fn start(dirs: &Dirs, idle_exit: u64) -> anyhow::Result<String> {
     let socket = socket_path();
     if let Some(pid) = running_pid() {
-        println!("lulu daemon already running (pid {pid}) on {}", socket.display());
-        return Ok(());
+        return Ok(format!(
+            "lulu daemon already running (pid {pid}) on {}",
+            socket.display()
+        ));
     }
     let exe = std::env::current_exe().context("cannot find the lulu binary's path")?;
     let mut command = std::process::Command::new(exe);
@@ -105,8 +107,7 @@ pub fn start(dirs: &Dirs, idle_exit: u64) -> anyhow::Result<()> {
         if std::os::unix::net::UnixStream::connect(&socket).is_ok() && running_pid().is_some() {
             // Reap it later: it outlives us, and init adopts it.
             std::mem::forget(child);
-            println!("lulu daemon started on {}", socket.display());
-            return Ok(());
+            return Ok(format!("lulu daemon started on {}", socket.display()));
         }
         if let Ok(Some(status)) = child.try_wait() {
             bail!(
@@ -285,7 +286,7 @@ fn connection(stream: tokio::net::UnixStream, supervisor: crate::supervisor::Sup
 
 /// Writes to a non-blocking socket from a plain thread: when the socket is
 /// full, wait in poll(2) until it drains (the editor reads on).
-struct PollingWriter(std::os::unix::net::UnixStream);
+pub(crate) struct PollingWriter(pub(crate) std::os::unix::net::UnixStream);
 
 impl Write for PollingWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -6,6 +6,7 @@ pub mod adapter;
 pub mod agent;
 pub mod approval;
 pub mod cli;
+pub mod client;
 pub mod cost;
 pub mod daemon;
 pub mod hook;

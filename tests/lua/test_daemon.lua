@@ -157,4 +157,74 @@ T['the daemon exits by itself when idle; :LuluDaemon status and stop'] = functio
   h.eq(daemon_pid(child), nil, 'stopped')
 end
 
+--- `lulu <args>` from a shell with the case's environment.
+local function cli(child, ...)
+  local result = vim.system({ BIN, ... }, { env = child.env, cwd = child.cwd, text = true }):wait(20000)
+  h.eq(result.code, 0, ('lulu %s: %s'):format(table.concat({ ... }, ' '), result.stderr))
+  return result.stdout
+end
+
+T['lulu start/list/send/stop from a shell drive what Neovim sees; lulu attach joins and detaches'] = function(child)
+  reap_daemon(child)
+  h.repo(child.cwd)
+  -- From the shell first: the daemon starts on demand.
+  h.matches(
+    cli(child, 'start', 'shell', '--name', 'sh1'),
+    '^started sh1 %(shell %x+%) in .*/%.lulu/worktrees/sh1',
+    'start'
+  )
+  daemon_setup(child)
+  child.wait('return require("lulu").get("sh1").status == "running"', 5000, 'Neovim sees the shell’s session')
+  local id = child.lua('return require("lulu").get("sh1").id')
+  child.lua('require("lulu").open("sh1")')
+  child.cmd('stopinsert')
+  cli(child, 'send', 'sh1', 'echo', 'sent-from-$((6*7))')
+  child.wait_screen(id, 'sent%-from%-42', 5000, 'what the shell sent, in Neovim')
+  -- Started in Neovim, listed from the shell.
+  shell(child, 'nv')
+  local listed = vim.json.decode(cli(child, 'list', '--json'))
+  local statuses = {}
+  for _, s in ipairs(listed) do
+    statuses[s.name] = s.status
+  end
+  h.eq(statuses, { sh1 = 'running', nv = 'running' }, 'lulu list --json, live')
+  h.matches(cli(child, 'list'), 'nv%s+running%s+%d+s%s+shell', 'the table, with ages')
+
+  -- Attach from a real terminal (a PTY), type, detach with Ctrl-\ d.
+  local screen = {}
+  local job = vim.fn.jobstart({ BIN, 'attach', 'nv' }, {
+    pty = true,
+    env = child.env,
+    width = 80,
+    height = 24,
+    on_stdout = function(_, data)
+      vim.list_extend(screen, data)
+    end,
+  })
+  child.defer(function()
+    pcall(vim.fn.jobstop, job)
+  end)
+  local function seen(pattern)
+    return table.concat(screen, '\n'):find(pattern) ~= nil
+  end
+  h.wait_for(function()
+    return seen('[%$#]')
+  end, 5000, 'the session’s screen in the attached terminal')
+  vim.fn.chansend(job, 'echo attached-$((5+5))\r')
+  h.wait_for(function()
+    return seen('attached%-10')
+  end, 5000, 'typed through the attached terminal')
+  child.wait_screen(child.lua('return require("lulu").get("nv").id'), 'attached%-10', 5000, 'Neovim sees it too')
+  vim.fn.chansend(job, '\28d')
+  h.eq(vim.fn.jobwait({ job }, 5000)[1], 0, 'attach exits after the detach key')
+  h.ok(seen('detached from nv; it keeps running'), 'says so')
+  h.eq(child.lua('return require("lulu").get("nv").status'), 'running', 'still running')
+
+  h.matches(cli(child, 'stop', 'sh1'), 'stopping sh1', 'stop')
+  child.wait('return require("lulu").get("sh1").status == "completed"', 8000, 'Neovim sees it end')
+  local result = vim.system({ BIN, 'send', 'nope', 'x' }, { env = child.env, text = true }):wait()
+  h.eq(result.code, 1, 'an unknown session fails')
+  h.matches(result.stderr, "^lulu: no session named 'nope'", 'with a one-line reason')
+end
+
 return T

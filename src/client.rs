@@ -1,0 +1,340 @@
+//! `lulu start|stop|send|attach` from a plain shell: a msgpack-RPC client of
+//! the daemon (started when none runs), so the sessions a Neovim sees can be
+//! driven, and joined, from any terminal (over ssh, say).
+//!
+//! `attach` shows a session the way Neovim does: it registers a terminal
+//! "channel" and receives the same `nvim_chan_send` notifications (and
+//! answers the acknowledging `nvim_get_current_buf` requests) that an editor
+//! would, writing the bytes to this terminal.
+
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use async_trait::async_trait;
+use nvim_rs::{Handler, Neovim};
+use rmpv::Value;
+use tokio_util::compat::TokioAsyncReadCompatExt;
+
+use crate::daemon;
+use crate::paths::Dirs;
+use crate::rpc::protocol;
+use crate::rpc::{Nvim, Outgoing};
+
+/// The terminal channel number an attached shell registers (any will do: it
+/// only names this connection's one terminal).
+const ATTACH_CHAN: i64 = 1;
+/// Ctrl-\ then `d` leaves an attached session running.
+const DETACH_PREFIX: u8 = 0x1c;
+
+/// Answers what the daemon asks of an editor; in `attach`, writes terminal
+/// output to stdout.
+#[derive(Clone)]
+struct ShellHandler {
+    show_output: bool,
+}
+
+#[async_trait]
+impl Handler for ShellHandler {
+    type Writer = Outgoing;
+
+    async fn handle_request(&self, name: String, _args: Vec<Value>, _nvim: Nvim) -> Result<Value, Value> {
+        match name.as_str() {
+            // The acknowledgement of a chunk of output.
+            "nvim_get_current_buf" => Ok(Value::from(0)),
+            _ => Err(Value::from(format!("{name} is not supported by a shell client"))),
+        }
+    }
+
+    async fn handle_notify(&self, name: String, args: Vec<Value>, _nvim: Nvim) {
+        if self.show_output
+            && name == "nvim_chan_send"
+            && let Some(Value::Binary(bytes)) = args.get(1)
+        {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(bytes);
+            let _ = out.flush();
+        }
+    }
+}
+
+struct Connection {
+    nvim: Nvim,
+    out: Outgoing,
+    _io: tokio::task::JoinHandle<()>,
+}
+
+impl Connection {
+    async fn call(&self, method: &str, args: Vec<Value>) -> anyhow::Result<Value> {
+        match self.nvim.call(method, args).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => bail!("{}", error_text(&err)),
+            Err(err) => bail!("lost the daemon: {err}"),
+        }
+    }
+
+    fn notify(&self, method: &str, args: Vec<Value>) {
+        self.out.notify(method, args);
+    }
+}
+
+/// `[code, message]` as the host sends errors: the message.
+fn error_text(err: &Value) -> String {
+    match err {
+        Value::Array(parts) if parts.len() == 2 => parts[1].as_str().unwrap_or("error").to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Connect to the daemon, starting it when none answers.
+async fn connect(dirs: &Dirs, show_output: bool) -> anyhow::Result<Connection> {
+    let socket = daemon::socket_path();
+    let stream = match std::os::unix::net::UnixStream::connect(&socket) {
+        Ok(stream) => stream,
+        Err(_) => {
+            let dirs = dirs.clone();
+            let said = tokio::task::spawn_blocking(move || daemon::start(&dirs, daemon::DEFAULT_IDLE_EXIT)).await??;
+            eprintln!("lulu: {said}");
+            std::os::unix::net::UnixStream::connect(&socket)
+                .with_context(|| format!("cannot connect to {}", socket.display()))?
+        }
+    };
+    stream.set_nonblocking(true)?;
+    let writer = daemon::PollingWriter(stream.try_clone()?);
+    let reader = tokio::net::UnixStream::from_std(stream)?;
+    let out = Outgoing::spawn(writer)?;
+    let (nvim, io) = Neovim::new(reader.compat(), out.clone(), ShellHandler { show_output });
+    let io = tokio::spawn(async move {
+        let _ = io.await;
+    });
+    Ok(Connection { nvim, out, _io: io })
+}
+
+/// What `lulu start` asks for.
+pub struct StartArgs {
+    pub agent: Option<String>,
+    pub name: Option<String>,
+    pub cwd: Option<std::path::PathBuf>,
+    pub args: Vec<String>,
+}
+
+fn map(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Map(pairs.into_iter().map(|(k, v)| (Value::from(k), v)).collect())
+}
+
+fn field<'a>(record: &'a Value, key: &str) -> Option<&'a Value> {
+    record
+        .as_map()?
+        .iter()
+        .find(|(k, _)| k.as_str() == Some(key))
+        .map(|(_, v)| v)
+}
+
+fn text(record: &Value, key: &str) -> String {
+    field(record, key).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+pub fn run<F, T>(f: F) -> anyhow::Result<T>
+where
+    F: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let result = runtime.block_on(f);
+    runtime.shutdown_background();
+    result
+}
+
+pub async fn start(dirs: &Dirs, args: StartArgs) -> anyhow::Result<()> {
+    let conn = connect(dirs, false).await?;
+    let cwd = match args.cwd {
+        Some(dir) => dir,
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let cwd = cwd
+        .canonicalize()
+        .with_context(|| format!("{} is not a directory", cwd.display()))?;
+    let (cols, rows) = terminal_size().unwrap_or((120, 40));
+    let mut opts = vec![
+        ("agent", Value::from(args.agent.unwrap_or_else(|| "shell".into()))),
+        ("cwd", Value::from(cwd.to_string_lossy().as_ref())),
+        ("args", Value::Array(args.args.into_iter().map(Value::from).collect())),
+        ("cols", Value::from(cols)),
+        ("rows", Value::from(rows)),
+    ];
+    if let Some(name) = args.name {
+        opts.push(("name", Value::from(name)));
+    }
+    let record = conn.call(protocol::SESSION_START, vec![map(opts)]).await?;
+    let place = field(&record, "worktree")
+        .and_then(Value::as_str)
+        .map_or_else(|| text(&record, "cwd"), str::to_string);
+    println!(
+        "started {} ({} {}) in {place}",
+        text(&record, "name"),
+        text(&record, "agent"),
+        text(&record, "id")
+    );
+    Ok(())
+}
+
+/// The daemon's live view of the sessions, when one runs (never starts one).
+pub async fn list_live(dirs: &Dirs) -> Option<Vec<crate::model::SessionRecord>> {
+    daemon::running_pid()?;
+    let conn = connect(dirs, false).await.ok()?;
+    let value = conn.call(protocol::SESSION_LIST, vec![]).await.ok()?;
+    let json = serde_json::to_value(&value).ok()?;
+    serde_json::from_value(json).ok()
+}
+
+pub async fn stop(dirs: &Dirs, session: &str) -> anyhow::Result<()> {
+    let conn = connect(dirs, false).await?;
+    conn.call(protocol::SESSION_STOP, vec![Value::from(session)]).await?;
+    println!("stopping {session}");
+    Ok(())
+}
+
+pub async fn send(dirs: &Dirs, session: &str, text: &str) -> anyhow::Result<()> {
+    let conn = connect(dirs, false).await?;
+    conn.call(protocol::SESSION_SEND, vec![Value::from(session), Value::from(text)])
+        .await?;
+    Ok(())
+}
+
+/// Join this terminal to a session until Ctrl-\ d (it keeps running) or
+/// until it ends.
+pub async fn attach(dirs: &Dirs, session: &str) -> anyhow::Result<()> {
+    let conn = connect(dirs, true).await?;
+    let record = conn.call(protocol::SESSION_GET, vec![Value::from(session)]).await?;
+    let id = text(&record, "id");
+    let name = text(&record, "name");
+    if !matches!(text(&record, "status").as_str(), "starting" | "running") {
+        bail!(
+            "session '{name}' has ended ({}); start a new one",
+            text(&record, "status")
+        );
+    }
+    let raw = RawMode::enter()?;
+    print!("\x1b[H\x1b[2J");
+    let _ = std::io::stdout().flush();
+    if let Some((cols, rows)) = terminal_size() {
+        conn.notify(
+            protocol::SESSION_RESIZE,
+            vec![Value::from(id.as_str()), Value::from(cols), Value::from(rows)],
+        );
+    }
+    conn.call(
+        protocol::SESSION_ATTACH,
+        vec![Value::from(id.as_str()), Value::from(ATTACH_CHAN)],
+    )
+    .await?;
+
+    // Keystrokes come from a plain thread (stdin is blocking).
+    let (keys_tx, mut keys) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 || keys_tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())?;
+    let mut check = tokio::time::interval(Duration::from_millis(500));
+    let mut prefix = false;
+    let outcome = loop {
+        tokio::select! {
+            Some(bytes) = keys.recv() => {
+                let mut forward = Vec::with_capacity(bytes.len() + 1);
+                let mut detach = false;
+                for &b in &bytes {
+                    if prefix {
+                        prefix = false;
+                        if b == b'd' {
+                            detach = true;
+                            break;
+                        }
+                        forward.push(DETACH_PREFIX);
+                        if b == DETACH_PREFIX {
+                            continue;
+                        }
+                        forward.push(b);
+                    } else if b == DETACH_PREFIX {
+                        prefix = true;
+                    } else {
+                        forward.push(b);
+                    }
+                }
+                if !forward.is_empty() {
+                    conn.notify(protocol::SESSION_WRITE, vec![Value::from(id.as_str()), Value::Binary(forward)]);
+                }
+                if detach {
+                    conn.notify(protocol::SESSION_DETACH, vec![Value::from(id.as_str()), Value::from(ATTACH_CHAN)]);
+                    break format!("detached from {name}; it keeps running (lulu attach {name})");
+                }
+            }
+            _ = winch.recv() => {
+                if let Some((cols, rows)) = terminal_size() {
+                    conn.notify(protocol::SESSION_RESIZE, vec![Value::from(id.as_str()), Value::from(cols), Value::from(rows)]);
+                }
+            }
+            _ = check.tick() => {
+                match conn.call(protocol::SESSION_GET, vec![Value::from(id.as_str())]).await {
+                    Ok(now) if matches!(text(&now, "status").as_str(), "starting" | "running") => {}
+                    Ok(now) => break format!("{name} ended: {}", text(&now, "status")),
+                    Err(err) => break format!("{err:#}"),
+                }
+            }
+        }
+    };
+    // Let the last output land before the terminal goes back to normal.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(raw);
+    println!("\r\n[lulu: {outcome}]");
+    Ok(())
+}
+
+fn terminal_size() -> Option<(u16, u16)> {
+    // SAFETY: TIOCGWINSZ fills a winsize we own.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(std::io::stdout().as_raw_fd(), libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0 && size.ws_row > 0).then_some((size.ws_col, size.ws_row))
+}
+
+/// The terminal in raw mode for as long as this lives.
+struct RawMode(Option<libc::termios>);
+
+impl RawMode {
+    fn enter() -> anyhow::Result<RawMode> {
+        let fd = std::io::stdin().as_raw_fd();
+        // SAFETY: isatty on our stdin.
+        if unsafe { libc::isatty(fd) } == 0 {
+            return Ok(RawMode(None));
+        }
+        // SAFETY: tcgetattr/cfmakeraw/tcsetattr on a termios we own.
+        unsafe {
+            let mut saved: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(fd, &mut saved) != 0 {
+                bail!("cannot read the terminal mode: {}", std::io::Error::last_os_error());
+            }
+            let mut raw = saved;
+            libc::cfmakeraw(&mut raw);
+            if libc::tcsetattr(fd, libc::TCSANOW, &raw) != 0 {
+                bail!("cannot set raw mode: {}", std::io::Error::last_os_error());
+            }
+            Ok(RawMode(Some(saved)))
+        }
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if let Some(saved) = self.0 {
+            // SAFETY: restoring the mode read in `enter`.
+            unsafe {
+                libc::tcsetattr(std::io::stdin().as_raw_fd(), libc::TCSANOW, &saved);
+            }
+        }
+    }
+}
