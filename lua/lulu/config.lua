@@ -20,7 +20,7 @@ M.defaults = {
   approvals = { timeout = 600, chain = true, notify = true },
   keys = { approve = '<leader>aa', send = '<leader>as' }, -- false disables
   cost = { prices = {} },
-  host = { mode = 'embedded' }, -- 'embedded': sessions end with Neovim; 'daemon': they outlive it
+  host = { mode = 'daemon' }, -- 'daemon': sessions outlive Neovim; 'embedded': they end with it
   daemon = { idle_exit = 600 }, -- seconds with no session and no editor before the daemon exits
   persist = { autosave = false, prompt_on_exit = false, claude_continue = false },
 }

@@ -37,7 +37,25 @@ function M.check()
     else
       health.ok(('%s (version %s)'):format(bin, version))
     end
-    if rpc.running() then
+    if rpc.running() and rpc.mode() == 'daemon' then
+      local ok, status = pcall(rpc.request, rpc.methods.daemon_status)
+      if ok then
+        health.ok(
+          ('daemon running (pid %d) on %s: %d live session(s), %d editor(s) attached; log %s'):format(
+            status.pid,
+            status.socket,
+            status.live,
+            status.clients,
+            status.log
+          )
+        )
+      end
+      if rpc.stale_daemon() then
+        health.warn('the daemon runs another build of lulu than ' .. bin, {
+          ':LuluDaemon restart once its sessions have ended',
+        })
+      end
+    elseif rpc.running() then
       health.ok(('host running (pid %d)'):format(rpc.pid()))
       local ok, pool = pcall(require('lulu').pool_status)
       if ok and pool.size > 0 then

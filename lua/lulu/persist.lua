@@ -53,7 +53,8 @@ function H.on_exit()
   end
   if opts.autosave then
     M.autosave()
-  elseif opts.prompt_on_exit then
+  elseif opts.prompt_on_exit and require('lulu.rpc').mode() ~= 'daemon' then
+    -- (A daemon's sessions go on running: nothing to save them from.)
     local answer = vim.fn.confirm('Save lulu sessions for later (:LuluRestore)?', '&Yes\n&No', 2)
     if answer == 1 then
       pcall(require('lulu').save, 'default')

@@ -97,8 +97,11 @@ function M.child(opts)
     return last
   end
 
+  --- setup() in the child. Specs run the embedded host (sessions end with
+  --- the child) unless they ask for `host = { mode = 'daemon' }`.
   function child.setup(extra)
-    local opts = vim.tbl_deep_extend('force', { bin = os.getenv('LULU_BIN') }, extra or {})
+    local opts =
+      vim.tbl_deep_extend('force', { bin = os.getenv('LULU_BIN'), host = { mode = 'embedded' } }, extra or {})
     child.lua('require("lulu").setup(...)', opts)
   end
 

@@ -144,12 +144,8 @@ T['sessions do not inherit lulu variables from the environment lulu runs in'] = 
   local s = child.lua(
     'return require("lulu").start({ agent = "shell", args = { "-c", "echo token=[$LULU_TOKEN] log=[$LULU_LOG]" } })'
   )
-  child.wait(
-    [[return table.concat(vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false), "\n"):find("token=")]],
-    5000,
-    'printed',
-    s.id
-  )
+  child.lua('require("lulu").open(...)', s.id)
+  child.wait_screen(s.id, 'token=', 5000, 'printed')
   local text =
     table.concat(child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id), '\n')
   h.ok(not text:find('outer%-secret'), 'the outer token is not passed on: ' .. text)
