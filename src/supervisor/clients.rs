@@ -8,6 +8,9 @@ use super::session::SessionCmd;
 use super::{Command, Supervisor, SupervisorHandle, VERSION};
 use crate::rpc::ClientId;
 
+/// How many ended connections are remembered for a hello still in flight.
+const DEPARTED_KEPT: usize = 256;
+
 /// What the daemon's main loop gives the supervisor.
 pub struct DaemonLink {
     /// Asks the daemon to stop (`:LuluDaemon stop`).
@@ -40,6 +43,11 @@ impl SupervisorHandle {
 impl Supervisor {
     pub(super) fn on_client_gone(&mut self, client: ClientId) {
         if self.clients.remove(&client).is_none() {
+            // A late hello must not bring it back.
+            if self.departed.len() == DEPARTED_KEPT {
+                self.departed.pop_front();
+            }
+            self.departed.push_back(client);
             return;
         }
         tracing::info!(?client, remaining = self.clients.len(), "editor disconnected");

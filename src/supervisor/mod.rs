@@ -6,6 +6,7 @@
 mod approvals;
 mod attention;
 mod clients;
+mod fanout;
 mod lifecycle;
 mod names;
 mod pool;
@@ -190,6 +191,8 @@ pub struct Supervisor {
     /// Oldest first; the list is this reversed.
     entries: Vec<Entry>,
     clients: HashMap<ClientId, Client>,
+    /// Connections that ended before (or without) saying hello, newest last.
+    departed: std::collections::VecDeque<ClientId>,
     tx: mpsc::UnboundedSender<Command>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Approval rules in evaluation order.
@@ -239,6 +242,7 @@ impl Supervisor {
                 .map(|record| Entry { record, live: None })
                 .collect(),
             clients: HashMap::new(),
+            departed: Default::default(),
             tx: tx.clone(),
             shutdown: None,
             rules: approvals::compile_rules(rules),
@@ -459,7 +463,10 @@ impl Supervisor {
         for notice in self.startup_notices.drain(..) {
             client.emit("notice", Value::from(notice));
         }
-        self.clients.insert(client.id, client);
+        // Its connection may have ended before this hello got here.
+        if !self.departed.contains(&client.id) {
+            self.clients.insert(client.id, client);
+        }
         let mode = if self.settings.daemon.is_some() {
             "daemon"
         } else {

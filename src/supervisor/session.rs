@@ -2,17 +2,14 @@
 //! terminal channels that show it) and its stop timer. Its failures end only
 //! this session; it talks to the supervisor through [`SessionEvent`]s.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
-use rmpv::Value;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 
+use super::fanout::Fanout;
 use crate::model::{ExitKind, SessionId};
 use crate::pty::{PtyControl, Spawned};
-use crate::ring::Ring;
 use crate::rpc::{ClientId, Peer};
 
 /// Coalesce output up to this many bytes...
@@ -28,10 +25,6 @@ pub const STOP_GRACE: Duration = Duration::from_secs(3);
 const QUIET_START: Duration = Duration::from_millis(500);
 /// Activity is reported at most this often.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
-/// Output chunks a terminal channel may have in flight (written, not yet
-/// acknowledged). Two keep the editor busy while the next chunk is on its
-/// way, and bound what it can have queued from one session.
-const IN_FLIGHT: usize = 2;
 
 pub enum SessionCmd {
     /// Show this session in a terminal channel of `client`: replay the ring,
@@ -69,60 +62,6 @@ pub enum SessionEvent {
     Crashed(SessionId, String),
 }
 
-/// A terminal channel showing this session, with the acknowledgements of
-/// its in-flight chunks, oldest first.
-struct Attachment {
-    client: ClientId,
-    peer: Peer,
-    chan: i64,
-    acks: VecDeque<JoinHandle<bool>>,
-}
-
-impl Attachment {
-    /// Queue `bytes` for the terminal, first waiting while [`IN_FLIGHT`]
-    /// chunks are unacknowledged. False when the connection is gone.
-    async fn send(&mut self, bytes: Vec<u8>) -> bool {
-        while self.acks.len() >= IN_FLIGHT {
-            if !self.wait_oldest().await {
-                return false;
-            }
-        }
-        let Some(permit) = self.peer.out.reserve(bytes.len()).await else {
-            return false;
-        };
-        let args = vec![Value::from(self.chan), Value::Binary(bytes)];
-        if !self.peer.out.notify("nvim_chan_send", args) {
-            return false;
-        }
-        // The editor handles a channel's messages in order, so the reply to a
-        // request queued after the chunk means the chunk is in the buffer.
-        let nvim = self.peer.nvim.clone();
-        self.acks.push_back(tokio::spawn(async move {
-            let acked = matches!(nvim.call("nvim_get_current_buf", vec![]).await, Ok(Ok(_)));
-            drop(permit);
-            acked
-        }));
-        true
-    }
-
-    async fn wait_oldest(&mut self) -> bool {
-        match self.acks.pop_front() {
-            Some(ack) => ack.await.unwrap_or(false),
-            None => true,
-        }
-    }
-
-    /// Wait until everything sent has reached the terminal.
-    async fn flush(&mut self) -> bool {
-        while !self.acks.is_empty() {
-            if !self.wait_oldest().await {
-                return false;
-            }
-        }
-        true
-    }
-}
-
 pub struct SessionTask {
     pub id: SessionId,
     pub spawned: Spawned,
@@ -146,8 +85,7 @@ impl SessionTask {
             control,
             ..
         } = spawned;
-        let mut ring = Ring::new(scrollback);
-        let mut attached: Vec<Attachment> = Vec::new();
+        let mut fanout = Fanout::new(id.clone(), scrollback);
         let mut exit: Option<ExitKind> = None;
         let mut output_open = true;
         let mut kill_at: Option<Instant> = None;
@@ -158,7 +96,7 @@ impl SessionTask {
         while output_open || exit.is_none() {
             tokio::select! {
                 Some(cmd) = commands.recv() => {
-                    handle(cmd, &id, &control, &ring, &mut attached, &mut kill_at).await;
+                    handle(cmd, &control, &mut fanout, &mut kill_at);
                 }
                 chunk = output.recv(), if output_open => {
                     let Some(mut batch) = chunk else {
@@ -166,8 +104,7 @@ impl SessionTask {
                         continue;
                     };
                     output_open = coalesce(&mut output, &mut batch).await;
-                    ring.push(&batch);
-                    push(&id, &mut attached, batch).await;
+                    fanout.push(batch).await;
                     if !reported_running {
                         reported_running = true;
                         let _ = events.send(SessionEvent::Running(id.clone()));
@@ -198,44 +135,18 @@ impl SessionTask {
             }
         }
         // Every byte is in every terminal before the status turns terminal.
-        for a in &mut attached {
-            a.flush().await;
-        }
+        fanout.flush().await;
         let exit = exit.unwrap_or(ExitKind::Code(-1));
         tracing::info!(session = %id, ?exit, "session ended");
         let _ = events.send(SessionEvent::Exited(id, exit));
     }
 }
 
-async fn handle(
-    cmd: SessionCmd,
-    id: &SessionId,
-    control: &PtyControl,
-    ring: &Ring,
-    attached: &mut Vec<Attachment>,
-    kill_at: &mut Option<Instant>,
-) {
+fn handle(cmd: SessionCmd, control: &PtyControl, fanout: &mut Fanout, kill_at: &mut Option<Instant>) {
     match cmd {
-        SessionCmd::Attach { client, peer, chan } => {
-            attached.retain(|a| !(a.client == client && a.chan == chan));
-            let mut fresh = vec![Attachment {
-                client,
-                peer,
-                chan,
-                acks: VecDeque::new(),
-            }];
-            let replay = ring.contents();
-            if !replay.is_empty() {
-                push(id, &mut fresh, replay).await;
-            }
-            attached.append(&mut fresh);
-        }
-        SessionCmd::Detach { client, chan } => {
-            attached.retain(|a| !(a.client == client && a.chan == chan));
-        }
-        SessionCmd::DetachClient { client } => {
-            attached.retain(|a| a.client != client);
-        }
+        SessionCmd::Attach { client, peer, chan } => fanout.attach(client, peer, chan),
+        SessionCmd::Detach { client, chan } => fanout.detach(client, chan),
+        SessionCmd::DetachClient { client } => fanout.detach_client(client),
         #[cfg(test)]
         SessionCmd::Panic => panic!("a test asked this session task to panic"),
         SessionCmd::Stop { force } => {
@@ -270,27 +181,4 @@ async fn coalesce(output: &mut mpsc::Receiver<Vec<u8>>, batch: &mut Vec<u8>) -> 
         }
     }
     true
-}
-
-/// Write `bytes` to every attached terminal channel, within each one's
-/// in-flight budget: that wait is the back-pressure that bounds the editor's
-/// memory. A channel whose connection is gone is dropped; a wiped buffer
-/// detaches itself (the editor sends `session_detach`).
-async fn push(id: &SessionId, attached: &mut Vec<Attachment>, bytes: Vec<u8>) {
-    let mut index = 0;
-    let mut bytes = Some(bytes);
-    while index < attached.len() {
-        // Usually one terminal: it gets the buffer itself, not a copy.
-        let chunk = if index + 1 == attached.len() {
-            bytes.take().unwrap_or_default()
-        } else {
-            bytes.clone().unwrap_or_default()
-        };
-        if attached[index].send(chunk).await {
-            index += 1;
-        } else {
-            tracing::info!(session = %id, chan = attached[index].chan, "editor connection lost; detaching");
-            attached.remove(index);
-        }
-    }
 }

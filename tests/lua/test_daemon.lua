@@ -136,6 +136,44 @@ T['a SIGKILLed daemon is reported at once; the next daemon marks its sessions fa
   h.ok(daemon_pid(child) ~= pid, 'a new daemon')
 end
 
+T['clients that vanish mid-request or send garbage leave the daemon unharmed'] = function(child)
+  reap_daemon(child)
+  daemon_setup(child)
+  shell(child, 'keep')
+  local socket = child.lua('return require("lulu.rpc").socket_path()')
+  local function connect_and(write)
+    local pipe = vim.uv.new_pipe(false)
+    local done = false
+    pipe:connect(socket, function(err)
+      assert(not err, err)
+      pipe:write(write, function()
+        pipe:close()
+        done = true
+      end)
+    end)
+    h.wait_for(function()
+      return done
+    end, 2000, 'the raw client')
+  end
+  -- A request cut off half way (msgpack [0, 1, "lulu.session_start", [{...), then gone.
+  connect_and('\148\000\001\178lulu.session_start\145\130')
+  -- Bytes that are not msgpack-RPC at all.
+  connect_and('GET / HTTP/1.1\r\n\r\n' .. ('\255'):rep(1000))
+  -- A request whose answer nobody reads (the client closes at once).
+  connect_and('\148\000\007\177lulu.session_list\144')
+  -- An editor that says hello, then vanishes.
+  connect_and('\148\000\002\170lulu.hello\145\128')
+  vim.wait(300)
+  h.eq(child.lua('return require("lulu").get("keep").status'), 'running', 'the session runs on')
+  child.lua('require("lulu").send("keep", "echo still-$((3*3))")')
+  child.wait_screen(child.lua('return require("lulu").get("keep").id'), 'still%-9', 5000, 'and the editor is served')
+  h.eq(
+    child.lua('return require("lulu.rpc").request(require("lulu.rpc").methods.daemon_status).clients'),
+    1,
+    'the vanished editor is forgotten'
+  )
+end
+
 T['the daemon exits by itself when idle; :LuluDaemon status and stop'] = function(child)
   reap_daemon(child)
   daemon_setup(child, { daemon = { idle_exit = 1 } })
@@ -155,6 +193,30 @@ T['the daemon exits by itself when idle; :LuluDaemon status and stop'] = functio
   h.ok(daemon_pid(child), 'started again')
   child.cmd('LuluDaemon stop')
   h.eq(daemon_pid(child), nil, 'stopped')
+end
+
+T['a stalled editor does not hold up another; it is repainted from the scrollback when it wakes'] = function(child)
+  reap_daemon(child)
+  daemon_setup(child, { scrollback = 256 * 1024 })
+  local slow = second(child)
+  daemon_setup(slow, { scrollback = 256 * 1024 })
+  local s = shell(child, 'flood')
+  slow.lua('require("lulu").open("flood")')
+  slow.cmd('stopinsert')
+  slow.wait_screen(s.id, '[%$#]', 5000, 'the slow editor shows it too')
+  -- The slow editor stops reading for 4 s while 8 MiB go by.
+  vim.rpcnotify(slow.job, 'nvim_exec_lua', 'vim.uv.sleep(4000)', {})
+  local t0 = vim.uv.hrtime()
+  local flood = [[head -c 8388608 /dev/zero | tr '\0' x | fold -w 100; echo flood-$((1+1))-done]]
+  child.lua('require("lulu").send("flood", ...)', flood)
+  child.wait_screen(s.id, 'flood%-2%-done', 20000, 'the awake editor got everything')
+  local ms = (vim.uv.hrtime() - t0) / 1e6
+  h.ok(ms < 4000, ('the awake editor was not held up by the stalled one (%d ms)'):format(ms))
+  slow.wait_screen(s.id, 'flood%-2%-done', 20000, 'the stalled editor catches up')
+  local lines = slow.lua('return #vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id)
+  h.ok(lines < 30000, ('it was repainted from the scrollback, not fed all 8 MiB (%d lines)'):format(lines))
+  local log = table.concat(vim.fn.readfile(child.env.XDG_STATE_HOME .. '/nvim/lulu/daemon.log'), '\n')
+  h.matches(log, 'terminal fell behind; repainting it from the ring', 'the daemon says what it did')
 end
 
 --- `lulu <args>` from a shell with the case's environment.
