@@ -119,8 +119,13 @@ function M.open(session_id)
     if not ok then
       util.notify(tostring(err), vim.log.levels.WARN)
     end
-    if require('lulu.config').options.approvals.chain and H.queue[1] then
-      vim.schedule(M.open)
+    if require('lulu.config').options.approvals.chain then
+      -- The answered one may still be queued until its resolution arrives.
+      vim.schedule(function()
+        if H.queue[1] then
+          M.open()
+        end
+      end)
     end
   end)
 end
