@@ -88,10 +88,19 @@ local LULU = [[
   return { exited, complete }
 ]]
 
+-- LULU_BENCH_MODE=daemon measures lulu through the daemon's socket instead
+-- of the embedded host's pipe.
+local MODE = os.getenv('LULU_BENCH_MODE') or 'embedded'
+
 local function run(kind, input, last)
   local child = harness.child()
   child.cmd('set columns=200 lines=50')
-  child.setup({ bin = os.getenv('LULU_BIN') })
+  child.setup({ bin = os.getenv('LULU_BIN'), host = { mode = MODE } })
+  child.defer(function()
+    if MODE == 'daemon' then
+      vim.system({ os.getenv('LULU_BIN'), 'daemon', '--stop' }, { env = child.env }):wait(20000)
+    end
+  end)
   local pid = child.lua('return vim.fn.getpid()')
   if kind == 'lulu' then
     child.lua('require("lulu").list()') -- host up before the clock starts
@@ -110,7 +119,14 @@ end
 
 local input, bytes, lines = make_input()
 local last = ('%06d'):format(lines)
-say(('input: %.1f MiB, %d lines of SGR-coloured text; %d rounds each, alternating'):format(bytes / MIB, lines, rounds))
+say(
+  ('input: %.1f MiB, %d lines of SGR-coloured text; %d rounds each, alternating; lulu host: %s'):format(
+    bytes / MIB,
+    lines,
+    rounds,
+    MODE
+  )
+)
 
 local results = { native = { mbs = {}, rss = {}, lost = 0 }, lulu = { mbs = {}, rss = {}, lost = 0 } }
 for round = 1, rounds do
