@@ -248,16 +248,8 @@ async fn accept_loop(listener: UnixListener, supervisor: crate::supervisor::Supe
                 continue;
             }
         };
-        match stream.peer_cred() {
-            Ok(cred) if cred.uid() == uid => {}
-            Ok(cred) => {
-                tracing::warn!(peer_uid = cred.uid(), "connection from another user refused");
-                continue;
-            }
-            Err(err) => {
-                tracing::warn!(%err, "connection without credentials refused");
-                continue;
-            }
+        if !crate::hook::server::from_this_user(&stream, uid, "editor") {
+            continue;
         }
         if let Err(err) = connection(stream, supervisor.clone()) {
             tracing::warn!("cannot serve a connection: {err:#}");

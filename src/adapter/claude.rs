@@ -14,11 +14,7 @@ pub struct Claude;
 
 impl Adapter for Claude {
     fn integration(&self) -> Integration {
-        Integration {
-            approvals: true,
-            cost: true,
-            attention: true,
-        }
+        Integration::FULL
     }
 
     fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Vec<String>> {

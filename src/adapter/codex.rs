@@ -24,11 +24,7 @@ pub struct Codex;
 
 impl Adapter for Codex {
     fn integration(&self) -> Integration {
-        Integration {
-            approvals: true,
-            cost: true,
-            attention: true,
-        }
+        Integration::FULL
     }
 
     fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Vec<String>> {

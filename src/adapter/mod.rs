@@ -29,6 +29,15 @@ pub struct Integration {
     pub attention: bool,
 }
 
+impl Integration {
+    /// Approvals, cost and attention: what Claude Code and Codex get.
+    pub const FULL: Integration = Integration {
+        approvals: true,
+        cost: true,
+        attention: true,
+    };
+}
+
 /// Everything an adapter needs to wire one session.
 pub struct WireContext<'a> {
     /// Where the adapter may write per-session files.

@@ -48,16 +48,8 @@ impl HookServer {
                     continue;
                 }
             };
-            match stream.peer_cred() {
-                Ok(cred) if cred.uid() == uid => {}
-                Ok(cred) => {
-                    tracing::warn!(peer_uid = cred.uid(), "hook connection from another user refused");
-                    continue;
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "hook connection without credentials refused");
-                    continue;
-                }
+            if !from_this_user(&stream, uid, "hook") {
+                continue;
             }
             let supervisor = supervisor.clone();
             tokio::spawn(async move {
@@ -97,6 +89,21 @@ async fn serve_one(stream: UnixStream, supervisor: SupervisorHandle) -> anyhow::
     out.push(b'\n');
     write.write_all(&out).await.context("writing the reply")?;
     Ok(())
+}
+
+/// Is the peer of `stream` running as `uid`? Logs the refusal when not.
+pub fn from_this_user(stream: &UnixStream, uid: u32, what: &str) -> bool {
+    match stream.peer_cred() {
+        Ok(cred) if cred.uid() == uid => true,
+        Ok(cred) => {
+            tracing::warn!(peer_uid = cred.uid(), "{what} connection from another user refused");
+            false
+        }
+        Err(err) => {
+            tracing::warn!(%err, "{what} connection without credentials refused");
+            false
+        }
+    }
 }
 
 pub fn private_dir(dir: &Path) -> anyhow::Result<()> {

@@ -46,6 +46,22 @@ local function exists(path)
   return vim.uv.fs_stat(path) ~= nil
 end
 
+--- After an allowed tool call made `file`: the file in the session's
+--- worktree, the model's `final` text on screen, the session waiting (Stop),
+--- and its cost and tokens as priced from its own usage records.
+local function ran_and_cost(child, s, file, final, cost, tokens)
+  local worktree = child.lua('return require("lulu").get(...).worktree', s.id)
+  h.wait_for(function()
+    return exists(worktree .. '/' .. file)
+  end, 15000, 'the command ran in the worktree')
+  h.ok(not exists(child.cwd .. '/' .. file), 'not in the main checkout')
+  child.wait_screen(s.id, final, 15000, 'the final text')
+  child.wait('return require("lulu").get(...).waiting == true', 10000, 'Stop marks the session waiting', s.id)
+  child.wait('return require("lulu").get(...).cost_usd == ' .. cost, 10000, 'the cost', s.id)
+  h.eq(child.lua('return require("lulu").get(...).tokens', s.id), tokens, 'tokens')
+  return worktree
+end
+
 local function tool_results(server)
   local results = {}
   for _, r in ipairs(server.requests()) do
@@ -92,21 +108,14 @@ T['claude: Allow in Neovim runs the tool; Stop marks waiting; cost from its tran
   h.matches(question.summary, 'touch made%-by%-claude', 'the command is shown')
   h.eq(child.lua('return require("lulu").get("c").pending_approvals'), 1, '⚠ count')
   answer(child, 'Allow once')
-  local worktree = child.lua('return require("lulu").get("c").worktree')
-  h.wait_for(function()
-    return exists(worktree .. '/made-by-claude')
-  end, 15000, 'the command ran in the worktree')
-  h.ok(not exists(child.cwd .. '/made-by-claude'), 'not in the main checkout')
-  child.wait_screen(s.id, 'All done here%.', 15000, 'the final text')
-  child.wait('return require("lulu").get("c").waiting == true', 10000, 'Stop marks the session waiting')
   -- (1000 + 1200) input and (100 + 20) output tokens at $3/$15 per million,
   -- each message counted once although claude writes it once per block.
-  child.wait('return require("lulu").get("c").cost_usd == 0.0084', 10000, 'cost from the transcript')
-  h.eq(
-    child.lua('return require("lulu").get("c").tokens'),
-    { input = 2200, output = 120, cache_write = 0, cache_read = 0 },
-    'tokens'
-  )
+  ran_and_cost(child, s, 'made-by-claude', 'All done here%.', 0.0084, {
+    input = 2200,
+    output = 120,
+    cache_write = 0,
+    cache_read = 0,
+  })
   local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
   h.eq({ decided.decision, decided.decided_by }, { 'allow', 'user' }, 'recorded')
   h.matches(decided.tool_use_id, '^toolu_', 'paired with its PreToolUse')
@@ -203,19 +212,13 @@ T['codex: its hooks reach Neovim with no trust prompt and no write to its config
   h.matches(question.summary, 'touch made%-by%-codex', 'the command is shown')
   h.matches(question.tool_use_id, '^call_', 'paired with its PreToolUse')
   answer(child, 'Allow once')
-  local worktree = child.lua('return require("lulu").get("x").worktree')
-  h.wait_for(function()
-    return exists(worktree .. '/made-by-codex')
-  end, 15000, 'the command ran in the worktree')
-  child.wait_screen(s.id, 'Codex made it%.', 15000, 'the final text')
-  child.wait('return require("lulu").get("x").waiting == true', 10000, 'Stop marks the session waiting')
   -- 3600 uncached + 500 cached input, 60 output at $2 / $0.5 / $8 per million.
-  child.wait('return require("lulu").get("x").cost_usd == 0.00793', 10000, 'cost from the rollout')
-  h.eq(
-    child.lua('return require("lulu").get("x").tokens'),
-    { input = 3600, output = 60, cache_write = 0, cache_read = 500 },
-    'tokens'
-  )
+  local worktree = ran_and_cost(child, s, 'made-by-codex', 'Codex made it%.', 0.00793, {
+    input = 3600,
+    output = 60,
+    cache_write = 0,
+    cache_read = 500,
+  })
   -- Codex writes its own UI state there; trust for lulu's hooks is never
   -- persisted (it came with the command line).
   local after = table.concat(vim.fn.readfile(home .. '/config.toml'), '\n')
