@@ -219,6 +219,72 @@ T['a stalled editor does not hold up another; it is repainted from the scrollbac
   h.matches(log, 'terminal fell behind; repainting it from the ring', 'the daemon says what it did')
 end
 
+T["another user's connection to the daemon is refused"] = function(child)
+  if vim.uv.getuid() ~= 0 or vim.fn.executable('setpriv') == 0 then
+    io.stdout:write('  (skipped: needs root and setpriv to act as a second user)\n')
+    return
+  end
+  -- A runtime dir a second user can reach (Neovim's own temp dir is 0700).
+  local runtime = vim.fn.tempname():gsub('^.*/', '/tmp/lulu-daemon-uid-test-')
+  vim.fn.mkdir(runtime, 'p', tonumber('755', 8))
+  child.stop()
+  child = h.child({ env = { XDG_RUNTIME_DIR = runtime } })
+  reap_daemon(child)
+  daemon_setup(child)
+  shell(child, 'mine')
+  -- Open the door on purpose, so only the peer-credential check stands.
+  vim.uv.fs_chmod(runtime .. '/lulu', tonumber('777', 8))
+  vim.uv.fs_chmod(runtime .. '/lulu/lulu.sock', tonumber('777', 8))
+  local env = vim.tbl_extend('force', child.env, { HOME = '/tmp' })
+  local out = vim
+    .system(
+      { 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', BIN, 'send', 'mine', 'echo intruder' },
+      { env = env, text = true }
+    )
+    :wait()
+  h.eq(out.code, 1, 'the stranger gets nowhere: ' .. out.stderr)
+  h.wait_for(function()
+    local log = io.open(child.env.XDG_STATE_HOME .. '/nvim/lulu/daemon.log'):read('*a')
+    return log:find('editor connection from another user refused') ~= nil
+  end, 3000, 'refused by uid and logged')
+  vim.wait(300)
+  h.ok(not child.screen(child.lua('return require("lulu").get("mine").id')):find('intruder'), 'nothing typed')
+  child.stop()
+  vim.fn.delete(runtime, 'rf')
+end
+
+T['a daemon of another build is replaced when idle, and kept (with a warning) while sessions live'] = function(child)
+  reap_daemon(child)
+  -- Another build: the same program, copied (another size/mtime identity).
+  local old = child.dir .. '/lulu-old'
+  vim.uv.fs_copyfile(BIN, old)
+  vim.uv.fs_chmod(old, tonumber('755', 8))
+  vim.uv.fs_utime(old, 1000000000, 1000000000)
+  local function old_daemon()
+    h.eq(vim.system({ old, 'daemon' }, { env = child.env }):wait(20000).code, 0, 'the old daemon starts')
+    return daemon_pid(child)
+  end
+  local first = old_daemon()
+  daemon_setup(child)
+  child.lua('require("lulu").list()')
+  local now = daemon_pid(child)
+  h.ok(now and now ~= first, 'replaced at once: nothing was running')
+  h.eq(child.lua('return require("lulu.rpc").stale_daemon()'), false, 'the editor’s build now')
+
+  child.lua('require("lulu.rpc").stop()') -- detach
+  child.cmd('LuluDaemon stop')
+  local second_pid = old_daemon()
+  vim.system({ old, 'start', 'shell', '--name', 'busy' }, { env = child.env, cwd = child.cwd }):wait(20000)
+  child.lua('require("lulu").list()')
+  h.eq(daemon_pid(child), second_pid, 'kept: a session is live')
+  h.eq(child.lua('return require("lulu.rpc").stale_daemon()'), true, 'known to be stale')
+  local notes = child.lua('return vim.tbl_map(function(n) return n.msg end, _G.notes)')
+  h.matches(table.concat(notes, '\n'), 'another build of lulu with 1 live session%(s%); :LuluDaemon restart', 'told')
+  child.cmd('LuluDaemon restart')
+  notes = child.lua('return vim.tbl_map(function(n) return n.msg end, _G.notes)')
+  h.matches(notes[#notes], '1 session%(s%) still live; stop them first', 'restart refused while live')
+end
+
 --- `lulu <args>` from a shell with the case's environment.
 local function cli(child, ...)
   local result = vim.system({ BIN, ... }, { env = child.env, cwd = child.cwd, text = true }):wait(20000)
