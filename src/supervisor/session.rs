@@ -139,6 +139,14 @@ impl SessionTask {
         let exit = exit.unwrap_or(ExitKind::Code(-1));
         tracing::info!(session = %id, ?exit, "session ended");
         let _ = events.send(SessionEvent::Exited(id, exit));
+        // Until the supervisor has taken the exit in (and lets go of our
+        // commands), a terminal may still attach: it gets the whole output.
+        while let Some(cmd) = commands.recv().await {
+            if let SessionCmd::Attach { client, peer, chan } = cmd {
+                fanout.attach(client, peer, chan);
+                fanout.flush().await;
+            }
+        }
     }
 }
 

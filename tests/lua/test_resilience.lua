@@ -145,7 +145,10 @@ T['sessions do not inherit lulu variables from the environment lulu runs in'] = 
     'return require("lulu").start({ agent = "shell", args = { "-c", "echo token=[$LULU_TOKEN] log=[$LULU_LOG]" } })'
   )
   child.lua('require("lulu").open(...)', s.id)
-  child.wait_screen(s.id, 'token=', 5000, 'printed')
+  local ok, err = pcall(child.wait_screen, s.id, 'token=', 5000, 'printed')
+  if not ok then
+    error(vim.inspect(child.lua('return require("lulu").detail(...)', s.id)) .. '\n' .. tostring(err))
+  end
   local text =
     table.concat(child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id), '\n')
   h.ok(not text:find('outer%-secret'), 'the outer token is not passed on: ' .. text)
