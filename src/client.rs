@@ -62,15 +62,23 @@ impl Handler for ShellHandler {
 struct Connection {
     nvim: Nvim,
     out: Outgoing,
-    _io: tokio::task::JoinHandle<()>,
+    /// Turns true when the daemon closes the connection (a refusal, say):
+    /// nvim-rs would leave a call waiting forever.
+    closed: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Connection {
     async fn call(&self, method: &str, args: Vec<Value>) -> anyhow::Result<Value> {
-        match self.nvim.call(method, args).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => bail!("{}", error_text(&err)),
-            Err(err) => bail!("lost the daemon: {err}"),
+        let mut closed = self.closed.clone();
+        tokio::select! {
+            answer = self.nvim.call(method, args) => match answer {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(err)) => bail!("{}", error_text(&err)),
+                Err(err) => bail!("lost the daemon: {err}"),
+            },
+            _ = closed.wait_for(|closed| *closed) => {
+                bail!("the daemon closed the connection (see its log: daemon.log in lulu's state dir)")
+            }
         }
     }
 
@@ -105,10 +113,12 @@ async fn connect(dirs: &Dirs, show_output: bool) -> anyhow::Result<Connection> {
     let reader = tokio::net::UnixStream::from_std(stream)?;
     let out = Outgoing::spawn(writer)?;
     let (nvim, io) = Neovim::new(reader.compat(), out.clone(), ShellHandler { show_output });
-    let io = tokio::spawn(async move {
+    let (closed_tx, closed) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
         let _ = io.await;
+        let _ = closed_tx.send(true);
     });
-    Ok(Connection { nvim, out, _io: io })
+    Ok(Connection { nvim, out, closed })
 }
 
 /// What `lulu start` asks for.

@@ -159,8 +159,10 @@ function M.child(opts)
     pcall(vim.rpcrequest, job, 'nvim_command', 'qa!')
     vim.fn.jobwait({ job }, 2000)
     pcall(vim.fn.jobstop, job)
-    for i = #deferred, 1, -1 do
-      pcall(deferred[i])
+    local pending = deferred
+    deferred = {}
+    for i = #pending, 1, -1 do
+      pcall(pending[i])
     end
   end
 

@@ -225,11 +225,16 @@ T["another user's connection to the daemon is refused"] = function(child)
     return
   end
   -- A runtime dir a second user can reach (Neovim's own temp dir is 0700).
-  local runtime = vim.fn.tempname():gsub('^.*/', '/tmp/lulu-daemon-uid-test-')
+  local runtime = ('/tmp/lulu-daemon-uid-test-%d-%d'):format(vim.uv.os_getpid(), vim.uv.hrtime())
   vim.fn.mkdir(runtime, 'p', tonumber('755', 8))
-  child.stop()
+  local outer = child
+  outer.stop()
   child = h.child({ env = { XDG_RUNTIME_DIR = runtime } })
   reap_daemon(child)
+  outer.defer(function()
+    child.stop()
+    vim.fn.delete(runtime, 'rf')
+  end)
   daemon_setup(child)
   shell(child, 'mine')
   -- Open the door on purpose, so only the peer-credential check stands.
@@ -241,16 +246,15 @@ T["another user's connection to the daemon is refused"] = function(child)
       { 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', BIN, 'send', 'mine', 'echo intruder' },
       { env = env, text = true }
     )
-    :wait()
+    :wait(10000)
   h.eq(out.code, 1, 'the stranger gets nowhere: ' .. out.stderr)
+  h.matches(out.stderr, '^lulu: .*daemon', 'and is told so, in one line')
   h.wait_for(function()
     local log = io.open(child.env.XDG_STATE_HOME .. '/nvim/lulu/daemon.log'):read('*a')
     return log:find('editor connection from another user refused') ~= nil
   end, 3000, 'refused by uid and logged')
   vim.wait(300)
   h.ok(not child.screen(child.lua('return require("lulu").get("mine").id')):find('intruder'), 'nothing typed')
-  child.stop()
-  vim.fn.delete(runtime, 'rf')
 end
 
 T['a daemon of another build is replaced when idle, and kept (with a warning) while sessions live'] = function(child)
