@@ -68,7 +68,7 @@ local START = [[
   if kind == 'lulu' then
     pid = require('lulu').get('bench').pid
   end
-  return { ok and ms or -1, pid, table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') }
+  return { ok and ms or -1, pid }
 ]]
 
 local function measure(agent, kind)
@@ -83,9 +83,6 @@ local function measure(agent, kind)
   -- Codex draws its footer while still "loading": ready is its model line.
   local ready = agent == 'claude' and 'for shortcuts' or 'gpt-5 default'
   local result = child.lua(START, kind, { agent, argv }, config.env, ready)
-  if os.getenv('LULU_BENCH_SHOW') then
-    say(result[3])
-  end
   vim.wait(1500) -- settled, as a user would find it
   local rss = result[2] and tree_rss_kib(result[2]) or 0
   child.stop()

@@ -222,8 +222,13 @@ fn host(dirs: Dirs) -> anyhow::Result<()> {
 
 fn daemon(dirs: Dirs, idle_exit: u64) -> anyhow::Result<()> {
     init_logging(&dirs, "daemon.log")?;
+    let lock = crate::daemon::lock().inspect_err(|err| tracing::error!("daemon not started: {err:#}"))?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let result = runtime.block_on(crate::daemon::run(dirs, std::time::Duration::from_secs(idle_exit)));
+    let result = runtime.block_on(crate::daemon::run(
+        dirs,
+        std::time::Duration::from_secs(idle_exit),
+        lock,
+    ));
     if let Err(err) = &result {
         tracing::error!("daemon failed: {err:#}");
     }

@@ -105,8 +105,7 @@ pub fn start(dirs: &Dirs, idle_exit: u64) -> anyhow::Result<String> {
     let deadline = Instant::now() + START_TIMEOUT;
     while Instant::now() < deadline {
         if std::os::unix::net::UnixStream::connect(&socket).is_ok() && running_pid().is_some() {
-            // Reap it later: it outlives us, and init adopts it.
-            std::mem::forget(child);
+            // Dropping the handle neither waits nor kills: it outlives us.
             return Ok(format!("lulu daemon started on {}", socket.display()));
         }
         if let Ok(Some(status)) = child.try_wait() {
@@ -159,8 +158,11 @@ pub fn status() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Take the lock, or say who holds it.
-fn lock() -> anyhow::Result<File> {
+/// Make the private directory and take the daemon lock (before the async
+/// runtime starts: this may wait a little), or say who holds it. Held for
+/// as long as the returned file lives.
+pub fn lock() -> anyhow::Result<File> {
+    crate::hook::server::private_dir(&crate::hook::socket_dir())?;
     let path = lock_path();
     let mut file = std::fs::OpenOptions::new()
         .create(true)
@@ -169,11 +171,18 @@ fn lock() -> anyhow::Result<File> {
         .write(true)
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
+    // `running_pid` probes by taking the lock for an instant: a few short
+    // retries tell such a probe from a daemon that holds it.
+    let mut tries = 0;
     // SAFETY: flock on a descriptor we own.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let mut pid = String::new();
-        let _ = file.read_to_string(&mut pid);
-        bail!("another lulu daemon is running (pid {})", pid.trim());
+    while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        tries += 1;
+        if tries == 10 {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            bail!("another lulu daemon is running (pid {})", pid.trim());
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
     file.set_len(0)?;
     file.rewind()?;
@@ -182,11 +191,8 @@ fn lock() -> anyhow::Result<File> {
     Ok(file)
 }
 
-/// The daemon itself (`lulu daemon --foreground`).
-pub async fn run(dirs: Dirs, idle_exit: Duration) -> anyhow::Result<()> {
-    let dir = crate::hook::socket_dir();
-    crate::hook::server::private_dir(&dir)?;
-    let _lock = lock()?;
+/// The daemon itself (`lulu daemon --foreground`), holding `lock`.
+pub async fn run(dirs: Dirs, idle_exit: Duration, _lock: File) -> anyhow::Result<()> {
     let socket = socket_path();
     let _ = std::fs::remove_file(&socket);
     let listener = UnixListener::bind(&socket).with_context(|| format!("cannot listen on {}", socket.display()))?;

@@ -56,13 +56,12 @@ function M.resolved(id, outcome)
     if approval.id == id then
       table.remove(H.queue, i)
       -- Another editor attached to the daemon answered the question this
-      -- one is showing: its dialog is moot.
-      if H.dialog == id and H.answering ~= id and (outcome == 'allow' or outcome == 'deny') then
+      -- one is showing (our own answer closes the dialog before it is sent).
+      if H.dialog == id and (outcome == 'allow' or outcome == 'deny') then
         util.notify(
           ('%s: %s was answered elsewhere (%s)'):format(approval.session_name, approval.tool, outcome),
           vim.log.levels.INFO
         )
-        H.moot = id
       end
       return
     end
@@ -110,12 +109,14 @@ function M.open(session_id)
     end,
   }, function(item)
     H.dialog = nil
-    if not item or H.moot == approval.id then
+    -- Gone from the queue meanwhile: answered elsewhere, withdrawn or expired.
+    local still_pending = vim.iter(H.queue):any(function(a)
+      return a.id == approval.id
+    end)
+    if not item or not still_pending then
       return
     end
-    H.answering = approval.id
     local ok, err = pcall(require('lulu').decide, approval.id, item.decision)
-    H.answering = nil
     if not ok then
       util.notify(tostring(err), vim.log.levels.WARN)
     end

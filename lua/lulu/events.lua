@@ -24,9 +24,14 @@ function M.host_started()
   if ok then
     sessions.replace(records)
   end
-  -- A daemon may have questions waiting from before this editor attached.
-  local pending_ok, pending = pcall(vim.rpcrequest, rpc.ensure(), rpc.methods.approvals)
-  require('lulu.approvals').reset(pending_ok and pending or nil)
+  -- A daemon may have questions waiting from before this editor attached;
+  -- a fresh embedded host has none.
+  local pending = nil
+  if rpc.mode() == 'daemon' then
+    local ok, list = pcall(vim.rpcrequest, rpc.ensure(), rpc.methods.approvals)
+    pending = ok and list or nil
+  end
+  require('lulu.approvals').reset(pending)
   H.changed()
 end
 

@@ -396,9 +396,10 @@ pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
 /// How many recent tool calls are kept for pairing, per supervisor.
 const TOOL_USES_KEPT: usize = 64;
 
-/// Recent `PreToolUse` calls: (session, tool, input, tool_use_id).
+/// Recent `PreToolUse` calls: (session, tool, input fingerprint,
+/// tool_use_id). Fingerprints, not inputs: a Write carries a whole file.
 #[derive(Default)]
-pub(super) struct RecentToolUses(std::collections::VecDeque<(SessionId, String, serde_json::Value, String)>);
+pub(super) struct RecentToolUses(std::collections::VecDeque<(SessionId, String, Fingerprint, String)>);
 
 impl RecentToolUses {
     fn remember(&mut self, session: &SessionId, tool: &str, input: &serde_json::Value, id: &str) {
@@ -406,27 +407,34 @@ impl RecentToolUses {
             self.0.pop_front();
         }
         self.0
-            .push_back((session.clone(), tool.to_string(), input.clone(), id.to_string()));
+            .push_back((session.clone(), tool.to_string(), fingerprint(input), id.to_string()));
     }
 
     /// The newest call of this session and tool whose input the question
     /// repeats (codex adds a `description` to it), taken out of the list.
     fn pair(&mut self, session: &SessionId, tool: &str, input: &serde_json::Value) -> Option<String> {
-        let index = self
-            .0
-            .iter()
-            .rposition(|(s, t, i, _)| s == session && t == tool && contains(input, i))?;
+        let asked = fingerprint(input);
+        let index = self.0.iter().rposition(|(s, t, f, _)| {
+            s == session && t == tool && f.iter().all(|(key, hash)| asked.get(key) == Some(hash))
+        })?;
         self.0.remove(index).map(|(_, _, _, id)| id)
     }
 }
 
-/// Does `outer` hold every field of `inner` with the same value?
-fn contains(outer: &serde_json::Value, inner: &serde_json::Value) -> bool {
-    match (outer, inner) {
-        (serde_json::Value::Object(o), serde_json::Value::Object(i)) => {
-            i.iter().all(|(k, v)| o.get(k).is_some_and(|ov| ov == v))
-        }
-        _ => outer == inner,
+/// A hash per top-level field of a tool input (the whole value under "" when
+/// it is not an object).
+type Fingerprint = std::collections::BTreeMap<String, u64>;
+
+fn fingerprint(input: &serde_json::Value) -> Fingerprint {
+    use std::hash::{Hash, Hasher};
+    let hash = |value: &serde_json::Value| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        value.to_string().hash(&mut hasher);
+        hasher.finish()
+    };
+    match input {
+        serde_json::Value::Object(fields) => fields.iter().map(|(k, v)| (k.clone(), hash(v))).collect(),
+        other => Fingerprint::from([(String::new(), hash(other))]),
     }
 }
 
