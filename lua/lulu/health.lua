@@ -37,7 +37,16 @@ function M.check()
     else
       health.ok(('%s (version %s)'):format(bin, version))
     end
-    if rpc.running() and rpc.mode() == 'daemon' then
+    if not rpc.running() and rpc.mode() == 'daemon' then
+      local socket = rpc.socket_path()
+      health.info(
+        vim.uv.fs_stat(socket)
+            and ('a daemon listens on %s; this editor attaches on the first lulu command'):format(socket)
+          or 'no daemon running (one starts on the first lulu command)'
+      )
+    elseif not rpc.running() then
+      health.info('host not running (it starts on the first lulu command)')
+    elseif rpc.mode() == 'daemon' then
       local ok, status = pcall(rpc.request, rpc.methods.daemon_status)
       if ok then
         health.ok(
@@ -55,8 +64,10 @@ function M.check()
           ':LuluDaemon restart once its sessions have ended',
         })
       end
-    elseif rpc.running() then
+    else
       health.ok(('host running (pid %d)'):format(rpc.pid()))
+    end
+    if rpc.running() then
       local ok, pool = pcall(require('lulu').pool_status)
       if ok and pool.size > 0 then
         health.ok(
@@ -71,8 +82,6 @@ function M.check()
       elseif ok then
         health.info('pool: off (pool.size = 0)')
       end
-    else
-      health.info('host not running (it starts on the first lulu command)')
     end
   end
 
