@@ -128,6 +128,17 @@ fn size(cols: u16, rows: u16) -> PtySize {
     }
 }
 
+/// Whether a variable of lulu's own environment passes to a session.
+///
+/// lulu's own variables (a lulu running inside a lulu session, the log level)
+/// are not the agent's: each session gets its own. `CI` and
+/// `CONTINUOUS_INTEGRATION` declare a non-interactive run, which a session in
+/// a PTY never is; Node CLIs built on Ink (gemini) believe them and exit
+/// asking for stdin. The agent's configured `env` can still set them.
+fn inherited(key: &str) -> bool {
+    !(key.starts_with("LULU_") || key == "CI" || key == "CONTINUOUS_INTEGRATION")
+}
+
 /// Start `spec.argv` in a fresh PTY. Blocking (openpty, fork, exec): call it
 /// from `spawn_blocking`.
 pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
@@ -138,10 +149,8 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
 
     let mut cmd = CommandBuilder::from_argv(spec.argv.iter().map(Into::into).collect());
     cmd.cwd(&spec.cwd);
-    // lulu's own variables (a lulu running inside a lulu session, the log
-    // level) are not the agent's: each session gets its own below.
     for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("LULU_") {
+        if !inherited(&key.to_string_lossy()) {
             cmd.env_remove(&key);
         }
     }
@@ -248,6 +257,16 @@ fn wait_for_exit(pid: u32) -> ExitKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sessions_do_not_inherit_lulus_own_or_non_interactive_markers() {
+        for key in ["LULU_TOKEN", "LULU_LOG", "CI", "CONTINUOUS_INTEGRATION"] {
+            assert!(!inherited(key), "{key}");
+        }
+        for key in ["PATH", "HOME", "CI_TOKEN", "CIRCLE", "NVIM", "ci"] {
+            assert!(inherited(key), "{key}");
+        }
+    }
 
     fn spec(argv: &[&str], dir: &std::path::Path) -> SpawnSpec {
         SpawnSpec {

@@ -34,7 +34,9 @@ for _, file in ipairs(files) do
         io.stdout:write(('ok   %s (%d ms)\n'):format(full, ms))
       else
         failed = failed + 1
-        failures[#failures + 1] = full
+        -- The reason again in the summary: CI shows only the tail.
+        local reason = vim.split(tostring(err), '\n')
+        failures[#failures + 1] = full .. '\n      ' .. table.concat(vim.list_slice(reason, 1, 6), '\n      ')
         io.stdout:write(('FAIL %s (%d ms)\n%s\n'):format(full, ms, err))
       end
       io.stdout:flush()

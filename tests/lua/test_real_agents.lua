@@ -237,6 +237,9 @@ end
 T['gemini: runs through lulu as a terminal program (its approvals stay in its own dialog)'] = function(child)
   repo(child)
   local server = agents.model(child, {})
+  -- An editor started from a CI job: gemini takes `CI` to mean it is not
+  -- interactive and exits asking for stdin. lulu does not pass it on.
+  child.lua('vim.env.CI = "true"')
   setup(child, 'gemini', agents.gemini(child, server, child.cwd))
   local s = start(child, 'gemini', 'g', 'Type your message')
   h.eq(child.lua('return require("lulu").get("g").status'), 'running', 'running')
