@@ -86,7 +86,7 @@ function M.check()
   end
 
   -- The versions tests/lua/test_real_agents.lua proves lulu against.
-  local TESTED = { claude = '2.1.330', codex = '0.169.0' }
+  local TESTED = { claude = '2.1.330', codex = '0.169.0', gemini = '0.61.0' }
   health.start('lulu: agents')
   local ok_info, agents = pcall(rpc.request, rpc.methods.agents)
   if not ok_info then

@@ -6,15 +6,18 @@
 
 mod claude;
 mod codex;
+mod gemini;
 mod others;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde::Serialize;
 
 pub use claude::Claude;
 pub use codex::Codex;
-pub use others::{Gemini, Generic, Shell};
+pub use gemini::Gemini;
+pub use others::{Generic, Shell};
 
 use crate::cost::Format;
 
@@ -61,10 +64,34 @@ pub trait Adapter: Send + Sync {
         Some("--version")
     }
 
-    /// The format of the transcript its hooks point to (`transcript_path`),
-    /// where its usage is read from.
+    /// The format of its transcript, where its usage is read from: the file
+    /// its hooks point to (`transcript_path`), or what
+    /// [`Adapter::transcript_search`] finds.
     fn transcript(&self) -> Option<Format> {
         None
+    }
+
+    /// How to find the transcript of a session started in `cwd` with `env`
+    /// (on top of lulu's own), for an agent whose hooks do not say.
+    fn transcript_search(&self, _cwd: &Path, _env: &[(String, String)]) -> Option<TranscriptSearch> {
+        None
+    }
+}
+
+/// Where to look for a session's transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TranscriptSearch {
+    /// Gemini's chat files: `dir` is its `~/.gemini`, `cwd` the session's.
+    Gemini { dir: PathBuf, cwd: PathBuf },
+}
+
+impl TranscriptSearch {
+    /// The transcript, once the agent has begun one after `since`. Blocking
+    /// (reads the file system): call it off the async runtime.
+    pub fn find(&self, since: SystemTime) -> Option<PathBuf> {
+        match self {
+            TranscriptSearch::Gemini { dir, cwd } => gemini::find_chat(dir, cwd, since),
+        }
     }
 }
 
@@ -89,7 +116,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_agent_has_an_adapter_and_claude_and_codex_are_wired() {
+    fn every_agent_has_an_adapter_and_what_each_is_wired_for() {
         let wired = |name: &str| for_agent(name).integration();
         for name in ["claude", "codex"] {
             assert_eq!(
@@ -102,7 +129,15 @@ mod tests {
                 "{name}"
             );
         }
-        for name in ["gemini", "shell", "aider"] {
+        assert_eq!(
+            wired("gemini"),
+            Integration {
+                approvals: false,
+                cost: true,
+                attention: false
+            }
+        );
+        for name in ["shell", "aider"] {
             assert_eq!(
                 wired(name),
                 Integration {

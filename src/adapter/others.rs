@@ -1,6 +1,5 @@
-//! Agents lulu runs without wiring (yet): they work as plain terminal
-//! programs; their permission questions stay in their own terminal.
-//! doc/lulu.txt (`lulu-approvals-agents`) says why for gemini.
+//! Agents lulu runs without wiring: they work as plain terminal programs;
+//! their permission questions stay in their own terminal.
 
 use super::{Adapter, Integration};
 
@@ -9,15 +8,6 @@ const NONE: Integration = Integration {
     cost: false,
     attention: false,
 };
-
-/// Gemini CLI: `BeforeTool` hooks cannot skip its own dialog. Not wired yet.
-pub struct Gemini;
-
-impl Adapter for Gemini {
-    fn integration(&self) -> Integration {
-        NONE
-    }
-}
 
 /// `$SHELL`: nothing to wire, and no `--version` worth asking.
 pub struct Shell;

@@ -8,8 +8,11 @@
 //! Codex: its rollout file has one `token_usage_record` per response (keyed
 //! by `response_id`), priced by the model of the latest `turn_context`;
 //! its `input_tokens` include the cached ones.
+//! Gemini: its chat file has one line per message, and writes a message
+//! again as it changes (tool calls added), so the last line of an `id`
+//! stands; `input` includes `cached` and `tool`, thoughts bill as output.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -28,8 +31,8 @@ pub struct Price {
 pub struct Prices(BTreeMap<String, Price>);
 
 impl Default for Prices {
-    /// Anthropic's published list prices (per million tokens) for the model
-    /// families Claude Code uses; `cost.prices` overrides or adds.
+    /// Published list prices (per million tokens) for the model families
+    /// the wired agents use; `cost.prices` overrides or adds.
     fn default() -> Self {
         let p = |input: f64, output: f64| Price {
             input,
@@ -45,6 +48,29 @@ impl Default for Prices {
             ("claude-3-5-sonnet".to_string(), p(3.0, 15.0)),
             ("claude-haiku-4-5".to_string(), p(1.0, 5.0)),
             ("claude-3-5-haiku".to_string(), p(0.8, 4.0)),
+            // Google's list prices (prompts up to 200k tokens); no cache
+            // writes (Google bills cache storage by the hour instead).
+            (
+                "gemini-2.5-pro".to_string(),
+                Price {
+                    cache_write: 0.0,
+                    ..p(1.25, 10.0)
+                },
+            ),
+            (
+                "gemini-2.5-flash".to_string(),
+                Price {
+                    cache_write: 0.0,
+                    ..p(0.3, 2.5)
+                },
+            ),
+            (
+                "gemini-2.5-flash-lite".to_string(),
+                Price {
+                    cache_write: 0.0,
+                    ..p(0.1, 0.4)
+                },
+            ),
             // OpenAI bills no cache writes; cached input is 10% of input.
             (
                 "gpt-5".to_string(),
@@ -89,6 +115,13 @@ impl Tokens {
         self.cache_read += other.cache_read;
     }
 
+    fn sub(&mut self, other: Tokens) {
+        self.input = self.input.saturating_sub(other.input);
+        self.output = self.output.saturating_sub(other.output);
+        self.cache_write = self.cache_write.saturating_sub(other.cache_write);
+        self.cache_read = self.cache_read.saturating_sub(other.cache_read);
+    }
+
     fn priced(&self, price: Price) -> f64 {
         (self.input as f64 * price.input
             + self.output as f64 * price.output
@@ -104,6 +137,7 @@ pub enum Format {
     #[default]
     Claude,
     Codex,
+    Gemini,
 }
 
 /// The running total of one transcript.
@@ -113,6 +147,8 @@ pub struct Tally {
     /// Codex: the model of the latest turn, which prices what follows.
     model: Option<String>,
     seen: HashSet<String>,
+    /// Gemini: what each message id was last counted as, to replace it.
+    counted: HashMap<String, (String, Tokens)>,
     pub by_model: BTreeMap<String, Tokens>,
     pub cost_usd: f64,
     /// Tokens of models with no price: counted, not priced.
@@ -173,7 +209,35 @@ impl Tally {
         match self.format {
             Format::Claude => self.claude_line(&value, prices),
             Format::Codex => self.codex_line(&value, prices),
+            Format::Gemini => self.gemini_line(&value, prices),
         }
+    }
+
+    fn gemini_line(&mut self, value: &serde_json::Value, prices: &Prices) {
+        let usage = &value["tokens"];
+        if value.get("type").and_then(|t| t.as_str()) != Some("gemini") || !usage.is_object() {
+            return;
+        }
+        let count = |key: &str| usage.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+        let cached = count("cached");
+        let tokens = Tokens {
+            input: count("input").saturating_sub(cached) + count("tool"),
+            output: count("output") + count("thoughts"),
+            cache_write: 0,
+            cache_read: cached,
+        };
+        let model = value
+            .get("model")
+            .and_then(|m| m.as_str())
+            .unwrap_or("unknown")
+            .to_string();
+        let id = value.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        if !id.is_empty()
+            && let Some((model, tokens)) = self.counted.insert(id, (model.clone(), tokens))
+        {
+            self.uncount(&model, tokens, prices);
+        }
+        self.count(&model, tokens, None, prices);
     }
 
     fn claude_line(&mut self, value: &serde_json::Value, prices: &Prices) {
@@ -226,6 +290,19 @@ impl Tally {
                 self.count(&model, tokens, None, prices);
             }
             _ => {}
+        }
+    }
+
+    /// Take back what [`Tally::count`] added for a line with no own cost.
+    fn uncount(&mut self, model: &str, tokens: Tokens, prices: &Prices) {
+        match prices.for_model(model) {
+            Some(price) => {
+                self.cost_usd -= tokens.priced(price);
+                if let Some(counted) = self.by_model.get_mut(model) {
+                    counted.sub(tokens);
+                }
+            }
+            None => self.unpriced.sub(tokens),
         }
     }
 

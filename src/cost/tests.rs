@@ -56,7 +56,9 @@ fn prices_match_the_longest_prefix_and_can_be_overridden() {
     let prices = Prices::default();
     assert_eq!(prices.for_model("claude-opus-4-5-20251101").unwrap().input, 5.0);
     assert_eq!(prices.for_model("claude-opus-4-1-20250805").unwrap().input, 15.0);
-    assert_eq!(prices.for_model("gemini-2.5-pro"), None);
+    assert_eq!(prices.for_model("gemini-2.5-flash-lite-001").unwrap().output, 0.4);
+    assert_eq!(prices.for_model("gemini-2.5-flash").unwrap().output, 2.5);
+    assert_eq!(prices.for_model("gemini-1.5-pro"), None);
     assert_eq!(prices.for_model("gpt-5-codex").unwrap().cache_read, 0.125);
     let custom = Prices::with_overrides(BTreeMap::from([(
         "gpt-5-codex".to_string(),
@@ -115,4 +117,61 @@ fn codex_usage_before_any_turn_context_is_counted_unpriced() {
     tally.feed(line, &Prices::default());
     assert_eq!(tally.cost_usd, 0.0);
     assert_eq!(tally.unpriced.input, 10);
+}
+
+#[test]
+fn gemini_chat_counts_the_last_line_of_each_message() {
+    // A real gemini 0.61 chat file: a tool call whose message is written
+    // twice (the second time with its toolCalls), then the answer.
+    // 1000 in (200 cached) + 100 out, then 1200 in + 20 out.
+    let fixture = include_bytes!("../../tests/fixtures/gemini-chat.jsonl");
+    let prices = Prices::with_overrides(BTreeMap::from([(
+        "gemini".to_string(),
+        Price {
+            input: 2.0,
+            output: 12.0,
+            cache_write: 0.0,
+            cache_read: 0.5,
+        },
+    )]));
+    let mut tally = Tally::new(Format::Gemini);
+    tally.feed(fixture, &prices);
+    let want = Tokens {
+        input: 800 + 1200,
+        output: 120,
+        cache_write: 0,
+        cache_read: 200,
+    };
+    assert_eq!(tally.tokens(), want);
+    assert!(
+        close(tally.cost_usd, (2000.0 * 2.0 + 200.0 * 0.5 + 120.0 * 12.0) / 1e6),
+        "{}",
+        tally.cost_usd
+    );
+    assert_eq!(tally.by_model.keys().collect::<Vec<_>>(), ["gemini-3.8-flash"]);
+    assert_eq!(tally.malformed, 0);
+}
+
+#[test]
+fn a_gemini_message_written_again_replaces_its_count() {
+    let line = |output: u64, thoughts: u64| {
+        format!(
+            r#"{{"id":"m1","type":"gemini","model":"gemini-x","tokens":{{"input":10,"output":{output},"cached":0,"thoughts":{thoughts},"tool":3,"total":0}}}}
+"#
+        )
+    };
+    let mut tally = Tally::new(Format::Gemini);
+    tally.feed(line(5, 0).as_bytes(), &Prices::default());
+    tally.feed(line(7, 2).as_bytes(), &Prices::default());
+    assert_eq!(
+        tally.unpriced,
+        Tokens {
+            input: 13,
+            output: 9,
+            cache_write: 0,
+            cache_read: 0
+        },
+        "tool-use prompt tokens are input, thoughts are output, once"
+    );
+    assert_eq!(tally.cost_usd, 0.0);
 }

@@ -1,6 +1,7 @@
 //! What agents tell lulu besides permission questions: that they wait for
-//! the user (`Notification` and `Stop` hooks), where their transcript is,
-//! and from it, what they have cost so far.
+//! the user (`Notification` and `Stop` hooks), where their transcript is
+//! (or, for agents without hooks, where their adapter finds it), and from
+//! it, what they have cost so far.
 
 use std::path::{Path, PathBuf};
 
@@ -62,16 +63,38 @@ impl Supervisor {
             if live.reading_transcript {
                 continue;
             }
-            let Some(path) = live.transcript.clone() else {
-                continue;
-            };
-            let offset = live.tally.as_ref().map_or(0, |t| t.offset);
-            live.reading_transcript = true;
             let (tx, id) = (self.tx.clone(), entry.record.id.clone());
-            tokio::task::spawn_blocking(move || {
-                let bytes = read_from(&path, offset).unwrap_or_default();
-                let _ = tx.send(Command::Transcript(id, bytes));
-            });
+            if let Some(path) = live.transcript.clone() {
+                let offset = live.tally.as_ref().map_or(0, |t| t.offset);
+                live.reading_transcript = true;
+                tokio::task::spawn_blocking(move || {
+                    let bytes = read_from(&path, offset).unwrap_or_default();
+                    let _ = tx.send(Command::Transcript(id, bytes));
+                });
+            } else if let Some((search, since)) = live.transcript_search.clone() {
+                live.reading_transcript = true;
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Command::TranscriptFound(id, search.find(since)));
+                });
+            }
+        }
+    }
+
+    pub(super) fn on_transcript_found(&mut self, id: SessionId, path: Option<PathBuf>) {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+            return;
+        };
+        let Some(live) = entry.live.as_mut() else {
+            return;
+        };
+        live.reading_transcript = false;
+        if let Some(path) = path
+            && live.transcript.is_none()
+            && let Some(format) = crate::adapter::for_agent(&entry.record.agent).transcript()
+        {
+            tracing::debug!(session = %id, path = %path.display(), "found the transcript");
+            live.transcript = Some(path);
+            live.tally = Some(Tally::new(format));
         }
     }
 
@@ -92,9 +115,11 @@ impl Supervisor {
         };
         tally.feed(&bytes, &prices);
         let tokens = tally.tokens();
-        let cost = (tally.cost_usd * 1e6).round() / 1e6;
-        if entry.record.cost_usd != Some(cost) || entry.record.tokens != Some(tokens) {
-            entry.record.cost_usd = Some(cost);
+        // Tokens of models with no price only: no cost, rather than $0.
+        let priced = !tally.by_model.is_empty() || tally.unpriced == Default::default();
+        let cost = priced.then(|| (tally.cost_usd * 1e6).round() / 1e6);
+        if entry.record.cost_usd != cost || entry.record.tokens != Some(tokens) {
+            entry.record.cost_usd = cost;
             entry.record.tokens = Some(tokens);
             let record = entry.record.clone();
             self.broadcast_record(&record);

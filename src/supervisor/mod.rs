@@ -90,6 +90,8 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// A session's transcript, found by its adapter's search (or not yet).
+    TranscriptFound(SessionId, Option<PathBuf>),
     /// An editor's connection ended.
     ClientGone(ClientId),
     Occupancy(oneshot::Sender<clients::Occupancy>),
@@ -170,8 +172,10 @@ struct Live {
     token: String,
     /// When `ahead` was last recounted.
     ahead_checked: Option<std::time::Instant>,
-    /// The agent's transcript (from its hooks) and what it has cost so far.
+    /// The agent's transcript (from its hooks, or found by the search from
+    /// the session's start) and what it has cost so far.
     transcript: Option<PathBuf>,
+    transcript_search: Option<(crate::adapter::TranscriptSearch, std::time::SystemTime)>,
     tally: Option<crate::cost::Tally>,
     reading_transcript: bool,
     last_activity_write: std::time::Instant,
@@ -297,6 +301,7 @@ impl Supervisor {
                 Command::Usage(count, bytes) => self.on_usage(count, bytes),
                 Command::PoolSpawned(result) => self.on_pool_spawned(*result),
                 Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
+                Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]
                 Command::PanicSession(id) => {
                     if let Some(live) = self

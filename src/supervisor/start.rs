@@ -161,6 +161,8 @@ impl Supervisor {
         let mut env = resolved.env;
         let own_env = opts.env.is_empty();
         env.extend(opts.env);
+        let transcript_search = adapter.transcript_search(&run_dir, &env);
+        let started = std::time::SystemTime::now();
         env.push(("TERM".into(), "xterm-256color".into()));
         env.push(("COLORTERM".into(), "truecolor".into()));
         env.push((hook::ENV_SESSION.into(), id.to_string()));
@@ -287,6 +289,7 @@ impl Supervisor {
                 token,
                 ahead_checked: None,
                 transcript: None,
+                transcript_search: transcript_search.map(|search| (search, started)),
                 tally: None,
                 reading_transcript: false,
                 last_activity_write: std::time::Instant::now(),

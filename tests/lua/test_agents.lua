@@ -48,6 +48,25 @@ T['cost and tokens come from the transcript, each message once'] = function(chil
   h.eq(child.lua('return require("lulu").get(...).cost_usd', sh.id), vim.NIL, 'shell shows no cost')
 end
 
+T['tokens of a model with no price show no cost, never $0'] = function(child)
+  child.setup({
+    agents = { claude = { cmd = { h.root .. '/tests/fake-claude' }, env = { FAKE_CLAUDE_MODEL = 'mystery-9' } } },
+  })
+  claude(child, 'm')
+  child.lua('require("lulu").send("m", "hello")')
+  child.wait('return require("lulu").get("m").tokens ~= nil', 3000, 'tokens counted')
+  h.eq(child.lua('return require("lulu").get("m").cost_usd'), vim.NIL, 'no cost')
+  h.eq(child.lua('return require("lulu").get("m").tokens.input'), 1000, 'input tokens')
+  local lines = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("m") }, 70)')
+  h.ok(not lines[1]:find('%$'), 'no cost in the list row: ' .. lines[1])
+  local detail = child.lua('return require("lulu.ui.detail").lines(require("lulu").detail("m"))')
+  h.matches(
+    table.concat(detail, '\n'),
+    'cost: no price for its model %(cost.prices%) · tokens in 1000',
+    'the detail says why'
+  )
+end
+
 T['Stop and Notification mark a session waiting; typing clears it; :LuluNext jumps there'] = function(child)
   setup(child)
   local a = claude(child, 'a')

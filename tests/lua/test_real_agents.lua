@@ -10,6 +10,7 @@ local T = h.new_set()
 local PRICES = {
   ['claude'] = { input = 3, output = 15, cache_write = 0, cache_read = 0 },
   ['gpt-5'] = { input = 2, output = 8, cache_write = 0, cache_read = 0.5 },
+  ['gemini'] = { input = 2, output = 8, cache_write = 0, cache_read = 0.5 },
 }
 
 local function repo(child)
@@ -234,19 +235,44 @@ T['codex: its hooks reach Neovim with no trust prompt and no write to its config
   h.matches(vim.json.encode(last), 'denied by the user in Neovim', 'the model got lulu’s message')
 end
 
-T['gemini: runs through lulu as a terminal program (its approvals stay in its own dialog)'] = function(child)
+T['gemini: its own dialog asks, in its terminal; cost from its chat file'] = function(child)
   repo(child)
-  local server = agents.model(child, {})
+  local server = agents.model(child, {
+    {
+      tool = { name = 'run_shell_command', input = { command = 'touch made-by-gemini', description = 'make it' } },
+      usage = { input = 1000, output = 100, cache_read = 200 },
+    },
+    { text = 'Gemini made it.', usage = { input = 1200, output = 20 } },
+  })
   -- An editor started from a CI job: gemini takes `CI` to mean it is not
   -- interactive and exits asking for stdin. lulu does not pass it on.
   child.lua('vim.env.CI = "true"')
   setup(child, 'gemini', agents.gemini(child, server, child.cwd))
   local s = start(child, 'gemini', 'g', 'Type your message')
   h.eq(child.lua('return require("lulu").get("g").status'), 'running', 'running')
-  h.eq(child.lua('return require("lulu").get("g").cost_usd'), vim.NIL, 'no usage source, no cost')
+  h.eq(child.lua('return require("lulu").get("g").cost_usd'), vim.NIL, 'no cost before its first answer')
+
+  child.lua('require("lulu").send("g", "make the file")')
+  -- No hooks (see src/adapter/gemini.rs): gemini's own dialog asks, and the
+  -- user answers it in the session's terminal.
+  child.wait_screen(s.id, 'Allow execution', 20000, 'gemini’s own dialog')
+  h.eq(#pending(child), 0, 'nothing raised in Neovim')
+  child.lua('require("lulu").send("g", "")')
+  local worktree = child.lua('return require("lulu").get(...).worktree', s.id)
+  h.wait_for(function()
+    return exists(worktree .. '/made-by-gemini')
+  end, 15000, 'the command ran in the worktree')
+  child.wait_screen(s.id, 'Gemini made it%.', 15000, 'the final text')
+  -- 800 new + 200 cached in, 100 out; then 1200 in, 20 out ('gemini' prices).
+  local cost = (2000 * 2 + 200 * 0.5 + 120 * 8) / 1e6
+  child.wait('return require("lulu").get(...).cost_usd == ' .. cost, 10000, 'the cost', s.id)
+  h.eq(
+    child.lua('return require("lulu").get(...).tokens', s.id),
+    { input = 2000, output = 120, cache_read = 200, cache_write = 0 },
+    'tokens'
+  )
   child.lua('require("lulu").stop("g")')
   child.wait('return require("lulu").get("g").status ~= "running"', 8000, 'stopped')
-  h.ok(s.id ~= nil, 'started')
 end
 
 return T

@@ -22,10 +22,10 @@ function M.lines(detail)
       util.short_path(r.worktree)
     )
   end
-  if r.cost_usd then
+  if r.cost_usd or r.tokens then
     local t = r.tokens or {}
     lines[#lines + 1] = ('cost: %s · tokens in %d, out %d, cache write %d, read %d'):format(
-      util.money(r.cost_usd),
+      r.cost_usd and util.money(r.cost_usd) or 'no price for its model (cost.prices)',
       t.input or 0,
       t.output or 0,
       t.cache_write or 0,

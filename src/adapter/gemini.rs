@@ -1,0 +1,161 @@
+//! Gemini CLI: cost from its chat file, found without hooks.
+//!
+//! Gemini reads hooks only from settings files: the user's
+//! `~/.gemini/settings.json` (lulu never writes it), the project's
+//! `.gemini/settings.json` (that is the user's checkout), or system files
+//! that it accepts only when root owns them and every directory above them.
+//! So lulu wires no hooks, and approvals and the waiting signal stay in
+//! gemini's own terminal (doc/lulu.txt, `lulu-approvals-agents`).
+//!
+//! Its chat file is still there to read: gemini names each working
+//! directory in `~/.gemini/projects.json` (`{"projects": {cwd: slug}}`) and
+//! writes `~/.gemini/tmp/<slug>/chats/session-*.jsonl`. A session has a
+//! worktree, hence a directory, of its own, so the newest chat file there
+//! begun after the session started is the session's.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::{Adapter, Integration, TranscriptSearch};
+use crate::cost::Format;
+
+pub struct Gemini;
+
+impl Adapter for Gemini {
+    fn integration(&self) -> Integration {
+        Integration {
+            approvals: false,
+            cost: true,
+            attention: false,
+        }
+    }
+
+    fn transcript(&self) -> Option<Format> {
+        Some(Format::Gemini)
+    }
+
+    fn transcript_search(&self, cwd: &Path, env: &[(String, String)]) -> Option<TranscriptSearch> {
+        // The session's own environment wins over lulu's, as in the agent.
+        let var = |key: &str| {
+            env.iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .or_else(|| std::env::var(key).ok())
+                .filter(|v| !v.is_empty())
+        };
+        let home = var("GEMINI_CLI_HOME").or_else(|| var("HOME"))?;
+        Some(TranscriptSearch::Gemini {
+            dir: PathBuf::from(home).join(".gemini"),
+            cwd: cwd.to_path_buf(),
+        })
+    }
+}
+
+/// Chat files may be stamped a little before lulu's own record of the start.
+const CLOCK_SLACK: Duration = Duration::from_secs(2);
+
+/// The newest chat file for `cwd` under gemini's `dir` begun at or after
+/// `since`. Blocking (reads a few files): call it off the async runtime.
+pub(super) fn find_chat(dir: &Path, cwd: &Path, since: SystemTime) -> Option<PathBuf> {
+    let projects: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("projects.json")).ok()?).ok()?;
+    let projects = projects.get("projects")?.as_object()?;
+    let real = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+    let slug = [real.as_path(), cwd]
+        .iter()
+        .find_map(|path| projects.get(path.to_str()?)?.as_str())?;
+    if slug.contains('/') || slug.starts_with('.') {
+        return None;
+    }
+    let since = since.checked_sub(CLOCK_SLACK).unwrap_or(since);
+    std::fs::read_dir(dir.join("tmp").join(slug).join("chats"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("session-") && name.ends_with(".jsonl")
+        })
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            let born = meta.created().or_else(|_| meta.modified()).ok()?;
+            (born >= since).then_some((born, e.path()))
+        })
+        .max()
+        .map(|(_, path)| path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chat_dir(home: &Path, slug: &str) -> PathBuf {
+        let chats = home.join("tmp").join(slug).join("chats");
+        std::fs::create_dir_all(&chats).unwrap();
+        chats
+    }
+
+    #[test]
+    fn finds_the_newest_chat_of_the_sessions_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join(".gemini");
+        let cwd = root.path().join("repo/.lulu/worktrees/g");
+        let other = root.path().join("elsewhere");
+        std::fs::create_dir_all(&cwd).unwrap();
+        std::fs::create_dir_all(&other).unwrap();
+        let since = SystemTime::now();
+        assert_eq!(find_chat(&home, &cwd, since), None, "no projects.json yet");
+
+        let projects = serde_json::json!({"projects": {
+            std::fs::canonicalize(&cwd).unwrap().to_str().unwrap(): "g",
+            std::fs::canonicalize(&other).unwrap().to_str().unwrap(): "g-1",
+        }});
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("projects.json"), projects.to_string()).unwrap();
+        assert_eq!(find_chat(&home, &cwd, since), None, "no chat yet");
+
+        let chats = chat_dir(&home, "g");
+        std::fs::write(chats.join("notes.txt"), "").unwrap();
+        std::fs::write(chats.join("session-a.jsonl"), "{}\n").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(chats.join("session-b.jsonl"), "{}\n").unwrap();
+        std::fs::write(chat_dir(&home, "g-1").join("session-c.jsonl"), "{}\n").unwrap();
+        assert_eq!(find_chat(&home, &cwd, since), Some(chats.join("session-b.jsonl")));
+        assert_eq!(
+            find_chat(&home, &cwd, SystemTime::now() + Duration::from_secs(60)),
+            None,
+            "chats begun before the session are not its own"
+        );
+    }
+
+    #[test]
+    fn a_slug_cannot_lead_outside_geminis_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join(".gemini");
+        std::fs::create_dir_all(&home).unwrap();
+        let cwd = root.path().to_path_buf();
+        for slug in ["../..", ".", "a/b"] {
+            let projects =
+                serde_json::json!({"projects": {std::fs::canonicalize(&cwd).unwrap().to_str().unwrap(): slug}});
+            std::fs::write(home.join("projects.json"), projects.to_string()).unwrap();
+            assert_eq!(find_chat(&home, &cwd, SystemTime::UNIX_EPOCH), None, "{slug}");
+        }
+    }
+
+    #[test]
+    fn the_sessions_own_home_wins() {
+        let env = vec![("HOME".to_string(), "/h".to_string())];
+        let Some(TranscriptSearch::Gemini { dir, .. }) = Gemini.transcript_search(Path::new("/w"), &env) else {
+            panic!("gemini searches for its chat");
+        };
+        assert_eq!(dir, Path::new("/h/.gemini"));
+        let env = vec![
+            ("HOME".to_string(), "/h".to_string()),
+            ("GEMINI_CLI_HOME".to_string(), "/g".to_string()),
+        ];
+        let Some(TranscriptSearch::Gemini { dir, .. }) = Gemini.transcript_search(Path::new("/w"), &env) else {
+            panic!("gemini searches for its chat");
+        };
+        assert_eq!(dir, Path::new("/g/.gemini"));
+    }
+}
