@@ -1,6 +1,7 @@
--- Real agents (scripts/bench; needs scripts/install-agents): claude from
--- start to its input prompt, through lulu vs Neovim's own :terminal (median
--- of 10, alternating; same argv and environment), codex through lulu, and
+-- Real agents (scripts/bench; needs scripts/install-agents): claude and
+-- gemini from start to their input prompt, through lulu vs Neovim's own
+-- :terminal (median of 10, alternating; same argv and environment), codex
+-- through lulu, and
 -- the memory one session of each takes (the RSS of its whole process tree
 -- once ready). Offline, against the scripted model server.
 --
@@ -71,17 +72,20 @@ local START = [[
   return { ok and ms or -1, pid }
 ]]
 
+-- What each shows once it takes input. Codex draws its footer while still
+-- "loading": ready is its model line.
+local READY = { claude = 'for shortcuts', codex = 'gpt-5 default', gemini = 'Type your message' }
+
 local function measure(agent, kind)
   local child = harness.child()
   child.cmd('set columns=120 lines=40')
   harness.repo(child.cwd)
   local server = agents.model(child, {})
-  local config = agent == 'claude' and agents.claude(child, server, child.cwd) or agents.codex(child, server, child.cwd)
+  local config = agents[agent](child, server, child.cwd)
   child.setup({ bin = os.getenv('LULU_BIN'), agents = { [agent] = config } })
   child.lua('require("lulu").list()') -- host up before the clock starts
   local argv = vim.list_extend(vim.deepcopy(config.cmd), config.args or {})
-  -- Codex draws its footer while still "loading": ready is its model line.
-  local ready = agent == 'claude' and 'for shortcuts' or 'gpt-5 default'
+  local ready = READY[agent]
   local result = child.lua(START, kind, { agent, argv }, config.env, ready)
   vim.wait(1500) -- settled, as a user would find it
   local rss = result[2] and tree_rss_kib(result[2]) or 0
@@ -89,14 +93,14 @@ local function measure(agent, kind)
   return result[1], rss
 end
 
-for _, agent in ipairs({ 'claude', 'codex' }) do
+for _, agent in ipairs({ 'claude', 'codex', 'gemini' }) do
   if vim.fn.executable(agents.bin_dir .. '/' .. agent) == 0 then
     say(('%s: not installed (scripts/install-agents), skipped'):format(agent))
   else
     local times = { lulu = {}, terminal = {} }
     local rss = { lulu = {}, terminal = {} }
     for _ = 1, ROUNDS do
-      for _, kind in ipairs(agent == 'claude' and { 'terminal', 'lulu' } or { 'lulu' }) do
+      for _, kind in ipairs(agent == 'codex' and { 'lulu' } or { 'terminal', 'lulu' }) do
         local ms, kib = measure(agent, kind)
         if ms >= 0 then
           table.insert(times[kind], ms)
