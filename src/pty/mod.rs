@@ -131,12 +131,13 @@ fn size(cols: u16, rows: u16) -> PtySize {
 /// Whether a variable of lulu's own environment passes to a session.
 ///
 /// lulu's own variables (a lulu running inside a lulu session, the log level)
-/// are not the agent's: each session gets its own. `CI` and
-/// `CONTINUOUS_INTEGRATION` declare a non-interactive run, which a session in
-/// a PTY never is; Node CLIs built on Ink (gemini) believe them and exit
+/// are not the agent's: each session gets its own. The CI markers declare a
+/// non-interactive run, which a session in a PTY never is: gemini 0.61, for
+/// one, takes `CI=true` or `GITHUB_ACTIONS=true` to mean headless and exits
 /// asking for stdin. The agent's configured `env` can still set them.
 fn inherited(key: &str) -> bool {
-    !(key.starts_with("LULU_") || key == "CI" || key == "CONTINUOUS_INTEGRATION")
+    const CI_MARKERS: [&str; 3] = ["CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS"];
+    !(key.starts_with("LULU_") || CI_MARKERS.contains(&key))
 }
 
 /// Start `spec.argv` in a fresh PTY. Blocking (openpty, fork, exec): call it
@@ -260,7 +261,13 @@ mod tests {
 
     #[test]
     fn sessions_do_not_inherit_lulus_own_or_non_interactive_markers() {
-        for key in ["LULU_TOKEN", "LULU_LOG", "CI", "CONTINUOUS_INTEGRATION"] {
+        for key in [
+            "LULU_TOKEN",
+            "LULU_LOG",
+            "CI",
+            "CONTINUOUS_INTEGRATION",
+            "GITHUB_ACTIONS",
+        ] {
             assert!(!inherited(key), "{key}");
         }
         for key in ["PATH", "HOME", "CI_TOKEN", "CIRCLE", "NVIM", "ci"] {

@@ -244,9 +244,10 @@ T['gemini: its own dialog asks, in its terminal; cost from its chat file'] = fun
     },
     { text = 'Gemini made it.', usage = { input = 1200, output = 20 } },
   })
-  -- An editor started from a CI job: gemini takes `CI` to mean it is not
-  -- interactive and exits asking for stdin. lulu does not pass it on.
-  child.lua('vim.env.CI = "true"')
+  -- An editor started from a CI job: gemini takes `CI` or `GITHUB_ACTIONS`
+  -- to mean it is not interactive and exits asking for stdin. lulu does not
+  -- pass them on.
+  child.lua('vim.env.CI = "true"; vim.env.GITHUB_ACTIONS = "true"')
   setup(child, 'gemini', agents.gemini(child, server, child.cwd))
   local s = start(child, 'gemini', 'g', 'Type your message')
   h.eq(child.lua('return require("lulu").get("g").status'), 'running', 'running')
