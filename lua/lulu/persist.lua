@@ -27,11 +27,7 @@ end
 --- (Re)arm the timer and the exit hook from the current options.
 function M.apply()
   local opts = require('lulu.config').options.persist
-  if H.timer then
-    H.timer:stop()
-    H.timer:close()
-    H.timer = nil
-  end
+  H.timer = require('lulu.util').stop_timer(H.timer)
   if opts.autosave then
     local ms = opts.autosave * 1000
     H.timer = vim.uv.new_timer()

@@ -292,11 +292,7 @@ function H.watch(chan)
 end
 
 function H.stop_watch()
-  if H.timer then
-    H.timer:stop()
-    H.timer:close()
-    H.timer = nil
-  end
+  H.timer = require('lulu.util').stop_timer(H.timer)
 end
 
 -- helpers ------------------------------------------------------------------

@@ -8,6 +8,17 @@ function M.notify(msg, level)
   vim.notify('lulu: ' .. msg, level or vim.log.levels.INFO, { title = 'lulu' })
 end
 
+--- Stop and free a libuv timer, if any. Returns nil, to clear the holder:
+--- `H.timer = util.stop_timer(H.timer)`.
+---@param timer uv.uv_timer_t|nil
+function M.stop_timer(timer)
+  if timer then
+    timer:stop()
+    timer:close()
+  end
+  return nil
+end
+
 --- Seconds since the epoch for an RFC 3339 UTC timestamp ('2026-01-02T03:04:05.678Z').
 ---@param stamp string|nil
 ---@return number|nil

@@ -40,6 +40,10 @@ impl Default for Prices {
             cache_write: input * 1.25,
             cache_read: input * 0.1,
         };
+        let no_cache_writes = |input: f64, output: f64| Price {
+            cache_write: 0.0,
+            ..p(input, output)
+        };
         Prices(BTreeMap::from([
             ("claude-opus-4".to_string(), p(15.0, 75.0)),
             ("claude-opus-4-5".to_string(), p(5.0, 25.0)),
@@ -48,37 +52,13 @@ impl Default for Prices {
             ("claude-3-5-sonnet".to_string(), p(3.0, 15.0)),
             ("claude-haiku-4-5".to_string(), p(1.0, 5.0)),
             ("claude-3-5-haiku".to_string(), p(0.8, 4.0)),
-            // Google's list prices (prompts up to 200k tokens); no cache
-            // writes (Google bills cache storage by the hour instead).
-            (
-                "gemini-2.5-pro".to_string(),
-                Price {
-                    cache_write: 0.0,
-                    ..p(1.25, 10.0)
-                },
-            ),
-            (
-                "gemini-2.5-flash".to_string(),
-                Price {
-                    cache_write: 0.0,
-                    ..p(0.3, 2.5)
-                },
-            ),
-            (
-                "gemini-2.5-flash-lite".to_string(),
-                Price {
-                    cache_write: 0.0,
-                    ..p(0.1, 0.4)
-                },
-            ),
+            // Google's list prices (prompts up to 200k tokens); Google bills
+            // cache storage by the hour instead of cache writes.
+            ("gemini-2.5-pro".to_string(), no_cache_writes(1.25, 10.0)),
+            ("gemini-2.5-flash".to_string(), no_cache_writes(0.3, 2.5)),
+            ("gemini-2.5-flash-lite".to_string(), no_cache_writes(0.1, 0.4)),
             // OpenAI bills no cache writes; cached input is 10% of input.
-            (
-                "gpt-5".to_string(),
-                Price {
-                    cache_write: 0.0,
-                    ..p(1.25, 10.0)
-                },
-            ),
+            ("gpt-5".to_string(), no_cache_writes(1.25, 10.0)),
         ]))
     }
 }

@@ -27,8 +27,7 @@ impl Supervisor {
             && let Some(path) = payload.get("transcript_path").and_then(|p| p.as_str())
             && !path.is_empty()
         {
-            live.transcript = Some(PathBuf::from(path));
-            live.tally = Some(Tally::new(format));
+            live.follow_transcript(PathBuf::from(path), format);
         }
         let waiting = match event {
             "Notification" | "Stop" => true,
@@ -93,8 +92,7 @@ impl Supervisor {
             && let Some(format) = crate::adapter::for_agent(&entry.record.agent).transcript()
         {
             tracing::debug!(session = %id, path = %path.display(), "found the transcript");
-            live.transcript = Some(path);
-            live.tally = Some(Tally::new(format));
+            live.follow_transcript(path, format);
         }
     }
 
@@ -124,6 +122,14 @@ impl Supervisor {
             let record = entry.record.clone();
             self.broadcast_record(&record);
         }
+    }
+}
+
+impl super::Live {
+    /// Read usage from `path` from now on, from its start.
+    fn follow_transcript(&mut self, path: PathBuf, format: crate::cost::Format) {
+        self.transcript = Some(path);
+        self.tally = Some(Tally::new(format));
     }
 }
 

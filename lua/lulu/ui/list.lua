@@ -82,11 +82,7 @@ function M.open()
 end
 
 function M.close()
-  if H.timer then
-    H.timer:stop()
-    H.timer:close()
-    H.timer = nil
-  end
+  H.timer = util.stop_timer(H.timer)
   if M.is_open() then
     pcall(vim.api.nvim_win_close, H.win, true)
   end
