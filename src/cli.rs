@@ -237,15 +237,15 @@ fn daemon(dirs: Dirs, idle_exit: u64) -> anyhow::Result<()> {
 }
 
 fn init_logging(dirs: &Dirs, file: &str) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&dirs.state).with_context(|| format!("cannot create {}", dirs.state.display()))?;
+    crate::private::dir(&dirs.state, crate::private::Links::Follow)?;
     let path = dirs.state.join(file);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let file = crate::private::append(&path)?;
+    // nvim-rs logs whole messages at debug (typed keys, terminal output):
+    // whatever LULU_LOG asks for, it logs warnings only.
+    let quiet = "nvim_rs=warn".parse().expect("a valid directive");
     let filter = tracing_subscriber::EnvFilter::try_from_env("LULU_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive(quiet);
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

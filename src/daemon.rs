@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -57,7 +57,11 @@ pub fn build_id() -> &'static str {
 
 /// The running daemon's pid, if one holds the lock.
 pub fn running_pid() -> Option<u32> {
-    let mut file = File::open(lock_path()).ok()?;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(lock_path())
+        .ok()?;
     // SAFETY: flock on a descriptor we own.
     let free = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
     if free {
@@ -162,15 +166,9 @@ pub fn status() -> anyhow::Result<()> {
 /// runtime starts: this may wait a little), or say who holds it. Held for
 /// as long as the returned file lives.
 pub fn lock() -> anyhow::Result<File> {
-    crate::hook::server::private_dir(&crate::hook::socket_dir())?;
+    crate::private::dir(&crate::hook::socket_dir(), crate::private::Links::Refuse)?;
     let path = lock_path();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file = crate::private::lock_file(&path)?;
     // `running_pid` probes by taking the lock for an instant: a few short
     // retries tell such a probe from a daemon that holds it.
     let mut tries = 0;
@@ -266,12 +264,19 @@ async fn accept_loop(listener: UnixListener, supervisor: crate::supervisor::Supe
 /// One editor: reads on the runtime, writes from the `Outgoing` thread on a
 /// blocking clone of the socket.
 fn connection(stream: tokio::net::UnixStream, supervisor: crate::supervisor::SupervisorHandle) -> anyhow::Result<()> {
+    // Without a pid the caller can never make an editor-only request.
+    let peer_pid = stream
+        .peer_cred()
+        .ok()
+        .and_then(|cred| cred.pid())
+        .and_then(|pid| u32::try_from(pid).ok())
+        .or(Some(u32::MAX));
     let std_stream = stream.into_std()?;
     // A clone shares the non-blocking flag the reader needs.
     let writer = PollingWriter(std_stream.try_clone()?);
     let closer = std_stream.try_clone()?;
     let reader = tokio::net::UnixStream::from_std(std_stream)?;
-    let (client, io) = host::serve(reader, writer, supervisor.clone())?;
+    let (client, io) = host::serve(reader, writer, supervisor.clone(), peer_pid)?;
     tracing::info!(?client, "editor connected");
     tokio::spawn(async move {
         let _ = io.await;

@@ -16,6 +16,7 @@ use tokio_util::compat::TokioAsyncReadCompatExt;
 use crate::hook::{self, server::HookServer};
 use crate::model::SessionRecord;
 use crate::paths::Dirs;
+use crate::private::{self, Links};
 use crate::rpc::handler::RpcHandler;
 use crate::rpc::{ClientId, Outgoing};
 use crate::store::Store;
@@ -38,7 +39,8 @@ impl Core {
     /// bind the hook bridge and start the supervisor.
     pub async fn start(dirs: &Dirs, daemon: Option<DaemonLink>) -> anyhow::Result<Core> {
         let logs = dirs.state.join("logs");
-        std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+        private::dir(&logs, Links::Follow)?;
+        private::dir(&dirs.data, Links::Follow)?;
 
         let db = dirs.db();
         let (store, backup) = tokio::task::spawn_blocking(move || Store::open_or_recover(&db)).await??;
@@ -82,6 +84,21 @@ impl Core {
             }
         };
 
+        let tightened = private::take_tightened();
+        if !tightened.is_empty() {
+            let names: Vec<String> = tightened.iter().take(3).map(|p| p.display().to_string()).collect();
+            let more = tightened.len().saturating_sub(names.len());
+            notices.push(format!(
+                "lulu made {} of its files private (other users could read them): {}{}",
+                tightened.len(),
+                names.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
         let settings = Settings {
             state_dir: dirs.state.clone(),
             hook_socket: hooks.as_ref().map(|h| h.path().to_path_buf()),
@@ -122,10 +139,11 @@ pub fn serve(
     reader: impl tokio::io::AsyncRead + Send + Unpin + 'static,
     writer: impl std::io::Write + Send + 'static,
     supervisor: SupervisorHandle,
+    peer_pid: Option<u32>,
 ) -> anyhow::Result<(ClientId, tokio::task::JoinHandle<()>)> {
     let client = ClientId::next();
     let out = Outgoing::spawn(writer).context("cannot start the rpc writer")?;
-    let handler = RpcHandler::new(client, out.clone(), supervisor);
+    let handler = RpcHandler::new(client, out.clone(), supervisor, peer_pid);
     let (_nvim, io) = Neovim::new(reader.compat(), out, handler);
     let task = tokio::spawn(async move {
         match io.await {
@@ -140,7 +158,7 @@ pub fn serve(
 /// `lulu host`: one editor on stdio; its sessions end with it.
 pub async fn run(dirs: Dirs) -> anyhow::Result<()> {
     let core = Core::start(&dirs, None).await?;
-    let (_client, io) = serve(tokio::io::stdin(), rpc_stdout()?, core.supervisor.clone())?;
+    let (_client, io) = serve(tokio::io::stdin(), rpc_stdout()?, core.supervisor.clone(), None)?;
 
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;

@@ -14,6 +14,8 @@ pub mod host;
 pub mod launch;
 pub mod model;
 pub mod paths;
+pub mod private;
+pub mod proctree;
 pub mod pty;
 pub mod ring;
 pub mod rpc;

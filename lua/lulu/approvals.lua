@@ -15,18 +15,24 @@ local util = require('lulu.util')
 ---@field agent string
 ---@field tool string
 ---@field summary string
----@field always string
+---@field always string|nil what "Always allow" adds; nil when no rule that narrow exists
+---@field always_deny string|nil what "Always deny" adds
+---@field doubt string|nil why allow rules could not allow it
 ---@field created_at string
 
 ---@type lulu.Approval[] oldest first
 H.queue = {}
 
---- The choices offered, in order, and what each sends to the host.
+--- The choices offered, in order, and what each sends to the host. An
+--- "always" choice is offered only when the host can make a rule as narrow
+--- as the question (`field`); "Deny with a message…" asks for the reason
+--- the agent is told.
 M.choices = {
   { label = 'Allow once', decision = 'allow' },
   { label = 'Deny', decision = 'deny' },
-  { label = 'Always allow', decision = 'always_allow' },
-  { label = 'Always deny', decision = 'always_deny' },
+  { label = 'Deny with a message…', decision = 'deny', ask_message = true },
+  { label = 'Always allow', decision = 'always_allow', field = 'always' },
+  { label = 'Always deny', decision = 'always_deny', field = 'always_deny' },
 }
 
 ---@return lulu.Approval[]
@@ -94,15 +100,17 @@ function M.open(session_id)
   H.dialog = approval.id
   local items = {}
   for _, choice in ipairs(M.choices) do
-    local label = choice.label
-    if choice.decision:find('^always') then
-      label = ('%s: %s'):format(label, approval.always)
+    local covers = choice.field and approval[choice.field]
+    if not choice.field or (covers and covers ~= vim.NIL) then
+      local label = covers and ('%s: %s'):format(choice.label, covers) or choice.label
+      items[#items + 1] = { label = label, decision = choice.decision, ask_message = choice.ask_message }
     end
-    items[#items + 1] = { label = label, decision = choice.decision }
   end
   local more = #H.queue > 1 and (' (+%d more)'):format(#H.queue - 1) or ''
+  local doubt = approval.doubt and approval.doubt ~= vim.NIL and (' [not allowed by rules: %s]'):format(approval.doubt)
+    or ''
   vim.ui.select(items, {
-    prompt = ('%s · %s: %s%s'):format(approval.session_name, approval.tool, approval.summary, more),
+    prompt = ('%s · %s: %s%s%s'):format(approval.session_name, approval.tool, approval.summary, doubt, more),
     kind = 'lulu_approval',
     format_item = function(item)
       return item.label
@@ -116,19 +124,33 @@ function M.open(session_id)
     if not item or not still_pending then
       return
     end
-    local ok, err = pcall(require('lulu').decide, approval.id, item.decision)
-    if not ok then
-      util.notify(tostring(err), vim.log.levels.WARN)
-    end
-    if require('lulu.config').options.approvals.chain then
-      -- The answered one may still be queued until its resolution arrives.
-      vim.schedule(function()
-        if H.queue[1] then
-          M.open()
+    if item.ask_message then
+      vim.ui.input({ prompt = 'Tell the agent (what to do instead): ' }, function(message)
+        if message == nil then
+          -- Cancelled: the question stays pending.
+          return
         end
+        H.answer(approval, item.decision, { message = message })
       end)
+      return
     end
+    H.answer(approval, item.decision)
   end)
+end
+
+function H.answer(approval, decision, opts)
+  local ok, err = pcall(require('lulu').decide, approval.id, decision, opts)
+  if not ok then
+    util.notify(tostring(err), vim.log.levels.WARN)
+  end
+  if require('lulu.config').options.approvals.chain then
+    -- The answered one may still be queued until its resolution arrives.
+    vim.schedule(function()
+      if H.queue[1] then
+        M.open()
+      end
+    end)
+  end
 end
 
 return M

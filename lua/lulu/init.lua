@@ -245,11 +245,17 @@ function M.approvals(opts)
   return rpc.request(rpc.methods.approvals)
 end
 
---- Answer a pending approval.
+--- Answer a pending approval. With a deny, `opts.message` is told to the
+--- agent as the reason (say what to do instead).
 ---@param id integer
 ---@param decision 'allow'|'deny'|'always_allow'|'always_deny'
-function M.decide(id, decision)
-  rpc.request(rpc.methods.decide, id, decision)
+---@param opts {message: string}|nil
+function M.decide(id, decision, opts)
+  if opts and opts.message then
+    rpc.request(rpc.methods.decide, id, decision, { message = opts.message })
+  else
+    rpc.request(rpc.methods.decide, id, decision)
+  end
 end
 
 --- The rules, in the order they are tried.

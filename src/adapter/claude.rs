@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{Adapter, Integration, WireContext, shell_quote};
 use crate::cost::Format;
+use crate::private::{self, Links};
 
 pub struct Claude;
 
@@ -18,12 +19,12 @@ impl Adapter for Claude {
     }
 
     fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Vec<String>> {
-        std::fs::create_dir_all(ctx.session_dir)?;
+        private::dir(ctx.session_dir, Links::Follow)?;
         let file: PathBuf = ctx.session_dir.join("claude-settings.json");
         let settings = claude_settings(ctx.exe, ctx.approval_timeout_secs);
-        std::fs::write(
+        private::write(
             &file,
-            serde_json::to_vec_pretty(&settings).map_err(std::io::Error::other)?,
+            &serde_json::to_vec_pretty(&settings).map_err(std::io::Error::other)?,
         )?;
         Ok(vec!["--settings".into(), file.to_string_lossy().into_owned()])
     }
@@ -50,6 +51,11 @@ pub fn claude_settings(exe: &Path, approval_timeout_secs: u64) -> serde_json::Va
             "Stop": hook(10),
             "UserPromptSubmit": hook(10),
             "SessionStart": hook(10),
+            // The tool went ahead (or was refused) in Claude's own dialog:
+            // the question pending in Neovim is settled.
+            "PostToolUse": hook(10),
+            "PostToolUseFailure": hook(10),
+            "PermissionDenied": hook(10),
         }
     })
 }

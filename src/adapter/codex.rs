@@ -46,7 +46,7 @@ struct Hook {
     timeout: u64,
 }
 
-fn hooks(approval_timeout_secs: u64) -> [Hook; 5] {
+fn hooks(approval_timeout_secs: u64) -> [Hook; 6] {
     let hook = |event, key, matcher, timeout| Hook {
         event,
         key,
@@ -66,6 +66,9 @@ fn hooks(approval_timeout_secs: u64) -> [Hook; 5] {
         hook("Stop", "stop", false, 10),
         hook("UserPromptSubmit", "user_prompt_submit", false, 10),
         hook("SessionStart", "session_start", true, 10),
+        // The tool ran: a question still pending in Neovim was answered in
+        // codex's own dialog.
+        hook("PostToolUse", "post_tool_use", true, 10),
     ]
 }
 
@@ -149,7 +152,7 @@ mod tests {
     #[test]
     fn overrides_are_toml_that_survives_odd_commands() {
         let args = codex_overrides(r#"'/opt/a "b"/lulu' hook codex"#, 600);
-        assert_eq!(args.len(), 12);
+        assert_eq!(args.len(), 14);
         assert!(args.chunks(2).all(|pair| pair[0] == "-c"));
         assert_eq!(
             args[3],
@@ -157,7 +160,7 @@ mod tests {
         );
         assert!(args[5].starts_with(r#"hooks.Stop=[{hooks=["#));
         assert!(
-            args[11]
+            args[13]
                 .starts_with(r#"hooks.state={"/<session-flags>/config.toml:pre_tool_use:0:0"={trusted_hash="sha256:"#)
         );
     }

@@ -5,11 +5,16 @@
 //! With no match the verdict is `ask`: lulu has no opinion and the agent's own
 //! permission flow (or the user) decides.
 
-use std::path::{Component, Path, PathBuf};
+mod paths;
+mod shell;
+
+use std::path::Path;
 
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
+
+pub use paths::Resolved;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,14 +140,17 @@ impl Rule {
         })
     }
 
-    fn matches(&self, call: &ToolCall<'_>) -> bool {
+    /// Does this rule decide `part` of `call`? Conditions on the call (agent,
+    /// scope, tool, cwd) must hold; a `command` condition needs a simple
+    /// command that it matches, a `path` condition a path that it matches.
+    fn matches(&self, call: &ToolCall<'_>, part: &Part) -> bool {
         if let Some(agent) = &self.spec.agent
             && agent != call.agent
         {
             return false;
         }
         if let Some(scope) = &self.spec.scope
-            && !normalize(call.root).starts_with(normalize(Path::new(scope)))
+            && !paths::lexical(call.root).starts_with(paths::lexical(Path::new(scope)))
         {
             return false;
         }
@@ -156,26 +164,36 @@ impl Rule {
             }
         }
         if let Some(cwd) = &self.cwd
-            && !cwd.is_match(normalize(call.cwd))
+            && !cwd.is_match(paths::lexical(call.cwd))
         {
             return false;
         }
         if let Some(command) = &self.command {
-            match call.command() {
-                Some(text) if command.is_match(text) => {}
+            match part {
+                Part::Command(text) if command.is_match(text) => {}
                 _ => return false,
             }
         }
-        if let Some(glob) = &self.path {
-            match call.file_path() {
-                Some(FilePath::Inside(rel)) if glob.is_match(&rel) => {}
-                // Outside the session root: never allowed by a rule, but a
-                // deny or ask rule may still name it by absolute path.
-                Some(FilePath::Outside(abs)) if self.spec.action != Action::Allow && glob.is_match(&abs) => {}
-                _ => return false,
-            }
+        match part {
+            Part::Path(Resolved::Inside(rel)) => match &self.path {
+                Some(glob) => glob.is_match(rel),
+                None => true,
+            },
+            // Outside the session root an allow needs its own absolute glob
+            // (`allow tool=Read path='/usr/include/**'`); deny and ask rules
+            // may name it by absolute path, or not at all.
+            Part::Path(Resolved::Outside(abs)) => match (&self.path, self.spec.action) {
+                (Some(glob), Action::Allow) => self.absolute_glob() && glob.is_match(abs),
+                (Some(glob), _) => glob.is_match(abs),
+                (None, Action::Allow) => false,
+                (None, _) => true,
+            },
+            _ => self.path.is_none(),
         }
-        true
+    }
+
+    fn absolute_glob(&self) -> bool {
+        self.spec.path.as_deref().is_some_and(|p| p.starts_with('/'))
     }
 }
 
@@ -222,50 +240,121 @@ pub struct ToolCall<'a> {
     pub root: &'a Path,
 }
 
-enum FilePath {
-    Inside(PathBuf),
-    Outside(PathBuf),
+/// One thing a call does, judged on its own: a simple command of its shell
+/// command, one of the files it names, or (for other tools) the call itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Command(String),
+    Path(Resolved),
+    Whole,
+}
+
+/// What a call does, as the rules see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parts {
+    pub parts: Vec<Part>,
+    /// Why no rule may allow the call (from the shell analysis).
+    pub doubt: Option<String>,
+}
+
+/// A tool's shell command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Script(String),
+    Argv(Vec<String>),
 }
 
 impl ToolCall<'_> {
-    pub fn command(&self) -> Option<&str> {
-        self.input.get("command").and_then(|c| c.as_str())
+    /// The shell command, if the tool runs one: a string, or an argv list
+    /// (codex's `shell`).
+    pub fn command(&self) -> Option<Command> {
+        match self.input.get("command")? {
+            serde_json::Value::String(text) => Some(Command::Script(text.clone())),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .map(Command::Argv),
+            _ => None,
+        }
     }
 
     pub fn raw_path(&self) -> Option<&str> {
         file_path_of(self.input)
     }
 
-    fn file_path(&self) -> Option<FilePath> {
-        let raw = Path::new(self.raw_path()?);
-        let abs = normalize(&self.cwd.join(raw));
-        let root = normalize(self.root);
-        Some(match abs.strip_prefix(&root) {
-            Ok(rel) => FilePath::Inside(rel.to_path_buf()),
-            Err(_) => FilePath::Outside(abs),
-        })
+    /// Split the call into what the rules judge.
+    pub fn parts(&self) -> Parts {
+        let ctx = shell::Context {
+            cwd: self.cwd,
+            root: self.root,
+        };
+        if let Some(command) = self.command() {
+            let analysis = match &command {
+                Command::Script(text) => shell::analyze(text, &ctx),
+                Command::Argv(argv) => shell::analyze_argv(argv, &ctx),
+            };
+            let mut parts: Vec<Part> = analysis.commands.into_iter().map(Part::Command).collect();
+            let mut doubt = analysis.doubt;
+            if parts.is_empty() {
+                parts.push(Part::Whole);
+                doubt.get_or_insert_with(|| "it runs no command lulu can see".into());
+            }
+            return Parts { parts, doubt };
+        }
+        let files = file_paths_of(self.input);
+        if !files.is_empty() {
+            return Parts {
+                parts: files
+                    .iter()
+                    .map(|raw| Part::Path(paths::resolve(raw, self.cwd, self.root)))
+                    .collect(),
+                doubt: None,
+            };
+        }
+        Parts {
+            parts: vec![Part::Whole],
+            doubt: None,
+        }
     }
 }
+
+/// Keys that name one file.
+const PATH_KEYS: [&str; 5] = ["file_path", "path", "notebook_path", "absolute_path", "dir_path"];
 
 /// The file a tool touches, if any (`Write`, `Edit`, `Read`,
 /// `NotebookEdit` and friends name it in one of these keys).
 pub fn file_path_of(input: &serde_json::Value) -> Option<&str> {
-    ["file_path", "path", "notebook_path"]
+    PATH_KEYS
         .iter()
         .find_map(|key| input.get(*key).and_then(|p| p.as_str()))
 }
 
-/// Resolve `.` and `..` without touching the file system (the file may not
-/// exist yet), so `src/../../etc/passwd` is seen for what it is.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
+/// Every file a tool names: the single-path keys, lists of paths (`paths`,
+/// `file_paths`), and the files of a codex-style patch (`*** Update File:`).
+pub fn file_paths_of(input: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = PATH_KEYS
+        .iter()
+        .filter_map(|key| input.get(*key).and_then(|p| p.as_str()).map(str::to_string))
+        .collect();
+    for key in ["paths", "file_paths"] {
+        if let Some(list) = input.get(key).and_then(|l| l.as_array()) {
+            out.extend(list.iter().filter_map(|p| p.as_str().map(str::to_string)));
+        }
+    }
+    for key in ["patch", "input"] {
+        if let Some(patch) = input.get(key).and_then(|p| p.as_str()) {
+            out.extend(patch.lines().filter_map(|line| {
+                [
+                    "*** Add File: ",
+                    "*** Update File: ",
+                    "*** Delete File: ",
+                    "*** Move to: ",
+                ]
+                .iter()
+                .find_map(|prefix| line.strip_prefix(prefix))
+                .map(|path| path.trim().to_string())
+            }));
         }
     }
     out
@@ -278,22 +367,125 @@ pub struct Verdict {
     /// The rule that decided; `None` when none matched.
     pub rule: Option<i64>,
     pub reason: Option<String>,
+    /// For an `ask` that allow rules covered in part: why they could not
+    /// allow it (shown with the question).
+    pub doubt: Option<String>,
 }
 
-pub fn evaluate(rules: &[Rule], call: &ToolCall<'_>) -> Verdict {
-    rules
-        .iter()
-        .find(|rule| rule.matches(call))
-        .map(|rule| Verdict {
-            action: rule.spec.action,
-            rule: Some(rule.id),
-            reason: rule.spec.reason.clone(),
-        })
-        .unwrap_or(Verdict {
+impl Verdict {
+    fn ask() -> Verdict {
+        Verdict {
             action: Action::Ask,
             rule: None,
             reason: None,
-        })
+            doubt: None,
+        }
+    }
+}
+
+/// Judge each part of the call by the first rule that decides it. Any part
+/// denied: deny. Every part allowed, and no doubt about the call: allow.
+/// Anything else: ask.
+pub fn evaluate(rules: &[Rule], call: &ToolCall<'_>) -> Verdict {
+    let Parts { parts, doubt } = call.parts();
+    let mut first_allow = None;
+    let mut undecided = false;
+    for part in &parts {
+        match rules.iter().find(|rule| rule.matches(call, part)) {
+            Some(rule) if rule.spec.action == Action::Deny => {
+                return Verdict {
+                    action: Action::Deny,
+                    rule: Some(rule.id),
+                    reason: rule.spec.reason.clone(),
+                    doubt: None,
+                };
+            }
+            Some(rule) if rule.spec.action == Action::Allow => {
+                first_allow.get_or_insert(rule.id);
+            }
+            _ => undecided = true,
+        }
+    }
+    match first_allow {
+        Some(id) if !undecided && doubt.is_none() => Verdict {
+            action: Action::Allow,
+            rule: Some(id),
+            reason: None,
+            doubt: None,
+        },
+        // Allowed in part: say why not in whole.
+        Some(_) => Verdict {
+            doubt: doubt.or_else(|| Some("part of it is covered by no allow rule".into())),
+            ..Verdict::ask()
+        },
+        None => Verdict::ask(),
+    }
+}
+
+/// The rules an "always" answer adds: never wider than what was asked.
+/// Each simple command exactly, or each file exactly (inside the root for
+/// an allow; an outside file only for a deny, by its real absolute path).
+/// `None` when no rule that narrow can be made (an allow for a command in
+/// doubt or a file outside the root, or an allow for a tool that names
+/// neither): the user may still allow once, or write a rule in :LuluRules.
+pub fn always_rules(call: &ToolCall<'_>, action: Action) -> Option<Vec<RuleSpec>> {
+    let Parts { parts, doubt } = call.parts();
+    if action == Action::Allow && doubt.is_some() {
+        return None;
+    }
+    let mut out: Vec<RuleSpec> = Vec::new();
+    for part in parts {
+        let mut spec = RuleSpec {
+            tool: Some(call.tool.to_string()),
+            ..RuleSpec::new(action)
+        };
+        match part {
+            Part::Command(text) => spec.command = Some(format!("^{}$", regex::escape(&text))),
+            Part::Path(Resolved::Inside(rel)) => spec.path = Some(globset::escape(&rel.to_string_lossy())),
+            Part::Path(Resolved::Outside(abs)) if action != Action::Allow => {
+                spec.path = Some(globset::escape(&abs.to_string_lossy()));
+            }
+            Part::Whole if action != Action::Allow => {}
+            _ => return None,
+        }
+        if !out.contains(&spec) {
+            out.push(spec);
+        }
+    }
+    Some(out)
+}
+
+impl RuleSpec {
+    /// Only a tool (or nothing) to match: the rule decides every call of it.
+    pub fn is_tool_wide(&self) -> bool {
+        self.path.is_none() && self.command.is_none() && self.cwd.is_none()
+    }
+
+    /// The rule in words: "Bash `npm test`", "Write src/main.rs", "every Read".
+    pub fn describe(&self) -> String {
+        let tool = self.tool.as_deref().unwrap_or("any tool");
+        match (&self.command, &self.path) {
+            (Some(command), _) => {
+                let text = command.trim_start_matches('^').trim_end_matches('$');
+                format!("{tool} `{}`", unescape_regex(text))
+            }
+            (None, Some(path)) => format!("{tool} {path}"),
+            (None, None) => format!("every {tool}"),
+        }
+    }
+}
+
+/// Undo `regex::escape`, for showing an exact-command rule as its command.
+fn unescape_regex(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A one-line summary of a call for prompts and the record: the command, or

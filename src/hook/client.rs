@@ -63,6 +63,9 @@ fn ask(agent: &str, stdin: impl Read) -> Result<Option<(String, HookReply)>, Str
             | "Stop"
             | "UserPromptSubmit"
             | "SessionStart"
+            | "PostToolUse"
+            | "PostToolUseFailure"
+            | "PermissionDenied"
     ) {
         return Ok(None);
     }

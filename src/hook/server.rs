@@ -1,14 +1,15 @@
 //! The host's end of the hook bridge: a Unix socket (0600) in a private
 //! directory (0700); one task per connection; the supervisor decides.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use super::{HookReply, HookRequest};
+use crate::private::{self, Links};
 use crate::supervisor::SupervisorHandle;
 
 /// Largest hook request accepted (a Write of a big file carries its content).
@@ -23,7 +24,7 @@ impl HookServer {
     /// Make the private directory (or check one that exists) and bind
     /// `host-<pid>.sock` in it.
     pub fn bind(dir: &Path) -> anyhow::Result<HookServer> {
-        private_dir(dir)?;
+        private::dir(dir, Links::Refuse)?;
         let path = dir.join(format!("host-{}.sock", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let listener = UnixListener::bind(&path).with_context(|| format!("cannot listen on {}", path.display()))?;
@@ -104,26 +105,4 @@ pub fn from_this_user(stream: &UnixStream, uid: u32, what: &str) -> bool {
             false
         }
     }
-}
-
-pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
-    match std::fs::symlink_metadata(dir) {
-        Ok(meta) => {
-            // SAFETY: getuid cannot fail.
-            let uid = unsafe { libc::getuid() };
-            if !meta.is_dir() || meta.uid() != uid {
-                bail!("{} is not a directory owned by you; remove it", dir.display());
-            }
-            if meta.mode() & 0o077 != 0 {
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-                    .with_context(|| format!("cannot make {} private", dir.display()))?;
-            }
-        }
-        Err(_) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-                .with_context(|| format!("cannot make {} private", dir.display()))?;
-        }
-    }
-    Ok(())
 }

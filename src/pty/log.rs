@@ -2,7 +2,7 @@
 //! the reader thread (blocking IO stays off the async runtime), capped by
 //! rotating to `<name>.1` when it passes its size.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -82,7 +82,7 @@ impl OutputLog {
 }
 
 fn open_append(path: &Path) -> Option<File> {
-    match OpenOptions::new().create(true).append(true).open(path) {
+    match crate::private::append(path) {
         Ok(file) => Some(file),
         Err(err) => {
             tracing::warn!(path = %path.display(), %err, "cannot open session log");

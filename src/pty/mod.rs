@@ -134,10 +134,14 @@ fn size(cols: u16, rows: u16) -> PtySize {
 /// are not the agent's: each session gets its own. The CI markers declare a
 /// non-interactive run, which a session in a PTY never is: gemini 0.61, for
 /// one, takes `CI=true` or `GITHUB_ACTIONS=true` to mean headless and exits
-/// asking for stdin. The agent's configured `env` can still set them.
+/// asking for stdin. `NVIM` (and the older `NVIM_LISTEN_ADDRESS`) would
+/// let anything the agent runs drive the editor, and so answer its own
+/// approvals: only an editor decides. The agent's configured `env` can
+/// still set any of them.
 fn inherited(key: &str) -> bool {
     const CI_MARKERS: [&str; 3] = ["CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS"];
-    !(key.starts_with("LULU_") || CI_MARKERS.contains(&key))
+    const EDITOR_HANDLES: [&str; 2] = ["NVIM", "NVIM_LISTEN_ADDRESS"];
+    !(key.starts_with("LULU_") || CI_MARKERS.contains(&key) || EDITOR_HANDLES.contains(&key))
 }
 
 /// Start `spec.argv` in a fresh PTY. Blocking (openpty, fork, exec): call it
@@ -260,17 +264,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sessions_do_not_inherit_lulus_own_or_non_interactive_markers() {
+    fn sessions_do_not_inherit_lulus_own_the_editors_handle_or_non_interactive_markers() {
         for key in [
             "LULU_TOKEN",
             "LULU_LOG",
             "CI",
             "CONTINUOUS_INTEGRATION",
             "GITHUB_ACTIONS",
+            "NVIM",
+            "NVIM_LISTEN_ADDRESS",
         ] {
             assert!(!inherited(key), "{key}");
         }
-        for key in ["PATH", "HOME", "CI_TOKEN", "CIRCLE", "NVIM", "ci"] {
+        for key in ["PATH", "HOME", "CI_TOKEN", "CIRCLE", "NVIM_APPNAME", "ci"] {
             assert!(inherited(key), "{key}");
         }
     }

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use nvim_rs::Handler;
 use rmpv::Value;
 
-use super::protocol::{self, ErrorCode};
-use super::{ClientId, Nvim, Outgoing, Peer};
+use super::protocol::{self, ErrorCode, Request};
+use super::{Caller, ClientId, Nvim, Outgoing, Peer};
 use crate::supervisor::SupervisorHandle;
 
 #[derive(Clone)]
@@ -15,21 +15,33 @@ pub struct RpcHandler {
     client: ClientId,
     out: Outgoing,
     supervisor: SupervisorHandle,
+    /// The connected process (`None` on stdio: the editor that started us).
+    peer_pid: Option<u32>,
 }
 
 impl RpcHandler {
-    pub fn new(client: ClientId, out: Outgoing, supervisor: SupervisorHandle) -> RpcHandler {
+    pub fn new(client: ClientId, out: Outgoing, supervisor: SupervisorHandle, peer_pid: Option<u32>) -> RpcHandler {
         RpcHandler {
             client,
             out,
             supervisor,
+            peer_pid,
         }
     }
 
-    fn peer(&self, nvim: Nvim) -> Peer {
+    fn peer(&self, nvim: Nvim, request: &Request) -> Peer {
+        // Only requests that an editor alone may make pay for the look-up.
+        let ancestry = match self.peer_pid {
+            Some(pid) if request.editor_only() => crate::proctree::ancestry(pid).into(),
+            _ => Default::default(),
+        };
         Peer {
             nvim,
             out: self.out.clone(),
+            caller: Caller {
+                pid: self.peer_pid,
+                ancestry,
+            },
         }
     }
 }
@@ -43,8 +55,9 @@ impl Handler for RpcHandler {
             tracing::info!(method = %name, %err, "bad request");
             protocol::error_value(ErrorCode::BadRequest, &err.to_string())
         })?;
+        let peer = self.peer(nvim, &request);
         self.supervisor
-            .request(self.client, self.peer(nvim), request)
+            .request(self.client, peer, request)
             .await
             .map_err(|err| protocol::error_value(ErrorCode::Failed, &format!("{err:#}")))
     }
@@ -58,7 +71,10 @@ impl Handler for RpcHandler {
         // Keystrokes and resizes arrive as notifications: nobody waits for
         // them, so errors (a session that just ended) are only logged.
         match protocol::decode(&name, args) {
-            Ok(request) => self.supervisor.notify(self.client, self.peer(nvim), request),
+            Ok(request) => {
+                let peer = self.peer(nvim, &request);
+                self.supervisor.notify(self.client, peer, request);
+            }
             Err(err) => tracing::info!(method = %name, %err, "bad notification"),
         }
     }

@@ -27,6 +27,29 @@ pub type Nvim = Neovim<Outgoing>;
 pub struct Peer {
     pub nvim: Nvim,
     pub out: Outgoing,
+    /// Who sent the request being served.
+    pub caller: Caller,
+}
+
+/// The process at the other end of a connection, for the requests only an
+/// editor may make (answering approvals, changing rules).
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// From `SO_PEERCRED`; `None` for the editor on stdio that started an
+    /// embedded host (its parent: trusted).
+    pub pid: Option<u32>,
+    /// The caller and its ancestors, read when the request needs them.
+    pub ancestry: std::sync::Arc<[crate::proctree::ProcIds]>,
+}
+
+impl Caller {
+    /// How a decision by this caller is recorded.
+    pub fn describe(&self, client: ClientId) -> String {
+        match self.pid {
+            Some(pid) => format!("user (editor {}, pid {pid})", client.0),
+            None => format!("user (editor {})", client.0),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -139,6 +139,17 @@ pub enum Choice {
     AlwaysDeny,
 }
 
+/// What may come with an answer.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideOpts {
+    /// Told to the agent with a deny (what to do instead).
+    pub message: Option<String>,
+}
+
+/// Longest message sent to an agent with a deny.
+pub const MAX_DENY_MESSAGE: usize = 4096;
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StopOpts {
@@ -152,32 +163,87 @@ pub enum Request {
     Start(StartOpts),
     List,
     Get(String),
-    Send { session: String, text: String },
-    Write { session: String, bytes: Vec<u8> },
-    Resize { session: String, cols: u16, rows: u16 },
-    Stop { session: String, force: bool },
-    Delete { session: String, force: bool },
-    Attach { session: String, chan: i64 },
-    Detach { session: String, chan: i64 },
+    Send {
+        session: String,
+        text: String,
+    },
+    Write {
+        session: String,
+        bytes: Vec<u8>,
+    },
+    Resize {
+        session: String,
+        cols: u16,
+        rows: u16,
+    },
+    Stop {
+        session: String,
+        force: bool,
+    },
+    Delete {
+        session: String,
+        force: bool,
+    },
+    Attach {
+        session: String,
+        chan: i64,
+    },
+    Detach {
+        session: String,
+        chan: i64,
+    },
     Diff(String),
     Detail(String),
-    Merge { session: String, strategy: Strategy },
+    Merge {
+        session: String,
+        strategy: Strategy,
+    },
     Trust(String),
     Usage,
     PoolStatus,
     AgentInfo,
-    SaveSnapshot { name: String, specs: String },
+    SaveSnapshot {
+        name: String,
+        specs: String,
+    },
     Snapshot(String),
     Snapshots,
-    Prune { dry_run: bool },
+    Prune {
+        dry_run: bool,
+    },
     Approvals(ApprovalListOpts),
-    Decide { approval: i64, choice: Choice },
+    Decide {
+        approval: i64,
+        choice: Choice,
+        opts: DecideOpts,
+    },
     Rules,
-    AddRule { spec: Box<RuleSpec>, index: Option<usize> },
+    AddRule {
+        spec: Box<RuleSpec>,
+        index: Option<usize>,
+    },
     RemoveRule(i64),
-    MoveRule { rule: i64, index: usize },
+    MoveRule {
+        rule: i64,
+        index: usize,
+    },
     DaemonStatus,
     DaemonStop,
+}
+
+impl Request {
+    /// Requests that decide approvals or change what decides them: refused
+    /// to a caller that runs inside one of the host's sessions.
+    pub fn editor_only(&self) -> bool {
+        matches!(
+            self,
+            Request::Decide { .. }
+                | Request::AddRule { .. }
+                | Request::RemoveRule(_)
+                | Request::MoveRule { .. }
+                | Request::Trust(_)
+        )
+    }
 }
 
 impl PartialEq for Hello {
@@ -402,7 +468,7 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
         },
         APPROVAL_LIST => Request::Approvals(args(0, 1, "([{history, limit}])")?.options(0)?),
         APPROVAL_DECIDE => {
-            let mut a = args(2, 2, "(approval id, decision)")?;
+            let mut a = args(2, 3, "(approval id, decision[, {message}])")?;
             let approval = a.int(0, "approval id", "1..")?;
             let raw = a.bytes(1, "decision")?;
             let choice = match raw.as_slice() {
@@ -412,7 +478,14 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 b"always_deny" => Choice::AlwaysDeny,
                 _ => return Err(a.bad("decision", "must be allow, deny, always_allow or always_deny")),
             };
-            Request::Decide { approval, choice }
+            let opts: DecideOpts = a.options(2)?;
+            if opts.message.as_ref().is_some_and(|m| m.len() > MAX_DENY_MESSAGE) {
+                return Err(a.bad("message", format!("is longer than {MAX_DENY_MESSAGE} bytes")));
+            }
+            if opts.message.is_some() && !matches!(choice, Choice::Deny | Choice::AlwaysDeny) {
+                return Err(a.bad("message", "goes only with a deny"));
+            }
+            Request::Decide { approval, choice, opts }
         }
         RULE_LIST => {
             args(0, 0, "no arguments")?;

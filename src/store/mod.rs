@@ -53,9 +53,22 @@ pub struct Store {
 impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            crate::private::dir(dir, crate::private::Links::Follow).map_err(|err| StoreError::CreateDir {
                 path: dir.to_path_buf(),
-                source,
+                source: err.into(),
+            })?;
+        }
+        // SQLite gives its -wal and -shm files the database file's mode, so
+        // a private database file keeps all three private.
+        if path.parent().is_some() {
+            for suffix in ["-wal", "-shm"] {
+                let mut side = path.as_os_str().to_owned();
+                side.push(suffix);
+                let _ = crate::private::tighten(Path::new(&side));
+            }
+            crate::private::append(path).map_err(|err| StoreError::CreateDir {
+                path: path.to_path_buf(),
+                source: err.into(),
             })?;
         }
         let open_err = |source| StoreError::Open {

@@ -16,7 +16,9 @@ use super::{Command, Supervisor};
 use crate::approval::{self, Action, Rule, RuleSpec, ToolCall};
 use crate::hook::{HookReply, HookRequest, same_token};
 use crate::model::{SessionId, now};
-use crate::rpc::protocol::{self, ApprovalListOpts, Choice};
+use crate::proctree;
+use crate::rpc::Caller;
+use crate::rpc::protocol::{self, ApprovalListOpts, Choice, DecideOpts};
 use crate::store::DecisionRecord;
 
 /// Identifies one hook connection, so that it can withdraw its question.
@@ -28,6 +30,10 @@ pub(super) struct Pending {
     ticket: Ticket,
     reply: oneshot::Sender<HookReply>,
     input: serde_json::Value,
+    /// Where the agent ran, and the session's root: what "always" rules
+    /// are judged against.
+    cwd: String,
+    root: String,
 }
 
 /// What the editor sees of a pending approval.
@@ -42,8 +48,17 @@ pub struct PendingView {
     pub tool_use_id: Option<String>,
     /// The command, or the file (with a size hint for edits).
     pub summary: String,
-    /// The rule "Always allow" would add, in words.
-    pub always: String,
+    /// The rules "Always allow" would add, in words; `None` when no rule
+    /// as narrow as the question can be made (a file outside the session,
+    /// a command lulu cannot vouch for, a tool that names neither).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub always: Option<String>,
+    /// The rules "Always deny" would add, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub always_deny: Option<String>,
+    /// Why the allow rules that cover part of it could not allow it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doubt: Option<String>,
     pub created_at: String,
 }
 
@@ -66,6 +81,12 @@ impl Supervisor {
             return;
         }
         let record = entry.record.clone();
+        if matches!(
+            event.as_str(),
+            "PostToolUse" | "PostToolUseFailure" | "PermissionDenied" | "AfterTool"
+        ) {
+            self.answered_in_agent(&record.id, &request.payload).await;
+        }
         if self.on_hook_event(&record.id, &event, &request.payload) {
             let _ = reply.send(HookReply::ask());
             return;
@@ -83,16 +104,16 @@ impl Supervisor {
             .unwrap_or(&record.cwd)
             .to_string();
         let root = record.worktree.clone().unwrap_or_else(|| record.cwd.clone());
-        let verdict = approval::evaluate(
-            &self.rules,
-            &ToolCall {
-                agent: &record.agent,
-                tool: &tool,
-                input: &input,
-                cwd: std::path::Path::new(&cwd),
-                root: std::path::Path::new(&root),
-            },
-        );
+        let call = ToolCall {
+            agent: &record.agent,
+            tool: &tool,
+            input: &input,
+            cwd: std::path::Path::new(&cwd),
+            root: std::path::Path::new(&root),
+        };
+        let verdict = approval::evaluate(&self.rules, &call);
+        let describe = |action| approval::always_rules(&call, action).map(|rules| describe_rules(&rules));
+        let (always, always_deny) = (describe(Action::Allow), describe(Action::Deny));
         let tool_use_id = match event.as_str() {
             "PreToolUse" => {
                 let id = payload.get("tool_use_id").and_then(|t| t.as_str()).map(str::to_string);
@@ -108,7 +129,9 @@ impl Supervisor {
             session_id: record.id.clone(),
             session_name: record.name.clone(),
             agent: record.agent.clone(),
-            always: always_rule(&tool, &input, &cwd, &root).describe(&input),
+            always,
+            always_deny,
+            doubt: verdict.doubt.clone(),
             summary: approval::summarize(&tool, &input),
             tool,
             tool_use_id,
@@ -143,6 +166,8 @@ impl Supervisor {
             ticket,
             reply,
             input,
+            cwd,
+            root,
         });
         self.pending_changed(&record.id);
         let tx = self.tx.clone();
@@ -181,7 +206,46 @@ impl Supervisor {
         }
     }
 
-    pub(super) async fn decide(&mut self, id: i64, choice: Choice) -> anyhow::Result<Value> {
+    /// The user's answer. `by` says which editor gave it.
+    pub(super) async fn decide(
+        &mut self,
+        id: i64,
+        choice: Choice,
+        opts: DecideOpts,
+        by: String,
+    ) -> anyhow::Result<Value> {
+        let index = self.pending.iter().position(|p| p.view.id == id).ok_or_else(|| {
+            anyhow!("approval {id} is no longer pending (answered, withdrawn, expired, or answered in the agent)")
+        })?;
+        let action = match choice {
+            Choice::Allow | Choice::AlwaysAllow => Action::Allow,
+            Choice::Deny | Choice::AlwaysDeny => Action::Deny,
+        };
+        let mut by = by;
+        if matches!(choice, Choice::AlwaysAllow | Choice::AlwaysDeny) {
+            let pending = &self.pending[index];
+            let record = self.find(pending.view.session_id.as_str()).map(|e| e.record.clone());
+            let agent = record.map_or_else(|_| pending.view.agent.clone(), |r| r.agent);
+            let call = ToolCall {
+                agent: &agent,
+                tool: &pending.view.tool,
+                input: &pending.input,
+                cwd: std::path::Path::new(&pending.cwd),
+                root: std::path::Path::new(&pending.root),
+            };
+            let Some(specs) = approval::always_rules(&call, action) else {
+                bail!(
+                    "no rule as narrow as this question can be made (a file outside the session, or a command lulu cannot vouch for); answer it once, or write a rule"
+                );
+            };
+            let mut ids = Vec::new();
+            for spec in specs.into_iter().rev() {
+                ids.push(self.add_rule(spec, Some(0)).await?.id.to_string());
+            }
+            ids.reverse();
+            by = format!("{by} (added rule {})", ids.join(", "));
+        }
+        // Adding rules awaited the store: the question may have gone meanwhile.
         let index = self
             .pending
             .iter()
@@ -189,30 +253,79 @@ impl Supervisor {
             .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
         let pending = self.pending.remove(index);
         let v = pending.view.clone();
-        let action = match choice {
-            Choice::Allow | Choice::AlwaysAllow => Action::Allow,
-            Choice::Deny | Choice::AlwaysDeny => Action::Deny,
-        };
-        let mut by = "user".to_string();
-        if matches!(choice, Choice::AlwaysAllow | Choice::AlwaysDeny) {
-            let record = self.find(v.session_id.as_str()).map(|e| e.record.clone());
-            let (cwd, root) = record.map_or_else(
-                |_| (String::new(), String::new()),
-                |r| (r.cwd.clone(), r.worktree.unwrap_or(r.cwd)),
-            );
-            let mut spec = always_rule(&v.tool, &pending.input, &cwd, &root);
-            spec.action = action;
-            let rule = self.add_rule(spec, Some(0)).await?;
-            by = format!("user (added rule {})", rule.id);
-        }
         self.record(&v, action, &by).await;
-        let reason = (action == Action::Deny).then(|| "denied by the user in Neovim (lulu)".to_string());
+        let reason = (action == Action::Deny).then(|| match opts.message {
+            Some(message) if !message.trim().is_empty() => message,
+            _ => "denied by the user in Neovim (lulu)".to_string(),
+        });
         let _ = pending.reply.send(HookReply {
             decision: action,
             reason,
         });
         self.resolved(&v, action.as_str());
         Ok(Value::Nil)
+    }
+
+    /// The agent moved on (the tool ran, failed or was denied): the user
+    /// answered in the agent's own dialog. The question is resolved, and a
+    /// later answer in Neovim is refused rather than recorded.
+    async fn answered_in_agent(&mut self, session: &SessionId, payload: &serde_json::Value) {
+        let tool = payload.get("tool_name").and_then(|t| t.as_str()).unwrap_or("");
+        let use_id = payload.get("tool_use_id").and_then(|t| t.as_str());
+        let input = payload.get("tool_input").cloned().unwrap_or(serde_json::Value::Null);
+        let ran = fingerprint(&input);
+        let index = self.pending.iter().position(|p| {
+            &p.view.session_id == session
+                && p.view.tool == tool
+                && match (use_id, p.view.tool_use_id.as_deref()) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => {
+                        let asked = fingerprint(&p.input);
+                        ran.iter().all(|(key, hash)| asked.get(key) == Some(hash))
+                    }
+                }
+        });
+        let Some(index) = index else {
+            return;
+        };
+        let pending = self.pending.remove(index);
+        let outcome = match payload.get("hook_event_name").and_then(|e| e.as_str()) {
+            Some("PermissionDenied") => Action::Deny,
+            _ => Action::Allow,
+        };
+        tracing::info!(session = %session, approval = pending.view.id, "answered in the agent");
+        self.record(&pending.view, outcome, "agent").await;
+        let _ = pending.reply.send(HookReply::ask());
+        self.resolved(&pending.view, "answered in the agent");
+    }
+
+    /// Refuse a request that only an editor may make when it comes from
+    /// inside one of this host's sessions (an agent answering its own
+    /// question, or writing itself a rule).
+    pub(super) fn check_caller(&self, request: &protocol::Request, caller: &Caller) -> anyhow::Result<()> {
+        if !request.editor_only() {
+            return Ok(());
+        }
+        let Some(pid) = caller.pid else {
+            return Ok(());
+        };
+        if caller.ancestry.is_empty() {
+            bail!(
+                "refused: cannot tell which process asks (pid {pid}); only an editor can answer approvals or change rules"
+            );
+        }
+        for entry in &self.entries {
+            if let Some(live) = &entry.live
+                && proctree::within(&caller.ancestry, live.control.pid())
+            {
+                tracing::warn!(session = %entry.record.id, pid, "approval or rule request from inside a session refused");
+                bail!(
+                    "refused: this request comes from inside session '{}' (pid {pid}); only an editor can answer approvals or change rules",
+                    entry.record.name
+                );
+            }
+        }
+        Ok(())
     }
 
     pub(super) async fn approvals(&self, opts: ApprovalListOpts) -> anyhow::Result<Value> {
@@ -353,41 +466,9 @@ fn verdict_word(action: Action) -> &'static str {
     }
 }
 
-/// The rule "Always allow/deny" adds: this tool with this exact command, or
-/// this exact file, or the tool alone.
-fn always_rule(tool: &str, input: &serde_json::Value, cwd: &str, root: &str) -> RuleSpec {
-    let mut spec = RuleSpec {
-        tool: Some(tool.to_string()),
-        ..RuleSpec::new(Action::Allow)
-    };
-    if let Some(command) = input.get("command").and_then(|c| c.as_str()) {
-        spec.command = Some(format!("^{}$", regex::escape(command)));
-    } else if let Some(path) = approval::file_path_of(input) {
-        let abs = std::path::Path::new(cwd).join(path);
-        if let Ok(rel) = abs.strip_prefix(root) {
-            spec.path = Some(globset::escape(&rel.to_string_lossy()));
-        }
-    }
-    spec
-}
-
-impl RuleSpec {
-    /// What an "always" rule made from `input` covers, in words:
-    /// "Bash `npm test`", "Write src/main.rs", "every Read".
-    fn describe(&self, input: &serde_json::Value) -> String {
-        let tool = self.tool.as_deref().unwrap_or("any tool");
-        match (&self.command, &self.path) {
-            (Some(_), _) => {
-                let command = input.get("command").and_then(|c| c.as_str()).unwrap_or_default();
-                format!(
-                    "{tool} `{}`",
-                    approval::summarize(tool, &serde_json::json!({ "command": command }))
-                )
-            }
-            (None, Some(path)) => format!("{tool} {path}"),
-            (None, None) => format!("every {tool}"),
-        }
-    }
+/// What "always" rules cover, in words: "Bash `ls`, Bash `git status`".
+fn describe_rules(rules: &[RuleSpec]) -> String {
+    rules.iter().map(RuleSpec::describe).collect::<Vec<_>>().join(", ")
 }
 
 /// The default time a question waits for the user.

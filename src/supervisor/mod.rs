@@ -346,6 +346,8 @@ impl Supervisor {
     async fn handle(&mut self, client: ClientId, peer: Peer, request: Request, reply: Option<Reply>) {
         let result = if self.shutdown.is_some() {
             Err(anyhow!("lulu host is shutting down"))
+        } else if let Err(err) = self.check_caller(&request, &peer.caller) {
+            Err(err)
         } else {
             match request {
                 Request::Hello(hello) => self.hello(client, peer, *hello),
@@ -409,7 +411,10 @@ impl Supervisor {
                     .context("could not list saved sets"),
                 Request::Prune { dry_run } => self.prune(dry_run).await,
                 Request::Approvals(opts) => self.approvals(opts).await,
-                Request::Decide { approval, choice } => self.decide(approval, choice).await,
+                Request::Decide { approval, choice, opts } => {
+                    let by = peer.caller.describe(client);
+                    self.decide(approval, choice, opts, by).await
+                }
                 Request::Rules => Ok(self.rules_value()),
                 Request::AddRule { spec, index } => self.add_rule(*spec, index).await.map(|rule| Value::from(rule.id)),
                 Request::RemoveRule(id) => self.remove_rule(id).await,

@@ -8,6 +8,7 @@
 //! are replaced in the background; a shell that exited, or printed nothing
 //! within 5 s, is replaced too.
 
+use crate::private::{self, Links};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -239,7 +240,8 @@ impl Supervisor {
         let line = match launch {
             Some(spec) => {
                 let dir = super::session_dir(&self.settings.state_dir, id);
-                tokio::fs::create_dir_all(&dir).await?;
+                let make = dir.clone();
+                tokio::task::spawn_blocking(move || private::dir(&make, Links::Follow)).await??;
                 let file = dir.join("launch.json");
                 let write = file.clone();
                 tokio::task::spawn_blocking(move || spec.write(&write)).await??;

@@ -1,7 +1,7 @@
 //! Starting a session: checks first (limit, name, cwd, agent on PATH), then
 //! the store row, then the PTY, then the session task.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use tokio::sync::mpsc;
@@ -13,6 +13,7 @@ use crate::adapter::{self, WireContext};
 use crate::hook::{self, new_token};
 use crate::launch::LaunchSpec;
 use crate::model::{SessionId, SessionRecord, Status, now};
+use crate::private::{self, Links};
 use crate::pty::{self, OutputLog, SpawnSpec};
 use crate::rpc::protocol::StartOpts;
 use crate::worktree::WorktreeError;
@@ -177,8 +178,8 @@ impl Supervisor {
         let argv = match &setup {
             Some(setup) => {
                 let report = session_dir(&self.settings.state_dir, &id).join("setup-failed.json");
-                if let Some(dir) = report.parent() {
-                    tokio::fs::create_dir_all(dir).await.ok();
+                if let Some(dir) = report.parent().map(Path::to_path_buf) {
+                    let _ = tokio::task::spawn_blocking(move || private::dir(&dir, Links::Follow)).await;
                 }
                 let mut wrapped = vec![
                     self.settings.exe.to_string_lossy().into_owned(),

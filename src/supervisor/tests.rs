@@ -38,7 +38,11 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
     let fixture = Fixture {
         handle,
         store,
-        peer: Peer { nvim, out },
+        peer: Peer {
+            nvim,
+            out,
+            caller: Default::default(),
+        },
         client: ClientId::next(),
         _dir: dir,
     };

@@ -47,7 +47,7 @@ pub fn run_then_exec(setup: &[String], report: &Path, argv: &[String]) -> anyhow
     };
     if let Some(code) = code {
         let failure = SetupFailure { command: shown, code };
-        let _ = std::fs::write(report, serde_json::to_vec(&failure).unwrap_or_default());
+        let _ = crate::private::write(report, &serde_json::to_vec(&failure).unwrap_or_default());
         eprintln!("\x1b[31mlulu: {}\x1b[0m", failure.reason());
         return Ok(code);
     }

@@ -118,7 +118,8 @@ T['claude: Allow in Neovim runs the tool; Stop marks waiting; cost from its tran
     cache_read = 0,
   })
   local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
-  h.eq({ decided.decision, decided.decided_by }, { 'allow', 'user' }, 'recorded')
+  h.eq(decided.decision, 'allow', 'recorded')
+  h.matches(decided.decided_by, '^user %(editor %d+%)', 'by the user')
   h.matches(decided.tool_use_id, '^toolu_', 'paired with its PreToolUse')
   local turns = server.turns()
   h.eq(#turns, 2, 'two scripted turns')
@@ -174,6 +175,32 @@ T['claude: Deny reaches the model; an allow rule answers with no prompt; a timeo
   child.wait('return #require("lulu").approvals() == 0', 5000, 'expired')
   child.wait_screen(s.id, 'Do you want to proceed%?', 10000, 'claude’s own dialog')
   child.wait('return require("lulu").get("d").waiting == true', 15000, 'Notification marks waiting')
+end
+
+T['claude: a question answered in its own dialog is settled in Neovim as answered in the agent'] = function(child)
+  repo(child)
+  local server = agents.model(child, {
+    { tool = { name = 'Bash', input = { command = 'touch answered-there' } }, usage = { input = 10, output = 1 } },
+    { text = 'Done in the terminal.', usage = { input = 10, output = 1 } },
+  })
+  setup(child, 'claude', agents.claude(child, server, child.cwd))
+  local s = start(child, 'claude', 't', 'for shortcuts')
+  child.lua('require("lulu").send("t", "make the file")')
+  child.wait('return #require("lulu").approvals() == 1', 15000, 'asked in Neovim')
+  local question = pending(child)[1]
+  child.wait_screen(s.id, 'Do you want to proceed%?', 15000, 'claude shows its own dialog meanwhile')
+  -- The user answers there ("1. Yes"). Claude ignores keys for a moment
+  -- after its dialog appears (against a stray keypress), as a user would.
+  vim.wait(1000)
+  child.lua('require("lulu").send(...)', s.id, '1')
+  child.wait_screen(s.id, 'Done in the terminal%.', 15000, 'the tool ran')
+  child.wait('return #require("lulu").approvals() == 0', 3000, 'no longer pending in Neovim')
+  local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
+  h.eq({ decided.decision, decided.decided_by }, { 'allow', 'agent' }, 'recorded as answered in the agent')
+  local late = child.lua('return { pcall(require("lulu").decide, ...) }', question.id, 'deny')
+  h.eq(late[1], false, 'a later answer is refused')
+  h.matches(late[2], 'no longer pending', 'with the reason')
+  h.eq(#child.lua('return require("lulu").approvals({ history = true })'), 1, 'and not recorded')
 end
 
 T['codex: its hooks reach Neovim with no trust prompt and no write to its config; Allow runs; usage from the rollout'] = function(

@@ -33,6 +33,13 @@ function M.parse(line)
   return rule
 end
 
+--- An allow that no command, path or directory narrows: it decides every
+--- call of its tool (only added deliberately, here, with a warning).
+---@param rule lulu.Rule
+function M.tool_wide(rule)
+  return rule.action == 'allow' and not (rule.path or rule.command or rule.cwd)
+end
+
 --- The rule as a line `parse` reads back.
 ---@param rule lulu.Rule
 function M.format(rule)
@@ -157,8 +164,18 @@ function H.maps(buf)
       end
       local ok, err = pcall(function()
         local _, index = H.current()
-        lulu.add_rule(M.parse(input), { index = math.max(index + 1, 0) })
+        local rule = M.parse(input)
+        local id = lulu.add_rule(rule, { index = math.max(index + 1, 0) })
         H.refresh(buf)
+        if M.tool_wide(rule) then
+          util.notify(
+            ('rule %s allows every %s call in every session, whatever it runs or writes'):format(
+              id,
+              rule.tool or 'tool'
+            ),
+            vim.log.levels.WARN
+          )
+        end
       end)
       if not ok then
         util.notify(tostring(err), vim.log.levels.ERROR)
