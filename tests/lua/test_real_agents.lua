@@ -194,7 +194,7 @@ T['claude: a question answered in its own dialog is settled in Neovim as answere
   vim.wait(1000)
   child.lua('require("lulu").send(...)', s.id, '1')
   child.wait_screen(s.id, 'Done in the terminal%.', 15000, 'the tool ran')
-  child.wait('return #require("lulu").approvals() == 0', 3000, 'no longer pending in Neovim')
+  child.wait('return #require("lulu").approvals() == 0', 1000, 'no longer pending in Neovim within a second')
   local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
   h.eq({ decided.decision, decided.decided_by }, { 'allow', 'agent' }, 'recorded as answered in the agent')
   local late = child.lua('return { pcall(require("lulu").decide, ...) }', question.id, 'deny')
