@@ -239,10 +239,12 @@ fn daemon(dirs: Dirs, idle_exit: u64) -> anyhow::Result<()> {
 fn init_logging(dirs: &Dirs, file: &str) -> anyhow::Result<()> {
     crate::private::dir(&dirs.state, crate::private::Links::Follow)?;
     let path = dirs.state.join(file);
-    let file = crate::private::append(&path)?;
-    // nvim-rs logs whole messages at debug (typed keys, terminal output):
-    // whatever LULU_LOG asks for, it logs warnings only.
-    let quiet = "nvim_rs=warn".parse().expect("a valid directive");
+    let file = crate::logfile::RotatingLog::open(path, crate::logfile::LOG_FILE_CAP)?;
+    // nvim-rs logs whole messages at debug (typed keys, terminal output)
+    // and an error per reply it could not write to a connection that was
+    // cut off (thousands): whatever LULU_LOG asks for, it is silent. lulu
+    // logs why each connection ended itself.
+    let quiet = "nvim_rs=off".parse().expect("a valid directive");
     let filter = tracing_subscriber::EnvFilter::try_from_env("LULU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
         .add_directive(quiet);
@@ -258,7 +260,14 @@ fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
     let live = crate::client::run(async { Ok(crate::client::list_live(dirs).await) })?;
     let sessions = match live {
         Some(sessions) => sessions,
-        None => Store::open(&dirs.db())?.sessions()?,
+        None => {
+            let store = Store::open(&dirs.db())?;
+            let sessions = store.sessions()?;
+            for row in store.take_skipped() {
+                eprintln!("lulu: skipped an unreadable row ({row})");
+            }
+            sessions
+        }
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);

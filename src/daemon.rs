@@ -243,27 +243,32 @@ pub async fn run(dirs: Dirs, idle_exit: Duration, _lock: File) -> anyhow::Result
 async fn accept_loop(listener: UnixListener, supervisor: crate::supervisor::SupervisorHandle) {
     // SAFETY: getuid cannot fail.
     let uid = unsafe { libc::getuid() };
+    let mut accept = crate::ipc::Acceptor::new("editor", MAX_EDITOR_CONNECTIONS);
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(err) => {
-                tracing::warn!(%err, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+        let Some((stream, slot)) = accept.next(&listener).await else {
+            continue;
         };
         if !crate::hook::server::from_this_user(&stream, uid, "editor") {
             continue;
         }
-        if let Err(err) = connection(stream, supervisor.clone()) {
+        if let Err(err) = connection(stream, supervisor.clone(), slot) {
             tracing::warn!("cannot serve a connection: {err:#}");
         }
     }
 }
 
+/// Editors and `lulu` shell commands connected at once. Each is served by
+/// a task and a writer thread (3 descriptors); past the cap new connections
+/// are closed at once.
+pub const MAX_EDITOR_CONNECTIONS: usize = 64;
+
 /// One editor: reads on the runtime, writes from the `Outgoing` thread on a
 /// blocking clone of the socket.
-fn connection(stream: tokio::net::UnixStream, supervisor: crate::supervisor::SupervisorHandle) -> anyhow::Result<()> {
+fn connection(
+    stream: tokio::net::UnixStream,
+    supervisor: crate::supervisor::SupervisorHandle,
+    slot: crate::ipc::Slot,
+) -> anyhow::Result<()> {
     // Without a pid the caller can never make an editor-only request.
     let peer_pid = stream
         .peer_cred()
@@ -283,6 +288,7 @@ fn connection(stream: tokio::net::UnixStream, supervisor: crate::supervisor::Sup
         supervisor.client_gone(client);
         // Ends the writer thread too, whatever it was doing.
         let _ = closer.shutdown(std::net::Shutdown::Both);
+        drop(slot);
     });
     Ok(())
 }

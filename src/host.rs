@@ -17,6 +17,7 @@ use crate::hook::{self, server::HookServer};
 use crate::model::SessionRecord;
 use crate::paths::Dirs;
 use crate::private::{self, Links};
+use crate::rpc::framing::{Framed, InFlight};
 use crate::rpc::handler::RpcHandler;
 use crate::rpc::{ClientId, Outgoing};
 use crate::store::Store;
@@ -30,6 +31,7 @@ pub const DAEMON_EXITED: &str = "daemon exited";
 /// the supervisor.
 pub struct Core {
     pub supervisor: SupervisorHandle,
+    store: Store,
     task: tokio::task::JoinHandle<()>,
     hooks: Option<tokio::task::JoinHandle<()>>,
 }
@@ -64,12 +66,30 @@ impl Core {
                         reason = exited,
                         "sessions of a previous host marked failed"
                     );
+                    // Their processes must not outlive the host that ran them.
+                    let leaders: Vec<(u32, Option<u64>)> = failed
+                        .iter()
+                        .filter_map(|left| {
+                            let pid = u32::try_from(left.pid?).ok()?;
+                            Some((pid, left.pid_start.and_then(|t| u64::try_from(t).ok())))
+                        })
+                        .collect();
+                    crate::proctree::end_groups(&leaders, session_grace());
                 }
                 Ok((s.sessions()?, s.rules()?))
             })
             .await
             .context("could not reconcile the store")?;
 
+        let skipped = store.take_skipped();
+        if !skipped.is_empty() {
+            notices.push(format!(
+                "lulu.db has {} unreadable row(s), skipped and left as they are ({}); fix or delete them with sqlite3 {}",
+                skipped.len(),
+                skipped.join("; "),
+                dirs.db().display()
+            ));
+        }
         let known = stored.clone();
         let reconciled = store.clone();
         tokio::task::spawn_blocking(move || reconcile_worktrees(&reconciled, &known)).await?;
@@ -107,10 +127,11 @@ impl Core {
             shell_var: std::env::var("SHELL").ok(),
             daemon,
         };
-        let (supervisor, task) = Supervisor::spawn(store, settings, stored, rules, notices);
+        let (supervisor, task) = Supervisor::spawn(store.clone(), settings, stored, rules, notices);
         let hooks = hooks.map(|server| tokio::spawn(server.serve(supervisor.clone())));
         Ok(Core {
             supervisor,
+            store,
             task,
             hooks,
         })
@@ -126,6 +147,10 @@ impl Core {
             tracing::error!("sessions did not all stop in time");
         }
         self.task.abort();
+        // Nothing is left for the WAL to hold: fold it in, leave it empty.
+        if let Err(err) = self.store.run(|s| s.checkpoint()).await {
+            tracing::warn!("could not checkpoint the store: {err}");
+        }
         if let Some(task) = self.hooks {
             // Dropping the server removes its socket file.
             task.abort();
@@ -143,13 +168,19 @@ pub fn serve(
 ) -> anyhow::Result<(ClientId, tokio::task::JoinHandle<()>)> {
     let client = ClientId::next();
     let out = Outgoing::spawn(writer).context("cannot start the rpc writer")?;
-    let handler = RpcHandler::new(client, out.clone(), supervisor, peer_pid);
-    let (_nvim, io) = Neovim::new(reader.compat(), out, handler);
+    let in_flight = std::sync::Arc::new(InFlight::default());
+    let handler = RpcHandler::new(client, out.clone(), supervisor, peer_pid, in_flight.clone());
+    let framed = Framed::new(reader, out.clone(), in_flight);
+    let (_nvim, io) = Neovim::new(framed.compat(), out.clone(), handler);
     let task = tokio::spawn(async move {
-        match io.await {
-            Ok(()) => tracing::info!(?client, "editor closed the connection"),
-            // EOF mid-message is how a closing editor looks to nvim-rs.
-            Err(err) => tracing::info!(?client, "connection ended: {err}"),
+        tokio::select! {
+            result = io => match result {
+                Ok(()) => tracing::info!(?client, "editor closed the connection"),
+                // EOF mid-message is how a closing editor looks to nvim-rs.
+                Err(err) => tracing::info!(?client, "connection ended: {err}"),
+            },
+            // Its queue overflowed (logged there): stop serving it.
+            () = out.overflowed() => {}
         }
     });
     Ok((client, task))

@@ -95,6 +95,10 @@ pub struct SessionRecord {
     pub exit_code: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
+    /// When that process started (clock ticks since boot, from /proc), so a
+    /// later host can tell it from another that got the same pid.
+    #[serde(skip)]
+    pub pid_start: Option<i64>,
     pub cwd: String,
     /// The argv that was run, program first.
     pub argv: Vec<String>,

@@ -15,7 +15,7 @@ M.defaults = {
     shell = { cmd = nil },
   },
   worktree = { enabled = true, root = nil, copy = {}, setup = nil, cleanup = 'keep' },
-  pool = { size = 2 },
+  pool = { size = 2, ready_timeout = 5 },
   scrollback = 1024 * 1024, -- bytes kept per session for replay
   approvals = { timeout = 600, chain = true, notify = true },
   keys = { approve = '<leader>aa', send = '<leader>as' }, -- false disables
@@ -96,6 +96,11 @@ function M.validate(opts)
       'pool.size',
       type(o.pool.size) == 'number' and o.pool.size >= 0 and o.pool.size <= 6,
       'a number from 0 (off) to 6',
+    },
+    {
+      'pool.ready_timeout',
+      type(o.pool.ready_timeout) == 'number' and o.pool.ready_timeout > 0 and o.pool.ready_timeout <= 600,
+      'seconds (0 < n <= 600) a warm shell may take to show its prompt',
     },
     {
       'persist.autosave',

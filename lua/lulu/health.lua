@@ -69,7 +69,19 @@ function M.check()
     end
     if rpc.running() then
       local ok, pool = pcall(require('lulu').pool_status)
-      if ok and pool.size > 0 then
+      if ok and pool.given_up and pool.given_up ~= vim.NIL then
+        health.warn('pool: ' .. pool.given_up, {
+          'make your shell rc files faster, raise pool.ready_timeout, or turn the pool off: pool = { size = 0 }',
+        })
+      elseif ok and (pool.failures or 0) > 0 then
+        health.warn(
+          ('pool: %d warm shell(s) in a row failed to come up; next try in %ds'):format(
+            pool.failures,
+            pool.retry_in ~= vim.NIL and pool.retry_in or 0
+          ),
+          { 'a shell slow to show its prompt is hung up and retried later (pool.ready_timeout)' }
+        )
+      elseif ok and pool.size > 0 then
         health.ok(
           ('pool: %d of %d shells warm (%s); %d claimed, %d replaced'):format(
             pool.idle,
@@ -152,6 +164,9 @@ function M.check()
     if out.code == 0 then
       local ok, records = pcall(vim.json.decode, out.stdout)
       health.ok(('%s/lulu.db opens (%d sessions)'):format(data, ok and #records or 0))
+      for line in vim.gsplit(vim.trim(out.stderr or ''), '\n', { trimempty = true }) do
+        health.warn(line, { 'the row is kept as it is; fix or delete it with sqlite3 ' .. data .. '/lulu.db' })
+      end
     else
       health.error(vim.trim(out.stderr or 'lulu list failed'))
     end

@@ -321,6 +321,7 @@ function H.hello()
       worktree_setup = opts.worktree.setup,
       worktree_cleanup = opts.worktree.cleanup,
       pool_size = opts.pool.size,
+      pool_ready_timeout = opts.pool.ready_timeout,
       prices = next(opts.cost.prices) and opts.cost.prices or vim.empty_dict(),
     },
   }

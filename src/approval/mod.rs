@@ -322,6 +322,11 @@ impl ToolCall<'_> {
 /// Keys that name one file.
 const PATH_KEYS: [&str; 5] = ["file_path", "path", "notebook_path", "absolute_path", "dir_path"];
 
+/// Is `key` one that names files (kept whole wherever a call is kept)?
+pub fn is_path_key(key: &str) -> bool {
+    PATH_KEYS.contains(&key) || matches!(key, "paths" | "file_paths" | "patch" | "input")
+}
+
 /// The file a tool touches, if any (`Write`, `Edit`, `Read`,
 /// `NotebookEdit` and friends name it in one of these keys).
 pub fn file_path_of(input: &serde_json::Value) -> Option<&str> {

@@ -13,7 +13,12 @@ use crate::private::{self, Links};
 use crate::supervisor::SupervisorHandle;
 
 /// Largest hook request accepted (a Write of a big file carries its content).
-const MAX_REQUEST: u64 = 16 * 1024 * 1024;
+pub const MAX_REQUEST: u64 = 16 * 1024 * 1024;
+/// Hook connections served at once (12 sessions asking several questions
+/// each, with room to spare); past it new ones are closed at once.
+pub const MAX_HOOK_CONNECTIONS: usize = 256;
+/// How long a hook may take to send its request after connecting.
+pub const HOOK_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct HookServer {
     path: PathBuf,
@@ -41,13 +46,10 @@ impl HookServer {
     pub async fn serve(self, supervisor: SupervisorHandle) {
         // SAFETY: getuid cannot fail.
         let uid = unsafe { libc::getuid() };
+        let mut accept = crate::ipc::Acceptor::new("hook", MAX_HOOK_CONNECTIONS);
         loop {
-            let stream = match self.listener.accept().await {
-                Ok((stream, _)) => stream,
-                Err(err) => {
-                    tracing::warn!(%err, "hook accept failed");
-                    continue;
-                }
+            let Some((stream, slot)) = accept.next(&self.listener).await else {
+                continue;
             };
             if !from_this_user(&stream, uid, "hook") {
                 continue;
@@ -57,6 +59,7 @@ impl HookServer {
                 if let Err(err) = serve_one(stream, supervisor).await {
                     tracing::info!("hook connection: {err:#}");
                 }
+                drop(slot);
             });
         }
     }
@@ -72,7 +75,12 @@ async fn serve_one(stream: UnixStream, supervisor: SupervisorHandle) -> anyhow::
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(MAX_REQUEST));
     let mut line = String::new();
-    reader.read_line(&mut line).await.context("reading the request")?;
+    // A hook sends its request at once; one that connects and says nothing
+    // would hold a descriptor forever.
+    tokio::time::timeout(HOOK_REQUEST_TIMEOUT, reader.read_line(&mut line))
+        .await
+        .context("no request within the time allowed")?
+        .context("reading the request")?;
     let request: HookRequest = serde_json::from_str(&line).context("malformed hook request")?;
     let (ticket, decided) = supervisor.hook(request);
     // If the hook goes away first (the agent answered in its own dialog, or

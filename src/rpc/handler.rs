@@ -2,10 +2,13 @@
 //! does the work itself, because nvim-rs reads nothing else until a
 //! notification handler returns.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use nvim_rs::Handler;
 use rmpv::Value;
 
+use super::framing::InFlight;
 use super::protocol::{self, ErrorCode, Request};
 use super::{Caller, ClientId, Nvim, Outgoing, Peer};
 use crate::supervisor::SupervisorHandle;
@@ -17,15 +20,24 @@ pub struct RpcHandler {
     supervisor: SupervisorHandle,
     /// The connected process (`None` on stdio: the editor that started us).
     peer_pid: Option<u32>,
+    /// Requests being served for this connection (counted in by the reader).
+    in_flight: Arc<InFlight>,
 }
 
 impl RpcHandler {
-    pub fn new(client: ClientId, out: Outgoing, supervisor: SupervisorHandle, peer_pid: Option<u32>) -> RpcHandler {
+    pub fn new(
+        client: ClientId,
+        out: Outgoing,
+        supervisor: SupervisorHandle,
+        peer_pid: Option<u32>,
+        in_flight: Arc<InFlight>,
+    ) -> RpcHandler {
         RpcHandler {
             client,
             out,
             supervisor,
             peer_pid,
+            in_flight,
         }
     }
 
@@ -46,11 +58,21 @@ impl RpcHandler {
     }
 }
 
+/// Counts a request out when its handling ends, however it ends.
+struct Done<'a>(&'a InFlight);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.done();
+    }
+}
+
 #[async_trait]
 impl Handler for RpcHandler {
     type Writer = Outgoing;
 
     async fn handle_request(&self, name: String, args: Vec<Value>, nvim: Nvim) -> Result<Value, Value> {
+        let _done = Done(&self.in_flight);
         let request = protocol::decode(&name, args).map_err(|err| {
             tracing::info!(method = %name, %err, "bad request");
             protocol::error_value(ErrorCode::BadRequest, &err.to_string())

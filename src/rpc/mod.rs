@@ -5,6 +5,7 @@
 //! socket. Everything that belongs to one connection (its event queue, which
 //! terminal channels it shows) lives in its `Client`, apart from sessions.
 
+pub mod framing;
 pub mod handler;
 pub mod outgoing;
 pub mod protocol;

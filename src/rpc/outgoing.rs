@@ -9,10 +9,11 @@
 use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use rmpv::Value;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 
 /// Terminal output one editor may have queued and not yet processed, summed
 /// over all its sessions, in KiB. The editor works through its queue in
@@ -20,10 +21,29 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 /// (and the editor's memory), however many sessions are flooding.
 const TERMINAL_WINDOW_KIB: u32 = 128;
 
+/// Bytes queued for a connection and not yet written. An editor reads what
+/// it is sent; a client that asks and never reads its replies reaches this,
+/// and its connection is closed rather than the host's memory filled.
+pub const MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+/// Messages queued and not yet written (replies and events; terminal output
+/// has its own window): the same limit counted in messages, for a client
+/// that asks for many small replies and reads none.
+pub const MAX_QUEUED_MESSAGES: usize = 65536;
+
 #[derive(Clone)]
 pub struct Outgoing {
     tx: mpsc::UnboundedSender<Vec<u8>>,
     window: Arc<Semaphore>,
+    queue: Arc<Queue>,
+}
+
+/// What is queued, and whether the queue ever overflowed.
+#[derive(Default)]
+struct Queue {
+    bytes: AtomicUsize,
+    messages: AtomicUsize,
+    overflowed: AtomicBool,
+    overflow: Notify,
 }
 
 impl Outgoing {
@@ -31,15 +51,21 @@ impl Outgoing {
     /// every `Outgoing` is dropped or the sink fails (the editor left).
     pub fn spawn(mut sink: impl Write + Send + 'static) -> std::io::Result<Outgoing> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let queue = Arc::new(Queue::default());
+        let written = queue.clone();
         std::thread::Builder::new().name("rpc-write".into()).spawn(move || {
             let mut batch = Vec::new();
             while let Some(first) = rx.blocking_recv() {
                 batch.clear();
                 batch.extend_from_slice(&first);
+                let mut count = 1;
                 // One syscall for whatever else is already queued.
                 while batch.len() < 1 << 20 {
                     match rx.try_recv() {
-                        Ok(more) => batch.extend_from_slice(&more),
+                        Ok(more) => {
+                            batch.extend_from_slice(&more);
+                            count += 1;
+                        }
                         Err(_) => break,
                     }
                 }
@@ -47,12 +73,52 @@ impl Outgoing {
                     tracing::info!(%err, "connection write failed");
                     break;
                 }
+                written.bytes.fetch_sub(batch.len(), Ordering::Relaxed);
+                written.messages.fetch_sub(count, Ordering::Relaxed);
             }
         })?;
         Ok(Outgoing {
             tx,
             window: Arc::new(Semaphore::new(TERMINAL_WINDOW_KIB as usize)),
+            queue,
         })
+    }
+
+    /// Queue encoded bytes. Past [`MAX_QUEUED_BYTES`] nothing more is
+    /// queued and [`Outgoing::overflowed`] fires: the connection is closed.
+    pub fn send_raw(&self, bytes: Vec<u8>) -> bool {
+        if self.queue.overflowed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let queued = self.queue.bytes.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len();
+        let messages = self.queue.messages.fetch_add(1, Ordering::Relaxed) + 1;
+        if queued > MAX_QUEUED_BYTES || messages > MAX_QUEUED_MESSAGES {
+            self.queue.bytes.fetch_sub(bytes.len(), Ordering::Relaxed);
+            self.queue.messages.fetch_sub(1, Ordering::Relaxed);
+            self.overflow("its replies are not being read");
+            return false;
+        }
+        self.tx.send(bytes).is_ok()
+    }
+
+    /// Give up on this connection: nothing more is queued, and whoever
+    /// waits in [`Outgoing::overflowed`] closes it. Logged once.
+    pub fn overflow(&self, why: &str) {
+        if !self.queue.overflowed.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                queued = self.queue.bytes.load(Ordering::Relaxed),
+                "closing a connection: {why}"
+            );
+            self.queue.overflow.notify_waiters();
+            self.queue.overflow.notify_one();
+        }
+    }
+
+    /// Resolves once the connection has been given up on.
+    pub async fn overflowed(&self) {
+        while !self.queue.overflowed.load(Ordering::Relaxed) {
+            self.queue.overflow.notified().await;
+        }
     }
 
     /// Take room for `bytes` of terminal output in this connection's window,
@@ -72,15 +138,16 @@ impl Outgoing {
         if rmpv::encode::write_value(&mut bytes, &message).is_err() {
             return false;
         }
-        self.tx.send(bytes).is_ok()
+        self.send_raw(bytes)
     }
 }
 
 impl futures::io::AsyncWrite for Outgoing {
     fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        match self.tx.send(buf.to_vec()) {
-            Ok(()) => Poll::Ready(Ok(buf.len())),
-            Err(_) => Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into())),
+        if self.send_raw(buf.to_vec()) {
+            Poll::Ready(Ok(buf.len()))
+        } else {
+            Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()))
         }
     }
 

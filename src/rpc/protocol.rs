@@ -80,6 +80,8 @@ pub struct HostConfig {
     pub worktree_cleanup: Option<String>,
     /// Idle shells kept warm (default 2, at most 6).
     pub pool_size: Option<usize>,
+    /// Seconds a warm shell may take to print its prompt.
+    pub pool_ready_timeout: Option<f64>,
     /// Per model-name prefix, USD per million tokens; over the defaults.
     #[serde(default, deserialize_with = "lenient_map")]
     pub prices: BTreeMap<String, crate::cost::Price>,

@@ -45,6 +45,9 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// Rows that did not decode, each once: skipped (and left untouched in
+    /// the file) so that one bad row never stops lulu.
+    skipped: Arc<Mutex<SkippedRows>>,
     /// The kind of host this handle belongs to (`embedded` or `daemon`):
     /// stamped on the sessions it inserts.
     host: &'static str,
@@ -131,6 +134,7 @@ impl Store {
     fn wrap(conn: Connection) -> Store {
         Store {
             conn: Arc::new(Mutex::new(conn)),
+            skipped: Arc::default(),
             host: "embedded",
         }
     }
@@ -152,6 +156,44 @@ impl Store {
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|err| StoreError::Task(err.to_string()))?
+    }
+
+    /// Fold the WAL into the database and empty it (a clean stop).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+    }
+
+    /// Note a row that does not decode (`table`, its key, why).
+    pub(crate) fn skip_row(&self, table: &str, key: &str, detail: &str) {
+        let mut skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = format!("{table} row {key}: {detail}");
+        if skipped.seen.insert(entry.clone()) {
+            tracing::warn!("{entry}; skipped, left in the database as it is");
+            skipped.fresh.push(entry);
+        }
+    }
+
+    /// The rows that decode; the others are noted and skipped.
+    fn readable<T>(&self, table: &str, rows: impl Iterator<Item = rusqlite::Result<T>>) -> Vec<T> {
+        rows.filter_map(|row| {
+            row.map_err(|err| self.skip_row(table, "(unreadable)", &err.to_string()))
+                .ok()
+        })
+        .collect()
+    }
+
+    /// Rows skipped since the last call (each told once).
+    pub fn take_skipped(&self) -> Vec<String> {
+        std::mem::take(&mut self.skipped.lock().unwrap_or_else(|p| p.into_inner()).fresh)
+    }
+
+    /// Every row skipped since the store was opened.
+    pub fn skipped(&self) -> Vec<String> {
+        let skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        skipped.seen.iter().cloned().collect()
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -197,7 +239,7 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE sessions SET status = ?2, failure_reason = ?3, exit_code = ?4, pid = ?5,
-                   updated_at = ?6, last_activity_at = ?7 WHERE id = ?1",
+                   updated_at = ?6, last_activity_at = ?7, pid_start = ?8 WHERE id = ?1",
                 params![
                     s.id.as_str(),
                     s.status.as_str(),
@@ -205,7 +247,8 @@ impl Store {
                     s.exit_code,
                     s.pid,
                     s.updated_at,
-                    s.last_activity_at
+                    s.last_activity_at,
+                    s.pid_start
                 ],
             )?;
             Ok(())
@@ -228,8 +271,16 @@ impl Store {
             let mut stmt = c.prepare(&format!(
                 "SELECT {SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC, rowid DESC"
             ))?;
-            let rows = stmt.query_map([], raw_row)?;
-            rows.map(|row| decode(row?)).collect()
+            let rows = stmt.query_map([], |row| Ok((row.get::<_, rusqlite::types::Value>(0)?, raw_row(row))))?;
+            let mut sessions = Vec::new();
+            for row in rows {
+                let (key, raw) = row?;
+                match raw.map_err(StoreError::from).and_then(decode) {
+                    Ok(session) => sessions.push(session),
+                    Err(err) => self.skip_row("sessions", &row_key(&key), &bad_detail(err)),
+                }
+            }
+            Ok(sessions)
         })
     }
 
@@ -249,17 +300,24 @@ impl Store {
     /// Sessions that were live when the previous host of this kind died can
     /// no longer be (their PTY masters closed with it): mark them failed
     /// with `reason`. Another kind's sessions may still be running.
-    pub fn fail_live_sessions(&self, reason: &str) -> Result<Vec<SessionId>, StoreError> {
+    pub fn fail_live_sessions(&self, reason: &str) -> Result<Vec<LeftBehind>, StoreError> {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
-            let ids: Vec<SessionId> = {
-                let mut stmt =
-                    tx.prepare("SELECT id FROM sessions WHERE status IN ('starting', 'running') AND host = ?1")?;
-                let ids = stmt.query_map([self.host], |row| row.get::<_, String>(0))?;
-                ids.map(|id| id.map(SessionId::from_stored)).collect::<Result<_, _>>()?
+            let left: Vec<LeftBehind> = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, pid, pid_start FROM sessions WHERE status IN ('starting', 'running') AND host = ?1",
+                )?;
+                let rows = stmt.query_map([self.host], |row| {
+                    Ok(LeftBehind {
+                        id: SessionId::from_stored(row.get(0)?),
+                        pid: row.get::<_, Option<i64>>(1).ok().flatten(),
+                        pid_start: row.get::<_, Option<i64>>(2).ok().flatten(),
+                    })
+                })?;
+                self.readable("sessions", rows)
             };
             let at = now();
-            for id in &ids {
+            for id in left.iter().map(|l| &l.id) {
                 tx.execute(
                     "UPDATE sessions SET status = 'failed', failure_reason = ?2, updated_at = ?3 WHERE id = ?1",
                     params![id.as_str(), reason, at],
@@ -267,7 +325,7 @@ impl Store {
                 insert_event(&tx, id, "failed", reason)?;
             }
             tx.commit()?;
-            Ok(ids)
+            Ok(left)
         })
     }
 
@@ -297,7 +355,7 @@ impl Store {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT name FROM snapshots ORDER BY saved_at DESC")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            Ok(self.readable("snapshots", rows))
         })
     }
 
@@ -352,7 +410,7 @@ impl Store {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT at, kind, detail FROM events WHERE session_id = ?1 ORDER BY id")?;
             let rows = stmt.query_map([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            Ok(self.readable("events", rows))
         })
     }
 }
@@ -429,6 +487,36 @@ fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
     })
 }
 
+/// A row's key as the user would look it up (`'4e74dc7a'`, `12`).
+pub(crate) fn row_key(value: &rusqlite::types::Value) -> String {
+    match value {
+        rusqlite::types::Value::Text(text) => format!("'{text}'"),
+        rusqlite::types::Value::Integer(n) => n.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+pub(crate) fn bad_detail(err: StoreError) -> String {
+    match err {
+        StoreError::BadRow { detail, .. } => detail,
+        other => other.to_string(),
+    }
+}
+
+/// A session a previous host left marked live, and its process as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftBehind {
+    pub id: SessionId,
+    pub pid: Option<i64>,
+    pub pid_start: Option<i64>,
+}
+
+#[derive(Default)]
+struct SkippedRows {
+    seen: std::collections::BTreeSet<String>,
+    fresh: Vec<String>,
+}
+
 fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
     let bad = |detail: String| StoreError::BadRow {
         id: raw.id.clone(),
@@ -445,6 +533,7 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         failure_reason: raw.failure_reason,
         exit_code: raw.exit_code,
         pid: raw.pid,
+        pid_start: None,
         cwd: raw.cwd,
         argv,
         args,
@@ -476,6 +565,7 @@ mod tests {
             failure_reason: None,
             exit_code: None,
             pid: Some(42),
+            pid_start: None,
             cwd: "/tmp".into(),
             argv: vec!["/bin/sh".into(), "-c".into(), "echo 'hi there'".into()],
             args: vec!["--flag".into()],
@@ -532,7 +622,14 @@ mod tests {
         store.insert_session(&live).unwrap();
         store.insert_session(&done).unwrap();
         let failed = store.fail_live_sessions("host exited").unwrap();
-        assert_eq!(failed, vec![live.id.clone()]);
+        assert_eq!(
+            failed,
+            vec![LeftBehind {
+                id: live.id.clone(),
+                pid: Some(42),
+                pid_start: None
+            }]
+        );
         let got = store.session(&live.id).unwrap().unwrap();
         assert_eq!(got.status, Status::Failed);
         assert_eq!(got.failure_reason.as_deref(), Some("host exited"));

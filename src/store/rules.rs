@@ -37,11 +37,10 @@ impl Store {
             let mut rules = Vec::new();
             for row in rows {
                 let (id, spec) = row?;
-                let spec = serde_json::from_str(&spec).map_err(|err| StoreError::BadRow {
-                    id: format!("rule {id}"),
-                    detail: err.to_string(),
-                })?;
-                rules.push((id, spec));
+                match serde_json::from_str(&spec) {
+                    Ok(spec) => rules.push((id, spec)),
+                    Err(err) => self.skip_row("rules", &id.to_string(), &err.to_string()),
+                }
             }
             Ok(rules)
         })
@@ -145,22 +144,34 @@ impl Store {
                  FROM approvals ORDER BY id DESC LIMIT ?1",
             )?;
             let rows = stmt.query_map([limit as i64], |r| {
-                Ok(DecisionRecord {
-                    id: r.get(0)?,
-                    session_id: r.get(1)?,
-                    session_name: r.get(2)?,
-                    agent: r.get(3)?,
-                    tool: r.get(4)?,
-                    summary: r.get(5)?,
-                    decision: r.get(6)?,
-                    decided_by: r.get(7)?,
-                    at: r.get(8)?,
-                    tool_use_id: r.get(9)?,
-                })
+                Ok((r.get::<_, rusqlite::types::Value>(0)?, decision_row(r)))
             })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let mut decisions = Vec::new();
+            for row in rows {
+                let (key, decision) = row?;
+                match decision {
+                    Ok(decision) => decisions.push(decision),
+                    Err(err) => self.skip_row("approvals", &super::row_key(&key), &err.to_string()),
+                }
+            }
+            Ok(decisions)
         })
     }
+}
+
+fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRecord> {
+    Ok(DecisionRecord {
+        id: r.get(0)?,
+        session_id: r.get(1)?,
+        session_name: r.get(2)?,
+        agent: r.get(3)?,
+        tool: r.get(4)?,
+        summary: r.get(5)?,
+        decision: r.get(6)?,
+        decided_by: r.get(7)?,
+        at: r.get(8)?,
+        tool_use_id: r.get(9)?,
+    })
 }
 
 #[cfg(test)]

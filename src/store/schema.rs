@@ -67,6 +67,9 @@ const MIGRATIONS: &[&str] = &[
     // v7: which kind of host runs a session (`embedded` or `daemon`), so a
     // host reconciles only its own kind's sessions.
     "ALTER TABLE sessions ADD COLUMN host TEXT NOT NULL DEFAULT 'embedded';",
+    // v8: when a session's process started, so the next host can end a
+    // process its dead predecessor left (and not another with its pid).
+    "ALTER TABLE sessions ADD COLUMN pid_start INTEGER;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -29,7 +29,11 @@ pub(super) struct Pending {
     pub view: PendingView,
     ticket: Ticket,
     reply: oneshot::Sender<HookReply>,
+    /// What "always" rules need of the input (its command and paths); long
+    /// values such as a Write's content are cut to an excerpt.
     input: serde_json::Value,
+    /// The whole input's fingerprint, to tell when the agent moved on.
+    fingerprint: Fingerprint,
     /// Where the agent ran, and the session's root: what "always" rules
     /// are judged against.
     cwd: String,
@@ -156,6 +160,12 @@ impl Supervisor {
             let _ = reply.send(HookReply::ask());
             return;
         }
+        let parked = self.pending.iter().filter(|p| p.view.session_id == record.id).count();
+        if parked >= MAX_PARKED_PER_SESSION {
+            tracing::warn!(session = %record.id, parked, "too many questions waiting; this one goes to the agent's own dialog");
+            let _ = reply.send(HookReply::ask());
+            return;
+        }
         self.next_approval += 1;
         view.id = self.next_approval;
         tracing::info!(session = %record.id, approval = view.id, tool = %view.tool, "approval pending");
@@ -165,7 +175,8 @@ impl Supervisor {
             view,
             ticket,
             reply,
-            input,
+            fingerprint: fingerprint(&input),
+            input: excerpt(input),
             cwd,
             root,
         });
@@ -279,10 +290,7 @@ impl Supervisor {
                 && p.view.tool == tool
                 && match (use_id, p.view.tool_use_id.as_deref()) {
                     (Some(a), Some(b)) => a == b,
-                    _ => {
-                        let asked = fingerprint(&p.input);
-                        ran.iter().all(|(key, hash)| asked.get(key) == Some(hash))
-                    }
+                    _ => ran.iter().all(|(key, hash)| p.fingerprint.get(key) == Some(hash)),
                 }
         });
         let Some(index) = index else {
@@ -469,6 +477,48 @@ fn verdict_word(action: Action) -> &'static str {
 /// What "always" rules cover, in words: "Bash `ls`, Bash `git status`".
 fn describe_rules(rules: &[RuleSpec]) -> String {
     rules.iter().map(RuleSpec::describe).collect::<Vec<_>>().join(", ")
+}
+
+/// Questions one session may have waiting for the user; more go straight
+/// to the agent's own dialog.
+pub const MAX_PARKED_PER_SESSION: usize = 16;
+/// Longest value of a tool input kept with a waiting question (beyond its
+/// command, which the shell analysis caps itself).
+const EXCERPT_BYTES: usize = 4096;
+
+/// The input as a waiting question keeps it: the command and paths whole
+/// (always rules are made from them), any other long string cut, with its
+/// length and a digest, so 20 parked 15 MB Writes do not stay in memory.
+fn excerpt(input: serde_json::Value) -> serde_json::Value {
+    use sha2::Digest;
+    let serde_json::Value::Object(fields) = input else {
+        return input;
+    };
+    let keep = |key: &str| key == "command" || approval::is_path_key(key);
+    let fields = fields
+        .into_iter()
+        .map(|(key, value)| match value {
+            // A patch keeps only the lines that name its files.
+            serde_json::Value::String(text)
+                if text.len() > EXCERPT_BYTES && matches!(key.as_str(), "patch" | "input") =>
+            {
+                let files: Vec<&str> = text.lines().filter(|line| line.starts_with("*** ")).collect();
+                (key, serde_json::Value::String(files.join("\n")))
+            }
+            serde_json::Value::String(text) if text.len() > EXCERPT_BYTES && !keep(&key) => {
+                let mut cut = EXCERPT_BYTES;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let digest = sha2::Sha256::digest(text.as_bytes());
+                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                let note = format!("{}… ({} bytes, sha256 {hex}…)", &text[..cut], text.len());
+                (key, serde_json::Value::String(note))
+            }
+            other => (key, other),
+        })
+        .collect();
+    serde_json::Value::Object(fields)
 }
 
 /// The default time a question waits for the user.

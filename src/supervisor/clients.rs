@@ -1,7 +1,7 @@
 //! Connected editors, as the daemon sees them: several at once, each coming
 //! and going while sessions run; and the daemon's own status and stop.
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use rmpv::Value;
 
 use super::session::SessionCmd;
@@ -83,10 +83,16 @@ impl Supervisor {
 
     pub(super) fn daemon_stop(&self) -> anyhow::Result<Value> {
         let daemon = self.daemon()?;
-        daemon
-            .stop
-            .send(())
-            .map_err(|_| anyhow!("the daemon is already stopping"))?;
+        if daemon.stop.is_closed() {
+            bail!("the daemon is already stopping");
+        }
+        // The reply is written after this returns; stopping at once could
+        // end the process before it leaves, and the caller would not know.
+        let stop = daemon.stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let _ = stop.send(());
+        });
         Ok(Value::Nil)
     }
 

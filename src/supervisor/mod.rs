@@ -461,7 +461,10 @@ impl Supervisor {
             Ok(resolved) if resolved.env.is_empty() => resolved.argv,
             _ => Vec::new(),
         };
-        self.pool_configure(config.pool_size.unwrap_or(2), shell);
+        let ready_within = config.pool_ready_timeout.map_or(pool::DEFAULT_READY_WITHIN, |secs| {
+            Duration::from_secs_f64(secs.clamp(0.1, 600.0))
+        });
+        self.pool_configure(config.pool_size.unwrap_or(2), shell, ready_within);
         self.prices = crate::cost::Prices::with_overrides(config.prices);
         if let Some(secs) = config.approval_timeout {
             self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));

@@ -6,7 +6,14 @@
 //! the agent with the session's directory and environment (read from a
 //! private file, so nothing secret is typed into a terminal). Claimed shells
 //! are replaced in the background; a shell that exited, or printed nothing
-//! within 5 s, is replaced too.
+//! within `pool.ready_timeout` (5 s), is replaced too.
+//!
+//! A shell that is slow to come up is in its rc files, which may hold a lock
+//! (pyenv's rehash does): it gets SIGHUP, so its traps and clean-ups run,
+//! never SIGKILL while it could still clean up. Its replacement waits, with
+//! a back-off that doubles; after [`MAX_FAILURES`] in a row the pool stops
+//! trying and says why (`:checkhealth lulu`). A shell that printed anything
+//! is never taken for stuck.
 
 use crate::private::{self, Links};
 use std::collections::VecDeque;
@@ -24,7 +31,13 @@ pub const MAX_POOL: usize = 6;
 /// Spacing between pool spawns, so they do not all start at once.
 const STAGGER: Duration = Duration::from_millis(100);
 /// An idle shell that has printed nothing by then is considered stuck.
-const READY_WITHIN: Duration = Duration::from_secs(5);
+pub const DEFAULT_READY_WITHIN: Duration = Duration::from_secs(5);
+/// Failed warm shells in a row after which the pool stops trying.
+pub const MAX_FAILURES: u32 = 4;
+/// Longest wait before the next try.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How long a hung-up shell may take to exit before it is killed.
+const HANGUP_GRACE: Duration = Duration::from_secs(30);
 
 pub(super) struct Idle {
     pub spawned: Spawned,
@@ -32,15 +45,24 @@ pub(super) struct Idle {
     born: Instant,
 }
 
+/// Why an idle shell is no use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unhealthy {
+    Exited,
+    /// Printed nothing within the ready timeout.
+    Silent,
+}
+
 impl Idle {
-    /// Exited, or silent for too long.
-    fn unhealthy(&mut self) -> bool {
+    fn unhealthy(&mut self, ready_within: Duration) -> Option<Unhealthy> {
         let exited = !matches!(
             self.spawned.exit.try_recv(),
             Err(tokio::sync::oneshot::error::TryRecvError::Empty)
         );
-        let silent = self.born.elapsed() > READY_WITHIN && std::fs::metadata(&self.log).map_or(true, |m| m.len() == 0);
-        exited || silent
+        if exited {
+            return Some(Unhealthy::Exited);
+        }
+        (self.born.elapsed() > ready_within && !self.ready()).then_some(Unhealthy::Silent)
     }
 
     /// Has it printed its prompt? Input typed before that could be lost to
@@ -49,10 +71,31 @@ impl Idle {
         std::fs::metadata(&self.log).is_ok_and(|m| m.len() > 0)
     }
 
+    /// Hang it up (SIGHUP: a shell exits, running its traps); one that is
+    /// still there after a long grace is killed.
     fn discard(self) {
-        self.spawned.control.signal(libc::SIGKILL);
-        let _ = std::fs::remove_file(&self.log);
+        let Idle { spawned, log, .. } = self;
+        spawned.control.signal(libc::SIGHUP);
+        let _ = std::fs::remove_file(&log);
+        let Spawned { control, exit, .. } = spawned;
+        tokio::spawn(async move {
+            if tokio::time::timeout(HANGUP_GRACE, exit).await.is_err() {
+                tracing::warn!(pid = control.pid(), "a pool shell ignored SIGHUP; killing it");
+                control.signal(libc::SIGKILL);
+            }
+        });
     }
+}
+
+/// Consecutive failures and what they mean for the next try.
+#[derive(Debug, Default)]
+struct Failures {
+    count: u32,
+    /// No new shell before then.
+    retry_at: Option<Instant>,
+    /// Set once the pool gave up; says why.
+    given_up: Option<String>,
+    last: Option<Unhealthy>,
 }
 
 /// What a session asks of a claimed idle shell.
@@ -76,6 +119,9 @@ pub(super) struct Pool {
     next: u64,
     claimed: u64,
     replaced: u64,
+    /// `pool.ready_timeout`.
+    pub ready_within: Duration,
+    failures: Failures,
 }
 
 impl Pool {
@@ -93,7 +139,64 @@ impl Pool {
             (Value::from("replaced"), Value::from(self.replaced)),
             (Value::from("pids"), Value::Array(pids)),
             (Value::from("shell"), Value::from(self.argv.join(" "))),
+            (Value::from("failures"), Value::from(self.failures.count)),
+            (
+                Value::from("retry_in"),
+                self.failures.retry_at.map_or(Value::Nil, |at| {
+                    Value::from(at.saturating_duration_since(Instant::now()).as_secs())
+                }),
+            ),
+            (
+                Value::from("given_up"),
+                self.failures.given_up.clone().map_or(Value::Nil, Value::from),
+            ),
         ])
+    }
+
+    fn ready_within(&self) -> Duration {
+        if self.ready_within.is_zero() {
+            DEFAULT_READY_WITHIN
+        } else {
+            self.ready_within
+        }
+    }
+
+    /// A warm shell failed: wait longer before the next, or give up.
+    fn failed(&mut self, why: Unhealthy) {
+        let failures = &mut self.failures;
+        failures.count += 1;
+        failures.last = Some(why);
+        let base = if self.ready_within.is_zero() {
+            DEFAULT_READY_WITHIN
+        } else {
+            self.ready_within
+        };
+        let backoff = base.saturating_mul(1 << (failures.count - 1).min(16)).min(MAX_BACKOFF);
+        failures.retry_at = Some(Instant::now() + backoff);
+        if failures.count >= MAX_FAILURES && failures.given_up.is_none() {
+            let what = match why {
+                Unhealthy::Exited => "exited before it could be used".to_string(),
+                Unhealthy::Silent => format!("showed no prompt within {} s", base.as_secs_f32()),
+            };
+            let reason = format!(
+                "{} warm shells in a row {what} (slow or failing rc files?); the pool stopped",
+                failures.count
+            );
+            tracing::warn!("{reason}");
+            failures.given_up = Some(reason);
+        } else {
+            tracing::info!(
+                failures = failures.count,
+                backoff_ms = backoff.as_millis() as u64,
+                ?why,
+                "pool shell failed; retrying later"
+            );
+        }
+    }
+
+    /// A warm shell came up: the failures are forgotten.
+    fn came_up(&mut self) {
+        self.failures = Failures::default();
     }
 }
 
@@ -105,8 +208,14 @@ pub fn quote(text: &str) -> String {
 impl Supervisor {
     /// Top the pool up to its size, spawning in the background.
     pub(super) fn pool_fill(&mut self) {
-        if self.shutdown.is_some() || self.pool.argv.is_empty() {
+        if self.shutdown.is_some() || self.pool.argv.is_empty() || self.pool.failures.given_up.is_some() {
             return;
+        }
+        if let Some(at) = self.pool.failures.retry_at {
+            if Instant::now() < at {
+                return;
+            }
+            self.pool.failures.retry_at = None;
         }
         let missing = self.pool.size.saturating_sub(self.pool.idle.len() + self.pool.spawning);
         for i in 0..missing {
@@ -162,11 +271,13 @@ impl Supervisor {
     pub(super) fn pool_take(&mut self) -> Option<Idle> {
         let mut taken = None;
         let mut kept = VecDeque::new();
+        let ready_within = self.pool.ready_within();
         while let Some(mut idle) = self.pool.idle.pop_front() {
             if taken.is_some() {
                 kept.push_back(idle);
-            } else if idle.unhealthy() {
+            } else if let Some(why) = idle.unhealthy(ready_within) {
                 self.pool.replaced += 1;
+                self.pool.failed(why);
                 idle.discard();
             } else if idle.ready() {
                 taken = Some(idle);
@@ -185,12 +296,17 @@ impl Supervisor {
     /// Replace idle shells that died or never came up.
     pub(super) fn pool_tick(&mut self) {
         let mut kept = VecDeque::new();
+        let ready_within = self.pool.ready_within();
         while let Some(mut idle) = self.pool.idle.pop_front() {
-            if idle.unhealthy() {
-                tracing::info!(pid = idle.spawned.pid, "pool shell unhealthy; replacing");
+            if let Some(why) = idle.unhealthy(ready_within) {
+                tracing::info!(pid = idle.spawned.pid, ?why, "pool shell unhealthy; hanging it up");
                 self.pool.replaced += 1;
+                self.pool.failed(why);
                 idle.discard();
             } else {
+                if idle.ready() && self.pool.failures.count > 0 {
+                    self.pool.came_up();
+                }
                 kept.push_back(idle);
             }
         }
@@ -200,10 +316,13 @@ impl Supervisor {
 
     /// Apply a new size (and shell): drop what is too many or of the wrong
     /// shell, then refill.
-    pub(super) fn pool_configure(&mut self, size: usize, argv: Vec<String>) {
-        if argv != self.pool.argv {
+    pub(super) fn pool_configure(&mut self, size: usize, argv: Vec<String>, ready_within: Duration) {
+        if argv != self.pool.argv || ready_within != self.pool.ready_within {
             self.pool_drain();
+            // New settings deserve a fresh start.
+            self.pool.failures = Failures::default();
         }
+        self.pool.ready_within = ready_within;
         self.pool.size = size.min(MAX_POOL);
         self.pool.argv = argv;
         while self.pool.idle.len() > self.pool.size {

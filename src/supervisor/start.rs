@@ -137,6 +137,7 @@ impl Supervisor {
             failure_reason: None,
             exit_code: None,
             pid: None,
+            pid_start: None,
             cwd: run_dir.to_string_lossy().into_owned(),
             argv: resolved.argv.clone(),
             args: opts.args.clone(),
@@ -240,6 +241,7 @@ impl Supervisor {
             }
         };
         record.pid = Some(i64::from(spawned.pid));
+        record.pid_start = crate::proctree::start_time(spawned.pid).map(|t| t as i64);
         let control = spawned.control.clone();
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events_tx, mut events_rx) = mpsc::unbounded_channel();
