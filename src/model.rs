@@ -11,6 +11,13 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct SessionId(String);
 
+// Hashes as its string does, so maps keyed by it can be looked up by `&str`.
+impl std::borrow::Borrow<str> for SessionId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl SessionId {
     pub fn random() -> Self {
         let mut raw = [0u8; 4];

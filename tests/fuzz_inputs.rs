@@ -71,6 +71,28 @@ proptest! {
         }
     }
 
+    /// Shell syntax soup (with non-ASCII thrown in): the analysis never
+    /// crashes, and what it cannot vouch for is never allowed.
+    #[test]
+    fn any_shell_command_is_judged_without_crashing(
+        source in r#"([a-z0-9 ;&|<>(){}$`'"\\\n.~*?!#=\[\]-]|[\u{80}-\u{10ffff}]){0,60}"#,
+    ) {
+        let rule = Rule::new(1, RuleSpec { command: Some(".*".into()), ..RuleSpec::new(Action::Allow) }).unwrap();
+        let input = serde_json::json!({ "command": source });
+        let call = ToolCall {
+            agent: "claude",
+            tool: "Bash",
+            input: &input,
+            cwd: std::path::Path::new("/repo/sub"),
+            root: std::path::Path::new("/repo"),
+        };
+        let verdict = approval::evaluate(&[rule], &call);
+        let parts = call.parts();
+        if parts.doubt.is_some() {
+            prop_assert_eq!(verdict.action, Action::Ask);
+        }
+    }
+
     #[test]
     fn any_rule_compiles_or_errors_and_evaluates_without_panicking(
         tool in proptest::option::of(".{0,20}"),

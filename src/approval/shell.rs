@@ -83,11 +83,18 @@ pub fn analyze(source: &str, ctx: &Context<'_>) -> Analysis {
             doubt: Some(format!("longer than {MAX_COMMAND_BYTES} bytes")),
         };
     }
+    // tree-sitter-bash 0.25's scanner passes a lookahead codepoint to C's
+    // `isdigit` and friends, which read out of bounds (and crash) for one
+    // past 255. Non-ASCII characters are only ever word characters to a
+    // shell, so each of their bytes is parsed as a plain letter: the tree
+    // has the same shape and the same byte offsets, and words are read back
+    // from the real source.
+    let ascii: Vec<u8> = source.bytes().map(|b| if b.is_ascii() { b } else { b'a' }).collect();
     let mut parser = Parser::new();
     let tree = parser
         .set_language(language())
         .ok()
-        .and_then(|()| parser.parse(source, None));
+        .and_then(|()| parser.parse(&ascii, None));
     let Some(tree) = tree else {
         return Analysis {
             commands: Vec::new(),

@@ -77,6 +77,9 @@ impl Handler for RpcHandler {
             tracing::info!(method = %name, %err, "bad request");
             protocol::error_value(ErrorCode::BadRequest, &err.to_string())
         })?;
+        if let Some(result) = self.supervisor.direct(&request) {
+            return result.map_err(|err| protocol::error_value(ErrorCode::Failed, &format!("{err:#}")));
+        }
         let peer = self.peer(nvim, &request);
         self.supervisor
             .request(self.client, peer, request)
@@ -94,6 +97,9 @@ impl Handler for RpcHandler {
         // them, so errors (a session that just ended) are only logged.
         match protocol::decode(&name, args) {
             Ok(request) => {
+                if self.supervisor.direct(&request).is_some() {
+                    return;
+                }
                 let peer = self.peer(nvim, &request);
                 self.supervisor.notify(self.client, peer, request);
             }

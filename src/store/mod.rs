@@ -1,9 +1,12 @@
 //! SQLite persistence: sessions and their events. Synchronous by design; the
-//! async side calls it through [`Store::run`], which moves the work to a
-//! blocking thread.
+//! async side queues work on the store's own thread ([`worker`]):
+//! [`Store::write`] without waiting, [`Store::run`] for an answer.
 
 mod rules;
 mod schema;
+mod worker;
+
+pub use worker::Reporter;
 
 pub use rules::DecisionRecord;
 
@@ -48,6 +51,9 @@ pub struct Store {
     /// Rows that did not decode, each once: skipped (and left untouched in
     /// the file) so that one bad row never stops lulu.
     skipped: Arc<Mutex<SkippedRows>>,
+    /// The store's thread, started with the first queued job.
+    jobs: Arc<std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<worker::Job>>>>,
+    reporter: Arc<Mutex<Option<Reporter>>>,
     /// The kind of host this handle belongs to (`embedded` or `daemon`):
     /// stamped on the sessions it inserts.
     host: &'static str,
@@ -135,6 +141,8 @@ impl Store {
         Store {
             conn: Arc::new(Mutex::new(conn)),
             skipped: Arc::default(),
+            jobs: Arc::default(),
+            reporter: Arc::default(),
             host: "embedded",
         }
     }
@@ -146,16 +154,65 @@ impl Store {
         self
     }
 
-    /// Run `f` with the store on a blocking thread.
+    /// Run `f` on the store's thread, after everything queued before it,
+    /// and wait for its answer.
     pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|err| StoreError::Task(err.to_string()))?
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.queue(worker::Job::Query(Box::new(move |store| {
+            let _ = tx.send(f(store));
+        })))?;
+        rx.await
+            .map_err(|_| StoreError::Task("the store's thread ended".into()))?
+    }
+
+    /// Queue a write and return at once. It runs in order on the store's
+    /// thread; see [`worker`] for waits and retries. `what` names it in a
+    /// report ("the status of session 'x'").
+    pub fn write<F>(&self, what: impl Into<String>, f: F)
+    where
+        F: FnMut(&Store) -> Result<(), StoreError> + Send + 'static,
+    {
+        let what = what.into();
+        if let Err(err) = self.queue(worker::Job::Write {
+            what: what.clone(),
+            run: Box::new(f),
+        }) {
+            tracing::error!("could not queue the write of {what}: {err}");
+        }
+    }
+
+    fn queue(&self, job: worker::Job) -> Result<(), StoreError> {
+        let jobs = match self.jobs.get() {
+            Some(jobs) => jobs,
+            None => {
+                let tx = worker::spawn(self.clone()).map_err(|err| StoreError::Task(err.to_string()))?;
+                let _ = self.jobs.set(Mutex::new(tx));
+                self.jobs
+                    .get()
+                    .ok_or_else(|| StoreError::Task("no store thread".into()))?
+            }
+        };
+        jobs.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job)
+            .map_err(|_| StoreError::Task("the store's thread ended".into()))
+    }
+
+    /// Where trouble with queued writes is told (the editor's notices).
+    pub fn set_reporter(&self, reporter: Reporter) {
+        *self.reporter.lock().unwrap_or_else(|p| p.into_inner()) = Some(reporter);
+    }
+
+    fn report(&self, message: String) {
+        let reporter = self.reporter.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match reporter {
+            Some(report) => report(message),
+            None => tracing::warn!("{message}"),
+        }
     }
 
     /// Fold the WAL into the database and empty it (a clean stop).

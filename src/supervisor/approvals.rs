@@ -144,7 +144,7 @@ impl Supervisor {
         if verdict.action != Action::Ask {
             let by = verdict.rule.map_or("rule".to_string(), |id| format!("rule:{id}"));
             tracing::info!(session = %record.id, tool = %view.tool, decision = verdict.action.as_str(), %by, "hook answered by rule");
-            self.record(&view, verdict.action, &by).await;
+            self.record(&view, verdict.action, &by);
             let reason = verdict.reason.or_else(|| {
                 verdict
                     .rule
@@ -201,7 +201,7 @@ impl Supervisor {
     pub(super) async fn on_approval_expired(&mut self, id: i64) {
         if let Some(index) = self.pending.iter().position(|p| p.view.id == id) {
             let pending = self.pending.remove(index);
-            self.record(&pending.view, Action::Ask, "timeout").await;
+            self.record(&pending.view, Action::Ask, "timeout");
             let _ = pending.reply.send(HookReply::ask());
             self.resolved(&pending.view, "expired");
         }
@@ -264,7 +264,7 @@ impl Supervisor {
             .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
         let pending = self.pending.remove(index);
         let v = pending.view.clone();
-        self.record(&v, action, &by).await;
+        self.record(&v, action, &by);
         let reason = (action == Action::Deny).then(|| match opts.message {
             Some(message) if !message.trim().is_empty() => message,
             _ => "denied by the user in Neovim (lulu)".to_string(),
@@ -302,7 +302,7 @@ impl Supervisor {
             _ => Action::Allow,
         };
         tracing::info!(session = %session, approval = pending.view.id, "answered in the agent");
-        self.record(&pending.view, outcome, "agent").await;
+        self.record(&pending.view, outcome, "agent");
         let _ = pending.reply.send(HookReply::ask());
         self.resolved(&pending.view, "answered in the agent");
     }
@@ -336,19 +336,25 @@ impl Supervisor {
         Ok(())
     }
 
-    pub(super) async fn approvals(&self, opts: ApprovalListOpts) -> anyhow::Result<Value> {
+    /// The pending questions, or (a job off the loop) the record of
+    /// decisions.
+    pub(super) fn approvals(
+        &self,
+        opts: ApprovalListOpts,
+    ) -> anyhow::Result<std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Value>> + Send>>> {
         if !opts.history {
-            return Ok(Value::Array(
-                self.pending.iter().map(|p| protocol::to_value(&p.view)).collect(),
-            ));
+            let pending = Value::Array(self.pending.iter().map(|p| protocol::to_value(&p.view)).collect());
+            return Ok(Box::pin(async move { Ok(pending) }));
         }
         let limit = opts.limit.unwrap_or(200).min(10_000);
-        let decisions = self
-            .store
-            .run(move |s| s.decisions(limit))
-            .await
-            .context("could not read the approval record")?;
-        Ok(protocol::to_value(&decisions))
+        let store = self.store.clone();
+        Ok(Box::pin(async move {
+            let decisions = store
+                .run(move |s| s.decisions(limit))
+                .await
+                .context("could not read the approval record")?;
+            Ok(protocol::to_value(&decisions))
+        }))
     }
 
     pub(super) fn rules_value(&self) -> Value {
@@ -393,7 +399,8 @@ impl Supervisor {
         Ok(())
     }
 
-    async fn record(&self, v: &PendingView, decision: Action, by: &str) {
+    /// Record a decision (queued: the loop never waits on the store).
+    fn record(&self, v: &PendingView, decision: Action, by: &str) {
         let d = DecisionRecord {
             id: 0,
             session_id: v.session_id.to_string(),
@@ -406,10 +413,10 @@ impl Supervisor {
             at: now(),
             tool_use_id: v.tool_use_id.clone(),
         };
-        let session = v.session_id.clone();
-        if let Err(err) = self.store.run(move |s| s.record_decision(&d)).await {
-            tracing::error!(session = %session, "could not record a decision: {err}");
-        }
+        self.store
+            .write(format!("a decision on {}'s {}", v.session_name, v.tool), move |s| {
+                s.record_decision(&d).map(|_| ())
+            });
     }
 
     fn resolved(&mut self, view: &PendingView, outcome: &str) {

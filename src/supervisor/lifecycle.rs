@@ -1,7 +1,7 @@
 //! How sessions change state after they start: stop, exit, delete, and the
 //! host's own shutdown. Terminal statuses are set once (`finish`).
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use rmpv::Value;
 use tokio::sync::oneshot;
 
@@ -25,12 +25,27 @@ impl Supervisor {
     }
 
     /// Everything about one session: its record, its event history, and the
-    /// last lines it printed (from the log, escape sequences removed).
-    pub(super) async fn detail(&self, session: &str) -> anyhow::Result<Value> {
+    /// last lines it printed (from the log, escape sequences removed). A
+    /// job: the history and the log are read off the loop.
+    pub(super) fn detail(
+        &self,
+        session: &str,
+    ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<Value>> + Send + 'static> {
         let record = self.find(session)?.record.clone();
-        let id = record.id.clone();
-        let history = self.store.run(move |s| s.history(&id)).await?;
+        let store = self.store.clone();
         let log = log_path(&self.settings.state_dir, &record.id);
+        Ok(detail_of(record, store, log))
+    }
+}
+
+async fn detail_of(
+    record: SessionRecord,
+    store: crate::store::Store,
+    log: std::path::PathBuf,
+) -> anyhow::Result<Value> {
+    {
+        let id = record.id.clone();
+        let history = store.run(move |s| s.history(&id)).await?;
         let tail = tokio::task::spawn_blocking(move || crate::pty::read_tail(&log, 16 * 1024))
             .await
             .unwrap_or_default();
@@ -62,7 +77,9 @@ impl Supervisor {
             (Value::from("output"), Value::Array(last)),
         ]))
     }
+}
 
+impl Supervisor {
     pub(super) async fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
         let record = match self.find(session) {
             Ok(entry) => entry.record.clone(),
@@ -103,9 +120,7 @@ impl Supervisor {
         let _ = tokio::fs::remove_dir_all(session_dir(&self.settings.state_dir, id)).await;
         let key = id.clone();
         self.store
-            .run(move |s| s.delete_session(&key))
-            .await
-            .context("could not delete the session from the store")?;
+            .write(format!("the removal of session {id}"), move |s| s.delete_session(&key));
         let log = log_path(&self.settings.state_dir, id);
         let mut rotated = log.clone().into_os_string();
         rotated.push(".1");
@@ -131,7 +146,7 @@ impl Supervisor {
                 entry.record.status = Status::Running;
                 entry.record.updated_at = now();
                 let record = entry.record.clone();
-                self.persist(&record).await;
+                self.persist(&record);
                 self.broadcast_record(&record);
             }
             SessionEvent::Activity(id) => {
@@ -140,7 +155,7 @@ impl Supervisor {
                 };
                 entry.record.last_activity_at = now();
                 let record = entry.record.clone();
-                self.persist(&record).await;
+                self.persist(&record);
                 self.broadcast_record(&record);
                 self.maybe_refresh_ahead(&id);
             }
@@ -157,6 +172,7 @@ impl Supervisor {
         let Some(live) = self.entries[index].live.take() else {
             return;
         };
+        self.controls.remove(&id);
         // The task has sent its last event; it is finishing on its own.
         drop(live.task);
         self.withdraw_session(&id);
@@ -185,7 +201,7 @@ impl Supervisor {
         } else {
             detail
         };
-        self.event(&id, "exited", &detail).await;
+        self.event(&id, "exited", &detail);
         self.finish(record, status, reason, Some(exit.exit_code())).await;
         if let Some(entry) = self.entries.iter().find(|e| e.record.id == id) {
             let value = protocol::to_value(&entry.record);
@@ -216,10 +232,11 @@ impl Supervisor {
         let Some(live) = entry.live.take() else {
             return;
         };
+        self.controls.remove(&id);
         live.control.signal(libc::SIGKILL);
         let record = entry.record.clone();
         self.withdraw_session(&id);
-        self.event(&id, "crashed", &message).await;
+        self.event(&id, "crashed", &message);
         let reason = format!("lulu lost this session (internal error: {message})");
         self.finish(record, Status::Failed, Some(reason), None).await;
         for waiter in live.delete_waiters {
@@ -242,7 +259,7 @@ impl Supervisor {
         record.failure_reason = reason;
         record.exit_code = exit_code;
         record.updated_at = now();
-        self.persist(&record).await;
+        self.persist(&record);
         if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
             entry.record = record.clone();
         }

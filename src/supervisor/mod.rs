@@ -6,6 +6,7 @@
 mod approvals;
 mod attention;
 mod clients;
+mod controls;
 mod fanout;
 mod lifecycle;
 mod names;
@@ -94,6 +95,10 @@ enum Command {
     TranscriptFound(SessionId, Option<PathBuf>),
     /// An editor's connection ended.
     ClientGone(ClientId),
+    /// The user typed into a session (through [`SupervisorHandle::direct`]).
+    Typed(SessionId),
+    /// Something every editor should be told (the store could not write).
+    Notice(String),
     Occupancy(oneshot::Sender<clients::Occupancy>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -102,6 +107,8 @@ enum Command {
 #[derive(Clone)]
 pub struct SupervisorHandle {
     tx: mpsc::UnboundedSender<Command>,
+    /// Live sessions' PTY controls: input and resizes go straight there.
+    controls: controls::Controls,
 }
 
 impl SupervisorHandle {
@@ -131,6 +138,35 @@ impl SupervisorHandle {
     #[cfg(test)]
     pub(crate) fn panic_session(&self, session: &SessionId) {
         let _ = self.tx.send(Command::PanicSession(session.clone()));
+    }
+
+    /// Keystrokes, a typed line or a resize for a live session, applied at
+    /// once on the caller's task (never queued behind the supervisor's
+    /// work). `None` when `request` is not one, or the session is not live
+    /// (the supervisor then answers, with the reason).
+    pub fn direct(&self, request: &Request) -> Option<anyhow::Result<Value>> {
+        let (session, result) = match request {
+            Request::Write { session, bytes } => {
+                let handle = self.controls.get(session)?;
+                handle.control.write(Input::Bytes(bytes.clone()));
+                (handle.id, Ok(Value::Nil))
+            }
+            Request::Send { session, text } => {
+                let handle = self.controls.get(session)?;
+                handle.send(text);
+                (handle.id, Ok(Value::Nil))
+            }
+            Request::Resize { session, cols, rows } => {
+                let handle = self.controls.get(session)?;
+                let result = handle.control.resize(*cols, *rows).context("resize failed");
+                return Some(result.map(|()| Value::Nil));
+            }
+            _ => return None,
+        };
+        // Typing clears "waiting" and counts as activity: the supervisor's
+        // business, but nobody waits for it.
+        let _ = self.tx.send(Command::Typed(session));
+        Some(result)
     }
 
     /// The hook that holds `ticket` hung up before its answer.
@@ -187,6 +223,8 @@ struct Entry {
 }
 
 pub struct Supervisor {
+    /// Shared with every connection (see [`SupervisorHandle::direct`]).
+    controls: controls::Controls,
     store: Store,
     settings: Settings,
     agents: Agents,
@@ -234,7 +272,13 @@ impl Supervisor {
         notices: Vec<String>,
     ) -> (SupervisorHandle, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
+        let controls = controls::Controls::default();
+        let reports = tx.clone();
+        store.set_reporter(std::sync::Arc::new(move |message| {
+            let _ = reports.send(Command::Notice(message));
+        }));
         let supervisor = Supervisor {
+            controls: controls.clone(),
             store,
             settings,
             agents: Agents::default(),
@@ -281,7 +325,7 @@ impl Supervisor {
             supervisor.run(rx).await;
             tick.abort();
         });
-        (SupervisorHandle { tx }, task)
+        (SupervisorHandle { tx, controls }, task)
     }
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
@@ -327,6 +371,11 @@ impl Supervisor {
                     }
                 }
                 Command::ClientGone(client) => self.on_client_gone(client),
+                Command::Notice(message) => self.notice(&message),
+                Command::Typed(id) => {
+                    self.clear_waiting(id.as_str());
+                    self.touch(id.as_str());
+                }
                 Command::Occupancy(reply) => {
                     let _ = reply.send(self.occupancy());
                 }
@@ -379,7 +428,10 @@ impl Supervisor {
                     })
                     .map(|()| Value::Nil),
                 Request::Diff(session) => self.diff(&session).await,
-                Request::Detail(session) => self.detail(&session).await,
+                Request::Detail(session) => match self.detail(&session) {
+                    Ok(job) => return answer_later(reply, job),
+                    Err(err) => Err(err),
+                },
                 Request::Merge { session, strategy } => self.merge(&session, strategy).await,
                 Request::Trust(dir) => self.trust(&dir).await,
                 Request::Usage => Ok(self.usage()),
@@ -387,30 +439,41 @@ impl Supervisor {
                 Request::DaemonStatus => self.daemon_status(),
                 Request::DaemonStop => self.daemon_stop(),
                 Request::AgentInfo => Ok(self.agent_info()),
-                Request::SaveSnapshot { name, specs } => self
-                    .store
-                    .run(move |s| s.save_snapshot(&name, &specs))
-                    .await
-                    .map(|()| Value::Nil)
-                    .context("could not save"),
-                Request::Snapshot(name) => {
-                    let key = name.clone();
-                    match self.store.run(move |s| s.snapshot(&key)).await {
-                        Ok(Some(specs)) => serde_json::from_str::<serde_json::Value>(&specs)
-                            .map(|json| protocol::to_value(&json))
-                            .context("the saved set is unreadable"),
-                        Ok(None) => Err(anyhow!("no saved sessions named '{name}' (see :LuluRestore <Tab>)")),
-                        Err(err) => Err(err.into()),
-                    }
+                Request::SaveSnapshot { name, specs } => {
+                    self.store.write(format!("the saved set '{name}'"), move |s| {
+                        s.save_snapshot(&name, &specs)
+                    });
+                    Ok(Value::Nil)
                 }
-                Request::Snapshots => self
-                    .store
-                    .run(|s| s.snapshot_names())
-                    .await
-                    .map(|names| protocol::to_value(&names))
-                    .context("could not list saved sets"),
+                // Reads are jobs that answer by themselves: the loop goes on.
+                Request::Snapshot(name) => {
+                    let store = self.store.clone();
+                    return answer_later(reply, async move {
+                        let key = name.clone();
+                        match store.run(move |s| s.snapshot(&key)).await {
+                            Ok(Some(specs)) => serde_json::from_str::<serde_json::Value>(&specs)
+                                .map(|json| protocol::to_value(&json))
+                                .context("the saved set is unreadable"),
+                            Ok(None) => Err(anyhow!("no saved sessions named '{name}' (see :LuluRestore <Tab>)")),
+                            Err(err) => Err(err.into()),
+                        }
+                    });
+                }
+                Request::Snapshots => {
+                    let store = self.store.clone();
+                    return answer_later(reply, async move {
+                        store
+                            .run(|s| s.snapshot_names())
+                            .await
+                            .map(|names| protocol::to_value(&names))
+                            .context("could not list saved sets")
+                    });
+                }
                 Request::Prune { dry_run } => self.prune(dry_run).await,
-                Request::Approvals(opts) => self.approvals(opts).await,
+                Request::Approvals(opts) => match self.approvals(opts) {
+                    Ok(job) => return answer_later(reply, job),
+                    Err(err) => Err(err),
+                },
                 Request::Decide { approval, choice, opts } => {
                     let by = peer.caller.describe(client);
                     self.decide(approval, choice, opts, by).await
@@ -616,18 +679,20 @@ impl Supervisor {
         Ok(Value::Nil)
     }
 
-    async fn persist(&self, record: &SessionRecord) {
+    /// Save a record (queued: the loop never waits on the store).
+    fn persist(&self, record: &SessionRecord) {
         let row = record.clone();
-        if let Err(err) = self.store.run(move |s| s.update_session(&row)).await {
-            tracing::error!(session = %record.id, "could not save session: {err}");
-        }
+        self.store
+            .write(format!("the state of session '{}'", record.name), move |s| {
+                s.update_session(&row)
+            });
     }
 
-    async fn event(&self, id: &SessionId, kind: &'static str, detail: &str) {
+    fn event(&self, id: &SessionId, kind: &'static str, detail: &str) {
         let (key, detail) = (id.clone(), detail.to_string());
-        if let Err(err) = self.store.run(move |s| s.add_event(&key, kind, &detail)).await {
-            tracing::error!(session = %id, "could not record event: {err}");
-        }
+        self.store.write(format!("a {kind} event of session {id}"), move |s| {
+            s.add_event(&key, kind, &detail)
+        });
     }
 
     fn broadcast_record(&self, record: &SessionRecord) {
@@ -636,6 +701,12 @@ impl Supervisor {
             client.emit("session", value.clone());
         }
     }
+}
+
+/// Answer `reply` from a job that runs off the loop (a store query, a file
+/// read), so the loop serves others meanwhile.
+fn answer_later(reply: Option<Reply>, job: impl std::future::Future<Output = anyhow::Result<Value>> + Send + 'static) {
+    tokio::spawn(async move { respond(reply, job.await) });
 }
 
 fn respond(reply: Option<Reply>, result: anyhow::Result<Value>) {

@@ -156,9 +156,9 @@ impl Supervisor {
         };
         let row = record.clone();
         self.store
-            .run(move |s| s.insert_session(&row))
-            .await
-            .context("could not record the session")?;
+            .write(format!("the new session '{}'", record.name), move |s| {
+                s.insert_session(&row)
+            });
 
         let mut env = resolved.env;
         let own_env = opts.env.is_empty();
@@ -277,8 +277,16 @@ impl Supervisor {
             }
         });
         tracing::info!(session = %id, name = %record.name, argv = ?record.argv, "session started");
-        self.persist(&record).await;
-        self.event(&id, "started", &record.argv.join(" ")).await;
+        self.persist(&record);
+        self.event(&id, "started", &record.argv.join(" "));
+        self.controls.insert(
+            &record.name,
+            super::controls::Handle {
+                id: id.clone(),
+                control: control.clone(),
+                submit_delay,
+            },
+        );
         self.entries.push(Entry {
             record: record.clone(),
             live: Some(Live {

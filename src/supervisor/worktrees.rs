@@ -127,7 +127,8 @@ impl Supervisor {
         }
         let path = found.path.to_string_lossy().into_owned();
         let (key, hash) = (path.clone(), found.sha256.clone());
-        self.store.run(move |s| s.trust_file(&key, &hash)).await?;
+        self.store
+            .write(format!("the trust of {path}"), move |s| s.trust_file(&key, &hash));
         tracing::info!(%path, sha256 = %found.sha256, "trusted");
         Ok(Value::Map(vec![
             (Value::from("path"), Value::from(path)),
@@ -160,7 +161,7 @@ impl Supervisor {
         self.refresh_ahead(&record.id);
         match result {
             Ok(commit) => {
-                self.event(&record.id, "merged", &commit).await;
+                self.event(&record.id, "merged", &commit);
                 if !record.status.is_live() {
                     self.apply_cleanup_policy(&record.id).await;
                 }
@@ -332,13 +333,15 @@ impl Supervisor {
     async fn retire_worktree(&mut self, record: &SessionRecord) -> anyhow::Result<()> {
         self.remove_worktree(record, false).await?;
         let id = record.id.clone();
-        self.store.run(move |s| s.clear_worktree(&id)).await?;
+        self.store
+            .write(format!("the removed worktree of '{}'", record.name), move |s| {
+                s.clear_worktree(&id)
+            });
         self.event(
             &record.id,
             "worktree-removed",
             record.worktree.as_deref().unwrap_or_default(),
-        )
-        .await;
+        );
         if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
             entry.record.worktree = None;
             entry.record.branch = None;

@@ -112,6 +112,23 @@ fn substitutions_are_walked_for_their_commands() {
 }
 
 #[test]
+fn non_ascii_input_parses_safely_and_reads_back_whole() {
+    // `{` then a codepoint past 255 crashed tree-sitter-bash's scanner.
+    for source in [
+        "echo {😀..",
+        "ls {é1..2}",
+        "ⅼs -la && ｒｍ -rf ~",
+        "echo 'ünïcödé' > füle",
+    ] {
+        let got = run(source);
+        assert!(!got.commands.is_empty(), "{source}: {got:?}");
+    }
+    assert_eq!(run("ⅼs -la && ｒｍ -rf ~").commands, ["ⅼs -la", "ｒｍ -rf ~"]);
+    assert_eq!(run("echo 'ünïcödé'").commands, ["echo ünïcödé"]);
+    run("2\u{8}\u{1b}A%{\u{fa7b0}K=u\\⠢\rNK$&\0𓃠");
+}
+
+#[test]
 fn long_input_is_refused_without_parsing() {
     let long = "ls ".repeat(MAX_COMMAND_BYTES);
     assert!(run(&long).doubt.unwrap().contains("longer"));
