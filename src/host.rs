@@ -45,18 +45,12 @@ impl Core {
         private::dir(&dirs.data, Links::Follow)?;
 
         let db = dirs.db();
-        let (store, backup) = tokio::task::spawn_blocking(move || Store::open_or_recover(&db)).await??;
+        let (store, recovered) = tokio::task::spawn_blocking(move || Store::open_or_recover(&db)).await??;
         let (store, exited) = match daemon {
             Some(_) => (store.for_daemon(), DAEMON_EXITED),
             None => (store, HOST_EXITED),
         };
-        let mut notices = Vec::new();
-        if let Some(backup) = backup {
-            notices.push(format!(
-                "lulu.db was damaged; moved it to {} and started a fresh one",
-                backup.display()
-            ));
-        }
+        let mut notices = recovered;
         let (stored, rules) = store
             .run(move |s| {
                 let failed = s.fail_live_sessions(exited)?;

@@ -74,14 +74,18 @@ impl Drop for HookServer {
 async fn serve_one(stream: UnixStream, supervisor: SupervisorHandle) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(MAX_REQUEST));
-    let mut line = String::new();
-    // A hook sends its request at once; one that connects and says nothing
-    // would hold a descriptor forever.
-    tokio::time::timeout(HOOK_REQUEST_TIMEOUT, reader.read_line(&mut line))
-        .await
-        .context("no request within the time allowed")?
-        .context("reading the request")?;
-    let request: HookRequest = serde_json::from_str(&line).context("malformed hook request")?;
+    let request: HookRequest = {
+        let mut line = String::new();
+        // A hook sends its request at once; one that connects and says
+        // nothing would hold a descriptor forever.
+        tokio::time::timeout(HOOK_REQUEST_TIMEOUT, reader.read_line(&mut line))
+            .await
+            .context("no request within the time allowed")?
+            .context("reading the request")?;
+        // The line (a Write's whole content, say) goes here, not kept for
+        // as long as the question waits.
+        serde_json::from_str(&line).context("malformed hook request")?
+    };
     let (ticket, decided) = supervisor.hook(request);
     // If the hook goes away first (the agent answered in its own dialog, or
     // was killed), withdraw the question instead of leaving it pending.

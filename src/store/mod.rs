@@ -4,6 +4,7 @@
 
 mod rules;
 mod schema;
+mod wal;
 mod worker;
 
 pub use worker::Reporter;
@@ -106,8 +107,30 @@ impl Store {
 
     /// Open, and if the file is damaged, move it (and its WAL) aside and
     /// start a fresh one: the editor keeps working and the old data stays
-    /// on disk for recovery. Returns the backup's path when that happened.
-    pub fn open_or_recover(path: &Path) -> Result<(Store, Option<PathBuf>), StoreError> {
+    /// on disk for recovery. A damaged WAL (which SQLite would drop without
+    /// a word) is copied aside first. Returns what the user should be told.
+    pub fn open_or_recover(path: &Path) -> Result<(Store, Vec<String>), StoreError> {
+        let mut notices = Vec::new();
+        if let Some(why) = wal::damage(path) {
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+            let copy = path.with_extension(format!("db.wal-damaged-{stamp}"));
+            let kept = ["", "-wal"].iter().try_for_each(|suffix| {
+                let (mut from, mut to) = (path.as_os_str().to_owned(), copy.as_os_str().to_owned());
+                from.push(suffix);
+                to.push(suffix);
+                std::fs::copy(&from, &to).map(|_| ())
+            });
+            tracing::error!(%why, copy = %copy.display(), "the WAL is damaged");
+            notices.push(match kept {
+                Ok(()) => format!(
+                    "lulu.db's write-ahead log is damaged ({why}): its latest changes cannot be read. A copy of both files is at {}",
+                    copy.display()
+                ),
+                Err(err) => format!(
+                    "lulu.db's write-ahead log is damaged ({why}): its latest changes cannot be read (no copy kept: {err})"
+                ),
+            });
+        }
         match Store::open(path) {
             Err(StoreError::Corrupt { detail, .. }) => {
                 let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
@@ -125,9 +148,13 @@ impl Store {
                     }
                 }
                 tracing::error!(backup = %backup.display(), %detail, "damaged store moved aside");
-                Ok((Store::open(path)?, Some(backup)))
+                notices.push(format!(
+                    "lulu.db was damaged; moved it to {} and started a fresh one",
+                    backup.display()
+                ));
+                Ok((Store::open(path)?, notices))
             }
-            other => other.map(|store| (store, None)),
+            other => other.map(|store| (store, notices)),
         }
     }
 
@@ -726,8 +753,16 @@ mod tests {
         let err = Store::open(&garbage).err().unwrap();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("move it aside"), "{err}");
-        let (store, backup) = Store::open_or_recover(&garbage).unwrap();
-        let backup = backup.expect("moved aside");
+        let (store, notices) = Store::open_or_recover(&garbage).unwrap();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        let backup = dir
+            .path()
+            .read_dir()
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains("damaged"))
+            .expect("moved aside");
+        assert!(notices[0].contains(&*backup.to_string_lossy()), "{notices:?}");
         assert_eq!(
             std::fs::read(&backup).unwrap(),
             vec![0x42u8; 8192],
@@ -735,6 +770,6 @@ mod tests {
         );
         assert!(store.sessions().unwrap().is_empty(), "a fresh store");
         let (_, again) = Store::open_or_recover(&garbage).unwrap();
-        assert_eq!(again, None, "a healthy store is left alone");
+        assert!(again.is_empty(), "a healthy store is left alone");
     }
 }

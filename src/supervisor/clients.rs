@@ -50,6 +50,7 @@ impl Supervisor {
             self.departed.push_back(client);
             return;
         }
+        self.options.remove(&client);
         tracing::info!(?client, remaining = self.clients.len(), "editor disconnected");
         for entry in &self.entries {
             if let Some(live) = &entry.live {

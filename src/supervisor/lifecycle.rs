@@ -210,7 +210,7 @@ impl Supervisor {
             }
         }
         if live.delete_requested.is_none() {
-            self.apply_cleanup_policy(&id).await;
+            self.apply_cleanup_policy(&id, live.cleanup_merged).await;
         }
         if let Some(force) = live.delete_requested {
             let result = self.remove(&id, force).await;

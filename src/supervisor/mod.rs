@@ -97,6 +97,8 @@ enum Command {
     ClientGone(ClientId),
     /// The user typed into a session (through [`SupervisorHandle::direct`]).
     Typed(SessionId),
+    /// A start's job is done (see start.rs).
+    Started(Box<start::StartDone>),
     /// Something every editor should be told (the store could not write).
     Notice(String),
     Occupancy(oneshot::Sender<clients::Occupancy>),
@@ -204,6 +206,8 @@ struct Live {
     delete_waiters: Vec<Reply>,
     /// Delay between a sent text and its Enter.
     submit_delay: Duration,
+    /// `worktree.cleanup = 'delete_if_merged'` of the editor that started it.
+    cleanup_merged: bool,
     /// The secret this session's hooks must present.
     token: String,
     /// When `ahead` was last recounted.
@@ -215,6 +219,19 @@ struct Live {
     tally: Option<crate::cost::Tally>,
     reading_transcript: bool,
     last_activity_write: std::time::Instant,
+}
+
+/// The options that shape a session, captured when it starts: those of the
+/// editor that starts it (see `Supervisor::options`).
+#[derive(Clone)]
+pub(super) struct SessionOptions {
+    agents: Agents,
+    worktree_enabled: bool,
+    worktree_root: Option<PathBuf>,
+    worktree_copy: Vec<String>,
+    worktree_setup: Option<Vec<String>>,
+    cleanup_merged: bool,
+    scrollback: usize,
 }
 
 struct Entry {
@@ -232,6 +249,14 @@ pub struct Supervisor {
     scrollback: usize,
     /// Oldest first; the list is this reversed.
     entries: Vec<Entry>,
+    /// Names of sessions whose start's job is running: reserved, and each
+    /// counted under `max_sessions`.
+    starting: std::collections::HashSet<String>,
+    /// What shapes the sessions each editor starts (its own setup()): a
+    /// daemon serves editors with different options. Starts from a client
+    /// that said no hello (`lulu start`) use the fields below, which the
+    /// last hello set.
+    options: HashMap<ClientId, SessionOptions>,
     clients: HashMap<ClientId, Client>,
     /// Connections that ended before (or without) saying hello, newest last.
     departed: std::collections::VecDeque<ClientId>,
@@ -289,6 +314,8 @@ impl Supervisor {
                 .rev()
                 .map(|record| Entry { record, live: None })
                 .collect(),
+            starting: Default::default(),
+            options: HashMap::new(),
             clients: HashMap::new(),
             departed: Default::default(),
             tx: tx.clone(),
@@ -372,6 +399,7 @@ impl Supervisor {
                 }
                 Command::ClientGone(client) => self.on_client_gone(client),
                 Command::Notice(message) => self.notice(&message),
+                Command::Started(done) => self.on_started(done).await,
                 Command::Typed(id) => {
                     self.clear_waiting(id.as_str());
                     self.touch(id.as_str());
@@ -383,7 +411,7 @@ impl Supervisor {
                     self.begin_shutdown(done);
                 }
             }
-            if self.shutdown.is_some() && !self.entries.iter().any(|e| e.live.is_some()) {
+            if self.shutdown.is_some() && self.starting.is_empty() && !self.entries.iter().any(|e| e.live.is_some()) {
                 if let Some(done) = self.shutdown.take() {
                     let _ = done.send(());
                 }
@@ -400,7 +428,15 @@ impl Supervisor {
         } else {
             match request {
                 Request::Hello(hello) => self.hello(client, peer, *hello),
-                Request::Start(opts) => self.start(opts).await.map(|r| protocol::to_value(&r)),
+                // Answers by itself once its job is done.
+                Request::Start(opts) => {
+                    let options = self
+                        .options
+                        .get(&client)
+                        .cloned()
+                        .unwrap_or_else(|| self.session_options());
+                    return self.start(opts, options, reply).await;
+                }
                 Request::List => Ok(Value::Array(
                     self.entries
                         .iter()
@@ -541,6 +577,7 @@ impl Supervisor {
         }
         // Its connection may have ended before this hello got here.
         if !self.departed.contains(&client.id) {
+            self.options.insert(client.id, self.session_options());
             self.clients.insert(client.id, client);
         }
         let mode = if self.settings.daemon.is_some() {
@@ -555,6 +592,19 @@ impl Supervisor {
             (Value::from("build"), Value::from(crate::daemon::build_id())),
             (Value::from("live"), Value::from(self.live_count())),
         ]))
+    }
+
+    /// The options the last hello set, as a start uses them.
+    fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            agents: self.agents.clone(),
+            worktree_enabled: self.worktree_enabled,
+            worktree_root: self.worktree_root.clone(),
+            worktree_copy: self.worktree_copy.clone(),
+            worktree_setup: self.worktree_setup.clone(),
+            cleanup_merged: self.cleanup_merged,
+            scrollback: self.scrollback,
+        }
     }
 
     /// Each configured agent: its program (or why it cannot run), how to ask

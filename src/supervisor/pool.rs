@@ -338,11 +338,13 @@ impl Supervisor {
             idle.discard();
         }
     }
+}
 
-    /// Turn a claimed idle shell into a session: move its log, size it,
-    /// and type the one line that moves it to its directory (a shell
-    /// session) or execs the agent through a launch spec.
-    pub(super) async fn pool_claim(&self, idle: Idle, claim: Claim<'_>) -> anyhow::Result<Spawned> {
+/// Turn a claimed idle shell into a session: move its log, size it, and
+/// type the one line that moves it to its directory (a shell session) or
+/// execs the agent through a launch spec. Runs in a start's job.
+pub(super) async fn claim(state_dir: &Path, exe: &Path, idle: Idle, claim: Claim<'_>) -> anyhow::Result<Spawned> {
+    {
         let Claim {
             id,
             name,
@@ -352,13 +354,13 @@ impl Supervisor {
             launch,
         } = claim;
         let Idle { spawned, .. } = idle;
-        let target = log_path(&self.settings.state_dir, id);
+        let target = log_path(state_dir, id);
         let handle = spawned.log.clone();
         tokio::task::spawn_blocking(move || handle.move_to(&target)).await??;
         spawned.control.resize(cols, rows)?;
         let line = match launch {
             Some(spec) => {
-                let dir = super::session_dir(&self.settings.state_dir, id);
+                let dir = super::session_dir(state_dir, id);
                 let make = dir.clone();
                 tokio::task::spawn_blocking(move || private::dir(&make, Links::Follow)).await??;
                 let file = dir.join("launch.json");
@@ -366,7 +368,7 @@ impl Supervisor {
                 tokio::task::spawn_blocking(move || spec.write(&write)).await??;
                 format!(
                     " exec {} launch {}\r",
-                    quote(&self.settings.exe.to_string_lossy()),
+                    quote(&exe.to_string_lossy()),
                     quote(&file.to_string_lossy())
                 )
             }

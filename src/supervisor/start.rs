@@ -1,44 +1,136 @@
-//! Starting a session: checks first (limit, name, cwd, agent on PATH), then
-//! the store row, then the PTY, then the session task.
+//! Starting a session, in three steps so that the supervisor's loop never
+//! waits on git, the file system or a fork:
+//! 1. on the loop: the checks (limit, name, cwd, agent on PATH); the name
+//!    and a slot under `max_sessions` are reserved, a warm shell taken;
+//! 2. a job ([`StartJob::run`]): the worktree, the agent's wiring, the
+//!    store row, the PTY;
+//! 3. on the loop again ([`Supervisor::on_started`]): the session task,
+//!    its record and events, the reply.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use tokio::sync::mpsc;
 
-use super::pool::Claim;
+use super::pool::{self, Claim, Idle};
 use super::session::{SessionEvent, SessionTask};
-use super::{Command, Entry, LOG_CAP, Live, Supervisor, log_path, names, session_dir};
-use crate::adapter::{self, WireContext};
+use super::worktrees::WorktreeJob;
+use super::{Command, Entry, LOG_CAP, Live, Reply, SessionOptions, Supervisor, log_path, names, respond, session_dir};
+use crate::adapter::{self, TranscriptSearch, WireContext};
+use crate::agent::Resolved;
 use crate::hook::{self, new_token};
 use crate::launch::LaunchSpec;
 use crate::model::{SessionId, SessionRecord, Status, now};
 use crate::private::{self, Links};
-use crate::pty::{self, OutputLog, SpawnSpec};
-use crate::rpc::protocol::StartOpts;
+use crate::pty::{self, OutputLog, SpawnSpec, Spawned};
+use crate::rpc::protocol::{self, StartOpts};
 use crate::worktree::WorktreeError;
 
+/// Everything the slow part of a start needs, taken off the supervisor.
+struct StartJob {
+    opts: StartOpts,
+    agent: String,
+    name: String,
+    cwd: PathBuf,
+    resolved: Resolved,
+    use_worktree: bool,
+    /// Names taken when the start began, for a picked name that clashes.
+    taken: Vec<String>,
+    worktrees: WorktreeJob,
+    state_dir: PathBuf,
+    exe: PathBuf,
+    hook_socket: Option<PathBuf>,
+    approval_timeout: Duration,
+    /// A warm shell to become the session, if one was ready.
+    idle: Option<Idle>,
+    pool_argv: Vec<String>,
+}
+
+/// What a finished job hands back to the loop.
+pub(super) struct StartDone {
+    /// The name reserved in step 1.
+    reserved: String,
+    launch: LaunchOptions,
+    result: Result<Launched, StartFailure>,
+    reply: Option<Reply>,
+}
+
+/// What the live session keeps of the options it was started with.
+struct LaunchOptions {
+    submit_delay: Duration,
+    cleanup_merged: bool,
+    scrollback: usize,
+}
+
+struct Launched {
+    record: SessionRecord,
+    spawned: Spawned,
+    token: String,
+    transcript_search: Option<(TranscriptSearch, SystemTime)>,
+}
+
+struct StartFailure {
+    /// The row, when it was written before the failure (it is then kept as
+    /// failed, naming its worktree, so `:LuluDelete` cleans up).
+    record: Option<SessionRecord>,
+    error: anyhow::Error,
+}
+
+impl StartFailure {
+    fn before_row(error: anyhow::Error) -> StartFailure {
+        StartFailure { record: None, error }
+    }
+}
+
 impl Supervisor {
-    pub(super) async fn start(&mut self, opts: StartOpts) -> anyhow::Result<SessionRecord> {
-        if self.live_count() >= self.max_sessions {
+    /// Step 1: check, reserve, and hand the rest to a job. Answers `reply`
+    /// when the session runs (or could not start).
+    pub(super) async fn start(&mut self, opts: StartOpts, options: SessionOptions, reply: Option<Reply>) {
+        match self.begin_start(opts, &options).await {
+            Ok(job) => {
+                let tx = self.tx.clone();
+                let reserved = job.name.clone();
+                let launch = LaunchOptions {
+                    submit_delay: options.agents.submit_delay(&job.agent),
+                    cleanup_merged: options.cleanup_merged,
+                    scrollback: options.scrollback,
+                };
+                tokio::spawn(async move {
+                    let result = job.run().await;
+                    let done = StartDone {
+                        reserved,
+                        launch,
+                        result,
+                        reply,
+                    };
+                    let _ = tx.send(Command::Started(Box::new(done)));
+                });
+            }
+            Err(err) => respond(reply, Err(err)),
+        }
+    }
+
+    async fn begin_start(&mut self, opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
+        if self.live_count() + self.starting.len() >= self.max_sessions {
             bail!(
                 "max sessions reached ({}); stop one first (:LuluStop)",
                 self.max_sessions
             );
         }
         let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
-        let mut name = match &opts.name {
+        let name = match &opts.name {
             Some(name) => {
                 names::validate(name)?;
                 if opts.reuse {
                     self.replace_ended(name).await?;
                 }
-                if self.entries.iter().any(|e| &e.record.name == name) {
+                if self.name_taken(name) {
                     bail!("a session named '{name}' already exists; pick another name= or :LuluDelete it");
                 }
                 name.clone()
             }
-            None => names::pick(|candidate| self.entries.iter().any(|e| e.record.name == candidate)),
+            None => names::pick(|candidate| self.name_taken(candidate)),
         };
         let cwd = match &opts.cwd {
             Some(cwd) => PathBuf::from(cwd),
@@ -47,201 +139,89 @@ impl Supervisor {
         if !cwd.is_dir() {
             bail!("cwd {} is not a directory", cwd.display());
         }
-        let mut resolved = self.agents.resolve(
+        let resolved = options.agents.resolve(
             &agent,
             &opts.args,
             self.settings.path_var.as_deref(),
             self.settings.shell_var.as_deref(),
         )?;
-        let submit_delay = self.agents.submit_delay(&agent);
-
-        // Last of the checks, first of the changes: after this, a failure
-        // leaves a failed row that still names the worktree (`:LuluDelete`
-        // cleans it up).
-        let explicit = opts.worktree == Some(true) || opts.base.is_some();
-        let made = if opts.worktree.unwrap_or(self.worktree_enabled) {
-            let mut tried = vec![name.clone()];
-            loop {
-                match self
-                    .make_worktree(&cwd, &name, opts.base.clone(), explicit, opts.reuse)
-                    .await
-                {
-                    // A name we picked ourselves may clash with a branch or
-                    // directory left from earlier; pick another.
-                    Err(err)
-                        if opts.name.is_none()
-                            && tried.len() < 5
-                            && matches!(
-                                err.downcast_ref::<WorktreeError>(),
-                                Some(WorktreeError::BranchExists(_) | WorktreeError::PathExists(_))
-                            ) =>
-                    {
-                        name = names::pick(|c| {
-                            tried.iter().any(|t| t == c) || self.entries.iter().any(|e| e.record.name == c)
-                        });
-                        tried.push(name.clone());
-                    }
-                    other => break other?,
-                }
-            }
-        } else if opts.base.is_some() {
+        let use_worktree = opts.worktree.unwrap_or(options.worktree_enabled);
+        if !use_worktree && opts.base.is_some() {
             bail!("base= needs a worktree; drop worktree=off or base=");
-        } else {
-            None
-        };
-        let (worktree, setup) = match made {
-            Some((created, setup)) => (Some(created), setup),
-            None => (None, None),
-        };
-        // The agent starts where the user was, inside the new worktree.
-        let run_dir = match &worktree {
-            Some(created) => {
-                let here = cwd.canonicalize().unwrap_or(cwd.clone());
-                here.strip_prefix(&created.repo)
-                    .ok()
-                    .filter(|rel| !rel.as_os_str().is_empty())
-                    .map(|rel| created.path.join(rel))
-                    .filter(|dir| dir.is_dir())
-                    .unwrap_or_else(|| created.path.clone())
-            }
-            None => cwd.clone(),
-        };
-
-        let id = SessionId::random();
-        let token = new_token();
-        // The agent's adapter wires it to lulu (hooks need the bridge).
-        let adapter = adapter::for_agent(&agent);
-        if self.settings.hook_socket.is_some() {
-            let dir = session_dir(&self.settings.state_dir, &id);
-            let (exe, timeout) = (self.settings.exe.clone(), self.approval_timeout.as_secs());
-            let flags = tokio::task::spawn_blocking(move || {
-                adapter.wire(&WireContext {
-                    session_dir: &dir,
-                    exe: &exe,
-                    approval_timeout_secs: timeout,
-                })
-            })
-            .await
-            .context("wiring task failed")?
-            .with_context(|| format!("cannot wire {agent} to lulu"))?;
-            let at = resolved.cmd_len;
-            resolved.argv.splice(at..at, flags);
         }
-
-        let at = now();
-        let mut record = SessionRecord {
-            id: id.clone(),
-            name,
+        self.starting.insert(name.clone());
+        Ok(StartJob {
             agent,
-            status: Status::Starting,
-            failure_reason: None,
-            exit_code: None,
-            pid: None,
-            pid_start: None,
-            cwd: run_dir.to_string_lossy().into_owned(),
-            argv: resolved.argv.clone(),
-            args: opts.args.clone(),
-            worktree: worktree.as_ref().map(|w| w.path.to_string_lossy().into_owned()),
-            branch: worktree.as_ref().map(|w| w.branch.clone()),
-            base: worktree.as_ref().map(|w| w.base.clone()),
-            repo: worktree.as_ref().map(|w| w.repo.to_string_lossy().into_owned()),
-            ahead: worktree.as_ref().map(|_| 0),
-            created_at: at.clone(),
-            updated_at: at.clone(),
-            last_activity_at: at,
-            cost_usd: None,
-            pending_approvals: 0,
-            waiting: false,
-            tokens: None,
-        };
-        let row = record.clone();
-        self.store
-            .write(format!("the new session '{}'", record.name), move |s| {
-                s.insert_session(&row)
-            });
+            name,
+            cwd,
+            resolved,
+            use_worktree,
+            taken: self.entries.iter().map(|e| e.record.name.clone()).collect(),
+            worktrees: WorktreeJob {
+                root: options.worktree_root.clone(),
+                copy: options.worktree_copy.clone(),
+                setup: options.worktree_setup.clone(),
+                store: self.store.clone(),
+                notices: self.tx.clone(),
+            },
+            state_dir: self.settings.state_dir.clone(),
+            exe: self.settings.exe.clone(),
+            hook_socket: self.settings.hook_socket.clone(),
+            approval_timeout: self.approval_timeout,
+            idle: self.pool_take(),
+            pool_argv: self.pool.argv.clone(),
+            opts,
+        })
+    }
 
-        let mut env = resolved.env;
-        let own_env = opts.env.is_empty();
-        env.extend(opts.env);
-        let transcript_search = adapter.transcript_search(&run_dir, &env);
-        let started = std::time::SystemTime::now();
-        env.push(("TERM".into(), "xterm-256color".into()));
-        env.push(("COLORTERM".into(), "truecolor".into()));
-        env.push((hook::ENV_SESSION.into(), id.to_string()));
-        env.push(("LULU_SESSION_NAME".into(), record.name.clone()));
-        if let Some(socket) = &self.settings.hook_socket {
-            env.push((hook::ENV_SOCKET.into(), socket.to_string_lossy().into_owned()));
-            env.push((hook::ENV_TOKEN.into(), token.clone()));
-            let wait = self.approval_timeout.as_secs() + 10;
-            env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
-        }
-        // A new worktree's setup runs first, in the same PTY (`lulu exec`).
-        let argv = match &setup {
-            Some(setup) => {
-                let report = session_dir(&self.settings.state_dir, &id).join("setup-failed.json");
-                if let Some(dir) = report.parent().map(Path::to_path_buf) {
-                    let _ = tokio::task::spawn_blocking(move || private::dir(&dir, Links::Follow)).await;
+    fn name_taken(&self, name: &str) -> bool {
+        self.starting.contains(name) || self.entries.iter().any(|e| e.record.name == name)
+    }
+
+    /// Step 3: the job is done; the session runs (or is recorded failed).
+    pub(super) async fn on_started(&mut self, done: Box<StartDone>) {
+        let StartDone {
+            reserved,
+            launch,
+            result,
+            reply,
+        } = *done;
+        self.starting.remove(&reserved);
+        let launched = match result {
+            Ok(launched) if self.shutdown.is_none() => launched,
+            Ok(launched) => {
+                launched.spawned.control.signal(libc::SIGKILL);
+                return respond(reply, Err(anyhow!("lulu host is shutting down")));
+            }
+            Err(StartFailure { record, error }) => {
+                if let Some(record) = record {
+                    self.entries.push(Entry {
+                        record: record.clone(),
+                        live: None,
+                    });
+                    self.finish(record, Status::Failed, Some(format!("{error:#}")), None)
+                        .await;
                 }
-                let mut wrapped = vec![
-                    self.settings.exe.to_string_lossy().into_owned(),
-                    "exec".into(),
-                    "--setup".into(),
-                    serde_json::to_string(setup).unwrap_or_default(),
-                    "--report".into(),
-                    report.to_string_lossy().into_owned(),
-                    "--".into(),
-                ];
-                wrapped.extend(resolved.argv);
-                wrapped
-            }
-            None => resolved.argv,
-        };
-        let (cols, rows) = (opts.cols.unwrap_or(80), opts.rows.unwrap_or(24));
-        // A plain shell session takes a warm shell as it is; anything else
-        // has the warm shell exec it (see pool.rs). No idle shell: spawn.
-        let plain_shell =
-            record.agent == "shell" && opts.args.is_empty() && own_env && setup.is_none() && argv == self.pool.argv;
-        let spawned = match self.pool_take() {
-            Some(idle) => {
-                let launch = (!plain_shell).then(|| LaunchSpec {
-                    cwd: run_dir.clone(),
-                    env: env.clone(),
-                    argv: argv.clone(),
-                });
-                let claim = Claim {
-                    id: &id,
-                    name: &record.name,
-                    cwd: &run_dir,
-                    cols,
-                    rows,
-                    launch,
-                };
-                self.pool_claim(idle, claim).await.map_err(|err| format!("{err:#}"))
-            }
-            None => {
-                let spec = SpawnSpec {
-                    argv,
-                    cwd: run_dir,
-                    env,
-                    cols,
-                    rows,
-                    log: OutputLog::open(log_path(&self.settings.state_dir, &id), LOG_CAP),
-                };
-                match tokio::task::spawn_blocking(move || pty::spawn(spec)).await {
-                    Ok(result) => result.map_err(|err| err.to_string()),
-                    Err(err) => Err(format!("spawn task failed: {err}")),
-                }
+                return respond(reply, Err(error));
             }
         };
-        let spawned = match spawned {
-            Ok(spawned) => spawned,
-            Err(reason) => {
-                self.finish(record, Status::Failed, Some(reason.clone()), None).await;
-                bail!("{reason}");
-            }
-        };
-        record.pid = Some(i64::from(spawned.pid));
-        record.pid_start = crate::proctree::start_time(spawned.pid).map(|t| t as i64);
+        let record = self.go_live(launched, launch);
+        respond(reply, Ok(protocol::to_value(&record)));
+    }
+
+    fn go_live(&mut self, launched: Launched, options: LaunchOptions) -> SessionRecord {
+        let LaunchOptions {
+            submit_delay,
+            cleanup_merged,
+            scrollback,
+        } = options;
+        let Launched {
+            record,
+            spawned,
+            token,
+            transcript_search,
+        } = launched;
+        let id = record.id.clone();
         let control = spawned.control.clone();
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events_tx, mut events_rx) = mpsc::unbounded_channel();
@@ -250,7 +230,7 @@ impl Supervisor {
             spawned,
             commands: commands_rx,
             events: events_tx,
-            scrollback: self.scrollback,
+            scrollback,
         };
         let supervisor = self.tx.clone();
         let crashed_id = id.clone();
@@ -297,16 +277,236 @@ impl Supervisor {
                 delete_requested: None,
                 delete_waiters: Vec::new(),
                 submit_delay,
+                cleanup_merged,
                 token,
                 ahead_checked: None,
                 transcript: None,
-                transcript_search: transcript_search.map(|search| (search, started)),
+                transcript_search,
                 tally: None,
                 reading_transcript: false,
                 last_activity_write: std::time::Instant::now(),
             }),
         });
         self.broadcast_record(&record);
-        Ok(record)
+        record
+    }
+}
+
+impl StartJob {
+    /// Step 2, off the loop.
+    async fn run(mut self) -> Result<Launched, StartFailure> {
+        // Last of the checks, first of the changes: after this, a failure
+        // leaves a failed row that still names the worktree (`:LuluDelete`
+        // cleans it up).
+        let made = self.worktree().await.map_err(StartFailure::before_row)?;
+        // (A name lulu picked may have changed to dodge a leftover branch.)
+        let (worktree, setup) = match made {
+            Some((created, setup)) => (Some(created), setup),
+            None => (None, None),
+        };
+        // The agent starts where the user was, inside the new worktree.
+        let run_dir = match &worktree {
+            Some(created) => {
+                let here = self.cwd.canonicalize().unwrap_or(self.cwd.clone());
+                here.strip_prefix(&created.repo)
+                    .ok()
+                    .filter(|rel| !rel.as_os_str().is_empty())
+                    .map(|rel| created.path.join(rel))
+                    .filter(|dir| dir.is_dir())
+                    .unwrap_or_else(|| created.path.clone())
+            }
+            None => self.cwd.clone(),
+        };
+
+        let id = SessionId::random();
+        let token = new_token();
+        // The agent's adapter wires it to lulu (hooks need the bridge).
+        let adapter = adapter::for_agent(&self.agent);
+        if self.hook_socket.is_some() {
+            let dir = session_dir(&self.state_dir, &id);
+            let (exe, timeout) = (self.exe.clone(), self.approval_timeout.as_secs());
+            let flags = tokio::task::spawn_blocking(move || {
+                adapter.wire(&WireContext {
+                    session_dir: &dir,
+                    exe: &exe,
+                    approval_timeout_secs: timeout,
+                })
+            })
+            .await
+            .context("wiring task failed")
+            .and_then(|wired| wired.with_context(|| format!("cannot wire {} to lulu", self.agent)))
+            .map_err(StartFailure::before_row)?;
+            let at = self.resolved.cmd_len;
+            self.resolved.argv.splice(at..at, flags);
+        }
+
+        let at = now();
+        let mut record = SessionRecord {
+            id: id.clone(),
+            name: self.name.clone(),
+            agent: self.agent.clone(),
+            status: Status::Starting,
+            failure_reason: None,
+            exit_code: None,
+            pid: None,
+            pid_start: None,
+            cwd: run_dir.to_string_lossy().into_owned(),
+            argv: self.resolved.argv.clone(),
+            args: self.opts.args.clone(),
+            worktree: worktree.as_ref().map(|w| w.path.to_string_lossy().into_owned()),
+            branch: worktree.as_ref().map(|w| w.branch.clone()),
+            base: worktree.as_ref().map(|w| w.base.clone()),
+            repo: worktree.as_ref().map(|w| w.repo.to_string_lossy().into_owned()),
+            ahead: worktree.as_ref().map(|_| 0),
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            last_activity_at: at,
+            cost_usd: None,
+            pending_approvals: 0,
+            waiting: false,
+            tokens: None,
+        };
+        let row = record.clone();
+        self.worktrees
+            .store
+            .write(format!("the new session '{}'", record.name), move |s| {
+                s.insert_session(&row)
+            });
+
+        let mut env = std::mem::take(&mut self.resolved.env);
+        let own_env = self.opts.env.is_empty();
+        env.extend(std::mem::take(&mut self.opts.env));
+        let transcript_search = adapter
+            .transcript_search(&run_dir, &env)
+            .map(|search| (search, SystemTime::now()));
+        env.push(("TERM".into(), "xterm-256color".into()));
+        env.push(("COLORTERM".into(), "truecolor".into()));
+        env.push((hook::ENV_SESSION.into(), id.to_string()));
+        env.push(("LULU_SESSION_NAME".into(), record.name.clone()));
+        if let Some(socket) = &self.hook_socket {
+            env.push((hook::ENV_SOCKET.into(), socket.to_string_lossy().into_owned()));
+            env.push((hook::ENV_TOKEN.into(), token.clone()));
+            let wait = self.approval_timeout.as_secs() + 10;
+            env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
+        }
+        let argv = self.argv(&id, setup.as_ref()).await;
+        let plain_shell = record.agent == "shell"
+            && self.opts.args.is_empty()
+            && own_env
+            && setup.is_none()
+            && argv == self.pool_argv;
+        match self.spawn(&id, &record.name, run_dir, env, argv, plain_shell).await {
+            Ok(spawned) => {
+                record.pid = Some(i64::from(spawned.pid));
+                record.pid_start = crate::proctree::start_time(spawned.pid).map(|t| t as i64);
+                Ok(Launched {
+                    record,
+                    spawned,
+                    token,
+                    transcript_search,
+                })
+            }
+            Err(reason) => Err(StartFailure {
+                record: Some(record),
+                error: anyhow!("{reason}"),
+            }),
+        }
+    }
+
+    async fn worktree(&mut self) -> anyhow::Result<Option<(crate::worktree::Created, Option<Vec<String>>)>> {
+        if !self.use_worktree {
+            return Ok(None);
+        }
+        let explicit = self.opts.worktree == Some(true) || self.opts.base.is_some();
+        let mut tried = vec![self.name.clone()];
+        loop {
+            match self
+                .worktrees
+                .make(&self.cwd, &self.name, self.opts.base.clone(), explicit, self.opts.reuse)
+                .await
+            {
+                // A name we picked ourselves may clash with a branch or
+                // directory left from earlier; pick another.
+                Err(err)
+                    if self.opts.name.is_none()
+                        && tried.len() < 5
+                        && matches!(
+                            err.downcast_ref::<WorktreeError>(),
+                            Some(WorktreeError::BranchExists(_) | WorktreeError::PathExists(_))
+                        ) =>
+                {
+                    self.name = names::pick(|c| tried.iter().any(|t| t == c) || self.taken.iter().any(|t| t == c));
+                    tried.push(self.name.clone());
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The argv to run: a new worktree's setup runs first, in the same PTY
+    /// (`lulu exec`).
+    async fn argv(&self, id: &SessionId, setup: Option<&Vec<String>>) -> Vec<String> {
+        let Some(setup) = setup else {
+            return self.resolved.argv.clone();
+        };
+        let report = session_dir(&self.state_dir, id).join("setup-failed.json");
+        if let Some(dir) = report.parent().map(Path::to_path_buf) {
+            let _ = tokio::task::spawn_blocking(move || private::dir(&dir, Links::Follow)).await;
+        }
+        let mut wrapped = vec![
+            self.exe.to_string_lossy().into_owned(),
+            "exec".into(),
+            "--setup".into(),
+            serde_json::to_string(setup).unwrap_or_default(),
+            "--report".into(),
+            report.to_string_lossy().into_owned(),
+            "--".into(),
+        ];
+        wrapped.extend(self.resolved.argv.iter().cloned());
+        wrapped
+    }
+
+    /// A plain shell session takes a warm shell as it is; anything else has
+    /// the warm shell exec it (see pool.rs). No idle shell: spawn.
+    async fn spawn(
+        &mut self,
+        id: &SessionId,
+        name: &str,
+        run_dir: PathBuf,
+        env: Vec<(String, String)>,
+        argv: Vec<String>,
+        plain_shell: bool,
+    ) -> Result<Spawned, String> {
+        let (cols, rows) = (self.opts.cols.unwrap_or(80), self.opts.rows.unwrap_or(24));
+        if let Some(idle) = self.idle.take() {
+            let launch = (!plain_shell).then(|| LaunchSpec {
+                cwd: run_dir.clone(),
+                env: env.clone(),
+                argv: argv.clone(),
+            });
+            let claim = Claim {
+                id,
+                name,
+                cwd: &run_dir,
+                cols,
+                rows,
+                launch,
+            };
+            return pool::claim(&self.state_dir, &self.exe, idle, claim)
+                .await
+                .map_err(|err| format!("{err:#}"));
+        }
+        let spec = SpawnSpec {
+            argv,
+            cwd: run_dir,
+            env,
+            cols,
+            rows,
+            log: OutputLog::open(log_path(&self.state_dir, id), LOG_CAP),
+        };
+        match tokio::task::spawn_blocking(move || pty::spawn(spec)).await {
+            Ok(result) => result.map_err(|err| err.to_string()),
+            Err(err) => Err(format!("spawn task failed: {err}")),
+        }
     }
 }

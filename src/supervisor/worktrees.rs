@@ -21,11 +21,22 @@ async fn blocking<T: Send + 'static>(
     Ok(tokio::task::spawn_blocking(f).await.context("git task failed")??)
 }
 
-impl Supervisor {
+/// What making a new session's worktree needs, taken from the supervisor
+/// when the start begins (the work itself runs in the start's job).
+pub(super) struct WorktreeJob {
+    pub root: Option<PathBuf>,
+    pub copy: Vec<String>,
+    pub setup: Option<Vec<String>>,
+    pub store: crate::store::Store,
+    /// Where notices go (an untrusted `.lulu.json`).
+    pub notices: tokio::sync::mpsc::UnboundedSender<Command>,
+}
+
+impl WorktreeJob {
     /// The worktree a new session runs in, or `None` to run in `cwd`.
     /// `explicit`: the user asked for one (`worktree=on` or `base=`), so a
     /// directory outside any repository is an error rather than a fallback.
-    pub(super) async fn make_worktree(
+    pub(super) async fn make(
         &self,
         cwd: &Path,
         name: &str,
@@ -42,7 +53,7 @@ impl Supervisor {
         };
         let (copy, setup) = self.repo_settings(&repo).await;
         let name = name.to_string();
-        let root = self.worktree_root.clone();
+        let root = self.root.clone();
         let created = blocking(move || {
             if reuse {
                 let saved = base.clone().unwrap_or_else(|| "HEAD".into());
@@ -63,23 +74,14 @@ impl Supervisor {
         Ok(Some((created, setup)))
     }
 
-    /// Restoring a session: an ended one of the same name makes way (its
-    /// row and log go; its branch and worktree are reused).
-    pub(super) async fn replace_ended(&mut self, name: &str) -> anyhow::Result<()> {
-        let Some(entry) = self.entries.iter().find(|e| e.record.name == name) else {
-            return Ok(());
-        };
-        if entry.live.is_some() {
-            bail!("session '{name}' is running; stop it before restoring over it");
-        }
-        let id = entry.record.id.clone();
-        self.forget(&id).await
+    fn notice(&self, message: String) {
+        let _ = self.notices.send(Command::Notice(message));
     }
 
     /// `copy` and `setup` for new worktrees of `repo`: its `.lulu.json` when
     /// the user trusts that exact content, else the options from setup().
     async fn repo_settings(&self, repo: &Path) -> (Vec<String>, Option<Vec<String>>) {
-        let defaults = (self.worktree_copy.clone(), self.worktree_setup.clone());
+        let defaults = (self.copy.clone(), self.setup.clone());
         let dir = repo.to_path_buf();
         let Some(found) = tokio::task::spawn_blocking(move || repo_config::find(&dir))
             .await
@@ -96,7 +98,7 @@ impl Supervisor {
             .await
             .unwrap_or(false);
         if !trusted {
-            self.notice(&format!(
+            self.notice(format!(
                 "{path} is new or changed and not trusted: review it, then :LuluTrust (starting without it)"
             ));
             return defaults;
@@ -104,10 +106,25 @@ impl Supervisor {
         match found.parsed {
             Ok(config) => (config.copy.unwrap_or(defaults.0), config.setup.or(defaults.1)),
             Err(err) => {
-                self.notice(&format!("{err} (starting without it)"));
+                self.notice(format!("{err} (starting without it)"));
                 defaults
             }
         }
+    }
+}
+
+impl Supervisor {
+    /// Restoring a session: an ended one of the same name makes way (its
+    /// row and log go; its branch and worktree are reused).
+    pub(super) async fn replace_ended(&mut self, name: &str) -> anyhow::Result<()> {
+        let Some(entry) = self.entries.iter().find(|e| e.record.name == name) else {
+            return Ok(());
+        };
+        if entry.live.is_some() {
+            bail!("session '{name}' is running; stop it before restoring over it");
+        }
+        let id = entry.record.id.clone();
+        self.forget(&id).await
     }
 
     /// `:LuluTrust`: trust the `.lulu.json` of the repository at `cwd`, as
@@ -163,7 +180,7 @@ impl Supervisor {
             Ok(commit) => {
                 self.event(&record.id, "merged", &commit);
                 if !record.status.is_live() {
-                    self.apply_cleanup_policy(&record.id).await;
+                    self.apply_cleanup_policy(&record.id, self.cleanup_merged).await;
                 }
                 Ok(Value::Map(vec![
                     (Value::from("ok"), Value::from(true)),
@@ -354,8 +371,9 @@ impl Supervisor {
 
     /// `worktree.cleanup = 'delete_if_merged'`: an ended session whose work
     /// is all on its base loses its worktree.
-    pub(super) async fn apply_cleanup_policy(&mut self, id: &SessionId) {
-        if !self.cleanup_merged {
+    /// `delete_if_merged`: the ended session's worktree goes if it is.
+    pub(super) async fn apply_cleanup_policy(&mut self, id: &SessionId, delete_if_merged: bool) {
+        if !delete_if_merged {
             return;
         }
         let Some(record) = self.prunable().await.into_iter().find(|r| &r.id == id) else {

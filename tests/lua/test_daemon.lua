@@ -289,6 +289,30 @@ T['a daemon of another build is replaced when idle, and kept (with a warning) wh
   h.matches(notes[#notes], '1 session%(s%) still live; stop them first', 'restart refused while live')
 end
 
+T['two editors with different options: each starts sessions that follow its own'] = function(child)
+  reap_daemon(child)
+  h.repo(child.cwd)
+  local function agent(word)
+    return { cmd = { '/bin/sh', '-c', 'echo started-by-' .. word .. '; exec sleep 600' } }
+  end
+  daemon_setup(child, { agents = { probe = agent('first') }, worktree = { enabled = false } })
+  local other = second(child)
+  other.setup({ host = { mode = 'daemon' }, agents = { probe = agent('second') }, worktree = { enabled = true } })
+  -- The second editor said hello last; the first still gets its own options.
+  local a = child.lua('return require("lulu").start({ agent = "probe", name = "from-first", cwd = ... })', child.cwd)
+  local b = other.lua('return require("lulu").start({ agent = "probe", name = "from-second", cwd = ... })', child.cwd)
+  child.lua('require("lulu").open(...)', a.id)
+  child.wait_screen(a.id, 'started%-by%-first', 5000, "the first editor's agent command")
+  other.lua('require("lulu").open(...)', b.id)
+  other.wait_screen(b.id, 'started%-by%-second', 5000, "the second editor's agent command")
+  h.eq(child.lua('return require("lulu").get("from-first").worktree == nil'), true, 'the first runs in place')
+  h.matches(
+    other.lua('return require("lulu").get("from-second").worktree'),
+    '/%.lulu/worktrees/from%-second$',
+    'the second has its worktree'
+  )
+end
+
 --- `lulu <args>` from a shell with the case's environment.
 local function cli(child, ...)
   local result = vim.system({ BIN, ... }, { env = child.env, cwd = child.cwd, text = true }):wait(20000)

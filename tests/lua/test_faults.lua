@@ -209,6 +209,51 @@ T['a 100 MB request and a message of millions of values are refused at once, wit
   conn.pipe:close()
 end
 
+T['parked questions keep an excerpt, not 15 MB each; past 16 a session asks in its own dialog'] = function(child)
+  local file = child.dir .. '/session.env'
+  child.setup({ agents = { recorder = { cmd = { '/bin/sh', '-c', 'env > "$0"; exec sleep 600', file } } } })
+  child.lua('require("lulu").start({ agent = "recorder", name = "rec", worktree = false })')
+  h.wait_for(function()
+    return vim.fn.filereadable(file) == 1 and table.concat(vim.fn.readfile(file), '\n'):find('LULU_TOKEN=') ~= nil
+  end, 5000, 'the session wrote its environment')
+  local env = {}
+  for _, line in ipairs(vim.fn.readfile(file)) do
+    local key, value = line:match('^(LULU_[%u_]+)=(.*)$')
+    if key then
+      env[key] = value
+    end
+  end
+  local host = child.lua('return require("lulu.rpc").pid()')
+  local payload = vim.json.encode({
+    session_id = 's',
+    transcript_path = '/tmp/t.jsonl',
+    cwd = child.cwd,
+    hook_event_name = 'PermissionRequest',
+    permission_mode = 'default',
+    tool_name = 'Write',
+    tool_input = { file_path = 'big.txt', content = ('x'):rep(15 * 1024 * 1024) },
+  })
+  local hooks, answered = {}, 0
+  for i = 1, 20 do
+    hooks[i] = vim.system({ BIN, 'hook', 'claude' }, { env = env, stdin = payload }, function()
+      answered = answered + 1
+    end)
+    vim.wait(150)
+  end
+  child.wait('return #require("lulu").approvals() == 16', 20000, '16 questions parked')
+  h.wait_for(function()
+    return answered == 4
+  end, 20000, 'the other 4 answered at once (the agent asks in its own dialog)')
+  vim.wait(500)
+  local mib = rss(host)
+  h.ok(mib < 64, ('the host holds excerpts, not 300 MB (RSS %.1f MiB)'):format(mib))
+  local question = child.lua('return require("lulu").approvals()[1]')
+  h.matches(question.summary, '^big%.txt', 'the question still names the file')
+  for _, hook in ipairs(hooks) do
+    pcall(hook.kill, hook, 'sigterm')
+  end
+end
+
 --- Change the store with Python's sqlite3 (the file as another tool sees it).
 local function sql(child, statement)
   local db = child.env.XDG_DATA_HOME .. '/nvim/lulu/lulu.db'
