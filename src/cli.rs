@@ -316,6 +316,20 @@ pub fn age(at: &str, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Hand memory of large allocations (a 15 MB hook request, a big paste)
+/// back to the system when they are freed. glibc raises its mmap threshold
+/// after such a free, so the next large blocks come from the heap and stay
+/// resident however little is in use: a host that once parked 20 big
+/// questions would keep hundreds of MiB. A fixed threshold keeps them
+/// mapped, and unmapped when freed.
+fn return_big_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter, before any thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,19 +350,5 @@ mod tests {
         for (at, want) in cases {
             assert_eq!(age(at, now), want, "{at}");
         }
-    }
-}
-
-/// Hand memory of large allocations (a 15 MB hook request, a big paste)
-/// back to the system when they are freed. glibc raises its mmap threshold
-/// after such a free, so the next large blocks come from the heap and stay
-/// resident however little is in use: a host that once parked 20 big
-/// questions would keep hundreds of MiB. A fixed threshold keeps them
-/// mapped, and unmapped when freed.
-fn return_big_allocations() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter, before any thread.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
 }

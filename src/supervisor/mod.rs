@@ -413,7 +413,13 @@ impl Supervisor {
             }
             if self.shutdown.is_some() && self.starting.is_empty() && !self.entries.iter().any(|e| e.live.is_some()) {
                 if let Some(done) = self.shutdown.take() {
-                    let _ = done.send(());
+                    // Done once every queued write (the sessions' last
+                    // statuses) is in the store.
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        let _ = store.run(|_| Ok(())).await;
+                        let _ = done.send(());
+                    });
                 }
                 return;
             }
