@@ -83,6 +83,7 @@ command('LuluTrust', cmd('trust'), {
 })
 command('LuluDaemon', cmd('daemon'), {
   nargs = 1,
+  bang = true,
   complete = function(lead)
     return vim.tbl_filter(function(c)
       return vim.startswith(c, lead)

@@ -262,6 +262,16 @@ function M.daemon(cmd)
       if action == 'restart' and #live > 0 and rpc.mode() == 'daemon' then
         error(('%d session(s) still live; stop them first (restarting the daemon ends them)'):format(#live), 0)
       end
+      if action == 'stop' and #live > 0 and not cmd.bang then
+        -- Stopping the daemon ends its agents, and their unsaved work.
+        local names = vim.tbl_map(function(r)
+          return r.name
+        end, live)
+        local question = ('Stop the daemon and end %d live session(s): %s?'):format(#live, table.concat(names, ', '))
+        if vim.fn.confirm(question, '&Stop them\n&Cancel', 2) ~= 1 then
+          return util.notify('not stopped (:LuluDaemon! stop skips this question)')
+        end
+      end
       rpc.stop()
       util.notify(rpc.daemon_command({ '--stop' }))
       if action == 'restart' then

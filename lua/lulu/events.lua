@@ -90,6 +90,13 @@ end
 --- wrote is in its buffer by now.
 function H.handlers.exit(record)
   sessions.update(record)
+  local term = require('lulu.term')
+  term.ended(record)
+  -- A failure is told by the session handler; a quiet end is told here,
+  -- unless the session is on screen.
+  if record.status == 'completed' and not term.visible(record.id) then
+    util.notify(('session %s completed (%s)'):format(record.name, term.ended_line(record):match('· (.-) ·') or ''))
+  end
   vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionExit', modeline = false, data = record })
 end
 
@@ -136,6 +143,11 @@ function H.changed()
       require('lulu.ui.grid').refresh()
     end
     vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionsChanged', modeline = false })
+    local line = require('lulu.status').update()
+    if line ~= H.status_line then
+      H.status_line = line
+      vim.api.nvim_exec_autocmds('User', { pattern = 'LuluStatus', modeline = false })
+    end
   end)
 end
 

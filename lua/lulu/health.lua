@@ -18,6 +18,14 @@ function M.check()
   for _, problem in ipairs(config.problems) do
     health.warn(problem)
   end
+  local doc = rpc.root() .. '/doc'
+  if vim.uv.fs_stat(doc .. '/tags') then
+    health.ok(('help tags found in %s'):format(doc))
+  else
+    health.warn(('no help tags in %s: :help lulu fails'):format(doc), {
+      (':helptags %s (plugin managers do this when they install; a plain checkout has to)'):format(doc),
+    })
+  end
 
   health.start('lulu: host binary')
   local bin, why = rpc.bin()

@@ -317,4 +317,13 @@ end
 
 M._default_agent = H.default_agent
 
+--- A short status for a statusline: live sessions, those waiting for you
+--- and questions pending, e.g. `lulu 3 ◆1 ⚠2`; empty when no session is
+--- live and nothing is pending. Computed when sessions change, so it is
+--- cheap to call on every redraw (`User LuluStatus` fires when it changes).
+---@return string
+function M.statusline()
+  return require('lulu.status').line()
+end
+
 return M

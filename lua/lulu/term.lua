@@ -154,6 +154,36 @@ function M.status_changed(record)
   end
 end
 
+--- How a session ended, as the last line of its terminal (the host writes
+--- the same line after the output of an ended session it replays).
+---@param record lulu.Session
+---@return string
+function M.ended_line(record)
+  local how = record.failure_reason
+  if not how or how == vim.NIL then
+    how = ('exit %s'):format(record.exit_code ~= vim.NIL and record.exit_code or '?')
+  end
+  local at = require('lulu.util').parse_time(record.updated_at)
+  local clock = at and os.date('%H:%M', math.floor(at)) or ''
+  return ('[lulu: %s · %s · %s]'):format(record.status, how, clock)
+end
+
+--- A session ended: say so in its terminal, after its last output (the
+--- exit event comes after every byte it printed).
+---@param record lulu.Session
+function M.ended(record)
+  local term = H.terms[record.id]
+  if term and not term.lazy and vim.api.nvim_buf_is_loaded(term.buf) then
+    pcall(vim.api.nvim_chan_send, term.chan, '\r\n\27[2m' .. M.ended_line(record) .. '\27[0m\r\n')
+  end
+end
+
+--- Is the session on screen (in any window of any tab)?
+function M.visible(id)
+  local term = H.terms[id]
+  return term ~= nil and vim.api.nvim_buf_is_valid(term.buf) and #vim.fn.win_findbuf(term.buf) > 0
+end
+
 --- The host is gone: its channels are dead, so forget them. The buffers stay,
 --- showing what they showed; opening the session again makes a new one.
 function M.host_exited()

@@ -722,15 +722,17 @@ impl Supervisor {
         }
         // An ended session has no ring; its log holds the same bytes.
         let log = log_path(&state_dir, &entry.record.id);
+        let last = ended_line(&entry.record);
         let max = self.scrollback;
         tokio::spawn(async move {
-            let tail = tokio::task::spawn_blocking(move || pty::read_tail(&log, max))
+            let mut tail = tokio::task::spawn_blocking(move || pty::read_tail(&log, max))
                 .await
                 .unwrap_or_default();
-            if !tail.is_empty() {
-                peer.out
-                    .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(tail)]);
-            }
+            // How it ended, after what it printed (as the editor writes it
+            // when a session it shows ends).
+            tail.extend_from_slice(format!("\r\n\x1b[2m{last}\x1b[0m\r\n").as_bytes());
+            peer.out
+                .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(tail)]);
         });
         Ok(Value::Nil)
     }
@@ -757,6 +759,18 @@ impl Supervisor {
             client.emit("session", value.clone());
         }
     }
+}
+
+/// `[lulu: completed · exit 0 · 12:03]`: how a session ended, in local time.
+fn ended_line(record: &SessionRecord) -> String {
+    let how = record
+        .failure_reason
+        .clone()
+        .unwrap_or_else(|| format!("exit {}", record.exit_code.map_or("?".into(), |c| c.to_string())));
+    let clock = chrono::DateTime::parse_from_rfc3339(&record.updated_at)
+        .map(|at| at.with_timezone(&chrono::Local).format("%H:%M").to_string())
+        .unwrap_or_default();
+    format!("[lulu: {} · {how} · {clock}]", record.status.as_str())
 }
 
 /// Answer `reply` from a job that runs off the loop (a store query, a file

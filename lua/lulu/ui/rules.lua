@@ -17,21 +17,34 @@ M.header = 'lulu rules · first match wins · a add · d delete · K/J move · r
 ---@param line string
 ---@return lulu.Rule
 function M.parse(line)
-  local words = require('lulu.commands').split(line)
+  local ok, words = pcall(require('lulu.commands').split, line)
+  if not ok then
+    error(('bad rule: %s'):format(words), 0)
+  end
   local action = table.remove(words, 1)
-  if action ~= 'allow' and action ~= 'deny' and action ~= 'ask' then
+  if not H.actions[action or ''] then
     error(('a rule starts with allow, deny or ask, not %q'):format(action or ''), 0)
   end
   local rule = { action = action }
   for _, word in ipairs(words) do
     local key, value = word:match('^(%w+)=(.*)$')
-    if not key or not vim.tbl_contains(H.fields, key) then
-      error(('expected key=value with key one of %s, got %q'):format(table.concat(H.fields, ', '), word), 0)
+    if H.actions[word] then
+      error(('%q: the action goes first, once (a rule is `%s key=value ...`)'):format(word, action), 0)
+    elseif not key or not vim.tbl_contains(H.fields, key) then
+      error(('%q: expected key=value with key one of %s'):format(word, table.concat(H.fields, ', ')), 0)
+    elseif value == '' then
+      error(('%q: %s has no value'):format(word, key), 0)
+    elseif H.actions[value] and key ~= 'reason' then
+      error(('%q: %q is an action; a rule starts with it (`%s ...`)'):format(word, value, value), 0)
+    elseif rule[key] then
+      error(('%q: %s is given twice'):format(word, key), 0)
     end
     rule[key] = value
   end
   return rule
 end
+
+H.actions = { allow = true, deny = true, ask = true }
 
 --- An allow that no command, path or directory narrows: it decides every
 --- call of its tool (only added deliberately, here, with a warning).
@@ -158,7 +171,7 @@ function H.maps(buf)
     end, { buffer = buf, nowait = true, silent = true, desc = desc })
   end
   map('a', function()
-    vim.ui.input({ prompt = 'New rule: ', default = 'allow tool=' }, function(input)
+    vim.ui.input({ prompt = 'New rule (allow|deny|ask key=value ...): ' }, function(input)
       if not input or vim.trim(input) == '' then
         return
       end

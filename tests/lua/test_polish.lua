@@ -1,0 +1,126 @@
+-- What a new user trips over: strict rule lines, a statusline, ended
+-- sessions that say so, a daemon stop that asks first, help that works.
+local h = require('harness')
+local T = h.new_set()
+
+T[':LuluRules lines parse strictly: a misplaced action, an unknown word or a bad quote is an error naming it'] = function(
+  child
+)
+  child.setup({})
+  local parse = function(line)
+    return child.lua('return { pcall(require("lulu.ui.rules").parse, ...) }', line)
+  end
+  local cases = {
+    -- The trap of the old pre-filled `allow tool=`: a second action.
+    { "allow tool=deny command='rm -rf' reason='never rm'", '"tool=deny": "deny" is an action' },
+    { "allow deny command='rm -rf'", '"deny": the action goes first, once' },
+    { 'allow tool=Bash colour=red', '"colour=red": expected key=value' },
+    { 'allow tool=Bash nonsense', '"nonsense": expected key=value' },
+    { "deny command='rm -rf", "bad rule: unclosed ' quote" },
+    { 'allow tool=', '"tool=": tool has no value' },
+    { 'allow tool=Bash tool=Read', '"tool=Read": tool is given twice' },
+    { 'maybe tool=Bash', 'a rule starts with allow, deny or ask, not "maybe"' },
+  }
+  for _, case in ipairs(cases) do
+    local result = parse(case[1])
+    h.eq(result[1], false, case[1])
+    h.matches(result[2], vim.pesc(case[2]), case[1])
+  end
+  h.eq(
+    parse("deny command='rm -rf' reason='never rm'")[2],
+    { action = 'deny', command = 'rm -rf', reason = 'never rm' },
+    "the doc's own example"
+  )
+  -- Nothing is added from a bad line typed in the buffer.
+  child.cmd('LuluRules')
+  child.capture_notify()
+  child.lua([[vim.ui.input = function(_, cb) cb("allow tool=deny command='rm -rf'") end]])
+  child.lua('vim.api.nvim_input("a")')
+  child.wait('return #_G.notes > 0', 2000, 'an error')
+  h.matches(child.lua('return _G.notes[1].msg'), '"deny" is an action', 'told')
+  h.eq(child.lua('return require("lulu").rules()'), {}, 'nothing added')
+  -- A rule that allows a whole tool is added deliberately, with a warning.
+  child.lua([[vim.ui.input = function(_, cb) cb("allow tool=Bash") end]])
+  child.lua('vim.api.nvim_input("a")')
+  child.wait('return #require("lulu").rules() == 1', 2000, 'added')
+  child.wait('return #_G.notes > 1', 2000, 'a warning')
+  h.matches(child.lua('return _G.notes[2].msg'), 'allows every Bash call', 'warned')
+end
+
+T['statusline(): live, waiting and pending counts, empty when idle; User LuluStatus when it changes'] = function(child)
+  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } } })
+  child.lua([[
+    _G.status_events = 0
+    vim.api.nvim_create_autocmd('User', { pattern = 'LuluStatus', callback = function() _G.status_events = _G.status_events + 1 end })
+  ]])
+  h.eq(child.lua('return require("lulu").statusline()'), '', 'empty with nothing running')
+  child.lua('require("lulu").start({ agent = "shell", name = "one", worktree = false })')
+  child.wait('return require("lulu").statusline() == "lulu 1"', 5000, 'one live')
+  h.ok(child.lua('return _G.status_events') >= 1, 'User LuluStatus fired')
+  local c = child.lua('return require("lulu").start({ agent = "claude", name = "two", worktree = false })')
+  child.lua('require("lulu").buffer(...)', c.id)
+  child.wait('return require("lulu").get("two").status == "running"', 5000, 'claude running')
+  child.lua('require("lulu").send("two", "run: echo hi")')
+  child.wait('return require("lulu").statusline() == "lulu 2 ⚠1"', 8000, 'a pending approval')
+  child.lua('require("lulu").decide(require("lulu").approvals()[1].id, "allow")')
+  child.wait('return require("lulu").statusline() == "lulu 2 ◆1"', 8000, 'claude waiting after its turn')
+end
+
+T['an ended session says so in its buffer; one ended out of sight is told'] = function(child)
+  child.setup({})
+  child.capture_notify()
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "shown", worktree = false })')
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, '[%$#]', 5000, 'prompt')
+  child.lua('require("lulu").send("shown", "exit 3")')
+  child.wait_screen(s.id, '%[lulu: failed · exited with code 3 · %d%d:%d%d%]', 5000, 'the final line')
+  -- Opened again later (replayed from its log), it still says so.
+  child.cmd('enew')
+  child.lua('vim.api.nvim_buf_delete(require("lulu").buffer(...), { force = true })', s.id)
+  child.lua('require("lulu").open(...)', s.id)
+  child.wait_screen(s.id, '%[lulu: failed · exited with code 3', 5000, 'the final line after a replay')
+  -- A session that ends while hidden is told in a notification.
+  child.cmd('enew')
+  child.lua('require("lulu").start({ agent = "shell", name = "hidden", worktree = false })')
+  child.wait('return require("lulu").get("hidden").status == "running"', 5000, 'running')
+  child.lua('require("lulu").send("hidden", "exit 0")')
+  child.wait(
+    [[return vim.iter(_G.notes):any(function(n) return n.msg:find('session hidden completed (exit 0)', 1, true) end)]],
+    5000,
+    'told it completed'
+  )
+end
+
+T[':LuluDaemon stop asks before ending live sessions; :LuluDaemon! stop does not'] = function(child)
+  child.defer(function()
+    vim.system({ os.getenv('LULU_BIN'), 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
+  child.setup({ host = { mode = 'daemon' } })
+  child.capture_notify()
+  child.lua('require("lulu").start({ agent = "shell", name = "keepme", worktree = false })')
+  child.wait('return require("lulu").get("keepme").status == "running"', 5000, 'running')
+  child.lua([[_G.asked = {}; vim.fn.confirm = function(q) table.insert(_G.asked, q); return 2 end]])
+  child.cmd('LuluDaemon stop')
+  h.matches(child.lua('return _G.asked[1]'), 'end 1 live session%(s%): keepme%?', 'asked, naming them')
+  h.eq(child.lua('return require("lulu").get("keepme").status'), 'running', 'cancelled: still running')
+  child.cmd('LuluDaemon! stop')
+  h.eq(#child.lua('return _G.asked'), 1, 'the bang does not ask')
+  local status = vim.system({ os.getenv('LULU_BIN'), 'daemon', '--status' }, { env = child.env, text = true }):wait()
+  h.matches(status.stdout, 'no lulu daemon is running', 'stopped')
+end
+
+T[':help lulu works once help tags exist; :checkhealth lulu says how when they do not'] = function(child)
+  local doc = h.root .. '/doc'
+  vim.fn.system({ vim.v.progpath, '--headless', '--clean', '-c', 'helptags ' .. doc, '-c', 'qa!' })
+  child.cmd('set rtp+=' .. h.root)
+  child.cmd('helptags ALL')
+  child.cmd('help lulu')
+  h.matches(child.lua('return vim.api.nvim_buf_get_name(0)'), 'lulu%.txt$', ':help lulu opens the doc')
+  child.cmd('close')
+  child.cmd('checkhealth lulu')
+  local text = table.concat(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), '\n')
+  h.matches(text, 'help tags found in ' .. vim.pesc(doc), 'checkhealth sees the tags')
+end
+
+return T
