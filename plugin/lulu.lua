@@ -149,7 +149,10 @@ vim.api.nvim_create_autocmd('ColorScheme', {
 })
 vim.api.nvim_create_autocmd({ 'WinResized', 'VimResized' }, {
   group = group,
-  callback = function()
+  callback = function(args)
+    if args.event == 'VimResized' and package.loaded['lulu.ui.grid'] then
+      require('lulu.ui.grid').equalize()
+    end
     if package.loaded['lulu.term'] then
       require('lulu.term').resize_visible()
     end

@@ -7,7 +7,8 @@ M.links = {
   LuluRunningDim = 'NonText',
   LuluCompleted = 'DiagnosticOk',
   LuluFailed = 'DiagnosticError',
-  LuluName = 'Normal',
+  -- A foreground only: the row's background (a float's, a winbar's) shows.
+  LuluName = 'Identifier',
   LuluMeta = 'Comment',
   LuluAge = 'Comment',
   LuluReason = 'DiagnosticError',

@@ -110,8 +110,12 @@ function M.buffer_of(id)
   return term and vim.api.nvim_buf_is_valid(term.buf) and term.buf or nil
 end
 
+--- The smallest terminal a session is given, whatever its window.
+M.MIN_COLS, M.MIN_ROWS = 20, 5
+
 --- Tell the host the size of every visible session: each window's text
---- area; for a buffer in several windows, the smallest.
+--- area; for a buffer in several windows, the smallest (never below
+--- `MIN_COLS` x `MIN_ROWS`).
 function M.resize_visible()
   local sessions = require('lulu.sessions')
   for id, term in pairs(H.terms) do
@@ -125,7 +129,12 @@ function M.resize_visible()
         rows = math.min(rows or h, h)
       end
     end
-    if cols and cols > 0 and rows > 0 and (cols ~= term.cols or rows ~= term.rows) then
+    if cols then
+      -- Never below a usable size: a narrow pane shows the terminal
+      -- clipped, rather than the agent re-wrapping to a column or two.
+      cols, rows = math.max(cols, M.MIN_COLS), math.max(rows, M.MIN_ROWS)
+    end
+    if cols and (cols ~= term.cols or rows ~= term.rows) then
       term.cols, term.rows = cols, rows
       rpc.notify(rpc.methods.resize, id, cols, rows)
     end
@@ -135,7 +144,7 @@ end
 --- The size a session started now in `win` would have.
 function M.size_for(win)
   local info = vim.fn.getwininfo(win or vim.api.nvim_get_current_win())[1]
-  return math.max(info.width - info.textoff, 1), math.max(info.height, 1)
+  return math.max(info.width - info.textoff, M.MIN_COLS), math.max(info.height, M.MIN_ROWS)
 end
 
 --- A session was deleted: its buffer goes too.

@@ -127,6 +127,9 @@ impl Supervisor {
         let _ = tokio::fs::remove_file(&log).await;
         let _ = tokio::fs::remove_file(&rotated).await;
         self.entries.retain(|e| &e.record.id != id);
+        // The worktree count in the list's footer is stale now.
+        self.usage = None;
+        let _ = self.usage();
         for client in self.clients.values() {
             client.emit("deleted", Value::from(id.as_str()));
         }

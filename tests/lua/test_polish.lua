@@ -110,6 +110,74 @@ T[':LuluDaemon stop asks before ending live sessions; :LuluDaemon! stop does not
   h.matches(status.stdout, 'no lulu daemon is running', 'stopped')
 end
 
+T['the grid re-flows when the editor is resized; a pane never gives its session less than 20x5'] = function(child)
+  child.setup({})
+  child.cmd('set columns=160 lines=50')
+  for i = 1, 4 do
+    child.lua('require("lulu").start({ agent = "shell", name = ..., worktree = false })', 'g' .. i)
+  end
+  child.cmd('LuluGrid')
+  local widths = [[
+    local out = {}
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+      out[#out + 1] = vim.api.nvim_win_get_width(win)
+    end
+    table.sort(out)
+    return out
+  ]]
+  child.cmd('set columns=60')
+  child.lua('vim.api.nvim_exec_autocmds("VimResized", {})')
+  local narrow = child.lua(widths)
+  h.ok(narrow[#narrow] - narrow[1] <= 1, 'equal panes after shrinking ' .. vim.inspect(narrow))
+  child.cmd('set columns=200')
+  child.lua('vim.api.nvim_exec_autocmds("VimResized", {})')
+  local wide = child.lua(widths)
+  h.ok(wide[#wide] - wide[1] <= 1, 'equal panes after growing back ' .. vim.inspect(wide))
+  -- Squeezed to 30 columns for two panes a row: the PTY stays 20 wide.
+  child.cmd('set columns=30')
+  child.lua('vim.api.nvim_exec_autocmds("VimResized", {})')
+  local id = child.lua('return require("lulu").get("g1").id')
+  child.lua('require("lulu").send("g1", "stty size")')
+  child.wait_screen(id, '%d+ 20', 5000, 'stty reports 20 columns')
+end
+
+T['the list: K then q returns to the same row; n marks agents that are not installed; d recounts worktrees'] = function(
+  child
+)
+  h.repo(child.cwd)
+  child.setup({ agents = { ghost = { cmd = { 'no-such-agent-binary' } } } })
+  child.capture_notify()
+  for _, name in ipairs({ 'a1', 'a2', 'a3' }) do
+    child.lua('require("lulu").start({ agent = "shell", name = ..., args = { "-c", "sleep 60" } })', name)
+  end
+  child.cmd('LuluList')
+  child.wait('return vim.bo.filetype == "lulu_list"', 2000, 'list')
+  child.lua('vim.api.nvim_input("j")')
+  child.wait('return require("lulu.ui.list").selected().name == "a2"', 2000, 'second row')
+  child.lua('vim.api.nvim_input("K")')
+  child.wait('return vim.bo.filetype == "lulu_detail"', 3000, 'detail')
+  child.lua('vim.api.nvim_input("q")')
+  child.wait('return vim.bo.filetype == "lulu_list"', 3000, 'q goes back to the list')
+  h.eq(child.lua('return require("lulu.ui.list").selected().name'), 'a2', 'on the same row')
+  -- n: the missing agent is marked, listed last, and refused with the hint.
+  child.lua([[
+    vim.ui.select = function(items, opts, on_choice)
+      _G.offered = vim.tbl_map(opts.format_item, items)
+      vim.schedule(function() on_choice('ghost') end)
+    end
+  ]])
+  child.lua('vim.api.nvim_input("n")')
+  child.wait('return _G.offered ~= nil', 2000, 'agents offered')
+  local offered = child.lua('return _G.offered')
+  h.eq(offered[#offered], 'ghost (not installed)', 'marked, last')
+  child.wait('return #_G.notes > 0', 2000, 'refused')
+  h.matches(child.lua('return _G.notes[#_G.notes].msg'), 'ghost not found on PATH %(install it', 'with the hint')
+  -- d: the footer's worktree count follows.
+  child.wait('return (require("lulu.events").usage or {}).count == 3', 8000, 'three worktrees counted')
+  child.lua('require("lulu").delete("a3", { force = true })')
+  child.wait('return (require("lulu.events").usage or {}).count == 2', 8000, 'recounted after the delete')
+end
+
 T[':help lulu works once help tags exist; :checkhealth lulu says how when they do not'] = function(child)
   local doc = h.root .. '/doc'
   vim.fn.system({ vim.v.progpath, '--headless', '--clean', '-c', 'helptags ' .. doc, '-c', 'qa!' })

@@ -48,7 +48,9 @@ function M.lines(detail)
   return lines
 end
 
-function M.open(ref)
+--- Show a session in detail; `on_close` runs when the float is closed with
+--- q, <Esc> or K (the list reopens on the same row).
+function M.open(ref, on_close)
   local ok, detail = pcall(require('lulu').detail, ref)
   if not ok then
     return util.notify(tostring(detail), vim.log.levels.ERROR)
@@ -69,7 +71,12 @@ function M.open(ref)
     hl_group = hl,
   })
   for _, key in ipairs({ 'q', '<Esc>', 'K' }) do
-    vim.keymap.set('n', key, '<cmd>close<cr>', { buffer = buf, nowait = true, desc = 'Close' })
+    vim.keymap.set('n', key, function()
+      pcall(vim.api.nvim_win_close, win, true)
+      if on_close then
+        on_close()
+      end
+    end, { buffer = buf, nowait = true, desc = on_close and 'Back to the list' or 'Close' })
   end
 end
 

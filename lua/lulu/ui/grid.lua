@@ -79,6 +79,17 @@ function M.refresh()
   end
 end
 
+--- The editor was resized: keep the grid's panes equal.
+function M.equalize()
+  local tab = M.tab()
+  local win = tab and vim.api.nvim_tabpage_list_wins(tab)[1]
+  if win then
+    vim.api.nvim_win_call(win, function()
+      vim.cmd('wincmd =')
+    end)
+  end
+end
+
 --- The winbar text for one session.
 ---@param r lulu.Session
 function M.winbar(r)

@@ -34,11 +34,14 @@ function M.toggle()
   end
 end
 
-function M.open()
+--- Open the list; `select` (a session id) puts the cursor on its row.
+---@param select string|nil
+function M.open(select)
   if M.is_open() then
     vim.api.nvim_set_current_win(H.win)
     return
   end
+  H.selected_id = select
   -- Fresh records from the host (this also starts it on first use).
   require('lulu').list()
   H.prev_win = vim.api.nvim_get_current_win()
@@ -88,6 +91,19 @@ function M.close()
   end
   H.win, H.buf, H.selected_id = nil, nil, nil
   pcall(vim.api.nvim_del_augroup_by_name, 'lulu_list')
+end
+
+--- Close the list for a moment (a detail, a dialog) and reopen it on the
+--- same row afterwards.
+function H.away(record, show)
+  local target = H.prev_win
+  M.close()
+  show(function()
+    if target and vim.api.nvim_win_is_valid(target) then
+      vim.api.nvim_set_current_win(target)
+    end
+    M.open(record.id)
+  end)
 end
 
 function M.refresh()
@@ -308,6 +324,10 @@ function H.delete(record)
   local lulu = require('lulu')
   local function attempt(force)
     local ok, err = pcall(lulu.delete, record.id, { force = force })
+    if ok then
+      -- Its worktree may have gone with it: count them again.
+      H.ask_usage()
+    end
     if ok or force then
       return ok or util.notify(tostring(err), vim.log.levels.ERROR)
     end
@@ -329,12 +349,33 @@ function H.delete(record)
 end
 
 function H.new_session()
+  -- Installed agents first; the others are marked, and refused with the hint.
+  local ok, info = pcall(require('lulu.rpc').request, require('lulu.rpc').methods.agents)
+  local missing = {}
+  for _, agent in ipairs(ok and info or {}) do
+    if agent.error and agent.error ~= vim.NIL then
+      missing[agent.name] = agent.error
+    end
+  end
   local agents = vim.tbl_keys(require('lulu.config').options.agents)
-  table.sort(agents)
+  table.sort(agents, function(a, b)
+    if (missing[a] == nil) ~= (missing[b] == nil) then
+      return missing[a] == nil
+    end
+    return a < b
+  end)
   local target = H.prev_win
-  vim.ui.select(agents, { prompt = 'Agent' }, function(agent)
+  vim.ui.select(agents, {
+    prompt = 'Agent',
+    format_item = function(agent)
+      return missing[agent] and (agent .. ' (not installed)') or agent
+    end,
+  }, function(agent)
     if not agent then
       return
+    end
+    if missing[agent] then
+      return util.notify(missing[agent], vim.log.levels.ERROR)
     end
     vim.ui.input({ prompt = 'Name (empty: pick one): ' }, function(name)
       if name == nil then
@@ -372,10 +413,11 @@ function H.maps()
   map(
     'K',
     H.with_selected(function(r)
-      M.close()
-      require('lulu.ui.detail').open(r.id)
+      H.away(r, function(back)
+        require('lulu.ui.detail').open(r.id, back)
+      end)
     end),
-    'Session detail'
+    'Session detail (q returns to the list)'
   )
   map('a', function()
     local record = M.selected()
