@@ -147,6 +147,12 @@ vim.api.nvim_create_autocmd('ColorScheme', {
     require('lulu.highlights').setup()
   end,
 })
+vim.api.nvim_create_autocmd({ 'FocusLost', 'FocusGained' }, {
+  group = group,
+  callback = function(args)
+    require('lulu.outside').focused = args.event == 'FocusGained'
+  end,
+})
 vim.api.nvim_create_autocmd({ 'WinResized', 'VimResized' }, {
   group = group,
   callback = function(args)

@@ -46,12 +46,21 @@ function M.added(approval)
   table.insert(H.queue, approval)
   local config = require('lulu.config').options.approvals
   if config.notify then
-    local key = require('lulu.config').options.keys.approve
-    local hint = key and (' (%s or :LuluApprove)'):format(key) or ' (:LuluApprove)'
-    util.notify(
-      ('%s asks to use %s: %s%s'):format(approval.session_name, approval.tool, approval.summary, hint),
-      vim.log.levels.WARN
+    local keys = require('lulu.config').options.keys
+    local terminal = vim.api.nvim_get_mode().mode == 't'
+    local key = terminal and keys.term_approve or keys.approve
+    local shown = key and require('lulu.keys').display(key)
+    local hint = shown and (' (%s or :LuluApprove)'):format(shown) or ' (:LuluApprove)'
+    local message = ('%s asks to use %s: %s%s'):format(approval.session_name, approval.tool, approval.summary, hint)
+    util.notify(message, vim.log.levels.WARN)
+    require('lulu.outside').tell(
+      ('%s asks to use %s: %s'):format(approval.session_name, approval.tool, approval.summary)
     )
+    if terminal then
+      -- In Terminal mode the message line is redrawn over at once: show
+      -- it where it stays visible for a moment too.
+      util.toast('lulu: ' .. message, 'DiagnosticWarn')
+    end
   end
 end
 

@@ -18,7 +18,14 @@ M.defaults = {
   pool = { size = 2, ready_timeout = 5 },
   scrollback = 1024 * 1024, -- bytes kept per session for replay
   approvals = { timeout = 600, chain = true, notify = true },
-  keys = { approve = '<leader>aa', send = '<leader>as' }, -- false disables
+  notify = { terminal = false }, -- true: a desktop notification (OSC 777/9) and a bell when Neovim is not focused
+  keys = { -- false disables one
+    approve = '<leader>aa',
+    send = '<leader>as',
+    term_list = '<C-\\>l', -- in lulu's terminals, Terminal mode
+    term_approve = '<C-\\>a',
+    term_next = '<C-\\>n',
+  },
   cost = { prices = {} },
   host = { mode = 'daemon' }, -- 'daemon': sessions outlive Neovim; 'embedded': they end with it
   daemon = { idle_exit = 600 }, -- seconds with no session and no editor before the daemon exits

@@ -77,6 +77,9 @@ function H.handlers.session(record)
   if previous and previous.status ~= record.status then
     require('lulu.term').status_changed(record)
   end
+  if record.waiting and previous and not previous.waiting then
+    require('lulu.outside').tell(('%s is waiting for you'):format(record.name))
+  end
   if record.waiting and previous and not previous.waiting and require('lulu.config').options.approvals.notify then
     local buf = require('lulu.term').buffer_of(record.id)
     if not buf or #vim.fn.win_findbuf(buf) == 0 then

@@ -19,4 +19,59 @@ function M.apply()
   end
 end
 
+--- lulu's own actions from Terminal mode, in lulu's terminal buffers only
+--- (other terminals, and the keys agents need, are left alone): `<C-\>`
+--- then a letter, a prefix Neovim itself uses only before CTRL-N and
+--- CTRL-O. A key you mapped in Terminal mode yourself is not taken.
+M.terminal = {
+  term_list = {
+    desc = 'the session list',
+    run = function()
+      require('lulu.ui.list').toggle()
+    end,
+  },
+  term_approve = {
+    desc = 'answer an approval',
+    run = function()
+      require('lulu.approvals').open()
+    end,
+  },
+  term_next = {
+    desc = 'the next session waiting for you',
+    run = function()
+      vim.cmd('LuluNext')
+    end,
+  },
+}
+
+---@param buf integer a lulu terminal buffer
+function M.terminal_maps(buf)
+  local keys = require('lulu.config').options.keys
+  for name, action in pairs(M.terminal) do
+    local lhs = keys[name]
+    if lhs and vim.fn.maparg(lhs, 't') == '' then
+      vim.keymap.set('t', lhs, function()
+        vim.cmd.stopinsert()
+        vim.schedule(action.run)
+      end, { buffer = buf, desc = 'lulu: ' .. action.desc })
+    end
+  end
+end
+
+--- A key as the user types it: `<leader>` spelled as their leader.
+---@param lhs string
+function M.display(lhs)
+  local leader = vim.g.mapleader
+  if leader == nil or leader == '' then
+    leader = '\\'
+  elseif leader == ' ' then
+    leader = '<Space>'
+  end
+  local localleader = vim.g.maplocalleader
+  if localleader == nil or localleader == '' then
+    localleader = '\\'
+  end
+  return (lhs:gsub('<[Ll]eader>', leader):gsub('<[Ll]ocal[Ll]eader>', localleader))
+end
+
 return M

@@ -55,6 +55,7 @@ function M.ensure(record, win)
     end,
   })
   H.terms[id] = { buf = buf, chan = chan }
+  require('lulu.keys').terminal_maps(buf)
   vim.bo[buf].bufhidden = 'hide'
   -- :bdelete unloads a terminal buffer and closes its channel; :bwipeout
   -- too. Either way the host stops sending, and a later open starts afresh.

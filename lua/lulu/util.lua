@@ -54,6 +54,48 @@ function M.now()
   return sec + usec / 1e6
 end
 
+--- A message in a small float at the top right for a few seconds: seen
+--- even where the message line is drawn over at once (Terminal mode).
+---@param message string
+---@param hl string highlight group of the text
+function M.toast(message, hl)
+  local width = math.min(vim.fn.strdisplaywidth(message), math.max(vim.o.columns - 4, 20), 60)
+  local lines, line = {}, ''
+  for word in message:gmatch('%S+') do
+    if line ~= '' and vim.fn.strdisplaywidth(line .. ' ' .. word) > width then
+      lines[#lines + 1] = line
+      line = word
+    else
+      line = line == '' and word or (line .. ' ' .. word)
+    end
+  end
+  lines[#lines + 1] = line
+  local buf = vim.api.nvim_create_buf(false, true)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].bufhidden = 'wipe'
+  local ok, win = pcall(vim.api.nvim_open_win, buf, false, {
+    relative = 'editor',
+    anchor = 'NE',
+    row = 1,
+    col = vim.o.columns,
+    width = width,
+    height = #lines,
+    style = 'minimal',
+    border = 'rounded',
+    focusable = false,
+    zindex = 250,
+    noautocmd = true,
+  })
+  if not ok then
+    return
+  end
+  vim.wo[win].winhighlight = 'Normal:' .. hl .. ',FloatBorder:' .. hl
+  vim.defer_fn(function()
+    pcall(vim.api.nvim_win_close, win, true)
+  end, 4000)
+  return win
+end
+
 --- `5s`, `2m`, `3h`, `4d`.
 ---@param stamp string|nil
 ---@param now number|nil

@@ -178,6 +178,74 @@ T['the list: K then q returns to the same row; n marks agents that are not insta
   child.wait('return (require("lulu.events").usage or {}).count == 2', 8000, 'recounted after the delete')
 end
 
+T['Terminal mode: lulu keys in its terminals only, a question shown in a float naming the real key'] = function(child)
+  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } } })
+  child.capture_notify()
+  local s = child.lua('return require("lulu").start({ agent = "claude", name = "t", worktree = false })')
+  child.lua('require("lulu").open(...)', s.id)
+  child.wait_screen(s.id, '> ', 5000, 'prompt')
+  local buf = child.lua('return require("lulu").buffer(...)', s.id)
+  h.eq(
+    child.lua('return vim.fn.maparg("<C-\\\\>l", "t", false, true).buffer', buf),
+    1,
+    '<C-\\>l is mapped, buffer-local'
+  )
+  child.cmd('terminal')
+  h.eq(child.lua('return vim.fn.maparg("<C-\\\\>l", "t")'), '', 'not in other terminals')
+  child.cmd('bwipeout!')
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('startinsert')
+  child.wait('return vim.api.nvim_get_mode().mode == "t"', 2000, 'Terminal mode')
+  child.lua('require("lulu").send("t", "run: echo from-terminal-mode")')
+  child.wait('return #require("lulu").approvals() == 1', 8000, 'asked')
+  child.wait('return #_G.notes > 0', 2000, 'notified')
+  h.matches(child.lua('return _G.notes[1].msg'), '%(<C%-\\>a or :LuluApprove%)', 'names the Terminal-mode key')
+  local floats = child.lua([[
+    local texts = {}
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        texts[#texts + 1] = table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false), ' ')
+      end
+    end
+    return texts
+  ]])
+  h.matches(table.concat(floats, '|'), 't asks to use Bash', 'shown in a float')
+  -- The key leaves Terminal mode and opens the dialog.
+  child.fake_select()
+  child.lua('_G.answer = "Allow once"')
+  child.lua('vim.api.nvim_input("<C-\\\\>a")')
+  child.wait_screen(s.id, '⎿ from%-terminal%-mode', 8000, 'answered from the key')
+  -- In Normal mode the hint names the leader key as typed.
+  child.cmd('stopinsert')
+  child.lua('vim.g.mapleader = ","')
+  child.lua('require("lulu").send("t", "run: echo again")')
+  child.wait('return #require("lulu").approvals() == 1', 8000, 'asked again')
+  child.wait('return #_G.notes > 1', 2000, 'notified again')
+  h.matches(child.lua('return _G.notes[#_G.notes].msg'), '%(,aa or :LuluApprove%)', 'the leader spelled out')
+end
+
+T['notify.terminal: a question while Neovim is not focused tells the terminal, once focused it does not'] = function(
+  child
+)
+  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } }, notify = { terminal = true } })
+  local s = child.lua('return require("lulu").start({ agent = "claude", name = "away", worktree = false })')
+  child.lua('require("lulu").buffer(...)', s.id)
+  child.wait('return require("lulu").get("away").status == "running"', 5000, 'running')
+  child.lua('vim.api.nvim_exec_autocmds("FocusLost", {})')
+  child.lua('require("lulu").send("away", "run: echo x")')
+  child.wait('return require("lulu.outside").told == 1', 8000, 'the terminal was told')
+  h.eq(
+    child.lua('return require("lulu.outside").sequence("a\27]0;evil\7 b")'),
+    '\27]777;notify;lulu;a ]0;evil  b\27\\\27]9;lulu: a ]0;evil  b\27\\\7',
+    'agent text cannot end the sequence early'
+  )
+  child.lua('require("lulu").decide(require("lulu").approvals()[1].id, "allow")')
+  child.lua('vim.api.nvim_exec_autocmds("FocusGained", {})')
+  child.lua('require("lulu").send("away", "run: echo y")')
+  child.wait('return #require("lulu").approvals() == 1', 8000, 'asked again')
+  h.eq(child.lua('return require("lulu.outside").told'), 1, 'not told while focused')
+end
+
 T[':help lulu works once help tags exist; :checkhealth lulu says how when they do not'] = function(child)
   local doc = h.root .. '/doc'
   vim.fn.system({ vim.v.progpath, '--headless', '--clean', '-c', 'helptags ' .. doc, '-c', 'qa!' })
