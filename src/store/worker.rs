@@ -91,3 +91,67 @@ fn is_locked(err: &StoreError) -> bool {
         )
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::model::Status;
+
+    #[tokio::test]
+    async fn writes_wait_out_another_process_lock_in_order_and_queries_see_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lulu.db");
+        let store = Store::open(&path).unwrap();
+        // Another process's connection holds the database.
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let t0 = Instant::now();
+        for n in 0..5 {
+            let record = crate::store::tests::record(&format!("s{n}"), Status::Running, "2026-01-01T00:00:00.000Z");
+            store.write(format!("session s{n}"), move |s| s.insert_session(&record));
+        }
+        assert!(
+            t0.elapsed() < Duration::from_millis(50),
+            "writes are queued, not waited for"
+        );
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.run(|s| s.sessions()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert!(!waiting.is_finished(), "the query waits behind the writes");
+        other.execute_batch("COMMIT").unwrap();
+        let sessions = tokio::time::timeout(Duration::from_secs(20), waiting)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let mut names: Vec<String> = sessions.into_iter().map(|s| s.name).collect();
+        names.sort();
+        assert_eq!(names, ["s0", "s1", "s2", "s3", "s4"], "all landed once the lock went");
+    }
+
+    #[test]
+    fn a_failing_write_is_retried_and_the_trouble_told_once_then_cleared() {
+        let store = Store::open_in_memory().unwrap();
+        let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = told.clone();
+        store.set_reporter(std::sync::Arc::new(move |m| sink.lock().unwrap().push(m)));
+        let mut tries = 0;
+        let mut run: WriteFn = Box::new(move |_| {
+            tries += 1;
+            if tries < 3 {
+                Err(StoreError::Task("disk full".into()))
+            } else {
+                Ok(())
+            }
+        });
+        write(&store, "a status", &mut run);
+        let told = told.lock().unwrap().clone();
+        assert_eq!(told.len(), 2, "{told:?}");
+        assert!(told[0].contains("could not record a status (database task failed: disk full); retrying"));
+        assert!(told[1].contains("could record a status again"));
+    }
+}

@@ -209,7 +209,7 @@ T['a 100 MB request and a message of millions of values are refused at once, wit
   conn.pipe:close()
 end
 
-T['parked questions keep an excerpt, not 15 MB each; past 16 a session asks in its own dialog'] = function(child)
+T['parked questions keep an excerpt, not 8 MB each; past 16 a session asks in its own dialog'] = function(child)
   local file = child.dir .. '/session.env'
   child.setup({ agents = { recorder = { cmd = { '/bin/sh', '-c', 'env > "$0"; exec sleep 600', file } } } })
   child.lua('require("lulu").start({ agent = "recorder", name = "rec", worktree = false })')
@@ -231,7 +231,7 @@ T['parked questions keep an excerpt, not 15 MB each; past 16 a session asks in i
     hook_event_name = 'PermissionRequest',
     permission_mode = 'default',
     tool_name = 'Write',
-    tool_input = { file_path = 'big.txt', content = ('x'):rep(15 * 1024 * 1024) },
+    tool_input = { file_path = 'big.txt', content = ('x'):rep(8 * 1024 * 1024) },
   })
   local hooks, answered = {}, 0
   for i = 1, 20 do
@@ -240,13 +240,13 @@ T['parked questions keep an excerpt, not 15 MB each; past 16 a session asks in i
     end)
     vim.wait(150)
   end
-  child.wait('return #require("lulu").approvals() == 16', 20000, '16 questions parked')
+  child.wait('return #require("lulu").approvals() == 16', 60000, '16 questions parked')
   h.wait_for(function()
     return answered == 4
-  end, 20000, 'the other 4 answered at once (the agent asks in its own dialog)')
+  end, 60000, 'the other 4 answered at once (the agent asks in its own dialog)')
   vim.wait(500)
   local mib = rss(host)
-  h.ok(mib < 64, ('the host holds excerpts, not 300 MB (RSS %.1f MiB)'):format(mib))
+  h.ok(mib < 64, ('the host holds excerpts, not 128 MB (RSS %.1f MiB)'):format(mib))
   local question = child.lua('return require("lulu").approvals()[1]')
   h.matches(question.summary, '^big%.txt', 'the question still names the file')
   for _, hook in ipairs(hooks) do

@@ -194,8 +194,11 @@ T['Terminal mode: lulu keys in its terminals only, a question shown in a float n
   h.eq(child.lua('return vim.fn.maparg("<C-\\\\>l", "t")'), '', 'not in other terminals')
   child.cmd('bwipeout!')
   child.lua('require("lulu").open(...)', s.id)
-  child.cmd('startinsert')
-  child.wait('return vim.api.nvim_get_mode().mode == "t"', 2000, 'Terminal mode')
+  child.wait(
+    'if vim.api.nvim_get_mode().mode ~= "t" then vim.api.nvim_input("i") end return vim.api.nvim_get_mode().mode == "t"',
+    5000,
+    'Terminal mode'
+  )
   child.lua('require("lulu").send("t", "run: echo from-terminal-mode")')
   child.wait('return #require("lulu").approvals() == 1', 8000, 'asked')
   child.wait('return #_G.notes > 0', 2000, 'notified')
