@@ -396,6 +396,14 @@ end
 
 --- Commands report errors as one notify line, never a stack trace.
 function H.guard(fn)
+  -- The host is still building: say so, and do this once it is built.
+  local state = not require('lulu.rpc').running() and require('lulu.build').state()
+  if state and state.building and not require('lulu.rpc').bin() then
+    util.notify(require('lulu.build').describe() .. '; this runs when it is done')
+    return require('lulu.build').when_done(function()
+      H.guard(fn)
+    end)
+  end
   local ok, err = pcall(fn)
   if not ok then
     util.notify(tostring(err), vim.log.levels.ERROR)

@@ -29,9 +29,15 @@ function M.check()
 
   health.start('lulu: host binary')
   local bin, why = rpc.bin()
-  if not bin then
+  local build = require('lulu.build').state()
+  if not bin and build and build.building then
+    health.warn(why, { 'wait for it; lulu commands run once it is done' })
+  elseif not bin then
     health.error(why)
   else
+    if build and build.building then
+      health.info(require('lulu.build').describe() .. '; the binary there is the previous one')
+    end
     local out = vim.system({ bin, '--version' }, { text = true }):wait()
     local version = vim.trim(out.stdout or ''):match('^lulu (%S+)')
     if out.code ~= 0 or not version then

@@ -61,7 +61,12 @@ function M.bin()
   if vim.fn.executable('lulu') == 1 then
     return vim.fn.exepath('lulu')
   end
-  return nil, ('host binary not found; build it: cd %s && cargo build --release'):format(M.root())
+  local building = require('lulu.build').describe()
+  if building then
+    return nil, building
+  end
+  return nil,
+    ('host binary not found; build it: %s/scripts/build (or cd there && cargo build --release)'):format(M.root())
 end
 
 function M.data_dir()

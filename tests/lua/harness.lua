@@ -40,7 +40,7 @@ function M.matches(str, pattern, what)
 end
 
 --- A child Neovim driven over RPC.
----@param opts {env: table|nil}|nil
+---@param opts {env: table|nil, init: string|nil}|nil init: another checkout's minimal_init.lua
 function M.child(opts)
   opts = opts or {}
   local dir = vim.fn.tempname()
@@ -66,7 +66,7 @@ function M.child(opts)
     '--clean',
     '-n',
     '-u',
-    M.root .. '/scripts/minimal_init.lua',
+    opts.init or (M.root .. '/scripts/minimal_init.lua'),
     '--cmd',
     'set columns=100 lines=40',
   }, { rpc = true, env = env, cwd = dir .. '/work' })

@@ -1,0 +1,93 @@
+---@mod lulu.build The host binary's background build (scripts/build): what
+--- it is doing, and running what waited for it once it is done.
+local M = {}
+local H = {}
+
+local util = require('lulu.util')
+
+function M.paths()
+  local dir = vim.fn.stdpath('state') .. '/lulu'
+  return { log = dir .. '/build.log', running = dir .. '/build.running', result = dir .. '/build.result' }
+end
+
+local function read(path)
+  local file = io.open(path)
+  if not file then
+    return nil
+  end
+  local text = file:read('*a')
+  file:close()
+  return text
+end
+
+--- `{ building = true, seconds }` while scripts/build runs; `{ failed =
+--- code, tail }` when its last run failed; nil otherwise.
+function M.state()
+  local paths = M.paths()
+  local pid, started = (read(paths.running) or ''):match('^(%d+) (%d+)')
+  if pid and vim.uv.kill(tonumber(pid), 0) == 0 then
+    return { building = true, seconds = os.time() - tonumber(started) }
+  end
+  local code = tonumber((read(paths.result) or ''):match('^(%d+)'))
+  if code and code ~= 0 then
+    local lines = vim.split(vim.trim(read(paths.log) or ''), '\n')
+    return { failed = code, tail = vim.list_slice(lines, math.max(#lines - 5, 1)) }
+  end
+  return nil
+end
+
+local function clock(seconds)
+  return seconds >= 60 and ('%dm%02ds'):format(math.floor(seconds / 60), seconds % 60) or ('%ds'):format(seconds)
+end
+
+--- Why there is no binary yet, in words, or nil when no build explains it.
+function M.describe()
+  local state = M.state()
+  if not state then
+    return nil
+  end
+  local log = M.paths().log
+  if state.building then
+    return ('the lulu host is still building (%s so far; log: %s)'):format(clock(state.seconds), log)
+  end
+  local tail = table.concat(state.tail, ' | ')
+  local fix = tail:find('edition2024', 1, true) or tail:find('requires rustc', 1, true) or tail:find('rustc %d')
+  return ('the lulu host failed to build (exit %d): %s; %s'):format(
+    state.failed,
+    tail,
+    fix and 'lulu needs Rust 1.85 or newer: rustup update, then run scripts/build again'
+      or ('see %s, fix it, then run scripts/build again'):format(log)
+  )
+end
+
+--- Run `fn` once the build running now is done (told with a notify).
+function M.when_done(fn)
+  H.waiting = H.waiting or {}
+  table.insert(H.waiting, fn)
+  if H.timer then
+    return
+  end
+  H.timer = vim.uv.new_timer()
+  H.timer:start(
+    1000,
+    1000,
+    vim.schedule_wrap(function()
+      local state = M.state()
+      if state and state.building then
+        return
+      end
+      H.timer = util.stop_timer(H.timer)
+      local waiting = H.waiting
+      H.waiting = {}
+      if state and state.failed then
+        return util.notify(M.describe(), vim.log.levels.ERROR)
+      end
+      util.notify('the lulu host is built')
+      for _, queued in ipairs(waiting) do
+        queued()
+      end
+    end)
+  )
+end
+
+return M

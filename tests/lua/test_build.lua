@@ -1,0 +1,62 @@
+-- Installing as Neovim users install: scripts/build is what a plugin
+-- manager runs (lazy.nvim kills its build step after 120 s). From a clean
+-- checkout, with a target directory of its own: a cold build.
+local h = require('harness')
+local T = h.new_set()
+
+T['scripts/build returns at once under a 120 s kill; lulu commands report it, then run once it is done'] = function(
+  child
+)
+  local clone = child.dir .. '/clone'
+  h.eq(vim.system({ 'git', 'clone', '--quiet', h.root, clone }):wait().code, 0, 'a clean checkout')
+  local env = child.env
+  local t0 = vim.uv.hrtime()
+  local started = vim.system({ 'timeout', '120', clone .. '/scripts/build' }, { env = env, text = true }):wait()
+  local seconds = (vim.uv.hrtime() - t0) / 1e9
+  h.eq(started.code, 0, 'scripts/build: ' .. (started.stderr or ''))
+  h.matches(started.stdout, 'lulu: building the host in the background %(log: .*/lulu/build%.log%)', 'says so')
+  h.ok(seconds < 30, ('returns at once (%.1f s)'):format(seconds))
+  local state = env.XDG_STATE_HOME .. '/nvim/lulu'
+  local pid = tonumber((io.open(state .. '/build.running'):read('*l') or ''):match('^(%d+)'))
+  h.ok(pid and h.alive(pid), 'the build runs on after its starter is gone')
+  local session = tonumber(io.open('/proc/' .. pid .. '/stat'):read('*l'):match('^%d+ %b() %a %d+ %d+ (%d+)'))
+  h.eq(session, pid, 'in a session of its own: no manager can kill it with its process group')
+  local again = vim.system({ clone .. '/scripts/build' }, { env = env, text = true }):wait()
+  h.matches(again.stdout, 'already building the host %(%d+s so far', 'a second run joins it')
+
+  -- An editor with that checkout as its plugin, while it builds.
+  local editor = h.child({ env = env, init = clone .. '/scripts/minimal_init.lua' })
+  child.defer(editor.stop)
+  editor.lua('require("lulu").setup({ host = { mode = "embedded" } })')
+  editor.capture_notify()
+  editor.cmd('LuluStart shell name=after-build worktree=off')
+  h.matches(
+    editor.lua('return _G.notes[1].msg'),
+    'the lulu host is still building %(%d+s so far; log: .*build%.log%); this runs when it is done',
+    'the command reports the build'
+  )
+  local ok, health = pcall(
+    editor.lua,
+    [[
+    vim.cmd('checkhealth lulu')
+    return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  ]]
+  )
+  h.ok(ok and health:find('still building', 1, true), 'so does :checkhealth lulu')
+  editor.cmd('close')
+  -- It finishes on its own; the command that waited runs.
+  h.wait_for(function()
+    return not h.alive(pid)
+  end, 20 * 60 * 1000, 'the build to finish')
+  editor.wait(
+    [[return vim.iter(_G.notes):any(function(n) return n.msg == 'lulu: the lulu host is built' end)]],
+    5000,
+    'told it is built'
+  )
+  editor.wait('return require("lulu").get("after-build").status == "running"', 10000, 'the queued start ran')
+  local version = vim.system({ clone .. '/target/release/lulu', '--version' }, { text = true }):wait()
+  h.matches(version.stdout, '^lulu %d', 'a working binary')
+  h.ok(vim.uv.fs_stat(clone .. '/doc/tags'), 'help tags made')
+end
+
+return T
