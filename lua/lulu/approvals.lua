@@ -47,18 +47,22 @@ function M.added(approval)
   local config = require('lulu.config').options.approvals
   if config.notify then
     local keys = require('lulu.config').options.keys
-    local terminal = vim.api.nvim_get_mode().mode == 't'
-    local key = terminal and keys.term_approve or keys.approve
-    local shown = key and require('lulu.keys').display(key)
-    local hint = shown and (' (%s or :LuluApprove)'):format(shown) or ' (:LuluApprove)'
+    -- Over a terminal the message line is drawn over at once, and in
+    -- Terminal mode only the Terminal-mode key works.
+    local terminal = vim.bo.buftype == 'terminal'
+    local ways = {}
+    for _, key in ipairs({ terminal and keys.term_approve or false, keys.approve }) do
+      if key then
+        ways[#ways + 1] = require('lulu.keys').display(key)
+      end
+    end
+    local hint = #ways > 0 and (' (%s or :LuluApprove)'):format(table.concat(ways, ', ')) or ' (:LuluApprove)'
     local message = ('%s asks to use %s: %s%s'):format(approval.session_name, approval.tool, approval.summary, hint)
     util.notify(message, vim.log.levels.WARN)
     require('lulu.outside').tell(
       ('%s asks to use %s: %s'):format(approval.session_name, approval.tool, approval.summary)
     )
     if terminal then
-      -- In Terminal mode the message line is redrawn over at once: show
-      -- it where it stays visible for a moment too.
       util.toast('lulu: ' .. message, 'DiagnosticWarn')
     end
   end
