@@ -195,7 +195,7 @@ T['Terminal mode: lulu keys in its terminals only, a question shown in a float n
   child.cmd('bwipeout!')
   child.lua('require("lulu").open(...)', s.id)
   child.wait(
-    'if vim.api.nvim_get_mode().mode ~= "t" then vim.api.nvim_input("i") end return vim.api.nvim_get_mode().mode == "t"',
+    'if vim.api.nvim_get_mode().mode ~= "t" then vim.cmd.startinsert() end return vim.api.nvim_get_mode().mode == "t"',
     5000,
     'Terminal mode'
   )
@@ -220,7 +220,13 @@ T['Terminal mode: lulu keys in its terminals only, a question shown in a float n
   -- The key leaves Terminal mode and opens the dialog.
   child.fake_select()
   child.lua('_G.answer = "Allow once"')
+  child.wait(
+    'if vim.api.nvim_get_mode().mode ~= "t" then vim.cmd.startinsert() end return vim.api.nvim_get_mode().mode == "t"',
+    5000,
+    'in Terminal mode'
+  )
   child.lua('vim.api.nvim_input("<C-\\\\>a")')
+  child.wait('return #_G.prompts > 0', 5000, 'the dialog opened from Terminal mode')
   child.wait_screen(s.id, '⎿ from%-terminal%-mode', 8000, 'answered from the key')
   -- In Normal mode the hint names the leader key as typed.
   child.cmd('stopinsert')
