@@ -43,7 +43,7 @@ T['scripts/build returns at once under a 120 s kill; lulu commands report it, th
   ]]
   )
   h.ok(ok and health:find('still building', 1, true), 'so does :checkhealth lulu')
-  editor.cmd('tabclose')
+  editor.cmd('silent! tabclose')
   -- It finishes on its own; the command that waited runs.
   h.wait_for(function()
     return not h.alive(pid)
