@@ -9,7 +9,12 @@ T['scripts/build returns at once under a 120 s kill; lulu commands report it, th
 )
   local clone = child.dir .. '/clone'
   h.eq(vim.system({ 'git', 'clone', '--quiet', h.root, clone }):wait().code, 0, 'a clean checkout')
-  local env = child.env
+  -- The case's HOME is a fresh one: cargo and rustup still need theirs.
+  local home = os.getenv('HOME')
+  local env = vim.tbl_extend('force', child.env, {
+    CARGO_HOME = os.getenv('CARGO_HOME') or (home .. '/.cargo'),
+    RUSTUP_HOME = os.getenv('RUSTUP_HOME') or (home .. '/.rustup'),
+  })
   local t0 = vim.uv.hrtime()
   local started = vim.system({ 'timeout', '120', clone .. '/scripts/build' }, { env = env, text = true }):wait()
   local seconds = (vim.uv.hrtime() - t0) / 1e9
