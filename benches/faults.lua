@@ -6,6 +6,9 @@
 --  2. one request carrying a 100 MB string: how soon it is refused, and the
 --     daemon's peak RSS meanwhile.
 -- Each attack runs on a fresh daemon with its own XDG and runtime dirs.
+local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
+package.path = root .. '/tests/lua/?.lua;' .. package.path
+local harness = require('harness')
 local BIN = assert(os.getenv('LULU_BIN'), 'LULU_BIN must point at a built lulu')
 
 local function say(line)
@@ -37,21 +40,7 @@ local function stop_daemon(env)
   vim.system({ BIN, 'daemon', '--stop' }, { env = env }):wait(20000)
 end
 
-local function rss(pid)
-  for line in io.lines('/proc/' .. pid .. '/status') do
-    local kib = line:match('^VmRSS:%s+(%d+)')
-    if kib then
-      return tonumber(kib) / 1024
-    end
-  end
-  return 0
-end
-
-local function cpu(pid)
-  local stat = io.open('/proc/' .. pid .. '/stat'):read('*l')
-  local fields = vim.split(stat:gsub('^.*%) ', ''), ' ')
-  return (tonumber(fields[12]) + tonumber(fields[13])) / 100
-end
+local rss, cpu = harness.rss, harness.cpu
 
 local function connect(path, on_data)
   local pipe = vim.uv.new_pipe(false)

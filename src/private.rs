@@ -113,41 +113,14 @@ pub fn tighten(path: &Path) -> Result<(), PrivateError> {
 /// Open (creating it 0600 if needed) for appending; an existing file is
 /// tightened.
 pub fn append(path: &Path) -> Result<File, PrivateError> {
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(io(path))?;
-    let meta = file.metadata().map_err(io(path))?;
-    tighten_to(path, &meta, 0o600)?;
-    Ok(file)
+    open(path, OpenOptions::new().create(true).append(true))
 }
 
-/// Write `bytes` as the whole of `path`, 0600 (never through a symlink).
-pub fn write(path: &Path, bytes: &[u8]) -> Result<(), PrivateError> {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(io(path))?;
-    let meta = file.metadata().map_err(io(path))?;
-    tighten_to(path, &meta, 0o600)?;
-    file.write_all(bytes).map_err(io(path))
-}
-
-/// A lock or pid file: opened without following a symlink (a planted link
-/// would make lulu truncate its target), 0600, and ours.
-pub fn lock_file(path: &Path) -> Result<File, PrivateError> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
+/// Open with `options`: 0600 when created, never through a symlink,
+/// refused when another user owns it, and tightened when it was there with
+/// group or other bits.
+fn open(path: &Path, options: &mut OpenOptions) -> Result<File, PrivateError> {
+    let file = options
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
@@ -161,6 +134,21 @@ pub fn lock_file(path: &Path) -> Result<File, PrivateError> {
     }
     tighten_to(path, &meta, 0o600)?;
     Ok(file)
+}
+
+/// Write `bytes` as the whole of `path`, 0600 (never through a symlink).
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), PrivateError> {
+    let mut file = open(path, OpenOptions::new().create(true).write(true).truncate(true))?;
+    file.write_all(bytes).map_err(io(path))
+}
+
+/// A lock or pid file: opened without following a symlink (a planted link
+/// would make lulu truncate its target), 0600, and ours.
+pub fn lock_file(path: &Path) -> Result<File, PrivateError> {
+    open(
+        path,
+        OpenOptions::new().create(true).truncate(false).read(true).write(true),
+    )
 }
 
 #[cfg(test)]

@@ -56,17 +56,22 @@ impl Controls {
 }
 
 impl Handle {
-    /// Type `text` as a person would: the text (a bracketed paste when it
-    /// spans lines), a pause, then Enter on its own.
     pub fn send(&self, text: &str) {
-        let body = text.trim_end_matches(['\n', '\r']);
-        let bytes = if body.contains('\n') {
-            format!("\x1b[200~{body}\x1b[201~").into_bytes()
-        } else {
-            body.as_bytes().to_vec()
-        };
-        self.control.write(Input::Bytes(bytes));
-        self.control.write(Input::Pause(self.submit_delay));
-        self.control.write(Input::Bytes(b"\r".to_vec()));
+        type_line(&self.control, self.submit_delay, text);
     }
+}
+
+/// Type `text` as a person would: the text (a bracketed paste when it spans
+/// lines), a pause (agent TUIs take text and Enter in one burst for a
+/// paste), then Enter on its own.
+pub(super) fn type_line(control: &PtyControl, delay: Duration, text: &str) {
+    let body = text.trim_end_matches(['\n', '\r']);
+    let bytes = if body.contains('\n') {
+        format!("\x1b[200~{body}\x1b[201~").into_bytes()
+    } else {
+        body.as_bytes().to_vec()
+    };
+    control.write(Input::Bytes(bytes));
+    control.write(Input::Pause(delay));
+    control.write(Input::Bytes(b"\r".to_vec()));
 }

@@ -676,15 +676,7 @@ impl Supervisor {
 
     fn send_text(&mut self, session: &str, text: &str) -> anyhow::Result<Value> {
         let live = self.live(session)?;
-        let body = text.trim_end_matches(['\n', '\r']);
-        let bytes = if body.contains('\n') {
-            format!("\x1b[200~{body}\x1b[201~").into_bytes()
-        } else {
-            body.as_bytes().to_vec()
-        };
-        live.control.write(Input::Bytes(bytes));
-        live.control.write(Input::Pause(live.submit_delay));
-        live.control.write(Input::Bytes(b"\r".to_vec()));
+        controls::type_line(&live.control, live.submit_delay, text);
         self.clear_waiting(session);
         self.touch(session);
         Ok(Value::Nil)

@@ -112,7 +112,9 @@ async fn exits_become_statuses_in_memory_and_in_the_store() {
         assert_eq!(started.status, Status::Starting);
         let ended = f.wait_for(started.id.as_str(), status).await;
         assert_eq!(ended.failure_reason.as_deref(), reason, "{script}");
-        let stored = f.store.session(&started.id).unwrap().unwrap();
+        let id = started.id.clone();
+        // Through the store's queue: after the writes before it.
+        let stored = f.store.run(move |s| s.session(&id)).await.unwrap().unwrap();
         assert_eq!(stored.status, status, "{script}: stored");
         assert_eq!(stored.exit_code, ended.exit_code, "{script}: stored exit code");
     }
@@ -147,7 +149,7 @@ async fn a_missing_agent_leaves_no_row() {
     // Unless this machine has claude installed, which the test cannot undo.
     if let Err(err) = f.request(Request::Start(opts)).await {
         assert!(err.to_string().contains("claude not found on PATH"), "{err}");
-        assert!(f.store.sessions().unwrap().is_empty());
+        assert!(f.store.run(|s| s.sessions()).await.unwrap().is_empty());
     }
 }
 
@@ -164,7 +166,8 @@ async fn delete_of_a_live_session_answers_once_it_is_gone() {
     .unwrap();
     // SAFETY: probing a pid with signal 0.
     assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "process reaped before the reply");
-    assert!(f.store.session(&s.id).unwrap().is_none());
+    let id = s.id.clone();
+    assert!(f.store.run(move |st| st.session(&id)).await.unwrap().is_none());
     let err = f.request(Request::Get(s.name.clone())).await.unwrap_err();
     assert!(err.to_string().starts_with("no session named"), "{err}");
 }
@@ -179,7 +182,8 @@ async fn shutdown_stops_everything_and_records_it() {
     f.handle.shutdown().await;
     assert!(started.elapsed() < session_grace() + Duration::from_secs(2));
     for s in [polite, stubborn] {
-        let stored = f.store.session(&s.id).unwrap().unwrap();
+        let id = s.id.clone();
+        let stored = f.store.run(move |st| st.session(&id)).await.unwrap().unwrap();
         assert_eq!(stored.status, Status::Completed, "{}", s.name);
         // SAFETY: probing a pid with signal 0.
         assert_ne!(unsafe { libc::kill(s.pid.unwrap() as i32, 0) }, 0, "{} reaped", s.name);

@@ -202,6 +202,24 @@ function M.alive(pid)
   return state ~= nil and state ~= 'Z', state
 end
 
+--- CPU seconds (user + system) a process has used.
+function M.cpu(pid)
+  local stat = io.open('/proc/' .. pid .. '/stat'):read('*l')
+  local fields = vim.split(stat:gsub('^.*%) ', ''), ' ')
+  return (tonumber(fields[12]) + tonumber(fields[13])) / 100
+end
+
+--- Resident memory of a process, in MiB.
+function M.rss(pid)
+  for line in io.lines('/proc/' .. pid .. '/status') do
+    local kib = line:match('^VmRSS:%s+(%d+)')
+    if kib then
+      return tonumber(kib) / 1024
+    end
+  end
+  return 0
+end
+
 --- End the case as skipped, with a reason the summary repeats.
 function M.skip(reason)
   error({ skip = reason }, 0)

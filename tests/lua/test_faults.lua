@@ -31,22 +31,7 @@ local function daemon(child, prefix, extra)
   return daemon_pid(child)
 end
 
---- CPU seconds (user + system) a process has used.
-local function cpu(pid)
-  local stat = io.open('/proc/' .. pid .. '/stat'):read('*l')
-  local fields = vim.split(stat:gsub('^.*%) ', ''), ' ')
-  return (tonumber(fields[12]) + tonumber(fields[13])) / 100
-end
-
---- Resident memory of a process, in MiB.
-local function rss(pid)
-  for line in io.lines('/proc/' .. pid .. '/status') do
-    local kib = line:match('^VmRSS:%s+(%d+)')
-    if kib then
-      return tonumber(kib) / 1024
-    end
-  end
-end
+local cpu, rss = h.cpu, h.rss
 
 local function log_of(child)
   local f = io.open(child.env.XDG_STATE_HOME .. '/nvim/lulu/daemon.log')
