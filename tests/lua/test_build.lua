@@ -26,6 +26,9 @@ T['scripts/build returns at once under a 120 s kill; lulu commands report it, th
   h.ok(pid and h.alive(pid), 'the build runs on after its starter is gone')
   local session = tonumber(io.open('/proc/' .. pid .. '/stat'):read('*l'):match('^%d+ %b() %a %d+ %d+ (%d+)'))
   h.eq(session, pid, 'in a session of its own: no manager can kill it with its process group')
+  for _, name in ipairs({ 'build.log', 'build.running' }) do
+    h.eq(bit.band(vim.uv.fs_stat(state .. '/' .. name).mode, 63), 0, name .. ' is private')
+  end
   local again = vim.system({ clone .. '/scripts/build' }, { env = env, text = true }):wait()
   h.matches(again.stdout, 'already building the host %(%d+s so far', 'a second run joins it')
 
