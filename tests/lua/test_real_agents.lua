@@ -262,6 +262,32 @@ T['codex: its hooks reach Neovim with no trust prompt and no write to its config
   h.matches(vim.json.encode(last), 'denied by the user in Neovim', 'the model got lulu’s message')
 end
 
+T['codex: an allow rule lets a command run with no question'] = function(child)
+  repo(child)
+  local server = agents.model(child, {
+    {
+      tool = {
+        name = 'exec_command',
+        input = {
+          cmd = 'touch allowed-by-rule',
+          sandbox_permissions = 'require_escalated',
+          justification = 'May I?',
+        },
+      },
+    },
+    { text = 'Done by rule.' },
+  })
+  local config = agents.codex(child, server, child.cwd)
+  setup(child, 'codex', config)
+  child.lua('require("lulu").add_rule({ action = "allow", tool = "Bash", command = "^touch allowed" })')
+  local s = start(child, 'codex', 'r', 'for shortcuts')
+  child.lua('require("lulu").send("r", "make it by rule")')
+  child.wait_screen(s.id, 'Done by rule%.', 20000, 'the model answered')
+  local worktree = child.lua('return require("lulu").get("r").worktree')
+  h.ok(exists(worktree .. '/allowed-by-rule'), 'the command ran')
+  h.eq(#pending(child), 0, 'nobody was asked')
+end
+
 T['gemini: its own dialog asks, in its terminal; cost from its chat file'] = function(child)
   repo(child)
   local server = agents.model(child, {
