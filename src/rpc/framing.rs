@@ -371,8 +371,11 @@ impl<R: AsyncRead + Unpin> AsyncRead for Framed<R> {
                         // EOF (a message cut short is dropped with it).
                         return Poll::Ready(Ok(()));
                     }
-                    let data = this.chunk[..n].to_vec();
-                    this.take_in(&data)?;
+                    // Lent out for the scan (no copy of each read).
+                    let chunk = std::mem::take(&mut this.chunk);
+                    let taken = this.take_in(&chunk[..n]);
+                    this.chunk = chunk;
+                    taken?;
                 }
             }
         }

@@ -495,38 +495,60 @@ const EXCERPT_BYTES: usize = 4096;
 
 /// The input as a waiting question keeps it: the command and paths whole
 /// (always rules are made from them), any other long string cut, with its
-/// length and a digest, so 20 parked 15 MB Writes do not stay in memory.
+/// length and a digest, so 20 parked 15 MB Writes (or MultiEdits) do not
+/// stay in memory.
 fn excerpt(input: serde_json::Value) -> serde_json::Value {
-    use sha2::Digest;
     let serde_json::Value::Object(fields) = input else {
-        return input;
+        return cut(input);
     };
-    let keep = |key: &str| key == "command" || approval::is_path_key(key);
     let fields = fields
         .into_iter()
-        .map(|(key, value)| match value {
+        .filter_map(|(key, value)| match value {
             // A patch keeps only the lines that name its files.
-            serde_json::Value::String(text)
-                if text.len() > EXCERPT_BYTES && matches!(key.as_str(), "patch" | "input") =>
-            {
-                let files: Vec<&str> = text.lines().filter(|line| line.starts_with("*** ")).collect();
-                (key, serde_json::Value::String(files.join("\n")))
+            serde_json::Value::String(text) if matches!(key.as_str(), "patch" | "input") => {
+                let files: Vec<&str> = text
+                    .lines()
+                    .filter(|line| line.starts_with("*** "))
+                    .take(PATCH_FILES_KEPT)
+                    .collect();
+                Some((key, serde_json::Value::String(files.join("\n"))))
             }
-            serde_json::Value::String(text) if text.len() > EXCERPT_BYTES && !keep(&key) => {
-                let mut cut = EXCERPT_BYTES;
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                let digest = sha2::Sha256::digest(text.as_bytes());
-                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-                let note = format!("{}… ({} bytes, sha256 {hex}…)", &text[..cut], text.len());
-                (key, serde_json::Value::String(note))
+            // Kept whole, within what the rules can judge at all: a longer
+            // command is beyond the shell analysis (never allowed), and no
+            // real path is that long; dropped, "always" offers no rule.
+            value if key == "command" || approval::is_path_key(&key) => {
+                (value.to_string().len() <= approval::MAX_COMMAND_BYTES).then_some((key, value))
             }
-            other => (key, other),
+            other => Some((key, cut(other))),
         })
         .collect();
     serde_json::Value::Object(fields)
 }
+
+/// Every long string in `value`, however deep (a MultiEdit's edits), cut to
+/// an excerpt with its length and a digest.
+fn cut(value: serde_json::Value) -> serde_json::Value {
+    use sha2::Digest;
+    match value {
+        serde_json::Value::String(text) if text.len() > EXCERPT_BYTES => {
+            let mut at = EXCERPT_BYTES;
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let digest = sha2::Sha256::digest(text.as_bytes());
+            let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            serde_json::Value::String(format!("{}… ({} bytes, sha256 {hex}…)", &text[..at], text.len()))
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(cut).collect()),
+        serde_json::Value::Object(fields) => {
+            serde_json::Value::Object(fields.into_iter().map(|(k, v)| (k, cut(v))).collect())
+        }
+        other => other,
+    }
+}
+
+/// Lines of a patch kept with a waiting question (the files it names).
+const PATCH_FILES_KEPT: usize = 256;
 
 /// The default time a question waits for the user.
 pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
@@ -581,6 +603,29 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_parked_input_keeps_what_rules_need_and_excerpts_the_rest() {
+        let big = "x".repeat(1 << 20);
+        let kept = excerpt(json!({
+            "command": "ls -la",
+            "file_path": "src/a.rs",
+            "content": big,
+            "edits": [{ "old_string": big, "new_string": "y" }],
+            "patch": format!("*** Update File: a\n{big}\n*** Add File: b"),
+        }));
+        assert_eq!(kept["command"], "ls -la");
+        assert_eq!(kept["file_path"], "src/a.rs");
+        assert_eq!(kept["patch"], "*** Update File: a\n*** Add File: b");
+        assert!(kept["content"].as_str().unwrap().contains("(1048576 bytes, sha256 "));
+        assert!(
+            kept["edits"][0]["old_string"].as_str().unwrap().len() < 5000,
+            "cut however deep"
+        );
+        assert!(kept.to_string().len() < 16 * 1024);
+        let long_command = excerpt(json!({ "command": big }));
+        assert!(long_command.get("command").is_none(), "beyond the analysis: dropped");
+    }
 
     #[test]
     fn a_permission_request_pairs_with_its_tool_call_once() {
