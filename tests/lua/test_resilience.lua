@@ -49,6 +49,8 @@ T['three saved sessions come back in a new Neovim, in their worktrees'] = functi
   second.cmd('LuluRestore trio')
   second.wait('return _G.notes[#_G.notes] and _G.notes[#_G.notes].msg:find("restored 3")', 5000, 'restored')
   for i = 1, 3 do
+    -- A quiet process turns running 500 ms after it starts.
+    second.wait('return require("lulu").get(...).status == "running"', 5000, 'r' .. i .. ' running', 'r' .. i)
     local r = second.lua('return require("lulu").get(...)', 'r' .. i)
     h.eq({ r.status, r.branch, r.ahead }, { 'running', 'lulu/r' .. i, 1 }, 'r' .. i)
     h.eq(r.worktree, vim.uv.fs_realpath(dir) .. '/.lulu/worktrees/r' .. i, 'r' .. i .. ' worktree')
