@@ -16,7 +16,8 @@ M.defaults = {
   },
   worktree = { enabled = true, root = nil, copy = {}, setup = nil, cleanup = 'keep' },
   pool = { size = 2, ready_timeout = 5 },
-  scrollback = 1024 * 1024, -- bytes kept per session for replay
+  scrollback = 10000, -- rows of output the host keeps per session
+  list = { preview = true }, -- the selected session's screen under the list (p toggles)
   approvals = { timeout = 600, chain = true, notify = true },
   notify = { terminal = false }, -- true: a desktop notification (OSC 777/9) and a bell when Neovim is not focused
   keys = { -- false disables one
@@ -79,8 +80,13 @@ function M.validate(opts)
   local o = vim.tbl_deep_extend('force', M.defaults, opts or {})
   local checks = {
     { 'max_sessions', type(o.max_sessions) == 'number' and o.max_sessions >= 1, 'a number >= 1' },
-    { 'scrollback', type(o.scrollback) == 'number' and o.scrollback >= 4096, 'a number of bytes >= 4096' },
+    {
+      'scrollback',
+      type(o.scrollback) == 'number' and o.scrollback >= 1,
+      'a number of rows >= 1 (at most 100000 are kept)',
+    },
     { 'bin', o.bin == nil or type(o.bin) == 'string', 'a path string' },
+    { 'list.preview', type(o.list.preview) == 'boolean', 'true or false' },
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded' or o.host.mode == 'daemon', "'embedded' or 'daemon'" },
     {

@@ -66,6 +66,10 @@ end
 
 H.handlers = {}
 
+function H.handlers.screen(screen)
+  require('lulu.ui.preview').on_screen(screen)
+end
+
 function H.handlers.session(record)
   local previous = sessions.update(record)
   if record.status == 'failed' and previous and previous.status ~= 'failed' then

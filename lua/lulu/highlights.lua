@@ -17,6 +17,7 @@ M.links = {
   LuluCost = 'Number',
   LuluSelected = 'CursorLine',
   LuluBorder = 'FloatBorder',
+  LuluPreview = 'NormalFloat',
   LuluTitle = 'FloatTitle',
   LuluFooter = 'FloatFooter',
 }

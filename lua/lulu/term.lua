@@ -24,8 +24,8 @@ function M.ensure(record, win)
     return term.buf
   end
   -- A buffer that went lazy while hidden is replaced by a fresh terminal,
-  -- which the host fills from its ring: what it showed, plus what happened
-  -- while nobody was looking.
+  -- which the host paints from its screen model: what it showed, plus what
+  -- happened while nobody was looking.
   local stale = term and vim.api.nvim_buf_is_valid(term.buf) and term.buf or nil
   local stale_wins = stale and vim.fn.win_findbuf(stale) or {}
   win = win or stale_wins[1]
@@ -54,7 +54,13 @@ function M.ensure(record, win)
       rpc.notify(rpc.methods.write, id, data)
     end,
   })
-  H.terms[id] = { buf = buf, chan = chan }
+  -- Sized first: the host resizes the session to the window, then paints
+  -- the terminal from its screen model at that size.
+  local cols, rows
+  if win then
+    cols, rows = M.size_for(win)
+  end
+  H.terms[id] = { buf = buf, chan = chan, cols = cols, rows = rows }
   require('lulu.keys').terminal_maps(buf)
   vim.bo[buf].bufhidden = 'hide'
   -- :bdelete unloads a terminal buffer and closes its channel; :bwipeout
@@ -71,8 +77,8 @@ function M.ensure(record, win)
     end,
   })
   -- Lazy rendering: once shown and then hidden, a live session stops
-  -- streaming to this buffer (the host keeps its ring); shown again, it is
-  -- rebuilt from the ring.
+  -- streaming to this buffer (the host keeps its screen); shown again, it is
+  -- rebuilt from the host's screen model.
   vim.api.nvim_create_autocmd({ 'BufWinLeave', 'BufHidden' }, {
     group = vim.api.nvim_create_augroup('lulu', { clear = false }),
     buffer = buf,
@@ -91,7 +97,11 @@ function M.ensure(record, win)
       end)
     end,
   })
-  rpc.request(rpc.methods.attach, id, chan)
+  if cols then
+    rpc.request(rpc.methods.attach, id, chan, cols, rows)
+  else
+    rpc.request(rpc.methods.attach, id, chan)
+  end
   M.resize_visible()
   return buf
 end
@@ -220,7 +230,7 @@ function H.maybe_sleep(id, buf)
   rpc.notify(rpc.methods.detach, id, term.chan)
 end
 
---- Shown again after going lazy: rebuild from the host's ring.
+--- Shown again after going lazy: rebuild from the host's screen model.
 function H.maybe_wake(id, buf)
   local term = H.terms[id]
   if not term or term.buf ~= buf or not term.lazy then

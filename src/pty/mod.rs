@@ -9,6 +9,7 @@ mod log;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -83,6 +84,9 @@ pub struct PtyControl {
     pid: u32,
     input: std::sync::mpsc::Sender<Input>,
     master: Arc<Mutex<Box<dyn MasterPty + Send>>>,
+    /// The PTY's size, `cols << 16 | rows`: the session's screen model
+    /// follows it.
+    size: Arc<AtomicU32>,
 }
 
 impl PtyControl {
@@ -101,7 +105,17 @@ impl PtyControl {
             .master
             .lock()
             .map_err(|_| PtyError::Resize(anyhow::anyhow!("pty lock poisoned")))?;
-        master.resize(size(cols, rows)).map_err(PtyError::Resize)
+        let size = size(cols, rows);
+        master.resize(size).map_err(PtyError::Resize)?;
+        self.size
+            .store(u32::from(size.cols) << 16 | u32::from(size.rows), Ordering::Release);
+        Ok(())
+    }
+
+    /// The PTY's size, as (cols, rows).
+    pub fn size(&self) -> (u16, u16) {
+        let packed = self.size.load(Ordering::Acquire);
+        ((packed >> 16) as u16, packed as u16)
     }
 
     /// Signal the process group the program leads (it is a session leader in
@@ -197,6 +211,9 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
             pid,
             input: in_tx,
             master: Arc::new(Mutex::new(pair.master)),
+            size: Arc::new(AtomicU32::new(
+                u32::from(spec.cols.max(1)) << 16 | u32::from(spec.rows.max(1)),
+            )),
         },
     })
 }

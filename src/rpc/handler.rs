@@ -22,6 +22,8 @@ pub struct RpcHandler {
     peer_pid: Option<u32>,
     /// Requests being served for this connection (counted in by the reader).
     in_flight: Arc<InFlight>,
+    /// This editor's preview of a session's screen (`session_watch`).
+    watch: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl RpcHandler {
@@ -38,7 +40,24 @@ impl RpcHandler {
             supervisor,
             peer_pid,
             in_flight,
+            watch: Arc::default(),
         }
+    }
+
+    /// Watch `session`'s screen instead of whatever was watched.
+    fn watch(&self, nvim: Nvim, request: &Request) -> bool {
+        let Request::Watch { session, rows } = request else {
+            return false;
+        };
+        let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = watch.take() {
+            old.abort();
+        }
+        if let Some(session) = session {
+            let peer = self.peer(nvim, request);
+            *watch = Some(self.supervisor.watch(self.client, peer, session.clone(), *rows));
+        }
+        true
     }
 
     fn peer(&self, nvim: Nvim, request: &Request) -> Peer {
@@ -77,6 +96,9 @@ impl Handler for RpcHandler {
             tracing::info!(method = %name, %err, "bad request");
             protocol::error_value(ErrorCode::BadRequest, &err.to_string())
         })?;
+        if self.watch(nvim.clone(), &request) {
+            return Ok(Value::Nil);
+        }
         if let Some(result) = self.supervisor.direct(&request) {
             return result.map_err(|err| protocol::error_value(ErrorCode::Failed, &format!("{err:#}")));
         }
@@ -97,7 +119,7 @@ impl Handler for RpcHandler {
         // them, so errors (a session that just ended) are only logged.
         match protocol::decode(&name, args) {
             Ok(request) => {
-                if self.supervisor.direct(&request).is_some() {
+                if self.watch(nvim.clone(), &request) || self.supervisor.direct(&request).is_some() {
                     return;
                 }
                 let peer = self.peer(nvim, &request);

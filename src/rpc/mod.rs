@@ -76,8 +76,9 @@ pub struct Client {
 impl Client {
     /// Events are notifications: they reach the editor in the order they were
     /// emitted, after any output queued before them.
-    pub fn emit(&self, name: &'static str, payload: Value) {
+    /// False once the connection is gone.
+    pub fn emit(&self, name: &'static str, payload: Value) -> bool {
         let args = Value::Array(vec![Value::from(name), payload]);
-        self.peer.out.notify("nvim_exec_lua", vec![Value::from(DISPATCH), args]);
+        self.peer.out.notify("nvim_exec_lua", vec![Value::from(DISPATCH), args])
     }
 }

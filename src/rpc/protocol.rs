@@ -27,6 +27,8 @@ pub const SESSION_ATTACH: &str = "lulu.session_attach";
 pub const SESSION_DETACH: &str = "lulu.session_detach";
 pub const SESSION_DIFF: &str = "lulu.session_diff";
 pub const SESSION_DETAIL: &str = "lulu.session_detail";
+pub const SESSION_SCREEN: &str = "lulu.session_screen";
+pub const SESSION_WATCH: &str = "lulu.session_watch";
 pub const SESSION_MERGE: &str = "lulu.session_merge";
 pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
@@ -44,6 +46,9 @@ pub const RULE_REMOVE: &str = "lulu.rule_remove";
 pub const RULE_MOVE: &str = "lulu.rule_move";
 pub const DAEMON_STATUS: &str = "lulu.daemon_status";
 pub const DAEMON_STOP: &str = "lulu.daemon_stop";
+
+/// Most rows of screen one `session_screen` answers with.
+const MAX_SCREEN_ROWS: usize = 500;
 
 /// Longest session reference (name or id) accepted.
 const MAX_REF: usize = 256;
@@ -189,6 +194,9 @@ pub enum Request {
     Attach {
         session: String,
         chan: i64,
+        /// The terminal's size: the session is resized to it before the
+        /// terminal is painted.
+        size: Option<(u16, u16)>,
     },
     Detach {
         session: String,
@@ -196,6 +204,16 @@ pub enum Request {
     },
     Diff(String),
     Detail(String),
+    /// The session's screen as text: its last `rows` rows.
+    Screen {
+        session: String,
+        rows: usize,
+    },
+    /// Send this editor `screen` events for the session (none: stop).
+    Watch {
+        session: Option<String>,
+        rows: usize,
+    },
     Merge {
         session: String,
         strategy: Strategy,
@@ -304,6 +322,10 @@ impl<'a> Args<'a> {
         }
     }
 
+    fn is_nil(&self, index: usize) -> bool {
+        self.values.get(index).is_none_or(Value::is_nil)
+    }
+
     fn take(&mut self, index: usize) -> Value {
         self.values
             .get_mut(index)
@@ -340,6 +362,18 @@ impl<'a> Args<'a> {
         raw.as_i64()
             .and_then(|n| T::try_from(n).ok())
             .ok_or_else(|| self.bad(what, format!("must be an integer in {range}, got {}", describe(&raw))))
+    }
+
+    /// `cols, rows` at `index` and the next: a terminal's size, each 1..=65535.
+    fn size(&mut self, index: usize) -> Result<(u16, u16), ProtocolError> {
+        let mut dimension = |at, what| {
+            let n: u16 = self.int(at, what, "1..=65535")?;
+            if n == 0 {
+                return Err(self.bad(what, "must be an integer in 1..=65535, got 0".to_string()));
+            }
+            Ok(n)
+        };
+        Ok((dimension(index, "cols")?, dimension(index + 1, "rows")?))
     }
 
     fn options<T: DeserializeOwned + Default>(&mut self, index: usize) -> Result<T, ProtocolError> {
@@ -381,11 +415,9 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
         }
         SESSION_RESIZE => {
             let mut a = args(3, 3, "(session, cols, rows)")?;
-            Request::Resize {
-                session: a.session(0)?,
-                cols: a.int(1, "cols", "1..=65535")?,
-                rows: a.int(2, "rows", "1..=65535")?,
-            }
+            let session = a.session(0)?;
+            let (cols, rows) = a.size(1)?;
+            Request::Resize { session, cols, rows }
         }
         SESSION_STOP | SESSION_DELETE => {
             let mut a = args(1, 2, "(session[, {force}])")?;
@@ -397,18 +429,41 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 Request::Delete { session, force }
             }
         }
-        SESSION_ATTACH | SESSION_DETACH => {
+        SESSION_ATTACH => {
+            let mut a = args(2, 4, "(session, channel[, cols, rows])")?;
+            let session = a.session(0)?;
+            let chan = a.int(1, "channel", "1..")?;
+            let size = if a.is_nil(2) { None } else { Some(a.size(2)?) };
+            Request::Attach { session, chan, size }
+        }
+        SESSION_DETACH => {
             let mut a = args(2, 2, "(session, channel)")?;
             let session = a.session(0)?;
             let chan = a.int(1, "channel", "1..")?;
-            if method == SESSION_ATTACH {
-                Request::Attach { session, chan }
-            } else {
-                Request::Detach { session, chan }
-            }
+            Request::Detach { session, chan }
         }
         SESSION_DIFF => Request::Diff(args(1, 1, "(session)")?.session(0)?),
         SESSION_DETAIL => Request::Detail(args(1, 1, "(session)")?.session(0)?),
+        SESSION_SCREEN => {
+            let mut a = args(1, 2, "(session[, rows])")?;
+            let session = a.session(0)?;
+            let rows = if a.is_nil(1) {
+                MAX_SCREEN_ROWS
+            } else {
+                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
+            };
+            Request::Screen { session, rows }
+        }
+        SESSION_WATCH => {
+            let mut a = args(0, 2, "([session[, rows]])")?;
+            let session = if a.is_nil(0) { None } else { Some(a.session(0)?) };
+            let rows = if a.is_nil(1) {
+                MAX_SCREEN_ROWS
+            } else {
+                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
+            };
+            Request::Watch { session, rows }
+        }
         SESSION_MERGE => {
             let mut a = args(1, 2, "(session[, strategy])")?;
             let session = a.session(0)?;
@@ -722,6 +777,48 @@ mod tests {
                 }),
             ),
             (SESSION_START, vec![], Request::Start(StartOpts::default())),
+            (
+                SESSION_ATTACH,
+                vec![s("a"), Value::from(3), Value::from(120), Value::from(40)],
+                Request::Attach {
+                    session: "a".into(),
+                    chan: 3,
+                    size: Some((120, 40)),
+                },
+            ),
+            (
+                SESSION_ATTACH,
+                vec![s("a"), Value::from(3)],
+                Request::Attach {
+                    session: "a".into(),
+                    chan: 3,
+                    size: None,
+                },
+            ),
+            (
+                SESSION_SCREEN,
+                vec![s("a"), Value::from(12)],
+                Request::Screen {
+                    session: "a".into(),
+                    rows: 12,
+                },
+            ),
+            (
+                SESSION_WATCH,
+                vec![s("a"), Value::from(10)],
+                Request::Watch {
+                    session: Some("a".into()),
+                    rows: 10,
+                },
+            ),
+            (
+                SESSION_WATCH,
+                vec![],
+                Request::Watch {
+                    session: None,
+                    rows: MAX_SCREEN_ROWS,
+                },
+            ),
         ];
         for (method, args, want) in cases {
             assert_eq!(decode(method, args), Ok(want), "{method}");
@@ -846,10 +943,23 @@ mod tests {
             (SNAPSHOT_LIST, vec![Value::Nil], "takes no arguments"),
             (DAEMON_STATUS, vec![Value::Nil], "takes no arguments"),
             (DAEMON_STOP, vec![s("now")], "takes no arguments"),
+            (
+                SESSION_ATTACH,
+                vec![s("a"), Value::from(3), Value::from(0), Value::from(40)],
+                "cols must be an integer in 1..=65535",
+            ),
+            (SESSION_SCREEN, vec![s("a"), s("all")], "rows must be an integer"),
+            (
+                SESSION_WATCH,
+                vec![Value::from(1)],
+                "session must be a name or id string",
+            ),
         ];
         // Every method has a bad-input case.
         let all = [
             HELLO,
+            SESSION_SCREEN,
+            SESSION_WATCH,
             SESSION_START,
             SESSION_LIST,
             SESSION_GET,

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use super::fanout::SharedScreen;
 use crate::model::SessionId;
 use crate::pty::{Input, PtyControl};
 
@@ -20,6 +21,8 @@ pub struct Handle {
     pub control: PtyControl,
     /// Pause between typed text and its Enter (`send`).
     pub submit_delay: Duration,
+    /// The session's screen model (previews read it).
+    pub screen: SharedScreen,
 }
 
 #[derive(Default)]

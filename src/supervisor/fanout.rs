@@ -2,14 +2,19 @@
 //! (one per attached editor and buffer), each through its own task and
 //! queue, so one slow editor never holds up the others.
 //!
+//! Every chunk goes through the session's screen model first
+//! ([`crate::screen`]); a terminal that attaches is painted from the model
+//! at its size, and while no terminal shows the session, the model answers
+//! the program's terminal queries.
+//!
 //! Back-pressure: the session reads on only while its fastest terminal has
 //! less than [`HIGH_WATER`] queued. So with one editor nothing is dropped
 //! and the program runs at the editor's pace, as in `:terminal`; a terminal
-//! that falls behind by more than the session's scrollback is resynced
-//! instead: what it has queued is dropped, nothing more is queued for it,
-//! and when its task gets to it, it is repainted from the ring as the ring
-//! is then. The ring (the scrollback) lives here, behind a lock, so that a
-//! repaint and the output that follows it meet exactly.
+//! that falls behind by more than [`RESYNC_AFTER`] is resynced instead:
+//! what it has queued is dropped, nothing more is queued for it, and when
+//! its task gets to it, it is repainted from the model as the model is then.
+//! The model lives behind a lock taken for each chunk, so that a repaint and
+//! the output that follows it meet exactly.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -20,8 +25,9 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::model::SessionId;
-use crate::ring::Ring;
+use crate::pty::{Input, PtyControl};
 use crate::rpc::{ClientId, Peer};
+use crate::screen::Screen;
 
 /// Output chunks a terminal channel may have in flight (written, not yet
 /// acknowledged). Two keep the editor busy while the next chunk is on its
@@ -29,12 +35,20 @@ use crate::rpc::{ClientId, Peer};
 const IN_FLIGHT: usize = 2;
 /// Bytes queued for the fastest terminal before the session stops reading.
 const HIGH_WATER: usize = 256 * 1024;
-/// Clears the screen and scrollback before a repaint from the ring.
-const REPAINT: &[u8] = b"\x1b[H\x1b[2J\x1b[3J";
+/// Beyond this backlog a terminal is repainted from the model.
+const RESYNC_AFTER: usize = 2 * 1024 * 1024;
+/// Puts a terminal that has shown the stream back to a fresh one's state
+/// before a repaint: the primary screen, default modes and pen, cleared
+/// screen and scrollback.
+const RESET: &[u8] = b"\x1b[?1049l\x1b[0m\x1b[r\x1b[?1l\x1b>\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1005l\x1b[?1004l\x1b[4l\x1b[?25h\x1b[?7h\x1b[H\x1b[2J\x1b[3J";
+
+/// A session's screen model, shared by its task, its terminals' tasks and
+/// the readers of its preview.
+pub type SharedScreen = Arc<Mutex<Screen>>;
 
 enum Out {
     Bytes(Vec<u8>),
-    /// Clear the terminal and paint the ring as it is now.
+    /// Reset the terminal and paint the model as it is now.
     Repaint,
     /// Answer once everything queued before this has reached the terminal.
     Flush(tokio::sync::oneshot::Sender<()>),
@@ -65,29 +79,37 @@ impl Drop for Terminal {
     }
 }
 
-/// All the terminals of one session, and its scrollback.
+/// All the terminals of one session, and its screen.
 pub struct Fanout {
     session: SessionId,
-    ring: Arc<Mutex<Ring>>,
+    screen: SharedScreen,
+    /// Where the model's answers go, and the size it follows.
+    control: PtyControl,
     terminals: Vec<Terminal>,
     /// Woken whenever a terminal makes progress.
     progress: Arc<Notify>,
-    /// Beyond this backlog a terminal is resynced from the ring.
-    resync_after: usize,
 }
 
 impl Fanout {
-    pub fn new(session: SessionId, scrollback: usize) -> Fanout {
+    pub fn new(session: SessionId, screen: SharedScreen, control: PtyControl) -> Fanout {
         Fanout {
             session,
-            ring: Arc::new(Mutex::new(Ring::new(scrollback))),
+            screen,
+            control,
             terminals: Vec::new(),
             progress: Arc::new(Notify::new()),
-            resync_after: scrollback.max(HIGH_WATER * 2),
         }
     }
 
-    /// Show the session in `chan` of `client`: the scrollback, then what
+    /// The model, locked and at the PTY's size.
+    fn screen(&self) -> MutexGuard<'_, Screen> {
+        let mut screen = lock(&self.screen);
+        let (cols, rows) = self.control.size();
+        screen.resize(cols, rows);
+        screen
+    }
+
+    /// Show the session in `chan` of `client`: the model painted, then what
     /// follows.
     pub fn attach(&mut self, client: ClientId, peer: Peer, chan: i64) {
         self.detach(client, chan);
@@ -97,8 +119,8 @@ impl Fanout {
             dead: AtomicBool::new(false),
         });
         let (tx, rx) = mpsc::unbounded_channel();
-        let ring = self.ring.clone();
-        let task = tokio::spawn(forward(peer, chan, rx, ring, shared.clone(), self.progress.clone()));
+        let screen = self.screen.clone();
+        let task = tokio::spawn(forward(peer, chan, rx, screen, shared.clone(), self.progress.clone()));
         let terminal = Terminal {
             client,
             chan,
@@ -106,9 +128,11 @@ impl Fanout {
             shared,
             task,
         };
-        let replay = lock(&self.ring).contents();
-        if !replay.is_empty() {
-            terminal.queue(replay);
+        // Under the lock, as a chunk is pushed: nothing between the
+        // snapshot and the stream is lost or doubled.
+        let snapshot = self.screen().snapshot();
+        if !snapshot.is_empty() {
+            terminal.queue(snapshot);
         }
         self.terminals.push(terminal);
     }
@@ -121,14 +145,18 @@ impl Fanout {
         self.terminals.retain(|t| t.client != client);
     }
 
-    /// Keep `bytes` in the scrollback and queue them for every terminal
-    /// (but those too far behind, which are resynced); then wait while even
-    /// the fastest terminal has [`HIGH_WATER`] queued.
+    /// Parse `bytes` into the model and queue them for every terminal (but
+    /// those too far behind, which are resynced); then wait while even the
+    /// fastest terminal has [`HIGH_WATER`] queued. With no terminal, the
+    /// model's answers to the program's queries go back to it.
     pub async fn push(&mut self, bytes: Vec<u8>) {
         self.drop_dead();
         {
-            let mut ring = lock(&self.ring);
-            ring.push(&bytes);
+            let mut screen = self.screen();
+            let replies = screen.feed(&bytes);
+            if self.terminals.is_empty() && !replies.is_empty() {
+                self.control.write(Input::Bytes(replies));
+            }
             let count = self.terminals.len();
             let mut bytes = Some(bytes);
             for (index, terminal) in self.terminals.iter().enumerate() {
@@ -136,8 +164,8 @@ impl Fanout {
                     continue;
                 }
                 let behind = terminal.shared.backlog.load(Ordering::Acquire);
-                if behind > self.resync_after {
-                    tracing::info!(session = %self.session, chan = terminal.chan, behind, "terminal fell behind; repainting it from the ring");
+                if behind > RESYNC_AFTER {
+                    tracing::info!(session = %self.session, chan = terminal.chan, behind, "terminal fell behind; repainting it from the model");
                     terminal.shared.resyncing.store(true, Ordering::Release);
                     let _ = terminal.tx.send(Out::Repaint);
                     continue;
@@ -208,10 +236,10 @@ impl Terminal {
     }
 }
 
-fn lock(ring: &Mutex<Ring>) -> MutexGuard<'_, Ring> {
-    // A panic while holding it cannot leave the ring half-written in a way
-    // that matters more than losing the session's output altogether.
-    ring.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+pub fn lock(screen: &Mutex<Screen>) -> MutexGuard<'_, Screen> {
+    // A panic while holding it cannot leave the model in a state that
+    // matters more than losing the session's screen altogether.
+    screen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One terminal's task: write its queue in order, at most [`IN_FLIGHT`]
@@ -220,7 +248,7 @@ async fn forward(
     peer: Peer,
     chan: i64,
     mut rx: mpsc::UnboundedReceiver<Out>,
-    ring: Arc<Mutex<Ring>>,
+    screen: SharedScreen,
     shared: Arc<Shared>,
     progress: Arc<Notify>,
 ) {
@@ -236,10 +264,10 @@ async fn forward(
             Out::Repaint => {
                 // Under the lock: output pushed after this snapshot is queued
                 // after it, output before it is in it.
-                let ring = lock(&ring);
+                let mut screen = lock(&screen);
                 shared.resyncing.store(false, Ordering::Release);
-                let mut bytes = REPAINT.to_vec();
-                bytes.extend_from_slice(&ring.contents());
+                let mut bytes = RESET.to_vec();
+                bytes.extend_from_slice(&screen.snapshot());
                 shared.backlog.fetch_add(bytes.len(), Ordering::AcqRel);
                 bytes
             }

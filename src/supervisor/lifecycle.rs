@@ -6,7 +6,7 @@ use rmpv::Value;
 use tokio::sync::oneshot;
 
 use super::session::{SessionCmd, SessionEvent};
-use super::{Reply, Supervisor, log_path, respond, session_dir};
+use super::{Entry, Reply, Supervisor, log_path, respond, session_dir};
 use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
 use crate::rpc::protocol;
 use crate::worktree::setup::SetupFailure;
@@ -25,59 +25,74 @@ impl Supervisor {
     }
 
     /// Everything about one session: its record, its event history, and the
-    /// last lines it printed (from the log, escape sequences removed). A
-    /// job: the history and the log are read off the loop.
+    /// last lines its screen shows (from its screen model; for an ended
+    /// session, from a model fed its log). A job: the history and the log
+    /// are read off the loop.
     pub(super) fn detail(
         &self,
         session: &str,
     ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<Value>> + Send + 'static> {
-        let record = self.find(session)?.record.clone();
+        let entry = self.find(session)?;
+        let record = entry.record.clone();
+        let screen = self.screen_text(entry, DETAIL_ROWS);
         let store = self.store.clone();
-        let log = log_path(&self.settings.state_dir, &record.id);
-        Ok(detail_of(record, store, log))
+        Ok(async move {
+            let id = record.id.clone();
+            let history = store.run(move |s| s.history(&id)).await?;
+            let lines = screen.await.lines;
+            let last: Vec<Value> = lines
+                .iter()
+                .filter(|line| !line.is_empty())
+                .map(|line| Value::from(line.as_str()))
+                .collect();
+            let events = history
+                .into_iter()
+                .map(|(at, kind, detail)| {
+                    Value::Map(vec![
+                        (Value::from("at"), Value::from(at)),
+                        (Value::from("kind"), Value::from(kind)),
+                        (Value::from("detail"), Value::from(detail)),
+                    ])
+                })
+                .collect();
+            Ok(Value::Map(vec![
+                (Value::from("record"), protocol::to_value(&record)),
+                (Value::from("events"), Value::Array(events)),
+                (Value::from("output"), Value::Array(last)),
+            ]))
+        })
+    }
+
+    /// The screen of `entry` as text, its last `rows` rows: from the live
+    /// model, else from a model fed the end of its log (off the loop).
+    pub(super) fn screen_text(
+        &self,
+        entry: &Entry,
+        rows: usize,
+    ) -> impl std::future::Future<Output = crate::screen::Text> + Send + 'static {
+        let live = entry.live.as_ref().map(|live| live.screen.clone());
+        let log = log_path(&self.settings.state_dir, &entry.record.id);
+        async move {
+            if let Some(screen) = live {
+                return crate::supervisor::fanout::lock(&screen).text(rows);
+            }
+            tokio::task::spawn_blocking(move || {
+                let mut screen = crate::screen::Screen::new(ENDED_COLS, ENDED_ROWS, 0);
+                screen.feed(&crate::pty::read_tail(&log, ENDED_TAIL));
+                screen.text(rows)
+            })
+            .await
+            .unwrap_or_default()
+        }
     }
 }
 
-async fn detail_of(
-    record: SessionRecord,
-    store: crate::store::Store,
-    log: std::path::PathBuf,
-) -> anyhow::Result<Value> {
-    {
-        let id = record.id.clone();
-        let history = store.run(move |s| s.history(&id)).await?;
-        let tail = tokio::task::spawn_blocking(move || crate::pty::read_tail(&log, 16 * 1024))
-            .await
-            .unwrap_or_default();
-        // What the screen showed: after the last full clear (a warm shell
-        // clears its prompt away when it becomes the agent).
-        let shown = tail
-            .windows(4)
-            .rposition(|w| w == b"\x1b[2J")
-            .map_or(&tail[..], |at| &tail[at + 4..]);
-        let text = strip_ansi(&String::from_utf8_lossy(shown));
-        let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
-        let last: Vec<Value> = lines[lines.len().saturating_sub(15)..]
-            .iter()
-            .map(|l| Value::from(*l))
-            .collect();
-        let events = history
-            .into_iter()
-            .map(|(at, kind, detail)| {
-                Value::Map(vec![
-                    (Value::from("at"), Value::from(at)),
-                    (Value::from("kind"), Value::from(kind)),
-                    (Value::from("detail"), Value::from(detail)),
-                ])
-            })
-            .collect();
-        Ok(Value::Map(vec![
-            (Value::from("record"), protocol::to_value(&record)),
-            (Value::from("events"), Value::Array(events)),
-            (Value::from("output"), Value::Array(last)),
-        ]))
-    }
-}
+/// Rows of screen `K` shows.
+const DETAIL_ROWS: usize = 15;
+/// The size an ended session's screen is rebuilt at, from this much log.
+const ENDED_COLS: u16 = 120;
+const ENDED_ROWS: u16 = 40;
+const ENDED_TAIL: usize = 1024 * 1024;
 
 impl Supervisor {
     pub(super) async fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
@@ -279,53 +294,5 @@ impl Supervisor {
             }
         }
         self.shutdown = Some(done);
-    }
-}
-
-/// Terminal output as plain text: CSI/OSC sequences and carriage returns
-/// removed, so the last lines read as they looked.
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\x1b' => match chars.next() {
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\x07' || (c == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            '\r' => {}
-            c if c.is_control() && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn strips_escape_sequences() {
-        let cases = [
-            ("\x1b[31mred\x1b[0m\r\n", "red\n"),
-            ("\x1b]0;title\x07text", "text"),
-            ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),
-            ("a\x08b\tc", "ab\tc"),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(super::strip_ansi(raw), want, "{raw:?}");
-        }
     }
 }

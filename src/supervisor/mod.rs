@@ -11,6 +11,7 @@ mod fanout;
 mod lifecycle;
 mod names;
 mod pool;
+mod preview;
 mod session;
 mod start;
 mod worktrees;
@@ -44,7 +45,11 @@ pub use clients::{DaemonLink, Occupancy};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const DEFAULT_MAX_SESSIONS: usize = 12;
-const DEFAULT_SCROLLBACK: usize = 1024 * 1024;
+const DEFAULT_SCROLLBACK: usize = 10_000;
+/// Most rows of scrollback a session may keep (Neovim's own limit).
+const MAX_SCROLLBACK: usize = 100_000;
+/// How much of an ended session's log is read back to paint it.
+const ENDED_REPLAY: u64 = 8 * 1024 * 1024;
 /// Per-session output log cap before it rotates (one old file is kept).
 const LOG_CAP: u64 = 8 * 1024 * 1024;
 /// Reason recorded for sessions a previous host left behind.
@@ -163,6 +168,13 @@ impl SupervisorHandle {
                 let result = handle.control.resize(*cols, *rows).context("resize failed");
                 return Some(result.map(|()| Value::Nil));
             }
+            Request::Screen { session, rows } => {
+                let handle = self.controls.get(session)?;
+                let mut screen = fanout::lock(&handle.screen);
+                let (cols, height) = handle.control.size();
+                screen.resize(cols, height);
+                return Some(Ok(protocol::to_value(&screen.text(*rows))));
+            }
             _ => return None,
         };
         // Typing clears "waiting" and counts as activity: the supervisor's
@@ -197,6 +209,7 @@ impl SupervisorHandle {
 
 struct Live {
     control: PtyControl,
+    screen: fanout::SharedScreen,
     commands: mpsc::UnboundedSender<SessionCmd>,
     task: JoinHandle<()>,
     stop_requested: bool,
@@ -462,7 +475,7 @@ impl Supervisor {
                 Request::Delete { session, force } => {
                     return self.delete(&session, force, reply).await;
                 }
-                Request::Attach { session, chan } => self.attach(client, peer, &session, chan),
+                Request::Attach { session, chan, size } => self.attach(client, peer, &session, chan, size),
                 Request::Detach { session, chan } => self
                     .live(&session)
                     .map(|live| {
@@ -472,6 +485,17 @@ impl Supervisor {
                 Request::Diff(session) => self.diff(&session).await,
                 Request::Detail(session) => match self.detail(&session) {
                     Ok(job) => return answer_later(reply, job),
+                    Err(err) => Err(err),
+                },
+                // Served by the connection itself (rpc/handler.rs).
+                Request::Watch { .. } => Ok(Value::Nil),
+                // A live session's is answered on the caller's task; an
+                // ended one's is rebuilt from its log.
+                Request::Screen { session, rows } => match self.find(&session) {
+                    Ok(entry) => {
+                        let job = self.screen_text(entry, rows);
+                        return answer_later(reply, async move { Ok(protocol::to_value(&job.await)) });
+                    }
                     Err(err) => Err(err),
                 },
                 Request::Merge { session, strategy } => self.merge(&session, strategy).await,
@@ -538,7 +562,7 @@ impl Supervisor {
             self.max_sessions = max;
         }
         if let Some(scrollback) = config.scrollback {
-            self.scrollback = scrollback.clamp(4096, 256 * 1024 * 1024);
+            self.scrollback = scrollback.clamp(1, MAX_SCROLLBACK);
         }
         self.agents = Agents::with_overrides(config.agents);
         if let Some(enabled) = config.worktree {
@@ -705,26 +729,42 @@ impl Supervisor {
         let _ = self.tx.send(Command::Session(SessionEvent::Activity(id)));
     }
 
-    fn attach(&mut self, client: ClientId, peer: Peer, session: &str, chan: i64) -> anyhow::Result<Value> {
+    fn attach(
+        &mut self,
+        client: ClientId,
+        peer: Peer,
+        session: &str,
+        chan: i64,
+        size: Option<(u16, u16)>,
+    ) -> anyhow::Result<Value> {
         let state_dir = self.settings.state_dir.clone();
+        let scrollback = self.scrollback;
         let entry = self.find_mut(session)?;
         if let Some(live) = entry.live.as_ref() {
+            // Sized first, so the model paints the terminal at its own size.
+            if let Some((cols, rows)) = size {
+                live.control.resize(cols, rows).context("resize failed")?;
+            }
             let _ = live.commands.send(SessionCmd::Attach { client, peer, chan });
             return Ok(Value::Nil);
         }
-        // An ended session has no ring; its log holds the same bytes.
+        // An ended session has no model; its log holds the same bytes, and
+        // a model fed from its tail paints what it last showed.
         let log = log_path(&state_dir, &entry.record.id);
         let last = ended_line(&entry.record);
-        let max = self.scrollback;
+        let (cols, rows) = size.unwrap_or((80, 24));
         tokio::spawn(async move {
-            let mut tail = tokio::task::spawn_blocking(move || pty::read_tail(&log, max))
-                .await
-                .unwrap_or_default();
+            let painted = tokio::task::spawn_blocking(move || {
+                let mut screen = crate::screen::Screen::new(cols, rows, scrollback);
+                screen.feed(&pty::read_tail(&log, ENDED_REPLAY as usize));
+                screen.snapshot()
+            });
+            let mut painted = painted.await.unwrap_or_default();
             // How it ended, after what it printed (as the editor writes it
             // when a session it shows ends).
-            tail.extend_from_slice(format!("\r\n\x1b[2m{last}\x1b[0m\r\n").as_bytes());
+            painted.extend_from_slice(format!("\r\n\x1b[2m{last}\x1b[0m\r\n").as_bytes());
             peer.out
-                .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(tail)]);
+                .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(painted)]);
         });
         Ok(Value::Nil)
     }

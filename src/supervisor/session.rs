@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 
-use super::fanout::Fanout;
+use super::fanout::{Fanout, SharedScreen};
 use crate::model::{ExitKind, SessionId};
 use crate::pty::{PtyControl, Spawned};
 use crate::rpc::{ClientId, Peer};
@@ -27,8 +27,8 @@ const QUIET_START: Duration = Duration::from_millis(500);
 const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
 
 pub enum SessionCmd {
-    /// Show this session in a terminal channel of `client`: replay the ring,
-    /// then stream.
+    /// Show this session in a terminal channel of `client`: paint the
+    /// screen model, then stream.
     Attach {
         client: ClientId,
         peer: Peer,
@@ -67,7 +67,7 @@ pub struct SessionTask {
     pub spawned: Spawned,
     pub commands: mpsc::UnboundedReceiver<SessionCmd>,
     pub events: mpsc::UnboundedSender<SessionEvent>,
-    pub scrollback: usize,
+    pub screen: SharedScreen,
 }
 
 impl SessionTask {
@@ -77,7 +77,7 @@ impl SessionTask {
             spawned,
             mut commands,
             events,
-            scrollback,
+            screen,
         } = self;
         let Spawned {
             mut output,
@@ -85,7 +85,7 @@ impl SessionTask {
             control,
             ..
         } = spawned;
-        let mut fanout = Fanout::new(id.clone(), scrollback);
+        let mut fanout = Fanout::new(id.clone(), screen, control.clone());
         let mut exit: Option<ExitKind> = None;
         let mut output_open = true;
         let mut kill_at: Option<Instant> = None;

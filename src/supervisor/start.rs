@@ -8,6 +8,7 @@
 //!    its record and events, the reply.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, anyhow, bail};
@@ -25,6 +26,7 @@ use crate::model::{SessionId, SessionRecord, Status, now};
 use crate::private::{self, Links};
 use crate::pty::{self, OutputLog, SpawnSpec, Spawned};
 use crate::rpc::protocol::{self, StartOpts};
+use crate::screen::Screen;
 use crate::worktree::WorktreeError;
 
 /// Everything the slow part of a start needs, taken off the supervisor.
@@ -223,6 +225,8 @@ impl Supervisor {
         } = launched;
         let id = record.id.clone();
         let control = spawned.control.clone();
+        let (cols, rows) = control.size();
+        let screen = Arc::new(Mutex::new(Screen::new(cols, rows, scrollback)));
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events_tx, mut events_rx) = mpsc::unbounded_channel();
         let task = SessionTask {
@@ -230,7 +234,7 @@ impl Supervisor {
             spawned,
             commands: commands_rx,
             events: events_tx,
-            scrollback,
+            screen: screen.clone(),
         };
         let supervisor = self.tx.clone();
         let crashed_id = id.clone();
@@ -265,12 +269,14 @@ impl Supervisor {
                 id: id.clone(),
                 control: control.clone(),
                 submit_delay,
+                screen: screen.clone(),
             },
         );
         self.entries.push(Entry {
             record: record.clone(),
             live: Some(Live {
                 control,
+                screen,
                 commands,
                 task,
                 stop_requested: false,

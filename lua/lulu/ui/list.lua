@@ -20,7 +20,7 @@ local badges = {
   failed = { icon = '✗', label = 'Failed', hl = 'LuluFailed' },
 }
 
-M.footer = ' <CR> open · K detail · a approve · s stop · d delete · n new · q close '
+M.footer = ' <CR> open · K detail · p preview · a approve · s stop · d delete · n new · q close '
 
 function M.is_open()
   return H.win ~= nil and vim.api.nvim_win_is_valid(H.win)
@@ -85,6 +85,7 @@ function M.open(select)
 end
 
 function M.close()
+  require('lulu.ui.preview').close()
   H.timer = util.stop_timer(H.timer)
   if M.is_open() then
     pcall(vim.api.nvim_win_close, H.win, true)
@@ -203,7 +204,13 @@ end
 
 function H.geometry(count)
   local width = math.max(math.min(80, vim.o.columns - 4), 20)
-  return util.float(width, math.max(count * 2, 2), H.title(), H.footer(width))
+  local config = util.float(width, math.max(count * 2, 2), H.title(), H.footer(width))
+  -- With the preview under it, the two are centred together.
+  local reserve = require('lulu.ui.preview').reserve()
+  if reserve > 0 and vim.o.lines - (config.height + 2) - reserve >= 4 then
+    config.row = math.max(math.floor((vim.o.lines - config.height - 2 - reserve) / 2), 0)
+  end
+  return config
 end
 
 --- Key hints, after the worktrees' count and size when known and there is room.
@@ -219,7 +226,7 @@ function H.footer(width)
   if vim.fn.strdisplaywidth(disk .. '│' .. M.footer) <= width - 2 then
     return disk .. '│' .. M.footer
   end
-  return disk .. '│ <CR> K a s d n q '
+  return disk .. '│ <CR> K p a s d n q '
 end
 
 function H.title()
@@ -269,6 +276,17 @@ function H.render()
         priority = 10,
       })
     end
+  end
+  H.preview()
+end
+
+--- The preview follows the selection (when it is on).
+function H.preview()
+  local preview = require('lulu.ui.preview')
+  if require('lulu.config').options.list.preview then
+    preview.follow(H.win, H.rows[1] and M.selected())
+  else
+    preview.close()
   end
 end
 
@@ -425,6 +443,11 @@ function H.maps()
     require('lulu.approvals').open(record and record.id)
   end, 'Answer a pending approval')
   map('n', H.new_session, 'New session')
+  map('p', function()
+    local options = require('lulu.config').options
+    options.list.preview = not options.list.preview
+    H.render()
+  end, 'Toggle the preview of the selected session')
   map('q', M.close, 'Close list')
   map('<Esc>', M.close, 'Close list')
   for _, key in ipairs({ 'j', '<Down>' }) do

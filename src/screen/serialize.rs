@@ -1,0 +1,193 @@
+//! A grid row as the bytes that paint it: text with SGR attributes, starting
+//! from the default pen and ending back at it, so rows can be stored apart
+//! and painted in any order.
+
+use alacritty_terminal::grid::Row;
+use alacritty_terminal::index::Column;
+use alacritty_terminal::term::cell::{Cell, Flags};
+use alacritty_terminal::vte::ansi::{Color, NamedColor};
+
+/// The attributes a cell is painted with (colours and the flags SGR sets).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pen {
+    fg: Color,
+    bg: Color,
+    flags: Flags,
+}
+
+const SGR_FLAGS: Flags = Flags::BOLD
+    .union(Flags::DIM)
+    .union(Flags::ITALIC)
+    .union(Flags::INVERSE)
+    .union(Flags::HIDDEN)
+    .union(Flags::STRIKEOUT)
+    .union(Flags::ALL_UNDERLINES);
+
+impl Pen {
+    pub(super) const DEFAULT: Pen = Pen {
+        fg: Color::Named(NamedColor::Foreground),
+        bg: Color::Named(NamedColor::Background),
+        flags: Flags::empty(),
+    };
+
+    pub(super) fn of(cell: &Cell) -> Pen {
+        Pen {
+            fg: cell.fg,
+            bg: cell.bg,
+            flags: cell.flags & SGR_FLAGS,
+        }
+    }
+
+    /// `ESC[0;…m`: the whole pen, from a reset.
+    pub(super) fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"\x1b[0");
+        let flags = [
+            (Flags::BOLD, ";1"),
+            (Flags::DIM, ";2"),
+            (Flags::ITALIC, ";3"),
+            (Flags::UNDERLINE, ";4"),
+            (Flags::DOUBLE_UNDERLINE, ";21"),
+            (Flags::UNDERCURL, ";4:3"),
+            (Flags::DOTTED_UNDERLINE, ";4:4"),
+            (Flags::DASHED_UNDERLINE, ";4:5"),
+            (Flags::INVERSE, ";7"),
+            (Flags::HIDDEN, ";8"),
+            (Flags::STRIKEOUT, ";9"),
+        ];
+        for (flag, code) in flags {
+            if self.flags.contains(flag) {
+                out.extend_from_slice(code.as_bytes());
+            }
+        }
+        colour(out, self.fg, 30);
+        colour(out, self.bg, 40);
+        out.push(b'm');
+    }
+
+    /// Whether a blank cell in this pen looks like no cell at all.
+    fn blank_is_invisible(&self) -> bool {
+        self.bg == Pen::DEFAULT.bg
+            && !self
+                .flags
+                .intersects(Flags::INVERSE | Flags::ALL_UNDERLINES | Flags::STRIKEOUT)
+    }
+}
+
+/// `;38;5;n`-style parameters for a colour; `base` 30 (foreground) or 40.
+fn colour(out: &mut Vec<u8>, colour: Color, base: u8) {
+    let indexed = match colour {
+        Color::Named(NamedColor::Foreground | NamedColor::Background | NamedColor::Cursor) => return,
+        Color::Named(NamedColor::BrightForeground | NamedColor::DimForeground) => return,
+        Color::Named(named) => {
+            let index = named as usize;
+            let dim = NamedColor::DimBlack as usize;
+            if (dim..dim + 8).contains(&index) {
+                index - dim
+            } else {
+                index
+            }
+        }
+        Color::Indexed(index) => usize::from(index),
+        Color::Spec(rgb) => {
+            let text = format!(";{};2;{};{};{}", base + 8, rgb.r, rgb.g, rgb.b);
+            out.extend_from_slice(text.as_bytes());
+            return;
+        }
+    };
+    let text = match indexed {
+        0..=7 => format!(";{}", usize::from(base) + indexed),
+        8..=15 => format!(";{}", usize::from(base) + 60 + indexed - 8),
+        _ => format!(";{};5;{}", base + 8, indexed),
+    };
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// Paint `row` (its first `cols` cells) into `out`. A soft-wrapped row is
+/// painted to its last column, so the text runs on into the next row; any
+/// other row stops at its last visible cell. Returns whether it wrapped.
+pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> bool {
+    let cols = cols.min(row.len());
+    let wrapped = cols > 0 && row[Column(cols - 1)].flags.contains(Flags::WRAPLINE);
+    let end = if wrapped {
+        cols
+    } else {
+        (0..cols)
+            .rev()
+            .find(|&col| {
+                let cell = &row[Column(col)];
+                (cell.c != ' ' && !cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER))
+                    || !Pen::of(cell).blank_is_invisible()
+            })
+            .map_or(0, |col| col + 1)
+    };
+    let mut pen = Pen::DEFAULT;
+    let mut buf = [0u8; 4];
+    for col in 0..end {
+        let cell = &row[Column(col)];
+        if cell.flags.intersects(Flags::WIDE_CHAR_SPACER) {
+            continue;
+        }
+        let this = Pen::of(cell);
+        if this != pen {
+            this.write(out);
+            pen = this;
+        }
+        let c = if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) || cell.c < ' ' {
+            ' '
+        } else {
+            cell.c
+        };
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        if let Some(marks) = cell.zerowidth() {
+            for mark in marks {
+                out.extend_from_slice(mark.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    if pen != Pen::DEFAULT {
+        out.extend_from_slice(b"\x1b[0m");
+    }
+    wrapped
+}
+
+/// The row's text, no attributes, trailing blanks dropped.
+pub(super) fn text(row: &Row<Cell>, cols: usize) -> String {
+    let cols = cols.min(row.len());
+    let mut text = String::with_capacity(cols);
+    for col in 0..cols {
+        let cell = &row[Column(col)];
+        if cell
+            .flags
+            .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
+        {
+            continue;
+        }
+        text.push(if cell.c < ' ' { ' ' } else { cell.c });
+        if let Some(marks) = cell.zerowidth() {
+            text.extend(marks);
+        }
+    }
+    text.truncate(text.trim_end().len());
+    text
+}
+
+/// Strip what a painted row must not carry into another terminal's state:
+/// nothing but SGR and text is ever written by [`row`], so this only drops
+/// the SGR, for a plain-text view of a stored row.
+pub(super) fn plain(painted: &[u8]) -> String {
+    let mut text = Vec::with_capacity(painted.len());
+    let mut at = 0;
+    while at < painted.len() {
+        if painted[at] == 0x1b {
+            // Always `ESC [ params m`.
+            at += painted[at..]
+                .iter()
+                .position(|&b| b == b'm')
+                .map_or(painted.len(), |end| end + 1);
+            continue;
+        }
+        text.push(painted[at]);
+        at += 1;
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}

@@ -1,0 +1,187 @@
+use super::*;
+
+/// Paint `screen`'s snapshot into a fresh model of the same size: the two
+/// must show the same text, scrollback included.
+fn repainted(screen: &mut Screen) -> Screen {
+    let (cols, rows) = screen.size();
+    let mut copy = Screen::new(cols, rows, screen.history_limit);
+    copy.feed(&screen.snapshot());
+    copy
+}
+
+fn all_text(screen: &mut Screen) -> Vec<String> {
+    let mut text = screen.history_text(usize::MAX);
+    text.extend(screen.text(usize::MAX).lines);
+    text
+}
+
+#[test]
+fn text_lines_and_cursor() {
+    let mut screen = Screen::new(20, 5, 100);
+    screen.feed(b"one\r\ntwo\r\nthree");
+    let text = screen.text(10);
+    assert_eq!(text.lines, ["one", "two", "three"]);
+    assert_eq!(text.cursor, (2, 5));
+    assert!(!text.alternate);
+    assert_eq!(screen.text(2).lines, ["two", "three"]);
+}
+
+#[test]
+fn rows_that_scroll_off_are_kept_up_to_the_limit() {
+    let mut screen = Screen::new(10, 3, 50);
+    for i in 0..200 {
+        screen.feed(format!("line {i}\r\n").as_bytes());
+    }
+    assert_eq!(screen.history_rows(), 50);
+    let history = screen.history_text(2);
+    assert_eq!(history, ["line 196", "line 197"]);
+    assert_eq!(screen.text(3).lines, ["line 198", "line 199"]);
+}
+
+#[test]
+fn a_snapshot_repaints_the_same_text_and_cursor() {
+    let mut screen = Screen::new(30, 6, 100);
+    for i in 0..40 {
+        screen.feed(format!("\x1b[3{}mrow {i}\x1b[0m with text\r\n", i % 8).as_bytes());
+    }
+    screen.feed(b"$ \x1b[1mprompt\x1b[0m");
+    let mut copy = repainted(&mut screen);
+    assert_eq!(all_text(&mut copy), all_text(&mut screen));
+    assert_eq!(copy.text(6).cursor, screen.text(6).cursor);
+}
+
+#[test]
+fn soft_wrapped_lines_stay_one_line_at_another_width() {
+    let mut screen = Screen::new(10, 4, 100);
+    screen.feed(b"abcdefghijklmnopqrstuvwxyz\r\nnext\r\n");
+    let snapshot = screen.snapshot();
+    let mut wide = Screen::new(40, 4, 100);
+    wide.feed(&snapshot);
+    assert_eq!(wide.text(4).lines, ["abcdefghijklmnopqrstuvwxyz", "next"]);
+}
+
+#[test]
+fn resize_keeps_every_line() {
+    // The repro: a narrow window and back, then a repaint.
+    let mut screen = Screen::new(80, 10, 100);
+    screen.feed(b"$ echo one\r\none\r\n$ echo two\r\ntwo\r\n$ echo three\r\nthree\r\n$ ");
+    screen.resize(25, 10);
+    screen.resize(200, 10);
+    let mut copy = repainted(&mut screen);
+    let text = all_text(&mut copy).join("\n");
+    for word in ["one", "two", "three"] {
+        assert!(text.contains(&format!("\n{word}\n")), "{word} in {text:?}");
+    }
+}
+
+#[test]
+fn the_alternate_screen_and_the_primary_under_it_are_repainted() {
+    let mut screen = Screen::new(20, 4, 100);
+    screen.feed(b"shell line\r\n$ less file");
+    screen.feed(b"\x1b[?1049h\x1b[H\x1b[2Jpage one\r\npage two\x1b[?2004h\x1b[?1h");
+    let mut copy = repainted(&mut screen);
+    let text = copy.text(4);
+    assert!(text.alternate);
+    assert_eq!(text.lines, ["page one", "page two"]);
+    assert!(copy.term.mode().contains(TermMode::BRACKETED_PASTE));
+    assert!(copy.term.mode().contains(TermMode::APP_CURSOR));
+    // Leaving it shows the shell again, in both.
+    screen.feed(b"\x1b[?1049l");
+    copy.feed(b"\x1b[?1049l");
+    assert_eq!(copy.text(4).lines, ["shell line", "$ less file"]);
+    assert_eq!(copy.text(4).lines, screen.text(4).lines);
+}
+
+#[test]
+fn attributes_survive_a_repaint() {
+    let mut screen = Screen::new(40, 3, 10);
+    screen.feed(b"\x1b[1;31mred\x1b[0m \x1b[38;5;200mpink\x1b[0m \x1b[48;2;1;2;3mrgb\x1b[0m \x1b[7minv\x1b[0m");
+    let copy = repainted(&mut screen);
+    let cells = |s: &Screen| {
+        let row = &s.term.grid()[Line(0)];
+        (0..20)
+            .map(|c| (row[Column(c)].c, Pen::of(&row[Column(c)])))
+            .collect::<Vec<_>>()
+    };
+    assert!(cells(&copy) == cells(&screen));
+}
+
+#[test]
+fn wide_characters_and_marks() {
+    let mut screen = Screen::new(10, 2, 10);
+    screen.feed("日本語 e\u{301}!".as_bytes());
+    assert_eq!(screen.text(2).lines, ["日本語 e\u{301}!"]);
+    let mut copy = repainted(&mut screen);
+    assert_eq!(copy.text(2).lines, screen.text(2).lines);
+}
+
+#[test]
+fn queries_are_answered_by_the_model() {
+    let mut screen = Screen::new(80, 24, 10);
+    screen.feed(b"abc");
+    let replies = screen.feed(b"\x1b[c\x1b[6n\x1b]11;?\x07\x1b[>q\x1b[?u");
+    let replies = String::from_utf8_lossy(&replies).into_owned();
+    assert!(replies.contains("\x1b[?6c"), "{replies:?}");
+    assert!(replies.contains("\x1b[1;4R"), "{replies:?}");
+    assert!(replies.contains("]11;rgb:1414/1616/1b1b"), "{replies:?}");
+    assert!(replies.contains("\x1bP>|lulu"), "{replies:?}");
+    assert!(replies.contains("\x1b[?0u"), "{replies:?}");
+    // Asked once, answered once.
+    assert!(screen.feed(b"more text").is_empty());
+}
+
+#[test]
+fn a_synchronized_update_in_progress_is_in_the_snapshot() {
+    let mut screen = Screen::new(20, 3, 10);
+    screen.feed(b"\x1b[?2026hhalf a frame");
+    let mut copy = repainted(&mut screen);
+    assert_eq!(copy.text(3).lines, ["half a frame"]);
+}
+
+#[test]
+fn the_title_is_kept() {
+    let mut screen = Screen::new(20, 3, 10);
+    screen.feed(b"\x1b]0;my title\x07x");
+    assert_eq!(screen.text(3).title.as_deref(), Some("my title"));
+    let snapshot = String::from_utf8_lossy(&screen.snapshot()).into_owned();
+    assert!(snapshot.contains("\x1b]2;my title\x07"));
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    let mut screen = Screen::new(5, 2, 3);
+    let inputs: [&[u8]; 6] = [
+        b"\x1b[99999;99999H\x1b[99999S\x1b[99999T",
+        b"\xff\xfe\xc3",
+        b"\x1b[?1049h\x1b[?1049h\x1b[?47h\x1b[?1049l\x1b[?1049l",
+        b"\x1b]2;\x1b\\",
+        b"\x1b[1000000000000000000000m",
+        b"\x1b[?1049",
+    ];
+    for input in inputs {
+        screen.feed(input);
+        screen.resize(1, 1);
+        screen.snapshot();
+        screen.resize(300, 100);
+        screen.snapshot();
+    }
+}
+
+#[test]
+fn a_cleared_screen_is_not_kept_as_scrollback_but_scrolled_rows_are() {
+    let mut screen = Screen::new(20, 3, 100);
+    screen.feed(b"$ exec agent\r\n\x1b[H\x1b[2Jagent says hi\r\n");
+    assert!(screen.history_text(10).is_empty(), "{:?}", screen.history_text(10));
+    screen.feed(b"a\r\nb\r\nc\r\n");
+    assert_eq!(screen.history_text(10), ["agent says hi", "a"]);
+    screen.feed(b"\x1b[3J");
+    assert!(screen.history_text(10).is_empty());
+}
+
+#[test]
+fn a_clear_inside_a_synchronized_frame_is_not_kept_as_scrollback() {
+    let mut screen = Screen::new(20, 3, 100);
+    screen.feed(b"old frame\r\n\x1b[?2026h\x1b[H\x1b[2Jnew frame\x1b[?2026l");
+    assert!(screen.history_text(10).is_empty(), "{:?}", screen.history_text(10));
+    assert_eq!(screen.text(3).lines, ["new frame"]);
+}

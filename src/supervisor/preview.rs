@@ -1,0 +1,69 @@
+//! A live preview of one session's screen for one editor (the list's `p`):
+//! a task per watching editor that sends the screen as a `screen` event
+//! whenever it has changed, at most [`PER_SECOND`] times a second. It reads
+//! the model through the shared controls (never the supervisor's queue);
+//! an ended session's screen is sent once, rebuilt from its log.
+
+use std::time::Duration;
+
+use rmpv::Value;
+use tokio::task::JoinHandle;
+
+use super::SupervisorHandle;
+use super::fanout;
+use crate::rpc::protocol::{self, Request};
+use crate::rpc::{Client, ClientId, Peer};
+
+const PER_SECOND: u64 = 10;
+
+impl SupervisorHandle {
+    /// Start sending `session`'s screen (its last `rows` rows) to `peer`.
+    pub fn watch(&self, client: ClientId, peer: Peer, session: String, rows: usize) -> JoinHandle<()> {
+        let supervisor = self.clone();
+        tokio::spawn(async move {
+            let editor = Client {
+                id: client,
+                peer: peer.clone(),
+            };
+            let mut last = None;
+            let mut tick = tokio::time::interval(Duration::from_millis(1000 / PER_SECOND));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let Some(handle) = supervisor.controls.get(&session) else {
+                    break;
+                };
+                let text = {
+                    let mut screen = fanout::lock(&handle.screen);
+                    if last == Some(screen.generation()) {
+                        continue;
+                    }
+                    let (cols, height) = handle.control.size();
+                    screen.resize(cols, height);
+                    screen.text(rows)
+                };
+                last = Some(text.generation);
+                if !editor.emit("screen", payload(handle.id.as_str(), &text)) {
+                    return; // the editor is gone
+                }
+            }
+            // Ended (or never live): its last screen, once.
+            let request = Request::Screen {
+                session: session.clone(),
+                rows,
+            };
+            if let Ok(Value::Map(mut fields)) = supervisor.request(client, peer, request).await {
+                fields.push((Value::from("session"), Value::from(session.as_str())));
+                editor.emit("screen", Value::Map(fields));
+            }
+        })
+    }
+}
+
+fn payload(session: &str, text: &crate::screen::Text) -> Value {
+    let mut value = protocol::to_value(text);
+    if let Value::Map(fields) = &mut value {
+        fields.push((Value::from("session"), Value::from(session)));
+    }
+    value
+}

@@ -1,0 +1,209 @@
+-- The host's screen model: terminals painted from it at any size, answers
+-- for terminals nobody shows, the list's live preview.
+local h = require('harness')
+local T = h.new_set()
+
+--- The non-blank lines of a session's buffer, without lulu's own ended line.
+local function buffer_lines(child, id)
+  local lines = child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', id)
+  local out = {}
+  for _, line in ipairs(lines) do
+    line = line:gsub('%s+$', '')
+    if line ~= '' and not vim.startswith(line, '[lulu: ') then
+      out[#out + 1] = line
+    end
+  end
+  return out
+end
+
+--- The model's screen, as the host holds it.
+local function model_lines(child, id)
+  local screen = child.lua('return require("lulu.rpc").request(require("lulu.rpc").methods.screen, ...)', id)
+  local out = {}
+  for _, line in ipairs(screen.lines) do
+    if line ~= '' then
+      out[#out + 1] = line
+    end
+  end
+  return out, screen
+end
+
+local function last(lines, n)
+  return vim.list_slice(lines, math.max(#lines - n + 1, 1), #lines)
+end
+
+local bash = { cmd = { 'bash', '--norc', '--noprofile', '-i' }, submit_delay = 0 }
+
+T['a resize to 25 columns and back loses no line when the session is shown again'] = function(child)
+  child.setup({ agents = { bash = bash } })
+  child.cmd('set columns=200')
+  local s1 = child.lua('return require("lulu").start({ agent = "bash", name = "s1" })')
+  local s2 = child.lua('return require("lulu").start({ agent = "shell", name = "s2" })')
+  child.lua('require("lulu").open(...)', s1.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s1.id, 'bash[^\n]*[%$#]', 8000, 'the bash prompt')
+  child.lua('require("lulu").send("s1", "echo one; echo two; echo three")')
+  child.wait_screen(s1.id, '\nthree\n', 5000, 'the three lines')
+  child.cmd('set columns=25')
+  vim.wait(300)
+  child.cmd('set columns=200')
+  vim.wait(300)
+  child.lua('require("lulu").open(...)', s2.id)
+  child.cmd('stopinsert')
+  child.lua('require("lulu").open(...)', s1.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s1.id, 'echo one', 5000, 'repainted')
+  local text = '\n' .. table.concat(buffer_lines(child, s1.id), '\n') .. '\n'
+  for _, word in ipairs({ 'one', 'two', 'three' }) do
+    h.ok(text:find('\n' .. word .. '\n', 1, true), word .. ' is still there:\n' .. text)
+  end
+end
+
+T['a session that wrote 20 MiB reopens with exactly its last screen'] = function(child)
+  child.setup()
+  -- 20 MiB of numbered lines, far past any scrollback, then a last screen.
+  local script =
+    [[i=0; while [ $i -lt 2048 ]; do seq -f "line-$i-%05g-padding-padding-padding-padding-padding-padding-padding-padding-padding" 1 100; i=$((i+1)); done; echo tail-of-the-flood; exec sleep 60]]
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "big", args = { "-c", ... } })', script)
+  -- Hidden all along: only the model sees the bytes.
+  child.wait(
+    [[local s = require("lulu.rpc").request(require("lulu.rpc").methods.screen, ...)
+      return table.concat(s.lines, "\n"):find("tail%-of%-the%-flood") ~= nil]],
+    60000,
+    'the flood to end',
+    s.id
+  )
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, 'tail%-of%-the%-flood', 5000, 'the last line')
+  local model, screen = model_lines(child, s.id)
+  h.eq(last(buffer_lines(child, s.id), #model), model, 'the buffer ends with the model screen')
+  h.eq(screen.alternate, false, 'primary screen')
+  -- The scrollback came with it: far more than one screen, at most 10000 rows.
+  local count = #buffer_lines(child, s.id)
+  h.ok(count > 5000 and count <= 10000 + 40, ('scrollback painted (%d lines)'):format(count))
+end
+
+T['a full-screen app reopens in the alternate screen, and leaving it shows the shell again'] = function(child)
+  child.setup()
+  local script =
+    [[echo before-the-app; printf '\033[?1049h\033[H\033[2J'; echo in-the-app; printf '\033[5;10Hat-row-5'; read x; printf '\033[?1049l'; echo after-the-app; exec sleep 60]]
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "app", args = { "-c", ... } })', script)
+  child.wait(
+    [[local s = require("lulu.rpc").request(require("lulu.rpc").methods.screen, ...)
+      return s.alternate and table.concat(s.lines, "\n"):find("at%-row%-5") ~= nil]],
+    5000,
+    'the app on the alternate screen',
+    s.id
+  )
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, 'at%-row%-5', 5000, 'the app painted')
+  local lines = child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id)
+  h.eq(lines[1], 'in-the-app', 'the app at the top')
+  h.eq(lines[5], '         at-row-5', 'at its row and column')
+  h.ok(not table.concat(lines, '\n'):find('before%-the%-app'), 'the shell is hidden under it')
+  child.lua('require("lulu").send("app", "")')
+  child.wait_screen(s.id, 'after%-the%-app', 5000, 'back from the app')
+  h.eq(buffer_lines(child, s.id), { 'before-the-app', 'after-the-app' }, 'the primary screen as it was')
+end
+
+T['a second editor on the daemon sees the same screen'] = function(child)
+  child.setup({ host = { mode = 'daemon' } })
+  child.defer(function()
+    vim.system({ os.getenv('LULU_BIN'), 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
+  local s = child.lua(
+    'return require("lulu").start({ agent = "shell", name = "shared", args = { "-c", ... } })',
+    [[for i in $(seq 1 300); do printf '\033[3%dmrow %d\033[0m\n' $((i % 8)) $i; done; printf 'prompt> '; exec sleep 60]]
+  )
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, 'prompt>', 5000, 'the first editor')
+  local other = h.child({ env = child.env })
+  child.defer(other.stop)
+  other.setup({ host = { mode = 'daemon' } })
+  other.lua('require("lulu").open("shared")')
+  other.cmd('stopinsert')
+  other.wait_screen(s.id, 'prompt>', 5000, 'the second editor')
+  h.eq(last(buffer_lines(other, s.id), 30), last(buffer_lines(child, s.id), 30), 'the same last rows')
+end
+
+--- A script that asks its terminal for its primary device attributes and
+--- writes what came back to `out` (waiting first for a line when `wait`).
+local function asks(out, wait)
+  return ([[%sstty -echo -icanon min 0 time 20; printf '\033[c'; r=$(dd bs=64 count=1 2>/dev/null); printf '%%s' "$r" | od -An -c | tr -s ' ' > %s; exec sleep 60]]):format(
+    wait and 'read x; ' or '',
+    out
+  )
+end
+
+T['the host answers a hidden session’s terminal queries, once, and not once a terminal shows it'] = function(child)
+  child.setup()
+  local hidden = child.cwd .. '/hidden.txt'
+  child.lua('require("lulu").start({ agent = "shell", name = "q1", args = { "-c", ... } })', asks(hidden))
+  h.wait_for(function()
+    return vim.uv.fs_stat(hidden) ~= nil and vim.fn.readfile(hidden)[1] ~= nil
+  end, 5000, 'the hidden session got its reply')
+  local reply = table.concat(vim.fn.readfile(hidden), '')
+  h.ok(reply:find('%[ %? 6 c'), 'answered by the host: ' .. reply)
+  local _, count = reply:gsub(' c', '')
+  h.eq(count, 1, 'exactly one answer: ' .. reply)
+
+  -- Shown: Neovim's own terminal answers, and the host keeps out of it.
+  local shown = child.cwd .. '/shown.txt'
+  local s =
+    child.lua('return require("lulu").start({ agent = "shell", name = "q2", args = { "-c", ... } })', asks(shown, true))
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  vim.wait(300)
+  child.lua('require("lulu").send("q2", "")')
+  h.wait_for(function()
+    return vim.uv.fs_stat(shown) ~= nil and vim.fn.readfile(shown)[1] ~= nil
+  end, 5000, 'the shown session got its reply')
+  reply = table.concat(vim.fn.readfile(shown), '')
+  h.ok(not reply:find('6 c'), 'not the host: ' .. reply)
+  _, count = reply:gsub(' c', '')
+  h.eq(count, 1, 'exactly one answer: ' .. reply)
+end
+
+T['the list previews the selected session’s screen live; p hides it'] = function(child)
+  child.setup()
+  child.cmd('set columns=120 lines=50')
+  local a = child.lua(
+    'return require("lulu").start({ agent = "shell", name = "pa", args = { "-c", ... } })',
+    [[echo alpha-screen; exec sleep 60]]
+  )
+  local b = child.lua('return require("lulu").start({ agent = "shell", name = "pb" })')
+  child.wait('return require("lulu").get("pa").status == "running"', 5000, 'pa running')
+  child.cmd('LuluList')
+  -- Newest first: pb is selected; its prompt shows.
+  child.wait(
+    'local l = require("lulu.ui.preview").lines() return l and table.concat(l, "\\n"):find("[%$#]")',
+    5000,
+    'pb in the preview'
+  )
+  child.lua('vim.api.nvim_feedkeys("j", "x", false)')
+  child.wait(
+    'return table.concat(require("lulu.ui.preview").lines() or {}, "\\n"):find("alpha%-screen")',
+    5000,
+    'pa in the preview'
+  )
+  -- Live: what the selected session prints next appears.
+  child.lua('vim.api.nvim_feedkeys("k", "x", false)')
+  child.lua('require("lulu").send(...)', b.id, 'echo beta-$((40+2))')
+  child.wait(
+    'return table.concat(require("lulu.ui.preview").lines() or {}, "\\n"):find("beta%-42")',
+    5000,
+    'live output in the preview'
+  )
+  child.lua('vim.api.nvim_feedkeys("p", "x", false)')
+  h.eq(child.lua('return require("lulu.ui.preview").is_open()'), false, 'p hides it')
+  child.lua('vim.api.nvim_feedkeys("p", "x", false)')
+  h.eq(child.lua('return require("lulu.ui.preview").is_open()'), true, 'p shows it again')
+  child.lua('vim.api.nvim_feedkeys("q", "x", false)')
+  h.eq(child.lua('return require("lulu.ui.preview").is_open()'), false, 'closed with the list')
+  h.ok(a.id, 'started')
+end
+
+return T
