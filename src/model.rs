@@ -135,6 +135,10 @@ pub struct SessionRecord {
     /// attention); cleared when the user types or the agent moves on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub waiting: bool,
+    /// What said so: `hook` (the agent's own signal) or `screen` (its
+    /// screen showed a dialog or its prompt after a turn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_source: Option<String>,
     /// Token totals from the agent's usage source, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<crate::cost::Tokens>,

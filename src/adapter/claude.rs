@@ -7,13 +7,27 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{Adapter, Integration, WireContext, shell_quote};
+use super::{Adapter, Integration, Signs, WireContext, shell_quote};
 use crate::cost::Format;
 use crate::private::{self, Links};
 
 pub struct Claude;
 
 impl Adapter for Claude {
+    fn screen_signs(&self) -> Signs {
+        // Claude Code 2.1.330's permission dialog, its spinner line, and
+        // the footer under its input box.
+        Signs {
+            dialog: &[
+                "Do you want to proceed?",
+                "Do you want to make this edit",
+                "Do you want to create",
+            ],
+            working: &["esc to interrupt"],
+            prompt: &["? for shortcuts"],
+        }
+    }
+
     fn integration(&self) -> Integration {
         Integration::FULL
     }

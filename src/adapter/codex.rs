@@ -14,7 +14,7 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{Adapter, Integration, WireContext, shell_quote};
+use super::{Adapter, Integration, Signs, WireContext, shell_quote};
 use crate::cost::Format;
 
 /// The source codex gives to hooks that come from `-c` overrides.
@@ -23,6 +23,19 @@ const SESSION_FLAGS_SOURCE: &str = "/<session-flags>/config.toml";
 pub struct Codex;
 
 impl Adapter for Codex {
+    fn screen_signs(&self) -> Signs {
+        // Codex 0.169.0's approval dialogs. Its working line is not read:
+        // its hooks say when a turn ends.
+        Signs {
+            dialog: &[
+                "Would you like to run the following command?",
+                "Would you like to make the following edits?",
+            ],
+            working: &[],
+            prompt: &[],
+        }
+    }
+
     fn integration(&self) -> Integration {
         Integration::FULL
     }

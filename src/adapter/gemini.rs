@@ -16,12 +16,23 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::{Adapter, Integration, TranscriptSearch};
+use super::{Adapter, Integration, Signs, TranscriptSearch};
 use crate::cost::Format;
 
 pub struct Gemini;
 
 impl Adapter for Gemini {
+    fn screen_signs(&self) -> Signs {
+        // Gemini CLI 0.61.0's confirmation dialogs, its "responding" line
+        // and its input box: with no hooks wired, its screen is all lulu
+        // has.
+        Signs {
+            dialog: &["Allow execution", "Apply this change?", "Waiting for user confirmation"],
+            working: &["esc to cancel"],
+            prompt: &["Type your message"],
+        }
+    }
+
     fn integration(&self) -> Integration {
         Integration {
             approvals: false,

@@ -20,6 +20,7 @@ pub use gemini::Gemini;
 pub use others::{Generic, Shell};
 
 use crate::cost::Format;
+pub use crate::screen::status::Signs;
 
 /// What lulu does for an agent, as `:checkhealth lulu` and the docs show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -75,6 +76,12 @@ pub trait Adapter: Send + Sync {
     /// (on top of lulu's own), for an agent whose hooks do not say.
     fn transcript_search(&self, _cwd: &Path, _env: &[(String, String)]) -> Option<TranscriptSearch> {
         None
+    }
+
+    /// What its screen shows when it waits for the user and when it works
+    /// (see [`crate::screen::status`]); none: its screen is not read.
+    fn screen_signs(&self) -> Signs {
+        Signs::default()
     }
 }
 

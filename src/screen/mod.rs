@@ -16,6 +16,7 @@
 //! kept here painted (~1.2 bytes per cell of text).
 
 mod serialize;
+pub mod status;
 #[cfg(test)]
 mod tests;
 

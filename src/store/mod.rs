@@ -632,6 +632,7 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         cost_usd: None,
         pending_approvals: 0,
         waiting: false,
+        waiting_source: None,
         tokens: None,
     })
 }
@@ -664,6 +665,7 @@ mod tests {
             cost_usd: None,
             pending_approvals: 0,
             waiting: false,
+            waiting_source: None,
             tokens: None,
         }
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{Command, Supervisor};
 use crate::cost::Tally;
 use crate::model::SessionId;
+use crate::screen::status::Verdict;
 
 /// Largest piece of a transcript read per tick.
 const READ_AT_MOST: u64 = 8 * 1024 * 1024;
@@ -36,6 +37,7 @@ impl Supervisor {
         };
         if entry.record.waiting != waiting {
             entry.record.waiting = waiting;
+            entry.record.waiting_source = waiting.then(|| "hook".to_string());
             let record = entry.record.clone();
             self.broadcast_record(&record);
         }
@@ -48,9 +50,40 @@ impl Supervisor {
             && entry.record.waiting
         {
             entry.record.waiting = false;
+            entry.record.waiting_source = None;
             let record = entry.record.clone();
             self.broadcast_record(&record);
         }
+    }
+
+    /// What the session's screen shows, once it has held (its hooks may
+    /// say nothing: Gemini has none wired, and Claude Code has builds that
+    /// end a turn without a Stop). A wait the screen shows is marked as
+    /// the screen's; one the screen contradicts (it plainly works) is
+    /// cleared, whoever reported it.
+    pub(super) fn on_screen_verdict(&mut self, session: &SessionId, verdict: Verdict) {
+        let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == session) else {
+            return;
+        };
+        let (waiting, source) = match verdict {
+            Verdict::Waiting(what) => {
+                if entry.record.waiting {
+                    return;
+                }
+                tracing::info!(session = %session, what, "waiting, by its screen");
+                (true, Some("screen".to_string()))
+            }
+            Verdict::Working => {
+                if !entry.record.waiting {
+                    return;
+                }
+                (false, None)
+            }
+        };
+        entry.record.waiting = waiting;
+        entry.record.waiting_source = source;
+        let record = entry.record.clone();
+        self.broadcast_record(&record);
     }
 
     /// Read what each live session's transcript gained since last time.

@@ -11,6 +11,7 @@ use super::fanout::{Fanout, SharedScreen};
 use crate::model::{ExitKind, SessionId};
 use crate::pty::{PtyControl, Spawned};
 use crate::rpc::{ClientId, Peer};
+use crate::screen::status::{Seen, Signs, Verdict, Watch};
 
 /// Coalesce output up to this many bytes...
 const BATCH_BYTES: usize = 64 * 1024;
@@ -25,6 +26,8 @@ pub const STOP_GRACE: Duration = Duration::from_secs(3);
 const QUIET_START: Duration = Duration::from_millis(500);
 /// Activity is reported at most this often.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
+/// How often the screen is read for what it says about the agent.
+const SCREEN_EVERY: Duration = Duration::from_millis(250);
 
 pub enum SessionCmd {
     /// Show this session in a terminal channel of `client`: paint the
@@ -60,6 +63,8 @@ pub enum SessionEvent {
     Exited(SessionId, ExitKind),
     /// The session's own task panicked (a lulu bug): it fails alone.
     Crashed(SessionId, String),
+    /// What its screen has shown for a while (see [`crate::screen::status`]).
+    Screen(SessionId, Verdict),
 }
 
 pub struct SessionTask {
@@ -68,6 +73,8 @@ pub struct SessionTask {
     pub commands: mpsc::UnboundedReceiver<SessionCmd>,
     pub events: mpsc::UnboundedSender<SessionEvent>,
     pub screen: SharedScreen,
+    /// What the agent's screen looks like when it waits or works.
+    pub signs: Signs,
 }
 
 impl SessionTask {
@@ -78,6 +85,7 @@ impl SessionTask {
             mut commands,
             events,
             screen,
+            signs,
         } = self;
         let Spawned {
             mut output,
@@ -85,7 +93,10 @@ impl SessionTask {
             control,
             ..
         } = spawned;
-        let mut fanout = Fanout::new(id.clone(), screen, control.clone());
+        let mut fanout = Fanout::new(id.clone(), screen.clone(), control.clone());
+        let mut reading = ScreenReading::default();
+        let mut read_screen = tokio::time::interval(SCREEN_EVERY);
+        read_screen.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut exit: Option<ExitKind> = None;
         let mut output_open = true;
         let mut kill_at: Option<Instant> = None;
@@ -119,6 +130,11 @@ impl SessionTask {
                     // as a failure instead of waiting forever.
                     exit = Some(status.unwrap_or(ExitKind::Code(-1)));
                 }
+                _ = read_screen.tick(), if !signs.is_empty() && exit.is_none() => {
+                    if let Some(verdict) = reading.read(&screen, &signs) {
+                        let _ = events.send(SessionEvent::Screen(id.clone(), verdict));
+                    }
+                }
                 () = sleep_until(quiet_start), if !reported_running && exit.is_none() => {
                     reported_running = true;
                     let _ = events.send(SessionEvent::Running(id.clone()));
@@ -147,6 +163,33 @@ impl SessionTask {
                 fanout.flush().await;
             }
         }
+    }
+}
+
+/// The screen as last read, and what has been made of it.
+#[derive(Default)]
+struct ScreenReading {
+    generation: Option<u64>,
+    seen: Option<Seen>,
+    watch: Watch,
+}
+
+impl ScreenReading {
+    /// Read the screen again if it changed; a verdict once one has held.
+    fn read(&mut self, screen: &SharedScreen, signs: &Signs) -> Option<Verdict> {
+        let seen = {
+            let mut screen = super::fanout::lock(screen);
+            match self.seen {
+                Some(seen) if self.generation == Some(screen.generation()) => seen,
+                _ => {
+                    let text = screen.text(usize::MAX);
+                    self.generation = Some(text.generation);
+                    signs.read(&text.lines)
+                }
+            }
+        };
+        self.seen = Some(seen);
+        self.watch.observe(seen, std::time::Instant::now())
     }
 }
 

@@ -235,6 +235,7 @@ impl Supervisor {
             commands: commands_rx,
             events: events_tx,
             screen: screen.clone(),
+            signs: adapter::for_agent(&record.agent).screen_signs(),
         };
         let supervisor = self.tx.clone();
         let crashed_id = id.clone();
@@ -370,6 +371,7 @@ impl StartJob {
             cost_usd: None,
             pending_approvals: 0,
             waiting: false,
+            waiting_source: None,
             tokens: None,
         };
         let row = record.clone();

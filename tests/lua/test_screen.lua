@@ -206,4 +206,23 @@ T['the list previews the selected session’s screen live; p hides it'] = functi
   h.ok(a.id, 'started')
 end
 
+T['a dialog on the screen marks the session waiting when its hooks say nothing; its work again clears it'] = function(
+  child
+)
+  -- A "claude" that only draws: no hook ever fires.
+  local script =
+    [[printf '\342\234\273 Working (esc to interrupt)\n'; sleep 2; printf '\033[2J\033[H Bash command\n touch x\n Do you want to proceed?\n \342\235\257 1. Yes\n   2. No\n'; sleep 4; printf '\033[2J\033[H\342\234\273 Working again (esc to interrupt)\n'; exec sleep 60]]
+  child.setup({ agents = { claude = { cmd = { '/bin/sh', '-c', script } } } })
+  child.lua('require("lulu").start({ agent = "claude", name = "drawn" })')
+  child.wait('return require("lulu").get("drawn").status == "running"', 5000, 'running')
+  h.eq(child.lua('return require("lulu").get("drawn").waiting'), vim.NIL, 'working: not waiting')
+  local record =
+    child.wait('local r = require("lulu").get("drawn") return r.waiting and r', 8000, 'waiting from the screen')
+  h.eq(record.waiting_source, 'screen', 'said by the screen, not a hook')
+  -- Answered in its own terminal (no hook says so): it works again.
+  child.wait('return require("lulu").get("drawn").waiting == nil', 8000, 'cleared by the screen')
+  vim.wait(2500)
+  h.eq(child.lua('return require("lulu").get("drawn").waiting'), vim.NIL, 'and stays cleared while it works')
+end
+
 return T

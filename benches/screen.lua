@@ -1,0 +1,158 @@
+-- The host's screen model (figures, not pass/fail), run by scripts/bench
+-- (`nvim -l benches/screen.lua`), in daemon mode so the host's own CPU and
+-- memory can be read:
+--  1. reopen to last line: a session with 20,000 lines of history, hidden,
+--     shown again (a fresh terminal painted from the model), until its last
+--     line is in the buffer; median, min and max of 12;
+--  2. the model's cost: a hidden session floods (nothing but the model reads
+--     its output): bytes per second parsed and the host's CPU share, and
+--     from them the share of one core the model costs at Neovim's own
+--     terminal rate (the throughput benchmark's native figure, ~10 MiB/s);
+--  3. the host's RSS with 12 sessions each holding 10,000 rows of
+--     120-column scrollback (idle, after a flood each).
+local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
+package.path = root .. '/tests/lua/?.lua;' .. package.path
+local harness = require('harness')
+local BIN = os.getenv('LULU_BIN')
+
+local function say(line)
+  io.stdout:write(line, '\n')
+  io.stdout:flush()
+end
+
+local function stats(xs)
+  table.sort(xs)
+  local n = #xs
+  local median = n % 2 == 1 and xs[(n + 1) / 2] or (xs[n / 2] + xs[n / 2 + 1]) / 2
+  return median, xs[1], xs[n]
+end
+
+local function daemon_child()
+  local child = harness.child()
+  child.cmd('set columns=200 lines=50')
+  child.setup({ bin = BIN, host = { mode = 'daemon' } })
+  child.lua('require("lulu").list()')
+  child.defer(function()
+    vim.system({ BIN, 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
+  local status = vim.system({ BIN, 'daemon', '--status' }, { env = child.env, text = true }):wait().stdout
+  return child, tonumber(status:match('pid (%d+)'))
+end
+
+-- 1. Reopen to last line.
+do
+  local child = daemon_child()
+  local s = child.lua(
+    'return require("lulu").start({ agent = "shell", name = "history", args = { "-c", ... } })',
+    [[seq -f 'history line %05g of twenty thousand, with some text to fill the row' 1 20000; echo last-line-here; exec sleep 600]]
+  )
+  local other = child.lua('return require("lulu").start({ agent = "shell", name = "other" })')
+  child.wait(
+    [[return table.concat(require("lulu.rpc").request(require("lulu.rpc").methods.screen, ...).lines, "\n"):find("last%-line%-here")]],
+    30000,
+    'the history to be written',
+    s.id
+  )
+  local samples = child.lua(
+    [[
+    local id, other = ...
+    local lulu = require('lulu')
+    local out = {}
+    for i = 1, 13 do
+      lulu.open(other)
+      vim.cmd.stopinsert()
+      local t0 = vim.uv.hrtime()
+      lulu.open(id)
+      vim.cmd.stopinsert()
+      local buf = lulu.buffer(id)
+      vim.wait(10000, function()
+        local n = vim.api.nvim_buf_line_count(buf)
+        for _, l in ipairs(vim.api.nvim_buf_get_lines(buf, math.max(n - 60, 0), n, false)) do
+          if l:find('last-line-here', 1, true) then return true end
+        end
+      end, 1)
+      -- The first open creates the buffer; the next twelve reopen it.
+      if i > 1 then out[#out + 1] = (vim.uv.hrtime() - t0) / 1e6 end
+    end
+    return out
+  ]],
+    s.id,
+    other.id
+  )
+  local median, min, max = stats(samples)
+  say(
+    ('reopen to last line, 20,000 lines of history: median %.1f ms (min %.1f, max %.1f) of %d'):format(
+      median,
+      min,
+      max,
+      #samples
+    )
+  )
+  child.stop()
+end
+
+-- 2. The model's cost: a hidden flood.
+do
+  local child, pid = daemon_child()
+  local s = child.lua(
+    'return require("lulu").start({ agent = "shell", name = "flood", args = { "-c", ... } })',
+    [[while :; do seq -f '\033[3%g;1mflooding\033[0m the model with coloured text, line after line' 1 7 1000000; done]]
+  )
+  vim.wait(1000)
+  local log = child.env.XDG_STATE_HOME .. '/nvim/lulu/logs/' .. s.id .. '.log'
+  local size = function()
+    local st = vim.uv.fs_stat(log)
+    return st and st.size or 0
+  end
+  -- The log rotates at 8 MiB: count its growth in short steps.
+  local bytes, cpu0, t0 = 0, harness.cpu(pid), vim.uv.hrtime()
+  local last = size()
+  for _ = 1, 50 do
+    vim.wait(100)
+    local now = size()
+    bytes = bytes + (now >= last and now - last or now)
+    last = now
+  end
+  local secs = (vim.uv.hrtime() - t0) / 1e9
+  local share = (harness.cpu(pid) - cpu0) / secs
+  local mibs = bytes / 1024 / 1024 / secs
+  say(
+    ("hidden flood: the host parsed %.1f MiB/s at %.0f%% of one core; at Neovim's terminal rate (10 MiB/s) that is %.0f%% of one core"):format(
+      mibs,
+      share * 100,
+      share / mibs * 10 * 100
+    )
+  )
+  child.stop()
+end
+
+-- 3. RSS with 12 sessions of 10,000 rows of 120 columns.
+do
+  local child, pid = daemon_child()
+  local before = harness.rss(pid)
+  child.lua([[
+    for i = 1, 12 do
+      require('lulu').start({ agent = 'shell', name = 'rows' .. i, cols = 120, rows = 40,
+        args = { '-c', "seq -f '%0120g' 1 10040; echo done-writing; exec sleep 600" } })
+    end
+  ]])
+  child.wait(
+    [[for i = 1, 12 do
+        local s = require("lulu.rpc").request(require("lulu.rpc").methods.screen, "rows" .. i)
+        if not table.concat(s.lines, "\n"):find("done%-writing") then return false end
+      end
+      return true]],
+    60000,
+    'twelve sessions to fill their scrollback'
+  )
+  vim.wait(1000)
+  local after = harness.rss(pid)
+  say(
+    ('host RSS: %.0f MiB with no session, %.0f MiB with 12 sessions of 10,000 rows x 120 columns (%.1f MiB each)'):format(
+      before,
+      after,
+      (after - before) / 12
+    )
+  )
+  child.stop()
+end
