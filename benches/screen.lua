@@ -61,11 +61,16 @@ do
     for i = 1, 13 do
       lulu.open(other)
       vim.cmd.stopinsert()
+      -- Hidden: its terminal is detached (lazy) once the editor gets to it.
+      vim.wait(1000, function() return not require('lulu.term').streaming(id) end, 1)
+      -- (lulu.buffer() would rebuild it: ask the terminal table.)
+      local stale = require('lulu.term').buffer_of(id)
       local t0 = vim.uv.hrtime()
       lulu.open(id)
       vim.cmd.stopinsert()
-      local buf = lulu.buffer(id)
       vim.wait(10000, function()
+        local buf = require('lulu.term').buffer_of(id)
+        if not buf or (i > 1 and buf == stale) then return false end
         local n = vim.api.nvim_buf_line_count(buf)
         for _, l in ipairs(vim.api.nvim_buf_get_lines(buf, math.max(n - 60, 0), n, false)) do
           if l:find('last-line-here', 1, true) then return true end

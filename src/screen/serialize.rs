@@ -2,6 +2,8 @@
 //! from the default pen and ending back at it, so rows can be stored apart
 //! and painted in any order.
 
+use std::io::Write;
+
 use alacritty_terminal::grid::Row;
 use alacritty_terminal::index::Column;
 use alacritty_terminal::term::cell::{Cell, Flags};
@@ -63,14 +65,6 @@ impl Pen {
         colour(out, self.bg, 40);
         out.push(b'm');
     }
-
-    /// Whether a blank cell in this pen looks like no cell at all.
-    fn blank_is_invisible(&self) -> bool {
-        self.bg == Pen::DEFAULT.bg
-            && !self
-                .flags
-                .intersects(Flags::INVERSE | Flags::ALL_UNDERLINES | Flags::STRIKEOUT)
-    }
 }
 
 /// `;38;5;n`-style parameters for a colour; `base` 30 (foreground) or 40.
@@ -89,56 +83,56 @@ fn colour(out: &mut Vec<u8>, colour: Color, base: u8) {
         }
         Color::Indexed(index) => usize::from(index),
         Color::Spec(rgb) => {
-            let text = format!(";{};2;{};{};{}", base + 8, rgb.r, rgb.g, rgb.b);
-            out.extend_from_slice(text.as_bytes());
+            let _ = write!(out, ";{};2;{};{};{}", base + 8, rgb.r, rgb.g, rgb.b);
             return;
         }
     };
-    let text = match indexed {
-        0..=7 => format!(";{}", usize::from(base) + indexed),
-        8..=15 => format!(";{}", usize::from(base) + 60 + indexed - 8),
-        _ => format!(";{};5;{}", base + 8, indexed),
+    let _ = match indexed {
+        0..=7 => write!(out, ";{}", usize::from(base) + indexed),
+        8..=15 => write!(out, ";{}", usize::from(base) + 60 + indexed - 8),
+        _ => write!(out, ";{};5;{}", base + 8, indexed),
     };
-    out.extend_from_slice(text.as_bytes());
 }
 
 /// Paint `row` (its first `cols` cells) into `out`. A soft-wrapped row is
 /// painted to its last column, so the text runs on into the next row; any
 /// other row stops at its last visible cell. Returns whether it wrapped.
+///
+/// Every row that scrolls off is painted once, so this is on the flood
+/// path: plain slices, ASCII written as bytes, pens compared field by field.
 pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> bool {
-    let cols = cols.min(row.len());
-    let wrapped = cols > 0 && row[Column(cols - 1)].flags.contains(Flags::WRAPLINE);
+    let all = &row[..];
+    let cells = &all[..cols.min(all.len())];
+    let wrapped = cells.last().is_some_and(|cell| cell.flags.contains(Flags::WRAPLINE));
     let end = if wrapped {
-        cols
+        cells.len()
     } else {
-        (0..cols)
-            .rev()
-            .find(|&col| {
-                let cell = &row[Column(col)];
-                (cell.c != ' ' && !cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER))
-                    || !Pen::of(cell).blank_is_invisible()
-            })
-            .map_or(0, |col| col + 1)
+        cells.iter().rposition(visible).map_or(0, |at| at + 1)
     };
     let mut pen = Pen::DEFAULT;
     let mut buf = [0u8; 4];
-    for col in 0..end {
-        let cell = &row[Column(col)];
+    for cell in &cells[..end] {
         if cell.flags.intersects(Flags::WIDE_CHAR_SPACER) {
             continue;
         }
-        let this = Pen::of(cell);
-        if this != pen {
-            this.write(out);
-            pen = this;
+        if cell.fg != pen.fg || cell.bg != pen.bg || (cell.flags & SGR_FLAGS) != pen.flags {
+            pen = Pen::of(cell);
+            pen.write(out);
         }
-        let c = if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) || cell.c < ' ' {
-            ' '
+        let c = cell.c;
+        if c.is_ascii_graphic() || c == ' ' {
+            out.push(c as u8);
         } else {
-            cell.c
-        };
-        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-        if let Some(marks) = cell.zerowidth() {
+            let c = if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) || c < ' ' {
+                ' '
+            } else {
+                c
+            };
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        if cell.extra.is_some()
+            && let Some(marks) = cell.zerowidth()
+        {
             for mark in marks {
                 out.extend_from_slice(mark.encode_utf8(&mut buf).as_bytes());
             }
@@ -148,6 +142,15 @@ pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> bool {
         out.extend_from_slice(b"\x1b[0m");
     }
     wrapped
+}
+
+/// Whether a cell shows anything (text, or a background or line).
+fn visible(cell: &Cell) -> bool {
+    (cell.c != ' ' && !cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER))
+        || cell.bg != Pen::DEFAULT.bg
+        || cell
+            .flags
+            .intersects(Flags::INVERSE | Flags::ALL_UNDERLINES | Flags::STRIKEOUT)
 }
 
 /// The row's text, no attributes, trailing blanks dropped.
