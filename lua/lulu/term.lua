@@ -23,9 +23,19 @@ function M.ensure(record, win)
     end
     return term.buf
   end
-  -- A buffer that went lazy while hidden is replaced by a fresh terminal,
-  -- which the host paints from its screen model: what it showed, plus what
-  -- happened while nobody was looking.
+  -- A live session's buffer that went lazy while hidden keeps its
+  -- terminal: the host catches it up with what happened while nobody was
+  -- looking (the rows that scrolled off since, and the screen), not the
+  -- whole history again.
+  if term and term.lazy and vim.api.nvim_buf_is_loaded(term.buf) and require('lulu.sessions').is_live(record) then
+    if win then
+      vim.api.nvim_win_set_buf(win, term.buf)
+    end
+    H.resume(record.id, term)
+    return term.buf
+  end
+  -- Otherwise (an ended session, an unloaded buffer) it is replaced by a
+  -- fresh terminal, which the host paints from its screen model.
   local stale = term and vim.api.nvim_buf_is_valid(term.buf) and term.buf or nil
   local stale_wins = stale and vim.fn.win_findbuf(stale) or {}
   win = win or stale_wins[1]
@@ -97,11 +107,7 @@ function M.ensure(record, win)
       end)
     end,
   })
-  if cols then
-    rpc.request(rpc.methods.attach, id, chan, cols, rows)
-  else
-    rpc.request(rpc.methods.attach, id, chan)
-  end
+  rpc.request(rpc.methods.attach, id, chan, cols or vim.NIL, rows or vim.NIL, { scrollback = H.scrollback(buf) })
   M.resize_visible()
   return buf
 end
@@ -240,6 +246,33 @@ function H.maybe_wake(id, buf)
   if record then
     M.ensure(record)
   end
+end
+
+--- Attach a lazy terminal again, at the size of its windows, caught up
+--- from where it stopped.
+function H.resume(id, term)
+  local cols, rows
+  for _, win in ipairs(vim.fn.win_findbuf(term.buf)) do
+    local w, h = M.size_for(win)
+    cols, rows = math.min(cols or w, w), math.min(rows or h, h)
+  end
+  term.lazy = false
+  term.cols, term.rows = cols, rows
+  rpc.request(
+    rpc.methods.attach,
+    id,
+    term.chan,
+    cols or vim.NIL,
+    rows or vim.NIL,
+    { resume = true, scrollback = H.scrollback(term.buf) }
+  )
+  M.resize_visible()
+end
+
+--- The lines of scrollback a terminal buffer keeps.
+function H.scrollback(buf)
+  local lines = vim.bo[buf].scrollback
+  return lines > 0 and lines or 10000
 end
 
 --- Is this session's buffer streaming (false while lazy)?

@@ -157,6 +157,19 @@ pub struct DecideOpts {
 /// Longest message sent to an agent with a deny.
 pub const MAX_DENY_MESSAGE: usize = 4096;
 
+/// How a terminal attaches (`session_attach`'s fifth argument).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachOpts {
+    /// The terminal showed this session before it was detached (a buffer
+    /// that went lazy): catch it up from there instead of painting it
+    /// whole.
+    #[serde(default)]
+    pub resume: bool,
+    /// Lines of scrollback the terminal keeps (its buffer's 'scrollback').
+    pub scrollback: Option<usize>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StopOpts {
@@ -197,6 +210,7 @@ pub enum Request {
         /// The terminal's size: the session is resized to it before the
         /// terminal is painted.
         size: Option<(u16, u16)>,
+        opts: AttachOpts,
     },
     Detach {
         session: String,
@@ -430,11 +444,17 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             }
         }
         SESSION_ATTACH => {
-            let mut a = args(2, 4, "(session, channel[, cols, rows])")?;
+            let mut a = args(2, 5, "(session, channel[, cols, rows[, {resume, scrollback}]])")?;
             let session = a.session(0)?;
             let chan = a.int(1, "channel", "1..")?;
             let size = if a.is_nil(2) { None } else { Some(a.size(2)?) };
-            Request::Attach { session, chan, size }
+            let opts = a.options(4)?;
+            Request::Attach {
+                session,
+                chan,
+                size,
+                opts,
+            }
         }
         SESSION_DETACH => {
             let mut a = args(2, 2, "(session, channel)")?;
@@ -784,6 +804,26 @@ mod tests {
                     session: "a".into(),
                     chan: 3,
                     size: Some((120, 40)),
+                    opts: AttachOpts::default(),
+                },
+            ),
+            (
+                SESSION_ATTACH,
+                vec![
+                    s("a"),
+                    Value::from(3),
+                    Value::from(120),
+                    Value::from(40),
+                    map(&[("resume", Value::from(true)), ("scrollback", Value::from(5000))]),
+                ],
+                Request::Attach {
+                    session: "a".into(),
+                    chan: 3,
+                    size: Some((120, 40)),
+                    opts: AttachOpts {
+                        resume: true,
+                        scrollback: Some(5000),
+                    },
                 },
             ),
             (
@@ -793,6 +833,7 @@ mod tests {
                     session: "a".into(),
                     chan: 3,
                     size: None,
+                    opts: AttachOpts::default(),
                 },
             ),
             (

@@ -148,10 +148,36 @@ pub struct Screen {
     history: VecDeque<Stored>,
     history_bytes: usize,
     history_limit: usize,
+    /// Where the stream is: rows ever pushed into the history, and how
+    /// often the history was cleared. A terminal that has shown the stream
+    /// up to a mark can be caught up from it ([`Screen::catch_up`]).
+    mark: Mark,
     frozen: Option<Frozen>,
     /// Bumped by every change, so a preview can skip unchanged screens.
     generation: u64,
 }
+
+/// A point in a session's output stream (see [`Screen::catch_up`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mark {
+    rows: u64,
+    cleared: u64,
+}
+
+impl Mark {
+    /// Rows that have scrolled into the history since `earlier`.
+    pub fn rows_since(&self, earlier: Mark) -> u64 {
+        if self.cleared == earlier.cleared {
+            self.rows.saturating_sub(earlier.rows)
+        } else {
+            u64::MAX
+        }
+    }
+}
+
+/// Puts a terminal that has shown the stream back in its primary screen
+/// with default modes and pen, before it is painted again.
+pub const MODES_OFF: &[u8] = b"\x1b[?1049l\x1b[0m\x1b[r\x1b[?1l\x1b>\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1005l\x1b[?1004l\x1b[4l\x1b[?25h\x1b[?7h";
 
 /// The screen as plain text, for a preview or `K`.
 #[derive(Debug, Default, serde::Serialize)]
@@ -183,6 +209,7 @@ impl Screen {
             history: VecDeque::new(),
             history_bytes: 0,
             history_limit: history,
+            mark: Mark::default(),
             frozen: None,
             generation: 0,
         }
@@ -242,6 +269,7 @@ impl Screen {
                     self.parser.advance(&mut self.term, sequence);
                     self.history.clear();
                     self.history_bytes = 0;
+                    self.mark.cleared += 1;
                 }
             }
             rest = &rest[at + len..];
@@ -279,6 +307,7 @@ impl Screen {
             let stored = paint(&grid[Line(-(back as i32))], cols);
             self.history_bytes += stored.painted.len();
             self.history.push_back(stored);
+            self.mark.rows += 1;
         }
         while self.history.len() > self.history_limit {
             if let Some(old) = self.history.pop_front() {
@@ -302,11 +331,52 @@ impl Screen {
     /// primary screen with default modes) into the model's state: scrollback, screen (both screens when the alternate
     /// one is shown), cursor, modes, pen and title.
     pub fn snapshot(&mut self) -> Vec<u8> {
+        self.paint(0)
+    }
+
+    /// Where the stream is now.
+    pub fn mark(&self) -> Mark {
+        self.mark
+    }
+
+    /// The bytes that bring a terminal that showed the stream up to `since`
+    /// to the state the whole stream would have left it in: back to its
+    /// primary screen and default modes, the screen cleared (which keeps
+    /// its scrollback), then the rows that scrolled off since, the screen
+    /// and its state. Nothing else of its scrollback is touched, so this
+    /// costs what changed, not what the history holds. A history cleared
+    /// since is cleared in the terminal too, and painted whole.
+    pub fn catch_up(&mut self, since: Mark) -> Vec<u8> {
+        let mut out = MODES_OFF.to_vec();
+        if since.cleared != self.mark.cleared || since.rows > self.mark.rows {
+            out.extend_from_slice(b"\x1b[3J");
+            out.extend_from_slice(&self.paint(0));
+            return out;
+        }
+        let new = usize::try_from(self.mark.rows - since.rows).unwrap_or(usize::MAX);
+        let skip = self.history.len().saturating_sub(new);
+        out.extend_from_slice(&self.paint(skip));
+        out
+    }
+
+    /// The screen and its state alone, over a terminal's screen (which
+    /// keeps its scrollback as it was): a frame while the terminal is
+    /// flooded, before [`Screen::catch_up`] brings its scrollback up too.
+    pub fn frame(&mut self) -> Vec<u8> {
+        let mut out = MODES_OFF.to_vec();
+        let skip = self.history.len();
+        out.extend_from_slice(&self.paint(skip));
+        out
+    }
+
+    /// Paint from the top of a cleared screen: the history from row `skip`
+    /// on, then the screen and its state.
+    fn paint(&mut self, skip: usize) -> Vec<u8> {
         self.settle();
         let mut out = Vec::with_capacity(self.history_bytes + 16 * 1024);
         // From the top of a clear screen, whatever the terminal showed.
         out.extend_from_slice(b"\x1b[H\x1b[2J");
-        for row in &self.history {
+        for row in self.history.iter().skip(skip) {
             out.extend_from_slice(&row.painted);
             if !row.wrapped {
                 out.extend_from_slice(b"\r\n");
@@ -381,6 +451,11 @@ impl Screen {
             .skip(skip)
             .map(|row| serialize::plain(&row.painted))
             .collect()
+    }
+
+    /// Rows of history kept at most.
+    pub fn history_limit(&self) -> usize {
+        self.history_limit
     }
 
     pub fn history_rows(&self) -> usize {

@@ -2,8 +2,6 @@
 //! from the default pen and ending back at it, so rows can be stored apart
 //! and painted in any order.
 
-use std::io::Write;
-
 use alacritty_terminal::grid::Row;
 use alacritty_terminal::index::Column;
 use alacritty_terminal::term::cell::{Cell, Flags};
@@ -68,6 +66,8 @@ impl Pen {
 }
 
 /// `;38;5;n`-style parameters for a colour; `base` 30 (foreground) or 40.
+/// (No formatting machinery: this runs for every pen change of every row
+/// that scrolls off.)
 fn colour(out: &mut Vec<u8>, colour: Color, base: u8) {
     let indexed = match colour {
         Color::Named(NamedColor::Foreground | NamedColor::Background | NamedColor::Cursor) => return,
@@ -75,23 +75,47 @@ fn colour(out: &mut Vec<u8>, colour: Color, base: u8) {
         Color::Named(named) => {
             let index = named as usize;
             let dim = NamedColor::DimBlack as usize;
-            if (dim..dim + 8).contains(&index) {
+            let index = if (dim..dim + 8).contains(&index) {
                 index - dim
             } else {
                 index
-            }
+            };
+            u8::try_from(index).unwrap_or(7)
         }
-        Color::Indexed(index) => usize::from(index),
+        Color::Indexed(index) => index,
         Color::Spec(rgb) => {
-            let _ = write!(out, ";{};2;{};{};{}", base + 8, rgb.r, rgb.g, rgb.b);
+            out.push(b';');
+            number(out, base + 8);
+            out.extend_from_slice(b";2;");
+            number(out, rgb.r);
+            out.push(b';');
+            number(out, rgb.g);
+            out.push(b';');
+            number(out, rgb.b);
             return;
         }
     };
-    let _ = match indexed {
-        0..=7 => write!(out, ";{}", usize::from(base) + indexed),
-        8..=15 => write!(out, ";{}", usize::from(base) + 60 + indexed - 8),
-        _ => write!(out, ";{};5;{}", base + 8, indexed),
-    };
+    out.push(b';');
+    match indexed {
+        0..=7 => number(out, base + indexed),
+        8..=15 => number(out, base + 60 + indexed - 8),
+        _ => {
+            number(out, base + 8);
+            out.extend_from_slice(b";5;");
+            number(out, indexed);
+        }
+    }
+}
+
+/// `n` in decimal.
+fn number(out: &mut Vec<u8>, n: u8) {
+    if n >= 100 {
+        out.push(b'0' + n / 100);
+    }
+    if n >= 10 {
+        out.push(b'0' + (n / 10) % 10);
+    }
+    out.push(b'0' + n % 10);
 }
 
 /// Paint `row` (its first `cols` cells) into `out`. A soft-wrapped row is

@@ -185,3 +185,41 @@ fn a_clear_inside_a_synchronized_frame_is_not_kept_as_scrollback() {
     assert!(screen.history_text(10).is_empty(), "{:?}", screen.history_text(10));
     assert_eq!(screen.text(3).lines, ["new frame"]);
 }
+
+#[test]
+fn a_catch_up_sends_what_changed_and_ends_where_the_stream_would() {
+    // The terminal saw the stream up to a mark; it is caught up from there.
+    let mut screen = Screen::new(20, 4, 100);
+    let mut terminal = Screen::new(20, 4, 100);
+    let first = b"one\r\ntwo\r\nthree\r\nfour\r\nfive\r\n".to_vec();
+    screen.feed(&first);
+    terminal.feed(&first);
+    let mark = screen.mark();
+    for i in 0..30 {
+        screen.feed(format!("more {i}\r\n").as_bytes());
+    }
+    screen.feed(b"\x1b[?2004h$ ");
+    let bytes = screen.catch_up(mark);
+    terminal.feed(&bytes);
+    assert_eq!(all_text(&mut terminal), all_text(&mut screen));
+    assert!(terminal.term.mode().contains(TermMode::BRACKETED_PASTE));
+    // Nothing new: only the screen is painted, not the history.
+    let mark = screen.mark();
+    let quiet = screen.catch_up(mark);
+    assert!(quiet.len() < 300, "{} bytes", quiet.len());
+    terminal.feed(&quiet);
+    assert_eq!(all_text(&mut terminal), all_text(&mut screen));
+}
+
+#[test]
+fn a_catch_up_across_a_cleared_history_repaints_it_whole() {
+    let mut screen = Screen::new(20, 3, 100);
+    let mut terminal = Screen::new(20, 3, 100);
+    let first = b"a\r\nb\r\nc\r\nd\r\n".to_vec();
+    screen.feed(&first);
+    terminal.feed(&first);
+    let mark = screen.mark();
+    screen.feed(b"\x1b[3J\x1b[H\x1b[2Jfresh\r\n");
+    terminal.feed(&screen.catch_up(mark));
+    assert_eq!(all_text(&mut terminal), all_text(&mut screen));
+}

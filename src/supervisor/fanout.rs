@@ -7,14 +7,23 @@
 //! at its size, and while no terminal shows the session, the model answers
 //! the program's terminal queries.
 //!
-//! Back-pressure: the session reads on only while its fastest terminal has
-//! less than [`HIGH_WATER`] queued. So with one editor nothing is dropped
-//! and the program runs at the editor's pace, as in `:terminal`; a terminal
-//! that falls behind by more than [`RESYNC_AFTER`] is resynced instead:
-//! what it has queued is dropped, nothing more is queued for it, and when
-//! its task gets to it, it is repainted from the model as the model is then.
-//! The model lives behind a lock taken for each chunk, so that a repaint and
-//! the output that follows it meet exactly.
+//! A terminal that keeps up gets the byte stream untouched. One that falls
+//! behind by more than its buffer can keep (its scrollback and screen, in
+//! lines, or [`RESYNC_AFTER`] bytes) is caught up instead: what it has
+//! queued is dropped, nothing more is queued for it, and when its task gets
+//! to it, it gets the rows that scrolled off since the last chunk it was
+//! sent and the screen as the model is then ([`Screen::catch_up`]); then
+//! the stream resumes. So a flood never holds the program back to the
+//! editor's pace, and the buffer ends as the whole stream would have left
+//! it. A terminal whose scrollback is longer than the model's history
+//! cannot be caught up without losing rows: for it the session reads on
+//! only while it has less than [`HIGH_WATER`] queued, as in `:terminal`.
+//! The model lives behind a lock taken for each chunk, so that a repaint
+//! and the output that follows it meet exactly.
+//!
+//! A terminal detached while its buffer is hidden is remembered with the
+//! last point of the stream it was sent; attached again with `resume`, it
+//! is caught up from there (what changed, not the whole history).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -26,42 +35,60 @@ use tokio::task::JoinHandle;
 
 use crate::model::SessionId;
 use crate::pty::{Input, PtyControl};
+use crate::rpc::protocol::AttachOpts;
 use crate::rpc::{ClientId, Peer};
-use crate::screen::Screen;
+use crate::screen::{MODES_OFF, Mark, Screen};
 
 /// Output chunks a terminal channel may have in flight (written, not yet
 /// acknowledged). Two keep the editor busy while the next chunk is on its
 /// way, and bound what it can have queued from one session.
 const IN_FLIGHT: usize = 2;
-/// Bytes queued for the fastest terminal before the session stops reading.
+/// Bytes queued for a terminal that cannot be caught up before the session
+/// stops reading.
 const HIGH_WATER: usize = 256 * 1024;
-/// Beyond this backlog a terminal is repainted from the model.
+/// Beyond this backlog any terminal is caught up from the model.
 const RESYNC_AFTER: usize = 2 * 1024 * 1024;
-/// Puts a terminal that has shown the stream back to a fresh one's state
-/// before a repaint: the primary screen, default modes and pen, cleared
-/// screen and scrollback.
-const RESET: &[u8] = b"\x1b[?1049l\x1b[0m\x1b[r\x1b[?1l\x1b>\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1005l\x1b[?1004l\x1b[4l\x1b[?25h\x1b[?7h\x1b[H\x1b[2J\x1b[3J";
+/// Terminals remembered after a detach, per session.
+const PARKED: usize = 16;
+/// A flooded terminal is shown a frame this often...
+const FRAME: std::time::Duration = std::time::Duration::from_millis(100);
+/// ...until fewer rows than this scroll off between two frames: then it is
+/// caught up and streams again.
+const CALM_ROWS: u64 = 1000;
+/// A paint is written in pieces this big, so the editor serves other
+/// requests between them.
+const PAINT_PIECE: usize = 64 * 1024;
 
 /// A session's screen model, shared by its task, its terminals' tasks and
 /// the readers of its preview.
 pub type SharedScreen = Arc<Mutex<Screen>>;
 
 enum Out {
-    Bytes(Vec<u8>),
-    /// Reset the terminal and paint the model as it is now.
-    Repaint,
+    /// A chunk of the stream, and where the stream is after it.
+    Bytes(Vec<u8>, Mark),
+    /// Catch the terminal up from the model as it is now.
+    CatchUp,
     /// Answer once everything queued before this has reached the terminal.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// What a terminal's task and the session share.
 struct Shared {
-    /// Bytes queued and not yet written.
+    /// Bytes and lines queued and not yet written.
     backlog: AtomicUsize,
-    /// A repaint is queued: drop plain output until it comes, queue none.
+    backlog_lines: AtomicUsize,
+    /// A catch-up is queued: drop plain output until it comes, queue none.
     resyncing: AtomicBool,
     /// The connection is gone.
     dead: AtomicBool,
+    /// Where the stream was after the last bytes handed to the editor.
+    sent: Mutex<Mark>,
+}
+
+impl Shared {
+    fn sent(&self) -> Mark {
+        *self.sent.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// One terminal channel showing the session.
@@ -71,6 +98,9 @@ pub struct Terminal {
     tx: mpsc::UnboundedSender<Out>,
     shared: Arc<Shared>,
     task: JoinHandle<()>,
+    /// Lines behind past which it is caught up; `None`: it keeps more than
+    /// the model does, so it is never caught up by lines.
+    catch_up_after: Option<usize>,
 }
 
 impl Drop for Terminal {
@@ -86,6 +116,8 @@ pub struct Fanout {
     /// Where the model's answers go, and the size it follows.
     control: PtyControl,
     terminals: Vec<Terminal>,
+    /// Detached terminals and the last point of the stream each was sent.
+    parked: VecDeque<(ClientId, i64, Mark)>,
     /// Woken whenever a terminal makes progress.
     progress: Arc<Notify>,
 }
@@ -97,6 +129,7 @@ impl Fanout {
             screen,
             control,
             terminals: Vec::new(),
+            parked: VecDeque::new(),
             progress: Arc::new(Notify::new()),
         }
     }
@@ -109,14 +142,43 @@ impl Fanout {
         screen
     }
 
-    /// Show the session in `chan` of `client`: the model painted, then what
-    /// follows.
-    pub fn attach(&mut self, client: ClientId, peer: Peer, chan: i64) {
+    /// Show the session in `chan` of `client`: the model painted (or, for a
+    /// terminal that showed it before, caught up), then what follows.
+    pub fn attach(&mut self, client: ClientId, peer: Peer, chan: i64, opts: AttachOpts) {
         self.detach(client, chan);
+        let parked = self
+            .parked
+            .iter()
+            .position(|&(c, ch, _)| c == client && ch == chan)
+            .and_then(|at| self.parked.remove(at))
+            .map(|(_, _, mark)| mark);
+        // Under the lock, as a chunk is pushed: nothing between the paint
+        // and the stream is lost or doubled.
+        let (paint, mark, catch_up_after) = {
+            let mut screen = self.screen();
+            let paint = match (opts.resume, parked) {
+                (true, Some(since)) => screen.catch_up(since),
+                // A terminal with content, but nothing known of it: wiped.
+                (true, None) => {
+                    let mut bytes = MODES_OFF.to_vec();
+                    bytes.extend_from_slice(b"\x1b[3J");
+                    bytes.extend_from_slice(&screen.snapshot());
+                    bytes
+                }
+                (false, _) => screen.snapshot(),
+            };
+            let limit = screen.history_limit();
+            let keeps = opts.scrollback.unwrap_or(limit);
+            let (_, rows) = screen.size();
+            let after = (keeps <= limit).then_some(keeps + usize::from(rows));
+            (paint, screen.mark(), after)
+        };
         let shared = Arc::new(Shared {
             backlog: AtomicUsize::new(0),
+            backlog_lines: AtomicUsize::new(0),
             resyncing: AtomicBool::new(false),
             dead: AtomicBool::new(false),
+            sent: Mutex::new(parked.unwrap_or_default()),
         });
         let (tx, rx) = mpsc::unbounded_channel();
         let screen = self.screen.clone();
@@ -127,28 +189,33 @@ impl Fanout {
             tx,
             shared,
             task,
+            catch_up_after,
         };
-        // Under the lock, as a chunk is pushed: nothing between the
-        // snapshot and the stream is lost or doubled.
-        let snapshot = self.screen().snapshot();
-        if !snapshot.is_empty() {
-            terminal.queue(snapshot);
-        }
+        terminal.queue(paint, mark);
         self.terminals.push(terminal);
     }
 
+    /// Stop showing the session in `chan`; remember how far it got.
     pub fn detach(&mut self, client: ClientId, chan: i64) {
-        self.terminals.retain(|t| !(t.client == client && t.chan == chan));
+        if let Some(at) = self.terminals.iter().position(|t| t.client == client && t.chan == chan) {
+            let terminal = self.terminals.remove(at);
+            if self.parked.len() >= PARKED {
+                self.parked.pop_front();
+            }
+            self.parked.push_back((client, chan, terminal.shared.sent()));
+        }
     }
 
     pub fn detach_client(&mut self, client: ClientId) {
         self.terminals.retain(|t| t.client != client);
+        self.parked.retain(|&(c, _, _)| c != client);
     }
 
     /// Parse `bytes` into the model and queue them for every terminal (but
-    /// those too far behind, which are resynced); then wait while even the
-    /// fastest terminal has [`HIGH_WATER`] queued. With no terminal, the
-    /// model's answers to the program's queries go back to it.
+    /// those too far behind, which are caught up); then wait while a
+    /// terminal that cannot be caught up has [`HIGH_WATER`] queued. With no
+    /// terminal, the model's answers to the program's queries go back to
+    /// it.
     pub async fn push(&mut self, bytes: Vec<u8>) {
         self.drop_dead();
         {
@@ -157,6 +224,7 @@ impl Fanout {
             if self.terminals.is_empty() && !replies.is_empty() {
                 self.control.write(Input::Bytes(replies));
             }
+            let mark = screen.mark();
             let count = self.terminals.len();
             let mut bytes = Some(bytes);
             for (index, terminal) in self.terminals.iter().enumerate() {
@@ -164,10 +232,11 @@ impl Fanout {
                     continue;
                 }
                 let behind = terminal.shared.backlog.load(Ordering::Acquire);
-                if behind > RESYNC_AFTER {
-                    tracing::info!(session = %self.session, chan = terminal.chan, behind, "terminal fell behind; repainting it from the model");
+                let lines = terminal.shared.backlog_lines.load(Ordering::Acquire);
+                if behind > RESYNC_AFTER || terminal.catch_up_after.is_some_and(|after| lines > after) {
+                    tracing::info!(session = %self.session, chan = terminal.chan, behind, lines, "terminal fell behind; catching it up from the model");
                     terminal.shared.resyncing.store(true, Ordering::Release);
-                    let _ = terminal.tx.send(Out::Repaint);
+                    let _ = terminal.tx.send(Out::CatchUp);
                     continue;
                 }
                 // Usually one terminal: it gets the buffer itself, not a copy.
@@ -176,7 +245,7 @@ impl Fanout {
                 } else {
                     bytes.clone().unwrap_or_default()
                 };
-                terminal.queue(chunk);
+                terminal.queue(chunk, mark);
             }
         }
         let progress = self.progress.clone();
@@ -188,7 +257,7 @@ impl Fanout {
             let fastest = self
                 .terminals
                 .iter()
-                .filter(|t| !t.shared.resyncing.load(Ordering::Acquire))
+                .filter(|t| t.catch_up_after.is_none() && !t.shared.resyncing.load(Ordering::Acquire))
                 .map(|t| t.shared.backlog.load(Ordering::Acquire))
                 .min()
                 .unwrap_or(0);
@@ -227,11 +296,16 @@ impl Fanout {
 }
 
 impl Terminal {
-    fn queue(&self, bytes: Vec<u8>) {
-        self.shared.backlog.fetch_add(bytes.len(), Ordering::AcqRel);
-        let len = bytes.len();
-        if self.tx.send(Out::Bytes(bytes)).is_err() {
+    fn queue(&self, bytes: Vec<u8>, mark: Mark) {
+        if bytes.is_empty() {
+            return;
+        }
+        let (len, lines) = (bytes.len(), memchr::memchr_iter(b'\n', &bytes).count());
+        self.shared.backlog.fetch_add(len, Ordering::AcqRel);
+        self.shared.backlog_lines.fetch_add(lines, Ordering::AcqRel);
+        if self.tx.send(Out::Bytes(bytes, mark)).is_err() {
             self.shared.backlog.fetch_sub(len, Ordering::AcqRel);
+            self.shared.backlog_lines.fetch_sub(lines, Ordering::AcqRel);
         }
     }
 }
@@ -254,22 +328,24 @@ async fn forward(
 ) {
     let mut acks: VecDeque<JoinHandle<bool>> = VecDeque::new();
     while let Some(out) = rx.recv().await {
-        let bytes = match out {
-            Out::Bytes(bytes) if shared.resyncing.load(Ordering::Acquire) => {
+        let (bytes, lines, mark) = match out {
+            Out::Bytes(bytes, _) if shared.resyncing.load(Ordering::Acquire) => {
                 shared.backlog.fetch_sub(bytes.len(), Ordering::AcqRel);
+                let lines = memchr::memchr_iter(b'\n', &bytes).count();
+                shared.backlog_lines.fetch_sub(lines, Ordering::AcqRel);
                 progress.notify_waiters();
                 continue;
             }
-            Out::Bytes(bytes) => bytes,
-            Out::Repaint => {
-                // Under the lock: output pushed after this snapshot is queued
-                // after it, output before it is in it.
-                let mut screen = lock(&screen);
-                shared.resyncing.store(false, Ordering::Release);
-                let mut bytes = RESET.to_vec();
-                bytes.extend_from_slice(&screen.snapshot());
-                shared.backlog.fetch_add(bytes.len(), Ordering::AcqRel);
-                bytes
+            Out::Bytes(bytes, mark) => {
+                let lines = memchr::memchr_iter(b'\n', &bytes).count();
+                (bytes, lines, mark)
+            }
+            Out::CatchUp => {
+                if !flooded(&peer, chan, &screen, &shared, &mut acks).await {
+                    break;
+                }
+                progress.notify_waiters();
+                continue;
             }
             Out::Flush(done) => {
                 while let Some(ack) = acks.pop_front() {
@@ -282,8 +358,24 @@ async fn forward(
             }
         };
         let len = bytes.len();
-        let sent = send(&peer, chan, bytes, &mut acks).await;
+        // (A stream chunk is one piece; a paint on attach may be many.)
+        let sent = if len <= PAINT_PIECE {
+            send(&peer, chan, bytes, &mut acks).await
+        } else {
+            let mut all = true;
+            for piece in bytes.chunks(PAINT_PIECE) {
+                if !send(&peer, chan, piece.to_vec(), &mut acks).await {
+                    all = false;
+                    break;
+                }
+            }
+            all
+        };
+        if sent {
+            *shared.sent.lock().unwrap_or_else(|p| p.into_inner()) = mark;
+        }
         shared.backlog.fetch_sub(len, Ordering::AcqRel);
+        shared.backlog_lines.fetch_sub(lines, Ordering::AcqRel);
         progress.notify_waiters();
         if !sent {
             break;
@@ -291,6 +383,46 @@ async fn forward(
     }
     shared.dead.store(true, Ordering::Release);
     progress.notify_waiters();
+}
+
+/// A terminal that fell behind: a frame of the screen every [`FRAME`] while
+/// the output floods on, then, once it calms down, the rows that scrolled
+/// off since the terminal's last chunk and the screen, and the stream
+/// resumes (see [`Screen::catch_up`]). False when the connection is gone.
+async fn flooded(
+    peer: &Peer,
+    chan: i64,
+    screen: &SharedScreen,
+    shared: &Shared,
+    acks: &mut VecDeque<JoinHandle<bool>>,
+) -> bool {
+    let mut last = None;
+    loop {
+        let (bytes, caught_up) = {
+            // Under the lock: output pushed after this is queued after it,
+            // output before it is in it.
+            let mut screen = lock(screen);
+            let now = screen.mark();
+            let calm = last.is_some_and(|last| now.rows_since(last) < CALM_ROWS);
+            last = Some(now);
+            if calm {
+                shared.resyncing.store(false, Ordering::Release);
+                (screen.catch_up(shared.sent()), Some(now))
+            } else {
+                (screen.frame(), None)
+            }
+        };
+        for piece in bytes.chunks(PAINT_PIECE) {
+            if !send(peer, chan, piece.to_vec(), acks).await {
+                return false;
+            }
+        }
+        if let Some(mark) = caught_up {
+            *shared.sent.lock().unwrap_or_else(|p| p.into_inner()) = mark;
+            return true;
+        }
+        tokio::time::sleep(FRAME).await;
+    }
 }
 
 /// Queue `bytes` for the terminal, first waiting while [`IN_FLIGHT`] chunks

@@ -475,7 +475,12 @@ impl Supervisor {
                 Request::Delete { session, force } => {
                     return self.delete(&session, force, reply).await;
                 }
-                Request::Attach { session, chan, size } => self.attach(client, peer, &session, chan, size),
+                Request::Attach {
+                    session,
+                    chan,
+                    size,
+                    opts,
+                } => self.attach(client, peer, &session, chan, size, opts),
                 Request::Detach { session, chan } => self
                     .live(&session)
                     .map(|live| {
@@ -736,6 +741,7 @@ impl Supervisor {
         session: &str,
         chan: i64,
         size: Option<(u16, u16)>,
+        opts: protocol::AttachOpts,
     ) -> anyhow::Result<Value> {
         let state_dir = self.settings.state_dir.clone();
         let scrollback = self.scrollback;
@@ -745,7 +751,12 @@ impl Supervisor {
             if let Some((cols, rows)) = size {
                 live.control.resize(cols, rows).context("resize failed")?;
             }
-            let _ = live.commands.send(SessionCmd::Attach { client, peer, chan });
+            let _ = live.commands.send(SessionCmd::Attach {
+                client,
+                peer,
+                chan,
+                opts,
+            });
             return Ok(Value::Nil);
         }
         // An ended session has no model; its log holds the same bytes, and

@@ -10,6 +10,7 @@ use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 use super::fanout::{Fanout, SharedScreen};
 use crate::model::{ExitKind, SessionId};
 use crate::pty::{PtyControl, Spawned};
+use crate::rpc::protocol::AttachOpts;
 use crate::rpc::{ClientId, Peer};
 use crate::screen::status::{Seen, Signs, Verdict, Watch};
 
@@ -36,6 +37,7 @@ pub enum SessionCmd {
         client: ClientId,
         peer: Peer,
         chan: i64,
+        opts: AttachOpts,
     },
     Detach {
         client: ClientId,
@@ -158,8 +160,14 @@ impl SessionTask {
         // Until the supervisor has taken the exit in (and lets go of our
         // commands), a terminal may still attach: it gets the whole output.
         while let Some(cmd) = commands.recv().await {
-            if let SessionCmd::Attach { client, peer, chan } = cmd {
-                fanout.attach(client, peer, chan);
+            if let SessionCmd::Attach {
+                client,
+                peer,
+                chan,
+                opts,
+            } = cmd
+            {
+                fanout.attach(client, peer, chan, opts);
                 fanout.flush().await;
             }
         }
@@ -195,7 +203,12 @@ impl ScreenReading {
 
 fn handle(cmd: SessionCmd, control: &PtyControl, fanout: &mut Fanout, kill_at: &mut Option<Instant>) {
     match cmd {
-        SessionCmd::Attach { client, peer, chan } => fanout.attach(client, peer, chan),
+        SessionCmd::Attach {
+            client,
+            peer,
+            chan,
+            opts,
+        } => fanout.attach(client, peer, chan, opts),
         SessionCmd::Detach { client, chan } => fanout.detach(client, chan),
         SessionCmd::DetachClient { client } => fanout.detach_client(client),
         #[cfg(test)]
