@@ -51,7 +51,7 @@ const RESYNC_AFTER: usize = 2 * 1024 * 1024;
 /// Terminals remembered after a detach, per session.
 const PARKED: usize = 16;
 /// A flooded terminal is shown a frame this often...
-const FRAME: std::time::Duration = std::time::Duration::from_millis(100);
+const FRAME: std::time::Duration = std::time::Duration::from_millis(40);
 /// ...until fewer rows than this scroll off between two frames: then it is
 /// caught up and streams again.
 const CALM_ROWS: u64 = 1000;

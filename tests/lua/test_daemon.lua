@@ -195,7 +195,7 @@ T['the daemon exits by itself when idle; :LuluDaemon status and stop'] = functio
   h.eq(daemon_pid(child), nil, 'stopped')
 end
 
-T['a stalled editor does not hold up another; it is repainted from the scrollback when it wakes'] = function(child)
+T['a stalled editor does not hold up another; it is caught up from the host when it wakes'] = function(child)
   reap_daemon(child)
   daemon_setup(child, { scrollback = 2000 })
   local slow = second(child)
@@ -216,7 +216,7 @@ T['a stalled editor does not hold up another; it is repainted from the scrollbac
   local lines = slow.lua('return #vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id)
   h.ok(lines < 30000, ('it was repainted from the scrollback, not fed all 8 MiB (%d lines)'):format(lines))
   local log = table.concat(vim.fn.readfile(child.env.XDG_STATE_HOME .. '/nvim/lulu/daemon.log'), '\n')
-  h.matches(log, 'terminal fell behind; repainting it from the model', 'the daemon says what it did')
+  h.matches(log, 'terminal fell behind; catching it up from the model', 'the daemon says what it did')
 end
 
 T["another user's connection to the daemon is refused"] = function(child)

@@ -225,4 +225,47 @@ T['a dialog on the screen marks the session waiting when its hooks say nothing; 
   h.eq(child.lua('return require("lulu").get("drawn").waiting'), vim.NIL, 'and stays cleared while it works')
 end
 
+T['a flood, a full-screen app and back end as the unthrottled stream would'] = function(child)
+  child.setup()
+  child.cmd('set columns=120 lines=40')
+  local script =
+    [[seq -f 'flood line %06g' 1 200000; printf '\033[?1049h\033[Hin the app\n'; sleep 0.3; printf '\033[?1049l'; echo after-the-app; exec sleep 60]]
+  -- The reference: Neovim's own terminal, which takes every byte.
+  child.lua('vim.cmd.enew() vim.fn.jobstart({ "sh", "-c", ... }, { term = true })', script)
+  local native = child.lua('return vim.api.nvim_get_current_buf()')
+  child.cmd('enew')
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "flood", args = { "-c", ... } })', script)
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, 'after%-the%-app', 60000, 'lulu: back from the app')
+  h.wait_for(function()
+    local lines = child.lua('return vim.api.nvim_buf_get_lines(..., 0, -1, false)', native)
+    return table.concat(lines, '\n'):find('after%-the%-app') ~= nil
+  end, 60000, ':terminal: back from the app')
+  vim.wait(300)
+  local function tail(buf)
+    local lines = child.lua('return vim.api.nvim_buf_get_lines(..., 0, -1, false)', buf)
+    local out = {}
+    for i = #lines, 1, -1 do
+      local l = lines[i]:gsub('%s+$', '')
+      if l ~= '' then
+        table.insert(out, 1, l)
+        if #out == 9000 then
+          break
+        end
+      end
+    end
+    return out
+  end
+  local want, got = tail(native), tail(child.lua('return require("lulu").buffer(...)', s.id))
+  h.eq(#got, #want, 'as many lines')
+  for i = 1, #want do
+    if got[i] ~= want[i] then
+      h.eq(got[i], want[i], ('line %d of the last %d'):format(i, #want))
+    end
+  end
+  local log = table.concat(vim.fn.readfile(child.env.XDG_STATE_HOME .. '/nvim/lulu/host.log'), '\n')
+  h.matches(log, 'catching it up from the model', 'the flood was caught up, not streamed')
+end
+
 return T
