@@ -152,7 +152,7 @@ T['the list float shows rows newest first, two lines each'] = function(child)
   h.eq(float_lines(child), vim.NIL, 'list closed')
 end
 
-T['K shows a session in detail: record, events, last output'] = function(child)
+T['K shows a session in detail: record, events, its screen'] = function(child)
   child.setup()
   child.lua(
     'require("lulu").start({ agent = "shell", name = "broken", args = { "-c", "echo compiling; echo \\"error: bad thing\\" >&2; exit 3" } })'
@@ -171,7 +171,7 @@ T['K shows a session in detail: record, events, last output'] = function(child)
   h.matches(text, 'argv: /bin/sh %-c echo compiling', 'argv')
   h.matches(text, '── events ──\n%d+:%d+:%d+  started', 'history: started')
   h.matches(text, 'exited%s+exit code 3', 'history: exited')
-  h.matches(text, '── last output ──\ncompiling\nerror: bad thing', 'last output as plain text')
+  h.matches(text, '── screen ──\ncompiling\nerror: bad thing', 'its screen as plain text')
   child.lua('vim.api.nvim_input("q")')
   child.wait('return vim.bo.filetype ~= "lulu_detail"', 2000, 'q closes')
 end

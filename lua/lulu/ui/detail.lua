@@ -43,7 +43,7 @@ function M.lines(detail)
     lines[#lines + 1] = ('%s  %-18s %s'):format((e.at:match('T(%d+:%d+:%d+)') or e.at), e.kind, e.detail)
   end
   lines[#lines + 1] = ''
-  lines[#lines + 1] = '── last output ──'
+  lines[#lines + 1] = '── screen ──'
   vim.list_extend(lines, #detail.output > 0 and detail.output or { '(none)' })
   return lines
 end
