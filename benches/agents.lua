@@ -2,6 +2,8 @@
 -- gemini from start to their input prompt, through lulu vs Neovim's own
 -- :terminal (median of 10, alternating; same argv and environment), codex
 -- through lulu, and
+-- gemini and claude also started hidden (never shown: the host's screen
+-- model answers their terminal queries), and
 -- the memory one session of each takes (the RSS of its whole process tree
 -- once ready). Offline, against the scripted model server.
 --
@@ -54,6 +56,16 @@ local START = [[
   local kind, argv, env, ready = ...
   local t0 = vim.uv.hrtime()
   local buf, pid
+  if kind == 'hidden' then
+    -- Started and never shown: only the host's screen model sees it (and
+    -- answers its terminal queries).
+    local s = require('lulu').start({ agent = argv[1], name = 'bench' })
+    local rpc = require('lulu.rpc')
+    local ok = vim.wait(30000, function()
+      return table.concat(rpc.request(rpc.methods.screen, s.id).lines, '\n'):find(ready, 1, true) ~= nil
+    end, 2)
+    return { ok and (vim.uv.hrtime() - t0) / 1e6 or -1, require('lulu').get('bench').pid }
+  end
   if kind == 'lulu' then
     vim.cmd('LuluStart ' .. argv[1] .. ' name=bench')
     buf = vim.api.nvim_get_current_buf()
@@ -97,10 +109,10 @@ for _, agent in ipairs({ 'claude', 'codex', 'gemini' }) do
   if vim.fn.executable(agents.bin_dir .. '/' .. agent) == 0 then
     say(('%s: not installed (scripts/install-agents), skipped'):format(agent))
   else
-    local times = { lulu = {}, terminal = {} }
-    local rss = { lulu = {}, terminal = {} }
+    local times = { lulu = {}, terminal = {}, hidden = {} }
+    local rss = { lulu = {}, terminal = {}, hidden = {} }
     for _ = 1, ROUNDS do
-      for _, kind in ipairs(agent == 'codex' and { 'lulu' } or { 'terminal', 'lulu' }) do
+      for _, kind in ipairs(agent == 'codex' and { 'lulu' } or { 'terminal', 'lulu', 'hidden' }) do
         local ms, kib = measure(agent, kind)
         if ms >= 0 then
           table.insert(times[kind], ms)
@@ -108,7 +120,7 @@ for _, agent in ipairs({ 'claude', 'codex', 'gemini' }) do
         end
       end
     end
-    for _, kind in ipairs({ 'terminal', 'lulu' }) do
+    for _, kind in ipairs({ 'terminal', 'lulu', 'hidden' }) do
       if #times[kind] > 0 then
         say(
           ('%s via %-8s start to input-ready: median %4.0f ms (min %4.0f, max %4.0f; %d runs); RSS %3.0f MiB'):format(
