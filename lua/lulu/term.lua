@@ -107,7 +107,7 @@ function M.ensure(record, win)
       end)
     end,
   })
-  rpc.request(rpc.methods.attach, id, chan, cols or vim.NIL, rows or vim.NIL, { scrollback = H.scrollback(buf) })
+  rpc.request(rpc.methods.attach, id, chan, cols or vim.NIL, rows or vim.NIL, H.attach_opts(buf, false))
   M.resize_visible()
   return buf
 end
@@ -258,15 +258,19 @@ function H.resume(id, term)
   end
   term.lazy = false
   term.cols, term.rows = cols, rows
-  rpc.request(
-    rpc.methods.attach,
-    id,
-    term.chan,
-    cols or vim.NIL,
-    rows or vim.NIL,
-    { resume = true, scrollback = H.scrollback(term.buf) }
-  )
+  rpc.request(rpc.methods.attach, id, term.chan, cols or vim.NIL, rows or vim.NIL, H.attach_opts(term.buf, true))
   M.resize_visible()
+end
+
+--- How a terminal attaches: its scrollback, and the editor's colours (the
+--- host tells them to a program that asks while no terminal shows it).
+function H.attach_opts(buf, resume)
+  local opts = { resume = resume, scrollback = H.scrollback(buf) }
+  local normal = vim.api.nvim_get_hl(0, { name = 'Normal', link = false })
+  if normal.fg and normal.bg then
+    opts.fg, opts.bg = ('#%06x'):format(normal.fg), ('#%06x'):format(normal.bg)
+  end
+  return opts
 end
 
 --- The lines of scrollback a terminal buffer keeps.

@@ -159,7 +159,6 @@ pub const MAX_DENY_MESSAGE: usize = 4096;
 
 /// How a terminal attaches (`session_attach`'s fifth argument).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AttachOpts {
     /// The terminal showed this session before it was detached (a buffer
     /// that went lazy): catch it up from there instead of painting it
@@ -168,6 +167,26 @@ pub struct AttachOpts {
     pub resume: bool,
     /// Lines of scrollback the terminal keeps (its buffer's 'scrollback').
     pub scrollback: Option<usize>,
+    /// The editor's colours (`#rrggbb`), which the host reports to a
+    /// program asking (OSC 10/11) while no terminal shows it.
+    #[serde(default, deserialize_with = "hex_colour")]
+    pub fg: Option<(u8, u8, u8)>,
+    #[serde(default, deserialize_with = "hex_colour")]
+    pub bg: Option<(u8, u8, u8)>,
+}
+
+/// `#rrggbb`, or nothing for anything else (a colour is a nicety: a bad
+/// one is not worth refusing the attach over).
+fn hex_colour<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<(u8, u8, u8)>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer).unwrap_or_default();
+    Ok(text.and_then(|text| {
+        let hex = text.strip_prefix('#')?;
+        if hex.len() != 6 || !hex.is_ascii() {
+            return None;
+        }
+        let byte = |at: usize| u8::from_str_radix(&hex[at..at + 2], 16).ok();
+        Some((byte(0)?, byte(2)?, byte(4)?))
+    }))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -814,7 +833,12 @@ mod tests {
                     Value::from(3),
                     Value::from(120),
                     Value::from(40),
-                    map(&[("resume", Value::from(true)), ("scrollback", Value::from(5000))]),
+                    map(&[
+                        ("resume", Value::from(true)),
+                        ("scrollback", Value::from(5000)),
+                        ("fg", s("#e0e2ea")),
+                        ("bg", s("not a colour")),
+                    ]),
                 ],
                 Request::Attach {
                     session: "a".into(),
@@ -823,6 +847,8 @@ mod tests {
                     opts: AttachOpts {
                         resume: true,
                         scrollback: Some(5000),
+                        fg: Some((0xe0, 0xe2, 0xea)),
+                        bg: None,
                     },
                 },
             ),

@@ -34,7 +34,8 @@ use serialize::Pen;
 /// Rows the grid may hold past the screen before they are taken out; input
 /// is fed in pieces no longer than this, and a row needs at least one byte.
 const DRAIN_EVERY: usize = 1024;
-/// The colours a program asking (OSC 10/11) is told, until an editor says.
+/// The colours a program asking (OSC 10/11) is told, until an editor that
+/// attaches says its own (Neovim's default dark scheme).
 const DEFAULT_FG: Rgb = Rgb {
     r: 0xe0,
     g: 0xe2,

@@ -156,6 +156,9 @@ impl Fanout {
         // and the stream is lost or doubled.
         let (paint, mark, catch_up_after) = {
             let mut screen = self.screen();
+            if let (Some(fg), Some(bg)) = (opts.fg, opts.bg) {
+                screen.set_colours(fg, bg);
+            }
             let paint = match (opts.resume, parked) {
                 (true, Some(since)) => screen.catch_up(since),
                 // A terminal with content, but nothing known of it: wiped.

@@ -268,4 +268,54 @@ T['a flood, a full-screen app and back end as the unthrottled stream would'] = f
   h.matches(log, 'catching it up from the model', 'the flood was caught up, not streamed')
 end
 
+T['12 sessions in a 4x3 grid, hidden, sent a command, opened full width: its output is there'] = function(child)
+  child.setup({ agents = { bash = bash } })
+  child.cmd('set columns=100 lines=40')
+  child.lua([[
+    for i = 1, 12 do
+      require('lulu').start({ agent = 'bash', name = 'g' .. i })
+    end
+  ]])
+  child.cmd('LuluGrid')
+  for i = 1, 12 do
+    local id = child.lua('return require("lulu").get(...).id', 'g' .. i)
+    child.wait_screen(id, 'bash[^\n]*[%$#]', 10000, 'g' .. i .. ' prompt')
+  end
+  -- Panes of ~24 columns; then the grid goes away.
+  child.cmd('tabclose')
+  local g5 = child.lua('return require("lulu").get("g5").id')
+  child.wait('return not require("lulu.term").streaming(...)', 3000, 'g5 hidden', g5)
+  child.lua('require("lulu").send("g5", "echo sent-to-$((2+3))-while-hidden")')
+  child.wait(
+    [[return table.concat(require("lulu.rpc").request(require("lulu.rpc").methods.screen, ...).lines, "\n"):find("\nsent%-to%-5%-while%-hidden") ~= nil]],
+    5000,
+    'the command ran',
+    g5
+  )
+  child.cmd('only')
+  child.lua('require("lulu").open(...)', g5)
+  child.cmd('stopinsert')
+  child.wait_screen(g5, '\nsent%-to%-5%-while%-hidden', 5000, 'its output line in the full-width buffer')
+end
+
+T['a hidden session asking for colours is told those of the editor that showed it last'] = function(child)
+  child.setup()
+  child.cmd('hi Normal guifg=#a0b0c0 guibg=#102030')
+  local out = child.cwd .. '/colour.txt'
+  local script = ([[read x; stty -echo -icanon min 0 time 20; printf '\033]11;?\007'; r=$(dd bs=64 count=1 2>/dev/null); printf '%%s' "$r" | od -An -c | tr -d ' \n' > %s; exec sleep 60]]):format(
+    out
+  )
+  local s =
+    child.lua('return require("lulu").start({ agent = "shell", name = "colours", args = { "-c", ... } })', script)
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.cmd('enew')
+  child.wait('return not require("lulu.term").streaming(...)', 3000, 'hidden', s.id)
+  child.lua('require("lulu").send("colours", "")')
+  h.wait_for(function()
+    return vim.uv.fs_stat(out) ~= nil and vim.fn.readfile(out)[1] ~= nil
+  end, 5000, 'the reply')
+  h.matches(table.concat(vim.fn.readfile(out), ''), 'rgb:1010/2020/3030', 'the editor background')
+end
+
 return T
