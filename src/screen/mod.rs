@@ -46,6 +46,11 @@ const DEFAULT_BG: Rgb = Rgb {
     g: 0x16,
     b: 0x1b,
 };
+/// Longest OSC string (a title, a hyperlink, a colour query) let through:
+/// the parser buffers one whole, with no limit of its own, so a program
+/// that opens one and never ends it would grow the host without bound.
+const MAX_OSC: usize = 64 * 1024;
+
 /// Sequences the model treats specially, after `ESC [`.
 const MARKERS: [(&[u8], Marker); 5] = [
     (b"?1049h", Marker::AltEnter),
@@ -122,10 +127,15 @@ impl Dimensions for Size {
     }
 }
 
+/// The largest model kept, whatever size a client asks the PTY to be: a
+/// grid costs 24 bytes a cell, and 65535 x 65535 is a size an RPC can name.
+const MAX_COLS: u16 = 1000;
+const MAX_ROWS: u16 = 500;
+
 fn size(cols: u16, rows: u16) -> Size {
     Size {
-        cols: usize::from(cols.max(1)),
-        rows: usize::from(rows.max(1)),
+        cols: usize::from(cols.clamp(1, MAX_COLS)),
+        rows: usize::from(rows.clamp(1, MAX_ROWS)),
     }
 }
 
@@ -156,6 +166,8 @@ pub struct Screen {
     frozen: Option<Frozen>,
     /// Bumped by every change, so a preview can skip unchanged screens.
     generation: u64,
+    /// Bytes of an OSC string still open at the end of the last input.
+    osc_open: Option<usize>,
 }
 
 /// A point in a session's output stream (see [`Screen::catch_up`]).
@@ -213,6 +225,7 @@ impl Screen {
             mark: Mark::default(),
             frozen: None,
             generation: 0,
+            osc_open: None,
         }
     }
 
@@ -223,7 +236,7 @@ impl Screen {
     }
 
     pub fn resize(&mut self, cols: u16, rows: u16) {
-        if self.size() == (cols.max(1), rows.max(1)) {
+        if self.size() == (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS)) {
             return;
         }
         self.term.resize(size(cols, rows));
@@ -237,10 +250,26 @@ impl Screen {
         self.heard.heard().colours = (rgb(fg), rgb(bg));
     }
 
-    /// Parse `bytes`. Returns what the terminal would answer the program
-    /// (device attributes, cursor position, colours, version): the caller
-    /// sends it only when no real terminal shows the session.
+    /// Parse `bytes`, as the terminal that answers the program: returns
+    /// what a terminal would reply to the queries among them (device
+    /// attributes, cursor position, colours, version), for a session no
+    /// real terminal shows.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.parse(bytes);
+        let mut replies = std::mem::take(&mut self.heard.heard().replies);
+        extra_answers(bytes, &mut replies);
+        replies
+    }
+
+    /// Parse `bytes` while a real terminal shows the session (and answers
+    /// it): the model's own replies are dropped, and the input is not
+    /// searched for the queries it leaves to [`extra_answers`].
+    pub fn feed_shown(&mut self, bytes: &[u8]) {
+        self.parse(bytes);
+        self.heard.heard().replies.clear();
+    }
+
+    fn parse(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         loop {
             let marker = next_marker(rest);
@@ -275,10 +304,39 @@ impl Screen {
             }
             rest = &rest[at + len..];
         }
+        if self.track_osc(bytes) > MAX_OSC {
+            // BEL ends it, as any terminal would take it.
+            self.parser.advance(&mut self.term, b"\x07");
+            self.osc_open = None;
+        }
         self.generation += 1;
-        let mut replies = std::mem::take(&mut self.heard.heard().replies);
-        extra_answers(bytes, &mut replies);
-        replies
+    }
+
+    /// Follow OSC strings across inputs (`ESC ]` up to BEL, ESC or CAN);
+    /// returns the length of one still open, 0 when none is.
+    fn track_osc(&mut self, bytes: &[u8]) -> usize {
+        let mut rest = bytes;
+        loop {
+            if let Some(open) = self.osc_open.as_mut() {
+                match memchr::memchr3(0x07, 0x1b, 0x18, rest) {
+                    Some(end) => {
+                        self.osc_open = None;
+                        rest = &rest[end..];
+                    }
+                    None => {
+                        *open += rest.len();
+                        return *open;
+                    }
+                }
+            }
+            match memchr::memmem::find(rest, b"\x1b]") {
+                Some(start) => {
+                    self.osc_open = Some(0);
+                    rest = &rest[start + 2..];
+                }
+                None => return 0,
+            }
+        }
     }
 
     fn alternate(&self) -> bool {
@@ -445,6 +503,7 @@ impl Screen {
     }
 
     /// The scrollback's last `max` rows as text (oldest first).
+    #[cfg(test)]
     pub fn history_text(&self, max: usize) -> Vec<String> {
         let skip = self.history.len().saturating_sub(max);
         self.history
@@ -459,13 +518,9 @@ impl Screen {
         self.history_limit
     }
 
+    #[cfg(test)]
     pub fn history_rows(&self) -> usize {
         self.history.len()
-    }
-
-    /// Bytes the scrollback holds (its painted rows).
-    pub fn history_bytes(&self) -> usize {
-        self.history_bytes
     }
 
     pub fn generation(&self) -> u64 {

@@ -201,6 +201,7 @@ pub(super) fn text(row: &Row<Cell>, cols: usize) -> String {
 /// Strip what a painted row must not carry into another terminal's state:
 /// nothing but SGR and text is ever written by [`row`], so this only drops
 /// the SGR, for a plain-text view of a stored row.
+#[cfg(test)]
 pub(super) fn plain(painted: &[u8]) -> String {
     let mut text = Vec::with_capacity(painted.len());
     let mut at = 0;

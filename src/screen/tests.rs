@@ -223,3 +223,34 @@ fn a_catch_up_across_a_cleared_history_repaints_it_whole() {
     terminal.feed(&screen.catch_up(mark));
     assert_eq!(all_text(&mut terminal), all_text(&mut screen));
 }
+
+#[test]
+fn an_osc_string_that_never_ends_is_cut_off() {
+    let mut screen = Screen::new(20, 3, 10);
+    screen.feed(b"\x1b]0;");
+    let junk = vec![b'a'; 32 * 1024];
+    for _ in 0..8 {
+        screen.feed(&junk);
+    }
+    // Ended by the host once too long (so the parser holds no more of it):
+    // it became the title, cut short, and what follows is text again.
+    let title = screen.text(3).title.unwrap_or_default();
+    assert!(
+        !title.is_empty() && title.len() <= MAX_OSC + junk.len(),
+        "{}",
+        title.len()
+    );
+    screen.feed(b"\x1b[H\x1b[2Jvisible");
+    assert_eq!(screen.text(3).lines, ["visible"]);
+    // An ordinary title is untouched.
+    screen.feed(b"\x1b]2;short\x07");
+    assert_eq!(screen.text(3).title.as_deref(), Some("short"));
+}
+
+#[test]
+fn a_huge_size_is_bounded() {
+    let mut screen = Screen::new(u16::MAX, u16::MAX, 10);
+    assert_eq!(screen.size(), (MAX_COLS, MAX_ROWS));
+    screen.resize(u16::MAX, 2);
+    assert_eq!(screen.size(), (MAX_COLS, 2));
+}

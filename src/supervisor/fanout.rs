@@ -58,14 +58,36 @@ const CALM_ROWS: u64 = 1000;
 /// A paint is written in pieces this big, so the editor serves other
 /// requests between them.
 const PAINT_PIECE: usize = 64 * 1024;
+/// Bytes of answers to terminal queries sent to a program per second at
+/// most: one that floods queries and never reads its input must not grow
+/// its PTY's input queue without bound.
+const ANSWERS_PER_SECOND: usize = 16 * 1024;
+
+/// What is left of this second's [`ANSWERS_PER_SECOND`].
+struct AnswerBudget {
+    since: std::time::Instant,
+    spent: usize,
+}
+
+impl AnswerBudget {
+    fn take(&mut self, bytes: usize) -> bool {
+        if self.since.elapsed() >= std::time::Duration::from_secs(1) {
+            self.since = std::time::Instant::now();
+            self.spent = 0;
+        }
+        self.spent += bytes;
+        self.spent <= ANSWERS_PER_SECOND
+    }
+}
 
 /// A session's screen model, shared by its task, its terminals' tasks and
 /// the readers of its preview.
 pub type SharedScreen = Arc<Mutex<Screen>>;
 
 enum Out {
-    /// A chunk of the stream, and where the stream is after it.
-    Bytes(Vec<u8>, Mark),
+    /// A chunk of the stream, its line count, and where the stream is
+    /// after it.
+    Bytes(Vec<u8>, usize, Mark),
     /// Catch the terminal up from the model as it is now.
     CatchUp,
     /// Answer once everything queued before this has reached the terminal.
@@ -118,6 +140,7 @@ pub struct Fanout {
     terminals: Vec<Terminal>,
     /// Detached terminals and the last point of the stream each was sent.
     parked: VecDeque<(ClientId, i64, Mark)>,
+    answers: AnswerBudget,
     /// Woken whenever a terminal makes progress.
     progress: Arc<Notify>,
 }
@@ -130,16 +153,17 @@ impl Fanout {
             control,
             terminals: Vec::new(),
             parked: VecDeque::new(),
+            answers: AnswerBudget {
+                since: std::time::Instant::now(),
+                spent: 0,
+            },
             progress: Arc::new(Notify::new()),
         }
     }
 
     /// The model, locked and at the PTY's size.
     fn screen(&self) -> MutexGuard<'_, Screen> {
-        let mut screen = lock(&self.screen);
-        let (cols, rows) = self.control.size();
-        screen.resize(cols, rows);
-        screen
+        sized(&self.screen, &self.control)
     }
 
     /// Show the session in `chan` of `client`: the model painted (or, for a
@@ -222,10 +246,18 @@ impl Fanout {
     pub async fn push(&mut self, bytes: Vec<u8>) {
         self.drop_dead();
         {
-            let mut screen = self.screen();
-            let replies = screen.feed(&bytes);
-            if self.terminals.is_empty() && !replies.is_empty() {
-                self.control.write(Input::Bytes(replies));
+            let mut screen = sized(&self.screen, &self.control);
+            if self.terminals.is_empty() {
+                let replies = screen.feed(&bytes);
+                if !replies.is_empty() {
+                    if self.answers.take(replies.len()) {
+                        self.control.write(Input::Bytes(replies));
+                    } else {
+                        tracing::debug!(session = %self.session, "too many terminal queries; not answering");
+                    }
+                }
+            } else {
+                screen.feed_shown(&bytes);
             }
             let mark = screen.mark();
             let count = self.terminals.len();
@@ -306,11 +338,19 @@ impl Terminal {
         let (len, lines) = (bytes.len(), memchr::memchr_iter(b'\n', &bytes).count());
         self.shared.backlog.fetch_add(len, Ordering::AcqRel);
         self.shared.backlog_lines.fetch_add(lines, Ordering::AcqRel);
-        if self.tx.send(Out::Bytes(bytes, mark)).is_err() {
+        if self.tx.send(Out::Bytes(bytes, lines, mark)).is_err() {
             self.shared.backlog.fetch_sub(len, Ordering::AcqRel);
             self.shared.backlog_lines.fetch_sub(lines, Ordering::AcqRel);
         }
     }
+}
+
+/// `screen`, locked and at the size of the PTY `control` drives.
+fn sized<'a>(screen: &'a SharedScreen, control: &PtyControl) -> MutexGuard<'a, Screen> {
+    let mut screen = lock(screen);
+    let (cols, rows) = control.size();
+    screen.resize(cols, rows);
+    screen
 }
 
 pub fn lock(screen: &Mutex<Screen>) -> MutexGuard<'_, Screen> {
@@ -332,17 +372,13 @@ async fn forward(
     let mut acks: VecDeque<JoinHandle<bool>> = VecDeque::new();
     while let Some(out) = rx.recv().await {
         let (bytes, lines, mark) = match out {
-            Out::Bytes(bytes, _) if shared.resyncing.load(Ordering::Acquire) => {
+            Out::Bytes(bytes, lines, _) if shared.resyncing.load(Ordering::Acquire) => {
                 shared.backlog.fetch_sub(bytes.len(), Ordering::AcqRel);
-                let lines = memchr::memchr_iter(b'\n', &bytes).count();
                 shared.backlog_lines.fetch_sub(lines, Ordering::AcqRel);
                 progress.notify_waiters();
                 continue;
             }
-            Out::Bytes(bytes, mark) => {
-                let lines = memchr::memchr_iter(b'\n', &bytes).count();
-                (bytes, lines, mark)
-            }
+            Out::Bytes(bytes, lines, mark) => (bytes, lines, mark),
             Out::CatchUp => {
                 if !flooded(&peer, chan, &screen, &shared, &mut acks).await {
                     break;

@@ -78,7 +78,7 @@ impl Supervisor {
             }
             tokio::task::spawn_blocking(move || {
                 let mut screen = crate::screen::Screen::new(ENDED_COLS, ENDED_ROWS, 0);
-                screen.feed(&crate::pty::read_tail(&log, ENDED_TAIL));
+                screen.feed_shown(&crate::pty::read_tail(&log, ENDED_TAIL));
                 screen.text(rows)
             })
             .await

@@ -767,7 +767,7 @@ impl Supervisor {
         tokio::spawn(async move {
             let painted = tokio::task::spawn_blocking(move || {
                 let mut screen = crate::screen::Screen::new(cols, rows, scrollback);
-                screen.feed(&pty::read_tail(&log, ENDED_REPLAY as usize));
+                screen.feed_shown(&pty::read_tail(&log, ENDED_REPLAY as usize));
                 screen.snapshot()
             });
             let mut painted = painted.await.unwrap_or_default();

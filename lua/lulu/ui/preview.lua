@@ -19,45 +19,31 @@ end
 ---@param list table
 ---@return table|nil
 function M.geometry(list, title)
+  local place
   local below = vim.o.lines - (list.row + list.height + 2) - 3
-  if below >= 4 then
-    return {
-      relative = 'editor',
-      row = list.row + list.height + 2,
-      col = list.col,
-      width = list.width,
-      height = math.min(below, M.ROWS),
-      style = 'minimal',
-      border = 'rounded',
-      title = title,
-      title_pos = 'center',
-      focusable = false,
-      zindex = 45,
-    }
-  end
   local right = vim.o.columns - (list.col + list.width + 2) - 2
-  if right >= 30 then
-    return {
-      relative = 'editor',
-      row = list.row,
-      col = list.col + list.width + 2,
-      width = right,
-      height = math.max(list.height, 4),
-      style = 'minimal',
-      border = 'rounded',
-      title = title,
-      title_pos = 'center',
-      focusable = false,
-      zindex = 45,
-    }
+  if below >= 4 then
+    place = { row = list.row + list.height + 2, col = list.col, width = list.width, height = math.min(below, M.ROWS) }
+  elseif right >= 30 then
+    place = { row = list.row, col = list.col + list.width + 2, width = right, height = math.max(list.height, 4) }
+  else
+    return nil
   end
-  return nil
+  return vim.tbl_extend('force', place, {
+    relative = 'editor',
+    style = 'minimal',
+    border = 'rounded',
+    title = title,
+    title_pos = 'center',
+    focusable = false,
+    zindex = 45,
+  })
 end
 
 --- Rows of screen the preview shows at most.
 M.ROWS = 12
 
---- The room a preview under a list of `height` rows takes (0 when off).
+--- The rows a preview under the list takes, border included (0 when off).
 function M.reserve()
   return require('lulu.config').options.list.preview and (M.ROWS + 2) or 0
 end
