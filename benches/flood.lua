@@ -9,43 +9,12 @@
 --  3. an editor request's round trip while 12 sessions flood in the grid:
 --     median, p99, max.
 local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
-package.path = root .. '/tests/lua/?.lua;' .. package.path
+package.path = root .. '/tests/lua/?.lua;' .. root .. '/benches/?.lua;' .. package.path
 local harness = require('harness')
+local common = require('common')
+local say, stats = common.say, common.stats
 local BIN = os.getenv('LULU_BIN')
 local MIB = 1024 * 1024
-
-local function say(line)
-  io.stdout:write(line, '\n')
-  io.stdout:flush()
-end
-
-local function stats(xs)
-  table.sort(xs)
-  local n = #xs
-  local median = n % 2 == 1 and xs[(n + 1) / 2] or (xs[n / 2] + xs[n / 2 + 1]) / 2
-  return median, xs[math.max(math.ceil(n * 0.99), 1)], xs[n]
-end
-
-local function make_input(size)
-  local path = vim.fn.tempname()
-  local colours = { 31, 32, 33, 34, 35, 36 }
-  local parts, written, n = {}, 0, 0
-  while written < size do
-    n = n + 1
-    local line = ('\27[%dm%06d\27[0m the quick brown fox jumps over the lazy dog \27[1;%dm%s\27[0m\n'):format(
-      colours[n % #colours + 1],
-      n,
-      colours[(n + 3) % #colours + 1],
-      ('='):rep(n % 40)
-    )
-    parts[#parts + 1] = line
-    written = written + #line
-  end
-  local file = assert(io.open(path, 'wb'))
-  file:write(table.concat(parts))
-  file:close()
-  return path, written, ('%06d'):format(n)
-end
 
 local function child()
   local c = harness.child()
@@ -73,7 +42,8 @@ local TAIL = [[
 
 -- 1. Time to the last line, and the buffers compared.
 do
-  local input, bytes, last = make_input(tonumber(os.getenv('LULU_BENCH_MIB') or '32') * MIB)
+  local input, bytes, lines = common.make_input(tonumber(os.getenv('LULU_BENCH_MIB') or '32') * MIB)
+  local last = ('%06d'):format(lines)
   local c = child()
   local result = c.lua(
     [[
@@ -184,7 +154,7 @@ end
 
 -- 3. Editor requests while 12 sessions flood in the grid.
 do
-  local input = make_input(8 * MIB)
+  local input = common.make_input(8 * MIB)
   local c = child()
   c.lua(
     [[

@@ -11,21 +11,11 @@
 --  3. the host's RSS with 12 sessions each holding 10,000 rows of
 --     120-column scrollback (idle, after a flood each).
 local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
-package.path = root .. '/tests/lua/?.lua;' .. package.path
+package.path = root .. '/tests/lua/?.lua;' .. root .. '/benches/?.lua;' .. package.path
 local harness = require('harness')
+local common = require('common')
+local say = common.say
 local BIN = os.getenv('LULU_BIN')
-
-local function say(line)
-  io.stdout:write(line, '\n')
-  io.stdout:flush()
-end
-
-local function stats(xs)
-  table.sort(xs)
-  local n = #xs
-  local median = n % 2 == 1 and xs[(n + 1) / 2] or (xs[n / 2] + xs[n / 2 + 1]) / 2
-  return median, xs[1], xs[n]
-end
 
 local function daemon_child()
   local child = harness.child()
@@ -90,7 +80,7 @@ do
     s.id,
     other.id
   )
-  local median, min, max = stats(samples)
+  local median, _, max, min = common.stats(samples)
   say(
     ('reopen to last line, 20,000 lines of history: median %.1f ms (min %.1f, max %.1f) of %d'):format(
       median,

@@ -5,38 +5,14 @@
 -- Each run uses a fresh child Neovim (default scrollback 10000) with its own
 -- XDG dirs; timings are taken inside the child.
 local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
-package.path = root .. '/tests/lua/?.lua;' .. package.path
+package.path = root .. '/tests/lua/?.lua;' .. root .. '/benches/?.lua;' .. package.path
 local harness = require('harness')
-
-local function say(line)
-  io.stdout:write(line, '\n')
-  io.stdout:flush()
-end
+local common = require('common')
+local say = common.say
 
 local MIB = 1024 * 1024
 local size = tonumber(os.getenv('LULU_BENCH_MIB') or '32') * MIB
 local rounds = tonumber(os.getenv('LULU_BENCH_ROUNDS') or '7')
-
-local function make_input()
-  local path = vim.fn.tempname()
-  local colours = { 31, 32, 33, 34, 35, 36 }
-  local parts, written, n = {}, 0, 0
-  while written < size do
-    n = n + 1
-    local line = ('\27[%dm%06d\27[0m the quick brown fox jumps over the lazy dog \27[1;%dm%s\27[0m\n'):format(
-      colours[n % #colours + 1],
-      n,
-      colours[(n + 3) % #colours + 1],
-      ('=').rep('=', n % 40)
-    )
-    parts[#parts + 1] = line
-    written = written + #line
-  end
-  local file = assert(io.open(path, 'wb'))
-  file:write(table.concat(parts))
-  file:close()
-  return path, written, n
-end
 
 local function peak_rss_kib(pid)
   for line in io.lines('/proc/' .. pid .. '/status') do
@@ -117,7 +93,7 @@ local function median(xs)
   return n % 2 == 1 and xs[(n + 1) / 2] or (xs[n / 2] + xs[n / 2 + 1]) / 2
 end
 
-local input, bytes, lines = make_input()
+local input, bytes, lines = common.make_input(size)
 local last = ('%06d'):format(lines)
 say(
   ('input: %.1f MiB, %d lines of SGR-coloured text; %d rounds each, alternating; lulu host: %s'):format(
