@@ -73,6 +73,11 @@ command('LuluRestore', cmd('restore'), {
   complete = complete('complete_saved'),
   desc = 'lulu: start a saved set of sessions again',
 })
+command('LuluResume', cmd('resume'), {
+  nargs = 1,
+  complete = complete('complete_resumable'),
+  desc = 'lulu: start an ended session again, its agent resuming its conversation',
+})
 command('LuluPrune', cmd('prune'), {
   nargs = 0,
   desc = 'lulu: remove worktrees of ended sessions whose branches are merged',

@@ -263,7 +263,12 @@ fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
         Some(sessions) => sessions,
         None => {
             let store = Store::open(&dirs.db())?;
-            let sessions = store.sessions()?;
+            let mut sessions = store.sessions()?;
+            // By the shipped table: the editor's `cost.prices` is not known here.
+            let prices = crate::cost::Prices::default();
+            for s in &mut sessions {
+                s.price(&prices);
+            }
             for row in store.take_skipped() {
                 eprintln!("lulu: skipped an unreadable row ({row})");
             }
@@ -281,17 +286,18 @@ fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
     let now = Utc::now();
     let name_width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
     println!(
-        "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  DETAIL",
-        "ID", "NAME", "STATUS", "AGE", "AGENT"
+        "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  {:>7}  DETAIL",
+        "ID", "NAME", "STATUS", "AGE", "AGENT", "COST"
     );
     for s in &sessions {
         println!(
-            "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  {}",
+            "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  {:>7}  {}",
             s.id,
             s.name,
             s.status.as_str(),
             age(&s.last_activity_at, now),
             s.agent,
+            s.cost_usd.map_or("-".to_string(), |usd| format!("${usd:.3}")),
             detail(s)
         );
     }

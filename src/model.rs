@@ -142,6 +142,32 @@ pub struct SessionRecord {
     /// Token totals from the agent's usage source, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<crate::cost::Tokens>,
+    /// What the agent used, by model (stored; `cost_usd` and `tokens` are
+    /// priced from it).
+    #[serde(skip)]
+    pub usage: crate::cost::Usage,
+    /// The agent's own id of its conversation (Claude's and Gemini's
+    /// session id, Codex's thread id), to resume it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
+}
+
+impl SessionRecord {
+    /// Price the usage by `prices` into `cost_usd` and `tokens`. Returns
+    /// whether either changed.
+    pub fn price(&mut self, prices: &crate::cost::Prices) -> bool {
+        let (cost, tokens) = if self.usage.is_empty() {
+            (None, None)
+        } else {
+            // To the micro-dollar, so that float noise is no change.
+            let cost = self.usage.cost(prices).usd.map(|usd| (usd * 1e6).round() / 1e6);
+            (cost, Some(self.usage.tokens()))
+        };
+        let changed = self.cost_usd != cost || self.tokens != tokens;
+        self.cost_usd = cost;
+        self.tokens = tokens;
+        changed
+    }
 }
 
 /// How a session's process ended, as the PTY layer reports it.

@@ -92,6 +92,25 @@ function M.open(cmd)
   end)
 end
 
+function M.resume(cmd)
+  H.guard(function()
+    local record = require('lulu').resume(H.one(cmd))
+    util.notify(("resuming %s's conversation in '%s'"):format(record.agent, record.name))
+    require('lulu.term').open(record)
+  end)
+end
+
+--- Ended sessions whose agent named a conversation.
+function M.complete_resumable(lead)
+  local names = {}
+  for _, record in ipairs(require('lulu.sessions').all()) do
+    if record.conversation and not require('lulu.sessions').is_live(record) and vim.startswith(record.name, lead) then
+      names[#names + 1] = record.name
+    end
+  end
+  return names
+end
+
 function M.stop(cmd)
   H.guard(function()
     require('lulu').stop(H.one(cmd), { force = cmd.bang })

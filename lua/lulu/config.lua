@@ -30,7 +30,7 @@ M.defaults = {
   cost = { prices = {} },
   host = { mode = 'daemon' }, -- 'daemon': sessions outlive Neovim; 'embedded': they end with it
   daemon = { idle_exit = 600 }, -- seconds with no session and no editor before the daemon exits
-  persist = { autosave = false, prompt_on_exit = false, claude_continue = false },
+  persist = { autosave = false, prompt_on_exit = false, resume = true },
 }
 
 ---@type lulu.Config
@@ -41,7 +41,14 @@ local agent_keys = { cmd = true, args = true, env = true, submit_delay = true }
 
 -- Options whose default is nil: they exist although the defaults table
 -- cannot show them.
-local nil_defaults = { bin = true, default_agent = true, ['worktree.root'] = true, ['worktree.setup'] = true }
+local nil_defaults = {
+  bin = true,
+  default_agent = true,
+  ['worktree.root'] = true,
+  ['worktree.setup'] = true,
+  -- The old name of `persist.resume` (Claude only); still read.
+  ['persist.claude_continue'] = true,
+}
 -- Tables whose keys are the user's own (model names, file globs).
 local free_tables = { ['cost.prices'] = true, ['worktree.copy'] = true }
 
@@ -116,6 +123,11 @@ function M.validate(opts)
       'seconds (0 < n <= 600) a warm shell may take to show its prompt',
     },
     {
+      'persist.resume',
+      type(o.persist.resume) == 'boolean',
+      'true or false',
+    },
+    {
       'persist.autosave',
       o.persist.autosave == false or (type(o.persist.autosave) == 'number' and o.persist.autosave >= 1),
       'false or a number of seconds >= 1',
@@ -142,6 +154,10 @@ function M.validate(opts)
       "an argv list like { 'npm', 'ci' }",
     },
   }
+  if o.persist.claude_continue ~= nil then
+    problems[#problems + 1] =
+      'persist.claude_continue is deprecated: use persist.resume (it resumes every agent); it is still read for now'
+  end
   for _, check in ipairs(checks) do
     if not check[2] then
       problems[#problems + 1] = ('%s must be %s'):format(check[1], check[3])

@@ -23,6 +23,7 @@ end
 ---@field env table<string,string>|nil extra environment
 ---@field worktree boolean|nil true: a worktree is required; false: run in cwd
 ---@field base string|nil branch or commit the session's branch starts from
+---@field resume string|nil the agent's own conversation id to resume
 
 --- Start a session. Returns its record at once; the agent boots in the
 --- background.
@@ -41,6 +42,7 @@ function M.start(opts)
     worktree = opts.worktree,
     base = opts.base,
     reuse = opts.reuse,
+    resume = opts.resume,
     cols = cols,
     rows = rows,
   })
@@ -99,6 +101,7 @@ function M.save(name)
         cwd = r.repo or r.cwd,
         worktree = r.worktree ~= nil,
         base = r.worktree and r.base or nil,
+        conversation = r.conversation,
         in_grid = grid[r.id] or false,
       })
     end
@@ -117,21 +120,17 @@ function M.restore(name, on_done)
   local specs = rpc.request(rpc.methods.snapshot, name or 'default')
   local grid = false
   local starts = {}
-  local continue = require('lulu.config').options.persist.claude_continue
   for _, spec in ipairs(specs) do
     grid = grid or spec.in_grid
-    local args = spec.args or {}
-    if continue and spec.agent == 'claude' and not vim.tbl_contains(args, '--continue') then
-      args = vim.list_extend({ '--continue' }, args)
-    end
     starts[#starts + 1] = {
       agent = spec.agent,
       name = spec.name,
-      args = args,
+      args = H.resume_args(spec),
       cwd = spec.cwd,
       worktree = spec.worktree,
       base = spec.base,
       reuse = true,
+      resume = H.resumes() and spec.conversation or nil,
     }
   end
   M.start_many(starts, function(records, errors)
@@ -142,6 +141,56 @@ function M.restore(name, on_done)
       on_done(records, errors)
     end
   end)
+end
+
+--- Whether restores resume each agent's conversation (`persist.resume`, or
+--- its old name `persist.claude_continue`).
+function H.resumes()
+  local persist = require('lulu.config').options.persist
+  if persist.claude_continue ~= nil then
+    return persist.claude_continue
+  end
+  return persist.resume
+end
+
+--- A saved Claude session whose conversation id was never seen (saved by
+--- an older lulu) still continues its directory's latest conversation.
+function H.resume_args(spec)
+  local args = vim.deepcopy(spec.args or {})
+  if H.resumes() and spec.agent == 'claude' and not spec.conversation and not vim.tbl_contains(args, '--continue') then
+    table.insert(args, 1, '--continue')
+  end
+  return args
+end
+
+--- Start an ended session again with the same name, branch and worktree,
+--- its agent resuming its own conversation (`claude --resume`, `codex
+--- resume`, `gemini --resume`). Returns the new record.
+---@return lulu.Session
+function M.resume(ref)
+  local r = M.get(ref)
+  if sessions.is_live(r) then
+    error(("session '%s' is still running; resume is for an ended session"):format(r.name), 0)
+  end
+  if not r.conversation then
+    error(
+      ("session '%s': its agent (%s) never named its conversation, so there is none to resume; :LuluStart it afresh"):format(
+        r.name,
+        r.agent
+      ),
+      0
+    )
+  end
+  return M.start({
+    agent = r.agent,
+    name = r.name,
+    args = r.args or {},
+    cwd = r.repo or r.cwd,
+    worktree = r.worktree ~= nil,
+    base = r.worktree and r.base or nil,
+    reuse = true,
+    resume = r.conversation,
+  })
 end
 
 --- Names of the saved sets, newest first.

@@ -46,6 +46,12 @@ impl Adapter for Claude {
     fn transcript(&self) -> Option<Format> {
         Some(Format::Claude)
     }
+
+    fn resume_args(&self, id: &str) -> Option<Vec<String>> {
+        // 2.1.330 appends the resumed turns to the same transcript, and its
+        // cost-state line there stays cumulative.
+        Some(vec!["--resume".into(), id.into()])
+    }
 }
 
 /// The Claude Code settings that route its permission questions to lulu:

@@ -48,6 +48,12 @@ impl Adapter for Codex {
     fn transcript(&self) -> Option<Format> {
         Some(Format::Codex)
     }
+
+    fn resume_args(&self, id: &str) -> Option<Vec<String>> {
+        // A subcommand, so first; 0.169.0's `resume` takes the same `-c`
+        // overrides lulu's hooks come in, and appends to the same rollout.
+        Some(vec!["resume".into(), id.into()])
+    }
 }
 
 /// One hook: its config name, codex's internal name, whether it takes a

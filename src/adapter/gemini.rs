@@ -45,7 +45,17 @@ impl Adapter for Gemini {
         Some(Format::Gemini)
     }
 
-    fn transcript_search(&self, cwd: &Path, env: &[(String, String)]) -> Option<TranscriptSearch> {
+    fn resume_args(&self, id: &str) -> Option<Vec<String>> {
+        // 0.61.0 takes a session id as well as `latest` or an index.
+        Some(vec!["--resume".into(), id.into()])
+    }
+
+    fn transcript_search(
+        &self,
+        cwd: &Path,
+        env: &[(String, String)],
+        resumed: Option<&str>,
+    ) -> Option<TranscriptSearch> {
         // The session's own environment wins over lulu's, as in the agent.
         let var = |key: &str| {
             env.iter()
@@ -59,6 +69,7 @@ impl Adapter for Gemini {
         Some(TranscriptSearch::Gemini {
             dir: PathBuf::from(home).join(".gemini"),
             cwd: cwd.to_path_buf(),
+            resumed: resumed.map(str::to_string),
         })
     }
 }
@@ -69,6 +80,28 @@ const CLOCK_SLACK: Duration = Duration::from_secs(2);
 /// The newest chat file for `cwd` under gemini's `dir` begun at or after
 /// `since`. Blocking (reads a few files): call it off the async runtime.
 pub(super) fn find_chat(dir: &Path, cwd: &Path, since: SystemTime) -> Option<PathBuf> {
+    let since = since.checked_sub(CLOCK_SLACK).unwrap_or(since);
+    chat_files(dir, cwd)?
+        .into_iter()
+        .filter(|(born, _)| *born >= since)
+        .max()
+        .map(|(_, path)| path)
+}
+
+/// The chat file of conversation `id`: the first one begun with that
+/// session id (gemini 0.61.0 resuming appends there, and begins another
+/// file with the same id that it leaves empty). Blocking.
+pub(super) fn find_conversation(dir: &Path, cwd: &Path, id: &str) -> Option<PathBuf> {
+    chat_files(dir, cwd)?
+        .into_iter()
+        .filter(|(_, path)| session_id_of(path).as_deref() == Some(id))
+        .min()
+        .map(|(_, path)| path)
+}
+
+/// Every `session-*.jsonl` in the chats directory gemini keeps for `cwd`,
+/// with when each was begun.
+fn chat_files(dir: &Path, cwd: &Path) -> Option<Vec<(SystemTime, PathBuf)>> {
     let projects: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("projects.json")).ok()?).ok()?;
     let projects = projects.get("projects")?.as_object()?;
     let real = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
@@ -78,8 +111,7 @@ pub(super) fn find_chat(dir: &Path, cwd: &Path, since: SystemTime) -> Option<Pat
     if slug.contains('/') || slug.starts_with('.') {
         return None;
     }
-    let since = since.checked_sub(CLOCK_SLACK).unwrap_or(since);
-    std::fs::read_dir(dir.join("tmp").join(slug).join("chats"))
+    let files = std::fs::read_dir(dir.join("tmp").join(slug).join("chats"))
         .ok()?
         .filter_map(Result::ok)
         .filter(|e| {
@@ -90,10 +122,22 @@ pub(super) fn find_chat(dir: &Path, cwd: &Path, since: SystemTime) -> Option<Pat
         .filter_map(|e| {
             let meta = e.metadata().ok()?;
             let born = meta.created().or_else(|_| meta.modified()).ok()?;
-            (born >= since).then_some((born, e.path()))
+            Some((born, e.path()))
         })
-        .max()
-        .map(|(_, path)| path)
+        .collect();
+    Some(files)
+}
+
+/// The `sessionId` of a chat file's first line (read no further than 64 KiB).
+fn session_id_of(path: &Path) -> Option<String> {
+    use std::io::{BufRead, Read};
+    let file = std::fs::File::open(path).ok()?;
+    let mut first = Vec::new();
+    std::io::BufReader::new(file.take(64 * 1024))
+        .read_until(b'\n', &mut first)
+        .ok()?;
+    let header: serde_json::Value = serde_json::from_slice(&first).ok()?;
+    header.get("sessionId")?.as_str().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -137,6 +181,18 @@ mod tests {
             None,
             "chats begun before the session are not its own"
         );
+
+        // Resuming: the first file begun with the conversation's id, not
+        // the newer one gemini begins beside it.
+        let header = |id: &str| format!("{{\"sessionId\":\"{id}\",\"kind\":\"main\"}}\n{{\"$set\":{{}}}}\n");
+        std::fs::write(chats.join("session-x1.jsonl"), header("conv-x")).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(chats.join("session-x2.jsonl"), header("conv-x")).unwrap();
+        assert_eq!(
+            find_conversation(&home, &cwd, "conv-x"),
+            Some(chats.join("session-x1.jsonl"))
+        );
+        assert_eq!(find_conversation(&home, &cwd, "conv-y"), None);
     }
 
     #[test]
@@ -156,7 +212,7 @@ mod tests {
     #[test]
     fn the_sessions_own_home_wins() {
         let env = vec![("HOME".to_string(), "/h".to_string())];
-        let Some(TranscriptSearch::Gemini { dir, .. }) = Gemini.transcript_search(Path::new("/w"), &env) else {
+        let Some(TranscriptSearch::Gemini { dir, .. }) = Gemini.transcript_search(Path::new("/w"), &env, None) else {
             panic!("gemini searches for its chat");
         };
         assert_eq!(dir, Path::new("/h/.gemini"));
@@ -164,7 +220,7 @@ mod tests {
             ("HOME".to_string(), "/h".to_string()),
             ("GEMINI_CLI_HOME".to_string(), "/g".to_string()),
         ];
-        let Some(TranscriptSearch::Gemini { dir, .. }) = Gemini.transcript_search(Path::new("/w"), &env) else {
+        let Some(TranscriptSearch::Gemini { dir, .. }) = Gemini.transcript_search(Path::new("/w"), &env, None) else {
             panic!("gemini searches for its chat");
         };
         assert_eq!(dir, Path::new("/g/.gemini"));

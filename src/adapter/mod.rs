@@ -74,7 +74,19 @@ pub trait Adapter: Send + Sync {
 
     /// How to find the transcript of a session started in `cwd` with `env`
     /// (on top of lulu's own), for an agent whose hooks do not say.
-    fn transcript_search(&self, _cwd: &Path, _env: &[(String, String)]) -> Option<TranscriptSearch> {
+    fn transcript_search(
+        &self,
+        _cwd: &Path,
+        _env: &[(String, String)],
+        _resumed: Option<&str>,
+    ) -> Option<TranscriptSearch> {
+        None
+    }
+
+    /// The argv that resumes the agent's conversation `id` (the
+    /// [`crate::model::SessionRecord::conversation`] it revealed), put
+    /// right after its command; `None`: it cannot.
+    fn resume_args(&self, _id: &str) -> Option<Vec<String>> {
         None
     }
 
@@ -88,8 +100,14 @@ pub trait Adapter: Send + Sync {
 /// Where to look for a session's transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TranscriptSearch {
-    /// Gemini's chat files: `dir` is its `~/.gemini`, `cwd` the session's.
-    Gemini { dir: PathBuf, cwd: PathBuf },
+    /// Gemini's chat files: `dir` is its `~/.gemini`, `cwd` the session's;
+    /// `resumed`: the conversation being resumed, whose file gemini appends
+    /// to (while it also begins a new, empty one).
+    Gemini {
+        dir: PathBuf,
+        cwd: PathBuf,
+        resumed: Option<String>,
+    },
 }
 
 impl TranscriptSearch {
@@ -97,7 +115,10 @@ impl TranscriptSearch {
     /// (reads the file system): call it off the async runtime.
     pub fn find(&self, since: SystemTime) -> Option<PathBuf> {
         match self {
-            TranscriptSearch::Gemini { dir, cwd } => gemini::find_chat(dir, cwd, since),
+            TranscriptSearch::Gemini { dir, cwd, resumed } => match resumed {
+                Some(id) => gemini::find_conversation(dir, cwd, id),
+                None => gemini::find_chat(dir, cwd, since),
+            },
         }
     }
 }

@@ -1,10 +1,12 @@
 //! What an agent session has cost: read its transcript JSONL a piece at a
-//! time (a tail, never a re-read), count each model response once, price
-//! tokens by model. Pure: the supervisor feeds it bytes.
+//! time (a tail, never a re-read), count each model response once, keep
+//! the tokens by model ([`Usage`]) and price them when asked, so a changed
+//! table re-prices what was counted. Pure: the supervisor feeds it bytes.
 //!
 //! Claude Code: streaming writes one line per content block, repeating the
 //! same `message.id` and usage, so a message counts once per
-//! `message.id + requestId`; a line's own `costUSD` wins over the table.
+//! `message.id + requestId`; its own figures win over the table (a line's
+//! `costUSD` in older builds, the cumulative `cost-state` line in 2.1.3xx).
 //! Codex: its rollout file has one `token_usage_record` per response (keyed
 //! by `response_id`), priced by the model of the latest `turn_context`;
 //! its `input_tokens` include the cached ones.
@@ -26,57 +28,68 @@ pub struct Price {
     pub cache_read: f64,
 }
 
-/// Prices by model-name prefix; the longest matching prefix wins.
+/// Prices by model-name prefix; the longest matching prefix wins, and the
+/// user's own (`cost.prices`) win over the shipped table's, so that
+/// `claude-sonnet-4-5` also covers the dated `claude-sonnet-4-5-20250929`
+/// the table lists.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Prices(BTreeMap<String, Price>);
+pub struct Prices {
+    shipped: BTreeMap<String, Price>,
+    overrides: BTreeMap<String, Price>,
+}
+
+/// The shipped table, generated from litellm's price data by
+/// `scripts/update-prices` (never typed by hand).
+const SHIPPED: &str = include_str!("prices.json");
+
+#[derive(Deserialize)]
+struct ShippedTable {
+    source: String,
+    prices: BTreeMap<String, Price>,
+}
+
+fn shipped() -> &'static ShippedTable {
+    static TABLE: std::sync::LazyLock<ShippedTable> = std::sync::LazyLock::new(|| {
+        serde_json::from_str(SHIPPED).expect("src/cost/prices.json parses (a unit test checks it)")
+    });
+    &TABLE
+}
 
 impl Default for Prices {
-    /// Published list prices (per million tokens) for the model families
-    /// the wired agents use; `cost.prices` overrides or adds.
+    /// List prices (per million tokens) of the models the wired agents
+    /// use; `cost.prices` overrides or adds.
     fn default() -> Self {
-        let p = |input: f64, output: f64| Price {
-            input,
-            output,
-            cache_write: input * 1.25,
-            cache_read: input * 0.1,
-        };
-        let no_cache_writes = |input: f64, output: f64| Price {
-            cache_write: 0.0,
-            ..p(input, output)
-        };
-        Prices(BTreeMap::from([
-            ("claude-opus-4".to_string(), p(15.0, 75.0)),
-            ("claude-opus-4-5".to_string(), p(5.0, 25.0)),
-            ("claude-sonnet-4".to_string(), p(3.0, 15.0)),
-            ("claude-3-7-sonnet".to_string(), p(3.0, 15.0)),
-            ("claude-3-5-sonnet".to_string(), p(3.0, 15.0)),
-            ("claude-haiku-4-5".to_string(), p(1.0, 5.0)),
-            ("claude-3-5-haiku".to_string(), p(0.8, 4.0)),
-            // Google's list prices (prompts up to 200k tokens); Google bills
-            // cache storage by the hour instead of cache writes.
-            ("gemini-2.5-pro".to_string(), no_cache_writes(1.25, 10.0)),
-            ("gemini-2.5-flash".to_string(), no_cache_writes(0.3, 2.5)),
-            ("gemini-2.5-flash-lite".to_string(), no_cache_writes(0.1, 0.4)),
-            // OpenAI bills no cache writes; cached input is 10% of input.
-            ("gpt-5".to_string(), no_cache_writes(1.25, 10.0)),
-        ]))
+        Prices {
+            shipped: shipped().prices.clone(),
+            overrides: BTreeMap::new(),
+        }
     }
 }
 
 impl Prices {
     pub fn with_overrides(overrides: BTreeMap<String, Price>) -> Prices {
-        let mut prices = Prices::default();
-        prices.0.extend(overrides);
-        prices
+        Prices {
+            overrides,
+            ..Prices::default()
+        }
+    }
+
+    /// Where the shipped table came from (`litellm <version>, <file>`).
+    pub fn source() -> &'static str {
+        &shipped().source
     }
 
     pub fn for_model(&self, model: &str) -> Option<Price> {
-        self.0
-            .iter()
-            .filter(|(prefix, _)| model.starts_with(prefix.as_str()))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map(|(_, price)| *price)
+        longest_prefix(&self.overrides, model).or_else(|| longest_prefix(&self.shipped, model))
     }
+}
+
+fn longest_prefix(table: &BTreeMap<String, Price>, model: &str) -> Option<Price> {
+    table
+        .iter()
+        .filter(|(prefix, _)| model.starts_with(prefix.as_str()))
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map(|(_, price)| *price)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -111,6 +124,83 @@ impl Tokens {
     }
 }
 
+/// What a session's agent used, by model: kept with the session and
+/// priced when shown, so a changed price table re-prices it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Every token counted, by model.
+    #[serde(default)]
+    pub models: BTreeMap<String, Tokens>,
+    /// Of those, the tokens the agent priced itself (Claude Code's own
+    /// figures), and what it said they cost: these are not re-priced.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub own_tokens: BTreeMap<String, Tokens>,
+    #[serde(default)]
+    pub own_usd: f64,
+}
+
+/// A [`Usage`] priced by a table.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Cost {
+    /// USD; `None` when tokens were counted but none could be priced (no
+    /// cost rather than a false `$0`).
+    pub usd: Option<f64>,
+    /// Tokens of models with no price: counted, not priced.
+    pub unpriced: Tokens,
+}
+
+impl Usage {
+    pub fn tokens(&self) -> Tokens {
+        let mut total = Tokens::default();
+        for tokens in self.models.values() {
+            total.add(*tokens);
+        }
+        total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty() && self.own_usd == 0.0
+    }
+
+    pub fn cost(&self, prices: &Prices) -> Cost {
+        let mut usd = self.own_usd;
+        let mut priced_any = self.own_usd > 0.0 || !self.own_tokens.is_empty();
+        let mut unpriced = Tokens::default();
+        for (model, tokens) in &self.models {
+            let mut rest = *tokens;
+            if let Some(own) = self.own_tokens.get(model) {
+                rest.sub(*own);
+            }
+            if rest == Tokens::default() {
+                continue;
+            }
+            match prices.for_model(model) {
+                Some(price) => {
+                    usd += rest.priced(price);
+                    priced_any = true;
+                }
+                None => unpriced.add(rest),
+            }
+        }
+        let usd = (priced_any || self.models.is_empty()).then_some(usd);
+        Cost { usd, unpriced }
+    }
+
+    fn count(&mut self, model: &str, tokens: Tokens, own_cost: Option<f64>) {
+        self.models.entry(model.to_string()).or_default().add(tokens);
+        if let Some(cost) = own_cost {
+            self.own_usd += cost;
+            self.own_tokens.entry(model.to_string()).or_default().add(tokens);
+        }
+    }
+
+    fn uncount(&mut self, model: &str, tokens: Tokens) {
+        if let Some(counted) = self.models.get_mut(model) {
+            counted.sub(tokens);
+        }
+    }
+}
+
 /// Whose transcript format a [`Tally`] reads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Format {
@@ -129,10 +219,11 @@ pub struct Tally {
     seen: HashSet<String>,
     /// Gemini: what each message id was last counted as, to replace it.
     counted: HashMap<String, (String, Tokens)>,
-    pub by_model: BTreeMap<String, Tokens>,
-    pub cost_usd: f64,
-    /// Tokens of models with no price: counted, not priced.
-    pub unpriced: Tokens,
+    pub usage: Usage,
+    /// The agent's id of the conversation the transcript is of (what its
+    /// resume takes): Claude's `sessionId`, Codex's session id, Gemini's
+    /// `sessionId`.
+    pub conversation: Option<String>,
     /// Lines that did not parse (including a truncated last line, once the
     /// transcript is known to be complete).
     pub malformed: u64,
@@ -151,7 +242,7 @@ impl Tally {
 
     /// Feed the bytes that followed `offset`. A trailing partial line is
     /// kept until its newline arrives.
-    pub fn feed(&mut self, bytes: &[u8], prices: &Prices) {
+    pub fn feed(&mut self, bytes: &[u8]) {
         self.offset += bytes.len() as u64;
         self.pending.extend_from_slice(bytes);
         let Some(last_newline) = self.pending.iter().rposition(|&b| b == b'\n') else {
@@ -160,7 +251,7 @@ impl Tally {
         let complete: Vec<u8> = self.pending.drain(..=last_newline).collect();
         for line in complete.split(|&b| b == b'\n') {
             if !line.iter().all(u8::is_ascii_whitespace) {
-                self.line(line, prices);
+                self.line(line);
             }
         }
     }
@@ -174,26 +265,34 @@ impl Tally {
     }
 
     pub fn tokens(&self) -> Tokens {
-        let mut total = self.unpriced;
-        for tokens in self.by_model.values() {
-            total.add(*tokens);
-        }
-        total
+        self.usage.tokens()
     }
 
-    fn line(&mut self, line: &[u8], prices: &Prices) {
+    fn line(&mut self, line: &[u8]) {
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {
             self.malformed += 1;
             return;
         };
         match self.format {
-            Format::Claude => self.claude_line(&value, prices),
-            Format::Codex => self.codex_line(&value, prices),
-            Format::Gemini => self.gemini_line(&value, prices),
+            Format::Claude => self.claude_line(&value),
+            Format::Codex => self.codex_line(&value),
+            Format::Gemini => self.gemini_line(&value),
         }
     }
 
-    fn gemini_line(&mut self, value: &serde_json::Value, prices: &Prices) {
+    /// Take `id` as the conversation's, if it is one.
+    fn conversation_is(&mut self, id: Option<&serde_json::Value>) {
+        if let Some(id) = id.and_then(|v| v.as_str())
+            && is_conversation_id(id)
+            && self.conversation.as_deref() != Some(id)
+        {
+            self.conversation = Some(id.to_string());
+        }
+    }
+
+    fn gemini_line(&mut self, value: &serde_json::Value) {
+        // The file's first line, or a `$set` that names it again.
+        self.conversation_is(value.get("sessionId").or_else(|| value["$set"].get("sessionId")));
         let usage = &value["tokens"];
         if value.get("type").and_then(|t| t.as_str()) != Some("gemini") || !usage.is_object() {
             return;
@@ -215,12 +314,16 @@ impl Tally {
         if !id.is_empty()
             && let Some((model, tokens)) = self.counted.insert(id, (model.clone(), tokens))
         {
-            self.uncount(&model, tokens, prices);
+            self.usage.uncount(&model, tokens);
         }
-        self.count(&model, tokens, None, prices);
+        self.usage.count(&model, tokens, None);
     }
 
-    fn claude_line(&mut self, value: &serde_json::Value, prices: &Prices) {
+    fn claude_line(&mut self, value: &serde_json::Value) {
+        self.conversation_is(value.get("sessionId"));
+        if value.get("type").and_then(|t| t.as_str()) == Some("cost-state") {
+            return self.claude_cost_state(value);
+        }
         let Some(message) = value.get("message") else {
             return;
         };
@@ -241,12 +344,29 @@ impl Tally {
         };
         let model = message.get("model").and_then(|v| v.as_str()).unwrap_or("unknown");
         let own_cost = value.get("costUSD").and_then(|v| v.as_f64());
-        self.count(model, tokens, own_cost, prices);
+        self.usage.count(model, tokens, own_cost);
     }
 
-    fn codex_line(&mut self, value: &serde_json::Value, prices: &Prices) {
+    /// Claude Code's own running total for the conversation (2.1.3xx
+    /// writes one after turns, cumulative, also across `--resume`): it
+    /// prices every token counted so far; later ones go by the table until
+    /// the next. A total that says a model's price was unknown is not used.
+    fn claude_cost_state(&mut self, value: &serde_json::Value) {
+        let Some(total) = value.get("totalCostUSD").and_then(|v| v.as_f64()) else {
+            return;
+        };
+        if value.get("hasUnknownModelCost").and_then(|v| v.as_bool()) == Some(true) || !total.is_finite() || total < 0.0
+        {
+            return;
+        }
+        self.usage.own_usd = total;
+        self.usage.own_tokens = self.usage.models.clone();
+    }
+
+    fn codex_line(&mut self, value: &serde_json::Value) {
         let payload = &value["payload"];
         match value.get("type").and_then(|t| t.as_str()) {
+            Some("session_meta") => self.conversation_is(payload.get("id")),
             Some("turn_context") => {
                 if let Some(model) = payload.get("model").and_then(|m| m.as_str()) {
                     self.model = Some(model.to_string());
@@ -267,36 +387,22 @@ impl Tally {
                     cache_read: cached,
                 };
                 let model = self.model.clone().unwrap_or_else(|| "unknown".to_string());
-                self.count(&model, tokens, None, prices);
+                self.usage.count(&model, tokens, None);
             }
             _ => {}
         }
     }
+}
 
-    /// Take back what [`Tally::count`] added for a line with no own cost.
-    fn uncount(&mut self, model: &str, tokens: Tokens, prices: &Prices) {
-        match prices.for_model(model) {
-            Some(price) => {
-                self.cost_usd -= tokens.priced(price);
-                if let Some(counted) = self.by_model.get_mut(model) {
-                    counted.sub(tokens);
-                }
-            }
-            None => self.unpriced.sub(tokens),
-        }
-    }
-
-    fn count(&mut self, model: &str, tokens: Tokens, own_cost: Option<f64>, prices: &Prices) {
-        if let Some(cost) = own_cost {
-            self.cost_usd += cost;
-        } else if let Some(price) = prices.for_model(model) {
-            self.cost_usd += tokens.priced(price);
-        } else {
-            self.unpriced.add(tokens);
-            return;
-        }
-        self.by_model.entry(model.to_string()).or_default().add(tokens);
-    }
+/// An id an agent's resume flag may be given: short, and only letters,
+/// digits, `-`, `_` and `.` (a transcript is the agent's to write, and
+/// what it says becomes an argv word).
+pub fn is_conversation_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && !id.starts_with(['-', '.'])
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 #[cfg(test)]

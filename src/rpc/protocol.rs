@@ -110,6 +110,9 @@ pub struct StartOpts {
     /// and worktree are used again.
     #[serde(default)]
     pub reuse: bool,
+    /// The agent's own id of a conversation to resume (a session's
+    /// `conversation`), through the agent's resume flag.
+    pub resume: Option<String>,
     pub cols: Option<u16>,
     pub rows: Option<u16>,
 }

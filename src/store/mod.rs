@@ -323,7 +323,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE sessions SET status = ?2, failure_reason = ?3, exit_code = ?4, pid = ?5,
-                   updated_at = ?6, last_activity_at = ?7, pid_start = ?8 WHERE id = ?1",
+                   updated_at = ?6, last_activity_at = ?7, pid_start = ?8, usage = ?9, conversation = ?10
+                 WHERE id = ?1",
                 params![
                     s.id.as_str(),
                     s.status.as_str(),
@@ -332,7 +333,9 @@ impl Store {
                     s.pid,
                     s.updated_at,
                     s.last_activity_at,
-                    s.pid_start
+                    s.pid_start,
+                    usage_json(&s.usage),
+                    s.conversation
                 ],
             )?;
             Ok(())
@@ -501,7 +504,7 @@ impl Store {
 
 /// The columns `raw_row` reads, in its order.
 const SESSION_COLUMNS: &str = "id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree, \
-     branch, base, created_at, updated_at, last_activity_at, repo, args";
+     branch, base, created_at, updated_at, last_activity_at, repo, args, usage, conversation";
 
 fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
     match source.sqlite_error_code() {
@@ -522,6 +525,10 @@ fn insert_event(c: &Connection, id: &SessionId, kind: &str, detail: &str) -> Res
         params![id.as_str(), now(), kind, detail],
     )?;
     Ok(())
+}
+
+fn usage_json(usage: &crate::cost::Usage) -> Option<String> {
+    (!usage.is_empty()).then(|| serde_json::to_string(usage).unwrap_or_default())
 }
 
 fn argv_json(argv: &[String]) -> String {
@@ -547,6 +554,8 @@ struct RawRow {
     last_activity_at: String,
     repo: Option<String>,
     args: String,
+    usage: Option<String>,
+    conversation: Option<String>,
 }
 
 fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -568,6 +577,8 @@ fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         last_activity_at: row.get(14)?,
         repo: row.get(15)?,
         args: row.get(16)?,
+        usage: row.get(17)?,
+        conversation: row.get(18)?,
     })
 }
 
@@ -609,6 +620,11 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
     let status = Status::parse(&raw.status).ok_or_else(|| bad(format!("unknown status {:?}", raw.status)))?;
     let argv: Vec<String> = serde_json::from_str(&raw.argv).map_err(|err| bad(format!("argv: {err}")))?;
     let args: Vec<String> = serde_json::from_str(&raw.args).map_err(|err| bad(format!("args: {err}")))?;
+    let usage = match raw.usage.as_deref().map(serde_json::from_str::<crate::cost::Usage>) {
+        Some(Ok(usage)) => usage,
+        None => crate::cost::Usage::default(),
+        Some(Err(err)) => return Err(bad(format!("usage: {err}"))),
+    };
     Ok(SessionRecord {
         id: SessionId::from_stored(raw.id),
         name: raw.name,
@@ -634,6 +650,8 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         waiting: false,
         waiting_source: None,
         tokens: None,
+        usage,
+        conversation: raw.conversation,
     })
 }
 
@@ -667,6 +685,8 @@ mod tests {
             waiting: false,
             waiting_source: None,
             tokens: None,
+            usage: Default::default(),
+            conversation: None,
         }
     }
 
@@ -686,6 +706,30 @@ mod tests {
         ended.exit_code = Some(3);
         store.update_session(&ended).unwrap();
         assert_eq!(store.session(&new.id).unwrap(), Some(ended));
+    }
+
+    #[test]
+    fn usage_and_conversation_are_kept_and_priced_again_when_read() {
+        let store = Store::open_in_memory().unwrap();
+        let mut s = record("a", Status::Running, "2026-01-01T00:00:00.000Z");
+        store.insert_session(&s).unwrap();
+        let mut tally = crate::cost::Tally::default();
+        tally.feed(
+            br#"{"requestId":"r","message":{"id":"m","model":"claude-opus-5-5","usage":{"input_tokens":1000,"output_tokens":100}}}
+"#,
+        );
+        s.usage = tally.usage.clone();
+        s.conversation = Some("6f1c0d3e-claude-session".into());
+        s.price(&crate::cost::Prices::default());
+        store.update_session(&s).unwrap();
+        let mut back = store.session(&s.id).unwrap().unwrap();
+        assert_eq!(back.usage, s.usage);
+        assert_eq!(back.conversation, s.conversation);
+        assert_eq!(back.cost_usd, None, "priced by whoever reads it");
+        back.price(&crate::cost::Prices::default());
+        assert_eq!(back.cost_usd, s.cost_usd);
+        assert!(back.cost_usd.unwrap() > 0.0);
+        assert_eq!(back.tokens.unwrap().input, 1000);
     }
 
     #[test]

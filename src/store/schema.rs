@@ -70,6 +70,10 @@ const MIGRATIONS: &[&str] = &[
     // v8: when a session's process started, so the next host can end a
     // process its dead predecessor left (and not another with its pid).
     "ALTER TABLE sessions ADD COLUMN pid_start INTEGER;",
+    // v9: what each session's agent used (tokens by model, its own cost
+    // figures; priced when shown), and the agent's id of its conversation.
+    "ALTER TABLE sessions ADD COLUMN usage TEXT;
+     ALTER TABLE sessions ADD COLUMN conversation TEXT;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

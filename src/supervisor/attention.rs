@@ -30,6 +30,15 @@ impl Supervisor {
         {
             live.follow_transcript(PathBuf::from(path), format);
         }
+        // Its hooks name the conversation before its transcript does.
+        if let Some(id) = payload.get("session_id").and_then(|p| p.as_str())
+            && crate::cost::is_conversation_id(id)
+            && entry.record.conversation.as_deref() != Some(id)
+            && crate::adapter::for_agent(&entry.record.agent).resume_args(id).is_some()
+        {
+            entry.record.conversation = Some(id.to_string());
+            super::persist_to(&self.store, &entry.record);
+        }
         let waiting = match event {
             "Notification" | "Stop" => true,
             "UserPromptSubmit" | "PreToolUse" | "SessionStart" => false,
@@ -144,15 +153,18 @@ impl Supervisor {
         let Some(tally) = live.tally.as_mut() else {
             return;
         };
-        tally.feed(&bytes, &prices);
-        let tokens = tally.tokens();
-        // Tokens of models with no price only: no cost, rather than $0.
-        let priced = !tally.by_model.is_empty() || tally.unpriced == Default::default();
-        let cost = priced.then(|| (tally.cost_usd * 1e6).round() / 1e6);
-        if entry.record.cost_usd != cost || entry.record.tokens != Some(tokens) {
-            entry.record.cost_usd = cost;
-            entry.record.tokens = Some(tokens);
+        tally.feed(&bytes);
+        let named = tally.conversation.is_some() && entry.record.conversation != tally.conversation;
+        if entry.record.usage != tally.usage || named {
+            entry.record.usage = tally.usage.clone();
+            entry.record.price(&prices);
+            if named {
+                entry.record.conversation = tally.conversation.clone();
+            }
             let record = entry.record.clone();
+            // At most once per transcript read (one a second): the store
+            // writes it off the loop.
+            self.persist(&record);
             self.broadcast_record(&record);
         }
     }

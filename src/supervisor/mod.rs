@@ -325,7 +325,10 @@ impl Supervisor {
             entries: stored
                 .into_iter()
                 .rev()
-                .map(|record| Entry { record, live: None })
+                .map(|mut record| {
+                    record.price(&crate::cost::Prices::default());
+                    Entry { record, live: None }
+                })
                 .collect(),
             starting: Default::default(),
             options: HashMap::new(),
@@ -599,7 +602,7 @@ impl Supervisor {
             Duration::from_secs_f64(secs.clamp(0.1, 600.0))
         });
         self.pool_configure(config.pool_size.unwrap_or(2), shell, ready_within);
-        self.prices = crate::cost::Prices::with_overrides(config.prices);
+        self.set_prices(crate::cost::Prices::with_overrides(config.prices));
         if let Some(secs) = config.approval_timeout {
             self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
         }
@@ -780,13 +783,26 @@ impl Supervisor {
         Ok(Value::Nil)
     }
 
+    /// A new price table re-prices every session's counted usage.
+    fn set_prices(&mut self, prices: crate::cost::Prices) {
+        if prices == self.prices {
+            return;
+        }
+        self.prices = prices;
+        let mut changed = Vec::new();
+        for entry in &mut self.entries {
+            if entry.record.price(&self.prices) {
+                changed.push(entry.record.clone());
+            }
+        }
+        for record in &changed {
+            self.broadcast_record(record);
+        }
+    }
+
     /// Save a record (queued: the loop never waits on the store).
     fn persist(&self, record: &SessionRecord) {
-        let row = record.clone();
-        self.store
-            .write(format!("the state of session '{}'", record.name), move |s| {
-                s.update_session(&row)
-            });
+        persist_to(&self.store, record);
     }
 
     fn event(&self, id: &SessionId, kind: &'static str, detail: &str) {
@@ -802,6 +818,14 @@ impl Supervisor {
             client.emit("session", value.clone());
         }
     }
+}
+
+/// Queue a record's write (for a caller that holds an entry borrowed).
+fn persist_to(store: &Store, record: &SessionRecord) {
+    let row = record.clone();
+    store.write(format!("the state of session '{}'", record.name), move |s| {
+        s.update_session(&row)
+    });
 }
 
 /// `[lulu: completed · exit 0 · 12:03]`: how a session ended, in local time.

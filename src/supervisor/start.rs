@@ -47,6 +47,9 @@ struct StartJob {
     /// A warm shell to become the session, if one was ready.
     idle: Option<Idle>,
     pool_argv: Vec<String>,
+    /// Resuming: what the replaced session's agent had used, shown until
+    /// the agent's transcript (which holds the earlier turns) is read.
+    carried: crate::cost::Usage,
 }
 
 /// What a finished job hands back to the loop.
@@ -121,11 +124,23 @@ impl Supervisor {
             );
         }
         let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
+        if let Some(id) = &opts.resume {
+            if adapter::for_agent(&agent).resume_args(id).is_none() {
+                bail!("{agent} cannot resume a conversation; start it afresh (drop resume=)");
+            }
+            if !crate::cost::is_conversation_id(id) {
+                bail!("resume={id:?} is not a conversation id (letters, digits, '-', '_', '.')");
+            }
+        }
+        let mut carried = crate::cost::Usage::default();
         let name = match &opts.name {
             Some(name) => {
                 names::validate(name)?;
-                if opts.reuse {
-                    self.replace_ended(name).await?;
+                if opts.reuse
+                    && let Some(usage) = self.replace_ended(name).await?
+                    && opts.resume.is_some()
+                {
+                    carried = usage;
                 }
                 if self.name_taken(name) {
                     bail!("a session named '{name}' already exists; pick another name= or :LuluDelete it");
@@ -172,6 +187,7 @@ impl Supervisor {
             approval_timeout: self.approval_timeout,
             idle: self.pool_take(),
             pool_argv: self.pool.argv.clone(),
+            carried,
             opts,
         })
     }
@@ -218,11 +234,12 @@ impl Supervisor {
             scrollback,
         } = options;
         let Launched {
-            record,
+            mut record,
             spawned,
             token,
             transcript_search,
         } = launched;
+        record.price(&self.prices);
         let id = record.id.clone();
         let control = spawned.control.clone();
         let (cols, rows) = control.size();
@@ -346,6 +363,11 @@ impl StartJob {
             let at = self.resolved.cmd_len;
             self.resolved.argv.splice(at..at, flags);
         }
+        // Right after the command: codex's resume is a subcommand.
+        if let Some(resume) = self.opts.resume.as_deref().and_then(|id| adapter.resume_args(id)) {
+            let at = self.resolved.cmd_len;
+            self.resolved.argv.splice(at..at, resume);
+        }
 
         let at = now();
         let mut record = SessionRecord {
@@ -373,6 +395,8 @@ impl StartJob {
             waiting: false,
             waiting_source: None,
             tokens: None,
+            usage: std::mem::take(&mut self.carried),
+            conversation: self.opts.resume.clone(),
         };
         let row = record.clone();
         self.worktrees
@@ -385,7 +409,7 @@ impl StartJob {
         let own_env = self.opts.env.is_empty();
         env.extend(std::mem::take(&mut self.opts.env));
         let transcript_search = adapter
-            .transcript_search(&run_dir, &env)
+            .transcript_search(&run_dir, &env, self.opts.resume.as_deref())
             .map(|search| (search, SystemTime::now()));
         env.push(("TERM".into(), "xterm-256color".into()));
         env.push(("COLORTERM".into(), "truecolor".into()));

@@ -115,16 +115,18 @@ impl WorktreeJob {
 
 impl Supervisor {
     /// Restoring a session: an ended one of the same name makes way (its
-    /// row and log go; its branch and worktree are reused).
-    pub(super) async fn replace_ended(&mut self, name: &str) -> anyhow::Result<()> {
+    /// row and log go; its branch and worktree are reused). Returns what
+    /// its agent had used, for a session that resumes its conversation.
+    pub(super) async fn replace_ended(&mut self, name: &str) -> anyhow::Result<Option<crate::cost::Usage>> {
         let Some(entry) = self.entries.iter().find(|e| e.record.name == name) else {
-            return Ok(());
+            return Ok(None);
         };
         if entry.live.is_some() {
             bail!("session '{name}' is running; stop it before restoring over it");
         }
-        let id = entry.record.id.clone();
-        self.forget(&id).await
+        let (id, usage) = (entry.record.id.clone(), entry.record.usage.clone());
+        self.forget(&id).await?;
+        Ok(Some(usage))
     }
 
     /// `:LuluTrust`: trust the `.lulu.json` of the repository at `cwd`, as

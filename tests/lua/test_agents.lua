@@ -31,21 +31,82 @@ T['cost and tokens come from the transcript, each message once'] = function(chil
   child.wait('return require("lulu").get("c").cost_usd == 0.009', 3000, 'two turns, each line pair counted once')
   local lines = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("c") }, 70)')
   h.matches(lines[1], '%$0%.009  %d+s $', 'cost in the list row')
-  -- A price override applies to what is read from then on.
+  -- A price override re-prices the tokens already counted, and what follows.
   child.setup({
     agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } },
     cost = { prices = { ['claude-sonnet-4-5'] = { input = 10, output = 100, cache_write = 0, cache_read = 0 } } },
   })
+  child.wait('return require("lulu").get("c").cost_usd == 0.04', 3000, 'two turns re-priced: 2 * 0.02')
   child.lua('require("lulu").send("c", "priced")')
-  child.wait(
-    'return require("lulu").get("c").cost_usd == 0.029',
-    3000,
-    'the override priced the third turn: 0.009 + 0.02'
-  )
+  child.wait('return require("lulu").get("c").cost_usd == 0.06', 3000, 'and the third: 0.04 + 0.02')
   -- A shell has no usage source: no cost, never a guess.
   local sh = child.lua('return require("lulu").start({ agent = "shell", args = { "-c", "sleep 5" } })')
   vim.wait(1500)
   h.eq(child.lua('return require("lulu").get(...).cost_usd', sh.id), vim.NIL, 'shell shows no cost')
+end
+
+T['cost and the conversation are kept across a daemon stop and a new Neovim; :LuluResume continues it'] = function(
+  child
+)
+  local bin = os.getenv('LULU_BIN')
+  child.defer(function()
+    vim.system({ bin, 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
+  local opts = { host = { mode = 'daemon' }, agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } } }
+  child.setup(opts)
+  child.capture_notify()
+  local s = claude(child, 'r')
+  child.lua('require("lulu").send("r", "hello")')
+  child.wait('return require("lulu").get("r").cost_usd == 0.0045', 3000, 'cost of one turn')
+  local conversation = child.wait('return require("lulu").get("r").conversation', 3000, 'the conversation id')
+  child.lua('require("lulu").send("r", "/exit")')
+  child.wait('return require("lulu").get("r").status == "completed"', 5000, 'r ended')
+
+  child.cmd('LuluDaemon stop')
+  h.eq(child.lua('return require("lulu").get("r").cost_usd'), 0.0045, 'kept by the next daemon')
+
+  local other = h.child({ env = child.env })
+  child.defer(other.stop)
+  other.setup(opts)
+  other.capture_notify()
+  local again = other.lua('return require("lulu").get("r")')
+  h.eq({ again.cost_usd, again.conversation, again.tokens.input }, { 0.0045, conversation, 1000 }, 'in a new Neovim')
+  h.eq(other.lua('return require("lulu.commands").complete_resumable("")'), { 'r' }, 'completes ended sessions')
+
+  other.cmd('LuluResume r')
+  local resumed = other.wait('return require("lulu").get("r").status == "running" and require("lulu").get("r")', 5000)
+  h.ok(resumed.id ~= s.id, 'a new session of the same name')
+  h.eq(resumed.conversation, conversation, 'the same conversation')
+  h.eq(resumed.cost_usd, 0.0045, 'its cost so far is shown at once')
+  other.wait_screen(
+    resumed.id,
+    vim.pesc('resumed conversation ' .. conversation .. ' after 1 turn'),
+    5000,
+    'the agent resumed it'
+  )
+  h.eq(other.lua('return vim.b.lulu_session'), resumed.id, 'its terminal is open')
+  other.cmd('stopinsert')
+  other.lua('require("lulu").send("r", "more")')
+  other.wait('return require("lulu").get("r").cost_usd == 0.009', 3000, 'both turns, each once')
+
+  -- What cannot be resumed says why.
+  other.cmd('LuluResume r')
+  local notes = other.lua('return _G.notes')
+  h.matches(notes[#notes].msg, "session 'r' is still running; resume is for an ended session", 'a live one')
+  local sh = other.lua('return require("lulu").start({ agent = "shell", name = "sh", args = { "-c", "exit 0" } })')
+  other.wait('return require("lulu").get(...).status == "completed"', 5000, 'sh ended', sh.id)
+  other.cmd('LuluResume sh')
+  notes = other.lua('return _G.notes')
+  h.matches(
+    notes[#notes].msg,
+    'never named its conversation, so there is none to resume; :LuluStart it afresh',
+    'a shell'
+  )
+  local err = other.lua([[
+    local ok, err = pcall(require("lulu").start, { agent = "shell", name = "x", resume = "abc" })
+    return err
+  ]])
+  h.matches(err, 'shell cannot resume a conversation', 'the host refuses resume= for an agent without one')
 end
 
 T['tokens of a model with no price show no cost, never $0'] = function(child)
