@@ -170,6 +170,47 @@ impl Supervisor {
     }
 }
 
+impl Supervisor {
+    /// A session ended: what its agent wrote last (Claude Code writes its
+    /// own cost total as it exits) is read to the end, off the loop.
+    pub(super) fn read_last_usage(&self, id: &SessionId, transcript: Option<PathBuf>, tally: Option<Tally>) {
+        let (Some(path), Some(mut tally)) = (transcript, tally) else {
+            return;
+        };
+        let (tx, id) = (self.tx.clone(), id.clone());
+        tokio::task::spawn_blocking(move || {
+            // The agent has exited; give its last write a moment to land.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            loop {
+                let bytes = read_from(&path, tally.offset).unwrap_or_default();
+                if bytes.is_empty() {
+                    break;
+                }
+                tally.feed(&bytes);
+            }
+            let _ = tx.send(Command::LastUsage(id, Box::new(tally)));
+        });
+    }
+
+    pub(super) fn on_last_usage(&mut self, id: SessionId, tally: Tally) {
+        let prices = self.prices.clone();
+        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+            return;
+        };
+        if entry.live.is_some() || entry.record.usage == tally.usage {
+            return;
+        }
+        entry.record.usage = tally.usage;
+        if tally.conversation.is_some() {
+            entry.record.conversation = tally.conversation;
+        }
+        entry.record.price(&prices);
+        let record = entry.record.clone();
+        self.persist(&record);
+        self.broadcast_record(&record);
+    }
+}
+
 impl super::Live {
     /// Read usage from `path` from now on, from its start.
     fn follow_transcript(&mut self, path: PathBuf, format: crate::cost::Format) {

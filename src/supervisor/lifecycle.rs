@@ -194,6 +194,7 @@ impl Supervisor {
         self.controls.remove(&id);
         // The task has sent its last event; it is finishing on its own.
         drop(live.task);
+        self.read_last_usage(&id, live.transcript, live.tally);
         self.withdraw_session(&id);
         self.refresh_ahead(&id);
         let record = self.entries[index].record.clone();

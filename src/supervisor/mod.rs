@@ -96,6 +96,8 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// The usage an ended session's transcript came to, read to its end.
+    LastUsage(SessionId, Box<crate::cost::Tally>),
     /// A session's transcript, found by its adapter's search (or not yet).
     TranscriptFound(SessionId, Option<PathBuf>),
     /// An editor's connection ended.
@@ -388,6 +390,7 @@ impl Supervisor {
                 Command::Usage(count, bytes) => self.on_usage(count, bytes),
                 Command::PoolSpawned(result) => self.on_pool_spawned(*result),
                 Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
+                Command::LastUsage(id, tally) => self.on_last_usage(id, *tally),
                 Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]
                 Command::PanicSession(id) => {

@@ -88,13 +88,15 @@ function M.claude(child, server, repo)
 end
 
 --- Codex, offline against `server`: its own CODEX_HOME with a mock
---- provider, asking before escalations, and `repo` trusted.
-function M.codex(child, server, repo)
+--- provider, asking before escalations, and `repo` trusted. `opts.model`:
+--- false leaves codex on its own default model (else `gpt-5`).
+function M.codex(child, server, repo, opts)
   local bin = M.require('codex')
   local home = child.dir .. '/codex-home'
   vim.fn.mkdir(home, 'p')
+  local model = (opts or {}).model == false and '' or 'model = "gpt-5"'
   vim.fn.writefile({
-    'model = "gpt-5"',
+    model,
     'model_provider = "mock"',
     'approval_policy = "on-request"',
     'sandbox_mode = "read-only"',
