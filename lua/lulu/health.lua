@@ -111,8 +111,6 @@ function M.check()
     end
   end
 
-  -- The versions tests/lua/test_real_agents.lua proves lulu against.
-  local TESTED = { claude = '2.1.330', codex = '0.169.0', gemini = '0.61.0' }
   health.start('lulu: agents')
   local ok_info, agents = pcall(rpc.request, rpc.methods.agents)
   if not ok_info then
@@ -136,9 +134,16 @@ function M.check()
         version = out.code == 0 and line ~= '' and (' ' .. line) or ' (version unknown)'
       end
       health.ok(('%s: %s%s [%s]'):format(agent.name, agent.program, version, integration))
-      local tested = TESTED[agent.name]
-      if tested and version ~= '' and not version:find(tested, 1, true) then
-        health.info(('%s: lulu is tested with %s (scripts/install-agents)'):format(agent.name, tested))
+      -- The version its adapter was proven with (tests/lua/test_real_agents.lua).
+      local proven = agent.proven_with
+      if proven and version ~= '' and not version:find(proven, 1, true) then
+        health.warn(
+          ('%s:%s is not the version lulu was proven with (%s)'):format(agent.name, version, proven),
+          {
+            ('what lulu relies on may differ: %s'):format(agent.relies_on),
+            ('if approvals, cost or waiting misbehave, install %s %s or update lulu'):format(agent.name, proven),
+          }
+        )
       end
       local args = (require('lulu.config').options.agents[agent.name] or {}).args or {}
       if agent.name == 'claude' and not vim.tbl_contains(args, '--permission-mode') then

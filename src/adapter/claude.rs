@@ -28,6 +28,10 @@ impl Adapter for Claude {
         }
     }
 
+    fn proven_with(&self) -> Option<(&'static str, &'static str)> {
+        Some(("2.1.330", "its hook payloads and decisions (approvals, waiting), its transcript lines (cost), its dialog text (waiting by screen) and `--resume`"))
+    }
+
     fn integration(&self) -> Integration {
         Integration::FULL
     }

@@ -36,6 +36,10 @@ impl Adapter for Codex {
         }
     }
 
+    fn proven_with(&self) -> Option<(&'static str, &'static str)> {
+        Some(("0.169.0", "its `-c` hook overrides and their trust hashes (approvals, waiting), its rollout lines (cost), its dialog text and `codex resume`"))
+    }
+
     fn integration(&self) -> Integration {
         Integration::FULL
     }

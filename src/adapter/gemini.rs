@@ -33,6 +33,10 @@ impl Adapter for Gemini {
         }
     }
 
+    fn proven_with(&self) -> Option<(&'static str, &'static str)> {
+        Some(("0.61.0", "its chat files and `projects.json` (cost), its dialog and prompt text (waiting by screen) and `--resume`"))
+    }
+
     fn integration(&self) -> Integration {
         Integration {
             approvals: false,

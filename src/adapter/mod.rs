@@ -60,6 +60,13 @@ pub trait Adapter: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// The version of the CLI this adapter was proven with (the pin in
+    /// `scripts/install-agents`), and what of it lulu relies on, which may
+    /// differ in another version.
+    fn proven_with(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
+
     /// The argument that makes the CLI print its version.
     fn version_flag(&self) -> Option<&'static str> {
         Some("--version")

@@ -670,6 +670,10 @@ impl Supervisor {
             if let Some(flag) = adapter.version_flag() {
                 fields.push((Value::from("version_flag"), Value::from(flag)));
             }
+            if let Some((version, relies_on)) = adapter.proven_with() {
+                fields.push((Value::from("proven_with"), Value::from(version)));
+                fields.push((Value::from("relies_on"), Value::from(relies_on)));
+            }
             Value::Map(fields)
         });
         Value::Array(info.collect())

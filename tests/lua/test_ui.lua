@@ -259,7 +259,19 @@ T[':checkhealth lulu shows each agent with its version and integration'] = funct
     'OK claude: [^\n]*fake%-claude 2%.1%.330 %(Claude Code%) %[%+approvals %+cost %+attention%]',
     'claude'
   )
+  h.ok(not text:find('not the version lulu was proven with', 1, true), 'the proven version: no warning')
   h.matches(text, 'pool: 2 of 2 shells warm', 'pool')
+  -- Another version: a warning naming what may differ and the fix.
+  child.lua('vim.env.FAKE_CLAUDE_VERSION = "2.2.0"')
+  child.cmd('bwipeout | checkhealth lulu')
+  text = table.concat(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), '\n')
+  h.matches(
+    text,
+    'WARNING claude: 2%.2%.0 %(Claude Code%) is not the version lulu was proven with %(2%.1%.330%)',
+    'the warning'
+  )
+  h.matches(text, 'what lulu relies on may differ: its hook payloads and decisions', 'what may differ')
+  h.matches(text, 'install claude 2%.1%.330 or update lulu', 'the fix')
 end
 
 T[':checkhealth lulu reports binary, agents and store'] = function(child)
