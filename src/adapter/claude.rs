@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{Adapter, Integration, Signs, WireContext, shell_quote};
+use super::{Adapter, Integration, Signs, WireContext, Wiring, shell_quote};
 use crate::cost::Format;
 use crate::private::{self, Links};
 
@@ -29,14 +29,17 @@ impl Adapter for Claude {
     }
 
     fn proven_with(&self) -> Option<(&'static str, &'static str)> {
-        Some(("2.1.330", "its hook payloads and decisions (approvals, waiting), its transcript lines (cost), its dialog text (waiting by screen) and `--resume`"))
+        Some((
+            "2.1.330",
+            "its hook payloads and decisions (approvals, waiting), its transcript lines (cost), its dialog text (waiting by screen) and `--resume`",
+        ))
     }
 
     fn integration(&self) -> Integration {
         Integration::FULL
     }
 
-    fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Vec<String>> {
+    fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Wiring> {
         private::dir(ctx.session_dir, Links::Follow)?;
         let file: PathBuf = ctx.session_dir.join("claude-settings.json");
         let settings = claude_settings(ctx.exe, ctx.approval_timeout_secs);
@@ -44,7 +47,11 @@ impl Adapter for Claude {
             &file,
             &serde_json::to_vec_pretty(&settings).map_err(std::io::Error::other)?,
         )?;
-        Ok(vec!["--settings".into(), file.to_string_lossy().into_owned()])
+        Ok(Wiring {
+            args: vec!["--settings".into(), file.to_string_lossy().into_owned()],
+            env: Vec::new(),
+            asks_through: Some("PermissionRequest"),
+        })
     }
 
     fn transcript(&self) -> Option<Format> {

@@ -14,7 +14,7 @@
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{Adapter, Integration, Signs, WireContext, shell_quote};
+use super::{Adapter, Integration, Signs, WireContext, Wiring, shell_quote};
 use crate::cost::Format;
 
 /// The source codex gives to hooks that come from `-c` overrides.
@@ -37,16 +37,23 @@ impl Adapter for Codex {
     }
 
     fn proven_with(&self) -> Option<(&'static str, &'static str)> {
-        Some(("0.169.0", "its `-c` hook overrides and their trust hashes (approvals, waiting), its rollout lines (cost), its dialog text and `codex resume`"))
+        Some((
+            "0.169.0",
+            "its `-c` hook overrides and their trust hashes (approvals, waiting), its rollout lines (cost), its dialog text and `codex resume`",
+        ))
     }
 
     fn integration(&self) -> Integration {
         Integration::FULL
     }
 
-    fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Vec<String>> {
+    fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Wiring> {
         let command = format!("{} hook codex", shell_quote(ctx.exe));
-        Ok(codex_overrides(&command, ctx.approval_timeout_secs))
+        Ok(Wiring {
+            args: codex_overrides(&command, ctx.approval_timeout_secs),
+            env: Vec::new(),
+            asks_through: Some("PermissionRequest"),
+        })
     }
 
     fn transcript(&self) -> Option<Format> {

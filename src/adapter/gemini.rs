@@ -1,22 +1,28 @@
-//! Gemini CLI: cost from its chat file, found without hooks.
+//! Gemini CLI: approvals and the waiting signal through its hooks, cost from
+//! its chat file.
 //!
-//! Gemini reads hooks only from settings files: the user's
-//! `~/.gemini/settings.json` (lulu never writes it), the project's
-//! `.gemini/settings.json` (that is the user's checkout), or system files
-//! that it accepts only when root owns them and every directory above them.
-//! So lulu wires no hooks, and approvals and the waiting signal stay in
-//! gemini's own terminal (doc/lulu.txt, `lulu-approvals-agents`).
+//! Its hooks come only from settings files, so each session gets a Gemini
+//! home of its own whose settings are the user's plus lulu's hooks
+//! ([`super::gemini_home`]). A `BeforeTool` "allow" does not skip Gemini's
+//! own dialog in its default mode, so lulu runs it with `--approval-mode
+//! yolo` and a hook on every tool: rules allow or deny, a question no rule
+//! answers waits in Neovim, and a timeout or any failure answers "ask",
+//! which forces Gemini's own dialog (never a silent run). Gemini itself
+//! turns yolo off in a folder it does not trust, and skips settings hooks
+//! there: its own dialogs then ask, as without lulu. A user who picks an
+//! approval mode (`--approval-mode`, `--yolo`), or system settings that
+//! touch hooks or yolo, keep Gemini's own mode: lulu's rules then only deny.
 //!
-//! Its chat file is still there to read: gemini names each working
-//! directory in `~/.gemini/projects.json` (`{"projects": {cwd: slug}}`) and
-//! writes `~/.gemini/tmp/<slug>/chats/session-*.jsonl`. A session has a
-//! worktree, hence a directory, of its own, so the newest chat file there
-//! begun after the session started is the session's.
+//! Its chat file: gemini names each working directory in
+//! `~/.gemini/projects.json` (`{"projects": {cwd: slug}}`) and writes
+//! `~/.gemini/tmp/<slug>/chats/session-*.jsonl`. A session has a worktree,
+//! hence a directory, of its own, so the newest chat file there begun after
+//! the session started is the session's.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::{Adapter, Integration, Signs, TranscriptSearch};
+use super::{Adapter, Integration, Signs, TranscriptSearch, WireContext, Wiring, gemini_home};
 use crate::cost::Format;
 
 pub struct Gemini;
@@ -34,15 +40,60 @@ impl Adapter for Gemini {
     }
 
     fn proven_with(&self) -> Option<(&'static str, &'static str)> {
-        Some(("0.61.0", "its chat files and `projects.json` (cost), its dialog and prompt text (waiting by screen) and `--resume`"))
+        Some((
+            "0.61.0",
+            "its chat files and `projects.json` (cost), its dialog and prompt text (waiting by screen) and `--resume`",
+        ))
     }
 
     fn integration(&self) -> Integration {
-        Integration {
-            approvals: false,
-            cost: true,
-            attention: false,
+        Integration::FULL
+    }
+
+    fn wire(&self, ctx: &WireContext<'_>) -> std::io::Result<Wiring> {
+        let own_mode = ctx
+            .user_args
+            .iter()
+            .any(|a| a == "--yolo" || a == "-y" || a.starts_with("--approval-mode"));
+        let yolo = !own_mode && !gemini_home::system_may_interfere(ctx);
+        let home = gemini_home::make(ctx, yolo)?;
+        let mut env = vec![("GEMINI_CLI_HOME".to_string(), home.to_string_lossy().into_owned())];
+        if yolo {
+            env.push((YOLO_ENV.to_string(), "1".to_string()));
         }
+        Ok(Wiring {
+            args: if yolo {
+                vec!["--approval-mode".into(), "yolo".into()]
+            } else {
+                Vec::new()
+            },
+            env,
+            asks_through: yolo.then_some("BeforeTool"),
+        })
+    }
+
+    fn asks_no_one(&self, tool: &str) -> bool {
+        // Gemini CLI 0.61.0's tools that read, plan or talk to the user:
+        // its default mode runs them without a dialog.
+        matches!(
+            tool,
+            "read_file"
+                | "read_many_files"
+                | "list_directory"
+                | "glob"
+                | "grep_search"
+                | "google_web_search"
+                | "get_internal_docs"
+                | "list_mcp_resources"
+                | "read_mcp_resource"
+                | "write_todos"
+                | "activate_skill"
+                | "ask_user"
+                | "enter_plan_mode"
+                | "exit_plan_mode"
+                | "complete_task"
+                | "update_topic"
+        ) || tool.starts_with("tracker_")
     }
 
     fn transcript(&self) -> Option<Format> {
@@ -77,6 +128,10 @@ impl Adapter for Gemini {
         })
     }
 }
+
+/// Set in a session that lulu runs in yolo mode: its BeforeTool hook must
+/// then answer "ask" (Gemini's dialog) whenever it has no decision.
+pub const YOLO_ENV: &str = "LULU_GEMINI_YOLO";
 
 /// Chat files may be stamped a little before lulu's own record of the start.
 const CLOCK_SLACK: Duration = Duration::from_secs(2);

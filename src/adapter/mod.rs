@@ -7,6 +7,7 @@
 mod claude;
 mod codex;
 mod gemini;
+mod gemini_home;
 mod others;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 pub use claude::Claude;
 pub use codex::Codex;
-pub use gemini::Gemini;
+pub use gemini::{Gemini, YOLO_ENV as GEMINI_YOLO_ENV};
 pub use others::{Generic, Shell};
 
 use crate::cost::Format;
@@ -49,15 +50,53 @@ pub struct WireContext<'a> {
     /// The lulu binary, for hook commands.
     pub exe: &'a Path,
     pub approval_timeout_secs: u64,
+    /// The session's own environment (the agent's `env`, the start's),
+    /// over lulu's: where the agent will look for the user's files.
+    pub env: &'a [(String, String)],
+    /// The user's own args for the agent.
+    pub user_args: &'a [String],
+}
+
+impl WireContext<'_> {
+    /// A variable as the agent will see it: the session's own, else lulu's.
+    pub fn var(&self, key: &str) -> Option<String> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(key).ok())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// How a session of an agent is wired to lulu.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Wiring {
+    /// Flags to put right after the agent's command (before the user's).
+    pub args: Vec<String>,
+    /// Variables set last, over the session's own.
+    pub env: Vec<(String, String)>,
+    /// The hook event whose questions wait for the user in Neovim (the
+    /// agent's own dialog would ask otherwise); `None`: rules only.
+    pub asks_through: Option<&'static str>,
 }
 
 pub trait Adapter: Send + Sync {
     fn integration(&self) -> Integration;
 
-    /// Flags to put right after the agent's command (before the user's
-    /// args). Blocking (may write files): call off the async runtime.
-    fn wire(&self, _ctx: &WireContext<'_>) -> std::io::Result<Vec<String>> {
-        Ok(Vec::new())
+    /// Wire a session to lulu (hooks, flags, files in lulu's state dir).
+    /// Blocking (may write files): call off the async runtime.
+    fn wire(&self, _ctx: &WireContext<'_>) -> std::io::Result<Wiring> {
+        Ok(Wiring::default())
+    }
+
+    /// A tool the agent runs without asking anyone in its default mode
+    /// (reading, planning): when lulu answers for its dialog (see
+    /// [`Wiring::asks_through`]), no rule deciding, it is allowed without a
+    /// question, as the agent itself would.
+    fn asks_no_one(&self, _tool: &str) -> bool {
+        false
     }
 
     /// The version of the CLI this adapter was proven with (the pin in
@@ -153,7 +192,7 @@ mod tests {
     #[test]
     fn every_agent_has_an_adapter_and_what_each_is_wired_for() {
         let wired = |name: &str| for_agent(name).integration();
-        for name in ["claude", "codex"] {
+        for name in ["claude", "codex", "gemini"] {
             assert_eq!(
                 wired(name),
                 Integration {
@@ -164,14 +203,6 @@ mod tests {
                 "{name}"
             );
         }
-        assert_eq!(
-            wired("gemini"),
-            Integration {
-                approvals: false,
-                cost: true,
-                attention: false
-            }
-        );
         for name in ["shell", "aider"] {
             assert_eq!(
                 wired(name),
@@ -188,11 +219,14 @@ mod tests {
             session_dir: dir.path(),
             exe: Path::new("/usr/bin/lulu"),
             approval_timeout_secs: 600,
+            env: &[],
+            user_args: &[],
         };
-        assert!(for_agent("aider").wire(&ctx).unwrap().is_empty());
-        let flags = for_agent("claude").wire(&ctx).unwrap();
-        assert_eq!(flags[0], "--settings");
-        assert!(Path::new(&flags[1]).exists());
+        assert_eq!(for_agent("aider").wire(&ctx).unwrap(), Wiring::default());
+        let wiring = for_agent("claude").wire(&ctx).unwrap();
+        assert_eq!(wiring.args[0], "--settings");
+        assert!(Path::new(&wiring.args[1]).exists());
+        assert_eq!(wiring.asks_through, Some("PermissionRequest"));
         assert_eq!(for_agent("shell").version_flag(), None);
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! Whenever anything goes wrong (not started by lulu, host gone, timeout,
 //! refused) it prints nothing and exits 0: the agent then decides as it
-//! would without lulu. Never a silent allow.
+//! would without lulu. Never a silent allow: for a Gemini session that lulu
+//! runs in yolo mode, where no opinion would let the tool run, a tool hook
+//! with no decision answers "ask" (Gemini's own dialog) instead.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -23,18 +25,43 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(610);
 
 /// Run the hook; returns what to print (possibly nothing).
 pub fn run(agent: &str, stdin: impl Read) -> String {
-    match ask(agent, stdin) {
-        Ok(Some((event, reply))) => render(agent, &event, &reply),
-        Ok(None) => String::new(),
-        Err(err) => {
-            // The agent shows a hook's stderr only in verbose modes.
-            eprintln!("lulu hook: {err}");
+    let must_decide = agent == "gemini" && std::env::var(crate::adapter::GEMINI_YOLO_ENV).as_deref() == Ok("1");
+    let mut event = String::new();
+    let result = ask(agent, stdin, &mut event);
+    let fallback = || {
+        if must_decide && event == "BeforeTool" {
+            json!({ "decision": "ask" }).to_string()
+        } else {
             String::new()
+        }
+    };
+    match result {
+        Ok(Some(reply)) => render(agent, &event, &reply).unwrap_or_else(fallback),
+        Ok(None) => fallback(),
+        Err(err) => {
+            // The agent shows a hook's stderr only in verbose modes (and
+            // Gemini reads it as the answer when stdout is empty).
+            let out = fallback();
+            if out.is_empty() && agent != "gemini" {
+                eprintln!("lulu hook: {err}");
+            }
+            out
         }
     }
 }
 
-fn ask(agent: &str, stdin: impl Read) -> Result<Option<(String, HookReply)>, String> {
+fn ask(agent: &str, stdin: impl Read, event: &mut String) -> Result<Option<HookReply>, String> {
+    let mut raw = String::new();
+    stdin
+        .take(MAX_INPUT)
+        .read_to_string(&mut raw)
+        .map_err(|err| format!("cannot read the hook input: {err}"))?;
+    let payload: Value = serde_json::from_str(&raw).map_err(|err| format!("hook input is not JSON: {err}"))?;
+    *event = payload
+        .get("hook_event_name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let (Ok(socket), Ok(session), Ok(token)) = (
         std::env::var(ENV_SOCKET),
         std::env::var(ENV_SESSION),
@@ -43,17 +70,6 @@ fn ask(agent: &str, stdin: impl Read) -> Result<Option<(String, HookReply)>, Str
         // Not a lulu session: no opinion.
         return Ok(None);
     };
-    let mut raw = String::new();
-    stdin
-        .take(MAX_INPUT)
-        .read_to_string(&mut raw)
-        .map_err(|err| format!("cannot read the hook input: {err}"))?;
-    let payload: Value = serde_json::from_str(&raw).map_err(|err| format!("hook input is not JSON: {err}"))?;
-    let event = payload
-        .get("hook_event_name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
     if !matches!(
         event.as_str(),
         "PreToolUse"
@@ -66,6 +82,9 @@ fn ask(agent: &str, stdin: impl Read) -> Result<Option<(String, HookReply)>, Str
             | "PostToolUse"
             | "PostToolUseFailure"
             | "PermissionDenied"
+            | "BeforeAgent"
+            | "AfterAgent"
+            | "AfterTool"
     ) {
         return Ok(None);
     }
@@ -95,15 +114,15 @@ fn ask(agent: &str, stdin: impl Read) -> Result<Option<(String, HookReply)>, Str
         return Err("the host closed the connection".into());
     }
     let reply: HookReply = serde_json::from_str(&answer).map_err(|err| format!("bad answer from the host: {err}"))?;
-    Ok(Some((event, reply)))
+    Ok(Some(reply))
 }
 
-/// The agent's decision format. `ask` prints nothing: the agent's own
-/// permission flow goes on.
-fn render(agent: &str, event: &str, reply: &HookReply) -> String {
+/// The agent's decision format; `None` for `ask`: no opinion, the agent's
+/// own permission flow goes on.
+fn render(agent: &str, event: &str, reply: &HookReply) -> Option<String> {
     let reason = reply.reason.clone().unwrap_or_else(|| "lulu rule".to_string());
     let out = match (agent, event, reply.decision) {
-        (_, _, Action::Ask) => return String::new(),
+        (_, _, Action::Ask) => return None,
         // Gemini CLI's BeforeTool: {"decision": "allow"|"deny", "reason"}.
         (_, "BeforeTool", decision) => json!({ "decision": decision.as_str(), "reason": reason }),
         (_, "PreToolUse", decision) => json!({
@@ -126,7 +145,7 @@ fn render(agent: &str, event: &str, reply: &HookReply) -> String {
             }
         }),
     };
-    out.to_string()
+    Some(out.to_string())
 }
 
 #[cfg(test)]
@@ -167,7 +186,11 @@ mod tests {
             ),
         ];
         for (event, reply, want) in cases {
-            assert_eq!(render("claude", event, &reply), want, "{event} {reply:?}");
+            assert_eq!(
+                render("claude", event, &reply).unwrap_or_default(),
+                want,
+                "{event} {reply:?}"
+            );
         }
     }
 }

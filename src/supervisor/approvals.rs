@@ -1,9 +1,11 @@
 //! Approvals in the supervisor: hook questions answered by rules or queued
 //! for the user, the user's answers, and the rule list.
 //!
-//! A question reaches the user only from a `PermissionRequest` (the agent
-//! would show its own dialog) with no deciding rule. `PreToolUse` is answered
-//! by rules alone: no rule, no opinion.
+//! A question reaches the user only from the hook event the session's
+//! wiring names (Claude's and Codex's `PermissionRequest`: the agent would
+//! show its own dialog; Gemini's `BeforeTool` under lulu's yolo mode) with
+//! no deciding rule. Other events (`PreToolUse`) are answered by rules
+//! alone: no rule, no opinion.
 
 use std::time::Duration;
 
@@ -85,6 +87,7 @@ impl Supervisor {
             return;
         }
         let record = entry.record.clone();
+        let asks_through = entry.live.as_ref().and_then(|live| live.asks_through);
         if matches!(
             event.as_str(),
             "PostToolUse" | "PostToolUseFailure" | "PermissionDenied" | "AfterTool"
@@ -156,8 +159,16 @@ impl Supervisor {
             });
             return;
         }
-        if !matches!(event.as_str(), "PermissionRequest") {
+        if asks_through != Some(event.as_str()) {
             let _ = reply.send(HookReply::ask());
+            return;
+        }
+        // Answering for the agent's dialog: what it would run unasked runs.
+        if crate::adapter::for_agent(&record.agent).asks_no_one(&view.tool) {
+            let _ = reply.send(HookReply {
+                decision: Action::Allow,
+                reason: None,
+            });
             return;
         }
         let parked = self.pending.iter().filter(|p| p.view.session_id == record.id).count();

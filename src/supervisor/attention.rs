@@ -39,10 +39,12 @@ impl Supervisor {
             entry.record.conversation = Some(id.to_string());
             super::persist_to(&self.store, &entry.record);
         }
+        // Gemini's `AfterAgent` ends its turn (it has no `Stop`), its
+        // `BeforeAgent` begins one.
         let waiting = match event {
-            "Notification" | "Stop" => true,
-            "UserPromptSubmit" | "PreToolUse" | "SessionStart" => false,
-            _ => return matches!(event, "SessionEnd" | "PostToolUse"),
+            "Notification" | "Stop" | "AfterAgent" => true,
+            "UserPromptSubmit" | "PreToolUse" | "SessionStart" | "BeforeAgent" | "BeforeTool" => false,
+            _ => return matches!(event, "SessionEnd" | "PostToolUse" | "AfterTool"),
         };
         if entry.record.waiting != waiting {
             entry.record.waiting = waiting;
@@ -50,7 +52,10 @@ impl Supervisor {
             let record = entry.record.clone();
             self.broadcast_record(&record);
         }
-        matches!(event, "Notification" | "Stop" | "UserPromptSubmit" | "SessionStart")
+        matches!(
+            event,
+            "Notification" | "Stop" | "UserPromptSubmit" | "SessionStart" | "AfterAgent" | "BeforeAgent"
+        )
     }
 
     /// The user typed into the session: it is not waiting any more.

@@ -225,6 +225,9 @@ struct Live {
     cleanup_merged: bool,
     /// The secret this session's hooks must present.
     token: String,
+    /// The hook event whose questions wait for the user (the adapter's
+    /// wiring says which); others are answered by rules alone.
+    asks_through: Option<&'static str>,
     /// When `ahead` was last recounted.
     ahead_checked: Option<std::time::Instant>,
     /// The agent's transcript (from its hooks, or found by the search from

@@ -18,7 +18,7 @@ use super::pool::{self, Claim, Idle};
 use super::session::{SessionEvent, SessionTask};
 use super::worktrees::WorktreeJob;
 use super::{Command, Entry, LOG_CAP, Live, Reply, SessionOptions, Supervisor, log_path, names, respond, session_dir};
-use crate::adapter::{self, TranscriptSearch, WireContext};
+use crate::adapter::{self, TranscriptSearch, WireContext, Wiring};
 use crate::agent::Resolved;
 use crate::hook::{self, new_token};
 use crate::launch::LaunchSpec;
@@ -73,6 +73,7 @@ struct Launched {
     spawned: Spawned,
     token: String,
     transcript_search: Option<(TranscriptSearch, SystemTime)>,
+    asks_through: Option<&'static str>,
 }
 
 struct StartFailure {
@@ -238,6 +239,7 @@ impl Supervisor {
             spawned,
             token,
             transcript_search,
+            asks_through,
         } = launched;
         record.price(&self.prices);
         let id = record.id.clone();
@@ -303,6 +305,7 @@ impl Supervisor {
                 submit_delay,
                 cleanup_merged,
                 token,
+                asks_through,
                 ahead_checked: None,
                 transcript: None,
                 transcript_search,
@@ -346,14 +349,25 @@ impl StartJob {
         let token = new_token();
         // The agent's adapter wires it to lulu (hooks need the bridge).
         let adapter = adapter::for_agent(&self.agent);
+        let mut wiring = Wiring::default();
         if self.hook_socket.is_some() {
             let dir = session_dir(&self.state_dir, &id);
             let (exe, timeout) = (self.exe.clone(), self.approval_timeout.as_secs());
-            let flags = tokio::task::spawn_blocking(move || {
+            let session_env: Vec<(String, String)> = self
+                .resolved
+                .env
+                .iter()
+                .cloned()
+                .chain(self.opts.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+                .collect();
+            let user_args = self.opts.args.clone();
+            wiring = tokio::task::spawn_blocking(move || {
                 adapter.wire(&WireContext {
                     session_dir: &dir,
                     exe: &exe,
                     approval_timeout_secs: timeout,
+                    env: &session_env,
+                    user_args: &user_args,
                 })
             })
             .await
@@ -361,7 +375,7 @@ impl StartJob {
             .and_then(|wired| wired.with_context(|| format!("cannot wire {} to lulu", self.agent)))
             .map_err(StartFailure::before_row)?;
             let at = self.resolved.cmd_len;
-            self.resolved.argv.splice(at..at, flags);
+            self.resolved.argv.splice(at..at, std::mem::take(&mut wiring.args));
         }
         // Right after the command: codex's resume is a subcommand.
         if let Some(resume) = self.opts.resume.as_deref().and_then(|id| adapter.resume_args(id)) {
@@ -408,6 +422,8 @@ impl StartJob {
         let mut env = std::mem::take(&mut self.resolved.env);
         let own_env = self.opts.env.is_empty();
         env.extend(std::mem::take(&mut self.opts.env));
+        // Last: what lulu's wiring needs wins over the session's own.
+        env.extend(std::mem::take(&mut wiring.env));
         let transcript_search = adapter
             .transcript_search(&run_dir, &env, self.opts.resume.as_deref())
             .map(|search| (search, SystemTime::now()));
@@ -436,6 +452,7 @@ impl StartJob {
                     spawned,
                     token,
                     transcript_search,
+                    asks_through: wiring.asks_through,
                 })
             }
             Err(reason) => Err(StartFailure {

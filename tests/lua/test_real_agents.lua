@@ -291,7 +291,9 @@ T['codex: an allow rule lets a command run with no question'] = function(child)
   h.eq(#pending(child), 0, 'nobody was asked')
 end
 
-T['gemini: its own dialog asks, in its terminal; cost from its chat file'] = function(child)
+T['gemini: its question reaches Neovim and Allow runs it; Deny reaches the model; AfterAgent marks waiting; cost from its chat file'] = function(
+  child
+)
   repo(child)
   local server = agents.model(child, {
     {
@@ -299,27 +301,32 @@ T['gemini: its own dialog asks, in its terminal; cost from its chat file'] = fun
       usage = { input = 1000, output = 100, cache_read = 200 },
     },
     { text = 'Gemini made it.', usage = { input = 1200, output = 20 } },
+    { tool = { name = 'run_shell_command', input = { command = 'touch denied-by-you' } } },
+    { text = 'Understood, not that one.' },
   })
   -- An editor started from a CI job: gemini takes `CI` or `GITHUB_ACTIONS`
   -- to mean it is not interactive and exits asking for stdin. lulu does not
   -- pass them on.
   child.lua('vim.env.CI = "true"; vim.env.GITHUB_ACTIONS = "true"')
   setup(child, 'gemini', agents.gemini(child, server, child.cwd))
+  local settings_before = vim.fn.readfile(child.env.HOME .. '/.gemini/settings.json')
   local s = start(child, 'gemini', 'g', 'Type your message')
   h.eq(child.lua('return require("lulu").get("g").status'), 'running', 'running')
   h.eq(child.lua('return require("lulu").get("g").cost_usd'), vim.NIL, 'no cost before its first answer')
 
   child.lua('require("lulu").send("g", "make the file")')
-  -- No hooks (see src/adapter/gemini.rs): gemini's own dialog asks, and the
-  -- user answers it in the session's terminal.
-  child.wait_screen(s.id, 'Allow execution', 20000, 'gemini’s own dialog')
-  h.eq(#pending(child), 0, 'nothing raised in Neovim')
-  child.lua('require("lulu").send("g", "")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'its BeforeTool question reaches Neovim')
+  local question = pending(child)[1]
+  h.eq({ question.session_name, question.tool, question.agent }, { 'g', 'run_shell_command', 'gemini' }, 'who asks')
+  h.matches(question.summary, 'touch made%-by%-gemini', 'the command is shown')
+  h.ok(not child.screen(s.id):find('Allow execution', 1, true), 'gemini shows no dialog of its own meanwhile')
+  answer(child, 'Allow once')
   local worktree = child.lua('return require("lulu").get(...).worktree', s.id)
   h.wait_for(function()
     return exists(worktree .. '/made-by-gemini')
   end, 15000, 'the command ran in the worktree')
   child.wait_screen(s.id, 'Gemini made it%.', 15000, 'the final text')
+  child.wait('return require("lulu").get("g").waiting == true', 10000, 'AfterAgent marks the session waiting')
   -- 800 new + 200 cached in, 100 out; then 1200 in, 20 out ('gemini' prices).
   local cost = (2000 * 2 + 200 * 0.5 + 120 * 8) / 1e6
   child.wait('return require("lulu").get(...).cost_usd == ' .. cost, 10000, 'the cost', s.id)
@@ -328,8 +335,56 @@ T['gemini: its own dialog asks, in its terminal; cost from its chat file'] = fun
     { input = 2000, output = 120, cache_read = 200, cache_write = 0 },
     'tokens'
   )
+
+  child.lua('require("lulu").send("g", "and another")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'asked again')
+  h.eq(child.lua('return require("lulu").get("g").waiting'), vim.NIL, 'its new turn cleared waiting')
+  answer(child, 'Deny')
+  child.wait_screen(s.id, 'Understood, not that one%.', 15000, 'the model answered the denial')
+  h.ok(not exists(worktree .. '/denied-by-you'), 'the denied command did not run')
+  local last = server.turns()[#server.turns()].body
+  h.matches(vim.json.encode(last), 'denied by the user in Neovim', 'the model got lulu’s message')
+  h.eq(vim.fn.readfile(child.env.HOME .. '/.gemini/settings.json'), settings_before, 'the user’s settings untouched')
   child.lua('require("lulu").stop("g")')
   child.wait('return require("lulu").get("g").status ~= "running"', 8000, 'stopped')
+end
+
+T['gemini: an allow rule answers with no prompt; a timeout shows its own dialog and marks waiting'] = function(child)
+  repo(child)
+  local server = agents.model(child, {
+    { tool = { name = 'run_shell_command', input = { command = 'touch allowed-by-rule' } } },
+    { text = 'Made it by rule.' },
+    { tool = { name = 'run_shell_command', input = { command = 'touch nobody-answers' } } },
+    { text = 'Made it after all.' },
+  })
+  local config = agents.gemini(child, server, child.cwd)
+  child.setup({ agents = { gemini = config }, cost = { prices = PRICES }, approvals = { timeout = 1 } })
+  child.capture_notify()
+  child.fake_select()
+  child.lua('require("lulu").add_rule({ action = "allow", tool = "run_shell_command", command = "^touch allowed" })')
+  local s = start(child, 'gemini', 'r', 'Type your message')
+  local worktree = child.lua('return require("lulu").get("r").worktree')
+  child.lua('require("lulu").send("r", "make it by rule")')
+  child.wait_screen(s.id, 'Made it by rule%.', 20000, 'the rule let it run')
+  h.ok(exists(worktree .. '/allowed-by-rule'), 'the file is there')
+  h.eq(#child.lua('return _G.prompts'), 0, 'nobody was asked')
+  h.matches(
+    child.lua('return require("lulu").approvals({ history = true })[1].decided_by'),
+    '^rule:%d+$',
+    'recorded as the rule’s'
+  )
+
+  -- Nobody answers in Neovim: after the (short) timeout gemini shows its
+  -- own dialog, never a silent run, and its Notification marks waiting.
+  child.lua('require("lulu").send("r", "make one more")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'asked')
+  child.wait('return #require("lulu").approvals() == 0', 5000, 'expired')
+  child.wait_screen(s.id, 'Allow execution', 15000, 'gemini’s own dialog')
+  h.ok(not exists(worktree .. '/nobody-answers'), 'not run before anyone said so')
+  child.wait('return require("lulu").get("r").waiting == true', 10000, 'waiting for its dialog')
+  child.lua('require("lulu").send("r", "")')
+  child.wait_screen(s.id, 'Made it after all%.', 15000, 'answered in its own dialog')
+  h.ok(exists(worktree .. '/nobody-answers'), 'the user allowed it there')
 end
 
 -- Out of the box (no cost.prices): each agent's default model is priced,
