@@ -137,13 +137,10 @@ function M.check()
       -- The version its adapter was proven with (tests/lua/test_real_agents.lua).
       local proven = agent.proven_with
       if proven and version ~= '' and not version:find(proven, 1, true) then
-        health.warn(
-          ('%s:%s is not the version lulu was proven with (%s)'):format(agent.name, version, proven),
-          {
-            ('what lulu relies on may differ: %s'):format(agent.relies_on),
-            ('if approvals, cost or waiting misbehave, install %s %s or update lulu'):format(agent.name, proven),
-          }
-        )
+        health.warn(('%s:%s is not the version lulu was proven with (%s)'):format(agent.name, version, proven), {
+          ('what lulu relies on may differ: %s'):format(agent.relies_on),
+          ('if approvals, cost or waiting misbehave, install %s %s or update lulu'):format(agent.name, proven),
+        })
       end
       local args = (require('lulu.config').options.agents[agent.name] or {}).args or {}
       if agent.name == 'claude' and not vim.tbl_contains(args, '--permission-mode') then
