@@ -19,6 +19,8 @@ local M = {}
 ---@field updated_at string
 ---@field last_activity_at string
 ---@field cost_usd number|nil
+---@field tokens {input: integer, output: integer, cache_write: integer, cache_read: integer}|nil
+---@field conversation string|nil the agent's own conversation id (what :LuluResume resumes)
 ---@field pending_approvals integer
 
 ---@type table<string, lulu.Session>

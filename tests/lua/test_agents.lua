@@ -72,6 +72,8 @@ T['cost and the conversation are kept across a daemon stop and a new Neovim; :Lu
   local again = other.lua('return require("lulu").get("r")')
   h.eq({ again.cost_usd, again.conversation, again.tokens.input }, { 0.0045, conversation, 1000 }, 'in a new Neovim')
   h.eq(other.lua('return require("lulu.commands").complete_resumable("")'), { 'r' }, 'completes ended sessions')
+  local detail = other.lua('return require("lulu.ui.detail").lines(require("lulu").detail("r"))')
+  h.matches(table.concat(detail, '\n'), 'conversation: ' .. vim.pesc(conversation) .. ' %(:LuluResume r%)', 'K says so')
 
   other.cmd('LuluResume r')
   local resumed = other.wait('return require("lulu").get("r").status == "running" and require("lulu").get("r")', 5000)

@@ -32,6 +32,10 @@ function M.lines(detail)
       t.cache_read or 0
     )
   end
+  if r.conversation then
+    local live = require('lulu.sessions').is_live(r)
+    lines[#lines + 1] = ('conversation: %s%s'):format(r.conversation, live and '' or ' (:LuluResume ' .. r.name .. ')')
+  end
   lines[#lines + 1] = ('started %s · last activity %s ago · id %s'):format(
     r.created_at,
     util.age(r.last_activity_at),
