@@ -18,6 +18,7 @@ pub mod model;
 pub mod paths;
 pub mod private;
 pub mod proctree;
+pub mod review;
 pub mod pty;
 pub mod rpc;
 pub mod screen;

@@ -18,6 +18,8 @@ local util = require('lulu.util')
 ---@field always string|nil what "Always allow" adds; nil when no rule that narrow exists
 ---@field always_deny string|nil what "Always deny" adds
 ---@field doubt string|nil why allow rules could not allow it
+---@field review boolean|nil a file change that can be reviewed as a diff
+---@field editable boolean|nil an edited version can be given back to the agent
 ---@field created_at string
 
 ---@type lulu.Approval[] oldest first
@@ -28,6 +30,7 @@ H.queue = {}
 --- as the question (`field`); "Deny with a message…" asks for the reason
 --- the agent is told.
 M.choices = {
+  { label = 'Review…', review = true, field = 'review' },
   { label = 'Allow once', decision = 'allow' },
   { label = 'Deny', decision = 'deny' },
   { label = 'Deny with a message…', decision = 'deny', ask_message = true },
@@ -45,6 +48,11 @@ end
 function M.added(approval)
   table.insert(H.queue, approval)
   local config = require('lulu.config').options.approvals
+  if approval.review and config.review == 'auto' and not H.dialog then
+    -- Shown at once as a diff; the dialog is not needed.
+    H.review(approval)
+    return
+  end
   if config.notify then
     local keys = require('lulu.config').options.keys
     -- Over a terminal the message line is drawn over at once, and in
@@ -71,6 +79,9 @@ end
 --- Answered (here or elsewhere), withdrawn or expired.
 ---@param outcome string|nil allow, deny, withdrawn, expired
 function M.resolved(id, outcome)
+  if package.loaded['lulu.ui.review'] then
+    require('lulu.ui.review').resolved(id, outcome)
+  end
   for i, approval in ipairs(H.queue) do
     if approval.id == id then
       table.remove(H.queue, i)
@@ -115,8 +126,9 @@ function M.open(session_id)
   for _, choice in ipairs(M.choices) do
     local covers = choice.field and approval[choice.field]
     if not choice.field or (covers and covers ~= vim.NIL) then
-      local label = covers and ('%s: %s'):format(choice.label, covers) or choice.label
-      items[#items + 1] = { label = label, decision = choice.decision, ask_message = choice.ask_message }
+      local label = type(covers) == 'string' and ('%s: %s'):format(choice.label, covers) or choice.label
+      items[#items + 1] =
+        { label = label, decision = choice.decision, ask_message = choice.ask_message, review = choice.review }
     end
   end
   local more = #H.queue > 1 and (' (+%d more)'):format(#H.queue - 1) or ''
@@ -137,6 +149,9 @@ function M.open(session_id)
     if not item or not still_pending then
       return
     end
+    if item.review then
+      return H.review(approval)
+    end
     if item.ask_message then
       vim.ui.input({ prompt = 'Tell the agent (what to do instead): ' }, function(message)
         if message == nil then
@@ -149,6 +164,13 @@ function M.open(session_id)
     end
     H.answer(approval, item.decision)
   end)
+end
+
+function H.review(approval)
+  local ok, err = pcall(require('lulu.ui.review').open, approval.id)
+  if not ok then
+    util.notify(('cannot review %s: %s'):format(approval.summary, tostring(err)), vim.log.levels.ERROR)
+  end
 end
 
 function H.answer(approval, decision, opts)

@@ -18,7 +18,7 @@ M.defaults = {
   pool = { size = 2, ready_timeout = 5 },
   scrollback = 10000, -- rows of output the host keeps per session
   list = { preview = true }, -- the selected session's screen under the list (p toggles)
-  approvals = { timeout = 600, chain = true, notify = true },
+  approvals = { timeout = 600, chain = true, notify = true, review = 'ask' }, -- review = 'auto': file changes open as a diff at once
   notify = { terminal = false }, -- true: a desktop notification (OSC 777/9) and a bell when Neovim is not focused
   keys = { -- false disables one
     approve = '<leader>aa',
@@ -121,6 +121,11 @@ function M.validate(opts)
       'pool.ready_timeout',
       type(o.pool.ready_timeout) == 'number' and o.pool.ready_timeout > 0 and o.pool.ready_timeout <= 600,
       'seconds (0 < n <= 600) a warm shell may take to show its prompt',
+    },
+    {
+      'approvals.review',
+      o.approvals.review == 'ask' or o.approvals.review == 'auto',
+      "'ask' (offer Review… in the dialog) or 'auto' (open file changes as a diff at once)",
     },
     {
       'persist.resume',

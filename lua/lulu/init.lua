@@ -295,16 +295,26 @@ function M.approvals(opts)
 end
 
 --- Answer a pending approval. With a deny, `opts.message` is told to the
---- agent as the reason (say what to do instead).
+--- agent as the reason (say what to do instead). With an allow of a file
+--- tool, `opts.content` is the file as you accept it (the agent runs the
+--- input that makes exactly that).
 ---@param id integer
 ---@param decision 'allow'|'deny'|'always_allow'|'always_deny'
----@param opts {message: string}|nil
+---@param opts {message: string|nil, content: string|nil}|nil
 function M.decide(id, decision, opts)
-  if opts and opts.message then
-    rpc.request(rpc.methods.decide, id, decision, { message = opts.message })
+  opts = opts or {}
+  if opts.message or opts.content then
+    rpc.request(rpc.methods.decide, id, decision, { message = opts.message, content = opts.content })
   else
     rpc.request(rpc.methods.decide, id, decision)
   end
+end
+
+--- Review a file tool's question as a diff: the file now and after the
+--- change, the "after" side editable (|lulu-review|).
+---@param id integer approval id
+function M.review(id)
+  require('lulu.ui.review').open(id)
 end
 
 --- The rules, in the order they are tried.

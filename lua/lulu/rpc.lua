@@ -19,6 +19,7 @@ M.methods = {
   detach = 'lulu.session_detach',
   approvals = 'lulu.approval_list',
   decide = 'lulu.approval_decide',
+  review = 'lulu.approval_review',
   rules = 'lulu.rule_list',
   add_rule = 'lulu.rule_add',
   remove_rule = 'lulu.rule_remove',

@@ -123,8 +123,16 @@ fn render(agent: &str, event: &str, reply: &HookReply) -> Option<String> {
     let reason = reply.reason.clone().unwrap_or_else(|| "lulu rule".to_string());
     let out = match (agent, event, reply.decision) {
         (_, _, Action::Ask) => return None,
-        // Gemini CLI's BeforeTool: {"decision": "allow"|"deny", "reason"}.
-        (_, "BeforeTool", decision) => json!({ "decision": decision.as_str(), "reason": reason }),
+        // Gemini CLI's BeforeTool: {"decision": "allow"|"deny", "reason"},
+        // and the input to run instead (`tool_input`).
+        (_, "BeforeTool", decision) => match &reply.updated_input {
+            Some(input) if decision == Action::Allow => json!({
+                "decision": "allow",
+                "reason": reason,
+                "hookSpecificOutput": { "hookEventName": "BeforeTool", "tool_input": input },
+            }),
+            _ => json!({ "decision": decision.as_str(), "reason": reason }),
+        },
         (_, "PreToolUse", decision) => json!({
             "hookSpecificOutput": {
                 "hookEventName": "PreToolUse",
@@ -132,12 +140,18 @@ fn render(agent: &str, event: &str, reply: &HookReply) -> Option<String> {
                 "permissionDecisionReason": reason,
             }
         }),
-        (_, _, Action::Allow) => json!({
-            "hookSpecificOutput": {
-                "hookEventName": "PermissionRequest",
-                "decision": { "behavior": "allow" },
+        (_, _, Action::Allow) => {
+            let mut decision = json!({ "behavior": "allow" });
+            if let Some(input) = &reply.updated_input {
+                decision["updatedInput"] = input.clone();
             }
-        }),
+            json!({
+                "hookSpecificOutput": {
+                    "hookEventName": "PermissionRequest",
+                    "decision": decision,
+                }
+            })
+        }
         (_, _, Action::Deny) => json!({
             "hookSpecificOutput": {
                 "hookEventName": "PermissionRequest",
@@ -153,10 +167,7 @@ mod tests {
     use super::*;
 
     fn reply(decision: Action, reason: Option<&str>) -> HookReply {
-        HookReply {
-            decision,
-            reason: reason.map(str::to_string),
-        }
+        HookReply::of(decision, reason.map(str::to_string))
     }
 
     #[test]

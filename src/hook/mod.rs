@@ -46,13 +46,22 @@ pub struct HookReply {
     pub decision: Action,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// With an allow: the tool's input to run instead of the agent's (the
+    /// user's reviewed version of a file change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_input: Option<serde_json::Value>,
 }
 
 impl HookReply {
     pub fn ask() -> HookReply {
+        HookReply::of(Action::Ask, None)
+    }
+
+    pub fn of(decision: Action, reason: Option<String>) -> HookReply {
         HookReply {
-            decision: Action::Ask,
-            reason: None,
+            decision,
+            reason,
+            updated_input: None,
         }
     }
 }

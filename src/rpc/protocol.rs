@@ -40,6 +40,7 @@ pub const SNAPSHOT_GET: &str = "lulu.snapshot_get";
 pub const SNAPSHOT_LIST: &str = "lulu.snapshot_list";
 pub const APPROVAL_LIST: &str = "lulu.approval_list";
 pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
+pub const APPROVAL_REVIEW: &str = "lulu.approval_review";
 pub const RULE_LIST: &str = "lulu.rule_list";
 pub const RULE_ADD: &str = "lulu.rule_add";
 pub const RULE_REMOVE: &str = "lulu.rule_remove";
@@ -155,6 +156,9 @@ pub enum Choice {
 pub struct DecideOpts {
     /// Told to the agent with a deny (what to do instead).
     pub message: Option<String>,
+    /// With an allow of a file tool: the file as the user accepted it
+    /// (reviewed, maybe edited); the agent is given the input that makes it.
+    pub content: Option<String>,
 }
 
 /// Longest message sent to an agent with a deny.
@@ -273,6 +277,8 @@ pub enum Request {
         choice: Choice,
         opts: DecideOpts,
     },
+    /// A file tool's question as a change to review: the file now and after.
+    Review(i64),
     Rules,
     AddRule {
         spec: Box<RuleSpec>,
@@ -567,7 +573,7 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
         },
         APPROVAL_LIST => Request::Approvals(args(0, 1, "([{history, limit}])")?.options(0)?),
         APPROVAL_DECIDE => {
-            let mut a = args(2, 3, "(approval id, decision[, {message}])")?;
+            let mut a = args(2, 3, "(approval id, decision[, {message, content}])")?;
             let approval = a.int(0, "approval id", "1..")?;
             let raw = a.bytes(1, "decision")?;
             let choice = match raw.as_slice() {
@@ -584,8 +590,12 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             if opts.message.is_some() && !matches!(choice, Choice::Deny | Choice::AlwaysDeny) {
                 return Err(a.bad("message", "goes only with a deny"));
             }
+            if opts.content.is_some() && choice != Choice::Allow {
+                return Err(a.bad("content", "goes only with allow (once)"));
+            }
             Request::Decide { approval, choice, opts }
         }
+        APPROVAL_REVIEW => Request::Review(args(1, 1, "(approval id)")?.int(0, "approval id", "1..")?),
         RULE_LIST => {
             args(0, 0, "no arguments")?;
             Request::Rules
@@ -943,6 +953,12 @@ mod tests {
                 "decision must be allow, deny",
             ),
             (
+                APPROVAL_DECIDE,
+                vec![Value::from(1), s("deny"), map(&[("content", s("x"))])],
+                "content goes only with allow (once)",
+            ),
+            (APPROVAL_REVIEW, vec![s("one")], "approval id must be an integer"),
+            (
                 RULE_ADD,
                 vec![map(&[("action", s("perhaps"))])],
                 "rule is invalid: unknown variant `perhaps`",
@@ -1055,6 +1071,7 @@ mod tests {
             DAEMON_STOP,
             APPROVAL_LIST,
             APPROVAL_DECIDE,
+            APPROVAL_REVIEW,
             RULE_LIST,
             RULE_ADD,
             RULE_REMOVE,

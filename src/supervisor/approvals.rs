@@ -38,8 +38,10 @@ pub(super) struct Pending {
     fingerprint: Fingerprint,
     /// Where the agent ran, and the session's root: what "always" rules
     /// are judged against.
-    cwd: String,
+    pub(super) cwd: String,
     root: String,
+    /// A file tool's whole input, kept on disk for its review.
+    pub(super) spill: Option<super::review::Spill>,
 }
 
 /// What the editor sees of a pending approval.
@@ -65,6 +67,12 @@ pub struct PendingView {
     /// Why the allow rules that cover part of it could not allow it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doubt: Option<String>,
+    /// A file change that can be reviewed as a diff (`approval_review`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub review: bool,
+    /// Whether an edited version can be given back to the agent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub editable: bool,
     pub created_at: String,
 }
 
@@ -140,6 +148,8 @@ impl Supervisor {
             always_deny,
             doubt: verdict.doubt.clone(),
             summary: approval::summarize(&tool, &input),
+            review: false,
+            editable: false,
             tool,
             tool_use_id,
             created_at: now(),
@@ -153,10 +163,7 @@ impl Supervisor {
                     .rule
                     .map(|id| format!("{} by lulu rule {id}", verdict_word(verdict.action)))
             });
-            let _ = reply.send(HookReply {
-                decision: verdict.action,
-                reason,
-            });
+            let _ = reply.send(HookReply::of(verdict.action, reason));
             return;
         }
         if asks_through != Some(event.as_str()) {
@@ -165,10 +172,7 @@ impl Supervisor {
         }
         // Answering for the agent's dialog: what it would run unasked runs.
         if crate::adapter::for_agent(&record.agent).asks_no_one(&view.tool) {
-            let _ = reply.send(HookReply {
-                decision: Action::Allow,
-                reason: None,
-            });
+            let _ = reply.send(HookReply::of(Action::Allow, None));
             return;
         }
         let parked = self.pending.iter().filter(|p| p.view.session_id == record.id).count();
@@ -181,6 +185,7 @@ impl Supervisor {
         view.id = self.next_approval;
         tracing::info!(session = %record.id, approval = view.id, tool = %view.tool, "approval pending");
         let id = view.id;
+        let spill = self.spill_for_review(&mut view, &input);
         self.emit("approval", protocol::to_value(&view));
         self.pending.push(Pending {
             view,
@@ -190,6 +195,7 @@ impl Supervisor {
             input: excerpt(input),
             cwd,
             root,
+            spill,
         });
         self.pending_changed(&record.id);
         let tx = self.tx.clone();
@@ -273,19 +279,32 @@ impl Supervisor {
             .iter()
             .position(|p| p.view.id == id)
             .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
+        self.settle(index, action, &by, opts.message, None);
+        Ok(Value::Nil)
+    }
+
+    /// Answer the question at `index` and tell everyone.
+    pub(super) fn settle(
+        &mut self,
+        index: usize,
+        action: Action,
+        by: &str,
+        message: Option<String>,
+        updated_input: Option<serde_json::Value>,
+    ) {
         let pending = self.pending.remove(index);
         let v = pending.view.clone();
-        self.record(&v, action, &by);
-        let reason = (action == Action::Deny).then(|| match opts.message {
+        self.record(&v, action, by);
+        let reason = (action == Action::Deny).then(|| match message {
             Some(message) if !message.trim().is_empty() => message,
             _ => "denied by the user in Neovim (lulu)".to_string(),
         });
         let _ = pending.reply.send(HookReply {
             decision: action,
             reason,
+            updated_input,
         });
         self.resolved(&v, action.as_str());
-        Ok(Value::Nil)
     }
 
     /// The agent moved on (the tool ran, failed or was denied): the user

@@ -12,6 +12,7 @@ mod lifecycle;
 mod names;
 mod pool;
 mod preview;
+mod review;
 mod session;
 mod start;
 mod worktrees;
@@ -96,6 +97,13 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// A reviewed allow's input, worked out off the loop.
+    Reviewed {
+        id: i64,
+        result: anyhow::Result<Option<serde_json::Value>>,
+        by: String,
+        reply: Option<Reply>,
+    },
     /// The usage an ended session's transcript came to, read to its end.
     LastUsage(SessionId, Box<crate::cost::Tally>),
     /// A session's transcript, found by its adapter's search (or not yet).
@@ -394,6 +402,7 @@ impl Supervisor {
                 Command::PoolSpawned(result) => self.on_pool_spawned(*result),
                 Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
                 Command::LastUsage(id, tally) => self.on_last_usage(id, *tally),
+                Command::Reviewed { id, result, by, reply } => self.on_reviewed(id, result, by, reply),
                 Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]
                 Command::PanicSession(id) => {
@@ -556,8 +565,12 @@ impl Supervisor {
                 },
                 Request::Decide { approval, choice, opts } => {
                     let by = peer.caller.describe(client);
+                    if let Some(content) = opts.content {
+                        return self.decide_reviewed(approval, content, by, reply);
+                    }
                     self.decide(approval, choice, opts, by).await
                 }
+                Request::Review(approval) => return self.review(approval, reply),
                 Request::Rules => Ok(self.rules_value()),
                 Request::AddRule { spec, index } => self.add_rule(*spec, index).await.map(|rule| Value::from(rule.id)),
                 Request::RemoveRule(id) => self.remove_rule(id).await,

@@ -1,0 +1,196 @@
+//! A file tool's question as a change to review in Neovim: its whole input
+//! is kept on disk while it waits (the parked question keeps an excerpt
+//! only), the review shows the file now and after, and an accepted version
+//! (maybe edited by the user) becomes the input the agent runs. Every read
+//! and write is a job off the loop.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use rmpv::Value;
+
+use super::approvals::PendingView;
+use super::{Command, Reply, Supervisor, respond, session_dir};
+use crate::approval::Action;
+use crate::review::{self, FileChange};
+
+/// Largest file shown in a review (and read to make the accepted input).
+const MAX_REVIEWED: u64 = 16 * 1024 * 1024;
+
+/// A parked question's whole input on disk; removed when the question goes.
+#[derive(Debug)]
+pub(crate) struct Spill(PathBuf);
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let path = std::mem::take(&mut self.0);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn_blocking(move || std::fs::remove_file(path));
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// What a review job needs of a pending question.
+struct Parked {
+    spill: PathBuf,
+    agent: String,
+    tool: String,
+    cwd: String,
+    session_name: String,
+}
+
+impl Supervisor {
+    /// A file tool's question: mark it reviewable and keep its whole input
+    /// (written by a job; the review reads it later).
+    pub(super) fn spill_for_review(&self, view: &mut PendingView, input: &serde_json::Value) -> Option<Spill> {
+        FileChange::of(&view.agent, &view.tool, input)?;
+        let path = session_dir(&self.settings.state_dir, &view.session_id).join(format!("review-{}.json", view.id));
+        let bytes = serde_json::to_vec(input).ok()?;
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = target.parent() {
+                crate::private::dir(dir, crate::private::Links::Follow)?;
+            }
+            crate::private::write(&target, &bytes)
+        });
+        view.review = true;
+        view.editable = review::editable(&view.agent);
+        Some(Spill(path))
+    }
+
+    fn parked(&self, id: i64) -> anyhow::Result<Parked> {
+        let pending = self
+            .pending
+            .iter()
+            .find(|p| p.view.id == id)
+            .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
+        let spill = pending
+            .spill
+            .as_ref()
+            .ok_or_else(|| anyhow!("approval {id} ({}) is not a file change to review", pending.view.tool))?;
+        Ok(Parked {
+            spill: spill.0.clone(),
+            agent: pending.view.agent.clone(),
+            tool: pending.view.tool.clone(),
+            cwd: pending.cwd.clone(),
+            session_name: pending.view.session_name.clone(),
+        })
+    }
+
+    /// `approval_review`: the file now and after the change (a job).
+    pub(super) fn review(&self, id: i64, reply: Option<Reply>) {
+        let parked = self.parked(id);
+        super::answer_later(reply, async move {
+            let parked = parked?;
+            let session = parked.session_name.clone();
+            let (tool, editable) = (parked.tool.clone(), review::editable(&parked.agent));
+            let (change, path, current) = blocking_read(parked).await?;
+            let proposed = change.apply(current.as_deref())?;
+            let text = |s: String| Value::from(s);
+            Ok(Value::Map(vec![
+                (Value::from("id"), Value::from(id)),
+                (Value::from("session_name"), text(session)),
+                (Value::from("tool"), text(tool)),
+                (Value::from("path"), text(path.to_string_lossy().into_owned())),
+                (Value::from("current"), current.map_or(Value::Nil, text)),
+                (Value::from("proposed"), text(proposed)),
+                (Value::from("editable"), Value::from(editable)),
+            ]))
+        });
+    }
+
+    /// An allow with the user's version of the file: the input that makes
+    /// it is worked out by a job, then the question is settled.
+    pub(super) fn decide_reviewed(&self, id: i64, content: String, by: String, reply: Option<Reply>) {
+        let parked = match self.parked(id) {
+            Ok(parked) => parked,
+            Err(err) => return respond(reply, Err(err)),
+        };
+        if !review::editable(&parked.agent) {
+            let err = anyhow!("{} cannot run an edited version; allow it as it is, or deny it", parked.agent);
+            return respond(reply, Err(err));
+        }
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let (agent, tool, spill) = (parked.agent.clone(), parked.tool.clone(), parked.spill.clone());
+            let result = async {
+                let (_, _, current) = blocking_read(parked).await?;
+                let input = read_input(&spill).await?;
+                Ok(review::accepted_input(&agent, &tool, &input, current.as_deref(), &content)?)
+            }
+            .await;
+            let _ = tx.send(Command::Reviewed {
+                id,
+                result,
+                by,
+                reply,
+            });
+        });
+    }
+
+    pub(super) fn on_reviewed(
+        &mut self,
+        id: i64,
+        result: anyhow::Result<Option<serde_json::Value>>,
+        by: String,
+        reply: Option<Reply>,
+    ) {
+        let settled = result.and_then(|updated| {
+            let index = self
+                .pending
+                .iter()
+                .position(|p| p.view.id == id)
+                .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
+            let by = if updated.is_some() {
+                format!("{by} (reviewed, edited)")
+            } else {
+                format!("{by} (reviewed)")
+            };
+            self.settle(index, Action::Allow, &by, None, updated);
+            Ok(Value::Nil)
+        });
+        respond(reply, settled);
+    }
+}
+
+/// The change and the file it changes, as it is now (`None`: no such file).
+async fn blocking_read(parked: Parked) -> anyhow::Result<(FileChange, PathBuf, Option<String>)> {
+    let input = read_input(&parked.spill).await?;
+    let change = FileChange::of(&parked.agent, &parked.tool, &input)
+        .ok_or_else(|| anyhow!("{} is not a file change lulu can show", parked.tool))?;
+    let path = Path::new(&parked.cwd).join(change.path());
+    let target = path.clone();
+    let current = tokio::task::spawn_blocking(move || read_current(&target))
+        .await
+        .context("reading the file failed")??;
+    Ok((change, path, current))
+}
+
+async fn read_input(spill: &Path) -> anyhow::Result<serde_json::Value> {
+    let spill = spill.to_path_buf();
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(&spill))
+        .await
+        .context("reading the question failed")?
+        .context("the question's input is gone (it was answered, or the session ended)")?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+fn read_current(path: &Path) -> anyhow::Result<Option<String>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if meta.len() > MAX_REVIEWED {
+        bail!("{} is over 16 MiB, too large to review; answer it as it is", path.display());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| anyhow!("{} is not text (UTF-8); answer it as it is", path.display()))
+}

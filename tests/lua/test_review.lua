@@ -1,0 +1,154 @@
+-- File changes reviewed as diffs before they run (tests/fake-claude asks
+-- for Write and Edit as Claude Code does, and runs an allow's updatedInput).
+local h = require('harness')
+local T = h.new_set()
+
+local function setup(child, extra)
+  child.setup(
+    vim.tbl_deep_extend('force', { agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } } }, extra or {})
+  )
+  child.capture_notify()
+  child.lua('vim.ui.input = function(_, on_done) on_done(_G.input_answer) end')
+end
+
+local function claude(child, name)
+  local s = child.lua('return require("lulu").start({ agent = "claude", name = ... })', name)
+  child.wait('return require("lulu").get(...).status == "running"', 5000, name .. ' running', s.id)
+  return s
+end
+
+local function asked(child)
+  child.wait('return #require("lulu").approvals() == 1', 5000, 'the question')
+  return child.lua('return require("lulu").approvals()[1]')
+end
+
+--- The review tab's two buffers: { now = lines, after = lines, winbar }.
+local function review_tab(child)
+  return child.lua([[
+    local out = {}
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+      local buf = vim.api.nvim_win_get_buf(win)
+      local name = vim.api.nvim_buf_get_name(buf)
+      local side = name:match('lulu://review/%d+/(%a+)/')
+      if side then
+        out[side] = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+        out[side .. '_diff'] = vim.wo[win].diff
+        out[side .. '_bar'] = vim.wo[win].winbar
+        out[side .. '_win'] = win
+      end
+    end
+    return out
+  ]])
+end
+
+local function read(path)
+  local f = assert(io.open(path, 'rb'))
+  local text = f:read('*a')
+  f:close()
+  return text
+end
+
+T['a Write reviewed and accepted with your edit leaves exactly your version; the agent is told it ran'] = function(
+  child
+)
+  setup(child)
+  local s = claude(child, 'w')
+  child.lua('require("lulu").send("w", "write: notes.txt hello from claude")')
+  local q = asked(child)
+  h.eq({ q.tool, q.review, q.editable }, { 'Write', true, true }, 'a reviewable, editable change')
+  child.lua('require("lulu").review(...)', q.id)
+  local tab = review_tab(child)
+  h.eq(tab.now, { '' }, 'a new file shows against an empty buffer')
+  h.eq(tab.after, { 'hello from claude' }, 'the proposed content')
+  h.eq({ tab.now_diff, tab.after_diff }, { true, true }, 'in diff mode')
+  h.matches(
+    tab.after_bar,
+    'lulu review.* · w · Write [^│]*notes%.txt │ ga/:w accept',
+    'the winbar names it and the keys'
+  )
+  h.matches(tab.now_bar, '^new file', 'and says it is new')
+  -- The user edits the proposal and writes it.
+  child.lua(
+    'vim.api.nvim_set_current_win(...); vim.api.nvim_buf_set_lines(0, 0, -1, false, { "hello from me", "and a second line" })',
+    tab.after_win
+  )
+  child.cmd('write')
+  child.wait_screen(s.id, 'wrote notes%.txt', 5000, 'the agent ran it')
+  h.eq(read(child.cwd .. '/notes.txt'), 'hello from me\nand a second line\n', 'exactly the edited content')
+  h.ok(child.screen(s.id):find('input updated by hook', 1, true), 'as the updated input')
+  h.eq(child.lua('return #vim.api.nvim_list_tabpages()'), 1, 'the review tab closed')
+  h.matches(
+    child.lua('return require("lulu").approvals({ history = true })[1].decided_by'),
+    '%(reviewed, edited%)$',
+    'recorded as reviewed and edited'
+  )
+end
+
+T['an Edit accepted unchanged applies as the agent asked; edited, it applies exactly as edited'] = function(child)
+  setup(child)
+  vim.fn.writefile({ 'a = 1', 'b = 2' }, child.cwd .. '/f.py')
+  local s = claude(child, 'e')
+  child.lua('require("lulu").send("e", "edit: f.py a = 1 => a = 10")')
+  local q = asked(child)
+  child.lua('require("lulu").review(...)', q.id)
+  local tab = review_tab(child)
+  h.eq({ tab.now, tab.after }, { { 'a = 1', 'b = 2' }, { 'a = 10', 'b = 2' } }, 'now and after')
+  child.lua('vim.api.nvim_set_current_win(...)', tab.now_win)
+  child.lua('vim.api.nvim_feedkeys("ga", "x", false)')
+  child.wait_screen(s.id, 'edited f%.py', 5000, 'the agent ran its edit')
+  h.eq(read(child.cwd .. '/f.py'), 'a = 10\nb = 2\n', 'applied')
+  h.ok(not child.screen(s.id):find('input updated', 1, true), 'as it asked')
+
+  child.lua('require("lulu").send("e", "edit: f.py b = 2 => b = 20")')
+  q = asked(child)
+  child.lua('require("lulu").review(...)', q.id)
+  tab = review_tab(child)
+  child.lua('vim.api.nvim_set_current_win(...)', tab.after_win)
+  child.lua('vim.api.nvim_buf_set_lines(0, 1, 2, false, { "b = 21", "c = 3" })')
+  child.lua('vim.api.nvim_feedkeys("ga", "x", false)')
+  child.wait('return #require("lulu").approvals() == 0', 5000, 'answered')
+  child.wait_screen(s.id, 'edited f%.py.*edited f%.py', 5000, 'the second edit ran')
+  h.eq(read(child.cwd .. '/f.py'), 'a = 10\nb = 21\nc = 3\n', 'exactly as edited')
+end
+
+T['gr rejects with a message the agent gets; q leaves the question pending; review = auto opens at once'] = function(
+  child
+)
+  setup(child, { approvals = { review = 'auto' } })
+  local s = claude(child, 'r')
+  child.lua('require("lulu").send("r", "write: x.txt nope")')
+  child.wait('return #vim.api.nvim_list_tabpages() == 2', 5000, 'review = auto opened the diff')
+  child.cmd('normal q')
+  h.eq(child.lua('return #vim.api.nvim_list_tabpages()'), 1, 'q closed it')
+  local q = asked(child)
+  h.eq(#child.lua('return require("lulu").approvals()'), 1, 'still pending')
+  child.lua('require("lulu").review(...)', q.id)
+  child.lua('_G.input_answer = "use a .md file"; vim.api.nvim_feedkeys("gr", "x", false)')
+  child.wait_screen(s.id, 'denied: use a %.md file', 5000, 'the agent got the message')
+  h.ok(vim.uv.fs_stat(child.cwd .. '/x.txt') == nil, 'nothing written')
+
+  -- A Bash question offers no review; a Write one does, first.
+  child.lua(
+    '_G.labels = nil; vim.ui.select = function(items, opts, cb) _G.labels = vim.tbl_map(opts.format_item, items) end'
+  )
+  child.setup({ agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } } })
+  child.lua('require("lulu").send("r", "run: echo hi")')
+  asked(child)
+  child.cmd('LuluApprove')
+  h.ok(not vim.tbl_contains(child.lua('return _G.labels'), 'Review…'), 'no review for a command')
+end
+
+T['the dialog offers Review… for a file change'] = function(child)
+  setup(child)
+  child.lua(
+    '_G.labels = nil; vim.ui.select = function(items, opts, cb) _G.labels = vim.tbl_map(opts.format_item, items) end'
+  )
+  claude(child, 'd')
+  child.lua('require("lulu").send("d", "write: y.txt text")')
+  asked(child)
+  child.cmd('LuluApprove')
+  h.eq(child.lua('return _G.labels[1]'), 'Review…', 'first')
+  h.eq(child.lua('return _G.labels[2]'), 'Allow once', 'then the usual choices')
+end
+
+return T
