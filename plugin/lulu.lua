@@ -47,8 +47,15 @@ command('LuluDelete', cmd('delete'), {
 })
 command('LuluSend', cmd('send'), {
   nargs = '+',
+  range = true,
   complete = complete('complete_send'),
-  desc = 'lulu: type text into a session (or all) and press Enter',
+  desc = 'lulu: type text into a session (or all) and press Enter; with a range, send the lines as a reference',
+})
+command('LuluPrompt', cmd('prompt'), {
+  nargs = '?',
+  range = true,
+  complete = complete('complete_prompts'),
+  desc = 'lulu: send a named prompt ({selection}, {diagnostics}, ...) to sessions you pick',
 })
 
 command('LuluDiff', cmd('diff'), {
@@ -116,6 +123,22 @@ end, { desc = 'lulu: answer the oldest pending approval' })
 vim.keymap.set('n', '<Plug>(lulu-send)', function()
   require('lulu.ui.dispatch').send()
 end, { desc = 'lulu: type a prompt and send it to chosen sessions' })
+-- In Visual mode: the selected lines, as a reference each agent reads.
+local function selected_lines()
+  local first, last = vim.fn.line('v'), vim.fn.line('.')
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>', true, false, true), 'nx', false)
+  return math.min(first, last), math.max(first, last)
+end
+vim.keymap.set('x', '<Plug>(lulu-send-selection)', function()
+  require('lulu.ui.dispatch').send_selection(selected_lines())
+end, { desc = 'lulu: send the selected lines (and a prompt) to chosen sessions' })
+vim.keymap.set('n', '<Plug>(lulu-prompt)', function()
+  require('lulu.commands').prompt({ fargs = {}, range = 0 })
+end, { desc = 'lulu: send a named prompt to chosen sessions' })
+vim.keymap.set('x', '<Plug>(lulu-prompt)', function()
+  local first, last = selected_lines()
+  require('lulu.commands').prompt({ fargs = {}, range = 2, line1 = first, line2 = last })
+end, { desc = 'lulu: send a named prompt about the selection to chosen sessions' })
 vim.keymap.set('n', '<Plug>(lulu-broadcast)', function()
   require('lulu.ui.dispatch').broadcast()
 end, { desc = 'lulu: type a prompt and send it to every running session' })

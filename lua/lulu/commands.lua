@@ -312,17 +312,77 @@ end
 
 function M.send(cmd)
   H.guard(function()
-    local target, text = cmd.args:match('^(%S+)%s+(.+)$')
-    if not target then
-      error('usage: :LuluSend {session|all} {text}', 0)
+    local target, text = cmd.args:match('^(%S+)%s*(.*)$')
+    if not target or (text == '' and cmd.range == 0) then
+      error("usage: :LuluSend {session|all} {text}, or :'<,'>LuluSend {session|all} [text]", 0)
     end
-    local lulu = require('lulu')
+    local ctx =
+      require('lulu.context').capture(0, cmd.range > 0 and cmd.line1 or nil, cmd.range > 0 and cmd.line2 or nil)
+    local body = H.body(text, ctx)
     if target ~= 'all' then
-      lulu.send(target, text)
+      local lulu = require('lulu')
+      lulu.send(target, body(lulu.get(target)))
       return
     end
-    require('lulu.ui.dispatch').to_all(text)
+    require('lulu.ui.dispatch').to_all(body)
   end)
+end
+
+--- What `text` becomes for one session: placeholders filled, and with a
+--- range, the selection's reference after it (unless it says where).
+function H.body(text, ctx)
+  local context = require('lulu.context')
+  return function(record)
+    local filled = context.expand(text, ctx, record)
+    if ctx.ranged and not text:find('{selection}', 1, true) then
+      local reference = context.selection(ctx, record)
+      return filled == '' and reference or (filled .. '\n\n' .. reference)
+    end
+    return filled
+  end
+end
+
+--- `:[range]LuluPrompt [name]`: a named prompt (config `prompts`), filled
+--- from here, sent to the sessions you pick.
+function M.prompt(cmd)
+  H.guard(function()
+    local prompts = require('lulu.config').options.prompts
+    local ctx =
+      require('lulu.context').capture(0, cmd.range > 0 and cmd.line1 or nil, cmd.range > 0 and cmd.line2 or nil)
+    local function go(name)
+      local text = prompts[name]
+      if type(text) ~= 'string' then
+        error(('no prompt named %q (config prompts: %s)'):format(name, table.concat(vim.tbl_keys(prompts), ', ')), 0)
+      end
+      require('lulu.ui.dispatch').choose_and_send(H.body(text, ctx), ('the %s prompt'):format(name))
+    end
+    if cmd.fargs[1] then
+      return go(cmd.fargs[1])
+    end
+    local names = vim.tbl_keys(prompts)
+    table.sort(names)
+    vim.ui.select(names, {
+      prompt = 'lulu prompt:',
+      kind = 'lulu_prompt',
+      format_item = function(name)
+        return ('%s: %s'):format(name, (prompts[name]:gsub('\n', ' ')))
+      end,
+    }, function(name)
+      if name then
+        H.guard(function()
+          go(name)
+        end)
+      end
+    end)
+  end)
+end
+
+function M.complete_prompts(lead)
+  local names = vim.tbl_filter(function(n)
+    return vim.startswith(n, lead)
+  end, vim.tbl_keys(require('lulu.config').options.prompts))
+  table.sort(names)
+  return names
 end
 
 function M.approve()

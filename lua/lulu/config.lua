@@ -31,6 +31,14 @@ M.defaults = {
   host = { mode = 'daemon' }, -- 'daemon': sessions outlive Neovim; 'embedded': they end with it
   daemon = { idle_exit = 600 }, -- seconds with no session and no editor before the daemon exits
   persist = { autosave = false, prompt_on_exit = false, resume = true },
+  -- Named prompts for :LuluPrompt; {file}, {position}, {selection},
+  -- {diagnostics}, {quickfix} are filled from where you are.
+  prompts = {
+    explain = 'Explain what this code does, and anything surprising in it:\n{selection}',
+    fix = 'Fix these diagnostics in {file}:\n{diagnostics}',
+    review = 'Review this code for bugs and risky edge cases; list them before changing anything:\n{selection}',
+    tests = 'Write tests for this code, in the style of the tests already in the repository:\n{selection}',
+  },
 }
 
 ---@type lulu.Config
@@ -50,7 +58,7 @@ local nil_defaults = {
   ['persist.claude_continue'] = true,
 }
 -- Tables whose keys are the user's own (model names, file globs).
-local free_tables = { ['cost.prices'] = true, ['worktree.copy'] = true }
+local free_tables = { ['cost.prices'] = true, ['worktree.copy'] = true, prompts = true }
 
 local function check_agent(problems, path, name, spec)
   if type(spec) ~= 'table' then
@@ -121,6 +129,13 @@ function M.validate(opts)
       'pool.ready_timeout',
       type(o.pool.ready_timeout) == 'number' and o.pool.ready_timeout > 0 and o.pool.ready_timeout <= 600,
       'seconds (0 < n <= 600) a warm shell may take to show its prompt',
+    },
+    {
+      'prompts',
+      type(o.prompts) == 'table' and vim.iter(pairs(o.prompts)):all(function(k, v)
+        return type(k) == 'string' and type(v) == 'string'
+      end),
+      "a table of name = 'prompt text' (with {file}, {selection}, {diagnostics}, ...)",
     },
     {
       'approvals.review',

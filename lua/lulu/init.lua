@@ -214,9 +214,18 @@ function M.get(ref)
   return record
 end
 
---- Type `text` into a session as a person would, then Enter.
-function M.send(ref, text)
+--- Type `text` into a session as a person would, then Enter. With
+--- `opts.context`, its placeholders ({file}, {position}, {selection},
+--- {diagnostics}, {quickfix}) are filled from the current buffer (lines
+--- `opts.range = { first, last }` selected), as this session sees them.
+---@param opts {context: boolean|nil, range: integer[]|nil}|nil
+function M.send(ref, text, opts)
   vim.validate('text', text, 'string')
+  if opts and opts.context then
+    local range = opts.range or {}
+    local ctx = require('lulu.context').capture(0, range[1], range[2])
+    text = require('lulu.context').expand(text, ctx, M.get(ref))
+  end
   rpc.request(rpc.methods.send, H.ref(ref), text)
 end
 

@@ -206,6 +206,95 @@ T['claude: a question answered in its own dialog is settled in Neovim as answere
   h.eq(#child.lua('return require("lulu").approvals({ history = true })'), 1, 'and not recorded')
 end
 
+T['claude: a Write reviewed in Neovim and accepted with your edit leaves your version; a rejection reaches the model'] = function(
+  child
+)
+  repo(child)
+  local worktree = vim.uv.fs_realpath(child.cwd) .. '/.lulu/worktrees/v'
+  local server = agents.model(child, {
+    {
+      tool = { name = 'Write', input = { file_path = worktree .. '/review-me.txt', content = 'from the model\n' } },
+    },
+    { text = 'Wrote it.' },
+    { tool = { name = 'Write', input = { file_path = worktree .. '/other.txt', content = 'no\n' } } },
+    { text = 'Fine, I will not.' },
+  })
+  setup(child, 'claude', agents.claude(child, server, child.cwd))
+  child.lua('vim.ui.input = function(_, on_done) on_done(_G.input_answer) end')
+  local s = start(child, 'claude', 'v', 'for shortcuts')
+  child.lua('require("lulu").send("v", "write the file")')
+  child.wait('return #require("lulu").approvals() == 1', 15000, 'the Write question reaches Neovim')
+  local question = pending(child)[1]
+  h.eq({ question.tool, question.review, question.editable }, { 'Write', true, true }, 'reviewable')
+  child.lua('require("lulu").review(...)', question.id)
+  child.lua([[
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+      local buf = vim.api.nvim_win_get_buf(win)
+      if vim.api.nvim_buf_get_name(buf):find('/after/', 1, true) then
+        vim.api.nvim_set_current_win(win)
+      end
+    end
+    vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'from the model', 'and from me' })
+  ]])
+  child.cmd('write')
+  child.wait_screen(s.id, 'Wrote it%.', 15000, 'the model went on')
+  h.wait_for(function()
+    return exists(worktree .. '/review-me.txt')
+  end, 5000, 'the file')
+  local f = assert(io.open(worktree .. '/review-me.txt', 'rb'))
+  h.eq(f:read('*a'), 'from the model\nand from me\n', 'exactly the reviewed version')
+  f:close()
+  local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
+  local result = tool_results(server)[decided.tool_use_id]
+  h.ok(result and result.is_error ~= true, 'the agent was told it succeeded: ' .. vim.inspect(result))
+
+  child.lua('require("lulu").send("v", "and the other")')
+  child.wait('return #require("lulu").approvals() == 1', 15000, 'asked again')
+  child.lua('require("lulu").review(...)', pending(child)[1].id)
+  child.lua('_G.input_answer = "write it as markdown instead"; vim.api.nvim_feedkeys("gr", "x", false)')
+  child.wait_screen(s.id, 'Fine, I will not%.', 15000, 'the model answered the rejection')
+  h.ok(not exists(worktree .. '/other.txt'), 'not written')
+  decided = child.lua('return require("lulu").approvals({ history = true })')[1]
+  result = tool_results(server)[decided.tool_use_id]
+  h.ok(result and result.is_error == true, 'an error tool result')
+  h.matches(text_of(result), 'write it as markdown instead', 'with the message')
+end
+
+T['claude: an Edit reviewed and changed in Neovim applies exactly as changed'] = function(child)
+  repo(child)
+  local worktree = vim.uv.fs_realpath(child.cwd) .. '/.lulu/worktrees/ed'
+  local file = worktree .. '/shared.txt'
+  local server = agents.model(child, {
+    { tool = { name = 'Read', input = { file_path = file } } },
+    { tool = { name = 'Edit', input = { file_path = file, old_string = 'base', new_string = 'based' } } },
+    { text = 'Edited.' },
+  })
+  setup(child, 'claude', agents.claude(child, server, child.cwd))
+  local s = start(child, 'claude', 'ed', 'for shortcuts')
+  child.lua('require("lulu").send("ed", "edit the file")')
+  child.wait('return #require("lulu").approvals() == 1', 15000, 'the Edit question reaches Neovim')
+  local question = pending(child)[1]
+  h.eq(question.tool, 'Edit', 'an Edit')
+  child.lua('require("lulu").review(...)', question.id)
+  child.lua([[
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+      if vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(win)):find('/after/', 1, true) then
+        vim.api.nvim_set_current_win(win)
+      end
+    end
+    vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'based, and reviewed', 'a line of mine' })
+  ]])
+  child.cmd('write')
+  child.wait_screen(s.id, 'Edited%.', 15000, 'the model went on')
+  local f = assert(io.open(file, 'rb'))
+  h.eq(f:read('*a'), 'based, and reviewed\na line of mine\n', 'exactly the reviewed version')
+  f:close()
+  local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
+  h.matches(decided.decided_by, '%(reviewed, edited%)$', 'recorded')
+  local result = tool_results(server)[decided.tool_use_id]
+  h.ok(result and result.is_error ~= true, 'the agent was told it succeeded: ' .. vim.inspect(result))
+end
+
 T['codex: its hooks reach Neovim with no trust prompt and no write to its config; Allow runs; usage from the rollout'] = function(
   child
 )

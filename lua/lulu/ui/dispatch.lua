@@ -24,6 +24,23 @@ function M.send()
   end)
 end
 
+--- Lines `first..last` of the current buffer (and what you type, if
+--- anything) to the sessions you pick, as a reference each agent reads.
+function M.send_selection(first, last)
+  local ctx = require('lulu.context').capture(0, first, last)
+  vim.ui.input({ prompt = 'lulu: about these lines (optional): ' }, function(text)
+    if text == nil then
+      return
+    end
+    local context = require('lulu.context')
+    M.choose_and_send(function(record)
+      local reference = context.selection(ctx, record)
+      local filled = context.expand(text, ctx, record)
+      return vim.trim(filled) == '' and reference or (filled .. '\n\n' .. reference)
+    end, ('lines %d-%d'):format(first, last))
+  end)
+end
+
 --- Ask for a prompt and send it to every running session.
 function M.broadcast()
   vim.ui.input({ prompt = 'lulu broadcast: ' }, function(text)
@@ -33,7 +50,8 @@ function M.broadcast()
   end)
 end
 
---- Send `text` to every running session; returns how many got it.
+--- Send `text` to every running session; returns how many got it. `text`
+--- may be a function of the session's record (a context written for it).
 function M.to_all(text)
   local running = H.running()
   local chosen = {}
@@ -41,6 +59,21 @@ function M.to_all(text)
     chosen[r.id] = true
   end
   return H.deliver(text, running, chosen)
+end
+
+--- Pick the targets (one running session: it) and send `text` (a string,
+--- or a function of the target's record); `label` names it in the picker.
+function M.choose_and_send(text, label)
+  local running = H.running()
+  if #running == 0 then
+    return util.notify('no running session to send to', vim.log.levels.WARN)
+  end
+  local chosen = {}
+  if #running == 1 then
+    chosen[running[1].id] = true
+    return H.deliver(text, running, chosen)
+  end
+  H.pick(text, running, chosen, label)
 end
 
 -- helpers ------------------------------------------------------------------
@@ -52,14 +85,14 @@ function H.running()
 end
 
 --- One round of the checklist: toggling re-opens it; "Send" finishes.
-function H.pick(text, running, chosen)
+function H.pick(text, running, chosen, label)
   local items = { { send = true } }
   for _, r in ipairs(running) do
     items[#items + 1] = { record = r }
   end
   local count = vim.tbl_count(chosen)
   vim.ui.select(items, {
-    prompt = ('Send %q to:'):format(text),
+    prompt = ('Send %s to:'):format(label or ('%q'):format(text)),
     kind = 'lulu_targets',
     format_item = function(item)
       if item.send then
@@ -73,12 +106,12 @@ function H.pick(text, running, chosen)
     end
     if item.send then
       if count == 0 then
-        return H.pick(text, running, chosen)
+        return H.pick(text, running, chosen, label)
       end
       return H.deliver(text, running, chosen)
     end
     chosen[item.record.id] = not chosen[item.record.id] or nil
-    H.pick(text, running, chosen)
+    H.pick(text, running, chosen, label)
   end)
 end
 
@@ -86,7 +119,9 @@ function H.deliver(text, running, chosen)
   local sent = {}
   for _, r in ipairs(running) do
     if chosen[r.id] then
-      local ok, err = pcall(require('lulu').send, r.id, text)
+      local ok, err = pcall(function()
+        require('lulu').send(r.id, type(text) == 'function' and text(r) or text)
+      end)
       if ok then
         sent[#sent + 1] = r.name
       else
