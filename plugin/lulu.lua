@@ -68,6 +68,11 @@ command('LuluMerge', cmd('merge'), {
   complete = complete('complete_merge'),
   desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
 })
+command('LuluRebase', cmd('rebase'), {
+  nargs = '+',
+  complete = complete('complete_rebase'),
+  desc = "lulu: rebase a session's branch onto its base in its worktree (then continue|abort)",
+})
 command('LuluGrid', cmd('grid'), { nargs = 0, desc = 'lulu: every live session in one tab' })
 command('LuluNext', cmd('next'), { nargs = 0, desc = 'lulu: jump to the next session waiting for you' })
 command('LuluSave', cmd('save'), {

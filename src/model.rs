@@ -125,6 +125,12 @@ pub struct SessionRecord {
     /// the host while the session runs; not stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ahead: Option<i64>,
+    /// Everything on the branch is in its base (a squash merge included).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub merged: bool,
+    /// The worktree has uncommitted changes (untracked files included).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dirty: bool,
     pub created_at: String,
     pub updated_at: String,
     pub last_activity_at: String,

@@ -52,7 +52,12 @@ impl FileChange {
                 edits: vec![replace(input)?],
             }),
             ("claude", "MultiEdit") => {
-                let edits = input.get("edits")?.as_array()?.iter().map(replace).collect::<Option<_>>()?;
+                let edits = input
+                    .get("edits")?
+                    .as_array()?
+                    .iter()
+                    .map(replace)
+                    .collect::<Option<_>>()?;
                 Some(FileChange::Edit { path, edits })
             }
             // Gemini's `replace` replaces every occurrence when it expects
@@ -85,7 +90,11 @@ impl FileChange {
             FileChange::Edit { path, edits } => {
                 let mut text = current.unwrap_or_default().to_string();
                 for edit in edits {
-                    let count = if edit.old.is_empty() { 0 } else { text.matches(&edit.old).count() };
+                    let count = if edit.old.is_empty() {
+                        0
+                    } else {
+                        text.matches(&edit.old).count()
+                    };
                     match (count, edit.all) {
                         (0, _) => return Err(ReviewError::NotFound { path: path.clone() }),
                         (1, _) | (_, true) => text = text.replace(&edit.old, &edit.new),
@@ -182,7 +191,13 @@ mod tests {
         let change = FileChange::of("claude", "MultiEdit", &multi).unwrap();
         assert_eq!(change.apply(Some("a\na\nc\n")).unwrap(), "b\nC\n");
         let write = json!({"file_path": "/r/new.txt", "content": "hi\n"});
-        assert_eq!(FileChange::of("gemini", "write_file", &write).unwrap().apply(None).unwrap(), "hi\n");
+        assert_eq!(
+            FileChange::of("gemini", "write_file", &write)
+                .unwrap()
+                .apply(None)
+                .unwrap(),
+            "hi\n"
+        );
         assert_eq!(FileChange::of("codex", "apply_patch", &write), None);
         assert_eq!(FileChange::of("claude", "Bash", &json!({"command": "ls"})), None);
     }
@@ -191,26 +206,55 @@ mod tests {
     fn an_accepted_version_becomes_an_input_that_makes_exactly_it() {
         let current = "one\ntwo\n";
         let edit = json!({"file_path": "/r/f", "old_string": "two", "new_string": "2", "replace_all": false});
-        assert_eq!(accepted_input("claude", "Edit", &edit, Some(current), "one\n2\n"), Ok(None));
+        assert_eq!(
+            accepted_input("claude", "Edit", &edit, Some(current), "one\n2\n"),
+            Ok(None)
+        );
         let mine = "one\n2\nthree (mine)\n";
-        let updated = accepted_input("claude", "Edit", &edit, Some(current), mine).unwrap().unwrap();
+        let updated = accepted_input("claude", "Edit", &edit, Some(current), mine)
+            .unwrap()
+            .unwrap();
         let again = FileChange::of("claude", "Edit", &updated).unwrap();
         assert_eq!(again.apply(Some(current)).unwrap(), mine);
 
         let write = json!({"file_path": "/r/f", "content": "theirs\n"});
-        let updated = accepted_input("claude", "Write", &write, None, "mine\n").unwrap().unwrap();
+        let updated = accepted_input("claude", "Write", &write, None, "mine\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(updated, json!({"file_path": "/r/f", "content": "mine\n"}));
 
         let multi = json!({"file_path": "/r/f", "edits": [{"old_string": "one", "new_string": "1"}]});
-        let updated = accepted_input("claude", "MultiEdit", &multi, Some(current), mine).unwrap().unwrap();
-        assert_eq!(FileChange::of("claude", "MultiEdit", &updated).unwrap().apply(Some(current)).unwrap(), mine);
+        let updated = accepted_input("claude", "MultiEdit", &multi, Some(current), mine)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            FileChange::of("claude", "MultiEdit", &updated)
+                .unwrap()
+                .apply(Some(current))
+                .unwrap(),
+            mine
+        );
 
         let replace = json!({"file_path": "/r/f", "old_string": "one", "new_string": "1", "expected_replacements": 1});
-        let updated = accepted_input("gemini", "replace", &replace, Some(current), mine).unwrap().unwrap();
-        assert_eq!(FileChange::of("gemini", "replace", &updated).unwrap().apply(Some(current)).unwrap(), mine);
+        let updated = accepted_input("gemini", "replace", &replace, Some(current), mine)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            FileChange::of("gemini", "replace", &updated)
+                .unwrap()
+                .apply(Some(current))
+                .unwrap(),
+            mine
+        );
 
         assert!(matches!(
-            accepted_input("claude", "Edit", &json!({"file_path": "/r/e", "old_string": "", "new_string": "x"}), Some(""), "y"),
+            accepted_input(
+                "claude",
+                "Edit",
+                &json!({"file_path": "/r/e", "old_string": "", "new_string": "x"}),
+                Some(""),
+                "y"
+            ),
             Err(ReviewError::NotFound { .. })
         ));
     }

@@ -153,17 +153,44 @@ function M.merge(cmd)
       return
     end
     local record = require('lulu').get(ref)
-    local items = {}
-    for _, file in ipairs(result.conflicts) do
-      items[#items + 1] = {
-        filename = (record.repo or '') .. '/' .. file,
-        lnum = 1,
-        text = 'conflicts with ' .. (record.base or 'the base'),
-      }
-    end
-    vim.fn.setqflist({}, ' ', { title = 'lulu: merge conflicts of ' .. ref, items = items })
-    util.notify(result.message .. ' (see :copen)', vim.log.levels.ERROR)
+    H.conflicts(record, result, function(hunk)
+      return ('conflicts with %s (%d line(s) of it there)'):format(record.base or 'the base', hunk.theirs or 0)
+    end, 'lulu: merge conflicts of ' .. ref)
   end)
+end
+
+--- `:LuluRebase {session} [continue|abort]`.
+function M.rebase(cmd)
+  H.guard(function()
+    local ref, step = cmd.fargs[1], cmd.fargs[2] or 'start'
+    if not ref or #cmd.fargs > 2 or not vim.tbl_contains({ 'start', 'continue', 'abort' }, step) then
+      error('usage: :LuluRebase {session} [continue|abort]', 0)
+    end
+    local result = require('lulu').rebase(ref, step)
+    local record = require('lulu').get(ref)
+    if result.ok then
+      if step == 'abort' then
+        util.notify(('rebase of %s aborted; its branch is as it was'):format(ref))
+      else
+        util.notify(('rebased %s onto %s at %s'):format(ref, record.base or 'its base', result.commit:sub(1, 10)))
+      end
+      return
+    end
+    H.conflicts(record, result, function()
+      return 'conflict markers: resolve, then :LuluRebase ' .. ref .. ' continue'
+    end, 'lulu: rebase conflicts of ' .. ref)
+  end)
+end
+
+--- Conflicts to the quickfix list, at their hunks in the session's worktree.
+function H.conflicts(record, result, describe, title)
+  local dir = record.worktree or record.repo or ''
+  local items = {}
+  for _, hunk in ipairs(result.conflicts or {}) do
+    items[#items + 1] = { filename = dir .. '/' .. hunk.path, lnum = hunk.line, text = describe(hunk) }
+  end
+  vim.fn.setqflist({}, ' ', { title = title, items = items })
+  util.notify(result.message .. ' (see :copen)', vim.log.levels.ERROR)
 end
 
 --- Jump to the next session (after the current one, newest first, wrapping)
@@ -435,6 +462,15 @@ function M.complete_merge(lead, line)
   return vim.tbl_filter(function(s)
     return vim.startswith(s, lead)
   end, { 'merge', 'squash', 'rebase' })
+end
+
+function M.complete_rebase(lead, line)
+  if #vim.split(line, '%s+', { trimempty = true }) + (lead == '' and 1 or 0) <= 2 then
+    return M.complete_sessions(lead)
+  end
+  return vim.tbl_filter(function(s)
+    return vim.startswith(s, lead)
+  end, { 'continue', 'abort' })
 end
 
 function M.complete_start(lead, line)

@@ -267,10 +267,26 @@ end
 
 --- Land the session's branch on its base branch in the main worktree.
 --- Returns `{ ok = true, commit }`, or on conflict (aborted, base unchanged)
---- `{ ok = false, conflicts = { files }, message }`.
+--- `{ ok = false, files, conflicts = { {path, line, theirs} }, message }`,
+--- each conflict at its line in the session's version of the file. A
+--- squash commit carries the session's commit messages, or `opts.message`.
 ---@param strategy 'merge'|'squash'|'rebase'|nil
-function M.merge(ref, strategy)
+---@param opts {message: string|nil}|nil
+function M.merge(ref, strategy, opts)
+  if opts and opts.message then
+    return rpc.request(rpc.methods.merge, H.ref(ref), strategy or 'merge', { message = opts.message })
+  end
   return rpc.request(rpc.methods.merge, H.ref(ref), strategy or 'merge')
+end
+
+--- Rebase the session's branch onto its base, in its worktree. `step`:
+--- `'start'` (default), `'continue'` once conflicts are resolved, or
+--- `'abort'`. Returns `{ ok = true, commit }` or, stopped at conflicts,
+--- `{ ok = false, files, conflicts = { {path, line} }, message }` (lines of
+--- the markers in the worktree's files).
+---@param step 'start'|'continue'|'abort'|nil
+function M.rebase(ref, step)
+  return rpc.request(rpc.methods.rebase, H.ref(ref), step or 'start')
 end
 
 --- Trust the `.lulu.json` of the repository at `dir` (default: the current

@@ -29,6 +29,7 @@ M.methods = {
   screen = 'lulu.session_screen',
   watch = 'lulu.session_watch',
   merge = 'lulu.session_merge',
+  rebase = 'lulu.session_rebase',
   trust = 'lulu.repo_trust',
   usage = 'lulu.worktree_usage',
   prune = 'lulu.worktree_prune',

@@ -30,6 +30,7 @@ pub const SESSION_DETAIL: &str = "lulu.session_detail";
 pub const SESSION_SCREEN: &str = "lulu.session_screen";
 pub const SESSION_WATCH: &str = "lulu.session_watch";
 pub const SESSION_MERGE: &str = "lulu.session_merge";
+pub const SESSION_REBASE: &str = "lulu.session_rebase";
 pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
 pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
@@ -161,6 +162,23 @@ pub struct DecideOpts {
     pub content: Option<String>,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeOpts {
+    pub message: Option<String>,
+}
+
+/// Longest commit message a merge takes.
+pub const MAX_COMMIT_MESSAGE: usize = 64 * 1024;
+
+/// `:LuluRebase {session} [continue|abort]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RebaseStep {
+    Start,
+    Continue,
+    Abort,
+}
+
 /// Longest message sent to an agent with a deny.
 pub const MAX_DENY_MESSAGE: usize = 4096;
 
@@ -257,6 +275,13 @@ pub enum Request {
     Merge {
         session: String,
         strategy: Strategy,
+        /// The commit's message instead of lulu's (for a squash: the
+        /// session's commit messages).
+        message: Option<String>,
+    },
+    Rebase {
+        session: String,
+        step: RebaseStep,
     },
     Trust(String),
     Usage,
@@ -513,8 +538,16 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             Request::Watch { session, rows }
         }
         SESSION_MERGE => {
-            let mut a = args(1, 2, "(session[, strategy])")?;
+            let mut a = args(1, 3, "(session[, strategy[, {message}]])")?;
             let session = a.session(0)?;
+            let opts: MergeOpts = a.options(2)?;
+            if opts
+                .message
+                .as_ref()
+                .is_some_and(|m| m.trim().is_empty() || m.len() > MAX_COMMIT_MESSAGE)
+            {
+                return Err(a.bad("message", format!("must be 1 to {MAX_COMMIT_MESSAGE} bytes of text")));
+            }
             let strategy = match a.take(1) {
                 Value::Nil => Strategy::Merge,
                 Value::String(s) => s
@@ -523,7 +556,26 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                     .ok_or_else(|| a.bad("strategy", "must be merge, squash or rebase"))?,
                 other => return Err(a.bad("strategy", format!("must be a string, got {}", kind(&other)))),
             };
-            Request::Merge { session, strategy }
+            Request::Merge {
+                session,
+                strategy,
+                message: opts.message,
+            }
+        }
+        SESSION_REBASE => {
+            let mut a = args(1, 2, "(session[, start|continue|abort])")?;
+            let session = a.session(0)?;
+            let step = match a.take(1) {
+                Value::Nil => RebaseStep::Start,
+                Value::String(s) => match s.as_str() {
+                    Some("start") => RebaseStep::Start,
+                    Some("continue") => RebaseStep::Continue,
+                    Some("abort") => RebaseStep::Abort,
+                    _ => return Err(a.bad("step", "must be start, continue or abort")),
+                },
+                other => return Err(a.bad("step", format!("must be a string, got {}", kind(&other)))),
+            };
+            Request::Rebase { session, step }
         }
         REPO_TRUST => {
             let mut a = args(1, 1, "(directory)")?;
@@ -959,6 +1011,11 @@ mod tests {
             ),
             (APPROVAL_REVIEW, vec![s("one")], "approval id must be an integer"),
             (
+                SESSION_REBASE,
+                vec![s("a"), s("sideways")],
+                "step must be start, continue or abort",
+            ),
+            (
                 RULE_ADD,
                 vec![map(&[("action", s("perhaps"))])],
                 "rule is invalid: unknown variant `perhaps`",
@@ -1059,6 +1116,7 @@ mod tests {
             SESSION_DIFF,
             SESSION_DETAIL,
             SESSION_MERGE,
+            SESSION_REBASE,
             REPO_TRUST,
             WORKTREE_USAGE,
             WORKTREE_PRUNE,

@@ -87,7 +87,7 @@ enum Command {
     HookGone(Ticket),
     ApprovalExpired(i64),
     /// A recount of a session's commits ahead of its base.
-    Ahead(SessionId, i64),
+    Branch(SessionId, worktrees::BranchState),
     /// Worktree count and bytes, computed in the background.
     Usage(usize, u64),
     /// Periodic upkeep: recount `ahead`, replace unhealthy pool shells.
@@ -97,6 +97,10 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// A merge job's outcome.
+    Merged(Box<worktrees::GitDone<String>>),
+    /// A rebase job's outcome.
+    Rebased(Box<worktrees::GitDone<crate::worktree::history::Rebased>>),
     /// A reviewed allow's input, worked out off the loop.
     Reviewed {
         id: i64,
@@ -397,12 +401,14 @@ impl Supervisor {
                 Command::Hook { ticket, request, reply } => self.on_hook(ticket, request, reply).await,
                 Command::HookGone(ticket) => self.on_hook_gone(ticket),
                 Command::ApprovalExpired(id) => self.on_approval_expired(id).await,
-                Command::Ahead(id, ahead) => self.on_ahead(id, ahead),
+                Command::Branch(id, state) => self.on_branch(id, state),
                 Command::Usage(count, bytes) => self.on_usage(count, bytes),
                 Command::PoolSpawned(result) => self.on_pool_spawned(*result),
                 Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
                 Command::LastUsage(id, tally) => self.on_last_usage(id, *tally),
                 Command::Reviewed { id, result, by, reply } => self.on_reviewed(id, result, by, reply),
+                Command::Merged(done) => self.on_merged(*done).await,
+                Command::Rebased(done) => self.on_rebased(*done),
                 Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]
                 Command::PanicSession(id) => {
@@ -521,7 +527,12 @@ impl Supervisor {
                     }
                     Err(err) => Err(err),
                 },
-                Request::Merge { session, strategy } => self.merge(&session, strategy).await,
+                Request::Merge {
+                    session,
+                    strategy,
+                    message,
+                } => return self.merge(&session, strategy, message, reply),
+                Request::Rebase { session, step } => return self.rebase(&session, step, reply),
                 Request::Trust(dir) => self.trust(&dir).await,
                 Request::Usage => Ok(self.usage()),
                 Request::PoolStatus => Ok(self.pool.status()),

@@ -112,7 +112,10 @@ impl Supervisor {
             Err(err) => return respond(reply, Err(err)),
         };
         if !review::editable(&parked.agent) {
-            let err = anyhow!("{} cannot run an edited version; allow it as it is, or deny it", parked.agent);
+            let err = anyhow!(
+                "{} cannot run an edited version; allow it as it is, or deny it",
+                parked.agent
+            );
             return respond(reply, Err(err));
         }
         let tx = self.tx.clone();
@@ -121,15 +124,16 @@ impl Supervisor {
             let result = async {
                 let (_, _, current) = blocking_read(parked).await?;
                 let input = read_input(&spill).await?;
-                Ok(review::accepted_input(&agent, &tool, &input, current.as_deref(), &content)?)
+                Ok(review::accepted_input(
+                    &agent,
+                    &tool,
+                    &input,
+                    current.as_deref(),
+                    &content,
+                )?)
             }
             .await;
-            let _ = tx.send(Command::Reviewed {
-                id,
-                result,
-                by,
-                reply,
-            });
+            let _ = tx.send(Command::Reviewed { id, result, by, reply });
         });
     }
 
@@ -187,7 +191,10 @@ fn read_current(path: &Path) -> anyhow::Result<Option<String>> {
         Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
     };
     if meta.len() > MAX_REVIEWED {
-        bail!("{} is over 16 MiB, too large to review; answer it as it is", path.display());
+        bail!(
+            "{} is over 16 MiB, too large to review; answer it as it is",
+            path.display()
+        );
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     String::from_utf8(bytes)

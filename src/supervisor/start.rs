@@ -401,6 +401,8 @@ impl StartJob {
             base: worktree.as_ref().map(|w| w.base.clone()),
             repo: worktree.as_ref().map(|w| w.repo.to_string_lossy().into_owned()),
             ahead: worktree.as_ref().map(|_| 0),
+            merged: false,
+            dirty: false,
             created_at: at.clone(),
             updated_at: at.clone(),
             last_activity_at: at,

@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use rmpv::Value;
 
-use super::{Command, Supervisor};
+use super::{Command, Reply, Supervisor, respond};
 use crate::model::{SessionId, SessionRecord};
+use crate::rpc::protocol::{self, RebaseStep};
+use crate::worktree::history::{self, Rebased};
 use crate::worktree::{self, Created, Strategy, WorktreeError, repo_config};
 
 /// How often a busy session's `ahead` count is refreshed.
@@ -162,26 +164,41 @@ impl Supervisor {
         Ok(Value::from(text))
     }
 
-    /// Land the session's branch on its base. A conflict is an answer, not
-    /// an error: `{ ok = false, conflicts = {...}, message }`.
-    pub(super) async fn merge(&mut self, session: &str, strategy: Strategy) -> anyhow::Result<Value> {
-        let record = self.find(session)?.record.clone();
-        let (path, base) = worktree_of(&record)?;
-        let repo = PathBuf::from(
-            record
-                .repo
-                .clone()
-                .ok_or_else(|| anyhow!("session {} has no repository", record.name))?,
-        );
-        let branch = record.branch.clone().unwrap_or_default();
-        let result = tokio::task::spawn_blocking(move || worktree::merge(&repo, &path, &branch, &base, strategy))
-            .await
-            .context("git task failed")?;
+    /// Land the session's branch on its base, as a job. A conflict is an
+    /// answer, not an error: `{ ok = false, conflicts = { {path, line,
+    /// theirs} }, files, message }`.
+    pub(super) fn merge(&mut self, session: &str, strategy: Strategy, message: Option<String>, reply: Option<Reply>) {
+        let job = (|| {
+            let record = self.find(session)?.record.clone();
+            let (path, base) = worktree_of(&record)?;
+            let repo = PathBuf::from(
+                record
+                    .repo
+                    .clone()
+                    .ok_or_else(|| anyhow!("session {} has no repository", record.name))?,
+            );
+            anyhow::Ok((record, path, base, repo))
+        })();
+        let (record, path, base, repo) = match job {
+            Ok(job) => job,
+            Err(err) => return respond(reply, Err(err)),
+        };
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let branch = record.branch.clone().unwrap_or_default();
+            let result = worktree::merge(&repo, &path, &branch, &base, strategy, message.as_deref());
+            let _ = tx.send(Command::Merged(Box::new(GitDone { record, result, reply })));
+        });
+    }
+
+    pub(super) async fn on_merged(&mut self, done: GitDone<String>) {
+        let GitDone { record, result, reply } = done;
         self.refresh_ahead(&record.id);
-        match result {
+        let answer = match result {
             Ok(commit) => {
                 self.event(&record.id, "merged", &commit);
-                if !record.status.is_live() {
+                let ended = self.find(record.id.as_str()).is_ok_and(|e| e.live.is_none());
+                if ended {
                     self.apply_cleanup_policy(&record.id, self.cleanup_merged).await;
                 }
                 Ok(Value::Map(vec![
@@ -189,24 +206,70 @@ impl Supervisor {
                     (Value::from("commit"), Value::from(commit)),
                 ]))
             }
-            Err(WorktreeError::Conflict { files, .. }) => {
+            Err(WorktreeError::Conflict { files, hunks, .. }) => {
                 let message = format!(
-                    "merge of {} conflicts in {}; aborted, {} is unchanged",
+                    "merge of {} conflicts in {}; aborted, {} is unchanged (:LuluRebase {} to resolve them in its worktree)",
                     record.branch.as_deref().unwrap_or_default(),
                     files.join(", "),
-                    record.base.as_deref().unwrap_or_default()
+                    record.base.as_deref().unwrap_or_default(),
+                    record.name
                 );
-                Ok(Value::Map(vec![
-                    (Value::from("ok"), Value::from(false)),
-                    (Value::from("message"), Value::from(message)),
-                    (
-                        Value::from("conflicts"),
-                        Value::Array(files.into_iter().map(Value::from).collect()),
-                    ),
-                ]))
+                Ok(conflict_answer(message, &files, &hunks))
             }
             Err(err) => Err(err.into()),
-        }
+        };
+        respond(reply, answer);
+    }
+
+    /// `:LuluRebase`: the session's branch onto its base, in its worktree
+    /// (a job); stopped at conflicts, continued or aborted later.
+    pub(super) fn rebase(&mut self, session: &str, step: RebaseStep, reply: Option<Reply>) {
+        let found = self
+            .find(session)
+            .map(|e| e.record.clone())
+            .and_then(|record| Ok((worktree_of(&record)?, record)));
+        let ((path, base), record) = match found {
+            Ok(found) => found,
+            Err(err) => return respond(reply, Err(err)),
+        };
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = match step {
+                RebaseStep::Start => history::rebase(&path, &base),
+                RebaseStep::Continue => history::rebase_continue(&path),
+                RebaseStep::Abort => history::rebase_abort(&path).map(|()| Rebased::Done(String::new())),
+            };
+            let _ = tx.send(Command::Rebased(Box::new(GitDone { record, result, reply })));
+        });
+    }
+
+    pub(super) fn on_rebased(&mut self, done: GitDone<Rebased>) {
+        let GitDone { record, result, reply } = done;
+        self.refresh_ahead(&record.id);
+        let answer = match result {
+            Ok(Rebased::Done(head)) if head.is_empty() => Ok(Value::Map(vec![(Value::from("ok"), Value::from(true))])),
+            Ok(Rebased::Done(head)) => {
+                self.event(&record.id, "rebased", &head);
+                Ok(Value::Map(vec![
+                    (Value::from("ok"), Value::from(true)),
+                    (Value::from("commit"), Value::from(head)),
+                ]))
+            }
+            Ok(Rebased::Stopped(hunks)) => {
+                let mut files: Vec<String> = hunks.iter().map(|h| h.path.clone()).collect();
+                files.dedup();
+                let message = format!(
+                    "rebase of {} onto {} stopped at conflicts in {}: resolve them in its worktree, then :LuluRebase {} continue (or abort)",
+                    record.branch.as_deref().unwrap_or_default(),
+                    record.base.as_deref().unwrap_or_default(),
+                    files.join(", "),
+                    record.name
+                );
+                Ok(conflict_answer(message, &files, &hunks))
+            }
+            Err(err) => Err(err.into()),
+        };
+        respond(reply, answer);
     }
 
     /// Refuse early what `remove_worktree` would refuse, before a live
@@ -257,15 +320,27 @@ impl Supervisor {
         ) else {
             return;
         };
+        let path = entry.record.worktree.clone().map(PathBuf::from);
         if let Some(live) = entry.live.as_mut() {
             live.ahead_checked = Some(Instant::now());
         }
         let tx = self.tx.clone();
         let id = id.clone();
         tokio::task::spawn_blocking(move || {
-            if let Ok(n) = worktree::ahead(Path::new(&repo), &branch, &base) {
-                let _ = tx.send(Command::Ahead(id, n as i64));
-            }
+            let repo = Path::new(&repo);
+            let Ok(ahead) = worktree::ahead(repo, &branch, &base) else {
+                return;
+            };
+            // A squash-merged branch is still "ahead" by its commits, though
+            // nothing of it is left to land.
+            let merged = ahead > 0 && worktree::is_merged(repo, &branch, &base).unwrap_or(false);
+            let dirty = path.is_some_and(|p| p.exists() && worktree::is_dirty(&p).unwrap_or(false));
+            let state = BranchState {
+                ahead: if merged { 0 } else { ahead as i64 },
+                merged,
+                dirty,
+            };
+            let _ = tx.send(Command::Branch(id, state));
         });
     }
 
@@ -282,13 +357,14 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn on_ahead(&mut self, id: SessionId, ahead: i64) {
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id)
-            && entry.record.ahead != Some(ahead)
-        {
-            entry.record.ahead = Some(ahead);
-            let record = entry.record.clone();
-            self.broadcast_record(&record);
+    pub(super) fn on_branch(&mut self, id: SessionId, state: BranchState) {
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) {
+            let r = &mut entry.record;
+            if r.ahead != Some(state.ahead) || r.merged != state.merged || r.dirty != state.dirty {
+                (r.ahead, r.merged, r.dirty) = (Some(state.ahead), state.merged, state.dirty);
+                let record = entry.record.clone();
+                self.broadcast_record(&record);
+            }
         }
     }
 }
@@ -462,4 +538,31 @@ fn worktree_of(record: &SessionRecord) -> anyhow::Result<(PathBuf, String)> {
         (Some(path), Some(base)) => Ok((PathBuf::from(path), base.clone())),
         _ => bail!("session {} runs in place, without a worktree of its own", record.name),
     }
+}
+
+/// A git job's outcome, for the loop.
+pub(super) struct GitDone<T> {
+    record: SessionRecord,
+    result: Result<T, WorktreeError>,
+    reply: Option<Reply>,
+}
+
+fn conflict_answer(message: String, files: &[String], hunks: &[history::Hunk]) -> Value {
+    Value::Map(vec![
+        (Value::from("ok"), Value::from(false)),
+        (Value::from("message"), Value::from(message)),
+        (
+            Value::from("files"),
+            Value::Array(files.iter().map(|f| Value::from(f.as_str())).collect()),
+        ),
+        (Value::from("conflicts"), protocol::to_value(&hunks)),
+    ])
+}
+
+/// Where a session's branch stands against its base, and its worktree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct BranchState {
+    ahead: i64,
+    merged: bool,
+    dirty: bool,
 }

@@ -56,6 +56,13 @@ impl Git {
         self
     }
 
+    pub fn args<S: AsRef<OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Git {
+        for arg in args {
+            self = self.arg(arg);
+        }
+        self
+    }
+
     pub fn run(self) -> Result<(), GitError> {
         self.output().map(drop)
     }

@@ -5,6 +5,7 @@
 //! remove, merges with real conflict handling), always as argv.
 
 mod git;
+pub mod history;
 pub mod repo_config;
 pub mod setup;
 
@@ -50,7 +51,13 @@ pub enum WorktreeError {
         branch: String,
         base: String,
         files: Vec<String>,
+        /// Where, in the session's version of each file.
+        hunks: Vec<history::Hunk>,
     },
+    #[error("conflict markers are still in {}; resolve them, then continue", .0.join(", "))]
+    Unresolved(Vec<String>),
+    #[error("the rebase in {0} stopped for a reason other than a conflict and was undone; see git status there")]
+    RebaseFailed(String),
     #[error("branch {0} is gone, so the session cannot be restored in it; start it anew")]
     BranchGone(String),
     #[error("invalid worktree.copy glob {0:?}: {1}")]
@@ -307,6 +314,7 @@ pub fn merge(
     branch: &str,
     base: &str,
     strategy: Strategy,
+    message: Option<&str>,
 ) -> Result<String, WorktreeError> {
     let repo = Repository::open(repo_dir)?;
     if repo.find_branch(base, BranchType::Local).is_err() {
@@ -330,11 +338,12 @@ pub fn merge(
     let conflict = |files: Vec<String>| WorktreeError::Conflict {
         branch: branch.to_string(),
         base: base.to_string(),
+        hunks: history::conflict_hunks(repo_dir, branch, base).unwrap_or_default(),
         files,
     };
     match strategy {
         Strategy::Merge => {
-            let message = format!("Merge {branch} (lulu)");
+            let message = message.map_or_else(|| format!("Merge {branch} (lulu)"), str::to_string);
             if git(repo_dir, ["merge", "--no-ff", "--no-edit", "-m", &message, branch])
                 .run()
                 .is_err()
@@ -351,7 +360,10 @@ pub fn merge(
                 git(repo_dir, ["reset", "--hard", "--quiet", &before]).run()?;
                 return Err(conflict(files));
             }
-            let message = format!("{branch} (squashed by lulu)");
+            let message = match message {
+                Some(message) => message.to_string(),
+                None => history::squash_message(repo_dir, branch, base)?,
+            };
             git(repo_dir, ["commit", "--quiet", "-m", &message]).run()?;
         }
         Strategy::Rebase => {

@@ -59,6 +59,17 @@ T['two sessions commit in their own worktrees; status stays clean; diff shows on
   h.ok(two.branch == 'lulu/two', 'second branch')
 end
 
+T['a worktree with uncommitted changes shows dirty in the list'] = function(child)
+  repo(child)
+  session(child, 'messy', 'echo x > notes.txt')
+  child.wait('return require("lulu").get("messy").dirty == true', 5000, 'dirty')
+  local row = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("messy") }, 80)')[2]
+  h.matches(row, 'lulu/messy · dirty · ', 'the row says so')
+  session(child, 'tidy', 'true')
+  child.wait('return require("lulu").get("tidy").ahead == 0', 5000, 'counted')
+  h.eq(child.lua('return require("lulu").get("tidy").dirty'), vim.NIL, 'a clean one does not')
+end
+
 T['a live session that commits quietly shows ahead N'] = function(child)
   repo(child)
   local s = child.lua(
@@ -71,17 +82,29 @@ end
 
 T['squash and merge land; a conflict aborts, names the file, keeps the base'] = function(child)
   local dir = repo(child)
-  session(child, 'one', 'echo one > one.txt && git add . && git commit -qm one')
+  session(
+    child,
+    'one',
+    'echo one > one.txt && git add . && git commit -qm "Add one" -m "Because we need it." && echo 1 >> one.txt && git commit -qam "Tune one"'
+  )
   session(child, 'two', 'echo two > two.txt && git add . && git commit -qm two')
-  session(child, 'three', 'echo three > shared.txt && git commit -qam three')
+  session(child, 'three', 'printf "a\\nthree\\nc\\n" > shared.txt && git commit -qam three')
   child.cmd('LuluMerge one squash')
   child.cmd('LuluMerge two merge')
-  h.eq(vim.fn.readfile(dir .. '/one.txt'), { 'one' }, 'one landed')
+  h.eq(vim.fn.readfile(dir .. '/one.txt'), { 'one', '1' }, 'one landed')
   h.eq(vim.fn.readfile(dir .. '/two.txt'), { 'two' }, 'two landed')
-  h.matches(git(dir, 'log', '--format=%s'), 'lulu/one %(squashed by lulu%)', 'squashed')
+  h.eq(
+    git(dir, 'log', '-1', '--skip=1', '--format=%B'),
+    'Add one (+1 more, squashed from lulu/one)\n\n* Add one\n\n  Because we need it.\n\n* Tune one',
+    "the squash carries the session's commit messages"
+  )
+  child.wait('return require("lulu").get("one").merged == true', 5000, 'squash-merged: merged')
+  h.eq(child.lua('return require("lulu").get("one").ahead'), 0, 'and no longer ahead')
+  local row = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("one") }, 80)')[2]
+  h.matches(row, 'lulu/one · merged · ', 'the row says merged')
 
-  -- main moves on in the same file: three now conflicts.
-  vim.fn.writefile({ 'main' }, dir .. '/shared.txt')
+  -- main moves on in the same file: three now conflicts (its line 2).
+  vim.fn.writefile({ 'a', 'main', 'c' }, dir .. '/shared.txt')
   git(dir, 'commit', '--quiet', '-am', 'main edit')
   local before = git(dir, 'rev-parse', 'HEAD')
   child.cmd('LuluMerge three')
@@ -90,9 +113,35 @@ T['squash and merge land; a conflict aborts, names the file, keeps the base'] = 
   h.eq(last.level, vim.log.levels.ERROR, 'as an error')
   h.eq(git(dir, 'rev-parse', 'HEAD'), before, 'base unchanged')
   h.eq(git(dir, 'status', '--porcelain'), '', 'main clean')
-  local qf = child.lua('return vim.tbl_map(function(i) return vim.fn.bufname(i.bufnr) end, vim.fn.getqflist())')
+  local qf = child.lua(
+    'return vim.tbl_map(function(i) return { vim.fn.bufname(i.bufnr), i.lnum, i.text } end, vim.fn.getqflist())'
+  )
   h.eq(#qf, 1, 'one quickfix entry')
-  h.matches(qf[1], 'shared%.txt$', 'the conflicting file')
+  local three = child.lua('return require("lulu").get("three")')
+  h.eq(qf[1][1], three.worktree .. '/shared.txt', "the file in the session's worktree")
+  h.eq(qf[1][2], 2, 'at the conflicting hunk')
+  h.matches(qf[1][3], 'conflicts with main', 'says with what')
+
+  -- :LuluRebase: stops at the conflict in its worktree, continues once
+  -- resolved, and the branch then contains main's commit.
+  child.cmd('LuluRebase three')
+  h.matches(
+    notes(child)[#notes(child)].msg,
+    'rebase of lulu/three onto main stopped at conflicts in shared%.txt',
+    'stopped'
+  )
+  local marker = child.lua('local i = vim.fn.getqflist()[1]; return { vim.fn.bufname(i.bufnr), i.lnum }')
+  h.eq(marker, { three.worktree .. '/shared.txt', 2 }, 'at the markers in its worktree')
+  h.matches(table.concat(vim.fn.readfile(three.worktree .. '/shared.txt'), '\n'), '<<<<<<<', 'markers there')
+  child.cmd('LuluRebase three continue')
+  h.matches(notes(child)[#notes(child)].msg, 'conflict markers are still in shared%.txt:2', 'not before it is resolved')
+  vim.fn.writefile({ 'a', 'main and three', 'c' }, three.worktree .. '/shared.txt')
+  child.cmd('LuluRebase three continue')
+  h.matches(notes(child)[#notes(child)].msg, '^lulu: rebased three onto main at ', 'rebased')
+  git(dir, 'merge-base', '--is-ancestor', 'main', 'lulu/three')
+  child.cmd('LuluMerge three')
+  h.eq(vim.fn.readfile(dir .. '/shared.txt'), { 'a', 'main and three', 'c' }, 'and now it lands')
+  git(dir, 'reset', '--quiet', '--hard', before)
 
   -- A dirty main worktree is refused.
   vim.fn.writefile({ 'dirty' }, dir .. '/shared.txt')
@@ -270,13 +319,18 @@ T[':LuluSave and :LuluRestore bring sessions back in their own worktrees'] = fun
   h.matches(child.lua('return _G.notes[#_G.notes].msg'), "no saved sessions named 'nope'", 'unknown set')
 end
 
-T['persist.autosave saves the live sessions; claude_continue resumes claude'] = function(child)
+T['persist.autosave saves the live sessions; a restore resumes the conversation'] = function(child)
   child.setup({
-    persist = { autosave = 1, claude_continue = true },
+    persist = { autosave = 1 },
     agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } },
   })
   child.lua('require("lulu").start({ agent = "claude", name = "talk", worktree = false })')
+  local conversation = child.wait('return require("lulu").get("talk").conversation', 5000, 'its conversation id')
+  -- A conversation with a turn in it (an empty one has nothing to resume).
+  child.lua('require("lulu").send("talk", "hello")')
+  child.wait('return require("lulu").get("talk").cost_usd ~= nil', 5000, 'its turn')
   child.wait('return vim.tbl_contains(require("lulu").saved(), "autosave")', 5000, 'autosaved')
+  vim.wait(1200) -- an autosave after the id was known
   child.lua('require("lulu.rpc").stop()')
   child.wait('return not require("lulu.rpc").running()', 3000, 'host gone')
   child.lua('require("lulu").restore("autosave")')
@@ -285,7 +339,10 @@ T['persist.autosave saves the live sessions; claude_continue resumes claude'] = 
     5000,
     'restored'
   )
-  h.eq(child.lua('return require("lulu").get("talk").args'), { '--continue' }, 'claude resumes its conversation')
+  local restored = child.lua('return require("lulu").get("talk")')
+  h.eq(restored.conversation, conversation, 'the same conversation')
+  h.ok(restored.args == nil or #restored.args == 0, 'no --continue: its own id is resumed')
+  h.ok(table.concat(restored.argv, ' '):find('--resume ' .. conversation, 1, true), 'resumed by claude itself')
 end
 
 T['an untrusted .lulu.json is not run until :LuluTrust'] = function(child)

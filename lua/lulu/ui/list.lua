@@ -161,8 +161,13 @@ function M.layout(records, width, now, pulse)
       local parts = { r.agent }
       if r.branch then
         parts[#parts + 1] = r.branch
-        if (r.ahead or 0) > 0 then
+        if r.merged then
+          parts[#parts + 1] = 'merged'
+        elseif (r.ahead or 0) > 0 then
           parts[#parts + 1] = ('ahead %d'):format(r.ahead)
+        end
+        if r.dirty then
+          parts[#parts + 1] = 'dirty'
         end
       end
       parts[#parts + 1] = util.short_path(r.cwd)

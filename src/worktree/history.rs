@@ -1,0 +1,223 @@
+//! What a merge keeps and where it collides: the message a squash commit
+//! carries (the session's own commit messages), the conflicting hunks of a
+//! merge that cannot land (found without touching any checkout), and the
+//! rebase of a session's branch onto its moved base, stopped at conflicts
+//! for the user to resolve in its worktree.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::WorktreeError;
+use super::git::git;
+
+/// One conflicting hunk: where it starts in the session's version of the
+/// file (its worktree's, or with markers in it while a rebase is stopped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hunk {
+    /// Relative to the repository.
+    pub path: String,
+    /// 1-based.
+    pub line: usize,
+    /// Lines the other side has there.
+    pub theirs: usize,
+}
+
+/// The squash commit's message: the session's commit messages, oldest
+/// first, under one summary line (a single commit keeps its own message).
+pub fn squash_message(repo_dir: &Path, branch: &str, base: &str) -> Result<String, WorktreeError> {
+    let log = git(
+        repo_dir,
+        ["log", "--reverse", "--format=%B%x00", &format!("{base}..{branch}")],
+    )
+    .output()?;
+    let messages: Vec<&str> = log.split('\0').map(str::trim).filter(|m| !m.is_empty()).collect();
+    Ok(match messages.as_slice() {
+        [] => format!("Squash {branch}"),
+        [one] => one.to_string(),
+        [first, rest @ ..] => {
+            let subject = first.lines().next().unwrap_or_default();
+            let mut text = format!("{subject} (+{} more, squashed from {branch})\n", rest.len());
+            for message in &messages {
+                text.push('\n');
+                for (i, line) in message.lines().enumerate() {
+                    if !line.is_empty() {
+                        text.push_str(if i == 0 { "* " } else { "  " });
+                        text.push_str(line);
+                    }
+                    text.push('\n');
+                }
+            }
+            text.trim_end().to_string()
+        }
+    })
+}
+
+/// The hunks where merging `branch` into `base` conflicts, at their lines
+/// in `branch`'s version of each file. Nothing is checked out or written
+/// but objects (`git merge-tree`).
+pub fn conflict_hunks(repo_dir: &Path, branch: &str, base: &str) -> Result<Vec<Hunk>, WorktreeError> {
+    let out = git(repo_dir, ["merge-tree", "--write-tree", "--name-only", branch, base]).output_allow_status(1)?;
+    let mut lines = out.lines();
+    let tree = lines.next().unwrap_or_default().trim().to_string();
+    let mut hunks = Vec::new();
+    // The conflicted names follow the tree, up to a blank line.
+    for path in lines.take_while(|l| !l.is_empty()) {
+        let merged = git(repo_dir, ["cat-file", "-p", &format!("{tree}:{path}")]).output()?;
+        hunks.extend(marked_hunks(path, &merged, MarkerSide::Ours));
+    }
+    Ok(hunks)
+}
+
+/// Which side of the markers the file's own lines are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum MarkerSide {
+    /// Numbered as in the "ours" version (lines of the other side are not).
+    Ours,
+    /// Numbered as the file with its markers is (a stopped rebase).
+    Marked,
+}
+
+/// The conflict hunks of a file with conflict markers in it.
+pub fn marked_hunks(path: &str, text: &str, side: MarkerSide) -> Vec<Hunk> {
+    #[derive(PartialEq)]
+    enum In {
+        Outside,
+        Ours,
+        Ancestor,
+        Theirs,
+    }
+    let (mut state, mut line, mut hunks) = (In::Outside, 0usize, Vec::<Hunk>::new());
+    for (i, row) in text.lines().enumerate() {
+        let marker = |m: &str| row.starts_with(m) && (row.len() == 7 || row.as_bytes()[7] == b' ');
+        match state {
+            In::Outside | In::Ours | In::Ancestor | In::Theirs if marker("<<<<<<<") => {
+                let at = if side == MarkerSide::Marked { i + 1 } else { line + 1 };
+                hunks.push(Hunk {
+                    path: path.to_string(),
+                    line: at,
+                    theirs: 0,
+                });
+                state = In::Ours;
+                continue;
+            }
+            In::Ours if marker("|||||||") => state = In::Ancestor,
+            In::Ours | In::Ancestor if marker("=======") => state = In::Theirs,
+            In::Theirs if marker(">>>>>>>") => state = In::Outside,
+            In::Outside | In::Ours => line += 1,
+            In::Theirs => {
+                if let Some(hunk) = hunks.last_mut() {
+                    hunk.theirs += 1;
+                }
+            }
+            In::Ancestor => {}
+        }
+    }
+    hunks
+}
+
+/// How a rebase went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rebased {
+    /// The branch now sits on its base; its new tip.
+    Done(String),
+    /// Stopped: resolve these in the worktree, then continue (or abort).
+    Stopped(Vec<Hunk>),
+}
+
+/// Rebase the worktree's branch onto `base`; on conflict, stop there.
+pub fn rebase(path: &Path, base: &str) -> Result<Rebased, WorktreeError> {
+    if super::is_dirty(path)? {
+        return Err(WorktreeError::WorktreeDirty(path.display().to_string()));
+    }
+    if git(path, ["rebase", "--quiet", base]).run().is_err() {
+        return stopped(path);
+    }
+    Ok(Rebased::Done(head(path)?))
+}
+
+/// Go on with a stopped rebase once the conflicts are resolved (no markers
+/// left in the conflicted files, which are then added for the user).
+pub fn rebase_continue(path: &Path) -> Result<Rebased, WorktreeError> {
+    let conflicted = conflicted_files(path)?;
+    let left: Vec<Hunk> = conflicted
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(path.join(file)).unwrap_or_default();
+            marked_hunks(file, &text, MarkerSide::Marked)
+        })
+        .collect();
+    if !left.is_empty() {
+        return Err(WorktreeError::Unresolved(
+            left.iter().map(|h| format!("{}:{}", h.path, h.line)).collect(),
+        ));
+    }
+    if !conflicted.is_empty() {
+        git(path, ["add", "--"]).args(&conflicted).run()?;
+    }
+    if git(path, ["rebase", "--continue"]).run().is_err() {
+        return stopped(path);
+    }
+    Ok(Rebased::Done(head(path)?))
+}
+
+pub fn rebase_abort(path: &Path) -> Result<(), WorktreeError> {
+    git(path, ["rebase", "--abort"]).run()?;
+    Ok(())
+}
+
+fn stopped(path: &Path) -> Result<Rebased, WorktreeError> {
+    let files = conflicted_files(path)?;
+    if files.is_empty() {
+        // Not a conflict: something else stopped it; put everything back.
+        let _ = git(path, ["rebase", "--abort"]).run();
+        return Err(WorktreeError::RebaseFailed(path.display().to_string()));
+    }
+    let hunks = files
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(path.join(file)).unwrap_or_default();
+            marked_hunks(file, &text, MarkerSide::Marked)
+        })
+        .collect();
+    Ok(Rebased::Stopped(hunks))
+}
+
+fn conflicted_files(dir: &Path) -> Result<Vec<String>, WorktreeError> {
+    let out = git(dir, ["diff", "--name-only", "--diff-filter=U"]).output()?;
+    Ok(out.lines().map(str::to_string).collect())
+}
+
+fn head(path: &Path) -> Result<String, WorktreeError> {
+    Ok(git(path, ["rev-parse", "HEAD"]).output()?.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hunks_are_numbered_in_the_sessions_version() {
+        let text = "a\n<<<<<<< lulu/x\nmine 1\nmine 2\n=======\ntheirs\n>>>>>>> main\nb\n<<<<<<< lulu/x\nm\n=======\n>>>>>>> main\n";
+        let ours = marked_hunks("f", text, MarkerSide::Ours);
+        assert_eq!(
+            ours,
+            vec![
+                Hunk {
+                    path: "f".into(),
+                    line: 2,
+                    theirs: 1
+                },
+                Hunk {
+                    path: "f".into(),
+                    line: 5,
+                    theirs: 0
+                }
+            ],
+            "a, mine 1, mine 2, b: the second hunk is the session's line 5"
+        );
+        let marked = marked_hunks("f", text, MarkerSide::Marked);
+        assert_eq!((marked[0].line, marked[1].line), (2, 9), "where the markers are");
+        assert!(marked_hunks("f", "<<<<<<<<< not a marker\n", MarkerSide::Ours).is_empty());
+    }
+}
