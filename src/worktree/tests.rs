@@ -72,12 +72,12 @@ fn two_sessions_diff_merge_and_squash() {
     assert!(!diff_a.contains("from b"), "only this session's change: {diff_a}");
 
     std::fs::remove_file(a.path.join("wip.txt")).unwrap();
-    merge(&repo, &a.path, &a.branch, &a.base, Strategy::Squash).unwrap();
-    merge(&repo, &b.path, &b.branch, &b.base, Strategy::Merge).unwrap();
+    merge(&repo, &a.path, &a.branch, &a.base, Strategy::Squash, None).unwrap();
+    merge(&repo, &b.path, &b.branch, &b.base, Strategy::Merge, None).unwrap();
     assert_eq!(std::fs::read_to_string(repo.join("a.txt")).unwrap(), "from a\n");
     assert_eq!(std::fs::read_to_string(repo.join("b.txt")).unwrap(), "from b\n");
     let log = sh(&repo, &["log", "--format=%s"]);
-    assert!(log.contains("lulu/a (squashed by lulu)"), "{log}");
+    assert!(log.contains("write a.txt"), "the session's own message: {log}");
     assert!(log.contains("Merge lulu/b (lulu)"), "{log}");
     assert_eq!(sh(&repo, &["status", "--porcelain"]), "");
     // Merged: removal no longer refuses.
@@ -94,9 +94,20 @@ fn conflicts_abort_and_leave_the_base_unchanged() {
         commit_file(&s.path, "shared.txt", "session\n");
         commit_file(&repo, "shared.txt", "main\n");
         let before = sh(&repo, &["rev-parse", "HEAD"]);
-        let err = merge(&repo, &s.path, &s.branch, &s.base, strategy).unwrap_err();
+        let err = merge(&repo, &s.path, &s.branch, &s.base, strategy, None).unwrap_err();
         match &err {
-            WorktreeError::Conflict { files, .. } => assert_eq!(files, &["shared.txt"], "{strategy:?}"),
+            WorktreeError::Conflict { files, hunks, .. } => {
+                assert_eq!(files, &["shared.txt"], "{strategy:?}");
+                assert_eq!(
+                    hunks,
+                    &[history::Hunk {
+                        path: "shared.txt".into(),
+                        line: 1,
+                        theirs: 1
+                    }],
+                    "{strategy:?}"
+                );
+            }
             other => panic!("{strategy:?}: {other}"),
         }
         assert!(
@@ -124,7 +135,7 @@ fn rebase_fast_forwards_the_base() {
     let s = create(&repo, "r", None, None).unwrap();
     commit_file(&s.path, "r.txt", "r\n");
     commit_file(&repo, "other.txt", "o\n");
-    merge(&repo, &s.path, &s.branch, &s.base, Strategy::Rebase).unwrap();
+    merge(&repo, &s.path, &s.branch, &s.base, Strategy::Rebase, None).unwrap();
     let log = sh(&repo, &["log", "--format=%s"]);
     assert_eq!(
         log.lines().collect::<Vec<_>>(),
@@ -136,11 +147,11 @@ fn rebase_fast_forwards_the_base() {
 fn merge_refuses_what_it_should() {
     let (_tmp, repo) = repo();
     let s = create(&repo, "m", None, None).unwrap();
-    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
     assert!(matches!(err, WorktreeError::NothingToMerge(_)), "{err}");
     commit_file(&s.path, "m.txt", "m\n");
     std::fs::write(repo.join("shared.txt"), "dirty\n").unwrap();
-    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
     assert!(
         err.to_string()
             .contains("has uncommitted changes; commit or stash them first"),
@@ -148,7 +159,7 @@ fn merge_refuses_what_it_should() {
     );
     sh(&repo, &["checkout", "--quiet", "--", "shared.txt"]);
     sh(&repo, &["checkout", "--quiet", "-b", "elsewhere"]);
-    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
     assert_eq!(
         err.to_string(),
         "the main worktree is on elsewhere, not main; check out main first"
@@ -218,7 +229,7 @@ fn bad_input_gets_clear_errors() {
     let s = create(&repo, "detached", None, None).unwrap();
     assert_eq!(s.base, head);
     commit_file(&s.path, "d.txt", "d\n");
-    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge).unwrap_err();
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
     assert!(matches!(err, WorktreeError::DetachedBase(_)), "{err}");
 
     // A base given as a branch stays a branch; a tag is pinned to its commit.
