@@ -68,6 +68,8 @@ impl Adapter for Gemini {
                 Vec::new()
             },
             env,
+            // In its own mode Gemini's dialog asks; lulu's rules only deny
+            // (Gemini sends no PermissionRequest).
             asks_through: yolo.then_some("BeforeTool"),
         })
     }

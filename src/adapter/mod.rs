@@ -78,7 +78,9 @@ pub struct Wiring {
     /// Variables set last, over the session's own.
     pub env: Vec<(String, String)>,
     /// The hook event whose questions wait for the user in Neovim (the
-    /// agent's own dialog would ask otherwise); `None`: rules only.
+    /// agent's own dialog would ask otherwise); `None`: as Claude and
+    /// Codex ask (`PermissionRequest`), which an unwired agent may still
+    /// send (a configured program that runs `lulu hook claude` itself).
     pub asks_through: Option<&'static str>,
 }
 

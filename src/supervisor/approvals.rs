@@ -95,7 +95,12 @@ impl Supervisor {
             return;
         }
         let record = entry.record.clone();
-        let asks_through = entry.live.as_ref().and_then(|live| live.asks_through);
+        // A session its adapter did not wire (a configured program that
+        // runs `lulu hook claude` itself) asks as Claude and Codex do.
+        let asks_through = entry
+            .live
+            .as_ref()
+            .map(|live| live.asks_through.unwrap_or("PermissionRequest"));
         if matches!(
             event.as_str(),
             "PostToolUse" | "PostToolUseFailure" | "PermissionDenied" | "AfterTool"

@@ -16,6 +16,10 @@ use crate::review::{self, FileChange};
 
 /// Largest file shown in a review (and read to make the accepted input).
 const MAX_REVIEWED: u64 = 16 * 1024 * 1024;
+/// Largest tool input kept for a review: 16 parked questions of 12
+/// sessions stay within 768 MiB of disk; a larger change is answered as it
+/// is, without a diff.
+const MAX_SPILLED: usize = 4 * 1024 * 1024;
 
 /// A parked question's whole input on disk; removed when the question goes.
 #[derive(Debug)]
@@ -50,7 +54,7 @@ impl Supervisor {
     pub(super) fn spill_for_review(&self, view: &mut PendingView, input: &serde_json::Value) -> Option<Spill> {
         FileChange::of(&view.agent, &view.tool, input)?;
         let path = session_dir(&self.settings.state_dir, &view.session_id).join(format!("review-{}.json", view.id));
-        let bytes = serde_json::to_vec(input).ok()?;
+        let bytes = serde_json::to_vec(input).ok().filter(|b| b.len() <= MAX_SPILLED)?;
         let target = path.clone();
         tokio::task::spawn_blocking(move || {
             if let Some(dir) = target.parent() {

@@ -312,7 +312,7 @@ T['lulu list prints the stored sessions from a shell'] = function(child)
   local out = vim.system({ os.getenv('LULU_BIN'), 'list' }, { env = child.env }):wait()
   h.eq(out.code, 0, 'exit code')
   h.matches(out.stdout, 'NAME%s+STATUS%s+AGE', 'header')
-  h.matches(out.stdout, s.id .. '%s+listed%s+failed%s+%d+s%s+shell%s+exited with code 3', 'row')
+  h.matches(out.stdout, s.id .. '%s+listed%s+failed%s+%d+s%s+shell%s+%-%s+exited with code 3', 'row')
 end
 
 T['delete removes a session, stopping it first'] = function(child)
