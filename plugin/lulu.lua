@@ -68,6 +68,11 @@ command('LuluMerge', cmd('merge'), {
   complete = complete('complete_merge'),
   desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
 })
+command('LuluReview', cmd('review'), {
+  nargs = '+',
+  complete = complete('complete_sessions'),
+  desc = "lulu: review a session's changes: files, diffs, comments for its agent (or: send)",
+})
 command('LuluRebase', cmd('rebase'), {
   nargs = '+',
   complete = complete('complete_rebase'),

@@ -159,6 +159,22 @@ function M.merge(cmd)
   end)
 end
 
+--- `:LuluReview {session} [send]`.
+function M.review(cmd)
+  H.guard(function()
+    local ref, sub = cmd.fargs[1], cmd.fargs[2]
+    if not ref or #cmd.fargs > 2 or (sub and sub ~= 'send') then
+      error('usage: :LuluReview {session} [send]', 0)
+    end
+    if sub == 'send' then
+      local n = require('lulu').send_review(ref)
+      util.notify(('sent %d comment(s) to %s'):format(n, ref))
+      return
+    end
+    require('lulu.ui.branch').open(ref)
+  end)
+end
+
 --- `:LuluRebase {session} [continue|abort]`.
 function M.rebase(cmd)
   H.guard(function()

@@ -279,6 +279,37 @@ function M.merge(ref, strategy, opts)
   return rpc.request(rpc.methods.merge, H.ref(ref), strategy or 'merge')
 end
 
+--- The files a session changed against its base (committed or not):
+--- `{ {path, status = 'A'|'M'|'D'|'R', added, removed} }`.
+function M.review_files(ref)
+  return rpc.request(rpc.methods.review_files, H.ref(ref))
+end
+
+--- Comment on lines of a file of the session's worktree; kept with the
+--- session until |lulu.send_review()|.
+---@param comment {path: string, line: integer, end_line: integer|nil, text: string}
+function M.comment(ref, comment)
+  vim.validate('comment', comment, 'table')
+  rpc.request(rpc.methods.comment_add, H.ref(ref), comment)
+end
+
+--- The session's review comments, by file and line.
+function M.comments(ref)
+  return rpc.request(rpc.methods.comments, H.ref(ref))
+end
+
+--- Send the session's review comments to its agent as one prompt with
+--- `path:line` references, then forget them. Returns how many were sent.
+function M.send_review(ref)
+  local comments = M.comments(ref)
+  if #comments == 0 then
+    error('no review comments to send (gc on a line of a reviewed file adds one)', 0)
+  end
+  M.send(ref, require('lulu.ui.branch').prompt(comments))
+  rpc.request(rpc.methods.comment_clear, H.ref(ref))
+  return #comments
+end
+
 --- Rebase the session's branch onto its base, in its worktree. `step`:
 --- `'start'` (default), `'continue'` once conflicts are resolved, or
 --- `'abort'`. Returns `{ ok = true, commit }` or, stopped at conflicts,

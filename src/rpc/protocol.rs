@@ -31,6 +31,11 @@ pub const SESSION_SCREEN: &str = "lulu.session_screen";
 pub const SESSION_WATCH: &str = "lulu.session_watch";
 pub const SESSION_MERGE: &str = "lulu.session_merge";
 pub const SESSION_REBASE: &str = "lulu.session_rebase";
+pub const REVIEW_FILES: &str = "lulu.review_files";
+pub const REVIEW_BASE: &str = "lulu.review_base";
+pub const COMMENT_ADD: &str = "lulu.comment_add";
+pub const COMMENT_LIST: &str = "lulu.comment_list";
+pub const COMMENT_CLEAR: &str = "lulu.comment_clear";
 pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
 pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
@@ -168,6 +173,38 @@ pub struct MergeOpts {
     pub message: Option<String>,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentOpts {
+    path: String,
+    line: i64,
+    end_line: Option<i64>,
+    text: String,
+}
+
+/// Longest review comment.
+pub const MAX_COMMENT: usize = 16 * 1024;
+
+/// A path inside a worktree as the user names it: relative, no `..`, no
+/// NUL, not too long.
+fn is_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 4096
+        && !path.starts_with('/')
+        && !path.starts_with('-')
+        && !path.contains('\0')
+        && !path.split('/').any(|part| part == "..")
+}
+
+fn relative_path(a: &mut Args<'_>, index: usize) -> Result<String, ProtocolError> {
+    let raw = a.bytes(index, "path")?;
+    let path = String::from_utf8(raw).map_err(|_| a.bad("path", "is not valid UTF-8"))?;
+    if !is_relative_path(&path) {
+        return Err(a.bad("path", "must be relative to the worktree, without '..'"));
+    }
+    Ok(path)
+}
+
 /// Longest commit message a merge takes.
 pub const MAX_COMMIT_MESSAGE: usize = 64 * 1024;
 
@@ -283,6 +320,19 @@ pub enum Request {
         session: String,
         step: RebaseStep,
     },
+    /// The files a session changed against its base, with line counts.
+    ReviewFiles(String),
+    /// A file as it was at the session's fork from its base.
+    ReviewBase {
+        session: String,
+        path: String,
+    },
+    AddComment {
+        session: String,
+        comment: crate::store::Comment,
+    },
+    Comments(String),
+    ClearComments(String),
     Trust(String),
     Usage,
     PoolStatus,
@@ -562,6 +612,47 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 message: opts.message,
             }
         }
+        REVIEW_FILES => Request::ReviewFiles(args(1, 1, "(session)")?.session(0)?),
+        REVIEW_BASE => {
+            let mut a = args(2, 2, "(session, path)")?;
+            let session = a.session(0)?;
+            let path = relative_path(&mut a, 1)?;
+            Request::ReviewBase { session, path }
+        }
+        COMMENT_ADD => {
+            let mut a = args(2, 2, "(session, {path, line, end_line, text})")?;
+            let session = a.session(0)?;
+            let opts: CommentOpts = match a.take(1) {
+                value @ Value::Map(_) => {
+                    from_table(value).map_err(|err| a.bad("comment", format!("is invalid: {err}")))?
+                }
+                other => return Err(a.bad("comment", format!("must be a table, got {}", kind(&other)))),
+            };
+            let line = opts.line;
+            let end_line = opts.end_line.unwrap_or(line);
+            if line < 1 || end_line < line {
+                return Err(a.bad("comment", "needs line >= 1 and end_line >= line"));
+            }
+            if opts.text.trim().is_empty() || opts.text.len() > MAX_COMMENT {
+                return Err(a.bad("comment", format!("text must be 1 to {MAX_COMMENT} bytes")));
+            }
+            if !is_relative_path(&opts.path) {
+                return Err(a.bad("comment", "path must be relative to the worktree, without '..'"));
+            }
+            Request::AddComment {
+                session,
+                comment: crate::store::Comment {
+                    id: 0,
+                    path: opts.path,
+                    line,
+                    end_line,
+                    text: opts.text,
+                    created_at: String::new(),
+                },
+            }
+        }
+        COMMENT_LIST => Request::Comments(args(1, 1, "(session)")?.session(0)?),
+        COMMENT_CLEAR => Request::ClearComments(args(1, 1, "(session)")?.session(0)?),
         SESSION_REBASE => {
             let mut a = args(1, 2, "(session[, start|continue|abort])")?;
             let session = a.session(0)?;
@@ -1117,6 +1208,11 @@ mod tests {
             SESSION_DETAIL,
             SESSION_MERGE,
             SESSION_REBASE,
+            REVIEW_FILES,
+            REVIEW_BASE,
+            COMMENT_ADD,
+            COMMENT_LIST,
+            COMMENT_CLEAR,
             REPO_TRUST,
             WORKTREE_USAGE,
             WORKTREE_PRUNE,

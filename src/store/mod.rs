@@ -2,6 +2,8 @@
 //! async side queues work on the store's own thread ([`worker`]):
 //! [`Store::write`] without waiting, [`Store::run`] for an answer.
 
+mod comments;
+pub use comments::Comment;
 mod rules;
 mod schema;
 mod wal;
@@ -346,6 +348,7 @@ impl Store {
         self.with(|c| {
             let tx = c.unchecked_transaction()?;
             tx.execute("DELETE FROM events WHERE session_id = ?1", [id.as_str()])?;
+            tx.execute("DELETE FROM comments WHERE session_id = ?1", [id.as_str()])?;
             tx.execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()])?;
             tx.commit()?;
             Ok(())

@@ -74,6 +74,17 @@ const MIGRATIONS: &[&str] = &[
     // figures; priced when shown), and the agent's id of its conversation.
     "ALTER TABLE sessions ADD COLUMN usage TEXT;
      ALTER TABLE sessions ADD COLUMN conversation TEXT;",
+    // v10: review comments on a session's changes, until sent to its agent.
+    "CREATE TABLE comments (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        end_line INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+     );
+     CREATE INDEX comments_session ON comments (session_id);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

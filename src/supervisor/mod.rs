@@ -5,6 +5,7 @@
 
 mod approvals;
 mod attention;
+mod branch_review;
 mod clients;
 mod controls;
 mod fanout;
@@ -533,6 +534,11 @@ impl Supervisor {
                     message,
                 } => return self.merge(&session, strategy, message, reply),
                 Request::Rebase { session, step } => return self.rebase(&session, step, reply),
+                Request::ReviewFiles(session) => return self.review_files(&session, reply),
+                Request::ReviewBase { session, path } => return self.review_base(&session, path, reply),
+                Request::AddComment { session, comment } => return self.add_comment(&session, comment, reply),
+                Request::Comments(session) => return self.comments(&session, reply),
+                Request::ClearComments(session) => return self.clear_comments(&session, reply),
                 Request::Trust(dir) => self.trust(&dir).await,
                 Request::Usage => Ok(self.usage()),
                 Request::PoolStatus => Ok(self.pool.status()),

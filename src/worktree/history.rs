@@ -116,6 +116,86 @@ pub fn marked_hunks(path: &str, text: &str, side: MarkerSide) -> Vec<Hunk> {
     hunks
 }
 
+/// A file the session changed against where it branched from its base.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Changed {
+    /// Relative to the worktree.
+    pub path: String,
+    /// `A` added, `M` modified, `D` deleted, `R` renamed (to `path`).
+    pub status: String,
+    pub added: u64,
+    pub removed: u64,
+}
+
+/// Everything the session changed, committed or not (untracked files
+/// included), with line counts (a binary file counts none).
+pub fn changed_files(path: &Path, base: &str) -> Result<Vec<Changed>, WorktreeError> {
+    let fork = git(path, ["merge-base", base, "HEAD"]).output()?;
+    let fork = fork.trim();
+    let mut files: Vec<Changed> = Vec::new();
+    let status = git(
+        path,
+        ["diff", "--no-color", "--name-status", "-z", "--find-renames", fork],
+    )
+    .output()?;
+    let mut fields = status.split('\0').filter(|f| !f.is_empty());
+    while let Some(code) = fields.next() {
+        let letter = code.chars().next().unwrap_or('M');
+        if letter == 'R' || letter == 'C' {
+            fields.next();
+        }
+        let Some(name) = fields.next() else { break };
+        files.push(Changed {
+            path: name.to_string(),
+            status: letter.to_string(),
+            added: 0,
+            removed: 0,
+        });
+    }
+    let numstat = git(path, ["diff", "--no-color", "--numstat", "-z", "--find-renames", fork]).output()?;
+    let mut fields = numstat.split('\0').filter(|f| !f.is_empty());
+    while let Some(entry) = fields.next() {
+        let mut parts = entry.splitn(3, '\t');
+        let (added, removed, name) = (parts.next(), parts.next(), parts.next().unwrap_or_default());
+        // A rename: an empty name, then the old and the new one.
+        let name = if name.is_empty() {
+            fields.next();
+            fields.next().unwrap_or_default()
+        } else {
+            name
+        };
+        if let Some(file) = files.iter_mut().find(|f| f.path == name) {
+            file.added = added.and_then(|n| n.parse().ok()).unwrap_or(0);
+            file.removed = removed.and_then(|n| n.parse().ok()).unwrap_or(0);
+        }
+    }
+    let untracked = git(path, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
+    for name in untracked.split('\0').filter(|f| !f.is_empty()) {
+        let lines = std::fs::read(path.join(name)).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u64);
+        files.push(Changed {
+            path: name.to_string(),
+            status: "A".into(),
+            added: lines,
+            removed: 0,
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// A file as it was where the session branched from its base; `None` when
+/// it did not exist there (or is not text).
+pub fn base_file(path: &Path, base: &str, file: &str) -> Result<Option<String>, WorktreeError> {
+    if file.is_empty() || file.starts_with('/') || file.split('/').any(|part| part == "..") {
+        return Ok(None);
+    }
+    let fork = git(path, ["merge-base", base, "HEAD"]).output()?;
+    match git(path, ["show", &format!("{}:{file}", fork.trim())]).output() {
+        Ok(text) => Ok(Some(text)),
+        Err(_) => Ok(None),
+    }
+}
+
 /// How a rebase went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rebased {

@@ -151,4 +151,68 @@ T['the dialog offers Review… for a file change'] = function(child)
   h.eq(child.lua('return _G.labels[2]'), 'Allow once', 'then the usual choices')
 end
 
+T[":LuluReview lists the branch's files with counts; comments go to the agent in one prompt"] = function(child)
+  h.repo(child.cwd)
+  setup(child)
+  local s = claude(child, 'b')
+  local worktree = child.lua('return require("lulu").get("b").worktree')
+  -- What the agent did: a committed change and an uncommitted new file.
+  vim.fn.writefile({ 'changed by b' }, worktree .. '/shared.txt')
+  h.git(worktree, 'commit', '--quiet', '-am', 'change shared')
+  vim.fn.writefile({ 'one', 'two' }, worktree .. '/new.txt')
+  h.eq(child.lua('return require("lulu").review_files("b")'), {
+    { path = 'new.txt', status = 'A', added = 2, removed = 0 },
+    { path = 'shared.txt', status = 'M', added = 1, removed = 1 },
+  }, 'files and counts')
+  child.cmd('LuluReview b')
+  local list = child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)')
+  h.matches(list[1], 'lulu review · b · lulu/b against main', 'the title')
+  h.matches(table.concat(list, '\n'), 'A new%.txt%s+%+2 %-0\nM shared%.txt%s+%+1 %-1', 'the files')
+  -- <CR> on shared.txt: the base's version and the worktree's, in diff mode.
+  child.lua('vim.api.nvim_win_set_cursor(0, { 5, 0 })')
+  child.lua('vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<CR>", true, false, true), "x", false)')
+  local sides = child.lua([[
+    local out = {}
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+      if vim.wo[win].diff then
+        out[#out + 1] = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+      end
+    end
+    return out
+  ]])
+  h.eq(sides, { { 'base' }, { 'changed by b' } }, 'base and worktree, in diff mode')
+  h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), worktree .. '/shared.txt', 'the real file, editable')
+  child.lua('vim.ui.input = function(_, done) done(_G.input_answer) end')
+  child.lua('_G.input_answer = "say why"; vim.api.nvim_feedkeys("gc", "x", false)')
+  -- ]f wraps to the next file; a range comment there.
+  child.lua('vim.api.nvim_feedkeys("]f", "x", false)')
+  h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), worktree .. '/new.txt', ']f')
+  child.lua('_G.input_answer = "merge these two"; vim.api.nvim_feedkeys("Vjgc", "x", false)')
+  local comments = child.lua('return require("lulu").comments("b")')
+  h.eq(
+    vim.tbl_map(function(c)
+      return { c.path, c.line, c.end_line, c.text }
+    end, comments),
+    { { 'new.txt', 1, 2, 'merge these two' }, { 'shared.txt', 1, 1, 'say why' } },
+    'kept with the session'
+  )
+  child.lua('vim.api.nvim_feedkeys("gS", "x", false)')
+  -- The terminal is as narrow as its window in the review tab: read it
+  -- unwrapped.
+  local function heard(text)
+    h.wait_for(function()
+      return (child.screen(s.id):gsub('\n', '')):find('I heard: ' .. text, 1, true) ~= nil
+    end, 5000, text)
+  end
+  heard('Review comments on your changes')
+  heard('- new.txt:1-2: merge these two')
+  heard('- shared.txt:1: say why')
+  h.eq(#child.lua('return require("lulu").comments("b")'), 0, 'sent, so gone')
+  h.eq(
+    select(2, pcall(child.lua, 'return require("lulu").send_review("b")')):match('no review comments to send') ~= nil,
+    true,
+    'nothing to send says so'
+  )
+end
+
 return T

@@ -1,0 +1,246 @@
+---@mod lulu.ui.branch Review a session's branch: its files, their diffs, comments.
+---
+--- A tab: the files the session changed against its base (committed or
+--- not) with `+/-` counts and the comments so far; `<CR>` shows a file's
+--- diff against the fork (the base's version read-only on the left, the
+--- worktree's file itself on the right, editable); `]f`/`[f` move between
+--- files; `gc` comments on the line or the selected lines; `gS` sends the
+--- comments to the agent as one prompt; `gm` merges; `q` closes.
+local M = {}
+local H = {}
+
+local util = require('lulu.util')
+
+--- The state of one open review, by tabpage.
+---@type table<integer, {ref: string, record: table, files: table[], list_buf: integer, current: integer|nil}>
+H.reviews = {}
+
+local STATUS = { A = 'added', M = 'modified', D = 'deleted', R = 'renamed' }
+
+--- The review's file list, as lines (and which line holds which file).
+function M.lines(record, files, comments)
+  local lines = {
+    ('lulu review · %s · %s against %s'):format(record.name, record.branch or '?', record.base or '?'),
+    ('%d file(s) · %d comment(s) │ <CR> diff · ]f [f · gc comment · gS send · gm merge · q'):format(
+      #files,
+      #comments
+    ),
+    '',
+  }
+  local at = {}
+  for i, f in ipairs(files) do
+    lines[#lines + 1] = ('%s %-40s +%d -%d'):format(f.status, f.path, f.added, f.removed)
+    at[#lines] = i
+  end
+  if #files == 0 then
+    lines[#lines + 1] = '(no changes against the base)'
+  end
+  if #comments > 0 then
+    lines[#lines + 1] = ''
+    lines[#lines + 1] = '── comments (gS sends them) ──'
+    for _, c in ipairs(comments) do
+      lines[#lines + 1] = ('%s  %s'):format(H.where(c), (c.text:gsub('\n', ' ')))
+    end
+  end
+  return lines, at
+end
+
+function H.where(c)
+  return c.end_line > c.line and ('%s:%d-%d'):format(c.path, c.line, c.end_line) or ('%s:%d'):format(c.path, c.line)
+end
+
+--- The prompt that carries `comments` to the agent.
+function M.prompt(comments)
+  local lines = { 'Review comments on your changes (path:line, in your worktree):' }
+  for _, c in ipairs(comments) do
+    lines[#lines + 1] = ('- %s: %s'):format(H.where(c), (c.text:gsub('\n', ' ')))
+  end
+  lines[#lines + 1] = 'Please address each of them.'
+  return table.concat(lines, '\n')
+end
+
+--- Open the review of session `ref`.
+function M.open(ref)
+  local lulu = require('lulu')
+  local record = lulu.get(ref)
+  if not record.worktree then
+    error(("session '%s' has no worktree and branch of its own; nothing to review"):format(record.name), 0)
+  end
+  vim.cmd.tabnew()
+  local tab = vim.api.nvim_get_current_tabpage()
+  local buf = vim.api.nvim_get_current_buf()
+  vim.bo[buf].buftype = 'nofile'
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].swapfile = false
+  pcall(vim.api.nvim_buf_set_name, buf, 'lulu://review/' .. record.name)
+  H.reviews[tab] = { ref = record.id, record = record, files = {}, list_buf = buf }
+  M.refresh(tab)
+  H.keys(buf, tab)
+  vim.keymap.set('n', '<CR>', function()
+    local state = H.reviews[tab]
+    local index = state.at[vim.api.nvim_win_get_cursor(0)[1]]
+    if index then
+      M.show(tab, index)
+    end
+  end, { buffer = buf, nowait = true, desc = "lulu review: this file's diff" })
+  vim.keymap.set('n', 'q', function()
+    M.close(tab)
+  end, { buffer = buf, nowait = true, desc = 'lulu review: close' })
+  return tab
+end
+
+--- Read the files and comments again and redraw the list.
+function M.refresh(tab)
+  local state = H.reviews[tab]
+  local lulu = require('lulu')
+  state.files = lulu.review_files(state.ref)
+  local comments = lulu.comments(state.ref)
+  local lines, at = M.lines(state.record, state.files, comments)
+  state.at = at
+  vim.bo[state.list_buf].modifiable = true
+  vim.api.nvim_buf_set_lines(state.list_buf, 0, -1, false, lines)
+  vim.bo[state.list_buf].modifiable = false
+end
+
+--- Show file `index` of the review in diff mode beside the list.
+function M.show(tab, index)
+  local state = H.reviews[tab]
+  local file = state.files[index]
+  if not file then
+    return
+  end
+  state.current = index
+  -- The list stays on the left; the two sides take the rest.
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(tab)) do
+    if vim.api.nvim_win_get_buf(win) ~= state.list_buf then
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+  local list_win = vim.fn.bufwinid(state.list_buf)
+  vim.api.nvim_set_current_win(list_win)
+  local base_text = require('lulu.rpc').request(require('lulu.rpc').methods.review_base, state.ref, file.path)
+  vim.cmd('rightbelow vsplit')
+  local base_win = vim.api.nvim_get_current_win()
+  local base = vim.api.nvim_create_buf(false, true)
+  local text = base_text ~= vim.NIL and base_text or ''
+  local lines = vim.split(text, '\n', { plain = true })
+  if lines[#lines] == '' and #lines > 1 then
+    table.remove(lines)
+  end
+  vim.api.nvim_buf_set_lines(base, 0, -1, false, lines)
+  vim.bo[base].modifiable = false
+  vim.bo[base].bufhidden = 'wipe'
+  vim.bo[base].filetype = vim.filetype.match({ filename = file.path }) or ''
+  pcall(vim.api.nvim_buf_set_name, base, ('lulu://base/%s/%s'):format(state.record.name, file.path))
+  vim.api.nvim_win_set_buf(base_win, base)
+  vim.cmd('rightbelow vsplit')
+  local work_win = vim.api.nvim_get_current_win()
+  vim.cmd.edit(vim.fn.fnameescape(state.record.worktree .. '/' .. file.path))
+  local work = vim.api.nvim_get_current_buf()
+  for _, win in ipairs({ base_win, work_win }) do
+    vim.api.nvim_win_call(win, vim.cmd.diffthis)
+  end
+  vim.api.nvim_win_set_width(list_win, 44)
+  local label = ('%s %s'):format(STATUS[file.status] or file.status, file.path)
+  vim.wo[base_win].winbar = ('%%#LuluName#base%%* · %s'):format((label:gsub('%%', '%%%%')))
+  vim.wo[work_win].winbar = ('%%#LuluName#%s%%* · %s │ gc comment · ]f [f · gS send'):format(
+    (state.record.name:gsub('%%', '%%%%')),
+    (label:gsub('%%', '%%%%'))
+  )
+  for _, b in ipairs({ base, work }) do
+    H.keys(b, tab)
+    vim.b[b].lulu_review_path = file.path
+  end
+  vim.api.nvim_set_current_win(work_win)
+end
+
+--- Keys every buffer of the review shares.
+function H.keys(buf, tab)
+  local function map(modes, lhs, fn, desc)
+    vim.keymap.set(modes, lhs, fn, { buffer = buf, nowait = true, desc = 'lulu review: ' .. desc })
+  end
+  map('n', ']f', function()
+    H.step(tab, 1)
+  end, 'next file')
+  map('n', '[f', function()
+    H.step(tab, -1)
+  end, 'previous file')
+  map('n', 'gc', function()
+    H.comment(tab, vim.fn.line('.'), vim.fn.line('.'))
+  end, 'comment on this line')
+  map('x', 'gc', function()
+    local first, last = vim.fn.line('v'), vim.fn.line('.')
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>', true, false, true), 'nx', false)
+    H.comment(tab, math.min(first, last), math.max(first, last))
+  end, 'comment on these lines')
+  map('n', 'gS', function()
+    H.guard(function()
+      local n = M.send(tab)
+      util.notify(('sent %d comment(s) to %s'):format(n, H.reviews[tab].record.name))
+    end)
+  end, 'send the comments to the agent')
+  map('n', 'gm', function()
+    H.guard(function()
+      local state = H.reviews[tab]
+      local result = require('lulu').merge(state.ref, 'merge')
+      if result.ok then
+        util.notify(('merged %s at %s'):format(state.record.name, result.commit:sub(1, 10)))
+        M.refresh(tab)
+      else
+        util.notify(result.message, vim.log.levels.ERROR)
+      end
+    end)
+  end, 'merge the branch')
+end
+
+function H.guard(fn)
+  local ok, err = pcall(fn)
+  if not ok then
+    util.notify(tostring(err), vim.log.levels.ERROR)
+  end
+end
+
+function H.step(tab, delta)
+  local state = H.reviews[tab]
+  if #state.files == 0 then
+    return
+  end
+  local index = ((state.current or 0) + delta - 1) % #state.files + 1
+  M.show(tab, index)
+end
+
+function H.comment(tab, first, last)
+  local path = vim.b.lulu_review_path
+  if not path then
+    return util.notify('open a file of the review (<CR> on it) to comment on its lines', vim.log.levels.WARN)
+  end
+  local range = first == last and tostring(first) or ('%d-%d'):format(first, last)
+  vim.ui.input({ prompt = ('comment on %s:%s: '):format(path, range) }, function(text)
+    if not text or vim.trim(text) == '' then
+      return
+    end
+    H.guard(function()
+      local state = H.reviews[tab]
+      require('lulu').comment(state.ref, { path = path, line = first, end_line = last, text = text })
+      M.refresh(tab)
+    end)
+  end)
+end
+
+--- Send the review's comments to its session; returns how many.
+function M.send(tab)
+  local state = H.reviews[tab]
+  local n = require('lulu').send_review(state.ref)
+  M.refresh(tab)
+  return n
+end
+
+function M.close(tab)
+  H.reviews[tab] = nil
+  if vim.api.nvim_tabpage_is_valid(tab) and #vim.api.nvim_list_tabpages() > 1 then
+    vim.api.nvim_set_current_tabpage(tab)
+    vim.cmd('tabclose')
+  end
+end
+
+return M

@@ -1,0 +1,101 @@
+//! Review comments on a session's changes, kept with the session until
+//! they are sent to its agent (or the session is deleted).
+
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError};
+use crate::model::{SessionId, now};
+
+/// One comment on a line or a range of a file of the session's worktree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    #[serde(default)]
+    pub id: i64,
+    /// Relative to the session's worktree.
+    pub path: String,
+    /// 1-based, inclusive.
+    pub line: i64,
+    pub end_line: i64,
+    pub text: String,
+    #[serde(default)]
+    pub created_at: String,
+}
+
+impl Store {
+    pub fn add_comment(&self, session: &SessionId, comment: &Comment) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO comments (session_id, path, line, end_line, text, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    session.as_str(),
+                    comment.path,
+                    comment.line,
+                    comment.end_line,
+                    comment.text,
+                    now()
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// A session's comments, by file and line.
+    pub fn comments(&self, session: &SessionId) -> Result<Vec<Comment>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, path, line, end_line, text, created_at FROM comments
+                 WHERE session_id = ?1 ORDER BY path, line, id",
+            )?;
+            let rows = stmt.query_map([session.as_str()], |row| {
+                Ok(Comment {
+                    id: row.get(0)?,
+                    path: row.get(1)?,
+                    line: row.get(2)?,
+                    end_line: row.get(3)?,
+                    text: row.get(4)?,
+                    created_at: row.get(5)?,
+                })
+            })?;
+            Ok(self.readable("comments", rows))
+        })
+    }
+
+    pub fn clear_comments(&self, session: &SessionId) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute("DELETE FROM comments WHERE session_id = ?1", [session.as_str()])?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_kept_per_session_in_file_order_until_cleared() {
+        let store = Store::open_in_memory().unwrap();
+        let (a, b) = (SessionId::random(), SessionId::random());
+        let comment = |path: &str, line| Comment {
+            id: 0,
+            path: path.into(),
+            line,
+            end_line: line,
+            text: format!("{path}:{line}"),
+            created_at: String::new(),
+        };
+        for c in [comment("src/b.rs", 3), comment("src/a.rs", 9), comment("src/a.rs", 2)] {
+            store.add_comment(&a, &c).unwrap();
+        }
+        store.add_comment(&b, &comment("x", 1)).unwrap();
+        let texts: Vec<String> = store.comments(&a).unwrap().into_iter().map(|c| c.text).collect();
+        assert_eq!(texts, ["src/a.rs:2", "src/a.rs:9", "src/b.rs:3"]);
+        store.clear_comments(&a).unwrap();
+        assert!(store.comments(&a).unwrap().is_empty());
+        assert_eq!(store.comments(&b).unwrap().len(), 1);
+        store.delete_session(&b).unwrap();
+        assert!(store.comments(&b).unwrap().is_empty(), "deleted with its session");
+    }
+}

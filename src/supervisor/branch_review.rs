@@ -1,0 +1,83 @@
+//! Reviewing a session's branch: the files it changed with their line
+//! counts, each file as it was at the fork, and the comments the user
+//! writes on them until they are sent to the agent. Git and the store run
+//! as jobs; the loop only finds the session.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use rmpv::Value;
+
+use super::{Reply, Supervisor, answer_later, respond};
+use crate::model::SessionId;
+use crate::rpc::protocol;
+use crate::store::Comment;
+use crate::worktree::history;
+
+impl Supervisor {
+    /// The session's worktree and base, or why it has none.
+    fn branch_of(&self, session: &str) -> anyhow::Result<(PathBuf, String)> {
+        let record = &self.find(session)?.record;
+        match (&record.worktree, &record.base) {
+            (Some(path), Some(base)) => Ok((PathBuf::from(path), base.clone())),
+            _ => Err(anyhow!(
+                "session '{}' has no worktree and branch of its own (started with worktree=off)",
+                record.name
+            )),
+        }
+    }
+
+    pub(super) fn review_files(&self, session: &str, reply: Option<Reply>) {
+        let found = self.branch_of(session);
+        answer_later(reply, async move {
+            let (path, base) = found?;
+            let files = tokio::task::spawn_blocking(move || history::changed_files(&path, &base)).await??;
+            Ok(protocol::to_value(&files))
+        });
+    }
+
+    pub(super) fn review_base(&self, session: &str, file: String, reply: Option<Reply>) {
+        let found = self.branch_of(session);
+        answer_later(reply, async move {
+            let (path, base) = found?;
+            let text = tokio::task::spawn_blocking(move || history::base_file(&path, &base, &file)).await??;
+            Ok(text.map_or(Value::Nil, Value::from))
+        });
+    }
+
+    fn session_id(&self, session: &str) -> anyhow::Result<SessionId> {
+        Ok(self.find(session)?.record.id.clone())
+    }
+
+    pub(super) fn add_comment(&self, session: &str, comment: Comment, reply: Option<Reply>) {
+        let id = match self.session_id(session) {
+            Ok(id) => id,
+            Err(err) => return respond(reply, Err(err)),
+        };
+        let store = self.store.clone();
+        answer_later(reply, async move {
+            store.run(move |s| s.add_comment(&id, &comment)).await?;
+            Ok(Value::Nil)
+        });
+    }
+
+    pub(super) fn comments(&self, session: &str, reply: Option<Reply>) {
+        let id = self.session_id(session);
+        let store = self.store.clone();
+        answer_later(reply, async move {
+            let id = id?;
+            let comments = store.run(move |s| s.comments(&id)).await?;
+            Ok(protocol::to_value(&comments))
+        });
+    }
+
+    pub(super) fn clear_comments(&self, session: &str, reply: Option<Reply>) {
+        let id = self.session_id(session);
+        let store = self.store.clone();
+        answer_later(reply, async move {
+            let id = id?;
+            store.run(move |s| s.clear_comments(&id)).await?;
+            Ok(Value::Nil)
+        });
+    }
+}
