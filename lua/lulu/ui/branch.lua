@@ -21,15 +21,20 @@ local STATUS = { A = 'added', M = 'modified', D = 'deleted', R = 'renamed' }
 function M.lines(record, files, comments)
   local lines = {
     ('lulu review · %s · %s against %s'):format(record.name, record.branch or '?', record.base or '?'),
-    ('%d file(s) · %d comment(s) │ <CR> diff · ]f [f · gc comment · gS send · gm merge · q'):format(
+    ('%d file(s) · %d comment(s) │ <CR> ]f [f gc gS gm q'):format(
       #files,
       #comments
     ),
     '',
   }
   local at = {}
+  local width = 0
+  for _, f in ipairs(files) do
+    width = math.max(width, vim.fn.strdisplaywidth(f.path))
+  end
   for i, f in ipairs(files) do
-    lines[#lines + 1] = ('%s %-40s +%d -%d'):format(f.status, f.path, f.added, f.removed)
+    local pad = (' '):rep(width - vim.fn.strdisplaywidth(f.path))
+    lines[#lines + 1] = ('%s %s%s  +%d -%d'):format(f.status, f.path, pad, f.added, f.removed)
     at[#lines] = i
   end
   if #files == 0 then
@@ -141,6 +146,7 @@ function M.show(tab, index)
     vim.api.nvim_win_call(win, vim.cmd.diffthis)
   end
   vim.api.nvim_win_set_width(list_win, 44)
+  vim.wo[list_win].wrap = false
   local label = ('%s %s'):format(STATUS[file.status] or file.status, file.path)
   vim.wo[base_win].winbar = ('%%#LuluName#base%%* · %s'):format((label:gsub('%%', '%%%%')))
   vim.wo[work_win].winbar = ('%%#LuluName#%s%%* · %s │ gc comment · ]f [f · gS send'):format(

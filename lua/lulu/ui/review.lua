@@ -57,7 +57,7 @@ function M.open(id)
   local change = rpc.request(rpc.methods.review, id)
   local current = change.current ~= vim.NIL and change.current or nil
   local filetype = vim.filetype.match({ filename = change.path })
-  local short = util.short_path(change.path)
+  local short = change.shown or util.short_path(change.path)
 
   vim.cmd.tabnew()
   local tab = vim.api.nvim_get_current_tabpage()
@@ -71,6 +71,7 @@ function M.open(id)
   local after = scratch(('lulu://review/%d/after/%s'):format(id, short), change.proposed, filetype)
   vim.bo[after].buftype = 'acwrite'
   vim.bo[after].modifiable = change.editable
+  vim.bo[after].modified = false
   vim.api.nvim_win_set_buf(after_win, after)
   for _, win in ipairs({ scratch_win, after_win }) do
     vim.api.nvim_win_call(win, vim.cmd.diffthis)
@@ -80,14 +81,9 @@ function M.open(id)
   local function esc(text)
     return (tostring(text):gsub('%%', '%%%%'))
   end
-  local bar = ('%%#LuluName#lulu review%%* · %s · %s %s │ %s · gr reject · q later'):format(
-    esc(change.session_name),
-    esc(change.tool),
-    esc(short),
-    keys
-  )
-  vim.wo[scratch_win].winbar = (current and 'now: ' or 'new file (empty now): ') .. bar
-  vim.wo[after_win].winbar = 'after: ' .. bar
+  local what = ('%%#LuluName#%s%%* · %s %s'):format(esc(change.session_name), esc(change.tool), esc(short))
+  vim.wo[scratch_win].winbar = ('lulu review · %s · %s'):format(what, current and 'now' or 'new file (empty now)')
+  vim.wo[after_win].winbar = ('after │ %s · gr reject · q later'):format(keys)
 
   local function close()
     H.close(id)
