@@ -476,6 +476,35 @@ T['gemini: an allow rule answers with no prompt; a timeout shows its own dialog 
   h.ok(exists(worktree .. '/nobody-answers'), 'the user allowed it there')
 end
 
+T['gemini: a write_file reviewed in Neovim and accepted with your edit leaves your version'] = function(child)
+  repo(child)
+  local worktree = vim.uv.fs_realpath(child.cwd) .. '/.lulu/worktrees/gw'
+  local server = agents.model(child, {
+    { tool = { name = 'write_file', input = { file_path = worktree .. '/notes.md', content = '# from gemini\n' } } },
+    { text = 'Wrote the notes.' },
+  })
+  setup(child, 'gemini', agents.gemini(child, server, child.cwd))
+  local s = start(child, 'gemini', 'gw', 'Type your message')
+  child.lua('require("lulu").send("gw", "write the notes")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'its write_file question reaches Neovim')
+  local question = pending(child)[1]
+  h.eq({ question.tool, question.review, question.editable }, { 'write_file', true, true }, 'reviewable')
+  child.lua('require("lulu").review(...)', question.id)
+  child.lua([[
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+      if vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(win)):find('/after/', 1, true) then
+        vim.api.nvim_set_current_win(win)
+      end
+    end
+    vim.api.nvim_buf_set_lines(0, 0, -1, false, { '# from gemini', 'and a line from me' })
+  ]])
+  child.cmd('write')
+  child.wait_screen(s.id, 'Wrote the notes%.', 20000, 'the model went on')
+  local f = assert(io.open(worktree .. '/notes.md', 'rb'))
+  h.eq(f:read('*a'), '# from gemini\nand a line from me\n', 'exactly the reviewed version')
+  f:close()
+end
+
 -- Out of the box (no cost.prices): each agent's default model is priced,
 -- the cost outlives the daemon and the editor, and :LuluResume brings the
 -- conversation back in the agent itself.
