@@ -68,6 +68,11 @@ command('LuluMerge', cmd('merge'), {
   complete = complete('complete_merge'),
   desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
 })
+command('LuluTemplate', cmd('template'), {
+  nargs = '+',
+  complete = complete('complete_template'),
+  desc = 'lulu: save a session as a template (:LuluStart @name), or list them',
+})
 command('LuluReview', cmd('review'), {
   nargs = '+',
   complete = complete('complete_sessions'),

@@ -52,7 +52,9 @@ function M.parse_start(line)
       break
     end
     local key, value = word:match('^(%w+)=(.*)$')
-    if key == 'name' or key == 'cwd' or key == 'base' then
+    if i == 1 and word:sub(1, 1) == '@' then
+      opts.template = word:sub(2)
+    elseif key == 'name' or key == 'cwd' or key == 'base' or key == 'template' or key == 'prompt' then
       opts[key] = value
     elseif key == 'worktree' then
       if value ~= 'on' and value ~= 'off' then
@@ -60,7 +62,12 @@ function M.parse_start(line)
       end
       opts.worktree = value == 'on'
     elseif key then
-      error(('unknown option %s= (known: name=, cwd=, worktree=, base=, and -- before agent args)'):format(key), 0)
+      error(
+        ('unknown option %s= (known: name=, cwd=, worktree=, base=, template=, prompt=, and -- before agent args)'):format(
+          key
+        ),
+        0
+      )
     elseif i == 1 and agents[word] then
       opts.agent = word
     elseif i == 1 then
@@ -157,6 +164,52 @@ function M.merge(cmd)
       return ('conflicts with %s (%d line(s) of it there)'):format(record.base or 'the base', hunk.theirs or 0)
     end, 'lulu: merge conflicts of ' .. ref)
   end)
+end
+
+--- `:LuluTemplate save {name} [session]`, `:LuluTemplate list`.
+function M.template(cmd)
+  H.guard(function()
+    local sub, name, ref = cmd.fargs[1], cmd.fargs[2], cmd.fargs[3]
+    if sub == 'list' and not name then
+      local templates = require('lulu').templates()
+      local names = vim.tbl_keys(templates)
+      table.sort(names)
+      local lines = {}
+      for _, n in ipairs(names) do
+        local t = templates[n]
+        lines[#lines + 1] = ('@%s: %s%s'):format(
+          n,
+          t.agent or require('lulu')._default_agent(),
+          t.prompt and (' · prompt: ' .. t.prompt:gsub('\n', ' '):sub(1, 40)) or ''
+        )
+      end
+      util.notify(#lines > 0 and table.concat(lines, '\n') or 'no templates (config templates, or :LuluTemplate save)')
+      return
+    end
+    if sub ~= 'save' or not name or #cmd.fargs > 3 then
+      error('usage: :LuluTemplate save {name} [session] | :LuluTemplate list', 0)
+    end
+    ref = ref or vim.b.lulu_session
+    if not ref then
+      error("which session? :LuluTemplate save {name} {session}, or run it in a session's terminal", 0)
+    end
+    local spec = require('lulu').save_template(name, ref)
+    util.notify(('saved template @%s (%s); :LuluStart @%s'):format(name, spec.agent, name))
+  end)
+end
+
+function M.complete_template(lead, line)
+  local words = vim.split(line, '%s+', { trimempty = true })
+  local n = #words + (lead == '' and 1 or 0)
+  if n == 2 then
+    return vim.tbl_filter(function(s)
+      return vim.startswith(s, lead)
+    end, { 'save', 'list' })
+  end
+  if n == 4 then
+    return M.complete_sessions(lead)
+  end
+  return {}
 end
 
 --- `:LuluReview {session} [send]`.
@@ -498,13 +551,29 @@ function M.complete_start(lead, line)
       return vim.startswith(s, lead)
     end, { 'worktree=on', 'worktree=off' })
   end
-  local items = { 'name=', 'cwd=', 'worktree=', 'base=', '--' }
+  local items = { 'name=', 'cwd=', 'worktree=', 'base=', 'prompt=', '--' }
   local words = vim.split(line, '%s+', { trimempty = true })
   local first = #words == 1 or (#words == 2 and lead ~= '')
   if first then
     local agents = vim.tbl_keys(require('lulu.config').options.agents)
     table.sort(agents)
-    items = vim.list_extend(agents, items)
+    -- Templates (`@name`): the config's without asking the host, and the
+    -- saved ones when the host is up.
+    local templates = vim.tbl_keys(require('lulu.config').options.templates)
+    if require('lulu.rpc').running() then
+      local ok, all = pcall(require('lulu').templates)
+      templates = ok and vim.tbl_keys(all) or templates
+    end
+    table.sort(templates)
+    items = vim.list_extend(
+      vim.list_extend(
+        agents,
+        vim.tbl_map(function(t)
+          return '@' .. t
+        end, templates)
+      ),
+      items
+    )
   end
   if lead:match('^cwd=') then
     return vim.tbl_map(function(dir)

@@ -31,6 +31,9 @@ M.defaults = {
   host = { mode = 'daemon' }, -- 'daemon': sessions outlive Neovim; 'embedded': they end with it
   daemon = { idle_exit = 600 }, -- seconds with no session and no editor before the daemon exits
   persist = { autosave = false, prompt_on_exit = false, resume = true },
+  -- Session presets for :LuluStart @name: { agent, args, env, worktree =
+  -- true|false|{ copy, setup }, base, prompt }.
+  templates = {},
   -- Named prompts for :LuluPrompt; {file}, {position}, {selection},
   -- {diagnostics}, {quickfix} are filled from where you are.
   prompts = {
@@ -58,7 +61,7 @@ local nil_defaults = {
   ['persist.claude_continue'] = true,
 }
 -- Tables whose keys are the user's own (model names, file globs).
-local free_tables = { ['cost.prices'] = true, ['worktree.copy'] = true, prompts = true }
+local free_tables = { ['cost.prices'] = true, ['worktree.copy'] = true, prompts = true, templates = true }
 
 local function check_agent(problems, path, name, spec)
   if type(spec) ~= 'table' then
@@ -129,6 +132,18 @@ function M.validate(opts)
       'pool.ready_timeout',
       type(o.pool.ready_timeout) == 'number' and o.pool.ready_timeout > 0 and o.pool.ready_timeout <= 600,
       'seconds (0 < n <= 600) a warm shell may take to show its prompt',
+    },
+    {
+      'templates',
+      type(o.templates) == 'table' and vim.iter(pairs(o.templates)):all(function(k, t)
+        return type(k) == 'string'
+          and type(t) == 'table'
+          and (t.agent == nil or o.agents[t.agent] ~= nil)
+          and (t.args == nil or vim.islist(t.args))
+          and (t.prompt == nil or type(t.prompt) == 'string')
+          and (t.worktree == nil or type(t.worktree) == 'boolean' or type(t.worktree) == 'table')
+      end),
+      "a table of name = { agent = <a configured agent>, args = {...}, env = {...}, worktree = true|false|{ copy, setup }, prompt = '...' }",
     },
     {
       'prompts',

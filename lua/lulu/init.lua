@@ -24,6 +24,8 @@ end
 ---@field worktree boolean|nil true: a worktree is required; false: run in cwd
 ---@field base string|nil branch or commit the session's branch starts from
 ---@field resume string|nil the agent's own conversation id to resume
+---@field template string|nil a template's name (config `templates`, or saved)
+---@field prompt string|nil typed once the agent is ready for input
 
 --- Start a session. Returns its record at once; the agent boots in the
 --- background.
@@ -32,6 +34,15 @@ end
 function M.start(opts)
   opts = opts or {}
   vim.validate('opts', opts, 'table')
+  if opts.template then
+    opts = H.from_template(opts)
+  end
+  local worktree = opts.worktree
+  local copy, setup
+  if type(worktree) == 'table' then
+    copy, setup = worktree.copy, worktree.setup
+    worktree = worktree.enabled
+  end
   local cols, rows = require('lulu.term').size_for()
   local record = rpc.request(rpc.methods.start, {
     agent = opts.agent or H.default_agent(),
@@ -39,15 +50,62 @@ function M.start(opts)
     cwd = opts.cwd and vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p')) or vim.fn.getcwd(),
     args = opts.args or {},
     env = (opts.env and next(opts.env)) and opts.env or vim.empty_dict(),
-    worktree = opts.worktree,
+    worktree = worktree,
     base = opts.base,
     reuse = opts.reuse,
     resume = opts.resume,
+    prompt = opts.prompt,
+    worktree_copy = copy,
+    worktree_setup = setup,
     cols = cols,
     rows = rows,
   })
   sessions.update(record)
   return record
+end
+
+--- Every template: the config's `templates`, and those saved with
+--- |:LuluTemplate| (the config's win on a clash). `{ name = spec }`.
+function M.templates()
+  local all = {}
+  local ok, saved = pcall(rpc.request, rpc.methods.templates)
+  for name, json in pairs(ok and saved or {}) do
+    local decoded, spec = pcall(vim.json.decode, json)
+    if decoded and type(spec) == 'table' then
+      all[name] = spec
+    end
+  end
+  return vim.tbl_extend('force', all, require('lulu.config').options.templates)
+end
+
+--- Save a live (or ended) session's agent, args and worktree choice as
+--- template `name`. Returns the template.
+function M.save_template(name, ref)
+  local r = M.get(ref)
+  local spec = { agent = r.agent, args = (r.args and #r.args > 0) and r.args or nil, worktree = r.worktree ~= nil }
+  rpc.request(rpc.methods.template_save, name, spec)
+  return spec
+end
+
+--- Start options from template `opts.template`, under what `opts` says.
+function H.from_template(opts)
+  local spec = M.templates()[opts.template]
+  if not spec then
+    local names = vim.tbl_keys(M.templates())
+    table.sort(names)
+    error(
+      ('no template named %q (%s)'):format(
+        opts.template,
+        #names > 0 and ('known: ' .. table.concat(names, ', ')) or 'config templates, or :LuluTemplate save'
+      ),
+      0
+    )
+  end
+  local merged = vim.tbl_extend('force', vim.deepcopy(spec), opts)
+  merged.template = nil
+  merged.args = vim.list_extend(vim.deepcopy(spec.args or {}), opts.args or {})
+  merged.env = vim.tbl_extend('force', spec.env or {}, opts.env or {})
+  return merged
 end
 
 --- Start several sessions about 100 ms apart, so a dozen agents do not all

@@ -36,6 +36,8 @@ pub const REVIEW_BASE: &str = "lulu.review_base";
 pub const COMMENT_ADD: &str = "lulu.comment_add";
 pub const COMMENT_LIST: &str = "lulu.comment_list";
 pub const COMMENT_CLEAR: &str = "lulu.comment_clear";
+pub const TEMPLATE_SAVE: &str = "lulu.template_save";
+pub const TEMPLATE_LIST: &str = "lulu.template_list";
 pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
 pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
@@ -120,6 +122,13 @@ pub struct StartOpts {
     /// The agent's own id of a conversation to resume (a session's
     /// `conversation`), through the agent's resume flag.
     pub resume: Option<String>,
+    /// Typed into the session once it is ready for input (its screen drew
+    /// and held still): a template's first prompt.
+    pub prompt: Option<String>,
+    /// This start's `worktree.copy` and `worktree.setup` (a template's),
+    /// instead of the editor's.
+    pub worktree_copy: Option<Vec<String>>,
+    pub worktree_setup: Option<Vec<String>>,
     pub cols: Option<u16>,
     pub rows: Option<u16>,
 }
@@ -333,6 +342,11 @@ pub enum Request {
     },
     Comments(String),
     ClearComments(String),
+    SaveTemplate {
+        name: String,
+        spec: String,
+    },
+    Templates,
     Trust(String),
     Usage,
     PoolStatus,
@@ -375,6 +389,7 @@ impl Request {
         matches!(
             self,
             Request::Decide { .. }
+                | Request::SaveTemplate { .. }
                 | Request::AddRule { .. }
                 | Request::RemoveRule(_)
                 | Request::MoveRule { .. }
@@ -652,6 +667,28 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             }
         }
         COMMENT_LIST => Request::Comments(args(1, 1, "(session)")?.session(0)?),
+        TEMPLATE_SAVE => {
+            let mut a = args(2, 2, "(name, template)")?;
+            let name = a.session(0)?;
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(a.bad("name", "may hold only letters, digits, '-', '_' and '.'"));
+            }
+            let spec = match a.take(1) {
+                value @ Value::Map(_) => {
+                    let json = to_json(value).map_err(|err| a.bad("template", err))?;
+                    serde_json::to_string(&json).map_err(|err| a.bad("template", err.to_string()))?
+                }
+                other => return Err(a.bad("template", format!("must be a table, got {}", kind(&other)))),
+            };
+            Request::SaveTemplate { name, spec }
+        }
+        TEMPLATE_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::Templates
+        }
         COMMENT_CLEAR => Request::ClearComments(args(1, 1, "(session)")?.session(0)?),
         SESSION_REBASE => {
             let mut a = args(1, 2, "(session[, start|continue|abort])")?;
@@ -1107,6 +1144,38 @@ mod tests {
                 "step must be start, continue or abort",
             ),
             (
+                REVIEW_FILES,
+                vec![Value::from(1)],
+                "session must be a name or id string",
+            ),
+            (
+                REVIEW_BASE,
+                vec![s("a"), s("../../etc/passwd")],
+                "path must be relative to the worktree",
+            ),
+            (
+                COMMENT_ADD,
+                vec![
+                    s("a"),
+                    map(&[
+                        ("path", s("f")),
+                        ("line", Value::from(3)),
+                        ("end_line", Value::from(2)),
+                        ("text", s("x")),
+                    ]),
+                ],
+                "needs line >= 1 and end_line >= line",
+            ),
+            (COMMENT_LIST, vec![], "takes (session), got 0"),
+            (COMMENT_CLEAR, vec![Value::Nil], "session must be a name or id string"),
+            (TEMPLATE_SAVE, vec![s("a b"), map(&[])], "name may hold only letters"),
+            (TEMPLATE_LIST, vec![s("x")], "takes no arguments"),
+            (
+                SESSION_REBASE,
+                vec![s("a"), s("sideways")],
+                "step must be start, continue or abort",
+            ),
+            (
                 RULE_ADD,
                 vec![map(&[("action", s("perhaps"))])],
                 "rule is invalid: unknown variant `perhaps`",
@@ -1213,6 +1282,8 @@ mod tests {
             COMMENT_ADD,
             COMMENT_LIST,
             COMMENT_CLEAR,
+            TEMPLATE_SAVE,
+            TEMPLATE_LIST,
             REPO_TRUST,
             WORKTREE_USAGE,
             WORKTREE_PRUNE,

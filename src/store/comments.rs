@@ -1,5 +1,6 @@
-//! Review comments on a session's changes, kept with the session until
-//! they are sent to its agent (or the session is deleted).
+//! What the user keeps in the store besides sessions: review comments on
+//! a session's changes, kept with the session until they are sent to its
+//! agent (or the session is deleted), and saved session templates.
 
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Save a template (`:LuluTemplate save`); replaces one of that name.
+    /// `spec` is the editor's own JSON.
+    pub fn save_template(&self, name: &str, spec: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO templates (name, spec, saved_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, saved_at = excluded.saved_at",
+                params![name, spec, now()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Every saved template: `(name, spec JSON)`, by name.
+    pub fn templates(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT name, spec FROM templates ORDER BY name")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(self.readable("templates", rows))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +122,20 @@ mod tests {
         assert_eq!(store.comments(&b).unwrap().len(), 1);
         store.delete_session(&b).unwrap();
         assert!(store.comments(&b).unwrap().is_empty(), "deleted with its session");
+    }
+
+    #[test]
+    fn templates_are_saved_by_name_and_replaced() {
+        let store = Store::open_in_memory().unwrap();
+        store.save_template("review", r#"{"agent":"claude"}"#).unwrap();
+        store.save_template("fix", r#"{"agent":"codex"}"#).unwrap();
+        store.save_template("review", r#"{"agent":"gemini"}"#).unwrap();
+        assert_eq!(
+            store.templates().unwrap(),
+            vec![
+                ("fix".to_string(), r#"{"agent":"codex"}"#.to_string()),
+                ("review".to_string(), r#"{"agent":"gemini"}"#.to_string())
+            ]
+        );
     }
 }

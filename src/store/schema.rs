@@ -85,6 +85,8 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
      );
      CREATE INDEX comments_session ON comments (session_id);",
+    // v11: session templates saved from the editor (`:LuluTemplate save`).
+    "CREATE TABLE templates (name TEXT PRIMARY KEY, spec TEXT NOT NULL, saved_at TEXT NOT NULL);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

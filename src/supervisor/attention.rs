@@ -58,6 +58,23 @@ impl Supervisor {
         )
     }
 
+    /// Its screen drew and held still: a first prompt waiting for that is
+    /// typed now (as `send` types: text, a pause, Enter).
+    pub(super) fn on_ready(&mut self, id: &SessionId) {
+        let Some(live) = self
+            .entries
+            .iter_mut()
+            .find(|e| &e.record.id == id)
+            .and_then(|e| e.live.as_mut())
+        else {
+            return;
+        };
+        if let Some(prompt) = live.prompt.take() {
+            tracing::info!(session = %id, "ready for input: typing its first prompt");
+            super::controls::type_line(&live.control, live.submit_delay, &prompt);
+        }
+    }
+
     /// The user typed into the session: it is not waiting any more.
     pub(super) fn clear_waiting(&mut self, session: &str) {
         if let Ok(entry) = self.find_mut(session)

@@ -180,6 +180,7 @@ impl Supervisor {
             SessionEvent::Exited(id, exit) => self.on_exit(id, exit).await,
             SessionEvent::Crashed(id, message) => self.on_crash(id, message).await,
             SessionEvent::Screen(id, verdict) => self.on_screen_verdict(&id, verdict),
+            SessionEvent::Ready(id) => self.on_ready(&id),
         }
     }
 

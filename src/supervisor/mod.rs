@@ -241,6 +241,8 @@ struct Live {
     /// The hook event whose questions wait for the user (the adapter's
     /// wiring says which); others are answered by rules alone.
     asks_through: Option<&'static str>,
+    /// A first prompt to type once the session is ready for input.
+    prompt: Option<String>,
     /// When `ahead` was last recounted.
     ahead_checked: Option<std::time::Instant>,
     /// The agent's transcript (from its hooks, or found by the search from
@@ -539,6 +541,23 @@ impl Supervisor {
                 Request::AddComment { session, comment } => return self.add_comment(&session, comment, reply),
                 Request::Comments(session) => return self.comments(&session, reply),
                 Request::ClearComments(session) => return self.clear_comments(&session, reply),
+                Request::SaveTemplate { name, spec } => {
+                    self.store
+                        .write(format!("the template '{name}'"), move |s| s.save_template(&name, &spec));
+                    Ok(Value::Nil)
+                }
+                Request::Templates => {
+                    let store = self.store.clone();
+                    return answer_later(reply, async move {
+                        let saved = store.run(|s| s.templates()).await?;
+                        Ok(Value::Map(
+                            saved
+                                .into_iter()
+                                .map(|(name, spec)| (Value::from(name), Value::from(spec)))
+                                .collect(),
+                        ))
+                    });
+                }
                 Request::Trust(dir) => self.trust(&dir).await,
                 Request::Usage => Ok(self.usage()),
                 Request::PoolStatus => Ok(self.pool.status()),

@@ -29,6 +29,9 @@ const QUIET_START: Duration = Duration::from_millis(500);
 const ACTIVITY_EVERY: Duration = Duration::from_secs(1);
 /// How often the screen is read for what it says about the agent.
 const SCREEN_EVERY: Duration = Duration::from_millis(250);
+/// A screen that drew something and then held this long: the program
+/// waits for input (a template's prompt can be typed).
+const READY_QUIET: Duration = Duration::from_millis(600);
 
 pub enum SessionCmd {
     /// Show this session in a terminal channel of `client`: paint the
@@ -67,6 +70,8 @@ pub enum SessionEvent {
     Crashed(SessionId, String),
     /// What its screen has shown for a while (see [`crate::screen::status`]).
     Screen(SessionId, Verdict),
+    /// Its screen drew and then held still: it waits for input (once).
+    Ready(SessionId),
 }
 
 pub struct SessionTask {
@@ -105,6 +110,8 @@ impl SessionTask {
         let mut reported_running = false;
         let quiet_start = Instant::now() + QUIET_START;
         let mut last_activity = Instant::now() - ACTIVITY_EVERY;
+        let mut last_output: Option<Instant> = None;
+        let mut told_ready = false;
 
         while output_open || exit.is_none() {
             tokio::select! {
@@ -118,6 +125,7 @@ impl SessionTask {
                     };
                     output_open = coalesce(&mut output, &mut batch).await;
                     fanout.push(batch).await;
+                    last_output = Some(Instant::now());
                     if !reported_running {
                         reported_running = true;
                         let _ = events.send(SessionEvent::Running(id.clone()));
@@ -136,6 +144,11 @@ impl SessionTask {
                     if let Some(verdict) = reading.read(&screen, &signs) {
                         let _ = events.send(SessionEvent::Screen(id.clone(), verdict));
                     }
+                }
+                () = sleep_until(last_output.unwrap_or_else(Instant::now) + READY_QUIET),
+                    if !told_ready && last_output.is_some() && exit.is_none() => {
+                    told_ready = true;
+                    let _ = events.send(SessionEvent::Ready(id.clone()));
                 }
                 () = sleep_until(quiet_start), if !reported_running && exit.is_none() => {
                     reported_running = true;

@@ -61,11 +61,15 @@ pub(super) struct StartDone {
     reply: Option<Reply>,
 }
 
+/// Longest first prompt a start takes.
+const MAX_PROMPT: usize = 64 * 1024;
+
 /// What the live session keeps of the options it was started with.
 struct LaunchOptions {
     submit_delay: Duration,
     cleanup_merged: bool,
     scrollback: usize,
+    prompt: Option<String>,
 }
 
 struct Launched {
@@ -101,6 +105,7 @@ impl Supervisor {
                     submit_delay: options.agents.submit_delay(&job.agent),
                     cleanup_merged: options.cleanup_merged,
                     scrollback: options.scrollback,
+                    prompt: job.opts.prompt.clone(),
                 };
                 tokio::spawn(async move {
                     let result = job.run().await;
@@ -132,6 +137,12 @@ impl Supervisor {
             if !crate::cost::is_conversation_id(id) {
                 bail!("resume={id:?} is not a conversation id (letters, digits, '-', '_', '.')");
             }
+        }
+        if opts.prompt.as_ref().is_some_and(|p| p.len() > MAX_PROMPT) {
+            bail!("prompt= is longer than {MAX_PROMPT} bytes; send it in parts");
+        }
+        if opts.worktree_setup.as_ref().is_some_and(|argv| argv.is_empty()) {
+            bail!("worktree setup must be an argv list like {{ 'npm', 'ci' }}");
         }
         let mut carried = crate::cost::Usage::default();
         let name = match &opts.name {
@@ -177,8 +188,11 @@ impl Supervisor {
             taken: self.entries.iter().map(|e| e.record.name.clone()).collect(),
             worktrees: WorktreeJob {
                 root: options.worktree_root.clone(),
-                copy: options.worktree_copy.clone(),
-                setup: options.worktree_setup.clone(),
+                copy: opts
+                    .worktree_copy
+                    .clone()
+                    .unwrap_or_else(|| options.worktree_copy.clone()),
+                setup: opts.worktree_setup.clone().or_else(|| options.worktree_setup.clone()),
                 store: self.store.clone(),
                 notices: self.tx.clone(),
             },
@@ -233,6 +247,7 @@ impl Supervisor {
             submit_delay,
             cleanup_merged,
             scrollback,
+            prompt,
         } = options;
         let Launched {
             mut record,
@@ -306,6 +321,7 @@ impl Supervisor {
                 cleanup_merged,
                 token,
                 asks_through,
+                prompt,
                 ahead_checked: None,
                 transcript: None,
                 transcript_search,

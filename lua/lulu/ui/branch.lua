@@ -21,10 +21,7 @@ local STATUS = { A = 'added', M = 'modified', D = 'deleted', R = 'renamed' }
 function M.lines(record, files, comments)
   local lines = {
     ('lulu review · %s · %s against %s'):format(record.name, record.branch or '?', record.base or '?'),
-    ('%d file(s) · %d comment(s) │ <CR> ]f [f gc gS gm q'):format(
-      #files,
-      #comments
-    ),
+    ('%d file(s) · %d comment(s) │ <CR> ]f [f gc gS gm q'):format(#files, #comments),
     '',
   }
   local at = {}

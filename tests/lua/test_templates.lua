@@ -1,0 +1,70 @@
+-- Session templates: presets from the config or saved from a session,
+-- started with :LuluStart @name; a template's prompt is typed once the
+-- agent is ready for input (its screen drew and held still).
+local h = require('harness')
+local T = h.new_set()
+
+local FAKE = h.root .. '/tests/fake-claude'
+
+local function setup(child)
+  h.repo(child.cwd)
+  child.setup({
+    agents = { claude = { cmd = { FAKE } } },
+    templates = {
+      review = {
+        agent = 'claude',
+        args = { '--permission-mode', 'plan' },
+        worktree = { setup = { 'sh', '-c', 'echo prepared > setup.txt' } },
+        prompt = 'Review the diff against main',
+      },
+      env = { agent = 'shell', args = { '-c', 'echo tpl=$TPL_VAR; sleep 30' }, env = { TPL_VAR = 'from-template' } },
+    },
+  })
+  child.capture_notify()
+end
+
+T[':LuluStart @review starts with its args and setup; its prompt arrives once the agent is ready'] = function(child)
+  setup(child)
+  child.cmd('LuluStart @review name=r')
+  local r = child.wait('local r = require("lulu").get("r"); return r.status == "running" and r', 5000, 'r running')
+  child.wait_screen(r.id, 'permission mode: plan', 5000, 'its args')
+  h.eq(vim.fn.readfile(r.worktree .. '/setup.txt'), { 'prepared' }, 'its worktree setup ran')
+  child.wait_screen(r.id, 'I heard: Review the diff against main', 5000, 'its prompt, typed once ready')
+  -- Typed after the agent's prompt was drawn, not into its banner.
+  h.matches(child.screen(r.id), 'permission mode: plan\n> Review the diff', 'at the prompt')
+
+  child.cmd('LuluStart @env name=e')
+  local e = child.lua('return require("lulu").get("e")')
+  child.wait_screen(e.id, 'tpl=from%-template', 5000, 'its env')
+end
+
+T[':LuluTemplate save keeps a session as a template; unknown ones say which exist'] = function(child)
+  setup(child)
+  local s = child.lua(
+    'return require("lulu").start({ agent = "claude", name = "c", args = { "--permission-mode", "acceptEdits" } })'
+  )
+  child.wait('return require("lulu").get("c").status == "running"', 5000, 'c running')
+  child.cmd('LuluTemplate save mine c')
+  h.matches(child.lua('return _G.notes[#_G.notes].msg'), 'saved template @mine %(claude%)', 'saved')
+  h.eq(
+    child.lua('return require("lulu").templates().mine'),
+    { agent = 'claude', args = { '--permission-mode', 'acceptEdits' }, worktree = true },
+    'kept in the store'
+  )
+  child.cmd('LuluStart @mine name=c2')
+  local c2 = child.wait('local r = require("lulu").get("c2"); return r.status == "running" and r', 5000, 'c2')
+  child.wait_screen(c2.id, 'permission mode: acceptEdits', 5000, 'started as the saved session was')
+  h.ok(s.id ~= c2.id, 'a new session')
+  h.ok(
+    vim.tbl_contains(child.lua('return require("lulu.commands").complete_start("@", "LuluStart @")'), '@mine'),
+    'completes saved templates'
+  )
+  child.cmd('LuluStart @nosuch')
+  h.matches(
+    child.lua('return _G.notes[#_G.notes].msg'),
+    'no template named "nosuch" %(known: env, mine, review%)',
+    'an unknown template names the known ones'
+  )
+end
+
+return T
