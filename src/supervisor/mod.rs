@@ -76,7 +76,7 @@ enum Command {
     Request {
         client: ClientId,
         peer: Peer,
-        request: Request,
+        request: Box<Request>,
         reply: Option<Reply>,
     },
     Session(SessionEvent),
@@ -140,7 +140,7 @@ impl SupervisorHandle {
             .send(Command::Request {
                 client,
                 peer,
-                request,
+                request: Box::new(request),
                 reply: Some(reply),
             })
             .map_err(|_| anyhow!("lulu host is shutting down"))?;
@@ -207,7 +207,7 @@ impl SupervisorHandle {
         let _ = self.tx.send(Command::Request {
             client,
             peer,
-            request,
+            request: Box::new(request),
             reply: None,
         });
     }
@@ -399,7 +399,7 @@ impl Supervisor {
                     peer,
                     request,
                     reply,
-                } => self.handle(client, peer, request, reply).await,
+                } => self.handle(client, peer, *request, reply).await,
                 Command::Session(event) => self.on_session_event(event).await,
                 Command::Hook { ticket, request, reply } => self.on_hook(ticket, request, reply).await,
                 Command::HookGone(ticket) => self.on_hook_gone(ticket),
