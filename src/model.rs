@@ -152,10 +152,24 @@ pub struct SessionRecord {
     /// priced from it).
     #[serde(skip)]
     pub usage: crate::cost::Usage,
+    /// It failed and starts again soon (not stored: a host that starts
+    /// afresh has no plan to restart it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarting: Option<Restarting>,
     /// The agent's own id of its conversation (Claude's and Gemini's
     /// session id, Codex's thread id), to resume it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
+}
+
+/// A failed session about to start again (`restart = 'on-failure'`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Restarting {
+    /// This restart's number within the hour, and how many are allowed.
+    pub attempt: u32,
+    pub limit: u32,
+    /// When it starts again (RFC 3339).
+    pub at: String,
 }
 
 impl SessionRecord {

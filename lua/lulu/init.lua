@@ -26,6 +26,8 @@ end
 ---@field resume string|nil the agent's own conversation id to resume
 ---@field template string|nil a template's name (config `templates`, or saved)
 ---@field prompt string|nil typed once the agent is ready for input
+---@field restart 'on-failure'|'never'|nil start it again when it fails (with back-off)
+---@field restart_limit integer|nil restarts allowed in an hour (default 5)
 
 --- Start a session. Returns its record at once; the agent boots in the
 --- background.
@@ -44,8 +46,10 @@ function M.start(opts)
     worktree = worktree.enabled
   end
   local cols, rows = require('lulu.term').size_for()
+  local agent = opts.agent or H.default_agent()
+  local agent_config = require('lulu.config').options.agents[agent] or {}
   local record = rpc.request(rpc.methods.start, {
-    agent = opts.agent or H.default_agent(),
+    agent = agent,
     name = opts.name,
     cwd = opts.cwd and vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p')) or vim.fn.getcwd(),
     args = opts.args or {},
@@ -57,6 +61,8 @@ function M.start(opts)
     prompt = opts.prompt,
     worktree_copy = copy,
     worktree_setup = setup,
+    restart = opts.restart or agent_config.restart,
+    restart_limit = opts.restart_limit or agent_config.restart_limit,
     cols = cols,
     rows = rows,
   })

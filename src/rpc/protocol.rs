@@ -129,6 +129,10 @@ pub struct StartOpts {
     /// instead of the editor's.
     pub worktree_copy: Option<Vec<String>>,
     pub worktree_setup: Option<Vec<String>>,
+    /// `on-failure`: a session that fails starts again, with back-off.
+    pub restart: Option<String>,
+    /// Restarts allowed in an hour (default 5).
+    pub restart_limit: Option<u32>,
     pub cols: Option<u16>,
     pub rows: Option<u16>,
 }

@@ -657,6 +657,7 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         tokens: None,
         usage,
         conversation: raw.conversation,
+        restarting: None,
     })
 }
 
@@ -694,6 +695,7 @@ mod tests {
             tokens: None,
             usage: Default::default(),
             conversation: None,
+            restarting: None,
         }
     }
 

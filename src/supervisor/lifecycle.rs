@@ -231,6 +231,7 @@ impl Supervisor {
             }
         }
         if live.delete_requested.is_none() {
+            self.maybe_restart(&id);
             self.apply_cleanup_policy(&id, live.cleanup_merged).await;
         }
         if let Some(force) = live.delete_requested {
@@ -260,6 +261,7 @@ impl Supervisor {
         self.event(&id, "crashed", &message);
         let reason = format!("lulu lost this session (internal error: {message})");
         self.finish(record, Status::Failed, Some(reason), None).await;
+        self.maybe_restart(&id);
         for waiter in live.delete_waiters {
             let _ = waiter.send(Err(anyhow!("the session crashed; delete it again")));
         }

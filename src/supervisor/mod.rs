@@ -13,6 +13,7 @@ mod lifecycle;
 mod names;
 mod pool;
 mod preview;
+mod restart;
 mod review;
 mod session;
 mod start;
@@ -98,6 +99,8 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// A failed session's wait before its restart is over.
+    Restart(SessionId),
     /// A merge job's outcome.
     Merged(Box<worktrees::GitDone<String>>),
     /// A rebase job's outcome.
@@ -300,6 +303,8 @@ pub struct Supervisor {
     /// Questions waiting for the user, oldest first.
     pending: Vec<Pending>,
     next_approval: i64,
+    /// How each session that restarts on failure starts again, by name.
+    restarts: HashMap<String, restart::Plan>,
     /// Recent `PreToolUse` calls, to pair a `PermissionRequest` (which has
     /// no id) with its tool call.
     tool_uses: approvals::RecentToolUses,
@@ -359,6 +364,7 @@ impl Supervisor {
             rules: approvals::compile_rules(rules),
             pending: Vec::new(),
             next_approval: 0,
+            restarts: HashMap::new(),
             tool_uses: Default::default(),
             approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
             worktree_enabled: true,
@@ -411,6 +417,7 @@ impl Supervisor {
                 Command::LastUsage(id, tally) => self.on_last_usage(id, *tally),
                 Command::Reviewed { id, result, by, reply } => self.on_reviewed(id, result, by, reply),
                 Command::Merged(done) => self.on_merged(*done).await,
+                Command::Restart(id) => self.on_restart(id).await,
                 Command::Rebased(done) => self.on_rebased(*done),
                 Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]

@@ -93,12 +93,35 @@ impl StartFailure {
     }
 }
 
+/// Who asked for a start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// An editor (or `lulu start`): its restart plan replaces any other.
+    User,
+    /// The restart of a failed session: its plan goes on.
+    Restart,
+}
+
 impl Supervisor {
     /// Step 1: check, reserve, and hand the rest to a job. Answers `reply`
     /// when the session runs (or could not start).
     pub(super) async fn start(&mut self, opts: StartOpts, options: SessionOptions, reply: Option<Reply>) {
+        self.start_as(opts, options, reply, Origin::User).await;
+    }
+
+    pub(super) async fn start_as(
+        &mut self,
+        opts: StartOpts,
+        options: SessionOptions,
+        reply: Option<Reply>,
+        origin: Origin,
+    ) {
+        let plan = (origin == Origin::User).then(|| (opts.clone(), options.clone()));
         match self.begin_start(opts, &options).await {
             Ok(job) => {
+                if let Some((opts, options)) = plan {
+                    self.plan_restarts(&opts, &options, &job.name);
+                }
                 let tx = self.tx.clone();
                 let reserved = job.name.clone();
                 let launch = LaunchOptions {
@@ -140,6 +163,11 @@ impl Supervisor {
         }
         if opts.prompt.as_ref().is_some_and(|p| p.len() > MAX_PROMPT) {
             bail!("prompt= is longer than {MAX_PROMPT} bytes; send it in parts");
+        }
+        if let Some(restart) = opts.restart.as_deref()
+            && !matches!(restart, "on-failure" | "never")
+        {
+            bail!("restart={restart:?}: use 'on-failure' or 'never'");
         }
         if opts.worktree_setup.as_ref().is_some_and(|argv| argv.is_empty()) {
             bail!("worktree setup must be an argv list like {{ 'npm', 'ci' }}");
@@ -297,6 +325,7 @@ impl Supervisor {
         });
         tracing::info!(session = %id, name = %record.name, argv = ?record.argv, "session started");
         self.persist(&record);
+        self.carry_restart_log(&id, &record.name);
         self.event(&id, "started", &record.argv.join(" "));
         self.controls.insert(
             &record.name,
@@ -429,6 +458,7 @@ impl StartJob {
             tokens: None,
             usage: std::mem::take(&mut self.carried),
             conversation: self.opts.resume.clone(),
+            restarting: None,
         };
         let row = record.clone();
         self.worktrees

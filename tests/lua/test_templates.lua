@@ -67,4 +67,46 @@ T[':LuluTemplate save keeps a session as a template; unknown ones say which exis
   )
 end
 
+T["restart = 'on-failure' starts a failing session again with growing waits, up to its limit; a stop never"] = function(
+  child
+)
+  child.setup({
+    agents = { flaky = { cmd = { '/bin/sh', '-c', 'echo run; exit 3' }, restart = 'on-failure', restart_limit = 3 } },
+  })
+  child.capture_notify()
+  child.lua('require("lulu").start({ agent = "flaky", name = "f", worktree = false })')
+  local first = child.wait('local r = require("lulu").get("f"); return r.restarting and r', 5000, 'restarting')
+  h.eq({ first.restarting.attempt, first.restarting.limit }, { 1, 3 }, 'the first of three')
+  local row = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("f") }, 80)')[2]
+  h.matches(row, '^   restarting %(1/3%) in [01]s · exited with code 3', 'the row says so')
+  child.wait('local r = require("lulu").get("f"); return r.restarting and r.restarting.attempt == 2', 5000, 'again')
+  local last = child.wait(
+    'local r = require("lulu").get("f"); return r.failure_reason:find("gave up", 1, true) and r',
+    15000,
+    'gave up'
+  )
+  h.eq(last.restarting, nil, 'no restart to come')
+  h.eq(last.failure_reason, 'exited with code 3; gave up after 3 restarts in an hour', 'the reason says why')
+  local history = child.lua([[
+    return vim.tbl_map(function(e) return e.detail end, vim.tbl_filter(function(e)
+      return e.kind == 'restart'
+    end, require("lulu").detail("f").events))
+  ]])
+  h.eq(#history, 4, 'each attempt in the history: ' .. vim.inspect(history))
+  h.matches(history[1], 'failed %(exited with code 3%); restart 1/3 after 1s$', 'the first')
+  h.matches(history[2], 'restart 2/3 after 2s$', 'a longer wait')
+  h.matches(history[3], 'restart 3/3 after 4s$', 'longer still')
+  h.eq(history[4], 'gave up after 3 restarts in an hour', 'and the end')
+
+  -- Stopped by the user: it completes and stays so.
+  child.setup({ agents = { steady = { cmd = { '/bin/sh', '-c', 'sleep 30' }, restart = 'on-failure' } } })
+  child.lua('require("lulu").start({ agent = "steady", name = "s", worktree = false })')
+  child.wait('return require("lulu").get("s").status == "running"', 5000, 's running')
+  child.lua('require("lulu").stop("s")')
+  child.wait('return require("lulu").get("s").status == "completed"', 5000, 'stopped')
+  vim.wait(1500)
+  h.eq(child.lua('return require("lulu").get("s").restarting'), vim.NIL, 'not restarted')
+  h.eq(child.lua('return require("lulu").get("s").status'), 'completed', 'still completed')
+end
+
 return T

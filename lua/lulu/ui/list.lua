@@ -155,7 +155,16 @@ function M.layout(records, width, now, pulse)
     )
     local first = head .. name .. (' '):rep(gap) .. tail .. ' '
     local second
-    if r.status == 'failed' then
+    if r.status == 'failed' and r.restarting then
+      local at = util.parse_time(r.restarting.at) or util.now()
+      local wait = math.max(0, math.ceil(at - util.now()))
+      second = ('   restarting (%d/%d) in %ds · %s'):format(
+        r.restarting.attempt,
+        r.restarting.limit,
+        wait,
+        r.failure_reason or 'failed'
+      )
+    elseif r.status == 'failed' then
       second = '   ' .. (r.failure_reason or 'failed')
     else
       local parts = { r.agent }

@@ -1,0 +1,181 @@
+//! Auto-restart (`restart = 'on-failure'`): a session that ends `failed`
+//! (not one the user stopped) is started again in its worktree, its agent
+//! resuming its conversation when it can, after 1 s, 2 s, 4 s … (at most
+//! 60 s), and no more than its limit in an hour. The plan is kept by name,
+//! so it carries across the restarted session's new record.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::{Command, SessionOptions, Supervisor};
+use crate::model::{Restarting, SessionId, SessionRecord, Status};
+use crate::rpc::protocol::StartOpts;
+
+/// Restarts allowed in an hour when the start does not say.
+pub const DEFAULT_LIMIT: u32 = 5;
+const FIRST_DELAY: Duration = Duration::from_secs(1);
+const MAX_DELAY: Duration = Duration::from_secs(60);
+const WINDOW: Duration = Duration::from_secs(3600);
+
+/// How a session is started again.
+pub(super) struct Plan {
+    opts: StartOpts,
+    options: SessionOptions,
+    limit: u32,
+    /// When each restart of the last hour began.
+    attempts: VecDeque<Instant>,
+    /// Each failure and restart so far, written into the history of every
+    /// run that follows (each run is a record of its own).
+    log: Vec<String>,
+}
+
+/// The wait before restart number `attempt` (1-based).
+pub fn delay(attempt: u32) -> Duration {
+    FIRST_DELAY
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(MAX_DELAY)
+}
+
+impl Supervisor {
+    /// A start the user asked for: remember how to start it again (or
+    /// forget an old plan when it asks for none).
+    pub(super) fn plan_restarts(&mut self, opts: &StartOpts, options: &SessionOptions, name: &str) {
+        match opts.restart.as_deref() {
+            Some("on-failure") => {
+                let plan = Plan {
+                    opts: opts.clone(),
+                    options: options.clone(),
+                    limit: opts.restart_limit.unwrap_or(DEFAULT_LIMIT),
+                    attempts: VecDeque::new(),
+                    log: Vec::new(),
+                };
+                self.restarts.insert(name.to_string(), plan);
+            }
+            _ => {
+                self.restarts.remove(name);
+            }
+        }
+    }
+
+    /// A session ended: if it failed and has a plan with attempts left,
+    /// schedule its restart and say so in its record.
+    pub(super) fn maybe_restart(&mut self, id: &SessionId) {
+        let Some(entry) = self.entries.iter().find(|e| &e.record.id == id) else {
+            return;
+        };
+        if entry.record.status != Status::Failed {
+            return;
+        }
+        let (name, reason) = (
+            entry.record.name.clone(),
+            entry.record.failure_reason.clone().unwrap_or_default(),
+        );
+        let Some(plan) = self.restarts.get_mut(&name) else {
+            return;
+        };
+        let now = Instant::now();
+        while plan.attempts.front().is_some_and(|at| now.duration_since(*at) > WINDOW) {
+            plan.attempts.pop_front();
+        }
+        let (attempt, limit) = (plan.attempts.len() as u32 + 1, plan.limit);
+        let restarting = if attempt > limit {
+            self.restarts.remove(&name);
+            None
+        } else {
+            let wait = delay(attempt);
+            plan.attempts.push_back(now);
+            plan.log.push(format!(
+                "{}: failed ({reason}); restart {attempt}/{limit} after {}s",
+                crate::model::now(),
+                wait.as_secs()
+            ));
+            let at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+            Some((
+                wait,
+                Restarting {
+                    attempt,
+                    limit,
+                    at: crate::model::timestamp(at),
+                },
+            ))
+        };
+        let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == id) else {
+            return;
+        };
+        let Some((wait, restarting)) = restarting else {
+            entry.record.failure_reason = Some(format!("{reason}; gave up after {limit} restarts in an hour"));
+            let record = entry.record.clone();
+            self.persist(&record);
+            self.event(id, "restart", &format!("gave up after {limit} restarts in an hour"));
+            self.broadcast_record(&record);
+            return;
+        };
+        entry.record.restarting = Some(restarting);
+        let record = entry.record.clone();
+        self.event(
+            id,
+            "restart",
+            &format!("attempt {attempt}/{limit} in {}s", wait.as_secs()),
+        );
+        tracing::info!(session = %id, attempt, wait = ?wait, "restarting on failure");
+        self.broadcast_record(&record);
+        let tx = self.tx.clone();
+        let session = id.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let _ = tx.send(Command::Restart(session));
+        });
+    }
+
+    /// The wait is over: start it again, unless the user has deleted it,
+    /// started another of that name, or a restart is not wanted any more.
+    pub(super) async fn on_restart(&mut self, id: SessionId) {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+            return;
+        };
+        if entry.live.is_some() || entry.record.restarting.is_none() {
+            return;
+        }
+        entry.record.restarting = None;
+        let record: SessionRecord = entry.record.clone();
+        let Some(plan) = self.restarts.get(&record.name) else {
+            return;
+        };
+        let mut opts = plan.opts.clone();
+        let options = plan.options.clone();
+        opts.name = Some(record.name.clone());
+        opts.reuse = true;
+        // The worktree it had, and the conversation its agent had.
+        opts.cwd = record.repo.clone().or(Some(record.cwd.clone()));
+        if record.worktree.is_some() {
+            opts.worktree = Some(true);
+            opts.base = record.base.clone();
+        }
+        opts.resume = record
+            .conversation
+            .clone()
+            .filter(|c| crate::adapter::for_agent(&record.agent).resume_args(c).is_some());
+        // Typed once, into the first run only.
+        opts.prompt = None;
+        self.start_as(opts, options, None, super::start::Origin::Restart).await;
+    }
+
+    /// The earlier runs' failures and restarts, into a new run's history.
+    pub(super) fn carry_restart_log(&self, id: &SessionId, name: &str) {
+        for line in self.restarts.get(name).map(|p| p.log.as_slice()).unwrap_or_default() {
+            self.event(id, "restart", line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_from_a_second_to_a_minute() {
+        let waits: Vec<u64> = (1..=9).map(|n| delay(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(delay(u32::MAX), MAX_DELAY, "no overflow");
+    }
+}
