@@ -68,6 +68,10 @@ command('LuluMerge', cmd('merge'), {
   complete = complete('complete_merge'),
   desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
 })
+command('LuluActivity', cmd('activity'), {
+  nargs = 0,
+  desc = "lulu: live feed of the sessions' branches: commits, merges, rebases, conflicts",
+})
 command('LuluTemplate', cmd('template'), {
   nargs = '+',
   complete = complete('complete_template'),

@@ -166,6 +166,12 @@ function M.merge(cmd)
   end)
 end
 
+function M.activity()
+  H.guard(function()
+    require('lulu.ui.activity').open()
+  end)
+end
+
 --- `:LuluTemplate save {name} [session]`, `:LuluTemplate list`.
 function M.template(cmd)
   H.guard(function()

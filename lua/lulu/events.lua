@@ -117,6 +117,14 @@ function H.handlers.approval_resolved(payload)
   H.changed()
 end
 
+--- Something happened on a session's branch (`:LuluActivity`).
+function H.handlers.activity(item)
+  if package.loaded['lulu.ui.activity'] then
+    require('lulu.ui.activity').added(item)
+  end
+  vim.api.nvim_exec_autocmds('User', { pattern = 'LuluActivity', modeline = false, data = item })
+end
+
 function H.handlers.rules(rules)
   vim.api.nvim_exec_autocmds('User', { pattern = 'LuluRulesChanged', modeline = false, data = rules })
 end

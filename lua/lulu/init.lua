@@ -343,6 +343,12 @@ function M.merge(ref, strategy, opts)
   return rpc.request(rpc.methods.merge, H.ref(ref), strategy or 'merge')
 end
 
+--- The git activity of the sessions' branches, newest first: `{ {at, repo,
+--- session, branch, kind, commit, subject, files} }` (|:LuluActivity|).
+function M.activity()
+  return rpc.request(rpc.methods.activity)
+end
+
 --- The files a session changed against its base (committed or not):
 --- `{ {path, status = 'A'|'M'|'D'|'R', added, removed} }`.
 function M.review_files(ref)

@@ -37,6 +37,7 @@ M.methods = {
   comment_clear = 'lulu.comment_clear',
   template_save = 'lulu.template_save',
   templates = 'lulu.template_list',
+  activity = 'lulu.activity_list',
   trust = 'lulu.repo_trust',
   usage = 'lulu.worktree_usage',
   prune = 'lulu.worktree_prune',

@@ -38,6 +38,7 @@ pub const COMMENT_LIST: &str = "lulu.comment_list";
 pub const COMMENT_CLEAR: &str = "lulu.comment_clear";
 pub const TEMPLATE_SAVE: &str = "lulu.template_save";
 pub const TEMPLATE_LIST: &str = "lulu.template_list";
+pub const ACTIVITY_LIST: &str = "lulu.activity_list";
 pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
 pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
@@ -351,6 +352,8 @@ pub enum Request {
         spec: String,
     },
     Templates,
+    /// The git activity feed, newest first.
+    Activity,
     Trust(String),
     Usage,
     PoolStatus,
@@ -692,6 +695,10 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
         TEMPLATE_LIST => {
             args(0, 0, "no arguments")?;
             Request::Templates
+        }
+        ACTIVITY_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::Activity
         }
         COMMENT_CLEAR => Request::ClearComments(args(1, 1, "(session)")?.session(0)?),
         SESSION_REBASE => {
@@ -1174,6 +1181,7 @@ mod tests {
             (COMMENT_CLEAR, vec![Value::Nil], "session must be a name or id string"),
             (TEMPLATE_SAVE, vec![s("a b"), map(&[])], "name may hold only letters"),
             (TEMPLATE_LIST, vec![s("x")], "takes no arguments"),
+            (ACTIVITY_LIST, vec![s("x")], "takes no arguments"),
             (
                 SESSION_REBASE,
                 vec![s("a"), s("sideways")],
@@ -1288,6 +1296,7 @@ mod tests {
             COMMENT_CLEAR,
             TEMPLATE_SAVE,
             TEMPLATE_LIST,
+            ACTIVITY_LIST,
             REPO_TRUST,
             WORKTREE_USAGE,
             WORKTREE_PRUNE,

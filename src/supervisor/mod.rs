@@ -3,6 +3,7 @@
 //! own and report back with events, so one session's flood or crash never
 //! holds up another.
 
+mod activity;
 mod approvals;
 mod attention;
 mod branch_review;
@@ -99,6 +100,8 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// A look at a repository's branches, done.
+    Looked(Box<activity::Look>),
     /// A failed session's wait before its restart is over.
     Restart(SessionId),
     /// A merge job's outcome.
@@ -305,6 +308,8 @@ pub struct Supervisor {
     next_approval: i64,
     /// How each session that restarts on failure starts again, by name.
     restarts: HashMap<String, restart::Plan>,
+    /// What happens on the sessions' branches (`:LuluActivity`).
+    feed: activity::Feed,
     /// Recent `PreToolUse` calls, to pair a `PermissionRequest` (which has
     /// no id) with its tool call.
     tool_uses: approvals::RecentToolUses,
@@ -365,6 +370,7 @@ impl Supervisor {
             pending: Vec::new(),
             next_approval: 0,
             restarts: HashMap::new(),
+            feed: Default::default(),
             tool_uses: Default::default(),
             approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
             worktree_enabled: true,
@@ -418,6 +424,7 @@ impl Supervisor {
                 Command::Reviewed { id, result, by, reply } => self.on_reviewed(id, result, by, reply),
                 Command::Merged(done) => self.on_merged(*done).await,
                 Command::Restart(id) => self.on_restart(id).await,
+                Command::Looked(look) => self.on_looked(*look),
                 Command::Rebased(done) => self.on_rebased(*done),
                 Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]
@@ -434,6 +441,7 @@ impl Supervisor {
                 Command::Tick => {
                     self.pool_tick();
                     self.poll_transcripts();
+                    self.watch_branches();
                     let live: Vec<SessionId> = self
                         .entries
                         .iter()
@@ -553,6 +561,7 @@ impl Supervisor {
                         .write(format!("the template '{name}'"), move |s| s.save_template(&name, &spec));
                     Ok(Value::Nil)
                 }
+                Request::Activity => Ok(self.activity()),
                 Request::Templates => {
                     let store = self.store.clone();
                     return answer_later(reply, async move {

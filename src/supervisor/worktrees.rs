@@ -197,6 +197,14 @@ impl Supervisor {
         let answer = match result {
             Ok(commit) => {
                 self.event(&record.id, "merged", &commit);
+                let base = record.base.clone().unwrap_or_default();
+                let branch = record.branch.clone().unwrap_or_default();
+                self.tell_activity(
+                    &record,
+                    "merged",
+                    format!("{branch} merged into {base} by lulu"),
+                    Some(commit.clone()),
+                );
                 let ended = self.find(record.id.as_str()).is_ok_and(|e| e.live.is_none());
                 if ended {
                     self.apply_cleanup_policy(&record.id, self.cleanup_merged).await;
@@ -214,6 +222,7 @@ impl Supervisor {
                     record.base.as_deref().unwrap_or_default(),
                     record.name
                 );
+                self.tell_activity(&record, "conflict", message.clone(), None);
                 Ok(conflict_answer(message, &files, &hunks))
             }
             Err(err) => Err(err.into()),

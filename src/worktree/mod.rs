@@ -4,6 +4,7 @@
 //! how far ahead); the `git` CLI does what libgit2 lacks (worktree add and
 //! remove, merges with real conflict handling), always as argv.
 
+pub mod activity;
 mod git;
 pub mod history;
 pub mod repo_config;

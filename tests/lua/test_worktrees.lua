@@ -70,6 +70,34 @@ T['a worktree with uncommitted changes shows dirty in the list'] = function(chil
   h.eq(child.lua('return require("lulu").get("tidy").dirty'), vim.NIL, 'a clean one does not')
 end
 
+T[":LuluActivity shows a commit made in a session's worktree as it happens, and its history keeps it"] = function(child)
+  repo(child)
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "act", args = { "-c", "sleep 60" } })')
+  child.wait('return require("lulu").get(...).status == "running"', 5000, 'running', s.id)
+  local worktree = child.lua('return require("lulu").get("act").worktree')
+  child.cmd('LuluActivity')
+  vim.wait(1500) -- the feed's first look learns where the branches are
+  vim.fn.writefile({ 'x' }, worktree .. '/x.txt')
+  git(worktree, 'add', '.')
+  git(worktree, 'commit', '--quiet', '-m', 'the agent commits')
+  child.wait(
+    'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("act%s+commit%s+%x+  the agent commits %(1 file%)")',
+    3000,
+    'the commit in the feed'
+  )
+  local events = child.lua(
+    'return vim.tbl_map(function(e) return e.kind .. " " .. e.detail end, require("lulu").detail("act").events)'
+  )
+  h.ok(
+    vim.iter(events):any(function(e)
+      return e:find('^git commit %x+ the agent commits %(1 file%)') ~= nil
+    end),
+    'in its history: ' .. vim.inspect(events)
+  )
+  local feed = child.lua('return require("lulu").activity()')
+  h.eq({ feed[1].kind, feed[1].session, feed[1].branch }, { 'commit', 'act', 'lulu/act' }, 'the API says the same')
+end
+
 T['a live session that commits quietly shows ahead N'] = function(child)
   repo(child)
   local s = child.lua(
