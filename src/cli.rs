@@ -54,6 +54,22 @@ enum Command {
         #[arg(last = true, required = true)]
         argv: Vec<String>,
     },
+    /// Join a session's cgroups, set its rlimits, then become the program
+    /// (the host starts sessions with `limits` through this).
+    #[command(hide = true)]
+    LimitsExec {
+        #[arg(long)]
+        cgroup: Vec<PathBuf>,
+        #[arg(long)]
+        address_space: Option<u64>,
+        #[arg(long)]
+        processes: Option<u64>,
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
+    /// Say how session limits are enforced on this machine.
+    #[command(hide = true)]
+    LimitsInfo,
     /// Become the program a launch spec names (a pre-warmed shell runs this
     /// to turn into an agent).
     #[command(hide = true)]
@@ -189,6 +205,23 @@ pub fn main() -> ExitCode {
             };
         }
         Command::Launch { spec } => crate::launch::run(&spec),
+        Command::LimitsInfo => {
+            println!("{}", crate::limits::Mechanism::detect().describe());
+            Ok(())
+        }
+        Command::LimitsExec {
+            cgroup,
+            address_space,
+            processes,
+            argv,
+        } => {
+            let err = crate::limits::exec(&cgroup, address_space, processes, &argv);
+            eprintln!(
+                "lulu: cannot start {} within its limits: {err}",
+                argv.first().map_or("", String::as_str)
+            );
+            return ExitCode::from(127);
+        }
         Command::Hook { agent } => {
             let answer = crate::hook::client::run(&agent, std::io::stdin().lock());
             if !answer.is_empty() {

@@ -13,6 +13,7 @@ pub mod hook;
 pub mod host;
 pub mod ipc;
 pub mod launch;
+pub mod limits;
 pub mod logfile;
 pub mod model;
 pub mod paths;

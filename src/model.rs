@@ -152,6 +152,13 @@ pub struct SessionRecord {
     /// priced from it).
     #[serde(skip)]
     pub usage: crate::cost::Usage,
+    /// The resource limits it runs under (not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<crate::limits::Limits>,
+    /// Memory its process tree uses now, in bytes, where its cgroup counts
+    /// it (kept fresh while it runs; not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
     /// It failed and starts again soon (not stored: a host that starts
     /// afresh has no plan to restart it).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -48,7 +48,8 @@ M.defaults = {
 M.options = vim.deepcopy(M.defaults)
 
 --- Agent keys the host understands; anything else in an agent table is a typo.
-local agent_keys = { cmd = true, args = true, env = true, submit_delay = true, restart = true, restart_limit = true }
+local agent_keys =
+  { cmd = true, args = true, env = true, submit_delay = true, restart = true, restart_limit = true, limits = true }
 
 -- Options whose default is nil: they exist although the defaults table
 -- cannot show them.
@@ -70,7 +71,7 @@ local function check_agent(problems, path, name, spec)
   end
   for k in pairs(spec) do
     if not agent_keys[k] then
-      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, args, env, submit_delay, restart, restart_limit)'):format(
+      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, args, env, submit_delay, restart, restart_limit, limits)'):format(
         path,
         k
       )

@@ -152,6 +152,15 @@ function M.check()
     end
   end
   health.info(('default agent: %s'):format(require('lulu')._default_agent()))
+  local bin_for_limits = rpc.bin()
+  if bin_for_limits then
+    local out = vim.system({ bin_for_limits, 'limits-info' }, { text = true, timeout = 3000 }):wait()
+    local line = vim.trim(out.stdout or '')
+    if out.code == 0 and line ~= '' then
+      local report = line:find('^setrlimit') and health.warn or health.ok
+      report('session limits (agents.*.limits, templates, start): ' .. line)
+    end
+  end
 
   health.start('lulu: git')
   if vim.fn.executable('git') == 1 then

@@ -28,6 +28,7 @@ end
 ---@field prompt string|nil typed once the agent is ready for input
 ---@field restart 'on-failure'|'never'|nil start it again when it fails (with back-off)
 ---@field restart_limit integer|nil restarts allowed in an hour (default 5)
+---@field limits {memory: string|nil, cpu: number|nil, pids: integer|nil}|nil for its whole process tree
 
 --- Start a session. Returns its record at once; the agent boots in the
 --- background.
@@ -63,6 +64,7 @@ function M.start(opts)
     worktree_setup = setup,
     restart = opts.restart or agent_config.restart,
     restart_limit = opts.restart_limit or agent_config.restart_limit,
+    limits = opts.limits or agent_config.limits,
     cols = cols,
     rows = rows,
   })

@@ -115,6 +115,13 @@ function M.age(stamp, now)
   return math.floor(secs / 86400) .. 'd'
 end
 
+--- `1.2 GiB`, `340 MiB`, `12 KiB`.
+function M.bytes(n)
+  return n >= 1024 ^ 3 and ('%.1f GiB'):format(n / 1024 ^ 3)
+    or n >= 1024 ^ 2 and ('%.0f MiB'):format(n / 1024 ^ 2)
+    or ('%d KiB'):format(math.ceil(n / 1024))
+end
+
 --- `$1.24`, `$0.005`: cents once it is worth cents, else a tenth of one.
 function M.money(usd)
   return usd >= 1 and ('$%.2f'):format(usd) or ('$%.3f'):format(usd)

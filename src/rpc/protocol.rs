@@ -134,6 +134,8 @@ pub struct StartOpts {
     pub restart: Option<String>,
     /// Restarts allowed in an hour (default 5).
     pub restart_limit: Option<u32>,
+    /// Memory, CPU and process limits for the session's process tree.
+    pub limits: Option<crate::limits::Limits>,
     pub cols: Option<u16>,
     pub rows: Option<u16>,
 }
@@ -275,7 +277,7 @@ pub struct StopOpts {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     Hello(Box<Hello>),
-    Start(StartOpts),
+    Start(Box<StartOpts>),
     List,
     Get(String),
     Send {
@@ -531,7 +533,7 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
     let args = move |min, max, want| Args::expect(method, values, min, max, want);
     Ok(match method {
         HELLO => Request::Hello(Box::new(args(0, 1, "one table")?.options(0)?)),
-        SESSION_START => Request::Start(args(0, 1, "an options table")?.options(0)?),
+        SESSION_START => Request::Start(Box::new(args(0, 1, "an options table")?.options(0)?)),
         SESSION_LIST => {
             args(0, 0, "no arguments")?;
             Request::List
@@ -1012,14 +1014,14 @@ mod tests {
                     ("env", Value::Array(vec![])),
                     ("cols", Value::from(100)),
                 ])],
-                Request::Start(StartOpts {
+                Request::Start(Box::new(StartOpts {
                     agent: Some("shell".into()),
                     args: vec!["-c".into(), "exit 3".into()],
                     cols: Some(100),
                     ..StartOpts::default()
-                }),
+                })),
             ),
-            (SESSION_START, vec![], Request::Start(StartOpts::default())),
+            (SESSION_START, vec![], Request::Start(Box::default())),
             (
                 SESSION_ATTACH,
                 vec![s("a"), Value::from(3), Value::from(120), Value::from(40)],

@@ -658,6 +658,8 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         usage,
         conversation: raw.conversation,
         restarting: None,
+        limits: None,
+        memory: None,
     })
 }
 
@@ -696,6 +698,8 @@ mod tests {
             usage: Default::default(),
             conversation: None,
             restarting: None,
+            limits: None,
+            memory: None,
         }
     }
 

@@ -58,6 +58,37 @@ impl Supervisor {
         )
     }
 
+    /// Read what each limited session's cgroup says it uses (a job each).
+    pub(super) fn poll_memory(&self) {
+        for entry in &self.entries {
+            let Some(applied) = entry.live.as_ref().and_then(|l| l.limits.clone()) else {
+                continue;
+            };
+            if applied.dirs.is_empty() {
+                continue;
+            }
+            let (tx, id) = (self.tx.clone(), entry.record.id.clone());
+            tokio::task::spawn_blocking(move || {
+                if let Some(bytes) = applied.memory_now() {
+                    let _ = tx.send(Command::Memory(id, bytes));
+                }
+            });
+        }
+    }
+
+    pub(super) fn on_memory(&mut self, id: SessionId, bytes: u64) {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id && e.live.is_some()) else {
+            return;
+        };
+        // A change of a MiB or more is worth telling the editors.
+        let moved = entry.record.memory.is_none_or(|was| was.abs_diff(bytes) >= 1024 * 1024);
+        if moved {
+            entry.record.memory = Some(bytes);
+            let record = entry.record.clone();
+            self.broadcast_record(&record);
+        }
+    }
+
     /// Its screen drew and held still: a first prompt waiting for that is
     /// typed now (as `send` types: text, a pause, Enter).
     pub(super) fn on_ready(&mut self, id: &SessionId) {

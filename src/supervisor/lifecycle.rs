@@ -199,10 +199,25 @@ impl Supervisor {
         self.withdraw_session(&id);
         self.refresh_ahead(&id);
         let record = self.entries[index].record.clone();
-        let (status, mut reason) = match (live.stop_requested, exit.failure_reason()) {
+        let (mut status, mut reason) = match (live.stop_requested, exit.failure_reason()) {
             (true, _) | (false, None) => (Status::Completed, None),
             (false, Some(reason)) => (Status::Failed, Some(reason)),
         };
+        // Killed by its memory limit: say so, whatever its exit looked like.
+        if let Some(applied) = live.limits.clone() {
+            let oom = tokio::task::spawn_blocking(move || {
+                let oom = applied.oom_killed();
+                applied.remove();
+                oom
+            })
+            .await
+            .unwrap_or(false);
+            let limit = record.limits.as_ref().and_then(|l| l.memory.clone());
+            if oom && let Some(limit) = limit {
+                status = Status::Failed;
+                reason = Some(format!("memory limit ({limit}) reached"));
+            }
+        }
         // A failed worktree.setup says so, rather than "exited with code N".
         let report = session_dir(&self.settings.state_dir, &id).join("setup-failed.json");
         if status == Status::Failed

@@ -100,6 +100,8 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// Memory a limited session uses now.
+    Memory(SessionId, u64),
     /// A look at a repository's branches, done.
     Looked(Box<activity::Look>),
     /// A failed session's wait before its restart is over.
@@ -249,6 +251,8 @@ struct Live {
     asks_through: Option<&'static str>,
     /// A first prompt to type once the session is ready for input.
     prompt: Option<String>,
+    /// Its resource limits as set up (cgroups, rlimits).
+    limits: Option<crate::limits::Applied>,
     /// When `ahead` was last recounted.
     ahead_checked: Option<std::time::Instant>,
     /// The agent's transcript (from its hooks, or found by the search from
@@ -425,6 +429,7 @@ impl Supervisor {
                 Command::Merged(done) => self.on_merged(*done).await,
                 Command::Restart(id) => self.on_restart(id).await,
                 Command::Looked(look) => self.on_looked(*look),
+                Command::Memory(id, bytes) => self.on_memory(id, bytes),
                 Command::Rebased(done) => self.on_rebased(*done),
                 Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]
@@ -442,6 +447,7 @@ impl Supervisor {
                     self.pool_tick();
                     self.poll_transcripts();
                     self.watch_branches();
+                    self.poll_memory();
                     let live: Vec<SessionId> = self
                         .entries
                         .iter()
@@ -496,7 +502,7 @@ impl Supervisor {
                         .get(&client)
                         .cloned()
                         .unwrap_or_else(|| self.session_options());
-                    return self.start(opts, options, reply).await;
+                    return self.start(*opts, options, reply).await;
                 }
                 Request::List => Ok(Value::Array(
                     self.entries

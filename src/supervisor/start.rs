@@ -78,6 +78,7 @@ struct Launched {
     token: String,
     transcript_search: Option<(TranscriptSearch, SystemTime)>,
     asks_through: Option<&'static str>,
+    limits: Option<crate::limits::Applied>,
 }
 
 struct StartFailure {
@@ -163,6 +164,9 @@ impl Supervisor {
         }
         if opts.prompt.as_ref().is_some_and(|p| p.len() > MAX_PROMPT) {
             bail!("prompt= is longer than {MAX_PROMPT} bytes; send it in parts");
+        }
+        if let Some(limits) = &opts.limits {
+            limits.check()?;
         }
         if let Some(restart) = opts.restart.as_deref()
             && !matches!(restart, "on-failure" | "never")
@@ -283,6 +287,7 @@ impl Supervisor {
             token,
             transcript_search,
             asks_through,
+            limits,
         } = launched;
         record.price(&self.prices);
         let id = record.id.clone();
@@ -351,6 +356,7 @@ impl Supervisor {
                 token,
                 asks_through,
                 prompt,
+                limits,
                 ahead_checked: None,
                 transcript: None,
                 transcript_search,
@@ -459,6 +465,8 @@ impl StartJob {
             usage: std::mem::take(&mut self.carried),
             conversation: self.opts.resume.clone(),
             restarting: None,
+            limits: self.opts.limits.clone().filter(|l| !l.is_empty()),
+            memory: None,
         };
         let row = record.clone();
         self.worktrees
@@ -485,11 +493,37 @@ impl StartJob {
             let wait = self.approval_timeout.as_secs() + 10;
             env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
         }
-        let argv = self.argv(&id, setup.as_ref()).await;
+        let mut argv = self.argv(&id, setup.as_ref()).await;
+        let limits = match self.opts.limits.clone().filter(|l| !l.is_empty()) {
+            Some(limits) => {
+                let session = id.to_string();
+                let applied = tokio::task::spawn_blocking(move || {
+                    static MECHANISM: std::sync::OnceLock<crate::limits::Mechanism> = std::sync::OnceLock::new();
+                    MECHANISM
+                        .get_or_init(crate::limits::Mechanism::detect)
+                        .prepare(&session, &limits)
+                })
+                .await
+                .context("the limits task failed")
+                .and_then(|r| r.map_err(anyhow::Error::from))
+                .map_err(|error| StartFailure {
+                    record: Some(record.clone()),
+                    error,
+                })?;
+                let mut wrapped = vec![self.exe.to_string_lossy().into_owned()];
+                wrapped.extend(applied.exec_args());
+                wrapped.push("--".into());
+                wrapped.append(&mut argv);
+                argv = wrapped;
+                Some(applied)
+            }
+            None => None,
+        };
         let plain_shell = record.agent == "shell"
             && self.opts.args.is_empty()
             && own_env
             && setup.is_none()
+            && limits.is_none()
             && argv == self.pool_argv;
         match self.spawn(&id, &record.name, run_dir, env, argv, plain_shell).await {
             Ok(spawned) => {
@@ -501,6 +535,7 @@ impl StartJob {
                     token,
                     transcript_search,
                     asks_through: wiring.asks_through,
+                    limits,
                 })
             }
             Err(reason) => Err(StartFailure {

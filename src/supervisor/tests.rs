@@ -74,7 +74,7 @@ impl Fixture {
             cwd: Some(self._dir.path().to_string_lossy().into_owned()),
             ..StartOpts::default()
         };
-        let value = self.request(Request::Start(opts)).await?;
+        let value = self.request(Request::Start(Box::new(opts))).await?;
         Ok(record(value))
     }
 
@@ -147,7 +147,7 @@ async fn a_missing_agent_leaves_no_row() {
         ..StartOpts::default()
     };
     // Unless this machine has claude installed, which the test cannot undo.
-    if let Err(err) = f.request(Request::Start(opts)).await {
+    if let Err(err) = f.request(Request::Start(Box::new(opts))).await {
         assert!(err.to_string().contains("claude not found on PATH"), "{err}");
         assert!(f.store.run(|s| s.sessions()).await.unwrap().is_empty());
     }

@@ -109,4 +109,30 @@ T["restart = 'on-failure' starts a failing session again with growing waits, up 
   h.eq(child.lua('return require("lulu").get("s").status'), 'completed', 'still completed')
 end
 
+T['a session over its memory limit fails saying so; a limited one shows what it uses'] = function(child)
+  local bin = os.getenv('LULU_BIN')
+  local mechanism = vim.trim(vim.system({ bin, 'limits-info' }, { text = true }):wait().stdout or '')
+  if not mechanism:find('memory', 1, true) or mechanism:find('^setrlimit') then
+    h.skip('no cgroup with a memory controller lulu may write here: ' .. mechanism)
+  end
+  local hog = 'x = bytearray(300 * 1024 * 1024); import time; time.sleep(10)'
+  child.setup({
+    agents = {
+      hog = { cmd = { 'python3', '-c', hog }, limits = { memory = '64M' } },
+      calm = { cmd = { '/bin/sh', '-c', 'sleep 30' }, limits = { memory = '64M', pids = 64 } },
+    },
+  })
+  child.lua('require("lulu").start({ agent = "hog", name = "hog", worktree = false })')
+  local hogged =
+    child.wait('local r = require("lulu").get("hog"); return r.status == "failed" and r', 10000, 'the hog fails')
+  h.eq(hogged.failure_reason, 'memory limit (64M) reached', 'saying why (' .. mechanism .. ')')
+
+  child.lua('require("lulu").start({ agent = "calm", name = "calm", worktree = false })')
+  child.wait('return require("lulu").get("calm").memory ~= nil', 5000, 'its memory counted')
+  local row = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("calm") }, 100)')[2]
+  h.matches(row, 'mem %d+ [KM]iB/64M', 'the row shows use and limit')
+  local detail = child.lua('return require("lulu.ui.detail").lines(require("lulu").detail("calm"))')
+  h.matches(table.concat(detail, '\n'), 'limits: memory 64M, pids 64 · using ', 'K shows them')
+end
+
 return T

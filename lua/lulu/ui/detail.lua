@@ -32,6 +32,19 @@ function M.lines(detail)
       t.cache_read or 0
     )
   end
+  if r.limits then
+    local l = r.limits
+    local set = {}
+    for _, key in ipairs({ 'memory', 'cpu', 'pids' }) do
+      if l[key] and l[key] ~= vim.NIL then
+        set[#set + 1] = ('%s %s'):format(key, l[key])
+      end
+    end
+    lines[#lines + 1] = ('limits: %s%s'):format(
+      table.concat(set, ', '),
+      r.memory and (' · using %s'):format(util.bytes(r.memory)) or ''
+    )
+  end
   if r.conversation then
     local live = require('lulu.sessions').is_live(r)
     lines[#lines + 1] = ('conversation: %s%s'):format(r.conversation, live and '' or ' (:LuluResume ' .. r.name .. ')')

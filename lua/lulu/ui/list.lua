@@ -179,6 +179,9 @@ function M.layout(records, width, now, pulse)
           parts[#parts + 1] = 'dirty'
         end
       end
+      if r.limits and r.limits.memory and r.memory then
+        parts[#parts + 1] = ('mem %s/%s'):format(util.bytes(r.memory), r.limits.memory)
+      end
       parts[#parts + 1] = util.short_path(r.cwd)
       second = '   ' .. table.concat(parts, ' · ')
     end
@@ -233,9 +236,8 @@ function H.footer(width)
   if not usage or usage.count == 0 then
     return M.footer
   end
-  local size = usage.bytes >= 1024 ^ 3 and ('%.1f GiB'):format(usage.bytes / 1024 ^ 3)
-    or usage.bytes >= 1024 ^ 2 and ('%.1f MiB'):format(usage.bytes / 1024 ^ 2)
-    or ('%d KiB'):format(math.ceil(usage.bytes / 1024))
+  local size = usage.bytes >= 1024 ^ 2 and usage.bytes < 1024 ^ 3 and ('%.1f MiB'):format(usage.bytes / 1024 ^ 2)
+    or util.bytes(usage.bytes)
   local disk = (' %d worktree%s · %s '):format(usage.count, usage.count == 1 and '' or 's', size)
   if vim.fn.strdisplaywidth(disk .. '│' .. M.footer) <= width - 2 then
     return disk .. '│' .. M.footer
