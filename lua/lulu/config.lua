@@ -15,7 +15,7 @@ M.defaults = {
     shell = { cmd = nil },
   },
   worktree = { enabled = true, root = nil, copy = {}, setup = nil, cleanup = 'keep' },
-  pool = { size = 2, ready_timeout = 5 },
+  pool = { size = 2, ready_timeout = 5, recycle = false, max_age = 1800 }, -- recycle: a stopped plain shell goes back to the pool
   scrollback = 10000, -- rows of output the host keeps per session
   list = { preview = true }, -- the selected session's screen under the list (p toggles)
   approvals = { timeout = 600, chain = true, notify = true, review = 'ask' }, -- review = 'auto': file changes open as a diff at once
@@ -131,6 +131,12 @@ function M.validate(opts)
       'pool.size',
       type(o.pool.size) == 'number' and o.pool.size >= 0 and o.pool.size <= 6,
       'a number from 0 (off) to 6',
+    },
+    { 'pool.recycle', type(o.pool.recycle) == 'boolean', 'true or false' },
+    {
+      'pool.max_age',
+      type(o.pool.max_age) == 'number' and o.pool.max_age >= 1,
+      'seconds (>= 1) a recycled shell may have lived',
     },
     {
       'pool.ready_timeout',

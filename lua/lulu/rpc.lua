@@ -339,6 +339,8 @@ function H.hello()
       worktree_cleanup = opts.worktree.cleanup,
       pool_size = opts.pool.size,
       pool_ready_timeout = opts.pool.ready_timeout,
+      pool_recycle = opts.pool.recycle,
+      pool_max_age = opts.pool.max_age,
       prices = next(opts.cost.prices) and opts.cost.prices or vim.empty_dict(),
     },
   }

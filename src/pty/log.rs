@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub struct OutputLog {
@@ -15,13 +16,25 @@ pub struct OutputLog {
 }
 
 /// Where a running log lives; it can move while the reader thread writes
-/// (a pre-warmed shell's log becomes its session's when claimed).
+/// (a pre-warmed shell's log becomes its session's when claimed), or go on
+/// in a new file (a session's shell recycled into the pool).
 #[derive(Clone)]
-pub struct LogHandle(Arc<Mutex<PathBuf>>);
+pub struct LogHandle(Arc<Mutex<PathBuf>>, Arc<AtomicBool>);
 
 impl LogHandle {
     fn get(&self) -> PathBuf {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Where the log is written now.
+    pub fn path(&self) -> PathBuf {
+        self.get()
+    }
+
+    /// Leave the current file as it is and write to `to` from now on.
+    pub fn switch_to(&self, to: &Path) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = to.to_path_buf();
+        self.1.store(true, Ordering::Release);
     }
 
     /// Rename the file to `to` and keep appending there.
@@ -42,7 +55,7 @@ impl OutputLog {
         let file = open_append(&path);
         let written = file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
         OutputLog {
-            path: LogHandle(Arc::new(Mutex::new(path))),
+            path: LogHandle(Arc::new(Mutex::new(path)), Arc::new(AtomicBool::new(false))),
             file,
             written,
             cap: cap.max(4096),
@@ -54,6 +67,14 @@ impl OutputLog {
     }
 
     pub fn append(&mut self, bytes: &[u8]) {
+        if self.path.1.swap(false, Ordering::Acquire) {
+            self.file = open_append(&self.path.get());
+            self.written = self
+                .file
+                .as_ref()
+                .and_then(|f| f.metadata().ok())
+                .map_or(0, |m| m.len());
+        }
         if self.written >= self.cap {
             self.rotate();
         }

@@ -97,6 +97,11 @@ pub struct HostConfig {
     pub pool_size: Option<usize>,
     /// Seconds a warm shell may take to print its prompt.
     pub pool_ready_timeout: Option<f64>,
+    /// A stopped plain shell session goes back to the pool (reset) instead
+    /// of being killed, while younger than `pool_max_age` seconds.
+    #[serde(default)]
+    pub pool_recycle: bool,
+    pub pool_max_age: Option<f64>,
     /// Per model-name prefix, USD per million tokens; over the defaults.
     #[serde(default, deserialize_with = "lenient_map")]
     pub prices: BTreeMap<String, crate::cost::Price>,

@@ -6,13 +6,15 @@ use rmpv::Value;
 use tokio::sync::oneshot;
 
 use super::session::{SessionCmd, SessionEvent};
-use super::{Entry, Reply, Supervisor, log_path, respond, session_dir};
+use super::{Command, Entry, Reply, Supervisor, log_path, respond, session_dir};
 use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
 use crate::rpc::protocol;
 use crate::worktree::setup::SetupFailure;
 
 impl Supervisor {
     pub(super) fn stop(&mut self, session: &str, force: bool) -> anyhow::Result<Value> {
+        let (max_age, tx) = (self.pool.recycle, self.tx.clone());
+        let pool_log = self.pool_log_path();
         let entry = self.find_mut(session)?;
         let Some(live) = entry.live.as_mut() else {
             // Stopping an ended session is a no-op, not an error: the user's
@@ -20,7 +22,21 @@ impl Supervisor {
             return Ok(protocol::to_value(&entry.record));
         };
         live.stop_requested = true;
-        let _ = live.commands.send(SessionCmd::Stop { force });
+        let recycle = !force
+            && live.plain_shell
+            && live.delete_requested.is_none()
+            && max_age.is_some_and(|max_age| live.born.elapsed() < max_age);
+        if recycle {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let _ = live.commands.send(SessionCmd::Recycle { log: pool_log, reply });
+            let id = entry.record.id.clone();
+            tokio::spawn(async move {
+                let spawned = answer.await.ok().flatten().map(Box::new);
+                let _ = tx.send(Command::Recycled(id, spawned));
+            });
+        } else {
+            let _ = live.commands.send(SessionCmd::Stop { force });
+        }
         Ok(protocol::to_value(&entry.record))
     }
 

@@ -100,6 +100,8 @@ enum Command {
     PoolSpawned(Box<Result<pool::Idle, String>>),
     /// New bytes of a session's transcript.
     Transcript(SessionId, Vec<u8>),
+    /// A recycled session's shell, reset (or `None`: it did not come back).
+    Recycled(SessionId, Option<Box<crate::pty::Spawned>>),
     /// Memory a limited session uses now.
     Memory(SessionId, u64),
     /// A look at a repository's branches, done.
@@ -253,6 +255,10 @@ struct Live {
     prompt: Option<String>,
     /// Its resource limits as set up (cgroups, rlimits).
     limits: Option<crate::limits::Applied>,
+    /// A plain shell (the pool's kind), and when it went live: what may be
+    /// recycled into the pool when stopped (`pool.recycle`).
+    plain_shell: bool,
+    born: std::time::Instant,
     /// When `ahead` was last recounted.
     ahead_checked: Option<std::time::Instant>,
     /// The agent's transcript (from its hooks, or found by the search from
@@ -430,6 +436,7 @@ impl Supervisor {
                 Command::Restart(id) => self.on_restart(id).await,
                 Command::Looked(look) => self.on_looked(*look),
                 Command::Memory(id, bytes) => self.on_memory(id, bytes),
+                Command::Recycled(id, spawned) => self.on_recycled(id, spawned.map(|s| *s)).await,
                 Command::Rebased(done) => self.on_rebased(*done),
                 Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]
@@ -679,6 +686,9 @@ impl Supervisor {
             Duration::from_secs_f64(secs.clamp(0.1, 600.0))
         });
         self.pool_configure(config.pool_size.unwrap_or(2), shell, ready_within);
+        self.pool.recycle = config
+            .pool_recycle
+            .then(|| Duration::from_secs_f64(config.pool_max_age.unwrap_or(1800.0).clamp(1.0, 24.0 * 3600.0)));
         self.set_prices(crate::cost::Prices::with_overrides(config.prices));
         if let Some(secs) = config.approval_timeout {
             self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));

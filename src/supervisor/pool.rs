@@ -43,6 +43,8 @@ pub(super) struct Idle {
     pub spawned: Spawned,
     log: PathBuf,
     born: Instant,
+    /// It showed its prompt already (a recycled session's shell).
+    prompted: bool,
 }
 
 /// Why an idle shell is no use.
@@ -68,7 +70,7 @@ impl Idle {
     /// Has it printed its prompt? Input typed before that could be lost to
     /// a shell still setting up its line editor.
     fn ready(&self) -> bool {
-        std::fs::metadata(&self.log).is_ok_and(|m| m.len() > 0)
+        self.prompted || std::fs::metadata(&self.log).is_ok_and(|m| m.len() > 0)
     }
 
     /// Hang it up (SIGHUP: a shell exits, running its traps); one that is
@@ -122,6 +124,9 @@ pub(super) struct Pool {
     /// `pool.ready_timeout`.
     pub ready_within: Duration,
     failures: Failures,
+    /// `pool.recycle`: stopped plain shells younger than this come back.
+    pub recycle: Option<Duration>,
+    recycled: u64,
 }
 
 impl Pool {
@@ -137,6 +142,7 @@ impl Pool {
             (Value::from("spawning"), Value::from(self.spawning as u64)),
             (Value::from("claimed"), Value::from(self.claimed)),
             (Value::from("replaced"), Value::from(self.replaced)),
+            (Value::from("recycled"), Value::from(self.recycled)),
             (Value::from("pids"), Value::Array(pids)),
             (Value::from("shell"), Value::from(self.argv.join(" "))),
             (Value::from("failures"), Value::from(self.failures.count)),
@@ -248,6 +254,7 @@ impl Supervisor {
                         spawned,
                         log,
                         born: Instant::now(),
+                        prompted: false,
                     });
                 let _ = tx.send(Command::PoolSpawned(Box::new(result)));
             });
@@ -291,6 +298,52 @@ impl Supervisor {
         }
         self.pool_fill();
         taken
+    }
+
+    /// A stopped shell session's PTY, reset: it ends as completed, and its
+    /// shell waits in the pool, first in line (the newest warm shell makes
+    /// room). A shell that did not come back is stopped as usual.
+    pub(super) async fn on_recycled(&mut self, id: SessionId, spawned: Option<Spawned>) {
+        let Some(spawned) = spawned else {
+            tracing::info!(session = %id, "shell did not come back from its reset; stopping it");
+            if let Some(live) = self
+                .entries
+                .iter()
+                .find(|e| e.record.id == id)
+                .and_then(|e| e.live.as_ref())
+            {
+                let _ = live.commands.send(super::session::SessionCmd::Stop { force: false });
+            }
+            return;
+        };
+        // Its output goes to the pool log it was given at the reset.
+        let log = spawned.log.path();
+        self.on_exit(id, crate::model::ExitKind::Code(0)).await;
+        let idle = Idle {
+            spawned,
+            log,
+            born: Instant::now(),
+            prompted: true,
+        };
+        if self.shutdown.is_some() {
+            return idle.discard();
+        }
+        self.pool.recycled += 1;
+        self.pool.idle.push_front(idle);
+        while self.pool.idle.len() > self.pool.size.max(1) {
+            if let Some(newest) = self.pool.idle.pop_back() {
+                newest.discard();
+            }
+        }
+    }
+
+    /// A fresh log path for a pool shell.
+    pub(super) fn pool_log_path(&mut self) -> PathBuf {
+        self.pool.next += 1;
+        self.settings
+            .state_dir
+            .join("logs")
+            .join(format!("pool-{}-{}.log", std::process::id(), self.pool.next))
     }
 
     /// Replace idle shells that died or never came up.

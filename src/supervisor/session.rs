@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 
 use super::fanout::{Fanout, SharedScreen};
 use crate::model::{ExitKind, SessionId};
-use crate::pty::{PtyControl, Spawned};
+use crate::pty::{Input, PtyControl, Spawned};
 use crate::rpc::protocol::AttachOpts;
 use crate::rpc::{ClientId, Peer};
 use crate::screen::status::{Seen, Signs, Verdict, Watch};
@@ -54,10 +54,24 @@ pub enum SessionCmd {
     Stop {
         force: bool,
     },
+    /// Reset the shell (Ctrl-C, `cd ~`, clear) and, once its prompt shows
+    /// again, hand its PTY back for the pool; `None` when it does not come
+    /// back within [`RECYCLE_WAIT`] (it is then stopped as usual).
+    Recycle {
+        /// Where the shell's output goes from the reset on (the pool's log;
+        /// the session's log and screen keep what it showed).
+        log: std::path::PathBuf,
+        reply: oneshot::Sender<Option<Spawned>>,
+    },
     /// Tests: make the task panic, to prove a panic fails only its session.
     #[cfg(test)]
     Panic,
 }
+
+/// How long a recycled shell may take to show its prompt again.
+pub const RECYCLE_WAIT: Duration = Duration::from_secs(2);
+/// Output that stops for this long after the reset is the prompt, drawn.
+const PROMPT_QUIET: Duration = Duration::from_millis(300);
 
 #[derive(Debug)]
 pub enum SessionEvent {
@@ -95,10 +109,11 @@ impl SessionTask {
             signs,
         } = self;
         let Spawned {
+            pid,
             mut output,
             exit: mut exit_rx,
             control,
-            ..
+            log,
         } = spawned;
         let mut fanout = Fanout::new(id.clone(), screen.clone(), control.clone());
         let mut reading = ScreenReading::default();
@@ -116,6 +131,21 @@ impl SessionTask {
         while output_open || exit.is_none() {
             tokio::select! {
                 Some(cmd) = commands.recv() => {
+                    if let SessionCmd::Recycle { log: pool_log, reply } = cmd {
+                        fanout.flush().await;
+                        let own_log = log.path();
+                        log.switch_to(&pool_log);
+                        if exit.is_none() && reset_shell(&control, &mut output).await {
+                            fanout.flush().await;
+                            tracing::info!(session = %id, "shell reset; its pty goes back to the pool");
+                            let _ = reply.send(Some(Spawned { pid, output, exit: exit_rx, control, log }));
+                            return;
+                        }
+                        log.switch_to(&own_log);
+                        let _ = std::fs::remove_file(&pool_log);
+                        let _ = reply.send(None);
+                        continue;
+                    }
                     handle(cmd, &control, &mut fanout, &mut kill_at);
                 }
                 chunk = output.recv(), if output_open => {
@@ -226,6 +256,10 @@ fn handle(cmd: SessionCmd, control: &PtyControl, fanout: &mut Fanout, kill_at: &
         SessionCmd::DetachClient { client } => fanout.detach_client(client),
         #[cfg(test)]
         SessionCmd::Panic => panic!("a test asked this session task to panic"),
+        // Handled by the loop, which owns the output.
+        SessionCmd::Recycle { reply, .. } => {
+            let _ = reply.send(None);
+        }
         SessionCmd::Stop { force } => {
             if force {
                 control.signal(libc::SIGKILL);
@@ -234,6 +268,35 @@ fn handle(cmd: SessionCmd, control: &PtyControl, fanout: &mut Fanout, kill_at: &
                 control.signal(libc::SIGTERM);
                 kill_at.get_or_insert_with(|| Instant::now() + STOP_GRACE);
             }
+        }
+    }
+}
+
+/// Interrupt what runs, go home, clear; true once output came and then
+/// held still (its prompt), within [`RECYCLE_WAIT`].
+async fn reset_shell(control: &PtyControl, output: &mut mpsc::Receiver<Vec<u8>>) -> bool {
+    control.write(Input::Bytes(b"\x03".to_vec()));
+    control.write(Input::Pause(Duration::from_millis(50)));
+    // The leading space keeps it out of the shell's history.
+    control.write(Input::Bytes(b" cd ~ && clear\r".to_vec()));
+    let deadline = Instant::now() + RECYCLE_WAIT;
+    let mut seen = false;
+    loop {
+        let wait = if seen {
+            PROMPT_QUIET
+        } else {
+            deadline.saturating_duration_since(Instant::now())
+        };
+        match tokio::time::timeout(wait, output.recv()).await {
+            Ok(Some(_)) => {
+                // The reset's own output is the pool's, not the session's.
+                seen = true;
+                if Instant::now() >= deadline {
+                    return false;
+                }
+            }
+            Ok(None) => return false,
+            Err(_) => return seen,
         }
     }
 }

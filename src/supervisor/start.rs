@@ -79,6 +79,7 @@ struct Launched {
     transcript_search: Option<(TranscriptSearch, SystemTime)>,
     asks_through: Option<&'static str>,
     limits: Option<crate::limits::Applied>,
+    plain_shell: bool,
 }
 
 struct StartFailure {
@@ -288,6 +289,7 @@ impl Supervisor {
             transcript_search,
             asks_through,
             limits,
+            plain_shell,
         } = launched;
         record.price(&self.prices);
         let id = record.id.clone();
@@ -357,6 +359,8 @@ impl Supervisor {
                 asks_through,
                 prompt,
                 limits,
+                plain_shell,
+                born: std::time::Instant::now(),
                 ahead_checked: None,
                 transcript: None,
                 transcript_search,
@@ -536,6 +540,7 @@ impl StartJob {
                     transcript_search,
                     asks_through: wiring.asks_through,
                     limits,
+                    plain_shell,
                 })
             }
             Err(reason) => Err(StartFailure {

@@ -231,6 +231,36 @@ T['a start claims a pre-warmed shell and the pool refills'] = function(child)
   h.ok(cold.pid ~= nil, 'still starts')
 end
 
+T['pool.recycle: a stopped shell session is reset and serves the next shell start'] = function(child)
+  child.setup({ pool = { size = 1, recycle = true } })
+  child.lua('require("lulu").list()')
+  child.wait('return require("lulu").pool_status().ready == 1', 5000, 'a warm shell')
+  local a = child.lua('return require("lulu").start({ agent = "shell", name = "a" })')
+  child.lua('require("lulu").send("a", "cd /tmp; echo from-a")')
+  child.wait_screen(a.id, 'from%-a', 5000, 'a runs')
+  child.wait('return require("lulu").pool_status().ready == 1', 5000, 'refilled behind a')
+  child.lua('require("lulu").stop("a")')
+  child.wait('return require("lulu").get("a").status == "completed"', 5000, 'a completed')
+  local pool = child.wait('local p = require("lulu").pool_status() return p.recycled == 1 and p', 3000, 'recycled')
+  h.eq(pool.pids[1], a.pid, "a's shell waits first in the pool")
+  h.eq(pool.idle, 1, 'the newest warm shell made room')
+  local b = child.lua('return require("lulu").start({ agent = "shell", name = "b" })')
+  h.eq(b.pid, a.pid, 'the next start took it')
+  child.lua('require("lulu").send("b", "pwd; echo id=$LULU_SESSION")')
+  child.wait_screen(b.id, 'id=' .. b.id, 5000, 'b works, as itself')
+  h.matches(child.screen(b.id), vim.pesc(child.cwd), 'in its own directory')
+  h.matches(
+    table.concat(child.lua('return require("lulu").detail("a").output'), '\n'),
+    'from%-a',
+    "a's own output stays a's"
+  )
+  -- Killed (!) is never recycled.
+  child.lua('require("lulu").stop("b", { force = true })')
+  child.wait('return require("lulu").get("b").status ~= "running"', 5000, 'b ended')
+  vim.wait(500)
+  h.eq(child.lua('return require("lulu").pool_status().recycled'), 1, 'not recycled')
+end
+
 T['start_many spaces the starts and reports failures'] = function(child)
   child.setup()
   child.lua([[
