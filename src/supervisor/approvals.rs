@@ -14,7 +14,7 @@ use rmpv::Value;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use super::{Command, Supervisor};
+use super::{Command, Reply, Supervisor, respond};
 use crate::approval::{self, Action, Rule, RuleSpec, ToolCall};
 use crate::hook::{HookReply, HookRequest, same_token};
 use crate::model::{SessionId, now};
@@ -239,52 +239,70 @@ impl Supervisor {
         }
     }
 
-    /// The user's answer. `by` says which editor gave it.
-    pub(super) async fn decide(
-        &mut self,
-        id: i64,
-        choice: Choice,
-        opts: DecideOpts,
-        by: String,
-    ) -> anyhow::Result<Value> {
-        let index = self.pending.iter().position(|p| p.view.id == id).ok_or_else(|| {
-            anyhow!("approval {id} is no longer pending (answered, withdrawn, expired, or answered in the agent)")
-        })?;
+    /// The user's answer. `by` says which editor gave it. An "always" adds
+    /// its rules first, as a job; the question is settled when they are in.
+    pub(super) fn decide(&mut self, id: i64, choice: Choice, opts: DecideOpts, by: String, reply: Option<Reply>) {
+        let Some(index) = self.pending.iter().position(|p| p.view.id == id) else {
+            return respond(
+                reply,
+                Err(anyhow!(
+                    "approval {id} is no longer pending (answered, withdrawn, expired, or answered in the agent)"
+                )),
+            );
+        };
         let action = match choice {
             Choice::Allow | Choice::AlwaysAllow => Action::Allow,
             Choice::Deny | Choice::AlwaysDeny => Action::Deny,
         };
-        let mut by = by;
-        if matches!(choice, Choice::AlwaysAllow | Choice::AlwaysDeny) {
-            let pending = &self.pending[index];
-            let record = self.find(pending.view.session_id.as_str()).map(|e| e.record.clone());
-            let agent = record.map_or_else(|_| pending.view.agent.clone(), |r| r.agent);
-            let call = ToolCall {
-                agent: &agent,
-                tool: &pending.view.tool,
-                input: &pending.input,
-                cwd: std::path::Path::new(&pending.cwd),
-                root: std::path::Path::new(&pending.root),
-            };
-            let Some(specs) = approval::always_rules(&call, action) else {
-                bail!(
-                    "no rule as narrow as this question can be made (a file outside the session, or a command lulu cannot vouch for); answer it once, or write a rule"
-                );
-            };
-            let mut ids = Vec::new();
-            for spec in specs.into_iter().rev() {
-                ids.push(self.add_rule(spec, Some(0)).await?.id.to_string());
-            }
-            ids.reverse();
-            by = format!("{by} (added rule {})", ids.join(", "));
+        if !matches!(choice, Choice::AlwaysAllow | Choice::AlwaysDeny) {
+            self.settle(index, action, &by, opts.message, None);
+            return respond(reply, Ok(Value::Nil));
         }
-        // Adding rules awaited the store: the question may have gone meanwhile.
+        let pending = &self.pending[index];
+        let record = self.find(pending.view.session_id.as_str()).map(|e| e.record.clone());
+        let agent = record.map_or_else(|_| pending.view.agent.clone(), |r| r.agent);
+        let call = ToolCall {
+            agent: &agent,
+            tool: &pending.view.tool,
+            input: &pending.input,
+            cwd: std::path::Path::new(&pending.cwd),
+            root: std::path::Path::new(&pending.root),
+        };
+        let Some(specs) = approval::always_rules(&call, action) else {
+            return respond(
+                reply,
+                Err(anyhow!(
+                    "no rule as narrow as this question can be made (a file outside the session, or a command lulu cannot vouch for); answer it once, or write a rule"
+                )),
+            );
+        };
+        let then = super::rules::Then::Settle {
+            approval: id,
+            action,
+            by,
+            message: opts.message,
+        };
+        self.change_rules(super::rules::Change::AddFirst(specs), then, reply);
+    }
+
+    /// The rules an "always" added are in: settle its question, if it is
+    /// still pending (it may have gone while they were stored).
+    pub(super) fn settle_after_rules(
+        &mut self,
+        approval: i64,
+        action: Action,
+        by: String,
+        message: Option<String>,
+        ids: &[i64],
+    ) -> anyhow::Result<Value> {
         let index = self
             .pending
             .iter()
-            .position(|p| p.view.id == id)
-            .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
-        self.settle(index, action, &by, opts.message, None);
+            .position(|p| p.view.id == approval)
+            .ok_or_else(|| anyhow!("approval {approval} is no longer pending (answered, withdrawn or expired)"))?;
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let by = format!("{by} (added rule {})", ids.join(", "));
+        self.settle(index, action, &by, message, None);
         Ok(Value::Nil)
     }
 
@@ -394,44 +412,6 @@ impl Supervisor {
 
     pub(super) fn rules_value(&self) -> Value {
         Value::Array(self.rules.iter().map(rule_value).collect())
-    }
-
-    /// Compile first (a bad pattern is refused before anything is stored),
-    /// then store, then reload the list in its stored order.
-    pub(super) async fn add_rule(&mut self, spec: RuleSpec, index: Option<usize>) -> anyhow::Result<Rule> {
-        Rule::new(0, spec.clone())?;
-        let stored = spec.clone();
-        let id = self
-            .store
-            .run(move |s| s.add_rule(&stored, index))
-            .await
-            .context("could not save the rule")?;
-        self.reload_rules().await?;
-        let rule = Rule::new(id, spec)?;
-        Ok(rule)
-    }
-
-    pub(super) async fn remove_rule(&mut self, id: i64) -> anyhow::Result<Value> {
-        if !self.store.run(move |s| s.remove_rule(id)).await? {
-            bail!("no rule {id} (see :LuluRules)");
-        }
-        self.reload_rules().await?;
-        Ok(Value::Nil)
-    }
-
-    pub(super) async fn move_rule(&mut self, id: i64, index: usize) -> anyhow::Result<Value> {
-        if !self.store.run(move |s| s.move_rule(id, index)).await? {
-            bail!("no rule {id} (see :LuluRules)");
-        }
-        self.reload_rules().await?;
-        Ok(Value::Nil)
-    }
-
-    pub(super) async fn reload_rules(&mut self) -> anyhow::Result<()> {
-        let stored = self.store.run(|s| s.rules()).await.context("could not load rules")?;
-        self.rules = compile_rules(stored);
-        self.emit("rules", self.rules_value());
-        Ok(())
     }
 
     /// Record a decision (queued: the loop never waits on the store).

@@ -263,7 +263,7 @@ impl Supervisor {
         }
         if live.delete_requested.is_none() {
             self.maybe_restart(&id);
-            self.apply_cleanup_policy(&id, live.cleanup_merged).await;
+            self.apply_cleanup_policy(&id, live.cleanup_merged);
         }
         if let Some(force) = live.delete_requested {
             let result = self.remove(&id, force).await;

@@ -16,6 +16,7 @@ mod pool;
 mod preview;
 mod restart;
 mod review;
+mod rules;
 mod session;
 mod start;
 mod worktrees;
@@ -106,6 +107,10 @@ enum Command {
     Memory(SessionId, u64),
     /// A look at a repository's branches, done.
     Looked(Box<activity::Look>),
+    /// Worktrees found merged (and removed) by a prune or clean-up job.
+    Retired(Box<worktrees::Retired>),
+    /// A rule change is stored; the list as it is now.
+    RulesChanged(Box<rules::Changed>),
     /// A failed session's wait before its restart is over.
     Restart(SessionId),
     /// A merge job's outcome.
@@ -434,6 +439,8 @@ impl Supervisor {
                 Command::Reviewed { id, result, by, reply } => self.on_reviewed(id, result, by, reply),
                 Command::Merged(done) => self.on_merged(*done).await,
                 Command::Restart(id) => self.on_restart(id).await,
+                Command::RulesChanged(changed) => self.on_rules_changed(*changed),
+                Command::Retired(retired) => self.on_retired(*retired),
                 Command::Looked(look) => self.on_looked(*look),
                 Command::Memory(id, bytes) => self.on_memory(id, bytes),
                 Command::Recycled(id, spawned) => self.on_recycled(id, spawned.map(|s| *s)).await,
@@ -542,7 +549,7 @@ impl Supervisor {
                         let _ = live.commands.send(SessionCmd::Detach { client, chan });
                     })
                     .map(|()| Value::Nil),
-                Request::Diff(session) => self.diff(&session).await,
+                Request::Diff(session) => return self.diff(&session, reply),
                 Request::Detail(session) => match self.detail(&session) {
                     Ok(job) => return answer_later(reply, job),
                     Err(err) => Err(err),
@@ -587,7 +594,7 @@ impl Supervisor {
                         ))
                     });
                 }
-                Request::Trust(dir) => self.trust(&dir).await,
+                Request::Trust(dir) => return self.trust(dir, reply),
                 Request::Usage => Ok(self.usage()),
                 Request::PoolStatus => Ok(self.pool.status()),
                 Request::DaemonStatus => self.daemon_status(),
@@ -623,7 +630,7 @@ impl Supervisor {
                             .context("could not list saved sets")
                     });
                 }
-                Request::Prune { dry_run } => self.prune(dry_run).await,
+                Request::Prune { dry_run } => return self.prune(dry_run, reply),
                 Request::Approvals(opts) => match self.approvals(opts) {
                     Ok(job) => return answer_later(reply, job),
                     Err(err) => Err(err),
@@ -633,13 +640,19 @@ impl Supervisor {
                     if let Some(content) = opts.content {
                         return self.decide_reviewed(approval, content, by, reply);
                     }
-                    self.decide(approval, choice, opts, by).await
+                    return self.decide(approval, choice, opts, by, reply);
                 }
                 Request::Review(approval) => return self.review(approval, reply),
                 Request::Rules => Ok(self.rules_value()),
-                Request::AddRule { spec, index } => self.add_rule(*spec, index).await.map(|rule| Value::from(rule.id)),
-                Request::RemoveRule(id) => self.remove_rule(id).await,
-                Request::MoveRule { rule, index } => self.move_rule(rule, index).await,
+                Request::AddRule { spec, index } => {
+                    return self.change_rules(rules::Change::Add { spec, index }, rules::Then::Answer, reply);
+                }
+                Request::RemoveRule(id) => {
+                    return self.change_rules(rules::Change::Remove(id), rules::Then::Answer, reply);
+                }
+                Request::MoveRule { rule, index } => {
+                    return self.change_rules(rules::Change::Move { id: rule, index }, rules::Then::Answer, reply);
+                }
             }
         };
         respond(reply, result);

@@ -133,35 +133,44 @@ impl Supervisor {
 
     /// `:LuluTrust`: trust the `.lulu.json` of the repository at `cwd`, as
     /// it is now.
-    pub(super) async fn trust(&self, cwd: &str) -> anyhow::Result<Value> {
-        let dir = PathBuf::from(cwd);
-        let repo = blocking(move || worktree::discover(&dir))
-            .await?
-            .ok_or_else(|| WorktreeError::NotARepo(cwd.to_string()))?;
-        let dir = repo.clone();
-        let found = tokio::task::spawn_blocking(move || repo_config::find(&dir))
-            .await
-            .context("reading .lulu.json failed")?
-            .ok_or_else(|| anyhow!("no {} in {}", repo_config::FILE, repo.display()))?;
-        if let Err(err) = &found.parsed {
-            bail!("{err}; fix it before trusting it");
-        }
-        let path = found.path.to_string_lossy().into_owned();
-        let (key, hash) = (path.clone(), found.sha256.clone());
-        self.store
-            .write(format!("the trust of {path}"), move |s| s.trust_file(&key, &hash));
-        tracing::info!(%path, sha256 = %found.sha256, "trusted");
-        Ok(Value::Map(vec![
-            (Value::from("path"), Value::from(path)),
-            (Value::from("sha256"), Value::from(found.sha256)),
-        ]))
+    /// `:LuluTrust` (a job: git and the file are read off the loop).
+    pub(super) fn trust(&self, cwd: String, reply: Option<Reply>) {
+        let store = self.store.clone();
+        super::answer_later(reply, async move {
+            let dir = PathBuf::from(&cwd);
+            let repo = blocking(move || worktree::discover(&dir))
+                .await?
+                .ok_or_else(|| WorktreeError::NotARepo(cwd.clone()))?;
+            let dir = repo.clone();
+            let found = tokio::task::spawn_blocking(move || repo_config::find(&dir))
+                .await
+                .context("reading .lulu.json failed")?
+                .ok_or_else(|| anyhow!("no {} in {}", repo_config::FILE, repo.display()))?;
+            if let Err(err) = &found.parsed {
+                bail!("{err}; fix it before trusting it");
+            }
+            let path = found.path.to_string_lossy().into_owned();
+            let (key, hash) = (path.clone(), found.sha256.clone());
+            store.write(format!("the trust of {path}"), move |s| s.trust_file(&key, &hash));
+            tracing::info!(%path, sha256 = %found.sha256, "trusted");
+            Ok(Value::Map(vec![
+                (Value::from("path"), Value::from(path)),
+                (Value::from("sha256"), Value::from(found.sha256)),
+            ]))
+        });
     }
 
-    pub(super) async fn diff(&self, session: &str) -> anyhow::Result<Value> {
-        let record = self.find(session)?.record.clone();
-        let (path, base) = worktree_of(&record)?;
-        let text = blocking(move || worktree::diff(&path, &base)).await?;
-        Ok(Value::from(text))
+    /// `:LuluDiff` (a job).
+    pub(super) fn diff(&self, session: &str, reply: Option<Reply>) {
+        let found = self
+            .find(session)
+            .map(|e| e.record.clone())
+            .and_then(|record| worktree_of(&record));
+        super::answer_later(reply, async move {
+            let (path, base) = found?;
+            let text = blocking(move || worktree::diff(&path, &base)).await?;
+            Ok(Value::from(text))
+        });
     }
 
     /// Land the session's branch on its base, as a job. A conflict is an
@@ -207,7 +216,7 @@ impl Supervisor {
                 );
                 let ended = self.find(record.id.as_str()).is_ok_and(|e| e.live.is_none());
                 if ended {
-                    self.apply_cleanup_policy(&record.id, self.cleanup_merged).await;
+                    self.apply_cleanup_policy(&record.id, self.cleanup_merged);
                 }
                 Ok(Value::Map(vec![
                     (Value::from("ok"), Value::from(true)),
@@ -379,43 +388,71 @@ impl Supervisor {
 }
 
 impl Supervisor {
-    /// Ended sessions whose worktrees hold nothing that is not on their base:
-    /// clean, and merged (or never ahead).
-    async fn prunable(&self) -> Vec<SessionRecord> {
+    /// `:LuluPrune`: what would go (`dry_run`), or remove it, as a job over
+    /// every ended session's worktree. The sessions stay in the list; only
+    /// their worktrees and branches go.
+    pub(super) fn prune(&mut self, dry_run: bool, reply: Option<Reply>) {
         let candidates: Vec<SessionRecord> = self
             .entries
             .iter()
             .filter(|e| e.live.is_none() && e.record.worktree.is_some())
             .map(|e| e.record.clone())
             .collect();
-        tokio::task::spawn_blocking(move || {
-            candidates
-                .into_iter()
-                .filter(|r| {
-                    let (Some(path), Some(repo), Some(branch), Some(base)) = (&r.worktree, &r.repo, &r.branch, &r.base)
-                    else {
-                        return false;
-                    };
-                    let path = Path::new(path);
-                    let clean = !path.exists() || worktree::is_dirty(path).is_ok_and(|dirty| !dirty);
-                    clean && worktree::is_merged(Path::new(repo), branch, base).unwrap_or(false)
-                })
-                .collect()
-        })
-        .await
-        .unwrap_or_default()
+        self.retire_job(candidates, !dry_run, reply);
     }
 
-    /// `:LuluPrune`: what would go (`dry_run`), or remove it. The sessions
-    /// stay in the list; only their worktrees and branches go.
-    pub(super) async fn prune(&mut self, dry_run: bool) -> anyhow::Result<Value> {
-        let prunable = self.prunable().await;
-        let mut removed = Vec::new();
-        for record in &prunable {
-            if !dry_run {
-                self.retire_worktree(record).await?;
+    /// `worktree.cleanup = 'delete_if_merged'`: the one session that ended
+    /// loses its worktree if all its work is on its base (a job).
+    pub(super) fn apply_cleanup_policy(&mut self, id: &SessionId, delete_if_merged: bool) {
+        if !delete_if_merged {
+            return;
+        }
+        let Some(record) = self
+            .entries
+            .iter()
+            .find(|e| &e.record.id == id && e.live.is_none() && e.record.worktree.is_some())
+            .map(|e| e.record.clone())
+        else {
+            return;
+        };
+        self.retire_job(vec![record], true, None);
+    }
+
+    /// Of `candidates`, those whose worktrees hold nothing that is not on
+    /// their base (clean, and merged or never ahead); removed when `remove`.
+    fn retire_job(&self, candidates: Vec<SessionRecord>, remove: bool, reply: Option<Reply>) {
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut done = Vec::new();
+            for r in candidates {
+                let (Some(path), Some(repo), Some(branch), Some(base)) = (&r.worktree, &r.repo, &r.branch, &r.base)
+                else {
+                    continue;
+                };
+                let (path, repo) = (Path::new(path), Path::new(repo));
+                let clean = !path.exists() || worktree::is_dirty(path).is_ok_and(|dirty| !dirty);
+                if !(clean && worktree::is_merged(repo, branch, base).unwrap_or(false)) {
+                    continue;
+                }
+                if remove && let Err(err) = worktree::remove(repo, path, branch, base, false) {
+                    tracing::warn!(session = %r.id, "removing a merged worktree failed: {err:#}");
+                    continue;
+                }
+                done.push(r);
             }
-            removed.push(Value::Map(vec![
+            let _ = tx.send(Command::Retired(Box::new(Retired {
+                records: done,
+                removed: remove,
+                reply,
+            })));
+        });
+    }
+
+    pub(super) fn on_retired(&mut self, retired: Retired) {
+        let Retired { records, removed, reply } = retired;
+        let mut list = Vec::new();
+        for record in &records {
+            list.push(Value::Map(vec![
                 (Value::from("name"), Value::from(record.name.clone())),
                 (
                     Value::from("branch"),
@@ -426,49 +463,32 @@ impl Supervisor {
                     Value::from(record.worktree.clone().unwrap_or_default()),
                 ),
             ]));
+            if !removed {
+                continue;
+            }
+            let id = record.id.clone();
+            self.store
+                .write(format!("the removed worktree of '{}'", record.name), move |s| {
+                    s.clear_worktree(&id)
+                });
+            self.event(
+                &record.id,
+                "worktree-removed",
+                record.worktree.as_deref().unwrap_or_default(),
+            );
+            if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
+                entry.record.worktree = None;
+                entry.record.branch = None;
+                entry.record.ahead = None;
+                let updated = entry.record.clone();
+                self.broadcast_record(&updated);
+            }
         }
-        if !dry_run && !prunable.is_empty() {
+        if removed && !records.is_empty() {
             self.usage = None;
+            let _ = self.usage();
         }
-        Ok(Value::Array(removed))
-    }
-
-    /// Remove a session's (merged, clean) worktree and branch, keep the row.
-    async fn retire_worktree(&mut self, record: &SessionRecord) -> anyhow::Result<()> {
-        self.remove_worktree(record, false).await?;
-        let id = record.id.clone();
-        self.store
-            .write(format!("the removed worktree of '{}'", record.name), move |s| {
-                s.clear_worktree(&id)
-            });
-        self.event(
-            &record.id,
-            "worktree-removed",
-            record.worktree.as_deref().unwrap_or_default(),
-        );
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
-            entry.record.worktree = None;
-            entry.record.branch = None;
-            entry.record.ahead = None;
-            let updated = entry.record.clone();
-            self.broadcast_record(&updated);
-        }
-        Ok(())
-    }
-
-    /// `worktree.cleanup = 'delete_if_merged'`: an ended session whose work
-    /// is all on its base loses its worktree.
-    /// `delete_if_merged`: the ended session's worktree goes if it is.
-    pub(super) async fn apply_cleanup_policy(&mut self, id: &SessionId, delete_if_merged: bool) {
-        if !delete_if_merged {
-            return;
-        }
-        let Some(record) = self.prunable().await.into_iter().find(|r| &r.id == id) else {
-            return;
-        };
-        if let Err(err) = self.retire_worktree(&record).await {
-            tracing::warn!(session = %id, "cleanup of a merged worktree failed: {err:#}");
-        }
+        respond(reply, Ok(Value::Array(list)));
     }
 
     /// Worktree count and size, answered from a cache refreshed in the
@@ -574,4 +594,11 @@ pub(super) struct BranchState {
     ahead: i64,
     merged: bool,
     dirty: bool,
+}
+
+/// A prune or clean-up job's outcome.
+pub(super) struct Retired {
+    records: Vec<SessionRecord>,
+    removed: bool,
+    reply: Option<Reply>,
 }
