@@ -111,17 +111,38 @@ const ENDED_ROWS: u16 = 40;
 const ENDED_TAIL: usize = 1024 * 1024;
 
 impl Supervisor {
-    pub(super) async fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
+    /// `:LuluDelete`: a dirty or unmerged worktree refuses (checked by a
+    /// job) before anything is stopped; a live session is stopped first and
+    /// goes once reaped; then the worktree (a job), then the row.
+    pub(super) fn delete(&mut self, session: &str, force: bool, reply: Option<Reply>) {
         let record = match self.find(session) {
             Ok(entry) => entry.record.clone(),
             Err(err) => return respond(reply, Err(err)),
         };
-        // A dirty or unmerged worktree refuses before anything is stopped.
-        if let Err(err) = self.check_removable(&record, force).await {
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let checked = super::worktrees::removable(&record, force);
+            let _ = tx.send(Command::DeleteChecked {
+                id: record.id,
+                force,
+                checked,
+                reply,
+            });
+        });
+    }
+
+    pub(super) fn on_delete_checked(
+        &mut self,
+        id: SessionId,
+        force: bool,
+        checked: anyhow::Result<()>,
+        reply: Option<Reply>,
+    ) {
+        if let Err(err) = checked {
             return respond(reply, Err(err));
         }
-        let Ok(entry) = self.find_mut(&record.id.to_string()) else {
-            return respond(reply, Err(anyhow!("session {} went away", record.name)));
+        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+            return respond(reply, Err(anyhow!("session {id} went away")));
         };
         if let Some(live) = entry.live.as_mut() {
             // Deleting a live session stops it first; the row goes once the
@@ -132,31 +153,54 @@ impl Supervisor {
             live.delete_requested = Some(force);
             return;
         }
-        let result = self.remove(&record.id, force).await.map(|()| Value::Nil);
-        respond(reply, result);
+        self.remove(&id, force, reply.into_iter().collect());
     }
 
     /// Forget a session that has ended: its worktree and branch first (a
-    /// refusal keeps everything), then its row, log and settings.
-    pub(super) async fn remove(&mut self, id: &SessionId, force: bool) -> anyhow::Result<()> {
-        if let Some(entry) = self.entries.iter().find(|e| &e.record.id == id) {
-            let record = entry.record.clone();
-            self.remove_worktree(&record, force).await?;
-        }
-        self.forget(id).await
+    /// job; a refusal keeps everything), then its row, log and settings.
+    pub(super) fn remove(&mut self, id: &SessionId, force: bool, waiters: Vec<Reply>) {
+        let Some(record) = self.entries.iter().find(|e| &e.record.id == id).map(|e| e.record.clone()) else {
+            for waiter in waiters {
+                let _ = waiter.send(Ok(Value::Nil));
+            }
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let removed = super::worktrees::remove_worktree(&record, force);
+            let _ = tx.send(Command::Removed {
+                id: record.id,
+                removed,
+                waiters,
+            });
+        });
     }
 
-    /// Drop a session's row, log and settings (not its worktree).
-    pub(super) async fn forget(&mut self, id: &SessionId) -> anyhow::Result<()> {
-        let _ = tokio::fs::remove_dir_all(session_dir(&self.settings.state_dir, id)).await;
+    pub(super) fn on_removed(&mut self, id: SessionId, removed: anyhow::Result<()>, waiters: Vec<Reply>) {
+        let answer = removed.map(|()| self.forget(&id));
+        for waiter in waiters {
+            let _ = waiter.send(match &answer {
+                Ok(()) => Ok(Value::Nil),
+                Err(err) => Err(anyhow!("{err:#}")),
+            });
+        }
+    }
+
+    /// Drop a session's row, log and settings (not its worktree); the files
+    /// go in the background.
+    pub(super) fn forget(&mut self, id: &SessionId) {
+        let dir = session_dir(&self.settings.state_dir, id);
+        let log = log_path(&self.settings.state_dir, id);
+        tokio::task::spawn_blocking(move || {
+            let _ = std::fs::remove_dir_all(dir);
+            let mut rotated = log.clone().into_os_string();
+            rotated.push(".1");
+            let _ = std::fs::remove_file(&log);
+            let _ = std::fs::remove_file(rotated);
+        });
         let key = id.clone();
         self.store
             .write(format!("the removal of session {id}"), move |s| s.delete_session(&key));
-        let log = log_path(&self.settings.state_dir, id);
-        let mut rotated = log.clone().into_os_string();
-        rotated.push(".1");
-        let _ = tokio::fs::remove_file(&log).await;
-        let _ = tokio::fs::remove_file(&rotated).await;
         self.entries.retain(|e| &e.record.id != id);
         // The worktree count in the list's footer is stale now.
         self.usage = None;
@@ -165,7 +209,6 @@ impl Supervisor {
             client.emit("deleted", Value::from(id.as_str()));
         }
         tracing::info!(session = %id, "session deleted");
-        Ok(())
     }
 
     pub(super) async fn on_session_event(&mut self, event: SessionEvent) {
@@ -266,13 +309,7 @@ impl Supervisor {
             self.apply_cleanup_policy(&id, live.cleanup_merged);
         }
         if let Some(force) = live.delete_requested {
-            let result = self.remove(&id, force).await;
-            for waiter in live.delete_waiters {
-                let _ = waiter.send(match &result {
-                    Ok(()) => Ok(Value::Nil),
-                    Err(err) => Err(anyhow!("{err:#}")),
-                });
-            }
+            self.remove(&id, force, live.delete_waiters);
         }
     }
 

@@ -107,6 +107,19 @@ enum Command {
     Memory(SessionId, u64),
     /// A look at a repository's branches, done.
     Looked(Box<activity::Look>),
+    /// A delete's check of the worktree is done.
+    DeleteChecked {
+        id: SessionId,
+        force: bool,
+        checked: anyhow::Result<()>,
+        reply: Option<Reply>,
+    },
+    /// A deleted session's worktree is removed (or refused).
+    Removed {
+        id: SessionId,
+        removed: anyhow::Result<()>,
+        waiters: Vec<Reply>,
+    },
     /// Worktrees found merged (and removed) by a prune or clean-up job.
     Retired(Box<worktrees::Retired>),
     /// A rule change is stored; the list as it is now.
@@ -441,6 +454,13 @@ impl Supervisor {
                 Command::Restart(id) => self.on_restart(id).await,
                 Command::RulesChanged(changed) => self.on_rules_changed(*changed),
                 Command::Retired(retired) => self.on_retired(*retired),
+                Command::DeleteChecked {
+                    id,
+                    force,
+                    checked,
+                    reply,
+                } => self.on_delete_checked(id, force, checked, reply),
+                Command::Removed { id, removed, waiters } => self.on_removed(id, removed, waiters),
                 Command::Looked(look) => self.on_looked(*look),
                 Command::Memory(id, bytes) => self.on_memory(id, bytes),
                 Command::Recycled(id, spawned) => self.on_recycled(id, spawned.map(|s| *s)).await,
@@ -535,7 +555,7 @@ impl Supervisor {
                 Request::Stop { session, force } => self.stop(&session, force),
                 // Answers by itself: possibly later, once the process is gone.
                 Request::Delete { session, force } => {
-                    return self.delete(&session, force, reply).await;
+                    return self.delete(&session, force, reply);
                 }
                 Request::Attach {
                     session,

@@ -182,7 +182,7 @@ impl Supervisor {
             Some(name) => {
                 names::validate(name)?;
                 if opts.reuse
-                    && let Some(usage) = self.replace_ended(name).await?
+                    && let Some(usage) = self.replace_ended(name)?
                     && opts.resume.is_some()
                 {
                     carried = usage;
@@ -370,6 +370,10 @@ impl Supervisor {
             }),
         });
         self.broadcast_record(&record);
+        // A reused worktree may be ahead already: count it now.
+        if record.worktree.is_some() {
+            self.refresh_ahead(&record.id);
+        }
         record
     }
 }

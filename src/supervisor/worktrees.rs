@@ -119,7 +119,7 @@ impl Supervisor {
     /// Restoring a session: an ended one of the same name makes way (its
     /// row and log go; its branch and worktree are reused). Returns what
     /// its agent had used, for a session that resumes its conversation.
-    pub(super) async fn replace_ended(&mut self, name: &str) -> anyhow::Result<Option<crate::cost::Usage>> {
+    pub(super) fn replace_ended(&mut self, name: &str) -> anyhow::Result<Option<crate::cost::Usage>> {
         let Some(entry) = self.entries.iter().find(|e| e.record.name == name) else {
             return Ok(None);
         };
@@ -127,7 +127,7 @@ impl Supervisor {
             bail!("session '{name}' is running; stop it before restoring over it");
         }
         let (id, usage) = (entry.record.id.clone(), entry.record.usage.clone());
-        self.forget(&id).await?;
+        self.forget(&id);
         Ok(Some(usage))
     }
 
@@ -288,41 +288,6 @@ impl Supervisor {
             Err(err) => Err(err.into()),
         };
         respond(reply, answer);
-    }
-
-    /// Refuse early what `remove_worktree` would refuse, before a live
-    /// session is stopped for nothing.
-    pub(super) async fn check_removable(&self, record: &SessionRecord, force: bool) -> anyhow::Result<()> {
-        if force || record.worktree.is_none() {
-            return Ok(());
-        }
-        let (path, base) = worktree_of(record)?;
-        let repo = PathBuf::from(record.repo.clone().unwrap_or_default());
-        let branch = record.branch.clone().unwrap_or_default();
-        blocking(move || {
-            if path.exists() && worktree::is_dirty(&path)? {
-                return Err(WorktreeError::WorktreeDirty(path.display().to_string()));
-            }
-            if !worktree::is_merged(&repo, &branch, &base)? {
-                return Err(WorktreeError::Unmerged {
-                    count: worktree::ahead(&repo, &branch, &base).unwrap_or(0),
-                    branch,
-                    base,
-                });
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    pub(super) async fn remove_worktree(&self, record: &SessionRecord, force: bool) -> anyhow::Result<()> {
-        if record.worktree.is_none() {
-            return Ok(());
-        }
-        let (path, base) = worktree_of(record)?;
-        let repo = PathBuf::from(record.repo.clone().unwrap_or_default());
-        let branch = record.branch.clone().unwrap_or_default();
-        blocking(move || worktree::remove(&repo, &path, &branch, &base, force)).await
     }
 
     /// Recount `ahead` off the supervisor's task; the answer comes back as a
@@ -601,4 +566,39 @@ pub(super) struct Retired {
     records: Vec<SessionRecord>,
     removed: bool,
     reply: Option<Reply>,
+}
+
+/// What `remove_worktree` would refuse, checked before a live session is
+/// stopped for nothing. Blocking (git).
+pub(super) fn removable(record: &SessionRecord, force: bool) -> anyhow::Result<()> {
+    if force || record.worktree.is_none() {
+        return Ok(());
+    }
+    let (path, base) = worktree_of(record)?;
+    let repo = PathBuf::from(record.repo.clone().unwrap_or_default());
+    let branch = record.branch.clone().unwrap_or_default();
+    if path.exists() && worktree::is_dirty(&path)? {
+        return Err(WorktreeError::WorktreeDirty(path.display().to_string()).into());
+    }
+    if !worktree::is_merged(&repo, &branch, &base)? {
+        return Err(WorktreeError::Unmerged {
+            count: worktree::ahead(&repo, &branch, &base).unwrap_or(0),
+            branch,
+            base,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Remove a session's worktree and branch (refused when dirty or
+/// unmerged, unless `force`). Blocking (git).
+pub(super) fn remove_worktree(record: &SessionRecord, force: bool) -> anyhow::Result<()> {
+    if record.worktree.is_none() {
+        return Ok(());
+    }
+    let (path, base) = worktree_of(record)?;
+    let repo = PathBuf::from(record.repo.clone().unwrap_or_default());
+    let branch = record.branch.clone().unwrap_or_default();
+    Ok(worktree::remove(&repo, &path, &branch, &base, force)?)
 }
