@@ -236,14 +236,35 @@ impl Supervisor {
                 self.broadcast_record(&record);
                 self.maybe_refresh_ahead(&id);
             }
-            SessionEvent::Exited(id, exit) => self.on_exit(id, exit).await,
+            SessionEvent::Exited(id, exit) => self.on_exited(id, exit),
             SessionEvent::Crashed(id, message) => self.on_crash(id, message).await,
             SessionEvent::Screen(id, verdict) => self.on_screen_verdict(&id, verdict),
             SessionEvent::Ready(id) => self.on_ready(&id),
         }
     }
 
-    pub(super) async fn on_exit(&mut self, id: SessionId, exit: ExitKind) {
+    /// The process ended: what only files can tell (its memory limit was
+    /// hit; its worktree setup failed) is read by a job first, then
+    /// [`Supervisor::on_exit`] ends the session.
+    pub(super) fn on_exited(&mut self, id: SessionId, exit: ExitKind) {
+        let Some(live) = self.entries.iter().find(|e| e.record.id == id).and_then(|e| e.live.as_ref()) else {
+            return;
+        };
+        let limits = live.limits.clone();
+        let report = session_dir(&self.settings.state_dir, &id).join("setup-failed.json");
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let oom = limits.is_some_and(|applied| {
+                let oom = applied.oom_killed();
+                applied.remove();
+                oom
+            });
+            let setup = SetupFailure::read(&report).map(|failure| failure.reason());
+            let _ = tx.send(Command::ExitAssessed(id, exit, Assessed { oom, setup }));
+        });
+    }
+
+    pub(super) async fn on_exit(&mut self, id: SessionId, exit: ExitKind, assessed: Assessed) {
         let Some(index) = self.entries.iter().position(|e| e.record.id == id) else {
             tracing::warn!(session = %id, "exit for an unknown session dropped");
             return;
@@ -263,29 +284,18 @@ impl Supervisor {
             (false, Some(reason)) => (Status::Failed, Some(reason)),
         };
         // Killed by its memory limit: say so, whatever its exit looked like.
-        if let Some(applied) = live.limits.clone() {
-            let oom = tokio::task::spawn_blocking(move || {
-                let oom = applied.oom_killed();
-                applied.remove();
-                oom
-            })
-            .await
-            .unwrap_or(false);
-            let limit = record.limits.as_ref().and_then(|l| l.memory.clone());
-            if oom && let Some(limit) = limit {
-                status = Status::Failed;
-                reason = Some(format!("memory limit ({limit}) reached"));
-            }
+        let limit = record.limits.as_ref().and_then(|l| l.memory.clone());
+        if assessed.oom
+            && let Some(limit) = limit
+        {
+            status = Status::Failed;
+            reason = Some(format!("memory limit ({limit}) reached"));
         }
         // A failed worktree.setup says so, rather than "exited with code N".
-        let report = session_dir(&self.settings.state_dir, &id).join("setup-failed.json");
         if status == Status::Failed
-            && let Some(failure) = tokio::task::spawn_blocking(move || SetupFailure::read(&report))
-                .await
-                .ok()
-                .flatten()
+            && let Some(setup) = assessed.setup
         {
-            reason = Some(failure.reason());
+            reason = Some(setup);
         }
         let detail = match exit {
             ExitKind::Code(code) => format!("exit code {code}"),
@@ -368,4 +378,13 @@ impl Supervisor {
         }
         self.shutdown = Some(done);
     }
+}
+
+/// What the files said about how a session ended.
+#[derive(Debug, Default)]
+pub(super) struct Assessed {
+    /// Its memory limit killed something of it.
+    pub oom: bool,
+    /// Its worktree setup failed, in words.
+    pub setup: Option<String>,
 }

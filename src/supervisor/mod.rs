@@ -107,6 +107,8 @@ enum Command {
     Memory(SessionId, u64),
     /// A look at a repository's branches, done.
     Looked(Box<activity::Look>),
+    /// What the files say about a session that ended.
+    ExitAssessed(SessionId, crate::model::ExitKind, lifecycle::Assessed),
     /// A delete's check of the worktree is done.
     DeleteChecked {
         id: SessionId,
@@ -454,6 +456,7 @@ impl Supervisor {
                 Command::Restart(id) => self.on_restart(id).await,
                 Command::RulesChanged(changed) => self.on_rules_changed(*changed),
                 Command::Retired(retired) => self.on_retired(*retired),
+                Command::ExitAssessed(id, exit, assessed) => self.on_exit(id, exit, assessed).await,
                 Command::DeleteChecked {
                     id,
                     force,

@@ -318,7 +318,7 @@ impl Supervisor {
         };
         // Its output goes to the pool log it was given at the reset.
         let log = spawned.log.path();
-        self.on_exit(id, crate::model::ExitKind::Code(0)).await;
+        self.on_exit(id, crate::model::ExitKind::Code(0), Default::default()).await;
         let idle = Idle {
             spawned,
             log,
