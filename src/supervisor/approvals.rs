@@ -78,7 +78,7 @@ pub struct PendingView {
 
 impl Supervisor {
     /// A hook asks. Answers at once from the rules, or parks the question.
-    pub(super) async fn on_hook(&mut self, ticket: Ticket, request: HookRequest, reply: oneshot::Sender<HookReply>) {
+    pub(super) fn on_hook(&mut self, ticket: Ticket, request: HookRequest, reply: oneshot::Sender<HookReply>) {
         let event = request.event().to_string();
         let Some(entry) = self.entries.iter().find(|e| e.record.id.as_str() == request.session) else {
             tracing::warn!(session = %request.session, "hook for an unknown session refused");
@@ -105,7 +105,7 @@ impl Supervisor {
             event.as_str(),
             "PostToolUse" | "PostToolUseFailure" | "PermissionDenied" | "AfterTool"
         ) {
-            self.answered_in_agent(&record.id, &request.payload).await;
+            self.answered_in_agent(&record.id, &request.payload);
         }
         if self.on_hook_event(&record.id, &event, &request.payload) {
             let _ = reply.send(HookReply::ask());
@@ -220,7 +220,7 @@ impl Supervisor {
     }
 
     /// Nobody answered in time: the agent's own dialog takes over.
-    pub(super) async fn on_approval_expired(&mut self, id: i64) {
+    pub(super) fn on_approval_expired(&mut self, id: i64) {
         if let Some(index) = self.pending.iter().position(|p| p.view.id == id) {
             let pending = self.pending.remove(index);
             self.record(&pending.view, Action::Ask, "timeout");
@@ -333,7 +333,7 @@ impl Supervisor {
     /// The agent moved on (the tool ran, failed or was denied): the user
     /// answered in the agent's own dialog. The question is resolved, and a
     /// later answer in Neovim is refused rather than recorded.
-    async fn answered_in_agent(&mut self, session: &SessionId, payload: &serde_json::Value) {
+    fn answered_in_agent(&mut self, session: &SessionId, payload: &serde_json::Value) {
         let tool = payload.get("tool_name").and_then(|t| t.as_str()).unwrap_or("");
         let use_id = payload.get("tool_use_id").and_then(|t| t.as_str());
         let input = payload.get("tool_input").cloned().unwrap_or(serde_json::Value::Null);

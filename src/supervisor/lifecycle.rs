@@ -211,7 +211,7 @@ impl Supervisor {
         tracing::info!(session = %id, "session deleted");
     }
 
-    pub(super) async fn on_session_event(&mut self, event: SessionEvent) {
+    pub(super) fn on_session_event(&mut self, event: SessionEvent) {
         match event {
             SessionEvent::Running(id) => {
                 let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
@@ -237,7 +237,7 @@ impl Supervisor {
                 self.maybe_refresh_ahead(&id);
             }
             SessionEvent::Exited(id, exit) => self.on_exited(id, exit),
-            SessionEvent::Crashed(id, message) => self.on_crash(id, message).await,
+            SessionEvent::Crashed(id, message) => self.on_crash(id, message),
             SessionEvent::Screen(id, verdict) => self.on_screen_verdict(&id, verdict),
             SessionEvent::Ready(id) => self.on_ready(&id),
         }
@@ -264,7 +264,7 @@ impl Supervisor {
         });
     }
 
-    pub(super) async fn on_exit(&mut self, id: SessionId, exit: ExitKind, assessed: Assessed) {
+    pub(super) fn on_exit(&mut self, id: SessionId, exit: ExitKind, assessed: Assessed) {
         let Some(index) = self.entries.iter().position(|e| e.record.id == id) else {
             tracing::warn!(session = %id, "exit for an unknown session dropped");
             return;
@@ -307,7 +307,7 @@ impl Supervisor {
             detail
         };
         self.event(&id, "exited", &detail);
-        self.finish(record, status, reason, Some(exit.exit_code())).await;
+        self.finish(record, status, reason, Some(exit.exit_code()));
         if let Some(entry) = self.entries.iter().find(|e| e.record.id == id) {
             let value = protocol::to_value(&entry.record);
             for client in self.clients.values() {
@@ -324,7 +324,7 @@ impl Supervisor {
     }
 
     /// A session's task panicked: end its process and fail it, alone.
-    async fn on_crash(&mut self, id: SessionId, message: String) {
+    fn on_crash(&mut self, id: SessionId, message: String) {
         tracing::error!(session = %id, %message, "session task panicked");
         let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
             return;
@@ -338,7 +338,7 @@ impl Supervisor {
         self.withdraw_session(&id);
         self.event(&id, "crashed", &message);
         let reason = format!("lulu lost this session (internal error: {message})");
-        self.finish(record, Status::Failed, Some(reason), None).await;
+        self.finish(record, Status::Failed, Some(reason), None);
         self.maybe_restart(&id);
         for waiter in live.delete_waiters {
             let _ = waiter.send(Err(anyhow!("the session crashed; delete it again")));
@@ -346,7 +346,7 @@ impl Supervisor {
     }
 
     /// Move a session to a terminal status (once: a second call is ignored).
-    pub(super) async fn finish(
+    pub(super) fn finish(
         &mut self,
         mut record: SessionRecord,
         status: Status,

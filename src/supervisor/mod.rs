@@ -441,22 +441,22 @@ impl Supervisor {
                     peer,
                     request,
                     reply,
-                } => self.handle(client, peer, *request, reply).await,
-                Command::Session(event) => self.on_session_event(event).await,
-                Command::Hook { ticket, request, reply } => self.on_hook(ticket, request, reply).await,
+                } => self.handle(client, peer, *request, reply),
+                Command::Session(event) => self.on_session_event(event),
+                Command::Hook { ticket, request, reply } => self.on_hook(ticket, request, reply),
                 Command::HookGone(ticket) => self.on_hook_gone(ticket),
-                Command::ApprovalExpired(id) => self.on_approval_expired(id).await,
+                Command::ApprovalExpired(id) => self.on_approval_expired(id),
                 Command::Branch(id, state) => self.on_branch(id, state),
                 Command::Usage(count, bytes) => self.on_usage(count, bytes),
                 Command::PoolSpawned(result) => self.on_pool_spawned(*result),
                 Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
                 Command::LastUsage(id, tally) => self.on_last_usage(id, *tally),
                 Command::Reviewed { id, result, by, reply } => self.on_reviewed(id, result, by, reply),
-                Command::Merged(done) => self.on_merged(*done).await,
-                Command::Restart(id) => self.on_restart(id).await,
+                Command::Merged(done) => self.on_merged(*done),
+                Command::Restart(id) => self.on_restart(id),
                 Command::RulesChanged(changed) => self.on_rules_changed(*changed),
                 Command::Retired(retired) => self.on_retired(*retired),
-                Command::ExitAssessed(id, exit, assessed) => self.on_exit(id, exit, assessed).await,
+                Command::ExitAssessed(id, exit, assessed) => self.on_exit(id, exit, assessed),
                 Command::DeleteChecked {
                     id,
                     force,
@@ -466,7 +466,7 @@ impl Supervisor {
                 Command::Removed { id, removed, waiters } => self.on_removed(id, removed, waiters),
                 Command::Looked(look) => self.on_looked(*look),
                 Command::Memory(id, bytes) => self.on_memory(id, bytes),
-                Command::Recycled(id, spawned) => self.on_recycled(id, spawned.map(|s| *s)).await,
+                Command::Recycled(id, spawned) => self.on_recycled(id, spawned.map(|s| *s)),
                 Command::Rebased(done) => self.on_rebased(*done),
                 Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
                 #[cfg(test)]
@@ -497,7 +497,7 @@ impl Supervisor {
                 }
                 Command::ClientGone(client) => self.on_client_gone(client),
                 Command::Notice(message) => self.notice(&message),
-                Command::Started(done) => self.on_started(done).await,
+                Command::Started(done) => self.on_started(done),
                 Command::Typed(id) => {
                     self.clear_waiting(id.as_str());
                     self.touch(id.as_str());
@@ -524,7 +524,7 @@ impl Supervisor {
         }
     }
 
-    async fn handle(&mut self, client: ClientId, peer: Peer, request: Request, reply: Option<Reply>) {
+    fn handle(&mut self, client: ClientId, peer: Peer, request: Request, reply: Option<Reply>) {
         let result = if self.shutdown.is_some() {
             Err(anyhow!("lulu host is shutting down"))
         } else if let Err(err) = self.check_caller(&request, &peer.caller) {
@@ -539,7 +539,7 @@ impl Supervisor {
                         .get(&client)
                         .cloned()
                         .unwrap_or_else(|| self.session_options());
-                    return self.start(*opts, options, reply).await;
+                    return self.start(*opts, options, reply);
                 }
                 Request::List => Ok(Value::Array(
                     self.entries

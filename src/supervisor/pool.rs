@@ -78,7 +78,7 @@ impl Idle {
     fn discard(self) {
         let Idle { spawned, log, .. } = self;
         spawned.control.signal(libc::SIGHUP);
-        let _ = std::fs::remove_file(&log);
+        tokio::task::spawn_blocking(move || std::fs::remove_file(log));
         let Spawned { control, exit, .. } = spawned;
         tokio::spawn(async move {
             if tokio::time::timeout(HANGUP_GRACE, exit).await.is_err() {
@@ -303,7 +303,7 @@ impl Supervisor {
     /// A stopped shell session's PTY, reset: it ends as completed, and its
     /// shell waits in the pool, first in line (the newest warm shell makes
     /// room). A shell that did not come back is stopped as usual.
-    pub(super) async fn on_recycled(&mut self, id: SessionId, spawned: Option<Spawned>) {
+    pub(super) fn on_recycled(&mut self, id: SessionId, spawned: Option<Spawned>) {
         let Some(spawned) = spawned else {
             tracing::info!(session = %id, "shell did not come back from its reset; stopping it");
             if let Some(live) = self
@@ -318,7 +318,7 @@ impl Supervisor {
         };
         // Its output goes to the pool log it was given at the reset.
         let log = spawned.log.path();
-        self.on_exit(id, crate::model::ExitKind::Code(0), Default::default()).await;
+        self.on_exit(id, crate::model::ExitKind::Code(0), Default::default());
         let idle = Idle {
             spawned,
             log,

@@ -129,7 +129,7 @@ impl Supervisor {
 
     /// The wait is over: start it again, unless the user has deleted it,
     /// started another of that name, or a restart is not wanted any more.
-    pub(super) async fn on_restart(&mut self, id: SessionId) {
+    pub(super) fn on_restart(&mut self, id: SessionId) {
         let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
             return;
         };
@@ -157,7 +157,7 @@ impl Supervisor {
             .filter(|c| crate::adapter::for_agent(&record.agent).resume_args(c).is_some());
         // Typed once, into the first run only.
         opts.prompt = None;
-        self.start_as(opts, options, None, super::start::Origin::Restart).await;
+        self.start_as(opts, options, None, super::start::Origin::Restart);
     }
 
     /// The earlier runs' failures and restarts, into a new run's history.

@@ -107,11 +107,11 @@ pub(super) enum Origin {
 impl Supervisor {
     /// Step 1: check, reserve, and hand the rest to a job. Answers `reply`
     /// when the session runs (or could not start).
-    pub(super) async fn start(&mut self, opts: StartOpts, options: SessionOptions, reply: Option<Reply>) {
-        self.start_as(opts, options, reply, Origin::User).await;
+    pub(super) fn start(&mut self, opts: StartOpts, options: SessionOptions, reply: Option<Reply>) {
+        self.start_as(opts, options, reply, Origin::User);
     }
 
-    pub(super) async fn start_as(
+    pub(super) fn start_as(
         &mut self,
         opts: StartOpts,
         options: SessionOptions,
@@ -119,7 +119,7 @@ impl Supervisor {
         origin: Origin,
     ) {
         let plan = (origin == Origin::User).then(|| (opts.clone(), options.clone()));
-        match self.begin_start(opts, &options).await {
+        match self.begin_start(opts, &options) {
             Ok(job) => {
                 if let Some((opts, options)) = plan {
                     self.plan_restarts(&opts, &options, &job.name);
@@ -147,7 +147,7 @@ impl Supervisor {
         }
     }
 
-    async fn begin_start(&mut self, opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
+    fn begin_start(&mut self, opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
         if self.live_count() + self.starting.len() >= self.max_sessions {
             bail!(
                 "max sessions reached ({}); stop one first (:LuluStop)",
@@ -245,7 +245,7 @@ impl Supervisor {
     }
 
     /// Step 3: the job is done; the session runs (or is recorded failed).
-    pub(super) async fn on_started(&mut self, done: Box<StartDone>) {
+    pub(super) fn on_started(&mut self, done: Box<StartDone>) {
         let StartDone {
             reserved,
             launch,
@@ -265,8 +265,7 @@ impl Supervisor {
                         record: record.clone(),
                         live: None,
                     });
-                    self.finish(record, Status::Failed, Some(format!("{error:#}")), None)
-                        .await;
+                    self.finish(record, Status::Failed, Some(format!("{error:#}")), None);
                 }
                 return respond(reply, Err(error));
             }

@@ -200,7 +200,7 @@ impl Supervisor {
         });
     }
 
-    pub(super) async fn on_merged(&mut self, done: GitDone<String>) {
+    pub(super) fn on_merged(&mut self, done: GitDone<String>) {
         let GitDone { record, result, reply } = done;
         self.refresh_ahead(&record.id);
         let answer = match result {
