@@ -90,7 +90,10 @@ impl Connection {
 /// `[code, message]` as the host sends errors: the message.
 fn error_text(err: &Value) -> String {
     match err {
-        Value::Array(parts) if parts.len() == 2 => parts[1].as_str().unwrap_or("error").to_string(),
+        // A shell has no Vim commands to hint at: the code goes too.
+        Value::Array(parts) if parts.len() == 2 => {
+            crate::errors::strip_code(parts[1].as_str().unwrap_or("error")).to_string()
+        }
         other => other.to_string(),
     }
 }

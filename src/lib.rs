@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod cost;
 pub mod daemon;
+pub mod errors;
 pub mod hook;
 pub mod host;
 pub mod ipc;

@@ -362,6 +362,17 @@ end
 
 --- Neovim wraps remote errors as "Error invoking 'm' on channel N:\n<msg>";
 --- keep the message.
+--- What to do about a host error, in Vim terms, by its code (the host's
+--- messages name only the problem: src/errors.rs).
+M.hints = {
+  no_session = 'see :LuluList',
+  session_ended = ':LuluStart a new one, or :LuluResume it',
+  name_taken = 'pick another name= or :LuluDelete it',
+  max_sessions = ':LuluStop one',
+  no_rule = 'see :LuluRules',
+  no_snapshot = 'see :LuluRestore <Tab>',
+}
+
 function H.clean(err, stderr)
   local msg = tostring(err)
   msg = msg:gsub("^.-Error invoking '[^']*' on channel %d+[^:]*:%s*", '')
@@ -369,7 +380,12 @@ function H.clean(err, stderr)
   if stderr and #stderr > 0 then
     msg = stderr[#stderr]:gsub('^lulu: ', '')
   end
-  return vim.trim(msg)
+  msg = vim.trim(msg)
+  local code, rest = msg:match('^%[([%l_]+)%] (.*)$')
+  if code then
+    msg = M.hints[code] and ('%s (%s)'):format(rest, M.hints[code]) or rest
+  end
+  return msg
 end
 
 return M

@@ -100,13 +100,13 @@ impl Handler for RpcHandler {
             return Ok(Value::Nil);
         }
         if let Some(result) = self.supervisor.direct(&request) {
-            return result.map_err(|err| protocol::error_value(ErrorCode::Failed, &format!("{err:#}")));
+            return result.map_err(|err| protocol::error_value(ErrorCode::Failed, &crate::errors::wire_message(&err)));
         }
         let peer = self.peer(nvim, &request);
         self.supervisor
             .request(self.client, peer, request)
             .await
-            .map_err(|err| protocol::error_value(ErrorCode::Failed, &format!("{err:#}")))
+            .map_err(|err| protocol::error_value(ErrorCode::Failed, &crate::errors::wire_message(&err)))
     }
 
     async fn handle_notify(&self, name: String, args: Vec<Value>, nvim: Nvim) {

@@ -39,6 +39,68 @@ pub const COMMENT_CLEAR: &str = "lulu.comment_clear";
 pub const TEMPLATE_SAVE: &str = "lulu.template_save";
 pub const TEMPLATE_LIST: &str = "lulu.template_list";
 pub const ACTIVITY_LIST: &str = "lulu.activity_list";
+
+/// Every method, once: the table the Lua side (`lua/lulu/rpc.lua`) and the
+/// events it handles (`lua/lulu/events.lua`, [`EVENTS`]) are checked against.
+pub const METHODS: &[&str] = &[
+    HELLO,
+    SESSION_SCREEN,
+    SESSION_WATCH,
+    SESSION_START,
+    SESSION_LIST,
+    SESSION_GET,
+    SESSION_SEND,
+    SESSION_WRITE,
+    SESSION_RESIZE,
+    SESSION_STOP,
+    SESSION_DELETE,
+    SESSION_ATTACH,
+    SESSION_DETACH,
+    SESSION_DIFF,
+    SESSION_DETAIL,
+    SESSION_MERGE,
+    SESSION_REBASE,
+    REVIEW_FILES,
+    REVIEW_BASE,
+    COMMENT_ADD,
+    COMMENT_LIST,
+    COMMENT_CLEAR,
+    TEMPLATE_SAVE,
+    TEMPLATE_LIST,
+    ACTIVITY_LIST,
+    REPO_TRUST,
+    WORKTREE_USAGE,
+    WORKTREE_PRUNE,
+    POOL_STATUS,
+    AGENT_INFO,
+    SNAPSHOT_SAVE,
+    SNAPSHOT_GET,
+    SNAPSHOT_LIST,
+    DAEMON_STATUS,
+    DAEMON_STOP,
+    APPROVAL_LIST,
+    APPROVAL_DECIDE,
+    APPROVAL_REVIEW,
+    RULE_LIST,
+    RULE_ADD,
+    RULE_REMOVE,
+    RULE_MOVE,
+];
+
+/// Every event the host sends an editor (`nvim_exec_lua` of
+/// `lulu.events.dispatch(name, payload)`).
+pub const EVENTS: &[&str] = &[
+    "session",
+    "exit",
+    "deleted",
+    "screen",
+    "approval",
+    "approval_resolved",
+    "rules",
+    "usage",
+    "notice",
+    "activity",
+];
 pub const REPO_TRUST: &str = "lulu.repo_trust";
 pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
 pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
@@ -1278,59 +1340,60 @@ mod tests {
             ),
         ];
         // Every method has a bad-input case.
-        let all = [
-            HELLO,
-            SESSION_SCREEN,
-            SESSION_WATCH,
-            SESSION_START,
-            SESSION_LIST,
-            SESSION_GET,
-            SESSION_SEND,
-            SESSION_WRITE,
-            SESSION_RESIZE,
-            SESSION_STOP,
-            SESSION_DELETE,
-            SESSION_ATTACH,
-            SESSION_DETACH,
-            SESSION_DIFF,
-            SESSION_DETAIL,
-            SESSION_MERGE,
-            SESSION_REBASE,
-            REVIEW_FILES,
-            REVIEW_BASE,
-            COMMENT_ADD,
-            COMMENT_LIST,
-            COMMENT_CLEAR,
-            TEMPLATE_SAVE,
-            TEMPLATE_LIST,
-            ACTIVITY_LIST,
-            REPO_TRUST,
-            WORKTREE_USAGE,
-            WORKTREE_PRUNE,
-            POOL_STATUS,
-            AGENT_INFO,
-            SNAPSHOT_SAVE,
-            SNAPSHOT_GET,
-            SNAPSHOT_LIST,
-            DAEMON_STATUS,
-            DAEMON_STOP,
-            APPROVAL_LIST,
-            APPROVAL_DECIDE,
-            APPROVAL_REVIEW,
-            RULE_LIST,
-            RULE_ADD,
-            RULE_REMOVE,
-            RULE_MOVE,
-        ];
+        let all = METHODS;
         for method in all {
             assert!(
-                cases.iter().any(|(m, _, _)| *m == method),
+                cases.iter().any(|(m, _, _)| m == method),
                 "no bad-input case for {method}"
             );
         }
         for (method, args, want) in cases {
             let err = decode(method, args).unwrap_err().to_string();
             assert!(err.contains(want), "{method}: {err:?} lacks {want:?}");
+        }
+    }
+
+    #[test]
+    fn the_lua_side_names_the_same_methods_and_handles_every_event() {
+        let rpc = include_str!("../../lua/lulu/rpc.lua");
+        let table = &rpc[rpc.find("M.methods = {").expect("rpc.lua has M.methods")..];
+        let table = &table[..table.find("\n}").expect("the table ends")];
+        let lua: Vec<&str> = table.lines().filter_map(|l| l.split('\'').nth(1)).collect();
+        for name in &lua {
+            assert!(
+                METHODS.contains(name),
+                "rpc.lua names {name}, which the host does not have"
+            );
+        }
+        for name in METHODS {
+            assert!(lua.contains(name), "the host has {name}, which rpc.lua does not name");
+        }
+        let events = include_str!("../../lua/lulu/events.lua");
+        for name in EVENTS {
+            assert!(
+                events.contains(&format!("function H.handlers.{name}(")),
+                "events.lua has no handler for the host's '{name}' event"
+            );
+        }
+        // And the host emits only events in the table.
+        let sources = [
+            include_str!("../supervisor/mod.rs"),
+            include_str!("../supervisor/approvals.rs"),
+            include_str!("../supervisor/activity.rs"),
+            include_str!("../supervisor/lifecycle.rs"),
+            include_str!("../supervisor/preview.rs"),
+            include_str!("../supervisor/worktrees.rs"),
+            include_str!("../supervisor/clients.rs"),
+            include_str!("../supervisor/rules.rs"),
+        ];
+        for source in sources {
+            for emitted in source.split("emit(\"").skip(1) {
+                let name = &emitted[..emitted.find('"').unwrap_or(0)];
+                assert!(
+                    EVENTS.contains(&name),
+                    "the host emits '{name}', which EVENTS does not list"
+                );
+            }
         }
     }
 

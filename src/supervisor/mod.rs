@@ -32,6 +32,7 @@ use tokio::task::JoinHandle;
 
 use crate::agent::Agents;
 use crate::approval::{Rule, RuleSpec};
+use crate::errors::HostError;
 use crate::hook::{HookReply, HookRequest};
 use crate::model::{SessionId, SessionRecord};
 use crate::pty::{self, Input, PtyControl};
@@ -638,7 +639,7 @@ impl Supervisor {
                             Ok(Some(specs)) => serde_json::from_str::<serde_json::Value>(&specs)
                                 .map(|json| protocol::to_value(&json))
                                 .context("the saved set is unreadable"),
-                            Ok(None) => Err(anyhow!("no saved sessions named '{name}' (see :LuluRestore <Tab>)")),
+                            Ok(None) => Err(HostError::NoSnapshot(name).into()),
                             Err(err) => Err(err.into()),
                         }
                     });
@@ -805,7 +806,7 @@ impl Supervisor {
             .iter()
             .rposition(|e| e.record.id.as_str() == session)
             .or_else(|| self.entries.iter().rposition(|e| e.record.name == session))
-            .ok_or_else(|| anyhow!("no session named '{session}' (see :LuluList)"))
+            .ok_or_else(|| HostError::NoSession(session.to_string()).into())
     }
 
     fn find(&self, session: &str) -> anyhow::Result<&Entry> {
@@ -822,10 +823,11 @@ impl Supervisor {
         let name = entry.record.name.clone();
         let status = entry.record.status;
         entry.live.as_mut().ok_or_else(|| {
-            anyhow!(
-                "session '{name}' has ended ({}); start a new one with :LuluStart",
-                status.as_str()
-            )
+            HostError::SessionEnded {
+                name,
+                status: status.as_str().to_string(),
+            }
+            .into()
         })
     }
 

@@ -4,7 +4,7 @@
 //! back to the loop as a command. With the database locked by another
 //! process, questions keep being answered by the rules in memory.
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use rmpv::Value;
 
 use super::approvals::compile_rules;
@@ -13,11 +13,17 @@ use crate::approval::{Action, Rule, RuleSpec};
 
 /// What to change.
 pub(super) enum Change {
-    Add { spec: Box<RuleSpec>, index: Option<usize> },
+    Add {
+        spec: Box<RuleSpec>,
+        index: Option<usize>,
+    },
     /// An "always": these rules, first, in this order.
     AddFirst(Vec<RuleSpec>),
     Remove(i64),
-    Move { id: i64, index: usize },
+    Move {
+        id: i64,
+        index: usize,
+    },
 }
 
 /// What to do once the change is in.
@@ -90,7 +96,7 @@ impl Supervisor {
                     then,
                     reply,
                 }),
-                Ok(Err(id)) => Err((anyhow!("no rule {id} (see :LuluRules)"), reply)),
+                Ok(Err(id)) => Err((crate::errors::HostError::NoRule(id).into(), reply)),
                 Err(err) => Err((err, reply)),
             };
             match changed {

@@ -111,13 +111,7 @@ impl Supervisor {
         self.start_as(opts, options, reply, Origin::User);
     }
 
-    pub(super) fn start_as(
-        &mut self,
-        opts: StartOpts,
-        options: SessionOptions,
-        reply: Option<Reply>,
-        origin: Origin,
-    ) {
+    pub(super) fn start_as(&mut self, opts: StartOpts, options: SessionOptions, reply: Option<Reply>, origin: Origin) {
         let plan = (origin == Origin::User).then(|| (opts.clone(), options.clone()));
         match self.begin_start(opts, &options) {
             Ok(job) => {
@@ -149,10 +143,7 @@ impl Supervisor {
 
     fn begin_start(&mut self, opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
         if self.live_count() + self.starting.len() >= self.max_sessions {
-            bail!(
-                "max sessions reached ({}); stop one first (:LuluStop)",
-                self.max_sessions
-            );
+            return Err(crate::errors::HostError::MaxSessions(self.max_sessions).into());
         }
         let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
         if let Some(id) = &opts.resume {
@@ -188,7 +179,7 @@ impl Supervisor {
                     carried = usage;
                 }
                 if self.name_taken(name) {
-                    bail!("a session named '{name}' already exists; pick another name= or :LuluDelete it");
+                    return Err(crate::errors::HostError::NameTaken(name.clone()).into());
                 }
                 name.clone()
             }

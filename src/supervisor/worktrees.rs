@@ -414,7 +414,11 @@ impl Supervisor {
     }
 
     pub(super) fn on_retired(&mut self, retired: Retired) {
-        let Retired { records, removed, reply } = retired;
+        let Retired {
+            records,
+            removed,
+            reply,
+        } = retired;
         let mut list = Vec::new();
         for record in &records {
             list.push(Value::Map(vec![

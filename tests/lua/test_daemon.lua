@@ -380,7 +380,7 @@ T['lulu start/list/send/stop from a shell drive what Neovim sees; lulu attach jo
   child.wait('return require("lulu").get("sh1").status == "completed"', 8000, 'Neovim sees it end')
   local result = vim.system({ BIN, 'send', 'nope', 'x' }, { env = child.env, text = true }):wait()
   h.eq(result.code, 1, 'an unknown session fails')
-  h.matches(result.stderr, "^lulu: no session named 'nope'", 'with a one-line reason')
+  h.matches(result.stderr, "^lulu: no session named 'nope'\n$", 'with a one-line reason, and no Vim hint')
 end
 
 return T

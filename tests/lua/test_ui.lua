@@ -70,9 +70,9 @@ T[':LuluStart opens the session; errors are one notify line'] = function(child)
   child.cmd('LuluStop nope')
   local notes = child.lua('return _G.notes')
   h.eq(#notes, 2, 'two notifications')
-  h.matches(notes[1].msg, "^lulu: a session named 'first' already exists", 'duplicate')
+  h.eq(notes[1].msg, "lulu: a session named 'first' already exists (pick another name= or :LuluDelete it)", 'duplicate')
   h.eq(notes[1].level, vim.log.levels.ERROR, 'level')
-  h.matches(notes[2].msg, "^lulu: no session named 'nope'", 'unknown')
+  h.eq(notes[2].msg, "lulu: no session named 'nope' (see :LuluList)", 'unknown, with what to do in Vim')
   h.ok(not notes[1].msg:find('\n'), 'one line')
 end
 
