@@ -402,7 +402,7 @@ function M.daemon(cmd)
     else
       error('usage: :LuluDaemon status|stop|restart', 0)
     end
-  end)
+  end, { local_only = true })
 end
 
 function M.trust()
@@ -601,13 +601,25 @@ function H.one(cmd)
 end
 
 --- Commands report errors as one notify line, never a stack trace.
-function H.guard(fn)
+--- Run a command's body: errors become one notification; while the host
+--- builds or the daemon comes up it runs afterwards (`opts.local_only`:
+--- it needs no host connection, e.g. :LuluDaemon).
+function H.guard(fn, opts)
   -- The host is still building: say so, and do this once it is built.
   local state = not require('lulu.rpc').running() and require('lulu.build').state()
   if state and state.building and not require('lulu.rpc').bin() then
     util.notify(require('lulu.build').describe() .. '; this runs when it is done')
     return require('lulu.build').when_done(function()
-      H.guard(fn)
+      H.guard(fn, opts)
+    end)
+  end
+  local rpc = require('lulu.rpc')
+  if not (opts and opts.local_only) and not rpc.running() and require('lulu.config').options.host.mode == 'daemon' then
+    -- Bringing the daemon up does not hold the editor: this runs once it is.
+    return rpc.when_ready(function()
+      H.guard(fn, opts)
+    end, function(err)
+      util.notify(err, vim.log.levels.ERROR)
     end)
   end
   local ok, err = pcall(fn)

@@ -114,11 +114,64 @@ function M.mode()
   return H.mode or require('lulu.config').options.host.mode
 end
 
---- The host channel, starting the host if needed. Raises a clean error.
+--- Run `on_ready()` once the host is up, without blocking the editor: a
+--- daemon that is not running is started in the background and connected
+--- to when it listens; meanwhile the editor goes on, and every command
+--- given is queued behind it. `on_error(message)` if it never comes.
+function M.when_ready(on_ready, on_error)
+  if H.chan then
+    return on_ready()
+  end
+  if require('lulu.config').options.host.mode ~= 'daemon' then
+    -- An embedded host is a job of this editor: starting it does not wait.
+    local ok, err = pcall(M.ensure)
+    return ok and on_ready() or on_error(tostring(err))
+  end
+  if H.waiting then
+    table.insert(H.waiting, { on_ready, on_error })
+    return
+  end
+  local bin, why = M.bin()
+  if not bin then
+    return on_error(why)
+  end
+  H.waiting = { { on_ready, on_error } }
+  H.attach_daemon_async(bin, function(err)
+    local waiting = H.waiting or {}
+    H.waiting = nil
+    for _, w in ipairs(waiting) do
+      if err then
+        w[2](err)
+      else
+        w[1]()
+      end
+    end
+  end)
+end
+
+--- The host channel, starting the host if needed (blocking: for the Lua
+--- API; commands use |M.when_ready()|). Raises a clean error.
 ---@return integer
 function M.ensure()
   if H.chan then
     return H.chan
+  end
+  if H.waiting then
+    -- A command is bringing the daemon up: wait for that one.
+    local failed
+    table.insert(H.waiting, {
+      function() end,
+      function(err)
+        failed = err
+      end,
+    })
+    vim.wait(30000, function()
+      return H.chan ~= nil or failed ~= nil
+    end, 10)
+    if H.chan then
+      return H.chan
+    end
+    error(failed or 'the lulu daemon did not come up within 30 s', 0)
   end
   local bin, why = M.bin()
   if not bin then
@@ -279,6 +332,84 @@ function H.connect_daemon(bin)
     error(('the lulu daemon did not answer: %s (see %s/daemon.log)'):format(H.clean(reply), M.state_dir()), 0)
   end
   return chan, reply
+end
+
+--- The daemon, attached without blocking: connect if it listens, else
+--- start it (`lulu daemon`, in the background) and connect when it is up;
+--- a stale idle one is stopped first (its socket watched by a timer).
+--- `done(err)` once attached (err = nil) or given up.
+function H.attach_daemon_async(bin, done, replaced)
+  local function adopt(chan, reply)
+    H.mode = 'daemon'
+    H.stale = reply.build ~= H.build_of(bin)
+    if H.stale and reply.live == 0 and not replaced then
+      pcall(vim.rpcrequest, chan, M.methods.daemon_stop)
+      pcall(vim.fn.chanclose, chan)
+      local timer, waited = vim.uv.new_timer(), 0
+      timer:start(
+        20,
+        20,
+        vim.schedule_wrap(function()
+          waited = waited + 20
+          if vim.uv.fs_stat(M.socket_path()) == nil or waited >= 10000 then
+            require('lulu.util').stop_timer(timer)
+            H.attach_daemon_async(bin, done, true)
+          end
+        end)
+      )
+      return
+    end
+    if H.stale then
+      require('lulu.util').notify(
+        ('the daemon runs another build of lulu with %d live session(s); :LuluDaemon restart once they end'):format(
+          reply.live
+        ),
+        vim.log.levels.WARN
+      )
+    end
+    H.chan, H.pid, H.ready = chan, reply.pid, true
+    H.watch(chan)
+    require('lulu.events').host_started()
+    done(nil)
+  end
+  local function try()
+    local ok, chan = pcall(vim.fn.sockconnect, 'pipe', M.socket_path(), { rpc = true })
+    if not ok or chan <= 0 then
+      return nil
+    end
+    local hello_ok, reply = pcall(vim.rpcrequest, chan, M.methods.hello, H.hello())
+    if not hello_ok then
+      pcall(vim.fn.chanclose, chan)
+      return nil, ('the lulu daemon did not answer: %s (see %s/daemon.log)'):format(H.clean(reply), M.state_dir())
+    end
+    return chan, reply
+  end
+  local chan, reply = try()
+  if chan then
+    return adopt(chan, reply)
+  elseif reply then
+    return done(reply)
+  end
+  local idle_exit = tostring(require('lulu.config').options.daemon.idle_exit)
+  local cmd = { bin, 'daemon', '--data-dir', M.data_dir(), '--state-dir', M.state_dir(), '--idle-exit', idle_exit }
+  vim.system(
+    cmd,
+    { text = true },
+    vim.schedule_wrap(function(result)
+      if result.code ~= 0 then
+        local out = vim.trim((result.stdout or '') .. (result.stderr or ''))
+        local last = (out:match('[^\n]*$') or out):gsub('^lulu: ', '')
+        return done(
+          last ~= '' and last or ('could not start the lulu daemon (%s exited with %d)'):format(bin, result.code)
+        )
+      end
+      local started, why = try()
+      if not started then
+        return done(why or ('cannot connect to the lulu daemon at %s'):format(M.socket_path()))
+      end
+      adopt(started, why)
+    end)
+  )
 end
 
 --- What the binary reports as its build: size and mtime of the real file.

@@ -320,6 +320,34 @@ local function cli(child, ...)
   return result.stdout
 end
 
+T['commands given while the daemon comes up are queued behind it; one that never comes says why'] = function(child)
+  reap_daemon(child)
+  daemon_setup(child)
+  h.eq(child.lua('return require("lulu.rpc").running()'), false, 'no daemon yet')
+  child.cmd('LuluStart shell name=q1')
+  child.cmd('LuluStart shell name=q2')
+  h.eq(child.lua('return 1 + 1'), 2, 'the editor answers meanwhile')
+  child.wait(
+    'local ok, r = pcall(require("lulu").get, "q2"); return ok and r.status == "running"',
+    10000,
+    'both ran once it was up'
+  )
+  h.eq(child.lua('return require("lulu").get("q1").status'), 'running', 'in order')
+  h.eq(child.lua('return vim.b.lulu_session'), child.lua('return require("lulu").get("q2").id'), 'the last one shown')
+
+  local other = h.child()
+  child.defer(other.stop)
+  other.setup({ host = { mode = 'daemon' }, bin = '/bin/false' })
+  other.capture_notify()
+  other.cmd('LuluStart shell name=never')
+  other.wait('return _G.notes[1] ~= nil', 5000, 'told')
+  h.eq(
+    other.lua('return _G.notes[1].msg'),
+    'lulu: could not start the lulu daemon (/bin/false exited with 1)',
+    'why, in one line'
+  )
+end
+
 T['lulu start/list/send/stop from a shell drive what Neovim sees; lulu attach joins and detaches'] = function(child)
   reap_daemon(child)
   h.repo(child.cwd)
