@@ -127,7 +127,10 @@ async fn the_limit_counts_live_sessions_only() {
     f.start("sleep 30").await.unwrap();
     let err = f.start("sleep 30").await.unwrap_err();
     assert_eq!(err.to_string(), "max sessions reached (2); stop one first");
-    assert_eq!(crate::errors::wire_message(&err), "[max_sessions] max sessions reached (2); stop one first");
+    assert_eq!(
+        crate::errors::wire_message(&err),
+        "[max_sessions] max sessions reached (2); stop one first"
+    );
     f.request(Request::Stop {
         session: a.name.clone(),
         force: true,
