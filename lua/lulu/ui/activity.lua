@@ -15,7 +15,8 @@ H.items = {}
 
 --- One item as a line.
 function M.line(item)
-  local clock = item.at:match('T(%d+:%d+:%d+)') or item.at
+  local at = util.parse_time(item.at)
+  local clock = at and os.date('%H:%M:%S', math.floor(at)) or item.at
   local commit = item.commit and item.commit:sub(1, 8) or '        '
   local files = item.files and (' (%d file%s)'):format(item.files, item.files == 1 and '' or 's') or ''
   return ('%s  %-12s %-9s %s  %s%s'):format(clock, item.session or item.branch, item.kind, commit, item.subject, files)
