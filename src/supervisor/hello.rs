@@ -1,0 +1,125 @@
+//! An editor says hello: its options (those that shape its sessions are
+//! kept per editor; the daemon-wide ones apply to all), and what the host
+//! tells it about its agents.
+
+use super::*;
+
+impl Supervisor {
+    pub(super) fn hello(&mut self, client: ClientId, peer: Peer, hello: Hello) -> anyhow::Result<Value> {
+        let config = hello.config;
+        if let Some(max) = config.max_sessions {
+            if max == 0 {
+                bail!("max_sessions must be at least 1");
+            }
+            self.max_sessions = max;
+        }
+        if let Some(scrollback) = config.scrollback {
+            self.scrollback = scrollback.clamp(1, MAX_SCROLLBACK);
+        }
+        self.agents = Agents::with_overrides(config.agents);
+        if let Some(enabled) = config.worktree {
+            self.worktree_enabled = enabled;
+        }
+        self.worktree_root = config.worktree_root.map(PathBuf::from);
+        for pattern in &config.worktree_copy {
+            globset::Glob::new(pattern)
+                .map_err(|err| anyhow!("invalid worktree.copy glob {pattern:?}: {}", err.kind()))?;
+        }
+        self.worktree_copy = config.worktree_copy;
+        self.worktree_setup = config.worktree_setup.filter(|argv| !argv.is_empty());
+        self.cleanup_merged = match config.worktree_cleanup.as_deref() {
+            None | Some("keep") => false,
+            Some("delete_if_merged") => true,
+            Some(other) => bail!("worktree.cleanup must be 'keep' or 'delete_if_merged', not {other:?}"),
+        };
+        let shell = self.agents.resolve(
+            "shell",
+            &[],
+            self.settings.path_var.as_deref(),
+            self.settings.shell_var.as_deref(),
+        );
+        let shell = match shell {
+            Ok(resolved) if resolved.env.is_empty() => resolved.argv,
+            _ => Vec::new(),
+        };
+        let ready_within = config.pool_ready_timeout.map_or(pool::DEFAULT_READY_WITHIN, |secs| {
+            Duration::from_secs_f64(secs.clamp(0.1, 600.0))
+        });
+        self.pool_configure(config.pool_size.unwrap_or(2), shell, ready_within);
+        self.pool.recycle = config
+            .pool_recycle
+            .then(|| Duration::from_secs_f64(config.pool_max_age.unwrap_or(1800.0).clamp(1.0, 24.0 * 3600.0)));
+        self.set_prices(crate::cost::Prices::with_overrides(config.prices));
+        if let Some(secs) = config.approval_timeout {
+            self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
+        }
+        if !hello.version.is_empty() && hello.version != VERSION {
+            tracing::warn!(plugin = %hello.version, host = VERSION, "plugin and host versions differ");
+        }
+        let client = Client { id: client, peer };
+        for notice in self.startup_notices.drain(..) {
+            client.emit("notice", Value::from(notice));
+        }
+        // Its connection may have ended before this hello got here.
+        if !self.departed.contains(&client.id) {
+            self.options.insert(client.id, self.session_options());
+            self.clients.insert(client.id, client);
+        }
+        let mode = if self.settings.daemon.is_some() {
+            "daemon"
+        } else {
+            "embedded"
+        };
+        Ok(Value::Map(vec![
+            (Value::from("version"), Value::from(VERSION)),
+            (Value::from("pid"), Value::from(std::process::id())),
+            (Value::from("mode"), Value::from(mode)),
+            (Value::from("build"), Value::from(crate::daemon::build_id())),
+            (Value::from("live"), Value::from(self.live_count())),
+        ]))
+    }
+
+    /// The options the last hello set, as a start uses them.
+    pub(super) fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            agents: self.agents.clone(),
+            worktree_enabled: self.worktree_enabled,
+            worktree_root: self.worktree_root.clone(),
+            worktree_copy: self.worktree_copy.clone(),
+            worktree_setup: self.worktree_setup.clone(),
+            cleanup_merged: self.cleanup_merged,
+            scrollback: self.scrollback,
+        }
+    }
+
+    /// Each configured agent: its program (or why it cannot run), how to ask
+    /// its version, and what lulu does with it.
+    pub(super) fn agent_info(&self) -> Value {
+        let info = self.agents.names().map(|name| {
+            let adapter = crate::adapter::for_agent(name);
+            let resolved = self.agents.resolve(
+                name,
+                &[],
+                self.settings.path_var.as_deref(),
+                self.settings.shell_var.as_deref(),
+            );
+            let mut fields = vec![
+                (Value::from("name"), Value::from(name)),
+                (Value::from("integration"), protocol::to_value(&adapter.integration())),
+            ];
+            match resolved {
+                Ok(r) => fields.push((Value::from("program"), Value::from(r.argv[0].clone()))),
+                Err(err) => fields.push((Value::from("error"), Value::from(err.to_string()))),
+            }
+            if let Some(flag) = adapter.version_flag() {
+                fields.push((Value::from("version_flag"), Value::from(flag)));
+            }
+            if let Some((version, relies_on)) = adapter.proven_with() {
+                fields.push((Value::from("proven_with"), Value::from(version)));
+                fields.push((Value::from("relies_on"), Value::from(relies_on)));
+            }
+            Value::Map(fields)
+        });
+        Value::Array(info.collect())
+    }
+}
