@@ -664,7 +664,7 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn record(name: &str, status: Status, created_at: &str) -> SessionRecord {

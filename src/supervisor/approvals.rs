@@ -80,7 +80,7 @@ impl Supervisor {
     /// A hook asks. Answers at once from the rules, or parks the question.
     pub(super) fn on_hook(&mut self, ticket: Ticket, request: HookRequest, reply: oneshot::Sender<HookReply>) {
         let event = request.event().to_string();
-        let Some(entry) = self.entries.iter().find(|e| e.record.id.as_str() == request.session) else {
+        let Some(entry) = self.entries.get_str(&request.session) else {
             tracing::warn!(session = %request.session, "hook for an unknown session refused");
             let _ = reply.send(HookReply::ask());
             return;
@@ -448,7 +448,7 @@ impl Supervisor {
     /// Keep the session record's `pending_approvals` count current.
     fn pending_changed(&mut self, session: &SessionId) {
         let count = self.pending.iter().filter(|p| &p.view.session_id == session).count() as i64;
-        if let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == session) {
+        if let Some(entry) = self.entries.get_mut(session) {
             entry.record.pending_approvals = count;
             let record = entry.record.clone();
             self.broadcast_record(&record);

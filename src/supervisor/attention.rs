@@ -17,7 +17,7 @@ impl Supervisor {
     /// A hook event with no decision to make. Returns true when it was one
     /// (the caller answers "no opinion" at once).
     pub(super) fn on_hook_event(&mut self, session: &SessionId, event: &str, payload: &serde_json::Value) -> bool {
-        let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == session) else {
+        let Some(entry) = self.entries.get_mut(session) else {
             return false;
         };
         let Some(live) = entry.live.as_mut() else {
@@ -77,7 +77,7 @@ impl Supervisor {
     }
 
     pub(super) fn on_memory(&mut self, id: SessionId, bytes: u64) {
-        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id && e.live.is_some()) else {
+        let Some(entry) = self.entries.get_mut(&id).filter(|e| e.live.is_some()) else {
             return;
         };
         // A change of a MiB or more is worth telling the editors.
@@ -124,7 +124,7 @@ impl Supervisor {
     /// the screen's; one the screen contradicts (it plainly works) is
     /// cleared, whoever reported it.
     pub(super) fn on_screen_verdict(&mut self, session: &SessionId, verdict: Verdict) {
-        let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == session) else {
+        let Some(entry) = self.entries.get_mut(session) else {
             return;
         };
         let (waiting, source) = match verdict {
@@ -175,7 +175,7 @@ impl Supervisor {
     }
 
     pub(super) fn on_transcript_found(&mut self, id: SessionId, path: Option<PathBuf>) {
-        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(&id) else {
             return;
         };
         let Some(live) = entry.live.as_mut() else {
@@ -193,7 +193,7 @@ impl Supervisor {
 
     pub(super) fn on_transcript(&mut self, id: SessionId, bytes: Vec<u8>) {
         let prices = self.prices.clone();
-        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(&id) else {
             return;
         };
         let Some(live) = entry.live.as_mut() else {
@@ -247,7 +247,7 @@ impl Supervisor {
 
     pub(super) fn on_last_usage(&mut self, id: SessionId, tally: Tally) {
         let prices = self.prices.clone();
-        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(&id) else {
             return;
         };
         if entry.live.is_some() || entry.record.usage == tally.usage {

@@ -141,7 +141,7 @@ impl Supervisor {
         if let Err(err) = checked {
             return respond(reply, Err(err));
         }
-        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(&id) else {
             return respond(reply, Err(anyhow!("session {id} went away")));
         };
         if let Some(live) = entry.live.as_mut() {
@@ -206,7 +206,7 @@ impl Supervisor {
         let key = id.clone();
         self.store
             .write(format!("the removal of session {id}"), move |s| s.delete_session(&key));
-        self.entries.retain(|e| &e.record.id != id);
+        self.entries.remove(id);
         // The worktree count in the list's footer is stale now.
         self.usage = None;
         let _ = self.usage();
@@ -219,7 +219,7 @@ impl Supervisor {
     pub(super) fn on_session_event(&mut self, event: SessionEvent) {
         match event {
             SessionEvent::Running(id) => {
-                let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+                let Some(entry) = self.entries.get_mut(&id) else {
                     return;
                 };
                 if entry.record.status != Status::Starting {
@@ -232,7 +232,7 @@ impl Supervisor {
                 self.broadcast_record(&record);
             }
             SessionEvent::Activity(id) => {
-                let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+                let Some(entry) = self.entries.get_mut(&id) else {
                     return;
                 };
                 entry.record.last_activity_at = now();
@@ -275,11 +275,11 @@ impl Supervisor {
     }
 
     pub(super) fn on_exit(&mut self, id: SessionId, exit: ExitKind, assessed: Assessed) {
-        let Some(index) = self.entries.iter().position(|e| e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(&id) else {
             tracing::warn!(session = %id, "exit for an unknown session dropped");
             return;
         };
-        let Some(live) = self.entries[index].live.take() else {
+        let Some(live) = entry.live.take() else {
             return;
         };
         self.controls.remove(&id);
@@ -288,7 +288,10 @@ impl Supervisor {
         self.read_last_usage(&id, live.transcript, live.tally);
         self.withdraw_session(&id);
         self.refresh_ahead(&id);
-        let record = self.entries[index].record.clone();
+        // After the withdrawals above, which changed its pending count.
+        let Some(record) = self.entries.get(&id).map(|e| e.record.clone()) else {
+            return;
+        };
         let (mut status, mut reason) = match (live.stop_requested, exit.failure_reason()) {
             (true, _) | (false, None) => (Status::Completed, None),
             (false, Some(reason)) => (Status::Failed, Some(reason)),
@@ -318,7 +321,7 @@ impl Supervisor {
         };
         self.event(&id, "exited", &detail);
         self.finish(record, status, reason, Some(exit.exit_code()));
-        if let Some(entry) = self.entries.iter().find(|e| e.record.id == id) {
+        if let Some(entry) = self.entries.get(&id) {
             let value = protocol::to_value(&entry.record);
             for client in self.clients.values() {
                 client.emit("exit", value.clone());
@@ -336,7 +339,7 @@ impl Supervisor {
     /// A session's task panicked: end its process and fail it, alone.
     fn on_crash(&mut self, id: SessionId, message: String) {
         tracing::error!(session = %id, %message, "session task panicked");
-        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(&id) else {
             return;
         };
         let Some(live) = entry.live.take() else {
@@ -371,7 +374,7 @@ impl Supervisor {
         record.exit_code = exit_code;
         record.updated_at = now();
         self.persist(&record);
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
+        if let Some(entry) = self.entries.get_mut(&record.id) {
             entry.record = record.clone();
         }
         self.broadcast_record(&record);

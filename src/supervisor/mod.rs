@@ -20,6 +20,7 @@ mod restart;
 mod review;
 mod rules;
 mod session;
+mod sessions;
 mod start;
 mod worktrees;
 
@@ -320,7 +321,7 @@ pub struct Supervisor {
     max_sessions: usize,
     scrollback: usize,
     /// Oldest first; the list is this reversed.
-    entries: Vec<Entry>,
+    entries: sessions::Sessions,
     /// Names of sessions whose start's job is running: reserved, and each
     /// counted under `max_sessions`.
     starting: std::collections::HashSet<String>,
@@ -385,14 +386,16 @@ impl Supervisor {
             agents: Agents::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
             scrollback: DEFAULT_SCROLLBACK,
-            entries: stored
-                .into_iter()
-                .rev()
-                .map(|mut record| {
-                    record.price(&crate::cost::Prices::default());
-                    Entry { record, live: None }
-                })
-                .collect(),
+            entries: sessions::Sessions::new(
+                stored
+                    .into_iter()
+                    .rev()
+                    .map(|mut record| {
+                        record.price(&crate::cost::Prices::default());
+                        Entry { record, live: None }
+                    })
+                    .collect(),
+            ),
             starting: Default::default(),
             options: HashMap::new(),
             clients: HashMap::new(),
@@ -436,22 +439,15 @@ impl Supervisor {
         (SupervisorHandle { tx, controls }, task)
     }
 
-    /// Where `session` (an id, else a name) is in `entries`.
-    fn index_of(&self, session: &str) -> anyhow::Result<usize> {
-        self.entries
-            .iter()
-            .rposition(|e| e.record.id.as_str() == session)
-            .or_else(|| self.entries.iter().rposition(|e| e.record.name == session))
-            .ok_or_else(|| HostError::NoSession(session.to_string()).into())
-    }
-
+    /// The session `session` names (an id, else the newest of that name).
     fn find(&self, session: &str) -> anyhow::Result<&Entry> {
-        Ok(&self.entries[self.index_of(session)?])
+        let id = self.entries.resolve(session)?;
+        Ok(self.entries.get(id).expect("resolved from the index"))
     }
 
     fn find_mut(&mut self, session: &str) -> anyhow::Result<&mut Entry> {
-        let index = self.index_of(session)?;
-        Ok(&mut self.entries[index])
+        let id = self.entries.resolve(session)?.clone();
+        Ok(self.entries.get_mut(&id).expect("resolved from the index"))
     }
 
     fn live(&mut self, session: &str) -> anyhow::Result<&mut Live> {
@@ -468,7 +464,7 @@ impl Supervisor {
     }
 
     fn live_count(&self) -> usize {
-        self.entries.iter().filter(|e| e.live.is_some()).count()
+        self.entries.live_count()
     }
 
     fn send_text(&mut self, session: &str, text: &str) -> anyhow::Result<Value> {

@@ -60,7 +60,7 @@ impl Supervisor {
     /// A session ended: if it failed and has a plan with attempts left,
     /// schedule its restart and say so in its record.
     pub(super) fn maybe_restart(&mut self, id: &SessionId) {
-        let Some(entry) = self.entries.iter().find(|e| &e.record.id == id) else {
+        let Some(entry) = self.entries.get(id) else {
             return;
         };
         if entry.record.status != Status::Failed {
@@ -99,7 +99,7 @@ impl Supervisor {
                 },
             ))
         };
-        let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
         let Some((wait, restarting)) = restarting else {
@@ -130,7 +130,7 @@ impl Supervisor {
     /// The wait is over: start it again, unless the user has deleted it,
     /// started another of that name, or a restart is not wanted any more.
     pub(super) fn on_restart(&mut self, id: SessionId) {
-        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(&id) else {
             return;
         };
         if entry.live.is_some() || entry.record.restarting.is_none() {

@@ -232,7 +232,7 @@ impl Supervisor {
     }
 
     fn name_taken(&self, name: &str) -> bool {
-        self.starting.contains(name) || self.entries.iter().any(|e| e.record.name == name)
+        self.starting.contains(name) || self.entries.name_taken(name)
     }
 
     /// Step 3: the job is done; the session runs (or is recorded failed).

@@ -120,7 +120,7 @@ impl Supervisor {
     /// row and log go; its branch and worktree are reused). Returns what
     /// its agent had used, for a session that resumes its conversation.
     pub(super) fn replace_ended(&mut self, name: &str) -> anyhow::Result<Option<crate::cost::Usage>> {
-        let Some(entry) = self.entries.iter().find(|e| e.record.name == name) else {
+        let Some(entry) = self.entries.by_name(name) else {
             return Ok(None);
         };
         if entry.live.is_some() {
@@ -293,7 +293,7 @@ impl Supervisor {
     /// Recount `ahead` off the supervisor's task; the answer comes back as a
     /// command.
     pub(super) fn refresh_ahead(&mut self, id: &SessionId) {
-        let Some(entry) = self.entries.iter_mut().find(|e| &e.record.id == id) else {
+        let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
         let (Some(repo), Some(branch), Some(base)) = (
@@ -341,7 +341,7 @@ impl Supervisor {
     }
 
     pub(super) fn on_branch(&mut self, id: SessionId, state: BranchState) {
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) {
+        if let Some(entry) = self.entries.get_mut(&id) {
             let r = &mut entry.record;
             if r.ahead != Some(state.ahead) || r.merged != state.merged || r.dirty != state.dirty {
                 (r.ahead, r.merged, r.dirty) = (Some(state.ahead), state.merged, state.dirty);
@@ -445,7 +445,7 @@ impl Supervisor {
                 "worktree-removed",
                 record.worktree.as_deref().unwrap_or_default(),
             );
-            if let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == record.id) {
+            if let Some(entry) = self.entries.get_mut(&record.id) {
                 entry.record.worktree = None;
                 entry.record.branch = None;
                 entry.record.ahead = None;
