@@ -4,6 +4,7 @@
 //! holds up another.
 
 mod activity;
+mod approval_input;
 mod approvals;
 mod attention;
 mod branch_review;
