@@ -51,6 +51,8 @@ T['three saved sessions come back in a new Neovim, in their worktrees'] = functi
   for i = 1, 3 do
     -- A quiet process turns running 500 ms after it starts.
     second.wait('return require("lulu").get(...).status == "running"', 5000, 'r' .. i .. ' running', 'r' .. i)
+    -- Counted off the loop once it is live.
+    second.wait('return require("lulu").get(...).ahead == 1', 5000, 'r' .. i .. ' ahead', 'r' .. i)
     local r = second.lua('return require("lulu").get(...)', 'r' .. i)
     h.eq({ r.status, r.branch, r.ahead }, { 'running', 'lulu/r' .. i, 1 }, 'r' .. i)
     h.eq(r.worktree, vim.uv.fs_realpath(dir) .. '/.lulu/worktrees/r' .. i, 'r' .. i .. ' worktree')

@@ -311,6 +311,10 @@ T['a hidden session asking for colours is told those of the editor that showed i
   child.cmd('stopinsert')
   child.cmd('enew')
   child.wait('return not require("lulu.term").streaming(...)', 3000, 'hidden', s.id)
+  -- The detach reaches the session's task through its queue, while typed
+  -- keys go straight to the PTY: give the detach a moment to land, or the
+  -- query is answered by Neovim's own terminal (its default colours).
+  vim.wait(500)
   child.lua('require("lulu").send("colours", "")')
   h.wait_for(function()
     return vim.uv.fs_stat(out) ~= nil and vim.fn.readfile(out)[1] ~= nil
