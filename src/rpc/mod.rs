@@ -77,8 +77,8 @@ impl Client {
     /// Events are notifications: they reach the editor in the order they were
     /// emitted, after any output queued before them.
     /// False once the connection is gone.
-    pub fn emit(&self, name: &'static str, payload: Value) -> bool {
-        let args = Value::Array(vec![Value::from(name), payload]);
+    pub fn emit(&self, event: protocol::Event, payload: Value) -> bool {
+        let args = Value::Array(vec![Value::from(event.name()), payload]);
         self.peer.out.notify("nvim_exec_lua", vec![Value::from(DISPATCH), args])
     }
 }

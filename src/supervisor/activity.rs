@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::{Command, Supervisor};
 use crate::model::now;
 use crate::rpc::protocol;
+use crate::rpc::protocol::Event;
 use crate::worktree::activity::{self, Happening, Tips};
 
 /// Items kept for the feed.
@@ -119,7 +120,7 @@ impl Supervisor {
             };
             let value = protocol::to_value(&item);
             for client in self.clients.values() {
-                client.emit("activity", value.clone());
+                client.emit(Event::Activity, value.clone());
             }
             self.feed.items.push_front(item);
             self.feed.items.truncate(FEED_LEN);
@@ -152,7 +153,7 @@ impl Supervisor {
         };
         let value = protocol::to_value(&item);
         for client in self.clients.values() {
-            client.emit("activity", value.clone());
+            client.emit(Event::Activity, value.clone());
         }
         self.feed.items.push_front(item);
         self.feed.items.truncate(FEED_LEN);

@@ -25,6 +25,7 @@ use crate::store::DecisionRecord;
 
 pub(super) use super::approval_input::RecentToolUses;
 use super::approval_input::{Fingerprint, excerpt, fingerprint};
+use crate::rpc::protocol::Event;
 
 /// The default time a question waits for the user.
 pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
@@ -197,7 +198,7 @@ impl Supervisor {
         tracing::info!(session = %record.id, approval = view.id, tool = %view.tool, "approval pending");
         let id = view.id;
         let spill = self.spill_for_review(&mut view, &input);
-        self.emit("approval", protocol::to_value(&view));
+        self.emit(Event::Approval, protocol::to_value(&view));
         self.pending.push(Pending {
             view,
             ticket,
@@ -446,7 +447,7 @@ impl Supervisor {
             (Value::from("session_id"), Value::from(view.session_id.as_str())),
             (Value::from("outcome"), Value::from(outcome)),
         ]);
-        self.emit("approval_resolved", payload);
+        self.emit(Event::ApprovalResolved, payload);
         let session = view.session_id.clone();
         self.pending_changed(&session);
     }
@@ -463,12 +464,12 @@ impl Supervisor {
 
     /// A warning for the user, shown as one notification.
     pub(super) fn notice(&self, message: &str) {
-        self.emit("notice", Value::from(message));
+        self.emit(Event::Notice, Value::from(message));
     }
 
-    pub(super) fn emit(&self, name: &'static str, payload: Value) {
+    pub(super) fn emit(&self, event: protocol::Event, payload: Value) {
         for client in self.clients.values() {
-            client.emit(name, payload.clone());
+            client.emit(event, payload.clone());
         }
     }
 }

@@ -3,6 +3,7 @@
 //! tells it about its agents.
 
 use super::*;
+use crate::rpc::protocol::Event;
 
 impl Supervisor {
     pub(super) fn hello(&mut self, client: ClientId, peer: Peer, hello: Hello) -> anyhow::Result<Value> {
@@ -58,7 +59,7 @@ impl Supervisor {
         }
         let client = Client { id: client, peer };
         for notice in self.startup_notices.drain(..) {
-            client.emit("notice", Value::from(notice));
+            client.emit(Event::Notice, Value::from(notice));
         }
         // Its connection may have ended before this hello got here.
         if !self.departed.contains(&client.id) {

@@ -9,6 +9,7 @@ use super::session::{SessionCmd, SessionEvent};
 use super::{Command, Entry, Reply, Supervisor, log_path, respond, session_dir};
 use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
 use crate::rpc::protocol;
+use crate::rpc::protocol::Event;
 use crate::worktree::setup::SetupFailure;
 
 impl Supervisor {
@@ -211,7 +212,7 @@ impl Supervisor {
         self.usage = None;
         let _ = self.usage();
         for client in self.clients.values() {
-            client.emit("deleted", Value::from(id.as_str()));
+            client.emit(Event::Deleted, Value::from(id.as_str()));
         }
         tracing::info!(session = %id, "session deleted");
     }
@@ -324,7 +325,7 @@ impl Supervisor {
         if let Some(entry) = self.entries.get(&id) {
             let value = protocol::to_value(&entry.record);
             for client in self.clients.values() {
-                client.emit("exit", value.clone());
+                client.emit(Event::Exit, value.clone());
             }
         }
         if live.delete_requested.is_none() {

@@ -40,6 +40,7 @@ use crate::errors::HostError;
 use crate::hook::{HookReply, HookRequest};
 use crate::model::{SessionId, SessionRecord};
 use crate::pty::{self, Input, PtyControl};
+use crate::rpc::protocol::Event;
 use crate::rpc::protocol::{self, Hello, Request};
 use crate::rpc::{Client, ClientId, Peer};
 use crate::store::Store;
@@ -577,7 +578,7 @@ impl Supervisor {
     fn broadcast_record(&self, record: &SessionRecord) {
         let value = protocol::to_value(record);
         for client in self.clients.values() {
-            client.emit("session", value.clone());
+            client.emit(Event::Session, value.clone());
         }
     }
 }

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::SupervisorHandle;
 use super::fanout;
+use crate::rpc::protocol::Event;
 use crate::rpc::protocol::{self, Request};
 use crate::rpc::{Client, ClientId, Peer};
 
@@ -43,7 +44,7 @@ impl SupervisorHandle {
                     screen.text(rows)
                 };
                 last = Some(text.generation);
-                if !editor.emit("screen", payload(handle.id.as_str(), &text)) {
+                if !editor.emit(Event::Screen, payload(handle.id.as_str(), &text)) {
                     return; // the editor is gone
                 }
             }
@@ -54,7 +55,7 @@ impl SupervisorHandle {
             };
             if let Ok(Value::Map(mut fields)) = supervisor.request(client, peer, request).await {
                 fields.push((Value::from("session"), Value::from(session.as_str())));
-                editor.emit("screen", Value::Map(fields));
+                editor.emit(Event::Screen, Value::Map(fields));
             }
         })
     }

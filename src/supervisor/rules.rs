@@ -10,6 +10,7 @@ use rmpv::Value;
 use super::approvals::compile_rules;
 use super::{Command, Reply, Supervisor, respond};
 use crate::approval::{Action, Rule, RuleSpec};
+use crate::rpc::protocol::Event;
 
 /// What to change.
 pub(super) enum Change {
@@ -116,7 +117,7 @@ impl Supervisor {
             reply,
         } = changed;
         self.rules = compile_rules(stored);
-        self.emit("rules", self.rules_value());
+        self.emit(Event::Rules, self.rules_value());
         let answer = match then {
             Then::Answer => Ok(added.first().map_or(Value::Nil, |id| Value::from(*id))),
             Then::Settle {

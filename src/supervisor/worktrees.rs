@@ -10,6 +10,7 @@ use rmpv::Value;
 
 use super::{Command, Reply, Supervisor, respond};
 use crate::model::{SessionId, SessionRecord};
+use crate::rpc::protocol::Event;
 use crate::rpc::protocol::{self, RebaseStep};
 use crate::worktree::history::{self, Rebased};
 use crate::worktree::{self, Created, Strategy, WorktreeError, repo_config};
@@ -489,7 +490,7 @@ impl Supervisor {
             bytes,
             at: Instant::now(),
         };
-        self.emit("usage", usage.value());
+        self.emit(Event::Usage, usage.value());
         self.usage = Some(usage);
     }
 }
