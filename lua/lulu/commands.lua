@@ -420,7 +420,7 @@ function M.send(cmd)
     end
     local ctx =
       require('lulu.context').capture(0, cmd.range > 0 and cmd.line1 or nil, cmd.range > 0 and cmd.line2 or nil)
-    local body = H.body(text, ctx)
+    local body = require('lulu.context').message(text, ctx)
     if target ~= 'all' then
       local lulu = require('lulu')
       lulu.send(target, body(lulu.get(target)))
@@ -428,20 +428,6 @@ function M.send(cmd)
     end
     require('lulu.ui.dispatch').to_all(body)
   end)
-end
-
---- What `text` becomes for one session: placeholders filled, and with a
---- range, the selection's reference after it (unless it says where).
-function H.body(text, ctx)
-  local context = require('lulu.context')
-  return function(record)
-    local filled = context.expand(text, ctx, record)
-    if ctx.ranged and not text:find('{selection}', 1, true) then
-      local reference = context.selection(ctx, record)
-      return filled == '' and reference or (filled .. '\n\n' .. reference)
-    end
-    return filled
-  end
 end
 
 --- `:[range]LuluPrompt [name]`: a named prompt (config `prompts`), filled
@@ -456,7 +442,10 @@ function M.prompt(cmd)
       if type(text) ~= 'string' then
         error(('no prompt named %q (config prompts: %s)'):format(name, table.concat(vim.tbl_keys(prompts), ', ')), 0)
       end
-      require('lulu.ui.dispatch').choose_and_send(H.body(text, ctx), ('the %s prompt'):format(name))
+      require('lulu.ui.dispatch').choose_and_send(
+        require('lulu.context').message(text, ctx),
+        ('the %s prompt'):format(name)
+      )
     end
     if cmd.fargs[1] then
       return go(cmd.fargs[1])
@@ -563,14 +552,8 @@ function M.complete_start(lead, line)
   if first then
     local agents = vim.tbl_keys(require('lulu.config').options.agents)
     table.sort(agents)
-    -- Templates (`@name`): the config's without asking the host, and the
-    -- saved ones when the host is up.
-    local templates = vim.tbl_keys(require('lulu.config').options.templates)
-    if require('lulu.rpc').running() then
-      local ok, all = pcall(require('lulu').templates)
-      templates = ok and vim.tbl_keys(all) or templates
-    end
-    table.sort(templates)
+    -- Templates (`@name`), never waiting on the host.
+    local templates = require('lulu')._template_names()
     items = vim.list_extend(
       vim.list_extend(
         agents,

@@ -98,14 +98,18 @@ function M.expand(text, ctx, record)
   end))
 end
 
---- Whether `text` names any placeholder.
-function M.has_placeholders(text)
-  for key in text:gmatch('{(%a+)}') do
-    if vim.tbl_contains({ 'file', 'position', 'selection', 'diagnostics', 'quickfix' }, key) then
-      return true
+--- What `text` becomes for each session it goes to (a function of the
+--- session's record): placeholders filled, and with a range the
+--- selection's reference after it (unless `{selection}` says where).
+function M.message(text, ctx)
+  return function(record)
+    local filled = M.expand(text, ctx, record)
+    if ctx.ranged and not text:find('{selection}', 1, true) then
+      local reference = M.selection(ctx, record)
+      return vim.trim(filled) == '' and reference or (filled .. '\n\n' .. reference)
     end
+    return filled
   end
-  return false
 end
 
 -- helpers ------------------------------------------------------------------

@@ -83,7 +83,21 @@ function M.templates()
       all[name] = spec
     end
   end
+  H.saved_templates = vim.tbl_keys(all)
   return vim.tbl_extend('force', all, require('lulu.config').options.templates)
+end
+
+--- Template names without asking the host (completion must not wait on
+--- it): the config's, and the saved ones as last read or saved here.
+function M._template_names()
+  local names = vim.tbl_keys(require('lulu.config').options.templates)
+  for _, name in ipairs(H.saved_templates or {}) do
+    if not vim.tbl_contains(names, name) then
+      names[#names + 1] = name
+    end
+  end
+  table.sort(names)
+  return names
 end
 
 --- Save a live (or ended) session's agent, args and worktree choice as
@@ -92,6 +106,10 @@ function M.save_template(name, ref)
   local r = M.get(ref)
   local spec = { agent = r.agent, args = (r.args and #r.args > 0) and r.args or nil, worktree = r.worktree ~= nil }
   rpc.request(rpc.methods.template_save, name, spec)
+  H.saved_templates = H.saved_templates or {}
+  if not vim.tbl_contains(H.saved_templates, name) then
+    table.insert(H.saved_templates, name)
+  end
   return spec
 end
 
@@ -160,16 +178,11 @@ function M.save(name)
   local specs = {}
   for _, r in ipairs(M.list()) do
     if sessions.is_live(r) then
-      table.insert(specs, 1, {
-        agent = r.agent,
-        name = r.name,
-        args = r.args or {},
-        cwd = r.repo or r.cwd,
-        worktree = r.worktree ~= nil,
-        base = r.worktree and r.base or nil,
-        conversation = r.conversation,
-        in_grid = grid[r.id] or false,
-      })
+      table.insert(
+        specs,
+        1,
+        vim.tbl_extend('force', H.again(r), { conversation = r.conversation, in_grid = grid[r.id] or false })
+      )
     end
   end
   if #specs == 0 then
@@ -247,16 +260,20 @@ function M.resume(ref)
       0
     )
   end
-  return M.start({
+  return M.start(vim.tbl_extend('force', H.again(r), { reuse = true, resume = r.conversation }))
+end
+
+--- What starts session `r` again as it was: agent, name, args, its
+--- repository (its worktree is found again there), branch base.
+function H.again(r)
+  return {
     agent = r.agent,
     name = r.name,
     args = r.args or {},
     cwd = r.repo or r.cwd,
     worktree = r.worktree ~= nil,
     base = r.worktree and r.base or nil,
-    reuse = true,
-    resume = r.conversation,
-  })
+  }
 end
 
 --- Names of the saved sets, newest first.

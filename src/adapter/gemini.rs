@@ -113,15 +113,7 @@ impl Adapter for Gemini {
         env: &[(String, String)],
         resumed: Option<&str>,
     ) -> Option<TranscriptSearch> {
-        // The session's own environment wins over lulu's, as in the agent.
-        let var = |key: &str| {
-            env.iter()
-                .rev()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .or_else(|| std::env::var(key).ok())
-                .filter(|v| !v.is_empty())
-        };
+        let var = |key: &str| super::session_var(env, key);
         let home = var("GEMINI_CLI_HOME").or_else(|| var("HOME"))?;
         Some(TranscriptSearch::Gemini {
             dir: PathBuf::from(home).join(".gemini"),

@@ -60,14 +60,19 @@ pub struct WireContext<'a> {
 impl WireContext<'_> {
     /// A variable as the agent will see it: the session's own, else lulu's.
     pub fn var(&self, key: &str) -> Option<String> {
-        self.env
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var(key).ok())
-            .filter(|v| !v.is_empty())
+        session_var(self.env, key)
     }
+}
+
+/// A variable as a session's agent will see it: the session's own
+/// environment (the last setting wins) over lulu's; empty is unset.
+pub fn session_var(env: &[(String, String)], key: &str) -> Option<String> {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(key).ok())
+        .filter(|v| !v.is_empty())
 }
 
 /// How a session of an agent is wired to lulu.

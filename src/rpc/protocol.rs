@@ -508,6 +508,8 @@ impl Request {
             self,
             Request::Decide { .. }
                 | Request::SaveTemplate { .. }
+                | Request::AddComment { .. }
+                | Request::ClearComments(_)
                 | Request::AddRule { .. }
                 | Request::RemoveRule(_)
                 | Request::MoveRule { .. }

@@ -23,9 +23,22 @@ pub struct Comment {
     pub created_at: String,
 }
 
+/// Most comments kept for one session (a review of more is refused).
+pub const MAX_COMMENTS: i64 = 500;
+
 impl Store {
-    pub fn add_comment(&self, session: &SessionId, comment: &Comment) -> Result<(), StoreError> {
+    /// Add a comment; `false` (nothing added) when the session has
+    /// [`MAX_COMMENTS`] already.
+    pub fn add_comment(&self, session: &SessionId, comment: &Comment) -> Result<bool, StoreError> {
         self.with(|c| {
+            let count: i64 = c.query_row(
+                "SELECT COUNT(*) FROM comments WHERE session_id = ?1",
+                [session.as_str()],
+                |r| r.get(0),
+            )?;
+            if count >= MAX_COMMENTS {
+                return Ok(false);
+            }
             c.execute(
                 "INSERT INTO comments (session_id, path, line, end_line, text, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -38,7 +51,7 @@ impl Store {
                     now()
                 ],
             )?;
-            Ok(())
+            Ok(true)
         })
     }
 
@@ -122,6 +135,10 @@ mod tests {
         assert_eq!(store.comments(&b).unwrap().len(), 1);
         store.delete_session(&b).unwrap();
         assert!(store.comments(&b).unwrap().is_empty(), "deleted with its session");
+        for n in 0..MAX_COMMENTS {
+            assert!(store.add_comment(&b, &comment("f", n + 1)).unwrap());
+        }
+        assert!(!store.add_comment(&b, &comment("f", 1)).unwrap(), "bounded");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! [`Store::write`] without waiting, [`Store::run`] for an answer.
 
 mod comments;
-pub use comments::Comment;
+pub use comments::{Comment, MAX_COMMENTS};
 mod rules;
 mod schema;
 mod wal;

@@ -56,7 +56,12 @@ impl Supervisor {
         };
         let store = self.store.clone();
         answer_later(reply, async move {
-            store.run(move |s| s.add_comment(&id, &comment)).await?;
+            if !store.run(move |s| s.add_comment(&id, &comment)).await? {
+                anyhow::bail!(
+                    "this session has {} review comments already; send them (gS) first",
+                    crate::store::MAX_COMMENTS
+                );
+            }
             Ok(Value::Nil)
         });
     }

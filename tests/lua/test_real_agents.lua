@@ -63,6 +63,21 @@ local function ran_and_cost(child, s, file, final, cost, tokens)
   return worktree
 end
 
+--- In an open review: make the "after" side hold `lines` (the user's edit).
+local function edit_after(child, lines)
+  child.lua(
+    [[
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+      if vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(win)):find('/after/', 1, true) then
+        vim.api.nvim_set_current_win(win)
+      end
+    end
+    vim.api.nvim_buf_set_lines(0, 0, -1, false, ...)
+  ]],
+    lines
+  )
+end
+
 local function tool_results(server)
   local results = {}
   for _, r in ipairs(server.requests()) do
@@ -227,15 +242,7 @@ T['claude: a Write reviewed in Neovim and accepted with your edit leaves your ve
   local question = pending(child)[1]
   h.eq({ question.tool, question.review, question.editable }, { 'Write', true, true }, 'reviewable')
   child.lua('require("lulu").review(...)', question.id)
-  child.lua([[
-    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
-      local buf = vim.api.nvim_win_get_buf(win)
-      if vim.api.nvim_buf_get_name(buf):find('/after/', 1, true) then
-        vim.api.nvim_set_current_win(win)
-      end
-    end
-    vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'from the model', 'and from me' })
-  ]])
+  edit_after(child, { 'from the model', 'and from me' })
   child.cmd('write')
   child.wait_screen(s.id, 'Wrote it%.', 15000, 'the model went on')
   h.wait_for(function()
@@ -276,14 +283,7 @@ T['claude: an Edit reviewed and changed in Neovim applies exactly as changed'] =
   local question = pending(child)[1]
   h.eq(question.tool, 'Edit', 'an Edit')
   child.lua('require("lulu").review(...)', question.id)
-  child.lua([[
-    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
-      if vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(win)):find('/after/', 1, true) then
-        vim.api.nvim_set_current_win(win)
-      end
-    end
-    vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'based, and reviewed', 'a line of mine' })
-  ]])
+  edit_after(child, { 'based, and reviewed', 'a line of mine' })
   child.cmd('write')
   child.wait_screen(s.id, 'Edited%.', 15000, 'the model went on')
   local f = assert(io.open(file, 'rb'))
@@ -490,14 +490,7 @@ T['gemini: a write_file reviewed in Neovim and accepted with your edit leaves yo
   local question = pending(child)[1]
   h.eq({ question.tool, question.review, question.editable }, { 'write_file', true, true }, 'reviewable')
   child.lua('require("lulu").review(...)', question.id)
-  child.lua([[
-    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
-      if vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(win)):find('/after/', 1, true) then
-        vim.api.nvim_set_current_win(win)
-      end
-    end
-    vim.api.nvim_buf_set_lines(0, 0, -1, false, { '# from gemini', 'and a line from me' })
-  ]])
+  edit_after(child, { '# from gemini', 'and a line from me' })
   child.cmd('write')
   child.wait_screen(s.id, 'Wrote the notes%.', 20000, 'the model went on')
   local f = assert(io.open(worktree .. '/notes.md', 'rb'))

@@ -8,19 +8,9 @@ local util = require('lulu.util')
 --- vim.ui.select), then send it to each.
 function M.send()
   vim.ui.input({ prompt = 'lulu prompt: ' }, function(text)
-    if not text or vim.trim(text) == '' then
-      return
+    if text and vim.trim(text) ~= '' then
+      M.choose_and_send(text)
     end
-    local running = H.running()
-    if #running == 0 then
-      return util.notify('no running session to send to', vim.log.levels.WARN)
-    end
-    local chosen = {}
-    if #running == 1 then
-      chosen[running[1].id] = true
-      return H.deliver(text, running, chosen)
-    end
-    H.pick(text, running, chosen)
   end)
 end
 
@@ -29,15 +19,9 @@ end
 function M.send_selection(first, last)
   local ctx = require('lulu.context').capture(0, first, last)
   vim.ui.input({ prompt = 'lulu: about these lines (optional): ' }, function(text)
-    if text == nil then
-      return
+    if text ~= nil then
+      M.choose_and_send(require('lulu.context').message(text, ctx), ('lines %d-%d'):format(first, last))
     end
-    local context = require('lulu.context')
-    M.choose_and_send(function(record)
-      local reference = context.selection(ctx, record)
-      local filled = context.expand(text, ctx, record)
-      return vim.trim(filled) == '' and reference or (filled .. '\n\n' .. reference)
-    end, ('lines %d-%d'):format(first, last))
   end)
 end
 
