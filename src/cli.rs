@@ -70,6 +70,10 @@ enum Command {
     /// Say how session limits are enforced on this machine.
     #[command(hide = true)]
     LimitsInfo,
+    /// Say whether sandboxed sessions work on this machine (exit 1: they
+    /// do not, and why).
+    #[command(hide = true)]
+    SandboxInfo,
     /// Become the program a launch spec names (a pre-warmed shell runs this
     /// to turn into an agent).
     #[command(hide = true)]
@@ -205,6 +209,18 @@ pub fn main() -> ExitCode {
             };
         }
         Command::Launch { spec } => crate::launch::run(&spec),
+        Command::SandboxInfo => {
+            return match crate::sandbox::probe() {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(line) => {
+                    println!("{line}");
+                    ExitCode::from(1)
+                }
+            };
+        }
         Command::LimitsInfo => {
             println!("{}", crate::limits::Mechanism::detect().describe());
             Ok(())

@@ -115,6 +115,7 @@ impl Core {
         }
         let settings = Settings {
             state_dir: dirs.state.clone(),
+            data_dir: dirs.data.clone(),
             hook_socket: hooks.as_ref().map(|h| h.path().to_path_buf()),
             exe: std::env::current_exe().context("cannot find the lulu binary's path")?,
             path_var: std::env::var("PATH").ok(),

@@ -23,6 +23,7 @@ pub mod proctree;
 pub mod pty;
 pub mod review;
 pub mod rpc;
+pub mod sandbox;
 pub mod screen;
 pub mod store;
 pub mod supervisor;

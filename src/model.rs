@@ -167,6 +167,9 @@ pub struct SessionRecord {
     /// session id, Codex's thread id), to resume it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
+    /// The sandbox it runs in (stored: it starts again inside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<crate::sandbox::Sandbox>,
 }
 
 /// A failed session about to start again (`restart = 'on-failure'`).

@@ -61,9 +61,14 @@ function M.parse_start(line)
         error(('worktree= takes on or off, not %q'):format(value), 0)
       end
       opts.worktree = value == 'on'
+    elseif key == 'sandbox' then
+      if value ~= 'bwrap' and value ~= 'off' then
+        error(('sandbox= takes bwrap or off, not %q'):format(value), 0)
+      end
+      opts.sandbox = value == 'bwrap' and 'bwrap' or false
     elseif key then
       error(
-        ('unknown option %s= (known: name=, cwd=, worktree=, base=, template=, prompt=, and -- before agent args)'):format(
+        ('unknown option %s= (known: name=, cwd=, worktree=, base=, sandbox=, template=, prompt=, and -- before agent args)'):format(
           key
         ),
         0
@@ -541,12 +546,19 @@ function M.complete_start(lead, line)
   if line:find(' %-%- ') then
     return vim.fn.getcompletion(lead, 'file')
   end
-  if lead:match('^worktree=') then
-    return vim.tbl_filter(function(s)
-      return vim.startswith(s, lead)
-    end, { 'worktree=on', 'worktree=off' })
+  for key, values in pairs({ worktree = { 'on', 'off' }, sandbox = { 'bwrap', 'off' } }) do
+    if lead:match('^' .. key .. '=') then
+      return vim.tbl_filter(
+        function(s)
+          return vim.startswith(s, lead)
+        end,
+        vim.tbl_map(function(v)
+          return key .. '=' .. v
+        end, values)
+      )
+    end
   end
-  local items = { 'name=', 'cwd=', 'worktree=', 'base=', 'prompt=', '--' }
+  local items = { 'name=', 'cwd=', 'worktree=', 'base=', 'sandbox=', 'prompt=', '--' }
   local words = vim.split(line, '%s+', { trimempty = true })
   local first = #words == 1 or (#words == 2 and lead ~= '')
   if first then

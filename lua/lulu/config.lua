@@ -28,6 +28,9 @@ M.defaults = {
     term_next = '<C-\\>n',
   },
   cost = { prices = {} },
+  -- Confine sessions' process trees (:h lulu-sandbox). backend = 'bwrap'
+  -- sandboxes every session; agents.NAME.sandbox or sandbox= per start.
+  sandbox = { backend = nil, ro = {}, rw = {}, hide = { '~/.ssh', '~/.gnupg', '~/.aws' }, network = true },
   host = { mode = 'daemon' }, -- 'daemon': sessions outlive Neovim; 'embedded': they end with it
   daemon = { idle_exit = 600 }, -- seconds with no session and no editor before the daemon exits
   persist = { autosave = false, prompt_on_exit = false, resume = true },
@@ -48,8 +51,16 @@ M.defaults = {
 M.options = vim.deepcopy(M.defaults)
 
 --- Agent keys the host understands; anything else in an agent table is a typo.
-local agent_keys =
-  { cmd = true, args = true, env = true, submit_delay = true, restart = true, restart_limit = true, limits = true }
+local agent_keys = {
+  cmd = true,
+  args = true,
+  env = true,
+  submit_delay = true,
+  restart = true,
+  restart_limit = true,
+  limits = true,
+  sandbox = true,
+}
 
 -- Options whose default is nil: they exist although the defaults table
 -- cannot show them.
@@ -58,11 +69,20 @@ local nil_defaults = {
   default_agent = true,
   ['worktree.root'] = true,
   ['worktree.setup'] = true,
+  ['sandbox.backend'] = true,
   -- The old name of `persist.resume` (Claude only); still read.
   ['persist.claude_continue'] = true,
 }
 -- Tables whose keys are the user's own (model names, file globs).
-local free_tables = { ['cost.prices'] = true, ['worktree.copy'] = true, prompts = true, templates = true }
+local free_tables = {
+  ['cost.prices'] = true,
+  ['worktree.copy'] = true,
+  prompts = true,
+  templates = true,
+  ['sandbox.ro'] = true,
+  ['sandbox.rw'] = true,
+  ['sandbox.hide'] = true,
+}
 
 local function check_agent(problems, path, name, spec)
   if type(spec) ~= 'table' then
@@ -71,11 +91,14 @@ local function check_agent(problems, path, name, spec)
   end
   for k in pairs(spec) do
     if not agent_keys[k] then
-      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, args, env, submit_delay, restart, restart_limit, limits)'):format(
+      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, args, env, submit_delay, restart, restart_limit, limits, sandbox)'):format(
         path,
         k
       )
     end
+  end
+  if spec.sandbox ~= nil and spec.sandbox ~= false and spec.sandbox ~= 'bwrap' then
+    problems[#problems + 1] = ("%s.sandbox must be 'bwrap' or false"):format(path)
   end
   if spec.cmd ~= nil and (type(spec.cmd) ~= 'table' or #spec.cmd == 0) then
     problems[#problems + 1] = ('%s.cmd must be a non-empty list like { "%s" }'):format(path, name)
@@ -111,6 +134,8 @@ function M.validate(opts)
     { 'list.preview', type(o.list.preview) == 'boolean', 'true or false' },
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded' or o.host.mode == 'daemon', "'embedded' or 'daemon'" },
+    { 'sandbox.backend', o.sandbox.backend == nil or o.sandbox.backend == 'bwrap', "nil or 'bwrap'" },
+    { 'sandbox.network', type(o.sandbox.network) == 'boolean', 'true or false' },
     {
       'daemon.idle_exit',
       type(o.daemon.idle_exit) == 'number' and o.daemon.idle_exit >= 1,

@@ -1,5 +1,20 @@
 ---@mod lulu.health :checkhealth lulu
 local M = {}
+local H = {}
+
+--- Whether any session is configured to start sandboxed.
+function H.sandbox_wanted()
+  local o = require('lulu.config').options
+  if o.sandbox.backend then
+    return true
+  end
+  for _, spec in pairs(o.agents) do
+    if type(spec) == 'table' and spec.sandbox then
+      return true
+    end
+  end
+  return false
+end
 
 function M.check()
   local health = vim.health
@@ -159,6 +174,15 @@ function M.check()
     if out.code == 0 and line ~= '' then
       local report = line:find('^setrlimit') and health.warn or health.ok
       report('session limits (agents.*.limits, templates, start): ' .. line)
+    end
+    local probe = vim.system({ bin_for_limits, 'sandbox-info' }, { text = true, timeout = 5000 }):wait()
+    local said = vim.trim(probe.stdout or '')
+    if probe.code == 0 then
+      health.ok('sandbox: ' .. said)
+    elseif said ~= '' then
+      local wanted = H.sandbox_wanted()
+      local report = wanted and health.error or health.info
+      report('sandbox: ' .. said, wanted and { 'sessions with sandbox set will not start until this is fixed' } or nil)
     end
   end
 

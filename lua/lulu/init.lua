@@ -29,6 +29,7 @@ end
 ---@field restart 'on-failure'|'never'|nil start it again when it fails (with back-off)
 ---@field restart_limit integer|nil restarts allowed in an hour (default 5)
 ---@field limits {memory: string|nil, cpu: number|nil, pids: integer|nil}|nil for its whole process tree
+---@field sandbox 'bwrap'|false|table|nil confine it (`:h lulu-sandbox`); a table overrides config `sandbox`
 
 --- Start a session. Returns its record at once; the agent boots in the
 --- background.
@@ -65,11 +66,44 @@ function M.start(opts)
     restart = opts.restart or agent_config.restart,
     restart_limit = opts.restart_limit or agent_config.restart_limit,
     limits = opts.limits or agent_config.limits,
+    sandbox = H.sandbox(opts.sandbox, agent_config.sandbox),
     cols = cols,
     rows = rows,
   })
   sessions.update(record)
   return record
+end
+
+--- The sandbox a start asks for, in full (paths expanded), or nil: the
+--- start's choice, else its agent's, else config `sandbox.backend`.
+function H.sandbox(choice, agent_choice)
+  local defaults = require('lulu.config').options.sandbox
+  if choice == nil then
+    choice = agent_choice
+  end
+  if choice == nil then
+    choice = defaults.backend
+  end
+  if not choice then
+    return nil
+  end
+  local spec = type(choice) == 'table' and choice or {}
+  local function paths(list)
+    return vim.tbl_map(function(p)
+      return vim.fs.normalize(vim.fn.expand(p))
+    end, list or {})
+  end
+  local network = spec.network
+  if network == nil then
+    network = defaults.network
+  end
+  return {
+    backend = type(choice) == 'string' and choice or spec.backend or defaults.backend or 'bwrap',
+    ro = paths(spec.ro or defaults.ro),
+    rw = paths(spec.rw or defaults.rw),
+    hide = paths(spec.hide or defaults.hide),
+    network = network,
+  }
 end
 
 --- Every template: the config's `templates`, and those saved with
@@ -210,6 +244,7 @@ function M.restore(name, on_done)
       base = spec.base,
       reuse = true,
       resume = H.resumes() and spec.conversation or nil,
+      sandbox = spec.sandbox,
     }
   end
   M.start_many(starts, function(records, errors)
@@ -273,6 +308,8 @@ function H.again(r)
     cwd = r.repo or r.cwd,
     worktree = r.worktree ~= nil,
     base = r.worktree and r.base or nil,
+    -- Confined again as it was; one that was not follows today's config.
+    sandbox = r.sandbox,
   }
 end
 

@@ -7,13 +7,19 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{Adapter, Integration, Signs, WireContext, Wiring, shell_quote};
+use super::{Adapter, Integration, Signs, WireContext, Wiring, session_var, shell_quote};
 use crate::cost::Format;
 use crate::private::{self, Links};
 
 pub struct Claude;
 
 impl Adapter for Claude {
+    fn state_paths(&self, home: &Path, env: &[(String, String)]) -> Vec<PathBuf> {
+        let config = session_var(env, "CLAUDE_CONFIG_DIR").map_or_else(|| home.join(".claude"), PathBuf::from);
+        // `~/.claude.json` is a file: Claude rewrites it in place.
+        vec![config, home.join(".claude.json"), home.join(".cache/claude")]
+    }
+
     fn screen_signs(&self) -> Signs {
         // Claude Code 2.1.330's permission dialog, its spinner line, and
         // the footer under its input box.

@@ -11,10 +11,12 @@
 //! (`Stop`, `UserPromptSubmit`) hash without one, as codex normalizes them.
 //! Checked against codex 0.169.0 (tests/lua/test_real_agents.lua).
 
+use std::path::{Path, PathBuf};
+
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{Adapter, Integration, Signs, WireContext, Wiring, shell_quote};
+use super::{Adapter, Integration, Signs, WireContext, Wiring, session_var, shell_quote};
 use crate::cost::Format;
 
 /// The source codex gives to hooks that come from `-c` overrides.
@@ -23,6 +25,10 @@ const SESSION_FLAGS_SOURCE: &str = "/<session-flags>/config.toml";
 pub struct Codex;
 
 impl Adapter for Codex {
+    fn state_paths(&self, home: &Path, env: &[(String, String)]) -> Vec<PathBuf> {
+        vec![session_var(env, "CODEX_HOME").map_or_else(|| home.join(".codex"), PathBuf::from)]
+    }
+
     fn screen_signs(&self) -> Signs {
         // Codex 0.169.0's approval dialogs. Its working line is not read:
         // its hooks say when a turn ends.

@@ -28,6 +28,11 @@ use crate::cost::Format;
 pub struct Gemini;
 
 impl Adapter for Gemini {
+    fn state_paths(&self, home: &Path, _env: &[(String, String)]) -> Vec<PathBuf> {
+        // lulu's GEMINI_CLI_HOME for the session links into the real one.
+        vec![home.join(".gemini")]
+    }
+
     fn screen_signs(&self) -> Signs {
         // Gemini CLI 0.61.0's confirmation dialogs, its "responding" line
         // and its input box: with no hooks wired, its screen is all lulu

@@ -143,6 +143,14 @@ pub trait Adapter: Send + Sync {
         None
     }
 
+    /// Where the agent keeps its own state (settings, credentials,
+    /// conversations), which a sandboxed session may write; `home` is the
+    /// session's `$HOME`, `env` its own environment on top of lulu's. A
+    /// path with no extension is a directory, made if missing.
+    fn state_paths(&self, _home: &Path, _env: &[(String, String)]) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
     /// What its screen shows when it waits for the user and when it works
     /// (see [`crate::screen::status`]); none: its screen is not read.
     fn screen_signs(&self) -> Signs {

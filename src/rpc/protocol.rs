@@ -245,6 +245,8 @@ pub struct StartOpts {
     pub restart_limit: Option<u32>,
     /// Memory, CPU and process limits for the session's process tree.
     pub limits: Option<crate::limits::Limits>,
+    /// Run the session's process tree in this sandbox.
+    pub sandbox: Option<crate::sandbox::Sandbox>,
     pub cols: Option<u16>,
     pub rows: Option<u16>,
 }

@@ -293,8 +293,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "INSERT INTO sessions (id, name, agent, status, failure_reason, exit_code, pid, cwd, argv,
-                   worktree, branch, base, created_at, updated_at, last_activity_at, repo, args, host)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                   worktree, branch, base, created_at, updated_at, last_activity_at, repo, args, host, sandbox)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 params![
                     s.id.as_str(),
                     s.name,
@@ -313,7 +313,8 @@ impl Store {
                     s.last_activity_at,
                     s.repo,
                     argv_json(&s.args),
-                    self.host
+                    self.host,
+                    s.sandbox.as_ref().and_then(|b| serde_json::to_string(b).ok())
                 ],
             )?;
             Ok(())
@@ -507,7 +508,7 @@ impl Store {
 
 /// The columns `raw_row` reads, in its order.
 const SESSION_COLUMNS: &str = "id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree, \
-     branch, base, created_at, updated_at, last_activity_at, repo, args, usage, conversation";
+     branch, base, created_at, updated_at, last_activity_at, repo, args, usage, conversation, sandbox";
 
 fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
     match source.sqlite_error_code() {
@@ -559,6 +560,7 @@ struct RawRow {
     args: String,
     usage: Option<String>,
     conversation: Option<String>,
+    sandbox: Option<String>,
 }
 
 fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -582,6 +584,7 @@ fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         args: row.get(16)?,
         usage: row.get(17)?,
         conversation: row.get(18)?,
+        sandbox: row.get(19)?,
     })
 }
 
@@ -628,6 +631,13 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         None => crate::cost::Usage::default(),
         Some(Err(err)) => return Err(bad(format!("usage: {err}"))),
     };
+    // Unreadable, a sandboxed session must not come back unconfined.
+    let sandbox = raw
+        .sandbox
+        .as_deref()
+        .map(serde_json::from_str::<crate::sandbox::Sandbox>)
+        .transpose()
+        .map_err(|err| bad(format!("sandbox: {err}")))?;
     Ok(SessionRecord {
         id: SessionId::from_stored(raw.id),
         name: raw.name,
@@ -660,6 +670,7 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         restarting: None,
         limits: None,
         memory: None,
+        sandbox,
     })
 }
 
@@ -700,6 +711,7 @@ pub(crate) mod tests {
             restarting: None,
             limits: None,
             memory: None,
+            sandbox: None,
         }
     }
 

@@ -87,6 +87,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX comments_session ON comments (session_id);",
     // v11: session templates saved from the editor (`:LuluTemplate save`).
     "CREATE TABLE templates (name TEXT PRIMARY KEY, spec TEXT NOT NULL, saved_at TEXT NOT NULL);",
+    // v12: the sandbox a session runs in (JSON), so it starts again inside.
+    "ALTER TABLE sessions ADD COLUMN sandbox TEXT;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

@@ -68,6 +68,8 @@ pub const HOST_EXITED: &str = "host exited";
 
 pub struct Settings {
     pub state_dir: PathBuf,
+    /// Where the store lives (hidden from sandboxed sessions).
+    pub data_dir: PathBuf,
     /// The hook socket sessions' hooks connect to (`None`: no hook bridge).
     pub hook_socket: Option<PathBuf>,
     /// This binary, for the hook command agents run.

@@ -41,6 +41,7 @@ struct StartJob {
     taken: Vec<String>,
     worktrees: WorktreeJob,
     state_dir: PathBuf,
+    data_dir: PathBuf,
     exe: PathBuf,
     hook_socket: Option<PathBuf>,
     approval_timeout: Duration,
@@ -221,6 +222,7 @@ impl Supervisor {
                 notices: self.tx.clone(),
             },
             state_dir: self.settings.state_dir.clone(),
+            data_dir: self.settings.data_dir.clone(),
             exe: self.settings.exe.clone(),
             hook_socket: self.settings.hook_socket.clone(),
             approval_timeout: self.approval_timeout,
@@ -371,6 +373,14 @@ impl Supervisor {
 impl StartJob {
     /// Step 2, off the loop.
     async fn run(mut self) -> Result<Launched, StartFailure> {
+        if let Some(sandbox) = self.opts.sandbox.clone() {
+            let private = self.private_dirs();
+            tokio::task::spawn_blocking(move || sandbox.check(&private))
+                .await
+                .context("the sandbox task failed")
+                .and_then(|r| r.map_err(anyhow::Error::from))
+                .map_err(StartFailure::before_row)?;
+        }
         // Last of the checks, first of the changes: after this, a failure
         // leaves a failed row that still names the worktree (`:LuluDelete`
         // cleans it up).
@@ -465,6 +475,7 @@ impl StartJob {
             restarting: None,
             limits: self.opts.limits.clone().filter(|l| !l.is_empty()),
             memory: None,
+            sandbox: self.opts.sandbox.clone(),
         };
         let row = record.clone();
         self.worktrees
@@ -492,6 +503,27 @@ impl StartJob {
             env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
         }
         let mut argv = self.argv(&id, setup.as_ref()).await;
+        if let Some(sandbox) = self.opts.sandbox.clone() {
+            let context = self.sandbox_context(&id, &run_dir, worktree.as_ref().map(|w| w.path.clone()), &env, adapter);
+            argv = tokio::task::spawn_blocking(move || {
+                if let Some(dir) = &context.session_dir {
+                    private::dir(dir, Links::Follow).map_err(|err| anyhow!("cannot make {}: {err}", dir.display()))?;
+                }
+                // The agent would make its state directory itself, but
+                // cannot in a read-only home.
+                for dir in context.agent_state.iter().filter(|p| p.extension().is_none()) {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                sandbox.wrap(&context, argv).map_err(anyhow::Error::from)
+            })
+            .await
+            .context("the sandbox task failed")
+            .and_then(|r| r)
+            .map_err(|error| StartFailure {
+                record: Some(record.clone()),
+                error,
+            })?;
+        }
         let limits = match self.opts.limits.clone().filter(|l| !l.is_empty()) {
             Some(limits) => {
                 let session = id.to_string();
@@ -576,6 +608,48 @@ impl StartJob {
 
     /// The argv to run: a new worktree's setup runs first, in the same PTY
     /// (`lulu exec`).
+    /// lulu's own places, which no sandbox sees: the store, every session's
+    /// logs and files, the sockets.
+    fn private_dirs(&self) -> Vec<PathBuf> {
+        vec![self.data_dir.clone(), self.state_dir.clone(), hook::socket_dir()]
+    }
+
+    /// What the sandbox of session `id` lets through and keeps out.
+    fn sandbox_context(
+        &self,
+        id: &SessionId,
+        run_dir: &Path,
+        worktree: Option<PathBuf>,
+        env: &[(String, String)],
+        adapter: &dyn adapter::Adapter,
+    ) -> crate::sandbox::Context {
+        let home = adapter::session_var(env, "HOME").map(PathBuf::from);
+        let agent_state = home
+            .as_deref()
+            .map(|home| adapter.state_paths(home, env))
+            .unwrap_or_default();
+        let command = self.resolved.argv.first().map(PathBuf::from).and_then(|cmd| {
+            if cmd.is_absolute() {
+                Some(cmd)
+            } else {
+                crate::sandbox::find_on_path(&cmd.to_string_lossy())
+            }
+        });
+        crate::sandbox::Context {
+            home,
+            run_dir: run_dir.to_path_buf(),
+            writable: worktree.unwrap_or_else(|| self.cwd.clone()),
+            agent_state,
+            session_dir: Some(session_dir(&self.state_dir, id)),
+            private: self.private_dirs(),
+            hook_socket: self.hook_socket.clone(),
+            programs: std::iter::once(self.exe.clone()).chain(command).collect(),
+            runtime_dir: std::env::var_os("XDG_RUNTIME_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
     async fn argv(&self, id: &SessionId, setup: Option<&Vec<String>>) -> Vec<String> {
         let Some(setup) = setup else {
             return self.resolved.argv.clone();

@@ -26,6 +26,7 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
     let store = Store::open_in_memory().unwrap();
     let settings = Settings {
         state_dir: dir.path().to_path_buf(),
+        data_dir: dir.path().join("data"),
         hook_socket: None,
         exe: PathBuf::from("/nonexistent/lulu"),
         path_var: std::env::var("PATH").ok(),

@@ -147,6 +147,43 @@ T['claude: Allow in Neovim runs the tool; Stop marks waiting; cost from its tran
   child.wait('return require("lulu").get("c").cost_usd == 0.0112', 5000, 'claude’s own figure')
 end
 
+T['claude in a bwrap sandbox: its question reaches Neovim through the hook socket; Allow runs it in the worktree; the home is read-only'] = function(
+  child
+)
+  repo(child)
+  local server = agents.model(child, {
+    {
+      tool = {
+        name = 'Bash',
+        input = { command = 'touch made-in-box && (touch ~/escaped || echo home-is-read-only)', description = 'Try' },
+      },
+      usage = { input = 1000, output = 100 },
+    },
+    { text = 'Boxed and done.', usage = { input = 1200, output = 20 } },
+  })
+  local config = agents.claude(child, server, child.cwd)
+  config.sandbox = 'bwrap'
+  setup(child, 'claude', config)
+  local s = start(child, 'claude', 'c', 'for shortcuts')
+  h.eq(child.lua('return require("lulu").get("c").sandbox.backend'), 'bwrap', 'sandboxed')
+  child.lua('require("lulu").send("c", "please try")')
+  child.wait('return #require("lulu").approvals() == 1', 15000, 'the PermissionRequest reaches Neovim')
+  answer(child, 'Allow once')
+  local worktree = ran_and_cost(child, s, 'made-in-box', 'Boxed and done%.', 0.0084, {
+    input = 2200,
+    output = 120,
+    cache_write = 0,
+    cache_read = 0,
+  })
+  h.ok(exists(worktree .. '/made-in-box'), 'the worktree is writable')
+  h.ok(not exists(child.env.HOME .. '/escaped'), 'the home is not')
+  local decided = child.lua('return require("lulu").approvals({ history = true })')[1]
+  local result = tool_results(server)[decided.tool_use_id]
+  h.matches(text_of(result), 'home%-is%-read%-only', 'the model was told')
+  child.lua('require("lulu").send("c", "/exit")')
+  child.wait('return require("lulu").get("c").status == "completed"', 15000, '/exit completes the session')
+end
+
 T['claude: Deny reaches the model; an allow rule answers with no prompt; a timeout leaves its own dialog and Notification marks waiting'] = function(
   child
 )

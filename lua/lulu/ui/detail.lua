@@ -45,6 +45,18 @@ function M.lines(detail)
       r.memory and (' · using %s'):format(util.bytes(r.memory)) or ''
     )
   end
+  if r.sandbox then
+    local s = r.sandbox
+    local function list(paths)
+      return #(paths or {}) > 0 and table.concat(vim.tbl_map(util.short_path, paths), ', ') or 'none'
+    end
+    lines[#lines + 1] = ('sandbox: %s · network %s · hidden %s · also writable %s'):format(
+      s.backend,
+      s.network == false and 'off' or 'on',
+      list(s.hide),
+      list(s.rw)
+    )
+  end
   if r.conversation then
     local live = require('lulu.sessions').is_live(r)
     lines[#lines + 1] = ('conversation: %s%s'):format(r.conversation, live and '' or ' (:LuluResume ' .. r.name .. ')')

@@ -179,6 +179,9 @@ function M.layout(records, width, now, pulse)
           parts[#parts + 1] = 'dirty'
         end
       end
+      if r.sandbox then
+        parts[#parts + 1] = r.sandbox.network == false and 'sandboxed, offline' or 'sandboxed'
+      end
       if r.limits and r.limits.memory and r.memory then
         parts[#parts + 1] = ('mem %s/%s'):format(util.bytes(r.memory), r.limits.memory)
       end
