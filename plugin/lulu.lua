@@ -112,6 +112,19 @@ command('LuluTrust', cmd('trust'), {
   nargs = 0,
   desc = "lulu: trust this repository's .lulu.json (it may run commands)",
 })
+command('LuluHost', cmd('host'), {
+  nargs = '*',
+  complete = function(lead, line)
+    local words = vim.split(line, '%s+', { trimempty = true })
+    local items = (#words <= 1 or (#words == 2 and lead ~= '')) and { 'connect', 'disconnect' }
+      or require('lulu.hosts').names()
+    return vim.tbl_filter(function(c)
+      return vim.startswith(c, lead)
+    end, items)
+  end,
+  desc = 'lulu: remote hosts (connect, disconnect)',
+})
+
 command('LuluDaemon', cmd('daemon'), {
   nargs = 1,
   bang = true,

@@ -92,6 +92,10 @@ enum Command {
         /// Run in this process instead of detaching (logs still go to the file).
         #[arg(long)]
         foreground: bool,
+        /// Join the daemon (starting it if needed) and relay its RPC over
+        /// stdin and stdout: what an editor elsewhere runs through ssh.
+        #[arg(long, conflicts_with_all = ["stop", "status", "foreground"])]
+        stdio: bool,
         /// Exit after this many seconds with no live session and no client.
         #[arg(long, default_value_t = crate::daemon::DEFAULT_IDLE_EXIT)]
         idle_exit: u64,
@@ -129,6 +133,9 @@ enum Command {
     },
     /// Join this terminal to a session of the daemon; Ctrl-\ d detaches
     /// and leaves it running.
+    /// `HOST:NAME` joins a session of the daemon on HOST, through `ssh -t
+    /// HOST lulu attach NAME` (`$LULU_REMOTE_BIN` names another remote
+    /// binary).
     Attach {
         #[command(flatten)]
         dirs: DirArgs,
@@ -155,10 +162,13 @@ pub fn main() -> ExitCode {
             stop,
             status,
             foreground,
+            stdio,
             idle_exit,
         } => {
             let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
-            if stop {
+            if stdio {
+                crate::relay::run(&dirs, idle_exit)
+            } else if stop {
                 crate::daemon::stop()
             } else if status {
                 crate::daemon::status()
@@ -186,6 +196,16 @@ pub fn main() -> ExitCode {
         Command::Send { dirs, session, text } => {
             let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
             crate::client::run(crate::client::send(&dirs, &session, &text.join(" ")))
+        }
+        Command::Attach { dirs: _, session } if session.contains(':') => {
+            let (host, name) = session.split_once(':').unwrap_or_default();
+            let bin = std::env::var("LULU_REMOTE_BIN").unwrap_or_else(|_| "lulu".into());
+            use std::os::unix::process::CommandExt;
+            let err = std::process::Command::new("ssh")
+                .args(["-t", "--", host, &bin, "attach", name])
+                .exec();
+            eprintln!("lulu: cannot run ssh: {err}");
+            return ExitCode::from(127);
         }
         Command::Attach { dirs, session } => {
             let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);

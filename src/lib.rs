@@ -21,6 +21,7 @@ pub mod paths;
 pub mod private;
 pub mod proctree;
 pub mod pty;
+pub mod relay;
 pub mod review;
 pub mod rpc;
 pub mod sandbox;

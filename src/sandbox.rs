@@ -107,6 +107,16 @@ enum Access {
 }
 
 impl Sandbox {
+    /// `~/x` as `<home>/x` in every list: an editor on another machine
+    /// cannot know this one's home.
+    pub fn expand_home(&mut self, home: &Path) {
+        for path in self.ro.iter_mut().chain(self.rw.iter_mut()).chain(self.hide.iter_mut()) {
+            if let Some(expanded) = expand_home(path, home) {
+                *path = expanded;
+            }
+        }
+    }
+
     /// Reject what can be told wrong before anything starts: relative
     /// paths, paths into lulu's `private` places, no bubblewrap. Reads the
     /// filesystem (links, PATH).
@@ -296,6 +306,15 @@ fn normal(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// `~` or `~/rest` under `home`; `None` for any other path.
+pub fn expand_home(path: &str, home: &Path) -> Option<String> {
+    if path == "~" {
+        return Some(home.display().to_string());
+    }
+    path.strip_prefix("~/")
+        .map(|rest| home.join(rest).display().to_string())
 }
 
 fn depth(path: &Path) -> usize {

@@ -99,8 +99,15 @@ function M.resolved(id, outcome)
 end
 
 --- The host started afresh: nothing it had pending survives.
-function M.reset(pending)
-  H.queue = pending or {}
+--- The questions of one host (`nil`: the local one) are now `pending`.
+function M.reset(pending, host)
+  local kept = {}
+  for _, approval in ipairs(H.queue) do
+    if approval.host ~= host then
+      kept[#kept + 1] = approval
+    end
+  end
+  H.queue = vim.list_extend(kept, pending or {})
 end
 
 --- Open the oldest pending approval (of `session_id`, when given, if it has

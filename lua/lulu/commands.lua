@@ -52,10 +52,26 @@ function M.parse_start(line)
       break
     end
     local key, value = word:match('^(%w+)=(.*)$')
-    if i == 1 and word:sub(1, 1) == '@' then
+    local host, on_host = word:match('^([%w_.-]+):(.*)$')
+    if i == 1 and host and not key then
+      if not require('lulu.config').options.hosts[host] then
+        error(('no host named %q (config hosts)'):format(host), 0)
+      end
+      opts.host = host
+      word = on_host
+    end
+    if i == 1 and opts.host and word == '' then
+      -- `devbox:` alone: its default agent.
+      opts.agent = nil
+    elseif i == 1 and word:sub(1, 1) == '@' then
       opts.template = word:sub(2)
     elseif key == 'name' or key == 'cwd' or key == 'base' or key == 'template' or key == 'prompt' then
       opts[key] = value
+    elseif key == 'host' then
+      if not require('lulu.config').options.hosts[value] then
+        error(('no host named %q (config hosts)'):format(value), 0)
+      end
+      opts.host = value
     elseif key == 'worktree' then
       if value ~= 'on' and value ~= 'off' then
         error(('worktree= takes on or off, not %q'):format(value), 0)
@@ -68,7 +84,7 @@ function M.parse_start(line)
       opts.sandbox = value == 'bwrap' and 'bwrap' or false
     elseif key then
       error(
-        ('unknown option %s= (known: name=, cwd=, worktree=, base=, sandbox=, template=, prompt=, and -- before agent args)'):format(
+        ('unknown option %s= (known: name=, cwd=, worktree=, base=, sandbox=, host=, template=, prompt=, and -- before agent args)'):format(
           key
         ),
         0
@@ -87,11 +103,15 @@ function M.parse_start(line)
 end
 
 function M.start(cmd)
+  local ok, opts = pcall(M.parse_start, cmd.args)
+  if not ok then
+    return util.notify(tostring(opts), vim.log.levels.ERROR)
+  end
   H.guard(function()
     local lulu = require('lulu')
-    local record = lulu.start(M.parse_start(cmd.args))
+    local record = lulu.start(opts)
     lulu.open(record.id)
-  end)
+  end, { host = opts.host })
 end
 
 function M.list()
@@ -365,6 +385,33 @@ function M.grid()
   H.guard(require('lulu.ui.grid').open)
 end
 
+--- `:LuluHost` says how each remote host is; `connect NAME` and
+--- `disconnect NAME` open and close one (its sessions go on there).
+function M.host(cmd)
+  local hosts = require('lulu.hosts')
+  local action, name = unpack(cmd.fargs)
+  if not action then
+    local lines = {}
+    for _, host in ipairs(hosts.names()) do
+      local s = hosts.status(host)
+      local state = s and s.state or 'not connected'
+      lines[#lines + 1] = ('%s: %s%s'):format(host, state, s and s.error and (' (' .. s.error .. ')') or '')
+    end
+    return util.notify(#lines > 0 and table.concat(lines, '\n') or 'no hosts configured (setup({ hosts = ... }))')
+  end
+  if not name or (action ~= 'connect' and action ~= 'disconnect') then
+    return util.notify('usage: :LuluHost [connect|disconnect {name}]', vim.log.levels.ERROR)
+  end
+  if action == 'disconnect' then
+    return hosts.disconnect(name)
+  end
+  hosts.when_ready(name, function()
+    util.notify(('%s: connected (lulu %s)'):format(name, hosts.status(name).version))
+  end, function(err)
+    util.notify(err, vim.log.levels.ERROR)
+  end)
+end
+
 function M.daemon(cmd)
   H.guard(function()
     local rpc = require('lulu.rpc')
@@ -384,7 +431,9 @@ function M.daemon(cmd)
       end
       util.notify(out)
     elseif action == 'stop' or action == 'restart' then
-      local live = vim.tbl_filter(require('lulu.sessions').is_live, require('lulu.sessions').all())
+      local live = vim.tbl_filter(function(r)
+        return not r.host and require('lulu.sessions').is_live(r)
+      end, require('lulu.sessions').all())
       if action == 'restart' and #live > 0 and rpc.mode() == 'daemon' then
         error(('%d session(s) still live; stop them first (restarting the daemon ends them)'):format(#live), 0)
       end
@@ -609,6 +658,15 @@ function H.guard(fn, opts)
     end)
   end
   local rpc = require('lulu.rpc')
+  local hosts = require('lulu.hosts')
+  if opts and opts.host and not hosts.connected(opts.host) then
+    -- A remote host connects in the background; this runs once it has.
+    return hosts.when_ready(opts.host, function()
+      H.guard(fn, { host = opts.host, local_only = true })
+    end, function(err)
+      util.notify(err, vim.log.levels.ERROR)
+    end)
+  end
   if not (opts and opts.local_only) and not rpc.running() and require('lulu.config').options.host.mode == 'daemon' then
     -- Bringing the daemon up does not hold the editor: this runs once it is.
     return rpc.when_ready(function()

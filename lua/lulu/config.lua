@@ -31,6 +31,9 @@ M.defaults = {
   -- Confine sessions' process trees (:h lulu-sandbox). backend = 'bwrap'
   -- sandboxes every session; agents.NAME.sandbox or sandbox= per start.
   sandbox = { backend = nil, ro = {}, rw = {}, hide = { '~/.ssh', '~/.gnupg', '~/.aws' }, network = true },
+  -- Remote hosts (:h lulu-remote): { name = { ssh = 'me@devbox', bin =
+  -- 'lulu', ssh_args = {}, agents = {} } }; :LuluStart name:claude.
+  hosts = {},
   host = { mode = 'daemon' }, -- 'daemon': sessions outlive Neovim; 'embedded': they end with it
   daemon = { idle_exit = 600 }, -- seconds with no session and no editor before the daemon exits
   persist = { autosave = false, prompt_on_exit = false, resume = true },
@@ -75,6 +78,7 @@ local nil_defaults = {
 }
 -- Tables whose keys are the user's own (model names, file globs).
 local free_tables = {
+  hosts = true,
   ['cost.prices'] = true,
   ['worktree.copy'] = true,
   prompts = true,
@@ -134,6 +138,19 @@ function M.validate(opts)
     { 'list.preview', type(o.list.preview) == 'boolean', 'true or false' },
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded' or o.host.mode == 'daemon', "'embedded' or 'daemon'" },
+    {
+      'hosts',
+      type(o.hosts) == 'table' and vim.iter(pairs(o.hosts)):all(function(k, h)
+        return type(k) == 'string'
+          and k:match('^[%w_.-]+$') ~= nil
+          and type(h) == 'table'
+          and type(h.ssh) == 'string'
+          and (h.bin == nil or type(h.bin) == 'string')
+          and (h.ssh_args == nil or vim.islist(h.ssh_args))
+          and (h.agents == nil or type(h.agents) == 'table')
+      end),
+      "a table of name = { ssh = 'user@host', bin = 'lulu', ssh_args = { ... }, agents = { ... } } (names: letters, digits, -, _, .)",
+    },
     { 'sandbox.backend', o.sandbox.backend == nil or o.sandbox.backend == 'bwrap', "nil or 'bwrap'" },
     { 'sandbox.network', type(o.sandbox.network) == 'boolean', 'true or false' },
     {

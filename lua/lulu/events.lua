@@ -5,13 +5,20 @@ local H = {}
 local sessions = require('lulu.sessions')
 local util = require('lulu.util')
 
---- Called by the host (nvim_exec_lua) with an event name and its payload.
-function M.dispatch(name, payload)
+--- Called by the host (nvim_exec_lua) with an event name and its payload;
+--- `host` is the name of the remote host it came from (|lulu-remote|).
+function M.dispatch(name, payload, host)
   local handler = H.handlers[name]
   if not handler then
     return
   end
-  local ok, err = pcall(handler, payload)
+  if host then
+    handler = H.remote[name]
+    if not handler then
+      return
+    end
+  end
+  local ok, err = pcall(handler, payload, host)
   if not ok then
     util.notify(('event %s failed: %s'):format(name, err), vim.log.levels.ERROR)
   end
@@ -22,7 +29,7 @@ function M.host_started()
   local rpc = require('lulu.rpc')
   local ok, records = pcall(vim.rpcrequest, rpc.ensure(), rpc.methods.list)
   if ok then
-    sessions.replace(records)
+    sessions.replace(records, nil)
   end
   -- A daemon may have questions waiting from before this editor attached;
   -- a fresh embedded host has none.
@@ -31,7 +38,7 @@ function M.host_started()
     local ok, list = pcall(vim.rpcrequest, rpc.ensure(), rpc.methods.approvals)
     pending = ok and list or nil
   end
-  require('lulu.approvals').reset(pending)
+  require('lulu.approvals').reset(pending, nil)
   H.changed()
 end
 
@@ -40,7 +47,7 @@ function M.host_exited(code, detail)
   local daemon = require('lulu.rpc').mode() == 'daemon'
   local any_live = false
   for _, record in ipairs(sessions.all()) do
-    if sessions.is_live(record) then
+    if sessions.is_live(record) and not record.host then
       any_live = true
       record.status = 'failed'
       record.failure_reason = daemon and 'daemon exited' or 'host exited'
@@ -142,6 +149,57 @@ end
 function H.handlers.deleted(id)
   sessions.remove(id)
   require('lulu.term').forget(id)
+  H.changed()
+end
+
+--- A remote host's events: its records and questions tagged with its
+--- name (and its questions' ids made unique), then handled as the local
+--- host's. Its rules and worktree usage are its own: not shown here.
+H.remote = {}
+
+function H.remote.hello(reply, host)
+  require('lulu.hosts').on_hello(host, reply)
+end
+
+function H.remote.session(record, host)
+  record.host = host
+  H.handlers.session(record)
+end
+
+function H.remote.exit(record, host)
+  record.host = host
+  H.handlers.exit(record)
+end
+
+function H.remote.approval(approval, host)
+  H.handlers.approval(require('lulu.hosts').tag_approval(approval, host))
+end
+
+function H.remote.approval_resolved(payload, host)
+  payload.id = host .. ':' .. tostring(payload.id)
+  H.handlers.approval_resolved(payload)
+end
+
+function H.remote.notice(message, host)
+  H.handlers.notice(host .. ': ' .. message)
+end
+
+H.remote.screen = function(screen)
+  H.handlers.screen(screen)
+end
+H.remote.deleted = function(id)
+  H.handlers.deleted(id)
+end
+H.remote.activity = function(item, host)
+  item.host = host
+  H.handlers.activity(item)
+end
+
+function H.handlers.hello()
+  -- The local host answers its hello as a request.
+end
+
+function M.changed()
   H.changed()
 end
 

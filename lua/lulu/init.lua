@@ -30,6 +30,7 @@ end
 ---@field restart_limit integer|nil restarts allowed in an hour (default 5)
 ---@field limits {memory: string|nil, cpu: number|nil, pids: integer|nil}|nil for its whole process tree
 ---@field sandbox 'bwrap'|false|table|nil confine it (`:h lulu-sandbox`); a table overrides config `sandbox`
+---@field host string|nil a remote host of config `hosts` to run it on (`:h lulu-remote`)
 
 --- Start a session. Returns its record at once; the agent boots in the
 --- background.
@@ -48,12 +49,30 @@ function M.start(opts)
     worktree = worktree.enabled
   end
   local cols, rows = require('lulu.term').size_for()
-  local agent = opts.agent or H.default_agent()
+  local host = opts.host
+  local agent = opts.agent or (host and 'shell') or H.default_agent()
   local agent_config = require('lulu.config').options.agents[agent] or {}
-  local record = rpc.request(rpc.methods.start, {
+  if host then
+    local remote = require('lulu.config').options.hosts[host]
+    if not remote then
+      error(('no host named %q (config hosts)'):format(host), 0)
+    end
+    agent_config = vim.tbl_deep_extend('force', agent_config, (remote.agents or {})[agent] or {})
+  end
+  local cwd
+  if host then
+    -- A path on that machine: `~` is its home, and it is not checked here.
+    cwd = opts.cwd or '~'
+  else
+    cwd = opts.cwd and vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p')) or vim.fn.getcwd()
+  end
+  local request = host and function(...)
+    return require('lulu.hosts').request(host, ...)
+  end or rpc.request
+  local record = request(rpc.methods.start, {
     agent = agent,
     name = opts.name,
-    cwd = opts.cwd and vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p')) or vim.fn.getcwd(),
+    cwd = cwd,
     args = opts.args or {},
     env = (opts.env and next(opts.env)) and opts.env or vim.empty_dict(),
     worktree = worktree,
@@ -66,17 +85,18 @@ function M.start(opts)
     restart = opts.restart or agent_config.restart,
     restart_limit = opts.restart_limit or agent_config.restart_limit,
     limits = opts.limits or agent_config.limits,
-    sandbox = H.sandbox(opts.sandbox, agent_config.sandbox),
+    sandbox = H.sandbox(opts.sandbox, agent_config.sandbox, host ~= nil),
     cols = cols,
     rows = rows,
   })
+  record.host = host
   sessions.update(record)
   return record
 end
 
 --- The sandbox a start asks for, in full (paths expanded), or nil: the
 --- start's choice, else its agent's, else config `sandbox.backend`.
-function H.sandbox(choice, agent_choice)
+function H.sandbox(choice, agent_choice, remote)
   local defaults = require('lulu.config').options.sandbox
   if choice == nil then
     choice = agent_choice
@@ -90,7 +110,8 @@ function H.sandbox(choice, agent_choice)
   local spec = type(choice) == 'table' and choice or {}
   local function paths(list)
     return vim.tbl_map(function(p)
-      return vim.fs.normalize(vim.fn.expand(p))
+      -- On a remote host `~` is that host's: it expands it.
+      return remote and p or vim.fs.normalize(vim.fn.expand(p))
     end, list or {})
   end
   local network = spec.network
@@ -183,15 +204,29 @@ function M.start_many(specs, on_done)
       end
       return
     end
-    local ok, result = pcall(M.start, specs[i])
-    if ok then
-      records[#records + 1] = result
-    else
-      errors[#errors + 1] = { index = i, message = tostring(result) }
+    local function next_one()
+      vim.defer_fn(function()
+        step(i + 1)
+      end, i < #specs and H.stagger_ms or 0)
     end
-    vim.defer_fn(function()
-      step(i + 1)
-    end, i < #specs and H.stagger_ms or 0)
+    local function attempt()
+      local ok, result = pcall(M.start, specs[i])
+      if ok then
+        records[#records + 1] = result
+      else
+        errors[#errors + 1] = { index = i, message = tostring(result) }
+      end
+      next_one()
+    end
+    local host = specs[i].host
+    if host and not require('lulu.hosts').connected(host) then
+      -- Started once its host is connected (the ones after it follow).
+      return require('lulu.hosts').when_ready(host, attempt, function(err)
+        errors[#errors + 1] = { index = i, message = err }
+        next_one()
+      end)
+    end
+    attempt()
   end
   step(1)
 end
@@ -245,6 +280,7 @@ function M.restore(name, on_done)
       reuse = true,
       resume = H.resumes() and spec.conversation or nil,
       sandbox = spec.sandbox,
+      host = spec.host,
     }
   end
   M.start_many(starts, function(records, errors)
@@ -310,6 +346,7 @@ function H.again(r)
     base = r.worktree and r.base or nil,
     -- Confined again as it was; one that was not follows today's config.
     sandbox = r.sandbox,
+    host = r.host,
   }
 end
 
@@ -318,18 +355,34 @@ function M.saved()
   return rpc.request(rpc.methods.snapshots)
 end
 
---- All sessions, newest first (fresh from the host).
+--- All sessions, newest first (fresh from the host). Remote hosts'
+--- sessions come as they were last told (never waiting on the network);
+--- each carries `host`.
 ---@return lulu.Session[]
 function M.list()
   local records = rpc.request(rpc.methods.list)
-  sessions.replace(records)
-  return records
+  sessions.replace(records, nil)
+  local all = vim.list_extend(
+    vim.deepcopy(records),
+    vim.tbl_filter(function(r)
+      return r.host ~= nil
+    end, sessions.all())
+  )
+  table.sort(all, function(a, b)
+    if a.created_at ~= b.created_at then
+      return a.created_at > b.created_at
+    end
+    return a.id > b.id
+  end)
+  return all
 end
 
----@param ref string id or name
+---@param ref string id, name, or `host:name`
 ---@return lulu.Session
 function M.get(ref)
-  local record = rpc.request(rpc.methods.get, H.ref(ref))
+  local known = sessions.find(H.ref(ref))
+  local record = rpc.request(rpc.methods.get, ref)
+  record.host = known and known.host
   sessions.update(record)
   return record
 end
@@ -375,7 +428,12 @@ end
 --- Everything about a session: `{ record, events = { {at, kind, detail} },
 --- output = { last lines, plain text } }`.
 function M.detail(ref)
-  return rpc.request(rpc.methods.detail, H.ref(ref))
+  local known = sessions.find(H.ref(ref))
+  local detail = rpc.request(rpc.methods.detail, ref)
+  if type(detail) == 'table' then
+    detail.host = known and known.host
+  end
+  return detail
 end
 
 --- The session's changes against its base (commits, edits, new files) as
@@ -473,7 +531,11 @@ function M.approvals(opts)
   if opts and opts.history then
     return rpc.request(rpc.methods.approvals, { history = true, limit = opts.limit })
   end
-  return rpc.request(rpc.methods.approvals)
+  -- Remote hosts' questions as last told (their ids `host:N`).
+  local remote = vim.tbl_filter(function(a)
+    return a.host ~= nil
+  end, require('lulu.approvals').pending())
+  return vim.list_extend(rpc.request(rpc.methods.approvals), remote)
 end
 
 --- Answer a pending approval. With a deny, `opts.message` is told to the

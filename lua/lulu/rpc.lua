@@ -223,9 +223,62 @@ function M.ensure()
   return chan
 end
 
+-- Methods whose first argument names a session, or a question: they go to
+-- the host that has it (a remote one, |lulu-remote|), the reference turned
+-- into that host's own.
+H.by_session = {}
+for _, key in ipairs({
+  'get',
+  'send',
+  'write',
+  'resize',
+  'stop',
+  'delete',
+  'attach',
+  'detach',
+  'diff',
+  'detail',
+  'screen',
+  'watch',
+  'merge',
+  'rebase',
+  'review_files',
+  'review_base',
+  'comment_add',
+  'comments',
+  'comment_clear',
+}) do
+  H.by_session[M.methods[key]] = true
+end
+H.by_question = { [M.methods.decide] = true, [M.methods.review] = true }
+
+--- The remote host a request belongs to, and its first argument as that
+--- host knows it; nil for the local host.
+function H.route(method, first)
+  if H.by_session[method] and type(first) == 'string' then
+    local record = require('lulu.sessions').find(first)
+    if record and record.host then
+      return record.host, record.id
+    end
+    local host = first:match('^([%w_.-]+):')
+    if host and require('lulu.hosts').configured(host) then
+      error(('no session %s on %s (see :LuluList)'):format(first:sub(#host + 2), host), 0)
+    end
+  elseif H.by_question[method] and type(first) == 'string' then
+    local host, id = first:match('^(.+):(%d+)$')
+    if host then
+      return host, tonumber(id)
+    end
+  end
+end
+
 --- A request to the host; errors come back as Lua errors with the host's
 --- one-line message.
 function M.request(method, ...)
+  local host, first = H.route(method, (...))
+  if host then
+    return require('lulu.hosts').request(host, method, first, select(2, ...))
+  end
   local chan = M.ensure()
   local ok, result = pcall(vim.rpcrequest, chan, method, ...)
   if not ok then
@@ -236,6 +289,10 @@ end
 
 --- Fire and forget (keystrokes, resizes). Silently nothing if the host is down.
 function M.notify(method, ...)
+  local host, first = H.route(method, (...))
+  if host then
+    return require('lulu.hosts').notify(host, method, first, select(2, ...))
+  end
   if H.chan then
     pcall(vim.rpcnotify, H.chan, method, ...)
   end
@@ -446,9 +503,15 @@ end
 -- helpers ------------------------------------------------------------------
 
 function H.hello()
+  return M.hello_payload()
+end
+
+--- What an editor says in its hello: its version and the options the host
+--- acts on; `agents` (a remote host's own) over the configured ones.
+function M.hello_payload(agent_overrides)
   local opts = require('lulu.config').options
   local agents = {}
-  for name, spec in pairs(opts.agents) do
+  for name, spec in pairs(vim.tbl_deep_extend('force', opts.agents, agent_overrides or {})) do
     agents[name] = {
       cmd = spec.cmd,
       args = spec.args or {},
@@ -503,6 +566,10 @@ M.hints = {
   no_rule = 'see :LuluRules',
   no_snapshot = 'see :LuluRestore <Tab>',
 }
+
+function M.clean(err)
+  return H.clean(err)
+end
 
 function H.clean(err, stderr)
   local msg = tostring(err)

@@ -22,13 +22,20 @@ local M = {}
 ---@field tokens {input: integer, output: integer, cache_write: integer, cache_read: integer}|nil
 ---@field conversation string|nil the agent's own conversation id (what :LuluResume resumes)
 ---@field pending_approvals integer
+---@field host string|nil the remote host it runs on (|lulu-remote|); nil: this machine
 
 ---@type table<string, lulu.Session>
 local by_id = {}
 
+--- The records of one host (`nil`: the local one) are now `records`.
 ---@param records lulu.Session[]
-function M.replace(records)
-  by_id = {}
+---@param host string|nil
+function M.replace(records, host)
+  for id, record in pairs(by_id) do
+    if record.host == host then
+      by_id[id] = nil
+    end
+  end
   for _, record in ipairs(records) do
     by_id[record.id] = record
   end
@@ -59,17 +66,34 @@ function M.all()
   return list
 end
 
----@param ref string id or name
+--- By id, `host:name`, or name (this machine's first, then any host's).
+---@param ref string
 ---@return lulu.Session|nil
 function M.find(ref)
   if by_id[ref] then
     return by_id[ref]
   end
+  local host, name = ref:match('^([%w_.-]+):(.+)$')
+  local fallback
   for _, record in pairs(by_id) do
-    if record.name == ref then
-      return record
+    if host then
+      if record.host == host and (record.name == name or record.id == name) then
+        return record
+      end
+    elseif record.name == ref then
+      if not record.host then
+        return record
+      end
+      fallback = fallback or record
     end
   end
+  return fallback
+end
+
+--- How a session is named where several hosts show: `devbox:name` for a
+--- remote one.
+function M.label(record)
+  return record.host and (record.host .. ':' .. record.name) or record.name
 end
 
 function M.is_live(record)

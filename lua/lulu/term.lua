@@ -17,7 +17,7 @@ H.terms = {}
 ---@return integer bufnr
 function M.ensure(record, win)
   local term = H.terms[record.id]
-  if term and vim.api.nvim_buf_is_loaded(term.buf) and not term.lazy then
+  if term and vim.api.nvim_buf_is_loaded(term.buf) and not term.lazy and not term.stale then
     if win then
       vim.api.nvim_win_set_buf(win, term.buf)
     end
@@ -27,7 +27,13 @@ function M.ensure(record, win)
   -- terminal: the host catches it up with what happened while nobody was
   -- looking (the rows that scrolled off since, and the screen), not the
   -- whole history again.
-  if term and term.lazy and vim.api.nvim_buf_is_loaded(term.buf) and require('lulu.sessions').is_live(record) then
+  if
+    term
+    and term.lazy
+    and not term.stale
+    and vim.api.nvim_buf_is_loaded(term.buf)
+    and require('lulu.sessions').is_live(record)
+  then
     if win then
       vim.api.nvim_win_set_buf(win, term.buf)
     end
@@ -213,12 +219,49 @@ end
 --- The host is gone: its channels are dead, so forget them. The buffers stay,
 --- showing what they showed; opening the session again makes a new one.
 function M.host_exited()
+  local sessions = require('lulu.sessions')
   for id, term in pairs(H.terms) do
-    if vim.api.nvim_buf_is_valid(term.buf) then
-      vim.b[term.buf].lulu_session = nil
-      pcall(vim.api.nvim_buf_set_name, term.buf, vim.api.nvim_buf_get_name(term.buf) .. ' (host exited)')
+    local record = sessions.find(id)
+    -- A remote host's terminals are not this host's.
+    if not (record and record.host) then
+      if vim.api.nvim_buf_is_valid(term.buf) then
+        vim.b[term.buf].lulu_session = nil
+        pcall(vim.api.nvim_buf_set_name, term.buf, vim.api.nvim_buf_get_name(term.buf) .. ' (host exited)')
+      end
+      H.terms[id] = nil
     end
-    H.terms[id] = nil
+  end
+end
+
+--- The terminals of host `name`'s sessions, open here.
+function H.of_host(name)
+  local sessions = require('lulu.sessions')
+  local found = {}
+  for id, term in pairs(H.terms) do
+    local record = sessions.find(id)
+    if record and record.host == name then
+      found[id] = term
+    end
+  end
+  return found
+end
+
+--- Remote host `name` is out of reach: its terminals keep what they show,
+--- and are painted afresh when it is back.
+function M.host_lost(name)
+  for _, term in pairs(H.of_host(name)) do
+    term.stale = true
+  end
+end
+
+--- Remote host `name` is back: repaint its sessions' terminals that are
+--- on screen from its screen model (the others when next shown).
+function M.host_back(name)
+  local sessions = require('lulu.sessions')
+  for id, term in pairs(H.of_host(name)) do
+    if term.stale and vim.api.nvim_buf_is_valid(term.buf) and #vim.fn.win_findbuf(term.buf) > 0 then
+      M.ensure(sessions.find(id))
+    end
   end
 end
 
@@ -239,10 +282,13 @@ end
 --- Shown again after going lazy: rebuild from the host's screen model.
 function H.maybe_wake(id, buf)
   local term = H.terms[id]
-  if not term or term.buf ~= buf or not term.lazy then
+  if not term or term.buf ~= buf or not (term.lazy or term.stale) then
     return
   end
   local record = require('lulu.sessions').find(id)
+  if record and record.host and not require('lulu.hosts').connected(record.host) then
+    return
+  end
   if record then
     M.ensure(record)
   end

@@ -24,6 +24,8 @@ pub struct RpcHandler {
     in_flight: Arc<InFlight>,
     /// This editor's preview of a session's screen (`session_watch`).
     watch: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
+    /// What the editor calls this host (its hello's `tag`).
+    tag: Arc<std::sync::Mutex<Option<Arc<str>>>>,
 }
 
 impl RpcHandler {
@@ -41,6 +43,7 @@ impl RpcHandler {
             peer_pid,
             in_flight,
             watch: Arc::default(),
+            tag: Arc::default(),
         }
     }
 
@@ -61,6 +64,13 @@ impl RpcHandler {
     }
 
     fn peer(&self, nvim: Nvim, request: &Request) -> Peer {
+        let tag = {
+            let mut tag = self.tag.lock().unwrap_or_else(|p| p.into_inner());
+            if let Request::Hello(hello) = request {
+                *tag = hello.tag.as_deref().filter(|t| t.len() <= 64).map(Arc::from);
+            }
+            tag.clone()
+        };
         // Only requests that an editor alone may make pay for the look-up.
         let ancestry = match self.peer_pid {
             Some(pid) if request.editor_only() => crate::proctree::ancestry(pid).into(),
@@ -73,6 +83,7 @@ impl RpcHandler {
                 pid: self.peer_pid,
                 ancestry,
             },
+            tag,
         }
     }
 }

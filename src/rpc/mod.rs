@@ -10,6 +10,7 @@ pub mod handler;
 pub mod outgoing;
 pub mod protocol;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use nvim_rs::Neovim;
@@ -30,6 +31,10 @@ pub struct Peer {
     pub out: Outgoing,
     /// Who sent the request being served.
     pub caller: Caller,
+    /// The name the editor gave this host in its hello (a remote host's
+    /// name in its config), sent back with every event so that an editor
+    /// with several hosts knows whose it is.
+    pub tag: Option<Arc<str>>,
 }
 
 /// The process at the other end of a connection, for the requests only an
@@ -78,7 +83,11 @@ impl Client {
     /// emitted, after any output queued before them.
     /// False once the connection is gone.
     pub fn emit(&self, event: protocol::Event, payload: Value) -> bool {
-        let args = Value::Array(vec![Value::from(event.name()), payload]);
+        let mut args = vec![Value::from(event.name()), payload];
+        if let Some(tag) = &self.peer.tag {
+            args.push(Value::from(&**tag));
+        }
+        let args = Value::Array(args);
         self.peer.out.notify("nvim_exec_lua", vec![Value::from(DISPATCH), args])
     }
 }

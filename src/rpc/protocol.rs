@@ -112,10 +112,12 @@ pub enum Event {
     Notice,
     /// Something happened on a session's branch.
     Activity,
+    /// The answer to a hello sent as a notification.
+    Hello,
 }
 
 impl Event {
-    pub const ALL: [Event; 10] = [
+    pub const ALL: [Event; 11] = [
         Event::Session,
         Event::Exit,
         Event::Deleted,
@@ -126,6 +128,7 @@ impl Event {
         Event::Usage,
         Event::Notice,
         Event::Activity,
+        Event::Hello,
     ];
 
     pub fn name(self) -> &'static str {
@@ -140,6 +143,7 @@ impl Event {
             Event::Usage => "usage",
             Event::Notice => "notice",
             Event::Activity => "activity",
+            Event::Hello => "hello",
         }
     }
 }
@@ -172,6 +176,10 @@ const MAX_REF: usize = 256;
 pub struct Hello {
     #[serde(default)]
     pub version: String,
+    /// What the editor calls this host (`hosts.NAME`): echoed with each
+    /// event. A hello sent as a notification is answered with a `hello`
+    /// event that also carries the sessions and pending questions.
+    pub tag: Option<String>,
     #[serde(default)]
     pub config: HostConfig,
 }

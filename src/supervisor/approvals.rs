@@ -398,12 +398,17 @@ impl Supervisor {
 
     /// The pending questions, or (a job off the loop) the record of
     /// decisions.
+    /// The questions waiting for an answer, oldest first.
+    pub(super) fn pending_value(&self) -> Value {
+        Value::Array(self.pending.iter().map(|p| protocol::to_value(&p.view)).collect())
+    }
+
     pub(super) fn approvals(
         &self,
         opts: ApprovalListOpts,
     ) -> anyhow::Result<std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Value>> + Send>>> {
         if !opts.history {
-            let pending = Value::Array(self.pending.iter().map(|p| protocol::to_value(&p.view)).collect());
+            let pending = self.pending_value();
             return Ok(Box::pin(async move { Ok(pending) }));
         }
         let limit = opts.limit.unwrap_or(200).min(10_000);

@@ -97,6 +97,17 @@ impl Supervisor {
         }
     }
 
+    /// Every session's record, newest first.
+    fn records_value(&self) -> Value {
+        Value::Array(
+            self.entries
+                .iter()
+                .rev()
+                .map(|e| protocol::to_value(&e.record))
+                .collect(),
+        )
+    }
+
     fn handle(&mut self, client: ClientId, peer: Peer, request: Request, reply: Option<Reply>) {
         let result = if self.shutdown.is_some() {
             Err(anyhow!("lulu host is shutting down"))
@@ -104,6 +115,28 @@ impl Supervisor {
             Err(err)
         } else {
             match request {
+                Request::Hello(hello) if reply.is_none() => {
+                    // Sent as a notification (an editor that must not wait
+                    // on a remote host): answered with an event.
+                    let editor = crate::rpc::Client {
+                        id: client,
+                        peer: peer.clone(),
+                    };
+                    let answer = match self.hello(client, peer, *hello) {
+                        Ok(Value::Map(mut fields)) => {
+                            fields.push((Value::from("sessions"), self.records_value()));
+                            fields.push((Value::from("approvals"), self.pending_value()));
+                            Value::Map(fields)
+                        }
+                        Ok(other) => other,
+                        Err(err) => Value::Map(vec![(
+                            Value::from("error"),
+                            Value::from(crate::errors::wire_message(&err)),
+                        )]),
+                    };
+                    editor.emit(protocol::Event::Hello, answer);
+                    return;
+                }
                 Request::Hello(hello) => self.hello(client, peer, *hello),
                 // Answers by itself once its job is done.
                 Request::Start(opts) => {
@@ -114,13 +147,7 @@ impl Supervisor {
                         .unwrap_or_else(|| self.session_options());
                     return self.start(*opts, options, reply);
                 }
-                Request::List => Ok(Value::Array(
-                    self.entries
-                        .iter()
-                        .rev()
-                        .map(|e| protocol::to_value(&e.record))
-                        .collect(),
-                )),
+                Request::List => Ok(self.records_value()),
                 Request::Get(session) => self.find(&session).map(|e| protocol::to_value(&e.record)),
                 Request::Send { session, text } => self.send_text(&session, &text),
                 Request::Write { session, bytes } => self.write(&session, bytes),

@@ -142,7 +142,7 @@ impl Supervisor {
         }
     }
 
-    fn begin_start(&mut self, opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
+    fn begin_start(&mut self, mut opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
         if self.live_count() + self.starting.len() >= self.max_sessions {
             return Err(crate::errors::HostError::MaxSessions(self.max_sessions).into());
         }
@@ -186,8 +186,13 @@ impl Supervisor {
             }
             None => names::pick(|candidate| self.name_taken(candidate)),
         };
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        if let Some(sandbox) = opts.sandbox.as_mut() {
+            sandbox.expand_home(&home);
+        }
         let cwd = match &opts.cwd {
-            Some(cwd) => PathBuf::from(cwd),
+            // From an editor on another machine: this machine's home.
+            Some(cwd) => crate::sandbox::expand_home(cwd, &home).map_or_else(|| PathBuf::from(cwd), PathBuf::from),
             None => std::env::current_dir().context("cannot read the host's working directory")?,
         };
         if !cwd.is_dir() {

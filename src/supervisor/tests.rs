@@ -43,12 +43,14 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
             nvim,
             out,
             caller: Default::default(),
+            tag: None,
         },
         client: ClientId::next(),
         _dir: dir,
     };
     let hello = Hello {
         version: VERSION.into(),
+        tag: None,
         config: HostConfig {
             max_sessions,
             // The pool execs the lulu binary, which unit tests do not have;

@@ -168,6 +168,14 @@ function M.layout(records, width, now, pulse)
       second = '   ' .. (r.failure_reason or 'failed')
     else
       local parts = { r.agent }
+      if r.host then
+        local state = (require('lulu.hosts').status(r.host) or {}).state
+        table.insert(
+          parts,
+          1,
+          state == 'connected' and ('@' .. r.host) or ('@%s (%s)'):format(r.host, state or 'not connected')
+        )
+      end
       if r.branch then
         parts[#parts + 1] = r.branch
         if r.merged then

@@ -73,19 +73,31 @@ function M.follow(list_win, record)
     vim.wo[H.win].winhighlight = 'Normal:LuluPreview,FloatBorder:LuluBorder,FloatTitle:LuluTitle'
   end
   if H.watching ~= record.id then
-    H.watching = record.id
+    H.unwatch(record.host)
+    H.watching, H.watching_host = record.id, record.host
     H.paint({ '' })
     local rpc = require('lulu.rpc')
     rpc.notify(rpc.methods.watch, record.id, config.height)
   end
 end
 
-function M.close()
-  if H.watching then
-    local rpc = require('lulu.rpc')
+--- Stop the host that sends the watched screen (unless `next_host`, which
+--- is told to watch another, replaces the watch itself).
+function H.unwatch(next_host)
+  if not H.watching or H.watching_host == next_host then
+    return
+  end
+  local rpc = require('lulu.rpc')
+  if H.watching_host then
+    require('lulu.hosts').notify(H.watching_host, rpc.methods.watch)
+  else
     rpc.notify(rpc.methods.watch)
   end
-  H.watching = nil
+end
+
+function M.close()
+  H.unwatch(false)
+  H.watching, H.watching_host = nil, nil
   if M.is_open() then
     pcall(vim.api.nvim_win_close, H.win, true)
   end

@@ -1,0 +1,127 @@
+-- Remote hosts over a real ssh (sshd on 127.0.0.1, keys and known_hosts
+-- made by the test): sessions run in the remote user's own daemon and are
+-- driven from this Neovim as local ones are.
+local h = require('harness')
+local remote = require('remote')
+local T = h.new_set()
+
+local function setup(child, r, extra)
+  child.setup(vim.tbl_deep_extend('force', {
+    hosts = {
+      devbox = {
+        ssh = r.host,
+        ssh_args = r.args,
+        bin = r.bin,
+        agents = { claude = { cmd = { h.root .. '/tests/fake-claude' } } },
+      },
+    },
+  }, extra or {}))
+  child.capture_notify()
+  child.fake_select()
+end
+
+local function started(child, ref)
+  return child.wait(
+    'local r = require("lulu.sessions").find(...); return r and r.status == "running" and r',
+    15000,
+    ref .. ' running',
+    ref
+  )
+end
+
+T['a remote host: start, type, approve, lose the link, reconnect to the same screen, review, stop'] = function(child)
+  local r = remote.sshd(child)
+  local repo = h.repo(r.dir .. '/src/app')
+  setup(child, r)
+
+  child.cmd('LuluStart devbox:shell name=rsh cwd=' .. repo)
+  local sh = started(child, 'devbox:rsh')
+  h.eq(sh.host, 'devbox', 'the record names its host')
+  h.matches(sh.worktree, '^' .. vim.pesc(repo) .. '/%.lulu/worktrees/rsh$', 'a worktree in the remote repository')
+  local there = remote.list(r)
+  h.eq(#there, 1, "it lives in the remote daemon's store")
+  h.eq(there[1].name, 'rsh', 'by name')
+  h.eq(child.lua('return #vim.tbl_filter(function(s) return not s.host end, require("lulu").list())'), 0, 'not here')
+  child.lua('require("lulu").send("devbox:rsh", "echo typed-$((20+3))")')
+  child.wait_screen(sh.id, 'typed%-23', 8000, 'what was typed ran there')
+  local lines = child.lua('return require("lulu.ui.list").layout({ require("lulu.sessions").find("devbox:rsh") }, 90)')
+  h.matches(lines[2], '^   @devbox · shell', 'the list tags the row with its host')
+
+  -- A question from the remote agent comes to this Neovim.
+  child.cmd('LuluStart devbox:claude name=rc cwd=' .. repo)
+  local claude = started(child, 'devbox:rc')
+  child.lua('require("lulu").send("devbox:rc", "run: echo asked > asked.txt")')
+  child.wait('return #require("lulu").approvals() == 1', 10000, 'the remote question')
+  local question = child.lua('return require("lulu").approvals()[1]')
+  h.matches(question.id, '^devbox:%d+$', 'its id names the host')
+  h.eq(question.session_name, 'rc', 'and the session')
+  child.lua('_G.answer = "Allow once"')
+  child.cmd('LuluApprove')
+  child.wait_screen(claude.id, '⎿ %(exit 0%)', 10000, 'the answer reached the remote agent')
+  h.eq(vim.fn.readfile(claude.worktree .. '/asked.txt'), { 'asked' }, 'it ran there')
+
+  -- The link drops: sessions keep running there; the row says so.
+  local ssh_pid = child.lua('return require("lulu.hosts").status("devbox").pid')
+  vim.uv.kill(ssh_pid, 'sigkill')
+  child.wait('return require("lulu.hosts").status("devbox").state ~= "connected"', 5000, 'noticed')
+  lines = child.lua('return require("lulu.ui.list").layout({ require("lulu.sessions").find("devbox:rsh") }, 90)')
+  h.matches(lines[2], '@devbox %(disconnected%)', 'the row says disconnected')
+  local alive = vim.tbl_filter(function(s)
+    return s.name == 'rsh' and s.status == 'running'
+  end, remote.list(r))
+  h.eq(#alive, 1, 'the session kept running there')
+  vim.system({ r.bin, 'send', 'rsh', 'echo while-away-$((5+5))' }):wait()
+
+  -- It comes back by itself, and the terminal shows the same screen.
+  child.wait('return require("lulu.hosts").status("devbox").state == "connected"', 15000, 'reconnected')
+  child.wait_screen(sh.id, 'typed%-23', 8000, 'the screen from before')
+  child.wait_screen(sh.id, 'while%-away%-10', 8000, 'and what happened while away')
+  child.lua('require("lulu").send("devbox:rsh", "echo back-$((40+2)) > made.txt; echo back-done")')
+  child.wait_screen(sh.id, 'back%-done', 8000, 'typing works again')
+
+  -- Its changes, reviewed here.
+  local diff = child.lua('return require("lulu").diff("devbox:rsh")')
+  h.matches(diff, 'made%.txt', 'the diff of its remote worktree')
+  h.matches(diff, '%+back%-42', 'with the change')
+
+  child.lua('require("lulu").stop("devbox:rsh")')
+  child.wait(
+    'local s = require("lulu.sessions").find("devbox:rsh"); return s.status ~= "running" and s.status',
+    10000,
+    'stopped'
+  )
+  local ended = vim.tbl_filter(function(s)
+    return s.name == 'rsh'
+  end, remote.list(r))[1]
+  h.ok(ended.status ~= 'running', 'ended there too: ' .. ended.status)
+end
+
+T['a remote host with another lulu version, or out of reach, says so in one line'] = function(child)
+  local r = remote.sshd(child)
+  setup(child, r, {
+    hosts = { nowhere = { ssh = 'lulu-remote', ssh_args = { '-F', r.args[2], '-p', '1' }, bin = r.bin } },
+  })
+  child.lua('require("lulu.rpc").version = "9.9.9"')
+  child.cmd('LuluStart devbox:shell')
+  child.wait('return #_G.notes > 0', 15000, 'an error')
+  h.matches(
+    child.lua('return _G.notes[1].msg'),
+    'devbox runs lulu [%d.]+ but this editor has 9%.9%.9: install the same version there',
+    'names both versions'
+  )
+  h.eq(child.lua('return require("lulu.hosts").status("devbox").state'), 'failed', 'and stops trying')
+
+  child.lua('_G.notes = {}')
+  child.cmd('LuluStart nowhere:shell')
+  child.wait('return #_G.notes > 0', 15000, 'an error')
+  h.matches(
+    child.lua('return _G.notes[1].msg'),
+    '^lulu: nowhere: ssh: connect to host 127%.0%.0%.1 port 1: Connection refused$',
+    "ssh's own reason, named by host"
+  )
+  child.lua('_G.notes = {}')
+  child.cmd('LuluStart elsewhere:shell')
+  h.matches(child.lua('return _G.notes[1].msg'), 'no host named "elsewhere"', 'an unknown host')
+end
+
+return T
