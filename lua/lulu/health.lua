@@ -186,6 +186,24 @@ function M.check()
     end
   end
 
+  local hosts = require('lulu.hosts')
+  if #hosts.names() > 0 then
+    health.start('lulu: remote hosts')
+    if vim.fn.executable('ssh') == 0 then
+      health.error('ssh not found on PATH', { 'install an OpenSSH client; remote hosts connect through it' })
+    end
+    for _, name in ipairs(hosts.names()) do
+      local s = hosts.status(name)
+      if s and s.state == 'connected' then
+        health.ok(('%s: connected (lulu %s)'):format(name, s.version))
+      elseif s and s.error then
+        health.warn(('%s: %s'):format(name, s.state), { s.error, ':LuluHost connect ' .. name })
+      else
+        health.info(('%s: not connected yet (:LuluHost connect %s)'):format(name, name))
+      end
+    end
+  end
+
   health.start('lulu: git')
   if vim.fn.executable('git') == 1 then
     local version = vim.trim(vim.system({ 'git', '--version' }, { text = true }):wait().stdout or '')

@@ -187,6 +187,9 @@ function M.on_hello(name, reply)
   end
   require('lulu.approvals').reset(pending, name)
   require('lulu.term').host_back(name)
+  if package.loaded['lulu.ui.preview'] then
+    require('lulu.ui.preview').host_back(name)
+  end
   H.flush(name)
   require('lulu.events').changed()
 end

@@ -122,6 +122,11 @@ T['a remote host with another lulu version, or out of reach, says so in one line
   child.lua('_G.notes = {}')
   child.cmd('LuluStart elsewhere:shell')
   h.matches(child.lua('return _G.notes[1].msg'), 'no host named "elsewhere"', 'an unknown host')
+  h.matches(
+    child.lua('return require("lulu.config").validate({ hosts = { box = { bin = "lulu" } } })[1]'),
+    "^hosts must be a table of name = { ssh = 'user@host'",
+    'a host without ssh'
+  )
 end
 
 return T

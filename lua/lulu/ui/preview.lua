@@ -77,6 +77,7 @@ function M.follow(list_win, record)
     H.watching, H.watching_host = record.id, record.host
     H.paint({ '' })
     local rpc = require('lulu.rpc')
+    H.watch_rows = config.height
     rpc.notify(rpc.methods.watch, record.id, config.height)
   end
 end
@@ -92,6 +93,15 @@ function H.unwatch(next_host)
     require('lulu.hosts').notify(H.watching_host, rpc.methods.watch)
   else
     rpc.notify(rpc.methods.watch)
+  end
+end
+
+--- Host `name` connected again: a screen it was sending is asked for anew
+--- (the watch was the old connection's).
+function M.host_back(name)
+  if H.watching and H.watching_host == name and M.is_open() then
+    local rpc = require('lulu.rpc')
+    rpc.notify(rpc.methods.watch, H.watching, H.watch_rows or M.ROWS)
   end
 end
 
