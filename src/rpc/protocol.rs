@@ -33,6 +33,8 @@ pub const SESSION_MERGE: &str = "lulu.session_merge";
 pub const SESSION_REBASE: &str = "lulu.session_rebase";
 pub const REVIEW_FILES: &str = "lulu.review_files";
 pub const REVIEW_BASE: &str = "lulu.review_base";
+pub const REVIEW_READ: &str = "lulu.review_read";
+pub const REVIEW_WRITE: &str = "lulu.review_write";
 pub const COMMENT_ADD: &str = "lulu.comment_add";
 pub const COMMENT_LIST: &str = "lulu.comment_list";
 pub const COMMENT_CLEAR: &str = "lulu.comment_clear";
@@ -62,6 +64,8 @@ pub const METHODS: &[&str] = &[
     SESSION_REBASE,
     REVIEW_FILES,
     REVIEW_BASE,
+    REVIEW_READ,
+    REVIEW_WRITE,
     COMMENT_ADD,
     COMMENT_LIST,
     COMMENT_CLEAR,
@@ -340,6 +344,9 @@ fn relative_path(a: &mut Args<'_>, index: usize) -> Result<String, ProtocolError
     Ok(path)
 }
 
+/// Largest file a review reads or writes through the host.
+pub const MAX_REVIEW_FILE: usize = 4 * 1024 * 1024;
+
 /// Longest commit message a merge takes.
 pub const MAX_COMMIT_MESSAGE: usize = 64 * 1024;
 
@@ -462,6 +469,18 @@ pub enum Request {
         session: String,
         path: String,
     },
+    /// A file of the session's worktree as it is now (for an editor that
+    /// cannot read the worktree itself: a remote host's).
+    ReviewRead {
+        session: String,
+        path: String,
+    },
+    /// Write a file of the session's worktree (the user's edit in review).
+    ReviewWrite {
+        session: String,
+        path: String,
+        content: Vec<u8>,
+    },
     AddComment {
         session: String,
         comment: crate::store::Comment,
@@ -519,6 +538,7 @@ impl Request {
             Request::Decide { .. }
                 | Request::SaveTemplate { .. }
                 | Request::AddComment { .. }
+                | Request::ReviewWrite { .. }
                 | Request::ClearComments(_)
                 | Request::AddRule { .. }
                 | Request::RemoveRule(_)
@@ -763,6 +783,22 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             let session = a.session(0)?;
             let path = relative_path(&mut a, 1)?;
             Request::ReviewBase { session, path }
+        }
+        REVIEW_READ => {
+            let mut a = args(2, 2, "(session, path)")?;
+            let session = a.session(0)?;
+            let path = relative_path(&mut a, 1)?;
+            Request::ReviewRead { session, path }
+        }
+        REVIEW_WRITE => {
+            let mut a = args(3, 3, "(session, path, content)")?;
+            let session = a.session(0)?;
+            let path = relative_path(&mut a, 1)?;
+            let content = a.bytes(2, "content")?;
+            if content.len() > MAX_REVIEW_FILE {
+                return Err(a.bad("content", "is larger than 4 MiB"));
+            }
+            Request::ReviewWrite { session, path, content }
         }
         COMMENT_ADD => {
             let mut a = args(2, 2, "(session, {path, line, end_line, text})")?;
@@ -1387,6 +1423,16 @@ mod tests {
                 "cols must be an integer in 1..=65535",
             ),
             (SESSION_SCREEN, vec![s("a"), s("all")], "rows must be an integer"),
+            (
+                REVIEW_READ,
+                vec![s("a"), s("/etc/passwd")],
+                "path must be relative to the worktree",
+            ),
+            (
+                REVIEW_WRITE,
+                vec![s("a"), s("f.txt"), Value::Binary(vec![0; MAX_REVIEW_FILE + 1])],
+                "content is larger than 4 MiB",
+            ),
             (
                 SESSION_WATCH,
                 vec![Value::from(1)],

@@ -45,6 +45,24 @@ impl Supervisor {
         });
     }
 
+    pub(super) fn review_read(&self, session: &str, file: String, reply: Option<Reply>) {
+        let found = self.branch_of(session);
+        answer_later(reply, async move {
+            let (worktree, _) = found?;
+            let text = tokio::task::spawn_blocking(move || crate::worktree::files::read(&worktree, &file)).await??;
+            Ok(text.map_or(Value::Nil, Value::from))
+        });
+    }
+
+    pub(super) fn review_write(&self, session: &str, file: String, content: Vec<u8>, reply: Option<Reply>) {
+        let found = self.branch_of(session);
+        answer_later(reply, async move {
+            let (worktree, _) = found?;
+            tokio::task::spawn_blocking(move || crate::worktree::files::write(&worktree, &file, &content)).await??;
+            Ok(Value::Nil)
+        });
+    }
+
     fn session_id(&self, session: &str) -> anyhow::Result<SessionId> {
         Ok(self.find(session)?.record.id.clone())
     }

@@ -196,6 +196,10 @@ impl Supervisor {
                 Request::Rebase { session, step } => return self.rebase(&session, step, reply),
                 Request::ReviewFiles(session) => return self.review_files(&session, reply),
                 Request::ReviewBase { session, path } => return self.review_base(&session, path, reply),
+                Request::ReviewRead { session, path } => return self.review_read(&session, path, reply),
+                Request::ReviewWrite { session, path, content } => {
+                    return self.review_write(&session, path, content, reply);
+                }
                 Request::AddComment { session, comment } => return self.add_comment(&session, comment, reply),
                 Request::Comments(session) => return self.comments(&session, reply),
                 Request::ClearComments(session) => return self.clear_comments(&session, reply),

@@ -5,6 +5,7 @@
 //! remove, merges with real conflict handling), always as argv.
 
 pub mod activity;
+pub mod files;
 mod git;
 pub mod history;
 pub mod repo_config;

@@ -137,7 +137,11 @@ function M.show(tab, index)
   vim.api.nvim_win_set_buf(base_win, base)
   vim.cmd('rightbelow vsplit')
   local work_win = vim.api.nvim_get_current_win()
-  vim.cmd.edit(vim.fn.fnameescape(state.record.worktree .. '/' .. file.path))
+  if state.record.host then
+    H.remote_file(state, file.path)
+  else
+    vim.cmd.edit(vim.fn.fnameescape(state.record.worktree .. '/' .. file.path))
+  end
   local work = vim.api.nvim_get_current_buf()
   for _, win in ipairs({ base_win, work_win }) do
     vim.api.nvim_win_call(win, vim.cmd.diffthis)
@@ -155,6 +159,41 @@ function M.show(tab, index)
     vim.b[b].lulu_review_path = file.path
   end
   vim.api.nvim_set_current_win(work_win)
+end
+
+--- A remote session's file, read through its host and written back
+--- through it on `:w` (this editor cannot reach its worktree).
+function H.remote_file(state, path)
+  local rpc = require('lulu.rpc')
+  local name = ('lulu://%s/%s/%s'):format(state.record.host, state.record.name, path)
+  local buf = vim.fn.bufnr(name)
+  if buf == -1 then
+    buf = vim.api.nvim_create_buf(true, false)
+    vim.api.nvim_buf_set_name(buf, name)
+    vim.bo[buf].buftype = 'acwrite'
+    vim.api.nvim_create_autocmd('BufWriteCmd', {
+      buffer = buf,
+      callback = function()
+        local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n') .. '\n'
+        local ok, err = pcall(rpc.request, rpc.methods.review_write, state.ref, path, text)
+        if ok then
+          vim.bo[buf].modified = false
+          util.notify(('wrote %s on %s'):format(path, state.record.host))
+        else
+          util.notify(tostring(err), vim.log.levels.ERROR)
+        end
+      end,
+    })
+  end
+  local text = rpc.request(rpc.methods.review_read, state.ref, path)
+  local lines = vim.split(text ~= vim.NIL and text or '', '\n', { plain = true })
+  if lines[#lines] == '' and #lines > 1 then
+    table.remove(lines)
+  end
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modified = false
+  vim.bo[buf].filetype = vim.filetype.match({ filename = path }) or ''
+  vim.api.nvim_win_set_buf(0, buf)
 end
 
 --- Keys every buffer of the review shares.
