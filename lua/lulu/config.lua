@@ -148,6 +148,7 @@ function M.validate(opts)
           and (h.bin == nil or type(h.bin) == 'string')
           and (h.ssh_args == nil or vim.islist(h.ssh_args))
           and (h.agents == nil or type(h.agents) == 'table')
+          and (h.autoconnect == nil or type(h.autoconnect) == 'boolean')
       end),
       "a table of name = { ssh = 'user@host', bin = 'lulu', ssh_args = { ... }, agents = { ... } } (names: letters, digits, -, _, .)",
     },

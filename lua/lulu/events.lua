@@ -39,6 +39,8 @@ function M.host_started()
     pending = ok and list or nil
   end
   require('lulu.approvals').reset(pending, nil)
+  -- Remote hosts join in the background, so their sessions are listed.
+  require('lulu.hosts').connect_all()
   H.changed()
 end
 

@@ -66,6 +66,16 @@ function M.when_ready(name, fn, on_error)
   M.connect(name)
 end
 
+--- Connect every host not connected yet and not `autoconnect = false`
+--- (never waits; one that fails says so once).
+function M.connect_all()
+  for name, spec in pairs(require('lulu.config').options.hosts) do
+    if spec.autoconnect ~= false and not H.hosts[name] then
+      pcall(M.connect, name)
+    end
+  end
+end
+
 --- Open the connection (nothing if one is open or opening).
 function M.connect(name)
   local spec = require('lulu.config').options.hosts[name]

@@ -106,6 +106,41 @@ T['a remote host: start, type, approve, lose the link, reconnect to the same scr
   h.ok(ended.status ~= 'running', 'ended there too: ' .. ended.status)
 end
 
+T['a new Neovim lists the remote sessions by itself; a saved set restores them on their host'] = function(child)
+  local r = remote.sshd(child)
+  local repo = h.repo(r.dir .. '/src/app')
+  setup(child, r)
+  child.cmd('LuluStart devbox:shell name=kept cwd=' .. repo)
+  started(child, 'devbox:kept')
+  child.cmd('LuluSave remote-set')
+  child.lua('require("lulu").stop("devbox:kept", { force = true })')
+  child.wait('return require("lulu.sessions").find("devbox:kept").status ~= "running"', 10000, 'stopped')
+
+  local other = h.child({ env = child.env })
+  child.defer(other.stop)
+  setup(other, r)
+  -- Any lulu command brings up the hosts too.
+  other.lua('require("lulu").list()')
+  local listed = other.wait(
+    'local s = require("lulu.sessions").find("devbox:kept"); return s and s.status ~= "running" and s',
+    15000,
+    'the ended remote session, listed'
+  )
+  h.eq(listed.host, 'devbox', 'from its host')
+  other.cmd('LuluRestore remote-set')
+  local again = other.wait(
+    'local s = require("lulu.sessions").find("devbox:kept"); return s and s.status == "running" and s',
+    15000,
+    'restored'
+  )
+  h.ok(again.id ~= listed.id, 'a new session')
+  h.eq(again.worktree, listed.worktree, 'in its worktree on its host')
+  local there = vim.tbl_filter(function(s)
+    return s.name == 'kept' and s.status == 'running'
+  end, remote.list(r))
+  h.eq(#there, 1, 'running there')
+end
+
 T['a remote host with another lulu version, or out of reach, says so in one line'] = function(child)
   local r = remote.sshd(child)
   setup(child, r, {
