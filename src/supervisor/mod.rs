@@ -23,6 +23,7 @@ mod rules;
 mod session;
 mod sessions;
 mod start;
+mod start_job;
 mod worktrees;
 
 use std::collections::HashMap;

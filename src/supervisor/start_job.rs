@@ -1,0 +1,376 @@
+//! Step 2 of a start, off the supervisor's loop: the worktree, the agent's
+//! wiring, the store row, the sandbox and limits around its argv, and the
+//! PTY (a warm shell's, or a new one). Everything it needs came in the
+//! [`StartJob`]; what it made goes back in a [`Launched`].
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, anyhow};
+
+use super::pool::{self, Claim};
+use super::start::{Launched, StartFailure, StartJob};
+use super::{LOG_CAP, log_path, names, session_dir};
+use crate::adapter::{self, WireContext, Wiring};
+use crate::hook::{self, new_token};
+use crate::launch::LaunchSpec;
+use crate::model::{SessionId, SessionRecord, Status, now};
+use crate::private::{self, Links};
+use crate::pty::{self, OutputLog, SpawnSpec, Spawned};
+use crate::worktree::WorktreeError;
+
+impl StartJob {
+    /// Step 2, off the loop.
+    pub(super) async fn run(mut self) -> Result<Launched, StartFailure> {
+        if let Some(sandbox) = self.opts.sandbox.clone() {
+            let private = self.private_dirs();
+            tokio::task::spawn_blocking(move || sandbox.check(&private))
+                .await
+                .context("the sandbox task failed")
+                .and_then(|r| r.map_err(anyhow::Error::from))
+                .map_err(StartFailure::before_row)?;
+        }
+        // Last of the checks, first of the changes: after this, a failure
+        // leaves a failed row that still names the worktree (`:LuluDelete`
+        // cleans it up).
+        let made = self.worktree().await.map_err(StartFailure::before_row)?;
+        // (A name lulu picked may have changed to dodge a leftover branch.)
+        let (worktree, setup) = match made {
+            Some((created, setup)) => (Some(created), setup),
+            None => (None, None),
+        };
+        // The agent starts where the user was, inside the new worktree.
+        let run_dir = match &worktree {
+            Some(created) => {
+                let here = self.cwd.canonicalize().unwrap_or(self.cwd.clone());
+                here.strip_prefix(&created.repo)
+                    .ok()
+                    .filter(|rel| !rel.as_os_str().is_empty())
+                    .map(|rel| created.path.join(rel))
+                    .filter(|dir| dir.is_dir())
+                    .unwrap_or_else(|| created.path.clone())
+            }
+            None => self.cwd.clone(),
+        };
+
+        let id = SessionId::random();
+        let token = new_token();
+        // The agent's adapter wires it to lulu (hooks need the bridge).
+        let adapter = adapter::for_agent(&self.agent);
+        let mut wiring = Wiring::default();
+        if self.hook_socket.is_some() {
+            let dir = session_dir(&self.state_dir, &id);
+            let (exe, timeout) = (self.exe.clone(), self.approval_timeout.as_secs());
+            let session_env: Vec<(String, String)> = self
+                .resolved
+                .env
+                .iter()
+                .cloned()
+                .chain(self.opts.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+                .collect();
+            let user_args = self.opts.args.clone();
+            wiring = tokio::task::spawn_blocking(move || {
+                adapter.wire(&WireContext {
+                    session_dir: &dir,
+                    exe: &exe,
+                    approval_timeout_secs: timeout,
+                    env: &session_env,
+                    user_args: &user_args,
+                })
+            })
+            .await
+            .context("wiring task failed")
+            .and_then(|wired| wired.with_context(|| format!("cannot wire {} to lulu", self.agent)))
+            .map_err(StartFailure::before_row)?;
+            let at = self.resolved.cmd_len;
+            self.resolved.argv.splice(at..at, std::mem::take(&mut wiring.args));
+        }
+        // Right after the command: codex's resume is a subcommand.
+        if let Some(resume) = self.opts.resume.as_deref().and_then(|id| adapter.resume_args(id)) {
+            let at = self.resolved.cmd_len;
+            self.resolved.argv.splice(at..at, resume);
+        }
+
+        let at = now();
+        let mut record = SessionRecord {
+            id: id.clone(),
+            name: self.name.clone(),
+            agent: self.agent.clone(),
+            status: Status::Starting,
+            failure_reason: None,
+            exit_code: None,
+            pid: None,
+            pid_start: None,
+            cwd: run_dir.to_string_lossy().into_owned(),
+            argv: self.resolved.argv.clone(),
+            args: self.opts.args.clone(),
+            worktree: worktree.as_ref().map(|w| w.path.to_string_lossy().into_owned()),
+            branch: worktree.as_ref().map(|w| w.branch.clone()),
+            base: worktree.as_ref().map(|w| w.base.clone()),
+            repo: worktree.as_ref().map(|w| w.repo.to_string_lossy().into_owned()),
+            ahead: worktree.as_ref().map(|_| 0),
+            merged: false,
+            dirty: false,
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            last_activity_at: at,
+            cost_usd: None,
+            pending_approvals: 0,
+            waiting: false,
+            waiting_source: None,
+            tokens: None,
+            usage: std::mem::take(&mut self.carried),
+            conversation: self.opts.resume.clone(),
+            restarting: None,
+            limits: self.opts.limits.clone().filter(|l| !l.is_empty()),
+            memory: None,
+            sandbox: self.opts.sandbox.clone(),
+        };
+        let row = record.clone();
+        self.worktrees
+            .store
+            .write(format!("the new session '{}'", record.name), move |s| {
+                s.insert_session(&row)
+            });
+
+        let mut env = std::mem::take(&mut self.resolved.env);
+        let own_env = self.opts.env.is_empty();
+        env.extend(std::mem::take(&mut self.opts.env));
+        // Last: what lulu's wiring needs wins over the session's own.
+        env.extend(std::mem::take(&mut wiring.env));
+        let transcript_search = adapter
+            .transcript_search(&run_dir, &env, self.opts.resume.as_deref())
+            .map(|search| (search, SystemTime::now()));
+        env.push(("TERM".into(), "xterm-256color".into()));
+        env.push(("COLORTERM".into(), "truecolor".into()));
+        env.push((hook::ENV_SESSION.into(), id.to_string()));
+        env.push(("LULU_SESSION_NAME".into(), record.name.clone()));
+        if let Some(socket) = &self.hook_socket {
+            env.push((hook::ENV_SOCKET.into(), socket.to_string_lossy().into_owned()));
+            env.push((hook::ENV_TOKEN.into(), token.clone()));
+            let wait = self.approval_timeout.as_secs() + 10;
+            env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
+        }
+        let failed = |error| StartFailure {
+            record: Some(record.clone()),
+            error,
+        };
+        let mut argv = self.argv(&id, setup.as_ref()).await;
+        // The sandbox goes around the agent, the limits around the sandbox
+        // (joining a cgroup needs the real /sys).
+        if let Some(sandbox) = self.opts.sandbox.clone() {
+            let context = self.sandbox_context(&id, &run_dir, worktree.as_ref().map(|w| w.path.clone()), &env, adapter);
+            argv = sandboxed(sandbox, context, argv).await.map_err(failed)?;
+        }
+        let limits = match self.opts.limits.clone().filter(|l| !l.is_empty()) {
+            Some(limits) => {
+                let applied = limited(id.to_string(), limits).await.map_err(failed)?;
+                let mut wrapped = vec![self.exe.to_string_lossy().into_owned()];
+                wrapped.extend(applied.exec_args());
+                wrapped.push("--".into());
+                wrapped.append(&mut argv);
+                argv = wrapped;
+                Some(applied)
+            }
+            None => None,
+        };
+        let plain_shell = record.agent == "shell"
+            && self.opts.args.is_empty()
+            && own_env
+            && setup.is_none()
+            && limits.is_none()
+            && argv == self.pool_argv;
+        match self.spawn(&id, &record.name, run_dir, env, argv, plain_shell).await {
+            Ok(spawned) => {
+                record.pid = Some(i64::from(spawned.pid));
+                record.pid_start = crate::proctree::start_time(spawned.pid).map(|t| t as i64);
+                Ok(Launched {
+                    record,
+                    spawned,
+                    token,
+                    transcript_search,
+                    asks_through: wiring.asks_through,
+                    limits,
+                    plain_shell,
+                })
+            }
+            Err(reason) => Err(StartFailure {
+                record: Some(record),
+                error: anyhow!("{reason}"),
+            }),
+        }
+    }
+
+    async fn worktree(&mut self) -> anyhow::Result<Option<(crate::worktree::Created, Option<Vec<String>>)>> {
+        if !self.use_worktree {
+            return Ok(None);
+        }
+        let explicit = self.opts.worktree == Some(true) || self.opts.base.is_some();
+        let mut tried = vec![self.name.clone()];
+        loop {
+            match self
+                .worktrees
+                .make(&self.cwd, &self.name, self.opts.base.clone(), explicit, self.opts.reuse)
+                .await
+            {
+                // A name we picked ourselves may clash with a branch or
+                // directory left from earlier; pick another.
+                Err(err)
+                    if self.opts.name.is_none()
+                        && tried.len() < 5
+                        && matches!(
+                            err.downcast_ref::<WorktreeError>(),
+                            Some(WorktreeError::BranchExists(_) | WorktreeError::PathExists(_))
+                        ) =>
+                {
+                    self.name = names::pick(|c| tried.iter().any(|t| t == c) || self.taken.iter().any(|t| t == c));
+                    tried.push(self.name.clone());
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The argv to run: a new worktree's setup runs first, in the same PTY
+    /// (`lulu exec`).
+    /// lulu's own places, which no sandbox sees: the store, every session's
+    /// logs and files, the sockets.
+    fn private_dirs(&self) -> Vec<PathBuf> {
+        vec![self.data_dir.clone(), self.state_dir.clone(), hook::socket_dir()]
+    }
+
+    /// What the sandbox of session `id` lets through and keeps out.
+    fn sandbox_context(
+        &self,
+        id: &SessionId,
+        run_dir: &Path,
+        worktree: Option<PathBuf>,
+        env: &[(String, String)],
+        adapter: &dyn adapter::Adapter,
+    ) -> crate::sandbox::Context {
+        let home = adapter::session_var(env, "HOME").map(PathBuf::from);
+        let agent_state = home
+            .as_deref()
+            .map(|home| adapter.state_paths(home, env))
+            .unwrap_or_default();
+        let command = self.resolved.argv.first().map(PathBuf::from).and_then(|cmd| {
+            if cmd.is_absolute() {
+                Some(cmd)
+            } else {
+                crate::sandbox::find_on_path(&cmd.to_string_lossy())
+            }
+        });
+        crate::sandbox::Context {
+            home,
+            run_dir: run_dir.to_path_buf(),
+            writable: worktree.unwrap_or_else(|| self.cwd.clone()),
+            agent_state,
+            session_dir: Some(session_dir(&self.state_dir, id)),
+            private: self.private_dirs(),
+            hook_socket: self.hook_socket.clone(),
+            programs: std::iter::once(self.exe.clone()).chain(command).collect(),
+            runtime_dir: std::env::var_os("XDG_RUNTIME_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
+    async fn argv(&self, id: &SessionId, setup: Option<&Vec<String>>) -> Vec<String> {
+        let Some(setup) = setup else {
+            return self.resolved.argv.clone();
+        };
+        let report = session_dir(&self.state_dir, id).join("setup-failed.json");
+        if let Some(dir) = report.parent().map(Path::to_path_buf) {
+            let _ = tokio::task::spawn_blocking(move || private::dir(&dir, Links::Follow)).await;
+        }
+        let mut wrapped = vec![
+            self.exe.to_string_lossy().into_owned(),
+            "exec".into(),
+            "--setup".into(),
+            serde_json::to_string(setup).unwrap_or_default(),
+            "--report".into(),
+            report.to_string_lossy().into_owned(),
+            "--".into(),
+        ];
+        wrapped.extend(self.resolved.argv.iter().cloned());
+        wrapped
+    }
+
+    /// A plain shell session takes a warm shell as it is; anything else has
+    /// the warm shell exec it (see pool.rs). No idle shell: spawn.
+    async fn spawn(
+        &mut self,
+        id: &SessionId,
+        name: &str,
+        run_dir: PathBuf,
+        env: Vec<(String, String)>,
+        argv: Vec<String>,
+        plain_shell: bool,
+    ) -> Result<Spawned, String> {
+        let (cols, rows) = (self.opts.cols.unwrap_or(80), self.opts.rows.unwrap_or(24));
+        if let Some(idle) = self.idle.take() {
+            let launch = (!plain_shell).then(|| LaunchSpec {
+                cwd: run_dir.clone(),
+                env: env.clone(),
+                argv: argv.clone(),
+            });
+            let claim = Claim {
+                id,
+                name,
+                cwd: &run_dir,
+                cols,
+                rows,
+                launch,
+            };
+            return pool::claim(&self.state_dir, &self.exe, idle, claim)
+                .await
+                .map_err(|err| format!("{err:#}"));
+        }
+        let spec = SpawnSpec {
+            argv,
+            cwd: run_dir,
+            env,
+            cols,
+            rows,
+            log: OutputLog::open(log_path(&self.state_dir, id), LOG_CAP),
+        };
+        match tokio::task::spawn_blocking(move || pty::spawn(spec)).await {
+            Ok(result) => result.map_err(|err| err.to_string()),
+            Err(err) => Err(format!("spawn task failed: {err}")),
+        }
+    }
+}
+
+/// `argv` as it runs in `sandbox`, with what the sandbox binds made first.
+async fn sandboxed(
+    sandbox: crate::sandbox::Sandbox,
+    context: crate::sandbox::Context,
+    argv: Vec<String>,
+) -> anyhow::Result<Vec<String>> {
+    tokio::task::spawn_blocking(move || {
+        if let Some(dir) = &context.session_dir {
+            private::dir(dir, Links::Follow).map_err(|err| anyhow!("cannot make {}: {err}", dir.display()))?;
+        }
+        // The agent would make its state directory itself, but cannot in
+        // a read-only home.
+        for dir in context.agent_state.iter().filter(|p| p.extension().is_none()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        sandbox.wrap(&context, argv).map_err(anyhow::Error::from)
+    })
+    .await
+    .context("the sandbox task failed")?
+}
+
+/// The session's cgroups (or rlimits) made, for `lulu limits-exec`.
+async fn limited(session: String, limits: crate::limits::Limits) -> anyhow::Result<crate::limits::Applied> {
+    tokio::task::spawn_blocking(move || {
+        static MECHANISM: std::sync::OnceLock<crate::limits::Mechanism> = std::sync::OnceLock::new();
+        MECHANISM
+            .get_or_init(crate::limits::Mechanism::detect)
+            .prepare(&session, &limits)
+    })
+    .await
+    .context("the limits task failed")?
+    .map_err(anyhow::Error::from)
+}
