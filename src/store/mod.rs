@@ -172,14 +172,14 @@ impl Store {
             skipped: Arc::default(),
             jobs: Arc::default(),
             reporter: Arc::default(),
-            host: "embedded",
+            host: crate::host::HostKind::Embedded.as_str(),
         }
     }
 
-    /// This handle belongs to a daemon: its sessions are marked so, and only
-    /// a daemon reconciles them.
-    pub fn for_daemon(mut self) -> Store {
-        self.host = "daemon";
+    /// This handle belongs to a host of `kind`: its sessions are marked
+    /// so, and only a host of that kind reconciles them.
+    pub fn of_kind(mut self, kind: crate::host::HostKind) -> Store {
+        self.host = kind.as_str();
         self
     }
 

@@ -67,10 +67,11 @@ impl Supervisor {
             self.clients.insert(client.id, client);
         }
         let mode = if self.settings.daemon.is_some() {
-            "daemon"
+            crate::host::HostKind::Daemon
         } else {
-            "embedded"
-        };
+            crate::host::HostKind::Embedded
+        }
+        .as_str();
         Ok(Value::Map(vec![
             (Value::from("version"), Value::from(VERSION)),
             (Value::from("pid"), Value::from(std::process::id())),

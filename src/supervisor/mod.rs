@@ -64,8 +64,6 @@ const MAX_SCROLLBACK: usize = 100_000;
 const ENDED_REPLAY: u64 = 8 * 1024 * 1024;
 /// Per-session output log cap before it rotates (one old file is kept).
 const LOG_CAP: u64 = 8 * 1024 * 1024;
-/// Reason recorded for sessions a previous host left behind.
-pub const HOST_EXITED: &str = "host exited";
 
 pub struct Settings {
     pub state_dir: PathBuf,

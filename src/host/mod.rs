@@ -21,11 +21,11 @@ use crate::rpc::framing::{Framed, InFlight};
 use crate::rpc::handler::RpcHandler;
 use crate::rpc::{ClientId, Outgoing};
 use crate::store::Store;
-use crate::supervisor::{DaemonLink, HOST_EXITED, Settings, Supervisor, SupervisorHandle, session_grace};
+use crate::supervisor::{DaemonLink, Settings, Supervisor, SupervisorHandle, session_grace};
 use crate::worktree;
 
-/// Reason recorded for sessions a previous daemon left behind.
-pub const DAEMON_EXITED: &str = "daemon exited";
+mod kind;
+pub use kind::HostKind;
 
 /// What both kinds of host run: the store (reconciled), the hook bridge and
 /// the supervisor.
@@ -46,10 +46,13 @@ impl Core {
 
         let db = dirs.db();
         let (store, recovered) = tokio::task::spawn_blocking(move || Store::open_or_recover(&db)).await??;
-        let (store, exited) = match daemon {
-            Some(_) => (store.for_daemon(), DAEMON_EXITED),
-            None => (store, HOST_EXITED),
+        let kind = if daemon.is_some() {
+            HostKind::Daemon
+        } else {
+            HostKind::Embedded
         };
+        let store = store.of_kind(kind);
+        let exited = kind.exited_reason();
         let mut notices = recovered;
         let (stored, rules) = store
             .run(move |s| {
