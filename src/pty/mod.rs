@@ -87,6 +87,9 @@ pub struct PtyControl {
     /// The PTY's size, `cols << 16 | rows`: the session's screen model
     /// follows it.
     size: Arc<AtomicU32>,
+    /// Told of every input, so that a flooded terminal shows the effect of
+    /// a keystroke (Ctrl-C) at once rather than at its next frame.
+    typed: Arc<tokio::sync::Notify>,
 }
 
 impl PtyControl {
@@ -97,7 +100,14 @@ impl PtyControl {
     /// Queue input. Returns false once the writer thread is gone (the process
     /// exited), which callers treat as "nothing to write to".
     pub fn write(&self, input: Input) -> bool {
-        self.input.send(input).is_ok()
+        let sent = self.input.send(input).is_ok();
+        self.typed.notify_waiters();
+        sent
+    }
+
+    /// Notified on each [`PtyControl::write`].
+    pub fn typed(&self) -> Arc<tokio::sync::Notify> {
+        self.typed.clone()
     }
 
     pub fn resize(&self, cols: u16, rows: u16) -> Result<(), PtyError> {
@@ -214,6 +224,7 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
             size: Arc::new(AtomicU32::new(
                 u32::from(spec.cols.max(1)) << 16 | u32::from(spec.rows.max(1)),
             )),
+            typed: Arc::default(),
         },
     })
 }

@@ -52,9 +52,14 @@ const RESYNC_AFTER: usize = 2 * 1024 * 1024;
 const PARKED: usize = 16;
 /// A flooded terminal is shown a frame this often...
 const FRAME: std::time::Duration = std::time::Duration::from_millis(40);
-/// ...until fewer rows than this scroll off between two frames: then it is
-/// caught up and streams again.
+/// ...until fewer rows than this scroll off in a [`FRAME`]'s time: then it
+/// is caught up and streams again.
 const CALM_ROWS: u64 = 1000;
+/// After a keystroke into a flooded session, frames come this often for
+/// [`TYPED_FOR`], so what the key did (Ctrl-C, the prompt back) shows at
+/// once, not at the next [`FRAME`].
+const TYPED_FRAME: std::time::Duration = std::time::Duration::from_millis(5);
+const TYPED_FOR: std::time::Duration = std::time::Duration::from_millis(150);
 /// A paint is written in pieces this big, so the editor serves other
 /// requests between them.
 const PAINT_PIECE: usize = 64 * 1024;
@@ -209,7 +214,16 @@ impl Fanout {
         });
         let (tx, rx) = mpsc::unbounded_channel();
         let screen = self.screen.clone();
-        let task = tokio::spawn(forward(peer, chan, rx, screen, shared.clone(), self.progress.clone()));
+        let typed = self.control.typed();
+        let task = tokio::spawn(forward(
+            peer,
+            chan,
+            rx,
+            screen,
+            shared.clone(),
+            self.progress.clone(),
+            typed,
+        ));
         let terminal = Terminal {
             client,
             chan,
@@ -368,6 +382,7 @@ async fn forward(
     screen: SharedScreen,
     shared: Arc<Shared>,
     progress: Arc<Notify>,
+    typed: Arc<Notify>,
 ) {
     let mut acks: VecDeque<JoinHandle<bool>> = VecDeque::new();
     while let Some(out) = rx.recv().await {
@@ -380,7 +395,7 @@ async fn forward(
             }
             Out::Bytes(bytes, lines, mark) => (bytes, lines, mark),
             Out::CatchUp => {
-                if !flooded(&peer, chan, &screen, &shared, &mut acks).await {
+                if !flooded(&peer, chan, &screen, &shared, &typed, &mut acks).await {
                     break;
                 }
                 progress.notify_waiters();
@@ -433,18 +448,30 @@ async fn flooded(
     chan: i64,
     screen: &SharedScreen,
     shared: &Shared,
+    typed: &Notify,
     acks: &mut VecDeque<JoinHandle<bool>>,
 ) -> bool {
-    let mut last = None;
+    let mut last: Option<(Mark, std::time::Instant)> = None;
+    let mut quick_until = None;
+    // Calm once: one more frame first, so the screen as it is now (the
+    // prompt back after a Ctrl-C) shows before the catch-up's rows do.
+    let mut framed_calm = false;
     loop {
         let (bytes, caught_up) = {
             // Under the lock: output pushed after this is queued after it,
             // output before it is in it.
             let mut screen = lock(screen);
             let now = screen.mark();
-            let calm = last.is_some_and(|last| now.rows_since(last) < CALM_ROWS);
-            last = Some(now);
-            if calm {
+            let at = std::time::Instant::now();
+            // Calm: fewer than CALM_ROWS a FRAME, however long it was.
+            let calm = last.is_some_and(|(mark, then)| {
+                let elapsed = at.duration_since(then).as_micros().max(1);
+                u128::from(now.rows_since(mark)) * FRAME.as_micros() < u128::from(CALM_ROWS) * elapsed
+            });
+            last = Some((now, at));
+            let catch_up = calm && framed_calm;
+            framed_calm = calm;
+            if catch_up {
                 shared.resyncing.store(false, Ordering::Release);
                 (screen.catch_up(shared.sent()), Some(now))
             } else {
@@ -460,7 +487,15 @@ async fn flooded(
             *shared.sent.lock().unwrap_or_else(|p| p.into_inner()) = mark;
             return true;
         }
-        tokio::time::sleep(FRAME).await;
+        let quick = framed_calm || quick_until.is_some_and(|until| std::time::Instant::now() < until);
+        tokio::select! {
+            () = tokio::time::sleep(if quick { TYPED_FRAME } else { FRAME }) => {}
+            () = typed.notified() => {
+                quick_until = Some(std::time::Instant::now() + TYPED_FOR);
+                // The program's answer to the key, then the frame.
+                tokio::time::sleep(TYPED_FRAME).await;
+            }
+        }
     }
 }
 
