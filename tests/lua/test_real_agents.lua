@@ -417,6 +417,55 @@ T['codex: an allow rule lets a command run with no question'] = function(child)
   h.eq(#pending(child), 0, 'nobody was asked')
 end
 
+local function boxed(child, agent, config_of, script, rule, ready, final, file)
+  repo(child)
+  local server = agents.model(child, script)
+  local config = config_of(child, server, child.cwd)
+  config.sandbox = 'bwrap'
+  setup(child, agent, config)
+  child.lua('require("lulu").add_rule(...)', rule)
+  local s = start(child, agent, 'b', ready)
+  h.eq(child.lua('return require("lulu").get("b").sandbox.backend'), 'bwrap', 'sandboxed')
+  child.lua('require("lulu").send("b", "make the file")')
+  child.wait_screen(s.id, final, 20000, 'the model answered')
+  local worktree = child.lua('return require("lulu").get("b").worktree')
+  h.ok(exists(worktree .. '/' .. file), 'the command ran in its worktree')
+  h.matches(
+    child.lua('return require("lulu").approvals({ history = true })[1].decided_by'),
+    '^rule:%d+$',
+    'its hook asked lulu through the sandbox, and the rule answered'
+  )
+  h.eq(#child.lua('return _G.prompts'), 0, 'nobody was asked')
+end
+
+T['codex in a bwrap sandbox: its hook reaches lulu and an allowed command runs in the worktree'] = function(child)
+  boxed(child, 'codex', agents.codex, {
+    {
+      tool = {
+        name = 'exec_command',
+        input = { cmd = 'touch codex-in-box', sandbox_permissions = 'require_escalated', justification = 'May I?' },
+      },
+    },
+    { text = 'Codex boxed.' },
+  }, { action = 'allow', tool = 'Bash', command = '^touch codex' }, 'for shortcuts', 'Codex boxed%.', 'codex-in-box')
+end
+
+T['gemini in a bwrap sandbox: its hook reaches lulu and an allowed command runs in the worktree'] = function(child)
+  boxed(
+    child,
+    'gemini',
+    agents.gemini,
+    {
+      { tool = { name = 'run_shell_command', input = { command = 'touch gemini-in-box' } } },
+      { text = 'Gemini boxed.' },
+    },
+    { action = 'allow', tool = 'run_shell_command', command = '^touch gemini' },
+    'Type your message',
+    'Gemini boxed%.',
+    'gemini-in-box'
+  )
+end
+
 T['gemini: its question reaches Neovim and Allow runs it; Deny reaches the model; AfterAgent marks waiting; cost from its chat file'] = function(
   child
 )
