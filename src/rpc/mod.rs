@@ -9,6 +9,7 @@ pub mod framing;
 pub mod handler;
 pub mod outgoing;
 pub mod protocol;
+pub mod reply;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

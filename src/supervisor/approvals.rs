@@ -447,11 +447,11 @@ impl Supervisor {
     }
 
     fn resolved(&mut self, view: &PendingView, outcome: &str) {
-        let payload = Value::Map(vec![
-            (Value::from("id"), Value::from(view.id)),
-            (Value::from("session_id"), Value::from(view.session_id.as_str())),
-            (Value::from("outcome"), Value::from(outcome)),
-        ]);
+        let payload = protocol::to_value(&crate::rpc::reply::ApprovalResolved {
+            id: view.id,
+            session_id: view.session_id.as_str(),
+            outcome,
+        });
         self.emit(Event::ApprovalResolved, payload);
         let session = view.session_id.clone();
         self.pending_changed(&session);

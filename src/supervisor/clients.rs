@@ -68,18 +68,15 @@ impl Supervisor {
 
     pub(super) fn daemon_status(&self) -> anyhow::Result<Value> {
         let daemon = self.daemon()?;
-        Ok(Value::Map(vec![
-            (Value::from("pid"), Value::from(std::process::id())),
-            (Value::from("version"), Value::from(VERSION)),
-            (Value::from("build"), Value::from(crate::daemon::build_id())),
-            (Value::from("live"), Value::from(self.live_count())),
-            (Value::from("clients"), Value::from(self.clients.len())),
-            (
-                Value::from("socket"),
-                Value::from(daemon.socket.to_string_lossy().as_ref()),
-            ),
-            (Value::from("log"), Value::from(daemon.log.to_string_lossy().as_ref())),
-        ]))
+        Ok(crate::rpc::protocol::to_value(&crate::rpc::reply::DaemonStatus {
+            pid: std::process::id(),
+            version: VERSION,
+            build: crate::daemon::build_id(),
+            live: self.live_count(),
+            clients: self.clients.len(),
+            socket: daemon.socket.to_string_lossy().into_owned(),
+            log: daemon.log.to_string_lossy().into_owned(),
+        }))
     }
 
     pub(super) fn daemon_stop(&self) -> anyhow::Result<Value> {

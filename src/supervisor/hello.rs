@@ -72,13 +72,13 @@ impl Supervisor {
             crate::host::HostKind::Embedded
         }
         .as_str();
-        Ok(Value::Map(vec![
-            (Value::from("version"), Value::from(VERSION)),
-            (Value::from("pid"), Value::from(std::process::id())),
-            (Value::from("mode"), Value::from(mode)),
-            (Value::from("build"), Value::from(crate::daemon::build_id())),
-            (Value::from("live"), Value::from(self.live_count())),
-        ]))
+        Ok(protocol::to_value(&crate::rpc::reply::Hello {
+            version: VERSION,
+            pid: std::process::id(),
+            mode,
+            build: crate::daemon::build_id(),
+            live: self.live_count(),
+        }))
     }
 
     /// The options the last hello set, as a start uses them.

@@ -8,8 +8,8 @@ use tokio::sync::oneshot;
 use super::session::{SessionCmd, SessionEvent};
 use super::{Command, Entry, Reply, Supervisor, log_path, respond, session_dir};
 use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
-use crate::rpc::protocol;
-use crate::rpc::protocol::Event;
+use crate::rpc::protocol::{self, Event};
+use crate::rpc::reply;
 use crate::worktree::setup::SetupFailure;
 
 impl Supervisor {
@@ -57,26 +57,12 @@ impl Supervisor {
             let id = record.id.clone();
             let history = store.run(move |s| s.history(&id)).await?;
             let lines = screen.await.lines;
-            let last: Vec<Value> = lines
-                .iter()
-                .filter(|line| !line.is_empty())
-                .map(|line| Value::from(line.as_str()))
-                .collect();
+            let output = lines.into_iter().filter(|line| !line.is_empty()).collect();
             let events = history
                 .into_iter()
-                .map(|(at, kind, detail)| {
-                    Value::Map(vec![
-                        (Value::from("at"), Value::from(at)),
-                        (Value::from("kind"), Value::from(kind)),
-                        (Value::from("detail"), Value::from(detail)),
-                    ])
-                })
+                .map(|(at, kind, detail)| reply::HistoryEvent { at, kind, detail })
                 .collect();
-            Ok(Value::Map(vec![
-                (Value::from("record"), protocol::to_value(&record)),
-                (Value::from("events"), Value::Array(events)),
-                (Value::from("output"), Value::Array(last)),
-            ]))
+            Ok(protocol::to_value(&reply::Detail { record, events, output }))
         })
     }
 

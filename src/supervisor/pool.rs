@@ -131,32 +131,23 @@ pub(super) struct Pool {
 
 impl Pool {
     pub fn status(&self) -> Value {
-        let pids: Vec<Value> = self.idle.iter().map(|i| Value::from(i.spawned.pid)).collect();
-        Value::Map(vec![
-            (Value::from("size"), Value::from(self.size as u64)),
-            (Value::from("idle"), Value::from(self.idle.len() as u64)),
-            (
-                Value::from("ready"),
-                Value::from(self.idle.iter().filter(|i| i.ready()).count() as u64),
-            ),
-            (Value::from("spawning"), Value::from(self.spawning as u64)),
-            (Value::from("claimed"), Value::from(self.claimed)),
-            (Value::from("replaced"), Value::from(self.replaced)),
-            (Value::from("recycled"), Value::from(self.recycled)),
-            (Value::from("pids"), Value::Array(pids)),
-            (Value::from("shell"), Value::from(self.argv.join(" "))),
-            (Value::from("failures"), Value::from(self.failures.count)),
-            (
-                Value::from("retry_in"),
-                self.failures.retry_at.map_or(Value::Nil, |at| {
-                    Value::from(at.saturating_duration_since(Instant::now()).as_secs())
-                }),
-            ),
-            (
-                Value::from("given_up"),
-                self.failures.given_up.clone().map_or(Value::Nil, Value::from),
-            ),
-        ])
+        crate::rpc::protocol::to_value(&crate::rpc::reply::PoolStatus {
+            size: self.size,
+            idle: self.idle.len(),
+            ready: self.idle.iter().filter(|i| i.ready()).count(),
+            spawning: self.spawning,
+            claimed: self.claimed,
+            replaced: self.replaced,
+            recycled: self.recycled,
+            pids: self.idle.iter().map(|i| i.spawned.pid).collect(),
+            shell: self.argv.join(" "),
+            failures: self.failures.count,
+            retry_in: self
+                .failures
+                .retry_at
+                .map(|at| at.saturating_duration_since(Instant::now()).as_secs()),
+            given_up: self.failures.given_up.clone(),
+        })
     }
 
     fn ready_within(&self) -> Duration {

@@ -97,17 +97,16 @@ impl Supervisor {
             let (change, path, current) = blocking_read(parked).await?;
             let proposed = change.apply(current.as_deref())?;
             let shown = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy().into_owned();
-            let text = |s: String| Value::from(s);
-            Ok(Value::Map(vec![
-                (Value::from("id"), Value::from(id)),
-                (Value::from("session_name"), text(session)),
-                (Value::from("tool"), text(tool)),
-                (Value::from("path"), text(path.to_string_lossy().into_owned())),
-                (Value::from("shown"), text(shown)),
-                (Value::from("current"), current.map_or(Value::Nil, text)),
-                (Value::from("proposed"), text(proposed)),
-                (Value::from("editable"), Value::from(editable)),
-            ]))
+            Ok(crate::rpc::protocol::to_value(&crate::rpc::reply::Review {
+                id,
+                session_name: session,
+                tool,
+                path: path.to_string_lossy().into_owned(),
+                shown,
+                current,
+                proposed,
+                editable,
+            }))
         });
     }
 

@@ -12,6 +12,7 @@ use super::{Command, Reply, Supervisor, respond};
 use crate::model::{SessionId, SessionRecord};
 use crate::rpc::protocol::Event;
 use crate::rpc::protocol::{self, RebaseStep};
+use crate::rpc::reply::{self, Conflicted, Landed, Trusted, WorktreeUsage};
 use crate::worktree::history::{self, Rebased};
 use crate::worktree::{self, Created, Strategy, WorktreeError, repo_config};
 
@@ -154,10 +155,10 @@ impl Supervisor {
             let (key, hash) = (path.clone(), found.sha256.clone());
             store.write(format!("the trust of {path}"), move |s| s.trust_file(&key, &hash));
             tracing::info!(%path, sha256 = %found.sha256, "trusted");
-            Ok(Value::Map(vec![
-                (Value::from("path"), Value::from(path)),
-                (Value::from("sha256"), Value::from(found.sha256)),
-            ]))
+            Ok(protocol::to_value(&Trusted {
+                path,
+                sha256: found.sha256,
+            }))
         });
     }
 
@@ -219,10 +220,7 @@ impl Supervisor {
                 if ended {
                     self.apply_cleanup_policy(&record.id, self.cleanup_merged);
                 }
-                Ok(Value::Map(vec![
-                    (Value::from("ok"), Value::from(true)),
-                    (Value::from("commit"), Value::from(commit)),
-                ]))
+                Ok(protocol::to_value(&Landed::at(Some(commit))))
             }
             Err(WorktreeError::Conflict { files, hunks, .. }) => {
                 let message = format!(
@@ -266,13 +264,10 @@ impl Supervisor {
         let GitDone { record, result, reply } = done;
         self.refresh_ahead(&record.id);
         let answer = match result {
-            Ok(Rebased::Done(head)) if head.is_empty() => Ok(Value::Map(vec![(Value::from("ok"), Value::from(true))])),
+            Ok(Rebased::Done(head)) if head.is_empty() => Ok(protocol::to_value(&Landed::at(None))),
             Ok(Rebased::Done(head)) => {
                 self.event(&record.id, "rebased", &head);
-                Ok(Value::Map(vec![
-                    (Value::from("ok"), Value::from(true)),
-                    (Value::from("commit"), Value::from(head)),
-                ]))
+                Ok(protocol::to_value(&Landed::at(Some(head))))
             }
             Ok(Rebased::Stopped(hunks)) => {
                 let mut files: Vec<String> = hunks.iter().map(|h| h.path.clone()).collect();
@@ -422,17 +417,11 @@ impl Supervisor {
         } = retired;
         let mut list = Vec::new();
         for record in &records {
-            list.push(Value::Map(vec![
-                (Value::from("name"), Value::from(record.name.clone())),
-                (
-                    Value::from("branch"),
-                    Value::from(record.branch.clone().unwrap_or_default()),
-                ),
-                (
-                    Value::from("worktree"),
-                    Value::from(record.worktree.clone().unwrap_or_default()),
-                ),
-            ]));
+            list.push(protocol::to_value(&reply::Retired {
+                name: record.name.clone(),
+                branch: record.branch.clone().unwrap_or_default(),
+                worktree: record.worktree.clone().unwrap_or_default(),
+            }));
             if !removed {
                 continue;
             }
@@ -506,10 +495,10 @@ pub(super) struct Usage {
 
 impl Usage {
     fn value(&self) -> Value {
-        Value::Map(vec![
-            (Value::from("count"), Value::from(self.count as u64)),
-            (Value::from("bytes"), Value::from(self.bytes)),
-        ])
+        protocol::to_value(&WorktreeUsage {
+            count: self.count,
+            bytes: self.bytes,
+        })
     }
 }
 
@@ -547,15 +536,12 @@ pub(super) struct GitDone<T> {
 }
 
 fn conflict_answer(message: String, files: &[String], hunks: &[history::Hunk]) -> Value {
-    Value::Map(vec![
-        (Value::from("ok"), Value::from(false)),
-        (Value::from("message"), Value::from(message)),
-        (
-            Value::from("files"),
-            Value::Array(files.iter().map(|f| Value::from(f.as_str())).collect()),
-        ),
-        (Value::from("conflicts"), protocol::to_value(&hunks)),
-    ])
+    protocol::to_value(&Conflicted {
+        ok: false,
+        message,
+        files,
+        conflicts: hunks,
+    })
 }
 
 /// Where a session's branch stands against its base, and its worktree.
