@@ -69,7 +69,7 @@ local function child_with_host()
   local t0 = vim.uv.hrtime()
   child.lua([[
     local done = false
-    require('lulu.hosts').when_ready('devbox', function() done = true end, function(e) error(e) end)
+    require('lulu.remote').when_ready('devbox', function() done = true end, function(e) error(e) end)
     vim.wait(20000, function() return done end, 1)
   ]])
   return child, (vim.uv.hrtime() - t0) / 1e6

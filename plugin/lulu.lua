@@ -117,7 +117,7 @@ command('LuluHost', cmd('host'), {
   complete = function(lead, line)
     local words = vim.split(line, '%s+', { trimempty = true })
     local items = (#words <= 1 or (#words == 2 and lead ~= '')) and { 'connect', 'disconnect' }
-      or require('lulu.hosts').names()
+      or require('lulu.remote').names()
     return vim.tbl_filter(function(c)
       return vim.startswith(c, lead)
     end, items)

@@ -388,7 +388,7 @@ end
 --- `:LuluHost` says how each remote host is; `connect NAME` and
 --- `disconnect NAME` open and close one (its sessions go on there).
 function M.host(cmd)
-  local hosts = require('lulu.hosts')
+  local hosts = require('lulu.remote')
   local action, name = unpack(cmd.fargs)
   if not action then
     local lines = {}
@@ -417,8 +417,8 @@ function M.daemon(cmd)
     local rpc = require('lulu.rpc')
     local action = vim.trim(cmd.args)
     if action == 'status' then
-      local out = rpc.daemon_command({ '--status' })
-      if rpc.running() and rpc.mode() == 'daemon' then
+      local out = require('lulu.host').daemon_command({ '--status' })
+      if require('lulu.host').running() and require('lulu.host').mode() == 'daemon' then
         local s = rpc.request(rpc.methods.daemon_status)
         out = ('lulu daemon pid %d, %d live session(s), %d editor(s) attached, on %s; log %s%s'):format(
           s.pid,
@@ -426,7 +426,7 @@ function M.daemon(cmd)
           s.clients,
           s.socket,
           s.log,
-          rpc.stale_daemon() and '; another build than this editor’s (:LuluDaemon restart)' or ''
+          require('lulu.host').stale_daemon() and '; another build than this editor’s (:LuluDaemon restart)' or ''
         )
       end
       util.notify(out)
@@ -434,7 +434,7 @@ function M.daemon(cmd)
       local live = vim.tbl_filter(function(r)
         return not r.host and require('lulu.sessions').is_live(r)
       end, require('lulu.sessions').all())
-      if action == 'restart' and #live > 0 and rpc.mode() == 'daemon' then
+      if action == 'restart' and #live > 0 and require('lulu.host').mode() == 'daemon' then
         error(('%d session(s) still live; stop them first (restarting the daemon ends them)'):format(#live), 0)
       end
       if action == 'stop' and #live > 0 and not cmd.bang then
@@ -447,11 +447,14 @@ function M.daemon(cmd)
           return util.notify('not stopped (:LuluDaemon! stop skips this question)')
         end
       end
-      rpc.stop()
-      util.notify(rpc.daemon_command({ '--stop' }))
+      require('lulu.host').stop()
+      util.notify(require('lulu.host').daemon_command({ '--stop' }))
       if action == 'restart' then
-        util.notify(rpc.daemon_command({ '--idle-exit', tostring(require('lulu.config').options.daemon.idle_exit) }))
-        rpc.ensure()
+        util.notify(require('lulu.host').daemon_command({
+          '--idle-exit',
+          tostring(require('lulu.config').options.daemon.idle_exit),
+        }))
+        require('lulu.host').ensure()
       end
     else
       error('usage: :LuluDaemon status|stop|restart', 0)
@@ -650,15 +653,15 @@ end
 --- it needs no host connection, e.g. :LuluDaemon).
 function H.guard(fn, opts)
   -- The host is still building: say so, and do this once it is built.
-  local state = not require('lulu.rpc').running() and require('lulu.build').state()
-  if state and state.building and not require('lulu.rpc').bin() then
+  local state = not require('lulu.host').running() and require('lulu.build').state()
+  if state and state.building and not require('lulu.host').bin() then
     util.notify(require('lulu.build').describe() .. '; this runs when it is done')
     return require('lulu.build').when_done(function()
       H.guard(fn, opts)
     end)
   end
   local rpc = require('lulu.rpc')
-  local hosts = require('lulu.hosts')
+  local hosts = require('lulu.remote')
   if opts and opts.host and not hosts.connected(opts.host) then
     -- A remote host connects in the background; this runs once it has.
     return hosts.when_ready(opts.host, function()
@@ -667,9 +670,13 @@ function H.guard(fn, opts)
       util.notify(err, vim.log.levels.ERROR)
     end)
   end
-  if not (opts and opts.local_only) and not rpc.running() and require('lulu.config').options.host.mode == 'daemon' then
+  if
+    not (opts and opts.local_only)
+    and not require('lulu.host').running()
+    and require('lulu.config').options.host.mode == 'daemon'
+  then
     -- Bringing the daemon up does not hold the editor: this runs once it is.
-    return rpc.when_ready(function()
+    return require('lulu.host').when_ready(function()
       H.guard(fn, opts)
     end, function(err)
       util.notify(err, vim.log.levels.ERROR)

@@ -267,7 +267,7 @@ function M.setup(opts)
     require('lulu.keys').apply()
   end
   if package.loaded['lulu.rpc'] then
-    require('lulu.rpc').reconfigure()
+    require('lulu.host').reconfigure()
   end
   require('lulu.persist').apply()
 end

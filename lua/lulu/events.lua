@@ -27,26 +27,26 @@ end
 --- The host answered hello: load its view of the sessions.
 function M.host_started()
   local rpc = require('lulu.rpc')
-  local ok, records = pcall(vim.rpcrequest, rpc.ensure(), rpc.methods.list)
+  local ok, records = pcall(vim.rpcrequest, require('lulu.host').ensure(), rpc.methods.list)
   if ok then
     sessions.replace(records, nil)
   end
   -- A daemon may have questions waiting from before this editor attached;
   -- a fresh embedded host has none.
   local pending = nil
-  if rpc.mode() == 'daemon' then
-    local ok, list = pcall(vim.rpcrequest, rpc.ensure(), rpc.methods.approvals)
+  if require('lulu.host').mode() == 'daemon' then
+    local ok, list = pcall(vim.rpcrequest, require('lulu.host').ensure(), rpc.methods.approvals)
     pending = ok and list or nil
   end
   require('lulu.approvals').reset(pending, nil)
   -- Remote hosts join in the background, so their sessions are listed.
-  require('lulu.hosts').connect_all()
+  require('lulu.remote').connect_all()
   H.changed()
 end
 
 --- The host process ended. Live sessions ended with it.
 function M.host_exited(code, detail)
-  local daemon = require('lulu.rpc').mode() == 'daemon'
+  local daemon = require('lulu.host').mode() == 'daemon'
   local any_live = false
   for _, record in ipairs(sessions.all()) do
     if sessions.is_live(record) and not record.host then
@@ -160,7 +160,7 @@ end
 H.remote = {}
 
 function H.remote.hello(reply, host)
-  require('lulu.hosts').on_hello(host, reply)
+  require('lulu.remote').on_hello(host, reply)
 end
 
 function H.remote.session(record, host)
@@ -174,7 +174,7 @@ function H.remote.exit(record, host)
 end
 
 function H.remote.approval(approval, host)
-  H.handlers.approval(require('lulu.hosts').tag_approval(approval, host))
+  H.handlers.approval(require('lulu.remote').tag_approval(approval, host))
 end
 
 function H.remote.approval_resolved(payload, host)

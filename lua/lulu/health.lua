@@ -33,7 +33,7 @@ function M.check()
   for _, problem in ipairs(config.problems) do
     health.warn(problem)
   end
-  local doc = rpc.root() .. '/doc'
+  local doc = require('lulu.host').root() .. '/doc'
   if vim.uv.fs_stat(doc .. '/tags') then
     health.ok(('help tags found in %s'):format(doc))
   else
@@ -43,7 +43,7 @@ function M.check()
   end
 
   health.start('lulu: host binary')
-  local bin, why = rpc.bin()
+  local bin, why = require('lulu.host').bin()
   local build = require('lulu.build').state()
   if not bin and build and build.building then
     health.warn(why, { 'wait for it; lulu commands run once it is done' })
@@ -57,25 +57,25 @@ function M.check()
     local version = vim.trim(out.stdout or ''):match('^lulu (%S+)')
     if out.code ~= 0 or not version then
       health.error(('%s --version failed: %s'):format(bin, vim.trim(out.stderr or '')), {
-        ('rebuild it: cd %s && cargo build --release'):format(rpc.root()),
+        ('rebuild it: cd %s && cargo build --release'):format(require('lulu.host').root()),
       })
     elseif version ~= rpc.version then
       health.warn(('%s is version %s, the plugin is %s'):format(bin, version, rpc.version), {
-        ('rebuild it: cd %s && cargo build --release'):format(rpc.root()),
+        ('rebuild it: cd %s && cargo build --release'):format(require('lulu.host').root()),
       })
     else
       health.ok(('%s (version %s)'):format(bin, version))
     end
-    if not rpc.running() and rpc.mode() == 'daemon' then
-      local socket = rpc.socket_path()
+    if not require('lulu.host').running() and require('lulu.host').mode() == 'daemon' then
+      local socket = require('lulu.host').socket_path()
       health.info(
         vim.uv.fs_stat(socket)
             and ('a daemon listens on %s; this editor attaches on the first lulu command'):format(socket)
           or 'no daemon running (one starts on the first lulu command)'
       )
-    elseif not rpc.running() then
+    elseif not require('lulu.host').running() then
       health.info('host not running (it starts on the first lulu command)')
-    elseif rpc.mode() == 'daemon' then
+    elseif require('lulu.host').mode() == 'daemon' then
       local ok, status = pcall(rpc.request, rpc.methods.daemon_status)
       if ok then
         health.ok(
@@ -88,15 +88,15 @@ function M.check()
           )
         )
       end
-      if rpc.stale_daemon() then
+      if require('lulu.host').stale_daemon() then
         health.warn('the daemon runs another build of lulu than ' .. bin, {
           ':LuluDaemon restart once its sessions have ended',
         })
       end
     else
-      health.ok(('host running (pid %d)'):format(rpc.pid()))
+      health.ok(('host running (pid %d)'):format(require('lulu.host').pid()))
     end
-    if rpc.running() then
+    if require('lulu.host').running() then
       local ok, pool = pcall(require('lulu').pool_status)
       if ok and pool.given_up and pool.given_up ~= vim.NIL then
         health.warn('pool: ' .. pool.given_up, {
@@ -167,7 +167,7 @@ function M.check()
     end
   end
   health.info(('default agent: %s'):format(require('lulu')._default_agent()))
-  local bin_for_limits = rpc.bin()
+  local bin_for_limits = require('lulu.host').bin()
   if bin_for_limits then
     local out = vim.system({ bin_for_limits, 'limits-info' }, { text = true, timeout = 3000 }):wait()
     local line = vim.trim(out.stdout or '')
@@ -186,7 +186,7 @@ function M.check()
     end
   end
 
-  local hosts = require('lulu.hosts')
+  local hosts = require('lulu.remote')
   if #hosts.names() > 0 then
     health.start('lulu: remote hosts')
     if vim.fn.executable('ssh') == 0 then
@@ -218,7 +218,7 @@ function M.check()
   end
 
   health.start('lulu: store')
-  local data = rpc.data_dir()
+  local data = require('lulu.host').data_dir()
   if vim.fn.mkdir(data, 'p') == 0 and vim.fn.isdirectory(data) == 0 then
     health.error(('cannot create %s'):format(data))
   elseif vim.fn.filewritable(data) ~= 2 then

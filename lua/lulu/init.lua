@@ -67,7 +67,7 @@ function M.start(opts)
     cwd = opts.cwd and vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p')) or vim.fn.getcwd()
   end
   local request = host and function(...)
-    return require('lulu.hosts').request(host, ...)
+    return require('lulu.remote').request(host, ...)
   end or rpc.request
   local record = request(rpc.methods.start, {
     agent = agent,
@@ -219,9 +219,9 @@ function M.start_many(specs, on_done)
       next_one()
     end
     local host = specs[i].host
-    if host and not require('lulu.hosts').connected(host) then
+    if host and not require('lulu.remote').connected(host) then
       -- Started once its host is connected (the ones after it follow).
-      return require('lulu.hosts').when_ready(host, attempt, function(err)
+      return require('lulu.remote').when_ready(host, attempt, function(err)
         errors[#errors + 1] = { index = i, message = err }
         next_one()
       end)

@@ -14,7 +14,7 @@ end
 
 --- Save as `autosave` if anything is live; quiet unless it fails.
 function M.autosave()
-  if not require('lulu.rpc').running() or live_count() == 0 then
+  if not require('lulu.host').running() or live_count() == 0 then
     return false
   end
   local ok, err = pcall(require('lulu').save, 'autosave')
@@ -49,7 +49,7 @@ function H.on_exit()
   end
   if opts.autosave then
     M.autosave()
-  elseif opts.prompt_on_exit and require('lulu.rpc').mode() ~= 'daemon' then
+  elseif opts.prompt_on_exit and require('lulu.host').mode() ~= 'daemon' then
     -- (A daemon's sessions go on running: nothing to save them from.)
     local answer = vim.fn.confirm('Save lulu sessions for later (:LuluRestore)?', '&Yes\n&No', 2)
     if answer == 1 then

@@ -286,7 +286,7 @@ function H.maybe_wake(id, buf)
     return
   end
   local record = require('lulu.sessions').find(id)
-  if record and record.host and not require('lulu.hosts').connected(record.host) then
+  if record and record.host and not require('lulu.remote').connected(record.host) then
     return
   end
   if record then

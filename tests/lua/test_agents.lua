@@ -156,7 +156,7 @@ T['Stop and Notification mark a session waiting; typing clears it; :LuluNext jum
   child.cmd('LuluNext')
   h.eq(child.lua('return vim.b.lulu_session'), a.id, 'the next one after b is a')
   -- Typing (even without Enter) means the user is on it.
-  child.lua('vim.rpcnotify(require("lulu.rpc").ensure(), "lulu.session_write", ..., "abc")', a.id)
+  child.lua('vim.rpcnotify(require("lulu.host").ensure(), "lulu.session_write", ..., "abc")', a.id)
   child.wait('return require("lulu").get("a").waiting == nil', 3000, 'typing clears waiting')
 end
 

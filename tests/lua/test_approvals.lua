@@ -165,7 +165,7 @@ T['a hook with a wrong token is refused and logged'] = function(child)
   local s = claude(child, 'tok')
   local socket = ('%s/lulu/host-%d.sock'):format(
     child.env.XDG_RUNTIME_DIR,
-    child.lua('return require("lulu.rpc").pid()')
+    child.lua('return require("lulu.host").pid()')
   )
   h.ok(vim.uv.fs_stat(socket), 'socket in $XDG_RUNTIME_DIR/lulu')
   local result = run_hook({ LULU_SOCKET = socket, LULU_SESSION = s.id, LULU_TOKEN = ('0'):rep(32) })
@@ -183,7 +183,7 @@ end
 T['with the host gone the hook answers at once with no opinion'] = function(child)
   setup(child)
   local s = claude(child, 'gone')
-  local host = child.lua('return require("lulu.rpc").pid()')
+  local host = child.lua('return require("lulu.host").pid()')
   local socket = ('%s/lulu/host-%d.sock'):format(child.env.XDG_RUNTIME_DIR, host)
   vim.uv.kill(host, 'sigkill')
   h.wait_for(function()

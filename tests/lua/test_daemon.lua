@@ -140,7 +140,7 @@ T['clients that vanish mid-request or send garbage leave the daemon unharmed'] =
   reap_daemon(child)
   daemon_setup(child)
   shell(child, 'keep')
-  local socket = child.lua('return require("lulu.rpc").socket_path()')
+  local socket = child.lua('return require("lulu.host").socket_path()')
   local function connect_and(write)
     local pipe = vim.uv.new_pipe(false)
     local done = false
@@ -184,7 +184,7 @@ T['the daemon exits by itself when idle; :LuluDaemon status and stop'] = functio
   -- An attached editor keeps it; a detached one does not.
   vim.wait(1500)
   h.ok(daemon_pid(child), 'still there while an editor is attached')
-  child.lua('require("lulu.rpc").stop()')
+  child.lua('require("lulu.host").stop()')
   h.wait_for(function()
     return daemon_pid(child) == nil
   end, 5000, 'idle exit')
@@ -273,15 +273,15 @@ T['a daemon of another build is replaced when idle, and kept (with a warning) wh
   child.lua('require("lulu").list()')
   local now = daemon_pid(child)
   h.ok(now and now ~= first, 'replaced at once: nothing was running')
-  h.eq(child.lua('return require("lulu.rpc").stale_daemon()'), false, 'the editor’s build now')
+  h.eq(child.lua('return require("lulu.host").stale_daemon()'), false, 'the editor’s build now')
 
-  child.lua('require("lulu.rpc").stop()') -- detach
+  child.lua('require("lulu.host").stop()') -- detach
   child.cmd('LuluDaemon stop')
   local second_pid = old_daemon()
   vim.system({ old, 'start', 'shell', '--name', 'busy' }, { env = child.env, cwd = child.cwd }):wait(20000)
   child.lua('require("lulu").list()')
   h.eq(daemon_pid(child), second_pid, 'kept: a session is live')
-  h.eq(child.lua('return require("lulu.rpc").stale_daemon()'), true, 'known to be stale')
+  h.eq(child.lua('return require("lulu.host").stale_daemon()'), true, 'known to be stale')
   local notes = child.lua('return vim.tbl_map(function(n) return n.msg end, _G.notes)')
   h.matches(table.concat(notes, '\n'), 'another build of lulu with 1 live session%(s%); :LuluDaemon restart', 'told')
   child.cmd('LuluDaemon restart')
@@ -323,7 +323,7 @@ end
 T['commands given while the daemon comes up are queued behind it; one that never comes says why'] = function(child)
   reap_daemon(child)
   daemon_setup(child)
-  h.eq(child.lua('return require("lulu.rpc").running()'), false, 'no daemon yet')
+  h.eq(child.lua('return require("lulu.host").running()'), false, 'no daemon yet')
   child.cmd('LuluStart shell name=q1')
   child.cmd('LuluStart shell name=q2')
   h.eq(child.lua('return 1 + 1'), 2, 'the editor answers meanwhile')

@@ -208,7 +208,7 @@ T['parked questions keep an excerpt, not 8 MB each; past 16 a session asks in it
       env[key] = value
     end
   end
-  local host = child.lua('return require("lulu.rpc").pid()')
+  local host = child.lua('return require("lulu.host").pid()')
   local payload = vim.json.encode({
     session_id = 's',
     transcript_path = '/tmp/t.jsonl',

@@ -61,9 +61,9 @@ T['a remote host: start, type, approve, lose the link, reconnect to the same scr
   h.eq(vim.fn.readfile(claude.worktree .. '/asked.txt'), { 'asked' }, 'it ran there')
 
   -- The link drops: sessions keep running there; the row says so.
-  local ssh_pid = child.lua('return require("lulu.hosts").status("devbox").pid')
+  local ssh_pid = child.lua('return require("lulu.remote").status("devbox").pid')
   vim.uv.kill(ssh_pid, 'sigkill')
-  child.wait('return require("lulu.hosts").status("devbox").state ~= "connected"', 5000, 'noticed')
+  child.wait('return require("lulu.remote").status("devbox").state ~= "connected"', 5000, 'noticed')
   lines = child.lua('return require("lulu.ui.list").layout({ require("lulu.sessions").find("devbox:rsh") }, 90)')
   h.matches(lines[2], '@devbox %(disconnected%)', 'the row says disconnected')
   local alive = vim.tbl_filter(function(s)
@@ -73,7 +73,7 @@ T['a remote host: start, type, approve, lose the link, reconnect to the same scr
   vim.system({ r.bin, 'send', 'rsh', 'echo while-away-$((5+5))' }):wait()
 
   -- It comes back by itself, and the terminal shows the same screen.
-  child.wait('return require("lulu.hosts").status("devbox").state == "connected"', 15000, 'reconnected')
+  child.wait('return require("lulu.remote").status("devbox").state == "connected"', 15000, 'reconnected')
   child.wait_screen(sh.id, 'typed%-23', 8000, 'the screen from before')
   child.wait_screen(sh.id, 'while%-away%-10', 8000, 'and what happened while away')
   child.lua('require("lulu").send("devbox:rsh", "echo back-$((40+2)) > made.txt; echo back-done")')
@@ -154,7 +154,7 @@ T['a remote host with another lulu version, or out of reach, says so in one line
     'devbox runs lulu [%d.]+ but this editor has 9%.9%.9: install the same version there',
     'names both versions'
   )
-  h.eq(child.lua('return require("lulu.hosts").status("devbox").state'), 'failed', 'and stops trying')
+  h.eq(child.lua('return require("lulu.remote").status("devbox").state'), 'failed', 'and stops trying')
 
   child.lua('_G.notes = {}')
   child.cmd('LuluStart nowhere:shell')

@@ -73,9 +73,9 @@ T['a host killed mid-stream leaves a sound store; sessions fail, worktrees stay'
     child.lua('require("lulu").buffer(...)', ids[i])
   end
   vim.wait(1000)
-  local host = child.lua('return require("lulu.rpc").pid()')
+  local host = child.lua('return require("lulu.host").pid()')
   vim.uv.kill(host, 'sigkill')
-  child.wait('return not require("lulu.rpc").running()', 5000, 'noticed')
+  child.wait('return not require("lulu.host").running()', 5000, 'noticed')
   h.eq(#child.lua('return _G.notes'), 1, 'told once')
   -- The next command restarts the host, which reconciles.
   for _, id in ipairs(ids) do
@@ -172,7 +172,7 @@ T["another user's connection to the hook socket is refused"] = function(child)
   child = h.child({ env = { XDG_RUNTIME_DIR = runtime } })
   child.setup()
   local s = child.lua('return require("lulu").start({ agent = "shell", args = { "-c", "sleep 30" } })')
-  local pid = child.lua('return require("lulu.rpc").pid()')
+  local pid = child.lua('return require("lulu.host").pid()')
   local dir = runtime .. '/lulu'
   local socket = ('%s/host-%d.sock'):format(dir, pid)
   -- Open the door on purpose, so only the peer-credential check stands.

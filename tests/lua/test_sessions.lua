@@ -225,7 +225,7 @@ T['malformed RPC arguments get an error and change nothing'] = function(child)
       [[
       local rpc = require('lulu.rpc')
       local method, args = ...
-      return { pcall(vim.rpcrequest, rpc.ensure(), method, unpack(args)) }
+      return { pcall(vim.rpcrequest, require('lulu.host').ensure(), method, unpack(args)) }
     ]],
       case[1],
       case[2]
@@ -234,7 +234,7 @@ T['malformed RPC arguments get an error and change nothing'] = function(child)
     h.matches(result[2], case[3], case[1])
   end
   h.eq(child.lua('return require("lulu").list()'), {}, 'no rows')
-  h.ok(child.lua('return require("lulu.rpc").running()'), 'host still up')
+  h.ok(child.lua('return require("lulu.host").running()'), 'host still up')
 end
 
 T['a host killed with SIGKILL leaves a store the next host reconciles'] = function(child)
@@ -243,9 +243,9 @@ T['a host killed with SIGKILL leaves a store the next host reconciles'] = functi
   local s = start(child, 'sleep 60')
   local done = start(child, 'exit 0')
   wait_status(child, done.id, 'completed')
-  local host = child.lua('return require("lulu.rpc").pid()')
+  local host = child.lua('return require("lulu.host").pid()')
   vim.uv.kill(host, 'sigkill')
-  child.wait('return not require("lulu.rpc").running()', 5000, 'host exit noticed')
+  child.wait('return not require("lulu.host").running()', 5000, 'host exit noticed')
   -- The editor says so once and marks the live session failed at once.
   local notes = child.lua('return _G.notes')
   h.matches(notes[#notes].msg, 'host exited', 'notification')
@@ -259,7 +259,7 @@ T['a host killed with SIGKILL leaves a store the next host reconciles'] = functi
   h.eq(r.status, 'failed', 'status after restart')
   h.eq(r.failure_reason, 'host exited', 'reason after restart')
   h.eq(child.lua('return require("lulu").get(...).status', done.id), 'completed', 'ended session untouched')
-  h.ok(child.lua('return require("lulu.rpc").pid()') ~= host, 'a new host')
+  h.ok(child.lua('return require("lulu.host").pid()') ~= host, 'a new host')
 end
 
 T['a damaged store is moved aside, kept, and replaced by a fresh one'] = function(child)
@@ -289,7 +289,7 @@ T['quitting Neovim ends and reaps every session'] = function(child)
   child.setup()
   local a = start(child, 'sleep 60')
   local b = start(child, "trap '' HUP TERM; while :; do sleep 1; done")
-  local host = child.lua('return require("lulu.rpc").pid()')
+  local host = child.lua('return require("lulu.host").pid()')
   vim.wait(300)
   child.stop()
   h.wait_for(function()

@@ -206,8 +206,8 @@ T['a worktree deleted behind the host is reconciled at the next start'] = functi
   local s = session(child, 'gone', 'true')
   h.matches(git(dir, 'worktree', 'list', '--porcelain'), 'worktrees/gone', 'registered')
   vim.fn.delete(s.worktree, 'rf')
-  child.lua('require("lulu.rpc").stop()')
-  child.wait('return not require("lulu.rpc").running()', 3000, 'host stopped')
+  child.lua('require("lulu.host").stop()')
+  child.wait('return not require("lulu.host").running()', 3000, 'host stopped')
   child.lua('require("lulu").list()')
   h.ok(not git(dir, 'worktree', 'list', '--porcelain'):find('worktrees/gone'), 'pruned')
   h.eq(git(dir, 'branch', '--list', 'lulu/gone'), 'lulu/gone', 'branch kept')
@@ -330,8 +330,8 @@ T[':LuluSave and :LuluRestore bring sessions back in their own worktrees'] = fun
   h.matches(child.lua('return _G.notes[#_G.notes].msg'), 'saved 2 session%(s%) as "work"', 'saved')
   h.eq(child.lua('return vim.fn.getcompletion("LuluRestore ", "cmdline")'), { 'work' }, 'completion')
   -- The editor goes away; the sessions end.
-  child.lua('require("lulu.rpc").stop()')
-  child.wait('return not require("lulu.rpc").running()', 3000, 'host gone')
+  child.lua('require("lulu.host").stop()')
+  child.wait('return not require("lulu.host").running()', 3000, 'host gone')
   child.cmd('tabonly')
   child.cmd('LuluRestore work')
   child.wait('return _G.notes[#_G.notes].msg:find("restored 2 session")', 5000, 'restored')
@@ -359,8 +359,8 @@ T['persist.autosave saves the live sessions; a restore resumes the conversation'
   child.wait('return require("lulu").get("talk").cost_usd ~= nil', 5000, 'its turn')
   child.wait('return vim.tbl_contains(require("lulu").saved(), "autosave")', 5000, 'autosaved')
   vim.wait(1200) -- an autosave after the id was known
-  child.lua('require("lulu.rpc").stop()')
-  child.wait('return not require("lulu.rpc").running()', 3000, 'host gone')
+  child.lua('require("lulu.host").stop()')
+  child.wait('return not require("lulu.host").running()', 3000, 'host gone')
   child.lua('require("lulu").restore("autosave")')
   child.wait(
     'local ok, r = pcall(require("lulu").get, "talk") return ok and r.status == "running" and r',

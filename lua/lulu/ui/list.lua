@@ -169,7 +169,7 @@ function M.layout(records, width, now, pulse)
     else
       local parts = { r.agent }
       if r.host then
-        local state = (require('lulu.hosts').status(r.host) or {}).state
+        local state = (require('lulu.remote').status(r.host) or {}).state
         table.insert(
           parts,
           1,

@@ -90,7 +90,7 @@ function H.unwatch(next_host)
   end
   local rpc = require('lulu.rpc')
   if H.watching_host then
-    require('lulu.hosts').notify(H.watching_host, rpc.methods.watch)
+    require('lulu.remote').notify(H.watching_host, rpc.methods.watch)
   else
     rpc.notify(rpc.methods.watch)
   end

@@ -1,4 +1,4 @@
----@mod lulu.hosts Remote hosts: lulu daemons on other machines, over ssh.
+---@mod lulu.remote Remote hosts: lulu daemons on other machines, over ssh.
 ---
 --- `hosts = { devbox = { ssh = 'me@devbox' } }` in |lulu-config|. Each host
 --- is one job, `ssh -T <dest> lulu daemon --stdio`, which joins (or starts)
@@ -112,7 +112,7 @@ function M.connect(name)
     return H.flush(name, h.error)
   end
   h.chan, h.pid = chan, vim.fn.jobpid(chan)
-  local hello = require('lulu.rpc').hello_payload(spec.agents)
+  local hello = require('lulu.host').hello_payload(spec.agents)
   hello.tag = name
   vim.rpcnotify(chan, require('lulu.rpc').methods.hello, hello)
 end
