@@ -159,7 +159,14 @@ end
 --- template `name`. Returns the template.
 function M.save_template(name, ref)
   local r = M.get(ref)
-  local spec = { agent = r.agent, args = (r.args and #r.args > 0) and r.args or nil, worktree = r.worktree ~= nil }
+  local spec = {
+    agent = r.agent,
+    args = (r.args and #r.args > 0) and r.args or nil,
+    worktree = r.worktree ~= nil,
+    -- A confined session's template confines too; a remote one runs there.
+    sandbox = r.sandbox,
+    host = r.host,
+  }
   rpc.request(rpc.methods.template_save, name, spec)
   H.saved_templates = H.saved_templates or {}
   if not vim.tbl_contains(H.saved_templates, name) then

@@ -82,6 +82,12 @@ T['a sandboxed shell writes its worktree only; hidden paths, the store and the c
   h.matches(lines[2], 'sandboxed', 'the list says so')
   local detail = child.lua('return require("lulu.ui.detail").lines(require("lulu").detail("boxed"))')
   h.matches(table.concat(detail, '\n'), 'sandbox: bwrap · network on · hidden ~/%.ssh', 'K says what it hides')
+  child.cmd('LuluTemplate save boxed-t boxed')
+  h.eq(
+    child.lua('return require("lulu").templates()["boxed-t"].sandbox.backend'),
+    'bwrap',
+    'a template saved from it confines too'
+  )
 end
 
 T['a sandboxed claude asks through its hook socket, writes its own state, and is confined again on resume'] = function(
