@@ -19,11 +19,23 @@ pub struct OutputLog {
 /// (a pre-warmed shell's log becomes its session's when claimed), or go on
 /// in a new file (a session's shell recycled into the pool).
 #[derive(Clone)]
-pub struct LogHandle(Arc<Mutex<PathBuf>>, Arc<AtomicBool>);
+pub struct LogHandle {
+    path: Arc<Mutex<PathBuf>>,
+    /// Set by `switch_to`: the writer opens the new file.
+    switched: Arc<AtomicBool>,
+    /// The program has written something (a warm shell, its prompt): known
+    /// without reading the file system.
+    wrote: Arc<AtomicBool>,
+}
 
 impl LogHandle {
     fn get(&self) -> PathBuf {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.path.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether the program has written anything yet.
+    pub fn has_output(&self) -> bool {
+        self.wrote.load(Ordering::Acquire)
     }
 
     /// Where the log is written now.
@@ -33,13 +45,13 @@ impl LogHandle {
 
     /// Leave the current file as it is and write to `to` from now on.
     pub fn switch_to(&self, to: &Path) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = to.to_path_buf();
-        self.1.store(true, Ordering::Release);
+        *self.path.lock().unwrap_or_else(|p| p.into_inner()) = to.to_path_buf();
+        self.switched.store(true, Ordering::Release);
     }
 
     /// Rename the file to `to` and keep appending there.
     pub fn move_to(&self, to: &Path) -> std::io::Result<()> {
-        let mut path = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut path = self.path.lock().unwrap_or_else(|p| p.into_inner());
         if path.exists() {
             std::fs::rename(&*path, to)?;
         }
@@ -55,7 +67,11 @@ impl OutputLog {
         let file = open_append(&path);
         let written = file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
         OutputLog {
-            path: LogHandle(Arc::new(Mutex::new(path)), Arc::new(AtomicBool::new(false))),
+            path: LogHandle {
+                path: Arc::new(Mutex::new(path)),
+                switched: Arc::new(AtomicBool::new(false)),
+                wrote: Arc::new(AtomicBool::new(written > 0)),
+            },
             file,
             written,
             cap: cap.max(4096),
@@ -67,7 +83,10 @@ impl OutputLog {
     }
 
     pub fn append(&mut self, bytes: &[u8]) {
-        if self.path.1.swap(false, Ordering::Acquire) {
+        if !bytes.is_empty() {
+            self.path.wrote.store(true, Ordering::Release);
+        }
+        if self.path.switched.swap(false, Ordering::Acquire) {
             self.file = open_append(&self.path.get());
             self.written = self
                 .file

@@ -70,7 +70,7 @@ impl Idle {
     /// Has it printed its prompt? Input typed before that could be lost to
     /// a shell still setting up its line editor.
     fn ready(&self) -> bool {
-        self.prompted || std::fs::metadata(&self.log).is_ok_and(|m| m.len() > 0)
+        self.prompted || self.spawned.log.has_output()
     }
 
     /// Hang it up (SIGHUP: a shell exits, running its traps); one that is
