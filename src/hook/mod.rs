@@ -5,6 +5,7 @@
 //! free of the async runtime and the database so it starts in milliseconds.
 
 pub mod client;
+pub mod questions;
 pub mod server;
 
 use std::path::{Path, PathBuf};

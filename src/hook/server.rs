@@ -8,9 +8,9 @@ use anyhow::Context;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
+use super::questions::Questions;
 use super::{HookReply, HookRequest};
 use crate::private::{self, Links};
-use crate::supervisor::SupervisorHandle;
 
 /// Largest hook request accepted (a Write of a big file carries its content).
 pub const MAX_REQUEST: u64 = 16 * 1024 * 1024;
@@ -43,7 +43,7 @@ impl HookServer {
     }
 
     /// Serve until the task is dropped or aborted.
-    pub async fn serve(self, supervisor: SupervisorHandle) {
+    pub async fn serve(self, questions: Questions) {
         // SAFETY: getuid cannot fail.
         let uid = unsafe { libc::getuid() };
         let mut accept = crate::ipc::Acceptor::new("hook", MAX_HOOK_CONNECTIONS);
@@ -54,9 +54,9 @@ impl HookServer {
             if !from_this_user(&stream, uid, "hook") {
                 continue;
             }
-            let supervisor = supervisor.clone();
+            let questions = questions.clone();
             tokio::spawn(async move {
-                if let Err(err) = serve_one(stream, supervisor).await {
+                if let Err(err) = serve_one(stream, questions).await {
                     tracing::info!("hook connection: {err:#}");
                 }
                 drop(slot);
@@ -71,7 +71,7 @@ impl Drop for HookServer {
     }
 }
 
-async fn serve_one(stream: UnixStream, supervisor: SupervisorHandle) -> anyhow::Result<()> {
+async fn serve_one(stream: UnixStream, questions: Questions) -> anyhow::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(MAX_REQUEST));
     let request: HookRequest = {
@@ -86,7 +86,7 @@ async fn serve_one(stream: UnixStream, supervisor: SupervisorHandle) -> anyhow::
         // as long as the question waits.
         serde_json::from_str(&line).context("malformed hook request")?
     };
-    let (ticket, decided) = supervisor.hook(request);
+    let (ticket, decided) = questions.ask(request);
     // If the hook goes away first (the agent answered in its own dialog, or
     // was killed), withdraw the question instead of leaving it pending.
     let mut probe = [0u8; 1];
@@ -94,7 +94,7 @@ async fn serve_one(stream: UnixStream, supervisor: SupervisorHandle) -> anyhow::
     let reply = tokio::select! {
         reply = decided => reply.unwrap_or_else(|_| HookReply::ask()),
         _ = rest.read(&mut probe) => {
-            supervisor.hook_gone(ticket);
+            questions.gone(ticket);
             return Ok(());
         }
     };
@@ -116,5 +116,76 @@ pub fn from_this_user(stream: &UnixStream, uid: u32, what: &str) -> bool {
             tracing::warn!(%err, "{what} connection without credentials refused");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::AsyncBufReadExt;
+
+    use super::*;
+    use crate::approval::Action;
+    use crate::hook::questions::{Answerer, Question};
+
+    /// Answers every question by the session's name, and remembers what
+    /// was withdrawn: the server with no supervisor behind it.
+    #[derive(Default, Clone)]
+    struct Scripted(Arc<Mutex<Vec<u64>>>);
+
+    impl Answerer for Scripted {
+        fn take(&self, question: Question) {
+            match question {
+                Question::Ask { request, reply, .. } if request.session == "allowed" => {
+                    let _ = reply.send(HookReply::of(Action::Allow, None));
+                }
+                // Never answered: the hook hangs up first.
+                Question::Ask { reply, .. } => std::mem::forget(reply),
+                Question::Gone(ticket) => self.0.lock().unwrap().push(ticket),
+            }
+        }
+    }
+
+    fn request(session: &str) -> Vec<u8> {
+        let mut line = serde_json::to_vec(&HookRequest {
+            session: session.into(),
+            token: "t".into(),
+            agent: "claude".into(),
+            payload: serde_json::json!({ "hook_event_name": "PreToolUse" }),
+        })
+        .unwrap();
+        line.push(b'\n');
+        line
+    }
+
+    #[tokio::test]
+    async fn the_bridge_asks_whoever_answers_and_withdraws_a_hung_up_question() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = HookServer::bind(&dir.path().join("lulu")).unwrap();
+        let path = server.path().to_path_buf();
+        let answerer = Scripted::default();
+        let task = tokio::spawn(server.serve(Questions::new(answerer.clone())));
+
+        let mut stream = UnixStream::connect(&path).await.unwrap();
+        stream.write_all(&request("allowed")).await.unwrap();
+        let mut answer = String::new();
+        BufReader::new(&mut stream).read_line(&mut answer).await.unwrap();
+        let reply: HookReply = serde_json::from_str(&answer).unwrap();
+        assert_eq!(reply.decision, Action::Allow);
+
+        let mut stream = UnixStream::connect(&path).await.unwrap();
+        stream.write_all(&request("waits")).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        drop(stream);
+        let withdrawn = async {
+            while answerer.0.lock().unwrap().is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), withdrawn)
+            .await
+            .expect("the hung-up question is withdrawn");
+        task.abort();
     }
 }

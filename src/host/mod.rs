@@ -126,7 +126,7 @@ impl Core {
             daemon,
         };
         let (supervisor, task) = Supervisor::spawn(store.clone(), settings, stored, rules, notices);
-        let hooks = hooks.map(|server| tokio::spawn(server.serve(supervisor.clone())));
+        let hooks = hooks.map(|server| tokio::spawn(server.serve(supervisor.questions())));
         Ok(Core {
             supervisor,
             store,

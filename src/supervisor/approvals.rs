@@ -31,7 +31,7 @@ use crate::rpc::protocol::Event;
 pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Identifies one hook connection, so that it can withdraw its question.
-pub type Ticket = u64;
+pub use crate::hook::questions::Ticket;
 
 /// A question waiting for the user.
 pub(super) struct Pending {

@@ -184,13 +184,9 @@ impl SupervisorHandle {
         rx.await.map_err(|_| anyhow!("lulu host is shutting down"))?
     }
 
-    /// A hook's question; the answer arrives on the receiver.
-    pub fn hook(&self, request: HookRequest) -> (Ticket, oneshot::Receiver<HookReply>) {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let ticket = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (reply, rx) = oneshot::channel();
-        let _ = self.tx.send(Command::Hook { ticket, request, reply });
-        (ticket, rx)
+    /// The hook server's way in: its questions become commands.
+    pub fn questions(&self) -> crate::hook::questions::Questions {
+        crate::hook::questions::Questions::new(self.clone())
     }
 
     /// Tests: make a session's task panic.
@@ -233,11 +229,6 @@ impl SupervisorHandle {
         // business, but nobody waits for it.
         let _ = self.tx.send(Command::Typed(session));
         Some(result)
-    }
-
-    /// The hook that holds `ticket` hung up before its answer.
-    pub fn hook_gone(&self, ticket: Ticket) {
-        let _ = self.tx.send(Command::HookGone(ticket));
     }
 
     pub fn notify(&self, client: ClientId, peer: Peer, request: Request) {
@@ -634,3 +625,15 @@ pub fn log_path(state_dir: &Path, id: &SessionId) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+
+impl crate::hook::questions::Answerer for SupervisorHandle {
+    fn take(&self, question: crate::hook::questions::Question) {
+        let command = match question {
+            crate::hook::questions::Question::Ask { ticket, request, reply } => {
+                Command::Hook { ticket, request, reply }
+            }
+            crate::hook::questions::Question::Gone(ticket) => Command::HookGone(ticket),
+        };
+        let _ = self.tx.send(command);
+    }
+}
