@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -192,10 +192,7 @@ pub fn lock() -> anyhow::Result<File> {
 /// The daemon itself (`lulu daemon --foreground`), holding `lock`.
 pub async fn run(dirs: Dirs, idle_exit: Duration, _lock: File) -> anyhow::Result<()> {
     let socket = socket_path();
-    let _ = std::fs::remove_file(&socket);
-    let listener = UnixListener::bind(&socket).with_context(|| format!("cannot listen on {}", socket.display()))?;
-    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot restrict {}", socket.display()))?;
+    let listener = crate::ipc::listen_private(&socket)?;
     let _socket_file = RemoveOnDrop(socket.clone());
 
     let (stop_tx, mut stop_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -248,7 +245,7 @@ async fn accept_loop(listener: UnixListener, supervisor: crate::supervisor::Supe
         let Some((stream, slot)) = accept.next(&listener).await else {
             continue;
         };
-        if !crate::hook::server::from_this_user(&stream, uid, "editor") {
+        if !crate::ipc::from_this_user(&stream, uid, "editor") {
             continue;
         }
         if let Err(err) = connection(stream, supervisor.clone(), slot) {

@@ -1,13 +1,44 @@
-//! Accepting connections on lulu's Unix sockets without letting a flood of
-//! them spin the host or starve it of descriptors: a cap on connections
-//! served at once, and a back-off (logged once, then counted) when accept
-//! itself fails, as it does with `EMFILE` when descriptors run out.
+//! lulu's Unix sockets, for the daemon's control socket and the hook
+//! bridge alike: bound private (0600, in a 0700 directory made by the
+//! caller), peers of another user refused, and connections accepted
+//! without letting a flood of them spin the host or starve it of
+//! descriptors: a cap on connections served at once, and a back-off
+//! (logged once, then counted) when accept itself fails, as it does with
+//! `EMFILE` when descriptors run out.
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::{UnixListener, UnixStream};
+
+/// Listen on `path` (a stale socket file there is replaced), readable and
+/// writable by this user only.
+pub fn listen_private(path: &Path) -> anyhow::Result<UnixListener> {
+    use anyhow::Context;
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path).with_context(|| format!("cannot listen on {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", path.display()))?;
+    Ok(listener)
+}
+
+/// Is the peer of `stream` running as `uid`? Logs the refusal when not.
+pub fn from_this_user(stream: &UnixStream, uid: u32, what: &str) -> bool {
+    match stream.peer_cred() {
+        Ok(cred) if cred.uid() == uid => true,
+        Ok(cred) => {
+            tracing::warn!(peer_uid = cred.uid(), "{what} connection from another user refused");
+            false
+        }
+        Err(err) => {
+            tracing::warn!(%err, "{what} connection without credentials refused");
+            false
+        }
+    }
+}
 
 /// Longest pause between two failed accepts.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);

@@ -1,7 +1,6 @@
 //! The host's end of the hook bridge: a Unix socket (0600) in a private
 //! directory (0700); one task per connection; the supervisor decides.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -31,10 +30,7 @@ impl HookServer {
     pub fn bind(dir: &Path) -> anyhow::Result<HookServer> {
         private::dir(dir, Links::Refuse)?;
         let path = dir.join(format!("host-{}.sock", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        let listener = UnixListener::bind(&path).with_context(|| format!("cannot listen on {}", path.display()))?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot restrict {}", path.display()))?;
+        let listener = crate::ipc::listen_private(&path)?;
         Ok(HookServer { path, listener })
     }
 
@@ -51,7 +47,7 @@ impl HookServer {
             let Some((stream, slot)) = accept.next(&self.listener).await else {
                 continue;
             };
-            if !from_this_user(&stream, uid, "hook") {
+            if !crate::ipc::from_this_user(&stream, uid, "hook") {
                 continue;
             }
             let questions = questions.clone();
@@ -102,21 +98,6 @@ async fn serve_one(stream: UnixStream, questions: Questions) -> anyhow::Result<(
     out.push(b'\n');
     write.write_all(&out).await.context("writing the reply")?;
     Ok(())
-}
-
-/// Is the peer of `stream` running as `uid`? Logs the refusal when not.
-pub fn from_this_user(stream: &UnixStream, uid: u32, what: &str) -> bool {
-    match stream.peer_cred() {
-        Ok(cred) if cred.uid() == uid => true,
-        Ok(cred) => {
-            tracing::warn!(peer_uid = cred.uid(), "{what} connection from another user refused");
-            false
-        }
-        Err(err) => {
-            tracing::warn!(%err, "{what} connection without credentials refused");
-            false
-        }
-    }
 }
 
 #[cfg(test)]
