@@ -13,7 +13,29 @@ use crate::private::{self, Links};
 
 pub struct Claude;
 
+/// The hook events Claude Code's settings wire to lulu (and Codex's, a
+/// subset of them).
+pub(super) const HOOK_EVENTS: &[&str] = &[
+    "PreToolUse",
+    "PermissionRequest",
+    "Notification",
+    "Stop",
+    "UserPromptSubmit",
+    "SessionStart",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PermissionDenied",
+];
+
 impl Adapter for Claude {
+    fn hook_events(&self) -> &'static [&'static str] {
+        HOOK_EVENTS
+    }
+
+    fn render_decision(&self, event: &str, reply: &crate::hook::HookReply) -> Option<String> {
+        super::decisions::permission(event, reply)
+    }
+
     fn state_paths(&self, home: &Path, env: &[(String, String)]) -> Vec<PathBuf> {
         let config = session_var(env, "CLAUDE_CONFIG_DIR").map_or_else(|| home.join(".claude"), PathBuf::from);
         // `~/.claude.json` is a file: Claude rewrites it in place.

@@ -25,6 +25,15 @@ const SESSION_FLAGS_SOURCE: &str = "/<session-flags>/config.toml";
 pub struct Codex;
 
 impl Adapter for Codex {
+    fn hook_events(&self) -> &'static [&'static str] {
+        super::claude::HOOK_EVENTS
+    }
+
+    /// Codex reads Claude Code's decision format.
+    fn render_decision(&self, event: &str, reply: &crate::hook::HookReply) -> Option<String> {
+        super::decisions::permission(event, reply)
+    }
+
     fn state_paths(&self, home: &Path, env: &[(String, String)]) -> Vec<PathBuf> {
         vec![session_var(env, "CODEX_HOME").map_or_else(|| home.join(".codex"), PathBuf::from)]
     }

@@ -28,6 +28,28 @@ use crate::cost::Format;
 pub struct Gemini;
 
 impl Adapter for Gemini {
+    fn hook_events(&self) -> &'static [&'static str] {
+        &[
+            "BeforeTool",
+            "Notification",
+            "BeforeAgent",
+            "AfterAgent",
+            "AfterTool",
+            "SessionStart",
+        ]
+    }
+
+    fn render_decision(&self, event: &str, reply: &crate::hook::HookReply) -> Option<String> {
+        super::decisions::before_tool(event, reply)
+    }
+
+    /// Under lulu's yolo mode no opinion would run the tool: `ask` shows
+    /// Gemini's own dialog instead. Never a silent allow.
+    fn undecided(&self, event: &str) -> Option<String> {
+        (event == "BeforeTool" && std::env::var(YOLO_ENV).as_deref() == Ok("1"))
+            .then(|| serde_json::json!({ "decision": "ask" }).to_string())
+    }
+
     fn state_paths(&self, home: &Path, _env: &[(String, String)]) -> Vec<PathBuf> {
         // lulu's GEMINI_CLI_HOME for the session links into the real one.
         vec![home.join(".gemini")]

@@ -6,6 +6,7 @@
 
 mod claude;
 mod codex;
+mod decisions;
 mod gemini;
 mod gemini_home;
 mod others;
@@ -140,6 +141,25 @@ pub trait Adapter: Send + Sync {
     /// [`crate::model::SessionRecord::conversation`] it revealed), put
     /// right after its command; `None`: it cannot.
     fn resume_args(&self, _id: &str) -> Option<Vec<String>> {
+        None
+    }
+
+    /// The hook events `lulu hook <agent>` takes to the host; any other
+    /// gets no opinion without asking.
+    fn hook_events(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The decision JSON the agent reads from its hook `event` for the
+    /// host's `reply`; `None`: no opinion (its own flow goes on).
+    fn render_decision(&self, _event: &str, _reply: &crate::hook::HookReply) -> Option<String> {
+        None
+    }
+
+    /// What its hook prints for `event` when there is no decision (the
+    /// host unreachable, no answer, `ask`): nothing, unless no opinion
+    /// would let a tool run unasked.
+    fn undecided(&self, _event: &str) -> Option<String> {
         None
     }
 

@@ -13,30 +13,24 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{ENV_SESSION, ENV_SOCKET, ENV_TIMEOUT, ENV_TOKEN, HookReply, HookRequest};
-use crate::approval::Action;
 
 /// Largest hook input read from the agent.
 const MAX_INPUT: u64 = 16 * 1024 * 1024;
 /// Without `LULU_HOOK_TIMEOUT`: the default approval timeout plus a margin.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(610);
 
-/// Run the hook; returns what to print (possibly nothing).
+/// Run the hook; returns what to print (possibly nothing). What the agent
+/// asks and how its answer is written are its adapter's.
 pub fn run(agent: &str, stdin: impl Read) -> String {
-    let must_decide = agent == "gemini" && std::env::var(crate::adapter::GEMINI_YOLO_ENV).as_deref() == Ok("1");
+    let adapter = crate::adapter::for_agent(agent);
     let mut event = String::new();
-    let result = ask(agent, stdin, &mut event);
-    let fallback = || {
-        if must_decide && event == "BeforeTool" {
-            json!({ "decision": "ask" }).to_string()
-        } else {
-            String::new()
-        }
-    };
+    let result = ask(agent, adapter.hook_events(), stdin, &mut event);
+    let fallback = || adapter.undecided(&event).unwrap_or_default();
     match result {
-        Ok(Some(reply)) => render(agent, &event, &reply).unwrap_or_else(fallback),
+        Ok(Some(reply)) => adapter.render_decision(&event, &reply).unwrap_or_else(fallback),
         Ok(None) => fallback(),
         Err(err) => {
             // The agent shows a hook's stderr only in verbose modes (and
@@ -50,7 +44,7 @@ pub fn run(agent: &str, stdin: impl Read) -> String {
     }
 }
 
-fn ask(agent: &str, stdin: impl Read, event: &mut String) -> Result<Option<HookReply>, String> {
+fn ask(agent: &str, events: &[&str], stdin: impl Read, event: &mut String) -> Result<Option<HookReply>, String> {
     let mut raw = String::new();
     stdin
         .take(MAX_INPUT)
@@ -70,22 +64,7 @@ fn ask(agent: &str, stdin: impl Read, event: &mut String) -> Result<Option<HookR
         // Not a lulu session: no opinion.
         return Ok(None);
     };
-    if !matches!(
-        event.as_str(),
-        "PreToolUse"
-            | "PermissionRequest"
-            | "BeforeTool"
-            | "Notification"
-            | "Stop"
-            | "UserPromptSubmit"
-            | "SessionStart"
-            | "PostToolUse"
-            | "PostToolUseFailure"
-            | "PermissionDenied"
-            | "BeforeAgent"
-            | "AfterAgent"
-            | "AfterTool"
-    ) {
+    if !events.contains(&event.as_str()) {
         return Ok(None);
     }
     let timeout = std::env::var(ENV_TIMEOUT)
@@ -115,93 +94,4 @@ fn ask(agent: &str, stdin: impl Read, event: &mut String) -> Result<Option<HookR
     }
     let reply: HookReply = serde_json::from_str(&answer).map_err(|err| format!("bad answer from the host: {err}"))?;
     Ok(Some(reply))
-}
-
-/// The agent's decision format; `None` for `ask`: no opinion, the agent's
-/// own permission flow goes on.
-fn render(agent: &str, event: &str, reply: &HookReply) -> Option<String> {
-    let reason = reply.reason.clone().unwrap_or_else(|| "lulu rule".to_string());
-    let out = match (agent, event, reply.decision) {
-        (_, _, Action::Ask) => return None,
-        // Gemini CLI's BeforeTool: {"decision": "allow"|"deny", "reason"},
-        // and the input to run instead (`tool_input`).
-        (_, "BeforeTool", decision) => match &reply.updated_input {
-            Some(input) if decision == Action::Allow => json!({
-                "decision": "allow",
-                "reason": reason,
-                "hookSpecificOutput": { "hookEventName": "BeforeTool", "tool_input": input },
-            }),
-            _ => json!({ "decision": decision.as_str(), "reason": reason }),
-        },
-        (_, "PreToolUse", decision) => json!({
-            "hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": decision.as_str(),
-                "permissionDecisionReason": reason,
-            }
-        }),
-        (_, _, Action::Allow) => {
-            let mut decision = json!({ "behavior": "allow" });
-            if let Some(input) = &reply.updated_input {
-                decision["updatedInput"] = input.clone();
-            }
-            json!({
-                "hookSpecificOutput": {
-                    "hookEventName": "PermissionRequest",
-                    "decision": decision,
-                }
-            })
-        }
-        (_, _, Action::Deny) => json!({
-            "hookSpecificOutput": {
-                "hookEventName": "PermissionRequest",
-                "decision": { "behavior": "deny", "message": reason },
-            }
-        }),
-    };
-    Some(out.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn reply(decision: Action, reason: Option<&str>) -> HookReply {
-        HookReply::of(decision, reason.map(str::to_string))
-    }
-
-    #[test]
-    fn renders_claude_decisions() {
-        let cases = [
-            ("PreToolUse", reply(Action::Ask, None), ""),
-            ("PermissionRequest", reply(Action::Ask, None), ""),
-            (
-                "PreToolUse",
-                reply(Action::Allow, Some("rule 3")),
-                r#"{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"allow","permissionDecisionReason":"rule 3"}}"#,
-            ),
-            (
-                "PreToolUse",
-                reply(Action::Deny, Some("no rm")),
-                r#"{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny","permissionDecisionReason":"no rm"}}"#,
-            ),
-            (
-                "PermissionRequest",
-                reply(Action::Allow, None),
-                r#"{"hookSpecificOutput":{"decision":{"behavior":"allow"},"hookEventName":"PermissionRequest"}}"#,
-            ),
-            (
-                "PermissionRequest",
-                reply(Action::Deny, Some("denied in Neovim")),
-                r#"{"hookSpecificOutput":{"decision":{"behavior":"deny","message":"denied in Neovim"},"hookEventName":"PermissionRequest"}}"#,
-            ),
-        ];
-        for (event, reply, want) in cases {
-            assert_eq!(
-                render("claude", event, &reply).unwrap_or_default(),
-                want,
-                "{event} {reply:?}"
-            );
-        }
-    }
 }
