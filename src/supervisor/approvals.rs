@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use rmpv::Value;
-use serde::Serialize;
+
 use tokio::sync::oneshot;
 
 use super::{Command, Reply, Supervisor, respond};
@@ -24,7 +24,7 @@ use crate::rpc::protocol::{self, ApprovalListOpts, Choice, DecideOpts};
 use crate::store::DecisionRecord;
 
 pub(super) use super::approval_input::RecentToolUses;
-use super::approval_input::{Fingerprint, excerpt, fingerprint};
+use super::approval_input::{excerpt, fingerprint};
 use crate::rpc::protocol::Event;
 
 /// The default time a question waits for the user.
@@ -33,55 +33,7 @@ pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
 /// Identifies one hook connection, so that it can withdraw its question.
 pub use crate::hook::questions::Ticket;
 
-/// A question waiting for the user.
-pub(super) struct Pending {
-    pub view: PendingView,
-    ticket: Ticket,
-    reply: oneshot::Sender<HookReply>,
-    /// What "always" rules need of the input (its command and paths); long
-    /// values such as a Write's content are cut to an excerpt.
-    input: serde_json::Value,
-    /// The whole input's fingerprint, to tell when the agent moved on.
-    fingerprint: Fingerprint,
-    /// Where the agent ran, and the session's root: what "always" rules
-    /// are judged against.
-    pub(super) cwd: String,
-    root: String,
-    /// A file tool's whole input, kept on disk for its review.
-    pub(super) spill: Option<super::review::Spill>,
-}
-
-/// What the editor sees of a pending approval.
-#[derive(Debug, Clone, Serialize)]
-pub struct PendingView {
-    pub id: i64,
-    pub session_id: SessionId,
-    pub session_name: String,
-    pub agent: String,
-    pub tool: String,
-    /// The agent's id of this tool call, when it could be paired.
-    pub tool_use_id: Option<String>,
-    /// The command, or the file (with a size hint for edits).
-    pub summary: String,
-    /// The rules "Always allow" would add, in words; `None` when no rule
-    /// as narrow as the question can be made (a file outside the session,
-    /// a command lulu cannot vouch for, a tool that names neither).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub always: Option<String>,
-    /// The rules "Always deny" would add, in words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub always_deny: Option<String>,
-    /// Why the allow rules that cover part of it could not allow it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub doubt: Option<String>,
-    /// A file change that can be reviewed as a diff (`approval_review`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub review: bool,
-    /// Whether an edited version can be given back to the agent.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub editable: bool,
-    pub created_at: String,
-}
+pub(super) use super::queue::{Pending, PendingView};
 
 impl Supervisor {
     /// A hook asks. Answers at once from the rules, or parks the question.
@@ -187,19 +139,18 @@ impl Supervisor {
             let _ = reply.send(HookReply::of(Action::Allow, None));
             return;
         }
-        let parked = self.pending.iter().filter(|p| p.view.session_id == record.id).count();
+        let parked = self.approvals.count_for(&record.id);
         if parked >= MAX_PARKED_PER_SESSION {
             tracing::warn!(session = %record.id, parked, "too many questions waiting; this one goes to the agent's own dialog");
             let _ = reply.send(HookReply::ask());
             return;
         }
-        self.next_approval += 1;
-        view.id = self.next_approval;
+        view.id = self.approvals.next_id();
         tracing::info!(session = %record.id, approval = view.id, tool = %view.tool, "approval pending");
         let id = view.id;
         let spill = self.spill_for_review(&mut view, &input);
         self.emit(Event::Approval, protocol::to_value(&view));
-        self.pending.push(Pending {
+        self.approvals.park(Pending {
             view,
             ticket,
             reply,
@@ -220,16 +171,14 @@ impl Supervisor {
 
     /// The hook went away (the agent answered in its own dialog, or died).
     pub(super) fn on_hook_gone(&mut self, ticket: Ticket) {
-        if let Some(index) = self.pending.iter().position(|p| p.ticket == ticket) {
-            let pending = self.pending.remove(index);
+        if let Some(pending) = self.approvals.take_ticket(ticket) {
             self.resolved(&pending.view, "withdrawn");
         }
     }
 
     /// Nobody answered in time: the agent's own dialog takes over.
     pub(super) fn on_approval_expired(&mut self, id: i64) {
-        if let Some(index) = self.pending.iter().position(|p| p.view.id == id) {
-            let pending = self.pending.remove(index);
+        if let Some(pending) = self.approvals.take(id) {
             self.record(&pending.view, Action::Ask, "timeout");
             let _ = pending.reply.send(HookReply::ask());
             self.resolved(&pending.view, "expired");
@@ -238,9 +187,7 @@ impl Supervisor {
 
     /// Withdraw every question of a session that ended.
     pub(super) fn withdraw_session(&mut self, session: &SessionId) {
-        let (gone, kept): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| &p.view.session_id == session);
-        self.pending = kept;
-        for pending in gone {
+        for pending in self.approvals.take_session(session) {
             let _ = pending.reply.send(HookReply::ask());
             self.resolved(&pending.view, "withdrawn");
         }
@@ -249,7 +196,7 @@ impl Supervisor {
     /// The user's answer. `by` says which editor gave it. An "always" adds
     /// its rules first, as a job; the question is settled when they are in.
     pub(super) fn decide(&mut self, id: i64, choice: Choice, opts: DecideOpts, by: String, reply: Option<Reply>) {
-        let Some(index) = self.pending.iter().position(|p| p.view.id == id) else {
+        let Some(pending) = self.approvals.get(id) else {
             return respond(
                 reply,
                 Err(anyhow!(
@@ -262,10 +209,9 @@ impl Supervisor {
             Choice::Deny | Choice::AlwaysDeny => Action::Deny,
         };
         if !matches!(choice, Choice::AlwaysAllow | Choice::AlwaysDeny) {
-            self.settle(index, action, &by, opts.message, None);
-            return respond(reply, Ok(Value::Nil));
+            let settled = self.settle(id, action, &by, opts.message, None);
+            return respond(reply, settled.map(|()| Value::Nil));
         }
-        let pending = &self.pending[index];
         let record = self.find(pending.view.session_id.as_str()).map(|e| e.record.clone());
         let agent = record.map_or_else(|_| pending.view.agent.clone(), |r| r.agent);
         let call = ToolCall {
@@ -302,27 +248,26 @@ impl Supervisor {
         message: Option<String>,
         ids: &[i64],
     ) -> anyhow::Result<Value> {
-        let index = self
-            .pending
-            .iter()
-            .position(|p| p.view.id == approval)
-            .ok_or_else(|| anyhow!("approval {approval} is no longer pending (answered, withdrawn or expired)"))?;
         let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
         let by = format!("{by} (added rule {})", ids.join(", "));
-        self.settle(index, action, &by, message, None);
+        self.settle(approval, action, &by, message, None)?;
         Ok(Value::Nil)
     }
 
-    /// Answer the question at `index` and tell everyone.
+    /// Answer question `id` and tell everyone; an error when it is gone
+    /// (answered, withdrawn or expired meanwhile).
     pub(super) fn settle(
         &mut self,
-        index: usize,
+        id: i64,
         action: Action,
         by: &str,
         message: Option<String>,
         updated_input: Option<serde_json::Value>,
-    ) {
-        let pending = self.pending.remove(index);
+    ) -> anyhow::Result<()> {
+        let pending = self
+            .approvals
+            .take(id)
+            .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
         let v = pending.view.clone();
         self.record(&v, action, by);
         let reason = (action == Action::Deny).then(|| match message {
@@ -335,6 +280,7 @@ impl Supervisor {
             updated_input,
         });
         self.resolved(&v, action.as_str());
+        Ok(())
     }
 
     /// The agent moved on (the tool ran, failed or was denied): the user
@@ -345,18 +291,9 @@ impl Supervisor {
         let use_id = payload.get("tool_use_id").and_then(|t| t.as_str());
         let input = payload.get("tool_input").cloned().unwrap_or(serde_json::Value::Null);
         let ran = fingerprint(&input);
-        let index = self.pending.iter().position(|p| {
-            &p.view.session_id == session
-                && p.view.tool == tool
-                && match (use_id, p.view.tool_use_id.as_deref()) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => ran.iter().all(|(key, hash)| p.fingerprint.get(key) == Some(hash)),
-                }
-        });
-        let Some(index) = index else {
+        let Some(pending) = self.approvals.take_ran(session, tool, use_id, &ran) else {
             return;
         };
-        let pending = self.pending.remove(index);
         let outcome = match payload.get("hook_event_name").and_then(|e| e.as_str()) {
             Some("PermissionDenied") => Action::Deny,
             _ => Action::Allow,
@@ -400,7 +337,7 @@ impl Supervisor {
     /// decisions.
     /// The questions waiting for an answer, oldest first.
     pub(super) fn pending_value(&self) -> Value {
-        Value::Array(self.pending.iter().map(|p| protocol::to_value(&p.view)).collect())
+        Value::Array(self.approvals.views().map(protocol::to_value).collect())
     }
 
     pub(super) fn approvals(
@@ -459,7 +396,7 @@ impl Supervisor {
 
     /// Keep the session record's `pending_approvals` count current.
     fn pending_changed(&mut self, session: &SessionId) {
-        let count = self.pending.iter().filter(|p| &p.view.session_id == session).count() as i64;
+        let count = self.approvals.count_for(session) as i64;
         if let Some(entry) = self.entries.get_mut(session) {
             entry.record.pending_approvals = count;
             let record = entry.record.clone();

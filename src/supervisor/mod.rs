@@ -17,6 +17,7 @@ mod lifecycle;
 mod names;
 mod pool;
 mod preview;
+mod queue;
 mod restart;
 mod review;
 mod rules;
@@ -45,7 +46,7 @@ use crate::rpc::protocol::Event;
 use crate::rpc::protocol::{self, Hello, Request};
 use crate::rpc::{Client, ClientId, Peer};
 use crate::store::Store;
-use approvals::{Pending, Ticket};
+use approvals::Ticket;
 use session::{SessionCmd, SessionEvent};
 
 /// How long a stop waits before SIGKILL.
@@ -332,8 +333,8 @@ pub struct Supervisor {
     /// Approval rules in evaluation order.
     rules: Vec<Rule>,
     /// Questions waiting for the user, oldest first.
-    pending: Vec<Pending>,
-    next_approval: i64,
+    /// The questions waiting for the user.
+    approvals: queue::ApprovalQueue,
     /// How each session that restarts on failure starts again, by name.
     restarts: HashMap<String, restart::Plan>,
     /// What happens on the sessions' branches (`:LuluActivity`).
@@ -397,8 +398,7 @@ impl Supervisor {
             tx: tx.clone(),
             shutdown: None,
             rules: approvals::compile_rules(rules),
-            pending: Vec::new(),
-            next_approval: 0,
+            approvals: Default::default(),
             restarts: HashMap::new(),
             feed: Default::default(),
             tool_uses: Default::default(),

@@ -69,9 +69,8 @@ impl Supervisor {
 
     fn parked(&self, id: i64) -> anyhow::Result<Parked> {
         let pending = self
-            .pending
-            .iter()
-            .find(|p| p.view.id == id)
+            .approvals
+            .get(id)
             .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
         let spill = pending
             .spill
@@ -151,17 +150,12 @@ impl Supervisor {
         reply: Option<Reply>,
     ) {
         let settled = result.and_then(|updated| {
-            let index = self
-                .pending
-                .iter()
-                .position(|p| p.view.id == id)
-                .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
             let by = if updated.is_some() {
                 format!("{by} (reviewed, edited)")
             } else {
                 format!("{by} (reviewed)")
             };
-            self.settle(index, Action::Allow, &by, None, updated);
+            self.settle(id, Action::Allow, &by, None, updated)?;
             Ok(Value::Nil)
         });
         respond(reply, settled);
