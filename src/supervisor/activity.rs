@@ -119,7 +119,7 @@ impl Supervisor {
                 what,
             };
             let value = protocol::to_value(&item);
-            for client in self.clients.values() {
+            for client in self.editors.all() {
                 client.emit(Event::Activity, value.clone());
             }
             self.feed.items.push_front(item);
@@ -152,7 +152,7 @@ impl Supervisor {
             },
         };
         let value = protocol::to_value(&item);
-        for client in self.clients.values() {
+        for client in self.editors.all() {
             client.emit(Event::Activity, value.clone());
         }
         self.feed.items.push_front(item);

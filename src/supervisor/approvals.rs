@@ -410,7 +410,7 @@ impl Supervisor {
     }
 
     pub(super) fn emit(&self, event: protocol::Event, payload: Value) {
-        for client in self.clients.values() {
+        for client in self.editors.all() {
             client.emit(event, payload.clone());
         }
     }

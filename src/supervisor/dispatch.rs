@@ -141,8 +141,8 @@ impl Supervisor {
                 // Answers by itself once its job is done.
                 Request::Start(opts) => {
                     let options = self
-                        .options
-                        .get(&client)
+                        .editors
+                        .options(client)
                         .cloned()
                         .unwrap_or_else(|| self.session_options());
                     return self.start(*opts, options, reply);

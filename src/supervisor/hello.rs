@@ -62,10 +62,8 @@ impl Supervisor {
             client.emit(Event::Notice, Value::from(notice));
         }
         // Its connection may have ended before this hello got here.
-        if !self.departed.contains(&client.id) {
-            self.options.insert(client.id, self.session_options());
-            self.clients.insert(client.id, client);
-        }
+        let options = self.session_options();
+        self.editors.join(client, options);
         let mode = if self.settings.daemon.is_some() {
             crate::host::HostKind::Daemon
         } else {

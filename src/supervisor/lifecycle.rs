@@ -197,7 +197,7 @@ impl Supervisor {
         // The worktree count in the list's footer is stale now.
         self.usage = None;
         let _ = self.usage();
-        for client in self.clients.values() {
+        for client in self.editors.all() {
             client.emit(Event::Deleted, Value::from(id.as_str()));
         }
         tracing::info!(session = %id, "session deleted");
@@ -310,7 +310,7 @@ impl Supervisor {
         self.finish(record, status, reason, Some(exit.exit_code()));
         if let Some(entry) = self.entries.get(&id) {
             let value = protocol::to_value(&entry.record);
-            for client in self.clients.values() {
+            for client in self.editors.all() {
                 client.emit(Event::Exit, value.clone());
             }
         }

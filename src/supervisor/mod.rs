@@ -320,14 +320,10 @@ pub struct Supervisor {
     /// Names of sessions whose start's job is running: reserved, and each
     /// counted under `max_sessions`.
     starting: std::collections::HashSet<String>,
-    /// What shapes the sessions each editor starts (its own setup()): a
-    /// daemon serves editors with different options. Starts from a client
-    /// that said no hello (`lulu start`) use the fields below, which the
-    /// last hello set.
-    options: HashMap<ClientId, SessionOptions>,
-    clients: HashMap<ClientId, Client>,
-    /// Connections that ended before (or without) saying hello, newest last.
-    departed: std::collections::VecDeque<ClientId>,
+    /// The editors connected, each with what shapes the sessions it starts
+    /// (its own setup()). Starts from a client that said no hello (`lulu
+    /// start`) use the fields below, which the last hello set.
+    editors: clients::Editors,
     tx: mpsc::UnboundedSender<Command>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Approval rules in evaluation order.
@@ -392,9 +388,7 @@ impl Supervisor {
                     .collect(),
             ),
             starting: Default::default(),
-            options: HashMap::new(),
-            clients: HashMap::new(),
-            departed: Default::default(),
+            editors: Default::default(),
             tx: tx.clone(),
             shutdown: None,
             rules: approvals::compile_rules(rules),
@@ -569,7 +563,7 @@ impl Supervisor {
 
     fn broadcast_record(&self, record: &SessionRecord) {
         let value = protocol::to_value(record);
-        for client in self.clients.values() {
+        for client in self.editors.all() {
             client.emit(Event::Session, value.clone());
         }
     }
