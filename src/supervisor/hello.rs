@@ -7,33 +7,17 @@ use crate::rpc::protocol::Event;
 
 impl Supervisor {
     pub(super) fn hello(&mut self, client: ClientId, peer: Peer, hello: Hello) -> anyhow::Result<Value> {
-        let config = hello.config;
+        let mut config = hello.config;
+        // Checked whole first: a hello with one bad option changes nothing.
+        let options = session_options(&mut config, &self.last)?;
+        if config.max_sessions == Some(0) {
+            bail!("max_sessions must be at least 1");
+        }
         if let Some(max) = config.max_sessions {
-            if max == 0 {
-                bail!("max_sessions must be at least 1");
-            }
             self.max_sessions = max;
         }
-        if let Some(scrollback) = config.scrollback {
-            self.scrollback = scrollback.clamp(1, MAX_SCROLLBACK);
-        }
-        self.agents = Agents::with_overrides(config.agents);
-        if let Some(enabled) = config.worktree {
-            self.worktree_enabled = enabled;
-        }
-        self.worktree_root = config.worktree_root.map(PathBuf::from);
-        for pattern in &config.worktree_copy {
-            globset::Glob::new(pattern)
-                .map_err(|err| anyhow!("invalid worktree.copy glob {pattern:?}: {}", err.kind()))?;
-        }
-        self.worktree_copy = config.worktree_copy;
-        self.worktree_setup = config.worktree_setup.filter(|argv| !argv.is_empty());
-        self.cleanup_merged = match config.worktree_cleanup.as_deref() {
-            None | Some("keep") => false,
-            Some("delete_if_merged") => true,
-            Some(other) => bail!("worktree.cleanup must be 'keep' or 'delete_if_merged', not {other:?}"),
-        };
-        let shell = self.agents.resolve(
+        self.last = options.clone();
+        let shell = self.last.agents.resolve(
             "shell",
             &[],
             self.settings.path_var.as_deref(),
@@ -62,7 +46,6 @@ impl Supervisor {
             client.emit(Event::Notice, Value::from(notice));
         }
         // Its connection may have ended before this hello got here.
-        let options = self.session_options();
         self.editors.join(client, options);
         let mode = if self.settings.daemon.is_some() {
             crate::host::HostKind::Daemon
@@ -81,23 +64,15 @@ impl Supervisor {
 
     /// The options the last hello set, as a start uses them.
     pub(super) fn session_options(&self) -> SessionOptions {
-        SessionOptions {
-            agents: self.agents.clone(),
-            worktree_enabled: self.worktree_enabled,
-            worktree_root: self.worktree_root.clone(),
-            worktree_copy: self.worktree_copy.clone(),
-            worktree_setup: self.worktree_setup.clone(),
-            cleanup_merged: self.cleanup_merged,
-            scrollback: self.scrollback,
-        }
+        self.last.clone()
     }
 
     /// Each configured agent: its program (or why it cannot run), how to ask
     /// its version, and what lulu does with it.
     pub(super) fn agent_info(&self) -> Value {
-        let info = self.agents.names().map(|name| {
+        let info = self.last.agents.names().map(|name| {
             let adapter = crate::adapter::for_agent(name);
-            let resolved = self.agents.resolve(
+            let resolved = self.last.agents.resolve(
                 name,
                 &[],
                 self.settings.path_var.as_deref(),
@@ -121,5 +96,67 @@ impl Supervisor {
             Value::Map(fields)
         });
         Value::Array(info.collect())
+    }
+}
+
+/// What a hello's config says of the sessions its editor starts, checked
+/// whole before anything of it applies; what it leaves out stays as the
+/// last hello had it.
+fn session_options(config: &mut protocol::HostConfig, last: &SessionOptions) -> anyhow::Result<SessionOptions> {
+    for pattern in &config.worktree_copy {
+        globset::Glob::new(pattern).map_err(|err| anyhow!("invalid worktree.copy glob {pattern:?}: {}", err.kind()))?;
+    }
+    let cleanup_merged = match config.worktree_cleanup.as_deref() {
+        None | Some("keep") => false,
+        Some("delete_if_merged") => true,
+        Some(other) => bail!("worktree.cleanup must be 'keep' or 'delete_if_merged', not {other:?}"),
+    };
+    Ok(SessionOptions {
+        agents: Agents::with_overrides(std::mem::take(&mut config.agents)),
+        worktree_enabled: config.worktree.unwrap_or(last.worktree_enabled),
+        worktree_root: config.worktree_root.take().map(PathBuf::from),
+        worktree_copy: std::mem::take(&mut config.worktree_copy),
+        worktree_setup: config.worktree_setup.take().filter(|argv| !argv.is_empty()),
+        cleanup_merged,
+        scrollback: config
+            .scrollback
+            .map_or(last.scrollback, |rows| rows.clamp(1, MAX_SCROLLBACK)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hello_is_checked_whole_and_what_it_omits_stays() {
+        let last = SessionOptions {
+            worktree_enabled: false,
+            scrollback: 500,
+            ..SessionOptions::default()
+        };
+        let mut config = protocol::HostConfig {
+            scrollback: Some(1_000_000),
+            worktree_cleanup: Some("delete_if_merged".into()),
+            worktree_copy: vec![".env".into()],
+            ..Default::default()
+        };
+        let options = session_options(&mut config, &last).unwrap();
+        assert_eq!(options.scrollback, MAX_SCROLLBACK, "clamped");
+        assert!(!options.worktree_enabled, "not said: as the last hello had it");
+        assert!(options.cleanup_merged);
+        assert_eq!(options.worktree_copy, vec![".env".to_string()]);
+
+        let mut bad = protocol::HostConfig {
+            worktree_copy: vec!["[".into()],
+            ..Default::default()
+        };
+        let err = session_options(&mut bad, &last).err().unwrap().to_string();
+        assert!(err.contains("invalid worktree.copy glob"), "{err}");
+        let mut bad = protocol::HostConfig {
+            worktree_cleanup: Some("sometimes".into()),
+            ..Default::default()
+        };
+        assert!(session_options(&mut bad, &last).is_err());
     }
 }

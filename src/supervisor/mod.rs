@@ -302,6 +302,20 @@ pub(super) struct SessionOptions {
     scrollback: usize,
 }
 
+impl Default for SessionOptions {
+    fn default() -> SessionOptions {
+        SessionOptions {
+            agents: Agents::default(),
+            worktree_enabled: true,
+            worktree_root: None,
+            worktree_copy: Vec::new(),
+            worktree_setup: None,
+            cleanup_merged: false,
+            scrollback: DEFAULT_SCROLLBACK,
+        }
+    }
+}
+
 struct Entry {
     record: SessionRecord,
     live: Option<Live>,
@@ -312,9 +326,11 @@ pub struct Supervisor {
     controls: controls::Controls,
     store: Store,
     settings: Settings,
-    agents: Agents,
+    /// What the last hello set: for starts from a client that said none
+    /// (`lulu start`), and what is daemon-wide about agents (the pool's
+    /// shell, `agent_info`).
+    last: SessionOptions,
     max_sessions: usize,
-    scrollback: usize,
     /// Oldest first; the list is this reversed.
     entries: sessions::Sessions,
     /// Names of sessions whose start's job is running: reserved, and each
@@ -339,14 +355,6 @@ pub struct Supervisor {
     /// no id) with its tool call.
     tool_uses: approvals::RecentToolUses,
     approval_timeout: Duration,
-    worktree_enabled: bool,
-    worktree_root: Option<PathBuf>,
-    /// Untracked files copied into new worktrees (globs).
-    worktree_copy: Vec<String>,
-    /// argv run in a new worktree before the agent.
-    worktree_setup: Option<Vec<String>>,
-    /// `worktree.cleanup = 'delete_if_merged'`.
-    cleanup_merged: bool,
     usage: Option<worktrees::Usage>,
     usage_busy: bool,
     pool: pool::Pool,
@@ -374,9 +382,8 @@ impl Supervisor {
             controls: controls.clone(),
             store,
             settings,
-            agents: Agents::default(),
+            last: SessionOptions::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
-            scrollback: DEFAULT_SCROLLBACK,
             entries: sessions::Sessions::new(
                 stored
                     .into_iter()
@@ -397,11 +404,6 @@ impl Supervisor {
             feed: Default::default(),
             tool_uses: Default::default(),
             approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
-            worktree_enabled: true,
-            worktree_root: None,
-            worktree_copy: Vec::new(),
-            worktree_setup: None,
-            cleanup_merged: false,
             usage: None,
             usage_busy: false,
             pool: pool::Pool::default(),
@@ -496,7 +498,7 @@ impl Supervisor {
         opts: protocol::AttachOpts,
     ) -> anyhow::Result<Value> {
         let state_dir = self.settings.state_dir.clone();
-        let scrollback = self.scrollback;
+        let scrollback = self.last.scrollback;
         let entry = self.find_mut(session)?;
         if let Some(live) = entry.live.as_ref() {
             // Sized first, so the model paints the terminal at its own size.

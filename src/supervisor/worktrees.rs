@@ -218,7 +218,7 @@ impl Supervisor {
                 );
                 let ended = self.find(record.id.as_str()).is_ok_and(|e| e.live.is_none());
                 if ended {
-                    self.apply_cleanup_policy(&record.id, self.cleanup_merged);
+                    self.apply_cleanup_policy(&record.id, self.last.cleanup_merged);
                 }
                 Ok(protocol::to_value(&Landed::at(Some(commit))))
             }
