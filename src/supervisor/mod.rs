@@ -6,6 +6,9 @@
 mod activity;
 mod approval_input;
 mod approvals;
+mod cleanup;
+mod handle;
+pub use handle::SupervisorHandle;
 mod attention;
 mod branch_review;
 mod clients;
@@ -131,7 +134,7 @@ enum Command {
         waiters: Vec<Reply>,
     },
     /// Worktrees found merged (and removed) by a prune or clean-up job.
-    Retired(Box<worktrees::Retired>),
+    Retired(Box<cleanup::Retired>),
     /// A rule change is stored; the list as it is now.
     RulesChanged(Box<rules::Changed>),
     /// A failed session's wait before its restart is over.
@@ -161,94 +164,6 @@ enum Command {
     Notice(String),
     Occupancy(oneshot::Sender<clients::Occupancy>),
     Shutdown(oneshot::Sender<()>),
-}
-
-/// What everyone else holds to talk to the supervisor.
-#[derive(Clone)]
-pub struct SupervisorHandle {
-    tx: mpsc::UnboundedSender<Command>,
-    /// Live sessions' PTY controls: input and resizes go straight there.
-    controls: controls::Controls,
-}
-
-impl SupervisorHandle {
-    pub async fn request(&self, client: ClientId, peer: Peer, request: Request) -> anyhow::Result<Value> {
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Request {
-                client,
-                peer,
-                request: Box::new(request),
-                reply: Some(reply),
-            })
-            .map_err(|_| anyhow!("lulu host is shutting down"))?;
-        rx.await.map_err(|_| anyhow!("lulu host is shutting down"))?
-    }
-
-    /// The hook server's way in: its questions become commands.
-    pub fn questions(&self) -> crate::hook::questions::Questions {
-        crate::hook::questions::Questions::new(self.clone())
-    }
-
-    /// Tests: make a session's task panic.
-    #[cfg(test)]
-    pub(crate) fn panic_session(&self, session: &SessionId) {
-        let _ = self.tx.send(Command::PanicSession(session.clone()));
-    }
-
-    /// Keystrokes, a typed line or a resize for a live session, applied at
-    /// once on the caller's task (never queued behind the supervisor's
-    /// work). `None` when `request` is not one, or the session is not live
-    /// (the supervisor then answers, with the reason).
-    pub fn direct(&self, request: &Request) -> Option<anyhow::Result<Value>> {
-        let (session, result) = match request {
-            Request::Write { session, bytes } => {
-                let handle = self.controls.get(session)?;
-                handle.control.write(Input::Bytes(bytes.clone()));
-                (handle.id, Ok(Value::Nil))
-            }
-            Request::Send { session, text } => {
-                let handle = self.controls.get(session)?;
-                handle.send(text);
-                (handle.id, Ok(Value::Nil))
-            }
-            Request::Resize { session, cols, rows } => {
-                let handle = self.controls.get(session)?;
-                let result = handle.control.resize(*cols, *rows).context("resize failed");
-                return Some(result.map(|()| Value::Nil));
-            }
-            Request::Screen { session, rows } => {
-                let handle = self.controls.get(session)?;
-                let mut screen = fanout::lock(&handle.screen);
-                let (cols, height) = handle.control.size();
-                screen.resize(cols, height);
-                return Some(Ok(protocol::to_value(&screen.text(*rows))));
-            }
-            _ => return None,
-        };
-        // Typing clears "waiting" and counts as activity: the supervisor's
-        // business, but nobody waits for it.
-        let _ = self.tx.send(Command::Typed(session));
-        Some(result)
-    }
-
-    pub fn notify(&self, client: ClientId, peer: Peer, request: Request) {
-        let _ = self.tx.send(Command::Request {
-            client,
-            peer,
-            request: Box::new(request),
-            reply: None,
-        });
-    }
-
-    /// Stop every session (SIGHUP, SIGKILL after the grace period), record
-    /// how they ended, and return once all are reaped.
-    pub async fn shutdown(&self) {
-        let (done, rx) = oneshot::channel();
-        if self.tx.send(Command::Shutdown(done)).is_ok() {
-            let _ = rx.await;
-        }
-    }
 }
 
 struct Live {
@@ -355,7 +270,7 @@ pub struct Supervisor {
     /// no id) with its tool call.
     tool_uses: approvals::RecentToolUses,
     approval_timeout: Duration,
-    usage: Option<worktrees::Usage>,
+    usage: Option<cleanup::Usage>,
     usage_busy: bool,
     pool: pool::Pool,
     prices: crate::cost::Prices,
@@ -621,15 +536,3 @@ pub fn log_path(state_dir: &Path, id: &SessionId) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
-
-impl crate::hook::questions::Answerer for SupervisorHandle {
-    fn take(&self, question: crate::hook::questions::Question) {
-        let command = match question {
-            crate::hook::questions::Question::Ask { ticket, request, reply } => {
-                Command::Hook { ticket, request, reply }
-            }
-            crate::hook::questions::Question::Gone(ticket) => Command::HookGone(ticket),
-        };
-        let _ = self.tx.send(command);
-    }
-}

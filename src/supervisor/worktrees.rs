@@ -10,9 +10,8 @@ use rmpv::Value;
 
 use super::{Command, Reply, Supervisor, respond};
 use crate::model::{SessionId, SessionRecord};
-use crate::rpc::protocol::Event;
 use crate::rpc::protocol::{self, RebaseStep};
-use crate::rpc::reply::{self, Conflicted, Landed, Trusted, WorktreeUsage};
+use crate::rpc::reply::{Conflicted, Landed, Trusted};
 use crate::worktree::history::{self, Rebased};
 use crate::worktree::{self, Created, Strategy, WorktreeError, repo_config};
 
@@ -348,179 +347,6 @@ impl Supervisor {
     }
 }
 
-impl Supervisor {
-    /// `:LuluPrune`: what would go (`dry_run`), or remove it, as a job over
-    /// every ended session's worktree. The sessions stay in the list; only
-    /// their worktrees and branches go.
-    pub(super) fn prune(&mut self, dry_run: bool, reply: Option<Reply>) {
-        let candidates: Vec<SessionRecord> = self
-            .entries
-            .iter()
-            .filter(|e| e.live.is_none() && e.record.worktree.is_some())
-            .map(|e| e.record.clone())
-            .collect();
-        self.retire_job(candidates, !dry_run, reply);
-    }
-
-    /// `worktree.cleanup = 'delete_if_merged'`: the one session that ended
-    /// loses its worktree if all its work is on its base (a job).
-    pub(super) fn apply_cleanup_policy(&mut self, id: &SessionId, delete_if_merged: bool) {
-        if !delete_if_merged {
-            return;
-        }
-        let Some(record) = self
-            .entries
-            .iter()
-            .find(|e| &e.record.id == id && e.live.is_none() && e.record.worktree.is_some())
-            .map(|e| e.record.clone())
-        else {
-            return;
-        };
-        self.retire_job(vec![record], true, None);
-    }
-
-    /// Of `candidates`, those whose worktrees hold nothing that is not on
-    /// their base (clean, and merged or never ahead); removed when `remove`.
-    fn retire_job(&self, candidates: Vec<SessionRecord>, remove: bool, reply: Option<Reply>) {
-        let tx = self.tx.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut done = Vec::new();
-            for r in candidates {
-                let (Some(path), Some(repo), Some(branch), Some(base)) = (&r.worktree, &r.repo, &r.branch, &r.base)
-                else {
-                    continue;
-                };
-                let (path, repo) = (Path::new(path), Path::new(repo));
-                let clean = !path.exists() || worktree::is_dirty(path).is_ok_and(|dirty| !dirty);
-                if !(clean && worktree::is_merged(repo, branch, base).unwrap_or(false)) {
-                    continue;
-                }
-                if remove && let Err(err) = worktree::remove(repo, path, branch, base, false) {
-                    tracing::warn!(session = %r.id, "removing a merged worktree failed: {err:#}");
-                    continue;
-                }
-                done.push(r);
-            }
-            let _ = tx.send(Command::Retired(Box::new(Retired {
-                records: done,
-                removed: remove,
-                reply,
-            })));
-        });
-    }
-
-    pub(super) fn on_retired(&mut self, retired: Retired) {
-        let Retired {
-            records,
-            removed,
-            reply,
-        } = retired;
-        let mut list = Vec::new();
-        for record in &records {
-            list.push(protocol::to_value(&reply::Retired {
-                name: record.name.clone(),
-                branch: record.branch.clone().unwrap_or_default(),
-                worktree: record.worktree.clone().unwrap_or_default(),
-            }));
-            if !removed {
-                continue;
-            }
-            let id = record.id.clone();
-            self.store
-                .write(format!("the removed worktree of '{}'", record.name), move |s| {
-                    s.clear_worktree(&id)
-                });
-            self.event(
-                &record.id,
-                "worktree-removed",
-                record.worktree.as_deref().unwrap_or_default(),
-            );
-            if let Some(entry) = self.entries.get_mut(&record.id) {
-                entry.record.worktree = None;
-                entry.record.branch = None;
-                entry.record.ahead = None;
-                let updated = entry.record.clone();
-                self.broadcast_record(&updated);
-            }
-        }
-        if removed && !records.is_empty() {
-            self.usage = None;
-            let _ = self.usage();
-        }
-        respond(reply, Ok(Value::Array(list)));
-    }
-
-    /// Worktree count and size, answered from a cache refreshed in the
-    /// background (walking directories is slow); the fresh figure arrives as
-    /// a `usage` event.
-    pub(super) fn usage(&mut self) -> Value {
-        let stale = self.usage.as_ref().is_none_or(|u| u.at.elapsed() >= USAGE_EVERY);
-        if stale && !self.usage_busy {
-            self.usage_busy = true;
-            let paths: Vec<PathBuf> = self
-                .entries
-                .iter()
-                .filter_map(|e| e.record.worktree.as_ref().map(PathBuf::from))
-                .collect();
-            let tx = self.tx.clone();
-            tokio::task::spawn_blocking(move || {
-                let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
-                let bytes = existing.iter().map(|p| dir_size(p)).sum();
-                let _ = tx.send(Command::Usage(existing.len(), bytes));
-            });
-        }
-        self.usage.as_ref().map_or(Value::Nil, Usage::value)
-    }
-
-    pub(super) fn on_usage(&mut self, count: usize, bytes: u64) {
-        self.usage_busy = false;
-        let usage = Usage {
-            count,
-            bytes,
-            at: Instant::now(),
-        };
-        self.emit(Event::Usage, usage.value());
-        self.usage = Some(usage);
-    }
-}
-
-/// How long a computed worktree size is good for.
-const USAGE_EVERY: Duration = Duration::from_secs(30);
-
-pub(super) struct Usage {
-    count: usize,
-    bytes: u64,
-    at: Instant,
-}
-
-impl Usage {
-    fn value(&self) -> Value {
-        protocol::to_value(&WorktreeUsage {
-            count: self.count,
-            bytes: self.bytes,
-        })
-    }
-}
-
-/// Bytes under `dir`, not following symlinks.
-fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            match entry.metadata() {
-                Ok(meta) if meta.is_dir() => stack.push(entry.path()),
-                Ok(meta) if meta.is_file() => total += meta.len(),
-                _ => {}
-            }
-        }
-    }
-    total
-}
-
 fn worktree_of(record: &SessionRecord) -> anyhow::Result<(PathBuf, String)> {
     match (&record.worktree, &record.base) {
         (Some(path), Some(base)) => Ok((PathBuf::from(path), base.clone())),
@@ -550,13 +376,6 @@ pub(super) struct BranchState {
     ahead: i64,
     merged: bool,
     dirty: bool,
-}
-
-/// A prune or clean-up job's outcome.
-pub(super) struct Retired {
-    records: Vec<SessionRecord>,
-    removed: bool,
-    reply: Option<Reply>,
 }
 
 /// What `remove_worktree` would refuse, checked before a live session is

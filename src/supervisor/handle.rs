@@ -1,0 +1,106 @@
+//! The supervisor's handle: what the RPC connections, the hook bridge and
+//! the daemon hold to reach it. Requests and notifications go through its
+//! channel; keystrokes, typed lines, resizes and screen reads go straight
+//! to the live session's controls, never queued behind the loop.
+
+use super::*;
+
+/// What everyone else holds to talk to the supervisor.
+#[derive(Clone)]
+pub struct SupervisorHandle {
+    pub(super) tx: mpsc::UnboundedSender<Command>,
+    /// Live sessions' PTY controls: input and resizes go straight there.
+    pub(super) controls: controls::Controls,
+}
+
+impl SupervisorHandle {
+    pub async fn request(&self, client: ClientId, peer: Peer, request: Request) -> anyhow::Result<Value> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Request {
+                client,
+                peer,
+                request: Box::new(request),
+                reply: Some(reply),
+            })
+            .map_err(|_| anyhow!("lulu host is shutting down"))?;
+        rx.await.map_err(|_| anyhow!("lulu host is shutting down"))?
+    }
+
+    /// The hook server's way in: its questions become commands.
+    pub fn questions(&self) -> crate::hook::questions::Questions {
+        crate::hook::questions::Questions::new(self.clone())
+    }
+
+    /// Tests: make a session's task panic.
+    #[cfg(test)]
+    pub(crate) fn panic_session(&self, session: &SessionId) {
+        let _ = self.tx.send(Command::PanicSession(session.clone()));
+    }
+
+    /// Keystrokes, a typed line or a resize for a live session, applied at
+    /// once on the caller's task (never queued behind the supervisor's
+    /// work). `None` when `request` is not one, or the session is not live
+    /// (the supervisor then answers, with the reason).
+    pub fn direct(&self, request: &Request) -> Option<anyhow::Result<Value>> {
+        let (session, result) = match request {
+            Request::Write { session, bytes } => {
+                let handle = self.controls.get(session)?;
+                handle.control.write(Input::Bytes(bytes.clone()));
+                (handle.id, Ok(Value::Nil))
+            }
+            Request::Send { session, text } => {
+                let handle = self.controls.get(session)?;
+                handle.send(text);
+                (handle.id, Ok(Value::Nil))
+            }
+            Request::Resize { session, cols, rows } => {
+                let handle = self.controls.get(session)?;
+                let result = handle.control.resize(*cols, *rows).context("resize failed");
+                return Some(result.map(|()| Value::Nil));
+            }
+            Request::Screen { session, rows } => {
+                let handle = self.controls.get(session)?;
+                let mut screen = fanout::lock(&handle.screen);
+                let (cols, height) = handle.control.size();
+                screen.resize(cols, height);
+                return Some(Ok(protocol::to_value(&screen.text(*rows))));
+            }
+            _ => return None,
+        };
+        // Typing clears "waiting" and counts as activity: the supervisor's
+        // business, but nobody waits for it.
+        let _ = self.tx.send(Command::Typed(session));
+        Some(result)
+    }
+
+    pub fn notify(&self, client: ClientId, peer: Peer, request: Request) {
+        let _ = self.tx.send(Command::Request {
+            client,
+            peer,
+            request: Box::new(request),
+            reply: None,
+        });
+    }
+
+    /// Stop every session (SIGHUP, SIGKILL after the grace period), record
+    /// how they ended, and return once all are reaped.
+    pub async fn shutdown(&self) {
+        let (done, rx) = oneshot::channel();
+        if self.tx.send(Command::Shutdown(done)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+impl crate::hook::questions::Answerer for SupervisorHandle {
+    fn take(&self, question: crate::hook::questions::Question) {
+        let command = match question {
+            crate::hook::questions::Question::Ask { ticket, request, reply } => {
+                Command::Hook { ticket, request, reply }
+            }
+            crate::hook::questions::Question::Gone(ticket) => Command::HookGone(ticket),
+        };
+        let _ = self.tx.send(command);
+    }
+}
