@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::{Command, Reply, Supervisor, respond};
 use crate::approval::{self, Action, Rule, RuleSpec, ToolCall};
 use crate::hook::{HookReply, HookRequest, same_token};
-use crate::model::{SessionId, now};
+use crate::model::{SessionId, SessionRecord, now};
 use crate::proctree;
 use crate::rpc::Caller;
 use crate::rpc::protocol::{self, ApprovalListOpts, Choice, DecideOpts};
@@ -30,6 +30,22 @@ use crate::rpc::protocol::Event;
 /// The default time a question waits for the user.
 pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// What the rules made of a tool call.
+enum Judged {
+    /// A rule answered (or the call is not a question at all).
+    Answered(HookReply),
+    /// No rule decides: a question, if the agent asks it here.
+    Asks(Box<PendingView>, Parked),
+}
+
+/// What a question keeps of its call while it waits.
+struct Parked {
+    input: serde_json::Value,
+    /// Where the agent ran, and the session's root.
+    cwd: String,
+    root: String,
+}
+
 /// Identifies one hook connection, so that it can withdraw its question.
 pub use crate::hook::questions::Ticket;
 
@@ -39,27 +55,10 @@ impl Supervisor {
     /// A hook asks. Answers at once from the rules, or parks the question.
     pub(super) fn on_hook(&mut self, ticket: Ticket, request: HookRequest, reply: oneshot::Sender<HookReply>) {
         let event = request.event().to_string();
-        let Some(entry) = self.entries.get_str(&request.session) else {
-            tracing::warn!(session = %request.session, "hook for an unknown session refused");
+        let Some((record, asks_through)) = self.hook_session(&request) else {
             let _ = reply.send(HookReply::ask());
             return;
         };
-        let token_ok = entry
-            .live
-            .as_ref()
-            .is_some_and(|live| same_token(&live.token, &request.token));
-        if !token_ok {
-            tracing::warn!(session = %entry.record.id, "hook with a wrong token refused");
-            let _ = reply.send(HookReply::ask());
-            return;
-        }
-        let record = entry.record.clone();
-        // A session its adapter did not wire (a configured program that
-        // runs `lulu hook claude` itself) asks as Claude and Codex do.
-        let asks_through = entry
-            .live
-            .as_ref()
-            .map(|live| live.asks_through.unwrap_or("PermissionRequest"));
         if matches!(
             event.as_str(),
             "PostToolUse" | "PostToolUseFailure" | "PermissionDenied" | "AfterTool"
@@ -70,7 +69,52 @@ impl Supervisor {
             let _ = reply.send(HookReply::ask());
             return;
         }
-        let payload = &request.payload;
+        let (view, parked) = match self.judge(&record, &event, &request.payload) {
+            Judged::Answered(answer) => {
+                let _ = reply.send(answer);
+                return;
+            }
+            Judged::Asks(view, parked) => (view, parked),
+        };
+        if asks_through != Some(event.as_str()) {
+            let _ = reply.send(HookReply::ask());
+            return;
+        }
+        // Answering for the agent's dialog: what it would run unasked runs.
+        if crate::adapter::for_agent(&record.agent).asks_no_one(&view.tool) {
+            let _ = reply.send(HookReply::of(Action::Allow, None));
+            return;
+        }
+        self.park(ticket, reply, *view, parked);
+    }
+
+    /// The live session a hook speaks for, and the event its questions come
+    /// through; `None` (logged) for an unknown session or a wrong token.
+    fn hook_session(&self, request: &HookRequest) -> Option<(SessionRecord, Option<&'static str>)> {
+        let Some(entry) = self.entries.get_str(&request.session) else {
+            tracing::warn!(session = %request.session, "hook for an unknown session refused");
+            return None;
+        };
+        let token_ok = entry
+            .live
+            .as_ref()
+            .is_some_and(|live| same_token(&live.token, &request.token));
+        if !token_ok {
+            tracing::warn!(session = %entry.record.id, "hook with a wrong token refused");
+            return None;
+        }
+        // A session its adapter did not wire (a configured program that
+        // runs `lulu hook claude` itself) asks as Claude and Codex do.
+        let asks_through = entry
+            .live
+            .as_ref()
+            .map(|live| live.asks_through.unwrap_or("PermissionRequest"));
+        Some((entry.record.clone(), asks_through))
+    }
+
+    /// The rules' verdict on a tool call, paired with the agent's id of the
+    /// call; a rule's answer is recorded.
+    fn judge(&mut self, record: &SessionRecord, event: &str, payload: &serde_json::Value) -> Judged {
         let tool = payload
             .get("tool_name")
             .and_then(|t| t.as_str())
@@ -93,7 +137,7 @@ impl Supervisor {
         let verdict = approval::evaluate(&self.rules, &call);
         let describe = |action| approval::always_rules(&call, action).map(|rules| describe_rules(&rules));
         let (always, always_deny) = (describe(Action::Allow), describe(Action::Deny));
-        let tool_use_id = match event.as_str() {
+        let tool_use_id = match event {
             "PreToolUse" => {
                 let id = payload.get("tool_use_id").and_then(|t| t.as_str()).map(str::to_string);
                 if let Some(id) = &id {
@@ -103,7 +147,7 @@ impl Supervisor {
             }
             _ => self.tool_uses.pair(&record.id, &tool, &input),
         };
-        let mut view = PendingView {
+        let view = PendingView {
             id: 0,
             session_id: record.id.clone(),
             session_name: record.name.clone(),
@@ -118,36 +162,35 @@ impl Supervisor {
             tool_use_id,
             created_at: now(),
         };
-        if verdict.action != Action::Ask {
-            let by = verdict.rule.map_or("rule".to_string(), |id| format!("rule:{id}"));
-            tracing::info!(session = %record.id, tool = %view.tool, decision = verdict.action.as_str(), %by, "hook answered by rule");
-            self.record(&view, verdict.action, &by);
-            let reason = verdict.reason.or_else(|| {
-                verdict
-                    .rule
-                    .map(|id| format!("{} by lulu rule {id}", verdict_word(verdict.action)))
-            });
-            let _ = reply.send(HookReply::of(verdict.action, reason));
-            return;
+        if verdict.action == Action::Ask {
+            return Judged::Asks(Box::new(view), Parked { input, cwd, root });
         }
-        if asks_through != Some(event.as_str()) {
-            let _ = reply.send(HookReply::ask());
-            return;
-        }
-        // Answering for the agent's dialog: what it would run unasked runs.
-        if crate::adapter::for_agent(&record.agent).asks_no_one(&view.tool) {
-            let _ = reply.send(HookReply::of(Action::Allow, None));
-            return;
-        }
-        let parked = self.approvals.count_for(&record.id);
-        if parked >= MAX_PARKED_PER_SESSION {
-            tracing::warn!(session = %record.id, parked, "too many questions waiting; this one goes to the agent's own dialog");
+        let by = verdict.rule.map_or("rule".to_string(), |id| format!("rule:{id}"));
+        tracing::info!(session = %record.id, tool = %view.tool, decision = verdict.action.as_str(), %by, "hook answered by rule");
+        self.record(&view, verdict.action, &by);
+        let reason = verdict.reason.or_else(|| {
+            verdict
+                .rule
+                .map(|id| format!("{} by lulu rule {id}", verdict_word(verdict.action)))
+        });
+        Judged::Answered(HookReply::of(verdict.action, reason))
+    }
+
+    /// Queue the question for the user (at most [`MAX_PARKED_PER_SESSION`]
+    /// a session; past it, the agent's own dialog) until it is answered,
+    /// withdrawn or expires.
+    fn park(&mut self, ticket: Ticket, reply: oneshot::Sender<HookReply>, mut view: PendingView, parked: Parked) {
+        let session = view.session_id.clone();
+        let waiting = self.approvals.count_for(&session);
+        if waiting >= MAX_PARKED_PER_SESSION {
+            tracing::warn!(session = %session, waiting, "too many questions waiting; this one goes to the agent's own dialog");
             let _ = reply.send(HookReply::ask());
             return;
         }
         view.id = self.approvals.next_id();
-        tracing::info!(session = %record.id, approval = view.id, tool = %view.tool, "approval pending");
+        tracing::info!(session = %session, approval = view.id, tool = %view.tool, "approval pending");
         let id = view.id;
+        let Parked { input, cwd, root } = parked;
         let spill = self.spill_for_review(&mut view, &input);
         self.emit(Event::Approval, protocol::to_value(&view));
         self.approvals.park(Pending {
@@ -160,7 +203,7 @@ impl Supervisor {
             root,
             spill,
         });
-        self.pending_changed(&record.id);
+        self.pending_changed(&session);
         let tx = self.tx.clone();
         let timeout = self.approval_timeout;
         tokio::spawn(async move {
