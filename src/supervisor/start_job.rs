@@ -39,93 +39,17 @@ impl StartJob {
             Some((created, setup)) => (Some(created), setup),
             None => (None, None),
         };
-        // The agent starts where the user was, inside the new worktree.
-        let run_dir = match &worktree {
-            Some(created) => {
-                let here = self.cwd.canonicalize().unwrap_or(self.cwd.clone());
-                here.strip_prefix(&created.repo)
-                    .ok()
-                    .filter(|rel| !rel.as_os_str().is_empty())
-                    .map(|rel| created.path.join(rel))
-                    .filter(|dir| dir.is_dir())
-                    .unwrap_or_else(|| created.path.clone())
-            }
-            None => self.cwd.clone(),
-        };
-
+        let run_dir = self.run_dir(worktree.as_ref());
         let id = SessionId::random();
         let token = new_token();
-        // The agent's adapter wires it to lulu (hooks need the bridge).
         let adapter = adapter::for_agent(&self.agent);
-        let mut wiring = Wiring::default();
-        if self.hook_socket.is_some() {
-            let dir = session_dir(&self.state_dir, &id);
-            let (exe, timeout) = (self.exe.clone(), self.approval_timeout.as_secs());
-            let session_env: Vec<(String, String)> = self
-                .resolved
-                .env
-                .iter()
-                .cloned()
-                .chain(self.opts.env.iter().map(|(k, v)| (k.clone(), v.clone())))
-                .collect();
-            let user_args = self.opts.args.clone();
-            wiring = tokio::task::spawn_blocking(move || {
-                adapter.wire(&WireContext {
-                    session_dir: &dir,
-                    exe: &exe,
-                    approval_timeout_secs: timeout,
-                    env: &session_env,
-                    user_args: &user_args,
-                })
-            })
-            .await
-            .context("wiring task failed")
-            .and_then(|wired| wired.with_context(|| format!("cannot wire {} to lulu", self.agent)))
-            .map_err(StartFailure::before_row)?;
-            let at = self.resolved.cmd_len;
-            self.resolved.argv.splice(at..at, std::mem::take(&mut wiring.args));
-        }
+        let mut wiring = self.wire(&id, adapter).await.map_err(StartFailure::before_row)?;
         // Right after the command: codex's resume is a subcommand.
         if let Some(resume) = self.opts.resume.as_deref().and_then(|id| adapter.resume_args(id)) {
             let at = self.resolved.cmd_len;
             self.resolved.argv.splice(at..at, resume);
         }
-
-        let at = now();
-        let mut record = SessionRecord {
-            id: id.clone(),
-            name: self.name.clone(),
-            agent: self.agent.clone(),
-            status: Status::Starting,
-            failure_reason: None,
-            exit_code: None,
-            pid: None,
-            pid_start: None,
-            cwd: run_dir.to_string_lossy().into_owned(),
-            argv: self.resolved.argv.clone(),
-            args: self.opts.args.clone(),
-            worktree: worktree.as_ref().map(|w| w.path.to_string_lossy().into_owned()),
-            branch: worktree.as_ref().map(|w| w.branch.clone()),
-            base: worktree.as_ref().map(|w| w.base.clone()),
-            repo: worktree.as_ref().map(|w| w.repo.to_string_lossy().into_owned()),
-            ahead: worktree.as_ref().map(|_| 0),
-            merged: false,
-            dirty: false,
-            created_at: at.clone(),
-            updated_at: at.clone(),
-            last_activity_at: at,
-            cost_usd: None,
-            pending_approvals: 0,
-            waiting: false,
-            waiting_source: None,
-            tokens: None,
-            usage: std::mem::take(&mut self.carried),
-            conversation: self.opts.resume.clone(),
-            restarting: None,
-            limits: self.opts.limits.clone().filter(|l| !l.is_empty()),
-            memory: None,
-            sandbox: self.opts.sandbox.clone(),
-        };
+        let mut record = self.row(&id, &run_dir, worktree.as_ref());
         let row = record.clone();
         self.worktrees
             .store
@@ -133,24 +57,11 @@ impl StartJob {
                 s.insert_session(&row)
             });
 
-        let mut env = std::mem::take(&mut self.resolved.env);
         let own_env = self.opts.env.is_empty();
-        env.extend(std::mem::take(&mut self.opts.env));
-        // Last: what lulu's wiring needs wins over the session's own.
-        env.extend(std::mem::take(&mut wiring.env));
+        let env = self.environment(&id, &record.name, &token, std::mem::take(&mut wiring.env));
         let transcript_search = adapter
             .transcript_search(&run_dir, &env, self.opts.resume.as_deref())
             .map(|search| (search, SystemTime::now()));
-        env.push(("TERM".into(), "xterm-256color".into()));
-        env.push(("COLORTERM".into(), "truecolor".into()));
-        env.push((hook::ENV_SESSION.into(), id.to_string()));
-        env.push(("LULU_SESSION_NAME".into(), record.name.clone()));
-        if let Some(socket) = &self.hook_socket {
-            env.push((hook::ENV_SOCKET.into(), socket.to_string_lossy().into_owned()));
-            env.push((hook::ENV_TOKEN.into(), token.clone()));
-            let wait = self.approval_timeout.as_secs() + 10;
-            env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
-        }
         let failed = |error| StartFailure {
             record: Some(record.clone()),
             error,
@@ -199,6 +110,119 @@ impl StartJob {
                 error: anyhow!("{reason}"),
             }),
         }
+    }
+
+    /// Where the agent starts: where the user was, inside the new worktree.
+    fn run_dir(&self, worktree: Option<&crate::worktree::Created>) -> PathBuf {
+        match worktree {
+            Some(created) => {
+                let here = self.cwd.canonicalize().unwrap_or(self.cwd.clone());
+                here.strip_prefix(&created.repo)
+                    .ok()
+                    .filter(|rel| !rel.as_os_str().is_empty())
+                    .map(|rel| created.path.join(rel))
+                    .filter(|dir| dir.is_dir())
+                    .unwrap_or_else(|| created.path.clone())
+            }
+            None => self.cwd.clone(),
+        }
+    }
+
+    /// The agent's adapter wires it to lulu (hooks need the bridge): its
+    /// flags go right after the command.
+    async fn wire(&mut self, id: &SessionId, adapter: &'static dyn adapter::Adapter) -> anyhow::Result<Wiring> {
+        if self.hook_socket.is_none() {
+            return Ok(Wiring::default());
+        }
+        let dir = session_dir(&self.state_dir, id);
+        let (exe, timeout) = (self.exe.clone(), self.approval_timeout.as_secs());
+        let session_env: Vec<(String, String)> = self
+            .resolved
+            .env
+            .iter()
+            .cloned()
+            .chain(self.opts.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+            .collect();
+        let user_args = self.opts.args.clone();
+        let mut wiring = tokio::task::spawn_blocking(move || {
+            adapter.wire(&WireContext {
+                session_dir: &dir,
+                exe: &exe,
+                approval_timeout_secs: timeout,
+                env: &session_env,
+                user_args: &user_args,
+            })
+        })
+        .await
+        .context("wiring task failed")
+        .and_then(|wired| wired.with_context(|| format!("cannot wire {} to lulu", self.agent)))?;
+        let at = self.resolved.cmd_len;
+        self.resolved.argv.splice(at..at, std::mem::take(&mut wiring.args));
+        Ok(wiring)
+    }
+
+    /// The new session's record, as it is stored before its process runs.
+    fn row(&mut self, id: &SessionId, run_dir: &Path, worktree: Option<&crate::worktree::Created>) -> SessionRecord {
+        let at = now();
+        SessionRecord {
+            id: id.clone(),
+            name: self.name.clone(),
+            agent: self.agent.clone(),
+            status: Status::Starting,
+            failure_reason: None,
+            exit_code: None,
+            pid: None,
+            pid_start: None,
+            cwd: run_dir.to_string_lossy().into_owned(),
+            argv: self.resolved.argv.clone(),
+            args: self.opts.args.clone(),
+            worktree: worktree.map(|w| w.path.to_string_lossy().into_owned()),
+            branch: worktree.map(|w| w.branch.clone()),
+            base: worktree.map(|w| w.base.clone()),
+            repo: worktree.map(|w| w.repo.to_string_lossy().into_owned()),
+            ahead: worktree.map(|_| 0),
+            merged: false,
+            dirty: false,
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            last_activity_at: at,
+            cost_usd: None,
+            pending_approvals: 0,
+            waiting: false,
+            waiting_source: None,
+            tokens: None,
+            usage: std::mem::take(&mut self.carried),
+            conversation: self.opts.resume.clone(),
+            restarting: None,
+            limits: self.opts.limits.clone().filter(|l| !l.is_empty()),
+            memory: None,
+            sandbox: self.opts.sandbox.clone(),
+        }
+    }
+
+    /// The session's environment: its agent's, the start's, then what
+    /// lulu's wiring needs (which wins), then the terminal's and lulu's own.
+    fn environment(
+        &mut self,
+        id: &SessionId,
+        name: &str,
+        token: &str,
+        wired: Vec<(String, String)>,
+    ) -> Vec<(String, String)> {
+        let mut env = std::mem::take(&mut self.resolved.env);
+        env.extend(std::mem::take(&mut self.opts.env));
+        env.extend(wired);
+        env.push(("TERM".into(), "xterm-256color".into()));
+        env.push(("COLORTERM".into(), "truecolor".into()));
+        env.push((hook::ENV_SESSION.into(), id.to_string()));
+        env.push(("LULU_SESSION_NAME".into(), name.to_string()));
+        if let Some(socket) = &self.hook_socket {
+            env.push((hook::ENV_SOCKET.into(), socket.to_string_lossy().into_owned()));
+            env.push((hook::ENV_TOKEN.into(), token.to_string()));
+            let wait = self.approval_timeout.as_secs() + 10;
+            env.push((hook::ENV_TIMEOUT.into(), wait.to_string()));
+        }
+        env
     }
 
     async fn worktree(&mut self) -> anyhow::Result<Option<(crate::worktree::Created, Option<Vec<String>>)>> {
