@@ -290,39 +290,18 @@ impl Supervisor {
         let (cols, rows) = control.size();
         let screen = Arc::new(Mutex::new(Screen::new(cols, rows, scrollback)));
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-        let task = SessionTask {
-            id: id.clone(),
-            spawned,
-            commands: commands_rx,
-            events: events_tx,
-            screen: screen.clone(),
-            signs: adapter::for_agent(&record.agent).screen_signs(),
-        };
-        let supervisor = self.tx.clone();
-        let crashed_id = id.clone();
-        let task = tokio::spawn(async move {
-            // The session runs in its own task so that a panic in it ends
-            // this session only, and is reported as its failure.
-            let run = tokio::spawn(task.run());
-            let forward = async {
-                while let Some(event) = events_rx.recv().await {
-                    let _ = supervisor.send(Command::Session(event));
-                }
-            };
-            let (result, ()) = tokio::join!(run, forward);
-            if let Err(err) = result
-                && err.is_panic()
-            {
-                let panic = err.into_panic();
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                let _ = supervisor.send(Command::Session(SessionEvent::Crashed(crashed_id, message)));
-            }
-        });
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let task = self.run_session(
+            SessionTask {
+                id: id.clone(),
+                spawned,
+                commands: commands_rx,
+                events,
+                screen: screen.clone(),
+                signs: adapter::for_agent(&record.agent).screen_signs(),
+            },
+            events_rx,
+        );
         tracing::info!(session = %id, name = %record.name, argv = ?record.argv, "session started");
         self.persist(&record);
         self.carry_restart_log(&id, &record.name);
@@ -368,5 +347,37 @@ impl Supervisor {
             self.refresh_ahead(&record.id);
         }
         record
+    }
+
+    /// Run a session's task in a task of its own, its events forwarded to
+    /// the loop, so that a panic in it ends this session only and is
+    /// reported as its failure.
+    fn run_session(
+        &self,
+        task: SessionTask,
+        mut events_rx: mpsc::UnboundedReceiver<SessionEvent>,
+    ) -> tokio::task::JoinHandle<()> {
+        let supervisor = self.tx.clone();
+        let crashed_id = task.id.clone();
+        tokio::spawn(async move {
+            let run = tokio::spawn(task.run());
+            let forward = async {
+                while let Some(event) = events_rx.recv().await {
+                    let _ = supervisor.send(Command::Session(event));
+                }
+            };
+            let (result, ()) = tokio::join!(run, forward);
+            if let Err(err) = result
+                && err.is_panic()
+            {
+                let panic = err.into_panic();
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let _ = supervisor.send(Command::Session(SessionEvent::Crashed(crashed_id, message)));
+            }
+        })
     }
 }
