@@ -8,80 +8,7 @@ use super::*;
 impl Supervisor {
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
         while let Some(command) = rx.recv().await {
-            match command {
-                Command::Request {
-                    client,
-                    peer,
-                    request,
-                    reply,
-                } => self.handle(client, peer, *request, reply),
-                Command::Session(event) => self.on_session_event(event),
-                Command::Hook { ticket, request, reply } => self.on_hook(ticket, request, reply),
-                Command::HookGone(ticket) => self.on_hook_gone(ticket),
-                Command::ApprovalExpired(id) => self.on_approval_expired(id),
-                Command::Branch(id, state) => self.on_branch(id, state),
-                Command::Usage(count, bytes) => self.on_usage(count, bytes),
-                Command::PoolSpawned(result) => self.on_pool_spawned(*result),
-                Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
-                Command::LastUsage(id, tally) => self.on_last_usage(id, *tally),
-                Command::Reviewed { id, result, by, reply } => self.on_reviewed(id, result, by, reply),
-                Command::Merged(done) => self.on_merged(*done),
-                Command::Restart(id) => self.on_restart(id),
-                Command::RulesChanged(changed) => self.on_rules_changed(*changed),
-                Command::Retired(retired) => self.on_retired(*retired),
-                Command::ExitAssessed(id, exit, assessed) => self.on_exit(id, exit, assessed),
-                Command::DeleteChecked {
-                    id,
-                    force,
-                    checked,
-                    reply,
-                } => self.on_delete_checked(id, force, checked, reply),
-                Command::Removed { id, removed, waiters } => self.on_removed(id, removed, waiters),
-                Command::Looked(look) => self.on_looked(*look),
-                Command::Memory(id, bytes) => self.on_memory(id, bytes),
-                Command::Recycled(id, spawned) => self.on_recycled(id, spawned.map(|s| *s)),
-                Command::Rebased(done) => self.on_rebased(*done),
-                Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
-                #[cfg(test)]
-                Command::PanicSession(id) => {
-                    if let Some(live) = self
-                        .entries
-                        .iter()
-                        .find(|e| e.record.id == id)
-                        .and_then(|e| e.live.as_ref())
-                    {
-                        let _ = live.commands.send(SessionCmd::Panic);
-                    }
-                }
-                Command::Tick => {
-                    self.pool_tick();
-                    self.poll_transcripts();
-                    self.watch_branches();
-                    self.poll_memory();
-                    let live: Vec<SessionId> = self
-                        .entries
-                        .iter()
-                        .filter(|e| e.live.is_some() && e.record.worktree.is_some())
-                        .map(|e| e.record.id.clone())
-                        .collect();
-                    for id in live {
-                        self.maybe_refresh_ahead(&id);
-                    }
-                }
-                Command::ClientGone(client) => self.on_client_gone(client),
-                Command::Notice(message) => self.notice(&message),
-                Command::Started(done) => self.on_started(done),
-                Command::Typed(id) => {
-                    self.clear_waiting(id.as_str());
-                    self.touch(id.as_str());
-                }
-                Command::Occupancy(reply) => {
-                    let _ = reply.send(self.occupancy());
-                }
-                Command::Shutdown(done) => {
-                    self.begin_shutdown(done);
-                }
-            }
+            self.on_command(command);
             if self.shutdown.is_some() && self.starting.is_empty() && !self.entries.iter().any(|e| e.live.is_some()) {
                 if let Some(done) = self.shutdown.take() {
                     // Done once every queued write (the sessions' last
@@ -94,6 +21,88 @@ impl Supervisor {
                 }
                 return;
             }
+        }
+    }
+
+    /// One command to its handler: a plain function each.
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Request {
+                client,
+                peer,
+                request,
+                reply,
+            } => self.handle(client, peer, *request, reply),
+            Command::Session(event) => self.on_session_event(event),
+            Command::Hook { ticket, request, reply } => self.on_hook(ticket, request, reply),
+            Command::HookGone(ticket) => self.on_hook_gone(ticket),
+            Command::ApprovalExpired(id) => self.on_approval_expired(id),
+            Command::Branch(id, state) => self.on_branch(id, state),
+            Command::Usage(count, bytes) => self.on_usage(count, bytes),
+            Command::PoolSpawned(result) => self.on_pool_spawned(*result),
+            Command::Transcript(id, bytes) => self.on_transcript(id, bytes),
+            Command::LastUsage(id, tally) => self.on_last_usage(id, *tally),
+            Command::Reviewed { id, result, by, reply } => self.on_reviewed(id, result, by, reply),
+            Command::Merged(done) => self.on_merged(*done),
+            Command::Restart(id) => self.on_restart(id),
+            Command::RulesChanged(changed) => self.on_rules_changed(*changed),
+            Command::Retired(retired) => self.on_retired(*retired),
+            Command::ExitAssessed(id, exit, assessed) => self.on_exit(id, exit, assessed),
+            Command::DeleteChecked {
+                id,
+                force,
+                checked,
+                reply,
+            } => self.on_delete_checked(id, force, checked, reply),
+            Command::Removed { id, removed, waiters } => self.on_removed(id, removed, waiters),
+            Command::Looked(look) => self.on_looked(*look),
+            Command::Memory(id, bytes) => self.on_memory(id, bytes),
+            Command::Recycled(id, spawned) => self.on_recycled(id, spawned.map(|s| *s)),
+            Command::Rebased(done) => self.on_rebased(*done),
+            Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
+            #[cfg(test)]
+            Command::PanicSession(id) => {
+                if let Some(live) = self
+                    .entries
+                    .iter()
+                    .find(|e| e.record.id == id)
+                    .and_then(|e| e.live.as_ref())
+                {
+                    let _ = live.commands.send(SessionCmd::Panic);
+                }
+            }
+            Command::Tick => self.on_tick(),
+            Command::ClientGone(client) => self.on_client_gone(client),
+            Command::Notice(message) => self.notice(&message),
+            Command::Started(done) => self.on_started(done),
+            Command::Typed(id) => {
+                self.clear_waiting(id.as_str());
+                self.touch(id.as_str());
+            }
+            Command::Occupancy(reply) => {
+                let _ = reply.send(self.occupancy());
+            }
+            Command::Shutdown(done) => {
+                self.begin_shutdown(done);
+            }
+        }
+    }
+
+    /// Once a second: the pool, transcripts, branches, memory, and the
+    /// `ahead` counts of busy sessions.
+    fn on_tick(&mut self) {
+        self.pool_tick();
+        self.poll_transcripts();
+        self.watch_branches();
+        self.poll_memory();
+        let live: Vec<SessionId> = self
+            .entries
+            .iter()
+            .filter(|e| e.live.is_some() && e.record.worktree.is_some())
+            .map(|e| e.record.id.clone())
+            .collect();
+        for id in live {
+            self.maybe_refresh_ahead(&id);
         }
     }
 
