@@ -143,28 +143,7 @@ impl Supervisor {
             return Err(crate::errors::HostError::MaxSessions(self.max_sessions).into());
         }
         let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
-        if let Some(id) = &opts.resume {
-            if adapter::for_agent(&agent).resume_args(id).is_none() {
-                bail!("{agent} cannot resume a conversation; start it afresh (drop resume=)");
-            }
-            if !crate::cost::is_conversation_id(id) {
-                bail!("resume={id:?} is not a conversation id (letters, digits, '-', '_', '.')");
-            }
-        }
-        if opts.prompt.as_ref().is_some_and(|p| p.len() > MAX_PROMPT) {
-            bail!("prompt= is longer than {MAX_PROMPT} bytes; send it in parts");
-        }
-        if let Some(limits) = &opts.limits {
-            limits.check()?;
-        }
-        if let Some(restart) = opts.restart.as_deref()
-            && !matches!(restart, "on-failure" | "never")
-        {
-            bail!("restart={restart:?}: use 'on-failure' or 'never'");
-        }
-        if opts.worktree_setup.as_ref().is_some_and(|argv| argv.is_empty()) {
-            bail!("worktree setup must be an argv list like {{ 'npm', 'ci' }}");
-        }
+        check_start(&agent, &opts)?;
         let mut carried = crate::cost::Usage::default();
         let name = match &opts.name {
             Some(name) => {
@@ -380,4 +359,32 @@ impl Supervisor {
             }
         })
     }
+}
+
+/// What a start asks for that can be told wrong before anything is
+/// reserved: resume, prompt, limits, restart, setup.
+fn check_start(agent: &str, opts: &StartOpts) -> anyhow::Result<()> {
+    if let Some(id) = &opts.resume {
+        if adapter::for_agent(agent).resume_args(id).is_none() {
+            bail!("{agent} cannot resume a conversation; start it afresh (drop resume=)");
+        }
+        if !crate::cost::is_conversation_id(id) {
+            bail!("resume={id:?} is not a conversation id (letters, digits, '-', '_', '.')");
+        }
+    }
+    if opts.prompt.as_ref().is_some_and(|p| p.len() > MAX_PROMPT) {
+        bail!("prompt= is longer than {MAX_PROMPT} bytes; send it in parts");
+    }
+    if let Some(limits) = &opts.limits {
+        limits.check()?;
+    }
+    if let Some(restart) = opts.restart.as_deref()
+        && !matches!(restart, "on-failure" | "never")
+    {
+        bail!("restart={restart:?}: use 'on-failure' or 'never'");
+    }
+    if opts.worktree_setup.as_ref().is_some_and(|argv| argv.is_empty()) {
+        bail!("worktree setup must be an argv list like {{ 'npm', 'ci' }}");
+    }
+    Ok(())
 }
