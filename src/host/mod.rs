@@ -52,31 +52,8 @@ impl Core {
             HostKind::Embedded
         };
         let store = store.of_kind(kind);
-        let exited = kind.exited_reason();
         let mut notices = recovered;
-        let (stored, rules) = store
-            .run(move |s| {
-                let failed = s.fail_live_sessions(exited)?;
-                if !failed.is_empty() {
-                    tracing::warn!(
-                        count = failed.len(),
-                        reason = exited,
-                        "sessions of a previous host marked failed"
-                    );
-                    // Their processes must not outlive the host that ran them.
-                    let leaders: Vec<(u32, Option<u64>)> = failed
-                        .iter()
-                        .filter_map(|left| {
-                            let pid = u32::try_from(left.pid?).ok()?;
-                            Some((pid, left.pid_start.and_then(|t| u64::try_from(t).ok())))
-                        })
-                        .collect();
-                    crate::proctree::end_groups(&leaders, session_grace());
-                }
-                Ok((s.sessions()?, s.rules()?))
-            })
-            .await
-            .context("could not reconcile the store")?;
+        let (stored, rules) = reconcile_sessions(&store, kind).await?;
 
         let skipped = store.take_skipped();
         if !skipped.is_empty() {
@@ -101,21 +78,7 @@ impl Core {
             }
         };
 
-        let tightened = private::take_tightened();
-        if !tightened.is_empty() {
-            let names: Vec<String> = tightened.iter().take(3).map(|p| p.display().to_string()).collect();
-            let more = tightened.len().saturating_sub(names.len());
-            notices.push(format!(
-                "lulu made {} of its files private (other users could read them): {}{}",
-                tightened.len(),
-                names.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            ));
-        }
+        notices.extend(tightened_notice());
         let settings = Settings {
             state_dir: dirs.state.clone(),
             data_dir: dirs.data.clone(),
@@ -155,6 +118,58 @@ impl Core {
             let _ = task.await;
         }
     }
+}
+
+/// Mark the sessions a previous host of `kind` left live as failed, end
+/// their processes, and load what the store holds.
+async fn reconcile_sessions(
+    store: &Store,
+    kind: HostKind,
+) -> anyhow::Result<(Vec<SessionRecord>, Vec<(i64, crate::approval::RuleSpec)>)> {
+    let exited = kind.exited_reason();
+    store
+        .run(move |s| {
+            let failed = s.fail_live_sessions(exited)?;
+            if !failed.is_empty() {
+                tracing::warn!(
+                    count = failed.len(),
+                    reason = exited,
+                    "sessions of a previous host marked failed"
+                );
+                // Their processes must not outlive the host that ran them.
+                let leaders: Vec<(u32, Option<u64>)> = failed
+                    .iter()
+                    .filter_map(|left| {
+                        let pid = u32::try_from(left.pid?).ok()?;
+                        Some((pid, left.pid_start.and_then(|t| u64::try_from(t).ok())))
+                    })
+                    .collect();
+                crate::proctree::end_groups(&leaders, session_grace());
+            }
+            Ok((s.sessions()?, s.rules()?))
+        })
+        .await
+        .context("could not reconcile the store")
+}
+
+/// Files lulu found readable by others and made private at start, told once.
+fn tightened_notice() -> Option<String> {
+    let tightened = private::take_tightened();
+    if tightened.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = tightened.iter().take(3).map(|p| p.display().to_string()).collect();
+    let more = tightened.len().saturating_sub(names.len());
+    Some(format!(
+        "lulu made {} of its files private (other users could read them): {}{}",
+        tightened.len(),
+        names.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// Serve one editor's msgpack-RPC connection; the task ends with it.
