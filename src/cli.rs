@@ -89,6 +89,10 @@ enum Command {
         /// Say whether a daemon runs, and where.
         #[arg(long, conflicts_with = "foreground")]
         status: bool,
+        /// With --status: one JSON line (running, pid, socket, this
+        /// binary's build and version), for the editor.
+        #[arg(long, requires = "status")]
+        json: bool,
         /// Run in this process instead of detaching (logs still go to the file).
         #[arg(long)]
         foreground: bool,
@@ -163,6 +167,7 @@ pub fn main() -> ExitCode {
             status,
             foreground,
             stdio,
+            json,
             idle_exit,
         } => {
             let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
@@ -170,6 +175,8 @@ pub fn main() -> ExitCode {
                 crate::relay::run(&dirs, idle_exit)
             } else if stop {
                 crate::daemon::stop()
+            } else if status && json {
+                crate::daemon::status_json()
             } else if status {
                 crate::daemon::status()
             } else if foreground {

@@ -154,6 +154,21 @@ pub fn stop() -> anyhow::Result<()> {
 }
 
 /// `lulu daemon --status`.
+/// `lulu daemon --status --json`: what an editor needs to find the daemon
+/// and tell whether it runs this build, from the binary itself.
+pub fn status_json() -> anyhow::Result<()> {
+    let pid = running_pid();
+    let said = serde_json::json!({
+        "running": pid.is_some(),
+        "pid": pid,
+        "socket": socket_path(),
+        "build": build_id(),
+        "version": crate::supervisor::VERSION,
+    });
+    println!("{said}");
+    Ok(())
+}
+
 pub fn status() -> anyhow::Result<()> {
     match running_pid() {
         Some(pid) => println!("lulu daemon running (pid {pid}) on {}", socket_path().display()),

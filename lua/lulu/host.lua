@@ -64,11 +64,41 @@ end
 --- The daemon's socket: `$XDG_RUNTIME_DIR/lulu/lulu.sock`, else
 --- `/tmp/lulu-<uid>/lulu.sock` (as the binary computes it).
 function M.socket_path()
-  local runtime = vim.env.XDG_RUNTIME_DIR
-  if runtime and runtime ~= '' and vim.fn.isdirectory(runtime) == 1 then
-    return runtime .. '/lulu/lulu.sock'
+  local bin = M.bin()
+  local said = bin and H.binary_status(bin)
+  return said and said.socket or nil
+end
+
+--- What the binary says of the daemon it would join: its socket, this
+--- binary's build and version, the running daemon's pid (`lulu daemon
+--- --status --json`; nothing about it is worked out here). `done(said)`
+--- when given (nil: the binary could not say); else it waits, as the Lua
+--- API and :checkhealth do.
+function H.binary_status(bin, done)
+  local cmd = { bin, 'daemon', '--status', '--json' }
+  local function parse(result)
+    local ok, said = pcall(vim.json.decode, result.stdout or '')
+    if result.code == 0 and ok and type(said) == 'table' and said.socket then
+      H.said = said
+      return said
+    end
+    return nil,
+      ('%s could not say where its daemon listens (daemon --status --json exited with %s); set `bin` to a lulu binary'):format(
+        bin,
+        tostring(result.code)
+      )
   end
-  return ('/tmp/lulu-%d/lulu.sock'):format(vim.uv.getuid())
+  if done then
+    vim.system(
+      cmd,
+      { text = true },
+      vim.schedule_wrap(function(result)
+        done(parse(result))
+      end)
+    )
+    return
+  end
+  return parse(vim.system(cmd, { text = true }):wait(5000))
 end
 
 --- Which host this editor uses now: 'embedded' or 'daemon'.
@@ -234,16 +264,20 @@ end
 --- runs another build and has no live session.
 function H.attach_daemon(bin)
   H.mode = 'daemon'
+  local said, why = H.binary_status(bin)
+  if not said then
+    error(why, 0)
+  end
   local chan, reply = H.connect_daemon(bin)
-  H.stale = reply.build ~= H.build_of(bin)
+  H.stale = reply.build ~= H.said.build
   if H.stale and reply.live == 0 then
     pcall(vim.rpcrequest, chan, rpc.methods.daemon_stop)
     pcall(vim.fn.chanclose, chan)
     vim.wait(10000, function()
-      return vim.uv.fs_stat(M.socket_path()) == nil
+      return vim.uv.fs_stat(H.said.socket) == nil
     end, 20)
     chan, reply = H.connect_daemon(bin)
-    H.stale = reply.build ~= H.build_of(bin)
+    H.stale = reply.build ~= H.said.build
   elseif H.stale then
     require('lulu.util').notify(
       ('the daemon runs another build of lulu with %d live session(s); :LuluDaemon restart once they end'):format(
@@ -261,7 +295,7 @@ function H.attach_daemon(bin)
 end
 
 function H.connect_daemon(bin)
-  local path = M.socket_path()
+  local path = H.said.socket
   local ok, chan = pcall(vim.fn.sockconnect, 'pipe', path, { rpc = true })
   if not ok or chan <= 0 then
     M.daemon_command({ '--idle-exit', tostring(require('lulu.config').options.daemon.idle_exit) })
@@ -283,9 +317,19 @@ end
 --- a stale idle one is stopped first (its socket watched by a timer).
 --- `done(err)` once attached (err = nil) or given up.
 function H.attach_daemon_async(bin, done, replaced)
+  H.binary_status(bin, function(said, why)
+    if not said then
+      return done(why)
+    end
+    H.attach_daemon_known(bin, done, replaced)
+  end)
+end
+
+--- The rest of |H.attach_daemon_async()|, once the binary has said where.
+function H.attach_daemon_known(bin, done, replaced)
   local function adopt(chan, reply)
     H.mode = 'daemon'
-    H.stale = reply.build ~= H.build_of(bin)
+    H.stale = reply.build ~= H.said.build
     if H.stale and reply.live == 0 and not replaced then
       pcall(vim.rpcrequest, chan, rpc.methods.daemon_stop)
       pcall(vim.fn.chanclose, chan)
@@ -295,7 +339,7 @@ function H.attach_daemon_async(bin, done, replaced)
         20,
         vim.schedule_wrap(function()
           waited = waited + 20
-          if vim.uv.fs_stat(M.socket_path()) == nil or waited >= 10000 then
+          if vim.uv.fs_stat(H.said.socket) == nil or waited >= 10000 then
             require('lulu.util').stop_timer(timer)
             H.attach_daemon_async(bin, done, true)
           end
@@ -317,7 +361,7 @@ function H.attach_daemon_async(bin, done, replaced)
     done(nil)
   end
   local function try()
-    local ok, chan = pcall(vim.fn.sockconnect, 'pipe', M.socket_path(), { rpc = true })
+    local ok, chan = pcall(vim.fn.sockconnect, 'pipe', H.said.socket, { rpc = true })
     if not ok or chan <= 0 then
       return nil
     end
@@ -349,17 +393,11 @@ function H.attach_daemon_async(bin, done, replaced)
       end
       local started, why = try()
       if not started then
-        return done(why or ('cannot connect to the lulu daemon at %s'):format(M.socket_path()))
+        return done(why or ('cannot connect to the lulu daemon at %s'):format(H.said.socket))
       end
       adopt(started, why)
     end)
   )
-end
-
---- What the binary reports as its build: size and mtime of the real file.
-function H.build_of(bin)
-  local stat = vim.uv.fs_stat(vim.uv.fs_realpath(vim.fn.exepath(bin)) or bin)
-  return stat and ('%d-%d'):format(stat.size, stat.mtime.sec) or 'unknown'
 end
 
 --- A socket channel has no on_exit: notice a vanished daemon by polling

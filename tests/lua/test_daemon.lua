@@ -345,7 +345,7 @@ T['commands given while the daemon comes up are queued behind it; one that never
   other.wait('return _G.notes[1] ~= nil', 5000, 'told')
   h.eq(
     other.lua('return _G.notes[1].msg'),
-    'lulu: could not start the lulu daemon (/bin/false exited with 1)',
+    'lulu: /bin/false could not say where its daemon listens (daemon --status --json exited with 1); set `bin` to a lulu binary',
     'why, in one line'
   )
 end
