@@ -27,6 +27,19 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// What every sandbox starts from (and what the probe tries): the system
+/// read-only, a fresh `/dev`, and a `/proc` of its own PID namespace.
+const BASE: &[&str] = &[
+    "--unshare-pid",
+    "--ro-bind",
+    "/",
+    "/",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+];
+
 /// The tool that confines a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -83,6 +96,10 @@ pub struct Context {
     pub run_dir: PathBuf,
     /// The worktree, or the cwd of a session that runs in place.
     pub writable: PathBuf,
+    /// The repository lulu made the worktree in: its git directory takes
+    /// the worktree's commits. Never read from the worktree's own `.git`
+    /// file, which the agent can rewrite between two runs.
+    pub repo: Option<PathBuf>,
     /// The agent's own state (its adapter's [`crate::adapter::Adapter::state_paths`]).
     pub agent_state: Vec<PathBuf>,
     /// lulu's files for this session (settings, hook config).
@@ -152,23 +169,9 @@ impl Sandbox {
         self.check(&ctx.private)?;
         let bwrap = find_on_path("bwrap").ok_or(SandboxError::NoBwrap)?;
         let mut out = vec![bwrap.to_string_lossy().into_owned()];
-        out.extend(
-            [
-                "--die-with-parent",
-                "--unshare-pid",
-                "--unshare-ipc",
-                "--ro-bind",
-                "/",
-                "/",
-                "--dev",
-                "/dev",
-                "--proc",
-                "/proc",
-                "--tmpfs",
-                "/tmp",
-            ]
-            .map(String::from),
-        );
+        out.extend(["--die-with-parent", "--unshare-ipc"].map(String::from));
+        out.extend(BASE.iter().map(|a| a.to_string()));
+        out.extend(["--tmpfs", "/tmp"].map(String::from));
         if !self.network {
             out.push("--unshare-net".into());
         }
@@ -234,7 +237,7 @@ impl Sandbox {
         for path in &self.rw {
             add(Path::new(path), Access::Write);
         }
-        for (path, access) in git_mounts(&ctx.writable) {
+        for (path, access) in ctx.repo.as_deref().map(git_mounts).unwrap_or_default() {
             add(&path, access);
         }
         add(&ctx.writable, Access::Write);
@@ -248,25 +251,16 @@ impl Sandbox {
     }
 }
 
-/// What a commit in worktree `dir` writes in its repository: its git
+/// What a commit in a worktree of `repo` writes: the repository's git
 /// directory, but for what runs code in the user's next git command there
-/// (`config`, `hooks`), which stay read-only. Nothing for a directory
-/// that is not a linked worktree (a repository's own checkout has its
-/// `.git` inside, and is writable whole).
-fn git_mounts(dir: &Path) -> Vec<(PathBuf, Access)> {
-    let Ok(link) = std::fs::read_to_string(dir.join(".git")) else {
+/// (`config`, `hooks`), which stay read-only. Only a `.git` that is a real
+/// directory: one that is a file or a link (a separate git dir) is not
+/// followed, and the session then cannot commit.
+fn git_mounts(repo: &Path) -> Vec<(PathBuf, Access)> {
+    let common = repo.join(".git");
+    if !std::fs::symlink_metadata(&common).is_ok_and(|m| m.is_dir()) {
         return Vec::new();
-    };
-    let Some(admin) = link.trim().strip_prefix("gitdir:").map(|p| PathBuf::from(p.trim())) else {
-        return Vec::new();
-    };
-    let admin = if admin.is_absolute() { admin } else { dir.join(admin) };
-    let common = std::fs::read_to_string(admin.join("commondir"))
-        .map(|c| {
-            let c = PathBuf::from(c.trim());
-            if c.is_absolute() { c } else { admin.join(c) }
-        })
-        .unwrap_or_else(|_| admin.join("../.."));
+    }
     // A hooks directory made inside the sandbox would outlive it.
     let _ = std::fs::create_dir(common.join("hooks"));
     vec![
@@ -341,17 +335,8 @@ pub fn probe() -> Result<String, String> {
         return Err(SandboxError::NoBwrap.to_string());
     };
     let run = std::process::Command::new(&bwrap)
-        .args([
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "--unshare-pid",
-            "true",
-        ])
+        .args(BASE)
+        .arg("true")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -84,6 +84,7 @@ impl World {
             home: Some(self.home.clone()),
             run_dir: self.worktree.clone(),
             writable: self.worktree.clone(),
+            repo: Some(self.repo.clone()),
             agent_state: vec![self.home.join(".claude")],
             session_dir: None,
             private: vec![self.data.clone(), self.runtime.join("lulu")],
@@ -130,6 +131,24 @@ fn the_deeper_rule_wins_and_of_one_path_the_strongest() {
     assert_eq!(mounts[at(git_dir.join("config"))].1, Access::Read);
     assert_eq!(mounts[at(git_dir.join("hooks"))].1, Access::Read);
     assert!(at(git_dir.clone()) < at(git_dir.join("hooks")));
+}
+
+#[test]
+fn a_rewritten_git_file_in_the_worktree_opens_nothing() {
+    let w = world();
+    // The agent, in an earlier run, pointed its worktree's `.git` at the
+    // home: the next sandbox must not take it at its word.
+    std::fs::write(w.worktree.join(".git"), format!("gitdir: {}\n", w.home.display())).unwrap();
+    let mounts = sandbox().mounts(&w.context());
+    assert!(
+        !mounts.iter().any(|(m, a)| *a == Access::Write && w.home.starts_with(m)),
+        "neither the home nor anything above it is writable: {mounts:?}"
+    );
+    assert!(
+        mounts
+            .iter()
+            .any(|(m, a)| *m == w.repo.join(".git") && *a == Access::Write)
+    );
 }
 
 #[test]

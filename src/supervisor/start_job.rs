@@ -70,7 +70,7 @@ impl StartJob {
         // The sandbox goes around the agent, the limits around the sandbox
         // (joining a cgroup needs the real /sys).
         if let Some(sandbox) = self.opts.sandbox.clone() {
-            let context = self.sandbox_context(&id, &run_dir, worktree.as_ref().map(|w| w.path.clone()), &env, adapter);
+            let context = self.sandbox_context(&id, &run_dir, worktree.as_ref(), &env, adapter);
             argv = sandboxed(sandbox, context, argv).await.map_err(failed)?;
         }
         let limits = match self.opts.limits.clone().filter(|l| !l.is_empty()) {
@@ -268,7 +268,7 @@ impl StartJob {
         &self,
         id: &SessionId,
         run_dir: &Path,
-        worktree: Option<PathBuf>,
+        worktree: Option<&crate::worktree::Created>,
         env: &[(String, String)],
         adapter: &dyn adapter::Adapter,
     ) -> crate::sandbox::Context {
@@ -287,7 +287,8 @@ impl StartJob {
         crate::sandbox::Context {
             home,
             run_dir: run_dir.to_path_buf(),
-            writable: worktree.unwrap_or_else(|| self.cwd.clone()),
+            writable: worktree.map_or_else(|| self.cwd.clone(), |w| w.path.clone()),
+            repo: worktree.map(|w| w.repo.clone()),
             agent_state,
             session_dir: Some(session_dir(&self.state_dir, id)),
             private: self.private_dirs(),
