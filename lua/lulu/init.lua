@@ -367,21 +367,8 @@ end
 --- each carries `host`.
 ---@return lulu.Session[]
 function M.list()
-  local records = rpc.request(rpc.methods.list)
-  sessions.replace(records, nil)
-  local all = vim.list_extend(
-    vim.deepcopy(records),
-    vim.tbl_filter(function(r)
-      return r.host ~= nil
-    end, sessions.all())
-  )
-  table.sort(all, function(a, b)
-    if a.created_at ~= b.created_at then
-      return a.created_at > b.created_at
-    end
-    return a.id > b.id
-  end)
-  return all
+  sessions.replace(rpc.request(rpc.methods.list), nil)
+  return vim.deepcopy(sessions.all())
 end
 
 ---@param ref string id, name, or `host:name`
