@@ -6,6 +6,7 @@
 //! reaps). The async side sees channels only.
 
 mod log;
+mod output;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -14,18 +15,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::model::ExitKind;
 pub use log::{LogHandle, OutputLog, read_tail};
+pub use output::{AHEAD, Ended, Output, OutputSender};
 
 /// How much one `read` on the master may return. The kernel hands out at most
 /// a few KiB per read on Linux; the session task coalesces further.
 const READ_CHUNK: usize = 64 * 1024;
-/// Chunks buffered between the reader thread and the session task. When it
-/// is full the reader stops reading, the PTY fills, and the program blocks:
-/// that is the back-pressure that keeps Neovim's memory bounded.
-const OUTPUT_QUEUE: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PtyError {
@@ -71,7 +69,7 @@ pub enum Input {
 pub struct Spawned {
     pub pid: u32,
     /// Output in arrival order; closes at EOF (every writer of the slave gone).
-    pub output: mpsc::Receiver<Vec<u8>>,
+    pub output: Output,
     /// Fires once the process has exited and been reaped.
     pub exit: oneshot::Receiver<ExitKind>,
     pub control: PtyControl,
@@ -200,7 +198,7 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
     let reader = pair.master.try_clone_reader().map_err(PtyError::Attach)?;
     let writer = pair.master.take_writer().map_err(PtyError::Attach)?;
 
-    let (out_tx, out_rx) = mpsc::channel(OUTPUT_QUEUE);
+    let (out_tx, out_rx) = output::queue(output::AHEAD);
     let (in_tx, in_rx) = std::sync::mpsc::channel();
     let (exit_tx, exit_rx) = oneshot::channel();
 
@@ -229,7 +227,7 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, PtyError> {
     })
 }
 
-fn read_loop(mut reader: Box<dyn Read + Send>, out: mpsc::Sender<Vec<u8>>, mut log: OutputLog) {
+fn read_loop(mut reader: Box<dyn Read + Send>, out: OutputSender, mut log: OutputLog) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         let n = match reader.read(&mut buf) {
@@ -242,7 +240,7 @@ fn read_loop(mut reader: Box<dyn Read + Send>, out: mpsc::Sender<Vec<u8>>, mut l
             }
         };
         log.append(&buf[..n]);
-        if out.blocking_send(buf[..n].to_vec()).is_err() {
+        if out.send_blocking(buf[..n].to_vec()).is_err() {
             // The session task is gone; keep draining so the program is not
             // left blocked on a full PTY while it is being stopped.
             continue;

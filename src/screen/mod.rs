@@ -15,37 +15,28 @@
 //! column row, so rows leave its grid as soon as they scroll off and are
 //! kept here painted (~1.2 bytes per cell of text).
 
+mod answers;
+mod paint;
+mod parse;
 mod serialize;
+mod skip;
 pub mod status;
 #[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
-use alacritty_terminal::event::{Event, EventListener};
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::index::{Column, Line};
-use alacritty_terminal::term::{Config, Term, TermMode};
-use alacritty_terminal::vte::ansi::{Processor, Rgb, Timeout};
+use alacritty_terminal::term::{Config, Term};
+use alacritty_terminal::vte::ansi::{Processor, Rgb};
 
-use serialize::Pen;
+use answers::{DEFAULT_BG, DEFAULT_FG, Heard, Listener, extra_answers};
 
 /// Rows the grid may hold past the screen before they are taken out; input
 /// is fed in pieces no longer than this, and a row needs at least one byte.
 const DRAIN_EVERY: usize = 1024;
-/// The colours a program asking (OSC 10/11) is told, until an editor that
-/// attaches says its own (Neovim's default dark scheme).
-const DEFAULT_FG: Rgb = Rgb {
-    r: 0xe0,
-    g: 0xe2,
-    b: 0xea,
-};
-const DEFAULT_BG: Rgb = Rgb {
-    r: 0x14,
-    g: 0x16,
-    b: 0x1b,
-};
 /// Longest OSC string (a title, a hyperlink, a colour query) let through:
 /// the parser buffers one whole, with no limit of its own, so a program
 /// that opens one and never ends it would grow the host without bound.
@@ -67,46 +58,6 @@ enum Marker {
     AltEnter,
     ClearScreen,
     ClearScrollback,
-}
-
-/// What the terminal model sends back: replies to the program's queries, and
-/// the title. Shared with the [`Screen`], since the model keeps its listener
-/// to itself.
-struct Heard {
-    replies: Vec<u8>,
-    title: Option<String>,
-    colours: (Rgb, Rgb),
-}
-
-#[derive(Clone)]
-struct Listener(Arc<Mutex<Heard>>);
-
-impl Listener {
-    fn heard(&self) -> MutexGuard<'_, Heard> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl EventListener for Listener {
-    fn send_event(&self, event: Event) {
-        let mut heard = self.heard();
-        match event {
-            Event::PtyWrite(text) => heard.replies.extend_from_slice(text.as_bytes()),
-            Event::ColorRequest(index, format) => {
-                // Indexed as alacritty's colours: the palette, then
-                // foreground (OSC 10), background (11), cursor (12).
-                let rgb = match index {
-                    256 | 258 => heard.colours.0,
-                    257 => heard.colours.1,
-                    index => palette(index),
-                };
-                heard.replies.extend_from_slice(format(rgb).as_bytes());
-            }
-            Event::Title(title) => heard.title = Some(title),
-            Event::ResetTitle => heard.title = None,
-            _ => {}
-        }
-    }
 }
 
 /// The model's size.
@@ -168,6 +119,10 @@ pub struct Screen {
     generation: u64,
     /// Bytes of an OSC string still open at the end of the last input.
     osc_open: Option<usize>,
+    /// Where the parser is after the bytes fed so far (see [`skip`]).
+    rest: skip::Parser,
+    /// Bytes left unparsed because nothing they printed could be kept.
+    skipped: u64,
 }
 
 /// A point in a session's output stream (see [`Screen::catch_up`]).
@@ -226,6 +181,8 @@ impl Screen {
             frozen: None,
             generation: 0,
             osc_open: None,
+            rest: skip::Parser::Ground,
+            skipped: 0,
         }
     }
 
@@ -269,215 +226,9 @@ impl Screen {
         self.heard.heard().replies.clear();
     }
 
-    fn parse(&mut self, bytes: &[u8]) {
-        let mut rest = bytes;
-        loop {
-            let marker = next_marker(rest);
-            let cut = marker.map_or(rest.len(), |(at, _, _)| at);
-            for piece in rest[..cut].chunks(DRAIN_EVERY) {
-                self.parser.advance(&mut self.term, piece);
-                self.drain_history();
-            }
-            let Some((at, len, marker)) = marker else { break };
-            let sequence = &rest[at..at + len];
-            match marker {
-                Marker::AltEnter => {
-                    if !self.alternate() {
-                        self.freeze_primary();
-                    }
-                    self.parser.advance(&mut self.term, sequence);
-                    self.drain_history();
-                }
-                // alacritty keeps a cleared screen in its scrollback; Neovim's
-                // terminal (what the stream would have built) does not.
-                Marker::ClearScreen => {
-                    self.settle();
-                    self.parser.advance(&mut self.term, sequence);
-                    self.term.grid_mut().clear_history();
-                }
-                Marker::ClearScrollback => {
-                    self.parser.advance(&mut self.term, sequence);
-                    self.history.clear();
-                    self.history_bytes = 0;
-                    self.mark.cleared += 1;
-                }
-            }
-            rest = &rest[at + len..];
-        }
-        if self.track_osc(bytes) > MAX_OSC {
-            // BEL ends it, as any terminal would take it.
-            self.parser.advance(&mut self.term, b"\x07");
-            self.osc_open = None;
-        }
-        self.generation += 1;
-    }
-
-    /// Follow OSC strings across inputs (`ESC ]` up to BEL, ESC or CAN);
-    /// returns the length of one still open, 0 when none is.
-    fn track_osc(&mut self, bytes: &[u8]) -> usize {
-        let mut rest = bytes;
-        loop {
-            if let Some(open) = self.osc_open.as_mut() {
-                match memchr::memchr3(0x07, 0x1b, 0x18, rest) {
-                    Some(end) => {
-                        self.osc_open = None;
-                        rest = &rest[end..];
-                    }
-                    None => {
-                        *open += rest.len();
-                        return *open;
-                    }
-                }
-            }
-            match memchr::memmem::find(rest, b"\x1b]") {
-                Some(start) => {
-                    self.osc_open = Some(0);
-                    rest = &rest[start + 2..];
-                }
-                None => return 0,
-            }
-        }
-    }
-
-    fn alternate(&self) -> bool {
-        self.term.mode().contains(TermMode::ALT_SCREEN)
-    }
-
-    fn freeze_primary(&mut self) {
-        self.settle();
-        let cols = self.term.columns();
-        let grid = self.term.grid();
-        let rows = (0..self.term.screen_lines())
-            .map(|line| paint(&grid[Line(line as i32)], cols))
-            .collect();
-        let cursor = (grid.cursor.point.line.0.max(0) as usize, grid.cursor.point.column.0);
-        self.frozen = Some(Frozen { rows, cursor });
-    }
-
-    /// Take the rows that scrolled into the grid's history into ours.
-    fn drain_history(&mut self) {
-        let grid = self.term.grid();
-        let count = grid.history_size();
-        if count == 0 {
-            return;
-        }
-        let cols = self.term.columns();
-        for back in (1..=count).rev() {
-            let stored = paint(&grid[Line(-(back as i32))], cols);
-            self.history_bytes += stored.painted.len();
-            self.history.push_back(stored);
-            self.mark.rows += 1;
-        }
-        while self.history.len() > self.history_limit {
-            if let Some(old) = self.history.pop_front() {
-                self.history_bytes -= old.painted.len();
-            }
-        }
-        self.term.grid_mut().clear_history();
-    }
-
-    /// Apply a synchronized update still being gathered: a snapshot must
-    /// hold every byte parsed so far, or the stream that follows it would
-    /// begin halfway through a frame.
-    fn settle(&mut self) {
-        if self.parser.sync_bytes_count() > 0 || self.parser.sync_timeout().pending_timeout() {
-            self.parser.stop_sync(&mut self.term);
-            self.drain_history();
-        }
-    }
-
-    /// The bytes that paint a terminal of the model's size (fresh, or in its
-    /// primary screen with default modes) into the model's state: scrollback, screen (both screens when the alternate
-    /// one is shown), cursor, modes, pen and title.
-    pub fn snapshot(&mut self) -> Vec<u8> {
-        self.paint(0)
-    }
-
     /// Where the stream is now.
     pub fn mark(&self) -> Mark {
         self.mark
-    }
-
-    /// The bytes that bring a terminal that showed the stream up to `since`
-    /// to the state the whole stream would have left it in: back to its
-    /// primary screen and default modes, the screen cleared (which keeps
-    /// its scrollback), then the rows that scrolled off since, the screen
-    /// and its state. Nothing else of its scrollback is touched, so this
-    /// costs what changed, not what the history holds. A history cleared
-    /// since is cleared in the terminal too, and painted whole.
-    pub fn catch_up(&mut self, since: Mark) -> Vec<u8> {
-        let mut out = MODES_OFF.to_vec();
-        if since.cleared != self.mark.cleared || since.rows > self.mark.rows {
-            out.extend_from_slice(b"\x1b[3J");
-            out.extend_from_slice(&self.paint(0));
-            return out;
-        }
-        let new = usize::try_from(self.mark.rows - since.rows).unwrap_or(usize::MAX);
-        let skip = self.history.len().saturating_sub(new);
-        out.extend_from_slice(&self.paint(skip));
-        out
-    }
-
-    /// The screen and its state alone, over a terminal's screen (which
-    /// keeps its scrollback as it was): a frame while the terminal is
-    /// flooded, before [`Screen::catch_up`] brings its scrollback up too.
-    pub fn frame(&mut self) -> Vec<u8> {
-        let mut out = MODES_OFF.to_vec();
-        let skip = self.history.len();
-        out.extend_from_slice(&self.paint(skip));
-        out
-    }
-
-    /// Paint from the top of a cleared screen: the history from row `skip`
-    /// on, then the screen and its state.
-    fn paint(&mut self, skip: usize) -> Vec<u8> {
-        self.settle();
-        let mut out = Vec::with_capacity(self.history_bytes + 16 * 1024);
-        // From the top of a clear screen, whatever the terminal showed.
-        out.extend_from_slice(b"\x1b[H\x1b[2J");
-        for row in self.history.iter().skip(skip) {
-            out.extend_from_slice(&row.painted);
-            if !row.wrapped {
-                out.extend_from_slice(b"\r\n");
-            }
-        }
-        let cols = self.term.columns();
-        let lines = self.term.screen_lines();
-        let grid = self.term.grid();
-        let live: Vec<Stored>;
-        let (primary, primary_cursor) = match (&self.frozen, self.alternate()) {
-            (Some(frozen), true) => (&frozen.rows, frozen.cursor),
-            _ => {
-                live = (0..lines).map(|line| paint(&grid[Line(line as i32)], cols)).collect();
-                (&live, cursor_of(&self.term))
-            }
-        };
-        for (index, row) in primary.iter().enumerate() {
-            out.extend_from_slice(&row.painted);
-            if !row.wrapped && index + 1 < primary.len() {
-                out.extend_from_slice(b"\r\n");
-            }
-        }
-        if self.alternate() {
-            cup(&mut out, primary_cursor);
-            out.extend_from_slice(b"\x1b[?1049h");
-            for line in 0..lines {
-                cup(&mut out, (line, 0));
-                out.extend_from_slice(&paint(&grid[Line(line as i32)], cols).painted);
-            }
-        }
-        cup(&mut out, cursor_of(&self.term));
-        modes(*self.term.mode(), &mut out);
-        let pen = Pen::of(&grid.cursor.template);
-        if pen != Pen::DEFAULT {
-            pen.write(&mut out);
-        }
-        if let Some(title) = self.heard.heard().title.as_deref() {
-            out.extend_from_slice(b"\x1b]2;");
-            out.extend(title.bytes().filter(|b| !b.is_ascii_control()));
-            out.extend_from_slice(b"\x07");
-        }
-        out
     }
 
     /// The screen as text, its last `max` non-blank-trailing rows.
@@ -526,14 +277,11 @@ impl Screen {
     pub fn generation(&self) -> u64 {
         self.generation
     }
-}
 
-fn paint(row: &alacritty_terminal::grid::Row<alacritty_terminal::term::cell::Cell>, cols: usize) -> Stored {
-    let mut painted = Vec::with_capacity(cols);
-    let wrapped = serialize::row(row, cols, &mut painted);
-    Stored {
-        painted: painted.into_boxed_slice(),
-        wrapped,
+    /// Bytes the model never had to parse (floods whose rows could not
+    /// have been kept).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 }
 
@@ -545,37 +293,6 @@ fn cursor_of(term: &Term<Listener>) -> (usize, usize) {
     )
 }
 
-fn cup(out: &mut Vec<u8>, (line, col): (usize, usize)) {
-    out.extend_from_slice(format!("\x1b[{};{}H", line + 1, col + 1).as_bytes());
-}
-
-/// The modes a fresh terminal must be put in to behave like the model.
-fn modes(mode: TermMode, out: &mut Vec<u8>) {
-    let set = [
-        (TermMode::APP_CURSOR, "\x1b[?1h"),
-        (TermMode::APP_KEYPAD, "\x1b="),
-        (TermMode::BRACKETED_PASTE, "\x1b[?2004h"),
-        (TermMode::MOUSE_REPORT_CLICK, "\x1b[?1000h"),
-        (TermMode::MOUSE_DRAG, "\x1b[?1002h"),
-        (TermMode::MOUSE_MOTION, "\x1b[?1003h"),
-        (TermMode::SGR_MOUSE, "\x1b[?1006h"),
-        (TermMode::UTF8_MOUSE, "\x1b[?1005h"),
-        (TermMode::FOCUS_IN_OUT, "\x1b[?1004h"),
-        (TermMode::INSERT, "\x1b[4h"),
-    ];
-    for (flag, code) in set {
-        if mode.contains(flag) {
-            out.extend_from_slice(code.as_bytes());
-        }
-    }
-    if !mode.contains(TermMode::SHOW_CURSOR) {
-        out.extend_from_slice(b"\x1b[?25l");
-    }
-    if !mode.contains(TermMode::LINE_WRAP) {
-        out.extend_from_slice(b"\x1b[?7l");
-    }
-}
-
 /// The next of [`MARKERS`]: where it starts, its length, what it is.
 fn next_marker(bytes: &[u8]) -> Option<(usize, usize, Marker)> {
     memchr::memmem::find_iter(bytes, b"\x1b[").find_map(|at| {
@@ -585,56 +302,4 @@ fn next_marker(bytes: &[u8]) -> Option<(usize, usize, Marker)> {
             .find(|(seq, _)| after.starts_with(seq))
             .map(|&(seq, marker)| (at, seq.len() + 2, marker))
     })
-}
-
-/// Queries alacritty_terminal leaves unanswered: XTVERSION, and the kitty
-/// keyboard flags (none: lulu's terminal is whatever the editor's is, and
-/// the plain encoding is what every terminal understands).
-fn extra_answers(bytes: &[u8], replies: &mut Vec<u8>) {
-    let queries: [(&[u8], &[u8]); 3] = [
-        (b"\x1b[>q", b"\x1bP>|lulu(0.1)\x1b\\"),
-        (b"\x1b[>0q", b"\x1bP>|lulu(0.1)\x1b\\"),
-        (b"\x1b[?u", b"\x1b[?0u"),
-    ];
-    for (query, answer) in queries {
-        for _ in memchr::memmem::find_iter(bytes, query) {
-            replies.extend_from_slice(answer);
-        }
-    }
-}
-
-/// xterm's 256-colour palette, for OSC 4 queries.
-fn palette(index: usize) -> Rgb {
-    const BASE: [(u8, u8, u8); 16] = [
-        (0x00, 0x00, 0x00),
-        (0xcd, 0x00, 0x00),
-        (0x00, 0xcd, 0x00),
-        (0xcd, 0xcd, 0x00),
-        (0x00, 0x00, 0xee),
-        (0xcd, 0x00, 0xcd),
-        (0x00, 0xcd, 0xcd),
-        (0xe5, 0xe5, 0xe5),
-        (0x7f, 0x7f, 0x7f),
-        (0xff, 0x00, 0x00),
-        (0x00, 0xff, 0x00),
-        (0xff, 0xff, 0x00),
-        (0x5c, 0x5c, 0xff),
-        (0xff, 0x00, 0xff),
-        (0x00, 0xff, 0xff),
-        (0xff, 0xff, 0xff),
-    ];
-    let (r, g, b) = match index {
-        0..=15 => BASE[index],
-        16..=231 => {
-            let level = |v: usize| if v == 0 { 0 } else { (55 + v * 40) as u8 };
-            let i = index - 16;
-            (level(i / 36), level((i / 6) % 6), level(i % 6))
-        }
-        232..=255 => {
-            let v = (8 + (index - 232) * 10) as u8;
-            (v, v, v)
-        }
-        _ => (DEFAULT_FG.r, DEFAULT_FG.g, DEFAULT_FG.b),
-    };
-    Rgb { r, g, b }
 }

@@ -168,9 +168,11 @@ pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> bool {
     wrapped
 }
 
-/// Whether a cell shows anything (text, or a background or line).
+/// Whether a cell shows anything (text, or a background or line). A tab
+/// leaves `\t` in the cell it starts at (alacritty keeps it for copying),
+/// which shows as blank.
 fn visible(cell: &Cell) -> bool {
-    (cell.c != ' ' && !cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER))
+    (cell.c != ' ' && cell.c != '\t' && !cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER))
         || cell.bg != Pen::DEFAULT.bg
         || cell
             .flags

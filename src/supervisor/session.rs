@@ -9,7 +9,7 @@ use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 
 use super::fanout::{Fanout, SharedScreen};
 use crate::model::{ExitKind, SessionId};
-use crate::pty::{Input, PtyControl, Spawned};
+use crate::pty::{Ended, Input, Output, PtyControl, Spawned};
 use crate::rpc::protocol::AttachOpts;
 use crate::rpc::{ClientId, Peer};
 use crate::screen::status::{Seen, Signs, Verdict, Watch};
@@ -153,8 +153,14 @@ impl SessionTask {
                         output_open = false;
                         continue;
                     };
-                    output_open = coalesce(&mut output, &mut batch).await;
+                    output_open = coalesce(&mut output, &mut batch, fanout.batch_limit()).await;
+                    let flooding = batch.len() >= BATCH_BYTES;
                     fanout.push(batch).await;
+                    if flooding {
+                        // More is queued already: let the other tasks on
+                        // this thread run before taking it.
+                        tokio::task::yield_now().await;
+                    }
                     last_output = Some(Instant::now());
                     if !reported_running {
                         reported_running = true;
@@ -274,7 +280,7 @@ fn handle(cmd: SessionCmd, control: &PtyControl, fanout: &mut Fanout, kill_at: &
 
 /// Interrupt what runs, go home, clear; true once output came and then
 /// held still (its prompt), within [`RECYCLE_WAIT`].
-async fn reset_shell(control: &PtyControl, output: &mut mpsc::Receiver<Vec<u8>>) -> bool {
+async fn reset_shell(control: &PtyControl, output: &mut Output) -> bool {
     control.write(Input::Bytes(b"\x03".to_vec()));
     control.write(Input::Pause(Duration::from_millis(50)));
     // The leading space keeps it out of the shell's history.
@@ -301,24 +307,28 @@ async fn reset_shell(control: &PtyControl, output: &mut mpsc::Receiver<Vec<u8>>)
     }
 }
 
-/// Gather more output into `batch` until it is big enough or the window
-/// closes. Returns false once the output channel has closed.
-async fn coalesce(output: &mut mpsc::Receiver<Vec<u8>>, batch: &mut Vec<u8>) -> bool {
+/// Gather more output into `batch`: all that is queued already, up to
+/// `limit` (a flood that outran the session is taken whole, so the screen
+/// model can skip the rows no terminal could keep), then, while it is
+/// under [`BATCH_BYTES`], what arrives within the window. Returns false
+/// once the output has ended.
+async fn coalesce(output: &mut Output, batch: &mut Vec<u8>, limit: usize) -> bool {
     let deadline = Instant::now() + BATCH_WINDOW;
-    while batch.len() < BATCH_BYTES {
-        match output.try_recv() {
-            Ok(more) => {
-                batch.extend_from_slice(&more);
-                continue;
+    loop {
+        while batch.len() < limit {
+            match output.try_recv() {
+                Ok(Some(more)) => batch.extend_from_slice(&more),
+                Ok(None) => break,
+                Err(Ended) => return false,
             }
-            Err(mpsc::error::TryRecvError::Disconnected) => return false,
-            Err(mpsc::error::TryRecvError::Empty) => {}
+        }
+        if batch.len() >= BATCH_BYTES {
+            return true;
         }
         match timeout_at(deadline, output.recv()).await {
             Ok(Some(more)) => batch.extend_from_slice(&more),
             Ok(None) => return false,
-            Err(_) => break,
+            Err(_) => return true,
         }
     }
-    true
 }

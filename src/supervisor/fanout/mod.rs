@@ -21,48 +21,49 @@
 //! The model lives behind a lock taken for each chunk, so that a repaint
 //! and the output that follows it meet exactly.
 //!
+//! When the program outruns the session, the session takes what queued up
+//! whole (up to [`crate::pty::AHEAD`]), and the model skips what no
+//! terminal could keep of it (`screen::skip`); such a batch is parsed off
+//! the runtime's threads, and host-wide one at a time per spare core
+//! ([`PARSERS`]), so a dozen floods leave the supervisor and the editor
+//! their share.
+//!
 //! A terminal detached while its buffer is hidden is remembered with the
 //! last point of the stream it was sent; attached again with `resume`, it
 //! is caught up from there (what changed, not the whole history).
 
+mod terminal;
+
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rmpv::Value;
-use tokio::sync::{Notify, mpsc};
-use tokio::task::JoinHandle;
+use tokio::sync::Notify;
 
 use crate::model::SessionId;
 use crate::pty::{Input, PtyControl};
 use crate::rpc::protocol::AttachOpts;
 use crate::rpc::{ClientId, Peer};
 use crate::screen::{MODES_OFF, Mark, Screen};
+use terminal::{Flow, Out, Source, Terminal};
 
-/// Output chunks a terminal channel may have in flight (written, not yet
-/// acknowledged). Two keep the editor busy while the next chunk is on its
-/// way, and bound what it can have queued from one session.
-const IN_FLIGHT: usize = 2;
 /// Bytes queued for a terminal that cannot be caught up before the session
 /// stops reading.
 const HIGH_WATER: usize = 256 * 1024;
-/// Beyond this backlog any terminal is caught up from the model.
+/// Beyond this backlog any terminal is caught up from the model (one that
+/// cannot be caught up without losing rows too: its editor has stalled).
 const RESYNC_AFTER: usize = 2 * 1024 * 1024;
 /// Terminals remembered after a detach, per session.
 const PARKED: usize = 16;
-/// A flooded terminal is shown a frame this often...
-const FRAME: std::time::Duration = std::time::Duration::from_millis(40);
-/// ...until fewer rows than this scroll off in a [`FRAME`]'s time: then it
-/// is caught up and streams again.
-const CALM_ROWS: u64 = 1000;
-/// After a keystroke into a flooded session, frames come this often for
-/// [`TYPED_FOR`], so what the key did (Ctrl-C, the prompt back) shows at
-/// once, not at the next [`FRAME`].
-const TYPED_FRAME: std::time::Duration = std::time::Duration::from_millis(5);
-const TYPED_FOR: std::time::Duration = std::time::Duration::from_millis(150);
-/// A paint is written in pieces this big, so the editor serves other
-/// requests between them.
-const PAINT_PIECE: usize = 64 * 1024;
+/// See [`Fanout::batch_limit`].
+const LOSSLESS_BATCH: usize = 64 * 1024;
+/// A batch this big means the program prints faster than the session reads
+/// (the session's own batches are up to 64 KiB a few milliseconds).
+const FLOOD_BATCH: usize = 64 * 1024;
+/// Output parsed on the runtime's own thread at most; a bigger batch waits
+/// its turn among [`PARSERS`] and is parsed with the thread handed over
+/// (see [`cpu_bound`]).
+const INLINE_PARSE: usize = 256 * 1024;
 /// Bytes of answers to terminal queries sent to a program per second at
 /// most: one that floods queries and never reads its input must not grow
 /// its PTY's input queue without bound.
@@ -89,53 +90,6 @@ impl AnswerBudget {
 /// the readers of its preview.
 pub type SharedScreen = Arc<Mutex<Screen>>;
 
-enum Out {
-    /// A chunk of the stream, its line count, and where the stream is
-    /// after it.
-    Bytes(Vec<u8>, usize, Mark),
-    /// Catch the terminal up from the model as it is now.
-    CatchUp,
-    /// Answer once everything queued before this has reached the terminal.
-    Flush(tokio::sync::oneshot::Sender<()>),
-}
-
-/// What a terminal's task and the session share.
-struct Shared {
-    /// Bytes and lines queued and not yet written.
-    backlog: AtomicUsize,
-    backlog_lines: AtomicUsize,
-    /// A catch-up is queued: drop plain output until it comes, queue none.
-    resyncing: AtomicBool,
-    /// The connection is gone.
-    dead: AtomicBool,
-    /// Where the stream was after the last bytes handed to the editor.
-    sent: Mutex<Mark>,
-}
-
-impl Shared {
-    fn sent(&self) -> Mark {
-        *self.sent.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// One terminal channel showing the session.
-pub struct Terminal {
-    pub client: ClientId,
-    pub chan: i64,
-    tx: mpsc::UnboundedSender<Out>,
-    shared: Arc<Shared>,
-    task: JoinHandle<()>,
-    /// Lines behind past which it is caught up; `None`: it keeps more than
-    /// the model does, so it is never caught up by lines.
-    catch_up_after: Option<usize>,
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// All the terminals of one session, and its screen.
 pub struct Fanout {
     session: SessionId,
@@ -146,15 +100,16 @@ pub struct Fanout {
     /// Detached terminals and the last point of the stream each was sent.
     parked: VecDeque<(ClientId, i64, Mark)>,
     answers: AnswerBudget,
-    /// Woken whenever a terminal makes progress.
-    progress: Arc<Notify>,
+    /// What its terminals read from it.
+    source: Source,
 }
 
 impl Fanout {
     pub fn new(session: SessionId, screen: SharedScreen, control: PtyControl) -> Fanout {
+        let typed = control.typed();
         Fanout {
             session,
-            screen,
+            screen: screen.clone(),
             control,
             terminals: Vec::new(),
             parked: VecDeque::new(),
@@ -162,7 +117,12 @@ impl Fanout {
                 since: std::time::Instant::now(),
                 spent: 0,
             },
-            progress: Arc::new(Notify::new()),
+            source: Source {
+                screen,
+                progress: Arc::new(Notify::new()),
+                flow: Arc::new(Flow::new()),
+                typed,
+            },
         }
     }
 
@@ -205,34 +165,10 @@ impl Fanout {
             let after = (keeps <= limit).then_some(keeps + usize::from(rows));
             (paint, screen.mark(), after)
         };
-        let shared = Arc::new(Shared {
-            backlog: AtomicUsize::new(0),
-            backlog_lines: AtomicUsize::new(0),
-            resyncing: AtomicBool::new(false),
-            dead: AtomicBool::new(false),
-            sent: Mutex::new(parked.unwrap_or_default()),
-        });
-        let (tx, rx) = mpsc::unbounded_channel();
-        let screen = self.screen.clone();
-        let typed = self.control.typed();
-        let task = tokio::spawn(forward(
-            peer,
-            chan,
-            rx,
-            screen,
-            shared.clone(),
-            self.progress.clone(),
-            typed,
-        ));
-        let terminal = Terminal {
-            client,
-            chan,
-            tx,
-            shared,
-            task,
-            catch_up_after,
-        };
-        terminal.queue(paint, mark);
+        let sent = parked.unwrap_or_default();
+        let terminal = Terminal::start(client, peer, chan, self.source.clone(), sent, catch_up_after);
+        let lines = memchr::memchr_iter(b'\n', &paint).count();
+        terminal.queue(paint, lines, mark);
         self.terminals.push(terminal);
     }
 
@@ -259,6 +195,25 @@ impl Fanout {
     /// it.
     pub async fn push(&mut self, bytes: Vec<u8>) {
         self.drop_dead();
+        let flood = bytes.len() >= FLOOD_BATCH;
+        if flood {
+            self.source.flow.parsing(true);
+        }
+        if bytes.len() > INLINE_PARSE {
+            // (The semaphore is never closed.)
+            let _turn = PARSERS.acquire().await;
+            cpu_bound(|| self.take_in(bytes));
+        } else {
+            self.take_in(bytes);
+        }
+        if flood {
+            self.source.flow.parsing(false);
+        }
+        self.wait_for_room().await;
+    }
+
+    /// Parse `bytes` into the model and queue them (see [`Fanout::push`]).
+    fn take_in(&mut self, bytes: Vec<u8>) {
         {
             let mut screen = sized(&self.screen, &self.control);
             if self.terminals.is_empty() {
@@ -275,14 +230,22 @@ impl Fanout {
             }
             let mark = screen.mark();
             let count = self.terminals.len();
+            let (len, chunk_lines) = (bytes.len(), memchr::memchr_iter(b'\n', &bytes).count());
             let mut bytes = Some(bytes);
             for (index, terminal) in self.terminals.iter().enumerate() {
                 if terminal.shared.resyncing.load(Ordering::Acquire) {
                     continue;
                 }
+                // Behind, counting this chunk: a flood's batch (megabytes,
+                // once the session itself fell behind the program) goes
+                // straight to a catch-up rather than through the editor.
                 let behind = terminal.shared.backlog.load(Ordering::Acquire);
                 let lines = terminal.shared.backlog_lines.load(Ordering::Acquire);
-                if behind > RESYNC_AFTER || terminal.catch_up_after.is_some_and(|after| lines > after) {
+                let too_far = match terminal.catch_up_after {
+                    Some(after) => behind + len > RESYNC_AFTER || lines + chunk_lines > after,
+                    None => behind > RESYNC_AFTER,
+                };
+                if too_far {
                     tracing::info!(session = %self.session, chan = terminal.chan, behind, lines, "terminal fell behind; catching it up from the model");
                     terminal.shared.resyncing.store(true, Ordering::Release);
                     let _ = terminal.tx.send(Out::CatchUp);
@@ -294,10 +257,15 @@ impl Fanout {
                 } else {
                     bytes.clone().unwrap_or_default()
                 };
-                terminal.queue(chunk, mark);
+                terminal.queue(chunk, chunk_lines, mark);
             }
         }
-        let progress = self.progress.clone();
+    }
+
+    /// Wait while a terminal that cannot be caught up has [`HIGH_WATER`]
+    /// queued.
+    async fn wait_for_room(&mut self) {
+        let progress = self.source.progress.clone();
         loop {
             let notified = progress.notified();
             tokio::pin!(notified);
@@ -314,6 +282,18 @@ impl Fanout {
                 return;
             }
             notified.await;
+        }
+    }
+
+    /// The most output the session should hand [`Fanout::push`] at once: a
+    /// flood's whole backlog, unless a terminal that cannot be caught up
+    /// without losing rows shows the session (it is fed the stream at its
+    /// own pace, and a megabyte batch would put it past [`RESYNC_AFTER`]).
+    pub fn batch_limit(&self) -> usize {
+        if self.terminals.iter().any(|t| t.catch_up_after.is_none()) {
+            LOSSLESS_BATCH
+        } else {
+            crate::pty::AHEAD
         }
     }
 
@@ -344,20 +324,26 @@ impl Fanout {
     }
 }
 
-impl Terminal {
-    fn queue(&self, bytes: Vec<u8>, mark: Mark) {
-        if bytes.is_empty() {
-            return;
-        }
-        let (len, lines) = (bytes.len(), memchr::memchr_iter(b'\n', &bytes).count());
-        self.shared.backlog.fetch_add(len, Ordering::AcqRel);
-        self.shared.backlog_lines.fetch_add(lines, Ordering::AcqRel);
-        if self.tx.send(Out::Bytes(bytes, lines, mark)).is_err() {
-            self.shared.backlog.fetch_sub(len, Ordering::AcqRel);
-            self.shared.backlog_lines.fetch_sub(lines, Ordering::AcqRel);
-        }
+/// Run `work`, the model's parse of a flood's batch (up to megabytes), so
+/// that it does not hold up the runtime's other tasks: this worker thread
+/// is handed to the blocking pool while it runs, so the supervisor and the
+/// other sessions keep their threads.
+fn cpu_bound<R>(work: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let multi_thread = Handle::try_current().is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
     }
 }
+
+/// Batches parsed at once, host-wide: one core fewer than the machine has
+/// (at least one), so that a dozen floods leave the editor a core.
+static PARSERS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+});
 
 /// `screen`, locked and at the size of the PTY `control` drives.
 fn sized<'a>(screen: &'a SharedScreen, control: &PtyControl) -> MutexGuard<'a, Screen> {
@@ -371,159 +357,4 @@ pub fn lock(screen: &Mutex<Screen>) -> MutexGuard<'_, Screen> {
     // A panic while holding it cannot leave the model in a state that
     // matters more than losing the session's screen altogether.
     screen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// One terminal's task: write its queue in order, at most [`IN_FLIGHT`]
-/// chunks unacknowledged, within the editor's output window.
-async fn forward(
-    peer: Peer,
-    chan: i64,
-    mut rx: mpsc::UnboundedReceiver<Out>,
-    screen: SharedScreen,
-    shared: Arc<Shared>,
-    progress: Arc<Notify>,
-    typed: Arc<Notify>,
-) {
-    let mut acks: VecDeque<JoinHandle<bool>> = VecDeque::new();
-    while let Some(out) = rx.recv().await {
-        let (bytes, lines, mark) = match out {
-            Out::Bytes(bytes, lines, _) if shared.resyncing.load(Ordering::Acquire) => {
-                shared.backlog.fetch_sub(bytes.len(), Ordering::AcqRel);
-                shared.backlog_lines.fetch_sub(lines, Ordering::AcqRel);
-                progress.notify_waiters();
-                continue;
-            }
-            Out::Bytes(bytes, lines, mark) => (bytes, lines, mark),
-            Out::CatchUp => {
-                if !flooded(&peer, chan, &screen, &shared, &typed, &mut acks).await {
-                    break;
-                }
-                progress.notify_waiters();
-                continue;
-            }
-            Out::Flush(done) => {
-                while let Some(ack) = acks.pop_front() {
-                    if !ack.await.unwrap_or(false) {
-                        break;
-                    }
-                }
-                let _ = done.send(());
-                continue;
-            }
-        };
-        let len = bytes.len();
-        // (A stream chunk is one piece; a paint on attach may be many.)
-        let sent = if len <= PAINT_PIECE {
-            send(&peer, chan, bytes, &mut acks).await
-        } else {
-            let mut all = true;
-            for piece in bytes.chunks(PAINT_PIECE) {
-                if !send(&peer, chan, piece.to_vec(), &mut acks).await {
-                    all = false;
-                    break;
-                }
-            }
-            all
-        };
-        if sent {
-            *shared.sent.lock().unwrap_or_else(|p| p.into_inner()) = mark;
-        }
-        shared.backlog.fetch_sub(len, Ordering::AcqRel);
-        shared.backlog_lines.fetch_sub(lines, Ordering::AcqRel);
-        progress.notify_waiters();
-        if !sent {
-            break;
-        }
-    }
-    shared.dead.store(true, Ordering::Release);
-    progress.notify_waiters();
-}
-
-/// A terminal that fell behind: a frame of the screen every [`FRAME`] while
-/// the output floods on, then, once it calms down, the rows that scrolled
-/// off since the terminal's last chunk and the screen, and the stream
-/// resumes (see [`Screen::catch_up`]). False when the connection is gone.
-async fn flooded(
-    peer: &Peer,
-    chan: i64,
-    screen: &SharedScreen,
-    shared: &Shared,
-    typed: &Notify,
-    acks: &mut VecDeque<JoinHandle<bool>>,
-) -> bool {
-    let mut last: Option<(Mark, std::time::Instant)> = None;
-    let mut quick_until = None;
-    // Calm once: one more frame first, so the screen as it is now (the
-    // prompt back after a Ctrl-C) shows before the catch-up's rows do.
-    let mut framed_calm = false;
-    loop {
-        let (bytes, caught_up) = {
-            // Under the lock: output pushed after this is queued after it,
-            // output before it is in it.
-            let mut screen = lock(screen);
-            let now = screen.mark();
-            let at = std::time::Instant::now();
-            // Calm: fewer than CALM_ROWS a FRAME, however long it was.
-            let calm = last.is_some_and(|(mark, then)| {
-                let elapsed = at.duration_since(then).as_micros().max(1);
-                u128::from(now.rows_since(mark)) * FRAME.as_micros() < u128::from(CALM_ROWS) * elapsed
-            });
-            last = Some((now, at));
-            let catch_up = calm && framed_calm;
-            framed_calm = calm;
-            if catch_up {
-                shared.resyncing.store(false, Ordering::Release);
-                (screen.catch_up(shared.sent()), Some(now))
-            } else {
-                (screen.frame(), None)
-            }
-        };
-        for piece in bytes.chunks(PAINT_PIECE) {
-            if !send(peer, chan, piece.to_vec(), acks).await {
-                return false;
-            }
-        }
-        if let Some(mark) = caught_up {
-            *shared.sent.lock().unwrap_or_else(|p| p.into_inner()) = mark;
-            return true;
-        }
-        let quick = framed_calm || quick_until.is_some_and(|until| std::time::Instant::now() < until);
-        tokio::select! {
-            () = tokio::time::sleep(if quick { TYPED_FRAME } else { FRAME }) => {}
-            () = typed.notified() => {
-                quick_until = Some(std::time::Instant::now() + TYPED_FOR);
-                // The program's answer to the key, then the frame.
-                tokio::time::sleep(TYPED_FRAME).await;
-            }
-        }
-    }
-}
-
-/// Queue `bytes` for the terminal, first waiting while [`IN_FLIGHT`] chunks
-/// are unacknowledged. False when the connection is gone.
-async fn send(peer: &Peer, chan: i64, bytes: Vec<u8>, acks: &mut VecDeque<JoinHandle<bool>>) -> bool {
-    while acks.len() >= IN_FLIGHT {
-        let Some(ack) = acks.pop_front() else { break };
-        if !ack.await.unwrap_or(false) {
-            return false;
-        }
-    }
-    let Some(permit) = peer.out.reserve(bytes.len()).await else {
-        return false;
-    };
-    if !peer
-        .out
-        .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(bytes)])
-    {
-        return false;
-    }
-    // The editor handles a channel's messages in order, so the reply to a
-    // request queued after the chunk means the chunk is in the buffer.
-    let nvim = peer.nvim.clone();
-    acks.push_back(tokio::spawn(async move {
-        let acked = matches!(nvim.call("nvim_get_current_buf", vec![]).await, Ok(Ok(_)));
-        drop(permit);
-        acked
-    }));
-    true
 }

@@ -1,0 +1,453 @@
+//! Requests decoded from msgpack-RPC positional arguments: each method's
+//! arity and argument kinds checked, with errors that name the method and
+//! the argument.
+
+use rmpv::Value;
+use serde::de::DeserializeOwned;
+
+use super::*;
+
+/// A path inside a worktree as the user names it: relative, no `..`, no
+/// NUL, not too long.
+fn is_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 4096
+        && !path.starts_with('/')
+        && !path.starts_with('-')
+        && !path.contains('\0')
+        && !path.split('/').any(|part| part == "..")
+}
+
+fn relative_path(a: &mut Args<'_>, index: usize) -> Result<String, ProtocolError> {
+    let raw = a.bytes(index, "path")?;
+    let path = String::from_utf8(raw).map_err(|_| a.bad("path", "is not valid UTF-8"))?;
+    if !is_relative_path(&path) {
+        return Err(a.bad("path", "must be relative to the worktree, without '..'"));
+    }
+    Ok(path)
+}
+
+/// Positional arguments with the method name, for error messages.
+struct Args<'a> {
+    method: &'a str,
+    values: Vec<Value>,
+}
+
+impl<'a> Args<'a> {
+    fn expect(
+        method: &'a str,
+        values: Vec<Value>,
+        min: usize,
+        max: usize,
+        want: &'static str,
+    ) -> Result<Self, ProtocolError> {
+        if values.len() < min || values.len() > max {
+            return Err(ProtocolError::Arity {
+                method: method.to_string(),
+                want,
+                got: values.len(),
+            });
+        }
+        Ok(Args { method, values })
+    }
+
+    fn bad(&self, what: &'static str, detail: impl Into<String>) -> ProtocolError {
+        ProtocolError::BadArgument {
+            method: self.method.to_string(),
+            what,
+            detail: detail.into(),
+        }
+    }
+
+    fn is_nil(&self, index: usize) -> bool {
+        self.values.get(index).is_none_or(Value::is_nil)
+    }
+
+    fn take(&mut self, index: usize) -> Value {
+        self.values
+            .get_mut(index)
+            .map(|v| std::mem::replace(v, Value::Nil))
+            .unwrap_or(Value::Nil)
+    }
+
+    fn session(&mut self, index: usize) -> Result<String, ProtocolError> {
+        let raw = self.take(index);
+        let Value::String(s) = raw else {
+            return Err(self.bad("session", format!("must be a name or id string, got {}", kind(&raw))));
+        };
+        let Some(s) = s.into_str() else {
+            return Err(self.bad("session", "is not valid UTF-8"));
+        };
+        if s.is_empty() || s.len() > MAX_REF || s.contains('\0') {
+            return Err(self.bad("session", format!("must be 1-{MAX_REF} bytes with no NUL")));
+        }
+        Ok(s)
+    }
+
+    /// Text or binary: Neovim sends Lua strings as msgpack str even when they
+    /// hold arbitrary bytes, so both carry raw bytes here.
+    fn bytes(&mut self, index: usize, what: &'static str) -> Result<Vec<u8>, ProtocolError> {
+        match self.take(index) {
+            Value::String(s) => Ok(s.into_bytes()),
+            Value::Binary(b) => Ok(b),
+            other => Err(self.bad(what, format!("must be a string, got {}", kind(&other)))),
+        }
+    }
+
+    fn int<T: TryFrom<i64>>(&mut self, index: usize, what: &'static str, range: &str) -> Result<T, ProtocolError> {
+        let raw = self.take(index);
+        raw.as_i64()
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| self.bad(what, format!("must be an integer in {range}, got {}", describe(&raw))))
+    }
+
+    /// `cols, rows` at `index` and the next: a terminal's size, each 1..=65535.
+    fn size(&mut self, index: usize) -> Result<(u16, u16), ProtocolError> {
+        let mut dimension = |at, what| {
+            let n: u16 = self.int(at, what, "1..=65535")?;
+            if n == 0 {
+                return Err(self.bad(what, "must be an integer in 1..=65535, got 0".to_string()));
+            }
+            Ok(n)
+        };
+        Ok((dimension(index, "cols")?, dimension(index + 1, "rows")?))
+    }
+
+    fn options<T: DeserializeOwned + Default>(&mut self, index: usize) -> Result<T, ProtocolError> {
+        match self.take(index) {
+            Value::Nil => Ok(T::default()),
+            Value::Array(a) if a.is_empty() => Ok(T::default()),
+            value @ Value::Map(_) => {
+                from_table(value).map_err(|err| self.bad("options", format!("are invalid: {err}")))
+            }
+            other => Err(self.bad("options", format!("must be a table, got {}", kind(&other)))),
+        }
+    }
+}
+
+pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError> {
+    let args = move |min, max, want| Args::expect(method, values, min, max, want);
+    Ok(match method {
+        HELLO => Request::Hello(Box::new(args(0, 1, "one table")?.options(0)?)),
+        SESSION_START => Request::Start(Box::new(args(0, 1, "an options table")?.options(0)?)),
+        SESSION_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::List
+        }
+        SESSION_GET => Request::Get(args(1, 1, "(session)")?.session(0)?),
+        SESSION_SEND => {
+            let mut a = args(2, 2, "(session, text)")?;
+            let session = a.session(0)?;
+            let text = a.bytes(1, "text")?;
+            let text =
+                String::from_utf8(text).map_err(|_| a.bad("text", "is not valid UTF-8; use write for raw bytes"))?;
+            Request::Send { session, text }
+        }
+        SESSION_WRITE => {
+            let mut a = args(2, 2, "(session, bytes)")?;
+            Request::Write {
+                session: a.session(0)?,
+                bytes: a.bytes(1, "bytes")?,
+            }
+        }
+        SESSION_RESIZE => {
+            let mut a = args(3, 3, "(session, cols, rows)")?;
+            let session = a.session(0)?;
+            let (cols, rows) = a.size(1)?;
+            Request::Resize { session, cols, rows }
+        }
+        SESSION_STOP | SESSION_DELETE => {
+            let mut a = args(1, 2, "(session[, {force}])")?;
+            let session = a.session(0)?;
+            let force = a.options::<StopOpts>(1)?.force;
+            if method == SESSION_STOP {
+                Request::Stop { session, force }
+            } else {
+                Request::Delete { session, force }
+            }
+        }
+        SESSION_ATTACH => {
+            let mut a = args(2, 5, "(session, channel[, cols, rows[, {resume, scrollback}]])")?;
+            let session = a.session(0)?;
+            let chan = a.int(1, "channel", "1..")?;
+            let size = if a.is_nil(2) { None } else { Some(a.size(2)?) };
+            let opts = a.options(4)?;
+            Request::Attach {
+                session,
+                chan,
+                size,
+                opts,
+            }
+        }
+        SESSION_DETACH => {
+            let mut a = args(2, 2, "(session, channel)")?;
+            let session = a.session(0)?;
+            let chan = a.int(1, "channel", "1..")?;
+            Request::Detach { session, chan }
+        }
+        SESSION_DIFF => Request::Diff(args(1, 1, "(session)")?.session(0)?),
+        SESSION_DETAIL => Request::Detail(args(1, 1, "(session)")?.session(0)?),
+        SESSION_SCREEN => {
+            let mut a = args(1, 2, "(session[, rows])")?;
+            let session = a.session(0)?;
+            let rows = if a.is_nil(1) {
+                MAX_SCREEN_ROWS
+            } else {
+                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
+            };
+            Request::Screen { session, rows }
+        }
+        SESSION_WATCH => {
+            let mut a = args(0, 2, "([session[, rows]])")?;
+            let session = if a.is_nil(0) { None } else { Some(a.session(0)?) };
+            let rows = if a.is_nil(1) {
+                MAX_SCREEN_ROWS
+            } else {
+                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
+            };
+            Request::Watch { session, rows }
+        }
+        SESSION_MERGE => {
+            let mut a = args(1, 3, "(session[, strategy[, {message}]])")?;
+            let session = a.session(0)?;
+            let opts: MergeOpts = a.options(2)?;
+            if opts
+                .message
+                .as_ref()
+                .is_some_and(|m| m.trim().is_empty() || m.len() > MAX_COMMIT_MESSAGE)
+            {
+                return Err(a.bad("message", format!("must be 1 to {MAX_COMMIT_MESSAGE} bytes of text")));
+            }
+            let strategy = match a.take(1) {
+                Value::Nil => Strategy::Merge,
+                Value::String(s) => s
+                    .as_str()
+                    .and_then(Strategy::parse)
+                    .ok_or_else(|| a.bad("strategy", "must be merge, squash or rebase"))?,
+                other => return Err(a.bad("strategy", format!("must be a string, got {}", kind(&other)))),
+            };
+            Request::Merge {
+                session,
+                strategy,
+                message: opts.message,
+            }
+        }
+        REVIEW_FILES => Request::ReviewFiles(args(1, 1, "(session)")?.session(0)?),
+        REVIEW_BASE => {
+            let mut a = args(2, 2, "(session, path)")?;
+            let session = a.session(0)?;
+            let path = relative_path(&mut a, 1)?;
+            Request::ReviewBase { session, path }
+        }
+        REVIEW_READ => {
+            let mut a = args(2, 2, "(session, path)")?;
+            let session = a.session(0)?;
+            let path = relative_path(&mut a, 1)?;
+            Request::ReviewRead { session, path }
+        }
+        REVIEW_WRITE => {
+            let mut a = args(3, 3, "(session, path, content)")?;
+            let session = a.session(0)?;
+            let path = relative_path(&mut a, 1)?;
+            let content = a.bytes(2, "content")?;
+            if content.len() > MAX_REVIEW_FILE {
+                return Err(a.bad("content", "is larger than 4 MiB"));
+            }
+            Request::ReviewWrite { session, path, content }
+        }
+        COMMENT_ADD => {
+            let mut a = args(2, 2, "(session, {path, line, end_line, text})")?;
+            let session = a.session(0)?;
+            let opts: CommentOpts = match a.take(1) {
+                value @ Value::Map(_) => {
+                    from_table(value).map_err(|err| a.bad("comment", format!("is invalid: {err}")))?
+                }
+                other => return Err(a.bad("comment", format!("must be a table, got {}", kind(&other)))),
+            };
+            let line = opts.line;
+            let end_line = opts.end_line.unwrap_or(line);
+            if line < 1 || end_line < line {
+                return Err(a.bad("comment", "needs line >= 1 and end_line >= line"));
+            }
+            if opts.text.trim().is_empty() || opts.text.len() > MAX_COMMENT {
+                return Err(a.bad("comment", format!("text must be 1 to {MAX_COMMENT} bytes")));
+            }
+            if !is_relative_path(&opts.path) {
+                return Err(a.bad("comment", "path must be relative to the worktree, without '..'"));
+            }
+            Request::AddComment {
+                session,
+                comment: crate::store::Comment {
+                    id: 0,
+                    path: opts.path,
+                    line,
+                    end_line,
+                    text: opts.text,
+                    created_at: String::new(),
+                },
+            }
+        }
+        COMMENT_LIST => Request::Comments(args(1, 1, "(session)")?.session(0)?),
+        TEMPLATE_SAVE => {
+            let mut a = args(2, 2, "(name, template)")?;
+            let name = a.session(0)?;
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            {
+                return Err(a.bad("name", "may hold only letters, digits, '-', '_' and '.'"));
+            }
+            let spec = match a.take(1) {
+                value @ Value::Map(_) => {
+                    let json = to_json(value).map_err(|err| a.bad("template", err))?;
+                    serde_json::to_string(&json).map_err(|err| a.bad("template", err.to_string()))?
+                }
+                other => return Err(a.bad("template", format!("must be a table, got {}", kind(&other)))),
+            };
+            Request::SaveTemplate { name, spec }
+        }
+        TEMPLATE_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::Templates
+        }
+        ACTIVITY_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::Activity
+        }
+        COMMENT_CLEAR => Request::ClearComments(args(1, 1, "(session)")?.session(0)?),
+        SESSION_REBASE => {
+            let mut a = args(1, 2, "(session[, start|continue|abort])")?;
+            let session = a.session(0)?;
+            let step = match a.take(1) {
+                Value::Nil => RebaseStep::Start,
+                Value::String(s) => match s.as_str() {
+                    Some("start") => RebaseStep::Start,
+                    Some("continue") => RebaseStep::Continue,
+                    Some("abort") => RebaseStep::Abort,
+                    _ => return Err(a.bad("step", "must be start, continue or abort")),
+                },
+                other => return Err(a.bad("step", format!("must be a string, got {}", kind(&other)))),
+            };
+            Request::Rebase { session, step }
+        }
+        REPO_TRUST => {
+            let mut a = args(1, 1, "(directory)")?;
+            let dir =
+                String::from_utf8(a.bytes(0, "directory")?).map_err(|_| a.bad("directory", "is not valid UTF-8"))?;
+            Request::Trust(dir)
+        }
+        SNAPSHOT_SAVE => {
+            let mut a = args(2, 2, "(name, sessions)")?;
+            let name = a.session(0)?;
+            let specs = match a.take(1) {
+                value @ Value::Array(_) => {
+                    let json = to_json(value).map_err(|err| a.bad("sessions", err))?;
+                    serde_json::to_string(&json).map_err(|err| a.bad("sessions", err.to_string()))?
+                }
+                other => return Err(a.bad("sessions", format!("must be a list, got {}", kind(&other)))),
+            };
+            Request::SaveSnapshot { name, specs }
+        }
+        SNAPSHOT_GET => Request::Snapshot(args(1, 1, "(name)")?.session(0)?),
+        SNAPSHOT_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::Snapshots
+        }
+        AGENT_INFO => {
+            args(0, 0, "no arguments")?;
+            Request::AgentInfo
+        }
+        POOL_STATUS => {
+            args(0, 0, "no arguments")?;
+            Request::PoolStatus
+        }
+        DAEMON_STATUS => {
+            args(0, 0, "no arguments")?;
+            Request::DaemonStatus
+        }
+        DAEMON_STOP => {
+            args(0, 0, "no arguments")?;
+            Request::DaemonStop
+        }
+        WORKTREE_USAGE => {
+            args(0, 0, "no arguments")?;
+            Request::Usage
+        }
+        WORKTREE_PRUNE => Request::Prune {
+            dry_run: args(0, 1, "([{dry_run}])")?.options::<PruneOpts>(0)?.dry_run,
+        },
+        APPROVAL_LIST => Request::Approvals(args(0, 1, "([{history, limit}])")?.options(0)?),
+        APPROVAL_DECIDE => {
+            let mut a = args(2, 3, "(approval id, decision[, {message, content}])")?;
+            let approval = a.int(0, "approval id", "1..")?;
+            let raw = a.bytes(1, "decision")?;
+            let choice = match raw.as_slice() {
+                b"allow" => Choice::Allow,
+                b"deny" => Choice::Deny,
+                b"always_allow" => Choice::AlwaysAllow,
+                b"always_deny" => Choice::AlwaysDeny,
+                _ => return Err(a.bad("decision", "must be allow, deny, always_allow or always_deny")),
+            };
+            let opts: DecideOpts = a.options(2)?;
+            if opts.message.as_ref().is_some_and(|m| m.len() > MAX_DENY_MESSAGE) {
+                return Err(a.bad("message", format!("is longer than {MAX_DENY_MESSAGE} bytes")));
+            }
+            if opts.message.is_some() && !matches!(choice, Choice::Deny | Choice::AlwaysDeny) {
+                return Err(a.bad("message", "goes only with a deny"));
+            }
+            if opts.content.is_some() && choice != Choice::Allow {
+                return Err(a.bad("content", "goes only with allow (once)"));
+            }
+            Request::Decide { approval, choice, opts }
+        }
+        APPROVAL_REVIEW => Request::Review(args(1, 1, "(approval id)")?.int(0, "approval id", "1..")?),
+        RULE_LIST => {
+            args(0, 0, "no arguments")?;
+            Request::Rules
+        }
+        RULE_ADD => {
+            let mut a = args(1, 2, "(rule[, {index}])")?;
+            let spec = match a.take(0) {
+                value @ Value::Map(_) => {
+                    from_table::<RuleSpec>(value).map_err(|err| a.bad("rule", format!("is invalid: {err}")))?
+                }
+                other => return Err(a.bad("rule", format!("must be a table, got {}", kind(&other)))),
+            };
+            let index = a.options::<RuleAddOpts>(1)?.index;
+            Request::AddRule {
+                spec: Box::new(spec),
+                index,
+            }
+        }
+        RULE_REMOVE => Request::RemoveRule(args(1, 1, "(rule id)")?.int(0, "rule id", "1..")?),
+        RULE_MOVE => {
+            let mut a = args(2, 2, "(rule id, index)")?;
+            Request::MoveRule {
+                rule: a.int(0, "rule id", "1..")?,
+                index: a.int(1, "index", "0..")?,
+            }
+        }
+        other => return Err(ProtocolError::UnknownMethod(other.to_string())),
+    })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Nil => "nil",
+        Value::Boolean(_) => "a boolean",
+        Value::Integer(_) => "a number",
+        Value::F32(_) | Value::F64(_) => "a float",
+        Value::String(_) => "a string",
+        Value::Binary(_) => "binary data",
+        Value::Array(_) => "a list",
+        Value::Map(_) => "a table",
+        Value::Ext(..) => "an extension value",
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Integer(n) => n.to_string(),
+        other => kind(other).to_string(),
+    }
+}
