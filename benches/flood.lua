@@ -3,7 +3,8 @@
 --  1. 32 MiB of SGR-coloured lines (LULU_BENCH_MIB): time until the last
 --     line is in the buffer through Neovim's own :terminal and through lulu,
 --     the ratio, and whether the two buffers' last 10,000 lines are the same
---     text ("identical", or the first line that differs);
+--     text ("identical", or the first line that differs); and the ceiling:
+--     the same file read through a bare PTY;
 --  2. Ctrl-C while `yes` floods a shell: time until the prompt is visible
 --     again, lulu vs :terminal (median of 5);
 --  3. an editor request's round trip while 12 sessions flood in the grid:
@@ -99,6 +100,40 @@ do
     )
   )
   c.stop()
+  -- The ceiling: the same file read through a PTY by a plain loop (no
+  -- terminal, no model), as fast as this machine's kernel hands it out.
+  local raw = vim
+    .system({
+      'python3',
+      '-c',
+      [=[
+import os, pty, sys, time
+t = time.time()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp('cat', ['cat', sys.argv[1]])
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+os.waitpid(pid, 0)
+print(time.time() - t)
+]=],
+      input,
+    }, { text = true })
+    :wait()
+  local ceiling = tonumber(raw.stdout)
+  if ceiling then
+    say(
+      ('  the PTY alone (cat read through a PTY, nothing parsed): %.2f s, so lulu is at %.0f%% of it'):format(
+        ceiling,
+        100 * ceiling / lulu
+      )
+    )
+  end
 end
 
 -- 2. Ctrl-C under a flood.

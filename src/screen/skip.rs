@@ -66,8 +66,16 @@ impl Parser {
         }
     }
 
-    /// The state after `bytes`.
-    pub(super) fn after(mut self, bytes: &[u8]) -> Parser {
+    /// The state after `bytes`. ESC, CAN and SUB lead to one state from
+    /// any, so only what follows the last of them is followed.
+    pub(super) fn after(self, bytes: &[u8]) -> Parser {
+        match memchr::memrchr3(ESC, CAN, SUB, bytes) {
+            Some(last) => self.step(bytes[last]).walk(&bytes[last + 1..]),
+            None => self.walk(bytes),
+        }
+    }
+
+    fn walk(mut self, bytes: &[u8]) -> Parser {
         let mut at = 0;
         while at < bytes.len() {
             if self == Parser::Ground {
@@ -140,38 +148,65 @@ fn quiet_run(bytes: &[u8], mut parser: Parser) -> Option<Run> {
     let mut run: Option<Run> = None;
     let mut at = 0;
     while at < bytes.len() {
-        let byte = bytes[at];
         if parser != Parser::Ground {
-            parser = parser.step(byte);
+            parser = parser.step(bytes[at]);
             at += 1;
             continue;
         }
-        let here = run.get_or_insert(Run {
-            start: at,
-            first_sgr: None,
-            last_reset: None,
-            last_text: None,
-        });
-        if byte == ESC {
-            if let Some(len) = sgr_len(&bytes[at..]) {
+        // The text up to the next ESC, checked in one pass (most of a
+        // flood), byte by byte only when something in it is not quiet.
+        let gap_end = memchr::memchr(ESC, &bytes[at..]).map_or(bytes.len(), |n| at + n);
+        let gap = &bytes[at..gap_end];
+        if gap.iter().fold(true, |all, &byte| all & quiet(byte)) {
+            let here = run.get_or_insert_with(|| Run::at(at));
+            if let Some(text) = gap.iter().rposition(|byte| (0x20..=0x7e).contains(byte)) {
+                here.last_text = Some(at + text);
+            }
+        } else {
+            for (offset, &byte) in gap.iter().enumerate() {
+                if !quiet(byte) {
+                    // Parsed, and the run starts again after it.
+                    run = None;
+                    continue;
+                }
+                let here = run.get_or_insert_with(|| Run::at(at + offset));
+                if (0x20..=0x7e).contains(&byte) {
+                    here.last_text = Some(at + offset);
+                }
+            }
+        }
+        at = gap_end;
+        if at == bytes.len() {
+            break;
+        }
+        let here = run.get_or_insert_with(|| Run::at(at));
+        match sgr_len(&bytes[at..]) {
+            Some(len) => {
                 here.first_sgr.get_or_insert(at);
-                if len <= 4 && matches!(&bytes[at..at + len], b"\x1b[m" | b"\x1b[0m") {
+                if matches!(&bytes[at..at + len], b"\x1b[m" | b"\x1b[0m") {
                     here.last_reset = Some(at);
                 }
                 at += len;
-                continue;
             }
-            run = None;
-            parser = parser.step(byte);
-        } else if !quiet(byte) {
-            // Parsed, and the run starts again after it.
-            run = None;
-        } else if (0x20..=0x7e).contains(&byte) {
-            here.last_text = Some(at);
+            None => {
+                run = None;
+                parser = parser.step(ESC);
+                at += 1;
+            }
         }
-        at += 1;
     }
     run
+}
+
+impl Run {
+    fn at(start: usize) -> Run {
+        Run {
+            start,
+            first_sgr: None,
+            last_reset: None,
+            last_text: None,
+        }
+    }
 }
 
 /// A byte that, outside a sequence, only prints or moves the cursor. Bytes
@@ -316,6 +351,32 @@ mod tests {
         assert_eq!(Parser::Ground.after(b"\x1b(0"), Parser::Ground);
         assert_eq!(Parser::Ground.after(b"\x1b("), Parser::EscapeIntermediate);
         assert_eq!(Parser::Csi.after(b"\x18"), Parser::Ground);
+    }
+
+    #[test]
+    fn the_mirror_from_the_last_escape_agrees_with_every_byte_followed() {
+        let pieces: [&[u8]; 9] = [
+            b"text ",
+            b"\x1b[1;3",
+            b"1m",
+            b"\x1b]0;t",
+            b"\x07",
+            b"\x1bP",
+            b"\x18",
+            b"\x1b(",
+            b"B",
+        ];
+        let mut seed = 7_u32;
+        for _ in 0..2_000 {
+            let mut bytes = Vec::new();
+            for _ in 0..6 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                bytes.extend_from_slice(pieces[(seed >> 16) as usize % pieces.len()]);
+            }
+            for start in [Parser::Ground, Parser::Osc, Parser::Csi, Parser::Text] {
+                assert_eq!(start.after(&bytes), start.walk(&bytes), "{start:?} {bytes:?}");
+            }
+        }
     }
 
     #[test]
