@@ -1,5 +1,5 @@
 //! Approvals in the supervisor: hook questions answered by rules or queued
-//! for the user, the user's answers, and the rule list.
+//! for the user (their answers: answers.rs), and the rule list.
 //!
 //! A question reaches the user only from the hook event the session's
 //! wiring names (Claude's and Codex's `PermissionRequest`: the agent would
@@ -9,19 +9,18 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use rmpv::Value;
 
 use tokio::sync::oneshot;
 
-use super::{Command, Reply, Supervisor, respond};
+use super::{Command, Supervisor};
 use crate::approval::{self, Action, Rule, RuleSpec, ToolCall};
 use crate::hook::{HookReply, HookRequest, same_token};
 use crate::model::{SessionId, SessionRecord, now};
 use crate::proctree;
 use crate::rpc::Caller;
-use crate::rpc::protocol::{self, ApprovalListOpts, Choice, DecideOpts};
-use crate::store::DecisionRecord;
+use crate::rpc::protocol::{self, ApprovalListOpts};
 
 pub(super) use super::approval_input::RecentToolUses;
 use super::approval_input::{excerpt, fingerprint};
@@ -236,96 +235,6 @@ impl Supervisor {
         }
     }
 
-    /// The user's answer. `by` says which editor gave it. An "always" adds
-    /// its rules first, as a job; the question is settled when they are in.
-    pub(super) fn decide(&mut self, id: i64, choice: Choice, opts: DecideOpts, by: String, reply: Option<Reply>) {
-        let Some(pending) = self.approvals.get(id) else {
-            return respond(
-                reply,
-                Err(anyhow!(
-                    "approval {id} is no longer pending (answered, withdrawn, expired, or answered in the agent)"
-                )),
-            );
-        };
-        let action = match choice {
-            Choice::Allow | Choice::AlwaysAllow => Action::Allow,
-            Choice::Deny | Choice::AlwaysDeny => Action::Deny,
-        };
-        if !matches!(choice, Choice::AlwaysAllow | Choice::AlwaysDeny) {
-            let settled = self.settle(id, action, &by, opts.message, None);
-            return respond(reply, settled.map(|()| Value::Nil));
-        }
-        let record = self.find(pending.view.session_id.as_str()).map(|e| e.record.clone());
-        let agent = record.map_or_else(|_| pending.view.agent.clone(), |r| r.agent);
-        let call = ToolCall {
-            agent: &agent,
-            tool: &pending.view.tool,
-            input: &pending.input,
-            cwd: std::path::Path::new(&pending.cwd),
-            root: std::path::Path::new(&pending.root),
-        };
-        let Some(specs) = approval::always_rules(&call, action) else {
-            return respond(
-                reply,
-                Err(anyhow!(
-                    "no rule as narrow as this question can be made (a file outside the session, or a command lulu cannot vouch for); answer it once, or write a rule"
-                )),
-            );
-        };
-        let then = super::rules::Then::Settle {
-            approval: id,
-            action,
-            by,
-            message: opts.message,
-        };
-        self.change_rules(super::rules::Change::AddFirst(specs), then, reply);
-    }
-
-    /// The rules an "always" added are in: settle its question, if it is
-    /// still pending (it may have gone while they were stored).
-    pub(super) fn settle_after_rules(
-        &mut self,
-        approval: i64,
-        action: Action,
-        by: String,
-        message: Option<String>,
-        ids: &[i64],
-    ) -> anyhow::Result<Value> {
-        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-        let by = format!("{by} (added rule {})", ids.join(", "));
-        self.settle(approval, action, &by, message, None)?;
-        Ok(Value::Nil)
-    }
-
-    /// Answer question `id` and tell everyone; an error when it is gone
-    /// (answered, withdrawn or expired meanwhile).
-    pub(super) fn settle(
-        &mut self,
-        id: i64,
-        action: Action,
-        by: &str,
-        message: Option<String>,
-        updated_input: Option<serde_json::Value>,
-    ) -> anyhow::Result<()> {
-        let pending = self
-            .approvals
-            .take(id)
-            .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
-        let v = pending.view.clone();
-        self.record(&v, action, by);
-        let reason = (action == Action::Deny).then(|| match message {
-            Some(message) if !message.trim().is_empty() => message,
-            _ => "denied by the user in Neovim (lulu)".to_string(),
-        });
-        let _ = pending.reply.send(HookReply {
-            decision: action,
-            reason,
-            updated_input,
-        });
-        self.resolved(&v, action.as_str());
-        Ok(())
-    }
-
     /// The agent moved on (the tool ran, failed or was denied): the user
     /// answered in the agent's own dialog. The question is resolved, and a
     /// later answer in Neovim is refused rather than recorded.
@@ -406,47 +315,6 @@ impl Supervisor {
         Value::Array(self.rules.iter().map(rule_value).collect())
     }
 
-    /// Record a decision (queued: the loop never waits on the store).
-    fn record(&self, v: &PendingView, decision: Action, by: &str) {
-        let d = DecisionRecord {
-            id: 0,
-            session_id: v.session_id.to_string(),
-            session_name: v.session_name.clone(),
-            agent: v.agent.clone(),
-            tool: v.tool.clone(),
-            summary: v.summary.clone(),
-            decision: decision.as_str().to_string(),
-            decided_by: by.to_string(),
-            at: now(),
-            tool_use_id: v.tool_use_id.clone(),
-        };
-        self.store
-            .write(format!("a decision on {}'s {}", v.session_name, v.tool), move |s| {
-                s.record_decision(&d).map(|_| ())
-            });
-    }
-
-    fn resolved(&mut self, view: &PendingView, outcome: &str) {
-        let payload = protocol::to_value(&crate::rpc::reply::ApprovalResolved {
-            id: view.id,
-            session_id: view.session_id.as_str(),
-            outcome,
-        });
-        self.emit(Event::ApprovalResolved, payload);
-        let session = view.session_id.clone();
-        self.pending_changed(&session);
-    }
-
-    /// Keep the session record's `pending_approvals` count current.
-    fn pending_changed(&mut self, session: &SessionId) {
-        let count = self.approvals.count_for(session) as i64;
-        if let Some(entry) = self.entries.get_mut(session) {
-            entry.record.pending_approvals = count;
-            let record = entry.record.clone();
-            self.broadcast_record(&record);
-        }
-    }
-
     /// A warning for the user, shown as one notification.
     pub(super) fn notice(&self, message: &str) {
         self.emit(Event::Notice, Value::from(message));
@@ -497,61 +365,4 @@ fn describe_rules(rules: &[RuleSpec]) -> String {
 /// to the agent's own dialog.
 pub const MAX_PARKED_PER_SESSION: usize = 16;
 #[cfg(test)]
-mod tests {
-    use super::super::approval_input::TOOL_USES_KEPT;
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn a_parked_input_keeps_what_rules_need_and_excerpts_the_rest() {
-        let big = "x".repeat(1 << 20);
-        let kept = excerpt(json!({
-            "command": "ls -la",
-            "file_path": "src/a.rs",
-            "content": big,
-            "edits": [{ "old_string": big, "new_string": "y" }],
-            "patch": format!("*** Update File: a\n{big}\n*** Add File: b"),
-        }));
-        assert_eq!(kept["command"], "ls -la");
-        assert_eq!(kept["file_path"], "src/a.rs");
-        assert_eq!(kept["patch"], "*** Update File: a\n*** Add File: b");
-        assert!(kept["content"].as_str().unwrap().contains("(1048576 bytes, sha256 "));
-        assert!(
-            kept["edits"][0]["old_string"].as_str().unwrap().len() < 5000,
-            "cut however deep"
-        );
-        assert!(kept.to_string().len() < 16 * 1024);
-        let long_command = excerpt(json!({ "command": big }));
-        assert!(long_command.get("command").is_none(), "beyond the analysis: dropped");
-    }
-
-    #[test]
-    fn a_permission_request_pairs_with_its_tool_call_once() {
-        let (a, b) = (SessionId::from_stored("a".into()), SessionId::from_stored("b".into()));
-        let mut recent = RecentToolUses::default();
-        recent.remember(&a, "Bash", &json!({"command": "ls"}), "t1");
-        recent.remember(&b, "Bash", &json!({"command": "rm x"}), "t2");
-        recent.remember(&a, "Bash", &json!({"command": "rm x"}), "t3");
-        // Codex repeats the input with a description added.
-        let asked = json!({"command": "rm x", "description": "May I?"});
-        assert_eq!(recent.pair(&a, "Bash", &asked).as_deref(), Some("t3"));
-        assert_eq!(recent.pair(&a, "Bash", &asked), None, "taken once");
-        assert_eq!(recent.pair(&a, "Edit", &json!({"command": "ls"})), None, "another tool");
-        assert_eq!(recent.pair(&b, "Bash", &asked).as_deref(), Some("t2"));
-        assert_eq!(
-            recent.pair(&a, "Bash", &json!({"command": "ls -l"})),
-            None,
-            "another input"
-        );
-        for n in 0..TOOL_USES_KEPT + 5 {
-            recent.remember(&a, "Bash", &json!({ "n": n }), &n.to_string());
-        }
-        assert_eq!(recent.0.len(), TOOL_USES_KEPT, "bounded");
-        assert_eq!(
-            recent.pair(&a, "Bash", &json!({"command": "ls"})),
-            None,
-            "the oldest went first"
-        );
-    }
-}
+mod tests;

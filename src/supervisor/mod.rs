@@ -4,6 +4,7 @@
 //! holds up another.
 
 mod activity;
+mod answers;
 mod approval_input;
 mod approvals;
 mod cleanup;
@@ -17,6 +18,7 @@ mod dispatch;
 mod fanout;
 mod hello;
 mod lifecycle;
+mod live;
 mod names;
 mod pool;
 mod preview;
@@ -44,12 +46,14 @@ use crate::approval::{Rule, RuleSpec};
 use crate::errors::HostError;
 use crate::hook::{HookReply, HookRequest};
 use crate::model::{SessionId, SessionRecord};
-use crate::pty::{self, Input, PtyControl};
+use crate::pty::{self, Input};
 use crate::rpc::protocol::Event;
 use crate::rpc::protocol::{self, Hello, Request};
 use crate::rpc::{Client, ClientId, Peer};
 use crate::store::Store;
 use approvals::Ticket;
+pub(super) use live::SessionOptions;
+use live::{Entry, Live};
 use session::{SessionCmd, SessionEvent};
 
 /// How long a stop waits before SIGKILL.
@@ -164,76 +168,6 @@ enum Command {
     Notice(String),
     Occupancy(oneshot::Sender<clients::Occupancy>),
     Shutdown(oneshot::Sender<()>),
-}
-
-struct Live {
-    control: PtyControl,
-    screen: fanout::SharedScreen,
-    commands: mpsc::UnboundedSender<SessionCmd>,
-    task: JoinHandle<()>,
-    stop_requested: bool,
-    /// Remove the session once it has exited (a `delete` of a live session;
-    /// `Some(force)`), then answer these.
-    delete_requested: Option<bool>,
-    delete_waiters: Vec<Reply>,
-    /// Delay between a sent text and its Enter.
-    submit_delay: Duration,
-    /// `worktree.cleanup = 'delete_if_merged'` of the editor that started it.
-    cleanup_merged: bool,
-    /// The secret this session's hooks must present.
-    token: String,
-    /// The hook event whose questions wait for the user (the adapter's
-    /// wiring says which); others are answered by rules alone.
-    asks_through: Option<&'static str>,
-    /// A first prompt to type once the session is ready for input.
-    prompt: Option<String>,
-    /// Its resource limits as set up (cgroups, rlimits).
-    limits: Option<crate::limits::Applied>,
-    /// A plain shell (the pool's kind), and when it went live: what may be
-    /// recycled into the pool when stopped (`pool.recycle`).
-    plain_shell: bool,
-    born: std::time::Instant,
-    /// When `ahead` was last recounted.
-    ahead_checked: Option<std::time::Instant>,
-    /// The agent's transcript (from its hooks, or found by the search from
-    /// the session's start) and what it has cost so far.
-    transcript: Option<PathBuf>,
-    transcript_search: Option<(crate::adapter::TranscriptSearch, std::time::SystemTime)>,
-    tally: Option<crate::cost::Tally>,
-    reading_transcript: bool,
-    last_activity_write: std::time::Instant,
-}
-
-/// The options that shape a session, captured when it starts: those of the
-/// editor that starts it (see `Supervisor::options`).
-#[derive(Clone)]
-pub(super) struct SessionOptions {
-    agents: Agents,
-    worktree_enabled: bool,
-    worktree_root: Option<PathBuf>,
-    worktree_copy: Vec<String>,
-    worktree_setup: Option<Vec<String>>,
-    cleanup_merged: bool,
-    scrollback: usize,
-}
-
-impl Default for SessionOptions {
-    fn default() -> SessionOptions {
-        SessionOptions {
-            agents: Agents::default(),
-            worktree_enabled: true,
-            worktree_root: None,
-            worktree_copy: Vec::new(),
-            worktree_setup: None,
-            cleanup_merged: false,
-            scrollback: DEFAULT_SCROLLBACK,
-        }
-    }
-}
-
-struct Entry {
-    record: SessionRecord,
-    live: Option<Live>,
 }
 
 pub struct Supervisor {

@@ -1,0 +1,144 @@
+//! One tool call as an agent's hook reports it, and the parts the rules
+//! judge it by: the shell commands in it (parsed, `shell.rs`) and every
+//! path it names (resolved, `paths.rs`).
+
+use std::path::Path;
+
+use super::*;
+
+/// One tool call as an agent's hook reports it.
+#[derive(Debug, Clone)]
+pub struct ToolCall<'a> {
+    pub agent: &'a str,
+    pub tool: &'a str,
+    pub input: &'a serde_json::Value,
+    /// Where the agent runs (the hook's `cwd`).
+    pub cwd: &'a Path,
+    /// The session's root: its worktree, or its cwd.
+    pub root: &'a Path,
+}
+
+/// One thing a call does, judged on its own: a simple command of its shell
+/// command, one of the files it names, or (for other tools) the call itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    Command(String),
+    Path(Resolved),
+    Whole,
+}
+
+/// What a call does, as the rules see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parts {
+    pub parts: Vec<Part>,
+    /// Why no rule may allow the call (from the shell analysis).
+    pub doubt: Option<String>,
+}
+
+/// A tool's shell command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Script(String),
+    Argv(Vec<String>),
+}
+
+impl ToolCall<'_> {
+    /// The shell command, if the tool runs one: a string, or an argv list
+    /// (codex's `shell`).
+    pub fn command(&self) -> Option<Command> {
+        match self.input.get("command")? {
+            serde_json::Value::String(text) => Some(Command::Script(text.clone())),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .map(Command::Argv),
+            _ => None,
+        }
+    }
+
+    pub fn raw_path(&self) -> Option<&str> {
+        file_path_of(self.input)
+    }
+
+    /// Split the call into what the rules judge.
+    pub fn parts(&self) -> Parts {
+        let ctx = shell::Context {
+            cwd: self.cwd,
+            root: self.root,
+        };
+        if let Some(command) = self.command() {
+            let analysis = match &command {
+                Command::Script(text) => shell::analyze(text, &ctx),
+                Command::Argv(argv) => shell::analyze_argv(argv, &ctx),
+            };
+            let mut parts: Vec<Part> = analysis.commands.into_iter().map(Part::Command).collect();
+            let mut doubt = analysis.doubt;
+            if parts.is_empty() {
+                parts.push(Part::Whole);
+                doubt.get_or_insert_with(|| "it runs no command lulu can see".into());
+            }
+            return Parts { parts, doubt };
+        }
+        let files = file_paths_of(self.input);
+        if !files.is_empty() {
+            return Parts {
+                parts: files
+                    .iter()
+                    .map(|raw| Part::Path(paths::resolve(raw, self.cwd, self.root)))
+                    .collect(),
+                doubt: None,
+            };
+        }
+        Parts {
+            parts: vec![Part::Whole],
+            doubt: None,
+        }
+    }
+}
+
+/// Keys that name one file.
+const PATH_KEYS: [&str; 5] = ["file_path", "path", "notebook_path", "absolute_path", "dir_path"];
+
+/// Is `key` one that names files (kept whole wherever a call is kept)?
+pub fn is_path_key(key: &str) -> bool {
+    PATH_KEYS.contains(&key) || matches!(key, "paths" | "file_paths" | "patch" | "input")
+}
+
+/// The file a tool touches, if any (`Write`, `Edit`, `Read`,
+/// `NotebookEdit` and friends name it in one of these keys).
+pub fn file_path_of(input: &serde_json::Value) -> Option<&str> {
+    PATH_KEYS
+        .iter()
+        .find_map(|key| input.get(*key).and_then(|p| p.as_str()))
+}
+
+/// Every file a tool names: the single-path keys, lists of paths (`paths`,
+/// `file_paths`), and the files of a codex-style patch (`*** Update File:`).
+pub fn file_paths_of(input: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = PATH_KEYS
+        .iter()
+        .filter_map(|key| input.get(*key).and_then(|p| p.as_str()).map(str::to_string))
+        .collect();
+    for key in ["paths", "file_paths"] {
+        if let Some(list) = input.get(key).and_then(|l| l.as_array()) {
+            out.extend(list.iter().filter_map(|p| p.as_str().map(str::to_string)));
+        }
+    }
+    for key in ["patch", "input"] {
+        if let Some(patch) = input.get(key).and_then(|p| p.as_str()) {
+            out.extend(patch.lines().filter_map(|line| {
+                [
+                    "*** Add File: ",
+                    "*** Update File: ",
+                    "*** Delete File: ",
+                    "*** Move to: ",
+                ]
+                .iter()
+                .find_map(|prefix| line.strip_prefix(prefix))
+                .map(|path| path.trim().to_string())
+            }));
+        }
+    }
+    out
+}
