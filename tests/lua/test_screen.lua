@@ -44,8 +44,21 @@ T['a resize to 25 columns and back loses no line when the session is shown again
   child.wait_screen(s1.id, 'bash[^\n]*[%$#]', 8000, 'the bash prompt')
   child.lua('require("lulu").send("s1", "echo one; echo two; echo three")')
   child.wait_screen(s1.id, '\nthree\n', 5000, 'the three lines')
+  -- The narrowing lands in the host's model (the text rewraps there)
+  -- before the widening, however slow the machine.
+  local function model_shows(pattern, what)
+    child.wait(
+      [[local id, pattern = ...
+        local s = require("lulu.rpc").request(require("lulu.rpc").methods.screen, id)
+        return ("\n" .. table.concat(s.lines, "\n") .. "\n"):find(pattern) ~= nil]],
+      5000,
+      what,
+      s1.id,
+      pattern
+    )
+  end
   child.cmd('set columns=25')
-  vim.wait(300)
+  model_shows('\ntwo; echo three\n', 'the command rewrapped at 25 columns')
   child.cmd('set columns=200')
   vim.wait(300)
   child.lua('require("lulu").open(...)', s2.id)
