@@ -15,7 +15,7 @@ use crate::rpc::{ClientId, Peer};
 use crate::screen::status::{Seen, Signs, Verdict, Watch};
 
 /// Coalesce output up to this many bytes...
-const BATCH_BYTES: usize = 64 * 1024;
+pub(super) const BATCH_BYTES: usize = 64 * 1024;
 /// ...or for this long after the first byte, whichever comes first.
 const BATCH_WINDOW: Duration = Duration::from_millis(4);
 /// After the process exits, keep reading while output still arrives; a

@@ -125,15 +125,32 @@ impl<'a> Args<'a> {
     }
 }
 
+/// The methods that take no arguments, and what each asks.
+fn bare(method: &str) -> Option<Request> {
+    Some(match method {
+        SESSION_LIST => Request::List,
+        TEMPLATE_LIST => Request::Templates,
+        ACTIVITY_LIST => Request::Activity,
+        SNAPSHOT_LIST => Request::Snapshots,
+        AGENT_INFO => Request::AgentInfo,
+        POOL_STATUS => Request::PoolStatus,
+        DAEMON_STATUS => Request::DaemonStatus,
+        DAEMON_STOP => Request::DaemonStop,
+        WORKTREE_USAGE => Request::Usage,
+        RULE_LIST => Request::Rules,
+        _ => return None,
+    })
+}
+
 pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError> {
+    if let Some(request) = bare(method) {
+        Args::expect(method, values, 0, 0, "no arguments")?;
+        return Ok(request);
+    }
     let args = move |min, max, want| Args::expect(method, values, min, max, want);
     Ok(match method {
         HELLO => Request::Hello(Box::new(args(0, 1, "one table")?.options(0)?)),
         SESSION_START => Request::Start(Box::new(args(0, 1, "an options table")?.options(0)?)),
-        SESSION_LIST => {
-            args(0, 0, "no arguments")?;
-            Request::List
-        }
         SESSION_GET => Request::Get(args(1, 1, "(session)")?.session(0)?),
         SESSION_SEND => {
             let mut a = args(2, 2, "(session, text)")?;
@@ -306,14 +323,6 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             };
             Request::SaveTemplate { name, spec }
         }
-        TEMPLATE_LIST => {
-            args(0, 0, "no arguments")?;
-            Request::Templates
-        }
-        ACTIVITY_LIST => {
-            args(0, 0, "no arguments")?;
-            Request::Activity
-        }
         COMMENT_CLEAR => Request::ClearComments(args(1, 1, "(session)")?.session(0)?),
         SESSION_REBASE => {
             let mut a = args(1, 2, "(session[, start|continue|abort])")?;
@@ -349,30 +358,6 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             Request::SaveSnapshot { name, specs }
         }
         SNAPSHOT_GET => Request::Snapshot(args(1, 1, "(name)")?.session(0)?),
-        SNAPSHOT_LIST => {
-            args(0, 0, "no arguments")?;
-            Request::Snapshots
-        }
-        AGENT_INFO => {
-            args(0, 0, "no arguments")?;
-            Request::AgentInfo
-        }
-        POOL_STATUS => {
-            args(0, 0, "no arguments")?;
-            Request::PoolStatus
-        }
-        DAEMON_STATUS => {
-            args(0, 0, "no arguments")?;
-            Request::DaemonStatus
-        }
-        DAEMON_STOP => {
-            args(0, 0, "no arguments")?;
-            Request::DaemonStop
-        }
-        WORKTREE_USAGE => {
-            args(0, 0, "no arguments")?;
-            Request::Usage
-        }
         WORKTREE_PRUNE => Request::Prune {
             dry_run: args(0, 1, "([{dry_run}])")?.options::<PruneOpts>(0)?.dry_run,
         },
@@ -401,10 +386,6 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             Request::Decide { approval, choice, opts }
         }
         APPROVAL_REVIEW => Request::Review(args(1, 1, "(approval id)")?.int(0, "approval id", "1..")?),
-        RULE_LIST => {
-            args(0, 0, "no arguments")?;
-            Request::Rules
-        }
         RULE_ADD => {
             let mut a = args(1, 2, "(rule[, {index}])")?;
             let spec = match a.take(0) {

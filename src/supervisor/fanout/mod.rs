@@ -55,11 +55,9 @@ const HIGH_WATER: usize = 256 * 1024;
 const RESYNC_AFTER: usize = 2 * 1024 * 1024;
 /// Terminals remembered after a detach, per session.
 const PARKED: usize = 16;
-/// See [`Fanout::batch_limit`].
-const LOSSLESS_BATCH: usize = 64 * 1024;
-/// A batch this big means the program prints faster than the session reads
-/// (the session's own batches are up to 64 KiB a few milliseconds).
-const FLOOD_BATCH: usize = 64 * 1024;
+/// A batch the session's own coalescing fills means the program prints
+/// faster than the session reads: a flood.
+const FLOOD_BATCH: usize = super::session::BATCH_BYTES;
 /// Output parsed on the runtime's own thread at most; a bigger batch waits
 /// its turn among [`PARSERS`] and is parsed with the thread handed over
 /// (see [`cpu_bound`]).
@@ -291,7 +289,7 @@ impl Fanout {
     /// own pace, and a megabyte batch would put it past [`RESYNC_AFTER`]).
     pub fn batch_limit(&self) -> usize {
         if self.terminals.iter().any(|t| t.catch_up_after.is_none()) {
-            LOSSLESS_BATCH
+            super::session::BATCH_BYTES
         } else {
             crate::pty::AHEAD
         }
