@@ -133,6 +133,13 @@ pub struct Mark {
 }
 
 impl Mark {
+    /// Where a terminal that has been shown nothing stands: caught up from
+    /// here, it is painted the whole history.
+    pub const UNSEEN: Mark = Mark {
+        rows: u64::MAX,
+        cleared: 0,
+    };
+
     /// Rows that have scrolled into the history since `earlier`.
     pub fn rows_since(&self, earlier: Mark) -> u64 {
         if self.cleared == earlier.cleared {

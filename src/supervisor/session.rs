@@ -155,7 +155,11 @@ impl SessionTask {
                     };
                     output_open = coalesce(&mut output, &mut batch, fanout.batch_limit()).await;
                     let flooding = batch.len() >= BATCH_BYTES;
-                    fanout.push(batch).await;
+                    let turn = match fanout.turn_for(batch.len()) {
+                        Some(turn) => Some(serving(turn, &mut commands, &control, &mut fanout, &mut kill_at).await),
+                        None => None,
+                    };
+                    fanout.push(batch, turn).await;
                     if flooding {
                         // More is queued already: let the other tasks on
                         // this thread run before taking it.
@@ -247,6 +251,28 @@ impl ScreenReading {
         };
         self.seen = Some(seen);
         self.watch.observe(seen, std::time::Instant::now())
+    }
+}
+
+/// Wait for `turn` (a flood's batch waiting to be parsed, its turn among
+/// a dozen), serving the session's commands meanwhile: a terminal that
+/// attaches, a stop, never wait behind the other sessions' floods. (A
+/// terminal attached meanwhile is painted from the model before the batch
+/// is in it, and then gets the batch: nothing lost or doubled.)
+async fn serving<T>(
+    turn: impl Future<Output = T>,
+    commands: &mut mpsc::UnboundedReceiver<SessionCmd>,
+    control: &PtyControl,
+    fanout: &mut Fanout,
+    kill_at: &mut Option<Instant>,
+) -> T {
+    tokio::pin!(turn);
+    loop {
+        tokio::select! {
+            biased;
+            ready = &mut turn => return ready,
+            Some(cmd) = commands.recv() => handle(cmd, control, fanout, kill_at),
+        }
     }
 }
 

@@ -225,9 +225,11 @@ function M.skip(reason)
   error({ skip = reason }, 0)
 end
 
-function M.wait_for(fn, timeout, what)
+--- Wait until `fn()` is true; `state` (optional) says what was seen
+--- instead, for the error.
+function M.wait_for(fn, timeout, what, state)
   if not vim.wait(timeout or 5000, fn, 20) then
-    error('timed out waiting for ' .. (what or 'condition'), 2)
+    error('timed out waiting for ' .. (what or 'condition') .. (state and (': ' .. state()) or ''), 2)
   end
 end
 

@@ -90,6 +90,11 @@ T['a session that wrote 20 MiB reopens with exactly its last screen'] = function
   child.cmd('stopinsert')
   child.wait_screen(s.id, 'tail%-of%-the%-flood', 5000, 'the last line')
   local model, screen = model_lines(child, s.id)
+  -- (Opened within a moment of the flood, it may start as a flooded
+  -- terminal: the screen first, then its history and the screen again.)
+  h.wait_for(function()
+    return vim.deep_equal(last(buffer_lines(child, s.id), #model), model)
+  end, 5000, 'the buffer to settle')
   h.eq(last(buffer_lines(child, s.id), #model), model, 'the buffer ends with the model screen')
   h.eq(screen.alternate, false, 'primary screen')
   -- The scrollback came with it: far more than one screen, at most 10000 rows.
@@ -279,6 +284,73 @@ T['a flood, a full-screen app and back end as the unthrottled stream would'] = f
   end
   local log = table.concat(vim.fn.readfile(child.env.XDG_STATE_HOME .. '/nvim/lulu/host.log'), '\n')
   h.matches(log, 'catching it up from the model', 'the flood was caught up, not streamed')
+end
+
+T['a terminal opened during a flood starts with the screen, and has the whole history once it calms'] = function(child)
+  child.setup()
+  child.cmd('set columns=120 lines=40')
+  -- One long flood, stopped by Ctrl-C (the shell traps it and goes on).
+  local script = [[trap : INT; seq -f 'flood line %012.0f' 1 1000000000; echo after-the-flood; exec sleep 60]]
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "flood", args = { "-c", ... } })', script)
+  -- Hidden until the flood is under way, then opened in the middle of it.
+  child.wait(
+    [[local s = require("lulu.rpc").request(require("lulu.rpc").methods.screen, ...)
+      local n = tonumber(table.concat(s.lines, "\n"):match("flood line (%d+)") or 0)
+      return n >= 100000]],
+    30000,
+    'the flood under way',
+    s.id
+  )
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  vim.wait(1000)
+  child.lua('local rpc = require("lulu.rpc") rpc.notify(rpc.methods.write, ..., "\3")', s.id)
+  child.wait_screen(s.id, 'after%-the%-flood', 30000, 'the end of the flood')
+  local buf = child.lua('return require("lulu").buffer(...)', s.id)
+  local function lines()
+    return vim.tbl_map(function(l)
+      return (l:gsub('%s+$', ''))
+    end, child.lua('return vim.api.nvim_buf_get_lines(..., 0, -1, false)', buf))
+  end
+  local function the_end(all)
+    for i = #all, 1, -1 do
+      if all[i]:find('after%-the%-flood') then
+        return i
+      end
+    end
+  end
+  -- The catch-up comes once the flood has calmed, soon after its end.
+  h.wait_for(
+    function()
+      local all = lines()
+      local at = the_end(all)
+      return at and at > 9002 and all[at - 9001]:match('^flood line %d+$') ~= nil
+    end,
+    10000,
+    'the history painted',
+    function()
+      local all = lines()
+      local at = the_end(all) or 0
+      return ('%d lines, the end at %d: %s'):format(
+        #all,
+        at,
+        vim.inspect({ all[1], all[2], all[at - 9001], all[at - 1] })
+      )
+    end
+  )
+  -- As the whole stream would have left it: 9,000 lines in order, none
+  -- missing or doubled, before the one Ctrl-C cut (and its ^C).
+  local all = lines()
+  local at = the_end(all)
+  local first = tonumber(all[at - 9001]:match('^flood line (%d+)$'))
+  for i = 1, 8999 do
+    local want = ('flood line %012d'):format(first + i)
+    if all[at - 9001 + i] ~= want then
+      h.eq(all[at - 9001 + i], want, ('line %d of the last 9000'):format(i))
+    end
+  end
+  local log = table.concat(vim.fn.readfile(child.env.XDG_STATE_HOME .. '/nvim/lulu/host.log'), '\n')
+  h.matches(log, 'attached during a flood', 'the terminal started flooded, not painted whole')
 end
 
 T['12 sessions in a 4x3 grid, hidden, sent a command, opened full width: its output is there'] = function(child)

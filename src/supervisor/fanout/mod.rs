@@ -28,6 +28,12 @@
 //! ([`PARSERS`]), so a dozen floods leave the supervisor and the editor
 //! their share.
 //!
+//! A terminal that attaches during a flood starts as a flooded one: frames
+//! of the screen, and its history with the catch-up once the flood calms
+//! (painting ten thousand rows that the flood scrolls away again would
+//! only keep the editor busy). A flood waiting for its parser's turn does
+//! not hold up the session's commands (an attach, a stop).
+//!
 //! A terminal detached while its buffer is hidden is remembered with the
 //! last point of the stream it was sent; attached again with `resume`, it
 //! is caught up from there (what changed, not the whole history).
@@ -146,6 +152,24 @@ impl Fanout {
             if let (Some(fg), Some(bg)) = (opts.fg, opts.bg) {
                 screen.set_colours(fg, bg);
             }
+            let limit = screen.history_limit();
+            let keeps = opts.scrollback.unwrap_or(limit);
+            let (_, rows) = screen.size();
+            let after = (keeps <= limit).then_some(keeps + usize::from(rows));
+            // A terminal that can be caught up, attached during a flood: it
+            // starts flooded (frames of the screen), and its history comes
+            // with the catch-up once the flood calms, rather than megabytes
+            // of rows that the flood scrolls away again (a dozen panes of a
+            // grid opened over a dozen floods).
+            if after.is_some() && parked.is_none() && self.source.flow.flooding() {
+                drop(screen);
+                tracing::info!(session = %self.session, chan, "attached during a flood; its history comes once it calms");
+                let terminal = Terminal::start(client, peer, chan, self.source.clone(), Mark::UNSEEN, after);
+                terminal.shared.resyncing.store(true, Ordering::Release);
+                let _ = terminal.tx.send(Out::CatchUp);
+                self.terminals.push(terminal);
+                return;
+            }
             let paint = match (opts.resume, parked) {
                 (true, Some(since)) => screen.catch_up(since),
                 // A terminal with content, but nothing known of it: wiped.
@@ -157,10 +181,6 @@ impl Fanout {
                 }
                 (false, _) => screen.snapshot(),
             };
-            let limit = screen.history_limit();
-            let keeps = opts.scrollback.unwrap_or(limit);
-            let (_, rows) = screen.size();
-            let after = (keeps <= limit).then_some(keeps + usize::from(rows));
             (paint, screen.mark(), after)
         };
         let sent = parked.unwrap_or_default();
@@ -186,20 +206,42 @@ impl Fanout {
         self.parked.retain(|&(c, _, _)| c != client);
     }
 
+    /// A batch of `len` bytes waits its turn among [`PARSERS`] before
+    /// [`Fanout::push`] takes it: this resolves when the turn comes. (The
+    /// session serves its commands meanwhile.) A flood's batch counts as
+    /// being taken in from now: a terminal is not caught up while the
+    /// flood only waits for its turn.
+    pub fn turn_for(&self, len: usize) -> Option<impl Future<Output = ParseTurn> + use<>> {
+        if len >= FLOOD_BATCH {
+            self.source.flow.parsing(true);
+        }
+        // (The semaphore is never closed.)
+        (len > INLINE_PARSE).then_some(async {
+            ParseTurn {
+                _permit: PARSERS.acquire().await.ok(),
+            }
+        })
+    }
+
     /// Parse `bytes` into the model and queue them for every terminal (but
     /// those too far behind, which are caught up); then wait while a
     /// terminal that cannot be caught up has [`HIGH_WATER`] queued. With no
     /// terminal, the model's answers to the program's queries go back to
-    /// it.
-    pub async fn push(&mut self, bytes: Vec<u8>) {
+    /// it. A batch that needs a parser's turn ([`Fanout::turn_for`]) comes
+    /// with it.
+    pub async fn push(&mut self, bytes: Vec<u8>, turn: Option<ParseTurn>) {
         self.drop_dead();
         let flood = bytes.len() >= FLOOD_BATCH;
         if flood {
             self.source.flow.parsing(true);
         }
         if bytes.len() > INLINE_PARSE {
-            // (The semaphore is never closed.)
-            let _turn = PARSERS.acquire().await;
+            let _turn = match turn {
+                Some(turn) => turn,
+                None => ParseTurn {
+                    _permit: PARSERS.acquire().await.ok(),
+                },
+            };
             cpu_bound(|| self.take_in(bytes));
         } else {
             self.take_in(bytes);
@@ -342,6 +384,11 @@ static PARSERS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLoc
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
 });
+
+/// A parser's turn: held while a big batch is parsed.
+pub struct ParseTurn {
+    _permit: Option<tokio::sync::SemaphorePermit<'static>>,
+}
 
 /// `screen`, locked and at the size of the PTY `control` drives.
 fn sized<'a>(screen: &'a SharedScreen, control: &PtyControl) -> MutexGuard<'a, Screen> {

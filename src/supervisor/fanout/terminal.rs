@@ -123,7 +123,7 @@ impl Flow {
         self.parsing.store(parsing, Ordering::Release);
     }
 
-    fn flooding(&self) -> bool {
+    pub(super) fn flooding(&self) -> bool {
         let last = self.last_flood.load(Ordering::Acquire);
         let window = u64::try_from(FRAME.as_millis()).unwrap_or(u64::MAX);
         self.parsing.load(Ordering::Acquire) || (last != 0 && self.now().saturating_sub(last) < window)
