@@ -17,6 +17,9 @@ use tree_sitter::{Language, Node, Parser};
 
 use super::paths::{self, Resolved};
 
+mod words;
+use words::{collapse, is_assignment, unescape, unescape_double};
+
 /// Longer commands are not parsed: they are never allowed by a rule.
 pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 /// Deeper nesting is not walked (and is a doubt).
@@ -393,61 +396,6 @@ impl Walk<'_> {
 struct Word {
     text: String,
     expanded: bool,
-}
-
-fn is_assignment(word: &str) -> bool {
-    match word.split_once('=') {
-        Some((name, _)) => {
-            !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+')
-                && !name.starts_with(|c: char| c.is_ascii_digit())
-        }
-        None => false,
-    }
-}
-
-/// Backslash escapes in an unquoted word: `\x` is `x`, and a
-/// backslash-newline joins lines.
-fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('\n') | None => {}
-                Some(next) => out.push(next),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Inside double quotes only `\\`, `\"`, `\$`, `` \` `` and backslash-newline
-/// are escapes.
-fn unescape_double(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.peek() {
-                Some('\\' | '"' | '$' | '`') => out.push(chars.next().unwrap_or_default()),
-                Some('\n') => {
-                    chars.next();
-                }
-                _ => out.push(c),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Whitespace runs (newlines included) as single spaces.
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

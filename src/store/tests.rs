@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::{SessionRecord, Status};
 
 pub(crate) fn record(name: &str, status: Status, created_at: &str) -> SessionRecord {
     SessionRecord {

@@ -30,6 +30,7 @@ mod session;
 mod sessions;
 mod start;
 mod start_job;
+mod terminals;
 mod worktrees;
 
 use std::collections::HashMap;
@@ -46,7 +47,7 @@ use crate::approval::{Rule, RuleSpec};
 use crate::errors::HostError;
 use crate::hook::{HookReply, HookRequest};
 use crate::model::{SessionId, SessionRecord};
-use crate::pty::{self, Input};
+use crate::pty::Input;
 use crate::rpc::protocol::Event;
 use crate::rpc::protocol::{self, Hello, Request};
 use crate::rpc::{Client, ClientId, Peer};
@@ -304,83 +305,6 @@ impl Supervisor {
 
     fn live_count(&self) -> usize {
         self.entries.live_count()
-    }
-
-    fn send_text(&mut self, session: &str, text: &str) -> anyhow::Result<Value> {
-        let live = self.live(session)?;
-        controls::type_line(&live.control, live.submit_delay, text);
-        self.clear_waiting(session);
-        self.touch(session);
-        Ok(Value::Nil)
-    }
-
-    fn write(&mut self, session: &str, bytes: Vec<u8>) -> anyhow::Result<Value> {
-        self.live(session)?.control.write(Input::Bytes(bytes));
-        self.clear_waiting(session);
-        self.touch(session);
-        Ok(Value::Nil)
-    }
-
-    /// Input counts as activity; recorded at most once a second.
-    fn touch(&mut self, session: &str) {
-        let Ok(entry) = self.find_mut(session) else {
-            return;
-        };
-        let Some(live) = entry.live.as_mut() else {
-            return;
-        };
-        if live.last_activity_write.elapsed() < Duration::from_secs(1) {
-            return;
-        }
-        live.last_activity_write = std::time::Instant::now();
-        let id = entry.record.id.clone();
-        let _ = self.tx.send(Command::Session(SessionEvent::Activity(id)));
-    }
-
-    fn attach(
-        &mut self,
-        client: ClientId,
-        peer: Peer,
-        session: &str,
-        chan: i64,
-        size: Option<(u16, u16)>,
-        opts: protocol::AttachOpts,
-    ) -> anyhow::Result<Value> {
-        let state_dir = self.settings.state_dir.clone();
-        let scrollback = self.last.scrollback;
-        let entry = self.find_mut(session)?;
-        if let Some(live) = entry.live.as_ref() {
-            // Sized first, so the model paints the terminal at its own size.
-            if let Some((cols, rows)) = size {
-                live.control.resize(cols, rows).context("resize failed")?;
-            }
-            let _ = live.commands.send(SessionCmd::Attach {
-                client,
-                peer,
-                chan,
-                opts,
-            });
-            return Ok(Value::Nil);
-        }
-        // An ended session has no model; its log holds the same bytes, and
-        // a model fed from its tail paints what it last showed.
-        let log = log_path(&state_dir, &entry.record.id);
-        let last = ended_line(&entry.record);
-        let (cols, rows) = size.unwrap_or((80, 24));
-        tokio::spawn(async move {
-            let painted = tokio::task::spawn_blocking(move || {
-                let mut screen = crate::screen::Screen::new(cols, rows, scrollback);
-                screen.feed_shown(&pty::read_tail(&log, ENDED_REPLAY as usize));
-                screen.snapshot()
-            });
-            let mut painted = painted.await.unwrap_or_default();
-            // How it ended, after what it printed (as the editor writes it
-            // when a session it shows ends).
-            painted.extend_from_slice(format!("\r\n\x1b[2m{last}\x1b[0m\r\n").as_bytes());
-            peer.out
-                .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(painted)]);
-        });
-        Ok(Value::Nil)
     }
 
     /// A new price table re-prices every session's counted usage.

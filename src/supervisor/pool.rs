@@ -23,8 +23,12 @@ use std::time::{Duration, Instant};
 use rmpv::Value;
 
 use super::{Command, Supervisor, log_path};
+
+mod idle;
 use crate::model::SessionId;
 use crate::pty::{self, Input, OutputLog, SpawnSpec, Spawned};
+pub(super) use idle::Idle;
+use idle::{Failures, Unhealthy};
 
 /// Most idle shells kept, whatever `pool.size` says.
 pub const MAX_POOL: usize = 6;
@@ -36,69 +40,6 @@ pub const DEFAULT_READY_WITHIN: Duration = Duration::from_secs(5);
 pub const MAX_FAILURES: u32 = 4;
 /// Longest wait before the next try.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
-/// How long a hung-up shell may take to exit before it is killed.
-const HANGUP_GRACE: Duration = Duration::from_secs(30);
-
-pub(super) struct Idle {
-    pub spawned: Spawned,
-    log: PathBuf,
-    born: Instant,
-    /// It showed its prompt already (a recycled session's shell).
-    prompted: bool,
-}
-
-/// Why an idle shell is no use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unhealthy {
-    Exited,
-    /// Printed nothing within the ready timeout.
-    Silent,
-}
-
-impl Idle {
-    fn unhealthy(&mut self, ready_within: Duration) -> Option<Unhealthy> {
-        let exited = !matches!(
-            self.spawned.exit.try_recv(),
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty)
-        );
-        if exited {
-            return Some(Unhealthy::Exited);
-        }
-        (self.born.elapsed() > ready_within && !self.ready()).then_some(Unhealthy::Silent)
-    }
-
-    /// Has it printed its prompt? Input typed before that could be lost to
-    /// a shell still setting up its line editor.
-    fn ready(&self) -> bool {
-        self.prompted || self.spawned.log.has_output()
-    }
-
-    /// Hang it up (SIGHUP: a shell exits, running its traps); one that is
-    /// still there after a long grace is killed.
-    fn discard(self) {
-        let Idle { spawned, log, .. } = self;
-        spawned.control.signal(libc::SIGHUP);
-        tokio::task::spawn_blocking(move || std::fs::remove_file(log));
-        let Spawned { control, exit, .. } = spawned;
-        tokio::spawn(async move {
-            if tokio::time::timeout(HANGUP_GRACE, exit).await.is_err() {
-                tracing::warn!(pid = control.pid(), "a pool shell ignored SIGHUP; killing it");
-                control.signal(libc::SIGKILL);
-            }
-        });
-    }
-}
-
-/// Consecutive failures and what they mean for the next try.
-#[derive(Debug, Default)]
-struct Failures {
-    count: u32,
-    /// No new shell before then.
-    retry_at: Option<Instant>,
-    /// Set once the pool gave up; says why.
-    given_up: Option<String>,
-    last: Option<Unhealthy>,
-}
 
 /// What a session asks of a claimed idle shell.
 pub(super) struct Claim<'a> {
@@ -425,42 +366,4 @@ pub(super) async fn claim(state_dir: &Path, exe: &Path, idle: Idle, claim: Claim
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failing_shells_back_off_then_stop_the_pool_and_one_that_comes_up_resets_it() {
-        let mut pool = Pool {
-            ready_within: Duration::from_millis(100),
-            ..Pool::default()
-        };
-        pool.failed(Unhealthy::Silent);
-        let first = pool.failures.retry_at.unwrap();
-        pool.failed(Unhealthy::Exited);
-        let second = pool.failures.retry_at.unwrap();
-        assert!(second > first, "each failure waits longer");
-        for _ in 2..MAX_FAILURES {
-            pool.failed(Unhealthy::Silent);
-        }
-        let status = pool.status();
-        let given_up = status["given_up"].as_str().unwrap_or_default().to_string();
-        assert!(given_up.contains("the pool stopped"), "{status:?}");
-        assert!(given_up.contains("showed no prompt within 0.1 s"), "{given_up}");
-        assert_eq!(status["failures"].as_u64(), Some(u64::from(MAX_FAILURES)));
-        pool.came_up();
-        let status = pool.status();
-        assert!(status["given_up"].is_nil() && status["retry_in"].is_nil());
-        assert_eq!(status["failures"].as_u64(), Some(0));
-    }
-
-    #[test]
-    fn quoting_survives_the_shell() {
-        for text in ["plain", "with space", "it's", "$(rm -rf /)", "`x`", "a\"b", "new\nline"] {
-            let out = std::process::Command::new("sh")
-                .args(["-c", &format!("printf %s {}", quote(text))])
-                .output()
-                .unwrap();
-            assert_eq!(String::from_utf8_lossy(&out.stdout), text);
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,158 @@
+//! The names on the wire: every method, in one table ([`METHODS`]), and
+//! every event ([`Event`]); `lua/lulu/rpc.lua` and `lua/lulu/events.lua`
+//! are checked against them by a test.
+
+pub const HELLO: &str = "lulu.hello";
+pub const SESSION_START: &str = "lulu.session_start";
+pub const SESSION_LIST: &str = "lulu.session_list";
+pub const SESSION_GET: &str = "lulu.session_get";
+pub const SESSION_SEND: &str = "lulu.session_send";
+pub const SESSION_WRITE: &str = "lulu.session_write";
+pub const SESSION_RESIZE: &str = "lulu.session_resize";
+pub const SESSION_STOP: &str = "lulu.session_stop";
+pub const SESSION_DELETE: &str = "lulu.session_delete";
+pub const SESSION_ATTACH: &str = "lulu.session_attach";
+pub const SESSION_DETACH: &str = "lulu.session_detach";
+pub const SESSION_DIFF: &str = "lulu.session_diff";
+pub const SESSION_DETAIL: &str = "lulu.session_detail";
+pub const SESSION_SCREEN: &str = "lulu.session_screen";
+pub const SESSION_WATCH: &str = "lulu.session_watch";
+pub const SESSION_MERGE: &str = "lulu.session_merge";
+pub const SESSION_REBASE: &str = "lulu.session_rebase";
+pub const REVIEW_FILES: &str = "lulu.review_files";
+pub const REVIEW_BASE: &str = "lulu.review_base";
+pub const REVIEW_READ: &str = "lulu.review_read";
+pub const REVIEW_WRITE: &str = "lulu.review_write";
+pub const COMMENT_ADD: &str = "lulu.comment_add";
+pub const COMMENT_LIST: &str = "lulu.comment_list";
+pub const COMMENT_CLEAR: &str = "lulu.comment_clear";
+pub const TEMPLATE_SAVE: &str = "lulu.template_save";
+pub const TEMPLATE_LIST: &str = "lulu.template_list";
+pub const ACTIVITY_LIST: &str = "lulu.activity_list";
+
+/// Every method, once: the table the Lua side (`lua/lulu/rpc.lua`) and the
+/// events it handles (`lua/lulu/events.lua`, [`EVENTS`]) are checked against.
+pub const METHODS: &[&str] = &[
+    HELLO,
+    SESSION_SCREEN,
+    SESSION_WATCH,
+    SESSION_START,
+    SESSION_LIST,
+    SESSION_GET,
+    SESSION_SEND,
+    SESSION_WRITE,
+    SESSION_RESIZE,
+    SESSION_STOP,
+    SESSION_DELETE,
+    SESSION_ATTACH,
+    SESSION_DETACH,
+    SESSION_DIFF,
+    SESSION_DETAIL,
+    SESSION_MERGE,
+    SESSION_REBASE,
+    REVIEW_FILES,
+    REVIEW_BASE,
+    REVIEW_READ,
+    REVIEW_WRITE,
+    COMMENT_ADD,
+    COMMENT_LIST,
+    COMMENT_CLEAR,
+    TEMPLATE_SAVE,
+    TEMPLATE_LIST,
+    ACTIVITY_LIST,
+    REPO_TRUST,
+    WORKTREE_USAGE,
+    WORKTREE_PRUNE,
+    POOL_STATUS,
+    AGENT_INFO,
+    SNAPSHOT_SAVE,
+    SNAPSHOT_GET,
+    SNAPSHOT_LIST,
+    DAEMON_STATUS,
+    DAEMON_STOP,
+    APPROVAL_LIST,
+    APPROVAL_DECIDE,
+    APPROVAL_REVIEW,
+    RULE_LIST,
+    RULE_ADD,
+    RULE_REMOVE,
+    RULE_MOVE,
+];
+
+/// Every event the host sends an editor (`nvim_exec_lua` of
+/// `lulu.events.dispatch(name, payload)`); `lua/lulu/events.lua` has a
+/// handler for each (a test checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A session's record changed.
+    Session,
+    /// A session ended (its record, after the last output).
+    Exit,
+    /// A session was deleted (its id).
+    Deleted,
+    /// A watched session's screen (previews).
+    Screen,
+    /// A question for the user.
+    Approval,
+    /// A question was answered, withdrawn or expired.
+    ApprovalResolved,
+    /// The rules, as they are now.
+    Rules,
+    /// Worktree count and size.
+    Usage,
+    /// A warning for the user.
+    Notice,
+    /// Something happened on a session's branch.
+    Activity,
+    /// The answer to a hello sent as a notification.
+    Hello,
+}
+
+impl Event {
+    pub const ALL: [Event; 11] = [
+        Event::Session,
+        Event::Exit,
+        Event::Deleted,
+        Event::Screen,
+        Event::Approval,
+        Event::ApprovalResolved,
+        Event::Rules,
+        Event::Usage,
+        Event::Notice,
+        Event::Activity,
+        Event::Hello,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Event::Session => "session",
+            Event::Exit => "exit",
+            Event::Deleted => "deleted",
+            Event::Screen => "screen",
+            Event::Approval => "approval",
+            Event::ApprovalResolved => "approval_resolved",
+            Event::Rules => "rules",
+            Event::Usage => "usage",
+            Event::Notice => "notice",
+            Event::Activity => "activity",
+            Event::Hello => "hello",
+        }
+    }
+}
+pub const REPO_TRUST: &str = "lulu.repo_trust";
+pub const WORKTREE_USAGE: &str = "lulu.worktree_usage";
+pub const WORKTREE_PRUNE: &str = "lulu.worktree_prune";
+pub const POOL_STATUS: &str = "lulu.pool_status";
+pub const AGENT_INFO: &str = "lulu.agent_info";
+pub const SNAPSHOT_SAVE: &str = "lulu.snapshot_save";
+pub const SNAPSHOT_GET: &str = "lulu.snapshot_get";
+pub const SNAPSHOT_LIST: &str = "lulu.snapshot_list";
+pub const APPROVAL_LIST: &str = "lulu.approval_list";
+pub const APPROVAL_DECIDE: &str = "lulu.approval_decide";
+pub const APPROVAL_REVIEW: &str = "lulu.approval_review";
+pub const RULE_LIST: &str = "lulu.rule_list";
+pub const RULE_ADD: &str = "lulu.rule_add";
+pub const RULE_REMOVE: &str = "lulu.rule_remove";
+pub const RULE_MOVE: &str = "lulu.rule_move";
+pub const DAEMON_STATUS: &str = "lulu.daemon_status";
+pub const DAEMON_STOP: &str = "lulu.daemon_stop";
