@@ -147,32 +147,22 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
         Args::expect(method, values, 0, 0, "no arguments")?;
         return Ok(request);
     }
-    let args = move |min, max, want| Args::expect(method, values, min, max, want);
-    Ok(match method {
+    let mut values = values;
+    for group in [terminals, sessions, review, comments, approvals_and_the_rest] {
+        if let Some(request) = group(method, &mut values)? {
+            return Ok(request);
+        }
+    }
+    Err(ProtocolError::UnknownMethod(method.to_string()))
+}
+
+/// A session's own methods: start, get, stop, diff, detail, merge, rebase.
+fn sessions(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, ProtocolError> {
+    let mut args = |min, max, want| Args::expect(method, std::mem::take(values), min, max, want);
+    Ok(Some(match method {
         HELLO => Request::Hello(Box::new(args(0, 1, "one table")?.options(0)?)),
         SESSION_START => Request::Start(Box::new(args(0, 1, "an options table")?.options(0)?)),
         SESSION_GET => Request::Get(args(1, 1, "(session)")?.session(0)?),
-        SESSION_SEND => {
-            let mut a = args(2, 2, "(session, text)")?;
-            let session = a.session(0)?;
-            let text = a.bytes(1, "text")?;
-            let text =
-                String::from_utf8(text).map_err(|_| a.bad("text", "is not valid UTF-8; use write for raw bytes"))?;
-            Request::Send { session, text }
-        }
-        SESSION_WRITE => {
-            let mut a = args(2, 2, "(session, bytes)")?;
-            Request::Write {
-                session: a.session(0)?,
-                bytes: a.bytes(1, "bytes")?,
-            }
-        }
-        SESSION_RESIZE => {
-            let mut a = args(3, 3, "(session, cols, rows)")?;
-            let session = a.session(0)?;
-            let (cols, rows) = a.size(1)?;
-            Request::Resize { session, cols, rows }
-        }
         SESSION_STOP | SESSION_DELETE => {
             let mut a = args(1, 2, "(session[, {force}])")?;
             let session = a.session(0)?;
@@ -183,47 +173,8 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 Request::Delete { session, force }
             }
         }
-        SESSION_ATTACH => {
-            let mut a = args(2, 5, "(session, channel[, cols, rows[, {resume, scrollback}]])")?;
-            let session = a.session(0)?;
-            let chan = a.int(1, "channel", "1..")?;
-            let size = if a.is_nil(2) { None } else { Some(a.size(2)?) };
-            let opts = a.options(4)?;
-            Request::Attach {
-                session,
-                chan,
-                size,
-                opts,
-            }
-        }
-        SESSION_DETACH => {
-            let mut a = args(2, 2, "(session, channel)")?;
-            let session = a.session(0)?;
-            let chan = a.int(1, "channel", "1..")?;
-            Request::Detach { session, chan }
-        }
         SESSION_DIFF => Request::Diff(args(1, 1, "(session)")?.session(0)?),
         SESSION_DETAIL => Request::Detail(args(1, 1, "(session)")?.session(0)?),
-        SESSION_SCREEN => {
-            let mut a = args(1, 2, "(session[, rows])")?;
-            let session = a.session(0)?;
-            let rows = if a.is_nil(1) {
-                MAX_SCREEN_ROWS
-            } else {
-                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
-            };
-            Request::Screen { session, rows }
-        }
-        SESSION_WATCH => {
-            let mut a = args(0, 2, "([session[, rows]])")?;
-            let session = if a.is_nil(0) { None } else { Some(a.session(0)?) };
-            let rows = if a.is_nil(1) {
-                MAX_SCREEN_ROWS
-            } else {
-                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
-            };
-            Request::Watch { session, rows }
-        }
         SESSION_MERGE => {
             let mut a = args(1, 3, "(session[, strategy[, {message}]])")?;
             let session = a.session(0)?;
@@ -249,6 +200,97 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 message: opts.message,
             }
         }
+        SESSION_REBASE => {
+            let mut a = args(1, 2, "(session[, start|continue|abort])")?;
+            let session = a.session(0)?;
+            let step = match a.take(1) {
+                Value::Nil => RebaseStep::Start,
+                Value::String(s) => match s.as_str() {
+                    Some("start") => RebaseStep::Start,
+                    Some("continue") => RebaseStep::Continue,
+                    Some("abort") => RebaseStep::Abort,
+                    _ => return Err(a.bad("step", "must be start, continue or abort")),
+                },
+                other => return Err(a.bad("step", format!("must be a string, got {}", kind(&other)))),
+            };
+            Request::Rebase { session, step }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// What a session's terminals send: keys, text, sizes, attach, screen.
+fn terminals(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, ProtocolError> {
+    let mut args = |min, max, want| Args::expect(method, std::mem::take(values), min, max, want);
+    Ok(Some(match method {
+        SESSION_SEND => {
+            let mut a = args(2, 2, "(session, text)")?;
+            let session = a.session(0)?;
+            let text = a.bytes(1, "text")?;
+            let text =
+                String::from_utf8(text).map_err(|_| a.bad("text", "is not valid UTF-8; use write for raw bytes"))?;
+            Request::Send { session, text }
+        }
+        SESSION_WRITE => {
+            let mut a = args(2, 2, "(session, bytes)")?;
+            Request::Write {
+                session: a.session(0)?,
+                bytes: a.bytes(1, "bytes")?,
+            }
+        }
+        SESSION_RESIZE => {
+            let mut a = args(3, 3, "(session, cols, rows)")?;
+            let session = a.session(0)?;
+            let (cols, rows) = a.size(1)?;
+            Request::Resize { session, cols, rows }
+        }
+        SESSION_ATTACH => {
+            let mut a = args(2, 5, "(session, channel[, cols, rows[, {resume, scrollback}]])")?;
+            let session = a.session(0)?;
+            let chan = a.int(1, "channel", "1..")?;
+            let size = if a.is_nil(2) { None } else { Some(a.size(2)?) };
+            let opts = a.options(4)?;
+            Request::Attach {
+                session,
+                chan,
+                size,
+                opts,
+            }
+        }
+        SESSION_DETACH => {
+            let mut a = args(2, 2, "(session, channel)")?;
+            let session = a.session(0)?;
+            let chan = a.int(1, "channel", "1..")?;
+            Request::Detach { session, chan }
+        }
+        SESSION_SCREEN => {
+            let mut a = args(1, 2, "(session[, rows])")?;
+            let session = a.session(0)?;
+            let rows = if a.is_nil(1) {
+                MAX_SCREEN_ROWS
+            } else {
+                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
+            };
+            Request::Screen { session, rows }
+        }
+        SESSION_WATCH => {
+            let mut a = args(0, 2, "([session[, rows]])")?;
+            let session = if a.is_nil(0) { None } else { Some(a.session(0)?) };
+            let rows = if a.is_nil(1) {
+                MAX_SCREEN_ROWS
+            } else {
+                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
+            };
+            Request::Watch { session, rows }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// Reviewing a session's work: its files, read and written, and their base.
+fn review(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, ProtocolError> {
+    let mut args = |min, max, want| Args::expect(method, std::mem::take(values), min, max, want);
+    Ok(Some(match method {
         REVIEW_FILES => Request::ReviewFiles(args(1, 1, "(session)")?.session(0)?),
         REVIEW_BASE => {
             let mut a = args(2, 2, "(session, path)")?;
@@ -272,6 +314,14 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             }
             Request::ReviewWrite { session, path, content }
         }
+        _ => return Ok(None),
+    }))
+}
+
+/// Review comments on a session's files, and prompt templates.
+fn comments(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, ProtocolError> {
+    let mut args = |min, max, want| Args::expect(method, std::mem::take(values), min, max, want);
+    Ok(Some(match method {
         COMMENT_ADD => {
             let mut a = args(2, 2, "(session, {path, line, end_line, text})")?;
             let session = a.session(0)?;
@@ -324,21 +374,14 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
             Request::SaveTemplate { name, spec }
         }
         COMMENT_CLEAR => Request::ClearComments(args(1, 1, "(session)")?.session(0)?),
-        SESSION_REBASE => {
-            let mut a = args(1, 2, "(session[, start|continue|abort])")?;
-            let session = a.session(0)?;
-            let step = match a.take(1) {
-                Value::Nil => RebaseStep::Start,
-                Value::String(s) => match s.as_str() {
-                    Some("start") => RebaseStep::Start,
-                    Some("continue") => RebaseStep::Continue,
-                    Some("abort") => RebaseStep::Abort,
-                    _ => return Err(a.bad("step", "must be start, continue or abort")),
-                },
-                other => return Err(a.bad("step", format!("must be a string, got {}", kind(&other)))),
-            };
-            Request::Rebase { session, step }
-        }
+        _ => return Ok(None),
+    }))
+}
+
+/// Questions and rules, trust, saved sets, pruning.
+fn approvals_and_the_rest(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, ProtocolError> {
+    let mut args = |min, max, want| Args::expect(method, std::mem::take(values), min, max, want);
+    Ok(Some(match method {
         REPO_TRUST => {
             let mut a = args(1, 1, "(directory)")?;
             let dir =
@@ -408,8 +451,8 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
                 index: a.int(1, "index", "0..")?,
             }
         }
-        other => return Err(ProtocolError::UnknownMethod(other.to_string())),
-    })
+        _ => return Ok(None),
+    }))
 }
 
 fn kind(value: &Value) -> &'static str {
