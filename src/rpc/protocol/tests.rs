@@ -379,3 +379,21 @@ fn records_encode_without_nil_fields() {
     }
     assert_eq!(to_value(&R { a: None, b: 1 }), map(&[("b", Value::from(1))]));
 }
+
+#[test]
+fn every_method_in_the_table_is_decoded_and_no_other() {
+    for method in METHODS {
+        // Wrong arguments or right, a method of the table is never unknown.
+        for values in [vec![], vec![Value::from("s"), Value::from(1), Value::from(2)]] {
+            let decoded = decode(method, values);
+            assert!(
+                !matches!(decoded, Err(ProtocolError::UnknownMethod(_))),
+                "{method} is in METHODS but not decoded"
+            );
+        }
+    }
+    assert_eq!(
+        decode("lulu.no_such_method", vec![]),
+        Err(ProtocolError::UnknownMethod("lulu.no_such_method".into()))
+    );
+}
