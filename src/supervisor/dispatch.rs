@@ -107,7 +107,7 @@ impl Supervisor {
     }
 
     /// Every session's record, newest first.
-    fn records_value(&self) -> Value {
+    pub(super) fn records_value(&self) -> Value {
         Value::Array(
             self.entries
                 .iter()
@@ -124,28 +124,9 @@ impl Supervisor {
             Err(err)
         } else {
             match request {
-                Request::Hello(hello) if reply.is_none() => {
-                    // Sent as a notification (an editor that must not wait
-                    // on a remote host): answered with an event.
-                    let editor = crate::rpc::Client {
-                        id: client,
-                        peer: peer.clone(),
-                    };
-                    let answer = match self.hello(client, peer, *hello) {
-                        Ok(Value::Map(mut fields)) => {
-                            fields.push((Value::from("sessions"), self.records_value()));
-                            fields.push((Value::from("approvals"), self.pending_value()));
-                            Value::Map(fields)
-                        }
-                        Ok(other) => other,
-                        Err(err) => Value::Map(vec![(
-                            Value::from("error"),
-                            Value::from(crate::errors::wire_message(&err)),
-                        )]),
-                    };
-                    editor.emit(protocol::Event::Hello, answer);
-                    return;
-                }
+                // Sent as a notification (an editor that must not wait on
+                // a remote host): answered with an event.
+                Request::Hello(hello) if reply.is_none() => return self.hello_notified(client, peer, *hello),
                 Request::Hello(hello) => self.hello(client, peer, *hello),
                 // Answers by itself once its job is done.
                 Request::Start(opts) => {
@@ -212,60 +193,19 @@ impl Supervisor {
                 Request::AddComment { session, comment } => return self.add_comment(&session, comment, reply),
                 Request::Comments(session) => return self.comments(&session, reply),
                 Request::ClearComments(session) => return self.clear_comments(&session, reply),
-                Request::SaveTemplate { name, spec } => {
-                    self.store
-                        .write(format!("the template '{name}'"), move |s| s.save_template(&name, &spec));
-                    Ok(Value::Nil)
-                }
+                Request::SaveTemplate { name, spec } => Ok(self.save_template(name, spec)),
                 Request::Activity => Ok(self.activity()),
-                Request::Templates => {
-                    let store = self.store.clone();
-                    return answer_later(reply, async move {
-                        let saved = store.run(|s| s.templates()).await?;
-                        Ok(Value::Map(
-                            saved
-                                .into_iter()
-                                .map(|(name, spec)| (Value::from(name), Value::from(spec)))
-                                .collect(),
-                        ))
-                    });
-                }
+                Request::Templates => return self.templates(reply),
                 Request::Trust(dir) => return self.trust(dir, reply),
                 Request::Usage => Ok(self.usage()),
                 Request::PoolStatus => Ok(self.pool.status()),
                 Request::DaemonStatus => self.daemon_status(),
                 Request::DaemonStop => self.daemon_stop(),
                 Request::AgentInfo => Ok(self.agent_info()),
-                Request::SaveSnapshot { name, specs } => {
-                    self.store.write(format!("the saved set '{name}'"), move |s| {
-                        s.save_snapshot(&name, &specs)
-                    });
-                    Ok(Value::Nil)
-                }
+                Request::SaveSnapshot { name, specs } => Ok(self.save_snapshot(name, specs)),
                 // Reads are jobs that answer by themselves: the loop goes on.
-                Request::Snapshot(name) => {
-                    let store = self.store.clone();
-                    return answer_later(reply, async move {
-                        let key = name.clone();
-                        match store.run(move |s| s.snapshot(&key)).await {
-                            Ok(Some(specs)) => serde_json::from_str::<serde_json::Value>(&specs)
-                                .map(|json| protocol::to_value(&json))
-                                .context("the saved set is unreadable"),
-                            Ok(None) => Err(HostError::NoSnapshot(name).into()),
-                            Err(err) => Err(err.into()),
-                        }
-                    });
-                }
-                Request::Snapshots => {
-                    let store = self.store.clone();
-                    return answer_later(reply, async move {
-                        store
-                            .run(|s| s.snapshot_names())
-                            .await
-                            .map(|names| protocol::to_value(&names))
-                            .context("could not list saved sets")
-                    });
-                }
+                Request::Snapshot(name) => return self.snapshot(name, reply),
+                Request::Snapshots => return self.snapshots(reply),
                 Request::Prune { dry_run } => return self.prune(dry_run, reply),
                 Request::Approvals(opts) => match self.approvals(opts) {
                     Ok(job) => return answer_later(reply, job),

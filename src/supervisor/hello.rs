@@ -6,6 +6,28 @@ use super::*;
 use crate::rpc::protocol::Event;
 
 impl Supervisor {
+    /// A hello sent as a notification: answered with a `hello` event that
+    /// carries the sessions and the questions waiting, or its error.
+    pub(super) fn hello_notified(&mut self, client: ClientId, peer: Peer, hello: Hello) {
+        let editor = crate::rpc::Client {
+            id: client,
+            peer: peer.clone(),
+        };
+        let answer = match self.hello(client, peer, hello) {
+            Ok(Value::Map(mut fields)) => {
+                fields.push((Value::from("sessions"), self.records_value()));
+                fields.push((Value::from("approvals"), self.pending_value()));
+                Value::Map(fields)
+            }
+            Ok(other) => other,
+            Err(err) => Value::Map(vec![(
+                Value::from("error"),
+                Value::from(crate::errors::wire_message(&err)),
+            )]),
+        };
+        editor.emit(Event::Hello, answer);
+    }
+
     pub(super) fn hello(&mut self, client: ClientId, peer: Peer, hello: Hello) -> anyhow::Result<Value> {
         let mut config = hello.config;
         // Checked whole first: a hello with one bad option changes nothing.

@@ -26,6 +26,7 @@ mod queue;
 mod restart;
 mod review;
 mod rules;
+mod saved;
 mod session;
 mod sessions;
 mod start;
