@@ -28,6 +28,12 @@ struct DirArgs {
     state_dir: Option<PathBuf>,
 }
 
+impl DirArgs {
+    fn resolve(self) -> Dirs {
+        Dirs::resolve(self.data_dir, self.state_dir)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve msgpack-RPC on stdio (Neovim starts this; not for a terminal).
@@ -158,9 +164,8 @@ enum Command {
 
 pub fn main() -> ExitCode {
     return_big_allocations();
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Host { dirs } => host(Dirs::resolve(dirs.data_dir, dirs.state_dir)),
+    match Cli::parse().command {
+        Command::Host { dirs } => finish(host(dirs.resolve())),
         Command::Daemon {
             dirs,
             stop,
@@ -170,8 +175,8 @@ pub fn main() -> ExitCode {
             json,
             idle_exit,
         } => {
-            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
-            if stdio {
+            let dirs = dirs.resolve();
+            finish(if stdio {
                 crate::relay::run(&dirs, idle_exit)
             } else if stop {
                 crate::daemon::stop()
@@ -183,7 +188,7 @@ pub fn main() -> ExitCode {
                 daemon(dirs, idle_exit)
             } else {
                 crate::daemon::start(&dirs, idle_exit).map(|said| println!("{said}"))
-            }
+            })
         }
         Command::Start {
             dirs,
@@ -192,65 +197,33 @@ pub fn main() -> ExitCode {
             cwd,
             args,
         } => {
-            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
             let args = crate::client::StartArgs { agent, name, cwd, args };
-            crate::client::run(crate::client::start(&dirs, args))
+            finish(crate::client::run(crate::client::start(&dirs.resolve(), args)))
         }
-        Command::Stop { dirs, session } => {
-            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
-            crate::client::run(crate::client::stop(&dirs, &session))
-        }
-        Command::Send { dirs, session, text } => {
-            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
-            crate::client::run(crate::client::send(&dirs, &session, &text.join(" ")))
-        }
-        Command::Attach { dirs: _, session } if session.contains(':') => {
-            let (host, name) = session.split_once(':').unwrap_or_default();
-            let bin = std::env::var("LULU_REMOTE_BIN").unwrap_or_else(|_| "lulu".into());
-            use std::os::unix::process::CommandExt;
-            let err = std::process::Command::new("ssh")
-                .args(["-t", "--", host, &bin, "attach", name])
-                .exec();
-            eprintln!("lulu: cannot run ssh: {err}");
-            return ExitCode::from(127);
-        }
+        Command::Stop { dirs, session } => finish(crate::client::run(crate::client::stop(&dirs.resolve(), &session))),
+        Command::Send { dirs, session, text } => finish(crate::client::run(crate::client::send(
+            &dirs.resolve(),
+            &session,
+            &text.join(" "),
+        ))),
+        Command::Attach { dirs: _, session } if session.contains(':') => remote_attach(&session),
         Command::Attach { dirs, session } => {
-            let dirs = Dirs::resolve(dirs.data_dir, dirs.state_dir);
-            crate::client::run(crate::client::attach(&dirs, &session))
+            finish(crate::client::run(crate::client::attach(&dirs.resolve(), &session)))
         }
-        Command::List { dirs, json } => list(&Dirs::resolve(dirs.data_dir, dirs.state_dir), json),
-        Command::Exec { setup, report, argv } => {
-            let setup: Vec<String> = match serde_json::from_str(&setup) {
-                Ok(setup) => setup,
-                Err(err) => {
-                    eprintln!("lulu: --setup must be a JSON list of strings: {err}");
-                    return ExitCode::from(2);
-                }
-            };
-            return match crate::worktree::setup::run_then_exec(&setup, &report, &argv) {
-                Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-                Err(err) => {
-                    eprintln!("lulu: {err:#}");
-                    ExitCode::from(127)
-                }
-            };
-        }
-        Command::Launch { spec } => crate::launch::run(&spec),
+        Command::List { dirs, json } => finish(list(&dirs.resolve(), json)),
+        Command::Exec { setup, report, argv } => setup_then_exec(&setup, &report, &argv),
+        Command::Launch { spec } => finish(crate::launch::run(&spec)),
         Command::SandboxInfo => {
-            return match crate::sandbox::probe() {
-                Ok(line) => {
-                    println!("{line}");
-                    ExitCode::SUCCESS
-                }
-                Err(line) => {
-                    println!("{line}");
-                    ExitCode::from(1)
-                }
+            let (line, code) = match crate::sandbox::probe() {
+                Ok(line) => (line, ExitCode::SUCCESS),
+                Err(line) => (line, ExitCode::from(1)),
             };
+            println!("{line}");
+            code
         }
         Command::LimitsInfo => {
             println!("{}", crate::limits::Mechanism::detect().describe());
-            Ok(())
+            ExitCode::SUCCESS
         }
         Command::LimitsExec {
             cgroup,
@@ -263,23 +236,57 @@ pub fn main() -> ExitCode {
                 "lulu: cannot start {} within its limits: {err}",
                 argv.first().map_or("", String::as_str)
             );
-            return ExitCode::from(127);
+            ExitCode::from(127)
         }
         Command::Hook { agent } => {
             let answer = crate::hook::client::run(&agent, std::io::stdin().lock());
             if !answer.is_empty() {
                 println!("{answer}");
             }
-            Ok(())
+            ExitCode::SUCCESS
         }
-    };
+    }
+}
+
+/// How a subcommand ended, as the exit code; an error as one line (the
+/// editor shows the last line of our stderr).
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // One line: the editor shows the last line of our stderr.
             let message = format!("{err:#}").split_whitespace().collect::<Vec<_>>().join(" ");
             eprintln!("lulu: {message}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `lulu attach host:name`: the same command on that host, over ssh.
+fn remote_attach(session: &str) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let (host, name) = session.split_once(':').unwrap_or_default();
+    let bin = std::env::var("LULU_REMOTE_BIN").unwrap_or_else(|_| "lulu".into());
+    let err = std::process::Command::new("ssh")
+        .args(["-t", "--", host, &bin, "attach", name])
+        .exec();
+    eprintln!("lulu: cannot run ssh: {err}");
+    ExitCode::from(127)
+}
+
+/// `lulu exec`: a worktree's setup commands, then the agent (exec).
+fn setup_then_exec(setup: &str, report: &std::path::Path, argv: &[String]) -> ExitCode {
+    let setup: Vec<String> = match serde_json::from_str(setup) {
+        Ok(setup) => setup,
+        Err(err) => {
+            eprintln!("lulu: --setup must be a JSON list of strings: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match crate::worktree::setup::run_then_exec(&setup, report, argv) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(err) => {
+            eprintln!("lulu: {err:#}");
+            ExitCode::from(127)
         }
     }
 }
