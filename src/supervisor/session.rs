@@ -122,11 +122,8 @@ impl SessionTask {
         let mut exit: Option<ExitKind> = None;
         let mut output_open = true;
         let mut kill_at: Option<Instant> = None;
-        let mut reported_running = false;
         let quiet_start = Instant::now() + QUIET_START;
-        let mut last_activity = Instant::now() - ACTIVITY_EVERY;
-        let mut last_output: Option<Instant> = None;
-        let mut told_ready = false;
+        let mut told = Told::new(id.clone(), events.clone());
 
         while output_open || exit.is_none() {
             tokio::select! {
@@ -165,15 +162,7 @@ impl SessionTask {
                         // this thread run before taking it.
                         tokio::task::yield_now().await;
                     }
-                    last_output = Some(Instant::now());
-                    if !reported_running {
-                        reported_running = true;
-                        let _ = events.send(SessionEvent::Running(id.clone()));
-                    }
-                    if last_activity.elapsed() >= ACTIVITY_EVERY {
-                        last_activity = Instant::now();
-                        let _ = events.send(SessionEvent::Activity(id.clone()));
-                    }
+                    told.output();
                 }
                 status = &mut exit_rx, if exit.is_none() => {
                     // A dropped sender means the waiter thread died; report it
@@ -185,15 +174,9 @@ impl SessionTask {
                         let _ = events.send(SessionEvent::Screen(id.clone(), verdict));
                     }
                 }
-                () = sleep_until(last_output.unwrap_or_else(Instant::now) + READY_QUIET),
-                    if !told_ready && last_output.is_some() && exit.is_none() => {
-                    told_ready = true;
-                    let _ = events.send(SessionEvent::Ready(id.clone()));
-                }
-                () = sleep_until(quiet_start), if !reported_running && exit.is_none() => {
-                    reported_running = true;
-                    let _ = events.send(SessionEvent::Running(id.clone()));
-                }
+                () = sleep_until(told.last_output.unwrap_or_else(Instant::now) + READY_QUIET),
+                    if !told.ready && told.last_output.is_some() && exit.is_none() => told.ready(),
+                () = sleep_until(quiet_start), if !told.running && exit.is_none() => told.running(),
                 () = sleep(EXIT_DRAIN_IDLE), if exit.is_some() && output_open => {
                     tracing::info!(session = %id, "exited but its pty stays open; not waiting for it");
                     output_open = false;
@@ -210,20 +193,70 @@ impl SessionTask {
         let exit = exit.unwrap_or(ExitKind::Code(-1));
         tracing::info!(session = %id, ?exit, "session ended");
         let _ = events.send(SessionEvent::Exited(id, exit));
-        // Until the supervisor has taken the exit in (and lets go of our
-        // commands), a terminal may still attach: it gets the whole output.
-        while let Some(cmd) = commands.recv().await {
-            if let SessionCmd::Attach {
-                client,
-                peer,
-                chan,
-                opts,
-            } = cmd
-            {
-                fanout.attach(client, peer, chan, opts);
-                fanout.flush().await;
-            }
+        attach_until_forgotten(commands, fanout).await;
+    }
+}
+
+/// Until the supervisor has taken the exit in (and lets go of our
+/// commands), a terminal may still attach: it gets the whole output.
+async fn attach_until_forgotten(mut commands: mpsc::UnboundedReceiver<SessionCmd>, mut fanout: Fanout) {
+    while let Some(cmd) = commands.recv().await {
+        if let SessionCmd::Attach {
+            client,
+            peer,
+            chan,
+            opts,
+        } = cmd
+        {
+            fanout.attach(client, peer, chan, opts);
+            fanout.flush().await;
         }
+    }
+}
+
+/// What the supervisor has been told of the session's output: that it runs
+/// (once), its activity (at most every [`ACTIVITY_EVERY`]), and that its
+/// screen drew and held still (once).
+struct Told {
+    id: SessionId,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    running: bool,
+    ready: bool,
+    last_activity: Instant,
+    last_output: Option<Instant>,
+}
+
+impl Told {
+    fn new(id: SessionId, events: mpsc::UnboundedSender<SessionEvent>) -> Told {
+        Told {
+            id,
+            events,
+            running: false,
+            ready: false,
+            last_activity: Instant::now() - ACTIVITY_EVERY,
+            last_output: None,
+        }
+    }
+
+    fn output(&mut self) {
+        self.last_output = Some(Instant::now());
+        if !self.running {
+            self.running();
+        }
+        if self.last_activity.elapsed() >= ACTIVITY_EVERY {
+            self.last_activity = Instant::now();
+            let _ = self.events.send(SessionEvent::Activity(self.id.clone()));
+        }
+    }
+
+    fn running(&mut self) {
+        self.running = true;
+        let _ = self.events.send(SessionEvent::Running(self.id.clone()));
+    }
+
+    fn ready(&mut self) {
+        self.ready = true;
+        let _ = self.events.send(SessionEvent::Ready(self.id.clone()));
     }
 }
 
