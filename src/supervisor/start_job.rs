@@ -22,14 +22,7 @@ use crate::worktree::WorktreeError;
 impl StartJob {
     /// Step 2, off the loop.
     pub(super) async fn run(mut self) -> Result<Launched, StartFailure> {
-        if let Some(sandbox) = self.opts.sandbox.clone() {
-            let private = self.private_dirs();
-            tokio::task::spawn_blocking(move || sandbox.check(&private))
-                .await
-                .context("the sandbox task failed")
-                .and_then(|r| r.map_err(anyhow::Error::from))
-                .map_err(StartFailure::before_row)?;
-        }
+        self.check_sandbox().await.map_err(StartFailure::before_row)?;
         // Last of the checks, first of the changes: after this, a failure
         // leaves a failed row that still names the worktree (`:LuluDelete`
         // cleans it up).
@@ -66,25 +59,10 @@ impl StartJob {
             record: Some(record.clone()),
             error,
         };
-        let mut argv = self.argv(&id, setup.as_ref()).await;
-        // The sandbox goes around the agent, the limits around the sandbox
-        // (joining a cgroup needs the real /sys).
-        if let Some(sandbox) = self.opts.sandbox.clone() {
-            let context = self.sandbox_context(&id, &run_dir, worktree.as_ref(), &env, adapter);
-            argv = sandboxed(sandbox, context, argv).await.map_err(failed)?;
-        }
-        let limits = match self.opts.limits.clone().filter(|l| !l.is_empty()) {
-            Some(limits) => {
-                let applied = limited(id.to_string(), limits).await.map_err(failed)?;
-                let mut wrapped = vec![self.exe.to_string_lossy().into_owned()];
-                wrapped.extend(applied.exec_args());
-                wrapped.push("--".into());
-                wrapped.append(&mut argv);
-                argv = wrapped;
-                Some(applied)
-            }
-            None => None,
-        };
+        let argv = self.argv(&id, setup.as_ref()).await;
+        let context =
+            (self.opts.sandbox.as_ref()).map(|_| self.sandbox_context(&id, &run_dir, worktree.as_ref(), &env, adapter));
+        let (argv, limits) = self.confine(&id, context, argv).await.map_err(failed)?;
         let plain_shell = record.agent == "shell"
             && self.opts.args.is_empty()
             && own_env
@@ -110,6 +88,41 @@ impl StartJob {
                 error: anyhow!("{reason}"),
             }),
         }
+    }
+
+    /// A configured sandbox can be made, and opens none of lulu's own files.
+    async fn check_sandbox(&self) -> anyhow::Result<()> {
+        let Some(sandbox) = self.opts.sandbox.clone() else {
+            return Ok(());
+        };
+        let private = self.private_dirs();
+        tokio::task::spawn_blocking(move || sandbox.check(&private))
+            .await
+            .context("the sandbox task failed")?
+            .map_err(anyhow::Error::from)
+    }
+
+    /// The agent's argv inside its sandbox (`context`: what it lets
+    /// through), and that inside its limits (joining a cgroup needs the
+    /// real /sys); the limits as applied.
+    async fn confine(
+        &self,
+        id: &SessionId,
+        context: Option<crate::sandbox::Context>,
+        mut argv: Vec<String>,
+    ) -> anyhow::Result<(Vec<String>, Option<crate::limits::Applied>)> {
+        if let (Some(sandbox), Some(context)) = (self.opts.sandbox.clone(), context) {
+            argv = sandboxed(sandbox, context, argv).await?;
+        }
+        let Some(limits) = self.opts.limits.clone().filter(|l| !l.is_empty()) else {
+            return Ok((argv, None));
+        };
+        let applied = limited(id.to_string(), limits).await?;
+        let mut wrapped = vec![self.exe.to_string_lossy().into_owned()];
+        wrapped.extend(applied.exec_args());
+        wrapped.push("--".into());
+        wrapped.append(&mut argv);
+        Ok((wrapped, Some(applied)))
     }
 
     /// Where the agent starts: where the user was, inside the new worktree.
