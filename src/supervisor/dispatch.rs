@@ -182,7 +182,12 @@ impl Supervisor {
                     session,
                     strategy,
                     message,
-                } => return self.merge(&session, strategy, message, reply),
+                } => {
+                    // The worktree policy of the editor that merges (the
+                    // one that started the session may be long gone).
+                    let retire = self.editors.options(client).unwrap_or(&self.last).cleanup_merged;
+                    return self.merge(&session, strategy, message, retire, reply);
+                }
                 Request::Rebase { session, step } => return self.rebase(&session, step, reply),
                 Request::ReviewFiles(session) => return self.review_files(&session, reply),
                 Request::ReviewBase { session, path } => return self.review_base(&session, path, reply),

@@ -176,8 +176,16 @@ impl Supervisor {
 
     /// Land the session's branch on its base, as a job. A conflict is an
     /// answer, not an error: `{ ok = false, conflicts = { {path, line,
-    /// theirs} }, files, message }`.
-    pub(super) fn merge(&mut self, session: &str, strategy: Strategy, message: Option<String>, reply: Option<Reply>) {
+    /// theirs} }, files, message }`. An ended session's worktree then goes
+    /// if `retire` (the merging editor's `worktree.cleanup`).
+    pub(super) fn merge(
+        &mut self,
+        session: &str,
+        strategy: Strategy,
+        message: Option<String>,
+        retire: bool,
+        reply: Option<Reply>,
+    ) {
         let job = (|| {
             let record = self.find(session)?.record.clone();
             let (path, base) = worktree_of(&record)?;
@@ -197,12 +205,23 @@ impl Supervisor {
         tokio::task::spawn_blocking(move || {
             let branch = record.branch.clone().unwrap_or_default();
             let result = worktree::merge(&repo, &path, &branch, &base, strategy, message.as_deref());
-            let _ = tx.send(Command::Merged(Box::new(GitDone { record, result, reply })));
+            let done = GitDone {
+                record,
+                result,
+                reply,
+                retire,
+            };
+            let _ = tx.send(Command::Merged(Box::new(done)));
         });
     }
 
     pub(super) fn on_merged(&mut self, done: GitDone<String>) {
-        let GitDone { record, result, reply } = done;
+        let GitDone {
+            record,
+            result,
+            reply,
+            retire,
+        } = done;
         self.refresh_ahead(&record.id);
         let answer = match result {
             Ok(commit) => {
@@ -217,7 +236,7 @@ impl Supervisor {
                 );
                 let ended = self.find(record.id.as_str()).is_ok_and(|e| e.live.is_none());
                 if ended {
-                    self.apply_cleanup_policy(&record.id, self.last.cleanup_merged);
+                    self.apply_cleanup_policy(&record.id, retire);
                 }
                 Ok(protocol::to_value(&Landed::at(Some(commit))))
             }
@@ -255,12 +274,20 @@ impl Supervisor {
                 RebaseStep::Continue => history::rebase_continue(&path),
                 RebaseStep::Abort => history::rebase_abort(&path).map(|()| Rebased::Done(String::new())),
             };
-            let _ = tx.send(Command::Rebased(Box::new(GitDone { record, result, reply })));
+            let done = GitDone {
+                record,
+                result,
+                reply,
+                retire: false,
+            };
+            let _ = tx.send(Command::Rebased(Box::new(done)));
         });
     }
 
     pub(super) fn on_rebased(&mut self, done: GitDone<Rebased>) {
-        let GitDone { record, result, reply } = done;
+        let GitDone {
+            record, result, reply, ..
+        } = done;
         self.refresh_ahead(&record.id);
         let answer = match result {
             Ok(Rebased::Done(head)) if head.is_empty() => Ok(protocol::to_value(&Landed::at(None))),
@@ -359,6 +386,8 @@ pub(super) struct GitDone<T> {
     record: SessionRecord,
     result: Result<T, WorktreeError>,
     reply: Option<Reply>,
+    /// A merge of an ended session: retire its worktree once landed.
+    retire: bool,
 }
 
 fn conflict_answer(message: String, files: &[String], hunks: &[history::Hunk]) -> Value {
