@@ -206,7 +206,7 @@ impl Supervisor {
                 Request::PoolStatus => Ok(self.pool.status()),
                 Request::DaemonStatus => self.daemon_status(),
                 Request::DaemonStop => self.daemon_stop(),
-                Request::AgentInfo => Ok(self.agent_info()),
+                Request::AgentInfo => Ok(self.agent_info(client)),
                 Request::SaveSnapshot { name, specs } => Ok(self.save_snapshot(name, specs)),
                 // Reads are jobs that answer by themselves: the loop goes on.
                 Request::Snapshot(name) => return self.snapshot(name, reply),

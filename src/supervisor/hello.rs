@@ -89,12 +89,13 @@ impl Supervisor {
         self.last.clone()
     }
 
-    /// Each configured agent: its program (or why it cannot run), how to ask
-    /// its version, and what lulu does with it.
-    pub(super) fn agent_info(&self) -> Value {
-        let info = self.last.agents.names().map(|name| {
+    /// Each agent `client` configured: its program (or why it cannot
+    /// run), how to ask its version, and what lulu does with it.
+    pub(super) fn agent_info(&self, client: ClientId) -> Value {
+        let agents = &self.editors.options(client).unwrap_or(&self.last).agents;
+        let info = agents.names().map(|name| {
             let adapter = crate::adapter::for_agent(name);
-            let resolved = self.last.agents.resolve(
+            let resolved = agents.resolve(
                 name,
                 &[],
                 self.settings.path_var.as_deref(),

@@ -177,9 +177,9 @@ pub struct Supervisor {
     controls: controls::Controls,
     store: Store,
     settings: Settings,
-    /// What the last hello set: for starts from a client that said none
-    /// (`lulu start`), and what is daemon-wide about agents (the pool's
-    /// shell, `agent_info`).
+    /// What the last hello set: the options of a client that said none
+    /// (`lulu start` from a shell), and what is daemon-wide about agents
+    /// (the pool's shell).
     last: SessionOptions,
     max_sessions: usize,
     /// Oldest first; the list is this reversed.

@@ -57,7 +57,8 @@ impl Supervisor {
         opts: protocol::AttachOpts,
     ) -> anyhow::Result<Value> {
         let state_dir = self.settings.state_dir.clone();
-        let scrollback = self.last.scrollback;
+        // An ended session is painted with the attaching editor's scrollback.
+        let scrollback = self.editors.options(client).unwrap_or(&self.last).scrollback;
         let entry = self.find_mut(session)?;
         if let Some(live) = entry.live.as_ref() {
             // Sized first, so the model paints the terminal at its own size.

@@ -292,12 +292,26 @@ end
 T['two editors with different options: each starts sessions that follow its own'] = function(child)
   reap_daemon(child)
   h.repo(child.cwd)
-  local function agent(word)
-    return { cmd = { '/bin/sh', '-c', 'echo started-by-' .. word .. '; exec sleep 600' } }
+  local function agent(word, shell)
+    return { cmd = { shell, '-c', 'echo started-by-' .. word .. '; exec sleep 600' } }
   end
-  daemon_setup(child, { agents = { probe = agent('first') }, worktree = { enabled = false } })
+  daemon_setup(child, { agents = { probe = agent('first', '/bin/sh') }, worktree = { enabled = false } })
   local other = second(child)
-  other.setup({ host = { mode = 'daemon' }, agents = { probe = agent('second') }, worktree = { enabled = true } })
+  other.setup({
+    host = { mode = 'daemon' },
+    agents = { probe = agent('second', '/bin/bash') },
+    worktree = { enabled = true },
+  })
+  -- What each is told of its agents (:checkhealth) is its own too.
+  local function program(editor)
+    return editor.lua([[
+      for _, a in ipairs(require("lulu.rpc").request(require("lulu.rpc").methods.agents)) do
+        if a.name == "probe" then return a.program end
+      end
+    ]])
+  end
+  h.eq(program(child), '/bin/sh', "the first editor's probe")
+  h.eq(program(other), '/bin/bash', "the second editor's probe")
   -- The second editor said hello last; the first still gets its own options.
   local a = child.lua('return require("lulu").start({ agent = "probe", name = "from-first", cwd = ... })', child.cwd)
   local b = other.lua('return require("lulu").start({ agent = "probe", name = "from-second", cwd = ... })', child.cwd)
