@@ -283,7 +283,11 @@ T['a flood, a full-screen app and back end as the unthrottled stream would'] = f
     end
   end
   local log = table.concat(vim.fn.readfile(child.env.XDG_STATE_HOME .. '/nvim/lulu/host.log'), '\n')
-  h.matches(log, 'catching it up from the model', 'the flood was caught up, not streamed')
+  -- (Fell behind, or attached once the flood was under way.)
+  h.ok(
+    log:find('catching it up from the model') or log:find('attached during a flood'),
+    'the flood was caught up, not streamed: ' .. log
+  )
 end
 
 T['a terminal opened during a flood starts with the screen, and has the whole history once it calms'] = function(child)
