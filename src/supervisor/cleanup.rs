@@ -1,17 +1,19 @@
-//! Worktrees retired and measured: `:LuluPrune` over every ended session,
-//! the `delete_if_merged` clean-up for the one session that ended or
-//! merged, and the count and size of all worktrees for the list's footer.
-//! Git and the file system run as jobs.
+//! Worktrees retired and measured, as jobs: `:LuluPrune` over every ended
+//! session, the `delete_if_merged` clean-up for the one session that ended
+//! or merged, and the count and size of all worktrees for the list's
+//! footer. What to do is `WorktreePolicy`'s to say; git and the file
+//! system run here, off the loop.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rmpv::Value;
 
+use super::worktree_policy::WorktreePolicy;
 use super::{Command, Reply, Supervisor, respond};
 use crate::model::{SessionId, SessionRecord};
 use crate::rpc::protocol::{self, Event};
-use crate::rpc::reply::{self, WorktreeUsage};
+use crate::rpc::reply;
 use crate::worktree;
 
 impl Supervisor {
@@ -19,30 +21,16 @@ impl Supervisor {
     /// every ended session's worktree. The sessions stay in the list; only
     /// their worktrees and branches go.
     pub(super) fn prune(&mut self, dry_run: bool, reply: Option<Reply>) {
-        let candidates: Vec<SessionRecord> = self
-            .entries
-            .iter()
-            .filter(|e| e.live.is_none() && e.record.worktree.is_some())
-            .map(|e| e.record.clone())
-            .collect();
+        let candidates = WorktreePolicy::prune_candidates(&self.entries);
         self.retire_job(candidates, !dry_run, reply);
     }
 
     /// `worktree.cleanup = 'delete_if_merged'`: the one session that ended
     /// loses its worktree if all its work is on its base (a job).
     pub(super) fn apply_cleanup_policy(&mut self, id: &SessionId, delete_if_merged: bool) {
-        if !delete_if_merged {
-            return;
+        if let Some(record) = WorktreePolicy::retire_candidate(&self.entries, id, delete_if_merged) {
+            self.retire_job(vec![record], true, None);
         }
-        let Some(record) = self
-            .entries
-            .iter()
-            .find(|e| &e.record.id == id && e.live.is_none() && e.record.worktree.is_some())
-            .map(|e| e.record.clone())
-        else {
-            return;
-        };
-        self.retire_job(vec![record], true, None);
     }
 
     /// Of `candidates`, those whose worktrees hold nothing that is not on
@@ -110,7 +98,7 @@ impl Supervisor {
             }
         }
         if removed && !records.is_empty() {
-            self.usage = None;
+            self.worktree_policy.outdated();
             let _ = self.usage();
         }
         respond(reply, Ok(Value::Array(list)));
@@ -120,14 +108,7 @@ impl Supervisor {
     /// background (walking directories is slow); the fresh figure arrives as
     /// a `usage` event.
     pub(super) fn usage(&mut self) -> Value {
-        let stale = self.usage.as_ref().is_none_or(|u| u.at.elapsed() >= USAGE_EVERY);
-        if stale && !self.usage_busy {
-            self.usage_busy = true;
-            let paths: Vec<PathBuf> = self
-                .entries
-                .iter()
-                .filter_map(|e| e.record.worktree.as_ref().map(PathBuf::from))
-                .collect();
+        if let Some(paths) = self.worktree_policy.measure(&self.entries, Instant::now()) {
             let tx = self.tx.clone();
             tokio::task::spawn_blocking(move || {
                 let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
@@ -135,36 +116,12 @@ impl Supervisor {
                 let _ = tx.send(Command::Usage(existing.len(), bytes));
             });
         }
-        self.usage.as_ref().map_or(Value::Nil, Usage::value)
+        self.worktree_policy.usage()
     }
 
     pub(super) fn on_usage(&mut self, count: usize, bytes: u64) {
-        self.usage_busy = false;
-        let usage = Usage {
-            count,
-            bytes,
-            at: Instant::now(),
-        };
-        self.emit(Event::Usage, usage.value());
-        self.usage = Some(usage);
-    }
-}
-
-/// How long a computed worktree size is good for.
-const USAGE_EVERY: Duration = Duration::from_secs(30);
-
-pub(super) struct Usage {
-    count: usize,
-    bytes: u64,
-    at: Instant,
-}
-
-impl Usage {
-    fn value(&self) -> Value {
-        protocol::to_value(&WorktreeUsage {
-            count: self.count,
-            bytes: self.bytes,
-        })
+        let usage = self.worktree_policy.measured(count, bytes, Instant::now());
+        self.emit(Event::Usage, usage);
     }
 }
 

@@ -195,7 +195,7 @@ impl Supervisor {
             .write(format!("the removal of session {id}"), move |s| s.delete_session(&key));
         self.entries.remove(id);
         // The worktree count in the list's footer is stale now.
-        self.usage = None;
+        self.worktree_policy.outdated();
         let _ = self.usage();
         for client in self.editors.all() {
             client.emit(Event::Deleted, Value::from(id.as_str()));

@@ -32,6 +32,7 @@ mod sessions;
 mod start;
 mod start_job;
 mod terminals;
+mod worktree_policy;
 mod worktrees;
 
 use std::collections::HashMap;
@@ -206,8 +207,8 @@ pub struct Supervisor {
     /// no id) with its tool call.
     tool_uses: approvals::RecentToolUses,
     approval_timeout: Duration,
-    usage: Option<cleanup::Usage>,
-    usage_busy: bool,
+    /// What becomes of worktrees, and their measured count and size.
+    worktree_policy: worktree_policy::WorktreePolicy,
     pool: pool::Pool,
     prices: crate::cost::Prices,
     /// Said to the first editor that connects (a recovered store, say).
@@ -255,8 +256,7 @@ impl Supervisor {
             feed: Default::default(),
             tool_uses: Default::default(),
             approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
-            usage: None,
-            usage_busy: false,
+            worktree_policy: worktree_policy::WorktreePolicy::default(),
             pool: pool::Pool::default(),
             prices: crate::cost::Prices::default(),
             startup_notices: notices,
