@@ -113,7 +113,7 @@ function M.ensure(record, win)
       end)
     end,
   })
-  rpc.request(rpc.methods.attach, id, chan, cols or vim.NIL, rows or vim.NIL, H.attach_opts(buf, false))
+  H.attach(id, chan, cols, rows, H.attach_opts(buf, false))
   M.resize_visible()
   return buf
 end
@@ -304,8 +304,23 @@ function H.resume(id, term)
   end
   term.lazy = false
   term.cols, term.rows = cols, rows
-  rpc.request(rpc.methods.attach, id, term.chan, cols or vim.NIL, rows or vim.NIL, H.attach_opts(term.buf, true))
+  H.attach(id, term.chan, cols, rows, H.attach_opts(term.buf, true))
   M.resize_visible()
+end
+
+--- Ask the host to paint and stream session `id` into `chan`. A
+--- notification: the editor never waits on the host (a remote one is a
+--- network round trip away), and the paint arrives as terminal output. (The
+--- host sizes the PTY as the attach arrives, so a resize sent after it is
+--- never overtaken.) With no host up, a request starts one first.
+function H.attach(id, chan, cols, rows, opts)
+  local record = require('lulu.sessions').find(id)
+  local args = { rpc.methods.attach, id, chan, cols or vim.NIL, rows or vim.NIL, opts }
+  if (record and record.host) or require('lulu.host').channel() then
+    rpc.notify(unpack(args))
+  else
+    rpc.request(unpack(args))
+  end
 end
 
 --- How a terminal attaches: its scrollback, and the editor's colours (the

@@ -103,10 +103,11 @@ impl Handler for RpcHandler {
 
     async fn handle_request(&self, name: String, args: Vec<Value>, nvim: Nvim) -> Result<Value, Value> {
         let _done = Done(&self.in_flight);
-        let request = protocol::decode(&name, args).map_err(|err| {
+        let mut request = protocol::decode(&name, args).map_err(|err| {
             tracing::info!(method = %name, %err, "bad request");
             protocol::error_value(ErrorCode::BadRequest, &err.to_string())
         })?;
+        self.supervisor.size_first(&mut request);
         if self.watch(nvim.clone(), &request) {
             return Ok(Value::Nil);
         }
@@ -129,7 +130,8 @@ impl Handler for RpcHandler {
         // Keystrokes and resizes arrive as notifications: nobody waits for
         // them, so errors (a session that just ended) are only logged.
         match protocol::decode(&name, args) {
-            Ok(request) => {
+            Ok(mut request) => {
+                self.supervisor.size_first(&mut request);
                 if self.watch(nvim.clone(), &request) || self.supervisor.direct(&request).is_some() {
                     return;
                 }

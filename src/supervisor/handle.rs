@@ -74,6 +74,21 @@ impl SupervisorHandle {
         Some(result)
     }
 
+    /// An attach to a live session sizes its PTY here, in the order its
+    /// connection sent it (as a resize is), not later from the
+    /// supervisor's queue, where a resize the editor sent after it would
+    /// be overtaken by it. (The session's task paints at the PTY's size
+    /// when it takes the attach in.)
+    pub fn size_first(&self, request: &mut Request) {
+        if let Request::Attach { session, size, .. } = request
+            && let Some((cols, rows)) = *size
+            && let Some(handle) = self.controls.get(session)
+            && handle.control.resize(cols, rows).is_ok()
+        {
+            *size = None;
+        }
+    }
+
     pub fn notify(&self, client: ClientId, peer: Peer, request: Request) {
         let _ = self.tx.send(Command::Request {
             client,
