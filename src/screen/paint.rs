@@ -15,7 +15,7 @@ impl Screen {
     /// primary screen with default modes) into the model's state: scrollback, screen (both screens when the alternate
     /// one is shown), cursor, modes, pen and title.
     pub fn snapshot(&mut self) -> Vec<u8> {
-        self.paint(0)
+        self.paint(0, false)
     }
 
     /// The bytes that bring a terminal that showed the stream up to `since`
@@ -29,28 +29,33 @@ impl Screen {
         let mut out = MODES_OFF.to_vec();
         if since.cleared != self.mark.cleared || since.rows > self.mark.rows {
             out.extend_from_slice(b"\x1b[3J");
-            out.extend_from_slice(&self.paint(0));
+            out.extend_from_slice(&self.paint(0, false));
             return out;
         }
         let new = usize::try_from(self.mark.rows - since.rows).unwrap_or(usize::MAX);
         let skip = self.history.len().saturating_sub(new);
-        out.extend_from_slice(&self.paint(skip));
+        out.extend_from_slice(&self.paint(skip, false));
         out
     }
 
     /// The screen and its state alone, over a terminal's screen (which
     /// keeps its scrollback as it was): a frame while the terminal is
     /// flooded, before [`Screen::catch_up`] brings its scrollback up too.
+    /// Each row is put in its place rather than after a line feed, so a
+    /// frame never scrolls a row into the terminal's scrollback, even when
+    /// the terminal has just become shorter than the model.
     pub fn frame(&mut self) -> Vec<u8> {
         let mut out = MODES_OFF.to_vec();
         let skip = self.history.len();
-        out.extend_from_slice(&self.paint(skip));
+        out.extend_from_slice(&self.paint(skip, true));
         out
     }
 
     /// Paint from the top of a cleared screen: the history from row `skip`
-    /// on, then the screen and its state.
-    pub(super) fn paint(&mut self, skip: usize) -> Vec<u8> {
+    /// on, then the screen (its rows `placed` by cursor moves, or after
+    /// line feeds, which scroll the history into the scrollback), and its
+    /// state.
+    pub(super) fn paint(&mut self, skip: usize, placed: bool) -> Vec<u8> {
         self.settle();
         let mut out = Vec::with_capacity(self.history_bytes + 16 * 1024);
         // From the top of a clear screen, whatever the terminal showed.
@@ -75,8 +80,11 @@ impl Screen {
             }
         };
         for (index, row) in primary.iter().enumerate() {
+            if placed {
+                cup(&mut out, (index, 0));
+            }
             out.extend_from_slice(&row.painted);
-            if !row.wrapped && index + 1 < primary.len() {
+            if !placed && !row.wrapped && index + 1 < primary.len() {
                 out.extend_from_slice(b"\r\n");
             }
         }

@@ -435,3 +435,24 @@ fn yes_fed_in_big_batches_skips_and_ends_as_the_stream_would() {
     assert!(fast.skipped() > 0);
     assert_eq!(painted, expected);
 }
+
+#[test]
+fn a_frame_never_scrolls_a_row_into_a_shorter_terminal() {
+    let mut model = Screen::new(20, 6, 100);
+    for i in 0..30 {
+        model.feed(format!("row {i}\r\n").as_bytes());
+    }
+    model.feed(b"prompt> ");
+    // The terminal the frame lands in has just become a row shorter.
+    let mut terminal = Screen::new(20, 5, 100);
+    for _ in 0..3 {
+        terminal.feed(&model.frame());
+    }
+    assert_eq!(terminal.history_rows(), 0, "nothing scrolled into its scrollback");
+    assert_eq!(terminal.text(5).lines.last().map(String::as_str), Some("prompt>"));
+    // Of the same size, it shows the model's screen exactly.
+    let mut same = Screen::new(20, 6, 100);
+    same.feed(&model.frame());
+    assert_eq!(same.text(6).lines, model.text(6).lines);
+    assert_eq!(same.text(6).cursor, model.text(6).cursor);
+}

@@ -114,7 +114,7 @@ impl Fanout {
         Fanout {
             session,
             screen: screen.clone(),
-            control,
+            control: control.clone(),
             terminals: Vec::new(),
             parked: VecDeque::new(),
             answers: AnswerBudget {
@@ -123,6 +123,7 @@ impl Fanout {
             },
             source: Source {
                 screen,
+                control,
                 progress: Arc::new(Notify::new()),
                 flow: Arc::new(Flow::new()),
                 typed,

@@ -11,7 +11,8 @@ use rmpv::Value;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-use super::{SharedScreen, lock};
+use super::{SharedScreen, sized};
+use crate::pty::PtyControl;
 use crate::rpc::{ClientId, Peer};
 use crate::screen::Mark;
 
@@ -78,6 +79,8 @@ pub struct Terminal {
 #[derive(Clone)]
 pub(super) struct Source {
     pub screen: SharedScreen,
+    /// The session's PTY: the size its frames and catch-ups are painted at.
+    pub control: PtyControl,
     /// Woken whenever a terminal makes progress.
     pub progress: Arc<Notify>,
     pub flow: Arc<Flow>,
@@ -245,7 +248,11 @@ async fn flooded(
     acks: &mut VecDeque<JoinHandle<bool>>,
 ) -> bool {
     let Source {
-        screen, flow, typed, ..
+        screen,
+        control,
+        flow,
+        typed,
+        ..
     } = source;
     let mut last: Option<(Mark, std::time::Instant)> = None;
     let mut quick_until = None;
@@ -256,7 +263,11 @@ async fn flooded(
         let (bytes, caught_up) = {
             // Under the lock: output pushed after this is queued after it,
             // output before it is in it.
-            let mut screen = lock(screen);
+            // At the PTY's size as it is now: the session may not have
+            // taken output in since a resize (its flood waits for a
+            // parser), and a frame taller than the terminal would scroll
+            // its top rows into the buffer's scrollback.
+            let mut screen = sized(screen, control);
             let now = screen.mark();
             let at = std::time::Instant::now();
             // Calm: no flood being taken in, and fewer than CALM_ROWS
