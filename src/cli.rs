@@ -180,10 +180,8 @@ pub fn main() -> ExitCode {
                 crate::relay::run(&dirs, idle_exit)
             } else if stop {
                 crate::daemon::stop()
-            } else if status && json {
-                crate::daemon::status_json()
             } else if status {
-                crate::daemon::status()
+                daemon_status(json)
             } else if foreground {
                 daemon(dirs, idle_exit)
             } else {
@@ -213,14 +211,7 @@ pub fn main() -> ExitCode {
         Command::List { dirs, json } => finish(list(&dirs.resolve(), json)),
         Command::Exec { setup, report, argv } => setup_then_exec(&setup, &report, &argv),
         Command::Launch { spec } => finish(crate::launch::run(&spec)),
-        Command::SandboxInfo => {
-            let (line, code) = match crate::sandbox::probe() {
-                Ok(line) => (line, ExitCode::SUCCESS),
-                Err(line) => (line, ExitCode::from(1)),
-            };
-            println!("{line}");
-            code
-        }
+        Command::SandboxInfo => sandbox_info(),
         Command::LimitsInfo => {
             println!("{}", crate::limits::Mechanism::detect().describe());
             ExitCode::SUCCESS
@@ -230,14 +221,7 @@ pub fn main() -> ExitCode {
             address_space,
             processes,
             argv,
-        } => {
-            let err = crate::limits::exec(&cgroup, address_space, processes, &argv);
-            eprintln!(
-                "lulu: cannot start {} within its limits: {err}",
-                argv.first().map_or("", String::as_str)
-            );
-            ExitCode::from(127)
-        }
+        } => limits_exec(&cgroup, address_space, processes, &argv),
         Command::Hook { agent } => {
             let answer = crate::hook::client::run(&agent, std::io::stdin().lock());
             if !answer.is_empty() {
@@ -246,6 +230,39 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+fn daemon_status(json: bool) -> anyhow::Result<()> {
+    if json {
+        crate::daemon::status_json()
+    } else {
+        crate::daemon::status()
+    }
+}
+
+/// Whether sessions can be sandboxed here, as one line; the exit code says.
+fn sandbox_info() -> ExitCode {
+    let (line, code) = match crate::sandbox::probe() {
+        Ok(line) => (line, ExitCode::SUCCESS),
+        Err(line) => (line, ExitCode::from(1)),
+    };
+    println!("{line}");
+    code
+}
+
+/// Becomes `argv` within its limits; only returns if that failed.
+fn limits_exec(
+    cgroup: &[std::path::PathBuf],
+    address_space: Option<u64>,
+    processes: Option<u64>,
+    argv: &[String],
+) -> ExitCode {
+    let err = crate::limits::exec(cgroup, address_space, processes, argv);
+    eprintln!(
+        "lulu: cannot start {} within its limits: {err}",
+        argv.first().map_or("", String::as_str)
+    );
+    ExitCode::from(127)
 }
 
 /// How a subcommand ended, as the exit code; an error as one line (the

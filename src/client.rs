@@ -242,43 +242,14 @@ pub async fn attach(dirs: &Dirs, session: &str) -> anyhow::Result<()> {
     )
     .await?;
 
-    // Keystrokes come from a plain thread (stdin is blocking).
-    let (keys_tx, mut keys) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdin.read(&mut buf) {
-            if n == 0 || keys_tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
+    let mut keys = read_keys();
     let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())?;
     let mut check = tokio::time::interval(Duration::from_millis(500));
-    let mut prefix = false;
+    let mut detach_keys = DetachKeys::default();
     let outcome = loop {
         tokio::select! {
             Some(bytes) = keys.recv() => {
-                let mut forward = Vec::with_capacity(bytes.len() + 1);
-                let mut detach = false;
-                for &b in &bytes {
-                    if prefix {
-                        prefix = false;
-                        if b == b'd' {
-                            detach = true;
-                            break;
-                        }
-                        forward.push(DETACH_PREFIX);
-                        if b == DETACH_PREFIX {
-                            continue;
-                        }
-                        forward.push(b);
-                    } else if b == DETACH_PREFIX {
-                        prefix = true;
-                    } else {
-                        forward.push(b);
-                    }
-                }
+                let (forward, detach) = detach_keys.filter(&bytes);
                 if !forward.is_empty() {
                     conn.notify(protocol::SESSION_WRITE, vec![Value::from(id.as_str()), Value::Binary(forward)]);
                 }
@@ -306,6 +277,54 @@ pub async fn attach(dirs: &Dirs, session: &str) -> anyhow::Result<()> {
     drop(raw);
     println!("\r\n[lulu: {outcome}]");
     Ok(())
+}
+
+/// Keystrokes, from a plain thread (stdin is blocking).
+fn read_keys() -> tokio::sync::mpsc::UnboundedReceiver<Vec<u8>> {
+    let (keys_tx, keys) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 || keys_tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    keys
+}
+
+/// The detach chord (the prefix, then `d`) taken out of typed keys; the
+/// prefix twice types it once, the prefix and any other key types both.
+#[derive(Default)]
+struct DetachKeys {
+    /// The last key read was the prefix.
+    prefix: bool,
+}
+
+impl DetachKeys {
+    /// What to pass on, and whether the chord was typed (keys after it
+    /// are dropped: the terminal is leaving).
+    fn filter(&mut self, bytes: &[u8]) -> (Vec<u8>, bool) {
+        let mut forward = Vec::with_capacity(bytes.len() + 1);
+        for &b in bytes {
+            if self.prefix {
+                self.prefix = false;
+                if b == b'd' {
+                    return (forward, true);
+                }
+                forward.push(DETACH_PREFIX);
+                if b != DETACH_PREFIX {
+                    forward.push(b);
+                }
+            } else if b == DETACH_PREFIX {
+                self.prefix = true;
+            } else {
+                forward.push(b);
+            }
+        }
+        (forward, false)
+    }
 }
 
 fn terminal_size() -> Option<(u16, u16)> {
@@ -349,5 +368,30 @@ impl Drop for RawMode {
                 libc::tcsetattr(std::io::stdin().as_raw_fd(), libc::TCSANOW, &saved);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_detach_chord_is_taken_out_even_across_reads() {
+        let mut keys = DetachKeys::default();
+        assert_eq!(keys.filter(b"ls\r"), (b"ls\r".to_vec(), false));
+        // The prefix alone waits for the next key.
+        assert_eq!(keys.filter(&[b'a', DETACH_PREFIX]), (b"a".to_vec(), false));
+        assert_eq!(keys.filter(b"dzz"), (Vec::new(), true));
+    }
+
+    #[test]
+    fn the_prefix_twice_or_before_another_key_is_typed() {
+        let mut keys = DetachKeys::default();
+        assert_eq!(
+            keys.filter(&[DETACH_PREFIX, DETACH_PREFIX]),
+            (vec![DETACH_PREFIX], false)
+        );
+        assert_eq!(keys.filter(&[DETACH_PREFIX, b'x']), (vec![DETACH_PREFIX, b'x'], false));
+        assert!(!keys.prefix);
     }
 }

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::approval::RuleSpec;
 use crate::worktree::Strategy;
 
+mod args;
 mod decode;
 mod names;
 mod opts;

@@ -16,6 +16,8 @@
 //! kept here painted (~1.2 bytes per cell of text).
 
 mod answers;
+#[cfg(test)]
+mod flood_tests;
 mod paint;
 mod parse;
 mod serialize;

@@ -3,6 +3,8 @@
 //! [`Store::write`] without waiting, [`Store::run`] for an answer.
 
 mod comments;
+mod events;
+mod saved;
 pub use comments::{Comment, MAX_COMMENTS};
 mod rules;
 mod schema;
@@ -19,9 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
-
-use crate::model::{SessionId, now};
+use rusqlite::Connection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -290,80 +290,6 @@ impl Store {
         let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&conn)
     }
-
-    /// Save a named set of sessions to start again (`:LuluSave`); replaces
-    /// a set of that name. `specs` is the editor's own JSON.
-    pub fn save_snapshot(&self, name: &str, specs: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO snapshots (name, specs, saved_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(name) DO UPDATE SET specs = excluded.specs, saved_at = excluded.saved_at",
-                params![name, specs, now()],
-            )?;
-            Ok(())
-        })
-    }
-
-    pub fn snapshot(&self, name: &str) -> Result<Option<String>, StoreError> {
-        self.with(|c| {
-            Ok(
-                c.query_row("SELECT specs FROM snapshots WHERE name = ?1", [name], |r| r.get(0))
-                    .optional()?,
-            )
-        })
-    }
-
-    pub fn snapshot_names(&self) -> Result<Vec<String>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare("SELECT name FROM snapshots ORDER BY saved_at DESC")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok(self.readable("snapshots", rows))
-        })
-    }
-
-    /// Trust `path` with exactly this content hash (replacing older trust).
-    pub fn trust_file(&self, path: &str, sha256: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO trusted_files (path, sha256, at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, at = excluded.at",
-                params![path, sha256, now()],
-            )?;
-            Ok(())
-        })
-    }
-
-    pub fn is_trusted(&self, path: &str, sha256: &str) -> Result<bool, StoreError> {
-        self.with(|c| {
-            let n: i64 = c.query_row(
-                "SELECT COUNT(*) FROM trusted_files WHERE path = ?1 AND sha256 = ?2",
-                params![path, sha256],
-                |r| r.get(0),
-            )?;
-            Ok(n > 0)
-        })
-    }
-
-    pub fn add_event(&self, id: &SessionId, kind: &str, detail: &str) -> Result<(), StoreError> {
-        self.with(|c| insert_event(c, id, kind, detail))
-    }
-
-    pub fn events(&self, id: &SessionId) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(self
-            .history(id)?
-            .into_iter()
-            .map(|(_, kind, detail)| (kind, detail))
-            .collect())
-    }
-
-    /// A session's events, oldest first: `(at, kind, detail)`.
-    pub fn history(&self, id: &SessionId) -> Result<Vec<(String, String, String)>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare("SELECT at, kind, detail FROM events WHERE session_id = ?1 ORDER BY id")?;
-            let rows = stmt.query_map([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-            Ok(self.readable("events", rows))
-        })
-    }
 }
 
 fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
@@ -377,14 +303,6 @@ fn corrupt_or_open(path: &Path, source: rusqlite::Error) -> StoreError {
             source,
         },
     }
-}
-
-fn insert_event(c: &Connection, id: &SessionId, kind: &str, detail: &str) -> Result<(), StoreError> {
-    c.execute(
-        "INSERT INTO events (session_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
-        params![id.as_str(), now(), kind, detail],
-    )?;
-    Ok(())
 }
 
 /// A row's key as the user would look it up (`'4e74dc7a'`, `12`).

@@ -4,7 +4,8 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Store, StoreError, bad_detail, insert_event, row_key};
+use super::events::insert_event;
+use super::{Store, StoreError, bad_detail, row_key};
 use crate::model::{SessionId, SessionRecord, Status, now};
 
 impl Store {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::{SessionRecord, Status};
+use crate::model::{SessionId, SessionRecord, Status};
 
 pub(crate) fn record(name: &str, status: Status, created_at: &str) -> SessionRecord {
     SessionRecord {

@@ -92,12 +92,7 @@ impl Supervisor {
     /// Its screen drew and held still: a first prompt waiting for that is
     /// typed now (as `send` types: text, a pause, Enter).
     pub(super) fn on_ready(&mut self, id: &SessionId) {
-        let Some(live) = self
-            .entries
-            .iter_mut()
-            .find(|e| &e.record.id == id)
-            .and_then(|e| e.live.as_mut())
-        else {
+        let Some(live) = self.entries.get_mut(id).and_then(|e| e.live.as_mut()) else {
             return;
         };
         if let Some(prompt) = live.prompt.take() {

@@ -62,12 +62,7 @@ impl Supervisor {
             Command::TranscriptFound(id, path) => self.on_transcript_found(id, path),
             #[cfg(test)]
             Command::PanicSession(id) => {
-                if let Some(live) = self
-                    .entries
-                    .iter()
-                    .find(|e| e.record.id == id)
-                    .and_then(|e| e.live.as_ref())
-                {
+                if let Some(live) = self.entries.get(&id).and_then(|e| e.live.as_ref()) {
                     let _ = live.commands.send(SessionCmd::Panic);
                 }
             }
@@ -118,124 +113,183 @@ impl Supervisor {
     }
 
     fn handle(&mut self, client: ClientId, peer: Peer, request: Request, reply: Option<Reply>) {
-        let result = if self.shutdown.is_some() {
+        let refused = if self.shutdown.is_some() {
             Err(anyhow!("lulu host is shutting down"))
-        } else if let Err(err) = self.check_caller(&request, &peer.caller) {
-            Err(err)
         } else {
-            match request {
-                // Sent as a notification (an editor that must not wait on
-                // a remote host): answered with an event.
-                Request::Hello(hello) if reply.is_none() => return self.hello_notified(client, peer, *hello),
-                Request::Hello(hello) => self.hello(client, peer, *hello),
-                // Answers by itself once its job is done.
-                Request::Start(opts) => {
-                    let options = self
-                        .editors
-                        .options(client)
-                        .cloned()
-                        .unwrap_or_else(|| self.session_options());
-                    return self.start(*opts, options, reply);
+            self.check_caller(&request, &peer.caller)
+        };
+        if let Err(err) = refused {
+            return respond(reply, Err(err));
+        }
+        match self.answer_now(client, &peer, request) {
+            Handled::Now(result) => respond(reply, result),
+            Handled::Later(request) => self.answer_later(client, peer, *request, reply),
+        }
+    }
+
+    /// What the supervisor's own state answers at once; anything else is
+    /// handed back for [`Supervisor::answer_later`].
+    fn answer_now(&mut self, client: ClientId, peer: &Peer, request: Request) -> Handled {
+        Handled::Now(match request {
+            Request::List => Ok(self.records_value()),
+            Request::Get(session) => self.find(&session).map(|e| protocol::to_value(&e.record)),
+            Request::Send { session, text } => self.send_text(&session, &text),
+            Request::Write { session, bytes } => self.write(&session, bytes),
+            Request::Resize { session, cols, rows } => self
+                .live(&session)
+                .and_then(|live| live.control.resize(cols, rows).context("resize failed"))
+                .map(|()| Value::Nil),
+            Request::Stop { session, force } => self.stop(&session, force),
+            Request::Attach {
+                session,
+                chan,
+                size,
+                opts,
+            } => self.attach(client, peer.clone(), &session, chan, size, opts),
+            Request::Detach { session, chan } => self
+                .live(&session)
+                .map(|live| {
+                    let _ = live.commands.send(SessionCmd::Detach { client, chan });
+                })
+                .map(|()| Value::Nil),
+            // Served by the connection itself (rpc/handler.rs).
+            Request::Watch { .. } => Ok(Value::Nil),
+            Request::SaveTemplate { name, spec } => Ok(self.save_template(name, spec)),
+            Request::Activity => Ok(self.activity()),
+            Request::Usage => Ok(self.usage()),
+            Request::PoolStatus => Ok(self.pool.status()),
+            Request::DaemonStatus => self.daemon_status(),
+            Request::DaemonStop => self.daemon_stop(),
+            Request::AgentInfo => Ok(self.agent_info(client)),
+            Request::SaveSnapshot { name, specs } => Ok(self.save_snapshot(name, specs)),
+            Request::Rules => Ok(self.rules_value()),
+            other => return Handled::Later(Box::new(other)),
+        })
+    }
+
+    /// Requests whose answer waits on a job (git, the store, a file, the
+    /// user): each handler answers `reply` by itself once it is done.
+    fn answer_later(&mut self, client: ClientId, peer: Peer, request: Request, reply: Option<Reply>) {
+        match request {
+            // Sent as a notification (an editor that must not wait on a
+            // remote host): answered with an event.
+            Request::Hello(hello) if reply.is_none() => self.hello_notified(client, peer, *hello),
+            Request::Hello(hello) => {
+                let result = self.hello(client, peer, *hello);
+                respond(reply, result);
+            }
+            Request::Start(opts) => {
+                let options = self
+                    .editors
+                    .options(client)
+                    .cloned()
+                    .unwrap_or_else(|| self.session_options());
+                self.start(*opts, options, reply);
+            }
+            // Possibly later, once the process is gone.
+            Request::Delete { session, force } => self.delete(&session, force, reply),
+            Request::Diff(session) => self.diff(&session, reply),
+            Request::Detail(session) => match self.detail(&session) {
+                Ok(job) => answer_later(reply, job),
+                Err(err) => respond(reply, Err(err)),
+            },
+            // A live session's is answered on the caller's task; an ended
+            // one's is rebuilt from its log.
+            Request::Screen { session, rows } => match self.find(&session) {
+                Ok(entry) => {
+                    let job = self.screen_text(entry, rows);
+                    answer_later(reply, async move { Ok(protocol::to_value(&job.await)) });
                 }
-                Request::List => Ok(self.records_value()),
-                Request::Get(session) => self.find(&session).map(|e| protocol::to_value(&e.record)),
-                Request::Send { session, text } => self.send_text(&session, &text),
-                Request::Write { session, bytes } => self.write(&session, bytes),
-                Request::Resize { session, cols, rows } => self
-                    .live(&session)
-                    .and_then(|live| live.control.resize(cols, rows).context("resize failed"))
-                    .map(|()| Value::Nil),
-                Request::Stop { session, force } => self.stop(&session, force),
-                // Answers by itself: possibly later, once the process is gone.
-                Request::Delete { session, force } => {
-                    return self.delete(&session, force, reply);
-                }
-                Request::Attach {
-                    session,
-                    chan,
-                    size,
-                    opts,
-                } => self.attach(client, peer, &session, chan, size, opts),
-                Request::Detach { session, chan } => self
-                    .live(&session)
-                    .map(|live| {
-                        let _ = live.commands.send(SessionCmd::Detach { client, chan });
-                    })
-                    .map(|()| Value::Nil),
-                Request::Diff(session) => return self.diff(&session, reply),
-                Request::Detail(session) => match self.detail(&session) {
-                    Ok(job) => return answer_later(reply, job),
-                    Err(err) => Err(err),
-                },
-                // Served by the connection itself (rpc/handler.rs).
-                Request::Watch { .. } => Ok(Value::Nil),
-                // A live session's is answered on the caller's task; an
-                // ended one's is rebuilt from its log.
-                Request::Screen { session, rows } => match self.find(&session) {
-                    Ok(entry) => {
-                        let job = self.screen_text(entry, rows);
-                        return answer_later(reply, async move { Ok(protocol::to_value(&job.await)) });
-                    }
-                    Err(err) => Err(err),
-                },
-                Request::Merge {
-                    session,
-                    strategy,
-                    message,
-                } => {
-                    // The worktree policy of the editor that merges (the
-                    // one that started the session may be long gone).
-                    let retire = self.editors.options(client).unwrap_or(&self.last).cleanup_merged;
-                    return self.merge(&session, strategy, message, retire, reply);
-                }
-                Request::Rebase { session, step } => return self.rebase(&session, step, reply),
-                Request::ReviewFiles(session) => return self.review_files(&session, reply),
-                Request::ReviewBase { session, path } => return self.review_base(&session, path, reply),
-                Request::ReviewRead { session, path } => return self.review_read(&session, path, reply),
-                Request::ReviewWrite { session, path, content } => {
-                    return self.review_write(&session, path, content, reply);
-                }
-                Request::AddComment { session, comment } => return self.add_comment(&session, comment, reply),
-                Request::Comments(session) => return self.comments(&session, reply),
-                Request::ClearComments(session) => return self.clear_comments(&session, reply),
-                Request::SaveTemplate { name, spec } => Ok(self.save_template(name, spec)),
-                Request::Activity => Ok(self.activity()),
-                Request::Templates => return self.templates(reply),
-                Request::Trust(dir) => return self.trust(dir, reply),
-                Request::Usage => Ok(self.usage()),
-                Request::PoolStatus => Ok(self.pool.status()),
-                Request::DaemonStatus => self.daemon_status(),
-                Request::DaemonStop => self.daemon_stop(),
-                Request::AgentInfo => Ok(self.agent_info(client)),
-                Request::SaveSnapshot { name, specs } => Ok(self.save_snapshot(name, specs)),
-                // Reads are jobs that answer by themselves: the loop goes on.
-                Request::Snapshot(name) => return self.snapshot(name, reply),
-                Request::Snapshots => return self.snapshots(reply),
-                Request::Prune { dry_run } => return self.prune(dry_run, reply),
-                Request::Approvals(opts) => match self.approvals(opts) {
-                    Ok(job) => return answer_later(reply, job),
-                    Err(err) => Err(err),
-                },
-                Request::Decide { approval, choice, opts } => {
-                    let by = peer.caller.describe(client);
-                    if let Some(content) = opts.content {
-                        return self.decide_reviewed(approval, content, by, reply);
-                    }
-                    return self.decide(approval, choice, opts, by, reply);
-                }
-                Request::Review(approval) => return self.review(approval, reply),
-                Request::Rules => Ok(self.rules_value()),
-                Request::AddRule { spec, index } => {
-                    return self.change_rules(rules::Change::Add { spec, index }, rules::Then::Answer, reply);
-                }
-                Request::RemoveRule(id) => {
-                    return self.change_rules(rules::Change::Remove(id), rules::Then::Answer, reply);
-                }
-                Request::MoveRule { rule, index } => {
-                    return self.change_rules(rules::Change::Move { id: rule, index }, rules::Then::Answer, reply);
+                Err(err) => respond(reply, Err(err)),
+            },
+            Request::Merge {
+                session,
+                strategy,
+                message,
+            } => {
+                // The worktree policy of the editor that merges (the one
+                // that started the session may be long gone).
+                let retire = self.editors.options(client).unwrap_or(&self.last).cleanup_merged;
+                self.merge(&session, strategy, message, retire, reply);
+            }
+            Request::Rebase { session, step } => self.rebase(&session, step, reply),
+            Request::Templates => self.templates(reply),
+            Request::Trust(dir) => self.trust(dir, reply),
+            Request::Snapshot(name) => self.snapshot(name, reply),
+            Request::Snapshots => self.snapshots(reply),
+            Request::Prune { dry_run } => self.prune(dry_run, reply),
+            other => self.answer_review_or_approval(client, &peer, other, reply),
+        }
+    }
+
+    /// Edit review, comments, approvals and rules: all answered by jobs.
+    fn answer_review_or_approval(&mut self, client: ClientId, peer: &Peer, request: Request, reply: Option<Reply>) {
+        match request {
+            Request::ReviewFiles(session) => self.review_files(&session, reply),
+            Request::ReviewBase { session, path } => self.review_base(&session, path, reply),
+            Request::ReviewRead { session, path } => self.review_read(&session, path, reply),
+            Request::ReviewWrite { session, path, content } => self.review_write(&session, path, content, reply),
+            Request::AddComment { session, comment } => self.add_comment(&session, comment, reply),
+            Request::Comments(session) => self.comments(&session, reply),
+            Request::ClearComments(session) => self.clear_comments(&session, reply),
+            Request::Approvals(opts) => match self.approvals(opts) {
+                Ok(job) => answer_later(reply, job),
+                Err(err) => respond(reply, Err(err)),
+            },
+            Request::Decide { approval, choice, opts } => {
+                let by = peer.caller.describe(client);
+                match opts.content {
+                    Some(content) => self.decide_reviewed(approval, content, by, reply),
+                    None => self.decide(approval, choice, opts, by, reply),
                 }
             }
-        };
-        respond(reply, result);
+            Request::Review(approval) => self.review(approval, reply),
+            Request::AddRule { spec, index } => {
+                self.change_rules(rules::Change::Add { spec, index }, rules::Then::Answer, reply);
+            }
+            Request::RemoveRule(id) => self.change_rules(rules::Change::Remove(id), rules::Then::Answer, reply),
+            Request::MoveRule { rule, index } => {
+                self.change_rules(rules::Change::Move { id: rule, index }, rules::Then::Answer, reply);
+            }
+            // Taken by answer_now or answer_later; listed so that a new
+            // request cannot go unhandled without the compiler saying so.
+            Request::List
+            | Request::Get(_)
+            | Request::Send { .. }
+            | Request::Write { .. }
+            | Request::Resize { .. }
+            | Request::Stop { .. }
+            | Request::Attach { .. }
+            | Request::Detach { .. }
+            | Request::Watch { .. }
+            | Request::SaveTemplate { .. }
+            | Request::Activity
+            | Request::Usage
+            | Request::PoolStatus
+            | Request::DaemonStatus
+            | Request::DaemonStop
+            | Request::AgentInfo
+            | Request::SaveSnapshot { .. }
+            | Request::Rules
+            | Request::Hello(_)
+            | Request::Start(_)
+            | Request::Delete { .. }
+            | Request::Diff(_)
+            | Request::Detail(_)
+            | Request::Screen { .. }
+            | Request::Merge { .. }
+            | Request::Rebase { .. }
+            | Request::Templates
+            | Request::Trust(_)
+            | Request::Snapshot(_)
+            | Request::Snapshots
+            | Request::Prune { .. } => respond(reply, Err(anyhow!("lulu: a request was routed twice"))),
+        }
     }
+}
+
+/// Whether a request was answered from the supervisor's state.
+enum Handled {
+    Now(anyhow::Result<Value>),
+    Later(Box<Request>),
 }

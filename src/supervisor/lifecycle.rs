@@ -146,12 +146,7 @@ impl Supervisor {
     /// Forget a session that has ended: its worktree and branch first (a
     /// job; a refusal keeps everything), then its row, log and settings.
     pub(super) fn remove(&mut self, id: &SessionId, force: bool, waiters: Vec<Reply>) {
-        let Some(record) = self
-            .entries
-            .iter()
-            .find(|e| &e.record.id == id)
-            .map(|e| e.record.clone())
-        else {
+        let Some(record) = self.entries.get(id).map(|e| e.record.clone()) else {
             for waiter in waiters {
                 let _ = waiter.send(Ok(Value::Nil));
             }
@@ -239,12 +234,7 @@ impl Supervisor {
     /// hit; its worktree setup failed) is read by a job first, then
     /// [`Supervisor::on_exit`] ends the session.
     pub(super) fn on_exited(&mut self, id: SessionId, exit: ExitKind) {
-        let Some(live) = self
-            .entries
-            .iter()
-            .find(|e| e.record.id == id)
-            .and_then(|e| e.live.as_ref())
-        else {
+        let Some(live) = self.entries.get(&id).and_then(|e| e.live.as_ref()) else {
             return;
         };
         let limits = live.limits.clone();

@@ -17,6 +17,7 @@ mod controls;
 mod dispatch;
 mod fanout;
 mod hello;
+mod landing;
 mod lifecycle;
 mod live;
 mod names;
@@ -147,9 +148,9 @@ enum Command {
     /// A failed session's wait before its restart is over.
     Restart(SessionId),
     /// A merge job's outcome.
-    Merged(Box<worktrees::GitDone<String>>),
+    Merged(Box<landing::GitDone<String>>),
     /// A rebase job's outcome.
-    Rebased(Box<worktrees::GitDone<crate::worktree::history::Rebased>>),
+    Rebased(Box<landing::GitDone<crate::worktree::history::Rebased>>),
     /// A reviewed allow's input, worked out off the loop.
     Reviewed {
         id: i64,

@@ -234,12 +234,7 @@ impl Supervisor {
     pub(super) fn on_recycled(&mut self, id: SessionId, spawned: Option<Spawned>) {
         let Some(spawned) = spawned else {
             tracing::info!(session = %id, "shell did not come back from its reset; stopping it");
-            if let Some(live) = self
-                .entries
-                .iter()
-                .find(|e| e.record.id == id)
-                .and_then(|e| e.live.as_ref())
-            {
+            if let Some(live) = self.entries.get(&id).and_then(|e| e.live.as_ref()) {
                 let _ = live.commands.send(super::session::SessionCmd::Stop { force: false });
             }
             return;

@@ -12,7 +12,10 @@ use crate::model::{ExitKind, SessionId};
 use crate::pty::{Ended, Input, Output, PtyControl, Spawned};
 use crate::rpc::protocol::AttachOpts;
 use crate::rpc::{ClientId, Peer};
-use crate::screen::status::{Seen, Signs, Verdict, Watch};
+use crate::screen::status::{Signs, Verdict};
+
+mod reports;
+use reports::{ScreenReading, Told};
 
 /// Coalesce output up to this many bytes...
 pub(super) const BATCH_BYTES: usize = 64 * 1024;
@@ -129,17 +132,11 @@ impl SessionTask {
             tokio::select! {
                 Some(cmd) = commands.recv() => {
                     if let SessionCmd::Recycle { log: pool_log, reply } = cmd {
-                        fanout.flush().await;
-                        let own_log = log.path();
-                        log.switch_to(&pool_log);
-                        if exit.is_none() && reset_shell(&control, &mut output).await {
-                            fanout.flush().await;
+                        if exit.is_none() && recycled(&mut fanout, &log, &pool_log, &control, &mut output).await {
                             tracing::info!(session = %id, "shell reset; its pty goes back to the pool");
                             let _ = reply.send(Some(Spawned { pid, output, exit: exit_rx, control, log }));
                             return;
                         }
-                        log.switch_to(&own_log);
-                        let _ = std::fs::remove_file(&pool_log);
                         let _ = reply.send(None);
                         continue;
                     }
@@ -151,17 +148,7 @@ impl SessionTask {
                         continue;
                     };
                     output_open = coalesce(&mut output, &mut batch, fanout.batch_limit()).await;
-                    let flooding = batch.len() >= BATCH_BYTES;
-                    let turn = match fanout.turn_for(batch.len()) {
-                        Some(turn) => Some(serving(turn, &mut commands, &control, &mut fanout, &mut kill_at).await),
-                        None => None,
-                    };
-                    fanout.push(batch, turn).await;
-                    if flooding {
-                        // More is queued already: let the other tasks on
-                        // this thread run before taking it.
-                        tokio::task::yield_now().await;
-                    }
+                    pass_on(batch, &mut commands, &control, &mut fanout, &mut kill_at).await;
                     told.output();
                 }
                 status = &mut exit_rx, if exit.is_none() => {
@@ -197,6 +184,51 @@ impl SessionTask {
     }
 }
 
+/// A batch of output to every terminal and the screen. While a flood waits
+/// for its turn to be parsed, commands (keys, resizes, attaches) are
+/// served.
+async fn pass_on(
+    batch: Vec<u8>,
+    commands: &mut mpsc::UnboundedReceiver<SessionCmd>,
+    control: &PtyControl,
+    fanout: &mut Fanout,
+    kill_at: &mut Option<Instant>,
+) {
+    let flooding = batch.len() >= BATCH_BYTES;
+    let turn = match fanout.turn_for(batch.len()) {
+        Some(turn) => Some(serving(turn, commands, control, fanout, kill_at).await),
+        None => None,
+    };
+    fanout.push(batch, turn).await;
+    if flooding {
+        // More is queued already: let the other tasks on this thread run
+        // before taking it.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A pool shell given back: everything so far to its terminals, then its
+/// output goes to the pool's log while the shell is reset. False (and the
+/// session's own log again) if the reset did not take.
+async fn recycled(
+    fanout: &mut Fanout,
+    log: &crate::pty::LogHandle,
+    pool_log: &std::path::Path,
+    control: &PtyControl,
+    output: &mut Output,
+) -> bool {
+    fanout.flush().await;
+    let own_log = log.path();
+    log.switch_to(pool_log);
+    if reset_shell(control, output).await {
+        fanout.flush().await;
+        return true;
+    }
+    log.switch_to(&own_log);
+    let _ = std::fs::remove_file(pool_log);
+    false
+}
+
 /// Until the supervisor has taken the exit in (and lets go of our
 /// commands), a terminal may still attach: it gets the whole output.
 async fn attach_until_forgotten(mut commands: mpsc::UnboundedReceiver<SessionCmd>, mut fanout: Fanout) {
@@ -211,79 +243,6 @@ async fn attach_until_forgotten(mut commands: mpsc::UnboundedReceiver<SessionCmd
             fanout.attach(client, peer, chan, opts);
             fanout.flush().await;
         }
-    }
-}
-
-/// What the supervisor has been told of the session's output: that it runs
-/// (once), its activity (at most every [`ACTIVITY_EVERY`]), and that its
-/// screen drew and held still (once).
-struct Told {
-    id: SessionId,
-    events: mpsc::UnboundedSender<SessionEvent>,
-    running: bool,
-    ready: bool,
-    last_activity: Instant,
-    last_output: Option<Instant>,
-}
-
-impl Told {
-    fn new(id: SessionId, events: mpsc::UnboundedSender<SessionEvent>) -> Told {
-        Told {
-            id,
-            events,
-            running: false,
-            ready: false,
-            last_activity: Instant::now() - ACTIVITY_EVERY,
-            last_output: None,
-        }
-    }
-
-    fn output(&mut self) {
-        self.last_output = Some(Instant::now());
-        if !self.running {
-            self.running();
-        }
-        if self.last_activity.elapsed() >= ACTIVITY_EVERY {
-            self.last_activity = Instant::now();
-            let _ = self.events.send(SessionEvent::Activity(self.id.clone()));
-        }
-    }
-
-    fn running(&mut self) {
-        self.running = true;
-        let _ = self.events.send(SessionEvent::Running(self.id.clone()));
-    }
-
-    fn ready(&mut self) {
-        self.ready = true;
-        let _ = self.events.send(SessionEvent::Ready(self.id.clone()));
-    }
-}
-
-/// The screen as last read, and what has been made of it.
-#[derive(Default)]
-struct ScreenReading {
-    generation: Option<u64>,
-    seen: Option<Seen>,
-    watch: Watch,
-}
-
-impl ScreenReading {
-    /// Read the screen again if it changed; a verdict once one has held.
-    fn read(&mut self, screen: &SharedScreen, signs: &Signs) -> Option<Verdict> {
-        let seen = {
-            let mut screen = super::fanout::lock(screen);
-            match self.seen {
-                Some(seen) if self.generation == Some(screen.generation()) => seen,
-                _ => {
-                    let text = screen.text(usize::MAX);
-                    self.generation = Some(text.generation);
-                    signs.read(&text.lines)
-                }
-            }
-        };
-        self.seen = Some(seen);
-        self.watch.observe(seen, std::time::Instant::now())
     }
 }
 

@@ -78,10 +78,6 @@ impl Sessions {
         self.entries.iter()
     }
 
-    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, Entry> {
-        self.entries.iter_mut()
-    }
-
     pub fn name_taken(&self, name: &str) -> bool {
         self.by_name(name).is_some()
     }

@@ -63,57 +63,72 @@ pub fn changes(
 ) -> Result<Vec<Happening>, WorktreeError> {
     let repo = Repository::open(repo_dir)?;
     let mut out = Vec::new();
-    let happening = |kind, branch: &str, commit: Option<Oid>, subject: String, files| Happening {
-        kind,
-        branch: branch.to_string(),
-        commit: commit.map(|c| c.to_string()),
-        subject,
-        files,
-    };
     for (name, &tip) in after {
         if bases.contains(name) {
             continue;
         }
         match before.get(name) {
-            None => out.push(happening(
+            None => out.push(Happening::said(
                 "created",
                 name,
                 Some(tip),
                 format!("branch {name} created"),
-                None,
             )),
             Some(&old) if old == tip => {}
             Some(&old) if repo.graph_descendant_of(tip, old).unwrap_or(false) => {
-                let mut walk = repo.revwalk()?;
-                walk.push(tip)?;
-                walk.hide(old)?;
-                walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
-                for oid in walk.take(MAX_COMMITS) {
-                    let oid = oid?;
-                    let commit = repo.find_commit(oid)?;
-                    let subject = String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned();
-                    out.push(happening(
-                        "commit",
-                        name,
-                        Some(oid),
-                        subject,
-                        Some(files_changed(&repo, &commit)),
-                    ));
-                }
+                out.extend(new_commits(&repo, name, old, tip)?);
             }
-            Some(_) => out.push(happening(
+            Some(_) => out.push(Happening::said(
                 "rewritten",
                 name,
                 Some(tip),
                 format!("{name} rewritten (rebased or reset)"),
-                None,
             )),
         }
     }
     for name in before.keys().filter(|n| !after.contains_key(*n) && !bases.contains(n)) {
-        out.push(happening("deleted", name, None, format!("branch {name} deleted"), None));
+        out.push(Happening::said("deleted", name, None, format!("branch {name} deleted")));
     }
-    // A base that moved onto a lulu branch's tip: that branch was merged.
+    out.extend(merges(&repo, before, after, bases));
+    Ok(out)
+}
+
+impl Happening {
+    /// What happened, in words.
+    fn said(kind: &'static str, branch: &str, commit: Option<Oid>, subject: String) -> Happening {
+        Happening {
+            kind,
+            branch: branch.to_string(),
+            commit: commit.map(|c| c.to_string()),
+            subject,
+            files: None,
+        }
+    }
+}
+
+/// The commits from `old` to `tip` (a fast-forward), oldest first, at most
+/// [`MAX_COMMITS`].
+fn new_commits(repo: &Repository, branch: &str, old: Oid, tip: Oid) -> Result<Vec<Happening>, WorktreeError> {
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    walk.hide(old)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
+    let mut out = Vec::new();
+    for oid in walk.take(MAX_COMMITS) {
+        let oid = oid?;
+        let commit = repo.find_commit(oid)?;
+        let subject = String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned();
+        out.push(Happening {
+            files: Some(files_changed(repo, &commit)),
+            ..Happening::said("commit", branch, Some(oid), subject)
+        });
+    }
+    Ok(out)
+}
+
+/// A base that moved onto a lulu branch's tip: that branch was merged.
+fn merges(repo: &Repository, before: &Tips, after: &Tips, bases: &[String]) -> Vec<Happening> {
+    let mut out = Vec::new();
     for base in bases {
         let (Some(&old), Some(&new)) = (before.get(base), after.get(base)) else {
             continue;
@@ -125,17 +140,16 @@ pub fn changes(
             let was_in = old == tip || repo.graph_descendant_of(old, tip).unwrap_or(false);
             let now_in = new == tip || repo.graph_descendant_of(new, tip).unwrap_or(false);
             if now_in && !was_in {
-                out.push(happening(
+                out.push(Happening::said(
                     "merged",
                     name,
                     Some(new),
                     format!("{name} merged into {base}"),
-                    None,
                 ));
             }
         }
     }
-    Ok(out)
+    out
 }
 
 fn files_changed(repo: &Repository, commit: &git2::Commit<'_>) -> usize {
