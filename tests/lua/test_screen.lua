@@ -91,10 +91,12 @@ T['a session that wrote 20 MiB reopens with exactly its last screen'] = function
   child.wait_screen(s.id, 'tail%-of%-the%-flood', 5000, 'the last line')
   local model, screen = model_lines(child, s.id)
   -- (Opened within a moment of the flood, it may start as a flooded
-  -- terminal: the screen first, then its history and the screen again.)
+  -- terminal: the screen first, then its history and the screen again:
+  -- settled once the history is in and the screen after it.)
   h.wait_for(function()
-    return vim.deep_equal(last(buffer_lines(child, s.id), #model), model)
-  end, 5000, 'the buffer to settle')
+    local lines = buffer_lines(child, s.id)
+    return #lines > 5000 and vim.deep_equal(last(lines, #model), model)
+  end, 10000, 'the buffer to settle')
   h.eq(last(buffer_lines(child, s.id), #model), model, 'the buffer ends with the model screen')
   h.eq(screen.alternate, false, 'primary screen')
   -- The scrollback came with it: far more than one screen, at most 10000 rows.
