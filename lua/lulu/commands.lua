@@ -102,6 +102,8 @@ function M.parse_start(line)
   return opts
 end
 
+H.starts = 0
+
 function M.start(cmd)
   local ok, opts = pcall(M.parse_start, cmd.args)
   if not ok then
@@ -109,8 +111,19 @@ function M.start(cmd)
   end
   H.guard(function()
     local lulu = require('lulu')
-    local record = lulu.start(opts)
-    lulu.open(record.id)
+    H.starts = H.starts + 1
+    local this_start = H.starts
+    -- The editor goes on while the host makes the worktree. Of starts
+    -- made one after another, the last one asked is shown, whichever is
+    -- made first.
+    lulu.start(
+      opts,
+      H.answered(function(record)
+        if this_start == H.starts then
+          lulu.open(record.id)
+        end
+      end)
+    )
   end, { host = opts.host })
 end
 
@@ -151,26 +164,35 @@ end
 
 function M.delete(cmd)
   H.guard(function()
-    require('lulu').delete(H.one(cmd), { force = cmd.bang })
+    require('lulu').delete(H.one(cmd), { force = cmd.bang }, H.answered(function() end))
   end)
 end
 
 function M.diff(cmd)
   H.guard(function()
     local ref = H.one(cmd)
-    local text = require('lulu').diff(ref)
-    vim.cmd('tabnew')
-    local buf = vim.api.nvim_get_current_buf()
-    vim.bo[buf].buftype = 'nofile'
-    vim.bo[buf].bufhidden = 'wipe'
-    vim.bo[buf].swapfile = false
-    pcall(vim.api.nvim_buf_set_name, buf, 'lulu://diff/' .. ref)
-    local lines = text == '' and { '(no changes against the base)' } or vim.split(text, '\n', { trimempty = true })
-    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-    vim.bo[buf].modifiable = false
-    vim.bo[buf].filetype = 'diff'
-    vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true, desc = 'Close the diff' })
+    require('lulu').diff(
+      ref,
+      H.answered(function(text)
+        H.show_diff(ref, text)
+      end)
+    )
   end)
+end
+
+--- A session's diff in a new tab.
+function H.show_diff(ref, text)
+  vim.cmd('tabnew')
+  local buf = vim.api.nvim_get_current_buf()
+  vim.bo[buf].buftype = 'nofile'
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].swapfile = false
+  pcall(vim.api.nvim_buf_set_name, buf, 'lulu://diff/' .. ref)
+  local lines = text == '' and { '(no changes against the base)' } or vim.split(text, '\n', { trimempty = true })
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = 'diff'
+  vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true, desc = 'Close the diff' })
 end
 
 function M.merge(cmd)
@@ -179,15 +201,21 @@ function M.merge(cmd)
     if not ref or #cmd.fargs > 2 then
       error('usage: :LuluMerge {session} [merge|squash|rebase]', 0)
     end
-    local result = require('lulu').merge(ref, strategy)
-    if result.ok then
-      util.notify(('merged %s (%s) at %s'):format(ref, strategy, result.commit:sub(1, 10)))
-      return
-    end
-    local record = require('lulu').get(ref)
-    H.conflicts(record, result, function(hunk)
-      return ('conflicts with %s (%d line(s) of it there)'):format(record.base or 'the base', hunk.theirs or 0)
-    end, 'lulu: merge conflicts of ' .. ref)
+    require('lulu').merge(
+      ref,
+      strategy,
+      nil,
+      H.answered(function(result)
+        if result.ok then
+          util.notify(('merged %s (%s) at %s'):format(ref, strategy, result.commit:sub(1, 10)))
+          return
+        end
+        local record = require('lulu').get(ref)
+        H.conflicts(record, result, function(hunk)
+          return ('conflicts with %s (%d line(s) of it there)'):format(record.base or 'the base', hunk.theirs or 0)
+        end, 'lulu: merge conflicts of ' .. ref)
+      end)
+    )
   end)
 end
 
@@ -266,19 +294,24 @@ function M.rebase(cmd)
     if not ref or #cmd.fargs > 2 or not vim.tbl_contains({ 'start', 'continue', 'abort' }, step) then
       error('usage: :LuluRebase {session} [continue|abort]', 0)
     end
-    local result = require('lulu').rebase(ref, step)
-    local record = require('lulu').get(ref)
-    if result.ok then
-      if step == 'abort' then
-        util.notify(('rebase of %s aborted; its branch is as it was'):format(ref))
-      else
-        util.notify(('rebased %s onto %s at %s'):format(ref, record.base or 'its base', result.commit:sub(1, 10)))
-      end
-      return
-    end
-    H.conflicts(record, result, function()
-      return 'conflict markers: resolve, then :LuluRebase ' .. ref .. ' continue'
-    end, 'lulu: rebase conflicts of ' .. ref)
+    require('lulu').rebase(
+      ref,
+      step,
+      H.answered(function(result)
+        local record = require('lulu').get(ref)
+        if result.ok then
+          if step == 'abort' then
+            util.notify(('rebase of %s aborted; its branch is as it was'):format(ref))
+          else
+            util.notify(('rebased %s onto %s at %s'):format(ref, record.base or 'its base', result.commit:sub(1, 10)))
+          end
+          return
+        end
+        H.conflicts(record, result, function()
+          return 'conflict markers: resolve, then :LuluRebase ' .. ref .. ' continue'
+        end, 'lulu: rebase conflicts of ' .. ref)
+      end)
+    )
   end)
 end
 
@@ -352,33 +385,35 @@ end
 function M.prune()
   H.guard(function()
     local lulu = require('lulu')
-    local doomed = lulu.prune({ dry_run = true })
-    if #doomed == 0 then
-      util.notify('nothing to prune: no ended session has a merged, clean worktree')
+    lulu.prune({ dry_run = true }, H.answered(H.confirm_prune))
+  end)
+end
+
+--- Ask before removing what a dry run of the prune found.
+function H.confirm_prune(doomed)
+  if #doomed == 0 then
+    util.notify('nothing to prune: no ended session has a merged, clean worktree')
+    return
+  end
+  local names = vim.tbl_map(function(d)
+    return d.name
+  end, doomed)
+  local prompt = ('Remove %d worktree(s) and branch(es): %s?'):format(#doomed, table.concat(names, ', '))
+  vim.ui.select({ 'Remove', 'Cancel' }, { prompt = prompt }, function(choice)
+    if choice ~= 'Remove' then
       return
     end
-    local names = vim.tbl_map(function(d)
-      return d.name
-    end, doomed)
-    local prompt = ('Remove %d worktree(s) and branch(es): %s?'):format(#doomed, table.concat(names, ', '))
-    vim.ui.select({ 'Remove', 'Cancel' }, { prompt = prompt }, function(choice)
-      if choice ~= 'Remove' then
-        return
-      end
-      H.guard(function()
-        local removed = lulu.prune()
-        util.notify(('removed %d worktree(s): %s'):format(
-          #removed,
-          table.concat(
-            vim.tbl_map(function(d)
-              return d.worktree
-            end, removed),
-            ', '
-          )
-        ))
-      end)
+    H.guard(function()
+      require('lulu').prune(nil, H.answered(H.pruned))
     end)
   end)
+end
+
+function H.pruned(removed)
+  local where = vim.tbl_map(function(d)
+    return d.worktree
+  end, removed)
+  util.notify(('removed %d worktree(s): %s'):format(#removed, table.concat(where, ', ')))
 end
 
 function M.grid()
@@ -464,8 +499,12 @@ end
 
 function M.trust()
   H.guard(function()
-    local trusted = require('lulu').trust()
-    util.notify(('trusted %s (sha256 %s)'):format(trusted.path, trusted.sha256:sub(1, 12)))
+    require('lulu').trust(
+      nil,
+      H.answered(function(trusted)
+        util.notify(('trusted %s (sha256 %s)'):format(trusted.path, trusted.sha256:sub(1, 12)))
+      end)
+    )
   end)
 end
 
@@ -651,6 +690,20 @@ end
 --- Run a command's body: errors become one notification; while the host
 --- builds or the daemon comes up it runs afterwards (`opts.local_only`:
 --- it needs no host connection, e.g. :LuluDaemon).
+--- The callback of an API call that does not wait: `fn(result)` once the
+--- host answers; its error (or one `fn` raises) as a one-line notify.
+function H.answered(fn)
+  return function(err, result)
+    if err then
+      return util.notify(err, vim.log.levels.ERROR)
+    end
+    local ok, failed = pcall(fn, result)
+    if not ok then
+      util.notify(tostring(failed), vim.log.levels.ERROR)
+    end
+  end
+end
+
 function H.guard(fn, opts)
   -- The host is still building: say so, and do this once it is built.
   local state = not require('lulu.host').running() and require('lulu.build').state()

@@ -46,6 +46,7 @@ end
 
 --- The host process ended. Live sessions ended with it.
 function M.host_exited(code, detail)
+  require('lulu.rpc').fail_calls(nil, detail or 'the lulu host exited')
   local daemon = require('lulu.host').mode() == 'daemon'
   local any_live = false
   for _, record in ipairs(sessions.all()) do
@@ -195,6 +196,14 @@ end
 H.remote.activity = function(item, host)
   item.host = host
   H.handlers.activity(item)
+end
+
+function H.handlers.reply(payload)
+  require('lulu.rpc').on_reply(payload)
+end
+
+function H.remote.reply(payload)
+  require('lulu.rpc').on_reply(payload)
 end
 
 function H.handlers.hello()

@@ -117,7 +117,10 @@ function M.when_ready(on_ready, on_error)
   if require('lulu.config').options.host.mode ~= 'daemon' then
     -- An embedded host is a job of this editor: starting it does not wait.
     local ok, err = pcall(M.ensure)
-    return ok and on_ready() or on_error(tostring(err))
+    if not ok then
+      return on_error(tostring(err))
+    end
+    return on_ready()
   end
   if H.waiting then
     table.insert(H.waiting, { on_ready, on_error })
@@ -233,6 +236,7 @@ function M.stop()
     H.chan, H.ready = nil, false
     H.stop_watch()
     vim.fn.chanclose(chan)
+    require('lulu.rpc').fail_calls(nil, 'the lulu host was stopped')
   end
 end
 

@@ -32,13 +32,16 @@ end
 ---@field sandbox 'bwrap'|false|table|nil confine it (`:h lulu-sandbox`); a table overrides config `sandbox`
 ---@field host string|nil a remote host of config `hosts` to run it on (`:h lulu-remote`)
 
---- Start a session. Returns its record at once; the agent boots in the
---- background.
+--- Start a session. Returns its record once it is made (its worktree
+--- too); the agent boots in the background. With `on_done`, returns at
+--- once and calls `on_done(err, record)` then (|lulu-async|).
 ---@param opts lulu.StartOpts|nil
----@return lulu.Session
-function M.start(opts)
+---@param on_done fun(err: string|nil, record: lulu.Session|nil)|nil
+---@return lulu.Session|nil
+function M.start(opts, on_done)
   opts = opts or {}
   vim.validate('opts', opts, 'table')
+  vim.validate('on_done', on_done, 'function', true)
   if opts.template then
     opts = H.from_template(opts)
   end
@@ -66,10 +69,7 @@ function M.start(opts)
   else
     cwd = opts.cwd and vim.fs.normalize(vim.fn.fnamemodify(vim.fn.expand(opts.cwd), ':p')) or vim.fn.getcwd()
   end
-  local request = host and function(...)
-    return require('lulu.remote').request(host, ...)
-  end or rpc.request
-  local record = request(rpc.methods.start, {
+  local spec = {
     agent = agent,
     name = opts.name,
     cwd = cwd,
@@ -88,10 +88,25 @@ function M.start(opts)
     sandbox = H.sandbox(opts.sandbox, agent_config.sandbox, host ~= nil),
     cols = cols,
     rows = rows,
-  })
-  record.host = host
-  sessions.update(record)
-  return record
+  }
+  local function made(record)
+    record.host = host
+    sessions.update(record)
+    return record
+  end
+  if on_done then
+    -- Routed by its host, as no session names it yet.
+    return rpc.call(rpc.methods.start, { spec }, function(err, record)
+      if err then
+        return on_done(err)
+      end
+      on_done(nil, made(record))
+    end, host)
+  end
+  if host then
+    return made(require('lulu.remote').request(host, rpc.methods.start, spec))
+  end
+  return made(rpc.request(rpc.methods.start, spec))
 end
 
 --- The sandbox a start asks for, in full (paths expanded), or nil: the
@@ -404,8 +419,9 @@ end
 
 --- Delete a session's record and log (stopping it first if live).
 ---@param opts {force: boolean}|nil
-function M.delete(ref, opts)
-  rpc.request(rpc.methods.delete, H.ref(ref), { force = opts and opts.force or false })
+---@param on_done fun(err: string|nil)|nil
+function M.delete(ref, opts, on_done)
+  H.ask(on_done, rpc.methods.delete, H.ref(ref), { force = opts and opts.force or false })
 end
 
 --- Show a session's terminal in the current window.
@@ -432,9 +448,10 @@ end
 
 --- The session's changes against its base (commits, edits, new files) as
 --- one unified diff.
----@return string
-function M.diff(ref)
-  return rpc.request(rpc.methods.diff, H.ref(ref))
+---@param on_done fun(err: string|nil, diff: string|nil)|nil
+---@return string|nil
+function M.diff(ref, on_done)
+  return H.ask(on_done, rpc.methods.diff, H.ref(ref))
 end
 
 --- Land the session's branch on its base branch in the main worktree.
@@ -444,11 +461,12 @@ end
 --- squash commit carries the session's commit messages, or `opts.message`.
 ---@param strategy 'merge'|'squash'|'rebase'|nil
 ---@param opts {message: string|nil}|nil
-function M.merge(ref, strategy, opts)
+---@param on_done fun(err: string|nil, result: table|nil)|nil
+function M.merge(ref, strategy, opts, on_done)
   if opts and opts.message then
-    return rpc.request(rpc.methods.merge, H.ref(ref), strategy or 'merge', { message = opts.message })
+    return H.ask(on_done, rpc.methods.merge, H.ref(ref), strategy or 'merge', { message = opts.message })
   end
-  return rpc.request(rpc.methods.merge, H.ref(ref), strategy or 'merge')
+  return H.ask(on_done, rpc.methods.merge, H.ref(ref), strategy or 'merge')
 end
 
 --- The git activity of the sessions' branches, newest first: `{ {at, repo,
@@ -459,8 +477,8 @@ end
 
 --- The files a session changed against its base (committed or not):
 --- `{ {path, status = 'A'|'M'|'D'|'R', added, removed} }`.
-function M.review_files(ref)
-  return rpc.request(rpc.methods.review_files, H.ref(ref))
+function M.review_files(ref, on_done)
+  return H.ask(on_done, rpc.methods.review_files, H.ref(ref))
 end
 
 --- Comment on lines of a file of the session's worktree; kept with the
@@ -494,22 +512,24 @@ end
 --- `{ ok = false, files, conflicts = { {path, line} }, message }` (lines of
 --- the markers in the worktree's files).
 ---@param step 'start'|'continue'|'abort'|nil
-function M.rebase(ref, step)
-  return rpc.request(rpc.methods.rebase, H.ref(ref), step or 'start')
+---@param on_done fun(err: string|nil, result: table|nil)|nil
+function M.rebase(ref, step, on_done)
+  return H.ask(on_done, rpc.methods.rebase, H.ref(ref), step or 'start')
 end
 
 --- Trust the `.lulu.json` of the repository at `dir` (default: the current
 --- directory) as it is now; a later change needs trusting again.
----@return {path: string, sha256: string}
-function M.trust(dir)
-  return rpc.request(rpc.methods.trust, dir or vim.fn.getcwd())
+---@param on_done fun(err: string|nil, trusted: table|nil)|nil
+---@return {path: string, sha256: string}|nil
+function M.trust(dir, on_done)
+  return H.ask(on_done, rpc.methods.trust, dir or vim.fn.getcwd())
 end
 
 --- Remove the worktrees (and branches) of ended sessions whose work is all
 --- on their base. The sessions stay in the list. With `{ dry_run = true }`
 --- only says which would go. Returns `{ { name, branch, worktree }, ... }`.
-function M.prune(opts)
-  return rpc.request(rpc.methods.prune, { dry_run = opts and opts.dry_run or false })
+function M.prune(opts, on_done)
+  return H.ask(on_done, rpc.methods.prune, { dry_run = opts and opts.dry_run or false })
 end
 
 --- The pre-warmed shells: `{ size, idle, ready, spawning, claimed, replaced,
@@ -621,6 +641,23 @@ M._default_agent = H.default_agent
 ---@return string
 function M.statusline()
   return require('lulu.status').line()
+end
+
+--- `method(...)` answered now (its result returned, its error raised), or
+--- with `on_done` without waiting: `on_done(err, result)` once the host
+--- has answered (|lulu-async|).
+function H.ask(on_done, method, ...)
+  if not on_done then
+    return rpc.request(method, ...)
+  end
+  vim.validate('on_done', on_done, 'function')
+  local n, args = select('#', ...), { ... }
+  for i = 1, n do
+    if args[i] == nil then
+      args[i] = vim.NIL
+    end
+  end
+  rpc.call(method, args, on_done)
 end
 
 return M

@@ -154,6 +154,19 @@ function M.request(name, method, ...)
   return result
 end
 
+--- A call (|lulu.rpc.call()|) to host `name`: true once sent, else false
+--- and why.
+function M.call(name, ticket, method, args)
+  local h = H.hosts[name]
+  if not (h and h.state == 'connected') then
+    return false, H.not_connected(name)
+  end
+  if not pcall(vim.rpcnotify, h.chan, require('lulu.rpc').methods.call, ticket, method, args) then
+    return false, name .. ': the connection is gone'
+  end
+  return true
+end
+
 --- Fire and forget; nothing while it is not connected.
 function M.notify(name, method, ...)
   local h = H.hosts[name]
@@ -256,6 +269,7 @@ end
 
 --- Host `name` is out of reach: its rows say so, its terminals stop.
 function H.gone(name)
+  require('lulu.rpc').fail_calls(name, ('%s: the connection is gone'):format(name))
   require('lulu.term').host_lost(name)
   require('lulu.approvals').reset({}, name)
   require('lulu.events').changed()

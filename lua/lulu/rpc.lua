@@ -10,6 +10,7 @@ M.version = '0.1.0'
 -- Mirrors the method table in src/rpc/protocol.rs.
 M.methods = {
   hello = 'lulu.hello',
+  call = 'lulu.call',
   start = 'lulu.session_start',
   list = 'lulu.session_list',
   get = 'lulu.session_get',
@@ -119,6 +120,89 @@ function M.request(method, ...)
     error(M.clean(result), 0)
   end
   return result
+end
+
+-- Calls waiting for their answer: ticket -> { done, host }.
+H.calls = {}
+H.ticket = 0
+-- Calls made and not answered yet, including those waiting for a host
+-- to come up.
+H.unanswered = 0
+
+--- How many calls wait for their answer (what a spec waits on).
+function M.unanswered()
+  return H.unanswered
+end
+
+--- A request that does not wait: sent as a `lulu.call` notification,
+--- its answer comes as a `reply` event and `done(err, result)` runs then
+--- (`err`: the host's one-line message). Routed as |M.request()| is; the
+--- host is started (or the daemon attached) first if needed. `args` is a
+--- list without holes; `to_host` names a remote host for a request that
+--- names no session of it (a start there).
+---@param done fun(err: string|nil, result: any)
+---@param to_host string|nil
+function M.call(method, args, done, to_host)
+  H.unanswered = H.unanswered + 1
+  local answer = done
+  done = function(...)
+    H.unanswered = H.unanswered - 1
+    return answer(...)
+  end
+  local routed, host, first = true, to_host, args[1]
+  if not to_host then
+    routed, host, first = pcall(H.route, method, args[1])
+  end
+  if not routed then
+    return done(tostring(host))
+  end
+  H.ticket = H.ticket + 1
+  local ticket = H.ticket
+  if host then
+    local remote_args = { first, unpack(args, 2) }
+    H.calls[ticket] = { done = done, host = host }
+    local sent, err = require('lulu.remote').call(host, ticket, method, remote_args)
+    if not sent then
+      H.calls[ticket] = nil
+      done(err)
+    end
+    return
+  end
+  local local_host = require('lulu.host')
+  local_host.when_ready(function()
+    local chan = local_host.channel()
+    H.calls[ticket] = { done = done }
+    if not (chan and pcall(vim.rpcnotify, chan, M.methods.call, ticket, method, args)) then
+      H.calls[ticket] = nil
+      done('the lulu host is not running')
+    end
+  end, done)
+end
+
+--- The `reply` event: the answer to a call.
+function M.on_reply(payload)
+  local call = type(payload) == 'table' and H.calls[payload.ticket]
+  if not call then
+    return
+  end
+  H.calls[payload.ticket] = nil
+  if payload.error ~= nil then
+    local err = M.clean(payload.error)
+    call.done(call.host and ('%s: %s'):format(call.host, err) or err)
+  else
+    call.done(nil, payload.result)
+  end
+end
+
+--- A host went away (`host` nil: this machine's): its calls will never
+--- be answered, so they fail now.
+function M.fail_calls(host, why)
+  for ticket, call in pairs(H.calls) do
+    if call.host == host then
+      H.calls[ticket] = nil
+      call.done(why)
+    end
+  end
 end
 
 --- Fire and forget (keystrokes, resizes). Silently nothing if the host is down.

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::future::{self, BoxFuture, FutureExt};
 use nvim_rs::Handler;
 use rmpv::Value;
 
-use super::framing::InFlight;
+use super::framing::{InFlight, MAX_IN_FLIGHT};
 use super::protocol::{self, ErrorCode, Request};
 use super::{Caller, ClientId, Nvim, Outgoing, Peer};
 use crate::supervisor::SupervisorHandle;
@@ -26,6 +27,8 @@ pub struct RpcHandler {
     watch: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     /// What the editor calls this host (its hello's `tag`).
     tag: Arc<std::sync::Mutex<Option<Arc<str>>>>,
+    /// Room for calls being served (requests sent as notifications).
+    calls: Arc<tokio::sync::Semaphore>,
 }
 
 impl RpcHandler {
@@ -44,6 +47,7 @@ impl RpcHandler {
             in_flight,
             watch: Arc::default(),
             tag: Arc::default(),
+            calls: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         }
     }
 
@@ -103,22 +107,7 @@ impl Handler for RpcHandler {
 
     async fn handle_request(&self, name: String, args: Vec<Value>, nvim: Nvim) -> Result<Value, Value> {
         let _done = Done(&self.in_flight);
-        let mut request = protocol::decode(&name, args).map_err(|err| {
-            tracing::info!(method = %name, %err, "bad request");
-            protocol::error_value(ErrorCode::BadRequest, &err.to_string())
-        })?;
-        self.supervisor.size_first(&mut request);
-        if self.watch(nvim.clone(), &request) {
-            return Ok(Value::Nil);
-        }
-        if let Some(result) = self.supervisor.direct(&request) {
-            return result.map_err(|err| protocol::error_value(ErrorCode::Failed, &crate::errors::wire_message(&err)));
-        }
-        let peer = self.peer(nvim, &request);
-        self.supervisor
-            .request(self.client, peer, request)
-            .await
-            .map_err(|err| protocol::error_value(ErrorCode::Failed, &crate::errors::wire_message(&err)))
+        self.begin(name, args, nvim).await
     }
 
     async fn handle_notify(&self, name: String, args: Vec<Value>, nvim: Nvim) {
@@ -126,6 +115,9 @@ impl Handler for RpcHandler {
             // Neovim's answer to a notification of ours that failed.
             tracing::warn!(?args, "editor reported an error");
             return;
+        }
+        if name == protocol::CALL {
+            return self.call(args, nvim).await;
         }
         // Keystrokes and resizes arrive as notifications: nobody waits for
         // them, so errors (a session that just ended) are only logged.
@@ -140,5 +132,85 @@ impl Handler for RpcHandler {
             }
             Err(err) => tracing::info!(method = %name, %err, "bad notification"),
         }
+    }
+}
+
+impl RpcHandler {
+    /// A request's answer, or its error as `[code, message]`: decided, or
+    /// queued for the supervisor, now (so a connection's requests reach it
+    /// in the order they came); the future waits for the answer.
+    fn begin(&self, name: String, args: Vec<Value>, nvim: Nvim) -> BoxFuture<'static, Result<Value, Value>> {
+        let failed = |err: anyhow::Error| protocol::error_value(ErrorCode::Failed, &crate::errors::wire_message(&err));
+        let mut request = match protocol::decode(&name, args) {
+            Ok(request) => request,
+            Err(err) => {
+                tracing::info!(method = %name, %err, "bad request");
+                return future::ready(Err(protocol::error_value(ErrorCode::BadRequest, &err.to_string()))).boxed();
+            }
+        };
+        self.supervisor.size_first(&mut request);
+        if self.watch(nvim.clone(), &request) {
+            return future::ready(Ok(Value::Nil)).boxed();
+        }
+        if let Some(result) = self.supervisor.direct(&request) {
+            return future::ready(result.map_err(failed)).boxed();
+        }
+        let peer = self.peer(nvim, &request);
+        let answer = self.supervisor.ask(self.client, peer, request);
+        async move { answer.await.map_err(failed) }.boxed()
+    }
+
+    /// A request sent as a notification ([`protocol::CALL`]): served like a
+    /// request, its answer sent back as a `reply` event with its ticket, so
+    /// the editor never waits for it. At most [`MAX_IN_FLIGHT`] per
+    /// connection: the next waits here, and the connection's reading with
+    /// it, as a request beyond the limit would.
+    async fn call(&self, args: Vec<Value>, nvim: Nvim) {
+        let protocol::Call { ticket, method, args } = match protocol::call(args) {
+            Ok(call) => call,
+            Err(protocol::BadCall { ticket, error }) => {
+                tracing::info!(%error, "bad call");
+                if let Some(ticket) = ticket {
+                    let error = protocol::error_value(ErrorCode::BadRequest, &error.to_string());
+                    self.reply(&nvim, ticket, Err(error));
+                }
+                return;
+            }
+        };
+        let Ok(permit) = self.calls.clone().acquire_owned().await else {
+            return;
+        };
+        // Begun here, in the order the calls came; answered when it is.
+        let answer = self.begin(method, args, nvim.clone());
+        let this = self.clone();
+        tokio::spawn(async move {
+            let answer = answer.await;
+            this.reply(&nvim, ticket, answer);
+            drop(permit);
+        });
+    }
+
+    fn reply(&self, nvim: &Nvim, ticket: u64, answer: Result<Value, Value>) {
+        let field = match answer {
+            Ok(result) => ("result", result),
+            // `[code, message]`: the message (it carries its code).
+            Err(Value::Array(mut error)) if error.len() == 2 => ("error", error.remove(1)),
+            Err(other) => ("error", other),
+        };
+        let payload = Value::Map(vec![
+            (Value::from("ticket"), Value::from(ticket)),
+            (Value::from(field.0), field.1),
+        ]);
+        let tag = self.tag.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let client = super::Client {
+            id: self.client,
+            peer: Peer {
+                nvim: nvim.clone(),
+                out: self.out.clone(),
+                caller: Caller::default(),
+                tag,
+            },
+        };
+        client.emit(protocol::Event::Reply, payload);
     }
 }

@@ -16,7 +16,7 @@ mod decode;
 mod names;
 mod opts;
 
-pub use decode::decode;
+pub use decode::{BadCall, Call, call, decode};
 pub use names::*;
 pub use opts::*;
 

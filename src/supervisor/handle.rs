@@ -15,16 +15,33 @@ pub struct SupervisorHandle {
 
 impl SupervisorHandle {
     pub async fn request(&self, client: ClientId, peer: Peer, request: Request) -> anyhow::Result<Value> {
+        self.ask(client, peer, request).await
+    }
+
+    /// The request is queued now (so requests reach the supervisor in the
+    /// order they are asked); the future waits for its answer.
+    pub fn ask(
+        &self,
+        client: ClientId,
+        peer: Peer,
+        request: Request,
+    ) -> impl std::future::Future<Output = anyhow::Result<Value>> + Send + 'static {
         let (reply, rx) = oneshot::channel();
-        self.tx
+        let sent = self
+            .tx
             .send(Command::Request {
                 client,
                 peer,
                 request: Box::new(request),
                 reply: Some(reply),
             })
-            .map_err(|_| anyhow!("lulu host is shutting down"))?;
-        rx.await.map_err(|_| anyhow!("lulu host is shutting down"))?
+            .is_ok();
+        async move {
+            if !sent {
+                return Err(anyhow!("lulu host is shutting down"));
+            }
+            rx.await.map_err(|_| anyhow!("lulu host is shutting down"))?
+        }
     }
 
     /// The hook server's way in: its questions become commands.

@@ -47,6 +47,9 @@ pub(super) struct StartJob {
     /// Resuming: what the replaced session's agent had used, shown until
     /// the agent's transcript (which holds the earlier turns) is read.
     pub(super) carried: crate::cost::Usage,
+    /// When the start was asked: its `created_at`, so that starts asked
+    /// one after another are ordered so, whichever job is done first.
+    pub(super) asked_at: String,
 }
 
 /// What a finished job hands back to the loop.
@@ -209,6 +212,7 @@ impl Supervisor {
             idle: self.pool_take(),
             pool_argv: self.pool.argv.clone(),
             carried,
+            asked_at: crate::model::now(),
             opts,
         })
     }

@@ -163,7 +163,7 @@ impl StartJob {
             ahead: worktree.map(|_| 0),
             merged: false,
             dirty: false,
-            created_at: at.clone(),
+            created_at: self.asked_at.clone(),
             updated_at: at.clone(),
             last_activity_at: at,
             cost_usd: None,

@@ -82,6 +82,13 @@ function M.child(opts)
     return vim.rpcrequest(job, 'nvim_command', command)
   end
 
+  --- Run an Ex command and wait until the calls it made are answered
+  --- (commands do not wait for the host: |lulu-async|).
+  function child.run(command, timeout)
+    child.cmd(command)
+    child.wait('return require("lulu.rpc").unanswered() == 0', timeout or 10000, command .. ' to be answered')
+  end
+
   --- Poll `code` (Lua returning a value) in the child until it is truthy.
   function child.wait(code, timeout, what, ...)
     local last

@@ -166,7 +166,7 @@ T['an agent added from config alone runs with its command, args and env'] = func
       aider = { cmd = { '/bin/sh', '-c' }, args = { 'echo aider-ran-with-$AIDER_MODEL' }, env = { AIDER_MODEL = 'm1' } },
     },
   })
-  child.cmd('LuluStart aider name=ai')
+  child.run('LuluStart aider name=ai')
   child.wait(
     'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("aider%-ran%-with%-m1")',
     5000,

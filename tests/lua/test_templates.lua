@@ -25,7 +25,7 @@ end
 
 T[':LuluStart @review starts with its args and setup; its prompt arrives once the agent is ready'] = function(child)
   setup(child)
-  child.cmd('LuluStart @review name=r')
+  child.run('LuluStart @review name=r')
   local r = child.wait('local r = require("lulu").get("r"); return r.status == "running" and r', 5000, 'r running')
   child.wait_screen(r.id, 'permission mode: plan', 5000, 'its args')
   h.eq(vim.fn.readfile(r.worktree .. '/setup.txt'), { 'prepared' }, 'its worktree setup ran')
@@ -33,7 +33,7 @@ T[':LuluStart @review starts with its args and setup; its prompt arrives once th
   -- Typed after the agent's prompt was drawn, not into its banner.
   h.matches(child.screen(r.id), 'permission mode: plan\n> Review the diff', 'at the prompt')
 
-  child.cmd('LuluStart @env name=e')
+  child.run('LuluStart @env name=e')
   local e = child.lua('return require("lulu").get("e")')
   child.wait_screen(e.id, 'tpl=from%-template', 5000, 'its env')
 end
@@ -51,7 +51,7 @@ T[':LuluTemplate save keeps a session as a template; unknown ones say which exis
     { agent = 'claude', args = { '--permission-mode', 'acceptEdits' }, worktree = true },
     'kept in the store'
   )
-  child.cmd('LuluStart @mine name=c2')
+  child.run('LuluStart @mine name=c2')
   local c2 = child.wait('local r = require("lulu").get("c2"); return r.status == "running" and r', 5000, 'c2')
   child.wait_screen(c2.id, 'permission mode: acceptEdits', 5000, 'started as the saved session was')
   h.ok(s.id ~= c2.id, 'a new session')
@@ -59,7 +59,7 @@ T[':LuluTemplate save keeps a session as a template; unknown ones say which exis
     vim.tbl_contains(child.lua('return require("lulu.commands").complete_start("@", "LuluStart @")'), '@mine'),
     'completes saved templates'
   )
-  child.cmd('LuluStart @nosuch')
+  child.run('LuluStart @nosuch')
   h.matches(
     child.lua('return _G.notes[#_G.notes].msg'),
     'no template named "nosuch" %(known: env, mine, review%)',

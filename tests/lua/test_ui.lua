@@ -58,7 +58,7 @@ end
 T[':LuluStart opens the session; errors are one notify line'] = function(child)
   child.setup()
   child.capture_notify()
-  child.cmd("LuluStart shell name=first -- -c 'echo started-ok; sleep 30'")
+  child.run("LuluStart shell name=first -- -c 'echo started-ok; sleep 30'")
   child.wait(
     [[return vim.b.lulu_session ~= nil and
     table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n'):find('started%-ok')]],
@@ -66,7 +66,7 @@ T[':LuluStart opens the session; errors are one notify line'] = function(child)
     'session shown in the window'
   )
   h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), 'lulu://first', 'buffer name')
-  child.cmd('LuluStart shell name=first')
+  child.run('LuluStart shell name=first')
   child.cmd('LuluStop nope')
   local notes = child.lua('return _G.notes')
   h.eq(#notes, 2, 'two notifications')
@@ -214,7 +214,7 @@ T['the fake claude runs as the claude agent'] = function(child)
   child.setup({
     agents = { claude = { cmd = { h.root .. '/tests/fake-claude' }, args = { '--permission-mode', 'default' } } },
   })
-  child.cmd('LuluStart claude name=c1')
+  child.run('LuluStart claude name=c1')
   child.wait(
     'return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\\n"):find("Welcome to Claude Code")',
     5000,

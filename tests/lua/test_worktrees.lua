@@ -49,7 +49,7 @@ T['two sessions commit in their own worktrees; status stays clean; diff shows on
   local lines = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("one") }, 70)')
   h.matches(lines[2], '^   shell · lulu/one · ahead 1 · ', 'list row')
 
-  child.cmd('LuluDiff one')
+  child.run('LuluDiff one')
   h.eq(child.lua('return vim.bo.filetype'), 'diff', 'diff buffer')
   local text = table.concat(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), '\n')
   h.matches(text, '%+one', 'its change')
@@ -117,8 +117,8 @@ T['squash and merge land; a conflict aborts, names the file, keeps the base'] = 
   )
   session(child, 'two', 'echo two > two.txt && git add . && git commit -qm two')
   session(child, 'three', 'printf "a\\nthree\\nc\\n" > shared.txt && git commit -qam three')
-  child.cmd('LuluMerge one squash')
-  child.cmd('LuluMerge two merge')
+  child.run('LuluMerge one squash')
+  child.run('LuluMerge two merge')
   h.eq(vim.fn.readfile(dir .. '/one.txt'), { 'one', '1' }, 'one landed')
   h.eq(vim.fn.readfile(dir .. '/two.txt'), { 'two' }, 'two landed')
   h.eq(
@@ -135,7 +135,7 @@ T['squash and merge land; a conflict aborts, names the file, keeps the base'] = 
   vim.fn.writefile({ 'a', 'main', 'c' }, dir .. '/shared.txt')
   git(dir, 'commit', '--quiet', '-am', 'main edit')
   local before = git(dir, 'rev-parse', 'HEAD')
-  child.cmd('LuluMerge three')
+  child.run('LuluMerge three')
   local last = notes(child)[#notes(child)]
   h.matches(last.msg, 'merge of lulu/three conflicts in shared%.txt; aborted, main is unchanged', 'notified')
   h.eq(last.level, vim.log.levels.ERROR, 'as an error')
@@ -152,7 +152,7 @@ T['squash and merge land; a conflict aborts, names the file, keeps the base'] = 
 
   -- :LuluRebase: stops at the conflict in its worktree, continues once
   -- resolved, and the branch then contains main's commit.
-  child.cmd('LuluRebase three')
+  child.run('LuluRebase three')
   h.matches(
     notes(child)[#notes(child)].msg,
     'rebase of lulu/three onto main stopped at conflicts in shared%.txt',
@@ -161,19 +161,19 @@ T['squash and merge land; a conflict aborts, names the file, keeps the base'] = 
   local marker = child.lua('local i = vim.fn.getqflist()[1]; return { vim.fn.bufname(i.bufnr), i.lnum }')
   h.eq(marker, { three.worktree .. '/shared.txt', 2 }, 'at the markers in its worktree')
   h.matches(table.concat(vim.fn.readfile(three.worktree .. '/shared.txt'), '\n'), '<<<<<<<', 'markers there')
-  child.cmd('LuluRebase three continue')
+  child.run('LuluRebase three continue')
   h.matches(notes(child)[#notes(child)].msg, 'conflict markers are still in shared%.txt:2', 'not before it is resolved')
   vim.fn.writefile({ 'a', 'main and three', 'c' }, three.worktree .. '/shared.txt')
-  child.cmd('LuluRebase three continue')
+  child.run('LuluRebase three continue')
   h.matches(notes(child)[#notes(child)].msg, '^lulu: rebased three onto main at ', 'rebased')
   git(dir, 'merge-base', '--is-ancestor', 'main', 'lulu/three')
-  child.cmd('LuluMerge three')
+  child.run('LuluMerge three')
   h.eq(vim.fn.readfile(dir .. '/shared.txt'), { 'a', 'main and three', 'c' }, 'and now it lands')
   git(dir, 'reset', '--quiet', '--hard', before)
 
   -- A dirty main worktree is refused.
   vim.fn.writefile({ 'dirty' }, dir .. '/shared.txt')
-  child.cmd('LuluMerge three')
+  child.run('LuluMerge three')
   h.matches(notes(child)[#notes(child)].msg, 'has uncommitted changes; commit or stash them first', 'dirty main')
 end
 
@@ -181,22 +181,22 @@ T[':LuluDelete refuses unmerged or dirty work; ! removes it'] = function(child)
   local dir = repo(child)
   local done = session(child, 'done', 'echo x > x.txt && git add . && git commit -qm x')
   local dirty = session(child, 'dirty', 'echo scratch > notes.txt')
-  child.cmd('LuluDelete done')
+  child.run('LuluDelete done')
   h.matches(
     notes(child)[#notes(child)].msg,
     'lulu/done has 1 commit%(s%) not on main; merge it first, or use ! to drop them',
     'unmerged'
   )
-  child.cmd('LuluDelete dirty')
+  child.run('LuluDelete dirty')
   h.matches(notes(child)[#notes(child)].msg, 'has uncommitted changes; commit them, or use ! to discard them', 'dirty')
   h.ok(vim.uv.fs_stat(dirty.worktree), 'kept')
-  child.cmd('LuluDelete! dirty')
+  child.run('LuluDelete! dirty')
   h.ok(not vim.uv.fs_stat(dirty.worktree), 'worktree removed')
   h.eq(git(dir, 'branch', '--list', 'lulu/dirty'), '', 'branch removed')
   h.eq(#child.lua('return require("lulu").list()'), 1, 'row removed')
   -- Merged work deletes without !.
-  child.cmd('LuluMerge done')
-  child.cmd('LuluDelete done')
+  child.run('LuluMerge done')
+  child.run('LuluDelete done')
   h.ok(not vim.uv.fs_stat(done.worktree), 'merged worktree removed')
   h.eq(child.lua('return require("lulu").list()'), {}, 'no rows')
 end
@@ -272,7 +272,7 @@ T[':LuluPrune removes merged worktrees of ended sessions; the footer counts them
   local merged = session(child, 'merged', 'echo m > m.txt && git add . && git commit -qm m')
   local idle = session(child, 'idle', 'true')
   local open = session(child, 'open', 'echo o > o.txt && git add . && git commit -qm o')
-  child.cmd('LuluMerge merged squash')
+  child.run('LuluMerge merged squash')
   -- The footer shows the worktrees and their size (computed in the background).
   child.cmd('LuluList')
   child.wait(
@@ -297,7 +297,7 @@ T[':LuluPrune removes merged worktrees of ended sessions; the footer counts them
     'what would go (oldest first)'
   )
   child.lua('vim.ui.select = function(items, _, cb) cb(items[1]) end')
-  child.cmd('LuluPrune')
+  child.run('LuluPrune')
   h.ok(not vim.uv.fs_stat(merged.worktree) and not vim.uv.fs_stat(idle.worktree), 'merged and idle removed')
   h.ok(vim.uv.fs_stat(open.worktree), 'unmerged kept')
   h.eq(git(dir, 'branch', '--list', 'lulu/merged'), '', 'branch removed')
@@ -314,7 +314,7 @@ T["worktree.cleanup = 'delete_if_merged' retires merged worktrees as sessions en
   h.ok(not vim.uv.fs_stat(vim.uv.fs_realpath(dir) .. '/.lulu/worktrees/idle'), 'idle worktree gone')
   h.eq(idle.status, 'completed', 'idle completed')
   h.ok(vim.uv.fs_stat(busy.worktree), 'unmerged kept')
-  child.cmd('LuluMerge busy')
+  child.run('LuluMerge busy')
   child.wait('return require("lulu").get("busy").worktree == nil', 3000, 'busy retired after its merge')
 end
 
@@ -385,7 +385,7 @@ T['an untrusted .lulu.json is not run until :LuluTrust'] = function(child)
     '%.lulu%.json is new or changed and not trusted: review it, then :LuluTrust',
     'told why'
   )
-  child.cmd('LuluTrust')
+  child.run('LuluTrust')
   h.ok(
     child.lua(
       [[return vim.iter(_G.notes):any(function(n) return n.msg:find('^lulu: trusted .*%.lulu%.json %(sha256 %x+%)') ~= nil end)]]
@@ -400,7 +400,7 @@ T['an untrusted .lulu.json is not run until :LuluTrust'] = function(child)
   h.ok(not vim.uv.fs_stat(third.worktree .. '/marker'), 'changed file not run')
   -- Outside a repository, trusting is an error that says so.
   child.cmd('cd ' .. child.dir)
-  child.cmd('LuluTrust')
+  child.run('LuluTrust')
   local notes = child.lua('return _G.notes')
   h.matches(notes[#notes].msg, 'is not inside a git repository', 'no repository')
 end

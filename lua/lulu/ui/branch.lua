@@ -222,14 +222,19 @@ function H.keys(buf, tab)
     end)
   end, 'send the comments to the agent')
   map('n', 'gm', function()
-    H.guard(function()
-      local state = H.reviews[tab]
-      local result = require('lulu').merge(state.ref, 'merge')
-      if result.ok then
-        util.notify(('merged %s at %s'):format(state.record.name, result.commit:sub(1, 10)))
-        M.refresh(tab)
-      else
-        util.notify(result.message, vim.log.levels.ERROR)
+    local state = H.reviews[tab]
+    -- The merge is git work on the host: the editor does not wait for it.
+    require('lulu').merge(state.ref, 'merge', nil, function(err, result)
+      if err then
+        return util.notify(err, vim.log.levels.ERROR)
+      elseif not result.ok then
+        return util.notify(result.message, vim.log.levels.ERROR)
+      end
+      util.notify(('merged %s at %s'):format(state.record.name, result.commit:sub(1, 10)))
+      if H.reviews[tab] then
+        H.guard(function()
+          M.refresh(tab)
+        end)
       end
     end)
   end, 'merge the branch')

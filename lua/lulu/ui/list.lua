@@ -368,20 +368,24 @@ end
 function H.delete(record)
   local lulu = require('lulu')
   local function attempt(force)
-    local ok, err = pcall(lulu.delete, record.id, { force = force })
-    if ok then
-      -- Its worktree may have gone with it: count them again.
-      H.ask_usage()
-    end
-    if ok or force then
-      return ok or util.notify(tostring(err), vim.log.levels.ERROR)
-    end
-    -- Refused (uncommitted or unmerged work): say why, offer to drop it.
-    vim.ui.select({ 'Delete anyway, discarding that work', 'Keep it' }, { prompt = tostring(err) }, function(choice)
-      if choice and vim.startswith(choice, 'Delete') then
-        attempt(true)
+    -- A live one is stopped first (up to a few seconds): not waited for.
+    local ok, err = pcall(lulu.delete, record.id, { force = force }, function(err)
+      if not err then
+        -- Its worktree may have gone with it: count them again.
+        return H.ask_usage()
+      elseif force then
+        return util.notify(err, vim.log.levels.ERROR)
       end
+      -- Refused (uncommitted or unmerged work): say why, offer to drop it.
+      vim.ui.select({ 'Delete anyway, discarding that work', 'Keep it' }, { prompt = err }, function(choice)
+        if choice and vim.startswith(choice, 'Delete') then
+          attempt(true)
+        end
+      end)
     end)
+    if not ok then
+      util.notify(tostring(err), vim.log.levels.ERROR)
+    end
   end
   if not sessions.is_live(record) then
     return attempt(false)

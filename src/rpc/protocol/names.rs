@@ -3,6 +3,9 @@
 //! are checked against them by a test.
 
 pub const HELLO: &str = "lulu.hello";
+/// Any other request, sent as a notification by an editor that must not
+/// wait: `[ticket, method, args]`, answered with a [`Event::Reply`].
+pub const CALL: &str = "lulu.call";
 pub const SESSION_START: &str = "lulu.session_start";
 pub const SESSION_LIST: &str = "lulu.session_list";
 pub const SESSION_GET: &str = "lulu.session_get";
@@ -34,6 +37,7 @@ pub const ACTIVITY_LIST: &str = "lulu.activity_list";
 /// events it handles (`lua/lulu/events.lua`, [`EVENTS`]) are checked against.
 pub const METHODS: &[&str] = &[
     HELLO,
+    CALL,
     SESSION_SCREEN,
     SESSION_WATCH,
     SESSION_START,
@@ -106,10 +110,12 @@ pub enum Event {
     Activity,
     /// The answer to a hello sent as a notification.
     Hello,
+    /// The answer to a [`CALL`]: `{ ticket, result }` or `{ ticket, error }`.
+    Reply,
 }
 
 impl Event {
-    pub const ALL: [Event; 11] = [
+    pub const ALL: [Event; 12] = [
         Event::Session,
         Event::Exit,
         Event::Deleted,
@@ -121,6 +127,7 @@ impl Event {
         Event::Notice,
         Event::Activity,
         Event::Hello,
+        Event::Reply,
     ];
 
     pub fn name(self) -> &'static str {
@@ -136,6 +143,7 @@ impl Event {
             Event::Notice => "notice",
             Event::Activity => "activity",
             Event::Hello => "hello",
+            Event::Reply => "reply",
         }
     }
 }

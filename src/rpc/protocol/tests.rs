@@ -329,6 +329,11 @@ fn malformed_arguments_say_what_is_wrong() {
             vec![Value::from(1)],
             "session must be a name or id string",
         ),
+        (
+            CALL,
+            vec![Value::from(1), s(SESSION_LIST)],
+            "must be sent as a notification",
+        ),
     ];
     // Every method has a bad-input case.
     let all = METHODS;
@@ -396,4 +401,36 @@ fn every_method_in_the_table_is_decoded_and_no_other() {
         decode("lulu.no_such_method", vec![]),
         Err(ProtocolError::UnknownMethod("lulu.no_such_method".into()))
     );
+}
+
+#[test]
+fn a_call_carries_its_ticket_and_a_request_and_is_never_one_itself() {
+    let args = vec![
+        Value::from(7),
+        Value::from(SESSION_GET),
+        Value::Array(vec![Value::from("s")]),
+    ];
+    let want = Call {
+        ticket: 7,
+        method: SESSION_GET.to_string(),
+        args: vec![Value::from("s")],
+    };
+    assert_eq!(call(args), Ok(want));
+    let bare = call(vec![Value::from(1), Value::from(SESSION_LIST)]).map(|c| c.args);
+    assert_eq!(bare, Ok(vec![]));
+    // What is wrong comes back with the ticket, when there was one.
+    assert_eq!(call(vec![Value::from("x")]).unwrap_err().ticket, None);
+    assert_eq!(call(vec![Value::from(-1)]).unwrap_err().ticket, None);
+    let bad_args = call(vec![Value::from(3), Value::from(SESSION_GET), Value::from("s")]).unwrap_err();
+    assert_eq!(bad_args.ticket, Some(3));
+    assert!(
+        bad_args.error.to_string().contains("args must be a list"),
+        "{}",
+        bad_args.error
+    );
+    let extra = vec![Value::from(3), Value::from(SESSION_LIST), Value::Nil, Value::Nil];
+    assert_eq!(call(extra).unwrap_err().ticket, Some(3));
+    // A call inside a call (or sent as a request) is refused, not unwrapped.
+    let nested = decode(CALL, vec![Value::from(1), Value::from(SESSION_LIST)]).unwrap_err();
+    assert!(nested.to_string().contains("notification"), "{nested}");
 }

@@ -1,0 +1,106 @@
+-- Requests that do not wait (lulu.call): what commands use, so that the
+-- editor goes on while the host works (a worktree made, a merge, a diff).
+local h = require('harness')
+local T = h.new_set()
+
+--- A repository whose `git worktree add` takes `seconds`: its
+--- post-checkout hook says when it starts and ends (files in `dir`).
+local function slow_repo(child, seconds)
+  local repo = h.repo(child.dir .. '/repo')
+  local marks = child.dir .. '/marks'
+  vim.fn.mkdir(marks, 'p')
+  local hook = repo .. '/.git/hooks/post-checkout'
+  vim.fn.writefile({
+    '#!/bin/sh',
+    ('touch %q/began; sleep %d; touch %q/ended'):format(marks, seconds, marks),
+  }, hook)
+  vim.fn.setfperm(hook, 'rwxr-xr-x')
+  return repo, marks
+end
+
+T[':LuluStart in a repository whose worktree takes seconds leaves the editor free meanwhile'] = function(child)
+  child.setup()
+  child.capture_notify()
+  local repo, marks = slow_repo(child, 3)
+  child.cmd('cd ' .. repo)
+  child.cmd('LuluStart shell name=slow worktree=on')
+  h.wait_for(function()
+    return vim.uv.fs_stat(marks .. '/began') ~= nil
+  end, 10000, 'git to begin the worktree')
+  -- The editor answers while git works: the session is not open yet and
+  -- the worktree not done. (An editor waiting on the host would answer
+  -- only after the start, with the session open.)
+  local now = child.lua('return { session = vim.b.lulu_session, mode = vim.api.nvim_get_mode().mode }')
+  h.eq(now.session, nil, 'no session opened yet')
+  h.eq(vim.uv.fs_stat(marks .. '/ended'), nil, 'git still at work when the editor answered')
+  child.wait('return vim.b.lulu_session ~= nil', 15000, 'the session to open once it is made')
+  local record = child.lua('return require("lulu").get("slow")')
+  h.ok(record.worktree and record.worktree ~= repo, 'it runs in its own worktree')
+  h.eq(child.lua('return _G.notes'), {}, 'nothing to report')
+end
+
+T['an API call given on_done returns at once and answers later, errors as one line'] = function(child)
+  child.setup()
+  child.lua([[
+    _G.answers = {}
+    local lulu = require('lulu')
+    _G.returned = lulu.start({ agent = 'shell', name = 'later' }, function(err, record)
+      _G.answers.start = { err = err, name = record and record.name }
+    end)
+    lulu.diff('nosuch', function(err, diff)
+      _G.answers.diff = { err = err, diff = diff }
+    end)
+  ]])
+  h.eq(child.lua('return _G.returned'), vim.NIL, 'start returns nothing with on_done')
+  child.wait('return _G.answers.start and _G.answers.diff', 10000, 'both answers')
+  local answers = child.lua('return _G.answers')
+  h.eq(answers.start, { name = 'later' }, 'the record, no error')
+  h.eq(answers.diff.err, "no session named 'nosuch' (see :LuluList)", 'the one-line error with its Vim hint')
+  h.eq(child.lua('return require("lulu.sessions").find("later") ~= nil'), true, 'the record is in the cache')
+end
+
+T['a malformed call gets a clear error, or none when it has no ticket, and the host goes on'] = function(child)
+  child.setup()
+  child.lua('require("lulu").list()')
+  child.lua([[
+    _G.errs = {}
+    local rpc = require('lulu.rpc')
+    local chan = require('lulu.host').channel()
+    vim.rpcnotify(chan, 'lulu.call', 'not a ticket')
+    vim.rpcnotify(chan, 'lulu.call')
+    vim.rpcnotify(chan, 'lulu.call', -1, 'lulu.session_list', {})
+    rpc.call('lulu.no_such_method', {}, function(err) _G.errs.unknown = err end)
+    rpc.call('lulu.call', { 1, 'lulu.session_list', {} }, function(err) _G.errs.nested = err end)
+    rpc.call('lulu.session_get', { 42 }, function(err) _G.errs.typed = err end)
+  ]])
+  child.wait('return _G.errs.unknown and _G.errs.nested and _G.errs.typed', 5000, 'three errors')
+  local errs = child.lua('return _G.errs')
+  h.matches(errs.unknown, "unknown method 'lulu.no_such_method'", 'an unknown method')
+  h.matches(errs.nested, 'must be sent as a notification', 'a call inside a call')
+  h.matches(errs.typed, 'session', 'a session that is not a name')
+  h.eq(child.lua('return #require("lulu").list()'), 0, 'the host still answers')
+end
+
+T['a call pending when the host dies fails with the reason'] = function(child)
+  child.setup()
+  child.capture_notify()
+  local repo, marks = slow_repo(child, 8)
+  child.lua(
+    [[
+    _G.failed = nil
+    require('lulu').start({ agent = 'shell', cwd = ..., worktree = true }, function(err)
+      _G.failed = err or 'no error'
+    end)
+  ]],
+    repo
+  )
+  h.wait_for(function()
+    return vim.uv.fs_stat(marks .. '/began') ~= nil
+  end, 10000, 'the start to be under way')
+  local pid = child.lua('return require("lulu.host").pid()')
+  vim.uv.kill(pid, 'sigkill')
+  local err = child.wait('return _G.failed', 10000, 'the call to fail')
+  h.ok(err ~= 'no error', 'an error: ' .. tostring(err))
+end
+
+return T
