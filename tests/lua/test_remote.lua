@@ -84,7 +84,7 @@ T['a remote host: start, type, approve, lose the link, reconnect to the same scr
   h.matches(diff, 'made%.txt', 'the diff of its remote worktree')
   h.matches(diff, '%+back%-42', 'with the change')
   -- :LuluReview reads its files through the host, and :w writes there.
-  child.cmd('LuluReview devbox:rsh')
+  child.run('LuluReview devbox:rsh')
   child.lua('require("lulu.ui.branch").show(vim.api.nvim_get_current_tabpage(), 1)')
   h.eq(child.lua('return vim.api.nvim_buf_get_name(0)'), 'lulu://devbox/rsh/made.txt', 'the remote side')
   h.eq(child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)'), { 'back-42' }, 'as it is there')

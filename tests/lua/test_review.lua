@@ -160,7 +160,7 @@ T[":LuluReview lists the branch's files with counts; comments go to the agent in
     { path = 'new.txt', status = 'A', added = 2, removed = 0 },
     { path = 'shared.txt', status = 'M', added = 1, removed = 1 },
   }, 'files and counts')
-  child.cmd('LuluReview b')
+  child.run('LuluReview b')
   local list = child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)')
   h.matches(list[1], 'lulu review · b · lulu/b against main', 'the title')
   h.matches(table.concat(list, '\n'), 'A new%.txt%s+%+2 %-0\nM shared%.txt  %+1 %-1', 'the files')

@@ -75,7 +75,9 @@ function M.open(ref)
   vim.bo[buf].bufhidden = 'wipe'
   vim.bo[buf].swapfile = false
   pcall(vim.api.nvim_buf_set_name, buf, 'lulu://review/' .. record.name)
-  H.reviews[tab] = { ref = record.id, record = record, files = {}, list_buf = buf }
+  H.reviews[tab] = { ref = record.id, record = record, files = {}, at = {}, list_buf = buf }
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { ('lulu review · %s · reading its files…'):format(record.name) })
+  vim.bo[buf].modifiable = false
   M.refresh(tab)
   H.keys(buf, tab)
   vim.keymap.set('n', '<CR>', function()
@@ -91,17 +93,29 @@ function M.open(ref)
   return tab
 end
 
---- Read the files and comments again and redraw the list.
+--- Read the files and comments again and redraw the list. The files are
+--- git work on the host: the editor does not wait for them.
 function M.refresh(tab)
-  local state = H.reviews[tab]
   local lulu = require('lulu')
-  state.files = lulu.review_files(state.ref)
-  local comments = lulu.comments(state.ref)
-  local lines, at = M.lines(state.record, state.files, comments)
-  state.at = at
-  vim.bo[state.list_buf].modifiable = true
-  vim.api.nvim_buf_set_lines(state.list_buf, 0, -1, false, lines)
-  vim.bo[state.list_buf].modifiable = false
+  local ref = H.reviews[tab].ref
+  lulu.review_files(ref, function(err, files)
+    local state = H.reviews[tab]
+    if not state then
+      return -- closed meanwhile
+    elseif err then
+      return util.notify(err, vim.log.levels.ERROR)
+    end
+    H.guard(function()
+      state.files = files
+      local lines, at = M.lines(state.record, files, lulu.comments(ref))
+      state.at = at
+      if vim.api.nvim_buf_is_valid(state.list_buf) then
+        vim.bo[state.list_buf].modifiable = true
+        vim.api.nvim_buf_set_lines(state.list_buf, 0, -1, false, lines)
+        vim.bo[state.list_buf].modifiable = false
+      end
+    end)
+  end)
 end
 
 --- Show file `index` of the review in diff mode beside the list.
