@@ -213,7 +213,7 @@ function M.merge(cmd)
         local record = require('lulu').get(ref)
         H.conflicts(record, result, function(hunk)
           return ('conflicts with %s (%d line(s) of it there)'):format(record.base or 'the base', hunk.theirs or 0)
-        end, 'lulu: merge conflicts of ' .. ref)
+        end, 'lulu: merge conflicts of ' .. ref, ':LuluRebase ' .. ref)
       end)
     )
   end)
@@ -309,21 +309,22 @@ function M.rebase(cmd)
         end
         H.conflicts(record, result, function()
           return 'conflict markers: resolve, then :LuluRebase ' .. ref .. ' continue'
-        end, 'lulu: rebase conflicts of ' .. ref)
+        end, 'lulu: rebase conflicts of ' .. ref, ':LuluRebase ' .. ref .. ' continue')
       end)
     )
   end)
 end
 
---- Conflicts to the quickfix list, at their hunks in the session's worktree.
-function H.conflicts(record, result, describe, title)
+--- Conflicts to the quickfix list, at their hunks in the session's
+--- worktree; the host's message with what to do in Vim.
+function H.conflicts(record, result, describe, title, hint)
   local dir = record.worktree or record.repo or ''
   local items = {}
   for _, hunk in ipairs(result.conflicts or {}) do
     items[#items + 1] = { filename = dir .. '/' .. hunk.path, lnum = hunk.line, text = describe(hunk) }
   end
   vim.fn.setqflist({}, ' ', { title = title, items = items })
-  util.notify(result.message .. ' (see :copen)', vim.log.levels.ERROR)
+  util.notify(('%s (%s; see :copen)'):format(result.message, hint), vim.log.levels.ERROR)
 end
 
 --- Jump to the next session (after the current one, newest first, wrapping)

@@ -146,7 +146,8 @@ function H.handlers.usage(usage)
 end
 
 function H.handlers.notice(message)
-  util.notify(message, vim.log.levels.WARN)
+  -- A notice may carry a code, as errors do: the Vim hint is ours to add.
+  util.notify(require('lulu.rpc').clean(message), vim.log.levels.WARN)
 end
 
 function H.handlers.deleted(id)

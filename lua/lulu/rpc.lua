@@ -228,6 +228,7 @@ M.hints = {
   max_sessions = ':LuluStop one',
   no_rule = 'see :LuluRules',
   no_snapshot = 'see :LuluRestore <Tab>',
+  untrusted = ':LuluTrust',
 }
 
 --- A host error as one line: Neovim's wrapping dropped, the code turned

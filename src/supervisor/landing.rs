@@ -84,7 +84,7 @@ impl Supervisor {
             }
             Err(WorktreeError::Conflict { files, hunks, .. }) => {
                 let message = format!(
-                    "merge of {} conflicts in {}; aborted, {} is unchanged (:LuluRebase {} to resolve them in its worktree)",
+                    "merge of {} conflicts in {}; aborted, {} is unchanged (rebase {} to resolve them in its worktree)",
                     record.branch.as_deref().unwrap_or_default(),
                     files.join(", "),
                     record.base.as_deref().unwrap_or_default(),
@@ -141,7 +141,7 @@ impl Supervisor {
                 let mut files: Vec<String> = hunks.iter().map(|h| h.path.clone()).collect();
                 files.dedup();
                 let message = format!(
-                    "rebase of {} onto {} stopped at conflicts in {}: resolve them in its worktree, then :LuluRebase {} continue (or abort)",
+                    "rebase of {} onto {} stopped at conflicts in {}: resolve them in its worktree, then continue the rebase of {} (or abort it)",
                     record.branch.as_deref().unwrap_or_default(),
                     record.base.as_deref().unwrap_or_default(),
                     files.join(", "),

@@ -102,7 +102,7 @@ impl WorktreeJob {
             .unwrap_or(false);
         if !trusted {
             self.notice(format!(
-                "{path} is new or changed and not trusted: review it, then :LuluTrust (starting without it)"
+                "[untrusted] {path} is new or changed and not trusted, so this session starts without it: review it, then trust it"
             ));
             return defaults;
         }

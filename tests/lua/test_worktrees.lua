@@ -138,6 +138,7 @@ T['squash and merge land; a conflict aborts, names the file, keeps the base'] = 
   child.run('LuluMerge three')
   local last = notes(child)[#notes(child)]
   h.matches(last.msg, 'merge of lulu/three conflicts in shared%.txt; aborted, main is unchanged', 'notified')
+  h.matches(last.msg, '%(:LuluRebase three; see :copen%)$', 'with what to do in Vim, added by the editor')
   h.eq(last.level, vim.log.levels.ERROR, 'as an error')
   h.eq(git(dir, 'rev-parse', 'HEAD'), before, 'base unchanged')
   h.eq(git(dir, 'status', '--porcelain'), '', 'main clean')
@@ -382,7 +383,7 @@ T['an untrusted .lulu.json is not run until :LuluTrust'] = function(child)
   h.ok(not vim.uv.fs_stat(first.worktree .. '/marker'), 'not run while untrusted')
   h.matches(
     child.lua('return _G.notes')[1].msg,
-    '%.lulu%.json is new or changed and not trusted: review it, then :LuluTrust',
+    '%.lulu%.json is new or changed and not trusted, so this session starts without it: review it, then trust it %(:LuluTrust%)',
     'told why'
   )
   child.run('LuluTrust')

@@ -242,7 +242,7 @@ function H.keys(buf, tab)
       if err then
         return util.notify(err, vim.log.levels.ERROR)
       elseif not result.ok then
-        return util.notify(result.message, vim.log.levels.ERROR)
+        return util.notify(('%s (:LuluRebase %s)'):format(result.message, state.record.name), vim.log.levels.ERROR)
       end
       util.notify(('merged %s at %s'):format(state.record.name, result.commit:sub(1, 10)))
       if H.reviews[tab] then
