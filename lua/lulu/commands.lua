@@ -2,7 +2,27 @@
 local M = {}
 local H = {}
 
+local run = require('lulu.commands.run')
 local util = require('lulu.util')
+
+H.one, H.answered, H.guard = run.one, run.answered, run.guard
+
+-- The commands on a session's branch (diff, merge, rebase, review, prune,
+-- trust) and their completion, loaded when first used.
+for _, name in ipairs({
+  'diff',
+  'merge',
+  'review',
+  'rebase',
+  'prune',
+  'trust',
+  'complete_merge',
+  'complete_rebase',
+}) do
+  M[name] = function(...)
+    return require('lulu.commands.git')[name](...)
+  end
+end
 
 --- Split a command line like a shell would for words and quotes (no
 --- expansion): `a 'b c' "d\"e"` -> { 'a', 'b c', 'd"e' }.
@@ -168,57 +188,6 @@ function M.delete(cmd)
   end)
 end
 
-function M.diff(cmd)
-  H.guard(function()
-    local ref = H.one(cmd)
-    require('lulu').diff(
-      ref,
-      H.answered(function(text)
-        H.show_diff(ref, text)
-      end)
-    )
-  end)
-end
-
---- A session's diff in a new tab.
-function H.show_diff(ref, text)
-  vim.cmd('tabnew')
-  local buf = vim.api.nvim_get_current_buf()
-  vim.bo[buf].buftype = 'nofile'
-  vim.bo[buf].bufhidden = 'wipe'
-  vim.bo[buf].swapfile = false
-  pcall(vim.api.nvim_buf_set_name, buf, 'lulu://diff/' .. ref)
-  local lines = text == '' and { '(no changes against the base)' } or vim.split(text, '\n', { trimempty = true })
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].filetype = 'diff'
-  vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true, desc = 'Close the diff' })
-end
-
-function M.merge(cmd)
-  H.guard(function()
-    local ref, strategy = cmd.fargs[1], cmd.fargs[2] or 'merge'
-    if not ref or #cmd.fargs > 2 then
-      error('usage: :LuluMerge {session} [merge|squash|rebase]', 0)
-    end
-    require('lulu').merge(
-      ref,
-      strategy,
-      nil,
-      H.answered(function(result)
-        if result.ok then
-          util.notify(('merged %s (%s) at %s'):format(ref, strategy, result.commit:sub(1, 10)))
-          return
-        end
-        local record = require('lulu').get(ref)
-        H.conflicts(record, result, function(hunk)
-          return ('conflicts with %s (%d line(s) of it there)'):format(record.base or 'the base', hunk.theirs or 0)
-        end, 'lulu: merge conflicts of ' .. ref, ':LuluRebase ' .. ref)
-      end)
-    )
-  end)
-end
-
 function M.activity()
   H.guard(function()
     require('lulu.ui.activity').open()
@@ -269,62 +238,6 @@ function M.complete_template(lead, line)
     return M.complete_sessions(lead)
   end
   return {}
-end
-
---- `:LuluReview {session} [send]`.
-function M.review(cmd)
-  H.guard(function()
-    local ref, sub = cmd.fargs[1], cmd.fargs[2]
-    if not ref or #cmd.fargs > 2 or (sub and sub ~= 'send') then
-      error('usage: :LuluReview {session} [send]', 0)
-    end
-    if sub == 'send' then
-      local n = require('lulu').send_review(ref)
-      util.notify(('sent %d comment(s) to %s'):format(n, ref))
-      return
-    end
-    require('lulu.ui.branch').open(ref)
-  end)
-end
-
---- `:LuluRebase {session} [continue|abort]`.
-function M.rebase(cmd)
-  H.guard(function()
-    local ref, step = cmd.fargs[1], cmd.fargs[2] or 'start'
-    if not ref or #cmd.fargs > 2 or not vim.tbl_contains({ 'start', 'continue', 'abort' }, step) then
-      error('usage: :LuluRebase {session} [continue|abort]', 0)
-    end
-    require('lulu').rebase(
-      ref,
-      step,
-      H.answered(function(result)
-        local record = require('lulu').get(ref)
-        if result.ok then
-          if step == 'abort' then
-            util.notify(('rebase of %s aborted; its branch is as it was'):format(ref))
-          else
-            util.notify(('rebased %s onto %s at %s'):format(ref, record.base or 'its base', result.commit:sub(1, 10)))
-          end
-          return
-        end
-        H.conflicts(record, result, function()
-          return 'conflict markers: resolve, then :LuluRebase ' .. ref .. ' continue'
-        end, 'lulu: rebase conflicts of ' .. ref, ':LuluRebase ' .. ref .. ' continue')
-      end)
-    )
-  end)
-end
-
---- Conflicts to the quickfix list, at their hunks in the session's
---- worktree; the host's message with what to do in Vim.
-function H.conflicts(record, result, describe, title, hint)
-  local dir = record.worktree or record.repo or ''
-  local items = {}
-  for _, hunk in ipairs(result.conflicts or {}) do
-    items[#items + 1] = { filename = dir .. '/' .. hunk.path, lnum = hunk.line, text = describe(hunk) }
-  end
-  vim.fn.setqflist({}, ' ', { title = title, items = items })
-  util.notify(('%s (%s; see :copen)'):format(result.message, hint), vim.log.levels.ERROR)
 end
 
 --- Jump to the next session (after the current one, newest first, wrapping)
@@ -381,40 +294,6 @@ function M.complete_saved(lead)
   return vim.tbl_filter(function(n)
     return vim.startswith(n, lead)
   end, ok and names or {})
-end
-
-function M.prune()
-  H.guard(function()
-    local lulu = require('lulu')
-    lulu.prune({ dry_run = true }, H.answered(H.confirm_prune))
-  end)
-end
-
---- Ask before removing what a dry run of the prune found.
-function H.confirm_prune(doomed)
-  if #doomed == 0 then
-    util.notify('nothing to prune: no ended session has a merged, clean worktree')
-    return
-  end
-  local names = vim.tbl_map(function(d)
-    return d.name
-  end, doomed)
-  local prompt = ('Remove %d worktree(s) and branch(es): %s?'):format(#doomed, table.concat(names, ', '))
-  vim.ui.select({ 'Remove', 'Cancel' }, { prompt = prompt }, function(choice)
-    if choice ~= 'Remove' then
-      return
-    end
-    H.guard(function()
-      require('lulu').prune(nil, H.answered(H.pruned))
-    end)
-  end)
-end
-
-function H.pruned(removed)
-  local where = vim.tbl_map(function(d)
-    return d.worktree
-  end, removed)
-  util.notify(('removed %d worktree(s): %s'):format(#removed, table.concat(where, ', ')))
 end
 
 function M.grid()
@@ -496,17 +375,6 @@ function M.daemon(cmd)
       error('usage: :LuluDaemon status|stop|restart', 0)
     end
   end, { local_only = true })
-end
-
-function M.trust()
-  H.guard(function()
-    require('lulu').trust(
-      nil,
-      H.answered(function(trusted)
-        util.notify(('trusted %s (sha256 %s)'):format(trusted.path, trusted.sha256:sub(1, 12)))
-      end)
-    )
-  end)
 end
 
 function M.send(cmd)
@@ -616,24 +484,6 @@ function M.complete_send(lead, line)
   return {}
 end
 
-function M.complete_merge(lead, line)
-  if #vim.split(line, '%s+', { trimempty = true }) + (lead == '' and 1 or 0) <= 2 then
-    return M.complete_sessions(lead)
-  end
-  return vim.tbl_filter(function(s)
-    return vim.startswith(s, lead)
-  end, { 'merge', 'squash', 'rebase' })
-end
-
-function M.complete_rebase(lead, line)
-  if #vim.split(line, '%s+', { trimempty = true }) + (lead == '' and 1 or 0) <= 2 then
-    return M.complete_sessions(lead)
-  end
-  return vim.tbl_filter(function(s)
-    return vim.startswith(s, lead)
-  end, { 'continue', 'abort' })
-end
-
 function M.complete_start(lead, line)
   if line:find(' %-%- ') then
     return vim.fn.getcompletion(lead, 'file')
@@ -676,70 +526,6 @@ function M.complete_start(lead, line)
   return vim.tbl_filter(function(item)
     return vim.startswith(item, lead)
   end, items)
-end
-
--- helpers ------------------------------------------------------------------
-
-function H.one(cmd)
-  if #cmd.fargs ~= 1 then
-    error(('%s takes one session name or id'):format(cmd.name), 0)
-  end
-  return cmd.fargs[1]
-end
-
---- Commands report errors as one notify line, never a stack trace.
---- Run a command's body: errors become one notification; while the host
---- builds or the daemon comes up it runs afterwards (`opts.local_only`:
---- it needs no host connection, e.g. :LuluDaemon).
---- The callback of an API call that does not wait: `fn(result)` once the
---- host answers; its error (or one `fn` raises) as a one-line notify.
-function H.answered(fn)
-  return function(err, result)
-    if err then
-      return util.notify(err, vim.log.levels.ERROR)
-    end
-    local ok, failed = pcall(fn, result)
-    if not ok then
-      util.notify(tostring(failed), vim.log.levels.ERROR)
-    end
-  end
-end
-
-function H.guard(fn, opts)
-  -- The host is still building: say so, and do this once it is built.
-  local state = not require('lulu.host').running() and require('lulu.build').state()
-  if state and state.building and not require('lulu.host').bin() then
-    util.notify(require('lulu.build').describe() .. '; this runs when it is done')
-    return require('lulu.build').when_done(function()
-      H.guard(fn, opts)
-    end)
-  end
-  local rpc = require('lulu.rpc')
-  local hosts = require('lulu.remote')
-  if opts and opts.host and not hosts.connected(opts.host) then
-    -- A remote host connects in the background; this runs once it has.
-    return hosts.when_ready(opts.host, function()
-      H.guard(fn, { host = opts.host, local_only = true })
-    end, function(err)
-      util.notify(err, vim.log.levels.ERROR)
-    end)
-  end
-  if
-    not (opts and opts.local_only)
-    and not require('lulu.host').running()
-    and require('lulu.config').options.host.mode == 'daemon'
-  then
-    -- Bringing the daemon up does not hold the editor: this runs once it is.
-    return require('lulu.host').when_ready(function()
-      H.guard(fn, opts)
-    end, function(err)
-      util.notify(err, vim.log.levels.ERROR)
-    end)
-  end
-  local ok, err = pcall(fn)
-  if not ok then
-    util.notify(tostring(err), vim.log.levels.ERROR)
-  end
 end
 
 return M

@@ -186,12 +186,16 @@ function M.on_reply(payload)
     return
   end
   H.calls[payload.ticket] = nil
-  if payload.error ~= nil then
-    local err = M.clean(payload.error)
-    call.done(call.host and ('%s: %s'):format(call.host, err) or err)
-  else
-    call.done(nil, payload.result)
+  local err = payload.error ~= nil and M.clean(payload.error) or nil
+  if err and call.host then
+    err = ('%s: %s'):format(call.host, err)
   end
+  -- Not from inside the event: Neovim runs a channel's events while a
+  -- request on it waits, and a request made from one of them would nest
+  -- inside that wait (Neovim closes the channel when their answers cross).
+  vim.schedule(function()
+    call.done(err, err == nil and payload.result or nil)
+  end)
 end
 
 --- A host went away (`host` nil: this machine's): its calls will never
@@ -200,7 +204,9 @@ function M.fail_calls(host, why)
   for ticket, call in pairs(H.calls) do
     if call.host == host then
       H.calls[ticket] = nil
-      call.done(why)
+      vim.schedule(function()
+        call.done(why)
+      end)
     end
   end
 end

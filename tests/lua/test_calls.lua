@@ -59,6 +59,30 @@ T['an API call given on_done returns at once and answers later, errors as one li
   h.eq(child.lua('return require("lulu.sessions").find("later") ~= nil'), true, 'the record is in the cache')
 end
 
+T["a call's callback may ask the host again, however many answers cross"] = function(child)
+  child.setup()
+  child.lua('require("lulu").list()')
+  -- Fifty calls answered while their callbacks make plain requests: were
+  -- the callbacks run inside the answers' events, those requests would nest
+  -- in one another's waits and Neovim would close the host's channel.
+  child.lua([[
+    _G.nested = { done = 0, failed = {} }
+    local rpc = require('lulu.rpc')
+    for _ = 1, 50 do
+      rpc.call(rpc.methods.list, {}, function()
+        local ok, err = pcall(rpc.request, rpc.methods.list)
+        if not ok then
+          table.insert(_G.nested.failed, err)
+        end
+        _G.nested.done = _G.nested.done + 1
+      end)
+    end
+  ]])
+  child.wait('return _G.nested.done == 50', 10000, 'fifty answers')
+  h.eq(child.lua('return _G.nested.failed'), {}, 'no request failed')
+  h.eq(child.lua('return require("lulu.host").running()'), true, 'the host is still connected')
+end
+
 T['a malformed call gets a clear error, or none when it has no ticket, and the host goes on'] = function(child)
   child.setup()
   child.lua('require("lulu").list()')
