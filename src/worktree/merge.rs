@@ -34,7 +34,11 @@ pub fn merge(
         return Err(WorktreeError::MainDirty(repo_dir.display().to_string()));
     }
     if ahead(repo_dir, branch, base)? == 0 {
-        return Err(WorktreeError::NothingToMerge(branch.to_string()));
+        return Err(WorktreeError::NothingToMerge {
+            branch: branch.to_string(),
+            base: base.to_string(),
+            uncommitted: is_dirty(path).unwrap_or(false),
+        });
     }
     let before = head.peel_to_commit()?.id().to_string();
     let conflict = |files: Vec<String>| WorktreeError::Conflict {

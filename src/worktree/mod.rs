@@ -47,8 +47,17 @@ pub enum WorktreeError {
     WorktreeDirty(String),
     #[error("branch {branch} has {count} commit(s) not on {base}; merge it first, or use ! to drop them")]
     Unmerged { branch: String, base: String, count: usize },
-    #[error("nothing to merge: {0} has no changes against its base")]
-    NothingToMerge(String),
+    #[error(
+        "nothing to merge: {branch} has no commits beyond {base}{}",
+        if *.uncommitted { "; its worktree has uncommitted changes: commit them there first" } else { "" }
+    )]
+    NothingToMerge {
+        branch: String,
+        base: String,
+        /// The session's worktree holds work that is not committed (only
+        /// commits are merged).
+        uncommitted: bool,
+    },
     /// The merge stopped on conflicts and was aborted; the base is unchanged.
     #[error("merge of {branch} conflicts in {}; aborted, {base} is unchanged", .files.join(", "))]
     Conflict {

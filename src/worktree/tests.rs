@@ -148,7 +148,18 @@ fn merge_refuses_what_it_should() {
     let (_tmp, repo) = repo();
     let s = create(&repo, "m", None, None).unwrap();
     let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
-    assert!(matches!(err, WorktreeError::NothingToMerge(_)), "{err}");
+    assert!(
+        matches!(err, WorktreeError::NothingToMerge { uncommitted: false, .. }),
+        "{err}"
+    );
+    // Work left uncommitted in the worktree is named: only commits merge.
+    std::fs::write(s.path.join("loose.txt"), "not committed\n").unwrap();
+    let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
+    assert!(
+        err.to_string().contains("uncommitted changes: commit them there first"),
+        "{err}"
+    );
+    std::fs::remove_file(s.path.join("loose.txt")).unwrap();
     commit_file(&s.path, "m.txt", "m\n");
     std::fs::write(repo.join("shared.txt"), "dirty\n").unwrap();
     let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
