@@ -490,8 +490,8 @@ function M.comment(ref, comment)
 end
 
 --- The session's review comments, by file and line.
-function M.comments(ref)
-  return rpc.request(rpc.methods.comments, H.ref(ref))
+function M.comments(ref, on_done)
+  return H.ask(on_done, rpc.methods.comments, H.ref(ref))
 end
 
 --- Send the session's review comments to its agent as one prompt with

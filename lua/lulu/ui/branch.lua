@@ -94,27 +94,38 @@ function M.open(ref)
 end
 
 --- Read the files and comments again and redraw the list. The files are
---- git work on the host: the editor does not wait for them.
+--- git work on the host: the editor waits for neither.
 function M.refresh(tab)
   local lulu = require('lulu')
   local ref = H.reviews[tab].ref
   lulu.review_files(ref, function(err, files)
-    local state = H.reviews[tab]
-    if not state then
-      return -- closed meanwhile
-    elseif err then
+    if err then
       return util.notify(err, vim.log.levels.ERROR)
     end
-    H.guard(function()
-      state.files = files
-      local lines, at = M.lines(state.record, files, lulu.comments(ref))
-      state.at = at
-      if vim.api.nvim_buf_is_valid(state.list_buf) then
-        vim.bo[state.list_buf].modifiable = true
-        vim.api.nvim_buf_set_lines(state.list_buf, 0, -1, false, lines)
-        vim.bo[state.list_buf].modifiable = false
+    lulu.comments(ref, function(comments_err, comments)
+      H.redraw(tab, files, comments_err and {} or comments)
+      if comments_err then
+        util.notify(comments_err, vim.log.levels.ERROR)
       end
     end)
+  end)
+end
+
+--- The list, drawn again from what the host said.
+function H.redraw(tab, files, comments)
+  local state = H.reviews[tab]
+  if not state then
+    return -- closed meanwhile
+  end
+  H.guard(function()
+    state.files = files
+    local lines, at = M.lines(state.record, files, comments)
+    state.at = at
+    if vim.api.nvim_buf_is_valid(state.list_buf) then
+      vim.bo[state.list_buf].modifiable = true
+      vim.api.nvim_buf_set_lines(state.list_buf, 0, -1, false, lines)
+      vim.bo[state.list_buf].modifiable = false
+    end
   end)
 end
 
