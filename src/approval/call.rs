@@ -22,7 +22,7 @@ pub struct ToolCall<'a> {
 /// command, one of the files it names, or (for other tools) the call itself.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Part {
-    Command(String),
+    Command(shell::Simple),
     Path(Resolved),
     Whole,
 }
@@ -69,7 +69,9 @@ impl ToolCall<'_> {
         };
         if let Some(command) = self.command() {
             let analysis = match &command {
-                Command::Script(text) => shell::analyze(text, &ctx),
+                // A command string runs in the agent's shell: bash, or zsh
+                // for a zsh user's Claude Code.
+                Command::Script(text) => shell::analyze(text, &ctx, shell::Dialect::BashOrZsh),
                 Command::Argv(argv) => shell::analyze_argv(argv, &ctx),
             };
             let mut parts: Vec<Part> = analysis.commands.into_iter().map(Part::Command).collect();
@@ -82,13 +84,15 @@ impl ToolCall<'_> {
         }
         let files = file_paths_of(self.input);
         if !files.is_empty() {
-            return Parts {
-                parts: files
-                    .iter()
-                    .map(|raw| Part::Path(paths::resolve(raw, self.cwd, self.root)))
-                    .collect(),
-                doubt: None,
-            };
+            let parts: Vec<Part> = files
+                .iter()
+                .map(|raw| Part::Path(paths::resolve(raw, self.cwd, self.root)))
+                .collect();
+            let doubt = parts.iter().find_map(|part| match part {
+                Part::Path(Resolved::Doubt { path, why }) => Some(format!("{}: {why}", path.display())),
+                _ => None,
+            });
+            return Parts { parts, doubt };
         }
         Parts {
             parts: vec![Part::Whole],

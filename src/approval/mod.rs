@@ -48,9 +48,15 @@ pub struct RuleSpec {
     /// Glob over the tool's file path, relative to the session root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Regex searched in a shell command (`tool_input.command`).
+    /// Regex searched in a shell command (`tool_input.command`): each
+    /// simple command's words joined by single spaces. It never allows a
+    /// command whose words hold spaces or quotes (the join is ambiguous).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// A simple command's exact words (what "always" stores): matched word
+    /// by word, never as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
     /// Glob over the session's working directory (absolute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
@@ -73,6 +79,7 @@ impl RuleSpec {
             tool: None,
             path: None,
             command: None,
+            argv: None,
             cwd: None,
             agent: None,
             scope: None,
@@ -98,7 +105,7 @@ pub enum RuleError {
         message: String,
     },
     /// A rule without conditions would decide every tool call.
-    #[error("a rule needs at least one of tool, path, command, cwd or agent")]
+    #[error("a rule needs at least one of tool, path, command, argv, cwd or agent")]
     NoCondition,
 }
 
@@ -124,6 +131,7 @@ impl Rule {
         if spec.tool.is_none()
             && spec.path.is_none()
             && spec.command.is_none()
+            && spec.argv.as_ref().is_none_or(|a| a.is_empty())
             && spec.cwd.is_none()
             && spec.agent.is_none()
         {
@@ -171,9 +179,20 @@ impl Rule {
         {
             return false;
         }
+        if let Some(argv) = &self.spec.argv {
+            match part {
+                Part::Command(simple) if simple.words == *argv => {}
+                _ => return false,
+            }
+        }
         if let Some(command) = &self.command {
             match part {
-                Part::Command(text) if command.is_match(text) => {}
+                // A regex reads the words joined: where that join is
+                // ambiguous (`rm 'a b'` reads as `rm a b`) it may deny or
+                // ask, never allow.
+                Part::Command(simple)
+                    if command.is_match(&simple.text())
+                        && !(self.spec.action == Action::Allow && simple.joins_ambiguously()) => {}
                 _ => return false,
             }
         }
@@ -189,6 +208,12 @@ impl Rule {
                 (Some(glob), Action::Allow) => self.absolute_glob() && glob.is_match(abs),
                 (Some(glob), _) => glob.is_match(abs),
                 (None, Action::Allow) => false,
+                (None, _) => true,
+            },
+            // A place no glob vouches for: only a deny or ask names it.
+            Part::Path(Resolved::Doubt { path, .. }) => match (&self.path, self.spec.action) {
+                (_, Action::Allow) => false,
+                (Some(glob), _) => glob.is_match(path),
                 (None, _) => true,
             },
             _ => self.path.is_none(),
@@ -294,7 +319,8 @@ pub fn evaluate(rules: &[Rule], call: &ToolCall<'_>) -> Verdict {
 }
 
 /// The rules an "always" answer adds: never wider than what was asked.
-/// Each simple command exactly, or each file exactly (inside the root for
+/// Each simple command exactly (its words, matched word by word), or each
+/// file exactly (inside the root for
 /// an allow; an outside file only for a deny, by its real absolute path).
 /// `None` when no rule that narrow can be made (an allow for a command in
 /// doubt or a file outside the root, or an allow for a tool that names
@@ -311,7 +337,7 @@ pub fn always_rules(call: &ToolCall<'_>, action: Action) -> Option<Vec<RuleSpec>
             ..RuleSpec::new(action)
         };
         match part {
-            Part::Command(text) => spec.command = Some(format!("^{}$", regex::escape(&text))),
+            Part::Command(simple) => spec.argv = Some(simple.words),
             Part::Path(Resolved::Inside(rel)) => spec.path = Some(globset::escape(&rel.to_string_lossy())),
             Part::Path(Resolved::Outside(abs)) if action != Action::Allow => {
                 spec.path = Some(globset::escape(&abs.to_string_lossy()));
@@ -329,12 +355,16 @@ pub fn always_rules(call: &ToolCall<'_>, action: Action) -> Option<Vec<RuleSpec>
 impl RuleSpec {
     /// Only a tool (or nothing) to match: the rule decides every call of it.
     pub fn is_tool_wide(&self) -> bool {
-        self.path.is_none() && self.command.is_none() && self.cwd.is_none()
+        self.path.is_none() && self.command.is_none() && self.argv.is_none() && self.cwd.is_none()
     }
 
     /// The rule in words: "Bash `npm test`", "Write src/main.rs", "every Read".
     pub fn describe(&self) -> String {
         let tool = self.tool.as_deref().unwrap_or("any tool");
+        if let Some(argv) = &self.argv {
+            let words: Vec<String> = argv.iter().map(|w| quote_word(w)).collect();
+            return format!("{tool} `{}`", words.join(" "));
+        }
         match (&self.command, &self.path) {
             (Some(command), _) => {
                 let text = command.trim_start_matches('^').trim_end_matches('$');
@@ -343,6 +373,19 @@ impl RuleSpec {
             (None, Some(path)) => format!("{tool} {path}"),
             (None, None) => format!("every {tool}"),
         }
+    }
+}
+
+/// A word as a shell would need it written to read it back whole.
+fn quote_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ',' | ':' | '=' | '+' | '@' | '%'));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

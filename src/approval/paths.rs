@@ -2,11 +2,23 @@
 //!
 //! Text says little: `etc_link/passwd` is `/etc/passwd` when `etc_link` is a
 //! symlink to `/etc`, and `src/../../x` leaves the tree. So a path is taken
-//! the way the kernel would take it: relative to the agent's directory, `~`
-//! expanded, then the longest prefix that exists is asked of the file
-//! system (which follows every symlink and `..` in it) and only the part
-//! that does not exist yet is resolved by text.
+//! the way the kernel (and a tool that makes missing directories) would
+//! take it: relative to the agent's directory, `~` expanded, then one
+//! component at a time: an existing one asked of the file system (which
+//! follows every symlink in it), a missing one made up as a real directory
+//! would be, and `..` taken from wherever the walk really is, so a `..`
+//! after a missing component comes back to a real directory and the walk
+//! goes on through the links below it.
+//!
+//! Some places are never vouched for whatever a glob says: a path with a
+//! `.git` component (git runs what its config there names), a device,
+//! FIFO or socket, a regular file with another hard link (its other name
+//! may be anywhere), `/proc`, `/sys` and `/dev` but `/dev/null`, and a link
+//! that leads nowhere (writing there makes its target, wherever it is).
+//! A file can still change between the question and the write: the
+//! verdict is about the path as it is when asked.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 /// A path judged against the session root.
@@ -14,24 +26,41 @@ use std::path::{Component, Path, PathBuf};
 pub enum Resolved {
     /// Inside the root: the path relative to it.
     Inside(PathBuf),
-    /// Anywhere else, or where it cannot be told (a dangling symlink, `~user`):
-    /// the best absolute form known.
+    /// Anywhere else: its real absolute form.
     Outside(PathBuf),
+    /// A place no glob may allow (see the header), with why.
+    Doubt { path: PathBuf, why: String },
+}
+
+impl Resolved {
+    fn doubt(path: impl Into<PathBuf>, why: &str) -> Resolved {
+        Resolved::Doubt {
+            path: path.into(),
+            why: why.to_string(),
+        }
+    }
 }
 
 /// Judge `raw` (as the tool gave it) for an agent in `cwd` whose session is
 /// rooted at `root`.
 pub fn resolve(raw: &str, cwd: &Path, root: &Path) -> Resolved {
     let Some(abs) = absolute(raw, cwd) else {
-        return Resolved::Outside(PathBuf::from(raw));
+        return Resolved::doubt(raw, "a path lulu cannot place (`~user`)");
     };
-    let real_root = real(root).unwrap_or_else(|| lexical(root));
-    match real(&abs) {
-        Some(path) => match path.strip_prefix(&real_root) {
-            Ok(rel) => Resolved::Inside(rel.to_path_buf()),
-            Err(_) => Resolved::Outside(path),
-        },
-        None => Resolved::Outside(lexical(&abs)),
+    let real = match walk(&abs) {
+        Ok(real) => real,
+        Err(why) => return Resolved::doubt(lexical(&abs), why),
+    };
+    if real.components().any(|c| c.as_os_str().eq_ignore_ascii_case(".git")) {
+        return Resolved::doubt(real, "a path inside a .git directory");
+    }
+    if let Some(why) = special(&real) {
+        return Resolved::doubt(real, why);
+    }
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| lexical(root));
+    match real.strip_prefix(&real_root) {
+        Ok(rel) => Resolved::Inside(rel.to_path_buf()),
+        Err(_) => Resolved::Outside(real),
     }
 }
 
@@ -51,33 +80,50 @@ fn absolute(raw: &str, cwd: &Path) -> Option<PathBuf> {
     Some(cwd.join(raw))
 }
 
-/// The real location of `path`, which need not exist: the longest existing
-/// prefix canonicalised, the rest resolved by text. `None` when the prefix
-/// ends in a symlink that leads nowhere (writing there would create its
-/// target, wherever that is).
-fn real(path: &Path) -> Option<PathBuf> {
-    let parts: Vec<Component<'_>> = path.components().collect();
-    let mut existing = PathBuf::new();
-    let mut split = parts.len();
-    for (index, part) in parts.iter().enumerate() {
-        let next = existing.join(part);
-        if std::fs::symlink_metadata(&next).is_err() {
-            split = index;
-            break;
-        }
-        existing = next;
-    }
-    let mut out = std::fs::canonicalize(&existing).ok()?;
-    for part in &parts[split..] {
+/// The real location of absolute `path`, which need not exist, one
+/// component at a time.
+fn walk(path: &Path) -> Result<PathBuf, &'static str> {
+    let mut out = PathBuf::from("/");
+    for part in path.components() {
         match part {
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+            // `out` is always real, so its parent is where `..` leads.
             Component::ParentDir => {
                 out.pop();
             }
-            Component::CurDir => {}
-            other => out.push(other),
+            Component::Normal(name) => {
+                let next = out.join(name);
+                match std::fs::symlink_metadata(&next) {
+                    Ok(meta) if meta.file_type().is_symlink() => {
+                        out = std::fs::canonicalize(&next).map_err(|_| "a link that leads nowhere")?;
+                    }
+                    Ok(_) => out = next,
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => out = next,
+                    Err(_) => return Err("a path lulu cannot follow"),
+                }
+            }
         }
     }
-    Some(out)
+    Ok(out)
+}
+
+/// Why an existing (real) path is never vouched for, if it is not a plain
+/// directory or a regular file of one name outside the kernel's trees.
+fn special(real: &Path) -> Option<&'static str> {
+    if real == Path::new("/dev/null") {
+        return None;
+    }
+    if ["/proc", "/sys", "/dev"].iter().any(|top| real.starts_with(top)) {
+        return Some("a system path (/proc, /sys, /dev)");
+    }
+    let meta = std::fs::metadata(real).ok()?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Some("not a regular file (a device, FIFO or socket)");
+    }
+    if meta.is_file() && meta.nlink() > 1 {
+        return Some("a file with other hard links");
+    }
+    None
 }
 
 /// Resolve `.` and `..` by text alone.
@@ -127,13 +173,51 @@ mod tests {
                 Resolved::Outside(dir.path().parent().unwrap().join("x")),
             ),
             ("/etc/hosts", Resolved::Outside(PathBuf::from("/etc/hosts"))),
-            ("dangling", Resolved::Outside(root.join("dangling"))),
-            ("~nobody/x", Resolved::Outside(PathBuf::from("~nobody/x"))),
+            ("new/../src_link/x", inside("src/x")),
+            ("nothere/../src/up/.bashrc", Resolved::Outside(outside.join(".bashrc"))),
+            ("a/b/../../../outside/y", Resolved::Outside(outside.join("y"))),
         ];
         for (raw, want) in cases {
             assert_eq!(resolve(raw, &root, &root), want, "{raw}");
         }
         let home = std::env::var("HOME").unwrap();
         assert!(matches!(resolve("~/.bashrc", &root, &root), Resolved::Outside(p) if p.starts_with(&home)));
+    }
+
+    #[test]
+    fn some_places_are_never_vouched_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(dir.path().join("secret"), "x").unwrap();
+        std::fs::hard_link(dir.path().join("secret"), root.join("alias")).unwrap();
+        std::fs::write(root.join("plain"), "x").unwrap();
+        std::os::unix::fs::symlink("/nonexistent/target", root.join("dangling")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        for raw in [
+            ".git/config",
+            "sub/.git/hooks/pre-commit",
+            "x/../.GIT/config",
+            "alias",
+            "fifo",
+            "dangling",
+            "dangling/x",
+            "/dev/zero",
+            "/proc/self/environ",
+            "/sys/kernel/x",
+            "~nobody/x",
+        ] {
+            assert!(
+                matches!(resolve(raw, &root, &root), Resolved::Doubt { .. }),
+                "{raw}: {:?}",
+                resolve(raw, &root, &root)
+            );
+        }
+        assert_eq!(resolve("plain", &root, &root), Resolved::Inside(PathBuf::from("plain")));
+        assert_eq!(
+            resolve("/dev/null", &root, &root),
+            Resolved::Outside(PathBuf::from("/dev/null"))
+        );
     }
 }

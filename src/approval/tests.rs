@@ -259,3 +259,83 @@ fn summaries_are_one_short_line() {
     let long = summarize("Bash", &json!({"command": "x".repeat(500)}));
     assert_eq!(long.chars().count(), 201);
 }
+
+#[test]
+fn always_keeps_word_boundaries() {
+    let asked = json!({"command": "rm -f 'notes old.txt'"});
+    let call = ToolCall {
+        agent: "claude",
+        tool: "Bash",
+        input: &asked,
+        cwd: Path::new("/repo"),
+        root: Path::new("/repo"),
+    };
+    let specs = always_rules(&call, Action::Allow).unwrap();
+    assert_eq!(specs.len(), 1);
+    assert_eq!(
+        specs[0].argv.as_deref(),
+        Some(&["rm".to_string(), "-f".into(), "notes old.txt".into()][..])
+    );
+    assert_eq!(specs[0].describe(), "Bash `rm -f 'notes old.txt'`");
+    let rules = [Rule::new(1, specs[0].clone()).unwrap()];
+    assert_eq!(verdict(&rules, "Bash", asked.clone()), (Action::Allow, Some(1)));
+    assert_eq!(
+        verdict(&rules, "Bash", json!({"command": "rm -f notes old.txt"})),
+        (Action::Ask, None),
+        "two files are not the one asked about"
+    );
+    assert_eq!(
+        verdict(&rules, "Bash", json!({"command": "rm -f \"notes old.txt\""})),
+        (Action::Allow, Some(1))
+    );
+}
+
+#[test]
+fn a_regex_never_allows_words_that_join_ambiguously() {
+    let rules = [
+        rule(1, Action::Allow, |s| s.command = Some("^echo a b$".into())),
+        rule(2, Action::Deny, |s| s.command = Some("^rm a b$".into())),
+    ];
+    assert_eq!(
+        verdict(&rules, "Bash", json!({"command": "echo a b"})),
+        (Action::Allow, Some(1))
+    );
+    assert_eq!(
+        verdict(&rules, "Bash", json!({"command": "echo 'a b'"})),
+        (Action::Ask, None)
+    );
+    assert_eq!(
+        verdict(&rules, "Bash", json!({"command": "rm 'a b'"})),
+        (Action::Deny, Some(2)),
+        "a deny still reads it"
+    );
+}
+
+#[test]
+fn file_tools_never_allow_what_a_glob_cannot_vouch_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), root.join("lnk")).unwrap();
+    let rules = [rule(1, Action::Allow, |s| s.path = Some("**".into()))];
+    let judge = |raw: &str| {
+        let input = json!({"file_path": raw});
+        let call = ToolCall {
+            agent: "claude",
+            tool: "Write",
+            input: &input,
+            cwd: &root,
+            root: &root,
+        };
+        evaluate(&rules, &call).action
+    };
+    assert_eq!(judge("src/new.rs"), Action::Allow);
+    for raw in [
+        "nothere/../lnk/.bashrc",
+        ".git/config",
+        "/dev/zero",
+        "/proc/self/environ",
+    ] {
+        assert_eq!(judge(raw), Action::Ask, "{raw}");
+    }
+}

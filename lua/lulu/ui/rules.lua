@@ -2,6 +2,7 @@
 ---
 --- One rule per line, in the order they are tried:
 ---   #3  allow  tool=Bash command='^npm test$'
+---   #4  allow  tool=Bash argv='["rm","-f","notes old.txt"]'   (exact words, as "always" stores)
 --- `a` adds (typed in the same form), `d` deletes, `K`/`J` move the rule
 --- under the cursor up or down, `r` reloads, `q` closes.
 local M = {}
@@ -10,7 +11,7 @@ local H = {}
 local util = require('lulu.util')
 
 H.ns = vim.api.nvim_create_namespace('lulu_rules')
-H.fields = { 'tool', 'path', 'command', 'cwd', 'agent', 'scope', 'reason' }
+H.fields = { 'tool', 'path', 'command', 'argv', 'cwd', 'agent', 'scope', 'reason' }
 M.header = 'lulu rules · first match wins · a add · d delete · K/J move · r reload · q close'
 
 --- `allow tool=Bash command='^ls'` -> rule table.
@@ -39,9 +40,22 @@ function M.parse(line)
     elseif rule[key] then
       error(('%q: %s is given twice'):format(word, key), 0)
     end
-    rule[key] = value
+    rule[key] = key == 'argv' and H.argv(word, value) or value
   end
   return rule
+end
+
+--- `argv='["rm","-f"]'`: a JSON list of words.
+function H.argv(word, value)
+  local ok, list = pcall(vim.json.decode, value)
+  local words = ok and type(list) == 'table' and vim.islist(list) and #list > 0
+  for _, item in ipairs(words and list or {}) do
+    words = words and type(item) == 'string'
+  end
+  if not words then
+    error(('%q: argv is a JSON list of words, like argv=\'["npm","test"]\''):format(word), 0)
+  end
+  return list
 end
 
 H.actions = { allow = true, deny = true, ask = true }
@@ -50,7 +64,7 @@ H.actions = { allow = true, deny = true, ask = true }
 --- call of its tool (only added deliberately, here, with a warning).
 ---@param rule lulu.Rule
 function M.tool_wide(rule)
-  return rule.action == 'allow' and not (rule.path or rule.command or rule.cwd)
+  return rule.action == 'allow' and not (rule.path or rule.command or rule.argv or rule.cwd)
 end
 
 --- The rule as a line `parse` reads back.
@@ -59,7 +73,8 @@ function M.format(rule)
   local parts = { ('#%d'):format(rule.id), ('%-5s'):format(rule.action) }
   for _, key in ipairs(H.fields) do
     if rule[key] then
-      parts[#parts + 1] = key .. '=' .. H.quote(rule[key])
+      local value = key == 'argv' and vim.json.encode(rule[key]) or rule[key]
+      parts[#parts + 1] = key .. '=' .. H.quote(value)
     end
   end
   return table.concat(parts, '  ')

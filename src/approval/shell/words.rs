@@ -1,58 +1,160 @@
-//! A shell word's text as the shell would hand it to the program: escapes
-//! undone (unquoted and inside double quotes), whitespace collapsed; and
-//! whether a word is an assignment rather than a program.
+//! A shell word as the program receives it, read only from the shapes the
+//! grammar vouches for: plain words (backslash escapes undone),
+//! single-quoted strings, double-quoted strings with no expansion in them,
+//! and concatenations of these. Each character remembers whether it was
+//! quoted, so globs and brace expansions are told from literal `*` and `{`.
 
-pub(super) fn is_assignment(word: &str) -> bool {
-    match word.split_once('=') {
-        Some((name, _)) => {
-            !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+')
-                && !name.starts_with(|c: char| c.is_ascii_digit())
+use super::Dialect;
+
+/// One word, read.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Word {
+    /// The characters, quotes removed and escapes undone.
+    chars: Vec<char>,
+    /// Per character: quoted or escaped (so never special to the shell).
+    quoted: Vec<bool>,
+}
+
+impl Word {
+    pub(super) fn text(&self) -> String {
+        self.chars.iter().collect()
+    }
+
+    pub(super) fn push_quoted(&mut self, text: &str) {
+        for c in text.chars() {
+            self.chars.push(c);
+            self.quoted.push(true);
         }
-        None => false,
+    }
+
+    pub(super) fn append(&mut self, other: Word) {
+        self.chars.extend(other.chars);
+        self.quoted.extend(other.quoted);
+    }
+
+    fn unquoted(&self) -> impl Iterator<Item = (usize, char)> + '_ {
+        self.chars
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.quoted[*i])
+            .map(|(i, c)| (i, *c))
+    }
+
+    /// Does the shell expand it as a file name pattern?
+    pub(super) fn is_glob(&self) -> bool {
+        self.unquoted().any(|(_, c)| matches!(c, '*' | '?' | '['))
+    }
+
+    /// A glob whose expansion can only be words that start as it does
+    /// (a literal first character that is not `-`), so it can never
+    /// become an option.
+    pub(super) fn glob_is_anchored(&self) -> bool {
+        match (self.chars.first(), self.quoted.first()) {
+            (Some(c), Some(quoted)) => *quoted || !matches!(c, '*' | '?' | '[' | '-'),
+            _ => false,
+        }
+    }
+
+    /// `{a,b}` or `{1..3}`: bash makes several words of it (sh does not).
+    pub(super) fn is_brace_expansion(&self) -> bool {
+        let text: Vec<(usize, char)> = self.unquoted().collect();
+        let open = text.iter().position(|(_, c)| *c == '{');
+        let close = text.iter().rposition(|(_, c)| *c == '}');
+        match (open, close) {
+            (Some(open), Some(close)) if open < close => {
+                let inner = &text[open + 1..close];
+                inner.iter().any(|(_, c)| *c == ',') || inner.windows(2).any(|w| w[0].1 == '.' && w[1].1 == '.')
+            }
+            _ => false,
+        }
+    }
+
+    /// What `dialect` reads differently from bash, if anything.
+    pub(super) fn dialect_doubt(&self, dialect: Dialect) -> Option<&'static str> {
+        let zsh = matches!(dialect, Dialect::Zsh | Dialect::BashOrZsh);
+        if zsh && self.chars.first() == Some(&'=') && self.quoted.first() == Some(&false) {
+            return Some("a word starting with `=` names a program's path in zsh");
+        }
+        if zsh && self.unquoted().any(|(_, c)| matches!(c, '^' | '#')) {
+            return Some("an unquoted `^` or `#` is a pattern in zsh");
+        }
+        None
     }
 }
 
-/// Backslash escapes in an unquoted word: `\x` is `x`, and a
-/// backslash-newline joins lines.
-pub(super) fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
+/// Characters a plain word may hold unquoted: letters, digits, anything
+/// not ASCII, and punctuation with no meaning to any of the shells lulu
+/// reads (globs and braces are judged on the whole word).
+fn plain(c: char) -> bool {
+    c.is_alphanumeric()
+        || !c.is_ascii()
+        || matches!(
+            c,
+            '_' | '-'
+                | '.'
+                | '/'
+                | ','
+                | ':'
+                | '='
+                | '+'
+                | '@'
+                | '%'
+                | '~'
+                | '!'
+                | '#'
+                | '^'
+                | '*'
+                | '?'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+        )
+}
+
+/// A plain (unquoted) word's text: escapes undone. `None` when it holds a
+/// character with a meaning to the shell the grammar did not show.
+pub(super) fn plain_word(raw: &str) -> Option<Word> {
+    let mut word = Word::default();
     let mut chars = raw.chars();
     while let Some(c) = chars.next() {
         if c == '\\' {
             match chars.next() {
-                Some('\n') | None => {}
-                Some(next) => out.push(next),
+                Some('\n') => {}
+                Some(next) => {
+                    word.chars.push(next);
+                    word.quoted.push(true);
+                }
+                None => return None,
             }
+        } else if plain(c) {
+            word.chars.push(c);
+            word.quoted.push(false);
         } else {
-            out.push(c);
+            return None;
         }
     }
-    out
+    Some(word)
 }
 
-/// Inside double quotes only `\\`, `\"`, `\$`, `` \` `` and backslash-newline
-/// are escapes.
-pub(super) fn unescape_double(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
+/// The inside of a double-quoted string with no expansion: only `\\`,
+/// `\"`, `\$`, `` \` `` and backslash-newline are escapes. `None` when an
+/// unescaped `$` or backquote is left (the grammar should have seen it).
+pub(super) fn double_quoted(inner: &str) -> Option<String> {
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.peek() {
+        match c {
+            '\\' => match chars.peek() {
                 Some('\\' | '"' | '$' | '`') => out.push(chars.next().unwrap_or_default()),
                 Some('\n') => {
                     chars.next();
                 }
                 _ => out.push(c),
-            }
-        } else {
-            out.push(c);
+            },
+            '$' | '`' | '"' => return None,
+            other => out.push(other),
         }
     }
-    out
-}
-
-/// Whitespace runs (newlines included) as single spaces.
-pub(super) fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    Some(out)
 }

@@ -1,0 +1,443 @@
+//! The positive grammar: the parse shapes lulu can vouch for. A command may
+//! be allowed only if every node of its parse is one of these:
+//!
+//! | shape                | nodes                                                        |
+//! |----------------------|--------------------------------------------------------------|
+//! | a script             | `program` of statements, `comment`                           |
+//! | joined commands      | `list` (`&&`, `||`), `pipeline` (`|`), `;` and newlines     |
+//! | a simple command     | `command`: `command_name` and argument words                 |
+//! | a word               | `word` (escapes, no expansion), `raw_string` (`'…'`), `string` (`"…"` with no expansion), `number`, their `concatenation` |
+//! | a redirection        | `redirected_statement` with `file_redirect`: `>` `>>` `<` `N>` (and `&>` `&>>` where the shell reads them) to one literal path inside the session or `/dev/null`; `N>&M`, `>&-` |
+//! | input                | `heredoc_redirect` with a quoted delimiter and nothing after it; `herestring_redirect` of one literal word (bash, zsh) |
+//!
+//! Everything else is a doubt, named by what it is. On top of the shapes:
+//! a glob may only be an argument whose first character is literal and not
+//! `-` (so it cannot expand to an option), a brace expansion never, a
+//! program never comes from a glob, `cd` only into the session, and a
+//! relative redirect never follows a `cd`. Each simple command's words are
+//! then read against the program table.
+
+use tree_sitter::Node;
+
+use super::words::{self, Word};
+use super::{Analysis, Context, Dialect, Simple, programs};
+use crate::approval::paths::{self, Resolved};
+
+/// Deeper nesting is not walked (and is a doubt).
+const MAX_DEPTH: usize = 200;
+/// Builtins that change the directory relative paths resolve against.
+const CHANGES_DIR: &[&str] = &["cd", "pushd", "popd"];
+
+pub(super) fn judge(src: &[u8], root: Node<'_>, ctx: &Context<'_>, dialect: Dialect) -> Analysis {
+    let mut walk = Walk {
+        src,
+        ctx,
+        dialect,
+        commands: Vec::new(),
+        doubt: None,
+        changes_dir: false,
+        relative_redirect: false,
+    };
+    if root.has_error() {
+        walk.doubt("it does not parse as a shell command");
+    }
+    walk.node(root, 0);
+    if walk.changes_dir && walk.relative_redirect {
+        walk.doubt("it changes directory and then redirects to a relative path");
+    }
+    Analysis {
+        commands: walk.commands,
+        doubt: walk.doubt,
+    }
+}
+
+/// `cd`, `pushd`, `popd` whose target is not a literal directory inside
+/// the session: later commands would run somewhere lulu did not judge.
+pub(super) fn changes_dir_outside(words: &[String], ctx: &Context<'_>) -> Option<String> {
+    let program = words.first()?;
+    if !CHANGES_DIR.contains(&program.as_str()) {
+        return None;
+    }
+    let targets: Vec<&String> = words[1..].iter().filter(|w| !w.starts_with('-')).collect();
+    let inside = match (program.as_str(), targets.as_slice()) {
+        ("popd", _) | (_, []) => false,
+        (_, [target]) => matches!(paths::resolve(target, ctx.cwd, ctx.root), Resolved::Inside(_)),
+        _ => false,
+    };
+    (!inside).then(|| format!("`{program}` leaves the session's directory (or goes where lulu cannot tell)"))
+}
+
+struct Walk<'a> {
+    src: &'a [u8],
+    ctx: &'a Context<'a>,
+    dialect: Dialect,
+    commands: Vec<Simple>,
+    doubt: Option<String>,
+    changes_dir: bool,
+    relative_redirect: bool,
+}
+
+impl Walk<'_> {
+    fn doubt(&mut self, why: impl Into<String>) {
+        if self.doubt.is_none() {
+            self.doubt = Some(why.into());
+        }
+    }
+
+    /// Text between two nodes must be blanks the shell skips: a byte the
+    /// grammar left out of every node is one lulu cannot vouch for.
+    fn gap(&mut self, from: usize, to: usize) {
+        let between = self.src.get(from..to).unwrap_or_default();
+        let blank = between
+            .iter()
+            .enumerate()
+            .all(|(i, b)| matches!(b, b' ' | b'\t' | b'\n') || (*b == b'\\' && between.get(i + 1) == Some(&b'\n')));
+        if !blank {
+            self.doubt("part of it is text the parse did not place");
+        }
+    }
+
+    fn raw(&self, node: Node<'_>) -> String {
+        String::from_utf8_lossy(&self.src[node.byte_range()]).into_owned()
+    }
+
+    fn node(&mut self, node: Node<'_>, depth: usize) {
+        if depth > MAX_DEPTH {
+            self.doubt("it is nested too deeply");
+            return;
+        }
+        if node.is_missing() || node.is_error() {
+            self.doubt("it does not parse as a shell command");
+        }
+        match node.kind() {
+            "program" | "list" | "pipeline" => self.joined(node, depth),
+            "comment" => {}
+            "redirected_statement" => self.redirected(node, depth),
+            "command" => self.command(node, depth),
+            kind => {
+                self.doubt(format!("it uses {}", describe(kind)));
+                // Commands of their own that a deny rule may name.
+                if matches!(kind, "declaration_command" | "unset_command" | "test_command") {
+                    let words = self.raw(node).split_whitespace().map(str::to_string).collect();
+                    self.commands.push(Simple { words });
+                }
+                self.inside(node, depth);
+            }
+        }
+    }
+
+    /// Walk every child (of a shape in doubt): a deny rule still sees the
+    /// commands in it.
+    fn inside(&mut self, node: Node<'_>, depth: usize) {
+        let mut cursor = node.walk();
+        for child in node.named_children(&mut cursor) {
+            self.node(child, depth + 1);
+        }
+    }
+
+    fn joined(&mut self, node: Node<'_>, depth: usize) {
+        let mut cursor = node.walk();
+        let mut end = node.start_byte();
+        for child in node.children(&mut cursor) {
+            self.gap(end, child.start_byte());
+            end = child.end_byte();
+            if child.is_named() {
+                self.node(child, depth + 1);
+            } else if !matches!(child.kind(), ";" | "&&" | "||" | "|") {
+                self.doubt(format!("it uses `{}`", child.kind()));
+            }
+        }
+    }
+
+    fn redirected(&mut self, node: Node<'_>, depth: usize) {
+        let mut cursor = node.walk();
+        let mut body = None;
+        let mut end = node.start_byte();
+        for child in node.children(&mut cursor) {
+            self.gap(end, child.start_byte());
+            end = child.end_byte();
+            match child.kind() {
+                "file_redirect" | "heredoc_redirect" | "herestring_redirect" => self.redirect(child, depth),
+                _ if child.is_named() && body.is_none() => body = Some(child),
+                other => {
+                    self.doubt(format!("it uses `{other}` around a redirection"));
+                    self.node(child, depth + 1);
+                }
+            }
+        }
+        if let Some(body) = body {
+            self.node(body, depth + 1);
+        }
+    }
+
+    fn command(&mut self, node: Node<'_>, depth: usize) {
+        let mut simple = Vec::new();
+        let mut cursor = node.walk();
+        let mut end = None;
+        for child in node.children(&mut cursor) {
+            // Two words with nothing between them are one word to the
+            // shell, whatever the grammar made of them.
+            if end == Some(child.start_byte()) {
+                self.doubt("its words run together where the parse splits them");
+            }
+            self.gap(end.unwrap_or(node.start_byte()), child.start_byte());
+            end = Some(child.end_byte());
+            match child.kind() {
+                "command_name" => {
+                    let inner = child.named_child(0);
+                    let word = match inner {
+                        Some(inner) if child.named_child_count() == 1 => self.word(inner, depth),
+                        _ => None,
+                    };
+                    match word {
+                        Some(word) if word.is_glob() => {
+                            self.doubt("the program it runs is a file name pattern");
+                            simple.push(word.text());
+                        }
+                        Some(word) => simple.push(word.text()),
+                        None => {
+                            self.doubt("the program it runs is named by an expansion");
+                            simple.push(self.raw(child));
+                        }
+                    }
+                }
+                "file_redirect" | "heredoc_redirect" | "herestring_redirect" => self.redirect(child, depth),
+                "variable_assignment" => {
+                    self.doubt("it assigns a variable");
+                    simple.push(self.raw(child));
+                    self.inside(child, depth);
+                }
+                _ if child.is_named() => match self.word(child, depth) {
+                    Some(word) => {
+                        self.argument(&word);
+                        simple.push(word.text());
+                    }
+                    None => simple.push(self.raw(child)),
+                },
+                other => self.doubt(format!("it uses `{other}`")),
+            }
+        }
+        self.simple(simple);
+    }
+
+    /// An argument's own shape: globs that cannot become options, no brace
+    /// expansion, nothing the dialect reads differently.
+    fn argument(&mut self, word: &Word) {
+        if word.is_glob() && !word.glob_is_anchored() {
+            self.doubt("a file name pattern could expand to an option (start it with `./`)");
+        }
+        if word.is_brace_expansion() {
+            self.doubt("it uses brace expansion");
+        }
+        if let Some(why) = word.dialect_doubt(self.dialect) {
+            self.doubt(why);
+        }
+    }
+
+    fn simple(&mut self, words: Vec<String>) {
+        if words.is_empty() {
+            return;
+        }
+        if let Some(why) = programs::table().doubt(&words, true) {
+            self.doubt(why);
+        }
+        if let Some(why) = changes_dir_outside(&words, self.ctx) {
+            self.doubt(why);
+        }
+        if CHANGES_DIR.contains(&words[0].as_str()) {
+            self.changes_dir = true;
+        }
+        self.commands.push(Simple { words });
+    }
+
+    /// A word of the shapes on the list, or `None` (and a doubt) for any
+    /// other; commands inside it are still walked.
+    fn word(&mut self, node: Node<'_>, depth: usize) -> Option<Word> {
+        let read = match node.kind() {
+            "word" | "number" => words::plain_word(&self.raw(node)),
+            "raw_string" => {
+                let raw = self.raw(node);
+                raw.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')).map(|inner| {
+                    let mut word = Word::default();
+                    word.push_quoted(inner);
+                    word
+                })
+            }
+            "string" => self.string(node),
+            "concatenation" => self.concatenation(node, depth),
+            _ => None,
+        };
+        if read.is_none() {
+            self.doubt(format!("it uses {}", describe(node.kind())));
+            self.inside(node, depth);
+        }
+        read
+    }
+
+    fn string(&self, node: Node<'_>) -> Option<Word> {
+        let mut cursor = node.walk();
+        let plain = node
+            .children(&mut cursor)
+            .all(|c| c.kind() == "string_content" || (!c.is_named() && c.kind() == "\""));
+        let raw = self.raw(node);
+        let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+        if !plain {
+            return None;
+        }
+        let mut word = Word::default();
+        word.push_quoted(&words::double_quoted(inner)?);
+        Some(word)
+    }
+
+    fn concatenation(&mut self, node: Node<'_>, depth: usize) -> Option<Word> {
+        let mut out = Word::default();
+        let mut end = node.start_byte();
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
+        let mut whole = true;
+        for child in children {
+            // Parts must touch: a gap is text the grammar did not show.
+            if child.start_byte() != end {
+                whole = false;
+            }
+            end = child.end_byte();
+            match self.word(child, depth + 1) {
+                Some(part) => out.append(part),
+                None => whole = false,
+            }
+        }
+        (whole && end == node.end_byte()).then_some(out)
+    }
+
+    fn redirect(&mut self, node: Node<'_>, depth: usize) {
+        match node.kind() {
+            "file_redirect" => self.file_redirect(node, depth),
+            "heredoc_redirect" => self.heredoc(node, depth),
+            _ => self.herestring(node, depth),
+        }
+    }
+
+    fn file_redirect(&mut self, node: Node<'_>, depth: usize) {
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.children(&mut cursor).collect();
+        let mut end = node.start_byte();
+        for child in &children {
+            self.gap(end, child.start_byte());
+            end = child.end_byte();
+        }
+        let operator = children.iter().find(|c| !c.is_named()).map(|c| c.kind()).unwrap_or("");
+        let targets: Vec<Node<'_>> = children
+            .iter()
+            .filter(|c| c.is_named() && c.kind() != "file_descriptor")
+            .copied()
+            .collect();
+        if targets.len() > 1 {
+            self.doubt("it has words after a redirection");
+            for extra in &targets[1..] {
+                self.word(*extra, depth + 1);
+            }
+        }
+        let both = matches!(self.dialect, Dialect::Bash | Dialect::Zsh | Dialect::BashOrZsh);
+        match (operator, targets.first()) {
+            (">&-" | "<&-", None) => {}
+            (">&" | "<&", Some(target)) if target.kind() == "number" => {}
+            (">" | ">>" | "<", Some(target)) => self.target(*target, depth),
+            ("&>" | "&>>", Some(target)) if both => self.target(*target, depth),
+            (other, _) => self.doubt(format!("it uses the redirection `{other}`")),
+        }
+    }
+
+    /// A redirection's file: one literal word, inside the session (or
+    /// `/dev/null`), judged by where it really leads.
+    fn target(&mut self, node: Node<'_>, depth: usize) {
+        let Some(word) = self.word(node, depth + 1) else {
+            return;
+        };
+        if word.is_glob() || word.is_brace_expansion() {
+            self.doubt("it redirects to a file name pattern");
+            return;
+        }
+        let text = word.text();
+        if text == "/dev/null" {
+            return;
+        }
+        if !text.starts_with('/') && !text.starts_with('~') {
+            self.relative_redirect = true;
+        }
+        match paths::resolve(&text, self.ctx.cwd, self.ctx.root) {
+            Resolved::Inside(_) => {}
+            Resolved::Outside(abs) => self.doubt(format!("it redirects to {} outside the session", abs.display())),
+            Resolved::Doubt { why, .. } => self.doubt(format!("it redirects to {text}: {why}")),
+        }
+    }
+
+    /// `<<'EOF'`: literal text in, nothing after it on its line.
+    fn heredoc(&mut self, node: Node<'_>, depth: usize) {
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            match child.kind() {
+                "<<" | "<<-" | "heredoc_end" => {}
+                // `cat <<'EOF' > notes.txt`: the grammar hangs the
+                // command's next redirection here.
+                "file_redirect" => self.file_redirect(child, depth),
+                "heredoc_start" => {
+                    let delimiter = self.raw(child);
+                    if !delimiter.contains(['\'', '"', '\\']) {
+                        self.doubt("its here-document expands (quote the delimiter: <<'EOF')");
+                    }
+                }
+                "heredoc_body" => {
+                    if child.named_child_count() > 0 {
+                        self.doubt("its here-document expands");
+                        self.inside(child, depth);
+                    }
+                }
+                other => {
+                    self.doubt(format!("it puts {} after a here-document", describe(other)));
+                    self.node(child, depth + 1);
+                }
+            }
+        }
+    }
+
+    fn herestring(&mut self, node: Node<'_>, depth: usize) {
+        if self.dialect == Dialect::Posix {
+            self.doubt("`<<<` is not read by sh");
+        }
+        let mut cursor = node.walk();
+        let words: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        if words.len() != 1 {
+            self.doubt("it has words after a here-string");
+        }
+        for word in words {
+            self.word(word, depth + 1);
+        }
+    }
+}
+
+/// A node kind in words, for the question's "why".
+fn describe(kind: &str) -> String {
+    let what = match kind {
+        "command_substitution" => "a command substitution",
+        "process_substitution" => "a process substitution",
+        "simple_expansion" | "expansion" => "a variable expansion",
+        "arithmetic_expansion" => "arithmetic",
+        "ansi_c_string" => "ANSI-C quoting ($'…')",
+        "translated_string" => "a translated string ($\"…\")",
+        "brace_expression" => "brace expansion",
+        "variable_assignment" | "variable_assignments" => "an assignment",
+        "declaration_command" => "a declaration",
+        "unset_command" => "unset",
+        "test_command" => "a test ([[ … ]])",
+        "subshell" => "a subshell",
+        "compound_statement" => "a command group",
+        "function_definition" => "a function",
+        "for_statement" | "c_style_for_statement" | "while_statement" | "until_statement" => "a loop",
+        "if_statement" => "an if",
+        "case_statement" => "a case",
+        "negated_command" => "`!`",
+        "ERROR" => "text that does not parse",
+        other => return format!("`{other}`"),
+    };
+    what.to_string()
+}

@@ -1,0 +1,305 @@
+//! What an allowed program may be told: the table of options and script
+//! forms that make a program run code or write files (`programs.json`,
+//! shipped; a user's `$XDG_CONFIG_HOME/lulu/programs.json` adds rows and
+//! flags, never removes any). A simple command with a matching word is in
+//! doubt even when a rule matches it. sed and awk scripts are read by a
+//! positive check of their own (`scripts.rs`).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use super::scripts;
+
+const SHIPPED: &str = include_str!("programs.json");
+
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The file is not a table of this shape.
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+/// One program's row.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    #[serde(default)]
+    runs: bool,
+    #[serde(default)]
+    flags: Vec<String>,
+    #[serde(default)]
+    short: String,
+    #[serde(default)]
+    bundled: bool,
+    #[serde(default)]
+    script: Option<String>,
+    #[serde(default)]
+    subcommands: Option<Vec<String>>,
+}
+
+/// The table, by program name.
+#[derive(Debug, Clone, Default)]
+pub struct ProgramTable {
+    rows: BTreeMap<String, Row>,
+}
+
+/// The shipped table with the user's additions (read once).
+pub(super) fn table() -> &'static ProgramTable {
+    static TABLE: OnceLock<ProgramTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = ProgramTable::parse(SHIPPED, "programs.json").unwrap_or_default();
+        if let Some(path) = user_table_path()
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            match ProgramTable::parse(&text, &path.display().to_string()) {
+                Ok(extra) => table.extend(extra),
+                Err(err) => tracing::warn!("{err}"),
+            }
+        }
+        table
+    })
+}
+
+fn user_table_path() -> Option<std::path::PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config")))?;
+    Some(config.join("lulu").join("programs.json"))
+}
+
+impl ProgramTable {
+    pub fn parse(text: &str, path: &str) -> Result<ProgramTable, TableError> {
+        let mut raw: BTreeMap<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|err| TableError::Parse {
+                path: path.to_string(),
+                message: err.to_string(),
+            })?;
+        raw.remove("_");
+        let mut rows = BTreeMap::new();
+        for (name, value) in raw {
+            let row: Row = serde_json::from_value(value).map_err(|err| TableError::Parse {
+                path: path.to_string(),
+                message: format!("{name}: {err}"),
+            })?;
+            rows.insert(name, row);
+        }
+        Ok(ProgramTable { rows })
+    }
+
+    /// Add `other`'s rows: a program's flags and letters are joined, and a
+    /// program that runs code in either runs code. Subcommand lists are
+    /// narrowed to what both allow.
+    pub fn extend(&mut self, other: ProgramTable) {
+        for (name, add) in other.rows {
+            let row = self.rows.entry(name).or_default();
+            row.runs |= add.runs;
+            row.flags.extend(add.flags);
+            row.short.push_str(&add.short);
+            row.bundled |= add.bundled;
+            row.script = row.script.take().or(add.script);
+            row.subcommands = match (row.subcommands.take(), add.subcommands) {
+                (Some(mine), Some(theirs)) => Some(mine.into_iter().filter(|s| theirs.contains(s)).collect()),
+                (mine, theirs) => mine.or(theirs),
+            };
+        }
+    }
+
+    /// Why `words` (program first) cannot be vouched for, if a row says so.
+    /// `shell`: the words came through a shell, so the program may be
+    /// named by path (`/usr/bin/find`); argv from an agent is the same.
+    pub fn doubt(&self, words: &[String], _shell: bool) -> Option<String> {
+        let program = words.first()?;
+        let name = program.rsplit('/').next().unwrap_or(program);
+        let row = self.rows.get(name)?;
+        let args = &words[1..];
+        if row.runs {
+            return Some(format!("`{name}` runs code the analysis cannot see"));
+        }
+        for (index, arg) in args.iter().enumerate() {
+            if arg == "--" {
+                break;
+            }
+            if let Some(flag) = row.flags.iter().find(|flag| matches_flag(arg, flag)) {
+                return Some(format!("`{name} {flag}` can run code or write files"));
+            }
+            let cluster = match arg.strip_prefix('-') {
+                Some(rest) if !rest.starts_with('-') => Some(rest),
+                None if index == 0 && row.bundled => Some(arg.as_str()),
+                _ => None,
+            };
+            if let Some(letter) = cluster.and_then(|c| c.chars().find(|l| row.short.contains(*l))) {
+                return Some(format!("`{name} -{letter}` can run code or write files"));
+            }
+        }
+        if let Some(allowed) = &row.subcommands {
+            let sub = args.iter().find(|a| !a.starts_with('-'));
+            match sub {
+                Some(sub) if allowed.iter().any(|s| s == sub) => {}
+                Some(sub) => {
+                    return Some(format!(
+                        "`{name} {sub}` is not a subcommand lulu knows (an alias runs anything)"
+                    ));
+                }
+                None => {}
+            }
+        }
+        match row.script.as_deref() {
+            Some("sed") => scripts::sed_doubt(args),
+            Some("awk") => scripts::awk_doubt(args),
+            _ => None,
+        }
+    }
+}
+
+/// `--flag` and `--flag=…`; `-f` and `-fVALUE`; `-flag` (find's) exactly;
+/// a bare word (a make variable, a subcommand) and `WORD=…`.
+fn matches_flag(arg: &str, flag: &str) -> bool {
+    if arg == flag {
+        return true;
+    }
+    if flag.starts_with("--") || !flag.starts_with('-') {
+        return arg.strip_prefix(flag).is_some_and(|rest| rest.starts_with('='));
+    }
+    if flag.len() == 2 {
+        return arg.starts_with(flag) && !arg.starts_with("--");
+    }
+    arg.strip_prefix(flag).is_some_and(|rest| rest.starts_with('='))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doubt(line: &str) -> Option<String> {
+        let words: Vec<String> = line.split(' ').map(str::to_string).collect();
+        table().doubt(&words, true)
+    }
+
+    /// One row per entry of the table, and a harmless neighbour for each.
+    #[test]
+    fn each_row_of_the_table_is_read() {
+        let doubtful = [
+            "find . -exec rm {} ;",
+            "find . -execdir x ;",
+            "find . -ok x ;",
+            "find . -okdir x ;",
+            "find . -delete",
+            "find . -fprint /tmp/f",
+            "find . -fprint0 /home/u/.bashrc",
+            "find . -fprintf f %p",
+            "find . -fls f",
+            "git -c core.pager=x log",
+            "git -C /tmp status",
+            "git --config-env=core.pager=X log",
+            "git --exec-path=/tmp log",
+            "git --git-dir=/tmp/x status",
+            "git --work-tree=/tmp status",
+            "git log --output=/home/u/.bashrc",
+            "git grep -Ocmd x",
+            "git grep --open-files-in-pager=cmd x",
+            "git diff --ext-diff",
+            "git log --textconv",
+            "git fetch --upload-pack=x",
+            "git push --receive-pack=x",
+            "git rebase -x cmd main",
+            "git rebase --exec=cmd main",
+            "git lg",
+            "git config core.fsmonitor x",
+            "git difftool",
+            "sed -i s/a/b/ f",
+            "sed -ni p f",
+            "sed --in-place -n p f",
+            "sed -f script f",
+            "sed -n 1e\u{20}cmd f",
+            "sed -n w\u{20}/tmp/f f",
+            "sed -n s/a/b/w\u{20}/tmp/f f",
+            "sed -n s/a/b/e f",
+            "awk BEGIN{system(\"x\")}",
+            "awk {print>\"/tmp/f\"}",
+            "awk {print|\"sh\"}",
+            "awk {\"cmd\"|getline}",
+            "awk -f prog.awk",
+            "gawk -l ext",
+            "tar -tf a.tar --checkpoint-action=exec=x",
+            "tar -t -I cmd -f a",
+            "tar -tf a --use-compress-program=cmd",
+            "tar -tf a --to-command=cmd",
+            "tar -xf a.tar",
+            "tar xf a.tar",
+            "tar -cf out.tar .",
+            "rg --pre=cmd x",
+            "npm test --script-shell=/tmp/evil",
+            "npm exec x",
+            "make SHELL=/tmp/x",
+            "make -f other.mk",
+            "cargo --config target.x.runner=sh build",
+            "python3 -c x",
+            "node -e x",
+            "perl -e x",
+            "perl -i -pe s/a/b/ f",
+            "ruby -e x",
+            "xargs rm",
+            "env rm",
+            "nice rm",
+            "timeout 1 rm",
+            "nohup x",
+            "command x",
+            "builtin x",
+            "exec x",
+            "less f",
+            "printf -v x y",
+            "/usr/bin/find . -delete",
+        ];
+        for line in doubtful {
+            assert!(doubt(line).is_some(), "{line:?} should be in doubt");
+        }
+        let clear = [
+            "find . -name *.rs",
+            "find . -type f -newer x",
+            "git log --oneline -5",
+            "git diff HEAD~1",
+            "git status",
+            "git grep -n foo",
+            "git show HEAD:src/main.rs",
+            "sed -n 1,5p f",
+            "sed -n /foo/p f",
+            "sed s/a/b/g f",
+            "sed -n -e 1p -e $p f",
+            "awk {print $1}",
+            "awk $3>100",
+            "awk -F: {print($1>2)}",
+            "tar -tf a.tar",
+            "tar tvf a.tar",
+            "rg -n foo",
+            "npm test",
+            "npm run build",
+            "make test",
+            "cargo test --release",
+            "python3 script.py",
+            "ls -la",
+            "grep -rn x src",
+        ];
+        for line in clear {
+            assert_eq!(doubt(line), None, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn a_user_table_adds_and_never_removes() {
+        let mut table = ProgramTable::parse(SHIPPED, "shipped").unwrap();
+        let extra =
+            ProgramTable::parse(r#"{"find": {"flags": ["-newer"]}, "mytool": {"runs": true}}"#, "user").unwrap();
+        table.extend(extra);
+        let words = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
+        assert!(table.doubt(&words("find . -newer x"), true).is_some());
+        assert!(
+            table.doubt(&words("find . -delete"), true).is_some(),
+            "the shipped flags stay"
+        );
+        assert!(table.doubt(&words("mytool"), true).is_some());
+        let err = ProgramTable::parse(r#"{"x": {"rnus": true}}"#, "user").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+}

@@ -1,0 +1,272 @@
+//! Scripts handed to sed and awk, read by a positive check: a sed script
+//! is vouched for only if every command in it is one that prints, deletes,
+//! moves through lines or substitutes without the `e` and `w` flags; an
+//! awk program only if it has no `system`, pipe, `getline`, `@` directive
+//! and no `>` that is not a comparison inside parentheses or a pattern.
+
+/// sed's arguments: the scripts of `-e`/`--expression`, else its first
+/// non-option word.
+pub(super) fn sed_doubt(args: &[String]) -> Option<String> {
+    let mut scripts: Vec<&str> = Vec::new();
+    let mut first = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "-e" || arg == "--expression" {
+            scripts.push(iter.next()?);
+        } else if let Some(script) = arg.strip_prefix("--expression=") {
+            scripts.push(script);
+        } else if let Some(script) = arg.strip_prefix("-e").filter(|s| !s.is_empty()) {
+            scripts.push(script);
+        } else if arg == "-l" || arg == "--line-length" {
+            iter.next();
+        } else if arg == "--" {
+            first = first.or(iter.next().map(String::as_str));
+            break;
+        } else if !arg.starts_with('-') && first.is_none() {
+            first = Some(arg);
+        }
+    }
+    if scripts.is_empty() {
+        scripts.extend(first);
+    }
+    scripts.iter().find(|script| !sed_script_is_plain(script)).map(|_| {
+        "its sed script runs commands or writes files (only p, d, s///, y, q and the like are vouched for)".into()
+    })
+}
+
+/// A GNU sed script of harmless commands only.
+fn sed_script_is_plain(script: &str) -> bool {
+    let chars: Vec<char> = script.chars().collect();
+    let mut at = 0;
+    loop {
+        while at < chars.len() && matches!(chars[at], ' ' | '\t' | '\n' | ';' | '}') {
+            at += 1;
+        }
+        if at >= chars.len() {
+            return true;
+        }
+        let Some(next) = address(&chars, at).and_then(|a| address_range(&chars, a)) else {
+            return false;
+        };
+        at = next;
+        while at < chars.len() && matches!(chars[at], ' ' | '\t' | '!') {
+            at += 1;
+        }
+        let Some(&command) = chars.get(at) else {
+            return false;
+        };
+        at += 1;
+        match command {
+            '{' => continue,
+            'p' | 'P' | 'd' | 'D' | 'n' | 'N' | 'g' | 'G' | 'h' | 'H' | 'x' | 'z' | '=' | 'l' | 'F' => {}
+            'q' | 'Q' => {
+                while at < chars.len() && chars[at].is_ascii_digit() {
+                    at += 1;
+                }
+            }
+            'b' | 't' | 'T' | ':' => {
+                while at < chars.len() && !matches!(chars[at], ';' | '\n' | '}') {
+                    at += 1;
+                }
+            }
+            's' => match delimited(&chars, at, 2) {
+                Some(end) => {
+                    at = end;
+                    while at < chars.len() && matches!(chars[at], 'g' | 'p' | 'i' | 'I' | 'm' | 'M' | '0'..='9') {
+                        at += 1;
+                    }
+                }
+                None => return false,
+            },
+            'y' => match delimited(&chars, at, 2) {
+                Some(end) => at = end,
+                None => return false,
+            },
+            _ => return false,
+        }
+        // After a command: its end, or the next one.
+        while at < chars.len() && matches!(chars[at], ' ' | '\t') {
+            at += 1;
+        }
+        if at < chars.len() && !matches!(chars[at], ';' | '\n' | '}') {
+            return false;
+        }
+    }
+}
+
+/// One address (a line number, `$`, `first~step`, `/regex/` with its
+/// flags), or none; the index after it.
+fn address(chars: &[char], mut at: usize) -> Option<usize> {
+    match chars.get(at) {
+        Some(c) if c.is_ascii_digit() => {
+            while at < chars.len() && (chars[at].is_ascii_digit() || chars[at] == '~') {
+                at += 1;
+            }
+            Some(at)
+        }
+        Some('$') => Some(at + 1),
+        Some('/') => {
+            let mut end = delimited(chars, at, 1)?;
+            while end < chars.len() && matches!(chars[end], 'I' | 'M') {
+                end += 1;
+            }
+            Some(end)
+        }
+        _ => Some(at),
+    }
+}
+
+fn address_range(chars: &[char], at: usize) -> Option<usize> {
+    if chars.get(at) != Some(&',') {
+        return Some(at);
+    }
+    let mut at = at + 1;
+    if matches!(chars.get(at), Some('+' | '~')) {
+        at += 1;
+    }
+    let end = address(chars, at)?;
+    (end > at).then_some(end)
+}
+
+/// `parts` fields between one delimiter (the char at `at`), skipping
+/// backslash escapes; the index after the last delimiter.
+fn delimited(chars: &[char], at: usize, parts: usize) -> Option<usize> {
+    let delimiter = *chars.get(at)?;
+    if matches!(delimiter, '\\' | '\n') {
+        return None;
+    }
+    let mut at = at + 1;
+    let mut seen = 0;
+    while at < chars.len() {
+        match chars[at] {
+            '\\' => at += 1,
+            c if c == delimiter => {
+                seen += 1;
+                if seen == parts {
+                    return Some(at + 1);
+                }
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    None
+}
+
+/// awk's arguments: its program is the first word that is not an option
+/// (or an option's value).
+pub(super) fn awk_doubt(args: &[String]) -> Option<String> {
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if matches!(arg.as_str(), "-F" | "-v" | "--field-separator" | "--assign") {
+            iter.next();
+        } else if arg == "--" {
+            return iter.next().and_then(|program| awk_program_doubt(program));
+        } else if !arg.starts_with('-') {
+            return awk_program_doubt(arg);
+        }
+    }
+    None
+}
+
+fn awk_program_doubt(program: &str) -> Option<String> {
+    let said = |why: &str| Some(format!("its awk program {why}"));
+    if program.contains("system") || program.contains("getline") {
+        return said("runs commands");
+    }
+    if program.contains('|') {
+        return said("uses a pipe");
+    }
+    if program.contains('@') {
+        return said("loads code");
+    }
+    let (mut braces, mut parens, mut quoted) = (0usize, 0usize, false);
+    let mut chars = program.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if quoted => {
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            _ if quoted => {}
+            '{' => braces += 1,
+            '}' => braces = braces.saturating_sub(1),
+            '(' => parens += 1,
+            ')' => parens = parens.saturating_sub(1),
+            '>' if braces > 0 && parens == 0 => return said("may write a file (`print >`)"),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sed_scripts() {
+        for plain in [
+            "p",
+            "1,5p",
+            "/foo/p",
+            "$p",
+            "s/a/b/g",
+            "s|a/b|c|2",
+            "s/a\\/b/c/",
+            "1~2d",
+            "/x/,+3d",
+            "y/abc/xyz/",
+            "/a/{p;d}",
+            "2q",
+            ":a;N;ba",
+            "/re/I!d",
+        ] {
+            assert!(sed_script_is_plain(plain), "{plain:?}");
+        }
+        for bad in [
+            "1e cmd",
+            "e",
+            "w /tmp/f",
+            "1w f",
+            "s/a/b/w /tmp/f",
+            "s/a/b/e",
+            "s/a/b/gw f",
+            "W f",
+            "r /etc/passwd",
+            "R f",
+            "a text",
+            "i\\",
+            "c x",
+            "v",
+            "s/a/b",
+            "p;e",
+            "s/a/b/;e id",
+            "/x/ w f",
+            "y/a/b/ w",
+        ] {
+            assert!(!sed_script_is_plain(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn awk_programs() {
+        let args = |p: &str| vec![p.to_string()];
+        assert_eq!(awk_doubt(&args("{print $1}")), None);
+        assert_eq!(awk_doubt(&args("$3 > 100 {print}")), None);
+        assert_eq!(awk_doubt(&args("{ if ($1 > 2) print \"a>b\" }")), None);
+        for bad in [
+            "BEGIN{system(\"id\")}",
+            "{print > \"/tmp/f\"}",
+            "{print >> \"f\"}",
+            "{printf \"x\" > f}",
+            "{print | \"sh\"}",
+            "{\"id\" | getline x}",
+            "@load \"x\"",
+            "{getline < \"/etc/passwd\"}",
+        ] {
+            assert!(awk_doubt(&args(bad)).is_some(), "{bad:?}");
+        }
+        assert!(awk_doubt(&["-F".into(), ":".into(), "{print > \"f\"}".into()]).is_some());
+    }
+}
