@@ -190,9 +190,16 @@ impl Rule {
                 // A regex reads the words joined: where that join is
                 // ambiguous (`rm 'a b'` reads as `rm a b`) it may deny or
                 // ask, never allow.
+                Part::Command(simple) if self.spec.action == Action::Allow => {
+                    if !command.is_match(&simple.text()) || simple.joins_ambiguously() {
+                        return false;
+                    }
+                }
+                // A deny or ask reads the words as the shell passes them
+                // or as they were written (`rm -rf ~`).
                 Part::Command(simple)
                     if command.is_match(&simple.text())
-                        && !(self.spec.action == Action::Allow && simple.joins_ambiguously()) => {}
+                        || simple.written_text().is_some_and(|w| command.is_match(&w)) => {}
                 _ => return false,
             }
         }
@@ -350,6 +357,17 @@ pub fn always_rules(call: &ToolCall<'_>, action: Action) -> Option<Vec<RuleSpec>
         }
     }
     Some(out)
+}
+
+/// Does every file the call names lead inside the session, with nothing
+/// in doubt? (What an agent's own unasked tools, reading and planning, may
+/// touch when lulu answers for it.)
+pub fn stays_inside(call: &ToolCall<'_>) -> bool {
+    let Parts { parts, doubt } = call.parts();
+    doubt.is_none()
+        && parts
+            .iter()
+            .all(|part| matches!(part, Part::Whole | Part::Path(Resolved::Inside(_))))
 }
 
 impl RuleSpec {

@@ -80,22 +80,37 @@ fn absolute(raw: &str, cwd: &Path) -> Option<PathBuf> {
     Some(cwd.join(raw))
 }
 
+/// How many symlinks one path may pass through (the kernel's limit).
+const MAX_LINKS: usize = 40;
+
 /// The real location of absolute `path`, which need not exist, one
-/// component at a time.
+/// component at a time, following each symlink as the kernel does (its
+/// target read and walked in turn), so no step through `/proc`, `/sys` or
+/// `/dev` (`/proc/self/root`, `/dev/fd/..`) goes unseen.
 fn walk(path: &Path) -> Result<PathBuf, &'static str> {
     let mut out = PathBuf::from("/");
-    for part in path.components() {
-        match part {
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+    let mut todo: Vec<std::ffi::OsString> = Vec::new();
+    push_parts(&mut todo, path);
+    let mut links = 0;
+    let mut through_system = false;
+    while let Some(name) = todo.pop() {
+        match name.to_str() {
+            Some("/") => out = PathBuf::from("/"),
+            Some(".") => {}
             // `out` is always real, so its parent is where `..` leads.
-            Component::ParentDir => {
+            Some("..") => {
                 out.pop();
             }
-            Component::Normal(name) => {
-                let next = out.join(name);
+            _ => {
+                let next = out.join(&name);
                 match std::fs::symlink_metadata(&next) {
                     Ok(meta) if meta.file_type().is_symlink() => {
-                        out = std::fs::canonicalize(&next).map_err(|_| "a link that leads nowhere")?;
+                        links += 1;
+                        if links > MAX_LINKS {
+                            return Err("a path through too many links");
+                        }
+                        let target = std::fs::read_link(&next).map_err(|_| "a link lulu cannot read")?;
+                        push_parts(&mut todo, &target);
                     }
                     Ok(_) => out = next,
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => out = next,
@@ -103,8 +118,29 @@ fn walk(path: &Path) -> Result<PathBuf, &'static str> {
                 }
             }
         }
+        through_system |= system(&out);
+    }
+    if through_system && out != Path::new("/dev/null") {
+        return Err("a path through /proc, /sys or /dev");
     }
     Ok(out)
+}
+
+/// Queue `path`'s components to walk next (last first, as a stack).
+fn push_parts(todo: &mut Vec<std::ffi::OsString>, path: &Path) {
+    for part in path.components().rev() {
+        todo.push(match part {
+            Component::RootDir | Component::Prefix(_) => "/".into(),
+            Component::CurDir => ".".into(),
+            Component::ParentDir => "..".into(),
+            Component::Normal(name) => name.to_os_string(),
+        });
+    }
+}
+
+/// The kernel's trees, where a name is a window on something else.
+fn system(path: &Path) -> bool {
+    ["/proc", "/sys", "/dev"].iter().any(|top| path.starts_with(top))
 }
 
 /// Why an existing (real) path is never vouched for, if it is not a plain
@@ -112,9 +148,6 @@ fn walk(path: &Path) -> Result<PathBuf, &'static str> {
 fn special(real: &Path) -> Option<&'static str> {
     if real == Path::new("/dev/null") {
         return None;
-    }
-    if ["/proc", "/sys", "/dev"].iter().any(|top| real.starts_with(top)) {
-        return Some("a system path (/proc, /sys, /dev)");
     }
     let meta = std::fs::metadata(real).ok()?;
     if !meta.is_file() && !meta.is_dir() {
@@ -193,6 +226,7 @@ mod tests {
         std::fs::hard_link(dir.path().join("secret"), root.join("alias")).unwrap();
         std::fs::write(root.join("plain"), "x").unwrap();
         std::os::unix::fs::symlink("/nonexistent/target", root.join("dangling")).unwrap();
+        std::os::unix::fs::symlink("/proc", root.join("proc_link")).unwrap();
         let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         for raw in [
@@ -201,11 +235,12 @@ mod tests {
             "x/../.GIT/config",
             "alias",
             "fifo",
-            "dangling",
-            "dangling/x",
             "/dev/zero",
             "/proc/self/environ",
             "/sys/kernel/x",
+            "/proc/self/root/etc",
+            "/dev/fd/../../../etc/passwd",
+            "proc_link/self/cwd",
             "~nobody/x",
         ] {
             assert!(
@@ -215,6 +250,11 @@ mod tests {
             );
         }
         assert_eq!(resolve("plain", &root, &root), Resolved::Inside(PathBuf::from("plain")));
+        // A link to nowhere: writing there makes its target, judged as such.
+        assert_eq!(
+            resolve("dangling/x", &root, &root),
+            Resolved::Outside(PathBuf::from("/nonexistent/target/x"))
+        );
         assert_eq!(
             resolve("/dev/null", &root, &root),
             Resolved::Outside(PathBuf::from("/dev/null"))

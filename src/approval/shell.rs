@@ -32,9 +32,21 @@ pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Simple {
     pub words: Vec<String>,
+    /// The words as written, where that differs (`~` before the shell made
+    /// it the home): a deny rule reads either.
+    pub written: Option<Vec<String>>,
 }
 
 impl Simple {
+    pub fn new(words: Vec<String>) -> Simple {
+        Simple { words, written: None }
+    }
+
+    /// The words as written, joined.
+    pub fn written_text(&self) -> Option<String> {
+        self.written.as_ref().map(|w| w.join(" "))
+    }
+
     /// The words joined with single spaces: what a `command` regex reads.
     pub fn text(&self) -> String {
         self.words.join(" ")
@@ -132,7 +144,7 @@ pub fn analyze_argv(argv: &[String], ctx: &Context<'_>) -> Analysis {
     {
         return analyze(script, ctx, dialect);
     }
-    let simple = Simple { words: argv.to_vec() };
+    let simple = Simple::new(argv.to_vec());
     let mut doubt = programs::table().doubt(&simple.words, false);
     if doubt.is_none() {
         doubt = grammar::changes_dir_outside(&simple.words, ctx);

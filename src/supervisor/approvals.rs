@@ -79,8 +79,18 @@ impl Supervisor {
             let _ = reply.send(HookReply::ask());
             return;
         }
-        // Answering for the agent's dialog: what it would run unasked runs.
-        if crate::adapter::for_agent(&record.agent).asks_no_one(&view.tool) {
+        // Answering for the agent's dialog: what it would run unasked runs,
+        // as long as every file it names is inside the session.
+        let inside = || {
+            approval::stays_inside(&ToolCall {
+                agent: &record.agent,
+                tool: &view.tool,
+                input: &parked.input,
+                cwd: std::path::Path::new(&parked.cwd),
+                root: std::path::Path::new(&parked.root),
+            })
+        };
+        if crate::adapter::for_agent(&record.agent).asks_no_one(&view.tool) && inside() {
             let _ = reply.send(HookReply::of(Action::Allow, None));
             return;
         }

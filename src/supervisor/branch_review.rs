@@ -12,14 +12,20 @@ use super::{Reply, Supervisor, answer_later, respond};
 use crate::model::SessionId;
 use crate::rpc::protocol;
 use crate::store::Comment;
-use crate::worktree::history;
+use crate::worktree::{OwnedTree, history};
 
 impl Supervisor {
     /// The session's worktree and base, or why it has none.
-    fn branch_of(&self, session: &str) -> anyhow::Result<(PathBuf, String)> {
+    fn branch_of(&self, session: &str) -> anyhow::Result<(OwnedTree, String)> {
         let record = &self.find(session)?.record;
-        match (&record.worktree, &record.base) {
-            (Some(path), Some(base)) => Ok((PathBuf::from(path), base.clone())),
+        match (&record.worktree, &record.base, &record.repo) {
+            (Some(path), Some(base), Some(repo)) => Ok((
+                OwnedTree {
+                    repo: PathBuf::from(repo),
+                    path: PathBuf::from(path),
+                },
+                base.clone(),
+            )),
             _ => Err(anyhow!(
                 "session '{}' has no worktree and branch of its own (started with worktree=off)",
                 record.name
@@ -30,8 +36,8 @@ impl Supervisor {
     pub(super) fn review_files(&self, session: &str, reply: Option<Reply>) {
         let found = self.branch_of(session);
         answer_later(reply, async move {
-            let (path, base) = found?;
-            let files = tokio::task::spawn_blocking(move || history::changed_files(&path, &base)).await??;
+            let (tree, base) = found?;
+            let files = tokio::task::spawn_blocking(move || history::changed_files(tree.tree(), &base)).await??;
             Ok(protocol::to_value(&files))
         });
     }
@@ -39,8 +45,8 @@ impl Supervisor {
     pub(super) fn review_base(&self, session: &str, file: String, reply: Option<Reply>) {
         let found = self.branch_of(session);
         answer_later(reply, async move {
-            let (path, base) = found?;
-            let text = tokio::task::spawn_blocking(move || history::base_file(&path, &base, &file)).await??;
+            let (tree, base) = found?;
+            let text = tokio::task::spawn_blocking(move || history::base_file(tree.tree(), &base, &file)).await??;
             Ok(text.map_or(Value::Nil, Value::from))
         });
     }
@@ -48,8 +54,8 @@ impl Supervisor {
     pub(super) fn review_read(&self, session: &str, file: String, reply: Option<Reply>) {
         let found = self.branch_of(session);
         answer_later(reply, async move {
-            let (worktree, _) = found?;
-            let text = tokio::task::spawn_blocking(move || crate::worktree::files::read(&worktree, &file)).await??;
+            let (tree, _) = found?;
+            let text = tokio::task::spawn_blocking(move || crate::worktree::files::read(&tree.path, &file)).await??;
             Ok(text.map_or(Value::Nil, Value::from))
         });
     }
@@ -57,8 +63,8 @@ impl Supervisor {
     pub(super) fn review_write(&self, session: &str, file: String, content: Vec<u8>, reply: Option<Reply>) {
         let found = self.branch_of(session);
         answer_later(reply, async move {
-            let (worktree, _) = found?;
-            tokio::task::spawn_blocking(move || crate::worktree::files::write(&worktree, &file, &content)).await??;
+            let (tree, _) = found?;
+            tokio::task::spawn_blocking(move || crate::worktree::files::write(&tree.path, &file, &content)).await??;
             Ok(Value::Nil)
         });
     }

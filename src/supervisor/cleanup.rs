@@ -45,7 +45,8 @@ impl Supervisor {
                     continue;
                 };
                 let (path, repo) = (Path::new(path), Path::new(repo));
-                let clean = !path.exists() || worktree::is_dirty(path).is_ok_and(|dirty| !dirty);
+                let clean =
+                    !path.exists() || worktree::is_dirty(worktree::Tree { repo, path }).is_ok_and(|dirty| !dirty);
                 if !(clean && worktree::is_merged(repo, branch, base).unwrap_or(false)) {
                     continue;
                 }

@@ -46,7 +46,7 @@ impl Supervisor {
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
             let branch = record.branch.clone().unwrap_or_default();
-            let result = worktree::merge(&repo, &path, &branch, &base, strategy, message.as_deref());
+            let result = worktree::merge(&repo, &path.path, &branch, &base, strategy, message.as_deref());
             let done = GitDone {
                 record,
                 result,
@@ -112,9 +112,9 @@ impl Supervisor {
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || {
             let result = match step {
-                RebaseStep::Start => history::rebase(&path, &base),
-                RebaseStep::Continue => history::rebase_continue(&path),
-                RebaseStep::Abort => history::rebase_abort(&path).map(|()| Rebased::Done(String::new())),
+                RebaseStep::Start => history::rebase(path.tree(), &base),
+                RebaseStep::Continue => history::rebase_continue(path.tree()),
+                RebaseStep::Abort => history::rebase_abort(path.tree()).map(|()| Rebased::Done(String::new())),
             };
             let done = GitDone {
                 record,

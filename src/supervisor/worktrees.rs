@@ -13,7 +13,7 @@ use super::{Command, Reply, Supervisor};
 use crate::model::{SessionId, SessionRecord};
 use crate::rpc::protocol;
 use crate::rpc::reply::Trusted;
-use crate::worktree::{self, Created, WorktreeError, repo_config};
+use crate::worktree::{self, Created, OwnedTree, Tree, WorktreeError, repo_config};
 
 /// How often a busy session's `ahead` count is refreshed.
 const AHEAD_EVERY: Duration = Duration::from_secs(5);
@@ -168,8 +168,8 @@ impl Supervisor {
             .map(|e| e.record.clone())
             .and_then(|record| worktree_of(&record));
         super::answer_later(reply, async move {
-            let (path, base) = found?;
-            let text = blocking(move || worktree::diff(&path, &base)).await?;
+            let (tree, base) = found?;
+            let text = blocking(move || worktree::diff(tree.tree(), &base)).await?;
             Ok(Value::from(text))
         });
     }
@@ -201,7 +201,8 @@ impl Supervisor {
             // A squash-merged branch is still "ahead" by its commits, though
             // nothing of it is left to land.
             let merged = ahead > 0 && worktree::is_merged(repo, &branch, &base).unwrap_or(false);
-            let dirty = path.is_some_and(|p| p.exists() && worktree::is_dirty(&p).unwrap_or(false));
+            let dirty =
+                path.is_some_and(|p| p.exists() && worktree::is_dirty(Tree { repo, path: &p }).unwrap_or(false));
             let state = BranchState {
                 ahead: if merged { 0 } else { ahead as i64 },
                 merged,
@@ -235,9 +236,17 @@ impl Supervisor {
     }
 }
 
-pub(super) fn worktree_of(record: &SessionRecord) -> anyhow::Result<(PathBuf, String)> {
-    match (&record.worktree, &record.base) {
-        (Some(path), Some(base)) => Ok((PathBuf::from(path), base.clone())),
+/// The session's worktree (with the repository that lists it, from lulu's
+/// records) and its base.
+pub(super) fn worktree_of(record: &SessionRecord) -> anyhow::Result<(OwnedTree, String)> {
+    match (&record.worktree, &record.base, &record.repo) {
+        (Some(path), Some(base), Some(repo)) => Ok((
+            OwnedTree {
+                repo: PathBuf::from(repo),
+                path: PathBuf::from(path),
+            },
+            base.clone(),
+        )),
         _ => bail!("session {} runs in place, without a worktree of its own", record.name),
     }
 }
@@ -256,11 +265,11 @@ pub(super) fn removable(record: &SessionRecord, force: bool) -> anyhow::Result<(
     if force || record.worktree.is_none() {
         return Ok(());
     }
-    let (path, base) = worktree_of(record)?;
-    let repo = PathBuf::from(record.repo.clone().unwrap_or_default());
+    let (tree, base) = worktree_of(record)?;
+    let repo = tree.repo.clone();
     let branch = record.branch.clone().unwrap_or_default();
-    if path.exists() && worktree::is_dirty(&path)? {
-        return Err(WorktreeError::WorktreeDirty(path.display().to_string()).into());
+    if tree.path.exists() && worktree::is_dirty(tree.tree())? {
+        return Err(WorktreeError::WorktreeDirty(tree.path.display().to_string()).into());
     }
     if !worktree::is_merged(&repo, &branch, &base)? {
         return Err(WorktreeError::Unmerged {
@@ -279,8 +288,7 @@ pub(super) fn remove_worktree(record: &SessionRecord, force: bool) -> anyhow::Re
     if record.worktree.is_none() {
         return Ok(());
     }
-    let (path, base) = worktree_of(record)?;
-    let repo = PathBuf::from(record.repo.clone().unwrap_or_default());
+    let (tree, base) = worktree_of(record)?;
     let branch = record.branch.clone().unwrap_or_default();
-    Ok(worktree::remove(&repo, &path, &branch, &base, force)?)
+    Ok(worktree::remove(&tree.repo, &tree.path, &branch, &base, force)?)
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::WorktreeError;
-use super::git::git;
+use super::git::{Tree, git, git_at};
 
 /// One conflicting hunk: where it starts in the session's version of the
 /// file (its worktree's, or with markers in it while a rebase is stopped).
@@ -129,13 +129,22 @@ pub struct Changed {
 
 /// Everything the session changed, committed or not (untracked files
 /// included), with line counts (a binary file counts none).
-pub fn changed_files(path: &Path, base: &str) -> Result<Vec<Changed>, WorktreeError> {
-    let fork = git(path, ["merge-base", base, "HEAD"]).output()?;
+pub fn changed_files(tree: Tree<'_>, base: &str) -> Result<Vec<Changed>, WorktreeError> {
+    let fork = git_at(tree, ["merge-base", base, "HEAD"]).output()?;
     let fork = fork.trim();
     let mut files: Vec<Changed> = Vec::new();
-    let status = git(
-        path,
-        ["diff", "--no-color", "--name-status", "-z", "--find-renames", fork],
+    let status = git_at(
+        tree,
+        [
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--name-status",
+            "-z",
+            "--find-renames",
+            fork,
+        ],
     )
     .output()?;
     let mut fields = status.split('\0').filter(|f| !f.is_empty());
@@ -152,7 +161,20 @@ pub fn changed_files(path: &Path, base: &str) -> Result<Vec<Changed>, WorktreeEr
             removed: 0,
         });
     }
-    let numstat = git(path, ["diff", "--no-color", "--numstat", "-z", "--find-renames", fork]).output()?;
+    let numstat = git_at(
+        tree,
+        [
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--numstat",
+            "-z",
+            "--find-renames",
+            fork,
+        ],
+    )
+    .output()?;
     let mut fields = numstat.split('\0').filter(|f| !f.is_empty());
     while let Some(entry) = fields.next() {
         let mut parts = entry.splitn(3, '\t');
@@ -169,9 +191,9 @@ pub fn changed_files(path: &Path, base: &str) -> Result<Vec<Changed>, WorktreeEr
             file.removed = removed.and_then(|n| n.parse().ok()).unwrap_or(0);
         }
     }
-    let untracked = git(path, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
+    let untracked = git_at(tree, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
     for name in untracked.split('\0').filter(|f| !f.is_empty()) {
-        let lines = std::fs::read(path.join(name)).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u64);
+        let lines = std::fs::read(tree.path.join(name)).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u64);
         files.push(Changed {
             path: name.to_string(),
             status: "A".into(),
@@ -185,12 +207,12 @@ pub fn changed_files(path: &Path, base: &str) -> Result<Vec<Changed>, WorktreeEr
 
 /// A file as it was where the session branched from its base; `None` when
 /// it did not exist there (or is not text).
-pub fn base_file(path: &Path, base: &str, file: &str) -> Result<Option<String>, WorktreeError> {
+pub fn base_file(tree: Tree<'_>, base: &str, file: &str) -> Result<Option<String>, WorktreeError> {
     if file.is_empty() || file.starts_with('/') || file.split('/').any(|part| part == "..") {
         return Ok(None);
     }
-    let fork = git(path, ["merge-base", base, "HEAD"]).output()?;
-    match git(path, ["show", &format!("{}:{file}", fork.trim())]).output() {
+    let fork = git_at(tree, ["merge-base", base, "HEAD"]).output()?;
+    match git_at(tree, ["show", "--no-textconv", &format!("{}:{file}", fork.trim())]).output() {
         Ok(text) => Ok(Some(text)),
         Err(_) => Ok(None),
     }
@@ -206,24 +228,24 @@ pub enum Rebased {
 }
 
 /// Rebase the worktree's branch onto `base`; on conflict, stop there.
-pub fn rebase(path: &Path, base: &str) -> Result<Rebased, WorktreeError> {
-    if super::is_dirty(path)? {
-        return Err(WorktreeError::WorktreeDirty(path.display().to_string()));
+pub fn rebase(tree: Tree<'_>, base: &str) -> Result<Rebased, WorktreeError> {
+    if super::is_dirty(tree)? {
+        return Err(WorktreeError::WorktreeDirty(tree.path.display().to_string()));
     }
-    if git(path, ["rebase", "--quiet", base]).run().is_err() {
-        return stopped(path);
+    if git_at(tree, ["rebase", "--quiet", base]).run().is_err() {
+        return stopped(tree);
     }
-    Ok(Rebased::Done(head(path)?))
+    Ok(Rebased::Done(head(tree)?))
 }
 
 /// Go on with a stopped rebase once the conflicts are resolved (no markers
 /// left in the conflicted files, which are then added for the user).
-pub fn rebase_continue(path: &Path) -> Result<Rebased, WorktreeError> {
-    let conflicted = conflicted_files(path)?;
+pub fn rebase_continue(tree: Tree<'_>) -> Result<Rebased, WorktreeError> {
+    let conflicted = conflicted_files(tree)?;
     let left: Vec<Hunk> = conflicted
         .iter()
         .flat_map(|file| {
-            let text = std::fs::read_to_string(path.join(file)).unwrap_or_default();
+            let text = std::fs::read_to_string(tree.path.join(file)).unwrap_or_default();
             marked_hunks(file, &text, MarkerSide::Marked)
         })
         .collect();
@@ -233,43 +255,43 @@ pub fn rebase_continue(path: &Path) -> Result<Rebased, WorktreeError> {
         ));
     }
     if !conflicted.is_empty() {
-        git(path, ["add", "--"]).args(&conflicted).run()?;
+        git_at(tree, ["add", "--"]).args(&conflicted).run()?;
     }
-    if git(path, ["rebase", "--continue"]).run().is_err() {
-        return stopped(path);
+    if git_at(tree, ["rebase", "--continue"]).run().is_err() {
+        return stopped(tree);
     }
-    Ok(Rebased::Done(head(path)?))
+    Ok(Rebased::Done(head(tree)?))
 }
 
-pub fn rebase_abort(path: &Path) -> Result<(), WorktreeError> {
-    git(path, ["rebase", "--abort"]).run()?;
+pub fn rebase_abort(tree: Tree<'_>) -> Result<(), WorktreeError> {
+    git_at(tree, ["rebase", "--abort"]).run()?;
     Ok(())
 }
 
-fn stopped(path: &Path) -> Result<Rebased, WorktreeError> {
-    let files = conflicted_files(path)?;
+fn stopped(tree: Tree<'_>) -> Result<Rebased, WorktreeError> {
+    let files = conflicted_files(tree)?;
     if files.is_empty() {
         // Not a conflict: something else stopped it; put everything back.
-        let _ = git(path, ["rebase", "--abort"]).run();
-        return Err(WorktreeError::RebaseFailed(path.display().to_string()));
+        let _ = git_at(tree, ["rebase", "--abort"]).run();
+        return Err(WorktreeError::RebaseFailed(tree.path.display().to_string()));
     }
     let hunks = files
         .iter()
         .flat_map(|file| {
-            let text = std::fs::read_to_string(path.join(file)).unwrap_or_default();
+            let text = std::fs::read_to_string(tree.path.join(file)).unwrap_or_default();
             marked_hunks(file, &text, MarkerSide::Marked)
         })
         .collect();
     Ok(Rebased::Stopped(hunks))
 }
 
-fn conflicted_files(dir: &Path) -> Result<Vec<String>, WorktreeError> {
-    let out = git(dir, ["diff", "--name-only", "--diff-filter=U"]).output()?;
+fn conflicted_files(tree: Tree<'_>) -> Result<Vec<String>, WorktreeError> {
+    let out = git_at(tree, ["diff", "--no-ext-diff", "--name-only", "--diff-filter=U"]).output()?;
     Ok(out.lines().map(str::to_string).collect())
 }
 
-fn head(path: &Path) -> Result<String, WorktreeError> {
-    Ok(git(path, ["rev-parse", "HEAD"]).output()?.trim().to_string())
+fn head(tree: Tree<'_>) -> Result<String, WorktreeError> {
+    Ok(git_at(tree, ["rev-parse", "HEAD"]).output()?.trim().to_string())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use git2::{BranchType, Repository};
 
-use super::git::git;
+use super::git::{Tree, git, git_at};
 use super::{Strategy, WorktreeError, ahead, history, is_dirty};
 
 /// Land `branch` on `base` in the main worktree. On conflict: abort, leave
@@ -30,14 +30,17 @@ pub fn merge(
             base: base.to_string(),
         });
     }
-    if is_dirty(repo_dir)? {
+    if !git(repo_dir, ["status", "--porcelain", "-z", "--untracked-files=all"])
+        .output()?
+        .is_empty()
+    {
         return Err(WorktreeError::MainDirty(repo_dir.display().to_string()));
     }
     if ahead(repo_dir, branch, base)? == 0 {
         return Err(WorktreeError::NothingToMerge {
             branch: branch.to_string(),
             base: base.to_string(),
-            uncommitted: is_dirty(path).unwrap_or(false),
+            uncommitted: is_dirty(Tree { repo: repo_dir, path }).unwrap_or(false),
         });
     }
     let before = head.peel_to_commit()?.id().to_string();
@@ -73,12 +76,14 @@ pub fn merge(
             git(repo_dir, ["commit", "--quiet", "-m", &message]).run()?;
         }
         Strategy::Rebase => {
-            if is_dirty(path)? {
+            let tree = Tree { repo: repo_dir, path };
+            if is_dirty(tree)? {
                 return Err(WorktreeError::WorktreeDirty(path.display().to_string()));
             }
-            if git(path, ["rebase", "--quiet", base]).run().is_err() {
-                let files = conflicted(path)?;
-                git(path, ["rebase", "--abort"]).run()?;
+            if git_at(tree, ["rebase", "--quiet", base]).run().is_err() {
+                let files = git_at(tree, ["diff", "--no-ext-diff", "--name-only", "--diff-filter=U"]).output()?;
+                let files = files.lines().map(str::to_string).collect();
+                git_at(tree, ["rebase", "--abort"]).run()?;
                 return Err(conflict(files));
             }
             git(repo_dir, ["merge", "--ff-only", "--quiet", branch]).run()?;

@@ -14,10 +14,10 @@ pub mod setup;
 
 use std::path::{Path, PathBuf};
 
-use git2::{BranchType, Repository, StatusOptions};
+use git2::{BranchType, Repository};
 
-pub use git::GitError;
-use git::git;
+pub use git::{GitError, OwnedTree, Tree};
+use git::{git, git_at};
 pub use merge::merge;
 
 #[derive(Debug, thiserror::Error)]
@@ -295,25 +295,48 @@ pub fn is_merged(repo_dir: &Path, branch: &str, base: &str) -> Result<bool, Work
 
 /// Does the worktree at `path` have uncommitted changes (untracked files
 /// included)?
-pub fn is_dirty(path: &Path) -> Result<bool, WorktreeError> {
-    let repo = Repository::open(path)?;
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .include_ignored(false)
-        .recurse_untracked_dirs(true);
-    Ok(!repo.statuses(Some(&mut opts))?.is_empty())
+pub fn is_dirty(tree: Tree<'_>) -> Result<bool, WorktreeError> {
+    let out = git_at(
+        tree,
+        [
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=all",
+            "--ignore-submodules=none",
+        ],
+    )
+    .output()?;
+    Ok(!out.is_empty())
 }
 
 /// The session's changes against where it branched from its base: commits,
 /// uncommitted edits and new untracked files, as one unified diff.
-pub fn diff(path: &Path, base: &str) -> Result<String, WorktreeError> {
-    let fork = git(path, ["merge-base", base, "HEAD"]).output()?;
-    let mut text = git(path, ["diff", "--no-color", "--no-ext-diff", fork.trim()]).output()?;
-    let untracked = git(path, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
+pub fn diff(tree: Tree<'_>, base: &str) -> Result<String, WorktreeError> {
+    let fork = git_at(tree, ["merge-base", base, "HEAD"]).output()?;
+    let mut text = git_at(
+        tree,
+        ["diff", "--no-color", "--no-ext-diff", "--no-textconv", fork.trim()],
+    )
+    .output()?;
+    let untracked = git_at(tree, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
     for file in untracked.split('\0').filter(|f| !f.is_empty()) {
         // `git diff --no-index` exits 1 when the files differ, as they do.
         text.push_str(
-            &git(path, ["diff", "--no-color", "--no-index", "--", "/dev/null", file]).output_allow_status(1)?,
+            &git_at(
+                tree,
+                [
+                    "diff",
+                    "--no-color",
+                    "--no-ext-diff",
+                    "--no-textconv",
+                    "--no-index",
+                    "--",
+                    "/dev/null",
+                    file,
+                ],
+            )
+            .output_allow_status(1)?,
         );
     }
     Ok(text)
@@ -322,7 +345,7 @@ pub fn diff(path: &Path, base: &str) -> Result<String, WorktreeError> {
 /// Remove the worktree and its branch. Refuses a dirty worktree or unmerged
 /// commits unless `force`.
 pub fn remove(repo_dir: &Path, path: &Path, branch: &str, base: &str, force: bool) -> Result<(), WorktreeError> {
-    if path.exists() && !force && is_dirty(path)? {
+    if path.exists() && !force && is_dirty(Tree { repo: repo_dir, path })? {
         return Err(WorktreeError::WorktreeDirty(path.display().to_string()));
     }
     if !force && !is_merged(repo_dir, branch, base)? {

@@ -66,7 +66,14 @@ fn two_sessions_diff_merge_and_squash() {
     std::fs::write(a.path.join("wip.txt"), "not committed\n").unwrap();
     assert_eq!(ahead(&repo, &a.branch, &a.base).unwrap(), 1);
 
-    let diff_a = diff(&a.path, &a.base).unwrap();
+    let diff_a = diff(
+        Tree {
+            repo: &repo,
+            path: &a.path,
+        },
+        &a.base,
+    )
+    .unwrap();
     assert!(diff_a.contains("+from a"), "{diff_a}");
     assert!(diff_a.contains("+not committed"), "untracked files count: {diff_a}");
     assert!(!diff_a.contains("from b"), "only this session's change: {diff_a}");
@@ -302,4 +309,103 @@ fn reopen_reuses_or_rechecks_out_a_sessions_branch() {
     );
     let err = reopen(&repo, "never", "main", None).unwrap_err();
     assert!(err.to_string().starts_with("branch lulu/never is gone"), "{err}");
+}
+
+/// Everything a worktree's agent can plant that a git run would execute:
+/// a rewritten `.git` file pointing at a git dir of its own (fsmonitor,
+/// external diff, pager, hooks in its config), hooks under a relative
+/// `core.hooksPath` of the main repository (husky's way), and a textconv
+/// driver named in the worktree's `.gitattributes`. lulu's diff, review,
+/// dirtiness, rebase and merge run none of them.
+#[test]
+fn lulu_git_runs_none_of_the_repository_programs() {
+    let (tmp, repo) = repo();
+    let marker = tmp.path().join("ran");
+    let plant = |name: &str| {
+        let script = tmp.path().join(name);
+        std::fs::write(&script, format!("#!/bin/sh\necho {name} >> '{}'\n", marker.display())).unwrap();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&script).unwrap().permissions(), 0o755);
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        script.display().to_string()
+    };
+    // The user's own config: a relative hooks path and a textconv driver.
+    sh(&repo, &["config", "core.hooksPath", ".githooks"]);
+    sh(&repo, &["config", "diff.planted.textconv", &plant("textconv")]);
+    let created = create(&repo, "p", None, None).unwrap();
+    let wt = &created.path;
+    commit_file(wt, "a.txt", "one\n");
+    // The agent's plants, in the worktree.
+    std::fs::create_dir_all(wt.join(".githooks")).unwrap();
+    for hook in [
+        "pre-rebase",
+        "post-rewrite",
+        "pre-commit",
+        "post-checkout",
+        "reference-transaction",
+        "pre-merge-commit",
+        "post-merge",
+        "fsmonitor-watchman",
+    ] {
+        let script = plant(hook);
+        std::fs::copy(&script, wt.join(".githooks").join(hook)).unwrap();
+    }
+    std::fs::write(wt.join(".gitattributes"), "* diff=planted\n").unwrap();
+    std::fs::write(wt.join("a.txt"), "two\n").unwrap();
+    let fake = tmp.path().join("fake-gitdir");
+    sh(tmp.path(), &["init", "--quiet", fake.to_str().unwrap()]);
+    let fake_git = fake.join(".git");
+    let config = format!(
+        "[core]\n\tfsmonitor = {}\n\tpager = {}\n[diff]\n\texternal = {}\n",
+        plant("fsmonitor"),
+        plant("pager"),
+        plant("external")
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(fake_git.join("config"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, config.as_bytes()))
+        .unwrap();
+    let real_dot_git = std::fs::read_to_string(wt.join(".git")).unwrap();
+    std::fs::write(wt.join(".git"), format!("gitdir: {}\n", fake_git.display())).unwrap();
+
+    let tree = Tree { repo: &repo, path: wt };
+    let text = diff(tree, "main").unwrap();
+    assert!(
+        text.contains("+two"),
+        "the diff is the session's, from lulu's records: {text}"
+    );
+    assert!(is_dirty(tree).unwrap());
+    let files = history::changed_files(tree, "main").unwrap();
+    assert!(files.iter().any(|f| f.path == "a.txt"), "{files:?}");
+    history::base_file(tree, "main", "shared.txt").unwrap();
+    // Clean the worktree's edits (not its plants' effects) and land it.
+    std::fs::write(wt.join(".git"), &real_dot_git).unwrap();
+    sh(wt, &["-c", "core.hooksPath=/dev/null", "checkout", "--", "a.txt"]);
+    std::fs::remove_file(wt.join(".gitattributes")).unwrap();
+    std::fs::remove_dir_all(wt.join(".githooks")).unwrap();
+    std::fs::write(wt.join(".git"), format!("gitdir: {}\n", fake_git.display())).unwrap();
+    commit_file(&repo, "main.txt", "main\n");
+    assert!(matches!(history::rebase(tree, "main"), Ok(history::Rebased::Done(_))));
+    merge(&repo, wt, "lulu/p", "main", Strategy::Merge, None).unwrap();
+    assert!(
+        !marker.exists(),
+        "ran: {}",
+        std::fs::read_to_string(&marker).unwrap_or_default()
+    );
+}
+
+#[test]
+fn a_worktree_the_repository_does_not_list_is_refused() {
+    let (tmp, repo) = repo();
+    let other = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&other).unwrap();
+    let err = diff(
+        Tree {
+            repo: &repo,
+            path: &other,
+        },
+        "main",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("not a worktree"), "{err}");
 }

@@ -3,18 +3,31 @@
 local h = require('harness')
 local T = h.new_set()
 
---- A repository whose `git worktree add` takes `seconds`: its
---- post-checkout hook says when it starts and ends (files in `dir`).
+--- A repository whose `git worktree add` takes `seconds`: the host's
+--- `git` is a stand-in on PATH that says when that command starts and ends
+--- (files in `dir`) around the real git. (lulu's git runs no hooks, so a
+--- slow hook cannot do it.) Call before the host starts.
 local function slow_repo(child, seconds)
   local repo = h.repo(child.dir .. '/repo')
   local marks = child.dir .. '/marks'
+  local bin = child.dir .. '/slowgit'
   vim.fn.mkdir(marks, 'p')
-  local hook = repo .. '/.git/hooks/post-checkout'
+  vim.fn.mkdir(bin, 'p')
+  local real = vim.fn.exepath('git')
   vim.fn.writefile({
     '#!/bin/sh',
-    ('touch %q/began; sleep %d; touch %q/ended'):format(marks, seconds, marks),
-  }, hook)
-  vim.fn.setfperm(hook, 'rwxr-xr-x')
+    'case " $* " in',
+    ('  *" worktree add "*) touch %q/began; sleep %d; %q "$@"; code=$?; touch %q/ended; exit $code ;;'):format(
+      marks,
+      seconds,
+      real,
+      marks
+    ),
+    ('  *) exec %q "$@" ;;'):format(real),
+    'esac',
+  }, bin .. '/git')
+  vim.fn.setfperm(bin .. '/git', 'rwxr-xr-x')
+  child.lua('vim.env.PATH = ... .. ":" .. vim.env.PATH', bin)
   return repo, marks
 end
 

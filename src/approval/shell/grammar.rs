@@ -111,7 +111,13 @@ impl Walk<'_> {
         }
         match node.kind() {
             "program" | "list" | "pipeline" => self.joined(node, depth),
-            "comment" => {}
+            // A `#` inside a word is no comment to the shell.
+            "comment" => {
+                let start = node.start_byte();
+                if start > 0 && !self.src[start - 1].is_ascii_whitespace() {
+                    self.doubt("a `#` the parse took for a comment is part of a word");
+                }
+            }
             "redirected_statement" => self.redirected(node, depth),
             "command" => self.command(node, depth),
             kind => {
@@ -119,7 +125,7 @@ impl Walk<'_> {
                 // Commands of their own that a deny rule may name.
                 if matches!(kind, "declaration_command" | "unset_command" | "test_command") {
                     let words = self.raw(node).split_whitespace().map(str::to_string).collect();
-                    self.commands.push(Simple { words });
+                    self.commands.push(Simple::new(words));
                 }
                 self.inside(node, depth);
             }
@@ -172,6 +178,7 @@ impl Walk<'_> {
 
     fn command(&mut self, node: Node<'_>, depth: usize) {
         let mut simple = Vec::new();
+        let mut written = Vec::new();
         let mut cursor = node.walk();
         let mut end = None;
         for child in node.children(&mut cursor) {
@@ -186,18 +193,21 @@ impl Walk<'_> {
                 "command_name" => {
                     let inner = child.named_child(0);
                     let word = match inner {
-                        Some(inner) if child.named_child_count() == 1 => self.word(inner, depth),
+                        Some(inner) if child.named_child_count() == 1 => self.whole_word(inner, depth),
                         _ => None,
                     };
                     match word {
-                        Some(word) if word.is_glob() => {
-                            self.doubt("the program it runs is a file name pattern");
+                        Some((word, as_written)) => {
+                            if word.is_glob() {
+                                self.doubt("the program it runs is a file name pattern");
+                            }
                             simple.push(word.text());
+                            written.push(as_written);
                         }
-                        Some(word) => simple.push(word.text()),
                         None => {
                             self.doubt("the program it runs is named by an expansion");
                             simple.push(self.raw(child));
+                            written.push(self.raw(child));
                         }
                     }
                 }
@@ -205,19 +215,24 @@ impl Walk<'_> {
                 "variable_assignment" => {
                     self.doubt("it assigns a variable");
                     simple.push(self.raw(child));
+                    written.push(self.raw(child));
                     self.inside(child, depth);
                 }
-                _ if child.is_named() => match self.word(child, depth) {
-                    Some(word) => {
+                _ if child.is_named() => match self.whole_word(child, depth) {
+                    Some((word, as_written)) => {
                         self.argument(&word);
                         simple.push(word.text());
+                        written.push(as_written);
                     }
-                    None => simple.push(self.raw(child)),
+                    None => {
+                        simple.push(self.raw(child));
+                        written.push(self.raw(child));
+                    }
                 },
                 other => self.doubt(format!("it uses `{other}`")),
             }
         }
-        self.simple(simple);
+        self.simple(simple, written);
     }
 
     /// An argument's own shape: globs that cannot become options, no brace
@@ -234,7 +249,7 @@ impl Walk<'_> {
         }
     }
 
-    fn simple(&mut self, words: Vec<String>) {
+    fn simple(&mut self, words: Vec<String>, written: Vec<String>) {
         if words.is_empty() {
             return;
         }
@@ -247,7 +262,8 @@ impl Walk<'_> {
         if CHANGES_DIR.contains(&words[0].as_str()) {
             self.changes_dir = true;
         }
-        self.commands.push(Simple { words });
+        let written = (written != words).then_some(written);
+        self.commands.push(Simple { words, written });
     }
 
     /// A word of the shapes on the list, or `None` (and a doubt) for any
@@ -272,6 +288,20 @@ impl Walk<'_> {
             self.inside(node, depth);
         }
         read
+    }
+
+    /// A whole word (an argument, a program, a redirect target): its tilde
+    /// expanded as the shell would.
+    fn whole_word(&mut self, node: Node<'_>, depth: usize) -> Option<(Word, String)> {
+        let word = self.word(node, depth)?;
+        let written = word.text();
+        match word.expand_tilde() {
+            Some(word) => Some((word, written)),
+            None => {
+                self.doubt(format!("`{written}` is a home lulu does not know"));
+                Some((Word::written(&written), written))
+            }
+        }
     }
 
     fn string(&self, node: Node<'_>) -> Option<Word> {
@@ -350,7 +380,7 @@ impl Walk<'_> {
     /// A redirection's file: one literal word, inside the session (or
     /// `/dev/null`), judged by where it really leads.
     fn target(&mut self, node: Node<'_>, depth: usize) {
-        let Some(word) = self.word(node, depth + 1) else {
+        let Some((word, _)) = self.whole_word(node, depth + 1) else {
             return;
         };
         if word.is_glob() || word.is_brace_expansion() {
@@ -361,7 +391,7 @@ impl Walk<'_> {
         if text == "/dev/null" {
             return;
         }
-        if !text.starts_with('/') && !text.starts_with('~') {
+        if !text.starts_with('/') {
             self.relative_redirect = true;
         }
         match paths::resolve(&text, self.ctx.cwd, self.ctx.root) {

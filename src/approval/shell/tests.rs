@@ -10,8 +10,13 @@ fn run(source: &str) -> Analysis {
     analyze(source, &ctx, Dialect::Bash)
 }
 
+/// Each simple command's words as written (before `~` became the home).
 fn texts(analysis: &Analysis) -> Vec<String> {
-    analysis.commands.iter().map(Simple::text).collect()
+    analysis
+        .commands
+        .iter()
+        .map(|c| c.written_text().unwrap_or_else(|| c.text()))
+        .collect()
 }
 
 #[test]
@@ -126,7 +131,7 @@ fn non_ascii_input_parses_safely_and_reads_back_whole() {
         let got = run(source);
         assert!(!got.commands.is_empty(), "{source}: {got:?}");
     }
-    assert_eq!(texts(&run("ⅼs -la && ｒｍ -rf ~")), ["ⅼs -la", "ｒｍ -rf ~"]);
+    assert_eq!(texts(&run("ⅼs -la && ｒｍ -rf /")), ["ⅼs -la", "ｒｍ -rf /"]);
     assert_eq!(texts(&run("echo 'ünïcödé'")), ["echo ünïcödé"]);
     run("2\u{8}\u{1b}A%{\u{fa7b0}K=u\\⠢\rNK$&\0𓃠");
 }
@@ -146,7 +151,13 @@ fn argv_commands() {
     let argv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(texts(&analyze_argv(&argv(&["ls", "-la"]), &ctx)), ["ls -la"]);
     let wrapped = analyze_argv(&argv(&["bash", "-lc", "ls && rm -rf ~"]), &ctx);
+    let home = std::env::var("HOME").unwrap();
     assert_eq!(texts(&wrapped), ["ls", "rm -rf ~"]);
+    assert_eq!(
+        wrapped.commands[1].text(),
+        format!("rm -rf {home}"),
+        "the shell's `~` is the home"
+    );
     assert!(analyze_argv(&argv(&["sh", "x.sh"]), &ctx).doubt.is_some());
 }
 

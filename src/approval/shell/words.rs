@@ -16,6 +16,13 @@ pub(super) struct Word {
 }
 
 impl Word {
+    /// A word known only as text (all of it taken as quoted).
+    pub(super) fn written(text: &str) -> Word {
+        let mut word = Word::default();
+        word.push_quoted(text);
+        word
+    }
+
     pub(super) fn text(&self) -> String {
         self.chars.iter().collect()
     }
@@ -25,6 +32,24 @@ impl Word {
             self.chars.push(c);
             self.quoted.push(true);
         }
+    }
+
+    /// Tilde expansion: an unquoted leading `~` or `~/` is `$HOME`. `None`
+    /// for `~user`, `~+`, `~-` (another user's home, `$PWD`, `$OLDPWD`) or
+    /// with no `HOME` known.
+    pub(super) fn expand_tilde(mut self) -> Option<Word> {
+        if self.chars.first() != Some(&'~') || self.quoted.first() != Some(&false) {
+            return Some(self);
+        }
+        if !matches!(self.chars.get(1), None | Some('/')) {
+            return None;
+        }
+        let home = std::env::var("HOME").ok().filter(|h| h.starts_with('/'))?;
+        let home: Vec<char> = home.chars().collect();
+        let quoted = vec![true; home.len()];
+        self.chars.splice(0..1, home);
+        self.quoted.splice(0..1, quoted);
+        Some(self)
     }
 
     pub(super) fn append(&mut self, other: Word) {
