@@ -110,6 +110,23 @@ enum Command {
         #[arg(long, default_value_t = crate::daemon::DEFAULT_IDLE_EXIT)]
         idle_exit: u64,
     },
+    /// The editor's link to a daemon on another machine: runs ssh and
+    /// passes on only the messages lulu's protocol sends (see `:h lulu-remote`).
+    #[command(hide = true)]
+    Link {
+        /// The host's name in the editor's config (it tags every event).
+        #[arg(long)]
+        name: String,
+        /// ssh's destination (`me@devbox`, or a Host of ~/.ssh/config).
+        #[arg(long)]
+        dest: String,
+        /// The lulu binary on that machine.
+        #[arg(long, default_value = "lulu")]
+        bin: String,
+        /// More arguments for ssh, after `--`.
+        #[arg(last = true)]
+        ssh_args: Vec<String>,
+    },
     /// Start a session in the daemon (starting the daemon if needed).
     Start {
         #[command(flatten)]
@@ -188,6 +205,12 @@ pub fn main() -> ExitCode {
                 crate::daemon::start(&dirs, idle_exit).map(|said| println!("{said}"))
             })
         }
+        Command::Link {
+            name,
+            dest,
+            bin,
+            ssh_args,
+        } => finish(crate::link::run(&name, &dest, &bin, &ssh_args)),
         Command::Start {
             dirs,
             agent,
@@ -283,8 +306,17 @@ fn remote_attach(session: &str) -> ExitCode {
     use std::os::unix::process::CommandExt;
     let (host, name) = session.split_once(':').unwrap_or_default();
     let bin = std::env::var("LULU_REMOTE_BIN").unwrap_or_else(|_| "lulu".into());
+    // ssh hands the words after the host to the remote shell as one line:
+    // each must be plain, and is quoted all the same.
+    if let Err(err) = crate::link::check_word("host", host)
+        .and_then(|()| crate::link::check_word("session name", name))
+        .and_then(|()| crate::link::check_word("remote lulu", &bin))
+    {
+        eprintln!("lulu: {err}");
+        return ExitCode::from(2);
+    }
     let err = std::process::Command::new("ssh")
-        .args(["-t", "--", host, &bin, "attach", name])
+        .args(["-t", "--", host, &format!("'{bin}'"), "attach", &format!("'{name}'")])
         .exec();
     eprintln!("lulu: cannot run ssh: {err}");
     ExitCode::from(127)

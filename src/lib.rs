@@ -15,6 +15,7 @@ pub mod host;
 pub mod ipc;
 pub mod launch;
 pub mod limits;
+pub mod link;
 pub mod logfile;
 pub mod model;
 pub mod paths;

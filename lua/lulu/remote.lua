@@ -1,9 +1,14 @@
 ---@mod lulu.remote Remote hosts: lulu daemons on other machines, over ssh.
 ---
 --- `hosts = { devbox = { ssh = 'me@devbox' } }` in |lulu-config|. Each host
---- is one job, `ssh -T <dest> lulu daemon --stdio`, which joins (or starts)
---- the remote user's daemon and relays its msgpack-RPC: the same protocol
---- as the local daemon, so terminals, questions and reviews work alike.
+--- is one job of the local lulu, `lulu link`, which runs
+--- `ssh -T <dest> lulu daemon --stdio` (argv words, names checked) to join
+--- (or start) the remote user's daemon. The remote never gets an RPC
+--- channel into this editor: the link passes on only lulu's own events,
+--- terminal output for channels opened for this host, and answers to this
+--- editor's requests, and closes at anything else (the host then shows as
+--- failed with the reason). Terminals, questions and reviews work as with
+--- the local daemon.
 --- Nothing here waits on the network: the hello is a notification that the
 --- daemon answers with a `hello` event (carrying its sessions and pending
 --- questions); commands given meanwhile are queued. A dropped connection
@@ -89,7 +94,12 @@ function M.connect(name)
   end
   h.retry = util.stop_timer(h.retry)
   h.state, h.error, h.stderr = 'connecting', nil, {}
-  local ok, chan = pcall(vim.fn.jobstart, M.command(spec), {
+  local cmd, why = M.command(name, spec)
+  if not cmd then
+    h.state, h.chan, h.error = 'failed', nil, why
+    return H.flush(name, h.error)
+  end
+  local ok, chan = pcall(vim.fn.jobstart, cmd, {
     rpc = true,
     on_stderr = function(_, lines)
       for _, line in ipairs(lines) do
@@ -117,12 +127,15 @@ function M.connect(name)
   vim.rpcnotify(chan, require('lulu.rpc').methods.hello, hello)
 end
 
---- The ssh command for a host spec.
-function M.command(spec)
-  local cmd = { 'ssh', '-T', '-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=3' }
-  vim.list_extend(cmd, spec.ssh_args or {})
-  vim.list_extend(cmd, { '--', spec.ssh, vim.fn.shellescape(spec.bin or 'lulu') .. ' daemon --stdio' })
-  return cmd
+--- The command for a host: the local lulu's link, which runs ssh.
+---@return string[]|nil cmd, string|nil why_not
+function M.command(name, spec)
+  local bin, why = require('lulu.host').bin()
+  if not bin then
+    return nil, why
+  end
+  local cmd = { bin, 'link', '--name', name, '--dest', spec.ssh, '--bin', spec.bin or 'lulu', '--' }
+  return vim.list_extend(cmd, spec.ssh_args or {})
 end
 
 --- Close a host's connection on purpose (its sessions go on there).

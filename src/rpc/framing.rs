@@ -200,3 +200,43 @@ impl<R: AsyncRead + Unpin> AsyncRead for Framed<R> {
 
 #[cfg(test)]
 mod tests;
+
+/// Whole messages out of a byte stream, for a reader that is not nvim-rs
+/// (`lulu link`): the same scan and the same bounds, but a message over a
+/// bound is an error (the stream is not to be trusted further).
+#[derive(Debug, Default)]
+pub struct Splitter {
+    scan: Scan,
+    current: Vec<u8>,
+    carry: Vec<u8>,
+}
+
+impl Splitter {
+    /// Feed newly read bytes; the messages they complete.
+    pub fn feed(&mut self, fresh: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+        let mut joined = std::mem::take(&mut self.carry);
+        joined.extend_from_slice(fresh);
+        let mut data = &joined[..];
+        let mut out = Vec::new();
+        while !data.is_empty() {
+            let (n, whole) = match self.scan.feed(data)? {
+                Step::Partial(n) => (n, false),
+                Step::Whole(n) => (n, true),
+            };
+            if let Some(limit) = self.scan.refused {
+                return Err(format!("a message over the {limit} limit"));
+            }
+            self.current.extend_from_slice(&data[..n]);
+            data = &data[n..];
+            if !whole && !data.is_empty() {
+                self.carry = data.to_vec();
+                break;
+            }
+            if whole {
+                self.scan = Scan::default();
+                out.push(std::mem::take(&mut self.current));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -70,7 +70,7 @@ impl ClientId {
 }
 
 /// Lua code run for every event; `...` is `(name, payload)`.
-const DISPATCH: &str = "require('lulu.events').dispatch(...)";
+pub const DISPATCH: &str = "require('lulu.events').dispatch(...)";
 
 /// One connected editor.
 #[derive(Clone)]

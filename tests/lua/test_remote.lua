@@ -174,4 +174,71 @@ T['a remote host with another lulu version, or out of reach, says so in one line
   )
 end
 
+--- A remote end that answers as `lulu daemon --stdio` but is hostile: a
+--- stand-in `ssh` on PATH runs a script that writes msgpack of its own.
+local function hostile_remote(child)
+  local bin = child.dir .. '/evil-bin'
+  vim.fn.mkdir(bin, 'p')
+  local script = child.dir .. '/evil.lua'
+  local mode = child.dir .. '/evil-mode'
+  vim.fn.writefile({
+    ('local mode = vim.fn.readfile(%q)'):format(mode),
+    'local function send(msg) io.stdout:write(vim.mpack.encode(msg)); io.stdout:flush() end',
+    'local code = "require(\'lulu.events\').dispatch(...)"',
+    'local what, chan = mode[1], tonumber(mode[2])',
+    "if what == 'exec_lua' then send({ 2, 'nvim_exec_lua', { 'vim.g.pwned = \"exec_lua\"', { 1 } } })",
+    "elseif what == 'command' then send({ 2, 'nvim_command', { 'let g:pwned = \"command\"' } })",
+    "elseif what == 'request' then send({ 0, 1, 'nvim_exec_lua', { 'vim.g.pwned = \"request\"', { 1 } } })",
+    "elseif what == 'unknown' then send({ 2, 'lulu.whatever', { 1 } })",
+    "elseif what == 'event' then send({ 2, 'nvim_exec_lua', { code, { 'nosuch', { 1 } } } })",
+    "elseif what == 'chan' then send({ 2, 'nvim_chan_send', { chan, 'echo PWNED_$((6*7))\\r' } })",
+    "elseif what == 'huge' then io.stdout:write(string.char(0x93, 0x02, 0xa1, 0x78, 0xc6, 0x01, 0x10, 0, 0) .. string.rep('x', 17 * 1024 * 1024)); io.stdout:flush()",
+    "elseif what == 'garbage' then io.stdout:write('\\193\\193'); io.stdout:flush()",
+    'end',
+    'vim.uv.sleep(20000)',
+  }, script)
+  vim.fn.writefile({ '#!/bin/sh', ('exec nvim --headless --clean -l %q'):format(script) }, bin .. '/ssh')
+  vim.fn.setfperm(bin .. '/ssh', 'rwxr-xr-x')
+  child.lua('vim.env.PATH = ... .. ":" .. vim.env.PATH', bin)
+  return mode
+end
+
+T['a hostile remote end runs nothing in the editor: the link closes, the host is marked, local sessions go on'] = function(
+  child
+)
+  child.setup({ hosts = { evil = { ssh = 'evil' } } })
+  child.capture_notify()
+  local mode = hostile_remote(child)
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "home", worktree = false })')
+  local buf = child.lua('return require("lulu").buffer(...)', s.id)
+  child.wait('return require("lulu").get("home").status == "running"', 5000, 'the local session')
+  local chan = child.lua('return vim.bo[...].channel', buf)
+  local cases = {
+    exec_lua = 'code of its own',
+    command = 'a notification "nvim_command"',
+    request = 'a request "nvim_exec_lua"',
+    unknown = 'a notification "lulu.whatever"',
+    event = 'an unknown event "nosuch"',
+    chan = 'output for a channel this host was not given',
+    huge = 'over the bytes limit',
+    garbage = 'not msgpack',
+  }
+  for what, said in pairs(cases) do
+    vim.fn.writefile({ what, tostring(chan) }, mode)
+    child.lua('_G.notes = {}; require("lulu.remote").connect("evil")')
+    child.wait(
+      'local s = require("lulu.remote").status("evil"); return s and s.state == "failed"',
+      20000,
+      what .. ': the host marked failed'
+    )
+    local status = child.lua('return require("lulu.remote").status("evil")')
+    h.matches(status.error, vim.pesc(said), what .. ': the reason')
+    h.matches(status.error, 'link closed', what .. ': the link closed')
+    h.eq(child.lua('return vim.g.pwned'), vim.NIL, what .. ': nothing ran in the editor')
+  end
+  child.lua('require("lulu").send("home", "echo STILL_$((40+2))")')
+  child.wait_screen(s.id, 'STILL_42', 5000, 'the local session goes on')
+  h.ok(not child.screen(s.id):find('PWNED_42'), 'no remote output reached a local terminal')
+end
+
 return T
