@@ -73,10 +73,9 @@ pub fn ssh_argv(dest: &str, bin: &str, ssh_args: &[String]) -> anyhow::Result<Ve
     argv.extend(ssh_args.iter().cloned());
     // ssh joins these with spaces for the remote shell: `bin` is checked
     // plain, and quoted all the same (a `~` then stays a name).
-    let quoted = if bin.starts_with("~/") {
-        format!("~/'{}'", &bin[2..])
-    } else {
-        format!("'{bin}'")
+    let quoted = match bin.strip_prefix("~/") {
+        Some(rest) => format!("~/'{rest}'"),
+        None => format!("'{bin}'"),
     };
     argv.extend(["--".into(), dest.into(), quoted, "daemon".into(), "--stdio".into()]);
     Ok(argv)
