@@ -167,6 +167,11 @@ enum Command {
         #[command(flatten)]
         dirs: DirArgs,
         session: String,
+        /// Let these kinds of the session's escape sequences reach this
+        /// terminal: clipboard (OSC 52 writes), links (OSC 8), title.
+        /// Nothing else ever does (queries, modes, other strings).
+        #[arg(long, value_name = "KINDS", value_parser = crate::outer::Passthrough::parse)]
+        allow: Option<crate::outer::Passthrough>,
     },
     /// Print the sessions (live from the daemon when one runs, else from the
     /// store), newest first.
@@ -227,10 +232,12 @@ pub fn main() -> ExitCode {
             &session,
             &text.join(" "),
         ))),
-        Command::Attach { dirs: _, session } if session.contains(':') => remote_attach(&session),
-        Command::Attach { dirs, session } => {
-            finish(crate::client::run(crate::client::attach(&dirs.resolve(), &session)))
-        }
+        Command::Attach { session, .. } if session.contains(':') => remote_attach(&session),
+        Command::Attach { dirs, session, allow } => finish(crate::client::run(crate::client::attach(
+            &dirs.resolve(),
+            &session,
+            allow.unwrap_or_default(),
+        ))),
         Command::List { dirs, json } => finish(list(&dirs.resolve(), json)),
         Command::Exec { setup, report, argv } => setup_then_exec(&setup, &report, &argv),
         Command::Launch { spec } => finish(crate::launch::run(&spec)),

@@ -9,6 +9,7 @@
 
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -18,6 +19,7 @@ use rmpv::Value;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use crate::daemon;
+use crate::outer::{OuterFilter, Passthrough};
 use crate::paths::Dirs;
 use crate::rpc::protocol;
 use crate::rpc::{Nvim, Outgoing};
@@ -32,7 +34,8 @@ const DETACH_PREFIX: u8 = 0x1c;
 /// output to stdout.
 #[derive(Clone)]
 struct ShellHandler {
-    show_output: bool,
+    /// In `attach`: what of the output may reach this terminal.
+    output: Option<Arc<Mutex<OuterFilter>>>,
 }
 
 #[async_trait]
@@ -48,12 +51,13 @@ impl Handler for ShellHandler {
     }
 
     async fn handle_notify(&self, name: String, args: Vec<Value>, _nvim: Nvim) {
-        if self.show_output
+        if let Some(filter) = &self.output
             && name == "nvim_chan_send"
             && let Some(Value::Binary(bytes)) = args.get(1)
         {
+            let shown = filter.lock().unwrap_or_else(|p| p.into_inner()).filter(bytes);
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(bytes);
+            let _ = out.write_all(&shown);
             let _ = out.flush();
         }
     }
@@ -99,7 +103,7 @@ fn error_text(err: &Value) -> String {
 }
 
 /// Connect to the daemon, starting it when none answers.
-async fn connect(dirs: &Dirs, show_output: bool) -> anyhow::Result<Connection> {
+async fn connect(dirs: &Dirs, output: Option<Arc<Mutex<OuterFilter>>>) -> anyhow::Result<Connection> {
     let socket = daemon::socket_path();
     let stream = match std::os::unix::net::UnixStream::connect(&socket) {
         Ok(stream) => stream,
@@ -115,7 +119,7 @@ async fn connect(dirs: &Dirs, show_output: bool) -> anyhow::Result<Connection> {
     let writer = daemon::PollingWriter(stream.try_clone()?);
     let reader = tokio::net::UnixStream::from_std(stream)?;
     let out = Outgoing::spawn(writer)?;
-    let (nvim, io) = Neovim::new(reader.compat(), out.clone(), ShellHandler { show_output });
+    let (nvim, io) = Neovim::new(reader.compat(), out.clone(), ShellHandler { output });
     let (closed_tx, closed) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let _ = io.await;
@@ -159,7 +163,7 @@ where
 }
 
 pub async fn start(dirs: &Dirs, args: StartArgs) -> anyhow::Result<()> {
-    let conn = connect(dirs, false).await?;
+    let conn = connect(dirs, None).await?;
     let cwd = match args.cwd {
         Some(dir) => dir,
         None => std::env::current_dir().context("cannot read the current directory")?,
@@ -194,21 +198,21 @@ pub async fn start(dirs: &Dirs, args: StartArgs) -> anyhow::Result<()> {
 /// The daemon's live view of the sessions, when one runs (never starts one).
 pub async fn list_live(dirs: &Dirs) -> Option<Vec<crate::model::SessionRecord>> {
     daemon::running_pid()?;
-    let conn = connect(dirs, false).await.ok()?;
+    let conn = connect(dirs, None).await.ok()?;
     let value = conn.call(protocol::SESSION_LIST, vec![]).await.ok()?;
     let json = serde_json::to_value(&value).ok()?;
     serde_json::from_value(json).ok()
 }
 
 pub async fn stop(dirs: &Dirs, session: &str) -> anyhow::Result<()> {
-    let conn = connect(dirs, false).await?;
+    let conn = connect(dirs, None).await?;
     conn.call(protocol::SESSION_STOP, vec![Value::from(session)]).await?;
     println!("stopping {session}");
     Ok(())
 }
 
 pub async fn send(dirs: &Dirs, session: &str, text: &str) -> anyhow::Result<()> {
-    let conn = connect(dirs, false).await?;
+    let conn = connect(dirs, None).await?;
     conn.call(protocol::SESSION_SEND, vec![Value::from(session), Value::from(text)])
         .await?;
     Ok(())
@@ -216,8 +220,9 @@ pub async fn send(dirs: &Dirs, session: &str, text: &str) -> anyhow::Result<()> 
 
 /// Join this terminal to a session until Ctrl-\ d (it keeps running) or
 /// until it ends.
-pub async fn attach(dirs: &Dirs, session: &str) -> anyhow::Result<()> {
-    let conn = connect(dirs, true).await?;
+pub async fn attach(dirs: &Dirs, session: &str, allow: Passthrough) -> anyhow::Result<()> {
+    let filter = Arc::new(Mutex::new(OuterFilter::new(allow)));
+    let conn = connect(dirs, Some(filter.clone())).await?;
     let record = conn.call(protocol::SESSION_GET, vec![Value::from(session)]).await?;
     let id = text(&record, "id");
     let name = text(&record, "name");
@@ -238,7 +243,13 @@ pub async fn attach(dirs: &Dirs, session: &str) -> anyhow::Result<()> {
     }
     conn.call(
         protocol::SESSION_ATTACH,
-        vec![Value::from(id.as_str()), Value::from(ATTACH_CHAN)],
+        vec![
+            Value::from(id.as_str()),
+            Value::from(ATTACH_CHAN),
+            Value::Nil,
+            Value::Nil,
+            map(vec![("queries", Value::from(false))]),
+        ],
     )
     .await?;
 
@@ -274,6 +285,8 @@ pub async fn attach(dirs: &Dirs, session: &str) -> anyhow::Result<()> {
     };
     // Let the last output land before the terminal goes back to normal.
     tokio::time::sleep(Duration::from_millis(50)).await;
+    let restore = filter.lock().unwrap_or_else(|p| p.into_inner()).restore();
+    let _ = std::io::stdout().write_all(&restore);
     drop(raw);
     println!("\r\n[lulu: {outcome}]");
     Ok(())

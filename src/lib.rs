@@ -18,6 +18,7 @@ pub mod limits;
 pub mod link;
 pub mod logfile;
 pub mod model;
+pub mod outer;
 pub mod paths;
 pub mod private;
 pub mod proctree;

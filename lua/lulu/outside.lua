@@ -5,16 +5,39 @@
 --- WezTerm, iTerm2 and Windows Terminal show) and a bell (which tmux flags
 --- on its window and can pass on).
 local M = {}
+local H = {}
 
 M.focused = true
 
---- The escape sequences for `message` (control characters removed: the
---- text comes from agents).
+--- The escape sequences for `message`. The text comes from agents, so
+--- only printable characters are kept (each other one is a space): no C0
+--- or C1 control (U+009C ends an OSC on terminals that read C1), no DEL,
+--- no bidi or line-separator mark, and a byte that is not UTF-8 is read
+--- as the character of that number. At most 200 characters.
 ---@param message string
 ---@return string
 function M.sequence(message)
-  local text = message:gsub('[%c\27]', ' ')
+  local kept = {}
+  for _, code in ipairs(vim.fn.str2list(message:sub(1, 4096))) do
+    if #kept >= 200 then
+      break
+    end
+    kept[#kept + 1] = H.printable(code) and code or 32
+  end
+  local text = vim.fn.list2str(kept)
   return ('\27]777;notify;lulu;%s\27\\\27]9;lulu: %s\27\\\7'):format(text, text)
+end
+
+--- A character that shows as itself.
+function H.printable(code)
+  return code >= 0x20
+    and code ~= 0x7f
+    and not (code >= 0x80 and code <= 0x9f)
+    and not (code >= 0x200b and code <= 0x200f)
+    and not (code >= 0x2028 and code <= 0x202e)
+    and not (code >= 0x2060 and code <= 0x206f)
+    and code ~= 0xfeff
+    and not (code >= 0xfff9 and code <= 0xfffb)
 end
 
 --- Tell the terminal, if the user asked for it and is looking elsewhere.

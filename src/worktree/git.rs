@@ -181,7 +181,8 @@ where
     cmd.env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_EDITOR", "true")
         .env("GIT_SEQUENCE_EDITOR", "true")
-        .env("GIT_CONFIG_NOSYSTEM", "1");
+        // A status must not take the index lock the agent's own git needs.
+        .env("GIT_OPTIONAL_LOCKS", "0");
     let mut git = Git {
         cmd,
         args: Vec::new(),

@@ -92,7 +92,11 @@ T['Always allow adds a rule that answers the next identical request'] = function
   wait_screen(child, s.id, '⎿ again', 'first run')
   local rules = child.lua('return require("lulu").rules()')
   h.eq(#rules, 1, 'one rule added')
-  h.eq({ rules[1].action, rules[1].tool, rules[1].command }, { 'allow', 'Bash', '^echo again$' }, 'the rule')
+  h.eq(
+    { rules[1].action, rules[1].tool, rules[1].argv },
+    { 'allow', 'Bash', { 'echo', 'again' } },
+    'the rule: its exact words'
+  )
   child.lua('require("lulu").send("al", "run: echo again")')
   h.wait_for(function()
     local _, n = child.screen(s.id):gsub('⎿ again', '')

@@ -253,6 +253,17 @@ T['notify.terminal: a question while Neovim is not focused tells the terminal, o
     '\27]777;notify;lulu;a ]0;evil  b\27\\\27]9;lulu: a ]0;evil  b\27\\\7',
     'agent text cannot end the sequence early'
   )
+  -- C1 controls (raw bytes and as UTF-8), DEL and bidi marks: none survive.
+  local told =
+    child.lua('return require("lulu.outside").sequence("x\\194\\156]52;c;ZXZpbA==\\7\\156\\157\\127\\226\\128\\174y")')
+  local body = told:match('^\27%]777;notify;lulu;(.-)\27\\')
+  h.ok(body and body:find('^x') and body:find('y$'), 'the text is kept: ' .. vim.inspect(told))
+  for _, code in ipairs(vim.fn.str2list(body)) do
+    h.ok(
+      code >= 0x20 and code ~= 0x7f and not (code >= 0x80 and code <= 0x9f) and code ~= 0x202e,
+      'printable: ' .. code
+    )
+  end
   child.lua('require("lulu").decide(require("lulu").approvals()[1].id, "allow")')
   child.lua('vim.api.nvim_exec_autocmds("FocusGained", {})')
   child.lua('require("lulu").send("away", "run: echo y")')

@@ -102,7 +102,7 @@ local HARMLESS_COMMANDS = {
   'ls > /dev/null 2>&1',
   'grep -rn "TODO" src',
   'git status && git diff --stat',
-  "echo 'quoted; not a second command'",
+  "echo 'quoted;not-a-second-command'",
 }
 
 local HOSTILE_PATHS = {
@@ -310,9 +310,9 @@ T['"always" is never wider than the question: exact commands, exact files, nothi
   local rules = child.lua('return require("lulu").rules()')
   h.eq(
     vim.tbl_map(function(r)
-      return { r.action, r.tool, r.command }
+      return { r.action, r.tool, r.argv }
     end, rules),
-    { { 'allow', 'Bash', '^echo one$' }, { 'allow', 'Bash', '^echo two$' } },
+    { { 'allow', 'Bash', { 'echo', 'one' } }, { 'allow', 'Bash', { 'echo', 'two' } } },
     'two exact rules'
   )
   -- Those rules allow the pair again, in another order, but not a third.

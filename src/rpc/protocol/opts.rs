@@ -190,6 +190,10 @@ pub struct AttachOpts {
     pub fg: Option<(u8, u8, u8)>,
     #[serde(default, deserialize_with = "hex_colour")]
     pub bg: Option<(u8, u8, u8)>,
+    /// The terminal answers the program's queries itself (Neovim's does);
+    /// `false` for `lulu attach`, which passes no query on, so the host's
+    /// model answers them as it does with no terminal.
+    pub queries: Option<bool>,
 }
 
 /// `#rrggbb`, or nothing for anything else (a colour is a nicety: a bad

@@ -165,7 +165,8 @@ impl Fanout {
             if after.is_some() && parked.is_none() && self.source.flow.flooding() {
                 drop(screen);
                 tracing::info!(session = %self.session, chan, "attached during a flood; its history comes once it calms");
-                let terminal = Terminal::start(client, peer, chan, self.source.clone(), Mark::UNSEEN, after);
+                let mut terminal = Terminal::start(client, peer, chan, self.source.clone(), Mark::UNSEEN, after);
+                terminal.answers = opts.queries.unwrap_or(true);
                 terminal.shared.resyncing.store(true, Ordering::Release);
                 let _ = terminal.tx.send(Out::CatchUp);
                 self.terminals.push(terminal);
@@ -185,7 +186,8 @@ impl Fanout {
             (paint, screen.mark(), after)
         };
         let sent = parked.unwrap_or_default();
-        let terminal = Terminal::start(client, peer, chan, self.source.clone(), sent, catch_up_after);
+        let mut terminal = Terminal::start(client, peer, chan, self.source.clone(), sent, catch_up_after);
+        terminal.answers = opts.queries.unwrap_or(true);
         let lines = memchr::memchr_iter(b'\n', &paint).count();
         terminal.queue(paint, lines, mark);
         self.terminals.push(terminal);
@@ -257,7 +259,9 @@ impl Fanout {
     fn take_in(&mut self, bytes: Vec<u8>) {
         {
             let mut screen = sized(&self.screen, &self.control);
-            if self.terminals.is_empty() {
+            // With no terminal that answers (none, or `lulu attach` only),
+            // the model answers.
+            if self.terminals.iter().all(|t| !t.answers) {
                 let replies = screen.feed(&bytes);
                 if !replies.is_empty() {
                     if self.answers.take(replies.len()) {

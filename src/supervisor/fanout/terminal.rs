@@ -72,6 +72,8 @@ pub struct Terminal {
     /// Lines behind past which it is caught up; `None`: it keeps more than
     /// the model does, so it is never caught up by lines.
     pub(super) catch_up_after: Option<usize>,
+    /// It answers the program's terminal queries itself.
+    pub(super) answers: bool,
 }
 
 /// What every terminal of a session reads from it: the model, and how its
@@ -160,6 +162,7 @@ impl Terminal {
             shared,
             task,
             catch_up_after,
+            answers: true,
         }
     }
 
