@@ -103,6 +103,7 @@ fn decodes_well_formed_requests() {
                     scrollback: Some(5000),
                     fg: Some((0xe0, 0xe2, 0xea)),
                     bg: None,
+                    queries: None,
                 },
             },
         ),
