@@ -281,7 +281,7 @@ mod tests {
                 !out.contains(&0x1b)
                     && !out
                         .iter()
-                        .any(|b| (0x80..=0x9f).contains(b) && !std::str::from_utf8(&out).is_ok()),
+                        .any(|b| (0x80..=0x9f).contains(b) && std::str::from_utf8(&out).is_err()),
                 "{:?} gave {:?}",
                 String::from_utf8_lossy(bytes),
                 String::from_utf8_lossy(&out)
