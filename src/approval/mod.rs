@@ -16,7 +16,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 pub use call::{Command, Part, Parts, ToolCall, file_path_of, file_paths_of, is_path_key};
-pub use paths::Resolved;
+pub use paths::{Resolved, resolve};
 pub use shell::MAX_COMMAND_BYTES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -200,7 +200,7 @@ impl Supervisor {
         tracing::info!(session = %session, approval = view.id, tool = %view.tool, "approval pending");
         let id = view.id;
         let Parked { input, cwd, root } = parked;
-        let spill = self.spill_for_review(&mut view, &input);
+        let spill = self.spill_for_review(&mut view, &input, &cwd, &root);
         self.emit(Event::Approval, protocol::to_value(&view));
         self.approvals.park(Pending {
             view,

@@ -22,8 +22,13 @@ const MAX_REVIEWED: u64 = 16 * 1024 * 1024;
 const MAX_SPILLED: usize = 4 * 1024 * 1024;
 
 /// A parked question's whole input on disk; removed when the question goes.
+/// `written` turns true once the job that writes it is done: a review
+/// opened the instant the question is announced waits for it.
 #[derive(Debug)]
-pub(crate) struct Spill(PathBuf);
+pub(crate) struct Spill(PathBuf, tokio::sync::watch::Receiver<bool>);
+
+/// How long a review waits for its question's input to be written.
+const SPILL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Drop for Spill {
     fn drop(&mut self) {
@@ -42,6 +47,7 @@ impl Drop for Spill {
 /// What a review job needs of a pending question.
 struct Parked {
     spill: PathBuf,
+    written: tokio::sync::watch::Receiver<bool>,
     agent: String,
     tool: String,
     cwd: String,
@@ -51,20 +57,42 @@ struct Parked {
 impl Supervisor {
     /// A file tool's question: mark it reviewable and keep its whole input
     /// (written by a job; the review reads it later).
-    pub(super) fn spill_for_review(&self, view: &mut PendingView, input: &serde_json::Value) -> Option<Spill> {
-        FileChange::of(&view.agent, &view.tool, input)?;
+    /// A file that is not a regular file (a device, FIFO or socket, a
+    /// `/proc` or `/sys` entry, a path through them) opens no review: the
+    /// question says why instead.
+    pub(super) fn spill_for_review(
+        &self,
+        view: &mut PendingView,
+        input: &serde_json::Value,
+        cwd: &str,
+        root: &str,
+    ) -> Option<Spill> {
+        let change = FileChange::of(&view.agent, &view.tool, input)?;
+        if let crate::approval::Resolved::Doubt { why, .. } =
+            crate::approval::resolve(change.path(), Path::new(cwd), Path::new(root))
+        {
+            view.doubt.get_or_insert_with(|| format!("no review: {why}"));
+            return None;
+        }
         let path = session_dir(&self.settings.state_dir, &view.session_id).join(format!("review-{}.json", view.id));
         let bytes = serde_json::to_vec(input).ok().filter(|b| b.len() <= MAX_SPILLED)?;
         let target = path.clone();
+        let (done, written) = tokio::sync::watch::channel(false);
         tokio::task::spawn_blocking(move || {
-            if let Some(dir) = target.parent() {
-                crate::private::dir(dir, crate::private::Links::Follow)?;
+            let wrote = (|| {
+                if let Some(dir) = target.parent() {
+                    crate::private::dir(dir, crate::private::Links::Follow)?;
+                }
+                crate::private::write(&target, &bytes)
+            })();
+            if let Err(err) = &wrote {
+                tracing::warn!(path = %target.display(), "keeping a question for review failed: {err}");
             }
-            crate::private::write(&target, &bytes)
+            let _ = done.send(true);
         });
         view.review = true;
         view.editable = review::editable(&view.agent);
-        Some(Spill(path))
+        Some(Spill(path, written))
     }
 
     fn parked(&self, id: i64) -> anyhow::Result<Parked> {
@@ -78,6 +106,7 @@ impl Supervisor {
             .ok_or_else(|| anyhow!("approval {id} ({}) is not a file change to review", pending.view.tool))?;
         Ok(Parked {
             spill: spill.0.clone(),
+            written: spill.1.clone(),
             agent: pending.view.agent.clone(),
             tool: pending.view.tool.clone(),
             cwd: pending.cwd.clone(),
@@ -125,10 +154,11 @@ impl Supervisor {
         }
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let (agent, tool, spill) = (parked.agent.clone(), parked.tool.clone(), parked.spill.clone());
+            let (agent, tool) = (parked.agent.clone(), parked.tool.clone());
+            let (spill, written) = (parked.spill.clone(), parked.written.clone());
             let result = async {
                 let (_, _, current) = blocking_read(parked).await?;
-                let input = read_input(&spill).await?;
+                let input = read_input(&spill, written).await?;
                 Ok(review::accepted_input(
                     &agent,
                     &tool,
@@ -164,7 +194,7 @@ impl Supervisor {
 
 /// The change and the file it changes, as it is now (`None`: no such file).
 async fn blocking_read(parked: Parked) -> anyhow::Result<(FileChange, PathBuf, Option<String>)> {
-    let input = read_input(&parked.spill).await?;
+    let input = read_input(&parked.spill, parked.written.clone()).await?;
     let change = FileChange::of(&parked.agent, &parked.tool, &input)
         .ok_or_else(|| anyhow!("{} is not a file change lulu can show", parked.tool))?;
     let path = Path::new(&parked.cwd).join(change.path());
@@ -175,7 +205,13 @@ async fn blocking_read(parked: Parked) -> anyhow::Result<(FileChange, PathBuf, O
     Ok((change, path, current))
 }
 
-async fn read_input(spill: &Path) -> anyhow::Result<serde_json::Value> {
+async fn read_input(
+    spill: &Path,
+    mut written: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<serde_json::Value> {
+    // The job that writes it may not be done yet (a review opened the
+    // instant its question came).
+    let _ = tokio::time::timeout(SPILL_WAIT, written.wait_for(|done| *done)).await;
     let spill = spill.to_path_buf();
     let bytes = tokio::task::spawn_blocking(move || std::fs::read(&spill))
         .await
@@ -184,20 +220,66 @@ async fn read_input(spill: &Path) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::from_slice(&bytes)?)
 }
 
+/// The file as it is now, from a regular file only, read up to the limit
+/// by reading (a `/proc` file or a device says its size is 0).
 fn read_current(path: &Path) -> anyhow::Result<Option<String>> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking: opening a FIFO must not wait for a writer.
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+    {
+        Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
     };
-    if meta.len() > MAX_REVIEWED {
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{} is not a regular file (a device, FIFO or socket): no review; answer it as it is",
+            path.display()
+        );
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_REVIEWED + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > MAX_REVIEWED {
         bail!(
             "{} is over 16 MiB, too large to review; answer it as it is",
             path.display()
         );
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     String::from_utf8(bytes)
         .map(Some)
         .map_err(|_| anyhow!("{} is not text (UTF-8); answer it as it is", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_are_read_and_only_up_to_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("a.txt");
+        std::fs::write(&text, "hello\n").unwrap();
+        assert_eq!(read_current(&text).unwrap().as_deref(), Some("hello\n"));
+        assert_eq!(read_current(&dir.path().join("none")).unwrap(), None);
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // Neither blocks (no writer on the FIFO) nor reads forever (/dev/zero).
+        for special in [fifo.as_path(), Path::new("/dev/zero"), Path::new("/dev/null")] {
+            let err = read_current(special).unwrap_err().to_string();
+            assert!(err.contains("not a regular file"), "{}: {err}", special.display());
+        }
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'x'; MAX_REVIEWED as usize + 1]).unwrap();
+        assert!(read_current(&big).unwrap_err().to_string().contains("too large"));
+    }
 }

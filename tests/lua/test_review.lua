@@ -211,4 +211,22 @@ T[":LuluReview lists the branch's files with counts; comments go to the agent in
   )
 end
 
+T['a change to a device, a FIFO or /proc opens no review, and the question says why'] = function(child)
+  setup(child, { approvals = { review = 'auto' } })
+  claude(child, 'dev')
+  vim.fn.system({ 'mkfifo', child.cwd .. '/pipe' })
+  for _, target in ipairs({ '/dev/zero', 'pipe', '/proc/self/environ' }) do
+    child.lua('require("lulu").send("dev", ...)', 'write: ' .. target .. ' x')
+    local q = asked(child)
+    h.ok(not q.review, target .. ': no review')
+    h.ok(q.doubt and q.doubt ~= '', target .. ': the question says why: ' .. tostring(q.doubt))
+    h.eq(child.lua('return #vim.api.nvim_list_tabpages()'), 1, target .. ': no diff opened')
+    local refused = child.lua('return { pcall(require("lulu").review, ...) }', q.id)
+    h.eq(refused[1], false, target .. ': review() refuses')
+    child.lua('require("lulu").decide(..., "deny")', q.id)
+    child.wait('return #require("lulu").approvals() == 0', 5000, 'answered')
+  end
+  h.eq(child.lua('return vim.fn.getpid() > 0'), true, 'the editor is fine')
+end
+
 return T
