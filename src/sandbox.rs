@@ -100,6 +100,9 @@ pub struct Context {
     /// the worktree's commits. Never read from the worktree's own `.git`
     /// file, which the agent can rewrite between two runs.
     pub repo: Option<PathBuf>,
+    /// The session's branch (`lulu/<name>`), from lulu's records: its ref
+    /// is what a commit in the worktree moves.
+    pub branch: Option<String>,
     /// The agent's own state (its adapter's [`crate::adapter::Adapter::state_paths`]).
     pub agent_state: Vec<PathBuf>,
     /// lulu's files for this session (settings, hook config).
@@ -237,8 +240,10 @@ impl Sandbox {
         for path in &self.rw {
             add(Path::new(path), Access::Write);
         }
-        for (path, access) in ctx.repo.as_deref().map(git_mounts).unwrap_or_default() {
-            add(&path, access);
+        if let Some(repo) = ctx.repo.as_deref() {
+            for (path, access) in git_mounts(repo, &ctx.writable, ctx.branch.as_deref()) {
+                add(&path, access);
+            }
         }
         add(&ctx.writable, Access::Write);
         if let Some(dir) = &ctx.session_dir {
@@ -251,23 +256,44 @@ impl Sandbox {
     }
 }
 
-/// What a commit in a worktree of `repo` writes: the repository's git
-/// directory, but for what runs code in the user's next git command there
-/// (`config`, `hooks`), which stay read-only. Only a `.git` that is a real
-/// directory: one that is a file or a link (a separate git dir) is not
-/// followed, and the session then cannot commit.
-fn git_mounts(repo: &Path) -> Vec<(PathBuf, Access)> {
+/// What a commit in a worktree of `repo` may write of the main
+/// repository's git directory, the rest of which is read-only (its
+/// `config`, hooks, `info/`, other branches, the main index and HEAD):
+/// `objects/`, the directory of lulu's branch refs and their logs, and the
+/// worktree's own admin directory (`worktrees/<n>`: HEAD, index, logs,
+/// rebase state) but for `commondir`, `gitdir` and `config.worktree`,
+/// which say where git looks and stay read-only, as does the worktree's
+/// `.git` file. The admin directory is the one the main repository lists
+/// for the worktree's path (never what its `.git` file says). Only a
+/// `.git` that is a real directory: one that is a file or a link (a
+/// separate git dir) is not followed, and the session then cannot commit.
+fn git_mounts(repo: &Path, worktree: &Path, branch: Option<&str>) -> Vec<(PathBuf, Access)> {
     let common = repo.join(".git");
     if !std::fs::symlink_metadata(&common).is_ok_and(|m| m.is_dir()) {
         return Vec::new();
     }
-    // A hooks directory made inside the sandbox would outlive it.
+    // Mount points must exist (a directory made inside the sandbox would
+    // outlive it).
     let _ = std::fs::create_dir(common.join("hooks"));
-    vec![
-        (common.clone(), Access::Write),
-        (common.join("config"), Access::Read),
-        (common.join("hooks"), Access::Read),
-    ]
+    let mut out = vec![(common.clone(), Access::Read), (common.join("objects"), Access::Write)];
+    if let Some((dir, _)) = branch.and_then(|b| b.rsplit_once('/')) {
+        for refs in [
+            common.join("refs/heads").join(dir),
+            common.join("logs/refs/heads").join(dir),
+        ] {
+            let _ = std::fs::create_dir_all(&refs);
+            out.push((refs, Access::Write));
+        }
+    }
+    let tree = crate::worktree::Tree { repo, path: worktree };
+    if let Ok(admin) = tree.git_dir() {
+        out.push((admin.clone(), Access::Write));
+        for pinned in ["commondir", "gitdir", "config.worktree"] {
+            out.push((admin.join(pinned), Access::Read));
+        }
+        out.push((worktree.join(".git"), Access::Read));
+    }
+    out
 }
 
 /// What a program needs to run, where a private `/tmp` or a hidden path

@@ -81,6 +81,7 @@ impl StartJob {
             run_dir: run_dir.to_path_buf(),
             writable: worktree.map_or_else(|| self.cwd.clone(), |w| w.path.clone()),
             repo: worktree.map(|w| w.repo.clone()),
+            branch: worktree.map(|w| w.branch.clone()),
             agent_state,
             session_dir: Some(session_dir(&self.state_dir, id)),
             private: self.private_dirs(),
