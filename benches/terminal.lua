@@ -249,6 +249,11 @@ local times = child.lua([[
   for i = 1, 20 do
     local t0 = vim.uv.hrtime()
     vim.cmd('LuluStart shell name=b' .. i)
+    -- :LuluStart returns at once; the terminal opens when the host has
+    -- made the session.
+    vim.wait(5000, function()
+      return vim.b.lulu_session ~= nil
+    end, 1)
     local buf = vim.api.nvim_get_current_buf()
     vim.wait(5000, function()
       return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] ~= ''
