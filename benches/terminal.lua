@@ -252,7 +252,8 @@ local times = child.lua([[
     -- :LuluStart returns at once; the terminal opens when the host has
     -- made the session.
     vim.wait(5000, function()
-      return vim.b.lulu_session ~= nil
+      local made = require('lulu.sessions').find('b' .. i)
+      return made ~= nil and vim.b.lulu_session == made.id
     end, 1)
     local buf = vim.api.nvim_get_current_buf()
     vim.wait(5000, function()
