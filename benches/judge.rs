@@ -30,7 +30,13 @@ fn main() {
             Some("^(ls|cat|echo|grep|sed -n|awk|find|tar -t[a-z]*|npm test)( |$)"),
             None,
         ),
-        rule(3, Action::Allow, None, Some("^git (log|diff|show|grep|status)( |$)"), None),
+        rule(
+            3,
+            Action::Allow,
+            None,
+            Some("^git (log|diff|show|grep|status)( |$)"),
+            None,
+        ),
         rule(4, Action::Allow, Some("Write"), None, Some("**")),
     ];
     let commands = [

@@ -77,7 +77,7 @@ function M.added(approval)
 end
 
 --- Answered (here or elsewhere), withdrawn or expired.
----@param outcome string|nil allow, deny, withdrawn, expired
+---@param outcome string|nil allow, deny, withdrawn, expired, session ended
 function M.resolved(id, outcome)
   if package.loaded['lulu.ui.review'] then
     require('lulu.ui.review').resolved(id, outcome)

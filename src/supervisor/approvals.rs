@@ -224,7 +224,12 @@ impl Supervisor {
     /// The hook went away (the agent answered in its own dialog, or died).
     pub(super) fn on_hook_gone(&mut self, ticket: Ticket) {
         if let Some(pending) = self.approvals.take_ticket(ticket) {
-            self.resolved(&pending.view, "withdrawn");
+            // Its hook died with the session being stopped: it ended.
+            let ending = self
+                .entries
+                .get(&pending.view.session_id)
+                .is_none_or(|e| e.live.as_ref().is_none_or(|live| live.stop_requested));
+            self.resolved(&pending.view, if ending { "session ended" } else { "withdrawn" });
         }
     }
 
@@ -238,10 +243,11 @@ impl Supervisor {
     }
 
     /// Withdraw every question of a session that ended.
+    /// The session ended: its open questions are settled, as such.
     pub(super) fn withdraw_session(&mut self, session: &SessionId) {
         for pending in self.approvals.take_session(session) {
             let _ = pending.reply.send(HookReply::ask());
-            self.resolved(&pending.view, "withdrawn");
+            self.resolved(&pending.view, "session ended");
         }
     }
 

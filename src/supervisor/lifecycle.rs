@@ -349,6 +349,9 @@ impl Supervisor {
         record.status = status;
         record.failure_reason = reason;
         record.exit_code = exit_code;
+        // An ended session waits for no one.
+        record.waiting = false;
+        record.waiting_source = None;
         record.updated_at = now();
         self.persist(&record);
         if let Some(entry) = self.entries.get_mut(&record.id) {

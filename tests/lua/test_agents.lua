@@ -160,6 +160,35 @@ T['Stop and Notification mark a session waiting; typing clears it; :LuluNext jum
   child.wait('return require("lulu").get("a").waiting == nil', 3000, 'typing clears waiting')
 end
 
+T['an ended session waits for no one: stopping clears waiting and settles its questions'] = function(child)
+  setup(child)
+  claude(child, 'w')
+  child.lua('require("lulu").send("w", "done yet?")')
+  child.wait('return require("lulu").get("w").waiting == true', 3000, 'w waits after its turn')
+  child.lua([[
+    _G.outcomes = {}
+    local approvals = require('lulu.approvals')
+    local resolved = approvals.resolved
+    approvals.resolved = function(id, outcome)
+      table.insert(_G.outcomes, outcome)
+      return resolved(id, outcome)
+    end
+  ]])
+  child.lua('require("lulu").send("w", "run: echo never")')
+  child.wait('return #require("lulu").approvals() == 1', 5000, 'a question pending')
+  child.lua('require("lulu").stop("w")')
+  child.wait('return require("lulu").get("w").status == "completed"', 5000, 'stopped')
+  local w = child.lua('return require("lulu").get("w")')
+  h.ok(not w.waiting and not w.waiting_source, 'not waiting')
+  h.eq(w.pending_approvals, 0, 'nothing pending')
+  h.eq(child.lua('return require("lulu").approvals()'), {}, 'no question left')
+  h.eq(child.lua('return _G.outcomes'), { 'session ended' }, 'settled as ended')
+  local row = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("w") }, 70)[1]')
+  h.ok(not row:find('waiting'), 'the row says nothing of waiting: ' .. row)
+  child.cmd('LuluNext')
+  h.ok(child.lua('return vim.b.lulu_session') ~= w.id, ':LuluNext does not go there')
+end
+
 T['an agent added from config alone runs with its command, args and env'] = function(child)
   child.setup({
     agents = {
