@@ -48,8 +48,9 @@ command('LuluDelete', cmd('delete'), {
 command('LuluSend', cmd('send'), {
   nargs = '+',
   range = true,
+  bang = true,
   complete = complete('complete_send'),
-  desc = 'lulu: type text into a session (or all) and press Enter; with a range, send the lines as a reference',
+  desc = 'lulu: type text into a session (or all agents; all! with shells) and press Enter; with a range, send the lines as a reference',
 })
 command('LuluPrompt', cmd('prompt'), {
   nargs = '?',

@@ -381,17 +381,17 @@ function M.send(cmd)
   H.guard(function()
     local target, text = cmd.args:match('^(%S+)%s*(.*)$')
     if not target or (text == '' and cmd.range == 0) then
-      error("usage: :LuluSend {session|all} {text}, or :'<,'>LuluSend {session|all} [text]", 0)
+      error("usage: :LuluSend {session|all|all!} {text}, or :'<,'>LuluSend {session|all|all!} [text]", 0)
     end
     local ctx =
       require('lulu.context').capture(0, cmd.range > 0 and cmd.line1 or nil, cmd.range > 0 and cmd.line2 or nil)
     local body = require('lulu.context').message(text, ctx)
-    if target ~= 'all' then
+    if target ~= 'all' and target ~= 'all!' then
       local lulu = require('lulu')
       lulu.send(target, body(lulu.get(target)))
       return
     end
-    require('lulu.ui.dispatch').to_all(body)
+    require('lulu.ui.dispatch').to_all(body, { shells = target == 'all!' or cmd.bang })
   end)
 end
 
@@ -476,6 +476,9 @@ end
 function M.complete_send(lead, line)
   if #vim.split(line, '%s+', { trimempty = true }) <= 2 and not line:match('%S+%s+%S+%s') then
     local names = M.complete_sessions(lead)
+    if vim.startswith('all!', lead) then
+      table.insert(names, 1, 'all!')
+    end
     if vim.startswith('all', lead) then
       table.insert(names, 1, 'all')
     end

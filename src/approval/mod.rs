@@ -332,10 +332,23 @@ pub fn evaluate(rules: &[Rule], call: &ToolCall<'_>) -> Verdict {
 /// `None` when no rule that narrow can be made (an allow for a command in
 /// doubt or a file outside the root, or an allow for a tool that names
 /// neither): the user may still allow once, or write a rule in :LuluRules.
-pub fn always_rules(call: &ToolCall<'_>, action: Action) -> Option<Vec<RuleSpec>> {
-    let Parts { parts, doubt } = call.parts();
+/// An "always deny" names only the parts no rule allows now (`ls && rm -rf
+/// build` denies `rm -rf build`, not `ls`), or every part if all are.
+pub fn always_rules(rules: &[Rule], call: &ToolCall<'_>, action: Action) -> Option<Vec<RuleSpec>> {
+    let Parts { mut parts, doubt } = call.parts();
     if action == Action::Allow && doubt.is_some() {
         return None;
+    }
+    if action == Action::Deny {
+        let allowed = |part: &Part| {
+            rules
+                .iter()
+                .find(|rule| rule.matches(call, part))
+                .is_some_and(|rule| rule.spec.action == Action::Allow)
+        };
+        if parts.iter().any(|part| !allowed(part)) {
+            parts.retain(|part| !allowed(part));
+        }
     }
     let mut out: Vec<RuleSpec> = Vec::new();
     for part in parts {

@@ -270,7 +270,7 @@ fn always_keeps_word_boundaries() {
         cwd: Path::new("/repo"),
         root: Path::new("/repo"),
     };
-    let specs = always_rules(&call, Action::Allow).unwrap();
+    let specs = always_rules(&[], &call, Action::Allow).unwrap();
     assert_eq!(specs.len(), 1);
     assert_eq!(
         specs[0].argv.as_deref(),
@@ -338,4 +338,22 @@ fn file_tools_never_allow_what_a_glob_cannot_vouch_for() {
     ] {
         assert_eq!(judge(raw), Action::Ask, "{raw}");
     }
+}
+
+#[test]
+fn always_deny_names_only_what_no_rule_allows() {
+    let rules = [rule(1, Action::Allow, |s| s.command = Some("^ls( |$)".into()))];
+    let asked = json!({"command": "ls && rm -rf build"});
+    let call = ToolCall {
+        agent: "claude",
+        tool: "Bash",
+        input: &asked,
+        cwd: Path::new("/repo"),
+        root: Path::new("/repo"),
+    };
+    let specs = always_rules(&rules, &call, Action::Deny).unwrap();
+    assert_eq!(specs.len(), 1);
+    assert_eq!(specs[0].describe(), "Bash `rm -rf build`");
+    let both = always_rules(&[], &call, Action::Deny).unwrap();
+    assert_eq!(both.len(), 2, "with no allow rule, each part");
 }

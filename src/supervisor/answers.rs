@@ -43,7 +43,7 @@ impl Supervisor {
             cwd: std::path::Path::new(&pending.cwd),
             root: std::path::Path::new(&pending.root),
         };
-        let Some(specs) = approval::always_rules(&call, action) else {
+        let Some(specs) = approval::always_rules(&self.rules, &call, action) else {
             return respond(
                 reply,
                 Err(anyhow!(

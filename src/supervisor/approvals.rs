@@ -144,7 +144,7 @@ impl Supervisor {
             root: std::path::Path::new(&root),
         };
         let verdict = approval::evaluate(&self.rules, &call);
-        let describe = |action| approval::always_rules(&call, action).map(|rules| describe_rules(&rules));
+        let describe = |action| approval::always_rules(&self.rules, &call, action).map(|rules| describe_rules(&rules));
         let (always, always_deny) = (describe(Action::Allow), describe(Action::Deny));
         let tool_use_id = match event {
             "PreToolUse" => {

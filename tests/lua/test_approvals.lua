@@ -235,19 +235,31 @@ T[':LuluRules lists, adds, moves and removes rules; JSON round trip'] = function
   child.cmd('LuluRules')
   local lines = child.lua('return vim.api.nvim_buf_get_lines(0, 0, -1, false)')
   h.matches(lines[1], '^lulu rules', 'header')
-  h.eq(lines[2], '#1  allow  tool=Read', 'rule 1')
-  h.eq(lines[3], [[#2  deny   command='rm -rf'  reason='it'\''s dangerous']], 'rule 2, quoted')
+  h.eq(lines[2], '1. #1  allow  tool=Read', 'rule 1, tried first')
+  h.eq(lines[3], [[2. #2  deny   command='rm -rf'  reason='it'\''s dangerous']], 'rule 2, quoted')
   -- Each line parses back to its rule.
-  local parsed = child.lua('return require("lulu.ui.rules").parse(...)', lines[3]:gsub('^#%d+%s+', ''))
+  local parsed = child.lua('return require("lulu.ui.rules").parse(...)', lines[3]:gsub('^%d+%. #%d+%s+', ''))
   h.eq(parsed, { action = 'deny', command = 'rm -rf', reason = "it's dangerous" }, 'round trip')
   -- J moves rule 1 below rule 2.
   child.lua('vim.api.nvim_win_set_cursor(0, { 2, 0 }) vim.api.nvim_input("J")')
-  child.wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1]:find("^#2")', 2000, 'moved')
+  child.wait('return vim.api.nvim_buf_get_lines(0, 1, 2, false)[1]:find("^1%. #2")', 2000, 'moved')
   h.eq(child.lua('return vim.tbl_map(function(r) return r.id end, require("lulu").rules())'), { 2, 1 }, 'order')
   -- a adds below the cursor (typed through vim.ui.input).
   child.lua([[vim.ui.input = function(_, cb) cb("ask tool=/^Web/") end]])
   child.lua('vim.api.nvim_input("a")')
   child.wait('return #vim.api.nvim_buf_get_lines(0, 0, -1, false) == 4', 2000, 'added')
+  -- A rule for a whole tool warns with its id and where it is tried.
+  child.capture_notify()
+  child.lua([[vim.ui.input = function(_, cb) cb("allow tool=Bash") end]])
+  child.lua('vim.api.nvim_win_set_cursor(0, { 2, 0 }) vim.api.nvim_input("a")')
+  child.wait('return #_G.notes > 0', 2000, 'the warning')
+  h.matches(
+    child.lua('return _G.notes[1].msg'),
+    '^lulu: rule #4 %(tried 2 of 4%) allows every Bash call',
+    'the id and the order, not a table'
+  )
+  child.lua('vim.api.nvim_win_set_cursor(0, { 3, 0 }) vim.api.nvim_input("d")')
+  child.wait('return #require("lulu").rules() == 3', 2000, 'removed again')
   -- Export, delete all, import.
   local file = child.dir .. '/rules.json'
   child.cmd('LuluRules export ' .. file)
@@ -260,6 +272,20 @@ T[':LuluRules lists, adds, moves and removes rules; JSON round trip'] = function
   local rules = child.lua('return require("lulu").rules()')
   h.eq(#rules, 3, 'imported')
   h.eq(rules[3].tool, '/^Web/', 'order kept')
+end
+
+T['"Always deny" offers only the parts no rule allows'] = function(child)
+  setup(child)
+  child.lua('require("lulu").add_rule({ action = "allow", tool = "Bash", command = "^ls( |$)" })')
+  claude(child, 'ad')
+  child.lua('require("lulu").send("ad", "run: ls && rm -rf build")')
+  child.wait('return #require("lulu").approvals() == 1', 8000, 'asked')
+  local question = child.lua('return require("lulu").approvals()[1]')
+  h.eq(question.always_deny, 'Bash `rm -rf build`', 'ls is not offered for denial')
+  child.lua('require("lulu").decide(..., "always_deny")', question.id)
+  child.wait('return #require("lulu").rules() == 2', 5000, 'the deny rule added')
+  local rules = child.lua('return require("lulu").rules()')
+  h.eq({ rules[1].action, rules[1].argv }, { 'deny', { 'rm', '-rf', 'build' } }, 'only rm, first')
 end
 
 T['<leader>aa is mapped to <Plug>(lulu-approve) unless taken'] = function(child)

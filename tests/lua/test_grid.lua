@@ -123,8 +123,14 @@ T['send reaches exactly the chosen sessions; broadcast every running one'] = fun
   end, 5000, 's1 and s3 got it')
   vim.wait(300)
   h.ok(not screen(ids[2]):find('hello%-chosen'), 's2 did not')
-  -- Broadcast: every running session, not the ended one.
+  -- Broadcast: `all` is every running agent, so no plain shell; `all!`
+  -- takes the shells too (never the ended one).
   child.cmd('LuluSend all hello-all')
+  h.matches(child.lua('return _G.notes[#_G.notes].msg'), 'no running agent session', 'shells are left out')
+  vim.wait(200)
+  h.ok(not screen(ids[1]):find('hello%-all'), 'nothing typed into a shell')
+  child.lua('table.remove(_G.notes)')
+  child.cmd('LuluSend all! hello-all')
   h.wait_for(function()
     for _, id in ipairs(ids) do
       if not screen(id):find('got:hello%-all') then

@@ -82,7 +82,7 @@ T['session names complete in commands'] = function(child)
   child.lua('require("lulu").start({ agent = "shell", name = "beta" })')
   h.eq(child.lua('return vim.fn.getcompletion("LuluStop a", "cmdline")'), { 'alpha' }, 'stop')
   h.eq(child.lua('return vim.fn.getcompletion("LuluOpen ", "cmdline")'), { 'beta', 'alpha' }, 'open, newest first')
-  h.eq(child.lua('return vim.fn.getcompletion("LuluSend a", "cmdline")'), { 'all', 'alpha' }, 'send')
+  h.eq(child.lua('return vim.fn.getcompletion("LuluSend a", "cmdline")'), { 'all', 'all!', 'alpha' }, 'send')
   local agents = child.lua('return vim.fn.getcompletion("LuluStart ", "cmdline")')
   h.ok(vim.tbl_contains(agents, 'shell') and vim.tbl_contains(agents, 'name='), vim.inspect(agents))
 end

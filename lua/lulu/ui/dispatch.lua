@@ -34,13 +34,22 @@ function M.broadcast()
   end)
 end
 
---- Send `text` to every running session; returns how many got it. `text`
---- may be a function of the session's record (a context written for it).
-function M.to_all(text)
-  local running = H.running()
+--- Send `text` to every running agent session (plain shells too with
+--- `opts.shells`: `all!`); returns how many got it. `text` may be a
+--- function of the session's record (a context written for it).
+---@param opts? { shells?: boolean }
+function M.to_all(text, opts)
+  local shells = opts and opts.shells
+  local running = vim.tbl_filter(function(r)
+    return shells or not H.plain_shell(r)
+  end, H.running())
   local chosen = {}
   for _, r in ipairs(running) do
     chosen[r.id] = true
+  end
+  if #running == 0 then
+    util.notify('no running agent session (`all!` includes plain shells)', vim.log.levels.WARN)
+    return 0
   end
   return H.deliver(text, running, chosen)
 end
@@ -61,6 +70,12 @@ function M.choose_and_send(text, label)
 end
 
 -- helpers ------------------------------------------------------------------
+
+--- A plain shell (the built-in `shell` agent): typed text there runs as a
+--- command, so `all` leaves it out.
+function H.plain_shell(record)
+  return record.agent == 'shell'
+end
 
 function H.running()
   return vim.tbl_filter(function(r)

@@ -1,8 +1,9 @@
 ---@mod lulu.ui.rules The :LuluRules buffer, and rules as JSON files.
 ---
---- One rule per line, in the order they are tried:
----   #3  allow  tool=Bash command='^npm test$'
----   #4  allow  tool=Bash argv='["rm","-f","notes old.txt"]'   (exact words, as "always" stores)
+--- One rule per line, in the order they are tried (the number first; `#id`
+--- names the rule):
+---   1. #3  allow  tool=Bash command='^npm test$'
+---   2. #4  allow  tool=Bash argv='["rm","-f","notes old.txt"]'   (exact words, as "always" stores)
 --- `a` adds (typed in the same form), `d` deletes, `K`/`J` move the rule
 --- under the cursor up or down, `r` reloads, `q` closes.
 local M = {}
@@ -12,7 +13,7 @@ local util = require('lulu.util')
 
 H.ns = vim.api.nvim_create_namespace('lulu_rules')
 H.fields = { 'tool', 'path', 'command', 'argv', 'cwd', 'agent', 'scope', 'reason' }
-M.header = 'lulu rules · first match wins · a add · d delete · K/J move · r reload · q close'
+M.header = 'lulu rules · tried top to bottom, first match wins · a add · d delete · K/J move · r reload · q close'
 
 --- `allow tool=Bash command='^ls'` -> rule table.
 ---@param line string
@@ -147,8 +148,8 @@ end
 function H.render(buf, rules)
   H.rules = rules
   local lines = { M.header }
-  for _, rule in ipairs(rules) do
-    lines[#lines + 1] = M.format(rule)
+  for i, rule in ipairs(rules) do
+    lines[#lines + 1] = ('%d. %s'):format(i, M.format(rule))
   end
   if #rules == 0 then
     lines[2] = 'no rules: every permission question reaches you (a adds one)'
@@ -160,7 +161,7 @@ function H.render(buf, rules)
   vim.api.nvim_buf_set_extmark(buf, H.ns, 0, 0, { end_col = #lines[1], hl_group = 'LuluMeta' })
   for i, rule in ipairs(rules) do
     local group = ({ allow = 'LuluCompleted', deny = 'LuluFailed', ask = 'LuluStarting' })[rule.action]
-    local start = #('#' .. rule.id) + 2
+    local start = #(('%d. #%d'):format(i, rule.id)) + 2
     vim.api.nvim_buf_set_extmark(buf, H.ns, i, start, { end_col = start + #rule.action, hl_group = group })
   end
 end
@@ -193,12 +194,19 @@ function H.maps(buf)
       local ok, err = pcall(function()
         local _, index = H.current()
         local rule = M.parse(input)
-        local id = lulu.add_rule(rule, { index = math.max(index + 1, 0) })
+        local added = lulu.add_rule(rule, { index = math.max(index + 1, 0) })
+        local id = type(added) == 'table' and added.id or added
         H.refresh(buf)
         if M.tool_wide(rule) then
+          local order = 0
+          for i, r in ipairs(H.rules or {}) do
+            order = r.id == id and i or order
+          end
           util.notify(
-            ('rule %s allows every %s call in every session, whatever it runs or writes'):format(
+            ('rule #%s (tried %d of %d) allows every %s call in every session, whatever it runs or writes'):format(
               id,
+              order,
+              #(H.rules or {}),
               rule.tool or 'tool'
             ),
             vim.log.levels.WARN
