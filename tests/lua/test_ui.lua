@@ -171,6 +171,7 @@ T['K shows a session in detail: record, events, its screen'] = function(child)
   h.matches(text, 'argv: /bin/sh %-c echo compiling', 'argv')
   h.matches(text, '── events ──\n%d+:%d+:%d+  started', 'history: started')
   h.matches(text, 'exited%s+exit code 3', 'history: exited')
+  h.matches(text, 'started %d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d %(%d+s ago%)', 'local time and age, not RFC 3339')
   h.matches(text, '── screen ──\ncompiling\nerror: bad thing', 'its screen as plain text')
   child.lua('vim.api.nvim_input("q")')
   child.wait('return vim.bo.filetype ~= "lulu_detail"', 2000, 'q closes')
@@ -190,6 +191,43 @@ T['the list updates live and q closes it'] = function(child)
   child.wait('return vim.bo.filetype == "lulu_list"', 2000, 'reopened')
   child.cmd('LuluList')
   child.wait('return vim.bo.filetype ~= "lulu_list"', 2000, 'toggled closed')
+end
+
+T['the list footer fits its width; a with nothing pending stays; c clears ended sessions'] = function(child)
+  child.setup()
+  child.capture_notify()
+  local function footer()
+    return child.lua([[
+      local footer = vim.api.nvim_win_get_config(0).footer
+      return type(footer) == 'table' and table.concat(vim.tbl_map(function(c) return c[1] end, footer)) or footer
+    ]])
+  end
+  child.lua('require("lulu").start({ agent = "shell", name = "done1", worktree = false, args = { "-c", "true" } })')
+  child.lua('require("lulu").start({ agent = "shell", name = "done2", worktree = false, args = { "-c", "true" } })')
+  child.lua('require("lulu").start({ agent = "shell", name = "live", worktree = false, args = { "-c", "sleep 30" } })')
+  child.wait('return require("lulu").get("done2").status == "completed"', 5000, 'ended')
+  for _, columns in ipairs({ 80, 60, 40 }) do
+    child.lua('vim.o.columns = ...', columns)
+    child.cmd('LuluList')
+    child.wait('return vim.bo.filetype == "lulu_list"', 2000, 'list')
+    local width = child.lua('return vim.api.nvim_win_get_width(0)')
+    local text = footer()
+    h.ok(vim.fn.strdisplaywidth(text) <= width - 2, ('%d columns: the footer fits: %q'):format(columns, text))
+    h.ok(text:find('q'), 'the keys are still there')
+    child.lua('vim.api.nvim_input("q")')
+    child.wait('return vim.bo.filetype ~= "lulu_list"', 2000, 'closed')
+  end
+  child.lua('vim.o.columns = 100')
+  child.cmd('LuluList')
+  child.wait('return vim.bo.filetype == "lulu_list"', 2000, 'list')
+  child.lua('vim.api.nvim_input("a")')
+  child.wait('return #_G.notes > 0', 2000, 'told')
+  h.eq(child.lua('return _G.notes[#_G.notes].msg'), 'lulu: nothing is waiting for an answer', 'said so')
+  h.eq(child.lua('return vim.bo.filetype'), 'lulu_list', 'and the list stays')
+  child.lua('vim.api.nvim_input("c")')
+  child.wait('return #require("lulu").list() == 1', 5000, 'ended sessions cleared')
+  h.eq(child.lua('return require("lulu").list()[1].name'), 'live', 'the live one stays')
+  child.wait('return _G.notes[#_G.notes].msg:find("cleared 2")', 2000, 'told how many')
 end
 
 T['the list layout truncates long names and keeps ages aligned'] = function(child)

@@ -61,8 +61,10 @@ function M.lines(detail)
     local live = require('lulu.sessions').is_live(r)
     lines[#lines + 1] = ('conversation: %s%s'):format(r.conversation, live and '' or ' (:LuluResume ' .. r.name .. ')')
   end
-  lines[#lines + 1] = ('started %s · last activity %s ago · id %s'):format(
-    r.created_at,
+  local started = util.parse_time(r.created_at)
+  lines[#lines + 1] = ('started %s (%s ago) · last activity %s ago · id %s'):format(
+    started and os.date('%Y-%m-%d %H:%M:%S', math.floor(started)) or tostring(r.created_at),
+    util.age(r.created_at),
     util.age(r.last_activity_at),
     r.id
   )

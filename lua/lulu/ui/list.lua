@@ -20,7 +20,10 @@ local badges = {
   failed = { icon = '✗', label = 'Failed', hl = 'LuluFailed' },
 }
 
-M.footer = ' <CR> open · K detail · p preview · a approve · s stop · d delete · n new · q close '
+M.footer =
+  ' <CR> open · K detail · p preview · a approve · s stop · d delete · c clear ended · n new · q close '
+--- The footer when the full one does not fit.
+M.footer_short = ' <CR> K p a s d c n q '
 
 function M.is_open()
   return H.win ~= nil and vim.api.nvim_win_is_valid(H.win)
@@ -243,17 +246,23 @@ end
 
 --- Key hints, after the worktrees' count and size when known and there is room.
 function H.footer(width)
+  local room = width - 2
+  local function fit(...)
+    for _, candidate in ipairs({ ... }) do
+      if vim.fn.strdisplaywidth(candidate) <= room then
+        return candidate
+      end
+    end
+    return ''
+  end
   local usage = require('lulu.events').usage
   if not usage or usage.count == 0 then
-    return M.footer
+    return fit(M.footer, M.footer_short)
   end
   local size = usage.bytes >= 1024 ^ 2 and usage.bytes < 1024 ^ 3 and ('%.1f MiB'):format(usage.bytes / 1024 ^ 2)
     or util.bytes(usage.bytes)
   local disk = (' %d worktree%s · %s '):format(usage.count, usage.count == 1 and '' or 's', size)
-  if vim.fn.strdisplaywidth(disk .. '│' .. M.footer) <= width - 2 then
-    return disk .. '│' .. M.footer
-  end
-  return disk .. '│ <CR> K p a s d n q '
+  return fit(disk .. '│' .. M.footer, disk .. '│' .. M.footer_short, M.footer_short)
 end
 
 function H.title()
@@ -397,6 +406,60 @@ function H.delete(record)
   end)
 end
 
+--- Delete every ended session whose work is merged or empty; the ones
+--- with work of their own left are named in one question.
+function H.clear_ended()
+  local lulu = require('lulu')
+  local ended = vim.tbl_filter(function(r)
+    return not r.host and not sessions.is_live(r)
+  end, sessions.all())
+  if #ended == 0 then
+    return util.notify('no ended session to clear')
+  end
+  local left, kept, cleared = #ended, {}, 0
+  local function done()
+    H.ask_usage()
+    if #kept == 0 then
+      return util.notify(('cleared %d ended session(s)'):format(cleared))
+    end
+    local names = vim.tbl_map(function(r)
+      return r.name
+    end, kept)
+    local prompt = ('cleared %d; %d keep work not merged (%s):'):format(cleared, #kept, table.concat(names, ', '))
+    vim.ui.select({ 'Delete them too, discarding that work', 'Keep them' }, { prompt = prompt }, function(choice)
+      if choice and vim.startswith(choice, 'Delete') then
+        for _, r in ipairs(kept) do
+          pcall(lulu.delete, r.id, { force = true }, function(err)
+            if err then
+              util.notify(err, vim.log.levels.ERROR)
+            end
+          end)
+        end
+      end
+    end)
+  end
+  for _, r in ipairs(ended) do
+    local ok = pcall(lulu.delete, r.id, { force = false }, function(err)
+      if err then
+        kept[#kept + 1] = r
+      else
+        cleared = cleared + 1
+      end
+      left = left - 1
+      if left == 0 then
+        done()
+      end
+    end)
+    if not ok then
+      kept[#kept + 1] = r
+      left = left - 1
+    end
+  end
+  if left == 0 and #ended > 0 and cleared + #kept == #ended and #kept == #ended then
+    done()
+  end
+end
+
 function H.new_session()
   -- Installed agents first; the others are marked, and refused with the hint.
   local ok, info = pcall(require('lulu.rpc').request, require('lulu.rpc').methods.agents)
@@ -469,10 +532,14 @@ function H.maps()
     'Session detail (q returns to the list)'
   )
   map('a', function()
+    if #require('lulu').approvals() == 0 then
+      return util.notify('nothing is waiting for an answer')
+    end
     local record = M.selected()
     M.close()
     require('lulu.approvals').open(record and record.id)
   end, 'Answer a pending approval')
+  map('c', H.clear_ended, 'Clear ended sessions (asks once for those with unmerged work)')
   map('n', H.new_session, 'New session')
   map('p', function()
     local options = require('lulu.config').options
