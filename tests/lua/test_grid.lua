@@ -75,6 +75,15 @@ T['the grid flows 1, 2, 3, 5, 7, 10, 12 sessions into equal panes'] = function(c
   end
   local bar = child.lua('return vim.wo.winbar')
   h.matches(bar, '%[shell%]%%%* %%#LuluName#g12', 'winbar: agent badge and name (newest first)')
+  -- Drawn narrow, the bar keeps the name and cuts what follows it.
+  local drawn = child.lua([[
+    local r = vim.tbl_extend('force', require('lulu').get('g12'), {
+      branch = 'lulu/a-very-long-branch-name-indeed', cost_usd = 0.027, waiting = true,
+    })
+    return vim.api.nvim_eval_statusline(require('lulu.ui.grid').winbar(r), { maxwidth = 24 }).str
+  ]])
+  h.ok(drawn:find('g12', 1, true), 'the name survives a narrow pane: ' .. drawn)
+  h.ok(drawn:find('waiting', 1, true), 'and so does waiting: ' .. drawn)
 end
 
 T['the grid re-flows when a session ends'] = function(child)

@@ -95,7 +95,9 @@ end
 function M.winbar(r)
   local dot = ({ starting = '%#LuluStarting#◌', running = '%#LuluRunning#●', completed = '%#LuluCompleted#✓' })[r.status]
     or '%#LuluFailed#✗'
-  local parts = { ('%s%%* %%#LuluMeta#[%s]%%* %%#LuluName#%s%%*'):format(dot, r.agent, H.escape(r.name)) }
+  -- `%<` after the name: a narrow pane cuts the branch and cost, never
+  -- the name (the end, waiting and questions, stays too).
+  local parts = { ('%s%%* %%#LuluMeta#[%s]%%* %%#LuluName#%s%%*%%<'):format(dot, r.agent, H.escape(r.name)) }
   if r.branch then
     parts[#parts + 1] = '%#LuluMeta#' .. H.escape(r.branch) .. '%*'
   end
