@@ -74,7 +74,7 @@ command('LuluActivity', cmd('activity'), {
   desc = "lulu: live feed of the sessions' branches: commits, merges, rebases, conflicts",
 })
 command('LuluTemplate', cmd('template'), {
-  nargs = '+',
+  nargs = '*',
   complete = complete('complete_template'),
   desc = 'lulu: save a session as a template (:LuluStart @name), or list them',
 })

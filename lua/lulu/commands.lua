@@ -116,6 +116,19 @@ function M.parse_start(line)
       table.sort(names)
       error(('unknown agent %q (known: %s)'):format(word, table.concat(names, ', ')), 0)
     else
+      local before = words[i - 1] and words[i - 1]:match('^(%w+)=')
+      if before == 'prompt' or before == 'name' or before == 'cwd' then
+        error(
+          ('unexpected %q: quote a %s= of several words (%s="%s %s"); agent arguments go after --'):format(
+            word,
+            before,
+            before,
+            opts[before],
+            word
+          ),
+          0
+        )
+      end
       error(('unexpected %q: pass agent arguments after --'):format(word), 0)
     end
   end
@@ -198,7 +211,7 @@ end
 function M.template(cmd)
   H.guard(function()
     local sub, name, ref = cmd.fargs[1], cmd.fargs[2], cmd.fargs[3]
-    if sub == 'list' and not name then
+    if (sub == 'list' or sub == nil) and not name then
       local templates = require('lulu').templates()
       local names = vim.tbl_keys(templates)
       table.sort(names)

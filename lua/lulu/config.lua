@@ -18,6 +18,7 @@ M.defaults = {
   pool = { size = 2, ready_timeout = 5, recycle = false, max_age = 1800 }, -- recycle: a stopped plain shell goes back to the pool
   scrollback = 10000, -- rows of output the host keeps per session
   list = { preview = true }, -- the selected session's screen under the list (p toggles)
+  open = { insert = true }, -- :LuluOpen and <CR> in the list enter Terminal mode (false: stay in Normal mode)
   approvals = { timeout = 600, chain = true, notify = true, review = 'ask' }, -- review = 'auto': file changes open as a diff at once
   notify = { terminal = false }, -- true: a desktop notification (OSC 777/9) and a bell when Neovim is not focused
   keys = { -- false disables one
@@ -136,6 +137,7 @@ function M.validate(opts)
     },
     { 'bin', o.bin == nil or type(o.bin) == 'string', 'a path string' },
     { 'list.preview', type(o.list.preview) == 'boolean', 'true or false' },
+    { 'open.insert', type(o.open.insert) == 'boolean', 'true or false' },
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded' or o.host.mode == 'daemon', "'embedded' or 'daemon'" },
     {
@@ -262,6 +264,12 @@ function M.setup(opts)
     require('lulu.util').notify(problem, vim.log.levels.WARN)
   end
   M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  -- The agents the user named with a command of their own (health warns
+  -- when one of those is missing; a built-in one is optional).
+  M.configured_agents = {}
+  for name, spec in pairs(type(opts) == 'table' and type(opts.agents) == 'table' and opts.agents or {}) do
+    M.configured_agents[name] = type(spec) == 'table' and spec.cmd ~= nil or nil
+  end
   M.problems = problems
   if vim.v.vim_did_enter == 1 then
     require('lulu.keys').apply()

@@ -139,8 +139,13 @@ function M.check()
       wired[#wired + 1] = (i[what] and '+' or '-') .. what
     end
     local integration = table.concat(wired, ' ')
-    if agent.error then
+    local wanted = agent.name == require('lulu')._default_agent()
+      or (require('lulu.config').configured_agents or {})[agent.name]
+    if agent.error and wanted then
       health.warn(('%s: %s'):format(agent.name, agent.error))
+    elseif agent.error then
+      -- Neither the default nor given a command: one you may never use.
+      health.info(('%s (optional, not installed): %s'):format(agent.name, agent.error))
     else
       local version = ''
       if agent.version_flag then

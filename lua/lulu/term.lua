@@ -122,7 +122,7 @@ end
 ---@param record lulu.Session
 function M.open(record)
   local buf = M.ensure(record, vim.api.nvim_get_current_win())
-  if require('lulu.sessions').is_live(record) then
+  if require('lulu.sessions').is_live(record) and require('lulu.config').options.open.insert then
     vim.cmd.startinsert()
   end
   return buf

@@ -37,7 +37,7 @@ pub(super) fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
     let name_width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
     println!(
         "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  {:>7}  DETAIL",
-        "ID", "NAME", "STATUS", "AGE", "AGENT", "COST"
+        "ID", "NAME", "STATUS", "IDLE", "AGENT", "COST"
     );
     for s in &sessions {
         println!(

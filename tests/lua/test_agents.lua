@@ -189,6 +189,14 @@ T['an ended session waits for no one: stopping clears waiting and settles its qu
   h.ok(child.lua('return vim.b.lulu_session') ~= w.id, ':LuluNext does not go there')
 end
 
+T['a multi-line send reaches the stand-in claude as a paste, with no markers on its screen'] = function(child)
+  setup(child)
+  local s = claude(child, 'p')
+  child.lua('require("lulu").send("p", ...)', 'first line\nsecond line')
+  child.wait_screen(s.id, 'I heard: second line', 5000, 'both lines arrived')
+  h.ok(not child.screen(s.id):find('%^%[%[20[01]~'), 'no ^[[200~ on the screen:\n' .. child.screen(s.id))
+end
+
 T['an agent added from config alone runs with its command, args and env'] = function(child)
   child.setup({
     agents = {

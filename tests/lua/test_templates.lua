@@ -65,6 +65,9 @@ T[':LuluTemplate save keeps a session as a template; unknown ones say which exis
     'no template named "nosuch" %(known: env, mine, review%)',
     'an unknown template names the known ones'
   )
+  -- With no arguments, it lists them (no E471).
+  child.cmd('LuluTemplate')
+  h.matches(child.lua('return _G.notes[#_G.notes].msg'), '@mine: claude', 'listed')
 end
 
 T["restart = 'on-failure' starts a failing session again with growing waits, up to its limit; a stop never"] = function(

@@ -46,6 +46,7 @@ T[':LuluStart parses agent, name=, cwd= and -- args'] = function(child)
     { 'nope', 'unknown agent "nope"' },
     { 'shell colour=red', 'unknown option colour=' },
     { 'shell stray', 'pass agent arguments after %-%-' },
+    { 'shell prompt=say hi', 'quote a prompt= of several words %(prompt="say hi"%)' },
     { "shell -- 'open", 'unclosed' },
   }
   for _, case in ipairs(errors) do
@@ -230,6 +231,19 @@ T['the list footer fits its width; a with nothing pending stays; c clears ended 
   child.wait('return _G.notes[#_G.notes].msg:find("cleared 2")', 2000, 'told how many')
 end
 
+T['open.insert = false opens a session in Normal mode'] = function(child)
+  child.setup({ open = { insert = false } })
+  child.lua('require("lulu").start({ agent = "shell", name = "calm", worktree = false, args = { "-c", "sleep 30" } })')
+  child.wait('return require("lulu").get("calm").status == "running"', 5000, 'running')
+  child.cmd('LuluOpen calm')
+  child.wait('return vim.b.lulu_session ~= nil', 3000, 'opened')
+  h.eq(child.lua('return vim.api.nvim_get_mode().mode'), 'nt', 'Normal mode (in a terminal buffer)')
+  child.cmd('enew')
+  child.lua('require("lulu").setup({ open = { insert = true } })')
+  child.cmd('LuluOpen calm')
+  child.wait('return vim.api.nvim_get_mode().mode == "t"', 3000, 'Terminal mode by default')
+end
+
 T['the list layout truncates long names and keeps ages aligned'] = function(child)
   local records = {
     {
@@ -319,6 +333,10 @@ T[':checkhealth lulu reports binary, agents and store'] = function(child)
   h.matches(text, 'OK [^\n]*lulu %(version 0%.1%.0%)', 'binary')
   h.matches(text, 'unknown option agents%.claude%.colour', 'config warning')
   h.matches(text, 'claude: claude not found on PATH', 'missing agent')
+  h.matches(text, 'WARNING claude: claude not found', 'one you configured: a warning')
+  if vim.fn.executable('gemini') == 0 then
+    h.matches(text, '\n%- gemini %(optional, not installed%)', 'a built-in you never named: info')
+  end
   h.matches(text, 'OK shell: /bin/sh %[%-approvals %-cost %-attention%]', 'shell found, no integration')
   h.matches(text, 'lulu%.db opens %(0 sessions%)', 'store')
   h.ok(not text:find('ERROR'), 'no errors')
