@@ -44,6 +44,9 @@ M.terminal = {
   },
 }
 
+--- The same keys work in Normal mode in those buffers, so one key works
+--- wherever you are in a session (a `<leader>` map typed in Terminal mode
+--- would go to the agent).
 ---@param buf integer a lulu terminal buffer
 function M.terminal_maps(buf)
   local keys = require('lulu.config').options.keys
@@ -54,6 +57,9 @@ function M.terminal_maps(buf)
         vim.cmd.stopinsert()
         vim.schedule(action.run)
       end, { buffer = buf, desc = 'lulu: ' .. action.desc })
+    end
+    if lhs and vim.fn.maparg(lhs, 'n') == '' then
+      vim.keymap.set('n', lhs, action.run, { buffer = buf, desc = 'lulu: ' .. action.desc })
     end
   end
 end

@@ -228,6 +228,16 @@ T['Terminal mode: lulu keys in its terminals only, a question shown in a float n
   child.lua('vim.api.nvim_input("<C-\\\\>a")')
   child.wait('return #_G.prompts > 0', 5000, 'the dialog opened from Terminal mode')
   child.wait_screen(s.id, '⎿ from%-terminal%-mode', 8000, 'answered from the key')
+  -- The same key in Normal mode in the session's buffer.
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait('return vim.api.nvim_get_mode().mode == "nt"', 3000, 'Normal mode in the terminal')
+  child.lua('_G.prompts = {}; _G.answer = "Allow once"')
+  child.lua('require("lulu").send("t", "run: echo from-normal-mode")')
+  child.wait('return #require("lulu").approvals() == 1', 8000, 'asked again')
+  child.lua('vim.api.nvim_input("<C-\\\\>a")')
+  child.wait('return #_G.prompts > 0', 5000, 'the dialog opened from Normal mode')
+  child.wait_screen(s.id, '⎿ from%-normal%-mode', 8000, 'answered')
   -- In Normal mode the hint names the leader key as typed.
   child.cmd('stopinsert')
   child.cmd('enew')
