@@ -275,7 +275,14 @@ fn git_mounts(repo: &Path, worktree: &Path, branch: Option<&str>) -> Vec<(PathBu
     // Mount points must exist (a directory made inside the sandbox would
     // outlive it).
     let _ = std::fs::create_dir(common.join("hooks"));
-    let mut out = vec![(common.clone(), Access::Read), (common.join("objects"), Access::Write)];
+    let _ = std::fs::create_dir_all(common.join("objects/info"));
+    // `objects/info` names alternate object stores: read-only, so git
+    // never looks in a store the agent chose.
+    let mut out = vec![
+        (common.clone(), Access::Read),
+        (common.join("objects"), Access::Write),
+        (common.join("objects/info"), Access::Read),
+    ];
     if let Some((dir, _)) = branch.and_then(|b| b.rsplit_once('/')) {
         for refs in [
             common.join("refs/heads").join(dir),

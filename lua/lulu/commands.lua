@@ -224,7 +224,11 @@ function M.template(cmd)
           t.prompt and (' · prompt: ' .. t.prompt:gsub('\n', ' '):sub(1, 40)) or ''
         )
       end
-      util.notify(#lines > 0 and table.concat(lines, '\n') or 'no templates (config templates, or :LuluTemplate save)')
+      util.notify(
+        #lines > 0 and table.concat(lines, '\n') or 'no templates (config templates, or :LuluTemplate save)',
+        nil,
+        { multiline = true }
+      )
       return
     end
     if sub ~= 'save' or not name or #cmd.fargs > 3 then
@@ -325,7 +329,11 @@ function M.host(cmd)
       local state = s and s.state or 'not connected'
       lines[#lines + 1] = ('%s: %s%s'):format(host, state, s and s.error and (' (' .. s.error .. ')') or '')
     end
-    return util.notify(#lines > 0 and table.concat(lines, '\n') or 'no hosts configured (setup({ hosts = ... }))')
+    return util.notify(
+      #lines > 0 and table.concat(lines, '\n') or 'no hosts configured (setup({ hosts = ... }))',
+      nil,
+      { multiline = true }
+    )
   end
   if not name or (action ~= 'connect' and action ~= 'disconnect') then
     return util.notify('usage: :LuluHost [connect|disconnect {name}]', vim.log.levels.ERROR)
@@ -357,7 +365,7 @@ function M.daemon(cmd)
           require('lulu.host').stale_daemon() and '; another build than this editor’s (:LuluDaemon restart)' or ''
         )
       end
-      util.notify(out)
+      util.notify(out, nil, { multiline = true })
     elseif action == 'stop' or action == 'restart' then
       local live = vim.tbl_filter(function(r)
         return not r.host and require('lulu.sessions').is_live(r)

@@ -97,8 +97,12 @@ function H.handlers.session(record)
   if record.waiting and previous and not previous.waiting and require('lulu.config').options.approvals.notify then
     local buf = require('lulu.term').buffer_of(record.id)
     if not buf or #vim.fn.win_findbuf(buf) == 0 then
-      util.notify(('%s is waiting for you (:LuluNext)'):format(record.name))
+      util.notify(('%s is waiting for you (:LuluNext)'):format(record.name), nil, { key = 'waiting:' .. record.id })
     end
+  end
+  if not record.waiting then
+    -- It moved on: the next time it waits is news again.
+    util.forget('waiting:' .. record.id)
   end
   H.changed()
 end

@@ -1,11 +1,76 @@
 ---@mod lulu.util Small helpers shared by the modules.
 local M = {}
 
---- The one place lulu talks to the user.
+local H = {}
+
+--- The one place lulu talks to the user. No notice may raise a
+--- hit-enter prompt (which would eat the next key, typed for an agent):
+--- with Neovim's own |vim.notify()| a notice is one line that fits the
+--- message area, and a second one in the same moment waits for a redraw
+--- instead of stacking under the first. `opts.key` coalesces: the same
+--- text for the same key is said once, until |lulu.util.forget()|.
+--- A notifier plugin (nvim-notify, snacks, fidget) gets every notice whole.
 ---@param msg string
 ---@param level integer|nil vim.log.levels
-function M.notify(msg, level)
-  vim.notify('lulu: ' .. msg, level or vim.log.levels.INFO, { title = 'lulu' })
+---@param opts? { key?: string, multiline?: boolean }
+function M.notify(msg, level, opts)
+  opts = opts or {}
+  if opts.key then
+    if H.said[opts.key] == msg then
+      return
+    end
+    H.said[opts.key] = msg
+  end
+  local item = { msg = 'lulu: ' .. msg, level = level or vim.log.levels.INFO, multiline = opts.multiline }
+  if H.shown_this_tick then
+    H.queue[#H.queue + 1] = item
+    if #H.queue > 20 then
+      table.remove(H.queue, 1)
+    end
+    return
+  end
+  H.show(item)
+end
+
+--- Say `key`'s notice again next time (its state changed).
+---@param key string
+function M.forget(key)
+  H.said[key] = nil
+end
+
+H.said = {}
+H.queue = {}
+
+--- Neovim's own notify (messages in the command line), not a plugin's.
+function H.builtin()
+  local info = debug.getinfo(vim.notify, 'S')
+  return info ~= nil and info.source:find('vim/_editor', 1, true) ~= nil
+end
+
+function H.show(item)
+  local text = item.msg
+  if H.builtin() and not item.multiline then
+    text = text:gsub('%s*\n%s*', ' ⏎ ')
+    local room = math.max((vim.v.echospace > 0 and vim.v.echospace or vim.o.columns - 12) - 1, 20)
+    if vim.fn.strdisplaywidth(text) > room then
+      text = vim.fn.strcharpart(text, 0, room - 1) .. '…'
+    end
+  end
+  H.shown_this_tick = true
+  vim.schedule(H.next)
+  vim.notify(text, item.level, { title = 'lulu' })
+end
+
+--- After a redraw, the next notice waiting (if any).
+function H.next()
+  H.shown_this_tick = false
+  local item = table.remove(H.queue, 1)
+  if item then
+    if H.builtin() then
+      vim.cmd.redraw()
+    end
+    H.show(item)
+  end
 end
 
 --- Stop and free a libuv timer, if any. Returns nil, to clear the holder:

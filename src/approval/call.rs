@@ -94,9 +94,16 @@ impl ToolCall<'_> {
             });
             return Parts { parts, doubt };
         }
+        // A patch whose files lulu could not read is not one it vouches for.
+        let unread_patch = ["patch", "input"].iter().any(|key| {
+            self.input
+                .get(*key)
+                .and_then(|p| p.as_str())
+                .is_some_and(|p| p.contains("***"))
+        });
         Parts {
             parts: vec![Part::Whole],
-            doubt: None,
+            doubt: unread_patch.then(|| "a patch whose files lulu cannot read".to_string()),
         }
     }
 }
@@ -139,7 +146,8 @@ pub fn file_paths_of(input: &serde_json::Value) -> Vec<String> {
                     "*** Move to: ",
                 ]
                 .iter()
-                .find_map(|prefix| line.strip_prefix(prefix))
+                // Codex trims each hunk header before reading it.
+                .find_map(|prefix| line.trim().strip_prefix(prefix.trim_end()))
                 .map(|path| path.trim().to_string())
             }));
         }

@@ -21,6 +21,11 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
+/// Names whose files tell an agent what it may run (its project settings,
+/// the MCP servers it starts): writing one is granting it more, so no glob
+/// vouches for them (a deny or ask rule still may name them).
+const CONTROL: &[&str] = &[".claude", ".gemini", ".codex", ".mcp.json"];
+
 /// A path judged against the session root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
@@ -53,6 +58,13 @@ pub fn resolve(raw: &str, cwd: &Path, root: &Path) -> Resolved {
     };
     if real.components().any(|c| c.as_os_str().eq_ignore_ascii_case(".git")) {
         return Resolved::doubt(real, "a path inside a .git directory");
+    }
+    if let Some(name) = real
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .find(|name| CONTROL.iter().any(|control| name.eq_ignore_ascii_case(control)))
+    {
+        return Resolved::doubt(real.clone(), &format!("{name} tells an agent what it may do"));
     }
     if let Some(why) = special(&real) {
         return Resolved::doubt(real, why);

@@ -116,6 +116,15 @@ pub fn analyze(source: &str, ctx: &Context<'_>, dialect: Dialect) -> Analysis {
     if source.contains('\0') {
         return Analysis::doubted("it holds a NUL byte");
     }
+    // A backslash-newline joins lines before the shell reads words, and
+    // tree-sitter does not always join them where the shell does (inside
+    // a word, after a newline, before a `#`): never vouched for.
+    if source.contains("\\\n") || source.contains("\\\r\n") {
+        return Analysis {
+            doubt: Some("it continues a line with a backslash".into()),
+            ..grammar_only(source, ctx, dialect)
+        };
+    }
     // tree-sitter-bash 0.25's scanner passes a lookahead codepoint to C's
     // `isdigit` and friends, which read out of bounds (and crash) for one
     // past 255. Non-ASCII characters are only ever word characters to a
@@ -132,6 +141,22 @@ pub fn analyze(source: &str, ctx: &Context<'_>, dialect: Dialect) -> Analysis {
         return Analysis::doubted("the shell parser failed");
     };
     grammar::judge(source.as_bytes(), tree.root_node(), ctx, dialect)
+}
+
+/// The commands a deny rule may still see in a command lulu will not
+/// vouch for anyway (its doubt is the caller's).
+fn grammar_only(source: &str, ctx: &Context<'_>, dialect: Dialect) -> Analysis {
+    let joined = source.replace("\\\r\n", "").replace("\\\n", "");
+    let mut parser = Parser::new();
+    let ascii: Vec<u8> = joined.bytes().map(|b| if b.is_ascii() { b } else { b'a' }).collect();
+    match parser
+        .set_language(language())
+        .ok()
+        .and_then(|()| parser.parse(&ascii, None))
+    {
+        Some(tree) => grammar::judge(joined.as_bytes(), tree.root_node(), ctx, dialect),
+        None => Analysis::doubted("the shell parser failed"),
+    }
 }
 
 /// An argv run without a shell (codex passes a list): one simple command,

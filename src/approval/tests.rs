@@ -357,3 +357,42 @@ fn always_deny_names_only_what_no_rule_allows() {
     let both = always_rules(&[], &call, Action::Deny).unwrap();
     assert_eq!(both.len(), 2, "with no allow rule, each part");
 }
+
+#[test]
+fn a_patch_is_read_as_codex_reads_it() {
+    let rules = [rule(1, Action::Allow, |s| s.path = Some("**".into()))];
+    let judge = |patch: &str| verdict(&rules, "apply_patch", json!({ "input": patch })).0;
+    assert_eq!(
+        judge("*** Begin Patch\n*** Add File: ok.txt\n+x\n*** End Patch"),
+        Action::Allow
+    );
+    for hidden in [
+        "*** Begin Patch\n*** Add File: ok.txt\n+x\n *** Add File: /root/.bashrc\n+y\n*** End Patch",
+        "*** Begin Patch\n\t*** Delete File: /etc/passwd\n*** End Patch",
+        "*** Begin Patch\n*** Weird: x\n*** End Patch",
+    ] {
+        assert_eq!(judge(hidden), Action::Ask, "{hidden:?}");
+    }
+}
+
+#[test]
+fn an_agent_s_own_settings_are_never_written_by_a_glob() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = [rule(1, Action::Allow, |s| s.path = Some("**".into()))];
+    for raw in [
+        ".claude/settings.local.json",
+        "sub/.gemini/settings.json",
+        ".codex/config.toml",
+        ".mcp.json",
+    ] {
+        let input = json!({"file_path": raw});
+        let call = ToolCall {
+            agent: "claude",
+            tool: "Write",
+            input: &input,
+            cwd: dir.path(),
+            root: dir.path(),
+        };
+        assert_eq!(evaluate(&rules, &call).action, Action::Ask, "{raw}");
+    }
+}

@@ -196,6 +196,7 @@ fn inside_the_session_writes_its_worktree_and_commits_but_nothing_else() {
          echo gitdir: /tmp > .git 2>/dev/null || echo dot-git-read-only; \
          echo x > ../../../.git/refs/heads/main 2>/dev/null || echo main-ref-read-only; \
          echo x > ../../../.git/HEAD 2>/dev/null || echo main-head-read-only; \
+         echo /tmp > ../../../.git/objects/info/alternates 2>/dev/null || echo alternates-read-only; \
          echo x > ../../../README 2>/dev/null || echo checkout-read-only; \
          echo x > /tmp/private && echo tmp-ok",
         home = w.home.display()
@@ -222,6 +223,7 @@ fn inside_the_session_writes_its_worktree_and_commits_but_nothing_else() {
         "dot-git-read-only",
         "main-ref-read-only",
         "main-head-read-only",
+        "alternates-read-only",
         "checkout-read-only",
         "tmp-ok",
     ] {

@@ -47,6 +47,11 @@ pub struct Git {
 /// Settings every git lulu runs is given (they beat any config file).
 const SAFE: &[&str] = &[
     "core.fsmonitor=false",
+    // A nested repository (a submodule, or one the agent made and added)
+    // is never entered: git would run its own config's filters there.
+    "diff.ignoreSubmodules=all",
+    "status.submoduleSummary=false",
+    "submodule.recurse=false",
     "core.hooksPath=/dev/null",
     "core.pager=cat",
     "core.editor=true",

@@ -241,6 +241,7 @@ pub fn rebase(tree: Tree<'_>, base: &str) -> Result<Rebased, WorktreeError> {
 /// Go on with a stopped rebase once the conflicts are resolved (no markers
 /// left in the conflicted files, which are then added for the user).
 pub fn rebase_continue(tree: Tree<'_>) -> Result<Rebased, WorktreeError> {
+    plain_rebase(tree)?;
     let conflicted = conflicted_files(tree)?;
     let left: Vec<Hunk> = conflicted
         .iter()
@@ -265,6 +266,40 @@ pub fn rebase_continue(tree: Tree<'_>) -> Result<Rebased, WorktreeError> {
 
 pub fn rebase_abort(tree: Tree<'_>) -> Result<(), WorktreeError> {
     git_at(tree, ["rebase", "--abort"]).run()?;
+    Ok(())
+}
+
+/// The rebase under way is one lulu would have started: a merge-backend
+/// rebase whose remaining steps are all `pick` (an `exec` line, a custom
+/// strategy or an `am` rebase, which the agent can plant in the worktree's
+/// git dir, would run a program when continued).
+fn plain_rebase(tree: Tree<'_>) -> Result<(), WorktreeError> {
+    let dir = tree.git_dir()?;
+    let refuse = |why: &str| {
+        Err(WorktreeError::ForeignRebase(format!(
+            "{}: {why}; lulu will not continue it (look at it, then continue or abort it with git)",
+            tree.path.display()
+        )))
+    };
+    if dir.join("rebase-apply").exists() {
+        return refuse("the rebase under way is not lulu's (git am)");
+    }
+    let merge = dir.join("rebase-merge");
+    if let Ok(strategy) = std::fs::read_to_string(merge.join("strategy"))
+        && !matches!(strategy.trim(), "ort" | "recursive" | "")
+    {
+        return refuse("the rebase under way uses a merge strategy of its own");
+    }
+    let todo = std::fs::read_to_string(merge.join("git-rebase-todo")).unwrap_or_default();
+    let planted = todo
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .find(|line| !matches!(line.split_whitespace().next(), Some("pick" | "p")));
+    if let Some(line) = planted {
+        let step: String = line.chars().take(40).collect();
+        return refuse(&format!("its remaining steps are not lulu's ({step})"));
+    }
     Ok(())
 }
 

@@ -30,9 +30,18 @@ pub fn merge(
             base: base.to_string(),
         });
     }
-    if !git(repo_dir, ["status", "--porcelain", "-z", "--untracked-files=all"])
-        .output()?
-        .is_empty()
+    if !git(
+        repo_dir,
+        [
+            "status",
+            "--porcelain",
+            "-z",
+            "--untracked-files=all",
+            "--ignore-submodules=all",
+        ],
+    )
+    .output()?
+    .is_empty()
     {
         return Err(WorktreeError::MainDirty(repo_dir.display().to_string()));
     }

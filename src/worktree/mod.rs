@@ -71,6 +71,9 @@ pub enum WorktreeError {
     Unresolved(Vec<String>),
     #[error("the rebase in {0} stopped for a reason other than a conflict and was undone; see git status there")]
     RebaseFailed(String),
+    /// A rebase lulu would not have started is under way (planted steps).
+    #[error("{0}")]
+    ForeignRebase(String),
     #[error("branch {0} is gone, so the session cannot be restored in it; start it anew")]
     BranchGone(String),
     #[error("invalid worktree.copy glob {0:?}: {1}")]
@@ -303,7 +306,7 @@ pub fn is_dirty(tree: Tree<'_>) -> Result<bool, WorktreeError> {
             "--porcelain",
             "-z",
             "--untracked-files=all",
-            "--ignore-submodules=none",
+            "--ignore-submodules=all",
         ],
     )
     .output()?;

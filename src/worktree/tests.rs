@@ -409,3 +409,62 @@ fn a_worktree_the_repository_does_not_list_is_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("not a worktree"), "{err}");
 }
+
+/// A nested repository the agent made and added (a gitlink), whose own
+/// config names a clean filter: lulu's status and diff never enter it.
+#[test]
+fn a_nested_repository_is_never_entered() {
+    let (tmp, repo) = repo();
+    let marker = tmp.path().join("filtered");
+    let created = create(&repo, "n", None, None).unwrap();
+    let wt = &created.path;
+    let sub = wt.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    sh(&sub, &["init", "--quiet"]);
+    sh(&sub, &["config", "user.name", "T"]);
+    sh(&sub, &["config", "user.email", "t@l"]);
+    sh(
+        &sub,
+        &[
+            "config",
+            "filter.evil.clean",
+            &format!("touch '{}'; cat", marker.display()),
+        ],
+    );
+    std::fs::write(sub.join(".gitattributes"), "* filter=evil\n").unwrap();
+    std::fs::write(sub.join("f"), "one\n").unwrap();
+    sh(&sub, &["-c", "filter.evil.clean=cat", "add", "."]);
+    sh(&sub, &["-c", "filter.evil.clean=cat", "commit", "--quiet", "-m", "sub"]);
+    sh(wt, &["add", "sub"]);
+    std::fs::write(sub.join("f"), "two\n").unwrap();
+    assert!(!marker.exists(), "the set-up ran the filter");
+    let tree = Tree { repo: &repo, path: wt };
+    is_dirty(tree).unwrap();
+    assert!(!marker.exists(), "status ran the filter");
+    diff(tree, "main").unwrap();
+    assert!(!marker.exists(), "diff ran the filter");
+    history::changed_files(tree, "main").unwrap();
+    assert!(!marker.exists(), "the nested repository's filter ran");
+}
+
+/// Steps planted in the worktree's rebase state (an `exec` line) are
+/// never run by `:LuluRebase continue`.
+#[test]
+fn a_planted_rebase_is_not_continued() {
+    let (tmp, repo) = repo();
+    let marker = tmp.path().join("exec-ran");
+    let created = create(&repo, "r", None, None).unwrap();
+    let wt = &created.path;
+    commit_file(wt, "a.txt", "a\n");
+    commit_file(wt, "b.txt", "b\n");
+    let editor = format!("sed -i '1i break\\nexec touch {}'", marker.display());
+    std::process::Command::new("git")
+        .args(["-c", "core.hooksPath=/dev/null", "rebase", "-i", "HEAD~1"])
+        .env("GIT_SEQUENCE_EDITOR", &editor)
+        .current_dir(wt)
+        .output()
+        .unwrap();
+    let err = history::rebase_continue(Tree { repo: &repo, path: wt }).unwrap_err();
+    assert!(err.to_string().contains("not lulu's"), "{err}");
+    assert!(!marker.exists(), "the planted exec ran");
+}

@@ -179,6 +179,7 @@ impl Walk<'_> {
     fn command(&mut self, node: Node<'_>, depth: usize) {
         let mut simple = Vec::new();
         let mut written = Vec::new();
+        let mut globbed = false;
         let mut cursor = node.walk();
         let mut end = None;
         for child in node.children(&mut cursor) {
@@ -221,6 +222,7 @@ impl Walk<'_> {
                 _ if child.is_named() => match self.whole_word(child, depth) {
                     Some((word, as_written)) => {
                         self.argument(&word);
+                        globbed |= word.is_glob();
                         simple.push(word.text());
                         written.push(as_written);
                     }
@@ -231,6 +233,13 @@ impl Walk<'_> {
                 },
                 other => self.doubt(format!("it uses `{other}`")),
             }
+        }
+        if globbed
+            && simple
+                .first()
+                .is_some_and(|program| programs::table().reads_script(program))
+        {
+            self.doubt("a file name pattern could expand to a script (sed, awk)");
         }
         self.simple(simple, written);
     }
@@ -260,7 +269,14 @@ impl Walk<'_> {
             self.doubt(why);
         }
         if CHANGES_DIR.contains(&words[0].as_str()) {
+            if self.changes_dir {
+                self.doubt("it changes directory more than once");
+            }
             self.changes_dir = true;
+        } else if self.changes_dir && words[0].rsplit('/').next() == Some("git") {
+            // Elsewhere, git may find a repository (a bare one the agent
+            // wrote, say) whose config runs programs.
+            self.doubt("it runs git after changing directory");
         }
         let written = (written != words).then_some(written);
         self.commands.push(Simple { words, written });
@@ -370,7 +386,8 @@ impl Walk<'_> {
         let both = matches!(self.dialect, Dialect::Bash | Dialect::Zsh | Dialect::BashOrZsh);
         match (operator, targets.first()) {
             (">&-" | "<&-", None) => {}
-            (">&" | "<&", Some(target)) if target.kind() == "number" => {}
+            (">&" | "<&", Some(target))
+                if target.kind() == "number" && self.raw(*target).bytes().all(|b| b.is_ascii_digit()) => {}
             (">" | ">>" | "<", Some(target)) => self.target(*target, depth),
             ("&>" | "&>>", Some(target)) if both => self.target(*target, depth),
             (other, _) => self.doubt(format!("it uses the redirection `{other}`")),
@@ -387,7 +404,16 @@ impl Walk<'_> {
             self.doubt("it redirects to a file name pattern");
             return;
         }
+        if let Some(why) = word.dialect_doubt(self.dialect) {
+            self.doubt(why);
+            return;
+        }
         let text = word.text();
+        let zsh = matches!(self.dialect, Dialect::Zsh | Dialect::BashOrZsh);
+        if zsh && text.starts_with(['!', '|']) {
+            self.doubt("`>!` and `>|` force a write in zsh");
+            return;
+        }
         if text == "/dev/null" {
             return;
         }
@@ -401,25 +427,51 @@ impl Walk<'_> {
         }
     }
 
-    /// `<<'EOF'`: literal text in, nothing after it on its line.
+    /// `<<'EOF'`: literal text in, nothing after it on its line. The
+    /// delimiter is one plain word, wholly in single or double quotes, and
+    /// the body ends where the shell ends it: the first line that is the
+    /// delimiter (tree-sitter and the shell disagree on partly quoted
+    /// delimiters and on `<<-`'s tabs, so those are doubts).
     fn heredoc(&mut self, node: Node<'_>, depth: usize) {
         let mut cursor = node.walk();
+        let mut delimiter = None;
         for child in node.children(&mut cursor) {
             match child.kind() {
-                "<<" | "<<-" | "heredoc_end" => {}
+                "<<" => {}
+                "<<-" => self.doubt("its here-document strips tabs (<<-)"),
                 // `cat <<'EOF' > notes.txt`: the grammar hangs the
                 // command's next redirection here.
                 "file_redirect" => self.file_redirect(child, depth),
                 "heredoc_start" => {
-                    let delimiter = self.raw(child);
-                    if !delimiter.contains(['\'', '"', '\\']) {
-                        self.doubt("its here-document expands (quote the delimiter: <<'EOF')");
+                    let raw = self.raw(child);
+                    let quoted = raw
+                        .strip_prefix('\'')
+                        .and_then(|r| r.strip_suffix('\''))
+                        .or_else(|| raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')));
+                    match quoted {
+                        Some(word)
+                            if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                        {
+                            delimiter = Some(word.to_string());
+                        }
+                        _ => self.doubt("its here-document's delimiter is not one quoted word (<<'EOF')"),
                     }
                 }
                 "heredoc_body" => {
                     if child.named_child_count() > 0 {
                         self.doubt("its here-document expands");
                         self.inside(child, depth);
+                    }
+                    let body = self.raw(child);
+                    if let Some(word) = &delimiter
+                        && body.lines().any(|line| line == word)
+                    {
+                        self.doubt("its here-document ends before the parse thinks");
+                    }
+                }
+                "heredoc_end" => {
+                    if delimiter.as_deref() != Some(self.raw(child).as_str()) {
+                        self.doubt("its here-document ends where the shell would not");
                     }
                 }
                 other => {

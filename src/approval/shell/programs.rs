@@ -117,10 +117,9 @@ impl ProgramTable {
         if row.runs {
             return Some(format!("`{name}` runs code the analysis cannot see"));
         }
+        // Every word is read, `--` or not: find takes its expression after
+        // one, and a program may take an option anywhere.
         for (index, arg) in args.iter().enumerate() {
-            if arg == "--" {
-                break;
-            }
             if let Some(flag) = row.flags.iter().find(|flag| matches_flag(arg, flag)) {
                 return Some(format!("`{name} {flag}` can run code or write files"));
             }
@@ -151,15 +150,28 @@ impl ProgramTable {
             _ => None,
         }
     }
+
+    /// Does `program` read a script from its arguments (sed, awk)? A
+    /// glob there could expand to a script the agent wrote as a file name.
+    pub fn reads_script(&self, program: &str) -> bool {
+        let name = program.rsplit('/').next().unwrap_or(program);
+        self.rows.get(name).is_some_and(|row| row.script.is_some())
+    }
 }
 
-/// `--flag` and `--flag=…`; `-f` and `-fVALUE`; `-flag` (find's) exactly;
-/// a bare word (a make variable, a subcommand) and `WORD=…`.
+/// `--flag` and `--flag=…`, and any abbreviation of it (getopt_long and
+/// git take a unique prefix: `--expr`, `--open=`); `-f` and `-fVALUE`;
+/// `-flag` (find's) exactly; a bare word (a make variable, a subcommand)
+/// and `WORD=…`.
 fn matches_flag(arg: &str, flag: &str) -> bool {
     if arg == flag {
         return true;
     }
-    if flag.starts_with("--") || !flag.starts_with('-') {
+    if flag.starts_with("--") {
+        let name = arg.split_once('=').map_or(arg, |(name, _)| name);
+        return name.len() > 2 && name.starts_with("--") && flag.starts_with(name);
+    }
+    if !flag.starts_with('-') {
         return arg.strip_prefix(flag).is_some_and(|rest| rest.starts_with('='));
     }
     if flag.len() == 2 {

@@ -4,25 +4,43 @@
 //! awk program only if it has no `system`, pipe, `getline`, `@` directive
 //! and no `>` that is not a comparison inside parentheses or a pattern.
 
-/// sed's arguments: the scripts of `-e`/`--expression`, else its first
-/// non-option word.
+/// sed's arguments: the scripts of `-e` (alone, `-eSCRIPT`, or last in a
+/// cluster such as `-ne`, taking the rest of the cluster or the next word)
+/// and `--expression`, else its first non-option word. Options that take
+/// a value (`-l N`) skip it; the flags table refuses `-i`, `-f` and the rest.
 pub(super) fn sed_doubt(args: &[String]) -> Option<String> {
     let mut scripts: Vec<&str> = Vec::new();
     let mut first = None;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
-        if arg == "-e" || arg == "--expression" {
-            scripts.push(iter.next()?);
-        } else if let Some(script) = arg.strip_prefix("--expression=") {
-            scripts.push(script);
-        } else if let Some(script) = arg.strip_prefix("-e").filter(|s| !s.is_empty()) {
-            scripts.push(script);
-        } else if arg == "-l" || arg == "--line-length" {
-            iter.next();
-        } else if arg == "--" {
-            first = first.or(iter.next().map(String::as_str));
-            break;
-        } else if !arg.starts_with('-') && first.is_none() {
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, value) = long.split_once('=').map_or((long, None), |(n, v)| (n, Some(v)));
+            if name.is_empty() {
+                first = first.or(iter.next().map(String::as_str));
+                break;
+            } else if "expression".starts_with(name) {
+                scripts.push(match value {
+                    Some(value) => value,
+                    None => iter.next()?,
+                });
+            } else if "line-length".starts_with(name) && value.is_none() {
+                iter.next();
+            }
+        } else if let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) {
+            // Letters until one that takes a value: `e` (the script) or
+            // `l` (a length); the value is the rest, or the next word.
+            if let Some(at) = cluster.find(['e', 'l']) {
+                let rest = &cluster[at + 1..];
+                let value = if rest.is_empty() {
+                    iter.next().map(String::as_str)?
+                } else {
+                    rest
+                };
+                if cluster.as_bytes()[at] == b'e' {
+                    scripts.push(value);
+                }
+            }
+        } else if first.is_none() {
             first = Some(arg);
         }
     }
@@ -69,7 +87,7 @@ fn sed_script_is_plain(script: &str) -> bool {
                     at += 1;
                 }
             }
-            's' => match delimited(&chars, at, 2) {
+            's' => match delimited_regex(&chars, at).and_then(|end| delimited(&chars, end - 1, 1)) {
                 Some(end) => {
                     at = end;
                     while at < chars.len() && matches!(chars[at], 'g' | 'p' | 'i' | 'I' | 'm' | 'M' | '0'..='9') {
@@ -106,7 +124,7 @@ fn address(chars: &[char], mut at: usize) -> Option<usize> {
         }
         Some('$') => Some(at + 1),
         Some('/') => {
-            let mut end = delimited(chars, at, 1)?;
+            let mut end = delimited_regex(chars, at)?;
             while end < chars.len() && matches!(chars[end], 'I' | 'M') {
                 end += 1;
             }
@@ -126,6 +144,50 @@ fn address_range(chars: &[char], at: usize) -> Option<usize> {
     }
     let end = address(chars, at)?;
     (end > at).then_some(end)
+}
+
+/// A regex between the delimiter at `at` and the next one, where a
+/// bracket expression (`[/]`, `[]x]`, `[^]/]`) hides the delimiter as GNU
+/// sed reads it; the index after the closing delimiter.
+fn delimited_regex(chars: &[char], at: usize) -> Option<usize> {
+    let delimiter = *chars.get(at)?;
+    if matches!(delimiter, '\\' | '\n') {
+        return None;
+    }
+    let mut at = at + 1;
+    while at < chars.len() {
+        match chars[at] {
+            '\\' => at += 1,
+            '[' => {
+                at += 1;
+                if chars.get(at) == Some(&'^') {
+                    at += 1;
+                }
+                if chars.get(at) == Some(&']') {
+                    at += 1;
+                }
+                while at < chars.len() && chars[at] != ']' {
+                    // `[:alpha:]` and friends inside the brackets.
+                    if chars[at] == '[' && matches!(chars.get(at + 1), Some(':' | '.' | '=')) {
+                        let close = chars.get(at + 1).copied()?;
+                        at += 2;
+                        while at + 1 < chars.len() && !(chars[at] == close && chars[at + 1] == ']') {
+                            at += 1;
+                        }
+                        at += 1;
+                    }
+                    at += 1;
+                }
+                if at >= chars.len() {
+                    return None;
+                }
+            }
+            c if c == delimiter => return Some(at + 1),
+            _ => {}
+        }
+        at += 1;
+    }
+    None
 }
 
 /// `parts` fields between one delimiter (the char at `at`), skipping
@@ -179,6 +241,11 @@ fn awk_program_doubt(program: &str) -> Option<String> {
     }
     if program.contains('@') {
         return said("loads code");
+    }
+    // A regex literal (`/}/`, `/[(]/`) would upset the count of braces and
+    // parentheses below: with a `/` anywhere, no `>` at all.
+    if program.contains('/') && program.contains('>') {
+        return said("may write a file (a `>` beside a regex or division)");
     }
     let (mut braces, mut parens, mut quoted) = (0usize, 0usize, false);
     let mut chars = program.chars();

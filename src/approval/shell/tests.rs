@@ -274,3 +274,62 @@ fn what_each_shell_reads_alike_and_what_not() {
         "no shell: a literal word"
     );
 }
+
+/// The second independent attack's ways past the judge (each proven to run
+/// its payload in bash, dash or zsh): all in doubt now.
+#[test]
+fn the_second_attack_is_in_doubt() {
+    let everywhere = [
+        "ls\n\\\ntouch /tmp/x",
+        "echo a\\\n#;touch /tmp/x",
+        "cat <<E'O'F\nEOF\ntouch /tmp/x\nE'O'F",
+        "cat <<-'EOF'\n\tEOF\ntouch /tmp/x\nEOF",
+        "find . -maxdepth 0 -ex\\\nec touch /tmp/x \\;",
+        "git log --out\\\nput=/tmp/x -1",
+        "find -- . -maxdepth 0 -exec touch /tmp/x \\;",
+        "echo x | sed -nee",
+        "echo x | sed --expr=e",
+        "cat f | sed -n --fil=s.sed",
+        "sed --i s/x/y/ f",
+        "echo 'a' | sed 's/[/]/;s/e;/a/p'",
+        "echo hi | awk -vf=/tmp/x '{x=/}/;print>f}'",
+        "awk -vf=x 'BEGIN{x=/[(]/;print>f}'",
+        "awk -W exec prog.awk",
+        "awk B*",
+        "sed s*a*b* f",
+        "git grep '--open=touch' hi",
+        "git grep -nOtouch hi",
+        "tar -tf a.tar --checkpoint=1 '--checkpoint-act=exec=touch'",
+        "cat hi.txt >&0x1",
+        "cd a && cd up && npm test",
+        "cd sub && git status",
+    ];
+    let ctx = Context {
+        cwd: Path::new("/nonexistent-root"),
+        root: Path::new("/nonexistent-root"),
+    };
+    for dialect in [Dialect::Bash, Dialect::Posix, Dialect::Zsh, Dialect::BashOrZsh] {
+        for source in everywhere {
+            let got = analyze(source, &ctx, dialect);
+            assert!(got.doubt.is_some(), "{source:?} under {dialect:?}: {got:?}");
+        }
+    }
+    for source in ["echo pwned >!/tmp/x", "echo pwned >>!x", "echo pwned >=foo"] {
+        for dialect in [Dialect::Zsh, Dialect::BashOrZsh] {
+            assert!(
+                analyze(source, &ctx, dialect).doubt.is_some(),
+                "{source:?} under {dialect:?}"
+            );
+        }
+    }
+    // What still reads plainly.
+    for source in [
+        "sed -n 's/[a-z]/X/gp' f",
+        "sed -ne 1p f",
+        "awk '$3 > 100 {print}'",
+        "cat <<'EOF'\nhello\nEOF",
+        "git grep -n foo",
+    ] {
+        assert_eq!(analyze(source, &ctx, Dialect::Bash).doubt, None, "{source:?}");
+    }
+}
