@@ -43,6 +43,9 @@ end
 --- Why there is no binary yet, in words, or nil when no build explains it.
 function M.describe()
   local state = M.state()
+  if not state and H.started_at then
+    return ('the lulu host is building (log: %s)'):format(M.paths().log)
+  end
   if not state then
     return nil
   end
@@ -60,6 +63,23 @@ function M.describe()
   )
 end
 
+--- Start scripts/build (it returns at once; the build goes on in the
+--- background) when no binary is configured and cargo is on PATH. True
+--- when a build is under way after it.
+function M.start()
+  if require('lulu.config').options.bin or vim.fn.executable('cargo') == 0 then
+    return false
+  end
+  local script = require('lulu.host').root() .. '/scripts/build'
+  if vim.fn.executable(script) == 0 then
+    return false
+  end
+  local ok = pcall(vim.system, { script }, { text = true, stdin = false })
+  -- Its marker appears a moment later (the editor does not wait for it).
+  H.started_at = ok and os.time() or nil
+  return ok
+end
+
 --- Run `fn` once the build running now is done (told with a notify).
 function M.when_done(fn)
   H.waiting = H.waiting or {}
@@ -74,6 +94,11 @@ function M.when_done(fn)
     vim.schedule_wrap(function()
       local state = M.state()
       if state and state.building then
+        H.started_at = nil
+        return
+      end
+      -- Started here, its marker not written yet: give it a moment.
+      if H.started_at and os.time() - H.started_at < 15 then
         return
       end
       H.timer = util.stop_timer(H.timer)
@@ -83,11 +108,26 @@ function M.when_done(fn)
         return util.notify(M.describe(), vim.log.levels.ERROR)
       end
       util.notify('the lulu host is built')
+      -- What waited opens its windows where you work, not in a float (a
+      -- plugin manager's, say) that happens to have the focus.
+      H.leave_float()
       for _, queued in ipairs(waiting) do
         queued()
       end
     end)
   )
+end
+
+function H.leave_float()
+  if vim.api.nvim_win_get_config(0).relative == '' then
+    return
+  end
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.api.nvim_win_get_config(win).relative == '' then
+      vim.api.nvim_set_current_win(win)
+      return
+    end
+  end
 end
 
 return M

@@ -20,6 +20,8 @@ M.links = {
   LuluPreview = 'NormalFloat',
   LuluTitle = 'FloatTitle',
   LuluFooter = 'FloatFooter',
+  -- A review comment shown on its line.
+  LuluComment = 'DiagnosticInfo',
 }
 
 function M.setup()

@@ -39,6 +39,12 @@ function M.bin()
   if building then
     return nil, building
   end
+  if vim.fn.executable('cargo') == 0 then
+    return nil,
+      ('host binary not found and cargo is not installed: install Rust (rustup.rs) and run %s/scripts/build, or set bin = "/path/to/lulu"'):format(
+        M.root()
+      )
+  end
   return nil,
     ('host binary not found; build it: %s/scripts/build (or cd there && cargo build --release)'):format(M.root())
 end

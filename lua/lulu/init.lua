@@ -489,6 +489,11 @@ function M.comment(ref, comment)
   rpc.request(rpc.methods.comment_add, H.ref(ref), comment)
 end
 
+--- Remove one review comment (by its `id`, as |lulu.comments()| gives it).
+function M.uncomment(ref, id)
+  rpc.request(rpc.methods.comment_remove, H.ref(ref), id)
+end
+
 --- The session's review comments, by file and line.
 function M.comments(ref, on_done)
   return H.ask(on_done, rpc.methods.comments, H.ref(ref))

@@ -41,6 +41,7 @@ M.methods = {
   comment_add = 'lulu.comment_add',
   comments = 'lulu.comment_list',
   comment_clear = 'lulu.comment_clear',
+  comment_remove = 'lulu.comment_remove',
   template_save = 'lulu.template_save',
   templates = 'lulu.template_list',
   activity = 'lulu.activity_list',
@@ -82,6 +83,7 @@ for _, key in ipairs({
   'comment_add',
   'comments',
   'comment_clear',
+  'comment_remove',
 }) do
   H.by_session[M.methods[key]] = true
 end

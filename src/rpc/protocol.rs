@@ -113,6 +113,11 @@ pub enum Request {
     },
     Comments(String),
     ClearComments(String),
+    /// One comment of a session, by id.
+    RemoveComment {
+        session: String,
+        id: i64,
+    },
     SaveTemplate {
         name: String,
         spec: String,
@@ -166,6 +171,7 @@ impl Request {
                 | Request::AddComment { .. }
                 | Request::ReviewWrite { .. }
                 | Request::ClearComments(_)
+                | Request::RemoveComment { .. }
                 | Request::AddRule { .. }
                 | Request::RemoveRule(_)
                 | Request::MoveRule { .. }

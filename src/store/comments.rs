@@ -76,6 +76,17 @@ impl Store {
         })
     }
 
+    /// Remove one comment; `false` when the session has no such comment.
+    pub fn remove_comment(&self, session: &SessionId, id: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            let n = c.execute(
+                "DELETE FROM comments WHERE session_id = ?1 AND id = ?2",
+                params![session.as_str(), id],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
     pub fn clear_comments(&self, session: &SessionId) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute("DELETE FROM comments WHERE session_id = ?1", [session.as_str()])?;

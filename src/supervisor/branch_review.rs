@@ -100,6 +100,18 @@ impl Supervisor {
         });
     }
 
+    pub(super) fn remove_comment(&self, session: &str, comment: i64, reply: Option<Reply>) {
+        let id = self.session_id(session);
+        let store = self.store.clone();
+        answer_later(reply, async move {
+            let id = id?;
+            if !store.run(move |s| s.remove_comment(&id, comment)).await? {
+                anyhow::bail!("no comment {comment} on this session (sent, or removed already)");
+            }
+            Ok(Value::Nil)
+        });
+    }
+
     pub(super) fn clear_comments(&self, session: &str, reply: Option<Reply>) {
         let id = self.session_id(session);
         let store = self.store.clone();

@@ -232,6 +232,7 @@ impl Supervisor {
             Request::AddComment { session, comment } => self.add_comment(&session, comment, reply),
             Request::Comments(session) => self.comments(&session, reply),
             Request::ClearComments(session) => self.clear_comments(&session, reply),
+            Request::RemoveComment { session, id } => self.remove_comment(&session, id, reply),
             Request::Approvals(opts) => match self.approvals(opts) {
                 Ok(job) => answer_later(reply, job),
                 Err(err) => respond(reply, Err(err)),

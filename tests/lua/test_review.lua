@@ -192,6 +192,36 @@ T[":LuluReview lists the branch's files with counts; comments go to the agent in
     { { 'new.txt', 1, 2, 'merge these two' }, { 'shared.txt', 1, 1, 'say why' } },
     'kept with the session'
   )
+  -- Each comment shows on its lines: a sign on the first, its text under
+  -- the last (as gitsigns and diffview users expect).
+  local function marks()
+    return child.wait(
+      [[
+      local ns = vim.api.nvim_get_namespaces().lulu_review_comments
+      local out = { signs = {}, lines = {} }
+      for _, m in ipairs(vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })) do
+        if m[4].sign_text then out.signs[#out.signs + 1] = m[2] + 1 end
+        if m[4].virt_lines then out.lines[#out.lines + 1] = { m[2] + 1, m[4].virt_lines[1][1][1] } end
+      end
+      return #out.signs > 0 and out or nil
+    ]],
+      5000,
+      'comment marks'
+    )
+  end
+  local shown = marks()
+  h.eq(shown.signs, { 1 }, 'a sign on the first line')
+  h.eq(shown.lines, { { 2, '  ✎ merge these two' } }, 'the text under the last')
+  -- gc on a commented line edits it; dc deletes it.
+  child.lua(
+    '_G.input_answer = "merge these"; vim.api.nvim_win_set_cursor(0, { 2, 0 }); vim.api.nvim_feedkeys("gc", "x", false)'
+  )
+  child.wait('return require("lulu").comments("b")[1].text == "merge these"', 5000, 'edited')
+  h.eq(#child.lua('return require("lulu").comments("b")'), 2, 'still two')
+  child.lua('vim.api.nvim_feedkeys("dc", "x", false)')
+  child.wait('return #require("lulu").comments("b") == 1', 5000, 'deleted')
+  child.lua('_G.input_answer = "merge these two"; vim.api.nvim_feedkeys("ggVjgc", "x", false)')
+  child.wait('return #require("lulu").comments("b") == 2', 5000, 'added again')
   child.lua('vim.api.nvim_feedkeys("gS", "x", false)')
   -- The terminal is as narrow as its window in the review tab: read it
   -- unwrapped.

@@ -31,11 +31,22 @@ end
 --- builds or the daemon comes up it runs afterwards (`opts.local_only`:
 --- it needs no host connection, e.g. :LuluDaemon).
 function M.guard(fn, opts)
+  local host = require('lulu.host')
+  local build = require('lulu.build')
   -- The host is still building: say so, and do this once it is built.
-  local state = not require('lulu.host').running() and require('lulu.build').state()
-  if state and state.building and not require('lulu.host').bin() then
-    util.notify(require('lulu.build').describe() .. '; this runs when it is done')
-    return require('lulu.build').when_done(function()
+  local state = not host.running() and build.state()
+  if state and state.building and not host.bin() then
+    util.notify(build.describe() .. '; this runs when it is done')
+    return build.when_done(function()
+      M.guard(fn, opts)
+    end)
+  end
+  -- No binary at all (a `dir` plugin lazy.nvim never built, a package
+  -- without `scripts/build`): build it now, if Rust is here, and do this
+  -- once it is built.
+  if not host.running() and not (state and state.failed) and not host.bin() and build.start() then
+    util.notify(build.describe() .. ' (first use); this runs when it is done')
+    return build.when_done(function()
       M.guard(fn, opts)
     end)
   end

@@ -4,8 +4,10 @@
 --- not) with `+/-` counts and the comments so far; `<CR>` shows a file's
 --- diff against the fork (the base's version read-only on the left, the
 --- worktree's file itself on the right, editable); `]f`/`[f` move between
---- files; `gc` comments on the line or the selected lines; `gS` sends the
---- comments to the agent as one prompt; `gm` merges; `q` closes.
+--- files; `gc` comments on the line or the selected lines (on a line with
+--- a comment: edits it), `dc` deletes it, and each comment shows on its
+--- lines (a sign and a virtual line); `gS` sends the comments to the agent
+--- as one prompt; `gm` merges; `q` closes.
 local M = {}
 local H = {}
 
@@ -104,6 +106,7 @@ function M.refresh(tab)
     end
     lulu.comments(ref, function(comments_err, comments)
       H.redraw(tab, files, comments_err and {} or comments)
+      H.mark_comments(tab, comments_err and {} or comments)
       if comments_err then
         util.notify(comments_err, vim.log.levels.ERROR)
       end
@@ -183,7 +186,9 @@ function M.show(tab, index)
     H.keys(b, tab)
     vim.b[b].lulu_review_path = file.path
   end
+  state.base_buf = base
   vim.api.nvim_set_current_win(work_win)
+  H.mark_comments(tab, state.comments or {})
 end
 
 --- A remote session's file, read through its host and written back
@@ -233,8 +238,22 @@ function H.keys(buf, tab)
     H.step(tab, -1)
   end, 'previous file')
   map('n', 'gc', function()
+    local here = H.comments_at(tab, vim.fn.line('.'))
+    if #here > 0 then
+      return H.edit_comment(tab, here[1])
+    end
     H.comment(tab, vim.fn.line('.'), vim.fn.line('.'))
-  end, 'comment on this line')
+  end, 'comment on this line (edit the one there)')
+  map('n', 'dc', function()
+    local here = H.comments_at(tab, vim.fn.line('.'))
+    if #here == 0 then
+      return util.notify('no comment on this line')
+    end
+    H.guard(function()
+      require('lulu').uncomment(H.reviews[tab].ref, here[1].id)
+      M.refresh(tab)
+    end)
+  end, 'delete the comment on this line')
   map('x', 'gc', function()
     local first, last = vim.fn.line('v'), vim.fn.line('.')
     vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes('<Esc>', true, false, true), 'nx', false)
@@ -265,6 +284,43 @@ function H.keys(buf, tab)
   end, 'merge the branch')
 end
 
+H.ns = vim.api.nvim_create_namespace('lulu_review_comments')
+
+--- Each comment on its lines of the file shown: a sign on its first line
+--- and its text as a virtual line under its last.
+function H.mark_comments(tab, comments)
+  local state = H.reviews[tab]
+  if not state then
+    return
+  end
+  state.comments = comments
+  for _, win in ipairs(vim.api.nvim_tabpage_is_valid(tab) and vim.api.nvim_tabpage_list_wins(tab) or {}) do
+    local buf = vim.api.nvim_win_get_buf(win)
+    local path = vim.b[buf].lulu_review_path
+    if path and buf ~= state.base_buf then
+      vim.api.nvim_buf_clear_namespace(buf, H.ns, 0, -1)
+      local count = vim.api.nvim_buf_line_count(buf)
+      for _, c in ipairs(comments) do
+        if c.path == path and c.line <= count then
+          local last = math.min(c.end_line or c.line, count)
+          vim.api.nvim_buf_set_extmark(buf, H.ns, c.line - 1, 0, { sign_text = '✎', sign_hl_group = 'LuluComment' })
+          vim.api.nvim_buf_set_extmark(buf, H.ns, last - 1, 0, {
+            virt_lines = { { { ('  ✎ %s'):format(c.text), 'LuluComment' } } },
+          })
+        end
+      end
+    end
+  end
+end
+
+--- The comments on `line` of the file shown.
+function H.comments_at(tab, line)
+  local state, path = H.reviews[tab], vim.b.lulu_review_path
+  return vim.tbl_filter(function(c)
+    return c.path == path and c.line <= line and line <= (c.end_line or c.line)
+  end, state and state.comments or {})
+end
+
 function H.guard(fn)
   local ok, err = pcall(fn)
   if not ok then
@@ -279,6 +335,24 @@ function H.step(tab, delta)
   end
   local index = ((state.current or 0) + delta - 1) % #state.files + 1
   M.show(tab, index)
+end
+
+--- Change a comment's text (emptied: removed).
+function H.edit_comment(tab, c)
+  vim.ui.input({ prompt = ('comment on %s:%d: '):format(c.path, c.line), default = c.text }, function(text)
+    if text == nil then
+      return
+    end
+    H.guard(function()
+      local state = H.reviews[tab]
+      local lulu = require('lulu')
+      lulu.uncomment(state.ref, c.id)
+      if vim.trim(text) ~= '' then
+        lulu.comment(state.ref, { path = c.path, line = c.line, end_line = c.end_line, text = text })
+      end
+      M.refresh(tab)
+    end)
+  end)
 end
 
 function H.comment(tab, first, last)

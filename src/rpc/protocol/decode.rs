@@ -265,6 +265,13 @@ fn comments(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, Pr
             Request::SaveTemplate { name, spec }
         }
         COMMENT_CLEAR => Request::ClearComments(args(1, 1, "(session)")?.session(0)?),
+        COMMENT_REMOVE => {
+            let mut a = args(2, 2, "(session, comment id)")?;
+            Request::RemoveComment {
+                session: a.session(0)?,
+                id: a.int(1, "comment id", "1..")?,
+            }
+        }
         _ => return Ok(None),
     }))
 }

@@ -29,6 +29,7 @@ pub const REVIEW_WRITE: &str = "lulu.review_write";
 pub const COMMENT_ADD: &str = "lulu.comment_add";
 pub const COMMENT_LIST: &str = "lulu.comment_list";
 pub const COMMENT_CLEAR: &str = "lulu.comment_clear";
+pub const COMMENT_REMOVE: &str = "lulu.comment_remove";
 pub const TEMPLATE_SAVE: &str = "lulu.template_save";
 pub const TEMPLATE_LIST: &str = "lulu.template_list";
 pub const ACTIVITY_LIST: &str = "lulu.activity_list";
@@ -61,6 +62,7 @@ pub const METHODS: &[&str] = &[
     COMMENT_ADD,
     COMMENT_LIST,
     COMMENT_CLEAR,
+    COMMENT_REMOVE,
     TEMPLATE_SAVE,
     TEMPLATE_LIST,
     ACTIVITY_LIST,

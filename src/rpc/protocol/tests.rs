@@ -14,6 +14,14 @@ fn decodes_well_formed_requests() {
         (SESSION_LIST, vec![], Request::List),
         (SESSION_GET, vec![s("alpha")], Request::Get("alpha".into())),
         (
+            COMMENT_REMOVE,
+            vec![s("b"), Value::from(7)],
+            Request::RemoveComment {
+                session: "b".into(),
+                id: 7,
+            },
+        ),
+        (
             SESSION_SEND,
             vec![s("a"), s("ls -la")],
             Request::Send {
@@ -230,6 +238,7 @@ fn malformed_arguments_say_what_is_wrong() {
         ),
         (COMMENT_LIST, vec![], "takes (session), got 0"),
         (COMMENT_CLEAR, vec![Value::Nil], "session must be a name or id string"),
+        (COMMENT_REMOVE, vec![s("b"), s("x")], "comment id"),
         (TEMPLATE_SAVE, vec![s("a b"), map(&[])], "name may hold only letters"),
         (TEMPLATE_LIST, vec![s("x")], "takes no arguments"),
         (ACTIVITY_LIST, vec![s("x")], "takes no arguments"),
