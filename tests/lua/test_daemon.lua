@@ -389,6 +389,7 @@ T['lulu start/list/send/stop from a shell drive what Neovim sees; lulu attach jo
   end
   h.eq(statuses, { sh1 = 'running', nv = 'running' }, 'lulu list --json, live')
   h.matches(cli(child, 'list'), 'nv%s+running%s+%d+s%s+shell', 'the table, with ages')
+  h.matches(cli(child, 'list'), 'STATUS%s+IDLE%s+AGENT', 'the age column says what it counts')
 
   -- Attach from a real terminal (a PTY), type, detach with Ctrl-\ d.
   local screen = {}
