@@ -311,7 +311,7 @@ T['lulu list prints the stored sessions from a shell'] = function(child)
   wait_status(child, s.id, 'failed')
   local out = vim.system({ os.getenv('LULU_BIN'), 'list' }, { env = child.env }):wait()
   h.eq(out.code, 0, 'exit code')
-  h.matches(out.stdout, 'NAME%s+STATUS%s+AGE', 'header')
+  h.matches(out.stdout, 'NAME%s+STATUS%s+IDLE', 'header')
   h.matches(out.stdout, s.id .. '%s+listed%s+failed%s+%d+s%s+shell%s+%-%s+exited with code 3', 'row')
 end
 
