@@ -195,6 +195,7 @@ impl StartJob {
         env.push(("TERM".into(), "xterm-256color".into()));
         env.push(("COLORTERM".into(), "truecolor".into()));
         env.push((hook::ENV_SESSION.into(), id.to_string()));
+        env.extend(git_guard());
         env.push(("LULU_SESSION_NAME".into(), name.to_string()));
         if let Some(socket) = &self.hook_socket {
             env.push((hook::ENV_SOCKET.into(), socket.to_string_lossy().into_owned()));
@@ -301,4 +302,24 @@ impl StartJob {
             Err(err) => Err(format!("spawn task failed: {err}")),
         }
     }
+}
+
+/// git settings every session's processes run with (added after any the
+/// user's environment gives, as `GIT_CONFIG_COUNT` entries): no implicit
+/// bare repository (a directory the agent wrote as `HEAD`, `objects/`,
+/// `refs/` and a `config` would otherwise be one, its config obeyed by a
+/// `git log` a rule allows), and no `ext::` transport.
+fn git_guard() -> Vec<(String, String)> {
+    let start: usize = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let settings = [("safe.bareRepository", "explicit"), ("protocol.ext.allow", "never")];
+    let mut env = Vec::new();
+    for (i, (key, value)) in settings.iter().enumerate() {
+        env.push((format!("GIT_CONFIG_KEY_{}", start + i), key.to_string()));
+        env.push((format!("GIT_CONFIG_VALUE_{}", start + i), value.to_string()));
+    }
+    env.push(("GIT_CONFIG_COUNT".into(), (start + settings.len()).to_string()));
+    env
 }

@@ -477,4 +477,23 @@ T['umask 022: everything lulu creates is private; lax files are tightened; a pla
   h.eq(vim.fn.readfile(victim), { 'precious' }, 'the target is untouched')
 end
 
+T["a session's git finds no bare repository it was not told of, and runs no ext:: transport"] = function(child)
+  child.setup()
+  local script = 'git config --get safe.bareRepository; git config --get protocol.ext.allow; '
+    .. 'mkdir -p bare/objects/info bare/refs/heads && cd bare && echo "ref: refs/heads/main" > HEAD && '
+    .. 'git log -1 2>&1 | head -1; echo done; sleep 30'
+  local s = child.lua(
+    'return require("lulu").start({ agent = "shell", name = "g", worktree = false, args = { "-c", ... } })',
+    script
+  )
+  child.lua('require("lulu").buffer(...)', s.id)
+  child.wait_screen(s.id, 'done', 8000, 'ran')
+  local screen = child.screen(s.id)
+  h.matches(screen, 'explicit\nnever', 'the settings')
+  h.ok(
+    not screen:find('does not have any commits', 1, true),
+    'the bare layout was not taken as a repository:\n' .. screen
+  )
+end
+
 return T

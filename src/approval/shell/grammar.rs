@@ -41,6 +41,9 @@ pub(super) fn judge(src: &[u8], root: Node<'_>, ctx: &Context<'_>, dialect: Dial
     if root.has_error() {
         walk.doubt("it does not parse as a shell command");
     }
+    // Bytes before the first node and after the last are blanks too.
+    walk.gap(0, root.start_byte());
+    walk.gap(root.end_byte(), src.len());
     walk.node(root, 0);
     if walk.changes_dir && walk.relative_redirect {
         walk.doubt("it changes directory and then redirects to a relative path");
@@ -153,6 +156,7 @@ impl Walk<'_> {
                 self.doubt(format!("it uses `{}`", child.kind()));
             }
         }
+        self.gap(end, node.end_byte());
     }
 
     fn redirected(&mut self, node: Node<'_>, depth: usize) {
@@ -171,8 +175,13 @@ impl Walk<'_> {
                 }
             }
         }
-        if let Some(body) = body {
-            self.node(body, depth + 1);
+        match body {
+            Some(body) => self.node(body, depth + 1),
+            // zsh runs `cat` (NULLCMD) for a line of redirections alone.
+            None if matches!(self.dialect, Dialect::Zsh | Dialect::BashOrZsh) => {
+                self.doubt("a redirection with no command runs cat in zsh");
+            }
+            None => {}
         }
     }
 
@@ -201,6 +210,9 @@ impl Walk<'_> {
                         Some((word, as_written)) => {
                             if word.is_glob() {
                                 self.doubt("the program it runs is a file name pattern");
+                            }
+                            if let Some(why) = word.dialect_doubt(self.dialect) {
+                                self.doubt(why);
                             }
                             simple.push(word.text());
                             written.push(as_written);

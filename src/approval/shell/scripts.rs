@@ -215,20 +215,12 @@ fn delimited(chars: &[char], at: usize, parts: usize) -> Option<usize> {
     None
 }
 
-/// awk's arguments: its program is the first word that is not an option
-/// (or an option's value).
+/// awk's arguments: every word is read as if it were program text (a
+/// program may come as the first operand, or after `-e`/`--source` in
+/// gawk, several times; a file operand with these characters in its name
+/// only makes the command ask).
 pub(super) fn awk_doubt(args: &[String]) -> Option<String> {
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if matches!(arg.as_str(), "-F" | "-v" | "--field-separator" | "--assign") {
-            iter.next();
-        } else if arg == "--" {
-            return iter.next().and_then(|program| awk_program_doubt(program));
-        } else if !arg.starts_with('-') {
-            return awk_program_doubt(arg);
-        }
-    }
-    None
+    args.iter().find_map(|arg| awk_program_doubt(arg))
 }
 
 fn awk_program_doubt(program: &str) -> Option<String> {
@@ -260,7 +252,9 @@ fn awk_program_doubt(program: &str) -> Option<String> {
             '}' => braces = braces.saturating_sub(1),
             '(' => parens += 1,
             ')' => parens = parens.saturating_sub(1),
-            '>' if braces > 0 && parens == 0 => return said("may write a file (`print >`)"),
+            // Inside an action even a parenthesised `>` may be a
+            // redirection (`for(print>f;;)`): only patterns compare freely.
+            '>' if braces > 0 => return said("may write a file (`print >`)"),
             _ => {}
         }
     }
@@ -321,7 +315,11 @@ mod tests {
         let args = |p: &str| vec![p.to_string()];
         assert_eq!(awk_doubt(&args("{print $1}")), None);
         assert_eq!(awk_doubt(&args("$3 > 100 {print}")), None);
-        assert_eq!(awk_doubt(&args("{ if ($1 > 2) print \"a>b\" }")), None);
+        assert!(
+            awk_doubt(&args("{ if ($1 > 2) print \"a>b\" }")).is_some(),
+            "a > in an action asks"
+        );
+        assert_eq!(awk_doubt(&args("{ print \"a>b\" }")), None);
         for bad in [
             "BEGIN{system(\"id\")}",
             "{print > \"/tmp/f\"}",

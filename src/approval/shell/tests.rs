@@ -333,3 +333,33 @@ fn the_second_attack_is_in_doubt() {
         assert_eq!(analyze(source, &ctx, Dialect::Bash).doubt, None, "{source:?}");
     }
 }
+
+/// The third independent attack's ways past the judge: in doubt now.
+#[test]
+fn the_third_attack_is_in_doubt() {
+    let ctx = Context {
+        cwd: Path::new("/nonexistent-root"),
+        root: Path::new("/nonexistent-root"),
+    };
+    for source in [
+        "sort -o /tmp/x /etc/hostname",
+        "sort -S 1 --compress-program=sh p p",
+        "head -c 700 /dev/zero > z && tar -t -M -f z < in",
+        "awk -v f=/tmp/x 'BEGIN{for(print>f;0;);}'",
+        "awk -v c=x -e 'BEGIN{}' -e 'BEGIN{system(c)}'",
+        "awk -o/tmp/x 'BEGIN{}'",
+        "awk --profile=/tmp/x 'BEGIN{}'",
+        "npm test -C /tmp/outside",
+        "npm test --logs-dir=/tmp/x",
+        "\r\nls",
+        "ls\r",
+    ] {
+        for dialect in [Dialect::Bash, Dialect::BashOrZsh] {
+            let got = analyze(source, &ctx, dialect);
+            assert!(got.doubt.is_some(), "{source:?} under {dialect:?}: {got:?}");
+        }
+    }
+    for source in [">>f", "2>&1", "=rm -rf x"] {
+        assert!(analyze(source, &ctx, Dialect::BashOrZsh).doubt.is_some(), "{source:?}");
+    }
+}
