@@ -3,9 +3,6 @@
 //! writes on them until they are sent to the agent. Git and the store run
 //! as jobs; the loop only finds the session.
 
-use std::path::PathBuf;
-
-use anyhow::anyhow;
 use rmpv::Value;
 
 use super::{Reply, Supervisor, answer_later, respond};
@@ -17,20 +14,7 @@ use crate::worktree::{OwnedTree, history};
 impl Supervisor {
     /// The session's worktree and base, or why it has none.
     fn branch_of(&self, session: &str) -> anyhow::Result<(OwnedTree, String)> {
-        let record = &self.find(session)?.record;
-        match (&record.worktree, &record.base, &record.repo) {
-            (Some(path), Some(base), Some(repo)) => Ok((
-                OwnedTree {
-                    repo: PathBuf::from(repo),
-                    path: PathBuf::from(path),
-                },
-                base.clone(),
-            )),
-            _ => Err(anyhow!(
-                "session '{}' has no worktree and branch of its own (started with worktree=off)",
-                record.name
-            )),
-        }
+        super::worktrees::worktree_of(&self.find(session)?.record)
     }
 
     pub(super) fn review_files(&self, session: &str, reply: Option<Reply>) {

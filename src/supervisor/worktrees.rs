@@ -247,7 +247,10 @@ pub(super) fn worktree_of(record: &SessionRecord) -> anyhow::Result<(OwnedTree, 
             },
             base.clone(),
         )),
-        _ => bail!("session {} runs in place, without a worktree of its own", record.name),
+        _ => bail!(
+            "session '{}' has no worktree and branch of its own (started with worktree=off)",
+            record.name
+        ),
     }
 }
 
