@@ -8,6 +8,7 @@ local H = {}
 
 local sessions = require('lulu.sessions')
 local util = require('lulu.util')
+local clear = require('lulu.ui.clear')
 
 H.ns = vim.api.nvim_create_namespace('lulu_list')
 ---@type lulu.Session[] the rows as drawn, top to bottom
@@ -406,60 +407,6 @@ function H.delete(record)
   end)
 end
 
---- Delete every ended session whose work is merged or empty; the ones
---- with work of their own left are named in one question.
-function H.clear_ended()
-  local lulu = require('lulu')
-  local ended = vim.tbl_filter(function(r)
-    return not r.host and not sessions.is_live(r)
-  end, sessions.all())
-  if #ended == 0 then
-    return util.notify('no ended session to clear')
-  end
-  local left, kept, cleared = #ended, {}, 0
-  local function done()
-    H.ask_usage()
-    if #kept == 0 then
-      return util.notify(('cleared %d ended session(s)'):format(cleared))
-    end
-    local names = vim.tbl_map(function(r)
-      return r.name
-    end, kept)
-    local prompt = ('cleared %d; %d keep work not merged (%s):'):format(cleared, #kept, table.concat(names, ', '))
-    vim.ui.select({ 'Delete them too, discarding that work', 'Keep them' }, { prompt = prompt }, function(choice)
-      if choice and vim.startswith(choice, 'Delete') then
-        for _, r in ipairs(kept) do
-          pcall(lulu.delete, r.id, { force = true }, function(err)
-            if err then
-              util.notify(err, vim.log.levels.ERROR)
-            end
-          end)
-        end
-      end
-    end)
-  end
-  for _, r in ipairs(ended) do
-    local ok = pcall(lulu.delete, r.id, { force = false }, function(err)
-      if err then
-        kept[#kept + 1] = r
-      else
-        cleared = cleared + 1
-      end
-      left = left - 1
-      if left == 0 then
-        done()
-      end
-    end)
-    if not ok then
-      kept[#kept + 1] = r
-      left = left - 1
-    end
-  end
-  if left == 0 and #ended > 0 and cleared + #kept == #ended and #kept == #ended then
-    done()
-  end
-end
-
 function H.new_session()
   -- Installed agents first; the others are marked, and refused with the hint.
   local ok, info = pcall(require('lulu.rpc').request, require('lulu.rpc').methods.agents)
@@ -539,7 +486,9 @@ function H.maps()
     M.close()
     require('lulu.approvals').open(record and record.id)
   end, 'Answer a pending approval')
-  map('c', H.clear_ended, 'Clear ended sessions (asks once for those with unmerged work)')
+  map('c', function()
+    clear.ended(H.ask_usage)
+  end, 'Clear ended sessions (asks once for those with unmerged work)')
   map('n', H.new_session, 'New session')
   map('p', function()
     local options = require('lulu.config').options
