@@ -121,9 +121,13 @@ end
 --- Show a session in the current window.
 ---@param record lulu.Session
 function M.open(record)
-  local buf = M.ensure(record, vim.api.nvim_get_current_win())
+  local win = vim.api.nvim_get_current_win()
+  local buf = M.ensure(record, win)
   if require('lulu.sessions').is_live(record) and require('lulu.config').options.open.insert then
     vim.cmd.startinsert()
+  else
+    -- On its last line, the window follows the output.
+    pcall(vim.api.nvim_win_set_cursor, win, { vim.api.nvim_buf_line_count(buf), 0 })
   end
   return buf
 end

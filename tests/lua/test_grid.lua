@@ -309,4 +309,45 @@ T['start_many spaces the starts and reports failures'] = function(child)
   end
 end
 
+T['a pane follows its output, as a tmux pane does'] = function(child)
+  child.setup()
+  child.cmd('set columns=120 lines=40')
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "flood", worktree = false })')
+  child.lua('require("lulu").buffer(...)', s.id)
+  child.wait('return require("lulu").get("flood").status == "running"', 5000, 'running')
+  child.lua('require("lulu").send("flood", "seq 1 100")')
+  child.wait_screen(s.id, '\n100\n', 5000, 'printed')
+  child.cmd('LuluGrid')
+  local function bottom()
+    return child.lua([[
+      for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+        if vim.w[win].lulu_grid_session then
+          return vim.api.nvim_win_call(win, function()
+            return { last_shown = vim.fn.line('w$'), last = vim.fn.line('$'), cursor = vim.fn.line('.') }
+          end)
+        end
+      end
+    ]])
+  end
+  child.wait('return true', 100, 'drawn')
+  local at = bottom()
+  h.eq(at.last_shown, at.last, 'the pane opens at the end, not the top')
+  child.lua('require("lulu").send("flood", "echo NEW-$((40+2))")')
+  child.wait_screen(s.id, 'NEW%-42', 5000, 'more output')
+  vim.wait(300)
+  at = bottom()
+  h.eq(at.last_shown, at.last, 'and keeps showing the end as output comes')
+  local shown = child.lua([[
+    for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+      if vim.w[win].lulu_grid_session then
+        local buf = vim.api.nvim_win_get_buf(win)
+        return vim.api.nvim_win_call(win, function()
+          return table.concat(vim.api.nvim_buf_get_lines(buf, vim.fn.line('w0') - 1, vim.fn.line('w$'), false), '\n')
+        end)
+      end
+    end
+  ]])
+  h.matches(shown, 'NEW%-42', 'the new line is in view')
+end
+
 return T

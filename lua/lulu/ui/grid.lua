@@ -163,7 +163,10 @@ function H.flow(live)
   local term = require('lulu.term')
   for i, record in ipairs(live) do
     local win = panes[i]
-    term.ensure(record, win)
+    local buf = term.ensure(record, win)
+    -- On its last line a terminal window follows the output, as a tmux
+    -- pane does (scrolling up stops that; G starts it again).
+    pcall(vim.api.nvim_win_set_cursor, win, { vim.api.nvim_buf_line_count(buf), 0 })
     vim.w[win].lulu_grid_session = record.id
     vim.wo[win].winbar = M.winbar(record)
   end
