@@ -80,6 +80,37 @@ function M.start()
   return ok
 end
 
+--- Is the plugin's own release build older than its sources (a plugin
+--- manager updated the checkout but never ran the build)? Asked once per
+--- editor; false without a build of the plugin's own or with `bin` set.
+function M.stale()
+  if H.stale ~= nil then
+    return H.stale
+  end
+  H.stale = false
+  local root = require('lulu.host').root()
+  local built = vim.uv.fs_stat(root .. '/target/release/lulu')
+  if require('lulu.config').options.bin or not built then
+    return false
+  end
+  local newest = 0
+  local function consider(path)
+    local stat = vim.uv.fs_stat(path)
+    if stat and stat.mtime.sec > newest then
+      newest = stat.mtime.sec
+    end
+  end
+  consider(root .. '/Cargo.toml')
+  consider(root .. '/Cargo.lock')
+  for name, kind in vim.fs.dir(root .. '/src', { depth = 10 }) do
+    if kind == 'file' then
+      consider(root .. '/src/' .. name)
+    end
+  end
+  H.stale = newest > built.mtime.sec
+  return H.stale
+end
+
 --- Run `fn` once the build running now is done (told with a notify).
 function M.when_done(fn)
   H.waiting = H.waiting or {}
@@ -107,6 +138,7 @@ function M.when_done(fn)
       if state and state.failed then
         return util.notify(M.describe(), vim.log.levels.ERROR)
       end
+      H.stale = false -- built now: not asked again this session
       util.notify('the lulu host is built')
       -- What waited opens its windows where you work, not in a float (a
       -- plugin manager's, say) that happens to have the focus.

@@ -66,6 +66,20 @@ T['the first command builds a missing host; scripts/build returns at once under 
   )
   editor.wait('return require("lulu").get("after-build").status == "running"', 10000, 'the queued start ran')
   editor.wait('return vim.b.lulu_session ~= nil', 10000, 'and its terminal is shown')
+  -- The checkout updated and never rebuilt (a manager that skipped the
+  -- build step): a new editor's first command rebuilds, then runs.
+  vim.system({ 'touch', clone .. '/src/lib.rs' }):wait()
+  local later = h.child({ env = env, init = clone .. '/scripts/minimal_init.lua' })
+  child.defer(later.stop)
+  later.lua('require("lulu").setup({ host = { mode = "embedded" } })')
+  later.capture_notify()
+  later.cmd('LuluStart shell name=after-update worktree=off')
+  h.matches(
+    later.lua('return _G.notes[1].msg'),
+    '%(its sources changed%); this runs when it is done',
+    'a build older than its sources is rebuilt first'
+  )
+  later.wait('return require("lulu").get("after-update").status == "running"', 10 * 60 * 1000, 'then the start ran')
   local version = vim.system({ clone .. '/target/release/lulu', '--version' }, { text = true }):wait()
   h.matches(version.stdout, '^lulu %d', 'a working binary')
   h.ok(vim.uv.fs_stat(clone .. '/doc/tags'), 'help tags made')

@@ -50,6 +50,13 @@ function M.guard(fn, opts)
       M.guard(fn, opts)
     end)
   end
+  -- A build older than the plugin's sources (updated, never rebuilt).
+  if not host.running() and not (state and state.building) and build.stale() and build.start() then
+    util.notify(build.describe() .. ' (its sources changed); this runs when it is done')
+    return build.when_done(function()
+      M.guard(fn, opts)
+    end)
+  end
   local hosts = require('lulu.remote')
   if opts and opts.host and not hosts.connected(opts.host) then
     -- A remote host connects in the background; this runs once it has.
