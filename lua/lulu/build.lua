@@ -93,11 +93,14 @@ function M.stale()
   if require('lulu.config').options.bin or not built then
     return false
   end
+  local function stamp(stat)
+    return stat.mtime.sec + stat.mtime.nsec / 1e9
+  end
   local newest = 0
   local function consider(path)
     local stat = vim.uv.fs_stat(path)
-    if stat and stat.mtime.sec > newest then
-      newest = stat.mtime.sec
+    if stat and stamp(stat) > newest then
+      newest = stamp(stat)
     end
   end
   consider(root .. '/Cargo.toml')
@@ -107,7 +110,7 @@ function M.stale()
       consider(root .. '/src/' .. name)
     end
   end
-  H.stale = newest > built.mtime.sec
+  H.stale = newest > stamp(built)
   return H.stale
 end
 

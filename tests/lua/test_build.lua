@@ -68,7 +68,7 @@ T['the first command builds a missing host; scripts/build returns at once under 
   editor.wait('return vim.b.lulu_session ~= nil', 10000, 'and its terminal is shown')
   -- The checkout updated and never rebuilt (a manager that skipped the
   -- build step): a new editor's first command rebuilds, then runs.
-  vim.system({ 'touch', clone .. '/src/lib.rs' }):wait()
+  vim.system({ 'touch', '-d', 'now + 2 seconds', clone .. '/src/lib.rs' }):wait()
   local later = h.child({ env = env, init = clone .. '/scripts/minimal_init.lua' })
   child.defer(later.stop)
   later.lua('require("lulu").setup({ host = { mode = "embedded" } })')
