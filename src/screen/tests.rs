@@ -258,3 +258,35 @@ fn a_huge_size_is_bounded() {
     screen.resize(u16::MAX, 2);
     assert_eq!(screen.size(), (MAX_COLS, 2));
 }
+
+/// Issue 33's case: a session shown small (a grid pane), then shown
+/// again larger: the repaint holds every line once, in order, at every
+/// pair of sizes.
+#[test]
+fn a_resize_then_a_repaint_keeps_every_line_once() {
+    let sizes: &[(u16, u16)] = &[(20, 5), (80, 22), (25, 8), (40, 5), (120, 40), (21, 6)];
+    for &(c1, r1) in sizes {
+        for &(c2, r2) in sizes {
+            let mut screen = Screen::new(c1, r1, 1000);
+            let mut feed = Vec::new();
+            for i in 1..=30 {
+                feed.extend_from_slice(format!("$ echo L{i}\r\nL{i}\r\n").as_bytes());
+            }
+            feed.extend_from_slice(b"$ echo HIDDEN_42; echo SECOND\r\nHIDDEN_42\r\nSECOND\r\n$ ");
+            screen.feed(&feed);
+            screen.resize(c2, r2);
+            let mut copy = repainted(&mut screen);
+            let text = all_text(&mut copy);
+            let joined = text.join("\n");
+            for word in ["L1", "L15", "L30", "HIDDEN_42", "SECOND"] {
+                let count = text.iter().filter(|l| l.as_str() == word).count();
+                assert_eq!(count, 1, "{word} at {c1}x{r1} -> {c2}x{r2}:\n{joined}");
+            }
+            let at = |w: &str| text.iter().position(|l| l == w).unwrap();
+            assert!(
+                at("L30") < at("HIDDEN_42") && at("HIDDEN_42") < at("SECOND"),
+                "order at {c1}x{r1} -> {c2}x{r2}"
+            );
+        }
+    }
+}
