@@ -192,6 +192,7 @@ end
 T['a multi-line send reaches the stand-in claude as a paste, with no markers on its screen'] = function(child)
   setup(child)
   local s = claude(child, 'p')
+  child.wait_screen(s.id, 'permission mode', 5000, 'ready for input')
   child.lua('require("lulu").send("p", ...)', 'first line\nsecond line')
   child.wait_screen(s.id, 'I heard: second line', 5000, 'both lines arrived')
   h.ok(not child.screen(s.id):find('%^%[%[20[01]~'), 'no ^[[200~ on the screen:\n' .. child.screen(s.id))

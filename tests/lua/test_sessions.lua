@@ -77,6 +77,21 @@ T['two flooding sessions never mix their output'] = function(child)
       s.id,
       marker
     )
+    -- A terminal that attached during the flood gets its history with the
+    -- catch-up once the flood calms: wait for it, under load too.
+    child.wait(
+      [[
+      local n = 0
+      for _, line in ipairs(vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false)) do
+        if line == select(2, ...) then n = n + 1 end
+      end
+      return n >= 9000
+    ]],
+      10000,
+      'the history in place',
+      s.id,
+      marker
+    )
     local lines = child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', s.id)
     local count = 0
     for _, line in ipairs(lines) do
