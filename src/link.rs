@@ -107,6 +107,26 @@ pub fn run(name: &str, dest: &str, bin: &str, ssh_args: &[String]) -> anyhow::Re
 
 /// Pass the editor's messages on, noting attaches and requests.
 fn editor_to_remote(input: &mut impl Read, out: &Mutex<impl Write>, seen: &Mutex<Seen>) -> anyhow::Result<()> {
+    each_read(input, anyhow::Error::msg, |messages| {
+        let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
+        for message in messages {
+            if let Ok(value) = rmpv::decode::read_value(&mut &message[..]) {
+                note(&value, &mut seen.lock().unwrap_or_else(|p| p.into_inner()));
+            }
+            out.write_all(&message)?;
+        }
+        Ok(out.flush()?)
+    })
+}
+
+/// Read `input` to its end, handing `on` the whole messages each read
+/// completes (bounded by the RPC framing); a stream that breaks a bound
+/// ends with `bad`'s error.
+fn each_read(
+    input: &mut impl Read,
+    bad: impl Fn(String) -> anyhow::Error,
+    mut on: impl FnMut(Vec<Vec<u8>>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let mut split = Splitter::default();
     let mut buf = vec![0; CHUNK];
     loop {
@@ -114,13 +134,7 @@ fn editor_to_remote(input: &mut impl Read, out: &Mutex<impl Write>, seen: &Mutex
         if n == 0 {
             return Ok(());
         }
-        for message in split.feed(&buf[..n]).map_err(anyhow::Error::msg)? {
-            if let Ok(value) = rmpv::decode::read_value(&mut &message[..]) {
-                note(&value, &mut seen.lock().unwrap_or_else(|p| p.into_inner()));
-            }
-            out.lock().unwrap_or_else(|p| p.into_inner()).write_all(&message)?;
-        }
-        out.lock().unwrap_or_else(|p| p.into_inner()).flush()?;
+        on(split.feed(&buf[..n]).map_err(&bad)?)?;
     }
 }
 
@@ -157,38 +171,29 @@ fn remote_to_editor(
     to_remote: &Mutex<impl Write>,
     seen: &Mutex<Seen>,
 ) -> anyhow::Result<()> {
-    let mut split = Splitter::default();
-    let mut buf = vec![0; CHUNK];
-    loop {
-        let n = input.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        let messages = split
-            .feed(&buf[..n])
-            .map_err(|why| anyhow::anyhow!("the remote sent {why}; link closed"))?;
+    let bad = |why: String| anyhow::anyhow!("the remote sent {why}; link closed");
+    each_read(input, bad, |messages| {
         for message in messages {
-            let value = rmpv::decode::read_value(&mut &message[..])
-                .map_err(|_| anyhow::anyhow!("the remote sent bytes that are not msgpack; link closed"))?;
+            let value =
+                rmpv::decode::read_value(&mut &message[..]).map_err(|_| bad("bytes that are not msgpack".into()))?;
             let verdict = judge(name, value, &mut seen.lock().unwrap_or_else(|p| p.into_inner()));
+            let mut bytes = Vec::with_capacity(message.len() + 16);
             match verdict {
                 Verdict::Pass(value) => {
-                    let mut bytes = Vec::with_capacity(message.len() + 16);
                     rmpv::encode::write_value(&mut bytes, &value)?;
                     out.write_all(&bytes)?;
                 }
                 Verdict::Answer(reply) => {
-                    let mut bytes = Vec::new();
                     rmpv::encode::write_value(&mut bytes, &reply)?;
                     let mut remote = to_remote.lock().unwrap_or_else(|p| p.into_inner());
                     remote.write_all(&bytes)?;
                     remote.flush()?;
                 }
-                Verdict::Refuse(why) => bail!("the remote sent {why}; link closed"),
+                Verdict::Refuse(why) => return Err(bad(why)),
             }
         }
-        out.flush()?;
-    }
+        Ok(out.flush()?)
+    })
 }
 
 #[derive(Debug, PartialEq)]

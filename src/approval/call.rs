@@ -35,6 +35,27 @@ pub struct Parts {
     pub doubt: Option<String>,
 }
 
+impl Parts {
+    /// Does every file the call names lead inside the session, with
+    /// nothing in doubt? (What an agent's own unasked tools, reading and
+    /// planning, may touch when lulu answers for it.)
+    pub fn stay_inside(&self) -> bool {
+        self.doubt.is_none()
+            && self
+                .parts
+                .iter()
+                .all(|part| matches!(part, Part::Whole | Part::Path(Resolved::Inside(_))))
+    }
+
+    /// Why a file the call names is one no glob vouches for, if one is.
+    pub fn path_doubt(&self) -> Option<String> {
+        self.parts.iter().find_map(|part| match part {
+            Part::Path(Resolved::Doubt { path, why }) => Some(format!("{}: {why}", path.display())),
+            _ => None,
+        })
+    }
+}
+
 /// A tool's shell command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -84,15 +105,15 @@ impl ToolCall<'_> {
         }
         let files = file_paths_of(self.input);
         if !files.is_empty() {
-            let parts: Vec<Part> = files
-                .iter()
-                .map(|raw| Part::Path(paths::resolve(raw, self.cwd, self.root)))
-                .collect();
-            let doubt = parts.iter().find_map(|part| match part {
-                Part::Path(Resolved::Doubt { path, why }) => Some(format!("{}: {why}", path.display())),
-                _ => None,
-            });
-            return Parts { parts, doubt };
+            let mut parts = Parts {
+                parts: files
+                    .iter()
+                    .map(|raw| Part::Path(paths::resolve(raw, self.cwd, self.root)))
+                    .collect(),
+                doubt: None,
+            };
+            parts.doubt = parts.path_doubt();
+            return parts;
         }
         // A patch whose files lulu could not read is not one it vouches for.
         let unread_patch = ["patch", "input"].iter().any(|key| {

@@ -17,7 +17,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 pub use call::{Command, Part, Parts, ToolCall, file_path_of, file_paths_of, is_path_key};
-pub use paths::{Resolved, resolve};
+pub use paths::Resolved;
 pub use shell::MAX_COMMAND_BYTES;
 pub use text::summarize;
 
@@ -292,10 +292,17 @@ impl Verdict {
 /// denied: deny. Every part allowed, and no doubt about the call: allow.
 /// Anything else: ask.
 pub fn evaluate(rules: &[Rule], call: &ToolCall<'_>) -> Verdict {
-    let Parts { parts, doubt } = call.parts();
+    evaluate_parts(rules, call, &call.parts())
+}
+
+/// [`evaluate`] of a call whose parts are worked out already (resolving
+/// its paths asks the file system: once a question is enough).
+pub fn evaluate_parts(rules: &[Rule], call: &ToolCall<'_>, parts: &Parts) -> Verdict {
+    let Parts { parts, doubt } = parts;
+    let doubt = doubt.clone();
     let mut first_allow = None;
     let mut undecided = false;
-    for part in &parts {
+    for part in parts {
         match rules.iter().find(|rule| rule.matches(call, part)) {
             Some(rule) if rule.spec.action == Action::Deny => {
                 return Verdict {
@@ -337,7 +344,12 @@ pub fn evaluate(rules: &[Rule], call: &ToolCall<'_>) -> Verdict {
 /// An "always deny" names only the parts no rule allows now (`ls && rm -rf
 /// build` denies `rm -rf build`, not `ls`), or every part if all are.
 pub fn always_rules(rules: &[Rule], call: &ToolCall<'_>, action: Action) -> Option<Vec<RuleSpec>> {
-    let Parts { mut parts, doubt } = call.parts();
+    always_rules_of(rules, call, call.parts(), action)
+}
+
+/// [`always_rules`] of a call whose parts are worked out already.
+pub fn always_rules_of(rules: &[Rule], call: &ToolCall<'_>, parts: Parts, action: Action) -> Option<Vec<RuleSpec>> {
+    let Parts { mut parts, doubt } = parts;
     if action == Action::Allow && doubt.is_some() {
         return None;
     }
@@ -372,17 +384,6 @@ pub fn always_rules(rules: &[Rule], call: &ToolCall<'_>, action: Action) -> Opti
         }
     }
     Some(out)
-}
-
-/// Does every file the call names lead inside the session, with nothing
-/// in doubt? (What an agent's own unasked tools, reading and planning, may
-/// touch when lulu answers for it.)
-pub fn stays_inside(call: &ToolCall<'_>) -> bool {
-    let Parts { parts, doubt } = call.parts();
-    doubt.is_none()
-        && parts
-            .iter()
-            .all(|part| matches!(part, Part::Whole | Part::Path(Resolved::Inside(_))))
 }
 
 #[cfg(test)]

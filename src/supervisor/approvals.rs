@@ -43,6 +43,10 @@ struct Parked {
     /// Where the agent ran, and the session's root.
     cwd: String,
     root: String,
+    /// Every file it names is inside the session (nothing in doubt).
+    inside: bool,
+    /// Why a file it names is one no review opens for, if one is.
+    path_doubt: Option<String>,
 }
 
 /// Identifies one hook connection, so that it can withdraw its question.
@@ -81,16 +85,7 @@ impl Supervisor {
         }
         // Answering for the agent's dialog: what it would run unasked runs,
         // as long as every file it names is inside the session.
-        let inside = || {
-            approval::stays_inside(&ToolCall {
-                agent: &record.agent,
-                tool: &view.tool,
-                input: &parked.input,
-                cwd: std::path::Path::new(&parked.cwd),
-                root: std::path::Path::new(&parked.root),
-            })
-        };
-        if crate::adapter::for_agent(&record.agent).asks_no_one(&view.tool) && inside() {
+        if crate::adapter::for_agent(&record.agent).asks_no_one(&view.tool) && parked.inside {
             let _ = reply.send(HookReply::of(Action::Allow, None));
             return;
         }
@@ -143,8 +138,12 @@ impl Supervisor {
             cwd: std::path::Path::new(&cwd),
             root: std::path::Path::new(&root),
         };
-        let verdict = approval::evaluate(&self.rules, &call);
-        let describe = |action| approval::always_rules(&self.rules, &call, action).map(|rules| describe_rules(&rules));
+        // Its paths are resolved once (it asks the file system).
+        let parts = call.parts();
+        let verdict = approval::evaluate_parts(&self.rules, &call, &parts);
+        let describe = |action| {
+            approval::always_rules_of(&self.rules, &call, parts.clone(), action).map(|rules| describe_rules(&rules))
+        };
         let (always, always_deny) = (describe(Action::Allow), describe(Action::Deny));
         let tool_use_id = match event {
             "PreToolUse" => {
@@ -172,7 +171,14 @@ impl Supervisor {
             created_at: now(),
         };
         if verdict.action == Action::Ask {
-            return Judged::Asks(Box::new(view), Parked { input, cwd, root });
+            let parked = Parked {
+                input,
+                cwd,
+                root,
+                inside: parts.stay_inside(),
+                path_doubt: parts.path_doubt(),
+            };
+            return Judged::Asks(Box::new(view), parked);
         }
         let by = verdict.rule.map_or("rule".to_string(), |id| format!("rule:{id}"));
         tracing::info!(session = %record.id, tool = %view.tool, decision = verdict.action.as_str(), %by, "hook answered by rule");
@@ -199,8 +205,14 @@ impl Supervisor {
         view.id = self.approvals.next_id();
         tracing::info!(session = %session, approval = view.id, tool = %view.tool, "approval pending");
         let id = view.id;
-        let Parked { input, cwd, root } = parked;
-        let spill = self.spill_for_review(&mut view, &input, &cwd, &root);
+        let Parked {
+            input,
+            cwd,
+            root,
+            path_doubt,
+            ..
+        } = parked;
+        let spill = self.spill_for_review(&mut view, &input, path_doubt);
         self.emit(Event::Approval, protocol::to_value(&view));
         self.approvals.park(Pending {
             view,

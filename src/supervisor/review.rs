@@ -64,13 +64,10 @@ impl Supervisor {
         &self,
         view: &mut PendingView,
         input: &serde_json::Value,
-        cwd: &str,
-        root: &str,
+        path_doubt: Option<String>,
     ) -> Option<Spill> {
-        let change = FileChange::of(&view.agent, &view.tool, input)?;
-        if let crate::approval::Resolved::Doubt { why, .. } =
-            crate::approval::resolve(change.path(), Path::new(cwd), Path::new(root))
-        {
+        FileChange::of(&view.agent, &view.tool, input)?;
+        if let Some(why) = path_doubt {
             view.doubt.get_or_insert_with(|| format!("no review: {why}"));
             return None;
         }

@@ -276,7 +276,7 @@ impl Walk<'_> {
         if words.is_empty() {
             return;
         }
-        if let Some(why) = programs::table().doubt(&words, true) {
+        if let Some(why) = programs::table().doubt(&words) {
             self.doubt(why);
         }
         if let Some(why) = changes_dir_outside(&words, self.ctx) {

@@ -107,9 +107,9 @@ impl ProgramTable {
     }
 
     /// Why `words` (program first) cannot be vouched for, if a row says so.
-    /// `shell`: the words came through a shell, so the program may be
-    /// named by path (`/usr/bin/find`); argv from an agent is the same.
-    pub fn doubt(&self, words: &[String], _shell: bool) -> Option<String> {
+    /// The program is found by its name, whatever path it is given by
+    /// (`/usr/bin/find`).
+    pub fn doubt(&self, words: &[String]) -> Option<String> {
         let program = words.first()?;
         let name = program.rsplit('/').next().unwrap_or(program);
         let row = self.rows.get(name)?;
@@ -186,7 +186,7 @@ mod tests {
 
     fn doubt(line: &str) -> Option<String> {
         let words: Vec<String> = line.split(' ').map(str::to_string).collect();
-        table().doubt(&words, true)
+        table().doubt(&words)
     }
 
     /// One row per entry of the table, and a harmless neighbour for each.
@@ -314,12 +314,12 @@ mod tests {
             ProgramTable::parse(r#"{"find": {"flags": ["-newer"]}, "mytool": {"runs": true}}"#, "user").unwrap();
         table.extend(extra);
         let words = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
-        assert!(table.doubt(&words("find . -newer x"), true).is_some());
+        assert!(table.doubt(&words("find . -newer x")).is_some());
         assert!(
-            table.doubt(&words("find . -delete"), true).is_some(),
+            table.doubt(&words("find . -delete")).is_some(),
             "the shipped flags stay"
         );
-        assert!(table.doubt(&words("mytool"), true).is_some());
+        assert!(table.doubt(&words("mytool")).is_some());
         let err = ProgramTable::parse(r#"{"x": {"rnus": true}}"#, "user").unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
     }
