@@ -216,7 +216,10 @@ function M.check()
     if major and (tonumber(major) > 2 or (tonumber(major) == 2 and tonumber(minor) >= 38)) then
       health.ok(version)
     else
-      health.warn(version .. ' is older than 2.38', { 'recognising squash-merged branches needs git 2.38+' })
+      health.warn(version .. ' is older than 2.38', {
+        'recognising squash-merged branches needs git 2.38+',
+        "and so does safe.bareRepository, which keeps a session's git from taking a directory the agent wrote for a repository",
+      })
     end
   else
     health.warn('git not found on PATH', { 'sessions then run in place, without worktrees; install git' })
