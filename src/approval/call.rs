@@ -78,17 +78,47 @@ impl ToolCall<'_> {
         }
     }
 
+    /// The directory a command tool runs in: the agent's, or the one its
+    /// input names, resolved; `Err` (why) when that one is not a plain
+    /// directory inside the session.
+    fn run_dir(&self) -> Result<std::path::PathBuf, String> {
+        let Some(raw) = RUN_DIR_KEYS.iter().find_map(|key| self.input.get(*key)) else {
+            return Ok(self.cwd.to_path_buf());
+        };
+        let raw = raw
+            .as_str()
+            .ok_or("it names its directory in a shape lulu does not read")?;
+        match paths::resolve(raw, self.cwd, self.root) {
+            Resolved::Inside(rel) => Ok(self.root.join(rel)),
+            Resolved::Outside(abs) => Err(format!("it runs in {} outside the session", abs.display())),
+            Resolved::Doubt { path, why } => Err(format!("it runs in {}: {why}", path.display())),
+        }
+    }
+
+    /// Does the input name files in patterns lulu does not resolve (a
+    /// glob's `pattern`, `read_many_files`' `include`)? Then it cannot be
+    /// said to stay inside the session.
+    pub fn has_patterns(&self) -> bool {
+        PATTERN_KEYS.iter().any(|key| self.input.get(*key).is_some())
+    }
+
     pub fn raw_path(&self) -> Option<&str> {
         file_path_of(self.input)
     }
 
     /// Split the call into what the rules judge.
     pub fn parts(&self) -> Parts {
-        let ctx = shell::Context {
-            cwd: self.cwd,
-            root: self.root,
-        };
         if let Some(command) = self.command() {
+            // A tool may run its command elsewhere (Gemini's `dir_path`,
+            // Codex's `workdir`): judged there, which must be inside.
+            let (cwd, elsewhere) = match self.run_dir() {
+                Ok(dir) => (dir, None),
+                Err(why) => (self.cwd.to_path_buf(), Some(why)),
+            };
+            let ctx = shell::Context {
+                cwd: &cwd,
+                root: self.root,
+            };
             let analysis = match &command {
                 // A command string runs in the agent's shell: bash, or zsh
                 // for a zsh user's Claude Code.
@@ -96,7 +126,7 @@ impl ToolCall<'_> {
                 Command::Argv(argv) => shell::analyze_argv(argv, &ctx),
             };
             let mut parts: Vec<Part> = analysis.commands.into_iter().map(Part::Command).collect();
-            let mut doubt = analysis.doubt;
+            let mut doubt = elsewhere.or(analysis.doubt);
             if parts.is_empty() {
                 parts.push(Part::Whole);
                 doubt.get_or_insert_with(|| "it runs no command lulu can see".into());
@@ -128,6 +158,11 @@ impl ToolCall<'_> {
         }
     }
 }
+
+/// Keys that name the directory a command runs in.
+const RUN_DIR_KEYS: [&str; 4] = ["dir_path", "workdir", "cwd", "directory"];
+/// Keys that name files by a pattern.
+const PATTERN_KEYS: [&str; 4] = ["pattern", "include", "exclude", "glob"];
 
 /// Keys that name one file.
 const PATH_KEYS: [&str; 5] = ["file_path", "path", "notebook_path", "absolute_path", "dir_path"];

@@ -359,6 +359,49 @@ fn always_deny_names_only_what_no_rule_allows() {
 }
 
 #[test]
+fn a_command_is_judged_where_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".git/hooks")).unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    let rules = [rule(1, Action::Allow, |s| s.command = Some("^(echo|ls)( |$)".into()))];
+    let judge = |input: serde_json::Value| {
+        let call = ToolCall {
+            agent: "gemini",
+            tool: "run_shell_command",
+            input: &input,
+            cwd: root,
+            root,
+        };
+        evaluate(&rules, &call).action
+    };
+    assert_eq!(
+        judge(json!({"command": "echo x > y", "dir_path": "src"})),
+        Action::Allow
+    );
+    for input in [
+        json!({"command": "echo pwned > hooks/pre-commit", "dir_path": ".git"}),
+        json!({"command": "echo {} > settings.json", "dir_path": ".gemini"}),
+        json!({"command": "echo x > y", "dir_path": "/tmp"}),
+        json!({"command": "ls", "workdir": "../.."}),
+        json!({"command": "ls", "dir_path": ["src"]}),
+    ] {
+        assert_eq!(judge(input.clone()), Action::Ask, "{input}");
+    }
+    // Files named by a pattern lulu does not resolve never stay inside.
+    for input in [json!({"include": [".git/config"]}), json!({"pattern": "/etc/*"})] {
+        let call = ToolCall {
+            agent: "gemini",
+            tool: "glob",
+            input: &input,
+            cwd: root,
+            root,
+        };
+        assert!(call.has_patterns(), "{input}");
+    }
+}
+
+#[test]
 fn a_patch_is_read_as_codex_reads_it() {
     let rules = [rule(1, Action::Allow, |s| s.path = Some("**".into()))];
     let judge = |patch: &str| verdict(&rules, "apply_patch", json!({ "input": patch })).0;

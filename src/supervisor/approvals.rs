@@ -141,6 +141,7 @@ impl Supervisor {
         // Its paths are resolved once (it asks the file system).
         let parts = call.parts();
         let verdict = approval::evaluate_parts(&self.rules, &call, &parts);
+        let inside = parts.stay_inside() && !call.has_patterns();
         let describe = |action| {
             approval::always_rules_of(&self.rules, &call, parts.clone(), action).map(|rules| describe_rules(&rules))
         };
@@ -175,7 +176,7 @@ impl Supervisor {
                 input,
                 cwd,
                 root,
-                inside: parts.stay_inside(),
+                inside,
                 path_doubt: parts.path_doubt(),
             };
             return Judged::Asks(Box::new(view), parked);
