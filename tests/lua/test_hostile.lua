@@ -526,6 +526,16 @@ patches('i', NOT, {
 })
 
 -- j. Harmless controls: the rules above must still allow these -------------
+-- The fourth review: a command run in a directory its input names.
+for _, dir in ipairs({ '.git', '.gemini', '@DIR@/outside', '..', 'lnk' }) do
+  count('d', NOT)
+  add('d', NOT, {
+    agent = 'gemini',
+    tool = 'run_shell_command',
+    input = { command = 'echo pwned > hooks/pre-commit', dir_path = dir },
+  })
+end
+
 shell('j', ALLOW, {
   'ls',
   'ls -la src',
