@@ -25,15 +25,17 @@ local function child()
   return c
 end
 
--- In the child: the buffer's last `n` non-empty lines (lulu's ended line
--- and trailing blank rows dropped).
+-- In the child: the buffer's last `n` non-empty lines, as they are
+-- (trailing blanks kept; lulu's ended line and blank rows dropped).
 local TAIL = [[
   local buf, n = ...
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
   local out = {}
   for i = #lines, 1, -1 do
-    local l = lines[i]:gsub('%s+$', '')
-    if l ~= '' and not vim.startswith(l, '[lulu: ') and not l:find('^%[Process exited') then
+    -- (Trailing blanks a program wrote are part of the line, in both.)
+    local l = lines[i]
+    local bare = l:gsub('%s+$', '')
+    if bare ~= '' and not vim.startswith(l, '[lulu: ') and not l:find('^%[Process exited') then
       table.insert(out, 1, l)
       if #out == n then break end
     end

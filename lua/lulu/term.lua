@@ -27,6 +27,8 @@ function M.ensure(record, win)
   -- terminal: the host catches it up with what happened while nobody was
   -- looking (the rows that scrolled off since, and the screen), not the
   -- whole history again.
+  -- (Shown again at another size, its emulator would reflow what it kept
+  -- by its own rules: then it is painted afresh instead, below.)
   if
     term
     and term.lazy
@@ -37,8 +39,11 @@ function M.ensure(record, win)
     if win then
       vim.api.nvim_win_set_buf(win, term.buf)
     end
-    H.resume(record.id, term)
-    return term.buf
+    if H.size_of(term.buf) == H.size_key(term.cols, term.rows) then
+      H.resume(record.id, term)
+      return term.buf
+    end
+    term.stale = true
   end
   -- Otherwise (an ended session, an unloaded buffer) it is replaced by a
   -- fresh terminal, which the host paints from its screen model.
@@ -48,12 +53,13 @@ function M.ensure(record, win)
   local buf = vim.api.nvim_create_buf(true, false)
   if stale then
     H.terms[record.id] = nil
-    if win then
-      vim.api.nvim_win_set_buf(win, buf)
-    end
-    for _, other in ipairs(stale_wins) do
+    -- Each window keeps its winbar (a grid pane's) before the terminal
+    -- opens: its height is the terminal's.
+    for _, other in ipairs(vim.list_extend({ win }, stale_wins)) do
       if vim.api.nvim_win_is_valid(other) then
+        local winbar = vim.wo[other].winbar
         vim.api.nvim_win_set_buf(other, buf)
+        vim.wo[other].winbar = winbar
       end
     end
     pcall(vim.api.nvim_buf_delete, stale, { force = true })
@@ -64,18 +70,19 @@ function M.ensure(record, win)
     vim.api.nvim_win_set_buf(win, buf)
   end
   local id = record.id
-  local chan = vim.api.nvim_open_term(buf, {
-    force_crlf = false,
-    on_input = function(_, _, _, data)
-      rpc.notify(rpc.methods.write, id, data)
-    end,
-  })
+  -- Opened in its window, so that the emulator starts at that window's
+  -- size (Neovim sizes a new terminal by the current window).
+  local chan = vim.api.nvim_win_call(win or vim.api.nvim_get_current_win(), function()
+    return vim.api.nvim_open_term(buf, {
+      force_crlf = false,
+      on_input = function(_, _, _, data)
+        rpc.notify(rpc.methods.write, id, data)
+      end,
+    })
+  end)
   -- Sized first: the host resizes the session to the window, then paints
   -- the terminal from its screen model at that size.
-  local cols, rows
-  if win then
-    cols, rows = M.size_for(win)
-  end
+  local cols, rows = H.smallest(buf)
   H.terms[id] = { buf = buf, chan = chan, cols = cols, rows = rows }
   require('lulu.keys').terminal_maps(buf)
   vim.bo[buf].bufhidden = 'hide'
@@ -142,29 +149,107 @@ M.MIN_COLS, M.MIN_ROWS = 20, 5
 
 --- Tell the host the size of every visible session: each window's text
 --- area; for a buffer in several windows, the smallest (never below
---- `MIN_COLS` x `MIN_ROWS`).
+--- `MIN_COLS` x `MIN_ROWS`). A terminal whose size changed is then painted
+--- afresh from the host's model at the new size (see `H.repaint_soon`).
 function M.resize_visible()
   local sessions = require('lulu.sessions')
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
     local cols, rows
-    if record and sessions.is_live(record) and vim.api.nvim_buf_is_valid(term.buf) then
-      for _, win in ipairs(vim.fn.win_findbuf(term.buf)) do
-        local info = vim.fn.getwininfo(win)[1]
-        local w, h = info.width - info.textoff, info.height
-        cols = math.min(cols or w, w)
-        rows = math.min(rows or h, h)
-      end
-    end
-    if cols then
-      -- Never below a usable size: a narrow pane shows the terminal
-      -- clipped, rather than the agent re-wrapping to a column or two.
-      cols, rows = math.max(cols, M.MIN_COLS), math.max(rows, M.MIN_ROWS)
+    if record and sessions.is_live(record) and not term.lazy and vim.api.nvim_buf_is_valid(term.buf) then
+      cols, rows = H.smallest(term.buf)
     end
     if cols and (cols ~= term.cols or rows ~= term.rows) then
       term.cols, term.rows = cols, rows
       rpc.notify(rpc.methods.resize, id, cols, rows)
+      H.repaint_soon(id)
     end
+  end
+end
+
+--- The size of the smallest window that shows `buf` (never below
+--- `MIN_COLS` x `MIN_ROWS`: a narrow pane shows the terminal clipped,
+--- rather than the agent re-wrapping to a column or two); nil when none
+--- does.
+function H.smallest(buf)
+  local cols, rows
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    local w, h = M.size_for(win)
+    cols, rows = math.min(cols or w, w), math.min(rows or h, h)
+  end
+  return cols, rows
+end
+
+function H.size_key(cols, rows)
+  return cols and ('%dx%d'):format(cols, rows) or nil
+end
+
+function H.size_of(buf)
+  return H.size_key(H.smallest(buf))
+end
+
+--- Wait this long after a change of size before painting afresh: a window
+--- dragged wider changes size once a column.
+H.SETTLE_MS = 40
+---@type table<string, uv.uv_timer_t>
+H.repaints = {}
+
+--- The terminal changed size. Neovim's emulator reflows the screen and
+--- scrollback it holds by its own rules, and the host's model by its own;
+--- the two disagree (lines doubled, cut or merged). The host is the truth:
+--- once the size settles, the terminal is replaced by a fresh one painted
+--- from the model at the new size. (A terminal's scrollback cannot be
+--- cleared in place: Neovim ignores `CSI 3 J`.)
+function H.repaint_soon(id)
+  local timer = H.repaints[id]
+  if not timer then
+    timer = assert(vim.uv.new_timer())
+    H.repaints[id] = timer
+  end
+  timer:start(
+    H.SETTLE_MS,
+    0,
+    vim.schedule_wrap(function()
+      timer:stop()
+      timer:close()
+      if H.repaints[id] == timer then
+        H.repaints[id] = nil
+      end
+      H.repaint(id)
+    end)
+  )
+end
+
+--- Replace session `id`'s terminal with a fresh one, painted from the
+--- host's model, in every window that shows it; Terminal mode is kept.
+function H.repaint(id)
+  local term = H.terms[id]
+  local sessions = require('lulu.sessions')
+  local record = sessions.find(id)
+  if not (term and record and sessions.is_live(record)) or term.lazy or term.stale then
+    return
+  end
+  if not vim.api.nvim_buf_is_loaded(term.buf) or #vim.fn.win_findbuf(term.buf) == 0 then
+    return
+  end
+  local typing = vim.api.nvim_get_current_buf() == term.buf and vim.api.nvim_get_mode().mode == 't'
+  -- The windows that followed its output (their cursor on the last line)
+  -- follow the new one.
+  local last = vim.api.nvim_buf_line_count(term.buf)
+  local follow = {}
+  for _, win in ipairs(vim.fn.win_findbuf(term.buf)) do
+    follow[win] = vim.api.nvim_win_get_cursor(win)[1] == last
+  end
+  rpc.notify(rpc.methods.detach, id, term.chan)
+  term.stale = true
+  local buf = M.ensure(record)
+  for win, was in pairs(follow) do
+    if was and vim.api.nvim_win_is_valid(win) and vim.api.nvim_win_get_buf(win) == buf then
+      pcall(vim.api.nvim_win_set_cursor, win, { vim.api.nvim_buf_line_count(buf), 0 })
+    end
+  end
+  if typing then
+    vim.cmd.startinsert()
   end
 end
 
@@ -301,11 +386,7 @@ end
 --- Attach a lazy terminal again, at the size of its windows, caught up
 --- from where it stopped.
 function H.resume(id, term)
-  local cols, rows
-  for _, win in ipairs(vim.fn.win_findbuf(term.buf)) do
-    local w, h = M.size_for(win)
-    cols, rows = math.min(cols or w, w), math.min(rows or h, h)
-  end
+  local cols, rows = H.smallest(term.buf)
   term.lazy = false
   term.cols, term.rows = cols, rows
   H.attach(id, term.chan, cols, rows, H.attach_opts(term.buf, true))

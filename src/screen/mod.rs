@@ -25,6 +25,7 @@ mod skip;
 pub mod status;
 #[cfg(test)]
 mod tests;
+mod written;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

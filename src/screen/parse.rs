@@ -8,6 +8,7 @@ use alacritty_terminal::term::TermMode;
 use alacritty_terminal::vte::ansi::{Handler, NamedPrivateMode, Timeout};
 
 use super::paint::painted_row;
+use super::written::Tap;
 use super::{DRAIN_EVERY, Frozen, MAX_OSC, Marker, Screen, next_marker, skip};
 
 impl Screen {
@@ -31,7 +32,7 @@ impl Screen {
         self.rest = self.rest.after(bytes);
         if self.track_osc(bytes) > MAX_OSC {
             // BEL ends it, as any terminal would take it.
-            self.parser.advance(&mut self.term, b"\x07");
+            self.parser.advance(&mut Tap(&mut self.term), b"\x07");
             self.rest = self.rest.after(b"\x07");
             self.osc_open = None;
         }
@@ -78,7 +79,7 @@ impl Screen {
             let marker = next_marker(rest);
             let cut = marker.map_or(rest.len(), |(at, _, _)| at);
             for piece in rest[..cut].chunks(DRAIN_EVERY) {
-                self.parser.advance(&mut self.term, piece);
+                self.parser.advance(&mut Tap(&mut self.term), piece);
                 self.drain_history();
             }
             let Some((at, len, marker)) = marker else { break };
@@ -88,18 +89,18 @@ impl Screen {
                     if !self.alternate() {
                         self.freeze_primary();
                     }
-                    self.parser.advance(&mut self.term, sequence);
+                    self.parser.advance(&mut Tap(&mut self.term), sequence);
                     self.drain_history();
                 }
                 // alacritty keeps a cleared screen in its scrollback; Neovim's
                 // terminal (what the stream would have built) does not.
                 Marker::ClearScreen => {
                     self.settle();
-                    self.parser.advance(&mut self.term, sequence);
+                    self.parser.advance(&mut Tap(&mut self.term), sequence);
                     self.term.grid_mut().clear_history();
                 }
                 Marker::ClearScrollback => {
-                    self.parser.advance(&mut self.term, sequence);
+                    self.parser.advance(&mut Tap(&mut self.term), sequence);
                     self.history.clear();
                     self.history_bytes = 0;
                     self.mark.cleared += 1;
@@ -178,7 +179,7 @@ impl Screen {
     /// begin halfway through a frame.
     pub(super) fn settle(&mut self) {
         if self.parser.sync_bytes_count() > 0 || self.parser.sync_timeout().pending_timeout() {
-            self.parser.stop_sync(&mut self.term);
+            self.parser.stop_sync(&mut Tap(&mut self.term));
             self.drain_history();
         }
     }

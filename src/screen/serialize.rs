@@ -7,6 +7,8 @@ use alacritty_terminal::index::Column;
 use alacritty_terminal::term::cell::{Cell, Flags};
 use alacritty_terminal::vte::ansi::{Color, NamedColor};
 
+use super::written::WRITTEN_SPACE;
+
 /// The attributes a cell is painted with (colours and the flags SGR sets).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Pen {
@@ -146,6 +148,9 @@ pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> bool {
         let c = cell.c;
         if c.is_ascii_graphic() || c == ' ' {
             out.push(c as u8);
+        } else if c == WRITTEN_SPACE {
+            // Written: a terminal keeps it, trailing or not.
+            out.push(b' ');
         } else {
             let c = if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) || c < ' ' {
                 ' '
@@ -168,7 +173,8 @@ pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> bool {
     wrapped
 }
 
-/// Whether a cell shows anything (text, or a background or line). A tab
+/// Whether a cell shows anything (text, a space the program wrote, or a
+/// background or line). A tab
 /// leaves `\t` in the cell it starts at (alacritty keeps it for copying),
 /// which shows as blank.
 fn visible(cell: &Cell) -> bool {
@@ -191,7 +197,11 @@ pub(super) fn text(row: &Row<Cell>, cols: usize) -> String {
         {
             continue;
         }
-        text.push(if cell.c < ' ' { ' ' } else { cell.c });
+        text.push(if cell.c < ' ' || cell.c == WRITTEN_SPACE {
+            ' '
+        } else {
+            cell.c
+        });
         if let Some(marks) = cell.zerowidth() {
             text.extend(marks);
         }

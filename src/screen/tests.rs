@@ -290,3 +290,32 @@ fn a_resize_then_a_repaint_keeps_every_line_once() {
         }
     }
 }
+
+/// Issue 33, 5: a space the program wrote is kept at the end of a line (as
+/// Neovim's terminal keeps it); cells it erased or skipped are not.
+#[test]
+fn trailing_spaces_the_program_wrote_are_kept() {
+    let mut screen = Screen::new(40, 6, 100);
+    screen.feed(b"the lazy dog \r\nerased\x1b[K\r\nskipped\x1b[5C\r\na b  \x1b[2D\x1b[K\r\n\x1b[44m  \x1b[0m\r\n$ ");
+    let painted = String::from_utf8_lossy(&screen.snapshot()).into_owned();
+    for (row, want) in [
+        ("the lazy dog", "the lazy dog \r\n"),
+        ("erased", "erased\r\n"),
+        ("skipped", "skipped\r\n"),
+        ("a b", "a b\r\n"),
+    ] {
+        assert!(painted.contains(want), "{row}: {want:?} in {painted:?}");
+    }
+    // Shown and read as plain spaces, one cell each.
+    let text = screen.text(6);
+    assert_eq!(text.lines[0], "the lazy dog");
+    assert_eq!(text.lines[3], "a b");
+    assert_eq!(text.cursor, (5, 2));
+    assert!(!painted.contains(super::written::WRITTEN_SPACE));
+    // And kept through the scrollback and a repaint into another model.
+    screen.feed(b"\r\n\r\n\r\n\r\n\r\n\r\n");
+    let mut copy = repainted(&mut screen);
+    let again = String::from_utf8_lossy(&copy.snapshot()).into_owned();
+    assert!(again.contains("the lazy dog \r\n"), "{again:?}");
+    assert!(again.contains("erased\r\n"), "{again:?}");
+}

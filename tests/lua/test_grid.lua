@@ -350,4 +350,179 @@ T['a pane follows its output, as a tmux pane does'] = function(child)
   h.matches(shown, 'NEW%-42', 'the new line is in view')
 end
 
+--- The lines of session `name`'s buffer, trailing blank lines dropped.
+local function buffer_lines(child, name)
+  return child.lua(
+    [[
+    local lines = vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false)
+    while #lines > 0 and lines[#lines] == '' do table.remove(lines) end
+    return lines
+  ]],
+    name
+  )
+end
+
+--- Every line of `want` once, in order, in `lines`; the last is a prompt.
+local function holds_once(lines, want, what)
+  local text = table.concat(lines, '\n')
+  local at = 0
+  for _, line in ipairs(want) do
+    local found = {}
+    for i, got in ipairs(lines) do
+      -- (A typed command follows its prompt.)
+      if got == line or (line:find(' ') and vim.endswith(got, ' ' .. line)) then
+        found[#found + 1] = i
+      end
+    end
+    h.eq(#found, 1, ('%s: %q once in\n%s'):format(what, line, text))
+    h.ok(found[1] > at, ('%s: %q in order in\n%s'):format(what, line, text))
+    at = found[1]
+  end
+  h.matches(lines[#lines], '[$#] ?$', what .. ': ends at the prompt')
+end
+
+T['a hidden session shown at another size keeps every line (issue 33, 1)'] = function(child)
+  child.setup()
+  child.cmd('set columns=160 lines=45')
+  child.lua([[
+    for i = 1, 12 do
+      require('lulu').start({ agent = 'shell', name = 'g' .. i, worktree = false })
+    end
+  ]])
+  child.wait(
+    [[for i = 1, 12 do
+        if require('lulu').get('g' .. i).status ~= 'running' then return false end
+      end
+      return true]],
+    10000,
+    'twelve shells'
+  )
+  child.cmd('LuluGrid')
+  child.wait_screen('g1', '[$#] ?\n', 8000, 'g1 prompt in its pane')
+  -- The grid goes; a line is typed into g1 while nobody shows it.
+  child.cmd('tabnew | tabonly')
+  child.wait('return not require("lulu.term").streaming(...)', 3000, 'g1 lazy once hidden', 'g1')
+  child.lua('require("lulu").send("g1", "echo HIDDEN_$((40+2)); echo SECOND")')
+  child.wait(
+    [[return vim.tbl_contains(require('lulu.rpc').request(require('lulu.rpc').methods.screen, 'g1').lines, 'SECOND')]],
+    5000,
+    'the host saw it'
+  )
+  -- Shown again at the whole editor's size.
+  child.cmd('set columns=80 lines=24')
+  child.lua('require("lulu").open("g1")')
+  child.cmd('stopinsert')
+  child.wait('return vim.tbl_contains(vim.api.nvim_buf_get_lines(0, 0, -1, false), "SECOND")', 5000, 'shown')
+  vim.wait(300)
+  holds_once(buffer_lines(child, 'g1'), { 'echo HIDDEN_$((40+2)); echo SECOND', 'HIDDEN_42', 'SECOND' }, 'g1')
+end
+
+local function tmux(socket, ...)
+  return vim.system({ 'tmux', '-L', socket, ... }, { text = true }):wait()
+end
+
+T['grid panes show the host screen exactly after the UI is resized (issue 33, 3 and 4)'] = function(child)
+  if vim.fn.executable('tmux') == 0 then
+    error('tmux is not installed (scripts/ensure-tools installs it)')
+  end
+  local socket = 'lulu-grid-' .. vim.fn.getpid()
+  local listen = child.dir .. '/nvim.sock'
+  local init = child.dir .. '/init.lua'
+  vim.fn.writefile({
+    ('vim.opt.rtp:prepend(%q)'):format(h.root),
+    ('require("lulu").setup({ bin = %q, host = { mode = "embedded" } })'):format(os.getenv('LULU_BIN')),
+  }, init)
+  local env = {}
+  for k, v in pairs(child.env) do
+    env[#env + 1] = k .. '=' .. v
+  end
+  env[#env + 1] = 'SHELL=/bin/bash'
+  local cmd = ('env %s nvim --clean -u %s --listen %s'):format(
+    table.concat(vim.tbl_map(vim.fn.shellescape, env), ' '),
+    init,
+    listen
+  )
+  tmux(socket, 'new-session', '-d', '-x', '160', '-y', '45', '-c', child.cwd, cmd)
+  local ui
+  local ok, err = pcall(function()
+    h.wait_for(function()
+      return vim.uv.fs_stat(listen) ~= nil
+    end, 5000, 'the editor in tmux')
+    ui = vim.fn.sockconnect('pipe', listen, { rpc = true })
+    local function lua(code, ...)
+      return vim.rpcrequest(ui, 'nvim_exec_lua', code, { ... })
+    end
+    lua([[
+      for i = 1, 4 do
+        require('lulu').start({ agent = 'shell', name = 'p' .. i, worktree = false })
+      end
+    ]])
+    h.wait_for(function()
+      return lua([[
+        for i = 1, 4 do
+          local rpc = require('lulu.rpc')
+          local lines = rpc.request(rpc.methods.screen, 'p' .. i).lines
+          if not (lines[1] and lines[#lines]:find('[$#] ?$')) then return false end
+        end
+        return true
+      ]])
+    end, 10000, 'four prompts')
+    lua([[
+      for i = 1, 4 do
+        require('lulu').send('p' .. i, ("printf 'BANNER-%d\\n'; seq 1 30"):format(i))
+      end
+      vim.cmd('LuluGrid')
+    ]])
+    local function panes()
+      return lua([[
+        local out = {}
+        for i = 1, 4 do
+          local lines = vim.api.nvim_buf_get_lines(require('lulu').buffer('p' .. i), 0, -1, false)
+          while #lines > 0 and lines[#lines] == '' do table.remove(lines) end
+          out[i] = lines
+        end
+        return out
+      ]])
+    end
+    local want = { 'BANNER-1' }
+    for n = 1, 30 do
+      want[#want + 1] = tostring(n)
+    end
+    local function check(when)
+      h.wait_for(function()
+        local all = panes()
+        for i = 1, 4 do
+          if not (all[i][#all[i]] or ''):find('[$#] ?$') or not vim.tbl_contains(all[i], '30') then
+            return false
+          end
+        end
+        return true
+      end, 8000, 'every pane at its prompt ' .. when)
+      vim.wait(400)
+      for i, lines in ipairs(panes()) do
+        want[1] = 'BANNER-' .. i
+        holds_once(lines, want, ('pane %d %s'):format(i, when))
+      end
+      -- As the user sees it: each pane ends with 30 and the prompt.
+      local shown = tmux(socket, 'capture-pane', '-p', '-t', '0').stdout or ''
+      local _, ends = shown:gsub('\n30 *│30 *\n[^\n]*[$#][^\n]*│[^\n]*[$#]', '')
+      h.eq(ends, 2, 'two rows of panes, each ending at 30 and the prompt ' .. when .. ':\n' .. shown)
+    end
+    check('at 160x45')
+    tmux(socket, 'resize-window', '-t', '0', '-x', '100', '-y', '30')
+    vim.wait(600)
+    check('at 100x30')
+    tmux(socket, 'resize-window', '-t', '0', '-x', '160', '-y', '45')
+    vim.wait(600)
+    check('back at 160x45')
+  end)
+  if ui then
+    pcall(vim.fn.chanclose, ui)
+  end
+  tmux(socket, 'kill-server')
+  if not ok then
+    error(err, 0)
+  end
+end
+
 return T

@@ -72,6 +72,36 @@ T['a resize to 25 columns and back loses no line when the session is shown again
   end
 end
 
+T['trailing blanks a program wrote survive a repaint, as in :terminal (issue 33, 5)'] = function(child)
+  child.setup()
+  local script = [[printf 'the lazy dog \n'; printf 'erased  \033[2D\033[K\n'; printf 'two  \n'; exec sleep 60]]
+  -- The anchor: Neovim's own terminal.
+  child.lua('vim.cmd.terminal({ args = { ... } })', "sh -c '" .. script:gsub("'", "'\\''") .. "'")
+  child.wait('return vim.tbl_contains(vim.api.nvim_buf_get_lines(0, 0, -1, false), "two  ")', 5000, ':terminal')
+  local native = child.lua('return vim.api.nvim_buf_get_lines(0, 0, 3, false)')
+  h.eq(native, { 'the lazy dog ', 'erased', 'two  ' }, ':terminal keeps what was written')
+  child.cmd('enew')
+  local s =
+    child.lua('return require("lulu").start({ agent = "shell", name = "blanks", args = { "-c", ... } })', script)
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, 'two', 5000, 'printed')
+  local function first3()
+    return child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, 3, false)', s.id)
+  end
+  h.eq(first3(), native, 'the stream')
+  -- Painted from the host's model: at another size, and after a reopen.
+  child.cmd('set columns=60')
+  child.wait(
+    'return require("lulu.term").buffer_of(...) ~= ' .. child.lua('return vim.api.nvim_get_current_buf()'),
+    3000,
+    'repainted',
+    s.id
+  )
+  child.wait_screen(s.id, 'two', 5000, 'painted')
+  h.eq(first3(), native, 'a repaint at 60 columns')
+end
+
 T['a session that wrote 20 MiB reopens with exactly its last screen'] = function(child)
   child.setup()
   -- 20 MiB of numbered lines, far past any scrollback, then a last screen.
