@@ -18,6 +18,7 @@
 mod answers;
 #[cfg(test)]
 mod flood_tests;
+mod grow;
 mod paint;
 mod parse;
 mod serialize;
@@ -98,6 +99,8 @@ fn size(cols: u16, rows: u16) -> Size {
 struct Stored {
     painted: Box<[u8]>,
     wrapped: bool,
+    /// Cells up to its last one that shows (what it needs of a row).
+    width: u16,
 }
 
 /// The primary screen as it was when the alternate screen was entered.
@@ -206,8 +209,10 @@ impl Screen {
         if self.size() == (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS)) {
             return;
         }
+        let before = self.term.screen_lines();
         self.term.resize(size(cols, rows));
         self.drain_history();
+        self.pull_back(self.term.screen_lines().saturating_sub(before));
         self.generation += 1;
     }
 

@@ -113,10 +113,11 @@ impl Screen {
 
 pub(super) fn painted_row(row: &Row<Cell>, cols: usize) -> Stored {
     let mut painted = Vec::with_capacity(cols);
-    let wrapped = serialize::row(row, cols, &mut painted);
+    let (wrapped, width) = serialize::row(row, cols, &mut painted);
     Stored {
         painted: painted.into_boxed_slice(),
         wrapped,
+        width: u16::try_from(width).unwrap_or(u16::MAX),
     }
 }
 

@@ -122,11 +122,12 @@ fn number(out: &mut Vec<u8>, n: u8) {
 
 /// Paint `row` (its first `cols` cells) into `out`. A soft-wrapped row is
 /// painted to its last column, so the text runs on into the next row; any
-/// other row stops at its last visible cell. Returns whether it wrapped.
+/// other row stops at its last visible cell. Returns whether it wrapped,
+/// and how many cells it painted.
 ///
 /// Every row that scrolls off is painted once, so this is on the flood
 /// path: plain slices, ASCII written as bytes, pens compared field by field.
-pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> bool {
+pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> (bool, usize) {
     let all = &row[..];
     let cells = &all[..cols.min(all.len())];
     let wrapped = cells.last().is_some_and(|cell| cell.flags.contains(Flags::WRAPLINE));
@@ -170,7 +171,7 @@ pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> bool {
     if pen != Pen::DEFAULT {
         out.extend_from_slice(b"\x1b[0m");
     }
-    wrapped
+    (wrapped, end)
 }
 
 /// Whether a cell shows anything (text, a space the program wrote, or a

@@ -319,3 +319,61 @@ fn trailing_spaces_the_program_wrote_are_kept() {
     assert!(again.contains("the lazy dog \r\n"), "{again:?}");
     assert!(again.contains("erased\r\n"), "{again:?}");
 }
+
+/// A screen that grows takes back its newest history rows, as tmux and
+/// Neovim's terminal do: the prompt stays at the bottom, nothing is lost,
+/// doubled or padded with blank rows, at every pair of sizes.
+#[test]
+fn a_taller_screen_takes_back_the_rows_that_scrolled_off() {
+    let sizes: &[(u16, u16)] = &[(80, 21), (49, 13), (20, 5), (80, 22), (160, 45), (30, 8)];
+    let mut feed = b"$ printf 'BANNER\\n'; seq 1 30\r\nBANNER\r\n".to_vec();
+    for i in 1..=30 {
+        feed.extend_from_slice(format!("{i}\r\n").as_bytes());
+    }
+    feed.extend_from_slice(b"$ ");
+    for &(c1, r1) in sizes {
+        for &(c2, r2) in sizes {
+            let mut screen = Screen::new(80, 21, 1000);
+            screen.feed(&feed);
+            screen.resize(c1, r1);
+            screen.resize(c2, r2);
+            let case = format!("80x21 -> {c1}x{r1} -> {c2}x{r2}");
+            let text = all_text(&mut screen);
+            let joined = text.join("\n");
+            let numbers: Vec<&str> = text
+                .iter()
+                .map(String::as_str)
+                .filter(|l| l.parse::<u32>().is_ok())
+                .collect();
+            let want: Vec<String> = (1..=30).map(|i| i.to_string()).collect();
+            assert_eq!(numbers, want, "{case}:\n{joined}");
+            assert_eq!(
+                text.iter().filter(|l| l.as_str() == "BANNER").count(),
+                1,
+                "{case}:\n{joined}"
+            );
+            assert_eq!(text.last().map(String::as_str), Some("$"), "{case}:\n{joined}");
+            assert!(
+                !text.iter().any(String::is_empty),
+                "no blank row inserted, {case}:\n{joined}"
+            );
+            // The prompt on the screen's last row once the screen is full.
+            let shown = screen.text(usize::from(r2));
+            let (_, rows) = screen.size();
+            if text.len() >= usize::from(rows) {
+                assert_eq!(
+                    shown.cursor.0 + 1,
+                    usize::from(rows),
+                    "prompt at the bottom, {case}:\n{joined}"
+                );
+            }
+            // And painted into a fresh terminal, the same screen.
+            let mut copy = repainted(&mut screen);
+            assert_eq!(
+                copy.text(usize::MAX).lines,
+                screen.text(usize::MAX).lines,
+                "{case}: the repaint"
+            );
+        }
+    }
+}
