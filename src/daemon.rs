@@ -10,7 +10,6 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -33,26 +32,6 @@ pub fn socket_path() -> PathBuf {
 
 fn lock_path() -> PathBuf {
     crate::hook::socket_dir().join("daemon.lock")
-}
-
-/// Identifies the binary a daemon runs (size and modification time), so an
-/// editor can tell that it was rebuilt or upgraded since the daemon started.
-pub fn build_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        let meta = std::env::current_exe().and_then(std::fs::metadata);
-        match meta {
-            Ok(meta) => {
-                let mtime = meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_secs());
-                format!("{}-{}", meta.len(), mtime)
-            }
-            Err(_) => "unknown".to_string(),
-        }
-    })
 }
 
 /// The running daemon's pid, if one holds the lock.
@@ -162,7 +141,7 @@ pub fn status_json() -> anyhow::Result<()> {
         "running": pid.is_some(),
         "pid": pid,
         "socket": socket_path(),
-        "build": build_id(),
+        "build": crate::identity::build_id(),
         "version": crate::supervisor::VERSION,
     });
     println!("{said}");

@@ -4,6 +4,7 @@
 
 pub mod adapter;
 pub mod agent;
+pub mod api;
 pub mod approval;
 pub mod cli;
 pub mod client;
@@ -11,6 +12,7 @@ pub mod cost;
 pub mod daemon;
 pub mod errors;
 pub mod hook;
+pub mod identity;
 pub mod host;
 pub mod ipc;
 pub mod launch;

@@ -24,8 +24,7 @@ use crate::store::Store;
 use crate::supervisor::{DaemonLink, Settings, Supervisor, SupervisorHandle, session_grace};
 use crate::worktree;
 
-mod kind;
-pub use kind::HostKind;
+use crate::identity::HostKind;
 
 /// What both kinds of host run: the store (reconciled), the hook bridge and
 /// the supervisor.

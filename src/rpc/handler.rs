@@ -11,7 +11,7 @@ use rmpv::Value;
 
 use super::framing::{InFlight, MAX_IN_FLIGHT};
 use super::protocol::{self, ErrorCode, Request};
-use super::{Caller, ClientId, Nvim, Outgoing, Peer};
+use super::{Caller, ClientId, Connection, Nvim, Outgoing, Peer};
 use crate::supervisor::SupervisorHandle;
 
 #[derive(Clone)]
@@ -80,15 +80,15 @@ impl RpcHandler {
             Some(pid) if request.editor_only() => crate::proctree::ancestry(pid).into(),
             _ => Default::default(),
         };
-        Peer {
+        Connection {
             nvim,
             out: self.out.clone(),
-            caller: Caller {
-                pid: self.peer_pid,
-                ancestry,
-            },
             tag,
         }
+        .peer(Caller {
+            pid: self.peer_pid,
+            ancestry,
+        })
     }
 }
 
@@ -153,11 +153,11 @@ impl RpcHandler {
             return future::ready(Ok(Value::Nil)).boxed();
         }
         if let Some(result) = self.supervisor.direct(&request) {
-            return future::ready(result.map_err(failed)).boxed();
+            return future::ready(result.map(protocol::from_payload).map_err(failed)).boxed();
         }
         let peer = self.peer(nvim, &request);
         let answer = self.supervisor.ask(self.client, peer, request);
-        async move { answer.await.map_err(failed) }.boxed()
+        async move { answer.await.map(protocol::from_payload).map_err(failed) }.boxed()
     }
 
     /// A request sent as a notification ([`protocol::CALL`]): served like a
@@ -202,15 +202,11 @@ impl RpcHandler {
             (Value::from(field.0), field.1),
         ]);
         let tag = self.tag.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let client = super::Client {
-            id: self.client,
-            peer: Peer {
-                nvim: nvim.clone(),
-                out: self.out.clone(),
-                caller: Caller::default(),
-                tag,
-            },
+        let connection = Connection {
+            nvim: nvim.clone(),
+            out: self.out.clone(),
+            tag,
         };
-        client.emit(protocol::Event::Reply, payload);
+        connection.emit_value(protocol::Event::Reply, payload);
     }
 }

@@ -174,13 +174,13 @@ impl Store {
             skipped: Arc::default(),
             jobs: Arc::default(),
             reporter: Arc::default(),
-            host: crate::host::HostKind::Embedded.as_str(),
+            host: crate::identity::HostKind::Embedded.as_str(),
         }
     }
 
     /// This handle belongs to a host of `kind`: its sessions are marked
     /// so, and only a host of that kind reconciles them.
-    pub fn of_kind(mut self, kind: crate::host::HostKind) -> Store {
+    pub fn of_kind(mut self, kind: crate::identity::HostKind) -> Store {
         self.host = kind.as_str();
         self
     }

@@ -10,13 +10,12 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use rmpv::Value;
+use crate::api::Payload;
 use serde::Serialize;
 
 use super::{Command, Supervisor};
 use crate::model::now;
-use crate::rpc::protocol;
-use crate::rpc::protocol::Event;
+use crate::api::Event;
 use crate::worktree::activity::{self, Happening, Tips};
 
 /// Items kept for the feed.
@@ -118,7 +117,7 @@ impl Supervisor {
                 session: session.map(|(_, name)| name),
                 what,
             };
-            let value = protocol::to_value(&item);
+            let value = Payload::of(&item);
             for client in self.editors.all() {
                 client.emit(Event::Activity, value.clone());
             }
@@ -151,7 +150,7 @@ impl Supervisor {
                 files: None,
             },
         };
-        let value = protocol::to_value(&item);
+        let value = Payload::of(&item);
         for client in self.editors.all() {
             client.emit(Event::Activity, value.clone());
         }
@@ -160,8 +159,8 @@ impl Supervisor {
     }
 
     /// `activity_list`: the feed, newest first.
-    pub(super) fn activity(&self) -> Value {
-        Value::Array(self.feed.items.iter().map(protocol::to_value).collect())
+    pub(super) fn activity(&self) -> Payload {
+        Payload::of(&self.feed.items)
     }
 }
 

@@ -3,13 +3,13 @@
 //! to every editor.
 
 use anyhow::anyhow;
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::{Reply, Supervisor, respond};
 use crate::approval::{self, Action, ToolCall};
 use crate::hook::HookReply;
 use crate::model::{SessionId, now};
-use crate::rpc::protocol::{self, Choice, DecideOpts, Event};
+use crate::api::{Choice, DecideOpts, Event};
 use crate::store::DecisionRecord;
 
 use super::queue::PendingView;
@@ -32,7 +32,7 @@ impl Supervisor {
         };
         if !matches!(choice, Choice::AlwaysAllow | Choice::AlwaysDeny) {
             let settled = self.settle(id, action, &by, opts.message, None);
-            return respond(reply, settled.map(|()| Value::Nil));
+            return respond(reply, settled.map(|()| Payload::NIL));
         }
         let record = self.find(pending.view.session_id.as_str()).map(|e| e.record.clone());
         let agent = record.map_or_else(|_| pending.view.agent.clone(), |r| r.agent);
@@ -69,11 +69,11 @@ impl Supervisor {
         by: String,
         message: Option<String>,
         ids: &[i64],
-    ) -> anyhow::Result<Value> {
+    ) -> anyhow::Result<Payload> {
         let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
         let by = format!("{by} (added rule {})", ids.join(", "));
         self.settle(approval, action, &by, message, None)?;
-        Ok(Value::Nil)
+        Ok(Payload::NIL)
     }
 
     /// Answer question `id` and tell everyone; an error when it is gone
@@ -126,7 +126,7 @@ impl Supervisor {
     }
 
     pub(super) fn resolved(&mut self, view: &PendingView, outcome: &str) {
-        let payload = protocol::to_value(&crate::rpc::reply::ApprovalResolved {
+        let payload = Payload::of(&crate::api::reply::ApprovalResolved {
             id: view.id,
             session_id: view.session_id.as_str(),
             outcome,

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use rmpv::Value;
+use crate::api::Payload;
 
 use tokio::sync::oneshot;
 
@@ -19,12 +19,12 @@ use crate::approval::{self, Action, Rule, RuleSpec, ToolCall};
 use crate::hook::{HookReply, HookRequest, same_token};
 use crate::model::{SessionId, SessionRecord, now};
 use crate::proctree;
-use crate::rpc::Caller;
-use crate::rpc::protocol::{self, ApprovalListOpts};
+use crate::api::Caller;
+use crate::api::{ApprovalListOpts};
 
 pub(super) use super::approval_input::RecentToolUses;
 use super::approval_input::{excerpt, fingerprint};
-use crate::rpc::protocol::Event;
+use crate::api::Event;
 
 /// The default time a question waits for the user.
 pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(600);
@@ -214,7 +214,7 @@ impl Supervisor {
             ..
         } = parked;
         let spill = self.spill_for_review(&mut view, &input, path_doubt);
-        self.emit(Event::Approval, protocol::to_value(&view));
+        self.emit(Event::Approval, Payload::of(&view));
         self.approvals.park(Pending {
             view,
             ticket,
@@ -288,7 +288,7 @@ impl Supervisor {
     /// Refuse a request that only an editor may make when it comes from
     /// inside one of this host's sessions (an agent answering its own
     /// question, or writing itself a rule).
-    pub(super) fn check_caller(&self, request: &protocol::Request, caller: &Caller) -> anyhow::Result<()> {
+    pub(super) fn check_caller(&self, request: &crate::api::Request, caller: &Caller) -> anyhow::Result<()> {
         if !request.editor_only() {
             return Ok(());
         }
@@ -317,16 +317,17 @@ impl Supervisor {
     /// The pending questions, or (a job off the loop) the record of
     /// decisions.
     /// The questions waiting for an answer, oldest first.
-    pub(super) fn pending_value(&self) -> Value {
-        Value::Array(self.approvals.views().map(protocol::to_value).collect())
+    /// The questions waiting, oldest first, as the editor shows them.
+    pub(super) fn pending(&self) -> Vec<impl serde::Serialize + '_> {
+        self.approvals.views().collect()
     }
 
     pub(super) fn approvals(
         &self,
         opts: ApprovalListOpts,
-    ) -> anyhow::Result<std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Value>> + Send>>> {
+    ) -> anyhow::Result<std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Payload>> + Send>>> {
         if !opts.history {
-            let pending = self.pending_value();
+            let pending = Payload::of(&self.pending());
             return Ok(Box::pin(async move { Ok(pending) }));
         }
         let limit = opts.limit.unwrap_or(200).min(10_000);
@@ -336,20 +337,20 @@ impl Supervisor {
                 .run(move |s| s.decisions(limit))
                 .await
                 .context("could not read the approval record")?;
-            Ok(protocol::to_value(&decisions))
+            Ok(Payload::of(&decisions))
         }))
     }
 
-    pub(super) fn rules_value(&self) -> Value {
-        Value::Array(self.rules.iter().map(rule_value).collect())
+    pub(super) fn rules_value(&self) -> Payload {
+        Payload::of(&self.rules.iter().map(rule_view).collect::<Vec<_>>())
     }
 
     /// A warning for the user, shown as one notification.
     pub(super) fn notice(&self, message: &str) {
-        self.emit(Event::Notice, Value::from(message));
+        self.emit(Event::Notice, Payload::from(message));
     }
 
-    pub(super) fn emit(&self, event: protocol::Event, payload: Value) {
+    pub(super) fn emit(&self, event: crate::api::Event, payload: Payload) {
         for client in self.editors.all() {
             client.emit(event, payload.clone());
         }
@@ -369,12 +370,11 @@ pub(super) fn compile_rules(stored: Vec<(i64, RuleSpec)>) -> Vec<Rule> {
         .collect()
 }
 
-fn rule_value(rule: &Rule) -> Value {
-    let mut value = protocol::to_value(&rule.spec);
-    if let Value::Map(map) = &mut value {
-        map.insert(0, (Value::from("id"), Value::from(rule.id)));
+fn rule_view(rule: &Rule) -> crate::api::reply::RuleView<'_> {
+    crate::api::reply::RuleView {
+        id: rule.id,
+        spec: &rule.spec,
     }
-    value
 }
 
 fn verdict_word(action: Action) -> &'static str {

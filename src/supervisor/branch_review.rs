@@ -3,11 +3,10 @@
 //! writes on them until they are sent to the agent. Git and the store run
 //! as jobs; the loop only finds the session.
 
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::{Reply, Supervisor, answer_later, respond};
 use crate::model::SessionId;
-use crate::rpc::protocol;
 use crate::store::Comment;
 use crate::worktree::{OwnedTree, history};
 
@@ -22,7 +21,7 @@ impl Supervisor {
         answer_later(reply, async move {
             let (tree, base) = found?;
             let files = tokio::task::spawn_blocking(move || history::changed_files(tree.tree(), &base)).await??;
-            Ok(protocol::to_value(&files))
+            Ok(Payload::of(&files))
         });
     }
 
@@ -31,7 +30,7 @@ impl Supervisor {
         answer_later(reply, async move {
             let (tree, base) = found?;
             let text = tokio::task::spawn_blocking(move || history::base_file(tree.tree(), &base, &file)).await??;
-            Ok(text.map_or(Value::Nil, Value::from))
+            Ok(text.map_or(Payload::NIL, Payload::from))
         });
     }
 
@@ -40,7 +39,7 @@ impl Supervisor {
         answer_later(reply, async move {
             let (tree, _) = found?;
             let text = tokio::task::spawn_blocking(move || crate::worktree::files::read(&tree.path, &file)).await??;
-            Ok(text.map_or(Value::Nil, Value::from))
+            Ok(text.map_or(Payload::NIL, Payload::from))
         });
     }
 
@@ -49,7 +48,7 @@ impl Supervisor {
         answer_later(reply, async move {
             let (tree, _) = found?;
             tokio::task::spawn_blocking(move || crate::worktree::files::write(&tree.path, &file, &content)).await??;
-            Ok(Value::Nil)
+            Ok(Payload::NIL)
         });
     }
 
@@ -70,7 +69,7 @@ impl Supervisor {
                     crate::store::MAX_COMMENTS
                 );
             }
-            Ok(Value::Nil)
+            Ok(Payload::NIL)
         });
     }
 
@@ -80,7 +79,7 @@ impl Supervisor {
         answer_later(reply, async move {
             let id = id?;
             let comments = store.run(move |s| s.comments(&id)).await?;
-            Ok(protocol::to_value(&comments))
+            Ok(Payload::of(&comments))
         });
     }
 
@@ -92,7 +91,7 @@ impl Supervisor {
             if !store.run(move |s| s.remove_comment(&id, comment)).await? {
                 anyhow::bail!("no comment {comment} on this session (sent, or removed already)");
             }
-            Ok(Value::Nil)
+            Ok(Payload::NIL)
         });
     }
 
@@ -102,7 +101,7 @@ impl Supervisor {
         answer_later(reply, async move {
             let id = id?;
             store.run(move |s| s.clear_comments(&id)).await?;
-            Ok(Value::Nil)
+            Ok(Payload::NIL)
         });
     }
 }

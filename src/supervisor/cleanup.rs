@@ -7,13 +7,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::worktree_policy::WorktreePolicy;
 use super::{Command, Reply, Supervisor, respond};
 use crate::model::{SessionId, SessionRecord};
-use crate::rpc::protocol::{self, Event};
-use crate::rpc::reply;
+use crate::api::{Event};
+use crate::api::reply;
 use crate::worktree;
 
 impl Supervisor {
@@ -72,11 +72,11 @@ impl Supervisor {
         } = retired;
         let mut list = Vec::new();
         for record in &records {
-            list.push(protocol::to_value(&reply::Retired {
+            list.push(reply::Retired {
                 name: record.name.clone(),
                 branch: record.branch.clone().unwrap_or_default(),
                 worktree: record.worktree.clone().unwrap_or_default(),
-            }));
+            });
             if !removed {
                 continue;
             }
@@ -102,13 +102,13 @@ impl Supervisor {
             self.worktree_policy.outdated();
             let _ = self.usage();
         }
-        respond(reply, Ok(Value::Array(list)));
+        respond(reply, Ok(Payload::of(&list)));
     }
 
     /// Worktree count and size, answered from a cache refreshed in the
     /// background (walking directories is slow); the fresh figure arrives as
     /// a `usage` event.
-    pub(super) fn usage(&mut self) -> Value {
+    pub(super) fn usage(&mut self) -> Payload {
         if let Some(paths) = self.worktree_policy.measure(&self.entries, Instant::now()) {
             let tx = self.tx.clone();
             tokio::task::spawn_blocking(move || {

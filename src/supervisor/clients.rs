@@ -4,11 +4,11 @@
 use std::collections::{HashMap, VecDeque};
 
 use anyhow::bail;
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::session::SessionCmd;
 use super::{Command, SessionOptions, Supervisor, SupervisorHandle, VERSION};
-use crate::rpc::{Client, ClientId};
+use crate::api::{Client, ClientId};
 
 /// How many ended connections are remembered for a hello still in flight.
 const DEPARTED_KEPT: usize = 256;
@@ -109,12 +109,12 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn daemon_status(&self) -> anyhow::Result<Value> {
+    pub(super) fn daemon_status(&self) -> anyhow::Result<Payload> {
         let daemon = self.daemon()?;
-        Ok(crate::rpc::protocol::to_value(&crate::rpc::reply::DaemonStatus {
+        Ok(Payload::of(&crate::api::reply::DaemonStatus {
             pid: std::process::id(),
             version: VERSION,
-            build: crate::daemon::build_id(),
+            build: crate::identity::build_id(),
             live: self.live_count(),
             clients: self.editors.len(),
             socket: daemon.socket.to_string_lossy().into_owned(),
@@ -122,7 +122,7 @@ impl Supervisor {
         }))
     }
 
-    pub(super) fn daemon_stop(&self) -> anyhow::Result<Value> {
+    pub(super) fn daemon_stop(&self) -> anyhow::Result<Payload> {
         let daemon = self.daemon()?;
         if daemon.stop.is_closed() {
             bail!("the daemon is already stopping");
@@ -134,7 +134,7 @@ impl Supervisor {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             let _ = stop.send(());
         });
-        Ok(Value::Nil)
+        Ok(Payload::NIL)
     }
 
     fn daemon(&self) -> anyhow::Result<&DaemonLink> {
@@ -147,23 +147,13 @@ impl Supervisor {
 
 #[cfg(test)]
 mod tests {
-    use nvim_rs::Neovim;
-    use nvim_rs::rpc::handler::Dummy;
-
     use super::*;
-    use crate::rpc::{Outgoing, Peer};
+    use crate::api::Peer;
 
     fn editor() -> Client {
-        let out = Outgoing::spawn(std::io::sink()).unwrap();
-        let (nvim, _io) = Neovim::new(futures::io::empty(), out.clone(), Dummy::new());
         Client {
             id: ClientId::next(),
-            peer: Peer {
-                nvim,
-                out,
-                caller: Default::default(),
-                tag: None,
-            },
+            peer: Peer::nowhere(),
         }
     }
 

@@ -102,14 +102,8 @@ impl Supervisor {
     }
 
     /// Every session's record, newest first.
-    pub(super) fn records_value(&self) -> Value {
-        Value::Array(
-            self.entries
-                .iter()
-                .rev()
-                .map(|e| protocol::to_value(&e.record))
-                .collect(),
-        )
+    pub(super) fn records(&self) -> Vec<&SessionRecord> {
+        self.entries.iter().rev().map(|e| &e.record).collect()
     }
 
     fn handle(&mut self, client: ClientId, peer: Peer, request: Request, reply: Option<Reply>) {
@@ -131,14 +125,14 @@ impl Supervisor {
     /// handed back for [`Supervisor::answer_later`].
     fn answer_now(&mut self, client: ClientId, peer: &Peer, request: Request) -> Handled {
         Handled::Now(match request {
-            Request::List => Ok(self.records_value()),
-            Request::Get(session) => self.find(&session).map(|e| protocol::to_value(&e.record)),
+            Request::List => Ok(Payload::of(&self.records())),
+            Request::Get(session) => self.find(&session).map(|e| Payload::of(&e.record)),
             Request::Send { session, text } => self.send_text(&session, &text),
             Request::Write { session, bytes } => self.write(&session, bytes),
             Request::Resize { session, cols, rows } => self
                 .live(&session)
                 .and_then(|live| live.control.resize(cols, rows).context("resize failed"))
-                .map(|()| Value::Nil),
+                .map(|()| Payload::NIL),
             Request::Stop { session, force } => self.stop(&session, force),
             Request::Attach {
                 session,
@@ -151,9 +145,9 @@ impl Supervisor {
                 .map(|live| {
                     let _ = live.commands.send(SessionCmd::Detach { client, chan });
                 })
-                .map(|()| Value::Nil),
+                .map(|()| Payload::NIL),
             // Served by the connection itself (rpc/handler.rs).
-            Request::Watch { .. } => Ok(Value::Nil),
+            Request::Watch { .. } => Ok(Payload::NIL),
             Request::SaveTemplate { name, spec } => Ok(self.save_template(name, spec)),
             Request::Activity => Ok(self.activity()),
             Request::Usage => Ok(self.usage()),
@@ -176,7 +170,7 @@ impl Supervisor {
             Request::Hello(hello) if reply.is_none() => self.hello_notified(client, peer, *hello),
             Request::Hello(hello) => {
                 let result = self.hello(client, peer, *hello);
-                respond(reply, result);
+                respond(reply, result.map(|hello| Payload::of(&hello)));
             }
             Request::Start(opts) => {
                 let options = self
@@ -198,7 +192,7 @@ impl Supervisor {
             Request::Screen { session, rows } => match self.find(&session) {
                 Ok(entry) => {
                     let job = self.screen_text(entry, rows);
-                    answer_later(reply, async move { Ok(protocol::to_value(&job.await)) });
+                    answer_later(reply, async move { Ok(Payload::of(&job.await)) });
                 }
                 Err(err) => respond(reply, Err(err)),
             },
@@ -291,6 +285,6 @@ impl Supervisor {
 
 /// Whether a request was answered from the supervisor's state.
 enum Handled {
-    Now(anyhow::Result<Value>),
+    Now(anyhow::Result<Payload>),
     Later(Box<Request>),
 }

@@ -14,7 +14,7 @@ pub struct SupervisorHandle {
 }
 
 impl SupervisorHandle {
-    pub async fn request(&self, client: ClientId, peer: Peer, request: Request) -> anyhow::Result<Value> {
+    pub async fn request(&self, client: ClientId, peer: Peer, request: Request) -> anyhow::Result<Payload> {
         self.ask(client, peer, request).await
     }
 
@@ -25,7 +25,7 @@ impl SupervisorHandle {
         client: ClientId,
         peer: Peer,
         request: Request,
-    ) -> impl std::future::Future<Output = anyhow::Result<Value>> + Send + 'static {
+    ) -> impl std::future::Future<Output = anyhow::Result<Payload>> + Send + 'static {
         let (reply, rx) = oneshot::channel();
         let sent = self
             .tx
@@ -59,29 +59,29 @@ impl SupervisorHandle {
     /// once on the caller's task (never queued behind the supervisor's
     /// work). `None` when `request` is not one, or the session is not live
     /// (the supervisor then answers, with the reason).
-    pub fn direct(&self, request: &Request) -> Option<anyhow::Result<Value>> {
+    pub fn direct(&self, request: &Request) -> Option<anyhow::Result<Payload>> {
         let (session, result) = match request {
             Request::Write { session, bytes } => {
                 let handle = self.controls.get(session)?;
                 handle.control.write(Input::Bytes(bytes.clone()));
-                (handle.id, Ok(Value::Nil))
+                (handle.id, Ok(Payload::NIL))
             }
             Request::Send { session, text } => {
                 let handle = self.controls.get(session)?;
                 handle.send(text);
-                (handle.id, Ok(Value::Nil))
+                (handle.id, Ok(Payload::NIL))
             }
             Request::Resize { session, cols, rows } => {
                 let handle = self.controls.get(session)?;
                 let result = handle.control.resize(*cols, *rows).context("resize failed");
-                return Some(result.map(|()| Value::Nil));
+                return Some(result.map(|()| Payload::NIL));
             }
             Request::Screen { session, rows } => {
                 let handle = self.controls.get(session)?;
                 let mut screen = fanout::lock(&handle.screen);
                 let (cols, height) = handle.control.size();
                 screen.resize(cols, height);
-                return Some(Ok(protocol::to_value(&screen.text(*rows))));
+                return Some(Ok(Payload::of(&screen.text(*rows))));
             }
             _ => return None,
         };

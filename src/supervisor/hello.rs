@@ -3,32 +3,30 @@
 //! tells it about its agents.
 
 use super::*;
-use crate::rpc::protocol::Event;
+use crate::api::Event;
 
 impl Supervisor {
     /// A hello sent as a notification: answered with a `hello` event that
     /// carries the sessions and the questions waiting, or its error.
     pub(super) fn hello_notified(&mut self, client: ClientId, peer: Peer, hello: Hello) {
-        let editor = crate::rpc::Client {
+        let editor = crate::api::Client {
             id: client,
             peer: peer.clone(),
         };
         let answer = match self.hello(client, peer, hello) {
-            Ok(Value::Map(mut fields)) => {
-                fields.push((Value::from("sessions"), self.records_value()));
-                fields.push((Value::from("approvals"), self.pending_value()));
-                Value::Map(fields)
-            }
-            Ok(other) => other,
-            Err(err) => Value::Map(vec![(
-                Value::from("error"),
-                Value::from(crate::errors::wire_message(&err)),
-            )]),
+            Ok(hello) => Payload::of(&crate::api::reply::Welcome {
+                hello,
+                sessions: self.records(),
+                approvals: self.pending(),
+            }),
+            Err(err) => Payload::of(&crate::api::reply::Failed {
+                error: crate::errors::wire_message(&err),
+            }),
         };
         editor.emit(Event::Hello, answer);
     }
 
-    pub(super) fn hello(&mut self, client: ClientId, peer: Peer, hello: Hello) -> anyhow::Result<Value> {
+    pub(super) fn hello(&mut self, client: ClientId, peer: Peer, hello: Hello) -> anyhow::Result<crate::api::reply::Hello> {
         let mut config = hello.config;
         // Checked whole first: a hello with one bad option changes nothing.
         let options = session_options(&mut config, &self.last)?;
@@ -65,23 +63,23 @@ impl Supervisor {
         }
         let client = Client { id: client, peer };
         for notice in self.startup_notices.drain(..) {
-            client.emit(Event::Notice, Value::from(notice));
+            client.emit(Event::Notice, Payload::from(notice));
         }
         // Its connection may have ended before this hello got here.
         self.editors.join(client, options);
         let mode = if self.settings.daemon.is_some() {
-            crate::host::HostKind::Daemon
+            crate::identity::HostKind::Daemon
         } else {
-            crate::host::HostKind::Embedded
+            crate::identity::HostKind::Embedded
         }
         .as_str();
-        Ok(protocol::to_value(&crate::rpc::reply::Hello {
+        Ok(crate::api::reply::Hello {
             version: VERSION,
             pid: std::process::id(),
             mode,
-            build: crate::daemon::build_id(),
+            build: crate::identity::build_id(),
             live: self.live_count(),
-        }))
+        })
     }
 
     /// The options the last hello set, as a start uses them.
@@ -91,7 +89,7 @@ impl Supervisor {
 
     /// Each agent `client` configured: its program (or why it cannot
     /// run), how to ask its version, and what lulu does with it.
-    pub(super) fn agent_info(&self, client: ClientId) -> Value {
+    pub(super) fn agent_info(&self, client: ClientId) -> Payload {
         let agents = &self.editors.options(client).unwrap_or(&self.last).agents;
         let info = agents.names().map(|name| {
             let adapter = crate::adapter::for_agent(name);
@@ -101,31 +99,29 @@ impl Supervisor {
                 self.settings.path_var.as_deref(),
                 self.settings.shell_var.as_deref(),
             );
-            let mut fields = vec![
-                (Value::from("name"), Value::from(name)),
-                (Value::from("integration"), protocol::to_value(&adapter.integration())),
-            ];
-            match resolved {
-                Ok(r) => fields.push((Value::from("program"), Value::from(r.argv[0].clone()))),
-                Err(err) => fields.push((Value::from("error"), Value::from(err.to_string()))),
+            let (program, error) = match resolved {
+                Ok(r) => (r.argv.first().cloned(), None),
+                Err(err) => (None, Some(err.to_string())),
+            };
+            let proven = adapter.proven_with();
+            crate::api::reply::AgentInfo {
+                name,
+                integration: adapter.integration(),
+                program,
+                error,
+                version_flag: adapter.version_flag(),
+                proven_with: proven.map(|(version, _)| version),
+                relies_on: proven.map(|(_, relies_on)| relies_on),
             }
-            if let Some(flag) = adapter.version_flag() {
-                fields.push((Value::from("version_flag"), Value::from(flag)));
-            }
-            if let Some((version, relies_on)) = adapter.proven_with() {
-                fields.push((Value::from("proven_with"), Value::from(version)));
-                fields.push((Value::from("relies_on"), Value::from(relies_on)));
-            }
-            Value::Map(fields)
         });
-        Value::Array(info.collect())
+        Payload::of(&info.collect::<Vec<_>>())
     }
 }
 
 /// What a hello's config says of the sessions its editor starts, checked
 /// whole before anything of it applies; what it leaves out stays as the
 /// last hello had it.
-fn session_options(config: &mut protocol::HostConfig, last: &SessionOptions) -> anyhow::Result<SessionOptions> {
+fn session_options(config: &mut crate::api::HostConfig, last: &SessionOptions) -> anyhow::Result<SessionOptions> {
     for pattern in &config.worktree_copy {
         globset::Glob::new(pattern).map_err(|err| anyhow!("invalid worktree.copy glob {pattern:?}: {}", err.kind()))?;
     }
@@ -158,7 +154,7 @@ mod tests {
             scrollback: 500,
             ..SessionOptions::default()
         };
-        let mut config = protocol::HostConfig {
+        let mut config = crate::api::HostConfig {
             scrollback: Some(1_000_000),
             worktree_cleanup: Some("delete_if_merged".into()),
             worktree_copy: vec![".env".into()],
@@ -170,13 +166,13 @@ mod tests {
         assert!(options.cleanup_merged);
         assert_eq!(options.worktree_copy, vec![".env".to_string()]);
 
-        let mut bad = protocol::HostConfig {
+        let mut bad = crate::api::HostConfig {
             worktree_copy: vec!["[".into()],
             ..Default::default()
         };
         let err = session_options(&mut bad, &last).err().unwrap().to_string();
         assert!(err.contains("invalid worktree.copy glob"), "{err}");
-        let mut bad = protocol::HostConfig {
+        let mut bad = crate::api::HostConfig {
             worktree_cleanup: Some("sometimes".into()),
             ..Default::default()
         };

@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::worktrees::worktree_of;
 use super::{Command, Reply, Supervisor, respond};
 use crate::model::SessionRecord;
-use crate::rpc::protocol::{self, RebaseStep};
-use crate::rpc::reply::{Conflicted, Landed};
+use crate::api::{RebaseStep};
+use crate::api::reply::{Conflicted, Landed};
 use crate::worktree::history::{self, Rebased};
 use crate::worktree::{self, Strategy, WorktreeError};
 
@@ -80,7 +80,7 @@ impl Supervisor {
                 if ended {
                     self.apply_cleanup_policy(&record.id, retire);
                 }
-                Ok(protocol::to_value(&Landed::at(Some(commit))))
+                Ok(Payload::of(&Landed::at(Some(commit))))
             }
             Err(WorktreeError::Conflict { files, hunks, .. }) => {
                 let message = format!(
@@ -132,10 +132,10 @@ impl Supervisor {
         } = done;
         self.refresh_ahead(&record.id);
         let answer = match result {
-            Ok(Rebased::Done(head)) if head.is_empty() => Ok(protocol::to_value(&Landed::at(None))),
+            Ok(Rebased::Done(head)) if head.is_empty() => Ok(Payload::of(&Landed::at(None))),
             Ok(Rebased::Done(head)) => {
                 self.event(&record.id, "rebased", &head);
-                Ok(protocol::to_value(&Landed::at(Some(head))))
+                Ok(Payload::of(&Landed::at(Some(head))))
             }
             Ok(Rebased::Stopped(hunks)) => {
                 let mut files: Vec<String> = hunks.iter().map(|h| h.path.clone()).collect();
@@ -164,8 +164,8 @@ pub(super) struct GitDone<T> {
     retire: bool,
 }
 
-fn conflict_answer(message: String, files: &[String], hunks: &[history::Hunk]) -> Value {
-    protocol::to_value(&Conflicted {
+fn conflict_answer(message: String, files: &[String], hunks: &[history::Hunk]) -> Payload {
+    Payload::of(&Conflicted {
         ok: false,
         message,
         files,

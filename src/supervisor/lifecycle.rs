@@ -2,25 +2,25 @@
 //! host's own shutdown. Terminal statuses are set once (`finish`).
 
 use anyhow::anyhow;
-use rmpv::Value;
+use crate::api::Payload;
 use tokio::sync::oneshot;
 
 use super::session::{SessionCmd, SessionEvent};
 use super::{Command, Entry, Reply, Supervisor, log_path, respond, session_dir};
 use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
-use crate::rpc::protocol::{self, Event};
-use crate::rpc::reply;
+use crate::api::{Event};
+use crate::api::reply;
 use crate::worktree::setup::SetupFailure;
 
 impl Supervisor {
-    pub(super) fn stop(&mut self, session: &str, force: bool) -> anyhow::Result<Value> {
+    pub(super) fn stop(&mut self, session: &str, force: bool) -> anyhow::Result<Payload> {
         let (max_age, tx) = (self.pool.recycle, self.tx.clone());
         let pool_log = self.pool_log_path();
         let entry = self.find_mut(session)?;
         let Some(live) = entry.live.as_mut() else {
             // Stopping an ended session is a no-op, not an error: the user's
             // intent already holds.
-            return Ok(protocol::to_value(&entry.record));
+            return Ok(Payload::of(&entry.record));
         };
         live.stop_requested = true;
         let recycle = !force
@@ -38,7 +38,7 @@ impl Supervisor {
         } else {
             let _ = live.commands.send(SessionCmd::Stop { force });
         }
-        Ok(protocol::to_value(&entry.record))
+        Ok(Payload::of(&entry.record))
     }
 
     /// Everything about one session: its record, its event history, and the
@@ -48,7 +48,7 @@ impl Supervisor {
     pub(super) fn detail(
         &self,
         session: &str,
-    ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<Value>> + Send + 'static> {
+    ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<Payload>> + Send + 'static> {
         let entry = self.find(session)?;
         let record = entry.record.clone();
         let screen = self.screen_text(entry, DETAIL_ROWS);
@@ -62,7 +62,7 @@ impl Supervisor {
                 .into_iter()
                 .map(|(at, kind, detail)| reply::HistoryEvent { at, kind, detail })
                 .collect();
-            Ok(protocol::to_value(&reply::Detail { record, events, output }))
+            Ok(Payload::of(&reply::Detail { record, events, output }))
         })
     }
 
@@ -148,7 +148,7 @@ impl Supervisor {
     pub(super) fn remove(&mut self, id: &SessionId, force: bool, waiters: Vec<Reply>) {
         let Some(record) = self.entries.get(id).map(|e| e.record.clone()) else {
             for waiter in waiters {
-                let _ = waiter.send(Ok(Value::Nil));
+                let _ = waiter.send(Ok(Payload::NIL));
             }
             return;
         };
@@ -167,7 +167,7 @@ impl Supervisor {
         let answer = removed.map(|()| self.forget(&id));
         for waiter in waiters {
             let _ = waiter.send(match &answer {
-                Ok(()) => Ok(Value::Nil),
+                Ok(()) => Ok(Payload::NIL),
                 Err(err) => Err(anyhow!("{err:#}")),
             });
         }
@@ -193,7 +193,7 @@ impl Supervisor {
         self.worktree_policy.outdated();
         let _ = self.usage();
         for client in self.editors.all() {
-            client.emit(Event::Deleted, Value::from(id.as_str()));
+            client.emit(Event::Deleted, Payload::from(id.as_str()));
         }
         tracing::info!(session = %id, "session deleted");
     }
@@ -299,7 +299,7 @@ impl Supervisor {
         self.event(&id, "exited", &detail);
         self.finish(record, status, reason, Some(exit.exit_code()));
         if let Some(entry) = self.entries.get(&id) {
-            let value = protocol::to_value(&entry.record);
+            let value = Payload::of(&entry.record);
             for client in self.editors.all() {
                 client.emit(Event::Exit, value.clone());
             }

@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use rmpv::Value;
+use crate::api::Payload;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -51,9 +51,9 @@ use crate::errors::HostError;
 use crate::hook::{HookReply, HookRequest};
 use crate::model::{SessionId, SessionRecord};
 use crate::pty::Input;
-use crate::rpc::protocol::Event;
-use crate::rpc::protocol::{self, Hello, Request};
-use crate::rpc::{Client, ClientId, Peer};
+use crate::api::Event;
+use crate::api::{Hello, Request};
+use crate::api::{Client, ClientId, Peer};
 use crate::store::Store;
 use approvals::Ticket;
 pub(super) use live::SessionOptions;
@@ -92,7 +92,7 @@ pub struct Settings {
     pub daemon: Option<clients::DaemonLink>,
 }
 
-type Reply = oneshot::Sender<anyhow::Result<Value>>;
+type Reply = oneshot::Sender<anyhow::Result<Payload>>;
 
 enum Command {
     Request {
@@ -339,7 +339,7 @@ impl Supervisor {
     }
 
     fn broadcast_record(&self, record: &SessionRecord) {
-        let value = protocol::to_value(record);
+        let value = Payload::of(record);
         for client in self.editors.all() {
             client.emit(Event::Session, value.clone());
         }
@@ -368,11 +368,11 @@ fn ended_line(record: &SessionRecord) -> String {
 
 /// Answer `reply` from a job that runs off the loop (a store query, a file
 /// read), so the loop serves others meanwhile.
-fn answer_later(reply: Option<Reply>, job: impl std::future::Future<Output = anyhow::Result<Value>> + Send + 'static) {
+fn answer_later(reply: Option<Reply>, job: impl std::future::Future<Output = anyhow::Result<Payload>> + Send + 'static) {
     tokio::spawn(async move { respond(reply, job.await) });
 }
 
-fn respond(reply: Option<Reply>, result: anyhow::Result<Value>) {
+fn respond(reply: Option<Reply>, result: anyhow::Result<Payload>) {
     match reply {
         Some(reply) => {
             let _ = reply.send(result);

@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::{Command, Supervisor, log_path};
 
@@ -71,8 +71,8 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    pub fn status(&self) -> Value {
-        crate::rpc::protocol::to_value(&crate::rpc::reply::PoolStatus {
+    pub fn status(&self) -> Payload {
+        Payload::of(&crate::api::reply::PoolStatus {
             size: self.size,
             idle: self.idle.len(),
             ready: self.idle.iter().filter(|i| i.ready()).count(),

@@ -6,14 +6,13 @@
 
 use std::time::Duration;
 
-use rmpv::Value;
+use crate::api::Payload;
 use tokio::task::JoinHandle;
 
 use super::SupervisorHandle;
 use super::fanout;
-use crate::rpc::protocol::Event;
-use crate::rpc::protocol::{self, Request};
-use crate::rpc::{Client, ClientId, Peer};
+use crate::api::reply::ScreenOf;
+use crate::api::{Client, ClientId, Event, Peer, Request};
 
 const PER_SECOND: u64 = 10;
 
@@ -53,18 +52,16 @@ impl SupervisorHandle {
                 session: session.clone(),
                 rows,
             };
-            if let Ok(Value::Map(mut fields)) = supervisor.request(client, peer, request).await {
-                fields.push((Value::from("session"), Value::from(session.as_str())));
-                editor.emit(Event::Screen, Value::Map(fields));
+            if let Ok(screen) = supervisor.request(client, peer, request).await
+                && screen.as_inner().is_object()
+            {
+                let session = session.as_str();
+                editor.emit(Event::Screen, Payload::of(&ScreenOf { screen, session }));
             }
         })
     }
 }
 
-fn payload(session: &str, text: &crate::screen::Text) -> Value {
-    let mut value = protocol::to_value(text);
-    if let Value::Map(fields) = &mut value {
-        fields.push((Value::from("session"), Value::from(session)));
-    }
-    value
+fn payload(session: &str, text: &crate::screen::Text) -> Payload {
+    Payload::of(&ScreenOf { screen: text, session })
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::{Command, SessionOptions, Supervisor};
 use crate::model::{Restarting, SessionId, SessionRecord, Status};
-use crate::rpc::protocol::StartOpts;
+use crate::api::StartOpts;
 
 /// Restarts allowed in an hour when the start does not say.
 pub const DEFAULT_LIMIT: u32 = 5;

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::approvals::PendingView;
 use super::{Command, Reply, Supervisor, respond, session_dir};
@@ -122,7 +122,7 @@ impl Supervisor {
             let (change, path, current) = blocking_read(parked).await?;
             let proposed = change.apply(current.as_deref())?;
             let shown = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy().into_owned();
-            Ok(crate::rpc::protocol::to_value(&crate::rpc::reply::Review {
+            Ok(Payload::of(&crate::api::reply::Review {
                 id,
                 session_name: session,
                 tool,
@@ -183,7 +183,7 @@ impl Supervisor {
                 format!("{by} (reviewed)")
             };
             self.settle(id, Action::Allow, &by, None, updated)?;
-            Ok(Value::Nil)
+            Ok(Payload::NIL)
         });
         respond(reply, settled);
     }

@@ -5,12 +5,12 @@
 //! process, questions keep being answered by the rules in memory.
 
 use anyhow::Context;
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::approvals::compile_rules;
 use super::{Command, Reply, Supervisor, respond};
 use crate::approval::{Action, Rule, RuleSpec};
-use crate::rpc::protocol::Event;
+use crate::api::Event;
 
 /// What to change.
 pub(super) enum Change {
@@ -119,7 +119,7 @@ impl Supervisor {
         self.rules = compile_rules(stored);
         self.emit(Event::Rules, self.rules_value());
         let answer = match then {
-            Then::Answer => Ok(added.first().map_or(Value::Nil, |id| Value::from(*id))),
+            Then::Answer => Ok(added.first().map_or(Payload::NIL, |id| Payload::of(id))),
             Then::Settle {
                 approval,
                 action,

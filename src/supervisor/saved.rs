@@ -3,37 +3,31 @@
 //! reads are jobs that answer by themselves, so the loop goes on.
 
 use anyhow::Context;
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::{Reply, Supervisor, answer_later};
 use crate::errors::HostError;
-use crate::rpc::protocol;
 
 impl Supervisor {
-    pub(super) fn save_template(&self, name: String, spec: String) -> Value {
+    pub(super) fn save_template(&self, name: String, spec: String) -> Payload {
         self.store
             .write(format!("the template '{name}'"), move |s| s.save_template(&name, &spec));
-        Value::Nil
+        Payload::NIL
     }
 
     pub(super) fn templates(&self, reply: Option<Reply>) {
         let store = self.store.clone();
         answer_later(reply, async move {
             let saved = store.run(|s| s.templates()).await?;
-            Ok(Value::Map(
-                saved
-                    .into_iter()
-                    .map(|(name, spec)| (Value::from(name), Value::from(spec)))
-                    .collect(),
-            ))
+            Ok(Payload::of(&saved.into_iter().collect::<std::collections::BTreeMap<_, _>>()))
         });
     }
 
-    pub(super) fn save_snapshot(&self, name: String, specs: String) -> Value {
+    pub(super) fn save_snapshot(&self, name: String, specs: String) -> Payload {
         self.store.write(format!("the saved set '{name}'"), move |s| {
             s.save_snapshot(&name, &specs)
         });
-        Value::Nil
+        Payload::NIL
     }
 
     pub(super) fn snapshot(&self, name: String, reply: Option<Reply>) {
@@ -42,7 +36,7 @@ impl Supervisor {
             let key = name.clone();
             match store.run(move |s| s.snapshot(&key)).await {
                 Ok(Some(specs)) => serde_json::from_str::<serde_json::Value>(&specs)
-                    .map(|json| protocol::to_value(&json))
+                    .map(|json| Payload::of(&json))
                     .context("the saved set is unreadable"),
                 Ok(None) => Err(HostError::NoSnapshot(name).into()),
                 Err(err) => Err(err.into()),
@@ -56,7 +50,7 @@ impl Supervisor {
             store
                 .run(|s| s.snapshot_names())
                 .await
-                .map(|names| protocol::to_value(&names))
+                .map(|names| Payload::of(&names))
                 .context("could not list saved sets")
         });
     }

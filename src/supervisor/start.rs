@@ -19,10 +19,11 @@ use super::session::{SessionEvent, SessionTask};
 use super::worktrees::WorktreeJob;
 use super::{Command, Entry, Live, Reply, SessionOptions, Supervisor, names, respond};
 use crate::adapter::{self, TranscriptSearch};
+use crate::api::Payload;
 use crate::agent::Resolved;
 use crate::model::{SessionRecord, Status};
 use crate::pty::Spawned;
-use crate::rpc::protocol::{self, StartOpts};
+use crate::api::{StartOpts};
 use crate::screen::Screen;
 
 /// Everything the slow part of a start needs, taken off the supervisor.
@@ -248,7 +249,7 @@ impl Supervisor {
             }
         };
         let record = self.go_live(launched, launch);
-        respond(reply, Ok(protocol::to_value(&record)));
+        respond(reply, Ok(Payload::of(&record)));
     }
 
     fn go_live(&mut self, launched: Launched, options: LaunchOptions) -> SessionRecord {

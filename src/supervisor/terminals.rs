@@ -7,28 +7,27 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::session::{SessionCmd, SessionEvent};
 use super::{Command, ENDED_REPLAY, Supervisor, controls, ended_line, log_path};
 use crate::pty::{self, Input};
-use crate::rpc::protocol;
-use crate::rpc::{ClientId, Peer};
+use crate::api::{ClientId, Peer};
 
 impl Supervisor {
-    pub(super) fn send_text(&mut self, session: &str, text: &str) -> anyhow::Result<Value> {
+    pub(super) fn send_text(&mut self, session: &str, text: &str) -> anyhow::Result<Payload> {
         let live = self.live(session)?;
         controls::type_line(&live.control, live.submit_delay, text);
         self.clear_waiting(session);
         self.touch(session);
-        Ok(Value::Nil)
+        Ok(Payload::NIL)
     }
 
-    pub(super) fn write(&mut self, session: &str, bytes: Vec<u8>) -> anyhow::Result<Value> {
+    pub(super) fn write(&mut self, session: &str, bytes: Vec<u8>) -> anyhow::Result<Payload> {
         self.live(session)?.control.write(Input::Bytes(bytes));
         self.clear_waiting(session);
         self.touch(session);
-        Ok(Value::Nil)
+        Ok(Payload::NIL)
     }
 
     /// Input counts as activity; recorded at most once a second.
@@ -54,8 +53,8 @@ impl Supervisor {
         session: &str,
         chan: i64,
         size: Option<(u16, u16)>,
-        opts: protocol::AttachOpts,
-    ) -> anyhow::Result<Value> {
+        opts: crate::api::AttachOpts,
+    ) -> anyhow::Result<Payload> {
         let state_dir = self.settings.state_dir.clone();
         // An ended session is painted with the attaching editor's scrollback.
         let scrollback = self.editors.options(client).unwrap_or(&self.last).scrollback;
@@ -71,7 +70,7 @@ impl Supervisor {
                 chan,
                 opts,
             });
-            return Ok(Value::Nil);
+            return Ok(Payload::NIL);
         }
         // An ended session has no model; its log holds the same bytes, and
         // a model fed from its tail paints what it last showed.
@@ -88,9 +87,8 @@ impl Supervisor {
             // How it ended, after what it printed (as the editor writes it
             // when a session it shows ends).
             painted.extend_from_slice(format!("\r\n\x1b[2m{last}\x1b[0m\r\n").as_bytes());
-            peer.out
-                .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(painted)]);
+            peer.link.chan_send(chan, painted);
         });
-        Ok(Value::Nil)
+        Ok(Payload::NIL)
     }
 }

@@ -3,14 +3,9 @@
 
 use std::time::Duration;
 
-use nvim_rs::Neovim;
-use nvim_rs::rpc::handler::Dummy;
-use rmpv::Value;
-
 use super::*;
+use crate::api::{HostConfig, Payload, StartOpts};
 use crate::model::Status;
-use crate::rpc::Outgoing;
-use crate::rpc::protocol::{HostConfig, StartOpts};
 
 struct Fixture {
     handle: SupervisorHandle,
@@ -34,17 +29,10 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
         daemon: None,
     };
     let (handle, _task) = Supervisor::spawn(store.clone(), settings, Vec::new(), Vec::new(), Vec::new());
-    let out = Outgoing::spawn(std::io::sink()).unwrap();
-    let (nvim, _io) = Neovim::new(futures::io::empty(), out.clone(), Dummy::new());
     let fixture = Fixture {
         handle,
         store,
-        peer: Peer {
-            nvim,
-            out,
-            caller: Default::default(),
-            tag: None,
-        },
+        peer: Peer::nowhere(),
         client: ClientId::next(),
         _dir: dir,
     };
@@ -64,7 +52,7 @@ async fn fixture(max_sessions: Option<usize>) -> Fixture {
 }
 
 impl Fixture {
-    async fn request(&self, request: Request) -> anyhow::Result<Value> {
+    async fn request(&self, request: Request) -> anyhow::Result<Payload> {
         self.handle.request(self.client, self.peer.clone(), request).await
     }
 
@@ -97,9 +85,8 @@ impl Fixture {
     }
 }
 
-fn record(value: Value) -> SessionRecord {
-    let json = serde_json::to_value(&value).unwrap();
-    serde_json::from_value(json).unwrap()
+fn record(value: Payload) -> SessionRecord {
+    serde_json::from_value(value.into_inner()).unwrap()
 }
 
 #[tokio::test]

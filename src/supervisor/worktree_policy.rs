@@ -8,12 +8,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::sessions::Sessions;
 use crate::model::{SessionId, SessionRecord};
-use crate::rpc::protocol;
-use crate::rpc::reply::WorktreeUsage;
+use crate::api::reply::WorktreeUsage;
 
 /// How long a computed worktree size is good for.
 const USAGE_EVERY: Duration = Duration::from_secs(30);
@@ -70,7 +69,7 @@ impl WorktreePolicy {
     }
 
     /// A measure came back: the figure to tell the editors.
-    pub fn measured(&mut self, count: usize, bytes: u64, now: Instant) -> Value {
+    pub fn measured(&mut self, count: usize, bytes: u64, now: Instant) -> Payload {
         self.measuring = false;
         let usage = Usage { count, bytes, at: now };
         let value = usage.value();
@@ -84,14 +83,14 @@ impl WorktreePolicy {
     }
 
     /// The last figure (nil before the first measure).
-    pub fn usage(&self) -> Value {
-        self.usage.as_ref().map_or(Value::Nil, Usage::value)
+    pub fn usage(&self) -> Payload {
+        self.usage.as_ref().map_or(Payload::NIL, Usage::value)
     }
 }
 
 impl Usage {
-    fn value(&self) -> Value {
-        protocol::to_value(&WorktreeUsage {
+    fn value(&self) -> Payload {
+        Payload::of(&WorktreeUsage {
             count: self.count,
             bytes: self.bytes,
         })
@@ -153,7 +152,7 @@ mod tests {
         let sessions = Sessions::new(vec![ended("a", Some("/w/a")), ended("b", None)]);
         let mut policy = WorktreePolicy::default();
         let t0 = Instant::now();
-        assert_eq!(policy.usage(), Value::Nil, "nothing known yet");
+        assert_eq!(policy.usage(), Payload::NIL, "nothing known yet");
         assert_eq!(policy.measure(&sessions, t0), Some(vec![PathBuf::from("/w/a")]));
         assert_eq!(policy.measure(&sessions, t0), None, "one measure at a time");
         let told = policy.measured(1, 4096, t0);

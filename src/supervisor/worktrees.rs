@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use rmpv::Value;
+use crate::api::Payload;
 
 use super::{Command, Reply, Supervisor};
 use crate::model::{SessionId, SessionRecord};
-use crate::rpc::protocol;
-use crate::rpc::reply::Trusted;
+use crate::api::reply::Trusted;
 use crate::worktree::{self, Created, OwnedTree, Tree, WorktreeError, repo_config};
 
 /// How often a busy session's `ahead` count is refreshed.
@@ -154,7 +153,7 @@ impl Supervisor {
             let (key, hash) = (path.clone(), found.sha256.clone());
             store.write(format!("the trust of {path}"), move |s| s.trust_file(&key, &hash));
             tracing::info!(%path, sha256 = %found.sha256, "trusted");
-            Ok(protocol::to_value(&Trusted {
+            Ok(Payload::of(&Trusted {
                 path,
                 sha256: found.sha256,
             }))
@@ -170,7 +169,7 @@ impl Supervisor {
         super::answer_later(reply, async move {
             let (tree, base) = found?;
             let text = blocking(move || worktree::diff(tree.tree(), &base)).await?;
-            Ok(Value::from(text))
+            Ok(Payload::from(text))
         });
     }
 

@@ -6,6 +6,8 @@ use rmpv::Value;
 
 use super::args::{Args, is_relative_path, kind, relative_path};
 use super::*;
+use crate::approval::RuleSpec;
+use crate::worktree::Strategy;
 
 /// The methods that take no arguments, and what each asks.
 fn bare(method: &str) -> Option<Request> {

@@ -48,8 +48,8 @@ use tokio::sync::Notify;
 
 use crate::model::SessionId;
 use crate::pty::{Input, PtyControl};
-use crate::rpc::protocol::AttachOpts;
-use crate::rpc::{ClientId, Peer};
+use crate::api::AttachOpts;
+use crate::api::{ClientId, Peer};
 use crate::screen::{MODES_OFF, Mark, Screen};
 use terminal::{Flow, Out, Source, Terminal};
 

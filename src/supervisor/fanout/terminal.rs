@@ -7,13 +7,12 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rmpv::Value;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use super::{SharedScreen, sized};
 use crate::pty::PtyControl;
-use crate::rpc::{ClientId, Peer};
+use crate::api::{ClientId, Peer};
 use crate::screen::Mark;
 
 /// Output chunks a terminal channel may have in flight (written, not yet
@@ -320,20 +319,17 @@ async fn send(peer: &Peer, chan: i64, bytes: Vec<u8>, acks: &mut VecDeque<JoinHa
             return false;
         }
     }
-    let Some(permit) = peer.out.reserve(bytes.len()).await else {
+    let Some(permit) = peer.link.reserve(bytes.len()).await else {
         return false;
     };
-    if !peer
-        .out
-        .notify("nvim_chan_send", vec![Value::from(chan), Value::Binary(bytes)])
-    {
+    if !peer.link.chan_send(chan, bytes) {
         return false;
     }
-    // The editor handles a channel's messages in order, so the reply to a
-    // request queued after the chunk means the chunk is in the buffer.
-    let nvim = peer.nvim.clone();
+    // Handled in order: once what is queued after the chunk is, the chunk
+    // is in the buffer.
+    let handled = peer.link.handled();
     acks.push_back(tokio::spawn(async move {
-        let acked = matches!(nvim.call("nvim_get_current_buf", vec![]).await, Ok(Ok(_)));
+        let acked = handled.await;
         drop(permit);
         acked
     }));

@@ -1,6 +1,6 @@
 //! The host's answers, typed: each reply and event payload that is not a
-//! record is a struct here, turned into msgpack in one place
-//! ([`super::protocol::to_value`]), so that its field names are written
+//! record is a struct here, made a [`super::Payload`] and turned into
+//! msgpack at the edge alone (`rpc/`), so that its field names are written
 //! once and the Lua side (`lua/lulu/`) reads what the compiler checked.
 
 use serde::Serialize;
@@ -13,7 +13,7 @@ use crate::worktree::history::Hunk;
 pub struct Hello {
     pub version: &'static str,
     pub pid: u32,
-    /// `embedded` or `daemon` ([`crate::host::HostKind`]).
+    /// `embedded` or `daemon` ([`crate::identity::HostKind`]).
     pub mode: &'static str,
     pub build: &'static str,
     pub live: usize,
@@ -135,4 +135,54 @@ pub struct Review {
     pub proposed: String,
     /// Whether an edited version can go back to the agent.
     pub editable: bool,
+}
+
+/// A rule as the editor lists it: its id, then its spec's fields.
+#[derive(Debug, Serialize)]
+pub struct RuleView<'a> {
+    pub id: i64,
+    #[serde(flatten)]
+    pub spec: &'a crate::approval::RuleSpec,
+}
+
+/// The answer to a hello sent as a notification (the `hello` event): the
+/// hello's reply, with the sessions and the questions waiting.
+#[derive(Debug, Serialize)]
+pub struct Welcome<S: Serialize, A: Serialize> {
+    #[serde(flatten)]
+    pub hello: Hello,
+    pub sessions: S,
+    pub approvals: A,
+}
+
+/// An answer that is an error, where the editor reads it as a field.
+#[derive(Debug, Serialize)]
+pub struct Failed {
+    pub error: String,
+}
+
+/// `lulu.agent_info`: one agent the editor configured.
+#[derive(Debug, Serialize)]
+pub struct AgentInfo<'a, I: Serialize> {
+    pub name: &'a str,
+    pub integration: I,
+    /// The program it runs, or why it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_flag: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proven_with: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relies_on: Option<&'static str>,
+}
+
+/// A watched session's screen (the `screen` event): the screen, and whose.
+#[derive(Debug, Serialize)]
+pub struct ScreenOf<'a, T: Serialize> {
+    #[serde(flatten)]
+    pub screen: T,
+    pub session: &'a str,
 }

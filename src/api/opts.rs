@@ -147,11 +147,11 @@ pub struct MergeOpts {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CommentOpts {
-    pub(super) path: String,
-    pub(super) line: i64,
-    pub(super) end_line: Option<i64>,
-    pub(super) text: String,
+pub struct CommentOpts {
+    pub path: String,
+    pub line: i64,
+    pub end_line: Option<i64>,
+    pub text: String,
 }
 
 /// Longest review comment.
