@@ -16,7 +16,7 @@ pub struct AgentSpec {
     pub cmd: Option<Vec<String>>,
     #[serde(default)]
     pub args: Vec<String>,
-    #[serde(default, deserialize_with = "crate::rpc::protocol::lenient_map")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_map")]
     pub env: BTreeMap<String, String>,
     /// Pause between a sent text and its Enter, in milliseconds.
     #[serde(default)]

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::paths::Dirs;
 
+mod hook;
 mod list;
 use list::list;
 
@@ -253,7 +254,7 @@ pub fn main() -> ExitCode {
             argv,
         } => limits_exec(&cgroup, address_space, processes, &argv),
         Command::Hook { agent } => {
-            let answer = crate::hook::client::run(&agent, std::io::stdin().lock());
+            let answer = hook::run(&agent, std::io::stdin().lock());
             if !answer.is_empty() {
                 println!("{answer}");
             }

@@ -151,6 +151,21 @@ pub fn lock_file(path: &Path) -> Result<File, PrivateError> {
     )
 }
 
+/// A fresh per-session token: 16 random bytes as hex.
+pub fn token() -> String {
+    let mut raw = [0u8; 16];
+    if getrandom::fill(&mut raw).is_err() {
+        // Without an OS RNG, mix the clock and pid: weaker, still unguessable
+        // by a process that cannot read our memory or environment.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+            ^ u128::from(std::process::id()) << 64;
+        raw = seed.to_le_bytes();
+    }
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 use crate::agent::AgentSpec;
+use crate::lenient::lenient_map;
 
 /// What the editor tells the host about itself when it connects.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -157,8 +158,7 @@ pub struct CommentOpts {
 /// Longest review comment.
 pub const MAX_COMMENT: usize = 16 * 1024;
 
-/// Largest file a review reads or writes through the host.
-pub const MAX_REVIEW_FILE: usize = 4 * 1024 * 1024;
+pub use crate::worktree::files::MAX_REVIEW_FILE;
 
 /// Longest commit message a merge takes.
 pub const MAX_COMMIT_MESSAGE: usize = 64 * 1024;
@@ -220,24 +220,5 @@ pub struct StopOpts {
 impl PartialEq for Hello {
     fn eq(&self, other: &Self) -> bool {
         self.version == other.version
-    }
-}
-
-/// Accept `{}` sent as an empty list: Lua cannot tell an empty table's kind.
-pub fn lenient_map<'de, D, V>(de: D) -> Result<BTreeMap<String, V>, D::Error>
-where
-    D: Deserializer<'de>,
-    V: Deserialize<'de>,
-{
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum MapOrEmpty<V> {
-        Map(BTreeMap<String, V>),
-        List(Vec<serde::de::IgnoredAny>),
-    }
-    match MapOrEmpty::deserialize(de) {
-        Ok(MapOrEmpty::Map(map)) => Ok(map),
-        Ok(MapOrEmpty::List(items)) if items.is_empty() => Ok(BTreeMap::new()),
-        _ => Err(serde::de::Error::custom("expected a table of string keys")),
     }
 }

@@ -4,7 +4,6 @@
 //! `server` runs in the host; `client` is the short-lived hook process, kept
 //! free of the async runtime and the database so it starts in milliseconds.
 
-pub mod client;
 pub mod questions;
 pub mod server;
 
@@ -86,31 +85,16 @@ pub fn same_token(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A fresh per-session token: 16 random bytes as hex.
-pub fn new_token() -> String {
-    let mut raw = [0u8; 16];
-    if getrandom::fill(&mut raw).is_err() {
-        // Without an OS RNG, mix the clock and pid: weaker, still unguessable
-        // by a process that cannot read our memory or environment.
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-            ^ u128::from(std::process::id()) << 64;
-        raw = seed.to_le_bytes();
-    }
-    raw.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn tokens_compare_exactly() {
-        let t = new_token();
+        let t = crate::private::token();
         assert_eq!(t.len(), 32);
         assert!(same_token(&t, &t.clone()));
-        assert!(!same_token(&t, &new_token()));
+        assert!(!same_token(&t, &crate::private::token()));
         assert!(!same_token(&t, &t[..31]));
         assert!(!same_token("", "x"));
     }

@@ -14,8 +14,8 @@ use crate::api::Payload;
 use serde::Serialize;
 
 use super::{Command, Supervisor};
-use crate::model::now;
 use crate::api::Event;
+use crate::model::now;
 use crate::worktree::activity::{self, Happening, Tips};
 
 /// Items kept for the feed.

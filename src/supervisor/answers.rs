@@ -2,14 +2,14 @@
 //! or "always" (its rules stored first, as a job), each recorded and told
 //! to every editor.
 
-use anyhow::anyhow;
 use crate::api::Payload;
+use anyhow::anyhow;
 
 use super::{Reply, Supervisor, respond};
+use crate::api::{Choice, DecideOpts, Event};
 use crate::approval::{self, Action, ToolCall};
 use crate::hook::HookReply;
 use crate::model::{SessionId, now};
-use crate::api::{Choice, DecideOpts, Event};
 use crate::store::DecisionRecord;
 
 use super::queue::PendingView;

@@ -9,18 +9,18 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use crate::api::Payload;
+use anyhow::{Context, bail};
 
 use tokio::sync::oneshot;
 
 use super::{Command, Supervisor};
+use crate::api::ApprovalListOpts;
+use crate::api::Caller;
 use crate::approval::{self, Action, Rule, RuleSpec, ToolCall};
 use crate::hook::{HookReply, HookRequest, same_token};
 use crate::model::{SessionId, SessionRecord, now};
 use crate::proctree;
-use crate::api::Caller;
-use crate::api::{ApprovalListOpts};
 
 pub(super) use super::approval_input::RecentToolUses;
 use super::approval_input::{excerpt, fingerprint};

@@ -11,9 +11,9 @@ use crate::api::Payload;
 
 use super::worktree_policy::WorktreePolicy;
 use super::{Command, Reply, Supervisor, respond};
-use crate::model::{SessionId, SessionRecord};
-use crate::api::{Event};
+use crate::api::Event;
 use crate::api::reply;
+use crate::model::{SessionId, SessionRecord};
 use crate::worktree;
 
 impl Supervisor {

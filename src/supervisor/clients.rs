@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use anyhow::bail;
 use crate::api::Payload;
+use anyhow::bail;
 
 use super::session::SessionCmd;
 use super::{Command, SessionOptions, Supervisor, SupervisorHandle, VERSION};

@@ -26,7 +26,12 @@ impl Supervisor {
         editor.emit(Event::Hello, answer);
     }
 
-    pub(super) fn hello(&mut self, client: ClientId, peer: Peer, hello: Hello) -> anyhow::Result<crate::api::reply::Hello> {
+    pub(super) fn hello(
+        &mut self,
+        client: ClientId,
+        peer: Peer,
+        hello: Hello,
+    ) -> anyhow::Result<crate::api::reply::Hello> {
         let mut config = hello.config;
         // Checked whole first: a hello with one bad option changes nothing.
         let options = session_options(&mut config, &self.last)?;

@@ -4,14 +4,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::anyhow;
 use crate::api::Payload;
+use anyhow::anyhow;
 
 use super::worktrees::worktree_of;
 use super::{Command, Reply, Supervisor, respond};
-use crate::model::SessionRecord;
-use crate::api::{RebaseStep};
+use crate::api::RebaseStep;
 use crate::api::reply::{Conflicted, Landed};
+use crate::model::SessionRecord;
 use crate::worktree::history::{self, Rebased};
 use crate::worktree::{self, Strategy, WorktreeError};
 

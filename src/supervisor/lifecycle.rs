@@ -1,15 +1,15 @@
 //! How sessions change state after they start: stop, exit, delete, and the
 //! host's own shutdown. Terminal statuses are set once (`finish`).
 
-use anyhow::anyhow;
 use crate::api::Payload;
+use anyhow::anyhow;
 use tokio::sync::oneshot;
 
 use super::session::{SessionCmd, SessionEvent};
 use super::{Command, Entry, Reply, Supervisor, log_path, respond, session_dir};
-use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
-use crate::api::{Event};
+use crate::api::Event;
 use crate::api::reply;
+use crate::model::{ExitKind, SessionId, SessionRecord, Status, now};
 use crate::worktree::setup::SetupFailure;
 
 impl Supervisor {

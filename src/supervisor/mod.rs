@@ -40,20 +40,20 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
 use crate::api::Payload;
+use anyhow::{Context, anyhow, bail};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::agent::Agents;
+use crate::api::Event;
+use crate::api::{Client, ClientId, Peer};
+use crate::api::{Hello, Request};
 use crate::approval::{Rule, RuleSpec};
 use crate::errors::HostError;
 use crate::hook::{HookReply, HookRequest};
 use crate::model::{SessionId, SessionRecord};
 use crate::pty::Input;
-use crate::api::Event;
-use crate::api::{Hello, Request};
-use crate::api::{Client, ClientId, Peer};
 use crate::store::Store;
 use approvals::Ticket;
 pub(super) use live::SessionOptions;
@@ -368,7 +368,10 @@ fn ended_line(record: &SessionRecord) -> String {
 
 /// Answer `reply` from a job that runs off the loop (a store query, a file
 /// read), so the loop serves others meanwhile.
-fn answer_later(reply: Option<Reply>, job: impl std::future::Future<Output = anyhow::Result<Payload>> + Send + 'static) {
+fn answer_later(
+    reply: Option<Reply>,
+    job: impl std::future::Future<Output = anyhow::Result<Payload>> + Send + 'static,
+) {
     tokio::spawn(async move { respond(reply, job.await) });
 }
 

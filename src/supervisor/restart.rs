@@ -8,8 +8,8 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::{Command, SessionOptions, Supervisor};
-use crate::model::{Restarting, SessionId, SessionRecord, Status};
 use crate::api::StartOpts;
+use crate::model::{Restarting, SessionId, SessionRecord, Status};
 
 /// Restarts allowed in an hour when the start does not say.
 pub const DEFAULT_LIMIT: u32 = 5;

@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
 use crate::api::Payload;
+use anyhow::{Context, anyhow, bail};
 
 use super::approvals::PendingView;
 use super::{Command, Reply, Supervisor, respond, session_dir};

@@ -4,13 +4,13 @@
 //! back to the loop as a command. With the database locked by another
 //! process, questions keep being answered by the rules in memory.
 
-use anyhow::Context;
 use crate::api::Payload;
+use anyhow::Context;
 
 use super::approvals::compile_rules;
 use super::{Command, Reply, Supervisor, respond};
-use crate::approval::{Action, Rule, RuleSpec};
 use crate::api::Event;
+use crate::approval::{Action, Rule, RuleSpec};
 
 /// What to change.
 pub(super) enum Change {
@@ -119,7 +119,7 @@ impl Supervisor {
         self.rules = compile_rules(stored);
         self.emit(Event::Rules, self.rules_value());
         let answer = match then {
-            Then::Answer => Ok(added.first().map_or(Payload::NIL, |id| Payload::of(id))),
+            Then::Answer => Ok(added.first().map_or(Payload::NIL, Payload::of)),
             Then::Settle {
                 approval,
                 action,

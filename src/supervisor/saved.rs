@@ -2,8 +2,8 @@
 //! and saved sets of sessions. Writes are queued on the store's thread;
 //! reads are jobs that answer by themselves, so the loop goes on.
 
-use anyhow::Context;
 use crate::api::Payload;
+use anyhow::Context;
 
 use super::{Reply, Supervisor, answer_later};
 use crate::errors::HostError;
@@ -19,7 +19,9 @@ impl Supervisor {
         let store = self.store.clone();
         answer_later(reply, async move {
             let saved = store.run(|s| s.templates()).await?;
-            Ok(Payload::of(&saved.into_iter().collect::<std::collections::BTreeMap<_, _>>()))
+            Ok(Payload::of(
+                &saved.into_iter().collect::<std::collections::BTreeMap<_, _>>(),
+            ))
         });
     }
 

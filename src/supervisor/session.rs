@@ -8,10 +8,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 
 use super::fanout::{Fanout, SharedScreen};
-use crate::model::{ExitKind, SessionId};
-use crate::pty::{Ended, Input, Output, PtyControl, Spawned};
 use crate::api::AttachOpts;
 use crate::api::{ClientId, Peer};
+use crate::model::{ExitKind, SessionId};
+use crate::pty::{Ended, Input, Output, PtyControl, Spawned};
 use crate::screen::status::{Signs, Verdict};
 
 mod reports;

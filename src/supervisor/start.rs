@@ -19,11 +19,11 @@ use super::session::{SessionEvent, SessionTask};
 use super::worktrees::WorktreeJob;
 use super::{Command, Entry, Live, Reply, SessionOptions, Supervisor, names, respond};
 use crate::adapter::{self, TranscriptSearch};
-use crate::api::Payload;
 use crate::agent::Resolved;
+use crate::api::Payload;
+use crate::api::StartOpts;
 use crate::model::{SessionRecord, Status};
 use crate::pty::Spawned;
-use crate::api::{StartOpts};
 use crate::screen::Screen;
 
 /// Everything the slow part of a start needs, taken off the supervisor.

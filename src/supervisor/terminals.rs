@@ -6,13 +6,13 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use crate::api::Payload;
+use anyhow::Context;
 
 use super::session::{SessionCmd, SessionEvent};
 use super::{Command, ENDED_REPLAY, Supervisor, controls, ended_line, log_path};
-use crate::pty::{self, Input};
 use crate::api::{ClientId, Peer};
+use crate::pty::{self, Input};
 
 impl Supervisor {
     pub(super) fn send_text(&mut self, session: &str, text: &str) -> anyhow::Result<Payload> {

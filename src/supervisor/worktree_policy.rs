@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use crate::api::Payload;
 
 use super::sessions::Sessions;
-use crate::model::{SessionId, SessionRecord};
 use crate::api::reply::WorktreeUsage;
+use crate::model::{SessionId, SessionRecord};
 
 /// How long a computed worktree size is good for.
 const USAGE_EVERY: Duration = Duration::from_secs(30);

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow, bail};
 use crate::api::Payload;
+use anyhow::{Context, anyhow, bail};
 
 use super::{Command, Reply, Supervisor};
-use crate::model::{SessionId, SessionRecord};
 use crate::api::reply::Trusted;
+use crate::model::{SessionId, SessionRecord};
 use crate::worktree::{self, Created, OwnedTree, Tree, WorktreeError, repo_config};
 
 /// How often a busy session's `ahead` count is refreshed.

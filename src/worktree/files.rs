@@ -6,7 +6,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::rpc::protocol::MAX_REVIEW_FILE;
+/// Largest file a review reads or writes through the host.
+pub const MAX_REVIEW_FILE: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
@@ -87,7 +88,7 @@ pub fn write(worktree: &Path, file: &str, content: &[u8]) -> Result<(), FileErro
         source,
     };
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let staged = path.with_file_name(format!(".{name}.lulu-{}", crate::hook::new_token()));
+    let staged = path.with_file_name(format!(".{name}.lulu-{}", crate::private::token()));
     let result = (|| {
         let mut out = std::fs::OpenOptions::new()
             .write(true)

@@ -46,10 +46,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
-use crate::model::SessionId;
-use crate::pty::{Input, PtyControl};
 use crate::api::AttachOpts;
 use crate::api::{ClientId, Peer};
+use crate::model::SessionId;
+use crate::pty::{Input, PtyControl};
 use crate::screen::{MODES_OFF, Mark, Screen};
 use terminal::{Flow, Out, Source, Terminal};
 

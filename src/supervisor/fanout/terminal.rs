@@ -11,8 +11,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use super::{SharedScreen, sized};
-use crate::pty::PtyControl;
 use crate::api::{ClientId, Peer};
+use crate::pty::PtyControl;
 use crate::screen::Mark;
 
 /// Output chunks a terminal channel may have in flight (written, not yet

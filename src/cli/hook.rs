@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{ENV_SESSION, ENV_SOCKET, ENV_TIMEOUT, ENV_TOKEN, HookReply, HookRequest};
+use crate::hook::{ENV_SESSION, ENV_SOCKET, ENV_TIMEOUT, ENV_TOKEN, HookReply, HookRequest};
 
 /// Largest hook input read from the agent.
 const MAX_INPUT: u64 = 16 * 1024 * 1024;

@@ -1,0 +1,141 @@
+//! The layers of the host, bottom first, and a check that no module reaches
+//! up: a module names (`crate::…`) only modules below it. The order is the
+//! one `docs/ARCHITECTURE.md` draws; a new module takes its place here.
+//!
+//! Read from the source, as the compiler would not tell: comments and test
+//! code are left out (a test may reach anywhere).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Bottom first. Each group may use the groups before it, and the modules
+/// before it within its own group.
+const LAYERS: &[(&str, &[&str])] = &[
+    (
+        "leaf facts and pure logic",
+        &[
+            "errors", "identity", "lenient", "paths", "private", "logfile", "proctree", "ipc", "cost", "limits",
+            "screen", "approval", "review", "launch",
+        ],
+    ),
+    ("git, the sandbox, the records", &["worktree", "sandbox", "model"]),
+    ("processes and the store", &["pty", "store"]),
+    ("the agents", &["hook", "agent", "adapter"]),
+    ("the typed interface", &["api"]),
+    ("the core", &["supervisor"]),
+    (
+        "the edge",
+        &["rpc", "host", "daemon", "relay", "link", "outer", "client"],
+    ),
+    ("the command line", &["cli"]),
+];
+
+fn order() -> Vec<&'static str> {
+    LAYERS.iter().flat_map(|(_, modules)| modules.iter().copied()).collect()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The code of a file without its comments and its test module, and
+/// nothing of a file that is a test module.
+fn production_code(path: &Path) -> String {
+    let name = path.file_name().unwrap().to_string_lossy();
+    if name == "tests.rs" || name.ends_with("_tests.rs") {
+        return String::new();
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = match text.find("#[cfg(test)]\nmod tests") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The top-level modules `code` names through `crate::`.
+fn named(code: &str, modules: &BTreeSet<&str>) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for part in group[..end].split(',') {
+                let word: String = part
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if modules.contains(word.as_str()) {
+                    found.insert(word);
+                }
+            }
+        } else {
+            let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if modules.contains(word.as_str()) {
+                found.insert(word);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_module_reaches_a_layer_above_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let order = order();
+    let known: BTreeSet<&str> = order.iter().copied().collect();
+    let lib = std::fs::read_to_string(root.join("lib.rs")).unwrap();
+    let declared: BTreeSet<&str> = lib
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub mod "))
+        .map(|rest| rest.trim_end_matches(';'))
+        .collect();
+    assert_eq!(
+        declared, known,
+        "every module of lib.rs has a place in LAYERS, and no other"
+    );
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut wrong = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&root).unwrap();
+        let top = relative.components().next().unwrap().as_os_str().to_string_lossy();
+        let top = top.trim_end_matches(".rs");
+        let Some(rank) = order.iter().position(|m| *m == top) else {
+            continue; // lib.rs, main.rs
+        };
+        for used in named(&production_code(&file), &known) {
+            let used_rank = order.iter().position(|m| *m == used).unwrap();
+            if used != top && used_rank > rank {
+                wrong.push(format!(
+                    "{} ({top}) uses crate::{used}, a layer above it",
+                    relative.display()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "layers reached upward:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_check_sees_a_reach_upward() {
+    let modules: BTreeSet<&str> = ["worktree", "rpc", "api"].into_iter().collect();
+    let code = "use crate::rpc::protocol::X;\nfn f() { crate::api::g() }\nuse crate::{worktree, rpc};";
+    let found = named(code, &modules);
+    assert_eq!(
+        found,
+        ["api", "rpc", "worktree"].into_iter().map(String::from).collect()
+    );
+}
