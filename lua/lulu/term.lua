@@ -2,10 +2,19 @@
 ---
 --- The host writes PTY bytes straight into the buffer's terminal channel
 --- (nvim_chan_send); keys typed in the buffer go back as notifications.
+--- Owns the terminal buffers; hears of session changes, ends, deletions and
+--- hosts coming and going through `lulu.bus` (subscribed at the end).
 local M = {}
 local H = {}
 
+local bus = require('lulu.bus')
+local config = require('lulu.config')
+local host = require('lulu.host')
+local keys = require('lulu.keys')
+local remote = require('lulu.remote')
 local rpc = require('lulu.rpc')
+local sessions = require('lulu.sessions')
+local util = require('lulu.util')
 
 ---@type table<string, {buf: integer, chan: integer, cols: integer|nil, rows: integer|nil}>
 H.terms = {}
@@ -27,13 +36,7 @@ function M.ensure(record, win)
   -- terminal: the host catches it up with what happened while nobody was
   -- looking (the rows that scrolled off since, and the screen), not the
   -- whole history again.
-  if
-    term
-    and term.lazy
-    and not term.stale
-    and vim.api.nvim_buf_is_loaded(term.buf)
-    and require('lulu.sessions').is_live(record)
-  then
+  if term and term.lazy and not term.stale and vim.api.nvim_buf_is_loaded(term.buf) and sessions.is_live(record) then
     if win then
       vim.api.nvim_win_set_buf(win, term.buf)
     end
@@ -77,7 +80,7 @@ function M.ensure(record, win)
     cols, rows = M.size_for(win)
   end
   H.terms[id] = { buf = buf, chan = chan, cols = cols, rows = rows }
-  require('lulu.keys').terminal_maps(buf)
+  keys.terminal_maps(buf)
   vim.bo[buf].bufhidden = 'hide'
   -- :bdelete unloads a terminal buffer and closes its channel; :bwipeout
   -- too. Either way the host stops sending, and a later open starts afresh.
@@ -123,7 +126,7 @@ end
 function M.open(record)
   local win = vim.api.nvim_get_current_win()
   local buf = M.ensure(record, win)
-  if require('lulu.sessions').is_live(record) and require('lulu.config').options.open.insert then
+  if sessions.is_live(record) and config.options.open.insert then
     vim.cmd.startinsert()
   else
     -- On its last line, the window follows the output.
@@ -144,7 +147,6 @@ M.MIN_COLS, M.MIN_ROWS = 20, 5
 --- area; for a buffer in several windows, the smallest (never below
 --- `MIN_COLS` x `MIN_ROWS`).
 function M.resize_visible()
-  local sessions = require('lulu.sessions')
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
     local cols, rows
@@ -199,7 +201,7 @@ function M.ended_line(record)
   if not how or how == vim.NIL then
     how = ('exit %s'):format(record.exit_code ~= vim.NIL and record.exit_code or '?')
   end
-  local at = require('lulu.util').parse_time(record.updated_at)
+  local at = util.parse_time(record.updated_at)
   local clock = at and os.date('%H:%M', math.floor(at)) or ''
   return ('[lulu: %s · %s · %s]'):format(record.status, how, clock)
 end
@@ -223,7 +225,6 @@ end
 --- The host is gone: its channels are dead, so forget them. The buffers stay,
 --- showing what they showed; opening the session again makes a new one.
 function M.host_exited()
-  local sessions = require('lulu.sessions')
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
     -- A remote host's terminals are not this host's.
@@ -239,7 +240,6 @@ end
 
 --- The terminals of host `name`'s sessions, open here.
 function H.of_host(name)
-  local sessions = require('lulu.sessions')
   local found = {}
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
@@ -261,7 +261,6 @@ end
 --- Remote host `name` is back: repaint its sessions' terminals that are
 --- on screen from its screen model (the others when next shown).
 function M.host_back(name)
-  local sessions = require('lulu.sessions')
   for id, term in pairs(H.of_host(name)) do
     if term.stale and vim.api.nvim_buf_is_valid(term.buf) and #vim.fn.win_findbuf(term.buf) > 0 then
       M.ensure(sessions.find(id))
@@ -275,8 +274,8 @@ function H.maybe_sleep(id, buf)
   if not term or term.buf ~= buf or term.lazy or #vim.fn.win_findbuf(buf) > 0 then
     return
   end
-  local record = require('lulu.sessions').find(id)
-  if not record or not require('lulu.sessions').is_live(record) then
+  local record = sessions.find(id)
+  if not record or not sessions.is_live(record) then
     return
   end
   term.lazy = true
@@ -289,8 +288,8 @@ function H.maybe_wake(id, buf)
   if not term or term.buf ~= buf or not (term.lazy or term.stale) then
     return
   end
-  local record = require('lulu.sessions').find(id)
-  if record and record.host and not require('lulu.remote').connected(record.host) then
+  local record = sessions.find(id)
+  if record and record.host and not remote.connected(record.host) then
     return
   end
   if record then
@@ -318,9 +317,9 @@ end
 --- host sizes the PTY as the attach arrives, so a resize sent after it is
 --- never overtaken.) With no host up, a request starts one first.
 function H.attach(id, chan, cols, rows, opts)
-  local record = require('lulu.sessions').find(id)
+  local record = sessions.find(id)
   local args = { rpc.methods.attach, id, chan, cols or vim.NIL, rows or vim.NIL, opts }
-  if (record and record.host) or require('lulu.host').channel() then
+  if (record and record.host) or host.channel() then
     rpc.notify(unpack(args))
   else
     rpc.request(unpack(args))
@@ -367,5 +366,12 @@ function H.name(buf, record)
   end
   vim.api.nvim_buf_set_name(buf, name)
 end
+
+bus.subscribe('session_status', 'lulu.term', M.status_changed)
+bus.subscribe('exit', 'lulu.term', M.ended)
+bus.subscribe('deleted', 'lulu.term', M.forget)
+bus.subscribe('host_exited', 'lulu.term', M.host_exited)
+bus.subscribe('host_lost', 'lulu.term', M.host_lost)
+bus.subscribe('host_back', 'lulu.term', M.host_back)
 
 return M

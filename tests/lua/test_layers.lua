@@ -33,8 +33,8 @@ local LAYERS = {
   { 'state', { 'lulu.sessions', 'lulu.approvals', 'lulu.status' } },
   -- Finding, starting and talking to hosts; their events coming in.
   { 'transport', { 'lulu.build', 'lulu.host', 'lulu.host.*', 'lulu.remote', 'lulu.rpc', 'lulu.events' } },
-  -- Terminal buffers, fed by the host.
-  { 'view', { 'lulu.term' } },
+  -- Terminal buffers, fed by the host, and the tab that tiles them.
+  { 'view', { 'lulu.term', 'lulu.ui.grid' } },
   -- The bodies of the public functions that show nothing.
   { 'api', { 'lulu.api.*' } },
   { 'ui', { 'lulu.ui.*', 'lulu.persist' } },
@@ -430,6 +430,28 @@ T['any lulu module can be required alone, before setup(), and starts nothing'] =
     h.eq(result.after, result.before, 'no channel, buffer, window or tab made')
     h.eq(result.running, false, 'no host started')
     h.eq(result.notes, {}, 'nothing said')
+  end)
+  child.stop()
+  if not ok then
+    error(err, 0)
+  end
+end
+
+T['the few methods lulu.protocol names (below lulu.rpc) are the ones in rpc.lua, the table the host checks'] = function()
+  local child = h.child()
+  local ok, err = pcall(function()
+    local names = child.lua([[
+      local rpc, protocol = require('lulu.rpc'), require('lulu.protocol')
+      local differ = {}
+      for key, method in pairs(protocol.methods) do
+        if rpc.methods[key] ~= method then
+          differ[#differ + 1] = ('%s: %s in lulu.protocol, %s in lulu.rpc'):format(key, method, tostring(rpc.methods[key]))
+        end
+      end
+      return { differ = differ, version = rpc.version == protocol.version }
+    ]])
+    h.eq(names.differ, {}, 'the same names')
+    h.ok(names.version, 'the same version')
   end)
   child.stop()
   if not ok then
