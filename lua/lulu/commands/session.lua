@@ -18,6 +18,7 @@ local parse = require('lulu.commands.parse')
 local rules = require('lulu.ui.rules')
 local run = require('lulu.commands.run')
 local saved = require('lulu.api.saved')
+local sessions = require('lulu.sessions')
 local start = require('lulu.api.start')
 local term = require('lulu.term')
 local util = require('lulu.util')
@@ -124,7 +125,9 @@ function M.send(cmd)
     local ctx = context.capture(0, cmd.range > 0 and cmd.line1 or nil, cmd.range > 0 and cmd.line2 or nil)
     local body = context.message(text, ctx)
     if target ~= 'all' and target ~= 'all!' then
-      api_sessions.send(target, body(api_sessions.get(target)))
+      -- Written for the session as the editor has it (kept current by the
+      -- host's events): no round trip first.
+      api_sessions.send(target, body(sessions.find(target) or api_sessions.get(target)))
       return
     end
     dispatch.to_all(body, { shells = target == 'all!' or cmd.bang })
