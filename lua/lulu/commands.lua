@@ -12,6 +12,7 @@ local sets = require('lulu.commands.sets')
 
 for _, part in ipairs({ parse, session, sets, host, git, complete }) do
   for name, fn in pairs(part) do
+    assert(M[name] == nil, 'two commands named ' .. name)
     M[name] = fn
   end
 end

@@ -415,6 +415,12 @@ T['any lulu module can be required alone, before setup(), and starts nothing'] =
         wins = #vim.api.nvim_list_wins(), tabs = #vim.api.nvim_list_tabpages() }
       local failed = {}
       for _, name in ipairs(...) do
+        -- Alone: nothing of lulu loaded before it.
+        for loaded in pairs(package.loaded) do
+          if loaded == 'lulu' or vim.startswith(loaded, 'lulu.') then
+            package.loaded[loaded] = nil
+          end
+        end
         local ok, err = pcall(require, name)
         if not ok then
           failed[#failed + 1] = name .. ': ' .. tostring(err)
