@@ -1,11 +1,21 @@
----@mod lulu.approvals Pending approvals: notify, queue, one dialog at a time.
+---@mod lulu.approvals Pending approvals: the editor's queue of them, and
+--- each announced once.
 ---
 --- Agents' permission questions that no rule answers arrive from the host as
---- `approval` events. Each is announced once; `:LuluApprove` answers the
---- oldest with |vim.ui.select()|, so any picker that replaces it works.
+--- `approval` events. Each is announced once (a notice, the terminal's
+--- desktop notification, a float over a terminal); `:LuluApprove` answers
+--- the oldest (`lulu.ui.approve`). Owns the queue and which question a
+--- dialog shows; requires `lulu.bus`, `lulu.config`, `lulu.keys`,
+--- `lulu.outside` and `lulu.util`. A file change to review at once
+--- (`approvals.review = 'auto'`) is published as `approval_review`; the
+--- UI opens it.
 local M = {}
 local H = {}
 
+local bus = require('lulu.bus')
+local config = require('lulu.config')
+local keys = require('lulu.keys')
+local outside = require('lulu.outside')
 local util = require('lulu.util')
 
 ---@class lulu.Approval
@@ -25,69 +35,65 @@ local util = require('lulu.util')
 ---@type lulu.Approval[] oldest first
 H.queue = {}
 
---- The choices offered, in order, and what each sends to the host. An
---- "always" choice is offered only when the host can make a rule as narrow
---- as the question (`field`); "Deny with a message…" asks for the reason
---- the agent is told.
-M.choices = {
-  { label = 'Review…', review = true, field = 'review' },
-  { label = 'Allow once', decision = 'allow' },
-  { label = 'Deny', decision = 'deny' },
-  { label = 'Deny with a message…', decision = 'deny', ask_message = true },
-  { label = 'Always allow', decision = 'always_allow', field = 'always' },
-  { label = 'Always deny', decision = 'always_deny', field = 'always_deny' },
-}
+--- The id of the question a dialog shows now (nil: none).
+---@type integer|string|nil
+M.dialog = nil
 
 ---@return lulu.Approval[]
 function M.pending()
   return vim.deepcopy(H.queue)
 end
 
+--- How many questions are pending.
+function M.count()
+  return #H.queue
+end
+
+--- The oldest pending question (of `session_id`, when given, if it has one).
+---@return lulu.Approval|nil
+function M.oldest(session_id)
+  for _, candidate in ipairs(H.queue) do
+    if candidate.session_id == session_id then
+      return candidate
+    end
+  end
+  return H.queue[1]
+end
+
+--- Is question `id` still pending?
+function M.is_pending(id)
+  return vim.iter(H.queue):any(function(a)
+    return a.id == id
+  end)
+end
+
 --- The host raised a question.
 ---@param approval lulu.Approval
 function M.added(approval)
   table.insert(H.queue, approval)
-  local config = require('lulu.config').options.approvals
-  if approval.review and config.review == 'auto' and not H.dialog then
-    -- Shown at once as a diff; the dialog is not needed.
-    H.review(approval)
-    return
+  local options = config.options.approvals
+  if approval.review and options.review == 'auto' and not M.dialog then
+    -- Shown at once as a diff (by the UI, when it is loaded); the dialog is
+    -- not needed.
+    if bus.publish('approval_review', approval) > 0 then
+      return
+    end
   end
-  if config.notify then
-    local keys = require('lulu.config').options.keys
-    -- Over a terminal the message line is drawn over at once, and in
-    -- Terminal mode only the Terminal-mode key works.
-    local terminal = vim.bo.buftype == 'terminal'
-    local ways = {}
-    for _, key in ipairs({ terminal and keys.term_approve or false, keys.approve }) do
-      if key then
-        ways[#ways + 1] = require('lulu.keys').display(key)
-      end
-    end
-    local hint = #ways > 0 and (' (%s or :LuluApprove)'):format(table.concat(ways, ', ')) or ' (:LuluApprove)'
-    local message = ('%s asks to use %s: %s%s'):format(approval.session_name, approval.tool, approval.summary, hint)
-    util.notify(message, vim.log.levels.WARN)
-    require('lulu.outside').tell(
-      ('%s asks to use %s: %s'):format(approval.session_name, approval.tool, approval.summary)
-    )
-    if terminal then
-      util.toast('lulu: ' .. message, 'DiagnosticWarn')
-    end
+  if options.notify then
+    H.announce(approval)
   end
 end
 
 --- Answered (here or elsewhere), withdrawn or expired.
 ---@param outcome string|nil allow, deny, withdrawn, expired, session ended
 function M.resolved(id, outcome)
-  if package.loaded['lulu.ui.review'] then
-    require('lulu.ui.review').resolved(id, outcome)
-  end
+  bus.publish('approval_resolved', id, outcome)
   for i, approval in ipairs(H.queue) do
     if approval.id == id then
       table.remove(H.queue, i)
       -- Another editor attached to the daemon answered the question this
       -- one is showing (our own answer closes the dialog before it is sent).
-      if H.dialog == id and (outcome == 'allow' or outcome == 'deny') then
+      if M.dialog == id and (outcome == 'allow' or outcome == 'deny') then
         util.notify(
           ('%s: %s was answered elsewhere (%s)'):format(approval.session_name, approval.tool, outcome),
           vim.log.levels.INFO
@@ -110,88 +116,27 @@ function M.reset(pending, host)
   H.queue = vim.list_extend(kept, pending or {})
 end
 
---- Open the oldest pending approval (of `session_id`, when given, if it has
---- one). Only one dialog at a time.
----@param session_id string|nil
-function M.open(session_id)
-  if H.dialog then
-    return
-  end
-  local approval = H.queue[1]
-  for _, candidate in ipairs(H.queue) do
-    if candidate.session_id == session_id then
-      approval = candidate
-      break
-    end
-  end
-  if not approval then
-    util.notify('no pending approvals')
-    return
-  end
-  H.dialog = approval.id
-  local items = {}
-  for _, choice in ipairs(M.choices) do
-    local covers = choice.field and approval[choice.field]
-    if not choice.field or (covers and covers ~= vim.NIL) then
-      local label = type(covers) == 'string' and ('%s: %s'):format(choice.label, covers) or choice.label
-      items[#items + 1] =
-        { label = label, decision = choice.decision, ask_message = choice.ask_message, review = choice.review }
-    end
-  end
-  local more = #H.queue > 1 and (' (+%d more)'):format(#H.queue - 1) or ''
-  local doubt = approval.doubt and approval.doubt ~= vim.NIL and (' [not allowed by rules: %s]'):format(approval.doubt)
-    or ''
-  vim.ui.select(items, {
-    prompt = ('%s · %s: %s%s%s'):format(approval.session_name, approval.tool, approval.summary, doubt, more),
-    kind = 'lulu_approval',
-    format_item = function(item)
-      return item.label
-    end,
-  }, function(item)
-    H.dialog = nil
-    -- Gone from the queue meanwhile: answered elsewhere, withdrawn or expired.
-    local still_pending = vim.iter(H.queue):any(function(a)
-      return a.id == approval.id
-    end)
-    if not item or not still_pending then
-      return
-    end
-    if item.review then
-      return H.review(approval)
-    end
-    if item.ask_message then
-      vim.ui.input({ prompt = 'Tell the agent (what to do instead): ' }, function(message)
-        if message == nil then
-          -- Cancelled: the question stays pending.
-          return
-        end
-        H.answer(approval, item.decision, { message = message })
-      end)
-      return
-    end
-    H.answer(approval, item.decision)
-  end)
-end
+-- helpers ------------------------------------------------------------------
 
-function H.review(approval)
-  local ok, err = pcall(require('lulu.ui.review').open, approval.id)
-  if not ok then
-    util.notify(('cannot review %s: %s'):format(approval.summary, tostring(err)), vim.log.levels.ERROR)
+--- Say that `approval` waits: a notice naming the keys that answer it, the
+--- terminal told when Neovim is not focused, a float over a terminal.
+function H.announce(approval)
+  local mapped = config.options.keys
+  -- Over a terminal the message line is drawn over at once, and in
+  -- Terminal mode only the Terminal-mode key works.
+  local terminal = vim.bo.buftype == 'terminal'
+  local ways = {}
+  for _, key in ipairs({ terminal and mapped.term_approve or false, mapped.approve }) do
+    if key then
+      ways[#ways + 1] = keys.display(key)
+    end
   end
-end
-
-function H.answer(approval, decision, opts)
-  local ok, err = pcall(require('lulu').decide, approval.id, decision, opts)
-  if not ok then
-    util.notify(tostring(err), vim.log.levels.WARN)
-  end
-  if require('lulu.config').options.approvals.chain then
-    -- The answered one may still be queued until its resolution arrives.
-    vim.schedule(function()
-      if H.queue[1] then
-        M.open()
-      end
-    end)
+  local hint = #ways > 0 and (' (%s or :LuluApprove)'):format(table.concat(ways, ', ')) or ' (:LuluApprove)'
+  local message = ('%s asks to use %s: %s%s'):format(approval.session_name, approval.tool, approval.summary, hint)
+  util.notify(message, vim.log.levels.WARN)
+  outside.tell(('%s asks to use %s: %s'):format(approval.session_name, approval.tool, approval.summary))
+  if terminal then
+    util.toast('lulu: ' .. message, 'DiagnosticWarn')
   end
 end
 

@@ -1,8 +1,11 @@
 ---@mod lulu.build The host binary's background build (scripts/build): what
---- it is doing, and running what waited for it once it is done.
+--- it is doing, and running what waited for it once it is done. Owns its
+--- marker files' reading and the queue of what waits; requires
+--- `lulu.config` and `lulu.util`.
 local M = {}
 local H = {}
 
+local config = require('lulu.config')
 local util = require('lulu.util')
 
 function M.paths()
@@ -67,10 +70,10 @@ end
 --- background) when no binary is configured and cargo is on PATH. True
 --- when a build is under way after it.
 function M.start()
-  if require('lulu.config').options.bin or vim.fn.executable('cargo') == 0 then
+  if config.options.bin or vim.fn.executable('cargo') == 0 then
     return false
   end
-  local script = require('lulu.host').root() .. '/scripts/build'
+  local script = util.root() .. '/scripts/build'
   if vim.fn.executable(script) == 0 then
     return false
   end
@@ -88,9 +91,9 @@ function M.stale()
     return H.stale
   end
   H.stale = false
-  local root = require('lulu.host').root()
+  local root = util.root()
   local built = vim.uv.fs_stat(root .. '/target/release/lulu')
-  if require('lulu.config').options.bin or not built then
+  if config.options.bin or not built then
     return false
   end
   local function stamp(stat)

@@ -1,5 +1,10 @@
----@mod lulu.config Defaults, setup() and validation.
+---@mod lulu.config Defaults, the options in force, and their validation.
+--- `setup()` only merges and checks (|lulu.setup()| applies them). Owns
+--- `options`; requires only `lulu.util`; touches nothing else.
 local M = {}
+local H = {}
+
+local util = require('lulu.util')
 
 -- The defaults block in doc/lulu.txt is checked against this table by
 -- tests/lua/test_config.lua; change both together.
@@ -54,81 +59,67 @@ M.defaults = {
 ---@type lulu.Config
 M.options = vim.deepcopy(M.defaults)
 
---- Agent keys the host understands; anything else in an agent table is a typo.
-local agent_keys = {
-  cmd = true,
-  args = true,
-  env = true,
-  submit_delay = true,
-  restart = true,
-  restart_limit = true,
-  limits = true,
-  sandbox = true,
-}
-
--- Options whose default is nil: they exist although the defaults table
--- cannot show them.
-local nil_defaults = {
-  bin = true,
-  default_agent = true,
-  ['worktree.root'] = true,
-  ['worktree.setup'] = true,
-  ['sandbox.backend'] = true,
-  -- The old name of `persist.resume` (Claude only); still read.
-  ['persist.claude_continue'] = true,
-}
--- Tables whose keys are the user's own (model names, file globs).
-local free_tables = {
-  hosts = true,
-  ['cost.prices'] = true,
-  ['worktree.copy'] = true,
-  prompts = true,
-  templates = true,
-  ['sandbox.ro'] = true,
-  ['sandbox.rw'] = true,
-  ['sandbox.hide'] = true,
-}
-
-local function check_agent(problems, path, name, spec)
-  if type(spec) ~= 'table' then
-    problems[#problems + 1] = ('%s must be a table like { cmd = { "%s" } }'):format(path, name)
-    return
-  end
-  for k in pairs(spec) do
-    if not agent_keys[k] then
-      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, args, env, submit_delay, restart, restart_limit, limits, sandbox)'):format(
-        path,
-        k
-      )
-    end
-  end
-  if spec.sandbox ~= nil and spec.sandbox ~= false and spec.sandbox ~= 'bwrap' then
-    problems[#problems + 1] = ("%s.sandbox must be 'bwrap' or false"):format(path)
-  end
-  if spec.cmd ~= nil and (type(spec.cmd) ~= 'table' or #spec.cmd == 0) then
-    problems[#problems + 1] = ('%s.cmd must be a non-empty list like { "%s" }'):format(path, name)
-  end
-end
+--- What the last setup() found wrong, one line each.
+---@type string[]
+M.problems = {}
 
 ---@param opts table|nil
 ---@return string[] problems one line each, naming the option and the fix
 function M.validate(opts)
   local problems = {}
-  local function walk(given, defaults, prefix)
-    for key, value in pairs(given) do
-      local path = prefix .. tostring(key)
-      if prefix == 'agents.' then
-        check_agent(problems, path, key, value)
-      elseif defaults[key] == nil and not nil_defaults[path] then
-        problems[#problems + 1] = ('unknown option %s'):format(path)
-      elseif type(defaults[key]) == 'table' and type(value) == 'table' and not free_tables[path] then
-        walk(value, defaults[key], path .. '.')
+  H.walk(problems, opts or {}, M.defaults, '')
+  local o = vim.tbl_deep_extend('force', M.defaults, opts or {})
+  if o.persist.claude_continue ~= nil then
+    problems[#problems + 1] =
+      'persist.claude_continue is deprecated: use persist.resume (it resumes every agent); it is still read for now'
+  end
+  for _, checks in ipairs({ H.plain(o), H.tables(o), H.pool(o), H.rest(o) }) do
+    for _, check in ipairs(checks) do
+      if not check[2] then
+        problems[#problems + 1] = ('%s must be %s'):format(check[1], check[3])
       end
     end
   end
-  walk(opts or {}, M.defaults, '')
-  local o = vim.tbl_deep_extend('force', M.defaults, opts or {})
-  local checks = {
+  return problems
+end
+
+--- Merge `opts` over the defaults (the caller applies them: |lulu.setup()|).
+---@param opts table|nil
+function M.setup(opts)
+  vim.validate('opts', opts, 'table', true)
+  local problems = M.validate(opts)
+  for _, problem in ipairs(problems) do
+    util.notify(problem, vim.log.levels.WARN)
+  end
+  M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
+  -- The agents the user named with a command of their own (health warns
+  -- when one of those is missing; a built-in one is optional).
+  M.configured_agents = {}
+  for name, spec in pairs(type(opts) == 'table' and type(opts.agents) == 'table' and opts.agents or {}) do
+    M.configured_agents[name] = type(spec) == 'table' and spec.cmd ~= nil or nil
+  end
+  M.problems = problems
+end
+
+-- helpers ------------------------------------------------------------------
+
+--- Unknown keys, down the tables whose keys are lulu's.
+function H.walk(problems, given, defaults, prefix)
+  for key, value in pairs(given) do
+    local path = prefix .. tostring(key)
+    if prefix == 'agents.' then
+      H.check_agent(problems, path, key, value)
+    elseif defaults[key] == nil and not H.nil_defaults[path] then
+      problems[#problems + 1] = ('unknown option %s'):format(path)
+    elseif type(defaults[key]) == 'table' and type(value) == 'table' and not H.free_tables[path] then
+      H.walk(problems, value, defaults[key], path .. '.')
+    end
+  end
+end
+
+--- `{ option, ok, what it must be }` for the plain values.
+function H.plain(o)
+  return {
     { 'max_sessions', type(o.max_sessions) == 'number' and o.max_sessions >= 1, 'a number >= 1' },
     {
       'scrollback',
@@ -140,6 +131,12 @@ function M.validate(opts)
     { 'open.insert', type(o.open.insert) == 'boolean', 'true or false' },
     { 'default_agent', o.default_agent == nil or o.agents[o.default_agent] ~= nil, 'the name of a configured agent' },
     { 'host.mode', o.host.mode == 'embedded' or o.host.mode == 'daemon', "'embedded' or 'daemon'" },
+  }
+end
+
+--- The tables whose keys are the user's: hosts, prices.
+function H.tables(o)
+  return {
     {
       'hosts',
       type(o.hosts) == 'table' and vim.iter(pairs(o.hosts)):all(function(k, h)
@@ -172,6 +169,12 @@ function M.validate(opts)
       end),
       'a table of model prefix = { input =, output =, cache_write =, cache_read = } (USD per million tokens)',
     },
+  }
+end
+
+--- The warm shells.
+function H.pool(o)
+  return {
     {
       'pool.size',
       type(o.pool.size) == 'number' and o.pool.size >= 0 and o.pool.size <= 6,
@@ -188,6 +191,12 @@ function M.validate(opts)
       type(o.pool.ready_timeout) == 'number' and o.pool.ready_timeout > 0 and o.pool.ready_timeout <= 600,
       'seconds (0 < n <= 600) a warm shell may take to show its prompt',
     },
+  }
+end
+
+--- Templates, prompts, approvals, persistence and worktrees.
+function H.rest(o)
+  return {
     {
       'templates',
       type(o.templates) == 'table' and vim.iter(pairs(o.templates)):all(function(k, t)
@@ -212,16 +221,18 @@ function M.validate(opts)
       o.approvals.review == 'ask' or o.approvals.review == 'auto',
       "'ask' (offer Review… in the dialog) or 'auto' (open file changes as a diff at once)",
     },
-    {
-      'persist.resume',
-      type(o.persist.resume) == 'boolean',
-      'true or false',
-    },
+    { 'persist.resume', type(o.persist.resume) == 'boolean', 'true or false' },
     {
       'persist.autosave',
       o.persist.autosave == false or (type(o.persist.autosave) == 'number' and o.persist.autosave >= 1),
       'false or a number of seconds >= 1',
     },
+    unpack(H.worktree(o)),
+  }
+end
+
+function H.worktree(o)
+  return {
     {
       'worktree.cleanup',
       o.worktree.cleanup == 'keep' or o.worktree.cleanup == 'delete_if_merged',
@@ -244,42 +255,62 @@ function M.validate(opts)
       "an argv list like { 'npm', 'ci' }",
     },
   }
-  if o.persist.claude_continue ~= nil then
-    problems[#problems + 1] =
-      'persist.claude_continue is deprecated: use persist.resume (it resumes every agent); it is still read for now'
+end
+
+--- Agent keys the host understands; anything else in an agent table is a typo.
+H.agent_keys = {
+  cmd = true,
+  args = true,
+  env = true,
+  submit_delay = true,
+  restart = true,
+  restart_limit = true,
+  limits = true,
+  sandbox = true,
+}
+
+-- Options whose default is nil: they exist although the defaults table
+-- cannot show them.
+H.nil_defaults = {
+  bin = true,
+  default_agent = true,
+  ['worktree.root'] = true,
+  ['worktree.setup'] = true,
+  ['sandbox.backend'] = true,
+  -- The old name of `persist.resume` (Claude only); still read.
+  ['persist.claude_continue'] = true,
+}
+-- Tables whose keys are the user's own (model names, file globs).
+H.free_tables = {
+  hosts = true,
+  ['cost.prices'] = true,
+  ['worktree.copy'] = true,
+  prompts = true,
+  templates = true,
+  ['sandbox.ro'] = true,
+  ['sandbox.rw'] = true,
+  ['sandbox.hide'] = true,
+}
+
+function H.check_agent(problems, path, name, spec)
+  if type(spec) ~= 'table' then
+    problems[#problems + 1] = ('%s must be a table like { cmd = { "%s" } }'):format(path, name)
+    return
   end
-  for _, check in ipairs(checks) do
-    if not check[2] then
-      problems[#problems + 1] = ('%s must be %s'):format(check[1], check[3])
+  for k in pairs(spec) do
+    if not H.agent_keys[k] then
+      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, args, env, submit_delay, restart, restart_limit, limits, sandbox)'):format(
+        path,
+        k
+      )
     end
   end
-  return problems
+  if spec.sandbox ~= nil and spec.sandbox ~= false and spec.sandbox ~= 'bwrap' then
+    problems[#problems + 1] = ("%s.sandbox must be 'bwrap' or false"):format(path)
+  end
+  if spec.cmd ~= nil and (type(spec.cmd) ~= 'table' or #spec.cmd == 0) then
+    problems[#problems + 1] = ('%s.cmd must be a non-empty list like { "%s" }'):format(path, name)
+  end
 end
-
----@param opts table|nil
-function M.setup(opts)
-  vim.validate('opts', opts, 'table', true)
-  local problems = M.validate(opts)
-  for _, problem in ipairs(problems) do
-    require('lulu.util').notify(problem, vim.log.levels.WARN)
-  end
-  M.options = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
-  -- The agents the user named with a command of their own (health warns
-  -- when one of those is missing; a built-in one is optional).
-  M.configured_agents = {}
-  for name, spec in pairs(type(opts) == 'table' and type(opts.agents) == 'table' and opts.agents or {}) do
-    M.configured_agents[name] = type(spec) == 'table' and spec.cmd ~= nil or nil
-  end
-  M.problems = problems
-  if vim.v.vim_did_enter == 1 then
-    require('lulu.keys').apply()
-  end
-  if package.loaded['lulu.rpc'] then
-    require('lulu.host').reconfigure()
-  end
-  require('lulu.persist').apply()
-end
-
-M.problems = {}
 
 return M

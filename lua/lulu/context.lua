@@ -7,6 +7,7 @@
 --- selection as the agent reads references (`@path#L10-L20` for Claude
 --- Code, a fenced excerpt for the others). Placeholders in sent text:
 --- `{file}`, `{position}`, `{selection}`, `{diagnostics}`, `{quickfix}`.
+--- Requires nothing; reads the editor's state, changes none.
 local M = {}
 local H = {}
 

@@ -1,9 +1,32 @@
----@mod lulu.events The single entry for everything the host tells the editor.
+---@mod lulu.events The single entry for everything the hosts tell the editor.
+---
+--- The host calls |M.dispatch()| (nvim_exec_lua) with an event and its
+--- payload; `lulu.host` calls |M.host_started()| and |M.host_exited()|.
+--- Here the caches are updated (`lulu.sessions`, `lulu.approvals`), the
+--- user is told what is news, and the UI hears the rest through
+--- `lulu.bus`: this module names no window. Owns the worktrees' usage as
+--- last told (`usage`).
 local M = {}
 local H = {}
 
+local approvals = require('lulu.approvals')
+local bus = require('lulu.bus')
+local calls = require('lulu.calls')
+local config = require('lulu.config')
+local outside = require('lulu.outside')
+local protocol = require('lulu.protocol')
+local remote = require('lulu.remote')
 local sessions = require('lulu.sessions')
+local status = require('lulu.status')
 local util = require('lulu.util')
+
+--- Worktree count and size, computed by the host in the background (the
+--- `usage` event): `{ count, bytes }`.
+---@type {count: integer, bytes: integer}|nil
+M.usage = nil
+
+--- Redraw what shows sessions, at most once per event-loop turn.
+M.changed = status.changed
 
 --- Called by the host (nvim_exec_lua) with an event name and its payload;
 --- `host` is the name of the remote host it came from (|lulu-remote|).
@@ -24,30 +47,30 @@ function M.dispatch(name, payload, host)
   end
 end
 
---- The host answered hello: load its view of the sessions.
-function M.host_started()
-  local rpc = require('lulu.rpc')
-  local ok, records = pcall(vim.rpcrequest, require('lulu.host').ensure(), rpc.methods.list)
+--- The host on channel `chan` answered hello: load its view of the
+--- sessions. `mode`: 'embedded' or 'daemon'.
+function M.host_started(chan, mode)
+  local ok, records = pcall(vim.rpcrequest, chan, protocol.methods.list)
   if ok then
     sessions.replace(records, nil)
   end
   -- A daemon may have questions waiting from before this editor attached;
   -- a fresh embedded host has none.
   local pending = nil
-  if require('lulu.host').mode() == 'daemon' then
-    local ok, list = pcall(vim.rpcrequest, require('lulu.host').ensure(), rpc.methods.approvals)
-    pending = ok and list or nil
+  if mode == 'daemon' then
+    local listed, list = pcall(vim.rpcrequest, chan, protocol.methods.approvals)
+    pending = listed and list or nil
   end
-  require('lulu.approvals').reset(pending, nil)
+  approvals.reset(pending, nil)
   -- Remote hosts join in the background, so their sessions are listed.
-  require('lulu.remote').connect_all()
-  H.changed()
+  remote.connect_all()
+  status.changed()
 end
 
---- The host process ended. Live sessions ended with it.
-function M.host_exited(code, detail)
-  require('lulu.rpc').fail_calls(nil, detail or 'the lulu host exited')
-  local daemon = require('lulu.host').mode() == 'daemon'
+--- The host process ended (`mode`: which it was). Live sessions ended with it.
+function M.host_exited(code, detail, mode)
+  calls.fail(nil, detail or 'the lulu host exited')
+  local daemon = mode == 'daemon'
   local any_live = false
   for _, record in ipairs(sessions.all()) do
     if sessions.is_live(record) and not record.host then
@@ -68,8 +91,8 @@ function M.host_exited(code, detail)
       vim.log.levels.ERROR
     )
   end
-  require('lulu.term').host_exited()
-  H.changed()
+  bus.publish('host_exited')
+  status.changed()
 end
 
 -- helpers ------------------------------------------------------------------
@@ -77,7 +100,7 @@ end
 H.handlers = {}
 
 function H.handlers.screen(screen)
-  require('lulu.ui.preview').on_screen(screen)
+  bus.publish('screen', screen)
 end
 
 function H.handlers.session(record)
@@ -89,14 +112,13 @@ function H.handlers.session(record)
     )
   end
   if previous and previous.status ~= record.status then
-    require('lulu.term').status_changed(record)
+    bus.publish('session_status', record)
   end
   if record.waiting and previous and not previous.waiting then
-    require('lulu.outside').tell(('%s is waiting for you'):format(record.name))
+    outside.tell(('%s is waiting for you'):format(record.name))
   end
-  if record.waiting and previous and not previous.waiting and require('lulu.config').options.approvals.notify then
-    local buf = require('lulu.term').buffer_of(record.id)
-    if not buf or #vim.fn.win_findbuf(buf) == 0 then
+  if record.waiting and previous and not previous.waiting and config.options.approvals.notify then
+    if not H.shown(record.id) then
       util.notify(('%s is waiting for you (:LuluNext)'):format(record.name), nil, { key = 'waiting:' .. record.id })
     end
   end
@@ -104,38 +126,35 @@ function H.handlers.session(record)
     -- It moved on: the next time it waits is news again.
     util.forget('waiting:' .. record.id)
   end
-  H.changed()
+  status.changed()
 end
 
 --- After the `session` event that made it terminal: every byte the process
 --- wrote is in its buffer by now.
 function H.handlers.exit(record)
   sessions.update(record)
-  local term = require('lulu.term')
-  term.ended(record)
+  bus.publish('exit', record)
   -- A failure is told by the session handler; a quiet end is told here,
   -- unless the session is on screen.
-  if record.status == 'completed' and not term.visible(record.id) then
-    util.notify(('session %s completed (%s)'):format(record.name, term.ended_line(record):match('· (.-) ·') or ''))
+  if record.status == 'completed' and not H.shown(record.id) then
+    util.notify(('session %s completed (%s)'):format(record.name, H.how(record)))
   end
   vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionExit', modeline = false, data = record })
 end
 
 function H.handlers.approval(approval)
-  require('lulu.approvals').added(approval)
-  H.changed()
+  approvals.added(approval)
+  status.changed()
 end
 
 function H.handlers.approval_resolved(payload)
-  require('lulu.approvals').resolved(payload.id, payload.outcome)
-  H.changed()
+  approvals.resolved(payload.id, payload.outcome)
+  status.changed()
 end
 
 --- Something happened on a session's branch (`:LuluActivity`).
 function H.handlers.activity(item)
-  if package.loaded['lulu.ui.activity'] then
-    require('lulu.ui.activity').added(item)
-  end
+  bus.publish('activity', item)
   vim.api.nvim_exec_autocmds('User', { pattern = 'LuluActivity', modeline = false, data = item })
 end
 
@@ -146,18 +165,26 @@ end
 --- Worktree count and size, computed by the host in the background.
 function H.handlers.usage(usage)
   M.usage = usage
-  H.changed()
+  status.changed()
 end
 
 function H.handlers.notice(message)
   -- A notice may carry a code, as errors do: the Vim hint is ours to add.
-  util.notify(require('lulu.rpc').clean(message), vim.log.levels.WARN)
+  util.notify(protocol.clean(message), vim.log.levels.WARN)
 end
 
 function H.handlers.deleted(id)
   sessions.remove(id)
-  require('lulu.term').forget(id)
-  H.changed()
+  bus.publish('deleted', id)
+  status.changed()
+end
+
+function H.handlers.reply(payload)
+  calls.on_reply(payload)
+end
+
+function H.handlers.hello()
+  -- The local host answers its hello as a request.
 end
 
 --- A remote host's events: its records and questions tagged with its
@@ -166,7 +193,7 @@ end
 H.remote = {}
 
 function H.remote.hello(reply, host)
-  require('lulu.remote').on_hello(host, reply)
+  remote.on_hello(host, reply)
 end
 
 function H.remote.session(record, host)
@@ -180,7 +207,7 @@ function H.remote.exit(record, host)
 end
 
 function H.remote.approval(approval, host)
-  H.handlers.approval(require('lulu.remote').tag_approval(approval, host))
+  H.handlers.approval(remote.tag_approval(approval, host))
 end
 
 function H.remote.approval_resolved(payload, host)
@@ -192,52 +219,34 @@ function H.remote.notice(message, host)
   H.handlers.notice(host .. ': ' .. message)
 end
 
-H.remote.screen = function(screen)
-  H.handlers.screen(screen)
-end
-H.remote.deleted = function(id)
-  H.handlers.deleted(id)
-end
-H.remote.activity = function(item, host)
+function H.remote.activity(item, host)
   item.host = host
   H.handlers.activity(item)
 end
 
-function H.handlers.reply(payload)
-  require('lulu.rpc').on_reply(payload)
-end
+H.remote.screen = H.handlers.screen
+H.remote.deleted = H.handlers.deleted
+H.remote.reply = H.handlers.reply
 
-function H.remote.reply(payload)
-  require('lulu.rpc').on_reply(payload)
-end
-
-function H.handlers.hello()
-  -- The local host answers its hello as a request.
-end
-
-function M.changed()
-  H.changed()
-end
-
---- Redraw what shows sessions, at most once per event-loop turn.
-function H.changed()
-  if H.pending then
-    return
+--- Is session `id` on screen: a window, in any tab, showing its terminal
+--- buffer (`b:lulu_session`, set by `lulu.term`)?
+function H.shown(id)
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.b[vim.api.nvim_win_get_buf(win)].lulu_session == id then
+      return true
+    end
   end
-  H.pending = true
-  vim.schedule(function()
-    H.pending = false
-    require('lulu.ui.list').refresh()
-    if package.loaded['lulu.ui.grid'] then
-      require('lulu.ui.grid').refresh()
-    end
-    vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionsChanged', modeline = false })
-    local line = require('lulu.status').update()
-    if line ~= H.status_line then
-      H.status_line = line
-      vim.api.nvim_exec_autocmds('User', { pattern = 'LuluStatus', modeline = false })
-    end
-  end)
+  return false
+end
+
+--- How a session ended, in words: its failure, else its exit code (as the
+--- ended line in its terminal says it).
+function H.how(record)
+  local how = record.failure_reason
+  if not how or how == vim.NIL then
+    how = ('exit %s'):format(record.exit_code ~= vim.NIL and record.exit_code or '?')
+  end
+  return how
 end
 
 return M

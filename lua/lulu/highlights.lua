@@ -1,4 +1,5 @@
----@mod lulu.highlights Highlight groups, all linked to standard ones.
+---@mod lulu.highlights Highlight groups, all linked to standard ones (set
+--- again on ColorScheme by plugin/lulu.lua). Requires nothing.
 local M = {}
 
 M.links = {

@@ -2,7 +2,11 @@
 ---
 --- A default is mapped only when the user allows it (`keys.{name}`, false
 --- disables), has not mapped the <Plug> themselves, and the key is free.
+--- Requires only `lulu.config`; its Terminal-mode keys run lulu's
+--- commands (so it names no window of its own).
 local M = {}
+
+local config = require('lulu.config')
 
 M.plugs = {
   approve = '<Plug>(lulu-approve)',
@@ -10,7 +14,7 @@ M.plugs = {
 }
 
 function M.apply()
-  local keys = require('lulu.config').options.keys
+  local keys = config.options.keys
   for name, plug in pairs(M.plugs) do
     local lhs = keys[name]
     if lhs and vim.fn.hasmapto(plug, 'n') == 0 and vim.fn.maparg(lhs, 'n') == '' then
@@ -27,13 +31,13 @@ M.terminal = {
   term_list = {
     desc = 'the session list',
     run = function()
-      require('lulu.ui.list').toggle()
+      vim.cmd('LuluList')
     end,
   },
   term_approve = {
     desc = 'answer an approval',
     run = function()
-      require('lulu.approvals').open()
+      vim.cmd('LuluApprove')
     end,
   },
   term_next = {
@@ -49,7 +53,7 @@ M.terminal = {
 --- would go to the agent).
 ---@param buf integer a lulu terminal buffer
 function M.terminal_maps(buf)
-  local keys = require('lulu.config').options.keys
+  local keys = config.options.keys
   for name, action in pairs(M.terminal) do
     local lhs = keys[name]
     if lhs and vim.fn.maparg(lhs, 't') == '' then

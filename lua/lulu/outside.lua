@@ -3,9 +3,12 @@
 --- starts waiting while Neovim is not focused sends the terminal a desktop
 --- notification (OSC 777 and OSC 9, which terminals such as kitty, foot,
 --- WezTerm, iTerm2 and Windows Terminal show) and a bell (which tmux flags
---- on its window and can pass on).
+--- on its window and can pass on). Owns whether Neovim has the focus (set
+--- by plugin/lulu.lua); requires only `lulu.config`.
 local M = {}
 local H = {}
+
+local config = require('lulu.config')
 
 M.focused = true
 
@@ -44,7 +47,7 @@ end
 ---@param message string
 ---@return boolean told
 function M.tell(message)
-  local notify = require('lulu.config').options.notify
+  local notify = config.options.notify
   if M.focused or not (notify and notify.terminal) then
     return false
   end

@@ -1,33 +1,31 @@
----@mod lulu.persist Autosave and the exit prompt (`persist` options).
+---@mod lulu.persist Autosave and the exit prompt (`persist` options): the
+--- live sessions saved as a set (`lulu.api.saved`) on a timer or when
+--- Neovim exits. Owns that timer and the `lulu_persist` augroup.
 local M = {}
 local H = {}
 
-local function live_count()
-  local n = 0
-  for _, r in ipairs(require('lulu.sessions').all()) do
-    if require('lulu.sessions').is_live(r) then
-      n = n + 1
-    end
-  end
-  return n
-end
+local config = require('lulu.config')
+local host = require('lulu.host')
+local saved = require('lulu.api.saved')
+local sessions = require('lulu.sessions')
+local util = require('lulu.util')
 
 --- Save as `autosave` if anything is live; quiet unless it fails.
 function M.autosave()
-  if not require('lulu.host').running() or live_count() == 0 then
+  if not host.running() or H.live_count() == 0 then
     return false
   end
-  local ok, err = pcall(require('lulu').save, 'autosave')
+  local ok, err = pcall(saved.save, 'autosave')
   if not ok then
-    require('lulu.util').notify('autosave failed: ' .. tostring(err), vim.log.levels.WARN)
+    util.notify('autosave failed: ' .. tostring(err), vim.log.levels.WARN)
   end
   return ok
 end
 
 --- (Re)arm the timer and the exit hook from the current options.
 function M.apply()
-  local opts = require('lulu.config').options.persist
-  H.timer = require('lulu.util').stop_timer(H.timer)
+  local opts = config.options.persist
+  H.timer = util.stop_timer(H.timer)
   if opts.autosave then
     local ms = opts.autosave * 1000
     H.timer = vim.uv.new_timer()
@@ -42,18 +40,30 @@ function M.apply()
   end
 end
 
+-- helpers ------------------------------------------------------------------
+
+function H.live_count()
+  local n = 0
+  for _, r in ipairs(sessions.all()) do
+    if sessions.is_live(r) then
+      n = n + 1
+    end
+  end
+  return n
+end
+
 function H.on_exit()
-  local opts = require('lulu.config').options.persist
-  if live_count() == 0 then
+  local opts = config.options.persist
+  if H.live_count() == 0 then
     return
   end
   if opts.autosave then
     M.autosave()
-  elseif opts.prompt_on_exit and require('lulu.host').mode() ~= 'daemon' then
+  elseif opts.prompt_on_exit and host.mode() ~= 'daemon' then
     -- (A daemon's sessions go on running: nothing to save them from.)
     local answer = vim.fn.confirm('Save lulu sessions for later (:LuluRestore)?', '&Yes\n&No', 2)
     if answer == 1 then
-      pcall(require('lulu').save, 'default')
+      pcall(saved.save, 'default')
     end
   end
 end

@@ -15,9 +15,22 @@
 --- marks the host disconnected (its sessions go on running there) and is
 --- tried again with back-off; terminals are painted afresh from the
 --- remote screen model when it is back.
+---
+--- Owns the connections to remote hosts. Fills the caches (`lulu.sessions`,
+--- `lulu.approvals`) from a host's hello and empties them when it goes;
+--- tells the UI through `lulu.bus` (`host_back`, `host_lost`), never by
+--- naming its modules.
 local M = {}
 local H = {}
 
+local approvals = require('lulu.approvals')
+local bin_info = require('lulu.host.bin')
+local bus = require('lulu.bus')
+local calls = require('lulu.calls')
+local config = require('lulu.config')
+local protocol = require('lulu.protocol')
+local sessions = require('lulu.sessions')
+local status = require('lulu.status')
 local util = require('lulu.util')
 
 --- Back-off between reconnection attempts, in ms: 1 s doubling to 30 s.
@@ -37,13 +50,13 @@ H.waiting = {}
 
 --- The configured host names, sorted.
 function M.names()
-  local names = vim.tbl_keys(require('lulu.config').options.hosts)
+  local names = vim.tbl_keys(config.options.hosts)
   table.sort(names)
   return names
 end
 
 function M.configured(name)
-  return require('lulu.config').options.hosts[name] ~= nil
+  return config.options.hosts[name] ~= nil
 end
 
 --- `{ state, error, version, pid }` of a host (nil: never asked for).
@@ -74,7 +87,7 @@ end
 --- Connect every host not connected yet and not `autoconnect = false`
 --- (never waits; one that fails says so once).
 function M.connect_all()
-  for name, spec in pairs(require('lulu.config').options.hosts) do
+  for name, spec in pairs(config.options.hosts) do
     if spec.autoconnect ~= false and not H.hosts[name] then
       pcall(M.connect, name)
     end
@@ -83,7 +96,7 @@ end
 
 --- Open the connection (nothing if one is open or opening).
 function M.connect(name)
-  local spec = require('lulu.config').options.hosts[name]
+  local spec = config.options.hosts[name]
   if not spec then
     error(H.unknown(name), 0)
   end
@@ -122,15 +135,15 @@ function M.connect(name)
     return H.flush(name, h.error)
   end
   h.chan, h.pid = chan, vim.fn.jobpid(chan)
-  local hello = require('lulu.host').hello_payload(spec.agents)
+  local hello = protocol.hello(spec.agents)
   hello.tag = name
-  vim.rpcnotify(chan, require('lulu.rpc').methods.hello, hello)
+  vim.rpcnotify(chan, protocol.methods.hello, hello)
 end
 
 --- The command for a host: the local lulu's link, which runs ssh.
 ---@return string[]|nil cmd, string|nil why_not
 function M.command(name, spec)
-  local bin, why = require('lulu.host').bin()
+  local bin, why = bin_info.find()
   if not bin then
     return nil, why
   end
@@ -162,7 +175,7 @@ function M.request(name, method, ...)
   end
   local ok, result = pcall(vim.rpcrequest, h.chan, method, ...)
   if not ok then
-    error(('%s: %s'):format(name, require('lulu.rpc').clean(result)), 0)
+    error(('%s: %s'):format(name, protocol.clean(result)), 0)
   end
   return result
 end
@@ -174,7 +187,7 @@ function M.call(name, ticket, method, args)
   if not (h and h.state == 'connected') then
     return false, H.not_connected(name)
   end
-  if not pcall(vim.rpcnotify, h.chan, require('lulu.rpc').methods.call, ticket, method, args) then
+  if not pcall(vim.rpcnotify, h.chan, protocol.methods.call, ticket, method, args) then
     return false, name .. ': the connection is gone'
   end
   return true
@@ -195,10 +208,10 @@ function M.on_hello(name, reply)
     return
   end
   if reply.error then
-    h.error = require('lulu.rpc').clean(reply.error)
+    h.error = protocol.clean(reply.error)
     return M.give_up(name, h.error)
   end
-  local ours = require('lulu.rpc').version
+  local ours = protocol.version
   if reply.version ~= ours then
     return M.give_up(
       name,
@@ -210,7 +223,6 @@ function M.on_hello(name, reply)
     )
   end
   h.state, h.version, h.ever, h.attempt, h.error = 'connected', reply.version, true, 0, nil
-  local sessions = require('lulu.sessions')
   local records = {}
   for _, record in ipairs(reply.sessions or {}) do
     record.host = name
@@ -221,13 +233,10 @@ function M.on_hello(name, reply)
   for _, approval in ipairs(reply.approvals or {}) do
     pending[#pending + 1] = M.tag_approval(approval, name)
   end
-  require('lulu.approvals').reset(pending, name)
-  require('lulu.term').host_back(name)
-  if package.loaded['lulu.ui.preview'] then
-    require('lulu.ui.preview').host_back(name)
-  end
+  approvals.reset(pending, name)
+  bus.publish('host_back', name)
   H.flush(name)
-  require('lulu.events').changed()
+  status.changed()
 end
 
 --- A question of host `name`, as this editor keeps it: its id made unique
@@ -266,7 +275,7 @@ function H.lost(name, job, code)
     h.state = 'failed'
     H.flush(name, h.error)
     util.notify(h.error, vim.log.levels.ERROR)
-    return require('lulu.events').changed()
+    return status.changed()
   end
   h.state = 'disconnected'
   H.gone(name)
@@ -282,10 +291,10 @@ end
 
 --- Host `name` is out of reach: its rows say so, its terminals stop.
 function H.gone(name)
-  require('lulu.rpc').fail_calls(name, ('%s: the connection is gone'):format(name))
-  require('lulu.term').host_lost(name)
-  require('lulu.approvals').reset({}, name)
-  require('lulu.events').changed()
+  calls.fail(name, ('%s: the connection is gone'):format(name))
+  bus.publish('host_lost', name)
+  approvals.reset({}, name)
+  status.changed()
 end
 
 function H.flush(name, err)

@@ -1,11 +1,24 @@
----@mod lulu.rpc Talking to lulu hosts: the method table, requests and
+---@mod lulu.rpc Talking to lulu hosts: the method table, and requests and
 --- notifications routed to the host that has their session or question
---- (this machine's, `lulu.host`; or a remote one, `lulu.remote`), and the
---- host's errors as one line.
+--- (this machine's, `lulu.host`; or a remote one, `lulu.remote`), errors
+--- as one line. Requires the transport below it (`lulu.host`,
+--- `lulu.remote`, `lulu.calls`, `lulu.protocol`) and reads `lulu.sessions`
+--- to route; owns nothing but the table.
 local M = {}
 local H = {}
 
-M.version = '0.1.0'
+local calls = require('lulu.calls')
+local host_link = require('lulu.host')
+local protocol = require('lulu.protocol')
+local remote = require('lulu.remote')
+local sessions = require('lulu.sessions')
+
+M.version = protocol.version
+M.hints = protocol.hints
+M.clean = protocol.clean
+M.unanswered = calls.unanswered
+M.on_reply = calls.on_reply
+M.fail_calls = calls.fail
 
 -- Mirrors the method table in src/rpc/protocol.rs.
 M.methods = {
@@ -93,12 +106,12 @@ H.by_question = { [M.methods.decide] = true, [M.methods.review] = true }
 --- host knows it; nil for the local host.
 function H.route(method, first)
   if H.by_session[method] and type(first) == 'string' then
-    local record = require('lulu.sessions').find(first)
+    local record = sessions.find(first)
     if record and record.host then
       return record.host, record.id
     end
     local host = first:match('^([%w_.-]+):')
-    if host and require('lulu.remote').configured(host) then
+    if host and remote.configured(host) then
       error(('no session %s on %s (see :LuluList)'):format(first:sub(#host + 2), host), 0)
     end
   elseif H.by_question[method] and type(first) == 'string' then
@@ -114,26 +127,14 @@ end
 function M.request(method, ...)
   local host, first = H.route(method, (...))
   if host then
-    return require('lulu.remote').request(host, method, first, select(2, ...))
+    return remote.request(host, method, first, select(2, ...))
   end
-  local chan = require('lulu.host').ensure()
+  local chan = host_link.ensure()
   local ok, result = pcall(vim.rpcrequest, chan, method, ...)
   if not ok then
     error(M.clean(result), 0)
   end
   return result
-end
-
--- Calls waiting for their answer: ticket -> { done, host }.
-H.calls = {}
-H.ticket = 0
--- Calls made and not answered yet, including those waiting for a host
--- to come up.
-H.unanswered = 0
-
---- How many calls wait for their answer (what a spec waits on).
-function M.unanswered()
-  return H.unanswered
 end
 
 --- A request that does not wait: sent as a `lulu.call` notification,
@@ -145,12 +146,7 @@ end
 ---@param done fun(err: string|nil, result: any)
 ---@param to_host string|nil
 function M.call(method, args, done, to_host)
-  H.unanswered = H.unanswered + 1
-  local answer = done
-  done = function(...)
-    H.unanswered = H.unanswered - 1
-    return answer(...)
-  end
+  done = calls.counted(done)
   local routed, host, first = true, to_host, args[1]
   if not to_host then
     routed, host, first = pcall(H.route, method, args[1])
@@ -158,102 +154,54 @@ function M.call(method, args, done, to_host)
   if not routed then
     return done(tostring(host))
   end
-  H.ticket = H.ticket + 1
-  local ticket = H.ticket
+  local ticket = calls.ticket()
   if host then
     local remote_args = { first, unpack(args, 2) }
-    H.calls[ticket] = { done = done, host = host }
-    local sent, err = require('lulu.remote').call(host, ticket, method, remote_args)
+    calls.wait(ticket, done, host)
+    local sent, err = remote.call(host, ticket, method, remote_args)
     if not sent then
-      H.calls[ticket] = nil
+      calls.drop(ticket)
       done(err)
     end
     return
   end
-  local local_host = require('lulu.host')
-  local_host.when_ready(function()
-    local chan = local_host.channel()
-    H.calls[ticket] = { done = done }
+  host_link.when_ready(function()
+    local chan = host_link.channel()
+    calls.wait(ticket, done)
     if not (chan and pcall(vim.rpcnotify, chan, M.methods.call, ticket, method, args)) then
-      H.calls[ticket] = nil
+      calls.drop(ticket)
       done('the lulu host is not running')
     end
   end, done)
 end
 
---- The `reply` event: the answer to a call.
-function M.on_reply(payload)
-  local call = type(payload) == 'table' and H.calls[payload.ticket]
-  if not call then
-    return
+--- `method(...)` answered now (its result returned, its error raised), or
+--- with `on_done` without waiting: `on_done(err, result)` once the host
+--- has answered (|lulu-async|).
+function M.ask(on_done, method, ...)
+  if not on_done then
+    return M.request(method, ...)
   end
-  H.calls[payload.ticket] = nil
-  local err = payload.error ~= nil and M.clean(payload.error) or nil
-  if err and call.host then
-    err = ('%s: %s'):format(call.host, err)
-  end
-  -- Not from inside the event: Neovim runs a channel's events while a
-  -- request on it waits, and a request made from one of them would nest
-  -- inside that wait (Neovim closes the channel when their answers cross).
-  vim.schedule(function()
-    call.done(err, err == nil and payload.result or nil)
-  end)
-end
-
---- A host went away (`host` nil: this machine's): its calls will never
---- be answered, so they fail now.
-function M.fail_calls(host, why)
-  for ticket, call in pairs(H.calls) do
-    if call.host == host then
-      H.calls[ticket] = nil
-      vim.schedule(function()
-        call.done(why)
-      end)
+  vim.validate('on_done', on_done, 'function')
+  local n, args = select('#', ...), { ... }
+  for i = 1, n do
+    if args[i] == nil then
+      args[i] = vim.NIL
     end
   end
+  M.call(method, args, on_done)
 end
 
 --- Fire and forget (keystrokes, resizes). Silently nothing if the host is down.
 function M.notify(method, ...)
   local host, first = H.route(method, (...))
   if host then
-    return require('lulu.remote').notify(host, method, first, select(2, ...))
+    return remote.notify(host, method, first, select(2, ...))
   end
-  local chan = require('lulu.host').channel()
+  local chan = host_link.channel()
   if chan then
     pcall(vim.rpcnotify, chan, method, ...)
   end
-end
-
---- Neovim wraps remote errors as "Error invoking 'm' on channel N:\n<msg>";
---- keep the message.
---- What to do about a host error, in Vim terms, by its code (the host's
---- messages name only the problem: src/errors.rs).
-M.hints = {
-  no_session = 'see :LuluList',
-  session_ended = ':LuluStart a new one, or :LuluResume it',
-  name_taken = 'pick another name= or :LuluDelete it',
-  max_sessions = ':LuluStop one',
-  no_rule = 'see :LuluRules',
-  no_snapshot = 'see :LuluRestore <Tab>',
-  untrusted = ':LuluTrust',
-}
-
---- A host error as one line: Neovim's wrapping dropped, the code turned
---- into a hint; `stderr`'s last line (a host that could not start) wins.
-function M.clean(err, stderr)
-  local msg = tostring(err)
-  msg = msg:gsub("^.-Error invoking '[^']*' on channel %d+[^:]*:%s*", '')
-  msg = msg:gsub('^Vim:', '')
-  if stderr and #stderr > 0 then
-    msg = stderr[#stderr]:gsub('^lulu: ', '')
-  end
-  msg = vim.trim(msg)
-  local code, rest = msg:match('^%[([%l_]+)%] (.*)$')
-  if code then
-    msg = M.hints[code] and ('%s (%s)'):format(rest, M.hints[code]) or rest
-  end
-  return msg
 end
 
 return M

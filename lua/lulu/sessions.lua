@@ -1,5 +1,7 @@
 ---@mod lulu.sessions The editor's copy of the host's session records, kept
 --- current by events so that the list can redraw without asking the host.
+--- Owns the records (by id); requires nothing and tells no one: those who
+--- change it say so (|lulu.status.changed()|).
 local M = {}
 
 ---@class lulu.Session

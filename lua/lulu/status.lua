@@ -1,13 +1,19 @@
----@mod lulu.status The statusline string: counted when sessions change, read
---- on every redraw.
+---@mod lulu.status The statusline string, and the news that sessions
+--- changed: counted at most once per event-loop turn after a change, then
+--- told to the UI (`changed` on `lulu.bus`) and to the user's autocmds
+--- (`User LuluSessionsChanged`, and `User LuluStatus` when the line is
+--- new). Requires `lulu.sessions` and `lulu.bus`; owns the line.
 local M = {}
+local H = {}
 
-local line = ''
+local bus = require('lulu.bus')
+local sessions = require('lulu.sessions')
+
+H.line = ''
 
 --- Count again from the editor's copy of the sessions; returns the line.
 ---@return string
 function M.update()
-  local sessions = require('lulu.sessions')
   local live, waiting, pending = 0, 0, 0
   for _, record in ipairs(sessions.all()) do
     if sessions.is_live(record) then
@@ -19,7 +25,7 @@ function M.update()
     pending = pending + (record.pending_approvals or 0)
   end
   if live == 0 and pending == 0 then
-    line = ''
+    H.line = ''
   else
     local parts = { 'lulu ' .. live }
     if waiting > 0 then
@@ -28,14 +34,33 @@ function M.update()
     if pending > 0 then
       parts[#parts + 1] = '⚠' .. pending
     end
-    line = table.concat(parts, ' ')
+    H.line = table.concat(parts, ' ')
   end
-  return line
+  return H.line
 end
 
 ---@return string
 function M.line()
-  return line
+  return H.line
+end
+
+--- Sessions (or their questions, or the worktrees' usage) changed: redraw
+--- what shows them, at most once per event-loop turn.
+function M.changed()
+  if H.pending then
+    return
+  end
+  H.pending = true
+  vim.schedule(function()
+    H.pending = false
+    bus.publish('changed')
+    vim.api.nvim_exec_autocmds('User', { pattern = 'LuluSessionsChanged', modeline = false })
+    local line = M.update()
+    if line ~= H.told then
+      H.told = line
+      vim.api.nvim_exec_autocmds('User', { pattern = 'LuluStatus', modeline = false })
+    end
+  end)
 end
 
 return M

@@ -2,10 +2,21 @@
 ---
 --- The host writes PTY bytes straight into the buffer's terminal channel
 --- (nvim_chan_send); keys typed in the buffer go back as notifications.
+--- Owns the terminal buffers; hears of session changes, ends, deletions and
+--- hosts coming and going through `lulu.bus` (subscribed at the end).
 local M = {}
 local H = {}
 
+local bus = require('lulu.bus')
+local attach = require('lulu.term.attach')
+local config = require('lulu.config')
+local host = require('lulu.host')
+local keys = require('lulu.keys')
+local remote = require('lulu.remote')
 local rpc = require('lulu.rpc')
+local sessions = require('lulu.sessions')
+local size = require('lulu.term.size')
+local util = require('lulu.util')
 
 ---@type table<string, {buf: integer, chan: integer, cols: integer|nil, rows: integer|nil}>
 H.terms = {}
@@ -29,17 +40,11 @@ function M.ensure(record, win)
   -- whole history again.
   -- (Shown again at another size, its emulator would reflow what it kept
   -- by its own rules: then it is painted afresh instead, below.)
-  if
-    term
-    and term.lazy
-    and not term.stale
-    and vim.api.nvim_buf_is_loaded(term.buf)
-    and require('lulu.sessions').is_live(record)
-  then
+  if term and term.lazy and not term.stale and vim.api.nvim_buf_is_loaded(term.buf) and sessions.is_live(record) then
     if win then
       vim.api.nvim_win_set_buf(win, term.buf)
     end
-    if H.size_of(term.buf) == H.size_key(term.cols, term.rows) then
+    if size.of(term.buf) == size.key(term.cols, term.rows) then
       H.resume(record.id, term)
       return term.buf
     end
@@ -64,7 +69,7 @@ function M.ensure(record, win)
     end
     pcall(vim.api.nvim_buf_delete, stale, { force = true })
   end
-  H.name(buf, record)
+  attach.name(buf, record)
   vim.b[buf].lulu_session = record.id
   if win then
     vim.api.nvim_win_set_buf(win, buf)
@@ -82,9 +87,9 @@ function M.ensure(record, win)
   end)
   -- Sized first: the host resizes the session to the window, then paints
   -- the terminal from its screen model at that size.
-  local cols, rows = H.smallest(buf)
+  local cols, rows = size.smallest(buf)
   H.terms[id] = { buf = buf, chan = chan, cols = cols, rows = rows }
-  require('lulu.keys').terminal_maps(buf)
+  keys.terminal_maps(buf)
   vim.bo[buf].bufhidden = 'hide'
   -- :bdelete unloads a terminal buffer and closes its channel; :bwipeout
   -- too. Either way the host stops sending, and a later open starts afresh.
@@ -120,7 +125,7 @@ function M.ensure(record, win)
       end)
     end,
   })
-  H.attach(id, chan, cols, rows, H.attach_opts(buf, false))
+  attach.attach(id, chan, cols, rows, attach.opts(buf, false))
   M.resize_visible()
   return buf
 end
@@ -130,7 +135,7 @@ end
 function M.open(record)
   local win = vim.api.nvim_get_current_win()
   local buf = M.ensure(record, win)
-  if require('lulu.sessions').is_live(record) and require('lulu.config').options.open.insert then
+  if sessions.is_live(record) and config.options.open.insert then
     vim.cmd.startinsert()
   else
     -- On its last line, the window follows the output.
@@ -139,25 +144,25 @@ function M.open(record)
   return buf
 end
 
+--- The size a session started now in `win` would have (see `lulu.term.size`).
+M.size_for = size.size_for
+M.MIN_COLS, M.MIN_ROWS = size.MIN_COLS, size.MIN_ROWS
+
 function M.buffer_of(id)
   local term = H.terms[id]
   return term and vim.api.nvim_buf_is_valid(term.buf) and term.buf or nil
 end
 
---- The smallest terminal a session is given, whatever its window.
-M.MIN_COLS, M.MIN_ROWS = 20, 5
-
 --- Tell the host the size of every visible session: each window's text
 --- area; for a buffer in several windows, the smallest (never below
---- `MIN_COLS` x `MIN_ROWS`). A terminal whose size changed is then painted
+--- `size.MIN_COLS` x `size.MIN_ROWS`). A terminal whose size changed is then painted
 --- afresh from the host's model at the new size (see `H.repaint_soon`).
 function M.resize_visible()
-  local sessions = require('lulu.sessions')
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
     local cols, rows
     if record and sessions.is_live(record) and not term.lazy and vim.api.nvim_buf_is_valid(term.buf) then
-      cols, rows = H.smallest(term.buf)
+      cols, rows = size.smallest(term.buf)
     end
     if cols and (cols ~= term.cols or rows ~= term.rows) then
       term.cols, term.rows = cols, rows
@@ -165,27 +170,6 @@ function M.resize_visible()
       H.repaint_soon(id)
     end
   end
-end
-
---- The size of the smallest window that shows `buf` (never below
---- `MIN_COLS` x `MIN_ROWS`: a narrow pane shows the terminal clipped,
---- rather than the agent re-wrapping to a column or two); nil when none
---- does.
-function H.smallest(buf)
-  local cols, rows
-  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
-    local w, h = M.size_for(win)
-    cols, rows = math.min(cols or w, w), math.min(rows or h, h)
-  end
-  return cols, rows
-end
-
-function H.size_key(cols, rows)
-  return cols and ('%dx%d'):format(cols, rows) or nil
-end
-
-function H.size_of(buf)
-  return H.size_key(H.smallest(buf))
 end
 
 --- Wait this long after a change of size before painting afresh: a window
@@ -224,7 +208,6 @@ end
 --- host's model, in every window that shows it; Terminal mode is kept.
 function H.repaint(id)
   local term = H.terms[id]
-  local sessions = require('lulu.sessions')
   local record = sessions.find(id)
   if not (term and record and sessions.is_live(record)) or term.lazy or term.stale then
     return
@@ -253,12 +236,6 @@ function H.repaint(id)
   end
 end
 
---- The size a session started now in `win` would have.
-function M.size_for(win)
-  local info = vim.fn.getwininfo(win or vim.api.nvim_get_current_win())[1]
-  return math.max(info.width - info.textoff, M.MIN_COLS), math.max(info.height, M.MIN_ROWS)
-end
-
 --- A session was deleted: its buffer goes too.
 function M.forget(id)
   local term = H.terms[id]
@@ -284,7 +261,7 @@ function M.ended_line(record)
   if not how or how == vim.NIL then
     how = ('exit %s'):format(record.exit_code ~= vim.NIL and record.exit_code or '?')
   end
-  local at = require('lulu.util').parse_time(record.updated_at)
+  local at = util.parse_time(record.updated_at)
   local clock = at and os.date('%H:%M', math.floor(at)) or ''
   return ('[lulu: %s · %s · %s]'):format(record.status, how, clock)
 end
@@ -308,7 +285,6 @@ end
 --- The host is gone: its channels are dead, so forget them. The buffers stay,
 --- showing what they showed; opening the session again makes a new one.
 function M.host_exited()
-  local sessions = require('lulu.sessions')
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
     -- A remote host's terminals are not this host's.
@@ -324,7 +300,6 @@ end
 
 --- The terminals of host `name`'s sessions, open here.
 function H.of_host(name)
-  local sessions = require('lulu.sessions')
   local found = {}
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
@@ -346,7 +321,6 @@ end
 --- Remote host `name` is back: repaint its sessions' terminals that are
 --- on screen from its screen model (the others when next shown).
 function M.host_back(name)
-  local sessions = require('lulu.sessions')
   for id, term in pairs(H.of_host(name)) do
     if term.stale and vim.api.nvim_buf_is_valid(term.buf) and #vim.fn.win_findbuf(term.buf) > 0 then
       M.ensure(sessions.find(id))
@@ -360,8 +334,8 @@ function H.maybe_sleep(id, buf)
   if not term or term.buf ~= buf or term.lazy or #vim.fn.win_findbuf(buf) > 0 then
     return
   end
-  local record = require('lulu.sessions').find(id)
-  if not record or not require('lulu.sessions').is_live(record) then
+  local record = sessions.find(id)
+  if not record or not sessions.is_live(record) then
     return
   end
   term.lazy = true
@@ -374,8 +348,8 @@ function H.maybe_wake(id, buf)
   if not term or term.buf ~= buf or not (term.lazy or term.stale) then
     return
   end
-  local record = require('lulu.sessions').find(id)
-  if record and record.host and not require('lulu.remote').connected(record.host) then
+  local record = sessions.find(id)
+  if record and record.host and not remote.connected(record.host) then
     return
   end
   if record then
@@ -386,43 +360,11 @@ end
 --- Attach a lazy terminal again, at the size of its windows, caught up
 --- from where it stopped.
 function H.resume(id, term)
-  local cols, rows = H.smallest(term.buf)
+  local cols, rows = size.smallest(term.buf)
   term.lazy = false
   term.cols, term.rows = cols, rows
-  H.attach(id, term.chan, cols, rows, H.attach_opts(term.buf, true))
+  attach.attach(id, term.chan, cols, rows, attach.opts(term.buf, true))
   M.resize_visible()
-end
-
---- Ask the host to paint and stream session `id` into `chan`. A
---- notification: the editor never waits on the host (a remote one is a
---- network round trip away), and the paint arrives as terminal output. (The
---- host sizes the PTY as the attach arrives, so a resize sent after it is
---- never overtaken.) With no host up, a request starts one first.
-function H.attach(id, chan, cols, rows, opts)
-  local record = require('lulu.sessions').find(id)
-  local args = { rpc.methods.attach, id, chan, cols or vim.NIL, rows or vim.NIL, opts }
-  if (record and record.host) or require('lulu.host').channel() then
-    rpc.notify(unpack(args))
-  else
-    rpc.request(unpack(args))
-  end
-end
-
---- How a terminal attaches: its scrollback, and the editor's colours (the
---- host tells them to a program that asks while no terminal shows it).
-function H.attach_opts(buf, resume)
-  local opts = { resume = resume, scrollback = H.scrollback(buf) }
-  local normal = vim.api.nvim_get_hl(0, { name = 'Normal', link = false })
-  if normal.fg and normal.bg then
-    opts.fg, opts.bg = ('#%06x'):format(normal.fg), ('#%06x'):format(normal.bg)
-  end
-  return opts
-end
-
---- The lines of scrollback a terminal buffer keeps.
-function H.scrollback(buf)
-  local lines = vim.bo[buf].scrollback
-  return lines > 0 and lines or 10000
 end
 
 --- Is this session's buffer streaming (false while lazy)?
@@ -431,22 +373,11 @@ function M.streaming(id)
   return term ~= nil and not term.lazy
 end
 
-function H.name(buf, record)
-  local name = 'lulu://' .. record.name
-  local old = -1
-  for _, b in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_get_name(b) == name then
-      old = b
-    end
-  end
-  if old > 0 and not vim.api.nvim_buf_is_loaded(old) then
-    -- The session's unloaded (:bdelete) buffer: replace it.
-    pcall(vim.api.nvim_buf_delete, old, { force = true })
-  elseif old > 0 then
-    -- Another buffer holds the name (a host that exited left it).
-    name = name .. '#' .. record.id
-  end
-  vim.api.nvim_buf_set_name(buf, name)
-end
+bus.subscribe('session_status', 'lulu.term', M.status_changed)
+bus.subscribe('exit', 'lulu.term', M.ended)
+bus.subscribe('deleted', 'lulu.term', M.forget)
+bus.subscribe('host_exited', 'lulu.term', M.host_exited)
+bus.subscribe('host_lost', 'lulu.term', M.host_lost)
+bus.subscribe('host_back', 'lulu.term', M.host_back)
 
 return M

@@ -1,6 +1,8 @@
----@mod lulu.util Small helpers shared by the modules.
+---@mod lulu.util Small helpers shared by the modules: the one notify, timers,
+--- times and sizes as text, floats, the plugin's directory, words of a
+--- command line. Requires no other lulu module; touches only what it is
+--- handed (and the message area).
 local M = {}
-
 local H = {}
 
 --- The one place lulu talks to the user. No notice may raise a
@@ -215,6 +217,48 @@ end
 --- Shorten a path with ~ for the home directory.
 function M.short_path(path)
   return path and vim.fn.fnamemodify(path, ':~') or ''
+end
+
+--- The plugin's root directory (where Cargo.toml and target/ live).
+function M.root()
+  local source = debug.getinfo(1, 'S').source:sub(2)
+  return vim.fn.fnamemodify(source, ':p:h:h:h')
+end
+
+--- Split a command line like a shell would for words and quotes (no
+--- expansion): `a 'b c' "d\"e"` -> { 'a', 'b c', 'd"e' }.
+---@param line string
+---@return string[]
+function M.words(line)
+  local words, word, quote, escaped, started = {}, {}, nil, false, false
+  for ch in line:gmatch('.') do
+    if escaped then
+      word[#word + 1], escaped, started = ch, false, true
+    elseif ch == '\\' and quote ~= "'" then
+      escaped = true
+    elseif quote then
+      if ch == quote then
+        quote = nil
+      else
+        word[#word + 1] = ch
+      end
+    elseif ch == "'" or ch == '"' then
+      quote, started = ch, true
+    elseif ch:match('%s') then
+      if started then
+        words[#words + 1], word, started = table.concat(word), {}, false
+      end
+    else
+      word[#word + 1], started = ch, true
+    end
+  end
+  if quote then
+    error(('unclosed %s quote'):format(quote), 0)
+  end
+  if started then
+    words[#words + 1] = table.concat(word)
+  end
+  return words
 end
 
 return M

@@ -52,6 +52,35 @@ T[':LuluStart in a repository whose worktree takes seconds leaves the editor fre
   h.eq(child.lua('return _G.notes'), {}, 'nothing to report')
 end
 
+T[':LuluStart and the list show the record they were given: no request for it again'] = function(child)
+  child.setup()
+  child.lua('require("lulu").list()')
+  -- Every request the editor makes from here, by method.
+  child.lua([[
+    _G.asked = {}
+    local request = vim.rpcrequest
+    vim.rpcrequest = function(chan, method, ...)
+      table.insert(_G.asked, method)
+      return request(chan, method, ...)
+    end
+  ]])
+  child.cmd('LuluStart shell name=given worktree=off')
+  child.wait('return vim.b.lulu_session ~= nil', 10000, 'the session shown')
+  child.cmd('enew')
+  child.cmd('LuluList')
+  child.wait('return require("lulu.ui.list").is_open()', 5000, 'the list')
+  child.lua('vim.api.nvim_input("<CR>")')
+  child.wait('return vim.b.lulu_session ~= nil', 5000, 'the session shown from its row')
+  local asked = child.lua('return _G.asked')
+  h.eq(
+    vim.tbl_filter(function(method)
+      return method == 'lulu.session_get'
+    end, asked),
+    {},
+    'no lulu.session_get (asked: ' .. table.concat(asked, ', ') .. ')'
+  )
+end
+
 T['an API call given on_done returns at once and answers later, errors as one line'] = function(child)
   child.setup()
   child.lua([[

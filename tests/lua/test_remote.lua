@@ -146,7 +146,7 @@ T['a remote host with another lulu version, or out of reach, says so in one line
   setup(child, r, {
     hosts = { nowhere = { ssh = 'lulu-remote', ssh_args = { '-F', r.args[2], '-p', '1' }, bin = r.bin } },
   })
-  child.lua('require("lulu.rpc").version = "9.9.9"')
+  child.lua('require("lulu.protocol").version = "9.9.9"')
   child.cmd('LuluStart devbox:shell')
   child.wait('return #_G.notes > 0', 15000, 'an error')
   h.matches(

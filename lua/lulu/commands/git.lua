@@ -1,15 +1,21 @@
 ---@mod lulu.commands.git The commands on a session's branch: diff, merge,
---- rebase, review, prune, trust. Git runs on the host; none waits for it.
+--- rebase, review, prune, trust. Git runs on the host; none waits for it
+--- (`lulu.api.git` with a callback); conflicts go to the quickfix list.
 local M = {}
 local H = {}
 
+local api_git = require('lulu.api.git')
+local api_sessions = require('lulu.api.sessions')
+local branch = require('lulu.ui.branch')
+local complete = require('lulu.commands.complete')
 local run = require('lulu.commands.run')
+local sessions = require('lulu.sessions')
 local util = require('lulu.util')
 
 function M.diff(cmd)
   run.guard(function()
     local ref = run.one(cmd)
-    require('lulu').diff(
+    api_git.diff(
       ref,
       run.answered(function(text)
         H.show_diff(ref, text)
@@ -39,7 +45,7 @@ function M.merge(cmd)
     if not ref or #cmd.fargs > 2 then
       error('usage: :LuluMerge {session} [merge|squash|rebase]', 0)
     end
-    require('lulu').merge(
+    api_git.merge(
       ref,
       strategy,
       nil,
@@ -48,7 +54,7 @@ function M.merge(cmd)
           util.notify(('merged %s (%s) at %s'):format(ref, strategy, result.commit:sub(1, 10)))
           return
         end
-        local record = require('lulu').get(ref)
+        local record = H.record(ref)
         H.conflicts(record, result, function(hunk)
           return ('conflicts with %s (%d line(s) of it there)'):format(record.base or 'the base', hunk.theirs or 0)
         end, 'lulu: merge conflicts of ' .. ref, ':LuluRebase ' .. ref)
@@ -65,11 +71,11 @@ function M.review(cmd)
       error('usage: :LuluReview {session} [send]', 0)
     end
     if sub == 'send' then
-      local n = require('lulu').send_review(ref)
+      local n = api_git.send_review(ref)
       util.notify(('sent %d comment(s) to %s'):format(n, ref))
       return
     end
-    require('lulu.ui.branch').open(ref)
+    branch.open(ref)
   end)
 end
 
@@ -80,11 +86,11 @@ function M.rebase(cmd)
     if not ref or #cmd.fargs > 2 or not vim.tbl_contains({ 'start', 'continue', 'abort' }, step) then
       error('usage: :LuluRebase {session} [continue|abort]', 0)
     end
-    require('lulu').rebase(
+    api_git.rebase(
       ref,
       step,
       run.answered(function(result)
-        local record = require('lulu').get(ref)
+        local record = H.record(ref)
         if result.ok then
           if step == 'abort' then
             util.notify(('rebase of %s aborted; its branch is as it was'):format(ref))
@@ -101,6 +107,12 @@ function M.rebase(cmd)
   end)
 end
 
+--- A session's record as the editor has it (kept current by the host's
+--- events), asked of the host only when the editor has none.
+function H.record(ref)
+  return sessions.find(ref) or api_sessions.get(ref)
+end
+
 --- Conflicts to the quickfix list, at their hunks in the session's
 --- worktree; the host's message with what to do in Vim.
 function H.conflicts(record, result, describe, title, hint)
@@ -115,8 +127,7 @@ end
 
 function M.prune()
   run.guard(function()
-    local lulu = require('lulu')
-    lulu.prune({ dry_run = true }, run.answered(H.confirm_prune))
+    api_git.prune({ dry_run = true }, run.answered(H.confirm_prune))
   end)
 end
 
@@ -135,7 +146,7 @@ function H.confirm_prune(doomed)
       return
     end
     run.guard(function()
-      require('lulu').prune(nil, run.answered(H.pruned))
+      api_git.prune(nil, run.answered(H.pruned))
     end)
   end)
 end
@@ -149,7 +160,7 @@ end
 
 function M.trust()
   run.guard(function()
-    require('lulu').trust(
+    api_git.trust(
       nil,
       run.answered(function(trusted)
         util.notify(('trusted %s (sha256 %s)'):format(trusted.path, trusted.sha256:sub(1, 12)))
@@ -160,7 +171,7 @@ end
 
 function M.complete_merge(lead, line)
   if #vim.split(line, '%s+', { trimempty = true }) + (lead == '' and 1 or 0) <= 2 then
-    return require('lulu.commands').complete_sessions(lead)
+    return complete.complete_sessions(lead)
   end
   return vim.tbl_filter(function(s)
     return vim.startswith(s, lead)
@@ -169,7 +180,7 @@ end
 
 function M.complete_rebase(lead, line)
   if #vim.split(line, '%s+', { trimempty = true }) + (lead == '' and 1 or 0) <= 2 then
-    return require('lulu.commands').complete_sessions(lead)
+    return complete.complete_sessions(lead)
   end
   return vim.tbl_filter(function(s)
     return vim.startswith(s, lead)

@@ -1,7 +1,15 @@
 ---@mod lulu.commands.run How a command's body runs: one session argument,
---- errors as one notify line, after the host (or the build) is ready.
+--- errors as one notify line, after the host (or the build) is ready:
+--- a binary still building (`lulu.build`), the daemon or a remote host
+--- coming up (`lulu.host`, `lulu.remote`) hold the command, never the
+--- editor.
 local M = {}
+local H = {}
 
+local build = require('lulu.build')
+local config = require('lulu.config')
+local host = require('lulu.host')
+local remote = require('lulu.remote')
 local util = require('lulu.util')
 
 --- The one session a command names (`:LuluDiff {session}`).
@@ -31,57 +39,60 @@ end
 --- builds or the daemon comes up it runs afterwards (`opts.local_only`:
 --- it needs no host connection, e.g. :LuluDaemon).
 function M.guard(fn, opts)
-  local host = require('lulu.host')
-  local build = require('lulu.build')
+  local function again()
+    M.guard(fn, opts)
+  end
+  local waiting = H.building(again)
+  if waiting then
+    return
+  end
+  if opts and opts.host and not remote.connected(opts.host) then
+    -- A remote host connects in the background; this runs once it has.
+    return remote.when_ready(opts.host, function()
+      M.guard(fn, { host = opts.host, local_only = true })
+    end, H.error)
+  end
+  if not (opts and opts.local_only) and not host.running() and config.options.host.mode == 'daemon' then
+    -- Bringing the daemon up does not hold the editor: this runs once it is.
+    return host.when_ready(again, H.error)
+  end
+  local ok, err = pcall(fn)
+  if not ok then
+    H.error(tostring(err))
+  end
+end
+
+-- helpers ------------------------------------------------------------------
+
+function H.error(err)
+  util.notify(err, vim.log.levels.ERROR)
+end
+
+--- The host binary is building, or must be (none, or older than its
+--- sources): say so, run `again` once it is built, and return true.
+function H.building(again)
   -- The host is still building: say so, and do this once it is built.
   local state = not host.running() and build.state()
   if state and state.building and not host.bin() then
     util.notify(build.describe() .. '; this runs when it is done')
-    return build.when_done(function()
-      M.guard(fn, opts)
-    end)
+    build.when_done(again)
+    return true
   end
   -- No binary at all (a `dir` plugin lazy.nvim never built, a package
   -- without `scripts/build`): build it now, if Rust is here, and do this
   -- once it is built.
   if not host.running() and not (state and state.failed) and not host.bin() and build.start() then
     util.notify(build.describe() .. ' (first use); this runs when it is done')
-    return build.when_done(function()
-      M.guard(fn, opts)
-    end)
+    build.when_done(again)
+    return true
   end
   -- A build older than the plugin's sources (updated, never rebuilt).
   if not host.running() and not (state and state.building) and build.stale() and build.start() then
     util.notify(build.describe() .. ' (its sources changed); this runs when it is done')
-    return build.when_done(function()
-      M.guard(fn, opts)
-    end)
+    build.when_done(again)
+    return true
   end
-  local hosts = require('lulu.remote')
-  if opts and opts.host and not hosts.connected(opts.host) then
-    -- A remote host connects in the background; this runs once it has.
-    return hosts.when_ready(opts.host, function()
-      M.guard(fn, { host = opts.host, local_only = true })
-    end, function(err)
-      util.notify(err, vim.log.levels.ERROR)
-    end)
-  end
-  if
-    not (opts and opts.local_only)
-    and not require('lulu.host').running()
-    and require('lulu.config').options.host.mode == 'daemon'
-  then
-    -- Bringing the daemon up does not hold the editor: this runs once it is.
-    return require('lulu.host').when_ready(function()
-      M.guard(fn, opts)
-    end, function(err)
-      util.notify(err, vim.log.levels.ERROR)
-    end)
-  end
-  local ok, err = pcall(fn)
-  if not ok then
-    util.notify(tostring(err), vim.log.levels.ERROR)
-  end
+  return false
 end
 
 return M

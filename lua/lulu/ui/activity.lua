@@ -2,10 +2,13 @@
 ---
 --- Newest first, live: commits (subject, files), branches created and
 --- deleted, merges, rebases, conflicts, as the host sees them in the
---- repositories' refs. `<CR>` on a commit shows it; `q` closes.
+--- repositories' refs. `<CR>` on a commit shows it; `q` closes. Owns the
+--- feed's buffer; hears new items through `lulu.bus` (`activity`).
 local M = {}
 local H = {}
 
+local api_git = require('lulu.api.git')
+local bus = require('lulu.bus')
 local util = require('lulu.util')
 
 ---@type integer|nil the feed's buffer
@@ -46,7 +49,7 @@ function M.open()
       return vim.api.nvim_set_current_win(win)
     end
   end
-  H.items = require('lulu').activity()
+  H.items = api_git.activity()
   vim.cmd('botright new')
   H.buf = vim.api.nvim_get_current_buf()
   vim.bo[H.buf].buftype = 'nofile'
@@ -97,5 +100,7 @@ function M.added(item)
   table.insert(H.items, 1, item)
   draw()
 end
+
+bus.subscribe('activity', 'lulu.ui.activity', M.added)
 
 return M

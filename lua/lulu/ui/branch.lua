@@ -7,10 +7,15 @@
 --- files; `gc` comments on the line or the selected lines (on a line with
 --- a comment: edits it), `dc` deletes it, and each comment shows on its
 --- lines (a sign and a virtual line); `gS` sends the comments to the agent
---- as one prompt; `gm` merges; `q` closes.
+--- as one prompt; `gm` merges; `q` closes. Owns those tabs; asks the host
+--- through `lulu.api.git` and `lulu.api.sessions` (and `lulu.rpc` for a
+--- file's base and a remote worktree's files).
 local M = {}
 local H = {}
 
+local api_git = require('lulu.api.git')
+local api_sessions = require('lulu.api.sessions')
+local rpc = require('lulu.rpc')
 local util = require('lulu.util')
 
 --- The state of one open review, by tabpage.
@@ -43,30 +48,18 @@ function M.lines(record, files, comments)
     lines[#lines + 1] = ''
     lines[#lines + 1] = '── comments (gS sends them) ──'
     for _, c in ipairs(comments) do
-      lines[#lines + 1] = ('%s  %s'):format(H.where(c), (c.text:gsub('\n', ' ')))
+      lines[#lines + 1] = ('%s  %s'):format(api_git.where(c), (c.text:gsub('\n', ' ')))
     end
   end
   return lines, at
 end
 
-function H.where(c)
-  return c.end_line > c.line and ('%s:%d-%d'):format(c.path, c.line, c.end_line) or ('%s:%d'):format(c.path, c.line)
-end
-
 --- The prompt that carries `comments` to the agent.
-function M.prompt(comments)
-  local lines = { 'Review comments on your changes (path:line, in your worktree):' }
-  for _, c in ipairs(comments) do
-    lines[#lines + 1] = ('- %s: %s'):format(H.where(c), (c.text:gsub('\n', ' ')))
-  end
-  lines[#lines + 1] = 'Please address each of them.'
-  return table.concat(lines, '\n')
-end
+M.prompt = api_git.prompt
 
 --- Open the review of session `ref`.
 function M.open(ref)
-  local lulu = require('lulu')
-  local record = lulu.get(ref)
+  local record = api_sessions.get(ref)
   if not record.worktree then
     error(("session '%s' has no worktree and branch of its own; nothing to review"):format(record.name), 0)
   end
@@ -98,13 +91,12 @@ end
 --- Read the files and comments again and redraw the list. The files are
 --- git work on the host: the editor waits for neither.
 function M.refresh(tab)
-  local lulu = require('lulu')
   local ref = H.reviews[tab].ref
-  lulu.review_files(ref, function(err, files)
+  api_git.review_files(ref, function(err, files)
     if err then
       return util.notify(err, vim.log.levels.ERROR)
     end
-    lulu.comments(ref, function(comments_err, comments)
+    api_git.comments(ref, function(comments_err, comments)
       H.redraw(tab, files, comments_err and {} or comments)
       H.mark_comments(tab, comments_err and {} or comments)
       if comments_err then
@@ -148,7 +140,7 @@ function M.show(tab, index)
   end
   local list_win = vim.fn.bufwinid(state.list_buf)
   vim.api.nvim_set_current_win(list_win)
-  local base_text = require('lulu.rpc').request(require('lulu.rpc').methods.review_base, state.ref, file.path)
+  local base_text = rpc.request(rpc.methods.review_base, state.ref, file.path)
   vim.cmd('rightbelow vsplit')
   local base_win = vim.api.nvim_get_current_win()
   local base = vim.api.nvim_create_buf(false, true)
@@ -194,7 +186,6 @@ end
 --- A remote session's file, read through its host and written back
 --- through it on `:w` (this editor cannot reach its worktree).
 function H.remote_file(state, path)
-  local rpc = require('lulu.rpc')
   local name = ('lulu://%s/%s/%s'):format(state.record.host, state.record.name, path)
   local buf = vim.fn.bufnr(name)
   if buf == -1 then
@@ -250,7 +241,7 @@ function H.keys(buf, tab)
       return util.notify('no comment on this line')
     end
     H.guard(function()
-      require('lulu').uncomment(H.reviews[tab].ref, here[1].id)
+      api_git.uncomment(H.reviews[tab].ref, here[1].id)
       M.refresh(tab)
     end)
   end, 'delete the comment on this line')
@@ -268,7 +259,7 @@ function H.keys(buf, tab)
   map('n', 'gm', function()
     local state = H.reviews[tab]
     -- The merge is git work on the host: the editor does not wait for it.
-    require('lulu').merge(state.ref, 'merge', nil, function(err, result)
+    api_git.merge(state.ref, 'merge', nil, function(err, result)
       if err then
         return util.notify(err, vim.log.levels.ERROR)
       elseif not result.ok then
@@ -345,10 +336,9 @@ function H.edit_comment(tab, c)
     end
     H.guard(function()
       local state = H.reviews[tab]
-      local lulu = require('lulu')
-      lulu.uncomment(state.ref, c.id)
+      api_git.uncomment(state.ref, c.id)
       if vim.trim(text) ~= '' then
-        lulu.comment(state.ref, { path = c.path, line = c.line, end_line = c.end_line, text = text })
+        api_git.comment(state.ref, { path = c.path, line = c.line, end_line = c.end_line, text = text })
       end
       M.refresh(tab)
     end)
@@ -367,7 +357,7 @@ function H.comment(tab, first, last)
     end
     H.guard(function()
       local state = H.reviews[tab]
-      require('lulu').comment(state.ref, { path = path, line = first, end_line = last, text = text })
+      api_git.comment(state.ref, { path = path, line = first, end_line = last, text = text })
       M.refresh(tab)
     end)
   end)
@@ -376,7 +366,7 @@ end
 --- Send the review's comments to its session; returns how many.
 function M.send(tab)
   local state = H.reviews[tab]
-  local n = require('lulu').send_review(state.ref)
+  local n = api_git.send_review(state.ref)
   M.refresh(tab)
   return n
 end

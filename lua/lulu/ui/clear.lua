@@ -1,13 +1,15 @@
----@mod lulu.ui.clear Clearing the list of ended sessions (`c` in it).
+---@mod lulu.ui.clear Clearing the list of ended sessions (`c` in it):
+--- those with nothing left to lose at once, the others after one question.
+--- Deletes through `lulu.api.sessions`.
 local M = {}
 
+local api_sessions = require('lulu.api.sessions')
 local sessions = require('lulu.sessions')
 local util = require('lulu.util')
 
 --- Delete every ended session whose work is merged or empty; the ones
 --- with work of their own left are named in one question.
 function M.ended(after)
-  local lulu = require('lulu')
   local ended = vim.tbl_filter(function(r)
     return not r.host and not sessions.is_live(r)
   end, sessions.all())
@@ -27,7 +29,7 @@ function M.ended(after)
     vim.ui.select({ 'Delete them too, discarding that work', 'Keep them' }, { prompt = prompt }, function(choice)
       if choice and vim.startswith(choice, 'Delete') then
         for _, r in ipairs(kept) do
-          pcall(lulu.delete, r.id, { force = true }, function(err)
+          pcall(api_sessions.delete, r.id, { force = true }, function(err)
             if err then
               util.notify(err, vim.log.levels.ERROR)
             end
@@ -37,7 +39,7 @@ function M.ended(after)
     end)
   end
   for _, r in ipairs(ended) do
-    local ok = pcall(lulu.delete, r.id, { force = false }, function(err)
+    local ok = pcall(api_sessions.delete, r.id, { force = false }, function(err)
       if err then
         kept[#kept + 1] = r
       else

@@ -1,66 +1,18 @@
 ---@mod lulu.ui.detail A session's detail float (`K` in the list): the record,
---- its event history, and the last lines it printed.
+--- its event history, and the last lines it printed (asked of the host
+--- through `lulu.api.sessions`). Owns nothing past its float.
 local M = {}
+local H = {}
 
+local api_sessions = require('lulu.api.sessions')
+local sessions = require('lulu.sessions')
 local util = require('lulu.util')
 
 --- The detail as lines of text.
 ---@param detail {record: lulu.Session, events: table[], output: string[]}
 function M.lines(detail)
   local r = detail.record
-  local status = r.status .. (r.failure_reason and (': ' .. r.failure_reason) or '')
-  local lines = {
-    ('%s · %s · %s%s'):format(r.name, r.agent, status, r.exit_code and (' · exit ' .. r.exit_code) or ''),
-    'argv: ' .. table.concat(r.argv or {}, ' '),
-    'cwd:  ' .. util.short_path(r.cwd),
-  }
-  if r.branch then
-    lines[#lines + 1] = ('branch: %s from %s · ahead %d · %s'):format(
-      r.branch,
-      r.base or '?',
-      r.ahead or 0,
-      util.short_path(r.worktree)
-    )
-  end
-  if r.cost_usd or r.tokens then
-    local t = r.tokens or {}
-    lines[#lines + 1] = ('cost: %s · tokens in %d, out %d, cache write %d, read %d'):format(
-      r.cost_usd and util.money(r.cost_usd) or 'no price for its model (cost.prices)',
-      t.input or 0,
-      t.output or 0,
-      t.cache_write or 0,
-      t.cache_read or 0
-    )
-  end
-  if r.limits then
-    local l = r.limits
-    local set = {}
-    for _, key in ipairs({ 'memory', 'cpu', 'pids' }) do
-      if l[key] and l[key] ~= vim.NIL then
-        set[#set + 1] = ('%s %s'):format(key, l[key])
-      end
-    end
-    lines[#lines + 1] = ('limits: %s%s'):format(
-      table.concat(set, ', '),
-      r.memory and (' · using %s'):format(util.bytes(r.memory)) or ''
-    )
-  end
-  if r.sandbox then
-    local s = r.sandbox
-    local function list(paths)
-      return #(paths or {}) > 0 and table.concat(vim.tbl_map(util.short_path, paths), ', ') or 'none'
-    end
-    lines[#lines + 1] = ('sandbox: %s · network %s · hidden %s · also writable %s'):format(
-      s.backend,
-      s.network == false and 'off' or 'on',
-      list(s.hide),
-      list(s.rw)
-    )
-  end
-  if r.conversation then
-    local live = require('lulu.sessions').is_live(r)
-    lines[#lines + 1] = ('conversation: %s%s'):format(r.conversation, live and '' or ' (:LuluResume ' .. r.name .. ')')
-  end
+  local lines = H.record(r)
   local started = util.parse_time(r.created_at)
   lines[#lines + 1] = ('started %s (%s ago) · last activity %s ago · id %s'):format(
     started and os.date('%Y-%m-%d %H:%M:%S', math.floor(started)) or tostring(r.created_at),
@@ -82,7 +34,7 @@ end
 --- Show a session in detail; `on_close` runs when the float is closed with
 --- q, <Esc> or K (the list reopens on the same row).
 function M.open(ref, on_close)
-  local ok, detail = pcall(require('lulu').detail, ref)
+  local ok, detail = pcall(api_sessions.detail, ref)
   if not ok then
     return util.notify(tostring(detail), vim.log.levels.ERROR)
   end
@@ -108,6 +60,72 @@ function M.open(ref, on_close)
         on_close()
       end
     end, { buffer = buf, nowait = true, desc = on_close and 'Back to the list' or 'Close' })
+  end
+end
+
+-- helpers ------------------------------------------------------------------
+
+--- The record's lines: what runs where, its branch, cost, limits, sandbox
+--- and conversation.
+function H.record(r)
+  local status = r.status .. (r.failure_reason and (': ' .. r.failure_reason) or '')
+  local lines = {
+    ('%s · %s · %s%s'):format(r.name, r.agent, status, r.exit_code and (' · exit ' .. r.exit_code) or ''),
+    'argv: ' .. table.concat(r.argv or {}, ' '),
+    'cwd:  ' .. util.short_path(r.cwd),
+  }
+  if r.branch then
+    lines[#lines + 1] = ('branch: %s from %s · ahead %d · %s'):format(
+      r.branch,
+      r.base or '?',
+      r.ahead or 0,
+      util.short_path(r.worktree)
+    )
+  end
+  if r.cost_usd or r.tokens then
+    local t = r.tokens or {}
+    lines[#lines + 1] = ('cost: %s · tokens in %d, out %d, cache write %d, read %d'):format(
+      r.cost_usd and util.money(r.cost_usd) or 'no price for its model (cost.prices)',
+      t.input or 0,
+      t.output or 0,
+      t.cache_write or 0,
+      t.cache_read or 0
+    )
+  end
+  H.confinement(lines, r)
+  if r.conversation then
+    local live = sessions.is_live(r)
+    lines[#lines + 1] = ('conversation: %s%s'):format(r.conversation, live and '' or ' (:LuluResume ' .. r.name .. ')')
+  end
+  return lines
+end
+
+--- Its limits and sandbox, when it has them.
+function H.confinement(lines, r)
+  if r.limits then
+    local l = r.limits
+    local set = {}
+    for _, key in ipairs({ 'memory', 'cpu', 'pids' }) do
+      if l[key] and l[key] ~= vim.NIL then
+        set[#set + 1] = ('%s %s'):format(key, l[key])
+      end
+    end
+    lines[#lines + 1] = ('limits: %s%s'):format(
+      table.concat(set, ', '),
+      r.memory and (' · using %s'):format(util.bytes(r.memory)) or ''
+    )
+  end
+  if r.sandbox then
+    local s = r.sandbox
+    local function list(paths)
+      return #(paths or {}) > 0 and table.concat(vim.tbl_map(util.short_path, paths), ', ') or 'none'
+    end
+    lines[#lines + 1] = ('sandbox: %s · network %s · hidden %s · also writable %s'):format(
+      s.backend,
+      s.network == false and 'off' or 'on',
+      list(s.hide),
+      list(s.rw)
+    )
   end
 end
 

@@ -1,7 +1,11 @@
----@mod lulu.ui.dispatch The prompt bar: type once, send to chosen sessions.
+---@mod lulu.ui.dispatch The prompt bar: type once, send to chosen sessions
+--- (a checklist through |vim.ui.select()|), each getting its own context
+--- (`lulu.context`). Sends through `lulu.api.sessions`.
 local M = {}
 local H = {}
 
+local api_sessions = require('lulu.api.sessions')
+local context = require('lulu.context')
 local util = require('lulu.util')
 
 --- Ask for a prompt, then for its targets (a checklist through repeated
@@ -17,10 +21,10 @@ end
 --- Lines `first..last` of the current buffer (and what you type, if
 --- anything) to the sessions you pick, as a reference each agent reads.
 function M.send_selection(first, last)
-  local ctx = require('lulu.context').capture(0, first, last)
+  local ctx = context.capture(0, first, last)
   vim.ui.input({ prompt = 'lulu: about these lines (optional): ' }, function(text)
     if text ~= nil then
-      M.choose_and_send(require('lulu.context').message(text, ctx), ('lines %d-%d'):format(first, last))
+      M.choose_and_send(context.message(text, ctx), ('lines %d-%d'):format(first, last))
     end
   end)
 end
@@ -80,7 +84,7 @@ end
 function H.running()
   return vim.tbl_filter(function(r)
     return r.status == 'running'
-  end, require('lulu').list())
+  end, api_sessions.list())
 end
 
 --- One round of the checklist: toggling re-opens it; "Send" finishes.
@@ -119,7 +123,7 @@ function H.deliver(text, running, chosen)
   for _, r in ipairs(running) do
     if chosen[r.id] then
       local ok, err = pcall(function()
-        require('lulu').send(r.id, type(text) == 'function' and text(r) or text)
+        api_sessions.send(r.id, type(text) == 'function' and text(r) or text)
       end)
       if ok then
         sent[#sent + 1] = r.name

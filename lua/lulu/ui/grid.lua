@@ -2,11 +2,15 @@
 ---
 --- Columns x rows by count: 1 -> 1x1, 2 -> 2x1, 3-4 -> 2x2, 5-6 -> 3x2,
 --- 7-9 -> 3x3, 10-12 -> 4x3. The last row holds what is left, so there is
---- never an empty pane. The tab re-flows when sessions start or end.
+--- never an empty pane. The tab re-flows when sessions start or end
+--- (`changed` on `lulu.bus`, subscribed at the end). Owns the grid's tab.
 local M = {}
 local H = {}
 
+local bus = require('lulu.bus')
 local sessions = require('lulu.sessions')
+local term = require('lulu.term')
+local util = require('lulu.util')
 
 --- Columns and rows for `count` panes.
 ---@return integer cols, integer rows
@@ -38,7 +42,7 @@ end
 function M.open()
   local live = H.live()
   if #live == 0 then
-    require('lulu.util').notify('no live sessions to show (start one with :LuluStart)')
+    util.notify('no live sessions to show (start one with :LuluStart)')
     return
   end
   local tab = M.tab()
@@ -102,7 +106,7 @@ function M.winbar(r)
     parts[#parts + 1] = '%#LuluMeta#' .. H.escape(r.branch) .. '%*'
   end
   if r.cost_usd then
-    parts[#parts + 1] = '%#LuluCost#' .. require('lulu.util').money(r.cost_usd):gsub('%%', '%%%%') .. '%*'
+    parts[#parts + 1] = '%#LuluCost#' .. util.money(r.cost_usd):gsub('%%', '%%%%') .. '%*'
   end
   if r.waiting then
     parts[#parts + 1] = '%#LuluWaiting#◆ waiting%*'
@@ -160,7 +164,6 @@ function H.flow(live)
     index = index + in_row
   end
   vim.cmd('wincmd =')
-  local term = require('lulu.term')
   for i, record in ipairs(live) do
     local win = panes[i]
     local buf = term.ensure(record, win)
@@ -182,5 +185,7 @@ function H.winbars(tab)
     end
   end
 end
+
+bus.subscribe('changed', 'lulu.ui.grid', M.refresh)
 
 return M

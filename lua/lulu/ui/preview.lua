@@ -4,9 +4,15 @@
 --- showing the last rows of the selected session's screen, as the host's
 --- screen model holds them. The host sends `screen` events while a session
 --- is watched (at most ten a second, only when it changed); nothing here
---- waits for it.
+--- waits for it. Owns the preview float and which session it watches;
+--- hears `screen` and `host_back` through `lulu.bus`.
 local M = {}
 local H = {}
+
+local bus = require('lulu.bus')
+local config = require('lulu.config')
+local remote = require('lulu.remote')
+local rpc = require('lulu.rpc')
 
 H.ns = vim.api.nvim_create_namespace('lulu_preview')
 
@@ -45,7 +51,7 @@ M.ROWS = 12
 
 --- The rows a preview under the list takes, border included (0 when off).
 function M.reserve()
-  return require('lulu.config').options.list.preview and (M.ROWS + 2) or 0
+  return config.options.list.preview and (M.ROWS + 2) or 0
 end
 
 --- Show `record`'s screen beside the list window `list_win`.
@@ -76,7 +82,6 @@ function M.follow(list_win, record)
     H.unwatch(record.host)
     H.watching, H.watching_host = record.id, record.host
     H.paint({ '' })
-    local rpc = require('lulu.rpc')
     H.watch_rows = config.height
     rpc.notify(rpc.methods.watch, record.id, config.height)
   end
@@ -88,9 +93,8 @@ function H.unwatch(next_host)
   if not H.watching or H.watching_host == next_host then
     return
   end
-  local rpc = require('lulu.rpc')
   if H.watching_host then
-    require('lulu.remote').notify(H.watching_host, rpc.methods.watch)
+    remote.notify(H.watching_host, rpc.methods.watch)
   else
     rpc.notify(rpc.methods.watch)
   end
@@ -100,7 +104,6 @@ end
 --- (the watch was the old connection's).
 function M.host_back(name)
   if H.watching and H.watching_host == name and M.is_open() then
-    local rpc = require('lulu.rpc')
     rpc.notify(rpc.methods.watch, H.watching, H.watch_rows or M.ROWS)
   end
 end
@@ -150,5 +153,8 @@ function H.paint(lines)
   vim.api.nvim_buf_set_lines(H.buf, 0, -1, false, lines)
   vim.bo[H.buf].modifiable = false
 end
+
+bus.subscribe('screen', 'lulu.ui.preview', M.on_screen)
+bus.subscribe('host_back', 'lulu.ui.preview', M.host_back)
 
 return M

@@ -4,10 +4,16 @@
 --- after the change (right, editable), in diff mode. `ga` or `:w` accepts
 --- what the right side holds, the user's own edits included; `gr` rejects,
 --- with an optional message for the agent; `q` closes the tab and leaves
---- the question pending.
+--- the question pending. Owns those tabs; asks the host for the change
+--- (|lulu.rpc|) and answers through `lulu.api.approvals`. Subscribes to
+--- `lulu.bus`: a change to review at once (`approval_review`), a question
+--- gone (`approval_resolved`).
 local M = {}
 local H = {}
 
+local api_approvals = require('lulu.api.approvals')
+local bus = require('lulu.bus')
+local rpc = require('lulu.rpc')
 local util = require('lulu.util')
 
 ---@type table<integer, integer> approval id -> tabpage
@@ -53,79 +59,22 @@ function M.open(id)
     vim.api.nvim_set_current_tabpage(H.tabs[id])
     return
   end
-  local rpc = require('lulu.rpc')
   local change = rpc.request(rpc.methods.review, id)
   local current = change.current ~= vim.NIL and change.current or nil
-  local filetype = vim.filetype.match({ filename = change.path })
   local short = change.shown or util.short_path(change.path)
-
-  vim.cmd.tabnew()
-  local tab = vim.api.nvim_get_current_tabpage()
-  H.tabs[id] = tab
-  local scratch_win = vim.api.nvim_get_current_win()
-  local before = scratch(('lulu://review/%d/now/%s'):format(id, short), current or '', filetype)
-  vim.bo[before].modifiable = false
-  vim.api.nvim_win_set_buf(scratch_win, before)
-  vim.cmd('rightbelow vsplit')
-  local after_win = vim.api.nvim_get_current_win()
-  local after = scratch(('lulu://review/%d/after/%s'):format(id, short), change.proposed, filetype)
-  vim.bo[after].buftype = 'acwrite'
-  vim.bo[after].modifiable = change.editable
-  vim.bo[after].modified = false
-  vim.api.nvim_win_set_buf(after_win, after)
-  for _, win in ipairs({ scratch_win, after_win }) do
-    vim.api.nvim_win_call(win, vim.cmd.diffthis)
-  end
-
-  local keys = change.editable and 'ga/:w accept (with your edits)' or 'ga accept'
-  local function esc(text)
-    return (tostring(text):gsub('%%', '%%%%'))
-  end
-  local what = ('%%#LuluName#%s%%* · %s %s'):format(esc(change.session_name), esc(change.tool), esc(short))
-  vim.wo[scratch_win].winbar = ('lulu review · %s · %s'):format(what, current and 'now' or 'new file (empty now)')
-  vim.wo[after_win].winbar = ('after │ %s · gr reject · q later'):format(keys)
-
-  local function close()
-    H.close(id)
-  end
-  local function decide(decision, opts)
-    local ok, err = pcall(require('lulu').decide, id, decision, opts)
-    if not ok then
-      util.notify(tostring(err), vim.log.levels.ERROR)
-      return
-    end
-    close()
-  end
-  local function accept()
-    if change.editable then
-      decide('allow', { content = M.text_of(after) })
-    else
-      decide('allow')
-    end
-  end
-  local function reject()
-    vim.ui.input({ prompt = 'Tell the agent why (optional): ' }, function(message)
-      if message == nil then
-        return
-      end
-      decide('deny', message ~= '' and { message = message } or nil)
-    end)
-  end
-  for _, buf in ipairs({ before, after }) do
-    local map = function(lhs, fn, desc)
-      vim.keymap.set('n', lhs, fn, { buffer = buf, nowait = true, desc = 'lulu review: ' .. desc })
-    end
-    map('ga', accept, 'accept')
-    map('gr', reject, 'reject')
-    map('q', close, 'later (the question stays pending)')
-  end
-  vim.api.nvim_create_autocmd('BufWriteCmd', {
-    buffer = after,
-    callback = accept,
-  })
+  local before, after = H.tab(id, change, current, short)
+  H.keys(id, change, before, after)
   vim.b[after].lulu_review = id
   vim.b[before].lulu_review = id
   H.buffers[id] = { before, after }
+end
+
+--- Open the review of `approval`; a failure is told, not raised.
+function M.offer(approval)
+  local ok, err = pcall(M.open, approval.id)
+  if not ok then
+    util.notify(('cannot review %s: %s'):format(approval.summary, tostring(err)), vim.log.levels.ERROR)
+  end
 end
 
 ---@type table<integer, integer[]> approval id -> its two buffers
@@ -166,5 +115,80 @@ end
 function M.is_open(id)
   return H.tabs[id] ~= nil and vim.api.nvim_tabpage_is_valid(H.tabs[id])
 end
+
+--- The review's tab: the file now (left, read-only) and after the change
+--- (right), in diff mode. Returns the two buffers.
+function H.tab(id, change, current, short)
+  local filetype = vim.filetype.match({ filename = change.path })
+  vim.cmd.tabnew()
+  H.tabs[id] = vim.api.nvim_get_current_tabpage()
+  local scratch_win = vim.api.nvim_get_current_win()
+  local before = scratch(('lulu://review/%d/now/%s'):format(id, short), current or '', filetype)
+  vim.bo[before].modifiable = false
+  vim.api.nvim_win_set_buf(scratch_win, before)
+  vim.cmd('rightbelow vsplit')
+  local after_win = vim.api.nvim_get_current_win()
+  local after = scratch(('lulu://review/%d/after/%s'):format(id, short), change.proposed, filetype)
+  vim.bo[after].buftype = 'acwrite'
+  vim.bo[after].modifiable = change.editable
+  vim.bo[after].modified = false
+  vim.api.nvim_win_set_buf(after_win, after)
+  for _, win in ipairs({ scratch_win, after_win }) do
+    vim.api.nvim_win_call(win, vim.cmd.diffthis)
+  end
+  local keys = change.editable and 'ga/:w accept (with your edits)' or 'ga accept'
+  local function esc(text)
+    return (tostring(text):gsub('%%', '%%%%'))
+  end
+  local what = ('%%#LuluName#%s%%* · %s %s'):format(esc(change.session_name), esc(change.tool), esc(short))
+  vim.wo[scratch_win].winbar = ('lulu review · %s · %s'):format(what, current and 'now' or 'new file (empty now)')
+  vim.wo[after_win].winbar = ('after │ %s · gr reject · q later'):format(keys)
+  return before, after
+end
+
+--- ga (and :w) accepts, gr rejects, q leaves it for later.
+function H.keys(id, change, before, after)
+  local function close()
+    H.close(id)
+  end
+  local function decide(decision, opts)
+    local ok, err = pcall(api_approvals.decide, id, decision, opts)
+    if not ok then
+      util.notify(tostring(err), vim.log.levels.ERROR)
+      return
+    end
+    close()
+  end
+  local function accept()
+    if change.editable then
+      decide('allow', { content = M.text_of(after) })
+    else
+      decide('allow')
+    end
+  end
+  local function reject()
+    vim.ui.input({ prompt = 'Tell the agent why (optional): ' }, function(message)
+      if message == nil then
+        return
+      end
+      decide('deny', message ~= '' and { message = message } or nil)
+    end)
+  end
+  for _, buf in ipairs({ before, after }) do
+    local map = function(lhs, fn, desc)
+      vim.keymap.set('n', lhs, fn, { buffer = buf, nowait = true, desc = 'lulu review: ' .. desc })
+    end
+    map('ga', accept, 'accept')
+    map('gr', reject, 'reject')
+    map('q', close, 'later (the question stays pending)')
+  end
+  vim.api.nvim_create_autocmd('BufWriteCmd', {
+    buffer = after,
+    callback = accept,
+  })
+end
+
+bus.subscribe('approval_review', 'lulu.ui.review', M.offer)
+bus.subscribe('approval_resolved', 'lulu.ui.review', M.resolved)
 
 return M

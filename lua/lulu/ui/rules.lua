@@ -5,10 +5,12 @@
 ---   1. #3  allow  tool=Bash command='^npm test$'
 ---   2. #4  allow  tool=Bash argv='["rm","-f","notes old.txt"]'   (exact words, as "always" stores)
 --- `a` adds (typed in the same form), `d` deletes, `K`/`J` move the rule
---- under the cursor up or down, `r` reloads, `q` closes.
+--- under the cursor up or down, `r` reloads, `q` closes. Owns that
+--- buffer; asks the host through `lulu.api.approvals`.
 local M = {}
 local H = {}
 
+local api_approvals = require('lulu.api.approvals')
 local util = require('lulu.util')
 
 H.ns = vim.api.nvim_create_namespace('lulu_rules')
@@ -19,7 +21,7 @@ M.header = 'lulu rules · tried top to bottom, first match wins · a add · d de
 ---@param line string
 ---@return lulu.Rule
 function M.parse(line)
-  local ok, words = pcall(require('lulu.commands').split, line)
+  local ok, words = pcall(util.words, line)
   if not ok then
     error(('bad rule: %s'):format(words), 0)
   end
@@ -82,7 +84,7 @@ function M.format(rule)
 end
 
 function M.open()
-  local rules = require('lulu').rules()
+  local rules = api_approvals.rules()
   local buf = vim.fn.bufnr('lulu://rules')
   if buf == -1 then
     buf = vim.api.nvim_create_buf(false, true)
@@ -104,7 +106,7 @@ end
 
 --- Write the rules (without ids) to a JSON file; returns how many.
 function M.export(path)
-  local rules = require('lulu').rules()
+  local rules = api_approvals.rules()
   for _, rule in ipairs(rules) do
     rule.id = nil
   end
@@ -128,7 +130,7 @@ function M.import(path)
   end
   for i, rule in ipairs(rules) do
     rule.id = nil
-    local added, err = pcall(require('lulu').add_rule, rule)
+    local added, err = pcall(api_approvals.add_rule, rule)
     if not added then
       error(('rule %d of %s: %s (%d imported before it)'):format(i, path, err, i - 1), 0)
     end
@@ -173,11 +175,10 @@ function H.current()
 end
 
 function H.refresh(buf)
-  H.render(buf, require('lulu').rules())
+  H.render(buf, api_approvals.rules())
 end
 
 function H.maps(buf)
-  local lulu = require('lulu')
   local function map(lhs, fn, desc)
     vim.keymap.set('n', lhs, function()
       local ok, err = pcall(fn)
@@ -188,40 +189,15 @@ function H.maps(buf)
   end
   map('a', function()
     vim.ui.input({ prompt = 'New rule (allow|deny|ask key=value ...): ' }, function(input)
-      if not input or vim.trim(input) == '' then
-        return
-      end
-      local ok, err = pcall(function()
-        local _, index = H.current()
-        local rule = M.parse(input)
-        local added = lulu.add_rule(rule, { index = math.max(index + 1, 0) })
-        local id = type(added) == 'table' and added.id or added
-        H.refresh(buf)
-        if M.tool_wide(rule) then
-          local order = 0
-          for i, r in ipairs(H.rules or {}) do
-            order = r.id == id and i or order
-          end
-          util.notify(
-            ('rule #%s (tried %d of %d) allows every %s call in every session, whatever it runs or writes'):format(
-              id,
-              order,
-              #(H.rules or {}),
-              rule.tool or 'tool'
-            ),
-            vim.log.levels.WARN
-          )
-        end
-      end)
-      if not ok then
-        util.notify(tostring(err), vim.log.levels.ERROR)
+      if input and vim.trim(input) ~= '' then
+        H.add(buf, input)
       end
     end)
   end, 'Add a rule below the cursor')
   map('d', function()
     local rule = H.current()
     if rule then
-      lulu.remove_rule(rule.id)
+      api_approvals.remove_rule(rule.id)
       H.refresh(buf)
     end
   end, 'Delete the rule')
@@ -230,7 +206,7 @@ function H.maps(buf)
       local rule, index = H.current()
       if rule then
         local target = math.min(math.max(index + delta, 0), #H.rules - 1)
-        lulu.move_rule(rule.id, target)
+        api_approvals.move_rule(rule.id, target)
         H.refresh(buf)
         vim.api.nvim_win_set_cursor(0, { target + 2, 0 })
       end
@@ -242,6 +218,36 @@ function H.maps(buf)
   map('q', function()
     vim.cmd.close()
   end, 'Close')
+end
+
+--- Add the rule typed as `input` below the cursor; an allow of a whole
+--- tool says so.
+function H.add(buf, input)
+  local ok, err = pcall(function()
+    local _, index = H.current()
+    local rule = M.parse(input)
+    local added = api_approvals.add_rule(rule, { index = math.max(index + 1, 0) })
+    local id = type(added) == 'table' and added.id or added
+    H.refresh(buf)
+    if M.tool_wide(rule) then
+      local order = 0
+      for i, r in ipairs(H.rules or {}) do
+        order = r.id == id and i or order
+      end
+      util.notify(
+        ('rule #%s (tried %d of %d) allows every %s call in every session, whatever it runs or writes'):format(
+          id,
+          order,
+          #(H.rules or {}),
+          rule.tool or 'tool'
+        ),
+        vim.log.levels.WARN
+      )
+    end
+  end)
+  if not ok then
+    util.notify(tostring(err), vim.log.levels.ERROR)
+  end
 end
 
 return M

@@ -1,0 +1,36 @@
+---@mod lulu.term.size The size a session's terminal is given: that of the
+--- smallest window that shows it, never below `MIN_COLS` x `MIN_ROWS`.
+--- Reads windows; owns nothing.
+local M = {}
+
+--- The smallest terminal a session is given, whatever its window.
+M.MIN_COLS, M.MIN_ROWS = 20, 5
+
+--- The size a session started now in `win` would have.
+function M.size_for(win)
+  local info = vim.fn.getwininfo(win or vim.api.nvim_get_current_win())[1]
+  return math.max(info.width - info.textoff, M.MIN_COLS), math.max(info.height, M.MIN_ROWS)
+end
+
+--- The size of the smallest window that shows `buf` (never below
+--- `MIN_COLS` x `MIN_ROWS`: a narrow pane shows the terminal clipped,
+--- rather than the agent re-wrapping to a column or two); nil when none
+--- does.
+function M.smallest(buf)
+  local cols, rows
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    local w, h = M.size_for(win)
+    cols, rows = math.min(cols or w, w), math.min(rows or h, h)
+  end
+  return cols, rows
+end
+
+function M.key(cols, rows)
+  return cols and ('%dx%d'):format(cols, rows) or nil
+end
+
+function M.of(buf)
+  return M.key(M.smallest(buf))
+end
+
+return M
