@@ -3,14 +3,27 @@
 //! the user changed that in Neovim, the tool input that produces exactly
 //! the user's version. Pure: the caller reads the files.
 //!
-//! Claude Code takes a changed input with an allow (`updatedInput`, which
-//! replaces the tool's whole input); Gemini with `hookSpecificOutput.
-//! tool_input`. Codex's permission hook refuses a changed input, so its
-//! patches are reviewed read-only.
+//! Which of an agent's tools has which [`Shape`], and whether it takes a
+//! changed input with its allow, are its adapter's to say
+//! ([`crate::adapter::Adapter::file_tool`]); this module knows the shapes.
 
 use serde_json::{Value, json};
 
-/// The tools whose change lulu can show, by agent.
+/// The input shapes of the file tools whose change lulu can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{file_path, content}`: the whole new content.
+    Write,
+    /// `{file_path, old_string, new_string, replace_all}`.
+    Edit,
+    /// `{file_path, edits: [{old_string, new_string, replace_all}]}`.
+    MultiEdit,
+    /// `{file_path, old_string, new_string, expected_replacements}`: every
+    /// occurrence when it expects more than one.
+    Replace,
+}
+
+/// A change lulu can show.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileChange {
     /// The whole new content.
@@ -38,20 +51,20 @@ pub enum ReviewError {
 }
 
 impl FileChange {
-    /// The change a tool call makes, if lulu can show it.
-    pub fn of(agent: &str, tool: &str, input: &Value) -> Option<FileChange> {
+    /// The change a tool call of `shape` makes, if its input has the shape.
+    pub fn of(shape: Shape, input: &Value) -> Option<FileChange> {
         let text = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_string);
         let path = text("file_path")?;
-        match (agent, tool) {
-            ("claude", "Write") | ("gemini", "write_file") => Some(FileChange::Write {
+        match shape {
+            Shape::Write => Some(FileChange::Write {
                 path,
                 content: text("content")?,
             }),
-            ("claude", "Edit") => Some(FileChange::Edit {
+            Shape::Edit => Some(FileChange::Edit {
                 path,
                 edits: vec![replace(input)?],
             }),
-            ("claude", "MultiEdit") => {
+            Shape::MultiEdit => {
                 let edits = input
                     .get("edits")?
                     .as_array()?
@@ -60,9 +73,7 @@ impl FileChange {
                     .collect::<Option<_>>()?;
                 Some(FileChange::Edit { path, edits })
             }
-            // Gemini's `replace` replaces every occurrence when it expects
-            // more than one.
-            ("gemini", "replace") => {
+            Shape::Replace => {
                 let expected = input.get("expected_replacements").and_then(Value::as_u64).unwrap_or(1);
                 Some(FileChange::Edit {
                     path,
@@ -73,7 +84,6 @@ impl FileChange {
                     }],
                 })
             }
-            _ => None,
         }
     }
 
@@ -120,23 +130,17 @@ fn replace(value: &Value) -> Option<Replace> {
     })
 }
 
-/// Whether the agent takes a changed input with its allow.
-pub fn editable(agent: &str) -> bool {
-    matches!(agent, "claude" | "gemini")
-}
-
 /// The input to allow the call with, so that it leaves exactly `accepted`
 /// in the file: `None` when that is what the call does already (allow it as
 /// it is). An edit becomes one replacement of the whole current file, which
 /// the tool applies exactly (the whole file occurs in itself once).
 pub fn accepted_input(
-    agent: &str,
-    tool: &str,
+    shape: Shape,
     input: &Value,
     current: Option<&str>,
     accepted: &str,
 ) -> Result<Option<Value>, ReviewError> {
-    let Some(change) = FileChange::of(agent, tool, input) else {
+    let Some(change) = FileChange::of(shape, input) else {
         return Ok(None);
     };
     if change.apply(current)? == accepted {
@@ -144,20 +148,20 @@ pub fn accepted_input(
     }
     let mut updated = input.clone();
     let path = change.path().to_string();
-    match (&change, tool) {
+    match (&change, shape) {
         (FileChange::Write { .. }, _) => {
             updated["content"] = json!(accepted);
         }
         (FileChange::Edit { .. }, _) if current.is_none_or(str::is_empty) => {
             return Err(ReviewError::Inexpressible { path });
         }
-        (FileChange::Edit { .. }, "MultiEdit") => {
+        (FileChange::Edit { .. }, Shape::MultiEdit) => {
             updated["edits"] = json!([{ "old_string": current, "new_string": accepted, "replace_all": false }]);
         }
         (FileChange::Edit { .. }, _) => {
             updated["old_string"] = json!(current);
             updated["new_string"] = json!(accepted);
-            if tool == "replace" {
+            if shape == Shape::Replace {
                 updated["expected_replacements"] = json!(1);
             } else {
                 updated["replace_all"] = json!(false);
@@ -174,7 +178,7 @@ mod tests {
     #[test]
     fn edits_apply_to_the_current_file_as_the_tools_would() {
         let edit = json!({"file_path": "/r/a.py", "old_string": "x = 1", "new_string": "x = 2"});
-        let change = FileChange::of("claude", "Edit", &edit).unwrap();
+        let change = FileChange::of(Shape::Edit, &edit).unwrap();
         assert_eq!(change.apply(Some("x = 1\ny = 1\n")).unwrap(), "x = 2\ny = 1\n");
         assert_eq!(
             change.apply(Some("x = 1\nx = 1\n")),
@@ -188,47 +192,40 @@ mod tests {
             {"old_string": "a", "new_string": "b", "replace_all": true},
             {"old_string": "b\nc", "new_string": "C"},
         ]});
-        let change = FileChange::of("claude", "MultiEdit", &multi).unwrap();
+        let change = FileChange::of(Shape::MultiEdit, &multi).unwrap();
         assert_eq!(change.apply(Some("a\na\nc\n")).unwrap(), "b\nC\n");
         let write = json!({"file_path": "/r/new.txt", "content": "hi\n"});
         assert_eq!(
-            FileChange::of("gemini", "write_file", &write)
-                .unwrap()
-                .apply(None)
-                .unwrap(),
+            FileChange::of(Shape::Write, &write).unwrap().apply(None).unwrap(),
             "hi\n"
         );
-        assert_eq!(FileChange::of("codex", "apply_patch", &write), None);
-        assert_eq!(FileChange::of("claude", "Bash", &json!({"command": "ls"})), None);
+        // An input of another shape is no change lulu can show.
+        assert_eq!(FileChange::of(Shape::Edit, &write), None);
+        assert_eq!(FileChange::of(Shape::Write, &json!({"command": "ls"})), None);
     }
 
     #[test]
     fn an_accepted_version_becomes_an_input_that_makes_exactly_it() {
         let current = "one\ntwo\n";
         let edit = json!({"file_path": "/r/f", "old_string": "two", "new_string": "2", "replace_all": false});
-        assert_eq!(
-            accepted_input("claude", "Edit", &edit, Some(current), "one\n2\n"),
-            Ok(None)
-        );
+        assert_eq!(accepted_input(Shape::Edit, &edit, Some(current), "one\n2\n"), Ok(None));
         let mine = "one\n2\nthree (mine)\n";
-        let updated = accepted_input("claude", "Edit", &edit, Some(current), mine)
+        let updated = accepted_input(Shape::Edit, &edit, Some(current), mine)
             .unwrap()
             .unwrap();
-        let again = FileChange::of("claude", "Edit", &updated).unwrap();
+        let again = FileChange::of(Shape::Edit, &updated).unwrap();
         assert_eq!(again.apply(Some(current)).unwrap(), mine);
 
         let write = json!({"file_path": "/r/f", "content": "theirs\n"});
-        let updated = accepted_input("claude", "Write", &write, None, "mine\n")
-            .unwrap()
-            .unwrap();
+        let updated = accepted_input(Shape::Write, &write, None, "mine\n").unwrap().unwrap();
         assert_eq!(updated, json!({"file_path": "/r/f", "content": "mine\n"}));
 
         let multi = json!({"file_path": "/r/f", "edits": [{"old_string": "one", "new_string": "1"}]});
-        let updated = accepted_input("claude", "MultiEdit", &multi, Some(current), mine)
+        let updated = accepted_input(Shape::MultiEdit, &multi, Some(current), mine)
             .unwrap()
             .unwrap();
         assert_eq!(
-            FileChange::of("claude", "MultiEdit", &updated)
+            FileChange::of(Shape::MultiEdit, &updated)
                 .unwrap()
                 .apply(Some(current))
                 .unwrap(),
@@ -236,11 +233,11 @@ mod tests {
         );
 
         let replace = json!({"file_path": "/r/f", "old_string": "one", "new_string": "1", "expected_replacements": 1});
-        let updated = accepted_input("gemini", "replace", &replace, Some(current), mine)
+        let updated = accepted_input(Shape::Replace, &replace, Some(current), mine)
             .unwrap()
             .unwrap();
         assert_eq!(
-            FileChange::of("gemini", "replace", &updated)
+            FileChange::of(Shape::Replace, &updated)
                 .unwrap()
                 .apply(Some(current))
                 .unwrap(),
@@ -249,8 +246,7 @@ mod tests {
 
         assert!(matches!(
             accepted_input(
-                "claude",
-                "Edit",
+                Shape::Edit,
                 &json!({"file_path": "/r/e", "old_string": "", "new_string": "x"}),
                 Some(""),
                 "y"

@@ -45,7 +45,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The code of a file without its comments and its test module, and
+/// The code of a file without its comments and its test items (an item
+/// under `#[cfg(test)]` at the top level, to its closing brace), and
 /// nothing of a file that is a test module.
 fn production_code(path: &Path) -> String {
     let name = path.file_name().unwrap().to_string_lossy();
@@ -53,14 +54,27 @@ fn production_code(path: &Path) -> String {
         return String::new();
     }
     let text = std::fs::read_to_string(path).unwrap();
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
-        None => &text,
-    };
-    text.lines()
-        .filter(|line| !line.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut kept = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line == "#[cfg(test)]" {
+            // One line (`mod tests;`, a `use`), or a block to its `}`.
+            if let Some(item) = lines.next()
+                && !item.ends_with(';')
+            {
+                for inner in lines.by_ref() {
+                    if inner == "}" {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if !line.trim_start().starts_with("//") {
+            kept.push(line);
+        }
+    }
+    kept.join("\n")
 }
 
 /// The top-level modules `code` names through `crate::`.
@@ -137,5 +151,40 @@ fn the_check_sees_a_reach_upward() {
     assert_eq!(
         found,
         ["api", "rpc", "worktree"].into_iter().map(String::from).collect()
+    );
+}
+
+/// Where agents may be named in production code: their adapters, the
+/// built-in defaults (`agent.rs`), and the transcript formats an adapter
+/// picks (`cost/`, whose literals are the formats' own message types).
+const MAY_NAME_AGENTS: &[&str] = &["adapter/", "agent.rs", "cost/"];
+
+#[test]
+fn no_agent_is_named_outside_its_adapter_and_the_defaults() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut named = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        if MAY_NAME_AGENTS.iter().any(|allowed| relative.starts_with(allowed)) {
+            continue;
+        }
+        for (number, line) in production_code(&file).lines().enumerate() {
+            for agent in ["\"claude\"", "\"codex\"", "\"gemini\""] {
+                if line.contains(agent) {
+                    named.push(format!(
+                        "{relative}: {agent} in {:?} (line {})",
+                        line.trim(),
+                        number + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        named.is_empty(),
+        "agents named outside their adapters (ask the adapter instead):\n{}",
+        named.join("\n")
     );
 }

@@ -59,6 +59,33 @@ M.defaults = {
 ---@type lulu.Config
 M.options = vim.deepcopy(M.defaults)
 
+--- What the editor side knows of the built-in agents, beside their
+--- defaults above (the host's adapters know the rest): the one place in
+--- Lua that names them. `refs`: it reads `@path#Lstart-Lend` references;
+--- `continue`: the flag that continues its directory's last conversation;
+--- `hint`: advice for :checkhealth given its configured args (or nil).
+M.known = {
+  claude = {
+    refs = true,
+    continue = '--continue',
+    hint = function(args)
+      if not vim.tbl_contains(args, '--permission-mode') then
+        return "claude: in Claude Code's default `auto` permission mode many tools run without asking, so fewer "
+          .. "approvals reach Neovim; agents.claude.args = { '--permission-mode', 'default' } shows them all"
+      end
+    end,
+  },
+  codex = {},
+  gemini = {},
+}
+--- The agents a start without one looks for on $PATH, in this order.
+M.preference = { 'claude', 'codex', 'gemini' }
+
+--- What the editor side knows of agent `name` (an empty table: nothing).
+function M.trait(name)
+  return M.known[name] or {}
+end
+
 --- What the last setup() found wrong, one line each.
 ---@type string[]
 M.problems = {}

@@ -4,12 +4,15 @@
 --- cursor, a selection, its diagnostics, the quickfix list) and written for
 --- each target session: paths as that session sees them (the same relative
 --- path in its worktree, with a note when its copy differs), and a
---- selection as the agent reads references (`@path#L10-L20` for Claude
---- Code, a fenced excerpt for the others). Placeholders in sent text:
---- `{file}`, `{position}`, `{selection}`, `{diagnostics}`, `{quickfix}`.
---- Requires nothing; reads the editor's state, changes none.
+--- selection as the agent reads references (`@path#L10-L20` for an agent
+--- whose `lulu.config` trait says it reads them, a fenced excerpt for the
+--- others). Placeholders in sent text: `{file}`, `{position}`,
+--- `{selection}`, `{diagnostics}`, `{quickfix}`. Reads the editor's state,
+--- changes none.
 local M = {}
 local H = {}
+
+local config = require('lulu.config')
 
 ---@class lulu.Context
 ---@field path string|nil the buffer's file, absolute
@@ -68,7 +71,7 @@ function M.selection(ctx, record)
   local where = M.locate(ctx.path, record)
   local note = H.differs(ctx, where.real)
   local lines = ctx.first == ctx.last and ('L%d'):format(ctx.first) or ('L%d-L%d'):format(ctx.first, ctx.last)
-  if record.agent == 'claude' and not note then
+  if config.trait(record.agent).refs and not note then
     return ('@%s#%s'):format(where.shown, lines)
   end
   return H.fenced(('%s (lines %d-%d%s)'):format(where.shown, ctx.first, ctx.last, note and ('; ' .. note) or ''), ctx)

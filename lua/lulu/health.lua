@@ -201,11 +201,10 @@ function H.agent(agent)
     })
   end
   local args = (config.options.agents[agent.name] or {}).args or {}
-  if agent.name == 'claude' and not vim.tbl_contains(args, '--permission-mode') then
-    health.info(
-      "claude: in Claude Code's default `auto` permission mode many tools run without asking, so fewer "
-        .. "approvals reach Neovim; agents.claude.args = { '--permission-mode', 'default' } shows them all"
-    )
+  local hint = config.trait(agent.name).hint
+  local advice = hint and hint(args)
+  if advice then
+    health.info(advice)
   end
 end
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{Adapter, Integration, Signs, WireContext, Wiring, session_var, shell_quote};
+use super::{Adapter, HookEvent, Integration, Signs, WireContext, Wiring, session_var, shell_quote};
 use crate::cost::Format;
 use crate::private::{self, Links};
 
@@ -27,9 +27,45 @@ pub(super) const HOOK_EVENTS: &[&str] = &[
     "PermissionDenied",
 ];
 
+/// What Claude Code's hook events mean (Codex's are the same events).
+pub(super) fn hook_event(event: &str) -> HookEvent {
+    match event {
+        "Notification" | "Stop" => HookEvent::Waits,
+        "UserPromptSubmit" | "SessionStart" => HookEvent::Works,
+        "PreToolUse" => HookEvent::ToolAhead,
+        "PostToolUse" => HookEvent::ToolRan,
+        "PostToolUseFailure" | "PermissionDenied" => HookEvent::ToolSettled,
+        "SessionEnd" => HookEvent::Ends,
+        _ => HookEvent::Other,
+    }
+}
+
 impl Adapter for Claude {
     fn hook_events(&self) -> &'static [&'static str] {
         HOOK_EVENTS
+    }
+
+    fn hook_event(&self, event: &str) -> HookEvent {
+        hook_event(event)
+    }
+
+    fn asks_through(&self) -> Option<&'static str> {
+        Some("PermissionRequest")
+    }
+
+    fn file_tool(&self, tool: &str) -> Option<crate::review::Shape> {
+        use crate::review::Shape;
+        match tool {
+            "Write" => Some(Shape::Write),
+            "Edit" => Some(Shape::Edit),
+            "MultiEdit" => Some(Shape::MultiEdit),
+            _ => None,
+        }
+    }
+
+    /// With an allow, `updatedInput` replaces the tool's whole input.
+    fn takes_edited_input(&self) -> bool {
+        true
     }
 
     fn render_decision(&self, event: &str, reply: &crate::hook::HookReply) -> Option<String> {

@@ -29,6 +29,14 @@ impl Adapter for Codex {
         super::claude::HOOK_EVENTS
     }
 
+    fn hook_event(&self, event: &str) -> super::HookEvent {
+        super::claude::hook_event(event)
+    }
+
+    fn asks_through(&self) -> Option<&'static str> {
+        Some("PermissionRequest")
+    }
+
     /// Codex reads Claude Code's decision format.
     fn render_decision(&self, event: &str, reply: &crate::hook::HookReply) -> Option<String> {
         super::decisions::permission(event, reply)

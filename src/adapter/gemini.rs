@@ -39,6 +39,38 @@ impl Adapter for Gemini {
         ]
     }
 
+    /// `AfterAgent` ends its turn (it has no `Stop`), `BeforeAgent` begins
+    /// one.
+    fn hook_event(&self, event: &str) -> super::HookEvent {
+        use super::HookEvent;
+        match event {
+            "Notification" | "AfterAgent" => HookEvent::Waits,
+            "BeforeAgent" | "SessionStart" => HookEvent::Works,
+            "BeforeTool" => HookEvent::ToolAhead,
+            "AfterTool" => HookEvent::ToolRan,
+            "SessionEnd" => HookEvent::Ends,
+            _ => HookEvent::Other,
+        }
+    }
+
+    fn reads_stderr(&self) -> bool {
+        true
+    }
+
+    fn file_tool(&self, tool: &str) -> Option<crate::review::Shape> {
+        use crate::review::Shape;
+        match tool {
+            "write_file" => Some(Shape::Write),
+            "replace" => Some(Shape::Replace),
+            _ => None,
+        }
+    }
+
+    /// With an allow, `hookSpecificOutput.tool_input` is the input it runs.
+    fn takes_edited_input(&self) -> bool {
+        true
+    }
+
     fn render_decision(&self, event: &str, reply: &crate::hook::HookReply) -> Option<String> {
         super::decisions::before_tool(event, reply)
     }

@@ -90,8 +90,85 @@ pub struct Wiring {
     pub asks_through: Option<&'static str>,
 }
 
+/// What one of an agent's hook events means to lulu (each adapter says of
+/// its own events; the supervisor acts on the meaning, never the name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookEvent {
+    /// Its turn ended, or it calls for the user: it waits. Nothing to judge.
+    Waits,
+    /// A prompt or a session begins: it works. Nothing to judge.
+    Works,
+    /// A tool is about to run: it works, and the call is judged; the call's
+    /// id, when it carries one, pairs a question that comes later.
+    ToolAhead,
+    /// A tool ran: whatever asked about it was answered in the agent's own
+    /// dialog. Nothing to judge.
+    ToolRan,
+    /// A tool failed or was refused in the agent's own dialog: answered
+    /// there; then judged as any other event.
+    ToolSettled,
+    /// The session ends. Nothing to judge.
+    Ends,
+    /// Anything else (the question it asks through among them): judged.
+    Other,
+}
+
+impl HookEvent {
+    /// Whether the event is answered at once, with no rule's verdict.
+    pub fn nothing_to_judge(self) -> bool {
+        matches!(
+            self,
+            HookEvent::Waits | HookEvent::Works | HookEvent::ToolRan | HookEvent::Ends
+        )
+    }
+
+    /// What it says of the agent waiting for the user, if anything.
+    pub fn waiting(self) -> Option<bool> {
+        match self {
+            HookEvent::Waits => Some(true),
+            HookEvent::Works | HookEvent::ToolAhead => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Whether a question about the call was settled in the agent.
+    pub fn answered_in_agent(self) -> bool {
+        matches!(self, HookEvent::ToolRan | HookEvent::ToolSettled)
+    }
+}
+
 pub trait Adapter: Send + Sync {
     fn integration(&self) -> Integration;
+
+    /// What its hook `event` means (see [`HookEvent`]).
+    fn hook_event(&self, _event: &str) -> HookEvent {
+        HookEvent::Other
+    }
+
+    /// The hook event through which the agent asks its questions when its
+    /// session was not wired by lulu (a configured program that runs `lulu
+    /// hook <agent>` itself); `None`: it asks none there.
+    fn asks_through(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The shape of its file tool `tool`, for the edit review; `None`: not
+    /// a file change lulu can show.
+    fn file_tool(&self, _tool: &str) -> Option<crate::review::Shape> {
+        None
+    }
+
+    /// It runs a changed input given with its allow (the user's edited
+    /// version of a file change).
+    fn takes_edited_input(&self) -> bool {
+        false
+    }
+
+    /// Its hook's errors are best kept off stderr, which it would read as
+    /// the hook's answer when stdout is empty.
+    fn reads_stderr(&self) -> bool {
+        false
+    }
 
     /// Wire a session to lulu (hooks, flags, files in lulu's state dir).
     /// Blocking (may write files): call off the async runtime.
@@ -209,6 +286,11 @@ fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
 }
 
+/// The change a tool call of `agent` makes to a file, if lulu can show it.
+pub fn file_change(agent: &str, tool: &str, input: &serde_json::Value) -> Option<crate::review::FileChange> {
+    crate::review::FileChange::of(for_agent(agent).file_tool(tool)?, input)
+}
+
 /// The adapter for an agent name.
 pub fn for_agent(name: &str) -> &'static dyn Adapter {
     match name {
@@ -263,5 +345,56 @@ mod tests {
         assert!(Path::new(&wiring.args[1]).exists());
         assert_eq!(wiring.asks_through, Some("PermissionRequest"));
         assert_eq!(for_agent("shell").version_flag(), None);
+    }
+
+    /// A fourth agent with hooks is its adapter alone (plus its line in
+    /// `for_agent` and the defaults): what its events mean, how it asks,
+    /// which of its tools change files. Nothing outside `adapter/` learns
+    /// its names; the supervisor acts on the meanings.
+    #[test]
+    fn a_made_up_agent_is_described_by_its_adapter_alone() {
+        struct Koda;
+        impl Adapter for Koda {
+            fn integration(&self) -> Integration {
+                Integration {
+                    approvals: true,
+                    cost: false,
+                    attention: true,
+                }
+            }
+            fn hook_event(&self, event: &str) -> HookEvent {
+                match event {
+                    "koda.idle" => HookEvent::Waits,
+                    "koda.turn" => HookEvent::Works,
+                    "koda.tool" => HookEvent::ToolAhead,
+                    "koda.ran" => HookEvent::ToolRan,
+                    _ => HookEvent::Other,
+                }
+            }
+            fn asks_through(&self) -> Option<&'static str> {
+                Some("koda.ask")
+            }
+            fn file_tool(&self, tool: &str) -> Option<crate::review::Shape> {
+                (tool == "put").then_some(crate::review::Shape::Write)
+            }
+            fn takes_edited_input(&self) -> bool {
+                true
+            }
+        }
+        let koda: &dyn Adapter = &Koda;
+        let idle = koda.hook_event("koda.idle");
+        assert!(idle.nothing_to_judge() && idle.waiting() == Some(true));
+        let tool = koda.hook_event("koda.tool");
+        assert!(!tool.nothing_to_judge() && tool.waiting() == Some(false));
+        assert!(koda.hook_event("koda.ran").answered_in_agent());
+        assert_eq!(koda.hook_event("koda.ask"), HookEvent::Other, "its question is judged");
+        let input = serde_json::json!({"file_path": "a.txt", "content": "new\n"});
+        let shape = koda.file_tool("put").unwrap();
+        let change = crate::review::FileChange::of(shape, &input).unwrap();
+        assert_eq!(change.apply(Some("old\n")).unwrap(), "new\n");
+        let edited = crate::review::accepted_input(shape, &input, Some("old\n"), "mine\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(edited["content"], "mine\n");
     }
 }

@@ -36,7 +36,7 @@ pub fn run(agent: &str, stdin: impl Read) -> String {
             // The agent shows a hook's stderr only in verbose modes (and
             // Gemini reads it as the answer when stdout is empty).
             let out = fallback();
-            if out.is_empty() && agent != "gemini" {
+            if out.is_empty() && !adapter.reads_stderr() {
                 eprintln!("lulu hook: {err}");
             }
             out

@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use tokio::sync::oneshot;
 
 use super::{Command, Supervisor};
+use crate::adapter::HookEvent;
 use crate::api::ApprovalListOpts;
 use crate::api::Caller;
 use crate::approval::{self, Action, Rule, RuleSpec, ToolCall};
@@ -62,17 +63,18 @@ impl Supervisor {
             let _ = reply.send(HookReply::ask());
             return;
         };
-        if matches!(
-            event.as_str(),
-            "PostToolUse" | "PostToolUseFailure" | "PermissionDenied" | "AfterTool"
-        ) {
+        // The hook's own agent says what its event means (a configured
+        // program may speak another agent's hooks).
+        let meaning = crate::adapter::for_agent(&request.agent).hook_event(&event);
+        if meaning.answered_in_agent() {
             self.answered_in_agent(&record.id, &request.payload);
         }
-        if self.on_hook_event(&record.id, &event, &request.payload) {
+        self.on_hook_event(&record.id, meaning, &request.payload);
+        if meaning.nothing_to_judge() {
             let _ = reply.send(HookReply::ask());
             return;
         }
-        let (view, parked) = match self.judge(&record, &event, &request.payload) {
+        let (view, parked) = match self.judge(&record, meaning, &request.payload) {
             Judged::Answered(answer) => {
                 let _ = reply.send(answer);
                 return;
@@ -108,17 +110,17 @@ impl Supervisor {
             return None;
         }
         // A session its adapter did not wire (a configured program that
-        // runs `lulu hook claude` itself) asks as Claude and Codex do.
-        let asks_through = entry
-            .live
-            .as_ref()
-            .map(|live| live.asks_through.unwrap_or("PermissionRequest"));
+        // runs `lulu hook claude` itself) asks as the hook's agent does.
+        let asks_through = entry.live.as_ref().and_then(|live| {
+            live.asks_through
+                .or_else(|| crate::adapter::for_agent(&request.agent).asks_through())
+        });
         Some((entry.record.clone(), asks_through))
     }
 
     /// The rules' verdict on a tool call, paired with the agent's id of the
     /// call; a rule's answer is recorded.
-    fn judge(&mut self, record: &SessionRecord, event: &str, payload: &serde_json::Value) -> Judged {
+    fn judge(&mut self, record: &SessionRecord, event: HookEvent, payload: &serde_json::Value) -> Judged {
         let tool = payload
             .get("tool_name")
             .and_then(|t| t.as_str())
@@ -147,7 +149,7 @@ impl Supervisor {
         };
         let (always, always_deny) = (describe(Action::Allow), describe(Action::Deny));
         let tool_use_id = match event {
-            "PreToolUse" => {
+            HookEvent::ToolAhead => {
                 let id = payload.get("tool_use_id").and_then(|t| t.as_str()).map(str::to_string);
                 if let Some(id) = &id {
                     self.tool_uses.remember(&record.id, &tool, &input, id);

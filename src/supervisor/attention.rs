@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Command, Supervisor};
+use crate::adapter::HookEvent;
 use crate::cost::Tally;
 use crate::model::SessionId;
 use crate::screen::status::Verdict;
@@ -14,14 +15,14 @@ use crate::screen::status::Verdict;
 const READ_AT_MOST: u64 = 8 * 1024 * 1024;
 
 impl Supervisor {
-    /// A hook event with no decision to make. Returns true when it was one
-    /// (the caller answers "no opinion" at once).
-    pub(super) fn on_hook_event(&mut self, session: &SessionId, event: &str, payload: &serde_json::Value) -> bool {
+    /// What a hook event tells of a session: its transcript, its
+    /// conversation, whether it waits for the user.
+    pub(super) fn on_hook_event(&mut self, session: &SessionId, event: HookEvent, payload: &serde_json::Value) {
         let Some(entry) = self.entries.get_mut(session) else {
-            return false;
+            return;
         };
         let Some(live) = entry.live.as_mut() else {
-            return false;
+            return;
         };
         if live.transcript.is_none()
             && let Some(format) = crate::adapter::for_agent(&entry.record.agent).transcript()
@@ -39,23 +40,15 @@ impl Supervisor {
             entry.record.conversation = Some(id.to_string());
             super::persist_to(&self.store, &entry.record);
         }
-        // Gemini's `AfterAgent` ends its turn (it has no `Stop`), its
-        // `BeforeAgent` begins one.
-        let waiting = match event {
-            "Notification" | "Stop" | "AfterAgent" => true,
-            "UserPromptSubmit" | "PreToolUse" | "SessionStart" | "BeforeAgent" | "BeforeTool" => false,
-            _ => return matches!(event, "SessionEnd" | "PostToolUse" | "AfterTool"),
-        };
-        if entry.record.waiting != waiting {
+        // What the event says of its waiting (its adapter read it).
+        if let Some(waiting) = event.waiting()
+            && entry.record.waiting != waiting
+        {
             entry.record.waiting = waiting;
             entry.record.waiting_source = waiting.then(|| "hook".to_string());
             let record = entry.record.clone();
             self.broadcast_record(&record);
         }
-        matches!(
-            event,
-            "Notification" | "Stop" | "UserPromptSubmit" | "SessionStart" | "AfterAgent" | "BeforeAgent"
-        )
     }
 
     /// Read what each limited session's cgroup says it uses (a job each).

@@ -66,7 +66,7 @@ impl Supervisor {
         input: &serde_json::Value,
         path_doubt: Option<String>,
     ) -> Option<Spill> {
-        FileChange::of(&view.agent, &view.tool, input)?;
+        crate::adapter::file_change(&view.agent, &view.tool, input)?;
         if let Some(why) = path_doubt {
             view.doubt.get_or_insert_with(|| format!("no review: {why}"));
             return None;
@@ -88,7 +88,7 @@ impl Supervisor {
             let _ = done.send(true);
         });
         view.review = true;
-        view.editable = review::editable(&view.agent);
+        view.editable = crate::adapter::for_agent(&view.agent).takes_edited_input();
         Some(Spill(path, written))
     }
 
@@ -117,7 +117,10 @@ impl Supervisor {
         super::answer_later(reply, async move {
             let parked = parked?;
             let session = parked.session_name.clone();
-            let (tool, editable) = (parked.tool.clone(), review::editable(&parked.agent));
+            let (tool, editable) = (
+                parked.tool.clone(),
+                crate::adapter::for_agent(&parked.agent).takes_edited_input(),
+            );
             let root = PathBuf::from(&parked.cwd);
             let (change, path, current) = blocking_read(parked).await?;
             let proposed = change.apply(current.as_deref())?;
@@ -142,7 +145,7 @@ impl Supervisor {
             Ok(parked) => parked,
             Err(err) => return respond(reply, Err(err)),
         };
-        if !review::editable(&parked.agent) {
+        if !crate::adapter::for_agent(&parked.agent).takes_edited_input() {
             let err = anyhow!(
                 "{} cannot run an edited version; allow it as it is, or deny it",
                 parked.agent
@@ -156,13 +159,10 @@ impl Supervisor {
             let result = async {
                 let (_, _, current) = blocking_read(parked).await?;
                 let input = read_input(&spill, written).await?;
-                Ok(review::accepted_input(
-                    &agent,
-                    &tool,
-                    &input,
-                    current.as_deref(),
-                    &content,
-                )?)
+                let shape = crate::adapter::for_agent(&agent)
+                    .file_tool(&tool)
+                    .ok_or_else(|| anyhow!("{tool} is not a file change lulu can show"))?;
+                Ok(review::accepted_input(shape, &input, current.as_deref(), &content)?)
             }
             .await;
             let _ = tx.send(Command::Reviewed { id, result, by, reply });
@@ -192,7 +192,7 @@ impl Supervisor {
 /// The change and the file it changes, as it is now (`None`: no such file).
 async fn blocking_read(parked: Parked) -> anyhow::Result<(FileChange, PathBuf, Option<String>)> {
     let input = read_input(&parked.spill, parked.written.clone()).await?;
-    let change = FileChange::of(&parked.agent, &parked.tool, &input)
+    let change = crate::adapter::file_change(&parked.agent, &parked.tool, &input)
         .ok_or_else(|| anyhow!("{} is not a file change lulu can show", parked.tool))?;
     let path = Path::new(&parked.cwd).join(change.path());
     let target = path.clone();

@@ -350,6 +350,20 @@ T['no file under lua/lulu is over 400 lines'] = function()
   report(problems, 'files over ' .. MAX_FILE .. ' lines')
 end
 
+T['no agent is named outside lulu.config (the host’s adapters know the rest)'] = function()
+  local problems = {}
+  for _, file in ipairs(modules()) do
+    if file.module ~= 'lulu.config' then
+      for _, token in ipairs(file.tokens) do
+        if token.kind == 'string' and vim.tbl_contains({ 'claude', 'codex', 'gemini' }, unquote(token)) then
+          problems[#problems + 1] = ('%s:%d names %s'):format(file.path, token.line, token.text)
+        end
+      end
+    end
+  end
+  report(problems, 'agents named (ask config.trait or the host instead)')
+end
+
 T['no function under lua/lulu is over 60 lines (but the few listed, which must stay long to stay listed)'] = function()
   local problems, listed = {}, vim.deepcopy(LONG_FUNCTIONS)
   for _, file in ipairs(modules()) do

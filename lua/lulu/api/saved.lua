@@ -115,8 +115,9 @@ end
 --- an older lulu) still continues its directory's latest conversation.
 function H.resume_args(spec)
   local args = vim.deepcopy(spec.args or {})
-  if H.resumes() and spec.agent == 'claude' and not spec.conversation and not vim.tbl_contains(args, '--continue') then
-    table.insert(args, 1, '--continue')
+  local continue = config.trait(spec.agent).continue
+  if H.resumes() and continue and not spec.conversation and not vim.tbl_contains(args, continue) then
+    table.insert(args, 1, continue)
   end
   return args
 end

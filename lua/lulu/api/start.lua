@@ -166,7 +166,7 @@ function M.default_agent()
   if options.default_agent then
     return options.default_agent
   end
-  for _, name in ipairs({ 'claude', 'codex', 'gemini' }) do
+  for _, name in ipairs(config.preference) do
     local cmd = options.agents[name] and options.agents[name].cmd
     if cmd and vim.fn.executable(cmd[1]) == 1 then
       return name
