@@ -53,8 +53,8 @@ impl Adapter for Claude {
         Some("PermissionRequest")
     }
 
-    fn file_tool(&self, tool: &str) -> Option<crate::review::Shape> {
-        use crate::review::Shape;
+    fn file_tool(&self, tool: &str) -> Option<crate::edit_review::Shape> {
+        use crate::edit_review::Shape;
         match tool {
             "Write" => Some(Shape::Write),
             "Edit" => Some(Shape::Edit),

@@ -57,8 +57,8 @@ impl Adapter for Gemini {
         true
     }
 
-    fn file_tool(&self, tool: &str) -> Option<crate::review::Shape> {
-        use crate::review::Shape;
+    fn file_tool(&self, tool: &str) -> Option<crate::edit_review::Shape> {
+        use crate::edit_review::Shape;
         match tool {
             "write_file" => Some(Shape::Write),
             "replace" => Some(Shape::Replace),

@@ -154,7 +154,7 @@ pub trait Adapter: Send + Sync {
 
     /// The shape of its file tool `tool`, for the edit review; `None`: not
     /// a file change lulu can show.
-    fn file_tool(&self, _tool: &str) -> Option<crate::review::Shape> {
+    fn file_tool(&self, _tool: &str) -> Option<crate::edit_review::Shape> {
         None
     }
 
@@ -287,8 +287,8 @@ fn shell_quote(path: &Path) -> String {
 }
 
 /// The change a tool call of `agent` makes to a file, if lulu can show it.
-pub fn file_change(agent: &str, tool: &str, input: &serde_json::Value) -> Option<crate::review::FileChange> {
-    crate::review::FileChange::of(for_agent(agent).file_tool(tool)?, input)
+pub fn file_change(agent: &str, tool: &str, input: &serde_json::Value) -> Option<crate::edit_review::FileChange> {
+    crate::edit_review::FileChange::of(for_agent(agent).file_tool(tool)?, input)
 }
 
 /// The adapter for an agent name.
@@ -374,8 +374,8 @@ mod tests {
             fn asks_through(&self) -> Option<&'static str> {
                 Some("koda.ask")
             }
-            fn file_tool(&self, tool: &str) -> Option<crate::review::Shape> {
-                (tool == "put").then_some(crate::review::Shape::Write)
+            fn file_tool(&self, tool: &str) -> Option<crate::edit_review::Shape> {
+                (tool == "put").then_some(crate::edit_review::Shape::Write)
             }
             fn takes_edited_input(&self) -> bool {
                 true
@@ -390,9 +390,9 @@ mod tests {
         assert_eq!(koda.hook_event("koda.ask"), HookEvent::Other, "its question is judged");
         let input = serde_json::json!({"file_path": "a.txt", "content": "new\n"});
         let shape = koda.file_tool("put").unwrap();
-        let change = crate::review::FileChange::of(shape, &input).unwrap();
+        let change = crate::edit_review::FileChange::of(shape, &input).unwrap();
         assert_eq!(change.apply(Some("old\n")).unwrap(), "new\n");
-        let edited = crate::review::accepted_input(shape, &input, Some("old\n"), "mine\n")
+        let edited = crate::edit_review::accepted_input(shape, &input, Some("old\n"), "mine\n")
             .unwrap()
             .unwrap();
         assert_eq!(edited["content"], "mine\n");

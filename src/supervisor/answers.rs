@@ -131,7 +131,7 @@ impl Supervisor {
             session_id: view.session_id.as_str(),
             outcome,
         });
-        self.emit(Event::ApprovalResolved, payload);
+        self.editors.emit(Event::ApprovalResolved, payload);
         let session = view.session_id.clone();
         self.pending_changed(&session);
     }

@@ -216,7 +216,7 @@ impl Supervisor {
             ..
         } = parked;
         let spill = self.spill_for_review(&mut view, &input, path_doubt);
-        self.emit(Event::Approval, Payload::of(&view));
+        self.editors.emit(Event::Approval, Payload::of(&view));
         self.approvals.park(Pending {
             view,
             ticket,
@@ -349,13 +349,7 @@ impl Supervisor {
 
     /// A warning for the user, shown as one notification.
     pub(super) fn notice(&self, message: &str) {
-        self.emit(Event::Notice, Payload::from(message));
-    }
-
-    pub(super) fn emit(&self, event: crate::api::Event, payload: Payload) {
-        for client in self.editors.all() {
-            client.emit(event, payload.clone());
-        }
+        self.editors.notice(message);
     }
 }
 

@@ -122,7 +122,7 @@ impl Supervisor {
 
     pub(super) fn on_usage(&mut self, count: usize, bytes: u64) {
         let usage = self.worktree_policy.measured(count, bytes, Instant::now());
-        self.emit(Event::Usage, usage);
+        self.editors.emit(Event::Usage, usage);
     }
 }
 

@@ -1,64 +1,12 @@
-//! Connected editors, as the daemon sees them: several at once, each coming
-//! and going while sessions run; and the daemon's own status and stop.
-
-use std::collections::{HashMap, VecDeque};
+//! Editors coming and going as the daemon sees them (their terminals
+//! detached when one goes), and the daemon's own status and stop.
 
 use crate::api::Payload;
 use anyhow::bail;
 
-use super::session::SessionCmd;
-use super::{Command, SessionOptions, Supervisor, SupervisorHandle, VERSION};
-use crate::api::{Client, ClientId};
-
-/// How many ended connections are remembered for a hello still in flight.
-const DEPARTED_KEPT: usize = 256;
-
-/// The editors that said hello, each with the options that shape the
-/// sessions it starts (a daemon serves editors with different setups);
-/// and the connections that ended before their hello got here, so that a
-/// late hello does not bring one back.
-#[derive(Default)]
-pub(super) struct Editors {
-    joined: HashMap<ClientId, (Client, SessionOptions)>,
-    departed: VecDeque<ClientId>,
-}
-
-impl Editors {
-    /// An editor said hello; false when its connection already ended.
-    pub fn join(&mut self, client: Client, options: SessionOptions) -> bool {
-        if self.departed.contains(&client.id) {
-            return false;
-        }
-        self.joined.insert(client.id, (client, options));
-        true
-    }
-
-    /// A connection ended; true when it was an editor that had joined.
-    pub fn leave(&mut self, client: ClientId) -> bool {
-        if self.joined.remove(&client).is_some() {
-            return true;
-        }
-        if self.departed.len() == DEPARTED_KEPT {
-            self.departed.pop_front();
-        }
-        self.departed.push_back(client);
-        false
-    }
-
-    /// What shapes the sessions `client` starts.
-    pub fn options(&self, client: ClientId) -> Option<&SessionOptions> {
-        self.joined.get(&client).map(|(_, options)| options)
-    }
-
-    pub fn len(&self) -> usize {
-        self.joined.len()
-    }
-
-    /// Every joined editor (events go to each).
-    pub fn all(&self) -> impl Iterator<Item = &Client> {
-        self.joined.values().map(|(client, _)| client)
-    }
-}
+use super::session_task::SessionCmd;
+use super::{Command, Supervisor, SupervisorHandle, VERSION};
+use crate::api::ClientId;
 
 /// What the daemon's main loop gives the supervisor.
 pub struct DaemonLink {
@@ -142,53 +90,5 @@ impl Supervisor {
             Some(daemon) => Ok(daemon),
             None => bail!("this lulu host runs inside Neovim (host.mode = 'embedded'); there is no daemon"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::Peer;
-
-    fn editor() -> Client {
-        Client {
-            id: ClientId::next(),
-            peer: Peer::nowhere(),
-        }
-    }
-
-    fn options(scrollback: usize) -> SessionOptions {
-        SessionOptions {
-            agents: Default::default(),
-            worktree_enabled: true,
-            worktree_root: None,
-            worktree_copy: Vec::new(),
-            worktree_setup: None,
-            cleanup_merged: false,
-            scrollback,
-        }
-    }
-
-    #[tokio::test]
-    async fn each_editor_keeps_its_own_options_and_a_late_hello_stays_out() {
-        let mut editors = Editors::default();
-        let (a, b) = (editor(), editor());
-        let (a_id, b_id) = (a.id, b.id);
-        assert!(editors.join(a, options(100)));
-        assert!(editors.join(b, options(200)));
-        assert_eq!(editors.options(a_id).map(|o| o.scrollback), Some(100));
-        assert_eq!(editors.options(b_id).map(|o| o.scrollback), Some(200));
-        assert_eq!(editors.all().count(), 2);
-        assert!(editors.leave(a_id));
-        assert!(editors.options(a_id).is_none());
-        assert_eq!(editors.len(), 1);
-
-        // A connection that ends before its hello arrives is not let in.
-        let late = editor();
-        let late_id = late.id;
-        assert!(!editors.leave(late_id), "it had not joined");
-        assert!(!editors.join(late, options(300)));
-        assert!(editors.options(late_id).is_none());
-        assert_eq!(editors.len(), 1);
     }
 }

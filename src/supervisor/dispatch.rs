@@ -173,11 +173,7 @@ impl Supervisor {
                 respond(reply, result.map(|hello| Payload::of(&hello)));
             }
             Request::Start(opts) => {
-                let options = self
-                    .editors
-                    .options(client)
-                    .cloned()
-                    .unwrap_or_else(|| self.session_options());
+                let options = self.editors.options(client).clone();
                 self.start(*opts, options, reply);
             }
             // Possibly later, once the process is gone.
@@ -203,7 +199,7 @@ impl Supervisor {
             } => {
                 // The worktree policy of the editor that merges (the one
                 // that started the session may be long gone).
-                let retire = self.editors.options(client).unwrap_or(&self.last).cleanup_merged;
+                let retire = self.editors.options(client).cleanup_merged;
                 self.merge(&session, strategy, message, retire, reply);
             }
             Request::Rebase { session, step } => self.rebase(&session, step, reply),

@@ -34,15 +34,14 @@ impl Supervisor {
     ) -> anyhow::Result<crate::api::reply::Hello> {
         let mut config = hello.config;
         // Checked whole first: a hello with one bad option changes nothing.
-        let options = session_options(&mut config, &self.last)?;
+        let options = session_options(&mut config, self.editors.last())?;
         if config.max_sessions == Some(0) {
             bail!("max_sessions must be at least 1");
         }
         if let Some(max) = config.max_sessions {
             self.max_sessions = max;
         }
-        self.last = options.clone();
-        let shell = self.last.agents.resolve(
+        let shell = options.agents.resolve(
             "shell",
             &[],
             self.settings.path_var.as_deref(),
@@ -66,12 +65,8 @@ impl Supervisor {
         if !hello.version.is_empty() && hello.version != VERSION {
             tracing::warn!(plugin = %hello.version, host = VERSION, "plugin and host versions differ");
         }
-        let client = Client { id: client, peer };
-        for notice in self.startup_notices.drain(..) {
-            client.emit(Event::Notice, Payload::from(notice));
-        }
-        // Its connection may have ended before this hello got here.
-        self.editors.join(client, options);
+        // (Its connection may have ended before this hello got here.)
+        self.editors.join(Client { id: client, peer }, options);
         let mode = if self.settings.daemon.is_some() {
             crate::identity::HostKind::Daemon
         } else {
@@ -87,15 +82,10 @@ impl Supervisor {
         })
     }
 
-    /// The options the last hello set, as a start uses them.
-    pub(super) fn session_options(&self) -> SessionOptions {
-        self.last.clone()
-    }
-
     /// Each agent `client` configured: its program (or why it cannot
     /// run), how to ask its version, and what lulu does with it.
     pub(super) fn agent_info(&self, client: ClientId) -> Payload {
-        let agents = &self.editors.options(client).unwrap_or(&self.last).agents;
+        let agents = &self.editors.options(client).agents;
         let info = agents.names().map(|name| {
             let adapter = crate::adapter::for_agent(name);
             let resolved = agents.resolve(

@@ -5,7 +5,7 @@ use crate::api::Payload;
 use anyhow::anyhow;
 use tokio::sync::oneshot;
 
-use super::session::{SessionCmd, SessionEvent};
+use super::session_task::{SessionCmd, SessionEvent};
 use super::{Command, Entry, Reply, Supervisor, log_path, respond, session_dir};
 use crate::api::Event;
 use crate::api::reply;
@@ -192,9 +192,7 @@ impl Supervisor {
         // The worktree count in the list's footer is stale now.
         self.worktree_policy.outdated();
         let _ = self.usage();
-        for client in self.editors.all() {
-            client.emit(Event::Deleted, Payload::from(id.as_str()));
-        }
+        self.editors.emit(Event::Deleted, Payload::from(id.as_str()));
         tracing::info!(session = %id, "session deleted");
     }
 
@@ -299,10 +297,7 @@ impl Supervisor {
         self.event(&id, "exited", &detail);
         self.finish(record, status, reason, Some(exit.exit_code()));
         if let Some(entry) = self.entries.get(&id) {
-            let value = Payload::of(&entry.record);
-            for client in self.editors.all() {
-                client.emit(Event::Exit, value.clone());
-            }
+            self.editors.emit(Event::Exit, Payload::of(&entry.record));
         }
         if live.delete_requested.is_none() {
             self.maybe_restart(&id);

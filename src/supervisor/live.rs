@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::session::SessionCmd;
+use super::session_task::SessionCmd;
 use super::{DEFAULT_SCROLLBACK, Reply, fanout};
 use crate::agent::Agents;
 use crate::model::SessionRecord;

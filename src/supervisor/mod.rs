@@ -3,11 +3,11 @@
 //! own and report back with events, so one session's flood or crash never
 //! holds up another.
 
-mod activity;
 mod answers;
 mod approval_input;
 mod approvals;
 mod cleanup;
+mod feed;
 mod handle;
 pub use handle::SupervisorHandle;
 mod attention;
@@ -15,6 +15,9 @@ mod branch_review;
 mod clients;
 mod controls;
 mod dispatch;
+mod edit_review;
+mod editors;
+mod entries;
 mod fanout;
 mod hello;
 mod landing;
@@ -25,11 +28,9 @@ mod pool;
 mod preview;
 mod queue;
 mod restart;
-mod review;
 mod rules;
 mod saved;
-mod session;
-mod sessions;
+mod session_task;
 mod start;
 mod start_job;
 mod terminals;
@@ -58,11 +59,11 @@ use crate::store::Store;
 use approvals::Ticket;
 pub(super) use live::SessionOptions;
 use live::{Entry, Live};
-use session::{SessionCmd, SessionEvent};
+use session_task::{SessionCmd, SessionEvent};
 
 /// How long a stop waits before SIGKILL.
 pub fn session_grace() -> Duration {
-    session::STOP_GRACE
+    session_task::STOP_GRACE
 }
 
 pub use clients::{DaemonLink, Occupancy};
@@ -125,7 +126,7 @@ enum Command {
     /// Memory a limited session uses now.
     Memory(SessionId, u64),
     /// A look at a repository's branches, done.
-    Looked(Box<activity::Look>),
+    Looked(Box<feed::Look>),
     /// What the files say about a session that ended.
     ExitAssessed(SessionId, crate::model::ExitKind, lifecycle::Assessed),
     /// A delete's check of the worktree is done.
@@ -179,20 +180,14 @@ pub struct Supervisor {
     controls: controls::Controls,
     store: Store,
     settings: Settings,
-    /// What the last hello set: the options of a client that said none
-    /// (`lulu start` from a shell), and what is daemon-wide about agents
-    /// (the pool's shell).
-    last: SessionOptions,
     max_sessions: usize,
     /// Oldest first; the list is this reversed.
-    entries: sessions::Sessions,
+    entries: entries::Sessions,
     /// Names of sessions whose start's job is running: reserved, and each
     /// counted under `max_sessions`.
     starting: std::collections::HashSet<String>,
-    /// The editors connected, each with what shapes the sessions it starts
-    /// (its own setup()). Starts from a client that said no hello (`lulu
-    /// start`) use the fields below, which the last hello set.
-    editors: clients::Editors,
+    /// The editors connected, their options, and what they are told.
+    editors: editors::Editors,
     tx: mpsc::UnboundedSender<Command>,
     shutdown: Option<oneshot::Sender<()>>,
     /// Approval rules in evaluation order.
@@ -203,7 +198,7 @@ pub struct Supervisor {
     /// How each session that restarts on failure starts again, by name.
     restarts: HashMap<String, restart::Plan>,
     /// What happens on the sessions' branches (`:LuluActivity`).
-    feed: activity::Feed,
+    feed: feed::Feed,
     /// Recent `PreToolUse` calls, to pair a `PermissionRequest` (which has
     /// no id) with its tool call.
     tool_uses: approvals::RecentToolUses,
@@ -212,8 +207,6 @@ pub struct Supervisor {
     worktree_policy: worktree_policy::WorktreePolicy,
     pool: pool::Pool,
     prices: crate::cost::Prices,
-    /// Said to the first editor that connects (a recovered store, say).
-    startup_notices: Vec<String>,
 }
 
 impl Supervisor {
@@ -235,9 +228,8 @@ impl Supervisor {
             controls: controls.clone(),
             store,
             settings,
-            last: SessionOptions::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
-            entries: sessions::Sessions::new(
+            entries: entries::Sessions::new(
                 stored
                     .into_iter()
                     .rev()
@@ -248,7 +240,7 @@ impl Supervisor {
                     .collect(),
             ),
             starting: Default::default(),
-            editors: Default::default(),
+            editors: editors::Editors::new(notices),
             tx: tx.clone(),
             shutdown: None,
             rules: approvals::compile_rules(rules),
@@ -260,7 +252,6 @@ impl Supervisor {
             worktree_policy: worktree_policy::WorktreePolicy::default(),
             pool: pool::Pool::default(),
             prices: crate::cost::Prices::default(),
-            startup_notices: notices,
         };
         let ticker = tx.clone();
         let task = tokio::spawn(async move {
@@ -339,10 +330,7 @@ impl Supervisor {
     }
 
     fn broadcast_record(&self, record: &SessionRecord) {
-        let value = Payload::of(record);
-        for client in self.editors.all() {
-            client.emit(Event::Session, value.clone());
-        }
+        self.editors.emit(Event::Session, Payload::of(record));
     }
 }
 

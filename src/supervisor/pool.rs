@@ -235,7 +235,9 @@ impl Supervisor {
         let Some(spawned) = spawned else {
             tracing::info!(session = %id, "shell did not come back from its reset; stopping it");
             if let Some(live) = self.entries.get(&id).and_then(|e| e.live.as_ref()) {
-                let _ = live.commands.send(super::session::SessionCmd::Stop { force: false });
+                let _ = live
+                    .commands
+                    .send(super::session_task::SessionCmd::Stop { force: false });
             }
             return;
         };

@@ -29,7 +29,7 @@ pub(super) struct Pending {
     pub(super) cwd: String,
     pub(super) root: String,
     /// A file tool's whole input, kept on disk for its review.
-    pub(super) spill: Option<super::review::Spill>,
+    pub(super) spill: Option<super::edit_review::Spill>,
 }
 
 /// What the editor sees of a pending approval.

@@ -117,7 +117,7 @@ impl Supervisor {
             reply,
         } = changed;
         self.rules = compile_rules(stored);
-        self.emit(Event::Rules, self.rules_value());
+        self.editors.emit(Event::Rules, self.rules_value());
         let answer = match then {
             Then::Answer => Ok(added.first().map_or(Payload::NIL, Payload::of)),
             Then::Settle {

@@ -15,7 +15,7 @@ use anyhow::{Context, anyhow, bail};
 use tokio::sync::mpsc;
 
 use super::pool::Idle;
-use super::session::{SessionEvent, SessionTask};
+use super::session_task::{SessionEvent, SessionTask};
 use super::worktrees::WorktreeJob;
 use super::{Command, Entry, Live, Reply, SessionOptions, Supervisor, names, respond};
 use crate::adapter::{self, TranscriptSearch};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::api::Payload;
 use anyhow::Context;
 
-use super::session::{SessionCmd, SessionEvent};
+use super::session_task::{SessionCmd, SessionEvent};
 use super::{Command, ENDED_REPLAY, Supervisor, controls, ended_line, log_path};
 use crate::api::{ClientId, Peer};
 use crate::pty::{self, Input};
@@ -57,7 +57,7 @@ impl Supervisor {
     ) -> anyhow::Result<Payload> {
         let state_dir = self.settings.state_dir.clone();
         // An ended session is painted with the attaching editor's scrollback.
-        let scrollback = self.editors.options(client).unwrap_or(&self.last).scrollback;
+        let scrollback = self.editors.options(client).scrollback;
         let entry = self.find_mut(session)?;
         if let Some(live) = entry.live.as_ref() {
             // Sized first, so the model paints the terminal at its own size.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::api::Payload;
 
-use super::sessions::Sessions;
+use super::entries::Sessions;
 use crate::api::reply::WorktreeUsage;
 use crate::model::{SessionId, SessionRecord};
 

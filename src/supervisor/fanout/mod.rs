@@ -63,7 +63,7 @@ const RESYNC_AFTER: usize = 2 * 1024 * 1024;
 const PARKED: usize = 16;
 /// A batch the session's own coalescing fills means the program prints
 /// faster than the session reads: a flood.
-const FLOOD_BATCH: usize = super::session::BATCH_BYTES;
+const FLOOD_BATCH: usize = super::session_task::BATCH_BYTES;
 /// Output parsed on the runtime's own thread at most; a bigger batch waits
 /// its turn among [`PARSERS`] and is parsed with the thread handed over
 /// (see [`cpu_bound`]).
@@ -336,7 +336,7 @@ impl Fanout {
     /// own pace, and a megabyte batch would put it past [`RESYNC_AFTER`]).
     pub fn batch_limit(&self) -> usize {
         if self.terminals.iter().any(|t| t.catch_up_after.is_none()) {
-            super::session::BATCH_BYTES
+            super::session_task::BATCH_BYTES
         } else {
             crate::pty::AHEAD
         }

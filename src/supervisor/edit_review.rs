@@ -12,7 +12,7 @@ use anyhow::{Context, anyhow, bail};
 use super::approvals::PendingView;
 use super::{Command, Reply, Supervisor, respond, session_dir};
 use crate::approval::Action;
-use crate::review::{self, FileChange};
+use crate::edit_review::{self, FileChange};
 
 /// Largest file shown in a review (and read to make the accepted input).
 const MAX_REVIEWED: u64 = 16 * 1024 * 1024;
@@ -162,7 +162,12 @@ impl Supervisor {
                 let shape = crate::adapter::for_agent(&agent)
                     .file_tool(&tool)
                     .ok_or_else(|| anyhow!("{tool} is not a file change lulu can show"))?;
-                Ok(review::accepted_input(shape, &input, current.as_deref(), &content)?)
+                Ok(edit_review::accepted_input(
+                    shape,
+                    &input,
+                    current.as_deref(),
+                    &content,
+                )?)
             }
             .await;
             let _ = tx.send(Command::Reviewed { id, result, by, reply });

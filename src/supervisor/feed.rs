@@ -118,9 +118,7 @@ impl Supervisor {
                 what,
             };
             let value = Payload::of(&item);
-            for client in self.editors.all() {
-                client.emit(Event::Activity, value.clone());
-            }
+            self.editors.emit(Event::Activity, value);
             self.feed.items.push_front(item);
             self.feed.items.truncate(FEED_LEN);
         }
@@ -151,9 +149,7 @@ impl Supervisor {
             },
         };
         let value = Payload::of(&item);
-        for client in self.editors.all() {
-            client.emit(Event::Activity, value.clone());
-        }
+        self.editors.emit(Event::Activity, value);
         self.feed.items.push_front(item);
         self.feed.items.truncate(FEED_LEN);
     }
