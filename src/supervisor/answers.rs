@@ -7,7 +7,7 @@ use anyhow::anyhow;
 
 use super::{Reply, Supervisor, respond};
 use crate::api::{Choice, DecideOpts, Event};
-use crate::approval::{self, Action, ToolCall};
+use crate::approval::{Action, ToolCall};
 use crate::hook::HookReply;
 use crate::model::{SessionId, now};
 use crate::store::DecisionRecord;
@@ -18,7 +18,7 @@ impl Supervisor {
     /// The user's answer. `by` says which editor gave it. An "always" adds
     /// its rules first, as a job; the question is settled when they are in.
     pub(super) fn decide(&mut self, id: i64, choice: Choice, opts: DecideOpts, by: String, reply: Option<Reply>) {
-        let Some(pending) = self.approvals.get(id) else {
+        let Some(pending) = self.asks.get(id) else {
             return respond(
                 reply,
                 Err(anyhow!(
@@ -43,7 +43,7 @@ impl Supervisor {
             cwd: std::path::Path::new(&pending.cwd),
             root: std::path::Path::new(&pending.root),
         };
-        let Some(specs) = approval::always_rules(&self.rules, &call, action) else {
+        let Some(specs) = self.asks.always_rules(&call, action) else {
             return respond(
                 reply,
                 Err(anyhow!(
@@ -87,7 +87,7 @@ impl Supervisor {
         updated_input: Option<serde_json::Value>,
     ) -> anyhow::Result<()> {
         let pending = self
-            .approvals
+            .asks
             .take(id)
             .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
         let v = pending.view.clone();
@@ -138,7 +138,7 @@ impl Supervisor {
 
     /// Keep the session record's `pending_approvals` count current.
     pub(super) fn pending_changed(&mut self, session: &SessionId) {
-        let count = self.approvals.count_for(session) as i64;
+        let count = self.asks.waiting_for(session) as i64;
         if let Some(entry) = self.entries.get_mut(session) {
             entry.record.pending_approvals = count;
             let record = entry.record.clone();

@@ -140,24 +140,14 @@ impl Supervisor {
             cwd: std::path::Path::new(&cwd),
             root: std::path::Path::new(&root),
         };
-        // Its paths are resolved once (it asks the file system).
-        let parts = call.parts();
-        let verdict = approval::evaluate_parts(&self.rules, &call, &parts);
-        let inside = parts.stay_inside() && !call.has_patterns();
-        let describe = |action| {
-            approval::always_rules_of(&self.rules, &call, parts.clone(), action).map(|rules| describe_rules(&rules))
-        };
-        let (always, always_deny) = (describe(Action::Allow), describe(Action::Deny));
-        let tool_use_id = match event {
-            HookEvent::ToolAhead => {
-                let id = payload.get("tool_use_id").and_then(|t| t.as_str()).map(str::to_string);
-                if let Some(id) = &id {
-                    self.tool_uses.remember(&record.id, &tool, &input, id);
-                }
-                id
-            }
-            _ => self.tool_uses.pair(&record.id, &tool, &input),
-        };
+        let weighed = self.asks.weigh(&call);
+        let verdict = weighed.verdict;
+        let (always, always_deny) = (
+            weighed.always.as_deref().map(describe_rules),
+            weighed.always_deny.as_deref().map(describe_rules),
+        );
+        let announced = payload.get("tool_use_id").and_then(|t| t.as_str());
+        let tool_use_id = self.asks.call_id(&record.id, event, &tool, &input, announced);
         let view = PendingView {
             id: 0,
             session_id: record.id.clone(),
@@ -178,8 +168,8 @@ impl Supervisor {
                 input,
                 cwd,
                 root,
-                inside,
-                path_doubt: parts.path_doubt(),
+                inside: weighed.inside,
+                path_doubt: weighed.path_doubt,
             };
             return Judged::Asks(Box::new(view), parked);
         }
@@ -199,13 +189,13 @@ impl Supervisor {
     /// withdrawn or expires.
     fn park(&mut self, ticket: Ticket, reply: oneshot::Sender<HookReply>, mut view: PendingView, parked: Parked) {
         let session = view.session_id.clone();
-        let waiting = self.approvals.count_for(&session);
+        let waiting = self.asks.waiting_for(&session);
         if waiting >= MAX_PARKED_PER_SESSION {
             tracing::warn!(session = %session, waiting, "too many questions waiting; this one goes to the agent's own dialog");
             let _ = reply.send(HookReply::ask());
             return;
         }
-        view.id = self.approvals.next_id();
+        view.id = self.asks.next_id();
         tracing::info!(session = %session, approval = view.id, tool = %view.tool, "approval pending");
         let id = view.id;
         let Parked {
@@ -217,7 +207,7 @@ impl Supervisor {
         } = parked;
         let spill = self.spill_for_review(&mut view, &input, path_doubt);
         self.editors.emit(Event::Approval, Payload::of(&view));
-        self.approvals.park(Pending {
+        self.asks.park(Pending {
             view,
             ticket,
             reply,
@@ -229,7 +219,7 @@ impl Supervisor {
         });
         self.pending_changed(&session);
         let tx = self.tx.clone();
-        let timeout = self.approval_timeout;
+        let timeout = self.asks.timeout();
         tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
             let _ = tx.send(Command::ApprovalExpired(id));
@@ -238,7 +228,7 @@ impl Supervisor {
 
     /// The hook went away (the agent answered in its own dialog, or died).
     pub(super) fn on_hook_gone(&mut self, ticket: Ticket) {
-        if let Some(pending) = self.approvals.take_ticket(ticket) {
+        if let Some(pending) = self.asks.take_ticket(ticket) {
             // Its hook died with the session being stopped: it ended.
             let ending = self
                 .entries
@@ -250,7 +240,7 @@ impl Supervisor {
 
     /// Nobody answered in time: the agent's own dialog takes over.
     pub(super) fn on_approval_expired(&mut self, id: i64) {
-        if let Some(pending) = self.approvals.take(id) {
+        if let Some(pending) = self.asks.take(id) {
             self.record(&pending.view, Action::Ask, "timeout");
             let _ = pending.reply.send(HookReply::ask());
             self.resolved(&pending.view, "expired");
@@ -260,7 +250,7 @@ impl Supervisor {
     /// Withdraw every question of a session that ended.
     /// The session ended: its open questions are settled, as such.
     pub(super) fn withdraw_session(&mut self, session: &SessionId) {
-        for pending in self.approvals.take_session(session) {
+        for pending in self.asks.take_session(session) {
             let _ = pending.reply.send(HookReply::ask());
             self.resolved(&pending.view, "session ended");
         }
@@ -274,7 +264,7 @@ impl Supervisor {
         let use_id = payload.get("tool_use_id").and_then(|t| t.as_str());
         let input = payload.get("tool_input").cloned().unwrap_or(serde_json::Value::Null);
         let ran = fingerprint(&input);
-        let Some(pending) = self.approvals.take_ran(session, tool, use_id, &ran) else {
+        let Some(pending) = self.asks.take_ran(session, tool, use_id, &ran) else {
             return;
         };
         let outcome = match payload.get("hook_event_name").and_then(|e| e.as_str()) {
@@ -321,7 +311,7 @@ impl Supervisor {
     /// The questions waiting for an answer, oldest first.
     /// The questions waiting, oldest first, as the editor shows them.
     pub(super) fn pending(&self) -> Vec<impl serde::Serialize + '_> {
-        self.approvals.views().collect()
+        self.asks.views()
     }
 
     pub(super) fn approvals(
@@ -344,7 +334,7 @@ impl Supervisor {
     }
 
     pub(super) fn rules_value(&self) -> Payload {
-        Payload::of(&self.rules.iter().map(rule_view).collect::<Vec<_>>())
+        Payload::of(&self.asks.rule_views())
     }
 
     /// A warning for the user, shown as one notification.
@@ -364,13 +354,6 @@ pub(super) fn compile_rules(stored: Vec<(i64, RuleSpec)>) -> Vec<Rule> {
             }
         })
         .collect()
-}
-
-fn rule_view(rule: &Rule) -> crate::api::reply::RuleView<'_> {
-    crate::api::reply::RuleView {
-        id: rule.id,
-        spec: &rule.spec,
-    }
 }
 
 fn verdict_word(action: Action) -> &'static str {

@@ -94,7 +94,7 @@ impl Supervisor {
 
     fn parked(&self, id: i64) -> anyhow::Result<Parked> {
         let pending = self
-            .approvals
+            .asks
             .get(id)
             .ok_or_else(|| anyhow!("approval {id} is no longer pending (answered, withdrawn or expired)"))?;
         let spill = pending

@@ -60,7 +60,7 @@ impl Supervisor {
             .then(|| Duration::from_secs_f64(config.pool_max_age.unwrap_or(1800.0).clamp(1.0, 24.0 * 3600.0)));
         self.set_prices(crate::cost::Prices::with_overrides(config.prices));
         if let Some(secs) = config.approval_timeout {
-            self.approval_timeout = Duration::from_secs(secs.clamp(1, 24 * 3600));
+            self.asks.set_timeout(secs);
         }
         if !hello.version.is_empty() && hello.version != VERSION {
             tracing::warn!(plugin = %hello.version, host = VERSION, "plugin and host versions differ");

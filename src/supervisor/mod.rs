@@ -6,6 +6,7 @@
 mod answers;
 mod approval_input;
 mod approvals;
+mod asks;
 mod cleanup;
 mod feed;
 mod handle;
@@ -50,7 +51,7 @@ use crate::agent::Agents;
 use crate::api::Event;
 use crate::api::{Client, ClientId, Peer};
 use crate::api::{Hello, Request};
-use crate::approval::{Rule, RuleSpec};
+use crate::approval::RuleSpec;
 use crate::errors::HostError;
 use crate::hook::{HookReply, HookRequest};
 use crate::model::{SessionId, SessionRecord};
@@ -190,19 +191,12 @@ pub struct Supervisor {
     editors: editors::Editors,
     tx: mpsc::UnboundedSender<Command>,
     shutdown: Option<oneshot::Sender<()>>,
-    /// Approval rules in evaluation order.
-    rules: Vec<Rule>,
-    /// Questions waiting for the user, oldest first.
-    /// The questions waiting for the user.
-    approvals: queue::ApprovalQueue,
+    /// The rules, the questions waiting, how long they wait.
+    asks: asks::Asks,
     /// How each session that restarts on failure starts again, by name.
     restarts: HashMap<String, restart::Plan>,
     /// What happens on the sessions' branches (`:LuluActivity`).
     feed: feed::Feed,
-    /// Recent `PreToolUse` calls, to pair a `PermissionRequest` (which has
-    /// no id) with its tool call.
-    tool_uses: approvals::RecentToolUses,
-    approval_timeout: Duration,
     /// What becomes of worktrees, and their measured count and size.
     worktree_policy: worktree_policy::WorktreePolicy,
     pool: pool::Pool,
@@ -243,12 +237,9 @@ impl Supervisor {
             editors: editors::Editors::new(notices),
             tx: tx.clone(),
             shutdown: None,
-            rules: approvals::compile_rules(rules),
-            approvals: Default::default(),
+            asks: asks::Asks::new(rules),
             restarts: HashMap::new(),
             feed: Default::default(),
-            tool_uses: Default::default(),
-            approval_timeout: approvals::DEFAULT_APPROVAL_TIMEOUT,
             worktree_policy: worktree_policy::WorktreePolicy::default(),
             pool: pool::Pool::default(),
             prices: crate::cost::Prices::default(),

@@ -7,7 +7,6 @@
 use crate::api::Payload;
 use anyhow::Context;
 
-use super::approvals::compile_rules;
 use super::{Command, Reply, Supervisor, respond};
 use crate::api::Event;
 use crate::approval::{Action, Rule, RuleSpec};
@@ -116,7 +115,7 @@ impl Supervisor {
             then,
             reply,
         } = changed;
-        self.rules = compile_rules(stored);
+        self.asks.set_rules(stored);
         self.editors.emit(Event::Rules, self.rules_value());
         let answer = match then {
             Then::Answer => Ok(added.first().map_or(Payload::NIL, Payload::of)),

@@ -209,7 +209,7 @@ impl Supervisor {
             data_dir: self.settings.data_dir.clone(),
             exe: self.settings.exe.clone(),
             hook_socket: self.settings.hook_socket.clone(),
-            approval_timeout: self.approval_timeout,
+            approval_timeout: self.asks.timeout(),
             idle: self.pool_take(),
             pool_argv: self.pool.argv.clone(),
             carried,
