@@ -200,3 +200,99 @@ fn no_agent_is_named_outside_its_adapter_and_the_defaults() {
         named.join("\n")
     );
 }
+
+/// Most lines of production code in one file.
+const MAX_FILE: usize = 400;
+/// Most lines of one production function.
+const MAX_FUNCTION: usize = 60;
+/// Functions still longer than [`MAX_FUNCTION`], to be cut: the list only
+/// shrinks (one that is no longer long must leave it).
+const LONG_YET: &[&str] = &[
+    "worktree/merge.rs merge",
+    "supervisor/start.rs go_live",
+    "supervisor/session_task.rs run",
+    "cli.rs main",
+    "worktree/history.rs changed_files",
+    "supervisor/start.rs begin_start",
+    "rpc/protocol/decode.rs approvals_and_the_rest",
+    "approval/mod.rs matches",
+    "client.rs attach",
+    "approval/shell/grammar.rs command",
+    "supervisor/start_job.rs run",
+    "supervisor/restart.rs maybe_restart",
+    "rpc/protocol/decode.rs terminals",
+    "rpc/framing/scan.rs feed",
+    "rpc/protocol/decode.rs comments",
+    "limits.rs prepare",
+    "supervisor/dispatch.rs answer_review_or_approval",
+    "supervisor/approvals.rs judge",
+    "rpc/protocol/decode.rs sessions",
+];
+
+/// `(name, lines)` of each function in `code` (a `fn` line to the `}` at
+/// its indentation).
+fn functions(code: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut found = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let Some(rest) = [
+            "pub fn ",
+            "pub(super) fn ",
+            "pub(crate) fn ",
+            "fn ",
+            "async fn ",
+            "pub async fn ",
+            "pub(super) async fn ",
+        ]
+        .iter()
+        .find_map(|prefix| trimmed.strip_prefix(prefix)) else {
+            continue;
+        };
+        if trimmed.ends_with(';') {
+            continue;
+        }
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let close = format!("{indent}}}");
+        if let Some(end) = lines[at + 1..].iter().position(|l| *l == close) {
+            found.push((name, end + 2));
+        }
+    }
+    found
+}
+
+#[test]
+fn no_production_file_or_function_is_past_what_one_person_holds_in_mind() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut problems = Vec::new();
+    let mut still_long = BTreeSet::new();
+    for file in files {
+        let relative = file.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        let code = production_code(&file);
+        let count = code.lines().count();
+        if count > MAX_FILE {
+            problems.push(format!(
+                "{relative}: {count} lines of production code (most {MAX_FILE})"
+            ));
+        }
+        for (name, length) in functions(&code) {
+            if length > MAX_FUNCTION {
+                let key = format!("{relative} {name}");
+                if LONG_YET.contains(&key.as_str()) {
+                    still_long.insert(key);
+                } else {
+                    problems.push(format!("{key}: {length} lines (most {MAX_FUNCTION})"));
+                }
+            }
+        }
+    }
+    for listed in LONG_YET {
+        if !still_long.contains(*listed) {
+            problems.push(format!("{listed} is no longer long: take it off LONG_YET"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -9,11 +9,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 mod args;
+mod call;
 mod decode;
 mod names;
 
 pub use crate::api::{Event, Request, opts::*};
-pub use decode::{BadCall, Call, call, decode};
+pub use call::{BadCall, Call, call};
+pub use decode::decode;
 pub use names::*;
 
 /// Most rows of screen one `session_screen` answers with.

@@ -25,7 +25,7 @@
 //! whole (up to [`crate::pty::AHEAD`]), and the model skips what no
 //! terminal could keep of it (`screen::skip`); such a batch is parsed off
 //! the runtime's threads, and host-wide one at a time per spare core
-//! ([`PARSERS`]), so a dozen floods leave the supervisor and the editor
+//! ([`parsers::PARSERS`]), so a dozen floods leave the supervisor and the editor
 //! their share.
 //!
 //! A terminal that attaches during a flood starts as a flooded one: frames
@@ -38,6 +38,7 @@
 //! last point of the stream it was sent; attached again with `resume`, it
 //! is caught up from there (what changed, not the whole history).
 
+mod parsers;
 mod terminal;
 
 use std::collections::VecDeque;
@@ -51,6 +52,8 @@ use crate::api::{ClientId, Peer};
 use crate::model::SessionId;
 use crate::pty::{Input, PtyControl};
 use crate::screen::{MODES_OFF, Mark, Screen};
+pub use parsers::ParseTurn;
+use parsers::cpu_bound;
 use terminal::{Flow, Out, Source, Terminal};
 
 /// Bytes queued for a terminal that cannot be caught up before the session
@@ -65,7 +68,7 @@ const PARKED: usize = 16;
 /// faster than the session reads: a flood.
 const FLOOD_BATCH: usize = super::session_task::BATCH_BYTES;
 /// Output parsed on the runtime's own thread at most; a bigger batch waits
-/// its turn among [`PARSERS`] and is parsed with the thread handed over
+/// its turn among [`parsers::PARSERS`] and is parsed with the thread handed over
 /// (see [`cpu_bound`]).
 const INLINE_PARSE: usize = 256 * 1024;
 /// Bytes of answers to terminal queries sent to a program per second at
@@ -209,7 +212,7 @@ impl Fanout {
         self.parked.retain(|&(c, _, _)| c != client);
     }
 
-    /// A batch of `len` bytes waits its turn among [`PARSERS`] before
+    /// A batch of `len` bytes waits its turn among [`parsers::PARSERS`] before
     /// [`Fanout::push`] takes it: this resolves when the turn comes. (The
     /// session serves its commands meanwhile.) A flood's batch counts as
     /// being taken in from now: a terminal is not caught up while the
@@ -219,11 +222,7 @@ impl Fanout {
             self.source.flow.parsing(true);
         }
         // (The semaphore is never closed.)
-        (len > INLINE_PARSE).then_some(async {
-            ParseTurn {
-                _permit: PARSERS.acquire().await.ok(),
-            }
-        })
+        (len > INLINE_PARSE).then_some(async { ParseTurn::take().await })
     }
 
     /// Parse `bytes` into the model and queue them for every terminal (but
@@ -241,9 +240,7 @@ impl Fanout {
         if bytes.len() > INLINE_PARSE {
             let _turn = match turn {
                 Some(turn) => turn,
-                None => ParseTurn {
-                    _permit: PARSERS.acquire().await.ok(),
-                },
+                None => ParseTurn::take().await,
             };
             cpu_bound(|| self.take_in(bytes));
         } else {
@@ -367,32 +364,6 @@ impl Fanout {
             !dead
         });
     }
-}
-
-/// Run `work`, the model's parse of a flood's batch (up to megabytes), so
-/// that it does not hold up the runtime's other tasks: this worker thread
-/// is handed to the blocking pool while it runs, so the supervisor and the
-/// other sessions keep their threads.
-fn cpu_bound<R>(work: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    let multi_thread = Handle::try_current().is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
-    if multi_thread {
-        tokio::task::block_in_place(work)
-    } else {
-        work()
-    }
-}
-
-/// Batches parsed at once, host-wide: one core fewer than the machine has
-/// (at least one), so that a dozen floods leave the editor a core.
-static PARSERS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
-});
-
-/// A parser's turn: held while a big batch is parsed.
-pub struct ParseTurn {
-    _permit: Option<tokio::sync::SemaphorePermit<'static>>,
 }
 
 /// `screen`, locked and at the size of the PTY `control` drives.

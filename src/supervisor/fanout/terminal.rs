@@ -96,7 +96,7 @@ impl Drop for Terminal {
 }
 
 /// Whether the session is taking in a flood: a batch of at least
-/// [`super::FLOOD_BATCH`] being parsed (or waiting its turn among [`super::PARSERS`]), or
+/// [`super::FLOOD_BATCH`] being parsed (or waiting its turn among [`super::parsers::PARSERS`]), or
 /// one parsed within the last [`FRAME`]. A flooded terminal is caught up
 /// only once it is not, however little the model moved meanwhile.
 pub(super) struct Flow {
