@@ -75,9 +75,10 @@ function M.ensure(record, win)
     vim.api.nvim_win_set_buf(win, buf)
   end
   local id = record.id
-  -- Opened in its window, so that the emulator starts at that window's
-  -- size (Neovim sizes a new terminal by the current window).
-  local chan = vim.api.nvim_win_call(win or vim.api.nvim_get_current_win(), function()
+  -- Opened in the smallest window that shows it, so that the emulator
+  -- starts at the size the host gives the session (Neovim sizes a new
+  -- terminal by the current window).
+  local chan = vim.api.nvim_win_call(size.smallest_win(buf) or win or vim.api.nvim_get_current_win(), function()
     return vim.api.nvim_open_term(buf, {
       force_crlf = false,
       on_input = function(_, _, _, data)

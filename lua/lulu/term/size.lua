@@ -33,4 +33,17 @@ function M.of(buf)
   return M.key(M.smallest(buf))
 end
 
+--- The window that shows `buf` at the smallest size (fewest rows, then
+--- columns), or nil.
+function M.smallest_win(buf)
+  local best, rows, cols
+  for _, win in ipairs(vim.fn.win_findbuf(buf)) do
+    local w, h = M.size_for(win)
+    if not best or h < rows or (h == rows and w < cols) then
+      best, rows, cols = win, h, w
+    end
+  end
+  return best
+end
+
 return M
