@@ -225,7 +225,6 @@ const LONG_YET: &[&str] = &[
     "rpc/protocol/decode.rs comments",
     "limits.rs prepare",
     "supervisor/dispatch.rs answer_review_or_approval",
-    "supervisor/approvals.rs judge",
     "rpc/protocol/decode.rs sessions",
 ];
 

@@ -217,21 +217,18 @@ function H.repaint(id)
     return
   end
   local typing = vim.api.nvim_get_current_buf() == term.buf and vim.api.nvim_get_mode().mode == 't'
-  -- The windows that followed its output (their cursor on the last line)
-  -- follow the new one.
   local last = vim.api.nvim_buf_line_count(term.buf)
-  local follow = {}
+  -- Where each window was, counted from the end: one that followed the
+  -- output (on the last line) follows the new terminal; one scrolled back
+  -- stays as far back once the paint is in.
+  local back = {}
   for _, win in ipairs(vim.fn.win_findbuf(term.buf)) do
-    follow[win] = vim.api.nvim_win_get_cursor(win)[1] == last
+    back[win] = last - vim.api.nvim_win_get_cursor(win)[1]
   end
   rpc.notify(rpc.methods.detach, id, term.chan)
   term.stale = true
   local buf = M.ensure(record)
-  for win, was in pairs(follow) do
-    if was and vim.api.nvim_win_is_valid(win) and vim.api.nvim_win_get_buf(win) == buf then
-      pcall(vim.api.nvim_win_set_cursor, win, { vim.api.nvim_buf_line_count(buf), 0 })
-    end
-  end
+  size.place(buf, back)
   if typing then
     vim.cmd.startinsert()
   end

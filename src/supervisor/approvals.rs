@@ -50,6 +50,27 @@ struct Parked {
     path_doubt: Option<String>,
 }
 
+/// What a hook's payload asks about: the tool, its input, where it runs,
+/// and the session's root.
+struct Asked {
+    tool: String,
+    input: serde_json::Value,
+    cwd: String,
+    root: String,
+}
+
+impl Asked {
+    fn of(record: &SessionRecord, payload: &serde_json::Value) -> Asked {
+        let text = |key: &str| payload.get(key).and_then(|v| v.as_str());
+        Asked {
+            tool: text("tool_name").unwrap_or("").to_string(),
+            input: payload.get("tool_input").cloned().unwrap_or(serde_json::Value::Null),
+            cwd: text("cwd").unwrap_or(&record.cwd).to_string(),
+            root: record.worktree.clone().unwrap_or_else(|| record.cwd.clone()),
+        }
+    }
+}
+
 /// Identifies one hook connection, so that it can withdraw its question.
 pub use crate::hook::questions::Ticket;
 
@@ -121,18 +142,7 @@ impl Supervisor {
     /// The rules' verdict on a tool call, paired with the agent's id of the
     /// call; a rule's answer is recorded.
     fn judge(&mut self, record: &SessionRecord, event: HookEvent, payload: &serde_json::Value) -> Judged {
-        let tool = payload
-            .get("tool_name")
-            .and_then(|t| t.as_str())
-            .unwrap_or("")
-            .to_string();
-        let input = payload.get("tool_input").cloned().unwrap_or(serde_json::Value::Null);
-        let cwd = payload
-            .get("cwd")
-            .and_then(|c| c.as_str())
-            .unwrap_or(&record.cwd)
-            .to_string();
-        let root = record.worktree.clone().unwrap_or_else(|| record.cwd.clone());
+        let Asked { tool, input, cwd, root } = Asked::of(record, payload);
         let call = ToolCall {
             agent: &record.agent,
             tool: &tool,

@@ -102,6 +102,27 @@ T['trailing blanks a program wrote survive a repaint, as in :terminal (issue 33,
   h.eq(first3(), native, 'a repaint at 60 columns')
 end
 
+T['a window scrolled back stays where it was when the terminal is painted afresh'] = function(child)
+  child.setup()
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "reader", worktree = false })')
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.lua('require("lulu").send("reader", "seq 1 300")')
+  child.wait_screen(s.id, '\n300\n', 5000, 'printed')
+  -- The reader goes back to line "120" (Normal mode, not following).
+  child.lua([[
+    local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+    for i, l in ipairs(lines) do
+      if l == '120' then vim.api.nvim_win_set_cursor(0, { i, 0 }) end
+    end
+  ]])
+  local old = child.lua('return vim.api.nvim_get_current_buf()')
+  child.cmd('vsplit')
+  child.wait('return vim.api.nvim_get_current_buf() ~= ' .. old, 3000, 'painted afresh at the new size')
+  vim.wait(600)
+  h.eq(child.lua('return vim.api.nvim_get_current_line()'), '120', 'the reader is still at 120')
+end
+
 T['a session that wrote 20 MiB reopens with exactly its last screen'] = function(child)
   child.setup()
   -- 20 MiB of numbered lines, far past any scrollback, then a last screen.

@@ -1,6 +1,7 @@
 ---@mod lulu.term.size The size a session's terminal is given: that of the
 --- smallest window that shows it, never below `MIN_COLS` x `MIN_ROWS`.
---- Reads windows; owns nothing.
+--- Reads windows, and puts them back where they were after a repaint;
+--- owns nothing.
 local M = {}
 
 --- The smallest terminal a session is given, whatever its window.
@@ -45,5 +46,25 @@ function M.smallest_win(buf)
   end
   return best
 end
+
+--- Put each window of `back` at its distance from the end of `buf`: at
+--- once for those that followed the output, and for those scrolled back
+--- once the paint has arrived (it comes as terminal output).
+function M.place(buf, back)
+  local function put(scrolled)
+    for win, from_end in pairs(back) do
+      if (from_end > 0) == scrolled and vim.api.nvim_win_is_valid(win) and vim.api.nvim_win_get_buf(win) == buf then
+        local count = vim.api.nvim_buf_line_count(buf)
+        pcall(vim.api.nvim_win_set_cursor, win, { math.max(count - from_end, 1), 0 })
+      end
+    end
+  end
+  put(false)
+  vim.defer_fn(function()
+    put(true)
+  end, M.PAINT_MS)
+end
+--- How long a paint takes to arrive, for a window scrolled back.
+M.PAINT_MS = 150
 
 return M
