@@ -99,7 +99,7 @@ impl Supervisor {
             }
         }
         if removed && !records.is_empty() {
-            self.worktree_policy.outdated();
+            self.branches.outdated();
             let _ = self.usage();
         }
         respond(reply, Ok(Payload::of(&list)));
@@ -109,7 +109,7 @@ impl Supervisor {
     /// background (walking directories is slow); the fresh figure arrives as
     /// a `usage` event.
     pub(super) fn usage(&mut self) -> Payload {
-        if let Some(paths) = self.worktree_policy.measure(&self.entries, Instant::now()) {
+        if let Some(paths) = self.branches.measure(&self.entries, Instant::now()) {
             let tx = self.tx.clone();
             tokio::task::spawn_blocking(move || {
                 let existing: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
@@ -117,11 +117,11 @@ impl Supervisor {
                 let _ = tx.send(Command::Usage(existing.len(), bytes));
             });
         }
-        self.worktree_policy.usage()
+        self.branches.usage()
     }
 
     pub(super) fn on_usage(&mut self, count: usize, bytes: u64) {
-        let usage = self.worktree_policy.measured(count, bytes, Instant::now());
+        let usage = self.branches.measured(count, bytes, Instant::now());
         self.editors.emit(Event::Usage, usage);
     }
 }

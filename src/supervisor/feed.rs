@@ -6,51 +6,22 @@
 //! repository (a few `stat` calls); only when they changed are the tips read
 //! and compared (git2). The loop only schedules and records.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::api::Payload;
-use serde::Serialize;
 
+use super::branches::{Item, Stamp};
 use super::{Command, Supervisor};
 use crate::api::Event;
 use crate::model::now;
 use crate::worktree::activity::{self, Happening, Tips};
 
-/// Items kept for the feed.
-const FEED_LEN: usize = 500;
-
-/// What the loop knows of one repository.
-#[derive(Default)]
-pub(super) struct Watched {
-    /// The ref files as last seen (path, modified, length).
-    stamp: Vec<(PathBuf, Option<SystemTime>, u64)>,
-    tips: Option<Tips>,
-    looking: bool,
-}
-
-/// One item of the feed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Item {
-    pub at: String,
-    pub repo: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session: Option<String>,
-    #[serde(flatten)]
-    pub what: Happening,
-}
-
-#[derive(Default)]
-pub(super) struct Feed {
-    repos: HashMap<PathBuf, Watched>,
-    items: VecDeque<Item>,
-}
-
 /// A look at one repository, done off the loop.
 pub(super) struct Look {
     repo: PathBuf,
-    stamp: Vec<(PathBuf, Option<SystemTime>, u64)>,
+    stamp: Stamp,
     /// `None`: the refs did not change (nothing read).
     tips: Option<Tips>,
     happenings: Vec<Happening>,
@@ -69,12 +40,9 @@ impl Supervisor {
             }
         }
         for (repo, bases) in repos {
-            let watched = self.feed.repos.entry(repo.clone()).or_default();
-            if watched.looking {
+            let Some((before_stamp, before_tips)) = self.branches.begin_look(&repo) else {
                 continue;
-            }
-            watched.looking = true;
-            let (before_stamp, before_tips) = (watched.stamp.clone(), watched.tips.clone());
+            };
             let tx = self.tx.clone();
             tokio::task::spawn_blocking(move || {
                 let look = look(&repo, &bases, before_stamp, before_tips);
@@ -90,12 +58,7 @@ impl Supervisor {
             tips,
             happenings,
         } = look;
-        let watched = self.feed.repos.entry(repo.clone()).or_default();
-        watched.looking = false;
-        watched.stamp = stamp;
-        if let Some(tips) = tips {
-            watched.tips = Some(tips);
-        }
+        self.branches.end_look(&repo, stamp, tips);
         for what in happenings {
             let session = self
                 .entries
@@ -117,10 +80,8 @@ impl Supervisor {
                 session: session.map(|(_, name)| name),
                 what,
             };
-            let value = Payload::of(&item);
-            self.editors.emit(Event::Activity, value);
-            self.feed.items.push_front(item);
-            self.feed.items.truncate(FEED_LEN);
+            self.editors.emit(Event::Activity, Payload::of(&item));
+            self.branches.record(item);
         }
     }
 
@@ -148,15 +109,13 @@ impl Supervisor {
                 files: None,
             },
         };
-        let value = Payload::of(&item);
-        self.editors.emit(Event::Activity, value);
-        self.feed.items.push_front(item);
-        self.feed.items.truncate(FEED_LEN);
+        self.editors.emit(Event::Activity, Payload::of(&item));
+        self.branches.record(item);
     }
 
     /// `activity_list`: the feed, newest first.
     pub(super) fn activity(&self) -> Payload {
-        Payload::of(&self.feed.items)
+        Payload::of(self.branches.items())
     }
 }
 

@@ -190,7 +190,7 @@ impl Supervisor {
             .write(format!("the removal of session {id}"), move |s| s.delete_session(&key));
         self.entries.remove(id);
         // The worktree count in the list's footer is stale now.
-        self.worktree_policy.outdated();
+        self.branches.outdated();
         let _ = self.usage();
         self.editors.emit(Event::Deleted, Payload::from(id.as_str()));
         tracing::info!(session = %id, "session deleted");

@@ -13,6 +13,7 @@ mod handle;
 pub use handle::SupervisorHandle;
 mod attention;
 mod branch_review;
+mod branches;
 mod clients;
 mod controls;
 mod dispatch;
@@ -195,10 +196,8 @@ pub struct Supervisor {
     asks: asks::Asks,
     /// How each session that restarts on failure starts again, by name.
     restarts: HashMap<String, restart::Plan>,
-    /// What happens on the sessions' branches (`:LuluActivity`).
-    feed: feed::Feed,
-    /// What becomes of worktrees, and their measured count and size.
-    worktree_policy: worktree_policy::WorktreePolicy,
+    /// The branches' activity feed and the worktree policy.
+    branches: branches::Branches,
     pool: pool::Pool,
     prices: crate::cost::Prices,
 }
@@ -239,8 +238,7 @@ impl Supervisor {
             shutdown: None,
             asks: asks::Asks::new(rules),
             restarts: HashMap::new(),
-            feed: Default::default(),
-            worktree_policy: worktree_policy::WorktreePolicy::default(),
+            branches: Default::default(),
             pool: pool::Pool::default(),
             prices: crate::cost::Prices::default(),
         };
