@@ -275,3 +275,62 @@ say(
     math.max(unpack(times))
   )
 )
+
+-- Typing: a line typed into /bin/sh to its echo in the buffer, through
+-- Neovim's :terminal and through lulu, alternated (60 rounds each).
+do
+  local c = harness.child()
+  c.setup({ bin = os.getenv('LULU_BIN') })
+  local result = c.lua([[
+    local lulu = require('lulu')
+    local function wait_line(buf, text)
+      return vim.wait(5000, function()
+        for _, l in ipairs(vim.api.nvim_buf_get_lines(buf, -40, -1, false)) do
+          if l == text then return true end
+        end
+      end, 0)
+    end
+    vim.cmd.terminal('/bin/sh')
+    local native_buf = vim.api.nvim_get_current_buf()
+    local job = vim.b[native_buf].terminal_job_id
+    vim.cmd.stopinsert()
+    vim.cmd('tabnew')
+    local s = lulu.start({ agent = 'shell', name = 'typing', args = {}, worktree = false })
+    lulu.open(s.id)
+    vim.cmd.stopinsert()
+    local buf = lulu.buffer(s.id)
+    local rpc = require('lulu.rpc')
+    vim.wait(3000, function() return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] ~= '' end, 1)
+    vim.wait(300)
+    local native, through = {}, {}
+    for i = 1, 60 do
+      local mark = ('T%05d'):format(i)
+      local t0 = vim.uv.hrtime()
+      vim.fn.chansend(job, 'echo ' .. mark .. '\r')
+      wait_line(native_buf, mark)
+      native[#native + 1] = (vim.uv.hrtime() - t0) / 1e6
+      t0 = vim.uv.hrtime()
+      rpc.notify(rpc.methods.write, s.id, 'echo ' .. mark .. '\r')
+      wait_line(buf, mark)
+      through[#through + 1] = (vim.uv.hrtime() - t0) / 1e6
+      vim.wait(20)
+    end
+    return { native, through }
+  ]])
+  c.stop()
+  local function med(t)
+    table.sort(t)
+    return t[math.ceil(#t / 2)], t[math.ceil(#t * 0.9)]
+  end
+  local nm, n90 = med(result[1])
+  local lm, l90 = med(result[2])
+  say(
+    ('typing (a line typed into /bin/sh to its echo in the buffer, 60 rounds): :terminal median %.1f ms (p90 %.1f), lulu median %.1f ms (p90 %.1f), ratio %.2f'):format(
+      nm,
+      n90,
+      lm,
+      l90,
+      lm / nm
+    )
+  )
+end
