@@ -266,13 +266,32 @@ local times = child.lua([[
   end
   return out
 ]])
+-- The anchor: Neovim's :terminal forking /bin/sh, to its first prompt byte.
+local native_times = child.lua([[
+  local out = {}
+  for _ = 1, 20 do
+    vim.cmd('tabnew')
+    local t0 = vim.uv.hrtime()
+    vim.cmd.terminal('/bin/sh')
+    local buf = vim.api.nvim_get_current_buf()
+    vim.wait(5000, function()
+      return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] ~= ''
+    end, 1)
+    out[#out + 1] = (vim.uv.hrtime() - t0) / 1e6
+    vim.cmd.stopinsert()
+    vim.fn.jobstop(vim.b[buf].terminal_job_id)
+    vim.cmd('bwipeout!')
+  end
+  return out
+]])
 child.stop()
 local sorted = vim.deepcopy(times)
 say(
-  ('start to prompt: median %.1f ms, min %.1f ms, max %.1f ms (20 runs, /bin/sh)'):format(
+  ('start to prompt: median %.1f ms, min %.1f ms, max %.1f ms (20 runs, /bin/sh); :terminal median %.1f ms'):format(
     median(sorted),
     math.min(unpack(times)),
-    math.max(unpack(times))
+    math.max(unpack(times)),
+    median(vim.deepcopy(native_times))
   )
 )
 
