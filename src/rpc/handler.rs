@@ -124,7 +124,10 @@ impl Handler for RpcHandler {
         match protocol::decode(&name, args) {
             Ok(mut request) => {
                 self.supervisor.size_first(&mut request);
-                if self.watch(nvim.clone(), &request) || self.supervisor.direct(&request).is_some() {
+                let Err(request) = self.supervisor.direct(request) else {
+                    return;
+                };
+                if self.watch(nvim.clone(), &request) {
                     return;
                 }
                 let peer = self.peer(nvim, &request);
@@ -149,11 +152,12 @@ impl RpcHandler {
             }
         };
         self.supervisor.size_first(&mut request);
+        let request = match self.supervisor.direct(request) {
+            Ok(result) => return future::ready(result.map(protocol::from_payload).map_err(failed)).boxed(),
+            Err(request) => request,
+        };
         if self.watch(nvim.clone(), &request) {
             return future::ready(Ok(Value::Nil)).boxed();
-        }
-        if let Some(result) = self.supervisor.direct(&request) {
-            return future::ready(result.map(protocol::from_payload).map_err(failed)).boxed();
         }
         let peer = self.peer(nvim, &request);
         let answer = self.supervisor.ask(self.client, peer, request);

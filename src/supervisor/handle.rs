@@ -57,38 +57,48 @@ impl SupervisorHandle {
 
     /// Keystrokes, a typed line or a resize for a live session, applied at
     /// once on the caller's task (never queued behind the supervisor's
-    /// work). `None` when `request` is not one, or the session is not live
-    /// (the supervisor then answers, with the reason).
-    pub fn direct(&self, request: &Request) -> Option<anyhow::Result<Payload>> {
-        let (session, result) = match request {
-            Request::Write { session, bytes } => {
-                let handle = self.controls.get(session)?;
-                handle.control.write(Input::Bytes(bytes.clone()));
-                (handle.id, Ok(Payload::NIL))
+    /// work); a keystroke's bytes go to the PTY as they came, not copied.
+    /// The request back when it is not one, or the session is not live (the
+    /// supervisor then answers, with the reason).
+    pub fn direct(&self, request: Request) -> Result<anyhow::Result<Payload>, Request> {
+        let session = match &request {
+            Request::Write { session, .. }
+            | Request::Send { session, .. }
+            | Request::Resize { session, .. }
+            | Request::Screen { session, .. } => session,
+            _ => return Err(request),
+        };
+        let Some(handle) = self.controls.get(session) else {
+            return Err(request);
+        };
+        let result = match request {
+            Request::Write { bytes, .. } => {
+                handle.control.write(Input::Bytes(bytes));
+                Ok(Payload::NIL)
             }
-            Request::Send { session, text } => {
-                let handle = self.controls.get(session)?;
-                handle.send(text);
-                (handle.id, Ok(Payload::NIL))
+            Request::Send { text, .. } => {
+                handle.send(&text);
+                Ok(Payload::NIL)
             }
-            Request::Resize { session, cols, rows } => {
-                let handle = self.controls.get(session)?;
-                let result = handle.control.resize(*cols, *rows).context("resize failed");
-                return Some(result.map(|()| Payload::NIL));
+            Request::Resize { cols, rows, .. } => {
+                return Ok(handle
+                    .control
+                    .resize(cols, rows)
+                    .context("resize failed")
+                    .map(|()| Payload::NIL));
             }
-            Request::Screen { session, rows } => {
-                let handle = self.controls.get(session)?;
+            Request::Screen { rows, .. } => {
                 let mut screen = fanout::lock(&handle.screen);
                 let (cols, height) = handle.control.size();
                 screen.resize(cols, height);
-                return Some(Ok(Payload::of(&screen.text(*rows))));
+                return Ok(Ok(Payload::of(&screen.text(rows))));
             }
-            _ => return None,
+            other => return Err(other),
         };
         // Typing clears "waiting" and counts as activity: the supervisor's
         // business, but nobody waits for it.
-        let _ = self.tx.send(Command::Typed(session));
-        Some(result)
+        let _ = self.tx.send(Command::Typed(handle.id));
+        Ok(result)
     }
 
     /// An attach to a live session sizes its PTY here, in the order its
