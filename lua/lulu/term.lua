@@ -75,10 +75,10 @@ function M.ensure(record, win)
     vim.api.nvim_win_set_buf(win, buf)
   end
   local id = record.id
-  -- Opened in the smallest window that shows it, so that the emulator
+  -- Opened in the largest window that shows it, so that the emulator
   -- starts at the size the host gives the session (Neovim sizes a new
-  -- terminal by the current window).
-  local chan = vim.api.nvim_win_call(size.smallest_win(buf) or win or vim.api.nvim_get_current_win(), function()
+  -- terminal by the current window, then by its largest window).
+  local chan = vim.api.nvim_win_call(size.largest_win(buf) or win or vim.api.nvim_get_current_win(), function()
     return vim.api.nvim_open_term(buf, {
       force_crlf = false,
       on_input = function(_, _, _, data)
@@ -88,7 +88,7 @@ function M.ensure(record, win)
   end)
   -- Sized first: the host resizes the session to the window, then paints
   -- the terminal from its screen model at that size.
-  local cols, rows = size.smallest(buf)
+  local cols, rows = size.fitted(buf)
   H.terms[id] = { buf = buf, chan = chan, cols = cols, rows = rows }
   keys.terminal_maps(buf)
   vim.bo[buf].bufhidden = 'hide'
@@ -154,16 +154,16 @@ function M.buffer_of(id)
   return term and vim.api.nvim_buf_is_valid(term.buf) and term.buf or nil
 end
 
---- Tell the host the size of every visible session: each window's text
---- area; for a buffer in several windows, the smallest (never below
---- `size.MIN_COLS` x `size.MIN_ROWS`). A terminal whose size changed is then painted
+--- Tell the host the size of every visible session: its windows' text
+--- area; for a buffer in several windows, the widest and tallest, as
+--- Neovim sizes the buffer's own terminal (see `lulu.term.size`). A terminal whose size changed is then painted
 --- afresh from the host's model at the new size (see `H.repaint_soon`).
 function M.resize_visible()
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
     local cols, rows
     if record and sessions.is_live(record) and not term.lazy and vim.api.nvim_buf_is_valid(term.buf) then
-      cols, rows = size.smallest(term.buf)
+      cols, rows = size.fitted(term.buf)
     end
     if cols and (cols ~= term.cols or rows ~= term.rows) then
       term.cols, term.rows = cols, rows
@@ -230,7 +230,25 @@ function H.repaint(id)
   local buf = M.ensure(record)
   size.place(buf, back)
   if typing then
-    vim.cmd.startinsert()
+    H.keep_typing(buf)
+  end
+end
+
+--- Back in Terminal mode in `buf`: the mode the old buffer had ends with
+--- it once Neovim's terminal loop sees the buffer change (entered again
+--- before that, it would not stick).
+function H.keep_typing(buf)
+  local function again()
+    vim.schedule(function()
+      if vim.api.nvim_get_current_buf() == buf and vim.api.nvim_get_mode().mode ~= 't' then
+        vim.cmd.startinsert()
+      end
+    end)
+  end
+  if vim.api.nvim_get_mode().mode == 't' then
+    vim.api.nvim_create_autocmd('ModeChanged', { pattern = 't:nt', once = true, callback = again })
+  else
+    again()
   end
 end
 
@@ -358,7 +376,7 @@ end
 --- Attach a lazy terminal again, at the size of its windows, caught up
 --- from where it stopped.
 function H.resume(id, term)
-  local cols, rows = size.smallest(term.buf)
+  local cols, rows = size.fitted(term.buf)
   term.lazy = false
   term.cols, term.rows = cols, rows
   attach.attach(id, term.chan, cols, rows, attach.opts(term.buf, true))

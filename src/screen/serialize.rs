@@ -139,7 +139,13 @@ pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> (bool, usi
     let mut pen = Pen::DEFAULT;
     let mut buf = [0u8; 4];
     for cell in &cells[..end] {
-        if cell.flags.intersects(Flags::WIDE_CHAR_SPACER) {
+        // The half of a wide character, and the padding a wide character
+        // that did not fit left at the end of a row: a terminal of any
+        // width makes its own.
+        if cell
+            .flags
+            .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
+        {
             continue;
         }
         if cell.fg != pen.fg || cell.bg != pen.bg || (cell.flags & SGR_FLAGS) != pen.flags {
@@ -153,11 +159,7 @@ pub(super) fn row(row: &Row<Cell>, cols: usize, out: &mut Vec<u8>) -> (bool, usi
             // Written: a terminal keeps it, trailing or not.
             out.push(b' ');
         } else {
-            let c = if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) || c < ' ' {
-                ' '
-            } else {
-                c
-            };
+            let c = if c < ' ' { ' ' } else { c };
             out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         }
         if cell.extra.is_some()

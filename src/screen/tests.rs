@@ -377,3 +377,17 @@ fn a_taller_screen_takes_back_the_rows_that_scrolled_off() {
         }
     }
 }
+
+/// A wide character that did not fit at the end of a row leaves a padding
+/// cell there; painted again at another width, that cell is not a space in
+/// the middle of the line.
+#[test]
+fn the_padding_before_a_wrapped_wide_character_is_not_painted() {
+    let mut screen = Screen::new(10, 3, 100);
+    screen.feed("abcdefghi中jk\r\n".as_bytes());
+    screen.feed(b"1\r\n2\r\n3\r\n4\r\n");
+    let mut wide = Screen::new(20, 8, 100);
+    wide.feed(&screen.snapshot());
+    let text = all_text(&mut wide);
+    assert!(text.iter().any(|l| l == "abcdefghi中jk"), "{text:?}");
+}

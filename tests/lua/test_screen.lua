@@ -123,6 +123,48 @@ T['a window scrolled back stays where it was when the terminal is painted afresh
   h.eq(child.lua('return vim.api.nvim_get_current_line()'), '120', 'the reader is still at 120')
 end
 
+T['Terminal mode stays across a resize, and the keys typed next reach the session'] = function(child)
+  child.setup()
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "typist", worktree = false })')
+  child.lua('require("lulu").open(...)', s.id)
+  child.wait_screen(s.id, '[$#] ?\n', 5000, 'the prompt')
+  child.lua('vim.cmd.startinsert()')
+  child.wait('return vim.api.nvim_get_mode().mode == "t"', 3000, 'Terminal mode')
+  local old = child.lua('return vim.api.nvim_get_current_buf()')
+  child.lua('vim.o.columns = 70')
+  child.wait('return vim.api.nvim_get_current_buf() ~= ' .. old, 3000, 'painted afresh at the new size')
+  child.wait('return vim.api.nvim_get_mode().mode == "t"', 3000, 'Terminal mode again')
+  child.lua([[vim.api.nvim_feedkeys('echo typed-$((40+2))\r', 't', false)]])
+  child.wait_screen(s.id, '\ntyped%-42', 5000, 'the keys reached the shell')
+end
+
+T['a session in two windows of different sizes shows the host screen in both'] = function(child)
+  child.setup()
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "twice", worktree = false })')
+  child.lua('require("lulu").open(...)', s.id)
+  child.cmd('stopinsert')
+  child.wait_screen(s.id, '[$#] ?\n', 5000, 'the prompt')
+  child.cmd('vsplit')
+  child.cmd('vertical resize 30')
+  vim.wait(300)
+  child.lua('require("lulu").send("twice", "printf \'%0100d\\\\n\' 7; echo done-$((1+1))")')
+  child.wait_screen(s.id, 'done%-2', 5000, 'printed')
+  vim.wait(300)
+  local got = child.lua(
+    [[
+    local rpc = require('lulu.rpc')
+    local host = rpc.request(rpc.methods.screen, ...).lines
+    local lines = vim.api.nvim_buf_get_lines(require('lulu').buffer(...), 0, -1, false)
+    while #lines > 0 and lines[#lines] == '' do table.remove(lines) end
+    local mine = {}
+    for i = math.max(1, #lines - #host + 1), #lines do mine[#mine + 1] = (lines[i]:gsub('%s+$', '')) end
+    return { host = host, mine = mine }
+  ]],
+    s.id
+  )
+  h.eq(got.mine, got.host, 'the buffer ends with exactly the host screen')
+end
+
 T['a session that wrote 20 MiB reopens with exactly its last screen'] = function(child)
   child.setup()
   -- 20 MiB of numbered lines, far past any scrollback, then a last screen.

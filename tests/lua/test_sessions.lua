@@ -376,7 +376,9 @@ T['an ended session replays its output into a new buffer'] = function(child)
   h.matches(buffer_text(child, s.id), 'first%-line', 'first line replayed')
 end
 
-T['window size drives the PTY size; a buffer in two windows takes the smaller'] = function(child)
+T['window size drives the PTY size; a buffer in two windows takes the larger, as Neovim sizes its terminal'] = function(
+  child
+)
   child.setup()
   local s = start(child)
   child.lua('require("lulu").open(...)', s.id)
@@ -393,10 +395,11 @@ T['window size drives the PTY size; a buffer in two windows takes the smaller'] 
   end
   -- One window: its full width (100 columns, no number column).
   reports(100)
-  -- Two windows on the buffer, 50 and 49 wide: the smaller wins.
+  -- Two windows on the buffer, 40 and 59 wide: the larger wins (Neovim
+  -- sizes the buffer's own terminal so; the narrower shows it clipped).
   child.cmd('vsplit')
-  child.cmd('vertical resize 50')
-  reports(49)
+  child.cmd('vertical resize 40')
+  reports(59)
   -- The terminal left in one 30-column window.
   child.cmd('enew')
   child.cmd('vertical resize 69')

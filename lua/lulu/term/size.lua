@@ -1,5 +1,8 @@
----@mod lulu.term.size The size a session's terminal is given: that of the
---- smallest window that shows it, never below `MIN_COLS` x `MIN_ROWS`.
+---@mod lulu.term.size The size a session's terminal is given: the size
+--- Neovim gives the terminal buffer itself (the widest and the tallest of
+--- the windows that show it, in any tab), never below `MIN_COLS` x
+--- `MIN_ROWS`, so that the host's model and the buffer's emulator are one
+--- size.
 --- Reads windows, and puts them back where they were after a repaint;
 --- owns nothing.
 local M = {}
@@ -13,15 +16,16 @@ function M.size_for(win)
   return math.max(info.width - info.textoff, M.MIN_COLS), math.max(info.height, M.MIN_ROWS)
 end
 
---- The size of the smallest window that shows `buf` (never below
---- `MIN_COLS` x `MIN_ROWS`: a narrow pane shows the terminal clipped,
---- rather than the agent re-wrapping to a column or two); nil when none
---- does.
-function M.smallest(buf)
+--- The size of `buf`'s terminal: the widest and the tallest window that
+--- shows it, as Neovim sizes the terminal's emulator (a smaller window
+--- shows it clipped, as |:terminal| does); never below `MIN_COLS` x
+--- `MIN_ROWS` (an agent re-wrapped to a column or two is no use); nil when
+--- no window shows it.
+function M.fitted(buf)
   local cols, rows
   for _, win in ipairs(vim.fn.win_findbuf(buf)) do
     local w, h = M.size_for(win)
-    cols, rows = math.min(cols or w, w), math.min(rows or h, h)
+    cols, rows = math.max(cols or w, w), math.max(rows or h, h)
   end
   return cols, rows
 end
@@ -31,16 +35,16 @@ function M.key(cols, rows)
 end
 
 function M.of(buf)
-  return M.key(M.smallest(buf))
+  return M.key(M.fitted(buf))
 end
 
---- The window that shows `buf` at the smallest size (fewest rows, then
---- columns), or nil.
-function M.smallest_win(buf)
+--- The window that shows `buf` at the largest size (most rows, then
+--- columns), or nil: a terminal opened there starts at about its size.
+function M.largest_win(buf)
   local best, rows, cols
   for _, win in ipairs(vim.fn.win_findbuf(buf)) do
     local w, h = M.size_for(win)
-    if not best or h < rows or (h == rows and w < cols) then
+    if not best or h > rows or (h == rows and w > cols) then
       best, rows, cols = win, h, w
     end
   end
