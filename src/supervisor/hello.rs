@@ -55,9 +55,11 @@ impl Supervisor {
             Duration::from_secs_f64(secs.clamp(0.1, 600.0))
         });
         self.pool_configure(config.pool_size.unwrap_or(2), shell, ready_within);
-        self.pool.recycle = config
-            .pool_recycle
-            .then(|| Duration::from_secs_f64(config.pool_max_age.unwrap_or(1800.0).clamp(1.0, 24.0 * 3600.0)));
+        self.pool.set_recycle(
+            config
+                .pool_recycle
+                .then(|| Duration::from_secs_f64(config.pool_max_age.unwrap_or(1800.0).clamp(1.0, 24.0 * 3600.0))),
+        );
         self.set_prices(crate::cost::Prices::with_overrides(config.prices));
         if let Some(secs) = config.approval_timeout {
             self.asks.set_timeout(secs);

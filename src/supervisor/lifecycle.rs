@@ -14,7 +14,7 @@ use crate::worktree::setup::SetupFailure;
 
 impl Supervisor {
     pub(super) fn stop(&mut self, session: &str, force: bool) -> anyhow::Result<Payload> {
-        let (max_age, tx) = (self.pool.recycle, self.tx.clone());
+        let (max_age, tx) = (self.pool.recycle(), self.tx.clone());
         let pool_log = self.pool_log_path();
         let entry = self.find_mut(session)?;
         let Some(live) = entry.live.as_mut() else {

@@ -16,19 +16,17 @@
 //! is never taken for stuck.
 
 use crate::private::{self, Links};
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::api::Payload;
-
 use super::{Command, Supervisor, log_path};
 
+mod desk;
 mod idle;
 use crate::model::SessionId;
 use crate::pty::{self, Input, OutputLog, SpawnSpec, Spawned};
+pub(super) use desk::Pool;
 pub(super) use idle::Idle;
-use idle::{Failures, Unhealthy};
 
 /// Most idle shells kept, whatever `pool.size` says.
 pub const MAX_POOL: usize = 6;
@@ -39,7 +37,7 @@ pub const DEFAULT_READY_WITHIN: Duration = Duration::from_secs(5);
 /// Failed warm shells in a row after which the pool stops trying.
 pub const MAX_FAILURES: u32 = 4;
 /// Longest wait before the next try.
-const MAX_BACKOFF: Duration = Duration::from_secs(300);
+pub(super) const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// What a session asks of a claimed idle shell.
 pub(super) struct Claim<'a> {
@@ -52,88 +50,6 @@ pub(super) struct Claim<'a> {
     pub launch: Option<crate::launch::LaunchSpec>,
 }
 
-#[derive(Default)]
-pub(super) struct Pool {
-    pub size: usize,
-    /// The shell argv idle shells run; sessions of another shell skip the pool.
-    pub argv: Vec<String>,
-    idle: VecDeque<Idle>,
-    spawning: usize,
-    next: u64,
-    claimed: u64,
-    replaced: u64,
-    /// `pool.ready_timeout`.
-    pub ready_within: Duration,
-    failures: Failures,
-    /// `pool.recycle`: stopped plain shells younger than this come back.
-    pub recycle: Option<Duration>,
-    recycled: u64,
-}
-
-impl Pool {
-    pub fn status(&self) -> Payload {
-        Payload::of(&crate::api::reply::PoolStatus {
-            size: self.size,
-            idle: self.idle.len(),
-            ready: self.idle.iter().filter(|i| i.ready()).count(),
-            spawning: self.spawning,
-            claimed: self.claimed,
-            replaced: self.replaced,
-            recycled: self.recycled,
-            pids: self.idle.iter().map(|i| i.spawned.pid).collect(),
-            shell: self.argv.join(" "),
-            failures: self.failures.count,
-            retry_in: self
-                .failures
-                .retry_at
-                .map(|at| at.saturating_duration_since(Instant::now()).as_secs()),
-            given_up: self.failures.given_up.clone(),
-        })
-    }
-
-    fn ready_within(&self) -> Duration {
-        if self.ready_within.is_zero() {
-            DEFAULT_READY_WITHIN
-        } else {
-            self.ready_within
-        }
-    }
-
-    /// A warm shell failed: wait longer before the next, or give up.
-    fn failed(&mut self, why: Unhealthy) {
-        let base = self.ready_within();
-        let failures = &mut self.failures;
-        failures.count += 1;
-        failures.last = Some(why);
-        let backoff = base.saturating_mul(1 << (failures.count - 1).min(16)).min(MAX_BACKOFF);
-        failures.retry_at = Some(Instant::now() + backoff);
-        if failures.count >= MAX_FAILURES && failures.given_up.is_none() {
-            let what = match why {
-                Unhealthy::Exited => "exited before it could be used".to_string(),
-                Unhealthy::Silent => format!("showed no prompt within {} s", base.as_secs_f32()),
-            };
-            let reason = format!(
-                "{} warm shells in a row {what} (slow or failing rc files?); the pool stopped",
-                failures.count
-            );
-            tracing::warn!("{reason}");
-            failures.given_up = Some(reason);
-        } else {
-            tracing::info!(
-                failures = failures.count,
-                backoff_ms = backoff.as_millis() as u64,
-                ?why,
-                "pool shell failed; retrying later"
-            );
-        }
-    }
-
-    /// A warm shell came up: the failures are forgotten.
-    fn came_up(&mut self) {
-        self.failures = Failures::default();
-    }
-}
-
 /// Single-quote for a POSIX shell (and fish): the only quoting lulu types.
 pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
@@ -142,26 +58,14 @@ pub fn quote(text: &str) -> String {
 impl Supervisor {
     /// Top the pool up to its size, spawning in the background.
     pub(super) fn pool_fill(&mut self) {
-        if self.shutdown.is_some() || self.pool.argv.is_empty() || self.pool.failures.given_up.is_some() {
+        if self.shutdown.is_some() {
             return;
         }
-        if let Some(at) = self.pool.failures.retry_at {
-            if Instant::now() < at {
-                return;
-            }
-            self.pool.failures.retry_at = None;
-        }
-        let missing = self.pool.size.saturating_sub(self.pool.idle.len() + self.pool.spawning);
+        let missing = self.pool.shells_to_start(Instant::now());
         for i in 0..missing {
-            self.pool.spawning += 1;
-            self.pool.next += 1;
-            let log = self.settings.state_dir.join("logs").join(format!(
-                "pool-{}-{}.log",
-                std::process::id(),
-                self.pool.next
-            ));
+            let log = self.pool_log_path();
             let spec = SpawnSpec {
-                argv: self.pool.argv.clone(),
+                argv: self.pool.argv().to_vec(),
                 cwd: std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from),
                 env: vec![
                     ("TERM".into(), "xterm-256color".into()),
@@ -190,40 +94,14 @@ impl Supervisor {
     }
 
     pub(super) fn on_pool_spawned(&mut self, result: Result<Idle, String>) {
-        self.pool.spawning = self.pool.spawning.saturating_sub(1);
-        match result {
-            Ok(idle) if self.shutdown.is_none() && self.pool.idle.len() < self.pool.size => {
-                tracing::debug!(pid = idle.spawned.pid, "pool shell ready");
-                self.pool.idle.push_back(idle);
-            }
-            Ok(idle) => idle.discard(),
-            Err(err) => tracing::warn!("pool shell failed to start: {err}"),
-        }
+        let shutting_down = self.shutdown.is_some();
+        self.pool.spawned(result, shutting_down);
     }
 
     /// The oldest healthy idle shell that has shown its prompt, if any; the
     /// pool refills behind it. Shells still starting stay for later.
     pub(super) fn pool_take(&mut self) -> Option<Idle> {
-        let mut taken = None;
-        let mut kept = VecDeque::new();
-        let ready_within = self.pool.ready_within();
-        while let Some(mut idle) = self.pool.idle.pop_front() {
-            if taken.is_some() {
-                kept.push_back(idle);
-            } else if let Some(why) = idle.unhealthy(ready_within) {
-                self.pool.replaced += 1;
-                self.pool.failed(why);
-                idle.discard();
-            } else if idle.ready() {
-                taken = Some(idle);
-            } else {
-                kept.push_back(idle);
-            }
-        }
-        self.pool.idle = kept;
-        if taken.is_some() {
-            self.pool.claimed += 1;
-        }
+        let taken = self.pool.take();
         self.pool_fill();
         taken
     }
@@ -253,68 +131,33 @@ impl Supervisor {
         if self.shutdown.is_some() {
             return idle.discard();
         }
-        self.pool.recycled += 1;
-        self.pool.idle.push_front(idle);
-        while self.pool.idle.len() > self.pool.size.max(1) {
-            if let Some(newest) = self.pool.idle.pop_back() {
-                newest.discard();
-            }
-        }
+        self.pool.recycled(idle);
     }
 
     /// A fresh log path for a pool shell.
     pub(super) fn pool_log_path(&mut self) -> PathBuf {
-        self.pool.next += 1;
+        let next = self.pool.next_number();
         self.settings
             .state_dir
             .join("logs")
-            .join(format!("pool-{}-{}.log", std::process::id(), self.pool.next))
+            .join(format!("pool-{}-{next}.log", std::process::id()))
     }
 
     /// Replace idle shells that died or never came up.
     pub(super) fn pool_tick(&mut self) {
-        let mut kept = VecDeque::new();
-        let ready_within = self.pool.ready_within();
-        while let Some(mut idle) = self.pool.idle.pop_front() {
-            if let Some(why) = idle.unhealthy(ready_within) {
-                tracing::info!(pid = idle.spawned.pid, ?why, "pool shell unhealthy; hanging it up");
-                self.pool.replaced += 1;
-                self.pool.failed(why);
-                idle.discard();
-            } else {
-                if idle.ready() && self.pool.failures.count > 0 {
-                    self.pool.came_up();
-                }
-                kept.push_back(idle);
-            }
-        }
-        self.pool.idle = kept;
+        self.pool.check_health();
         self.pool_fill();
     }
 
     /// Apply a new size (and shell): drop what is too many or of the wrong
     /// shell, then refill.
     pub(super) fn pool_configure(&mut self, size: usize, argv: Vec<String>, ready_within: Duration) {
-        if argv != self.pool.argv || ready_within != self.pool.ready_within {
-            self.pool_drain();
-            // New settings deserve a fresh start.
-            self.pool.failures = Failures::default();
-        }
-        self.pool.ready_within = ready_within;
-        self.pool.size = size.min(MAX_POOL);
-        self.pool.argv = argv;
-        while self.pool.idle.len() > self.pool.size {
-            if let Some(idle) = self.pool.idle.pop_back() {
-                idle.discard();
-            }
-        }
+        self.pool.configure(size, argv, ready_within);
         self.pool_fill();
     }
 
     pub(super) fn pool_drain(&mut self) {
-        for idle in self.pool.idle.drain(..) {
-            idle.discard();
-        }
+        self.pool.drain();
     }
 }
 

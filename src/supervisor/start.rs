@@ -211,7 +211,7 @@ impl Supervisor {
             hook_socket: self.settings.hook_socket.clone(),
             approval_timeout: self.asks.timeout(),
             idle: self.pool_take(),
-            pool_argv: self.pool.argv.clone(),
+            pool_argv: self.pool.argv().to_vec(),
             carried,
             asked_at: crate::model::now(),
             opts,
