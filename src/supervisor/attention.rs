@@ -180,7 +180,7 @@ impl Supervisor {
     }
 
     pub(super) fn on_transcript(&mut self, id: SessionId, bytes: Vec<u8>) {
-        let prices = self.prices.clone();
+        let prices = self.entries.prices().clone();
         let Some(entry) = self.entries.get_mut(&id) else {
             return;
         };
@@ -234,7 +234,7 @@ impl Supervisor {
     }
 
     pub(super) fn on_last_usage(&mut self, id: SessionId, tally: Tally) {
-        let prices = self.prices.clone();
+        let prices = self.entries.prices().clone();
         let Some(entry) = self.entries.get_mut(&id) else {
             return;
         };

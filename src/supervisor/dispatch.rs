@@ -9,7 +9,8 @@ impl Supervisor {
     pub(super) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
         while let Some(command) = rx.recv().await {
             self.on_command(command);
-            if self.shutdown.is_some() && self.starting.is_empty() && !self.entries.iter().any(|e| e.live.is_some()) {
+            if self.shutdown.is_some() && self.entries.starting() == 0 && !self.entries.iter().any(|e| e.live.is_some())
+            {
                 if let Some(done) = self.shutdown.take() {
                     // Done once every queued write (the sessions' last
                     // statuses) is in the store.

@@ -1,29 +1,105 @@
-//! Every session the host knows, oldest first, with an index by id: the
-//! records, and for a live one its handles. What asks "which session is
-//! this?" asks here, not by scanning.
+//! The sessions desk: every session the host knows, oldest first, with an
+//! index by id (the records, and for a live one its handles); the names of
+//! the starts under way, the most sessions that may run, and the prices
+//! their usage is counted at. What asks "which session is this?" or "may
+//! one more start?" asks here, not by scanning.
+//!
+//! Invariants: a name is taken by at most one session, live or starting;
+//! live and starting sessions together never pass the limit when a start
+//! is reserved; every record is priced by the current table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::Entry;
 use crate::errors::HostError;
 use crate::model::SessionId;
 
-#[derive(Default)]
+/// Sessions at once, unless a hello says otherwise.
+const DEFAULT_MAX_SESSIONS: usize = 12;
+
 pub(super) struct Sessions {
     /// Oldest first; the list shows them reversed.
     entries: Vec<Entry>,
     /// Id -> position in `entries`.
     by_id: HashMap<String, usize>,
+    /// Names of sessions whose start's job is running: reserved, and each
+    /// counted under `max`.
+    starting: HashSet<String>,
+    max: usize,
+    prices: crate::cost::Prices,
+}
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions::new(Vec::new())
+    }
 }
 
 impl Sessions {
-    pub fn new(entries: Vec<Entry>) -> Sessions {
+    /// The stored sessions, priced by the built-in table.
+    pub fn new(mut entries: Vec<Entry>) -> Sessions {
+        let prices = crate::cost::Prices::default();
+        for entry in &mut entries {
+            entry.record.price(&prices);
+        }
         let mut sessions = Sessions {
             entries,
             by_id: HashMap::new(),
+            starting: HashSet::new(),
+            max: DEFAULT_MAX_SESSIONS,
+            prices,
         };
         sessions.reindex();
         sessions
+    }
+
+    /// Reserve `name` for a start: refused past the limit.
+    pub fn reserve(&mut self, name: &str) -> Result<(), HostError> {
+        if self.live_count() + self.starting.len() >= self.max {
+            return Err(HostError::MaxSessions(self.max));
+        }
+        self.starting.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Whether one more start would pass the limit (checked before a
+    /// start's other work; [`Sessions::reserve`] checks again).
+    pub fn full(&self) -> Option<HostError> {
+        (self.live_count() + self.starting.len() >= self.max).then_some(HostError::MaxSessions(self.max))
+    }
+
+    /// A start's job is done (its session is live, failed or gone).
+    pub fn release(&mut self, name: &str) {
+        self.starting.remove(name);
+    }
+
+    /// Starts under way.
+    pub fn starting(&self) -> usize {
+        self.starting.len()
+    }
+
+    pub fn set_max(&mut self, max: usize) {
+        self.max = max.max(1);
+    }
+
+    /// The prices usage is counted at.
+    pub fn prices(&self) -> &crate::cost::Prices {
+        &self.prices
+    }
+
+    /// A new price table: every record priced again; the ones that changed.
+    pub fn set_prices(&mut self, prices: crate::cost::Prices) -> Vec<crate::model::SessionRecord> {
+        if prices == self.prices {
+            return Vec::new();
+        }
+        self.prices = prices;
+        let mut changed = Vec::new();
+        for entry in &mut self.entries {
+            if entry.record.price(&self.prices) {
+                changed.push(entry.record.clone());
+            }
+        }
+        changed
     }
 
     fn reindex(&mut self) {
@@ -78,7 +154,11 @@ impl Sessions {
         self.entries.iter()
     }
 
+    /// Taken by a session, live or ended, or by a start under way.
     pub fn name_taken(&self, name: &str) -> bool {
+        if self.starting.contains(name) {
+            return true;
+        }
         self.by_name(name).is_some()
     }
 
@@ -135,5 +215,26 @@ mod tests {
         assert_eq!(sessions.iter().count(), 2);
         assert!(sessions.name_taken("b") && !sessions.name_taken("z"));
         assert_eq!(sessions.live_count(), 0);
+    }
+}
+
+#[cfg(test)]
+mod desk_tests {
+    use super::*;
+
+    #[test]
+    fn starts_count_under_the_limit_and_hold_their_names() {
+        let mut desk = Sessions::default();
+        desk.set_max(2);
+        desk.reserve("a").unwrap();
+        assert!(desk.name_taken("a"), "a start under way holds its name");
+        desk.reserve("b").unwrap();
+        assert!(matches!(desk.reserve("c"), Err(HostError::MaxSessions(2))));
+        assert!(desk.full().is_some());
+        desk.release("a");
+        assert!(!desk.name_taken("a"));
+        assert!(desk.full().is_none());
+        assert_eq!(desk.starting(), 1);
+        assert!(desk.set_prices(crate::cost::Prices::default()).is_empty(), "the same table changes nothing");
     }
 }

@@ -39,7 +39,7 @@ impl Supervisor {
             bail!("max_sessions must be at least 1");
         }
         if let Some(max) = config.max_sessions {
-            self.max_sessions = max;
+            self.entries.set_max(max);
         }
         let shell = options.agents.resolve(
             "shell",

@@ -71,7 +71,6 @@ pub fn session_grace() -> Duration {
 pub use clients::{DaemonLink, Occupancy};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-const DEFAULT_MAX_SESSIONS: usize = 12;
 const DEFAULT_SCROLLBACK: usize = 10_000;
 /// Most rows of scrollback a session may keep (Neovim's own limit).
 const MAX_SCROLLBACK: usize = 100_000;
@@ -182,12 +181,8 @@ pub struct Supervisor {
     controls: controls::Controls,
     store: Store,
     settings: Settings,
-    max_sessions: usize,
     /// Oldest first; the list is this reversed.
     entries: entries::Sessions,
-    /// Names of sessions whose start's job is running: reserved, and each
-    /// counted under `max_sessions`.
-    starting: std::collections::HashSet<String>,
     /// The editors connected, their options, and what they are told.
     editors: editors::Editors,
     tx: mpsc::UnboundedSender<Command>,
@@ -199,7 +194,6 @@ pub struct Supervisor {
     /// The branches' activity feed and the worktree policy.
     branches: branches::Branches,
     pool: pool::Pool,
-    prices: crate::cost::Prices,
 }
 
 impl Supervisor {
@@ -221,18 +215,13 @@ impl Supervisor {
             controls: controls.clone(),
             store,
             settings,
-            max_sessions: DEFAULT_MAX_SESSIONS,
             entries: entries::Sessions::new(
                 stored
                     .into_iter()
                     .rev()
-                    .map(|mut record| {
-                        record.price(&crate::cost::Prices::default());
-                        Entry { record, live: None }
-                    })
+                    .map(|record| Entry { record, live: None })
                     .collect(),
             ),
-            starting: Default::default(),
             editors: editors::Editors::new(notices),
             tx: tx.clone(),
             shutdown: None,
@@ -240,7 +229,6 @@ impl Supervisor {
             restarts: HashMap::new(),
             branches: Default::default(),
             pool: pool::Pool::default(),
-            prices: crate::cost::Prices::default(),
         };
         let ticker = tx.clone();
         let task = tokio::spawn(async move {
@@ -291,16 +279,7 @@ impl Supervisor {
 
     /// A new price table re-prices every session's counted usage.
     fn set_prices(&mut self, prices: crate::cost::Prices) {
-        if prices == self.prices {
-            return;
-        }
-        self.prices = prices;
-        let mut changed = Vec::new();
-        for entry in &mut self.entries {
-            if entry.record.price(&self.prices) {
-                changed.push(entry.record.clone());
-            }
-        }
+        let changed = self.entries.set_prices(prices);
         for record in &changed {
             self.broadcast_record(record);
         }

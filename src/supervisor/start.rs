@@ -143,8 +143,8 @@ impl Supervisor {
     }
 
     fn begin_start(&mut self, mut opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
-        if self.live_count() + self.starting.len() >= self.max_sessions {
-            return Err(crate::errors::HostError::MaxSessions(self.max_sessions).into());
+        if let Some(full) = self.entries.full() {
+            return Err(full.into());
         }
         let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
         check_start(&agent, &opts)?;
@@ -187,7 +187,7 @@ impl Supervisor {
         if !use_worktree && opts.base.is_some() {
             bail!("base= needs a worktree; drop worktree=off or base=");
         }
-        self.starting.insert(name.clone());
+        self.entries.reserve(&name)?;
         Ok(StartJob {
             agent,
             name,
@@ -219,7 +219,7 @@ impl Supervisor {
     }
 
     fn name_taken(&self, name: &str) -> bool {
-        self.starting.contains(name) || self.entries.name_taken(name)
+        self.entries.name_taken(name)
     }
 
     /// Step 3: the job is done; the session runs (or is recorded failed).
@@ -230,7 +230,7 @@ impl Supervisor {
             result,
             reply,
         } = *done;
-        self.starting.remove(&reserved);
+        self.entries.release(&reserved);
         let launched = match result {
             Ok(launched) if self.shutdown.is_none() => launched,
             Ok(launched) => {
@@ -268,7 +268,7 @@ impl Supervisor {
             limits,
             plain_shell,
         } = launched;
-        record.price(&self.prices);
+        record.price(self.entries.prices());
         let id = record.id.clone();
         let control = spawned.control.clone();
         let (cols, rows) = control.size();
