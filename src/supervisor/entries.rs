@@ -235,6 +235,9 @@ mod desk_tests {
         assert!(!desk.name_taken("a"));
         assert!(desk.full().is_none());
         assert_eq!(desk.starting(), 1);
-        assert!(desk.set_prices(crate::cost::Prices::default()).is_empty(), "the same table changes nothing");
+        assert!(
+            desk.set_prices(crate::cost::Prices::default()).is_empty(),
+            "the same table changes nothing"
+        );
     }
 }
