@@ -19,9 +19,7 @@ use reports::{ScreenReading, Told};
 
 /// Coalesce output up to this many bytes...
 pub(super) const BATCH_BYTES: usize = 64 * 1024;
-/// ...or for this long after the first byte, whichever comes first; but
-/// only while output keeps coming: output after a quiet spell at least
-/// this long (a key's echo, a prompt) goes out at once.
+/// ...or for this long after the first byte, whichever comes first.
 const BATCH_WINDOW: Duration = Duration::from_millis(4);
 /// After the process exits, keep reading while output still arrives; a
 /// grandchild that holds the PTY open must not keep the session live.
@@ -129,9 +127,6 @@ impl SessionTask {
         let mut kill_at: Option<Instant> = None;
         let quiet_start = Instant::now() + QUIET_START;
         let mut told = Told::new(id.clone(), events.clone());
-        // When the last batch was passed on: output that follows a quiet
-        // spell is not held back.
-        let mut last_batch = Instant::now().checked_sub(BATCH_WINDOW).unwrap_or_else(Instant::now);
 
         while output_open || exit.is_none() {
             tokio::select! {
@@ -152,10 +147,8 @@ impl SessionTask {
                         output_open = false;
                         continue;
                     };
-                    let keeps_coming = last_batch.elapsed() < BATCH_WINDOW;
-                    output_open = coalesce(&mut output, &mut batch, fanout.batch_limit(), keeps_coming).await;
+                    output_open = coalesce(&mut output, &mut batch, fanout.batch_limit()).await;
                     pass_on(batch, &mut commands, &control, &mut fanout, &mut kill_at).await;
-                    last_batch = Instant::now();
                     told.output();
                 }
                 status = &mut exit_rx, if exit.is_none() => {
@@ -335,9 +328,9 @@ async fn reset_shell(control: &PtyControl, output: &mut Output) -> bool {
 /// Gather more output into `batch`: all that is queued already, up to
 /// `limit` (a flood that outran the session is taken whole, so the screen
 /// model can skip the rows no terminal could keep), then, while it is
-/// under [`BATCH_BYTES`] and output `keeps_coming`, what arrives within
-/// the window. Returns false once the output has ended.
-async fn coalesce(output: &mut Output, batch: &mut Vec<u8>, limit: usize, keeps_coming: bool) -> bool {
+/// under [`BATCH_BYTES`], what arrives within the window. Returns false
+/// once the output has ended.
+async fn coalesce(output: &mut Output, batch: &mut Vec<u8>, limit: usize) -> bool {
     let deadline = Instant::now() + BATCH_WINDOW;
     loop {
         while batch.len() < limit {
@@ -347,7 +340,7 @@ async fn coalesce(output: &mut Output, batch: &mut Vec<u8>, limit: usize, keeps_
                 Err(Ended) => return false,
             }
         }
-        if batch.len() >= BATCH_BYTES || !keeps_coming {
+        if batch.len() >= BATCH_BYTES {
             return true;
         }
         match timeout_at(deadline, output.recv()).await {
