@@ -222,10 +222,8 @@ const LONG_YET: &[&str] = &[
     "supervisor/restart.rs maybe_restart",
     "rpc/protocol/decode.rs terminals",
     "rpc/framing/scan.rs feed",
-    "rpc/protocol/decode.rs comments",
     "limits.rs prepare",
     "supervisor/dispatch.rs answer_review_or_approval",
-    "rpc/protocol/decode.rs sessions",
 ];
 
 /// `(name, lines)` of each function in `code` (a `fn` line to the `}` at

@@ -68,48 +68,52 @@ fn sessions(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, Pr
         }
         SESSION_DIFF => Request::Diff(args(1, 1, "(session)")?.session(0)?),
         SESSION_DETAIL => Request::Detail(args(1, 1, "(session)")?.session(0)?),
-        SESSION_MERGE => {
-            let mut a = args(1, 3, "(session[, strategy[, {message}]])")?;
-            let session = a.session(0)?;
-            let opts: MergeOpts = a.options(2)?;
-            if opts
-                .message
-                .as_ref()
-                .is_some_and(|m| m.trim().is_empty() || m.len() > MAX_COMMIT_MESSAGE)
-            {
-                return Err(a.bad("message", format!("must be 1 to {MAX_COMMIT_MESSAGE} bytes of text")));
-            }
-            let strategy = match a.take(1) {
-                Value::Nil => Strategy::Merge,
-                Value::String(s) => s
-                    .as_str()
-                    .and_then(Strategy::parse)
-                    .ok_or_else(|| a.bad("strategy", "must be merge, squash or rebase"))?,
-                other => return Err(a.bad("strategy", format!("must be a string, got {}", kind(&other)))),
-            };
-            Request::Merge {
-                session,
-                strategy,
-                message: opts.message,
-            }
-        }
-        SESSION_REBASE => {
-            let mut a = args(1, 2, "(session[, start|continue|abort])")?;
-            let session = a.session(0)?;
-            let step = match a.take(1) {
-                Value::Nil => RebaseStep::Start,
-                Value::String(s) => match s.as_str() {
-                    Some("start") => RebaseStep::Start,
-                    Some("continue") => RebaseStep::Continue,
-                    Some("abort") => RebaseStep::Abort,
-                    _ => return Err(a.bad("step", "must be start, continue or abort")),
-                },
-                other => return Err(a.bad("step", format!("must be a string, got {}", kind(&other)))),
-            };
-            Request::Rebase { session, step }
-        }
+        SESSION_MERGE => merge(args(1, 3, "(session[, strategy[, {message}]])")?)?,
+        SESSION_REBASE => rebase(args(1, 2, "(session[, start|continue|abort])")?)?,
         _ => return Ok(None),
     }))
+}
+
+/// `session_merge(session[, strategy[, {message}]])`.
+fn merge(mut a: Args<'_>) -> Result<Request, ProtocolError> {
+    let session = a.session(0)?;
+    let opts: MergeOpts = a.options(2)?;
+    if opts
+        .message
+        .as_ref()
+        .is_some_and(|m| m.trim().is_empty() || m.len() > MAX_COMMIT_MESSAGE)
+    {
+        return Err(a.bad("message", format!("must be 1 to {MAX_COMMIT_MESSAGE} bytes of text")));
+    }
+    let strategy = match a.take(1) {
+        Value::Nil => Strategy::Merge,
+        Value::String(s) => s
+            .as_str()
+            .and_then(Strategy::parse)
+            .ok_or_else(|| a.bad("strategy", "must be merge, squash or rebase"))?,
+        other => return Err(a.bad("strategy", format!("must be a string, got {}", kind(&other)))),
+    };
+    Ok(Request::Merge {
+        session,
+        strategy,
+        message: opts.message,
+    })
+}
+
+/// `session_rebase(session[, start|continue|abort])`.
+fn rebase(mut a: Args<'_>) -> Result<Request, ProtocolError> {
+    let session = a.session(0)?;
+    let step = match a.take(1) {
+        Value::Nil => RebaseStep::Start,
+        Value::String(s) => match s.as_str() {
+            Some("start") => RebaseStep::Start,
+            Some("continue") => RebaseStep::Continue,
+            Some("abort") => RebaseStep::Abort,
+            _ => return Err(a.bad("step", "must be start, continue or abort")),
+        },
+        other => return Err(a.bad("step", format!("must be a string, got {}", kind(&other)))),
+    };
+    Ok(Request::Rebase { session, step })
 }
 
 /// What a session's terminals send: keys, text, sizes, attach, screen.
@@ -215,57 +219,9 @@ fn review(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, Prot
 fn comments(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, ProtocolError> {
     let mut args = |min, max, want| Args::expect(method, std::mem::take(values), min, max, want);
     Ok(Some(match method {
-        COMMENT_ADD => {
-            let mut a = args(2, 2, "(session, {path, line, end_line, text})")?;
-            let session = a.session(0)?;
-            let opts: CommentOpts = match a.take(1) {
-                value @ Value::Map(_) => {
-                    from_table(value).map_err(|err| a.bad("comment", format!("is invalid: {err}")))?
-                }
-                other => return Err(a.bad("comment", format!("must be a table, got {}", kind(&other)))),
-            };
-            let line = opts.line;
-            let end_line = opts.end_line.unwrap_or(line);
-            if line < 1 || end_line < line {
-                return Err(a.bad("comment", "needs line >= 1 and end_line >= line"));
-            }
-            if opts.text.trim().is_empty() || opts.text.len() > MAX_COMMENT {
-                return Err(a.bad("comment", format!("text must be 1 to {MAX_COMMENT} bytes")));
-            }
-            if !is_relative_path(&opts.path) {
-                return Err(a.bad("comment", "path must be relative to the worktree, without '..'"));
-            }
-            Request::AddComment {
-                session,
-                comment: crate::store::Comment {
-                    id: 0,
-                    path: opts.path,
-                    line,
-                    end_line,
-                    text: opts.text,
-                    created_at: String::new(),
-                },
-            }
-        }
+        COMMENT_ADD => add_comment(args(2, 2, "(session, {path, line, end_line, text})")?)?,
         COMMENT_LIST => Request::Comments(args(1, 1, "(session)")?.session(0)?),
-        TEMPLATE_SAVE => {
-            let mut a = args(2, 2, "(name, template)")?;
-            let name = a.session(0)?;
-            if !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            {
-                return Err(a.bad("name", "may hold only letters, digits, '-', '_' and '.'"));
-            }
-            let spec = match a.take(1) {
-                value @ Value::Map(_) => {
-                    let json = to_json(value).map_err(|err| a.bad("template", err))?;
-                    serde_json::to_string(&json).map_err(|err| a.bad("template", err.to_string()))?
-                }
-                other => return Err(a.bad("template", format!("must be a table, got {}", kind(&other)))),
-            };
-            Request::SaveTemplate { name, spec }
-        }
+        TEMPLATE_SAVE => save_template(args(2, 2, "(name, template)")?)?,
         COMMENT_CLEAR => Request::ClearComments(args(1, 1, "(session)")?.session(0)?),
         COMMENT_REMOVE => {
             let mut a = args(2, 2, "(session, comment id)")?;
@@ -276,6 +232,56 @@ fn comments(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, Pr
         }
         _ => return Ok(None),
     }))
+}
+
+/// `comment_add(session, {path, line, end_line, text})`.
+fn add_comment(mut a: Args<'_>) -> Result<Request, ProtocolError> {
+    let session = a.session(0)?;
+    let opts: CommentOpts = match a.take(1) {
+        value @ Value::Map(_) => from_table(value).map_err(|err| a.bad("comment", format!("is invalid: {err}")))?,
+        other => return Err(a.bad("comment", format!("must be a table, got {}", kind(&other)))),
+    };
+    let line = opts.line;
+    let end_line = opts.end_line.unwrap_or(line);
+    if line < 1 || end_line < line {
+        return Err(a.bad("comment", "needs line >= 1 and end_line >= line"));
+    }
+    if opts.text.trim().is_empty() || opts.text.len() > MAX_COMMENT {
+        return Err(a.bad("comment", format!("text must be 1 to {MAX_COMMENT} bytes")));
+    }
+    if !is_relative_path(&opts.path) {
+        return Err(a.bad("comment", "path must be relative to the worktree, without '..'"));
+    }
+    Ok(Request::AddComment {
+        session,
+        comment: crate::store::Comment {
+            id: 0,
+            path: opts.path,
+            line,
+            end_line,
+            text: opts.text,
+            created_at: String::new(),
+        },
+    })
+}
+
+/// `template_save(name, template)`.
+fn save_template(mut a: Args<'_>) -> Result<Request, ProtocolError> {
+    let name = a.session(0)?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(a.bad("name", "may hold only letters, digits, '-', '_' and '.'"));
+    }
+    let spec = match a.take(1) {
+        value @ Value::Map(_) => {
+            let json = to_json(value).map_err(|err| a.bad("template", err))?;
+            serde_json::to_string(&json).map_err(|err| a.bad("template", err.to_string()))?
+        }
+        other => return Err(a.bad("template", format!("must be a table, got {}", kind(&other)))),
+    };
+    Ok(Request::SaveTemplate { name, spec })
 }
 
 /// Questions and rules, trust, saved sets, pruning.
