@@ -219,8 +219,6 @@ const LONG_YET: &[&str] = &[
     "client.rs attach",
     "approval/shell/grammar.rs command",
     "supervisor/start_job.rs run",
-    "supervisor/restart.rs maybe_restart",
-    "rpc/protocol/decode.rs terminals",
     "rpc/framing/scan.rs feed",
     "limits.rs prepare",
     "supervisor/dispatch.rs answer_review_or_approval",

@@ -29,6 +29,38 @@ pub(super) struct Plan {
     log: Vec<String>,
 }
 
+impl Plan {
+    /// The next restart after a failure for `reason` at `now`: its wait,
+    /// its number and what the record says; `None` once `limit` restarts
+    /// fell within the last hour.
+    fn next(&mut self, reason: &str, now: Instant) -> Option<(Duration, u32, Restarting)> {
+        while self.attempts.front().is_some_and(|at| now.duration_since(*at) > WINDOW) {
+            self.attempts.pop_front();
+        }
+        let (attempt, limit) = (self.attempts.len() as u32 + 1, self.limit);
+        if attempt > limit {
+            return None;
+        }
+        let wait = delay(attempt);
+        self.attempts.push_back(now);
+        self.log.push(format!(
+            "{}: failed ({reason}); restart {attempt}/{limit} after {}s",
+            crate::model::now(),
+            wait.as_secs()
+        ));
+        let at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        Some((
+            wait,
+            attempt,
+            Restarting {
+                attempt,
+                limit,
+                at: crate::model::timestamp(at),
+            },
+        ))
+    }
+}
+
 /// The wait before restart number `attempt` (1-based).
 pub fn delay(attempt: u32) -> Duration {
     FIRST_DELAY
@@ -73,36 +105,15 @@ impl Supervisor {
         let Some(plan) = self.restarts.get_mut(&name) else {
             return;
         };
-        let now = Instant::now();
-        while plan.attempts.front().is_some_and(|at| now.duration_since(*at) > WINDOW) {
-            plan.attempts.pop_front();
-        }
-        let (attempt, limit) = (plan.attempts.len() as u32 + 1, plan.limit);
-        let restarting = if attempt > limit {
+        let restarting = plan.next(&reason, Instant::now());
+        let limit = plan.limit;
+        if restarting.is_none() {
             self.restarts.remove(&name);
-            None
-        } else {
-            let wait = delay(attempt);
-            plan.attempts.push_back(now);
-            plan.log.push(format!(
-                "{}: failed ({reason}); restart {attempt}/{limit} after {}s",
-                crate::model::now(),
-                wait.as_secs()
-            ));
-            let at = chrono::Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-            Some((
-                wait,
-                Restarting {
-                    attempt,
-                    limit,
-                    at: crate::model::timestamp(at),
-                },
-            ))
-        };
+        }
         let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
-        let Some((wait, restarting)) = restarting else {
+        let Some((wait, attempt, restarting)) = restarting else {
             entry.record.failure_reason = Some(format!("{reason}; gave up after {limit} restarts in an hour"));
             let record = entry.record.clone();
             self.persist(&record);

@@ -141,19 +141,7 @@ fn terminals(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, P
             let (cols, rows) = a.size(1)?;
             Request::Resize { session, cols, rows }
         }
-        SESSION_ATTACH => {
-            let mut a = args(2, 5, "(session, channel[, cols, rows[, {resume, scrollback}]])")?;
-            let session = a.session(0)?;
-            let chan = a.int(1, "channel", "1..")?;
-            let size = if a.is_nil(2) { None } else { Some(a.size(2)?) };
-            let opts = a.options(4)?;
-            Request::Attach {
-                session,
-                chan,
-                size,
-                opts,
-            }
-        }
+        SESSION_ATTACH => attach(args(2, 5, "(session, channel[, cols, rows[, {resume, scrollback}]])")?)?,
         SESSION_DETACH => {
             let mut a = args(2, 2, "(session, channel)")?;
             let session = a.session(0)?;
@@ -163,25 +151,39 @@ fn terminals(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, P
         SESSION_SCREEN => {
             let mut a = args(1, 2, "(session[, rows])")?;
             let session = a.session(0)?;
-            let rows = if a.is_nil(1) {
-                MAX_SCREEN_ROWS
-            } else {
-                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
-            };
+            let rows = screen_rows(&mut a)?;
             Request::Screen { session, rows }
         }
         SESSION_WATCH => {
             let mut a = args(0, 2, "([session[, rows]])")?;
             let session = if a.is_nil(0) { None } else { Some(a.session(0)?) };
-            let rows = if a.is_nil(1) {
-                MAX_SCREEN_ROWS
-            } else {
-                a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS)
-            };
+            let rows = screen_rows(&mut a)?;
             Request::Watch { session, rows }
         }
         _ => return Ok(None),
     }))
+}
+
+/// `session_attach(session, channel[, cols, rows[, {resume, scrollback}]])`.
+fn attach(mut a: Args<'_>) -> Result<Request, ProtocolError> {
+    let session = a.session(0)?;
+    let chan = a.int(1, "channel", "1..")?;
+    let size = if a.is_nil(2) { None } else { Some(a.size(2)?) };
+    let opts = a.options(4)?;
+    Ok(Request::Attach {
+        session,
+        chan,
+        size,
+        opts,
+    })
+}
+
+/// The rows of screen asked for (argument 1): at most [`MAX_SCREEN_ROWS`].
+fn screen_rows(a: &mut Args<'_>) -> Result<usize, ProtocolError> {
+    if a.is_nil(1) {
+        return Ok(MAX_SCREEN_ROWS);
+    }
+    Ok(a.int::<usize>(1, "rows", "1..=500")?.clamp(1, MAX_SCREEN_ROWS))
 }
 
 /// Reviewing a session's work: its files, read and written, and their base.
