@@ -153,7 +153,7 @@ impl ApprovalQueue {
 
     /// The question a tool call the agent ran answers: the same tool, and
     /// the same call id when both have one, else the same input (every
-    /// field of `ran` as it was asked).
+    /// field of `ran` as it was asked; a call with no input, none).
     pub fn take_ran(
         &mut self,
         session: &SessionId,
@@ -166,7 +166,9 @@ impl ApprovalQueue {
                 && p.view.tool == tool
                 && match (use_id, p.view.tool_use_id.as_deref()) {
                     (Some(a), Some(b)) => a == b,
-                    _ => ran.iter().all(|(key, hash)| p.fingerprint.get(key) == Some(hash)),
+                    // A call with no input matches nothing: an empty
+                    // fingerprint would match every question of the tool.
+                    _ => !ran.is_empty() && ran.iter().all(|(key, hash)| p.fingerprint.get(key) == Some(hash)),
                 }
         })?;
         Some(self.pending.remove(index))
@@ -213,6 +215,14 @@ mod tests {
         // The agent ran `make` in b: that question, not a's Bash.
         let ran = fingerprint(&serde_json::json!({ "command": "make" }));
         assert!(queue.take_ran(&a, "Bash", None, &ran).is_none());
+        // A report with no input (made up inside the session) settles
+        // nothing.
+        assert!(
+            queue
+                .take_ran(&a, "Bash", None, &fingerprint(&serde_json::json!({})))
+                .is_none()
+        );
+        assert_eq!(queue.count_for(&a), 2);
         assert_eq!(queue.take_ran(&b, "Bash", None, &ran).map(|p| p.view.id), Some(third));
 
         assert_eq!(queue.take_ticket(11).map(|p| p.view.id), Some(second));
