@@ -21,6 +21,17 @@ pub struct AgentSpec {
     /// Pause between a sent text and its Enter, in milliseconds.
     #[serde(default)]
     pub submit_delay: Option<u64>,
+    /// An agent lulu speaks the Agent Client Protocol with: `cmd` is the
+    /// program that speaks it on stdio (`cmd` above is then unused).
+    #[serde(default)]
+    pub acp: Option<AcpSpec>,
+}
+
+/// How to run an ACP agent.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcpSpec {
+    pub cmd: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -50,7 +61,16 @@ impl Default for Agents {
             cmd: Some(vec![program.to_string()]),
             ..AgentSpec::default()
         };
+        let acp = |argv: &[&str]| AgentSpec {
+            acp: Some(AcpSpec {
+                cmd: argv.iter().map(|a| a.to_string()).collect(),
+            }),
+            ..AgentSpec::default()
+        };
         let specs = BTreeMap::from([
+            ("gemini-acp".to_string(), acp(&["gemini", "--acp"])),
+            ("claude-acp".to_string(), acp(&["claude-agent-acp"])),
+            ("codex-acp".to_string(), acp(&["codex-acp"])),
             ("claude".to_string(), cmd("claude")),
             ("codex".to_string(), cmd("codex")),
             ("gemini".to_string(), cmd("gemini")),
@@ -68,6 +88,8 @@ pub struct Resolved {
     /// flags go right after them, before the user's args.
     pub cmd_len: usize,
     pub env: Vec<(String, String)>,
+    /// A terminal program, or an ACP agent (run through `lulu acp`).
+    pub kind: crate::model::SessionKind,
 }
 
 impl Agents {
@@ -81,9 +103,20 @@ impl Agents {
     /// Agent TUIs take text and Enter in one burst as a paste and do not
     /// submit it (AGENTS.md: Claude Code needs ~0.3 s); a shell needs no pause.
     pub fn submit_delay(&self, agent: &str) -> Duration {
-        let configured = self.specs.get(agent).and_then(|spec| spec.submit_delay);
-        let default = if agent == "shell" { 0 } else { 300 };
+        let spec = self.specs.get(agent);
+        let configured = spec.and_then(|spec| spec.submit_delay);
+        // A shell, and `lulu acp`, take a line and its Enter at once.
+        let plain = agent == "shell" || spec.is_some_and(|spec| spec.acp.is_some());
+        let default = if plain { 0 } else { 300 };
         Duration::from_millis(configured.unwrap_or(default))
+    }
+
+    /// What kind of session the agent makes (an unknown one: a terminal).
+    pub fn kind(&self, agent: &str) -> crate::model::SessionKind {
+        match self.specs.get(agent).and_then(|spec| spec.acp.as_ref()) {
+            Some(_) => crate::model::SessionKind::Acp,
+            None => crate::model::SessionKind::Terminal,
+        }
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -103,9 +136,14 @@ impl Agents {
             name: agent.to_string(),
             known: self.names().collect::<Vec<_>>().join(", "),
         })?;
-        let mut argv = match &spec.cmd {
-            Some(cmd) => cmd.clone(),
-            None => vec![default_shell(shell_var)],
+        let mut argv = match (&spec.acp, &spec.cmd) {
+            (Some(acp), _) => acp.cmd.clone(),
+            (None, Some(cmd)) => cmd.clone(),
+            (None, None) => vec![default_shell(shell_var)],
+        };
+        let kind = match spec.acp {
+            Some(_) => crate::model::SessionKind::Acp,
+            None => crate::model::SessionKind::Terminal,
         };
         let Some(program) = argv.first().cloned() else {
             return Err(AgentError::EmptyCommand {
@@ -117,7 +155,12 @@ impl Agents {
         argv.extend(spec.args.iter().cloned());
         argv.extend(extra_args.iter().cloned());
         let env = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        Ok(Resolved { argv, cmd_len, env })
+        Ok(Resolved {
+            argv,
+            cmd_len,
+            env,
+            kind,
+        })
     }
 }
 
@@ -165,6 +208,7 @@ mod tests {
                 args: args.iter().map(|s| s.to_string()).collect(),
                 env: BTreeMap::from([("K".to_string(), "V".to_string())]),
                 submit_delay: None,
+                acp: None,
             },
         )])
     }
@@ -198,7 +242,7 @@ mod tests {
             ),
             (
                 "nope",
-                "unknown agent 'nope' (known: claude, codex, empty, gemini, shell)",
+                "unknown agent 'nope' (known: claude, claude-acp, codex, codex-acp, empty, gemini, gemini-acp, shell)",
             ),
             ("empty", "agents.empty.cmd is empty"),
         ];

@@ -49,6 +49,19 @@ enum Command {
         /// The agent whose hook format to speak (claude, codex, gemini).
         agent: String,
     },
+    /// Be an ACP session's client: run the agent after `--` and speak the
+    /// Agent Client Protocol with it (lulu starts ACP sessions through this).
+    #[command(hide = true)]
+    Acp {
+        /// The session's root: the agent's files stay inside it.
+        #[arg(long)]
+        root: PathBuf,
+        /// The agent's id of a conversation to load.
+        #[arg(long)]
+        load: Option<String>,
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
     /// Run a new worktree's setup command, then become the agent (the host
     /// starts sessions through this when worktree.setup is set).
     #[command(hide = true)]
@@ -254,6 +267,10 @@ pub fn main() -> ExitCode {
             processes,
             argv,
         } => limits_exec(&cgroup, address_space, processes, &argv),
+        Command::Acp { root, load, argv } => {
+            let code = crate::acp::run(crate::acp::Opts { root, load, argv });
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
         Command::Hook { agent } => {
             let answer = hook::run(&agent, std::io::stdin().lock());
             if !answer.is_empty() {

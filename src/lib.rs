@@ -2,6 +2,7 @@
 //!
 //! `docs/ARCHITECTURE.md` draws how these modules fit together.
 
+pub mod acp;
 pub mod adapter;
 pub mod agent;
 pub mod api;

@@ -45,6 +45,33 @@ impl fmt::Display for SessionId {
     }
 }
 
+/// What a session runs: a terminal program, or an agent lulu speaks the
+/// Agent Client Protocol with (through `lulu acp`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionKind {
+    #[default]
+    Terminal,
+    Acp,
+}
+
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Terminal => "terminal",
+            SessionKind::Acp => "acp",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SessionKind> {
+        match text {
+            "terminal" => Some(SessionKind::Terminal),
+            "acp" => Some(SessionKind::Acp),
+            _ => None,
+        }
+    }
+}
+
 /// The four statuses a user sees. `Completed` and `Failed` are terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,6 +122,9 @@ pub struct SessionRecord {
     pub id: SessionId,
     pub name: String,
     pub agent: String,
+    /// A terminal program, or an ACP agent (its buffer is a chat).
+    #[serde(default)]
+    pub kind: SessionKind,
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,

@@ -32,7 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("git, the sandbox, the records", &["worktree", "sandbox", "model"]),
     ("processes and the store", &["pty", "store"]),
-    ("the agents", &["hook", "agent", "adapter"]),
+    ("the agents", &["hook", "agent", "adapter", "acp"]),
     ("the typed interface", &["api"]),
     ("the core", &["supervisor"]),
     (

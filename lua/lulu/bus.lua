@@ -8,6 +8,8 @@
 ---   `changed`          sessions or questions changed (at most once per
 ---                      event-loop turn: |lulu.status.changed()|)
 ---   `screen`           a watched session's screen (the `screen` event)
+---   `chat`             entries of an ACP session's conversation
+---                      (`{ session, from, entries }`)
 ---   `session_status`   a record whose status just changed
 ---   `exit`             a record that just ended (after its last output)
 ---   `deleted`          a session id that was deleted

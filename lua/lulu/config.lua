@@ -17,6 +17,10 @@ M.defaults = {
     claude = { cmd = { 'claude' } },
     codex = { cmd = { 'codex' } },
     gemini = { cmd = { 'gemini' } },
+    -- ACP agents (:h lulu-acp): a chat buffer, lulu's rules and review
+    ['gemini-acp'] = { acp = { cmd = { 'gemini', '--acp' } } },
+    ['claude-acp'] = { acp = { cmd = { 'claude-agent-acp' } } },
+    ['codex-acp'] = { acp = { cmd = { 'codex-acp' } } },
     shell = { cmd = nil },
   },
   worktree = { enabled = true, root = nil, copy = {}, setup = nil, cleanup = 'keep' },
@@ -287,6 +291,7 @@ end
 --- Agent keys the host understands; anything else in an agent table is a typo.
 H.agent_keys = {
   cmd = true,
+  acp = true,
   args = true,
   env = true,
   submit_delay = true,
@@ -326,7 +331,7 @@ function H.check_agent(problems, path, name, spec)
   end
   for k in pairs(spec) do
     if not H.agent_keys[k] then
-      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, args, env, submit_delay, restart, restart_limit, limits, sandbox)'):format(
+      problems[#problems + 1] = ('unknown option %s.%s (known: cmd, acp, args, env, submit_delay, restart, restart_limit, limits, sandbox)'):format(
         path,
         k
       )
@@ -334,6 +339,9 @@ function H.check_agent(problems, path, name, spec)
   end
   if spec.sandbox ~= nil and spec.sandbox ~= false and spec.sandbox ~= 'bwrap' then
     problems[#problems + 1] = ("%s.sandbox must be 'bwrap' or false"):format(path)
+  end
+  if spec.acp ~= nil and (type(spec.acp) ~= 'table' or type(spec.acp.cmd) ~= 'table' or #spec.acp.cmd == 0) then
+    problems[#problems + 1] = ("%s.acp must be a table like { cmd = { 'gemini', '--acp' } }"):format(path)
   end
   if spec.cmd ~= nil and (type(spec.cmd) ~= 'table' or #spec.cmd == 0) then
     problems[#problems + 1] = ('%s.cmd must be a non-empty list like { "%s" }'):format(path, name)

@@ -179,6 +179,11 @@ function H.handlers.deleted(id)
   status.changed()
 end
 
+--- Entries of an ACP session's conversation (`lulu.chat` shows them).
+function H.handlers.chat(update)
+  bus.publish('chat', update)
+end
+
 function H.handlers.reply(payload)
   calls.on_reply(payload)
 end
@@ -227,6 +232,7 @@ end
 H.remote.screen = H.handlers.screen
 H.remote.deleted = H.handlers.deleted
 H.remote.reply = H.handlers.reply
+H.remote.chat = H.handlers.chat
 
 --- Is session `id` on screen: a window, in any tab, showing its terminal
 --- buffer (`b:lulu_session`, set by `lulu.term`)?

@@ -63,6 +63,7 @@ function M.hello(agent_overrides)
       args = spec.args or {},
       env = (spec.env and next(spec.env)) and spec.env or vim.empty_dict(),
       submit_delay = spec.submit_delay,
+      acp = spec.acp and { cmd = spec.acp.cmd } or nil,
     }
   end
   return { version = M.version, config = H.host_options(opts, agents) }

@@ -8,6 +8,7 @@ local M = {}
 local H = {}
 
 local bus = require('lulu.bus')
+local chat = require('lulu.chat')
 local attach = require('lulu.term.attach')
 local config = require('lulu.config')
 local host = require('lulu.host')
@@ -27,6 +28,9 @@ H.terms = {}
 ---@param win integer|nil window to show it in; nil keeps it hidden
 ---@return integer bufnr
 function M.ensure(record, win)
+  if record.kind == 'acp' then
+    return chat.ensure(record, win)
+  end -- stylua: ignore
   local term = H.terms[record.id]
   if term and vim.api.nvim_buf_is_loaded(term.buf) and not term.lazy and not term.stale then
     if win then
@@ -134,6 +138,9 @@ end
 --- Show a session in the current window.
 ---@param record lulu.Session
 function M.open(record)
+  if record.kind == 'acp' then
+    return chat.open(record)
+  end -- stylua: ignore
   local win = vim.api.nvim_get_current_win()
   local buf = M.ensure(record, win)
   if sessions.is_live(record) and config.options.open.insert then
@@ -154,10 +161,8 @@ function M.buffer_of(id)
   return term and vim.api.nvim_buf_is_valid(term.buf) and term.buf or nil
 end
 
---- Tell the host the size of every visible session: its windows' text
---- area; for a buffer in several windows, the widest and tallest, as
---- Neovim sizes the buffer's own terminal (see `lulu.term.size`). A terminal whose size changed is then painted
---- afresh from the host's model at the new size (see `H.repaint_soon`).
+--- Tell the host the size of every visible session (`lulu.term.size`);
+--- a terminal whose size changed is painted afresh (`H.repaint_soon`).
 function M.resize_visible()
   for id, term in pairs(H.terms) do
     local record = sessions.find(id)
@@ -179,12 +184,10 @@ H.SETTLE_MS = 40
 ---@type table<string, uv.uv_timer_t>
 H.repaints = {}
 
---- The terminal changed size. Neovim's emulator reflows the screen and
---- scrollback it holds by its own rules, and the host's model by its own;
---- the two disagree (lines doubled, cut or merged). The host is the truth:
---- once the size settles, the terminal is replaced by a fresh one painted
---- from the model at the new size. (A terminal's scrollback cannot be
---- cleared in place: Neovim ignores `CSI 3 J`.)
+--- The terminal changed size: Neovim's emulator and the host's model
+--- reflow by their own rules and disagree. The host is the truth: once the
+--- size settles, a fresh terminal is painted from the model (Neovim
+--- ignores `CSI 3 J`, so scrollback cannot be cleared in place).
 function H.repaint_soon(id)
   local timer = H.repaints[id]
   if not timer then

@@ -4,6 +4,7 @@
 //! alone (`agents = { aider = { cmd = {...} } }`) gets [`Generic`]: it runs,
 //! with no hooks and no cost.
 
+mod acp;
 mod claude;
 mod codex;
 mod decisions;
@@ -16,6 +17,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+pub use acp::{Acp, title_is_command as acp_title_is_command, turn_usage as acp_turn_usage};
 pub use claude::Claude;
 pub use codex::Codex;
 pub use gemini::{Gemini, YOLO_ENV as GEMINI_YOLO_ENV};
@@ -109,6 +111,10 @@ pub enum HookEvent {
     ToolSettled,
     /// The session ends. Nothing to judge.
     Ends,
+    /// Entries of an ACP session's conversation. Nothing to judge.
+    Chat,
+    /// What an ACP session's turn used. Nothing to judge.
+    Usage,
     /// Anything else (the question it asks through among them): judged.
     Other,
 }
@@ -118,7 +124,12 @@ impl HookEvent {
     pub fn nothing_to_judge(self) -> bool {
         matches!(
             self,
-            HookEvent::Waits | HookEvent::Works | HookEvent::ToolRan | HookEvent::Ends
+            HookEvent::Waits
+                | HookEvent::Works
+                | HookEvent::ToolRan
+                | HookEvent::Ends
+                | HookEvent::Chat
+                | HookEvent::Usage
         )
     }
 
@@ -286,9 +297,21 @@ fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
 }
 
-/// The change a tool call of `agent` makes to a file, if lulu can show it.
-pub fn file_change(agent: &str, tool: &str, input: &serde_json::Value) -> Option<crate::edit_review::FileChange> {
-    crate::edit_review::FileChange::of(for_agent(agent).file_tool(tool)?, input)
+/// The change a tool call makes to a file, if its adapter can show it.
+pub fn file_change(
+    adapter: &dyn Adapter,
+    tool: &str,
+    input: &serde_json::Value,
+) -> Option<crate::edit_review::FileChange> {
+    crate::edit_review::FileChange::of(adapter.file_tool(tool)?, input)
+}
+
+/// The adapter of a session: its agent's, or for an ACP session, ACP's.
+pub fn for_session(agent: &str, kind: crate::model::SessionKind) -> &'static dyn Adapter {
+    match kind {
+        crate::model::SessionKind::Acp => &Acp,
+        crate::model::SessionKind::Terminal => for_agent(agent),
+    }
 }
 
 /// The adapter for an agent name.
@@ -298,6 +321,8 @@ pub fn for_agent(name: &str) -> &'static dyn Adapter {
         "codex" => &Codex,
         "gemini" => &Gemini,
         "shell" => &Shell,
+        // The events of every ACP session (`lulu acp` speaks as this).
+        "acp" => &Acp,
         _ => &Generic,
     }
 }

@@ -28,13 +28,16 @@ pub enum Event {
     Activity,
     /// The answer to a hello sent as a notification.
     Hello,
+    /// Entries of an ACP session's conversation: `{ session, from,
+    /// entries }` (the entries from `from` on replace the editor's).
+    Chat,
     /// The answer to a request sent as a notification (`lulu.call`):
     /// `{ ticket, result }` or `{ ticket, error }`.
     Reply,
 }
 
 impl Event {
-    pub const ALL: [Event; 12] = [
+    pub const ALL: [Event; 13] = [
         Event::Session,
         Event::Exit,
         Event::Deleted,
@@ -46,6 +49,7 @@ impl Event {
         Event::Notice,
         Event::Activity,
         Event::Hello,
+        Event::Chat,
         Event::Reply,
     ];
 
@@ -62,6 +66,7 @@ impl Event {
             Event::Notice => "notice",
             Event::Activity => "activity",
             Event::Hello => "hello",
+            Event::Chat => "chat",
             Event::Reply => "reply",
         }
     }

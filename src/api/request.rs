@@ -48,6 +48,8 @@ pub enum Request {
     },
     Diff(String),
     Detail(String),
+    /// An ACP session's conversation, whole.
+    Chat(String),
     /// The session's screen as text: its last `rows` rows.
     Screen {
         session: String,

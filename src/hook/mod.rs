@@ -21,6 +21,9 @@ pub const ENV_TOKEN: &str = "LULU_TOKEN";
 /// margin), after which it answers "ask".
 pub const ENV_TIMEOUT: &str = "LULU_HOOK_TIMEOUT";
 
+/// The reason a deny carries when the user gave none.
+pub const DENIED_BY_USER: &str = "denied by the user in Neovim (lulu)";
+
 /// Hook to host.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HookRequest {

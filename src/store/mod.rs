@@ -2,6 +2,7 @@
 //! async side queues work on the store's own thread ([`worker`]):
 //! [`Store::write`] without waiting, [`Store::run`] for an answer.
 
+mod chats;
 mod comments;
 mod events;
 mod saved;

@@ -89,6 +89,10 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE templates (name TEXT PRIMARY KEY, spec TEXT NOT NULL, saved_at TEXT NOT NULL);",
     // v12: the sandbox a session runs in (JSON), so it starts again inside.
     "ALTER TABLE sessions ADD COLUMN sandbox TEXT;",
+    // v13: a session's kind (`terminal` or `acp`), and an ACP session's
+    // conversation (its entries as JSON, bounded by the host).
+    "ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'terminal';
+     CREATE TABLE chats (session_id TEXT PRIMARY KEY, entries TEXT NOT NULL, saved_at TEXT NOT NULL);",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

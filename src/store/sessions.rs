@@ -13,8 +13,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "INSERT INTO sessions (id, name, agent, status, failure_reason, exit_code, pid, cwd, argv,
-                   worktree, branch, base, created_at, updated_at, last_activity_at, repo, args, host, sandbox)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                   worktree, branch, base, created_at, updated_at, last_activity_at, repo, args, host, sandbox, kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
                 params![
                     s.id.as_str(),
                     s.name,
@@ -34,7 +34,8 @@ impl Store {
                     s.repo,
                     argv_json(&s.args),
                     self.host,
-                    s.sandbox.as_ref().and_then(|b| serde_json::to_string(b).ok())
+                    s.sandbox.as_ref().and_then(|b| serde_json::to_string(b).ok()),
+                    s.kind.as_str()
                 ],
             )?;
             Ok(())
@@ -70,6 +71,7 @@ impl Store {
             let tx = c.unchecked_transaction()?;
             tx.execute("DELETE FROM events WHERE session_id = ?1", [id.as_str()])?;
             tx.execute("DELETE FROM comments WHERE session_id = ?1", [id.as_str()])?;
+            tx.execute("DELETE FROM chats WHERE session_id = ?1", [id.as_str()])?;
             tx.execute("DELETE FROM sessions WHERE id = ?1", [id.as_str()])?;
             tx.commit()?;
             Ok(())
@@ -154,7 +156,7 @@ impl Store {
 
 /// The columns `raw_row` reads, in its order.
 const SESSION_COLUMNS: &str = "id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree, \
-     branch, base, created_at, updated_at, last_activity_at, repo, args, usage, conversation, sandbox";
+     branch, base, created_at, updated_at, last_activity_at, repo, args, usage, conversation, sandbox, kind";
 
 fn usage_json(usage: &crate::cost::Usage) -> Option<String> {
     (!usage.is_empty()).then(|| serde_json::to_string(usage).unwrap_or_default())
@@ -186,6 +188,7 @@ struct RawRow {
     usage: Option<String>,
     conversation: Option<String>,
     sandbox: Option<String>,
+    kind: String,
 }
 
 fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -210,6 +213,7 @@ fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         usage: row.get(17)?,
         conversation: row.get(18)?,
         sandbox: row.get(19)?,
+        kind: row.get(20)?,
     })
 }
 
@@ -241,8 +245,11 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         .map(serde_json::from_str::<crate::sandbox::Sandbox>)
         .transpose()
         .map_err(|err| bad(format!("sandbox: {err}")))?;
+    let kind =
+        crate::model::SessionKind::parse(&raw.kind).ok_or_else(|| bad(format!("unknown kind {:?}", raw.kind)))?;
     Ok(SessionRecord {
         id: SessionId::from_stored(raw.id),
+        kind,
         name: raw.name,
         agent: raw.agent,
         status,

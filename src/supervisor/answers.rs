@@ -94,7 +94,7 @@ impl Supervisor {
         self.record(&v, action, by);
         let reason = (action == Action::Deny).then(|| match message {
             Some(message) if !message.trim().is_empty() => message,
-            _ => "denied by the user in Neovim (lulu)".to_string(),
+            _ => crate::hook::DENIED_BY_USER.to_string(),
         });
         let _ = pending.reply.send(HookReply {
             decision: action,

@@ -18,6 +18,12 @@ impl Supervisor {
     /// What a hook event tells of a session: its transcript, its
     /// conversation, whether it waits for the user.
     pub(super) fn on_hook_event(&mut self, session: &SessionId, event: HookEvent, payload: &serde_json::Value) {
+        match event {
+            HookEvent::Chat => return self.on_chat(session, payload),
+            HookEvent::Usage => return self.on_acp_usage(session, payload),
+            HookEvent::Waits => self.chats.save_soon(session),
+            _ => {}
+        }
         let Some(entry) = self.entries.get_mut(session) else {
             return;
         };
@@ -35,7 +41,9 @@ impl Supervisor {
         if let Some(id) = payload.get("session_id").and_then(|p| p.as_str())
             && crate::cost::is_conversation_id(id)
             && entry.record.conversation.as_deref() != Some(id)
-            && crate::adapter::for_agent(&entry.record.agent).resume_args(id).is_some()
+            && crate::adapter::for_session(&entry.record.agent, entry.record.kind)
+                .resume_args(id)
+                .is_some()
         {
             entry.record.conversation = Some(id.to_string());
             super::persist_to(&self.store, &entry.record);

@@ -91,6 +91,7 @@ impl Supervisor {
         self.poll_transcripts();
         self.watch_branches();
         self.poll_memory();
+        self.save_chats();
         let live: Vec<SessionId> = self
             .entries
             .iter()
@@ -209,6 +210,7 @@ impl Supervisor {
             Request::Snapshot(name) => self.snapshot(name, reply),
             Request::Snapshots => self.snapshots(reply),
             Request::Prune { dry_run } => self.prune(dry_run, reply),
+            Request::Chat(session) => self.chat(&session, reply),
             other => self.answer_review_or_approval(client, &peer, other, reply),
         }
     }
@@ -275,7 +277,8 @@ impl Supervisor {
             | Request::Trust(_)
             | Request::Snapshot(_)
             | Request::Snapshots
-            | Request::Prune { .. } => respond(reply, Err(anyhow!("lulu: a request was routed twice"))),
+            | Request::Prune { .. }
+            | Request::Chat(_) => respond(reply, Err(anyhow!("lulu: a request was routed twice"))),
         }
     }
 }

@@ -49,12 +49,19 @@ struct Parked {
     spill: PathBuf,
     written: tokio::sync::watch::Receiver<bool>,
     agent: String,
+    adapter: &'static dyn crate::adapter::Adapter,
     tool: String,
     cwd: String,
     session_name: String,
 }
 
 impl Supervisor {
+    /// The adapter of the session `id` (its agent's, or ACP's).
+    fn adapter_of(&self, id: &crate::model::SessionId, agent: &str) -> &'static dyn crate::adapter::Adapter {
+        let kind = self.entries.get(id).map(|e| e.record.kind).unwrap_or_default();
+        crate::adapter::for_session(agent, kind)
+    }
+
     /// A file tool's question: mark it reviewable and keep its whole input
     /// (written by a job; the review reads it later).
     /// A file that is not a regular file (a device, FIFO or socket, a
@@ -66,7 +73,8 @@ impl Supervisor {
         input: &serde_json::Value,
         path_doubt: Option<String>,
     ) -> Option<Spill> {
-        crate::adapter::file_change(&view.agent, &view.tool, input)?;
+        let adapter = self.adapter_of(&view.session_id, &view.agent);
+        crate::adapter::file_change(adapter, &view.tool, input)?;
         if let Some(why) = path_doubt {
             view.doubt.get_or_insert_with(|| format!("no review: {why}"));
             return None;
@@ -88,7 +96,7 @@ impl Supervisor {
             let _ = done.send(true);
         });
         view.review = true;
-        view.editable = crate::adapter::for_agent(&view.agent).takes_edited_input();
+        view.editable = adapter.takes_edited_input();
         Some(Spill(path, written))
     }
 
@@ -105,6 +113,7 @@ impl Supervisor {
             spill: spill.0.clone(),
             written: spill.1.clone(),
             agent: pending.view.agent.clone(),
+            adapter: self.adapter_of(&pending.view.session_id, &pending.view.agent),
             tool: pending.view.tool.clone(),
             cwd: pending.cwd.clone(),
             session_name: pending.view.session_name.clone(),
@@ -117,10 +126,7 @@ impl Supervisor {
         super::answer_later(reply, async move {
             let parked = parked?;
             let session = parked.session_name.clone();
-            let (tool, editable) = (
-                parked.tool.clone(),
-                crate::adapter::for_agent(&parked.agent).takes_edited_input(),
-            );
+            let (tool, editable) = (parked.tool.clone(), parked.adapter.takes_edited_input());
             let root = PathBuf::from(&parked.cwd);
             let (change, path, current) = blocking_read(parked).await?;
             let proposed = change.apply(current.as_deref())?;
@@ -145,7 +151,7 @@ impl Supervisor {
             Ok(parked) => parked,
             Err(err) => return respond(reply, Err(err)),
         };
-        if !crate::adapter::for_agent(&parked.agent).takes_edited_input() {
+        if !parked.adapter.takes_edited_input() {
             let err = anyhow!(
                 "{} cannot run an edited version; allow it as it is, or deny it",
                 parked.agent
@@ -154,12 +160,12 @@ impl Supervisor {
         }
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let (agent, tool) = (parked.agent.clone(), parked.tool.clone());
+            let (adapter, tool) = (parked.adapter, parked.tool.clone());
             let (spill, written) = (parked.spill.clone(), parked.written.clone());
             let result = async {
                 let (_, _, current) = blocking_read(parked).await?;
                 let input = read_input(&spill, written).await?;
-                let shape = crate::adapter::for_agent(&agent)
+                let shape = adapter
                     .file_tool(&tool)
                     .ok_or_else(|| anyhow!("{tool} is not a file change lulu can show"))?;
                 Ok(edit_review::accepted_input(
@@ -197,7 +203,7 @@ impl Supervisor {
 /// The change and the file it changes, as it is now (`None`: no such file).
 async fn blocking_read(parked: Parked) -> anyhow::Result<(FileChange, PathBuf, Option<String>)> {
     let input = read_input(&parked.spill, parked.written.clone()).await?;
-    let change = crate::adapter::file_change(&parked.agent, &parked.tool, &input)
+    let change = crate::adapter::file_change(parked.adapter, &parked.tool, &input)
         .ok_or_else(|| anyhow!("{} is not a file change lulu can show", parked.tool))?;
     let path = Path::new(&parked.cwd).join(change.path());
     let target = path.clone();

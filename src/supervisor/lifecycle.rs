@@ -189,6 +189,7 @@ impl Supervisor {
         self.store
             .write(format!("the removal of session {id}"), move |s| s.delete_session(&key));
         self.entries.remove(id);
+        self.chats.remove(id);
         // The worktree count in the list's footer is stale now.
         self.branches.outdated();
         let _ = self.usage();

@@ -14,8 +14,10 @@ pub use handle::SupervisorHandle;
 mod attention;
 mod branch_review;
 mod branches;
+mod chats;
 mod clients;
 mod controls;
+mod conversation;
 mod dispatch;
 mod edit_review;
 mod editors;
@@ -194,6 +196,8 @@ pub struct Supervisor {
     /// The branches' activity feed and the worktree policy.
     branches: branches::Branches,
     pool: pool::Pool,
+    /// The conversations of ACP sessions.
+    chats: chats::Chats,
 }
 
 impl Supervisor {
@@ -229,6 +233,7 @@ impl Supervisor {
             restarts: HashMap::new(),
             branches: Default::default(),
             pool: pool::Pool::default(),
+            chats: chats::Chats::default(),
         };
         let ticker = tx.clone();
         let task = tokio::spawn(async move {

@@ -162,10 +162,11 @@ impl Supervisor {
             opts.worktree = Some(true);
             opts.base = record.base.clone();
         }
-        opts.resume = record
-            .conversation
-            .clone()
-            .filter(|c| crate::adapter::for_agent(&record.agent).resume_args(c).is_some());
+        opts.resume = record.conversation.clone().filter(|c| {
+            crate::adapter::for_session(&record.agent, record.kind)
+                .resume_args(c)
+                .is_some()
+        });
         // Typed once, into the first run only.
         opts.prompt = None;
         self.start_as(opts, options, None, super::start::Origin::Restart);

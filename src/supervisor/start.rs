@@ -147,7 +147,7 @@ impl Supervisor {
             return Err(full.into());
         }
         let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
-        check_start(&agent, &opts)?;
+        check_start(&agent, options.agents.kind(&agent), &opts)?;
         let mut carried = crate::cost::Usage::default();
         let name = match &opts.name {
             Some(name) => {
@@ -368,9 +368,9 @@ impl Supervisor {
 
 /// What a start asks for that can be told wrong before anything is
 /// reserved: resume, prompt, limits, restart, setup.
-fn check_start(agent: &str, opts: &StartOpts) -> anyhow::Result<()> {
+fn check_start(agent: &str, kind: crate::model::SessionKind, opts: &StartOpts) -> anyhow::Result<()> {
     if let Some(id) = &opts.resume {
-        if adapter::for_agent(agent).resume_args(id).is_none() {
+        if adapter::for_session(agent, kind).resume_args(id).is_none() {
             bail!("{agent} cannot resume a conversation; start it afresh (drop resume=)");
         }
         if !crate::cost::is_conversation_id(id) {

@@ -45,6 +45,7 @@ impl StartJob {
             let at = self.resolved.cmd_len;
             self.resolved.argv.splice(at..at, resume);
         }
+        self.through_acp_client(worktree.as_ref(), &run_dir);
         let mut record = self.row(&id, &run_dir, worktree.as_ref());
         let row = record.clone();
         self.worktrees
@@ -142,6 +143,27 @@ impl StartJob {
         Ok(wiring)
     }
 
+    /// An ACP agent runs as the child of `lulu acp`, the session's client:
+    /// `lulu acp --root ROOT [--load ID] -- AGENT...`.
+    fn through_acp_client(&mut self, worktree: Option<&crate::worktree::Created>, run_dir: &Path) {
+        if self.resolved.kind != crate::model::SessionKind::Acp {
+            return;
+        }
+        let root = worktree.map_or_else(|| run_dir.to_path_buf(), |w| w.path.clone());
+        let mut client = vec![
+            self.exe.to_string_lossy().into_owned(),
+            "acp".to_string(),
+            "--root".to_string(),
+            root.to_string_lossy().into_owned(),
+        ];
+        if let Some(id) = &self.opts.resume {
+            client.extend(["--load".to_string(), id.clone()]);
+        }
+        client.push("--".to_string());
+        self.resolved.cmd_len += client.len();
+        self.resolved.argv.splice(0..0, client);
+    }
+
     /// The new session's record, as it is stored before its process runs.
     fn row(&mut self, id: &SessionId, run_dir: &Path, worktree: Option<&crate::worktree::Created>) -> SessionRecord {
         let at = now();
@@ -149,6 +171,7 @@ impl StartJob {
             id: id.clone(),
             name: self.name.clone(),
             agent: self.agent.clone(),
+            kind: self.resolved.kind,
             status: Status::Starting,
             failure_reason: None,
             exit_code: None,

@@ -34,7 +34,7 @@ local LAYERS = {
   -- Finding, starting and talking to hosts; their events coming in.
   { 'transport', { 'lulu.build', 'lulu.host', 'lulu.host.*', 'lulu.remote', 'lulu.rpc', 'lulu.events' } },
   -- Terminal buffers, fed by the host, and the tab that tiles them.
-  { 'view', { 'lulu.term', 'lulu.term.*', 'lulu.ui.grid' } },
+  { 'view', { 'lulu.chat', 'lulu.chat.*', 'lulu.term', 'lulu.term.*', 'lulu.ui.grid' } },
   -- The bodies of the public functions that show nothing.
   { 'api', { 'lulu.api.*' } },
   { 'ui', { 'lulu.ui.*', 'lulu.persist' } },

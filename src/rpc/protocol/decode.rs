@@ -68,6 +68,7 @@ fn sessions(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, Pr
         }
         SESSION_DIFF => Request::Diff(args(1, 1, "(session)")?.session(0)?),
         SESSION_DETAIL => Request::Detail(args(1, 1, "(session)")?.session(0)?),
+        SESSION_CHAT => Request::Chat(args(1, 1, "(session)")?.session(0)?),
         SESSION_MERGE => merge(args(1, 3, "(session[, strategy[, {message}]])")?)?,
         SESSION_REBASE => rebase(args(1, 2, "(session[, start|continue|abort])")?)?,
         _ => return Ok(None),

@@ -18,6 +18,7 @@ pub const SESSION_ATTACH: &str = "lulu.session_attach";
 pub const SESSION_DETACH: &str = "lulu.session_detach";
 pub const SESSION_DIFF: &str = "lulu.session_diff";
 pub const SESSION_DETAIL: &str = "lulu.session_detail";
+pub const SESSION_CHAT: &str = "lulu.session_chat";
 pub const SESSION_SCREEN: &str = "lulu.session_screen";
 pub const SESSION_WATCH: &str = "lulu.session_watch";
 pub const SESSION_MERGE: &str = "lulu.session_merge";
@@ -53,6 +54,7 @@ pub const METHODS: &[&str] = &[
     SESSION_DETACH,
     SESSION_DIFF,
     SESSION_DETAIL,
+    SESSION_CHAT,
     SESSION_MERGE,
     SESSION_REBASE,
     REVIEW_FILES,

@@ -13,6 +13,7 @@ fn decodes_well_formed_requests() {
     let cases: Vec<(&str, Vec<Value>, Request)> = vec![
         (SESSION_LIST, vec![], Request::List),
         (SESSION_GET, vec![s("alpha")], Request::Get("alpha".into())),
+        (SESSION_CHAT, vec![s("alpha")], Request::Chat("alpha".into())),
         (
             COMMENT_REMOVE,
             vec![s("b"), Value::from(7)],
@@ -294,6 +295,7 @@ fn malformed_arguments_say_what_is_wrong() {
             "session must be a name or id string, got nil",
         ),
         (SESSION_DETAIL, vec![], "takes (session)"),
+        (SESSION_CHAT, vec![Value::from(2)], "session must be a name or id string"),
         (
             APPROVAL_LIST,
             vec![map(&[("history", s("yes"))])],

@@ -1,0 +1,287 @@
+//! What the agent asks of its client: permission for a tool call (a lulu
+//! question), a file read or write (inside the session at once; outside
+//! only when the user allows), and nothing else (refused with an error).
+//! What it tells: the conversation's updates and its usage.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::ask;
+use super::chat::{self, Entry};
+use super::client::{Ask, Asked, Client};
+use super::fs;
+use super::wire;
+use crate::approval::Action;
+use crate::hook::HookReply;
+
+impl Client {
+    pub(super) fn on_notification(&mut self, method: &str, params: &Value) {
+        if method != "session/update" {
+            return;
+        }
+        let Some(update) = params.get("update") else {
+            return;
+        };
+        if update.get("sessionUpdate").and_then(Value::as_str) == Some("usage_update") {
+            let cost = update.pointer("/cost/amount").and_then(Value::as_f64);
+            let usd = update.pointer("/cost/currency").and_then(Value::as_str) == Some("USD");
+            if let Some(cost) = cost.filter(|c| usd && c.is_finite() && *c >= 0.0) {
+                self.say(json!({"hook_event_name": "Usage", "cost_usd": cost}));
+            }
+            return;
+        }
+        if let Some(entry) = chat::entry_of(update) {
+            if let Entry::Tool { id, status, .. } = &entry
+                && matches!(status.as_str(), "completed" | "failed")
+            {
+                self.settle_accepted(id);
+            }
+            self.push(entry);
+        }
+    }
+
+    pub(super) fn on_request(&mut self, id: Value, method: &str, params: Value) {
+        match method {
+            "session/request_permission" => self.permission(id, params),
+            "fs/read_text_file" => self.read_file(id, params),
+            "fs/write_text_file" => self.write_file(id, params),
+            m if m.starts_with("terminal/") => {
+                self.note(format!("refused the agent's {m}: lulu runs no terminal for it"));
+                let refusal = wire::error(
+                    &id,
+                    wire::REFUSED,
+                    "lulu offers no terminal; run commands with your own tool",
+                );
+                self.send(&refusal);
+            }
+            other => {
+                let message = format!("lulu does not serve {}", chat::cut(other, 80));
+                let refusal = wire::error(&id, wire::NO_METHOD, &message);
+                self.send(&refusal);
+            }
+        }
+    }
+
+    fn permission(&mut self, id: Value, params: Value) {
+        let title_is_command = crate::adapter::acp_title_is_command(&self.agent_name);
+        let root = self.root.clone();
+        let question = ask::question(&params, title_is_command, |path| {
+            let real = fs::resolve(path).ok()?;
+            fs::read(&real, &root, false, None, None).ok()
+        });
+        let cwd = ask::cwd_of(
+            &question,
+            &std::env::current_dir().unwrap_or_else(|_| self.root.clone()),
+        );
+        let payload = json!({"hook_event_name": "PermissionRequest", "tool_name": question.tool,
+            "tool_input": question.input, "tool_use_id": question.call_id, "cwd": cwd});
+        let title = question.title.clone();
+        self.render_waiting(&question.tool, &title);
+        self.ask(id, params, Asked::Permission(question), payload);
+    }
+
+    fn render_waiting(&self, tool: &str, title: &str) {
+        let line = format!("\n  ? {tool} {title}: waiting for your answer in Neovim");
+        super::render::show(&super::render::clean(&line));
+    }
+
+    /// Ask the host; the answer comes back through the queue.
+    fn ask(&mut self, id: Value, params: Value, what: Asked, payload: Value) {
+        self.next_ask += 1;
+        let key = self.next_ask;
+        let opened = self.host.as_ref().map(|host| host.open(payload));
+        let stream = match opened {
+            Some(Ok(stream)) => stream,
+            other => {
+                let why = match other {
+                    Some(Err(err)) => format!("lulu's host cannot be reached: {err}"),
+                    _ => "not started by lulu: nobody to ask".to_string(),
+                };
+                self.asks.insert(
+                    key,
+                    Ask {
+                        id,
+                        params,
+                        what,
+                        stream: None,
+                    },
+                );
+                self.on_answer(key, Err(why));
+                return;
+            }
+        };
+        let kept = stream.try_clone().ok();
+        super::turns::answered(&self.tx, key, stream);
+        self.asks.insert(
+            key,
+            Ask {
+                id,
+                params,
+                what,
+                stream: kept,
+            },
+        );
+    }
+
+    pub(super) fn on_answer(&mut self, key: u64, reply: Result<HookReply, String>) {
+        let Some(ask) = self.asks.remove(&key) else {
+            return;
+        };
+        let reply = reply.unwrap_or_else(|why| {
+            self.note(format!("no answer ({why}): refused"));
+            HookReply::of(Action::Deny, None)
+        });
+        match ask.what {
+            Asked::Permission(question) => self.answer_permission(&ask.id, &ask.params, question, &reply),
+            Asked::Read(real, line, limit) if reply.decision == Action::Allow => {
+                let read = fs::read(&real, &self.root, true, line, limit);
+                self.reply_read(&ask.id, read);
+            }
+            Asked::Write(real, content) if reply.decision == Action::Allow => {
+                let written = fs::write(&real, &self.root, true, &content).map(|_| Value::Null);
+                self.reply_fs(&ask.id, written.map_err(|e| e.to_string()));
+            }
+            Asked::Read(real, ..) | Asked::Write(real, _) => {
+                let why = format!("the user did not allow {}", real.display());
+                self.reply_fs(&ask.id, Err(why));
+            }
+        }
+    }
+
+    fn answer_permission(&mut self, id: &Value, params: &Value, question: ask::Question, reply: &HookReply) {
+        if reply.decision == Action::Allow
+            && let Some((path, content)) = question.edit
+        {
+            let chosen = reply
+                .updated_input
+                .as_ref()
+                .and_then(|input| input.get("content"))
+                .and_then(Value::as_str)
+                .map_or(content, str::to_string);
+            self.accepted.insert(path, (question.call_id.clone(), chosen));
+        }
+        if reply.decision != Action::Allow {
+            let why = reply.reason.as_deref().unwrap_or("no reason given");
+            self.note(format!("denied {} {}: {why}", question.tool, question.title));
+            // ACP has no field for why: a reason the user (or a rule) gave
+            // goes to the model as the next prompt, once per prompt of theirs.
+            if let Some(reason) = reply
+                .reason
+                .as_ref()
+                .filter(|r| r.as_str() != crate::hook::DENIED_BY_USER)
+                && !self.told_why
+            {
+                self.told_why = true;
+                let told = format!("lulu: the user denied `{}`: {reason}", question.title);
+                self.prompts.push_front(told);
+            }
+        }
+        let result = wire::result(id, ask::outcome(params, reply));
+        self.send(&result);
+    }
+
+    /// Withdraw every question waiting: the turn was cancelled.
+    pub(super) fn cancel_asks(&mut self) {
+        for (_, ask) in std::mem::take(&mut self.asks) {
+            if let Some(stream) = &ask.stream {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
+            let answer = match ask.what {
+                Asked::Permission(_) => wire::result(&ask.id, json!({"outcome": {"outcome": "cancelled"}})),
+                _ => wire::error(&ask.id, wire::REFUSED, "cancelled"),
+            };
+            self.send(&answer);
+        }
+    }
+
+    fn read_file(&mut self, id: Value, params: Value) {
+        let path = params.get("path").and_then(Value::as_str).unwrap_or("");
+        let number = |key: &str| params.get(key).and_then(Value::as_u64);
+        let (line, limit) = (number("line"), number("limit"));
+        let real = match fs::resolve(path) {
+            Ok(real) => real,
+            Err(err) => return self.reply_fs(&id, Err(err.to_string())),
+        };
+        if fs::inside(&real, &self.root) {
+            let read = fs::read(&real, &self.root, false, line, limit);
+            return self.reply_read(&id, read);
+        }
+        let payload = outside_question("read", &real, None);
+        self.render_waiting("read", &real.display().to_string());
+        self.ask(id, params, Asked::Read(real, line, limit), payload);
+    }
+
+    fn write_file(&mut self, id: Value, params: Value) {
+        let path = params.get("path").and_then(Value::as_str).unwrap_or("");
+        let content = params.get("content").and_then(Value::as_str).unwrap_or("").to_string();
+        let real = match fs::resolve(path) {
+            Ok(real) => real,
+            Err(err) => return self.reply_fs(&id, Err(err.to_string())),
+        };
+        // The user's reviewed version, not the agent's, when there is one.
+        let content = match self.accepted.remove(path) {
+            Some((_, accepted)) => accepted,
+            None => content,
+        };
+        if fs::inside(&real, &self.root) {
+            let written = fs::write(&real, &self.root, false, &content).map(|_| Value::Null);
+            return self.reply_fs(&id, written.map_err(|e| e.to_string()));
+        }
+        let payload = outside_question("edit", &real, Some(&content));
+        self.render_waiting("edit", &real.display().to_string());
+        self.ask(id, params, Asked::Write(real, content), payload);
+    }
+
+    fn reply_read(&mut self, id: &Value, read: Result<String, fs::FsError>) {
+        self.reply_fs(
+            id,
+            read.map(|content| json!({"content": content}))
+                .map_err(|e| e.to_string()),
+        );
+    }
+
+    fn reply_fs(&mut self, id: &Value, outcome: Result<Value, String>) {
+        let message = match outcome {
+            Ok(result) => wire::result(id, result),
+            Err(why) => {
+                self.note(format!("refused a file request: {why}"));
+                wire::error(id, wire::REFUSED, &why)
+            }
+        };
+        self.send(&message);
+    }
+
+    /// A reviewed edit's call is over and the agent never wrote through
+    /// lulu: the user's version is written now.
+    fn settle_accepted(&mut self, call: &str) {
+        let Some(path) = self
+            .accepted
+            .iter()
+            .find(|(_, (id, _))| id == call)
+            .map(|(p, _)| p.clone())
+        else {
+            return;
+        };
+        let Some((_, content)) = self.accepted.remove(&path) else {
+            return;
+        };
+        let Ok(real) = fs::resolve(&path) else {
+            return;
+        };
+        let now = std::fs::read_to_string(&real).ok();
+        if now.as_deref() != Some(content.as_str()) && fs::write(&real, &self.root, false, &content).is_ok() {
+            self.note(format!("wrote your reviewed version of {path}"));
+        }
+    }
+}
+
+/// A file request outside the session, as a question the rules judge.
+fn outside_question(tool: &str, real: &Path, content: Option<&str>) -> Value {
+    let mut input = json!({"file_path": real});
+    if let Some(content) = content {
+        input["content"] = json!(content);
+    }
+    json!({"hook_event_name": "PermissionRequest", "tool_name": tool, "tool_input": input,
+           "cwd": std::env::current_dir().unwrap_or_default()})
+}
