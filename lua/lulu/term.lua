@@ -1,9 +1,8 @@
 ---@mod lulu.term Terminal buffers: one per session, fed by the host.
 ---
---- The host writes PTY bytes straight into the buffer's terminal channel
---- (nvim_chan_send); keys typed in the buffer go back as notifications.
---- Owns the terminal buffers; hears of session changes, ends, deletions and
---- hosts coming and going through `lulu.bus` (subscribed at the end).
+--- The host writes PTY bytes into the buffer's channel; keys go back as
+--- notifications (an ACP session's buffer is `lulu.chat`'s instead). Owns
+--- the terminal buffers; hears the hosts through `lulu.bus`.
 local M = {}
 local H = {}
 
