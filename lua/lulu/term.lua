@@ -177,8 +177,7 @@ function M.resize_visible()
   end
 end
 
---- Wait this long after a change of size before painting afresh: a window
---- dragged wider changes size once a column.
+--- Wait this long after a size change (a dragged window: one per column).
 H.SETTLE_MS = 40
 ---@type table<string, uv.uv_timer_t>
 H.repaints = {}
