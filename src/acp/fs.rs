@@ -22,14 +22,30 @@ pub enum FsError {
     TooLarge { path: PathBuf },
     #[error("{path} is not UTF-8 text")]
     NotText { path: PathBuf },
+    /// ACP's "resource not found" (agents take it for a new file).
+    #[error("Resource not found: {0}")]
+    Missing(PathBuf),
     #[error("{path}: {message}")]
     Io { path: PathBuf, message: String },
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> FsError + '_ {
-    move |err| FsError::Io {
-        path: path.to_path_buf(),
-        message: err.to_string(),
+    move |err| match err.kind() {
+        std::io::ErrorKind::NotFound => FsError::Missing(path.to_path_buf()),
+        _ => FsError::Io {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        },
+    }
+}
+
+impl FsError {
+    /// The JSON-RPC error code: ACP's -32002 for a missing file.
+    pub fn code(&self) -> i64 {
+        match self {
+            FsError::Missing(_) => -32002,
+            _ => super::wire::REFUSED,
+        }
     }
 }
 

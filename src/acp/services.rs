@@ -201,7 +201,7 @@ impl Client {
         let (line, limit) = (number("line"), number("limit"));
         let real = match fs::resolve(path) {
             Ok(real) => real,
-            Err(err) => return self.reply_fs(&id, Err(err.to_string())),
+            Err(err) => return self.reply_read(&id, Err(err)),
         };
         if fs::inside(&real, &self.root) {
             let read = fs::read(&real, &self.root, false, line, limit);
@@ -234,11 +234,16 @@ impl Client {
     }
 
     fn reply_read(&mut self, id: &Value, read: Result<String, fs::FsError>) {
-        self.reply_fs(
-            id,
-            read.map(|content| json!({"content": content}))
-                .map_err(|e| e.to_string()),
-        );
+        match read {
+            Ok(content) => self.reply_fs(id, Ok(json!({"content": content}))),
+            // A missing file is an answer, not a refusal (the agent may be
+            // about to make it).
+            Err(err @ fs::FsError::Missing(_)) => {
+                let message = wire::error(id, err.code(), &err.to_string());
+                self.send(&message);
+            }
+            Err(err) => self.reply_fs(id, Err(err.to_string())),
+        }
     }
 
     fn reply_fs(&mut self, id: &Value, outcome: Result<Value, String>) {

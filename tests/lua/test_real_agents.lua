@@ -524,6 +524,94 @@ T['gemini: its question reaches Neovim and Allow runs it; Deny reaches the model
   child.wait('return require("lulu").get("g").status ~= "running"', 8000, 'stopped')
 end
 
+--- An ACP session's chat buffer text.
+local function chat(child, id)
+  return table.concat(
+    child.lua('return vim.api.nvim_buf_get_lines(require("lulu").buffer(...), 0, -1, false)', id),
+    '\n'
+  )
+end
+
+local function wait_chat(child, id, pattern, what)
+  h.wait_for(function()
+    return chat(child, id):find(pattern) ~= nil
+  end, 20000, what .. '\n' .. chat(child, id))
+end
+
+T['gemini-acp: streamed answer in the chat; a shell call asks, an always rule answers the next; the edit review writes your version; a deny reaches the model; cost'] = function(
+  child
+)
+  repo(child)
+  local server = agents.model(child, {
+    {
+      tool = { name = 'run_shell_command', input = { command = 'touch made-by-gemini-acp' } },
+      usage = { input = 1000, output = 100 },
+    },
+    { text = 'Gemini made it.', usage = { input = 1200, output = 20 } },
+    { tool = { name = 'run_shell_command', input = { command = 'touch made-by-gemini-acp' } } },
+    { text = 'Made it again.' },
+  })
+  local gemini = agents.gemini(child, server, child.cwd)
+  setup(child, 'gemini-acp', { acp = { cmd = { gemini.cmd[1], '--acp' } }, env = gemini.env })
+  local s = child.lua('return require("lulu").start({ agent = "gemini-acp", name = "ga" })')
+  child.wait('return require("lulu").get("ga").waiting', 30000, 'gemini --acp ready')
+  h.eq(child.lua('return require("lulu").get("ga").kind'), 'acp', 'an ACP session')
+  child.lua('require("lulu").open("ga")')
+
+  child.lua('require("lulu").send("ga", "make the file")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'its permission request reaches Neovim')
+  local question = pending(child)[1]
+  h.eq(
+    { question.tool, question.summary, question.agent },
+    { 'execute', 'touch made-by-gemini-acp', 'gemini-acp' },
+    'asked'
+  )
+  child.lua('require("lulu").decide(..., "always_allow")', question.id)
+  local worktree = child.lua('return require("lulu").get("ga").worktree')
+  h.wait_for(function()
+    return exists(worktree .. '/made-by-gemini-acp')
+  end, 15000, 'the command ran in the worktree')
+  wait_chat(child, s.id, 'Gemini made it%.', 'the streamed answer in the chat')
+  child.wait('return require("lulu").get("ga").waiting', 10000, 'its turn ended: waiting')
+  child.wait('return (require("lulu").get("ga").tokens or {}).input == 2200', 10000, 'tokens from the turn')
+
+  vim.fn.delete(worktree .. '/made-by-gemini-acp')
+  child.lua('require("lulu").send("ga", "again")')
+  wait_chat(child, s.id, 'Made it again%.', 'the second turn')
+  h.eq(#pending(child), 0, 'the rule answered: no question')
+  h.ok(exists(worktree .. '/made-by-gemini-acp'), 'and it ran')
+
+  -- Scripted now: the worktree's path is known.
+  local script = child.dir .. '/model-script.json'
+  local turns = vim.json.decode(table.concat(vim.fn.readfile(script), '\n')).turns
+  vim.list_extend(turns, {
+    { tool = { name = 'write_file', input = { file_path = worktree .. '/shared.txt', content = 'from gemini\n' } } },
+    { text = 'Wrote it.' },
+    { tool = { name = 'run_shell_command', input = { command = 'curl example.com' } } },
+    { text = 'Understood.' },
+  })
+  vim.fn.writefile({ vim.json.encode({ turns = turns }) }, script)
+  child.lua('require("lulu").send("ga", "write it")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'the edit is asked')
+  question = pending(child)[1]
+  h.eq({ question.tool, question.review, question.editable }, { 'edit', true, true }, 'a reviewable edit')
+  child.lua('require("lulu").decide(..., "allow", { content = "mine, not gemini\'s\\n" })', question.id)
+  wait_chat(child, s.id, 'Wrote it%.', 'the edit turn')
+  h.eq(vim.fn.readfile(worktree .. '/shared.txt'), { "mine, not gemini's" }, 'the file on disk is the reviewed version')
+
+  child.lua('require("lulu").send("ga", "fetch it")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'the network call is asked')
+  child.lua('require("lulu").decide(..., "deny", { message = "no network from here" })', pending(child)[1].id)
+  wait_chat(child, s.id, 'the user denied `curl example.com`: no network from here', 'the reason goes on as a prompt')
+  h.wait_for(function()
+    return vim.json.encode(server.requests()):find('no network from here', 1, true) ~= nil
+  end, 20000, 'the model got the reason')
+  local row = child.lua('return require("lulu.ui.list").layout({ require("lulu").get("ga") }, 90)')[1]
+  h.matches(row, '%$0%.00', 'the row shows the cost')
+  child.lua('require("lulu").stop("ga")')
+  child.wait('return require("lulu").get("ga").status ~= "running"', 8000, 'stopped')
+end
+
 T['gemini: an allow rule answers with no prompt; a timeout shows its own dialog and marks waiting'] = function(child)
   repo(child)
   local server = agents.model(child, {
