@@ -251,6 +251,9 @@ impl Supervisor {
     }
 
     pub(super) fn on_exit(&mut self, id: SessionId, exit: ExitKind, assessed: Assessed) {
+        // An ACP session's conversation, to its last note, is stored now.
+        self.chats.save_soon(&id);
+        self.save_chats();
         let Some(entry) = self.entries.get_mut(&id) else {
             tracing::warn!(session = %id, "exit for an unknown session dropped");
             return;

@@ -87,6 +87,18 @@ function M.claude(child, server, repo)
   }
 end
 
+--- Claude Code through `claude-agent-acp` (ACP), offline against `server`:
+--- the same set-up as `M.claude`, with the pinned CLI as the one the Agent
+--- SDK runs. `IS_SANDBOX`: the SDK passes `--allow-dangerously-skip-
+--- permissions`, which Claude Code refuses as root (CI runs as root); it
+--- only permits a mode the session never enters.
+function M.claude_acp(child, server, repo)
+  local bin = M.require('claude-agent-acp')
+  local cli = M.claude(child, server, repo)
+  local env = vim.tbl_extend('force', cli.env, { CLAUDE_CODE_EXECUTABLE = cli.cmd[1], IS_SANDBOX = '1' })
+  return { acp = { cmd = { bin } }, env = env }
+end
+
 --- Codex, offline against `server`: its own CODEX_HOME with a mock
 --- provider, asking before escalations, and `repo` trusted. `opts.model`:
 --- false leaves codex on its own default model (else `gpt-5`).

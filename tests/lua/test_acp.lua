@@ -179,4 +179,37 @@ T['a hostile agent: outside reads asked, terminals refused, junk bounded, a cras
   wait_chat(child, other.id, 'still here', 'g answers')
 end
 
+T['the conversation outlives the daemon; :LuluResume loads it into a new session'] = function(child)
+  local bin = os.getenv('LULU_BIN')
+  child.defer(function()
+    vim.system({ bin, 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
+  local repo = h.repo(child.dir .. '/repo')
+  local fake = vim.tbl_extend('force', FAKE, { env = { FAKE_ACP_STATE = child.dir .. '/fake-state' } })
+  local opts = { host = { mode = 'daemon' }, agents = { fake = fake } }
+  setup(child, opts)
+  local s = start(child, 'f', repo)
+  child.lua('require("lulu").send("f", "say: the first answer")')
+  wait_chat(child, s.id, 'the first answer', 'the answer')
+  local conversation = child.wait('return require("lulu").get("f").conversation', 5000, 'its conversation id')
+  h.matches(conversation, '^fake%-', "the agent's own id")
+  child.cmd('LuluDaemon! stop')
+
+  local other = h.child({ env = child.env })
+  child.defer(other.stop)
+  setup(other, opts)
+  h.ok(other.lua('return require("lulu").get("f").status') ~= 'running', 'ended with the daemon')
+  other.lua('require("lulu").open("f")')
+  wait_chat(other, s.id, 'say: the first answer.*the first answer', 'the stored conversation, in a new Neovim')
+  other.cmd('LuluResume f')
+  local resumed =
+    other.wait('local r = require("lulu").get("f"); return r.status == "running" and r.waiting and r', 10000)
+  h.ok(resumed.id ~= s.id, 'a new session')
+  wait_chat(other, resumed.id, 'say: the first answer.*the first answer', 'the agent replayed the conversation')
+  other.lua('require("lulu").send("f", "say: and the second")')
+  wait_chat(other, resumed.id, 'and the second', 'it goes on')
+  local log = table.concat(vim.fn.readfile(child.dir .. '/fake-state/' .. conversation .. '.json'), '\n')
+  h.matches(log, 'and the second', 'in the same conversation of the agent')
+end
+
 return T

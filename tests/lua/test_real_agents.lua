@@ -612,6 +612,53 @@ T['gemini-acp: streamed answer in the chat; a shell call asks, an always rule an
   child.wait('return require("lulu").get("ga").status ~= "running"', 8000, 'stopped')
 end
 
+T['claude-acp: a Bash call asks in Neovim and runs once allowed; an edit opens the review and writes your version; cost from usage_update'] = function(
+  child
+)
+  repo(child)
+  local server = agents.model(child, {
+    { tool = { name = 'Bash', input = { command = 'touch made-by-claude-acp', description = 'make it' } } },
+    { text = 'Claude made it.', usage = { input = 1000, output = 100 } },
+  })
+  setup(child, 'claude-acp', agents.claude_acp(child, server, child.cwd))
+  local s = child.lua('return require("lulu").start({ agent = "claude-acp", name = "ca" })')
+  child.wait('return require("lulu").get("ca").waiting', 30000, 'claude-agent-acp ready')
+  child.lua('require("lulu").open("ca")')
+  child.lua('require("lulu").send("ca", "make the file")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'its permission request reaches Neovim')
+  local question = pending(child)[1]
+  h.eq({ question.tool, question.summary }, { 'execute', 'touch made-by-claude-acp' }, 'asked from its rawInput')
+  answer(child, 'Allow once')
+  local worktree = child.lua('return require("lulu").get("ca").worktree')
+  h.wait_for(function()
+    return exists(worktree .. '/made-by-claude-acp')
+  end, 15000, 'the command ran in the worktree')
+  wait_chat(child, s.id, 'Claude made it%.', 'the answer in the chat')
+  child.wait('return (require("lulu").get("ca").cost_usd or 0) > 0', 10000, 'the cost from its usage_update')
+
+  local script = child.dir .. '/model-script.json'
+  local turns = vim.json.decode(table.concat(vim.fn.readfile(script), '\n')).turns
+  vim.list_extend(turns, {
+    {
+      tool = {
+        name = 'Edit',
+        input = { file_path = worktree .. '/shared.txt', old_string = 'base', new_string = 'from claude' },
+      },
+    },
+    { text = 'Edited.' },
+  })
+  vim.fn.writefile({ vim.json.encode({ turns = turns }) }, script)
+  child.lua('require("lulu").send("ca", "edit it")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'the edit is asked')
+  question = pending(child)[1]
+  h.eq({ question.tool, question.review }, { 'edit', true }, 'a reviewable edit')
+  child.lua('require("lulu").decide(..., "allow", { content = "reviewed by me\\n" })', question.id)
+  wait_chat(child, s.id, 'Edited%.', 'the edit turn')
+  h.eq(vim.fn.readfile(worktree .. '/shared.txt'), { 'reviewed by me' }, 'the file on disk is the reviewed version')
+  child.lua('require("lulu").stop("ca")')
+  child.wait('return require("lulu").get("ca").status ~= "running"', 8000, 'stopped')
+end
+
 T['gemini: an allow rule answers with no prompt; a timeout shows its own dialog and marks waiting'] = function(child)
   repo(child)
   local server = agents.model(child, {

@@ -295,7 +295,11 @@ fn malformed_arguments_say_what_is_wrong() {
             "session must be a name or id string, got nil",
         ),
         (SESSION_DETAIL, vec![], "takes (session)"),
-        (SESSION_CHAT, vec![Value::from(2)], "session must be a name or id string"),
+        (
+            SESSION_CHAT,
+            vec![Value::from(2)],
+            "session must be a name or id string",
+        ),
         (
             APPROVAL_LIST,
             vec![map(&[("history", s("yes"))])],
