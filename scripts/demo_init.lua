@@ -4,9 +4,11 @@ local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h')
 vim.opt.rtp:prepend(root)
 vim.o.termguicolors = true
 
-local opts = {}
-if vim.fn.executable('claude') == 0 then
-  opts.agents = { claude = { cmd = { root .. '/tests/fake-claude' } } }
+-- `acp`: the test suite's stand-in ACP agent (a chat buffer, :h lulu-acp).
+local opts = { agents = { acp = { acp = { cmd = { 'python3', root .. '/tests/fake-acp' } } } } }
+local fake_claude = vim.fn.executable('claude') == 0
+if fake_claude then
+  opts.agents.claude = { cmd = { root .. '/tests/fake-claude' } }
 end
 require('lulu').setup(opts)
 
@@ -14,10 +16,10 @@ vim.keymap.set('n', '<leader>l', '<Plug>(lulu-list)')
 vim.api.nvim_create_autocmd('VimEnter', {
   once = true,
   callback = function()
-    local fake = opts.agents and ' (fake claude)' or ''
+    local fake = fake_claude and ' (fake claude)' or ''
     vim.api.nvim_echo({
       { 'lulu: ', 'Title' },
-      { ':LuluStart shell | :LuluStart claude | :LuluList' .. fake, 'Normal' },
+      { ':LuluStart shell | :LuluStart claude | :LuluStart acp | :LuluList' .. fake, 'Normal' },
     }, false, {})
   end,
 })

@@ -74,7 +74,7 @@ T['an ACP session streams its answer into a markdown chat; the prompt line sends
   child.wait('return require("lulu").get("f").waiting', 5000, 'waiting after the turn')
   -- :LuluSend reaches it too; thoughts fold, plans are checklists.
   child.lua('require("lulu").send("f", "think: quietly\\nplan: one|two|three")')
-  wait_chat(child, s.id, '%- %[x%] one\n%- %[~%] two\n%- %[ %] three', 'the plan, updated in place')
+  wait_chat(child, s.id, '%- %[x%] one\n%- %[ %] two ← now\n%- %[ %] three', 'the plan, updated in place')
   h.eq(select(2, chat_text(child, s.id):gsub('%*%*plan%*%*', '')), 1, 'one plan, replaced, not repeated')
   h.matches(chat_text(child, s.id), '│ thinking\n│ quietly', 'the thought')
   local folded = child.lua([[

@@ -9,7 +9,6 @@ local M = {}
 --- The separator above the prompt.
 M.PROMPT = '──── prompt · <CR> sends · <C-c> cancels ────'
 
-local MARK = { completed = 'x', in_progress = '~', pending = ' ' }
 
 local function text_lines(text)
   local lines = vim.split(text or '', '\n', { plain = true })
@@ -52,7 +51,8 @@ function M.entry(e, prev, agent)
   elseif t == 'plan' then
     out[1] = '**plan**'
     for _, step in ipairs(e.steps or {}) do
-      out[#out + 1] = ('- [%s] %s'):format(MARK[step.status] or ' ', (step.content or ''):gsub('\n', ' '))
+      local mark, now = step.status == 'completed' and 'x' or ' ', step.status == 'in_progress' and ' ← now' or ''
+      out[#out + 1] = ('- [%s] %s%s'):format(mark, (step.content or ''):gsub('\n', ' '), now)
     end
   elseif t == 'turn' then
     out = { '', ('*— %s —*'):format(e.stop) }
