@@ -123,6 +123,13 @@ function M.codex(child, server, repo, opts)
   return { cmd = { bin }, env = { CODEX_HOME = home, MOCK_API_KEY = 'dummy' } }, home
 end
 
+--- Codex through `codex-acp` (ACP): the same CODEX_HOME as `M.codex`.
+function M.codex_acp(child, server, repo)
+  local bin = M.require('codex-acp')
+  local cli = M.codex(child, server, repo)
+  return { acp = { cmd = { bin } }, env = cli.env }
+end
+
 --- Gemini CLI, offline against `server`: API-key auth, no updates or
 --- telemetry, `repo` a trusted folder.
 function M.gemini(child, server, repo)

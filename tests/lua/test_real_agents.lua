@@ -659,6 +659,49 @@ T['claude-acp: a Bash call asks in Neovim and runs once allowed; an edit opens t
   child.wait('return require("lulu").get("ca").status ~= "running"', 8000, 'stopped')
 end
 
+T["codex-acp: its escalation asks in Neovim and runs once allowed; a deny aborts the turn (codex's own refusal)"] = function(
+  child
+)
+  repo(child)
+  local function exec(file)
+    return {
+      tool = {
+        name = 'exec_command',
+        input = { cmd = 'touch ' .. file, sandbox_permissions = 'require_escalated', justification = 'May I?' },
+      },
+    }
+  end
+  local server = agents.model(child, {
+    exec('made-by-codex-acp'),
+    { text = 'Codex made it.' },
+    exec('denied-for-codex'),
+  })
+  setup(child, 'codex-acp', agents.codex_acp(child, server, child.cwd))
+  local s = child.lua('return require("lulu").start({ agent = "codex-acp", name = "xa" })')
+  child.wait('return require("lulu").get("xa").waiting', 30000, 'codex-acp ready')
+  child.lua('require("lulu").open("xa")')
+  child.lua('require("lulu").send("xa", "make the file")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'its permission request reaches Neovim')
+  local question = pending(child)[1]
+  h.eq(question.tool, 'execute', 'an execute call')
+  h.matches(question.summary, 'touch made%-by%-codex%-acp', 'its command, from rawInput')
+  answer(child, 'Allow once')
+  local worktree = child.lua('return require("lulu").get("xa").worktree')
+  h.wait_for(function()
+    return exists(worktree .. '/made-by-codex-acp')
+  end, 15000, 'the command ran in the worktree')
+  wait_chat(child, s.id, 'Codex made it%.', 'the answer in the chat')
+  child.lua('require("lulu").send("xa", "another")')
+  child.wait('return #require("lulu").approvals() == 1', 20000, 'asked again')
+  -- Codex's only refusal is "abort": the turn ends there, the user speaks next.
+  answer(child, 'Deny')
+  wait_chat(child, s.id, '%*— cancelled —%*', 'the turn aborted')
+  child.wait('return require("lulu").get("xa").waiting', 10000, 'waiting for the user again')
+  h.ok(not exists(worktree .. '/denied-for-codex'), 'the denied command did not run')
+  child.lua('require("lulu").stop("xa")')
+  child.wait('return require("lulu").get("xa").status ~= "running"', 8000, 'stopped')
+end
+
 T['gemini: an allow rule answers with no prompt; a timeout shows its own dialog and marks waiting'] = function(child)
   repo(child)
   local server = agents.model(child, {

@@ -9,7 +9,6 @@ local M = {}
 --- The separator above the prompt.
 M.PROMPT = '──── prompt · <CR> sends · <C-c> cancels ────'
 
-
 local function text_lines(text)
   local lines = vim.split(text or '', '\n', { plain = true })
   while #lines > 0 and lines[#lines] == '' do
