@@ -89,7 +89,7 @@ impl Supervisor {
     pub(super) fn agent_info(&self, client: ClientId) -> Payload {
         let agents = &self.editors.options(client).agents;
         let info = agents.names().map(|name| {
-            let adapter = crate::adapter::for_agent(name);
+            let adapter = crate::adapter::for_session(name, agents.kind(name));
             let resolved = agents.resolve(
                 name,
                 &[],
