@@ -59,6 +59,10 @@ enum Command {
         /// The agent's id of a conversation to load.
         #[arg(long)]
         load: Option<String>,
+        /// An `execute` call's title is its command (lulu's adapter for
+        /// the agent says so).
+        #[arg(long)]
+        vouch_title: bool,
         #[arg(last = true, required = true)]
         argv: Vec<String>,
     },
@@ -267,8 +271,18 @@ pub fn main() -> ExitCode {
             processes,
             argv,
         } => limits_exec(&cgroup, address_space, processes, &argv),
-        Command::Acp { root, load, argv } => {
-            let code = crate::acp::run(crate::acp::Opts { root, load, argv });
+        Command::Acp {
+            root,
+            load,
+            vouch_title,
+            argv,
+        } => {
+            let code = crate::acp::run(crate::acp::Opts {
+                root,
+                load,
+                vouch_title,
+                argv,
+            });
             ExitCode::from(u8::try_from(code).unwrap_or(1))
         }
         Command::Hook { agent } => {

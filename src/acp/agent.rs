@@ -1,9 +1,11 @@
 //! The agent's process: started with pipes, its output read on threads of
-//! its own into the client's one queue, the tail of its stderr kept for
-//! the note that says why it ended.
+//! its own into the client's one queue (bounded: a flood waits in the
+//! agent's own pipe), its exit seen by a waiter thread (a child it forked
+//! that keeps the pipe open does not hide it), the tail of its stderr kept
+//! for the note that says why it ended.
 
 use std::io::BufReader;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 
 use super::wire::{self, Incoming};
@@ -13,6 +15,8 @@ pub enum Heard {
     Agent(Incoming),
     /// The agent's stdout closed.
     AgentClosed,
+    /// The agent's process ended.
+    AgentExited(Option<ExitStatus>),
     Keys(Vec<u8>),
     /// A question's answer (or why there is none).
     Answered {
@@ -23,17 +27,19 @@ pub enum Heard {
     KeysClosed,
 }
 
+/// Messages waiting for the loop, at most (each up to 8 MiB).
+pub const QUEUE: usize = 16;
 /// Bytes of the agent's stderr kept.
 const STDERR_TAIL: usize = 2048;
 
 pub struct Agent {
-    pub child: Child,
-    pub stdin: ChildStdin,
+    pub pid: u32,
+    pub stdin: Option<ChildStdin>,
     pub stderr: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Agent {
-    pub fn spawn(argv: &[String], tx: mpsc::Sender<Heard>) -> std::io::Result<Agent> {
+    pub fn spawn(argv: &[String], tx: mpsc::SyncSender<Heard>) -> std::io::Result<Agent> {
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| std::io::Error::other("no agent command"))?;
@@ -43,42 +49,38 @@ impl Agent {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        let stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin"))?;
+        let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
         let stderr_pipe = child.stderr.take().ok_or_else(|| std::io::Error::other("no stderr"))?;
+        let pid = child.id();
+        let reader = tx.clone();
         std::thread::spawn(move || {
-            let mut reader = BufReader::with_capacity(64 * 1024, stdout);
+            let mut lines = BufReader::with_capacity(64 * 1024, stdout);
             let mut buf = Vec::new();
-            while let Ok(Some(message)) = wire::read_line(&mut reader, &mut buf) {
-                if tx.send(Heard::Agent(message)).is_err() {
+            while let Ok(Some(message)) = wire::read_line(&mut lines, &mut buf) {
+                if reader.send(Heard::Agent(message)).is_err() {
                     return;
                 }
             }
-            let _ = tx.send(Heard::AgentClosed);
+            let _ = reader.send(Heard::AgentClosed);
+        });
+        std::thread::spawn(move || {
+            let status = child.wait().ok();
+            let _ = tx.send(Heard::AgentExited(status));
         });
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let tail = stderr.clone();
         std::thread::spawn(move || keep_tail(stderr_pipe, &tail));
-        Ok(Agent { child, stdin, stderr })
+        Ok(Agent { pid, stdin, stderr })
     }
 
-    /// End it: at once (`now`), else after a moment to exit by itself
-    /// (SIGTERM, then SIGKILL); its exit status.
-    pub fn finish(&mut self, now: bool) -> Option<std::process::ExitStatus> {
-        if !now {
-            for step in 0..40 {
-                if let Ok(Some(status)) = self.child.try_wait() {
-                    return Some(status);
-                }
-                if step == 10 {
-                    // SAFETY: signalling our own child by its pid.
-                    unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-        }
-        let _ = self.child.kill();
-        self.child.wait().ok()
+    /// Ask it to stop: SIGTERM (its stdin closed first), SIGKILL if `hard`.
+    pub fn signal(&mut self, hard: bool) {
+        self.stdin = None;
+        let signal = if hard { libc::SIGKILL } else { libc::SIGTERM };
+        // SAFETY: signalling our own child by its pid (not yet reaped: the
+        // waiter thread reports that first).
+        unsafe { libc::kill(self.pid as i32, signal) };
     }
 
     /// The last lines of its stderr, one line.
@@ -88,6 +90,19 @@ impl Agent {
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         let tail = lines[lines.len().saturating_sub(3)..].join(" | ");
         super::chat::cut(&tail, 500).to_string()
+    }
+}
+
+/// What is left of the session's process group when the client ends (a
+/// child the agent forked): ended too, when the client leads the group
+/// (as lulu starts it: the session's terminal's leader).
+pub fn end_leftovers() {
+    // SAFETY: plain process-group calls on this process.
+    unsafe {
+        if libc::getpgrp() == libc::getpid() as libc::pid_t {
+            libc::signal(libc::SIGTERM, libc::SIG_IGN);
+            libc::killpg(libc::getpgrp(), libc::SIGTERM);
+        }
     }
 }
 
@@ -106,7 +121,7 @@ fn keep_tail(mut pipe: impl std::io::Read, tail: &Mutex<Vec<u8>>) {
 }
 
 /// Read the user's keys (the session's terminal) into the queue.
-pub fn read_keys(tx: mpsc::Sender<Heard>) {
+pub fn read_keys(tx: mpsc::SyncSender<Heard>) {
     std::thread::spawn(move || {
         use std::io::Read;
         let mut stdin = std::io::stdin().lock();
@@ -133,7 +148,6 @@ pub fn raw_terminal() {
         let mut attrs: libc::termios = std::mem::zeroed();
         if libc::isatty(0) == 1 && libc::tcgetattr(0, &mut attrs) == 0 {
             libc::cfmakeraw(&mut attrs);
-            // Keep output processing: the screen is written with CR LF anyway.
             libc::tcsetattr(0, libc::TCSANOW, &attrs);
         }
     }

@@ -43,9 +43,10 @@ pub struct Question {
 }
 
 /// Read `request_permission`'s params. `title_is_command`: the agent's
-/// adapter vouches that an `execute` call's title is its command (when it
-/// sends no `rawInput`); `current`: a file's content now, for an edit
-/// whose diff is a piece of it.
+/// adapter (chosen by the configured program, not by what the agent says
+/// of itself) vouches that an `execute` call's title is its command, used
+/// when the call has no `rawInput` at all; `current`: a file's content
+/// now, for an edit whose diff is a piece of it.
 pub fn question(params: &Value, title_is_command: bool, current: impl Fn(&str) -> Option<String>) -> Question {
     let call = params.get("toolCall").unwrap_or(&Value::Null);
     let text = |key: &str| call.get(key).and_then(Value::as_str).unwrap_or("").to_string();
@@ -56,6 +57,7 @@ pub fn question(params: &Value, title_is_command: bool, current: impl Fn(&str) -
         "other".to_string()
     };
     let title = super::chat::cut(&text("title"), 2000).to_string();
+    let told = call.get("rawInput").is_some_and(|raw| !raw.is_null());
     let raw = call
         .get("rawInput")
         .and_then(Value::as_object)
@@ -64,7 +66,8 @@ pub fn question(params: &Value, title_is_command: bool, current: impl Fn(&str) -
     let mut input = Map::new();
     let mut edit = None;
     if tool == "execute" {
-        execute_input(&raw, &title, title_is_command, &mut input);
+        // The title stands for the command only when the call says nothing else.
+        execute_input(&raw, &title, title_is_command && !told, &mut input);
     } else {
         edit = edit_of(call, &current);
         if let Some((path, content)) = &edit {
@@ -211,6 +214,12 @@ mod tests {
         assert_eq!(
             question(&permission(untold), false, |_| None).input,
             json!({"title": "touch x"})
+        );
+        // An agent that sends a rawInput of its own is not read by its title.
+        let odd_command = json!({"kind": "execute", "title": "npm test", "rawInput": {"command": 42}});
+        assert_eq!(
+            question(&permission(odd_command), true, |_| None).input,
+            json!({"title": "npm test"})
         );
         let odd = json!({"kind": "launch_missiles", "title": "t"});
         assert_eq!(question(&permission(odd), false, |_| None).tool, "other");

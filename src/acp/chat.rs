@@ -201,6 +201,28 @@ fn files_of(update: &Value) -> Vec<String> {
     files
 }
 
+/// The ACP tool kinds; any other is `other` (none: empty, an update).
+pub const KINDS: [&str; 10] = [
+    "read",
+    "edit",
+    "delete",
+    "move",
+    "search",
+    "execute",
+    "think",
+    "fetch",
+    "switch_mode",
+    "other",
+];
+
+fn known_kind(kind: Option<&Value>) -> String {
+    match kind.and_then(Value::as_str) {
+        None | Some("") => String::new(),
+        Some(kind) if KINDS.contains(&kind) => kind.to_string(),
+        Some(_) => "other".to_string(),
+    }
+}
+
 /// The entry one `session/update`'s `update` object makes, if any.
 pub fn entry_of(update: &Value) -> Option<Entry> {
     let kind = update.get("sessionUpdate").and_then(Value::as_str)?;
@@ -216,10 +238,10 @@ pub fn entry_of(update: &Value) -> Option<Entry> {
             text: block_text(content)?,
         },
         "tool_call" | "tool_call_update" => Entry::Tool {
-            id: text_of(update.get("toolCallId")),
-            kind: text_of(update.get("kind")),
+            id: cut(&text_of(update.get("toolCallId")), 128).to_string(),
+            kind: known_kind(update.get("kind")),
             title: cut(&text_of(update.get("title")), 500).to_string(),
-            status: text_of(update.get("status")),
+            status: cut(&text_of(update.get("status")), 40).to_string(),
             files: files_of(update),
         },
         "plan" => Entry::Plan {

@@ -12,9 +12,10 @@ use std::sync::mpsc;
 
 use serde_json::{Value, json};
 
-use super::agent::{Agent, Heard};
+use super::agent::{self as process, Agent, Heard};
 use super::ask::Question;
 use super::chat::{self, Entry};
+use super::fs::Fence;
 use super::host::{self, Host};
 use super::keys::Keys;
 use super::render;
@@ -22,12 +23,19 @@ use super::wire::{self, Incoming};
 
 /// Malformed lines tolerated before the agent is taken for broken.
 const MAX_MALFORMED: u32 = 1000;
+/// Tool calls whose kind and title are remembered (for their updates).
+const MAX_TOOLS: usize = 512;
+/// Questions of the agent waiting at once; past it, refused.
+pub(super) const MAX_ASKS: usize = 8;
 /// Notes about malformed lines shown (the rest only counted).
 const MALFORMED_NOTES: u32 = 3;
 
 pub struct Opts {
     /// The session's root (its worktree): what the agent's files stay in.
     pub root: PathBuf,
+    /// The agent's adapter vouches that an `execute` call's title is its
+    /// command (decided by lulu from the configured program).
+    pub vouch_title: bool,
     /// The agent's id of a conversation to load.
     pub load: Option<String>,
     pub argv: Vec<String>,
@@ -58,11 +66,13 @@ pub(super) enum Asked {
 
 pub struct Client {
     pub(super) root: PathBuf,
+    pub(super) fence: Fence,
+    pub(super) vouch_title: bool,
     pub(super) load: Option<String>,
     pub(super) agent: Agent,
-    pub(super) tx: mpsc::Sender<Heard>,
+    pub(super) tx: mpsc::SyncSender<Heard>,
     pub(super) host: Option<Host>,
-    pub(super) events: Option<mpsc::Sender<host::Event>>,
+    pub(super) events: Option<mpsc::SyncSender<host::Event>>,
     pub(super) next_id: u64,
     pub(super) sent: HashMap<u64, Sent>,
     pub(super) session: Option<String>,
@@ -72,9 +82,10 @@ pub struct Client {
     pub(super) prompts: VecDeque<String>,
     pub(super) asks: HashMap<u64, Ask>,
     pub(super) next_ask: u64,
-    /// Content the user accepted for a file, by path, with its call's id:
-    /// what lulu writes whatever the agent sends.
-    pub(super) accepted: HashMap<String, (String, String)>,
+    /// Content the user accepted for a file, by its path below the root,
+    /// with its call's id: what lulu writes, whatever the agent sends,
+    /// until the call ends.
+    pub(super) accepted: HashMap<PathBuf, (String, String)>,
     pub(super) keys: Keys,
     pub(super) malformed: u32,
     pub(super) last: Option<Entry>,
@@ -86,7 +97,16 @@ pub struct Client {
 
 /// Run the client until the agent ends; the exit code to leave with.
 pub fn run(opts: Opts) -> i32 {
-    let (tx, rx) = mpsc::channel();
+    let fence = match Fence::open(&opts.root) {
+        Ok(fence) => fence,
+        Err(err) => {
+            render::show(&render::clean(&format!(
+                "lulu: cannot open the session's root: {err}\n"
+            )));
+            return 2;
+        }
+    };
+    let (tx, rx) = mpsc::sync_channel(process::QUEUE);
     let agent = match Agent::spawn(&opts.argv, tx.clone()) {
         Ok(agent) => agent,
         Err(err) => {
@@ -97,17 +117,18 @@ pub fn run(opts: Opts) -> i32 {
             return 127;
         }
     };
-    super::agent::raw_terminal();
-    super::agent::read_keys(tx.clone());
+    process::raw_terminal();
+    process::read_keys(tx.clone());
     let host = Host::from_env();
     let events = host.clone().map(|host| {
-        let (events, queue) = mpsc::channel();
+        let (events, queue) = mpsc::sync_channel(64);
         std::thread::spawn(move || host.serve(queue));
         events
     });
-    let root = opts.root.canonicalize().unwrap_or(opts.root);
     let mut client = Client {
-        root,
+        root: fence.root().to_path_buf(),
+        fence,
+        vouch_title: opts.vouch_title,
         load: opts.load,
         agent,
         tx,
@@ -142,31 +163,67 @@ impl Client {
                    "clientCapabilities": {"fs": {"readTextFile": true, "writeTextFile": true}, "terminal": false},
                    "clientInfo": {"name": "lulu", "title": "lulu", "version": version}}),
         );
-        let mut broken = None;
+        let (mut broken, mut exited) = (None, None);
         while let Ok(heard) = rx.recv() {
             match heard {
                 Heard::Agent(message) => broken = self.on_message(message),
-                Heard::AgentClosed => break,
+                Heard::AgentExited(status) => {
+                    exited = Some(status);
+                    break;
+                }
+                Heard::AgentClosed | Heard::KeysClosed => break,
                 Heard::Keys(bytes) => self.on_keys(&bytes),
-                Heard::KeysClosed => break,
                 Heard::Answered { ask, reply } => self.on_answer(ask, reply),
             }
             if broken.is_some() {
                 break;
             }
         }
-        self.end(broken)
+        let status = match exited {
+            Some(status) => status,
+            None => self.stop_agent(&rx, broken.is_some()),
+        };
+        self.end(broken, status)
+    }
+
+    /// End the agent: its stdin closed, then SIGTERM, then SIGKILL, a
+    /// second each (at once when it is `broken`); its exit status.
+    fn stop_agent(&mut self, rx: &mpsc::Receiver<Heard>, broken: bool) -> Option<std::process::ExitStatus> {
+        self.agent.stdin = None;
+        let steps: &[Option<bool>] = if broken {
+            &[Some(true)]
+        } else {
+            &[None, Some(false), Some(true)]
+        };
+        for step in steps {
+            if let Some(hard) = step {
+                self.agent.signal(*hard);
+            }
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+            while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+                match rx.recv_timeout(left) {
+                    Ok(Heard::AgentExited(status)) => return status,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        None
     }
 
     /// The agent ended (or is ended): say why, and leave with its code.
-    fn end(&mut self, broken: Option<String>) -> i32 {
-        let status = self.agent.finish(broken.is_some());
-        let code = broken
-            .as_ref()
-            .map_or_else(|| status.and_then(|s| s.code()).unwrap_or(1), |_| 2);
-        let why = broken.unwrap_or_else(|| match code {
-            0 => "the agent exited".to_string(),
-            code => format!("the agent exited with status {code}: {}", self.agent.stderr_tail()),
+    fn end(&mut self, broken: Option<String>, status: Option<std::process::ExitStatus>) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
+        let code = match (&broken, status) {
+            (Some(_), _) => 2,
+            (None, Some(status)) => status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
+            (None, None) => 1,
+        };
+        let signal = status.and_then(|s| s.signal());
+        let why = broken.unwrap_or_else(|| match (code, signal) {
+            (0, _) => "the agent exited".to_string(),
+            (_, Some(signal)) => format!("the agent was ended by signal {signal}"),
+            (code, None) => format!("the agent exited with status {code}: {}", self.agent.stderr_tail()),
         });
         self.push(Entry::Note { text: why });
         if let Some(events) = self.events.take() {
@@ -174,11 +231,14 @@ impl Client {
             let _ = events.send(host::Event::Flush(done));
             let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
         }
+        process::end_leftovers();
         code
     }
 
     pub(super) fn send(&mut self, message: &Value) {
-        let _ = wire::send(&mut self.agent.stdin, message);
+        if let Some(stdin) = self.agent.stdin.as_mut() {
+            let _ = wire::send(stdin, message);
+        }
     }
 
     pub(super) fn request(&mut self, what: Sent, method: &str, params: Value) {
@@ -213,6 +273,9 @@ impl Client {
         else {
             return entry.clone();
         };
+        if self.tools.len() >= MAX_TOOLS && !self.tools.contains_key(id) {
+            self.tools.clear();
+        }
         let known = self.tools.entry(id.clone()).or_default();
         if !kind.is_empty() {
             known.0 = kind.clone();

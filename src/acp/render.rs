@@ -14,11 +14,17 @@ pub fn clean(text: &str) -> String {
         match c {
             '\n' => out.push_str("\r\n"),
             '\t' => out.push_str("    "),
-            c if c.is_control() => {}
+            c if c.is_control() || invisible(c) => {}
             c => out.push(c),
         }
     }
     out
+}
+
+/// Characters that reorder or hide text: bidi controls, line and paragraph
+/// separators, zero-width ones.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 /// What an entry adds to the screen; `continued`: the entry before was the
@@ -60,6 +66,7 @@ mod tests {
     #[test]
     fn the_agents_text_cannot_drive_the_terminal() {
         assert_eq!(clean("a\x1b[2Jb\x07c\nd\u{9b}e"), "a[2Jbc\r\nde");
+        assert_eq!(clean("x\u{202e}y\u{2028}z\u{200b}"), "xyz");
         let entry = Entry::Agent {
             text: "hi\x1b]52;c;AAAA\x07".into(),
         };

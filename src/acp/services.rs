@@ -3,7 +3,7 @@
 //! only when the user allows), and nothing else (refused with an error).
 //! What it tells: the conversation's updates and its usage.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -64,25 +64,29 @@ impl Client {
     }
 
     fn permission(&mut self, id: Value, params: Value) {
-        let title_is_command = crate::adapter::acp_title_is_command(&self.agent_name);
-        let root = self.root.clone();
-        let question = ask::question(&params, title_is_command, |path| {
-            let real = fs::resolve(path).ok()?;
-            fs::read(&real, &root, false, None, None).ok()
-        });
+        let fence = &self.fence;
+        let question = ask::question(&params, self.vouch_title, |path| fence.read(path, None, None).ok());
         let cwd = ask::cwd_of(
             &question,
             &std::env::current_dir().unwrap_or_else(|_| self.root.clone()),
         );
         let payload = json!({"hook_event_name": "PermissionRequest", "tool_name": question.tool,
             "tool_input": question.input, "tool_use_id": question.call_id, "cwd": cwd});
-        let title = question.title.clone();
-        self.render_waiting(&question.tool, &title);
         self.ask(id, params, Asked::Permission(question), payload);
     }
 
-    fn render_waiting(&self, tool: &str, title: &str) {
-        let line = format!("\n  ? {tool} {title}: waiting for your answer in Neovim");
+    fn render_waiting(&self, payload: &Value) {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+        let input = payload.get("tool_input");
+        let what = [
+            input.and_then(|i| i.get("command")),
+            input.and_then(|i| i.get("file_path")),
+        ]
+        .into_iter()
+        .find_map(|v| v.and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| text(input.and_then(|i| i.get("title"))));
+        let tool = text(payload.get("tool_name"));
+        let line = format!("\n  ? {tool} {what}: waiting for your answer in Neovim");
         super::render::show(&super::render::clean(&line));
     }
 
@@ -90,7 +94,20 @@ impl Client {
     fn ask(&mut self, id: Value, params: Value, what: Asked, payload: Value) {
         self.next_ask += 1;
         let key = self.next_ask;
-        let opened = self.host.as_ref().map(|host| host.open(payload));
+        if self.asks.len() >= super::client::MAX_ASKS {
+            let why = format!("{} questions already wait; ask one at a time", self.asks.len());
+            self.asks.insert(
+                key,
+                Ask {
+                    id,
+                    params,
+                    what,
+                    stream: None,
+                },
+            );
+            return self.on_answer(key, Err(why));
+        }
+        let opened = self.host.as_ref().map(|host| host.open(payload.clone()));
         let stream = match opened {
             Some(Ok(stream)) => stream,
             other => {
@@ -111,6 +128,7 @@ impl Client {
                 return;
             }
         };
+        self.render_waiting(&payload);
         let kept = stream.try_clone().ok();
         super::turns::answered(&self.tx, key, stream);
         self.asks.insert(
@@ -135,11 +153,11 @@ impl Client {
         match ask.what {
             Asked::Permission(question) => self.answer_permission(&ask.id, &ask.params, question, &reply),
             Asked::Read(real, line, limit) if reply.decision == Action::Allow => {
-                let read = fs::read(&real, &self.root, true, line, limit);
+                let read = fs::read_allowed(&real, line, limit);
                 self.reply_read(&ask.id, read);
             }
             Asked::Write(real, content) if reply.decision == Action::Allow => {
-                let written = fs::write(&real, &self.root, true, &content).map(|_| Value::Null);
+                let written = fs::write_allowed(&real, &content).map(|_| Value::Null);
                 self.reply_fs(&ask.id, written.map_err(|e| e.to_string()));
             }
             Asked::Read(real, ..) | Asked::Write(real, _) => {
@@ -159,7 +177,11 @@ impl Client {
                 .and_then(|input| input.get("content"))
                 .and_then(Value::as_str)
                 .map_or(content, str::to_string);
-            self.accepted.insert(path, (question.call_id.clone(), chosen));
+            // Pinned by where it is (an edit outside the root is the
+            // agent's own to write, as the user allowed it).
+            if let Ok(rel) = self.fence.below(&path) {
+                self.accepted.insert(rel, (question.call_id.clone(), chosen));
+            }
         }
         if reply.decision != Action::Allow {
             let why = reply.reason.as_deref().unwrap_or("no reason given");
@@ -196,41 +218,34 @@ impl Client {
     }
 
     fn read_file(&mut self, id: Value, params: Value) {
-        let path = params.get("path").and_then(Value::as_str).unwrap_or("");
+        let path = params.get("path").and_then(Value::as_str).unwrap_or("").to_string();
         let number = |key: &str| params.get(key).and_then(Value::as_u64);
         let (line, limit) = (number("line"), number("limit"));
-        let real = match fs::resolve(path) {
-            Ok(real) => real,
-            Err(err) => return self.reply_read(&id, Err(err)),
-        };
-        if fs::inside(&real, &self.root) {
-            let read = fs::read(&real, &self.root, false, line, limit);
-            return self.reply_read(&id, read);
+        match self.fence.read(&path, line, limit) {
+            Err(fs::FsError::Outside(_)) => {
+                let real = where_it_leads(&path);
+                let payload = outside_question("read", &real, None);
+                self.ask(id, params, Asked::Read(real, line, limit), payload);
+            }
+            read => self.reply_read(&id, read),
         }
-        let payload = outside_question("read", &real, None);
-        self.render_waiting("read", &real.display().to_string());
-        self.ask(id, params, Asked::Read(real, line, limit), payload);
     }
 
     fn write_file(&mut self, id: Value, params: Value) {
-        let path = params.get("path").and_then(Value::as_str).unwrap_or("");
-        let content = params.get("content").and_then(Value::as_str).unwrap_or("").to_string();
-        let real = match fs::resolve(path) {
-            Ok(real) => real,
-            Err(err) => return self.reply_fs(&id, Err(err.to_string())),
-        };
-        // The user's reviewed version, not the agent's, when there is one.
-        let content = match self.accepted.remove(path) {
-            Some((_, accepted)) => accepted,
-            None => content,
-        };
-        if fs::inside(&real, &self.root) {
-            let written = fs::write(&real, &self.root, false, &content).map(|_| Value::Null);
-            return self.reply_fs(&id, written.map_err(|e| e.to_string()));
+        let path = params.get("path").and_then(Value::as_str).unwrap_or("").to_string();
+        let mut content = params.get("content").and_then(Value::as_str).unwrap_or("").to_string();
+        // The user's reviewed version, not the agent's, while its call runs.
+        if let Some((_, accepted)) = self.fence.below(&path).ok().and_then(|rel| self.accepted.get(&rel)) {
+            content = accepted.clone();
         }
-        let payload = outside_question("edit", &real, Some(&content));
-        self.render_waiting("edit", &real.display().to_string());
-        self.ask(id, params, Asked::Write(real, content), payload);
+        match self.fence.write(&path, &content) {
+            Err(fs::FsError::Outside(_)) => {
+                let real = where_it_leads(&path);
+                let payload = outside_question("edit", &real, Some(&content));
+                self.ask(id, params, Asked::Write(real, content), payload);
+            }
+            written => self.reply_fs(&id, written.map(|_| Value::Null).map_err(|e| e.to_string())),
+        }
     }
 
     fn reply_read(&mut self, id: &Value, read: Result<String, fs::FsError>) {
@@ -257,27 +272,38 @@ impl Client {
         self.send(&message);
     }
 
-    /// A reviewed edit's call is over and the agent never wrote through
-    /// lulu: the user's version is written now.
+    /// A reviewed edit's call is over: the pin goes, and if the agent
+    /// never wrote through lulu, the user's version is written now.
     fn settle_accepted(&mut self, call: &str) {
-        let Some(path) = self
+        let pinned: Vec<PathBuf> = self
             .accepted
             .iter()
-            .find(|(_, (id, _))| id == call)
-            .map(|(p, _)| p.clone())
-        else {
-            return;
-        };
-        let Some((_, content)) = self.accepted.remove(&path) else {
-            return;
-        };
-        let Ok(real) = fs::resolve(&path) else {
-            return;
-        };
-        let now = std::fs::read_to_string(&real).ok();
-        if now.as_deref() != Some(content.as_str()) && fs::write(&real, &self.root, false, &content).is_ok() {
-            self.note(format!("wrote your reviewed version of {path}"));
+            .filter(|(_, (id, _))| id == call)
+            .map(|(rel, _)| rel.clone())
+            .collect();
+        for rel in pinned {
+            let Some((_, content)) = self.accepted.remove(&rel) else {
+                continue;
+            };
+            let path = self.root.join(&rel).to_string_lossy().into_owned();
+            if self.fence.read(&path, None, None).ok().as_deref() == Some(content.as_str()) {
+                continue;
+            }
+            match self.fence.write(&path, &content) {
+                Ok(()) => self.note(format!("wrote your reviewed version of {path}")),
+                Err(err) => self.note(format!("could not write your reviewed version: {err}")),
+            }
         }
+    }
+}
+
+/// Where a path outside leads, as the question names it (the file's own
+/// name kept: a link there is not followed when served).
+fn where_it_leads(raw: &str) -> PathBuf {
+    let path = Path::new(raw);
+    match (path.parent().and_then(|p| p.canonicalize().ok()), path.file_name()) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => path.to_path_buf(),
     }
 }
 

@@ -46,6 +46,7 @@ impl Client {
 
     pub(super) fn turn_ended(&mut self, result: Result<Value, String>) {
         self.turn = false;
+        self.tools.clear();
         let stop = match &result {
             Ok(result) => result
                 .get("stopReason")
@@ -83,7 +84,7 @@ impl Client {
 }
 
 /// What a question thread sends back.
-pub(super) fn answered(tx: &std::sync::mpsc::Sender<Heard>, ask: u64, stream: std::os::unix::net::UnixStream) {
+pub(super) fn answered(tx: &std::sync::mpsc::SyncSender<Heard>, ask: u64, stream: std::os::unix::net::UnixStream) {
     let tx = tx.clone();
     std::thread::spawn(move || {
         let reply = super::host::Host::answer(&stream);

@@ -51,8 +51,12 @@ impl Adapter for Acp {
 
 /// Gemini CLI's `execute` calls carry no `rawInput`; their title is the
 /// shell command itself (its shell tool's `getDisplayTitle`, 0.61.0).
-pub fn title_is_command(agent_info_name: &str) -> bool {
-    agent_info_name == "gemini-cli"
+/// Decided by the program lulu runs (`program`: its path), never by what
+/// the agent says of itself.
+pub fn title_is_command(program: &str) -> bool {
+    std::path::Path::new(program)
+        .file_name()
+        .is_some_and(|name| name == "gemini")
 }
 
 /// Tokens by model a turn's result reports in its `_meta` (Gemini CLI:

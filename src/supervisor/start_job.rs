@@ -159,6 +159,9 @@ impl StartJob {
         if let Some(id) = &self.opts.resume {
             client.extend(["--load".to_string(), id.clone()]);
         }
+        if adapter::acp_title_is_command(self.resolved.argv.first().map_or("", String::as_str)) {
+            client.push("--vouch-title".to_string());
+        }
         client.push("--".to_string());
         self.resolved.cmd_len += client.len();
         self.resolved.argv.splice(0..0, client);

@@ -163,6 +163,17 @@ T['a hostile agent: outside reads asked, terminals refused, junk bounded, a cras
   q = pending(child, 'read')
   child.lua('require("lulu").decide(..., "deny")', q.id)
   wait_chat(child, s.id, 'read failed', 'refused')
+  -- Inside the worktree, but a door out: its git config, a hard link.
+  local worktree = child.lua('return require("lulu").get("f").worktree')
+  vim.fn.writefile({ 'TOP SECRET' }, child.dir .. '/secret')
+  vim.uv.fs_link(child.dir .. '/secret', worktree .. '/hard')
+  child.lua('require("lulu").send("f", ...)', 'read: ' .. worktree .. '/hard')
+  child.lua('require("lulu").decide(..., "deny")', pending(child, 'read').id)
+  wait_chat(child, s.id, 'read failed: the user did not allow', 'a hard link out is asked')
+  child.lua('require("lulu").send("f", ...)', 'write: ' .. worktree .. '/.git/config [core] fsmonitor = evil')
+  h.matches(pending(child, 'edit').summary, '%.git/config', 'a write to .git is asked')
+  child.lua('require("lulu").decide(..., "deny")', pending(child, 'edit').id)
+  wait_chat(child, s.id, 'write failed: the user did not allow', 'and refused')
   child.lua('require("lulu").send("f", "terminal: rm -rf ~\\nunknown\\ngarbage\\nhuge: 9000000\\nflood: 3000")')
   wait_chat(child, s.id, 'line 3000', 'the flood, to its end')
   local text = chat_text(child, s.id)
@@ -208,8 +219,11 @@ T['the conversation outlives the daemon; :LuluResume loads it into a new session
   wait_chat(other, resumed.id, 'say: the first answer.*the first answer', 'the agent replayed the conversation')
   other.lua('require("lulu").send("f", "say: and the second")')
   wait_chat(other, resumed.id, 'and the second', 'it goes on')
-  local log = table.concat(vim.fn.readfile(child.dir .. '/fake-state/' .. conversation .. '.json'), '\n')
-  h.matches(log, 'and the second', 'in the same conversation of the agent')
+  -- The agent saves its turn after its reply.
+  h.wait_for(function()
+    local log = table.concat(vim.fn.readfile(child.dir .. '/fake-state/' .. conversation .. '.json'), '\n')
+    return log:find('and the second', 1, true) ~= nil
+  end, 5000, 'the second turn in the same conversation of the agent')
 end
 
 return T
