@@ -58,13 +58,21 @@ fn response(id: Value, mut object: Map<String, Value>) -> Incoming {
     };
     let outcome = match (object.remove("result"), object.remove("error")) {
         (Some(result), None) => Ok(result),
-        (None, Some(error)) => Err(error.get("message").and_then(Value::as_str).map_or_else(
-            || "an error with no message".to_string(),
-            |m| m.chars().take(300).collect(),
-        )),
+        (None, Some(error)) => Err(error_text(&error)),
         _ => return Incoming::Malformed("a response with neither (or both) result and error".into()),
     };
     Incoming::Response { id, outcome }
+}
+
+/// An error's message, with its `data.details` when it has them (short).
+fn error_text(error: &Value) -> String {
+    let message = error.get("message").and_then(Value::as_str).unwrap_or("an error with no message");
+    let details = error.pointer("/data/details").and_then(Value::as_str);
+    let text = match details {
+        Some(details) if !details.is_empty() => format!("{message}: {details}"),
+        _ => message.to_string(),
+    };
+    text.chars().take(300).collect()
 }
 
 fn excerpt(line: &[u8]) -> String {

@@ -702,6 +702,47 @@ T["codex-acp: its escalation asks in Neovim and runs once allowed; a deny aborts
   child.wait('return require("lulu").get("xa").status ~= "running"', 8000, 'stopped')
 end
 
+T['claude-acp: the conversation outlives the daemon; :LuluResume continues it with session/load'] = function(child)
+  local bin = os.getenv('LULU_BIN')
+  child.defer(function()
+    vim.system({ bin, 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
+  repo(child)
+  local server = agents.model(child, {
+    { text = 'The answer is forty-two.' },
+    { text = 'You asked about the answer.' },
+  })
+  local opts = {
+    host = { mode = 'daemon' },
+    agents = { ['claude-acp'] = agents.claude_acp(child, server, child.cwd) },
+    cost = { prices = PRICES },
+  }
+  child.setup(opts)
+  child.capture_notify()
+  local s = child.lua('return require("lulu").start({ agent = "claude-acp", name = "gr" })')
+  child.wait('return require("lulu").get("gr").waiting', 30000, 'claude-agent-acp ready')
+  child.lua('require("lulu").open("gr")')
+  child.lua('require("lulu").send("gr", "what is the answer?")')
+  wait_chat(child, s.id, 'The answer is forty%-two%.', 'the first answer')
+  child.wait('return require("lulu").get("gr").conversation', 5000, 'its session id kept')
+  child.cmd('LuluDaemon! stop')
+
+  local other = h.child({ env = child.env })
+  child.defer(other.stop)
+  other.setup(opts)
+  other.capture_notify()
+  other.lua('require("lulu").open("gr")')
+  wait_chat(other, s.id, 'The answer is forty%-two%.', 'the stored conversation in a new Neovim')
+  other.cmd('LuluResume gr')
+  local resumed =
+    other.wait('local r = require("lulu").get("gr"); return r.status == "running" and r.waiting and r', 30000)
+  wait_chat(other, resumed.id, 'The answer is forty%-two%.', 'claude replayed its conversation')
+  other.lua('require("lulu").send("gr", "what did I ask?")')
+  wait_chat(other, resumed.id, 'You asked about the answer%.', 'the conversation goes on')
+  local last = server.turns()[#server.turns()].body
+  h.matches(vim.json.encode(last), 'what is the answer%?', 'the model saw the earlier turn')
+end
+
 T['gemini: an allow rule answers with no prompt; a timeout shows its own dialog and marks waiting'] = function(child)
   repo(child)
   local server = agents.model(child, {
