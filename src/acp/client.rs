@@ -345,7 +345,14 @@ impl Client {
             (Sent::Initialize, Ok(result)) => self.initialized(&result),
             (Sent::Initialize, Err(err)) => return Some(format!("the agent refused to start ACP: {err}")),
             (Sent::NewSession | Sent::Load, Ok(result)) => self.session_ready(&result),
-            (Sent::NewSession | Sent::Load, Err(err)) => {
+            (Sent::Load, Err(err)) => {
+                // The conversation is gone on the agent's side: a new one.
+                self.note(format!("the agent could not load the conversation ({err}); a new one starts"));
+                self.session = None;
+                let cwd = std::env::current_dir().unwrap_or_else(|_| self.root.clone());
+                self.request(Sent::NewSession, "session/new", json!({"cwd": cwd, "mcpServers": []}));
+            }
+            (Sent::NewSession, Err(err)) => {
                 return Some(format!("the agent could not start a session: {err}"));
             }
             (Sent::Prompt, result) => self.turn_ended(result),
