@@ -69,6 +69,17 @@ command('LuluMerge', cmd('merge'), {
   complete = complete('complete_merge'),
   desc = "lulu: land a session's branch on its base (merge, squash or rebase)",
 })
+command('LuluPush', cmd('push'), {
+  nargs = '+',
+  bang = true,
+  complete = complete('complete_sessions'),
+  desc = "lulu: push a session's branch (upstream set; ! forces, with a lease)",
+})
+command('LuluPR', cmd('pr'), {
+  nargs = '+',
+  complete = complete('complete_sessions'),
+  desc = "lulu: push a session's branch and open a pull request (gh) or merge request (glab)",
+})
 command('LuluActivity', cmd('activity'), {
   nargs = 0,
   desc = "lulu: live feed of the sessions' branches: commits, merges, rebases, conflicts",

@@ -197,6 +197,9 @@ pub struct SessionRecord {
     /// session id, Codex's thread id), to resume it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
+    /// Its pull (merge) request, once `:LuluPR` opened one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr_url: Option<String>,
     /// The sandbox it runs in (stored: it starts again inside).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<crate::sandbox::Sandbox>,

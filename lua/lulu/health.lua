@@ -23,6 +23,7 @@ function M.check()
   H.confinement()
   H.remote_hosts()
   H.git()
+  H.forges()
   H.store(bin)
 end
 
@@ -279,6 +280,40 @@ function H.git()
       'recognising squash-merged branches needs git 2.38+',
       "and so does safe.bareRepository, which keeps a session's git from taking a directory the agent wrote for a repository",
     })
+  end
+end
+
+--- gh and glab, for :LuluPR: found, and logged in (read from their own
+--- files: `gh auth token`, `glab auth status` with a short timeout).
+function H.forges()
+  health.start('lulu: pull requests (:LuluPR)')
+  local checks = {
+    { 'gh', { 'gh', 'auth', 'token' }, 'GitHub: install gh (https://cli.github.com)', 'gh auth login' },
+    {
+      'glab',
+      { 'glab', 'auth', 'status' },
+      'GitLab: install glab (https://gitlab.com/gitlab-org/cli)',
+      'glab auth login',
+    },
+  }
+  for _, c in ipairs(checks) do
+    local name, auth, install, login = c[1], c[2], c[3], c[4]
+    if vim.fn.executable(name) == 0 then
+      health.info(
+        ('%s not found: :LuluPR only pushes to %s remotes (%s)'):format(
+          name,
+          name == 'gh' and 'GitHub' or 'GitLab',
+          install
+        )
+      )
+    else
+      local done = vim.system(auth, { text = true }):wait(3000)
+      if done.code == 0 then
+        health.ok(('%s found and logged in'):format(name))
+      else
+        health.warn(('%s found but not logged in'):format(name), { login })
+      end
+    end
   end
 end
 

@@ -15,6 +15,7 @@ local M = {}
 local H = {}
 
 local api_approvals = require('lulu.api.approvals')
+local api_forge = require('lulu.api.forge')
 local api_git = require('lulu.api.git')
 local api_sessions = require('lulu.api.sessions')
 local config = require('lulu.config')
@@ -89,6 +90,11 @@ M.comments = api_git.comments
 M.send_review = api_git.send_review
 M.trust = api_git.trust
 M.prune = api_git.prune
+
+-- A session's branch to its forge (|lulu-repos|).
+M.push = api_forge.push
+M.pr_draft = api_forge.pr_draft
+M.pr = api_forge.pr
 
 -- Agents' questions, and the rules that answer them.
 M.approvals = api_approvals.approvals

@@ -347,7 +347,9 @@ impl Client {
             (Sent::NewSession | Sent::Load, Ok(result)) => self.session_ready(&result),
             (Sent::Load, Err(err)) => {
                 // The conversation is gone on the agent's side: a new one.
-                self.note(format!("the agent could not load the conversation ({err}); a new one starts"));
+                self.note(format!(
+                    "the agent could not load the conversation ({err}); a new one starts"
+                ));
                 self.session = None;
                 let cwd = std::env::current_dir().unwrap_or_else(|_| self.root.clone());
                 self.request(Sent::NewSession, "session/new", json!({"cwd": cwd, "mcpServers": []}));

@@ -66,7 +66,10 @@ fn response(id: Value, mut object: Map<String, Value>) -> Incoming {
 
 /// An error's message, with its `data.details` when it has them (short).
 fn error_text(error: &Value) -> String {
-    let message = error.get("message").and_then(Value::as_str).unwrap_or("an error with no message");
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("an error with no message");
     let details = error.pointer("/data/details").and_then(Value::as_str);
     let text = match details {
         Some(details) if !details.is_empty() => format!("{message}: {details}"),

@@ -210,6 +210,29 @@ fn hex_colour<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<(u8, 
     }))
 }
 
+/// `session_push(session[, {remote, force}])`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushOpts {
+    #[serde(default)]
+    pub remote: Option<String>,
+    /// With a lease on what the remote had.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// `session_pr(session, {title, body[, remote]})`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrOpts {
+    #[serde(default)]
+    pub remote: Option<String>,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StopOpts {

@@ -50,6 +50,18 @@ pub enum Request {
     Detail(String),
     /// An ACP session's conversation, whole.
     Chat(String),
+    /// Push the session's branch.
+    Push {
+        session: String,
+        opts: PushOpts,
+    },
+    /// A pull request's draft for the session.
+    PrDraft(String),
+    /// Push, then open a pull (merge) request.
+    Pr {
+        session: String,
+        opts: PrOpts,
+    },
     /// The session's screen as text: its last `rows` rows.
     Screen {
         session: String,

@@ -93,6 +93,8 @@ const MIGRATIONS: &[&str] = &[
     // conversation (its entries as JSON, bounded by the host).
     "ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'terminal';
      CREATE TABLE chats (session_id TEXT PRIMARY KEY, entries TEXT NOT NULL, saved_at TEXT NOT NULL);",
+    // v14: a session's pull (merge) request.
+    "ALTER TABLE sessions ADD COLUMN pr_url TEXT;",
 ];
 
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {

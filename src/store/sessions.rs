@@ -47,7 +47,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE sessions SET status = ?2, failure_reason = ?3, exit_code = ?4, pid = ?5,
-                   updated_at = ?6, last_activity_at = ?7, pid_start = ?8, usage = ?9, conversation = ?10
+                   updated_at = ?6, last_activity_at = ?7, pid_start = ?8, usage = ?9, conversation = ?10,
+                   pr_url = ?11
                  WHERE id = ?1",
                 params![
                     s.id.as_str(),
@@ -59,7 +60,8 @@ impl Store {
                     s.last_activity_at,
                     s.pid_start,
                     usage_json(&s.usage),
-                    s.conversation
+                    s.conversation,
+                    s.pr_url
                 ],
             )?;
             Ok(())
@@ -156,7 +158,7 @@ impl Store {
 
 /// The columns `raw_row` reads, in its order.
 const SESSION_COLUMNS: &str = "id, name, agent, status, failure_reason, exit_code, pid, cwd, argv, worktree, \
-     branch, base, created_at, updated_at, last_activity_at, repo, args, usage, conversation, sandbox, kind";
+     branch, base, created_at, updated_at, last_activity_at, repo, args, usage, conversation, sandbox, kind, pr_url";
 
 fn usage_json(usage: &crate::cost::Usage) -> Option<String> {
     (!usage.is_empty()).then(|| serde_json::to_string(usage).unwrap_or_default())
@@ -189,6 +191,7 @@ struct RawRow {
     conversation: Option<String>,
     sandbox: Option<String>,
     kind: String,
+    pr_url: Option<String>,
 }
 
 fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
@@ -214,6 +217,7 @@ fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
         conversation: row.get(18)?,
         sandbox: row.get(19)?,
         kind: row.get(20)?,
+        pr_url: row.get(21)?,
     })
 }
 
@@ -277,6 +281,7 @@ fn decode(raw: RawRow) -> Result<SessionRecord, StoreError> {
         tokens: None,
         usage,
         conversation: raw.conversation,
+        pr_url: raw.pr_url,
         restarting: None,
         limits: None,
         memory: None,

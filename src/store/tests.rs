@@ -4,6 +4,7 @@ use crate::model::{SessionId, SessionRecord, Status};
 pub(crate) fn record(name: &str, status: Status, created_at: &str) -> SessionRecord {
     SessionRecord {
         kind: crate::model::SessionKind::Terminal,
+        pr_url: None,
         id: SessionId::random(),
         name: name.into(),
         agent: "shell".into(),

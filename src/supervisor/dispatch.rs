@@ -71,6 +71,7 @@ impl Supervisor {
             Command::ClientGone(client) => self.on_client_gone(client),
             Command::Notice(message) => self.notice(&message),
             Command::Started(done) => self.on_started(done),
+            Command::PrOpened(id, result, reply) => self.on_pr_opened(id, *result, reply),
             Command::Typed(id) => {
                 self.clear_waiting(id.as_str());
                 self.touch(id.as_str());
@@ -211,6 +212,15 @@ impl Supervisor {
             Request::Snapshots => self.snapshots(reply),
             Request::Prune { dry_run } => self.prune(dry_run, reply),
             Request::Chat(session) => self.chat(&session, reply),
+            Request::Push { session, opts } => {
+                let remote = opts.remote.unwrap_or_else(|| "origin".to_string());
+                self.push(&session, remote, opts.force, reply);
+            }
+            Request::PrDraft(session) => self.pr_draft(&session, reply),
+            Request::Pr { session, opts } => {
+                let remote = opts.remote.unwrap_or_else(|| "origin".to_string());
+                self.open_pr(&session, remote, opts.title, opts.body, reply);
+            }
             other => self.answer_review_or_approval(client, &peer, other, reply),
         }
     }
@@ -278,7 +288,10 @@ impl Supervisor {
             | Request::Snapshot(_)
             | Request::Snapshots
             | Request::Prune { .. }
-            | Request::Chat(_) => respond(reply, Err(anyhow!("lulu: a request was routed twice"))),
+            | Request::Chat(_)
+            | Request::Push { .. }
+            | Request::PrDraft(_)
+            | Request::Pr { .. } => respond(reply, Err(anyhow!("lulu: a request was routed twice"))),
         }
     }
 }

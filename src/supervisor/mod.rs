@@ -9,6 +9,7 @@ mod approvals;
 mod asks;
 mod cleanup;
 mod feed;
+mod forge;
 mod handle;
 pub use handle::SupervisorHandle;
 mod attention;
@@ -170,6 +171,8 @@ enum Command {
     ClientGone(ClientId),
     /// The user typed into a session (through [`SupervisorHandle::direct`]).
     Typed(SessionId),
+    /// A pull request's job is done (forge.rs).
+    PrOpened(SessionId, Box<anyhow::Result<forge::Pushed>>, Option<Reply>),
     /// A start's job is done (see start.rs).
     Started(Box<start::StartDone>),
     /// Something every editor should be told (the store could not write).

@@ -200,6 +200,7 @@ impl StartJob {
             tokens: None,
             usage: std::mem::take(&mut self.carried),
             conversation: self.opts.resume.clone(),
+            pr_url: None,
             restarting: None,
             limits: self.opts.limits.clone().filter(|l| !l.is_empty()),
             memory: None,

@@ -213,6 +213,19 @@ impl Git {
         self
     }
 
+    /// Run it: whether it succeeded, its stdout and its whole stderr.
+    pub fn capture(mut self) -> Result<(bool, String, String), GitError> {
+        if let Some(stderr) = self.unplaced.take() {
+            return Err(GitError::Failed {
+                args: self.args.join(" "),
+                stderr,
+            });
+        }
+        let out = self.cmd.output().map_err(GitError::Missing)?;
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        Ok((out.status.success(), text(&out.stdout), text(&out.stderr)))
+    }
+
     pub fn run(self) -> Result<(), GitError> {
         self.output().map(drop)
     }

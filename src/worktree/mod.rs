@@ -6,9 +6,11 @@
 
 pub mod activity;
 pub mod files;
+pub mod forge;
 mod git;
 pub mod history;
 mod merge;
+pub mod push;
 pub mod repo_config;
 pub mod setup;
 

@@ -93,6 +93,9 @@ function H.record(r)
     )
   end
   H.confinement(lines, r)
+  if r.pr_url then
+    lines[#lines + 1] = 'pull request: ' .. r.pr_url
+  end
   if r.conversation then
     local live = sessions.is_live(r)
     lines[#lines + 1] = ('conversation: %s%s'):format(r.conversation, live and '' or ' (:LuluResume ' .. r.name .. ')')

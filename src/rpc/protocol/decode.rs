@@ -41,7 +41,7 @@ pub fn decode(method: &str, values: Vec<Value>) -> Result<Request, ProtocolError
         return Ok(request);
     }
     let mut values = values;
-    for group in [terminals, sessions, review, comments, approvals_and_the_rest] {
+    for group in [terminals, sessions, forge, review, comments, approvals_and_the_rest] {
         if let Some(request) = group(method, &mut values)? {
             return Ok(request);
         }
@@ -71,6 +71,35 @@ fn sessions(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, Pr
         SESSION_CHAT => Request::Chat(args(1, 1, "(session)")?.session(0)?),
         SESSION_MERGE => merge(args(1, 3, "(session[, strategy[, {message}]])")?)?,
         SESSION_REBASE => rebase(args(1, 2, "(session[, start|continue|abort])")?)?,
+        _ => return Ok(None),
+    }))
+}
+
+/// A session's branch to its forge: push, a pull request's draft, the request.
+fn forge(method: &str, values: &mut Vec<Value>) -> Result<Option<Request>, ProtocolError> {
+    let mut args = |min, max, want| Args::expect(method, std::mem::take(values), min, max, want);
+    Ok(Some(match method {
+        SESSION_PUSH => {
+            let mut a = args(1, 2, "(session[, {remote, force}])")?;
+            Request::Push {
+                session: a.session(0)?,
+                opts: a.options(1)?,
+            }
+        }
+        PR_DRAFT => Request::PrDraft(args(1, 1, "(session)")?.session(0)?),
+        SESSION_PR => {
+            let mut a = args(2, 2, "(session, {title, body[, remote]})")?;
+            let session = a.session(0)?;
+            let opts: PrOpts = a.options(1)?;
+            if opts.title.len() > MAX_COMMIT_MESSAGE || opts.body.len() > MAX_COMMIT_MESSAGE {
+                return Err(ProtocolError::BadArgument {
+                    method: method.to_string(),
+                    what: "options",
+                    detail: format!("title and body must each be under {MAX_COMMIT_MESSAGE} bytes"),
+                });
+            }
+            Request::Pr { session, opts }
+        }
         _ => return Ok(None),
     }))
 }

@@ -19,6 +19,9 @@ pub const SESSION_DETACH: &str = "lulu.session_detach";
 pub const SESSION_DIFF: &str = "lulu.session_diff";
 pub const SESSION_DETAIL: &str = "lulu.session_detail";
 pub const SESSION_CHAT: &str = "lulu.session_chat";
+pub const SESSION_PUSH: &str = "lulu.session_push";
+pub const SESSION_PR: &str = "lulu.session_pr";
+pub const PR_DRAFT: &str = "lulu.pr_draft";
 pub const SESSION_SCREEN: &str = "lulu.session_screen";
 pub const SESSION_WATCH: &str = "lulu.session_watch";
 pub const SESSION_MERGE: &str = "lulu.session_merge";
@@ -55,6 +58,9 @@ pub const METHODS: &[&str] = &[
     SESSION_DIFF,
     SESSION_DETAIL,
     SESSION_CHAT,
+    SESSION_PUSH,
+    SESSION_PR,
+    PR_DRAFT,
     SESSION_MERGE,
     SESSION_REBASE,
     REVIEW_FILES,

@@ -301,6 +301,13 @@ fn malformed_arguments_say_what_is_wrong() {
             "session must be a name or id string",
         ),
         (
+            SESSION_PUSH,
+            vec![s("a"), map(&[("branch", s("x"))])],
+            "unknown field `branch`",
+        ),
+        (SESSION_PR, vec![s("a")], "takes (session, {title, body[, remote]})"),
+        (PR_DRAFT, vec![], "takes (session)"),
+        (
             APPROVAL_LIST,
             vec![map(&[("history", s("yes"))])],
             "options are invalid",

@@ -160,6 +160,11 @@ function H.branch(parts, r)
   if r.dirty then
     parts[#parts + 1] = 'dirty'
   end
+  if r.pr_url then
+    -- `PR #12` (GitHub), `MR !12` (GitLab), else the URL's tail.
+    local n = r.pr_url:match('/pull/(%d+)') or r.pr_url:match('/merge_requests/(%d+)')
+    parts[#parts + 1] = n and (r.pr_url:find('/pull/') and 'PR #' or 'MR !') .. n or 'PR'
+  end
 end
 
 --- The highlights of the row whose first line is line `l` (0-based).
