@@ -1,6 +1,8 @@
 ---@mod lulu.ui.list The floating session list (:LuluList).
 ---
---- Two lines per session, newest first. The float redraws on every session
+--- Two lines per session, newest first, grouped under their repository
+--- when there is more than one; `f` shows all, this repository's, or the
+--- waiting ones. The float redraws on every session
 --- event (`changed` on `lulu.bus`) and once a second (ages tick, the
 --- running dot pulses); rows never move when a status changes, and the
 --- selection follows its session. Owns the float and its timer; the rows'
@@ -23,6 +25,12 @@ local util = require('lulu.util')
 H.ns = vim.api.nvim_create_namespace('lulu_list')
 ---@type lulu.Session[] the rows as drawn, top to bottom
 H.rows = {}
+---@type integer[] each row's first line (1-based)
+H.firsts = {}
+--- What the list shows: all sessions, those of the editor's repository, or
+--- those waiting for you (`f` cycles).
+H.filters = { 'all', 'repo', 'waiting' }
+H.filter = 'all'
 
 M.footer = layout.footer
 M.footer_short = layout.footer_short
@@ -54,7 +62,7 @@ function M.open(select)
   H.buf = vim.api.nvim_create_buf(false, true)
   vim.bo[H.buf].filetype = 'lulu_list'
   vim.bo[H.buf].bufhidden = 'wipe'
-  H.win = vim.api.nvim_open_win(H.buf, true, H.geometry(#sessions.all()))
+  H.win = vim.api.nvim_open_win(H.buf, true, H.geometry(#sessions.all() * 2))
   vim.wo[H.win].cursorline = false
   vim.wo[H.win].wrap = false
   vim.wo[H.win].winhighlight = 'FloatBorder:LuluBorder,FloatTitle:LuluTitle,FloatFooter:LuluFooter'
@@ -87,8 +95,35 @@ function M.selected()
   if not M.is_open() then
     return nil
   end
-  local line = vim.api.nvim_win_get_cursor(H.win)[1]
-  return H.rows[math.floor((line - 1) / 2) + 1]
+  return H.rows[H.row_at(vim.api.nvim_win_get_cursor(H.win)[1])]
+end
+
+--- Cycle what the list shows: all, this repository, waiting.
+function M.cycle_filter()
+  for i, name in ipairs(H.filters) do
+    if name == H.filter then
+      H.filter = H.filters[i % #H.filters + 1]
+      break
+    end
+  end
+  M.refresh()
+  return H.filter
+end
+
+--- The sessions the filter lets through, newest first.
+function M.shown()
+  local all = sessions.all()
+  if H.filter == 'waiting' then
+    return vim.tbl_filter(function(r)
+      return r.waiting or (r.pending_approvals or 0) > 0
+    end, all)
+  elseif H.filter == 'repo' then
+    local here = vim.fs.root(vim.fn.getcwd(), '.git') or vim.fn.getcwd()
+    return vim.tbl_filter(function(r)
+      return not r.host and (r.repo or r.cwd) == here
+    end, all)
+  end
+  return all
 end
 
 -- helpers ------------------------------------------------------------------
@@ -148,9 +183,13 @@ function H.ask_usage()
   rpc.notify(rpc.methods.usage)
 end
 
-function H.geometry(count)
+function H.geometry(height)
   local width = math.max(math.min(80, vim.o.columns - 4), 20)
-  local float = util.float(width, math.max(count * 2, 2), layout.title(sessions.all()), H.footer(width))
+  local title = layout.title(sessions.all())
+  if H.filter ~= 'all' then
+    title = title .. (H.filter == 'repo' and '· this repository ' or '· waiting ')
+  end
+  local float = util.float(width, math.max(height, 2), title, H.footer(width))
   -- With the preview under it, the two are centred together.
   local reserve = preview.reserve()
   if reserve > 0 and vim.o.lines - (float.height + 2) - reserve >= 4 then
@@ -165,10 +204,14 @@ end
 
 function H.render()
   local selected_id = H.selected_id
-  H.rows = sessions.all()
-  local float = H.geometry(#H.rows)
-  vim.api.nvim_win_set_config(H.win, float)
-  local lines, hls = layout.layout(H.rows, float.width, nil, H.pulse)
+  local width = H.geometry(2).width
+  local lines, hls, rows, firsts = layout.layout(M.shown(), width, nil, H.pulse)
+  H.rows, H.firsts = rows, firsts
+  if #rows == 0 and H.filter ~= 'all' then
+    local what = H.filter == 'repo' and 'in this repository' or 'waiting for you'
+    lines = { '', ('  No session %s. f shows them all.'):format(what) }
+  end
+  vim.api.nvim_win_set_config(H.win, H.geometry(#lines))
   vim.bo[H.buf].modifiable = true
   vim.api.nvim_buf_set_lines(H.buf, 0, -1, false, lines)
   vim.bo[H.buf].modifiable = false
@@ -197,10 +240,10 @@ function H.select(index)
     return
   end
   H.moving = true
-  vim.api.nvim_win_set_cursor(H.win, { (index - 1) * 2 + 1, 0 })
+  vim.api.nvim_win_set_cursor(H.win, { H.firsts[index], 0 })
   H.moving = false
   for offset = 0, 1 do
-    vim.api.nvim_buf_set_extmark(H.buf, H.ns, (index - 1) * 2 + offset, 0, {
+    vim.api.nvim_buf_set_extmark(H.buf, H.ns, H.firsts[index] - 1 + offset, 0, {
       line_hl_group = 'LuluSelected',
       priority = 10,
     })
@@ -222,9 +265,9 @@ function H.snap()
     return
   end
   local line = vim.api.nvim_win_get_cursor(H.win)[1]
-  local row = math.floor((line - 1) / 2) + 1
+  local row = H.row_at(line)
   local record = H.rows[row]
-  if record and record.id ~= H.selected_id or line % 2 == 0 then
+  if record and record.id ~= H.selected_id or line ~= H.firsts[row] then
     H.selected_id = record and record.id or H.selected_id
     H.render()
   end
@@ -235,11 +278,21 @@ function H.move(delta)
   if count == 0 then
     return
   end
-  local line = vim.api.nvim_win_get_cursor(H.win)[1]
-  local row = math.floor((line - 1) / 2) + 1
+  local row = H.row_at(vim.api.nvim_win_get_cursor(H.win)[1])
   row = math.min(math.max(row + delta * vim.v.count1, 1), count)
   H.selected_id = H.rows[row].id
   H.render()
+end
+
+--- The row at `line` (1-based): the one it belongs to, or for a group's
+--- header the row under it.
+function H.row_at(line)
+  for i = #H.firsts, 1, -1 do
+    if H.firsts[i] <= line then
+      return i
+    end
+  end
+  return 1
 end
 
 --- What the keys may do to the list (`lulu.ui.list.keys`).
@@ -255,6 +308,7 @@ H.handle = {
     return H.prev_win
   end,
   ask_usage = H.ask_usage,
+  cycle_filter = M.cycle_filter,
 }
 
 bus.subscribe('changed', 'lulu.ui.list', M.refresh)

@@ -26,6 +26,7 @@ local util = require('lulu.util')
 ---@field move fun(delta: integer)
 ---@field prev_win fun(): integer|nil
 ---@field ask_usage fun()
+---@field cycle_filter fun(): string
 
 --- Map the list's keys in its buffer `buf`.
 ---@param list lulu.ListHandle
@@ -40,6 +41,13 @@ function M.set(buf, list)
     H.open_selected(list, r)
   end)
   map('<CR>', open, 'Open session')
+  map('f', function()
+    util.notify(
+      ('the list shows: %s'):format(
+        ({ all = 'all sessions', repo = "this repository's", waiting = 'those waiting for you' })[list.cycle_filter()]
+      )
+    )
+  end, 'Filter: all, this repository, waiting')
   map('<2-LeftMouse>', open, 'Open session')
   map(
     's',

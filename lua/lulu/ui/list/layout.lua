@@ -10,9 +10,9 @@ local sessions = require('lulu.sessions')
 local util = require('lulu.util')
 
 M.footer =
-  ' <CR> open · K detail · p preview · a approve · s stop · d delete · c clear ended · n new · q close '
+  ' <CR> open · K detail · p preview · a approve · s stop · d delete · c clear · f filter · n new · q close '
 --- The footer when the full one does not fit.
-M.footer_short = ' <CR> K p a s d c n q '
+M.footer_short = ' <CR> K p a s d c f n q '
 
 --- The lines a list of records renders to, and their highlights; pure, so
 --- tests can check the layout without a window.
@@ -21,19 +21,81 @@ M.footer_short = ' <CR> K p a s d c n q '
 ---@param now number|nil
 ---@param pulse boolean|nil
 ---@return string[] lines, table[] highlights {line, col_start, col_end, group}
+--- With sessions of more than one repository (or host), rows are grouped
+--- under a header per repository (its name, live and waiting counts,
+--- cost), groups in the order of their newest session, rows newest first
+--- within. Also returns the rows in the order drawn, and each one's first
+--- line (1-based).
+---@return string[] lines, table[] highlights, lulu.Session[] rows, integer[] firsts
 function M.layout(records, width, now, pulse)
-  local lines, hls = {}, {}
+  local lines, hls, rows, firsts = {}, {}, {}, {}
   if #records == 0 then
-    return { '', '  No sessions yet. Press n to start one.' }, { { 1, 0, -1, 'LuluMeta' } }
+    return { '', '  No sessions yet. Press n to start one.' }, { { 1, 0, -1, 'LuluMeta' } }, rows, firsts
   end
+  local groups = M.groups(records)
+  for _, group in ipairs(groups) do
+    if #groups > 1 then
+      lines[#lines + 1] = H.header(group, width)
+      hls[#hls + 1] = { #lines - 1, 0, -1, 'LuluTitle' }
+    end
+    for _, r in ipairs(group.records) do
+      local row = H.first(r, width, now)
+      local l = #lines
+      lines[l + 1] = row.text
+      lines[l + 2] = H.second(r)
+      H.highlight(hls, l, r, row, pulse)
+      rows[#rows + 1], firsts[#firsts + 1] = r, l + 1
+    end
+  end
+  return lines, hls, rows, firsts
+end
+
+--- The repository (or, outside one, the directory) a session works on,
+--- with its host: what the list groups by.
+function M.repo_of(r)
+  return (r.host and (r.host .. ':') or '') .. (r.repo or r.cwd or '')
+end
+
+--- Records by repository, in the order of each one's first (newest).
+---@return {key: string, records: lulu.Session[]}[]
+function M.groups(records)
+  local groups, by_key = {}, {}
   for _, r in ipairs(records) do
-    local row = H.first(r, width, now)
-    local l = #lines
-    lines[l + 1] = row.text
-    lines[l + 2] = H.second(r)
-    H.highlight(hls, l, r, row, pulse)
+    local key = M.repo_of(r)
+    if not by_key[key] then
+      by_key[key] = { key = key, records = {} }
+      groups[#groups + 1] = by_key[key]
+    end
+    table.insert(by_key[key].records, r)
   end
-  return lines, hls
+  return groups
+end
+
+--- `▾ rocket  ~/src/rocket · 2 live · 1 waiting · $0.42`
+function H.header(group, width)
+  local first = group.records[1]
+  local live, waiting, cost, priced = 0, 0, 0, false
+  for _, r in ipairs(group.records) do
+    live = live + (sessions.is_live(r) and 1 or 0)
+    waiting = waiting + ((r.waiting or (r.pending_approvals or 0) > 0) and 1 or 0)
+    if r.cost_usd then
+      cost, priced = cost + r.cost_usd, true
+    end
+  end
+  local dir = first.repo or first.cwd or ''
+  local parts = { ('%d live'):format(live) }
+  if waiting > 0 then
+    parts[#parts + 1] = ('%d waiting'):format(waiting)
+  end
+  if priced then
+    parts[#parts + 1] = util.money(cost)
+  end
+  local name = (first.host and (first.host .. ':') or '') .. vim.fn.fnamemodify(dir, ':t')
+  local text = ('▾ %s  %s · %s'):format(name, util.short_path(dir), table.concat(parts, ' · '))
+  while vim.fn.strdisplaywidth(text) > width - 1 do
+    text = vim.fn.strcharpart(text, 0, vim.fn.strchars(text) - 1)
+  end
+  return text
 end
 
 --- Key hints, after the worktrees' count and size when known and there is
