@@ -200,6 +200,9 @@ enum Command {
         /// One JSON array instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only the sessions of this repository (its main worktree).
+        #[arg(long)]
+        repo: Option<PathBuf>,
     },
 }
 
@@ -257,7 +260,7 @@ pub fn main() -> ExitCode {
             &session,
             allow.unwrap_or_default(),
         ))),
-        Command::List { dirs, json } => finish(list(&dirs.resolve(), json)),
+        Command::List { dirs, json, repo } => finish(list(&dirs.resolve(), json, repo.as_deref())),
         Command::Exec { setup, report, argv } => setup_then_exec(&setup, &report, &argv),
         Command::Launch { spec } => finish(crate::launch::run(&spec)),
         Command::SandboxInfo => sandbox_info(),

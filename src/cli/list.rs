@@ -7,7 +7,7 @@ use crate::model::SessionRecord;
 use crate::paths::Dirs;
 use crate::store::Store;
 
-pub(super) fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
+pub(super) fn list(dirs: &Dirs, json: bool, repo: Option<&std::path::Path>) -> anyhow::Result<()> {
     let live = crate::client::run(async { Ok(crate::client::list_live(dirs).await) })?;
     let sessions = match live {
         Some(sessions) => sessions,
@@ -25,6 +25,14 @@ pub(super) fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
             sessions
         }
     };
+    let sessions = match repo {
+        Some(repo) => {
+            let repo = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
+            let repo = repo.to_string_lossy();
+            sessions.into_iter().filter(|s| repo_of(s) == repo).collect()
+        }
+        None => grouped(sessions),
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);
         return Ok(());
@@ -33,13 +41,46 @@ pub(super) fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
         println!("no sessions in {}", dirs.db().display());
         return Ok(());
     }
+    table(&sessions);
+    Ok(())
+}
+
+/// The repository a session works on (its directory, outside one).
+fn repo_of(s: &SessionRecord) -> &str {
+    s.repo.as_deref().unwrap_or(&s.cwd)
+}
+
+/// Newest first, grouped by repository (groups by their newest session),
+/// as the editor's list shows them.
+fn grouped(sessions: Vec<SessionRecord>) -> Vec<SessionRecord> {
+    let mut order: Vec<String> = Vec::new();
+    for s in &sessions {
+        if !order.iter().any(|r| r == repo_of(s)) {
+            order.push(repo_of(s).to_string());
+        }
+    }
+    let mut out = Vec::with_capacity(sessions.len());
+    for repo in &order {
+        out.extend(sessions.iter().filter(|s| repo_of(s) == repo).cloned());
+    }
+    out
+}
+
+/// The table, a header line per repository when there is more than one.
+fn table(sessions: &[SessionRecord]) {
     let now = Utc::now();
+    let many = sessions.iter().any(|s| repo_of(s) != repo_of(&sessions[0]));
     let name_width = sessions.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
     println!(
         "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  {:>7}  DETAIL",
         "ID", "NAME", "STATUS", "IDLE", "AGENT", "COST"
     );
-    for s in &sessions {
+    let mut last: Option<&str> = None;
+    for s in sessions {
+        if many && last != Some(repo_of(s)) {
+            println!("== {}", repo_of(s));
+            last = Some(repo_of(s));
+        }
         println!(
             "{:<8}  {:<name_width$}  {:<9}  {:>4}  {:<7}  {:>7}  {}",
             s.id,
@@ -51,7 +92,6 @@ pub(super) fn list(dirs: &Dirs, json: bool) -> anyhow::Result<()> {
             detail(s)
         );
     }
-    Ok(())
 }
 
 fn detail(s: &SessionRecord) -> &str {

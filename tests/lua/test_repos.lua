@@ -58,6 +58,60 @@ T['three repositories: rows grouped under their repository; f filters this repos
   h.matches(list_lines(child)[2], 'No session waiting for you%. f shows them all%.', 'none waiting')
   child.lua('vim.api.nvim_feedkeys("f", "x", false)')
   h.eq(#list_lines(child), 11, 'all again: three headers and four rows')
+
+  -- `lulu list` groups the same way; --repo takes one repository.
+  local bin = os.getenv('LULU_BIN')
+  local out = vim.system({ bin, 'list' }, { env = child.env, text = true }):wait()
+  local heads = {}
+  for repo in out.stdout:gmatch('== (%S+)') do
+    heads[#heads + 1] = vim.fn.fnamemodify(repo, ':t')
+  end
+  h.eq(heads, { 'gamma', 'alpha', 'beta' }, 'lulu list: a header per repository')
+  local json = vim.system({ bin, 'list', '--json', '--repo', r1 }, { env = child.env, text = true }):wait()
+  local names = vim.tbl_map(function(r)
+    return r.name
+  end, vim.json.decode(json.stdout))
+  h.eq(names, { 'c', 'a' }, 'lulu list --repo --json')
+end
+
+T['base= starts from that branch, completed from the repository; diff and merge go against it; cwd= completes recent repositories'] = function(
+  child
+)
+  child.setup()
+  child.capture_notify()
+  local repo = h.repo(child.dir .. '/alpha')
+  h.git(repo, 'checkout', '--quiet', '-b', 'develop')
+  vim.fn.writefile({ 'develop only' }, repo .. '/dev.txt')
+  h.git(repo, 'add', '.')
+  h.git(repo, 'commit', '--quiet', '-m', 'develop work')
+  h.git(repo, 'checkout', '--quiet', 'main')
+  child.cmd('cd ' .. repo)
+  h.eq(
+    child.lua('return require("lulu.commands").complete_start("base=d", "LuluStart shell base=d")'),
+    { 'base=develop' },
+    'local branches'
+  )
+  local bad = child.lua('return { pcall(require("lulu").start, { agent = "shell", name = "x", base = "nope" }) }')
+  h.matches(bad[2], 'base "nope" is not a branch, tag or commit in this repository', 'a base that does not exist')
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "f", base = "develop" })')
+  child.wait('return require("lulu").get("f").status == "running"', 5000, 'f running')
+  h.eq(child.lua('return require("lulu").get("f").base'), 'develop', 'its base')
+  local worktree = child.lua('return require("lulu").get("f").worktree')
+  h.eq(vim.fn.readfile(worktree .. '/dev.txt'), { 'develop only' }, 'started from develop')
+  vim.fn.writefile({ 'feature' }, worktree .. '/feature.txt')
+  h.git(worktree, 'add', '.')
+  h.git(worktree, 'commit', '--quiet', '-m', 'feature')
+  local diff = child.lua('return require("lulu").diff("f")')
+  h.matches(diff, 'feature%.txt', 'the diff has its own change')
+  h.ok(not diff:find('dev.txt', 1, true), "and not develop's")
+  h.git(repo, 'checkout', '--quiet', 'develop')
+  local merged = child.lua('return require("lulu").merge("f", "merge")')
+  h.eq(merged.ok, true, 'merged')
+  h.matches(h.git(repo, 'log', '--format=%s', 'develop'), 'feature', 'onto develop')
+  h.eq(h.git(repo, 'log', '--format=%s', 'main'), 'initial', 'main untouched')
+  local dirs = child.lua('return require("lulu.commands").complete_start("cwd=", "LuluStart shell cwd=")')
+  h.eq(dirs[1], 'cwd=' .. vim.fn.fnamemodify(repo, ':~'), 'the recent repository first')
+  h.ok(s.id ~= nil)
 end
 
 return T

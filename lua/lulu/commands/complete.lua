@@ -3,6 +3,7 @@
 --- on the host: it reads the editor's copies (`lulu.sessions`, the
 --- template names known here), but for the saved sets.
 local M = {}
+local H = {}
 
 local config = require('lulu.config')
 local saved = require('lulu.api.saved')
@@ -73,13 +74,50 @@ function M.complete_start(lead, line)
     items = vim.list_extend(vim.list_extend(agents, templates), items)
   end
   if lead:match('^cwd=') then
-    return vim.tbl_map(function(dir)
-      return 'cwd=' .. dir
-    end, vim.fn.getcompletion(lead:sub(5), 'dir'))
+    return H.complete_cwd(lead:sub(5))
+  end
+  if lead:match('^base=') then
+    return H.complete_base(lead:sub(6), line:match('cwd=(%S+)'))
   end
   return vim.tbl_filter(function(item)
     return vim.startswith(item, lead)
   end, items)
+end
+
+--- `cwd=`: the repositories of recent sessions (newest first, from the
+--- sessions lulu keeps), then directories.
+function H.complete_cwd(lead)
+  local out, seen = {}, {}
+  for _, r in ipairs(sessions.all()) do
+    local repo = not r.host and r.repo
+    if repo and not seen[repo] then
+      seen[repo] = true
+      local short = vim.fn.fnamemodify(repo, ':~')
+      if vim.startswith(short, lead) or vim.startswith(repo, lead) then
+        out[#out + 1] = 'cwd=' .. short
+      end
+    end
+  end
+  for _, dir in ipairs(vim.fn.getcompletion(lead, 'dir')) do
+    out[#out + 1] = 'cwd=' .. dir
+  end
+  return out
+end
+
+--- `base=`: the local branches of the repository the session starts in.
+--- (git reads refs only; no program of the repository runs.)
+function H.complete_base(lead, cwd)
+  local dir = vim.fn.expand(cwd or vim.fn.getcwd())
+  local cmd =
+    { 'git', '-c', 'core.fsmonitor=false', '-C', dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/' }
+  local done = vim.system(cmd, { text = true }):wait(2000)
+  local out = {}
+  for _, branch in ipairs(vim.split(done.code == 0 and done.stdout or '', '\n', { trimempty = true })) do
+    if vim.startswith(branch, lead) then
+      out[#out + 1] = 'base=' .. branch
+    end
+  end
+  return out
 end
 
 function M.complete_template(lead, line)
