@@ -23,7 +23,7 @@ M.defaults = {
     ['codex-acp'] = { acp = { cmd = { 'codex-acp' } } },
     shell = { cmd = nil },
   },
-  worktree = { enabled = true, root = nil, copy = {}, setup = nil, cleanup = 'keep' },
+  worktree = { enabled = true, root = nil, copy = {}, setup = nil, cleanup = 'keep', branch = 'lulu/{name}' },
   pool = { size = 2, ready_timeout = 5, recycle = false, max_age = 1800 }, -- recycle: a stopped plain shell goes back to the pool
   scrollback = 10000, -- rows of output the host keeps per session
   list = { preview = true }, -- the selected session's screen under the list (p toggles)
@@ -264,6 +264,11 @@ end
 
 function H.worktree(o)
   return {
+    {
+      'worktree.branch',
+      type(o.worktree.branch) == 'string' and o.worktree.branch:find('{name}', 1, true) ~= nil,
+      "a branch name template holding {name} (and maybe {agent}, {date}), like 'agent/{name}'",
+    },
     {
       'worktree.cleanup',
       o.worktree.cleanup == 'keep' or o.worktree.cleanup == 'delete_if_merged',

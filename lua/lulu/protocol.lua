@@ -83,6 +83,7 @@ function H.host_options(opts, agents)
     worktree_copy = opts.worktree.copy or {},
     worktree_setup = opts.worktree.setup,
     worktree_cleanup = opts.worktree.cleanup,
+    worktree_branch = opts.worktree.branch,
     pool_size = opts.pool.size,
     pool_ready_timeout = opts.pool.ready_timeout,
     pool_recycle = opts.pool.recycle,

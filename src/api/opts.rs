@@ -36,6 +36,9 @@ pub struct HostConfig {
     pub worktree: Option<bool>,
     /// Where worktrees go instead of `<repo>/.lulu/worktrees`.
     pub worktree_root: Option<String>,
+    /// A new session's branch name: `{name}`, `{agent}`, `{date}` filled
+    /// (default `lulu/{name}`).
+    pub worktree_branch: Option<String>,
     /// Globs of untracked files copied from the main worktree into new ones.
     #[serde(default)]
     pub worktree_copy: Vec<String>,

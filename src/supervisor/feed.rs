@@ -30,22 +30,27 @@ pub(super) struct Look {
 impl Supervisor {
     /// Each second: look at every repository with a session branch in it.
     pub(super) fn watch_branches(&mut self) {
-        let mut repos: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+        let mut repos: BTreeMap<PathBuf, (Vec<String>, Vec<String>)> = BTreeMap::new();
         for entry in &self.entries {
-            if let (Some(repo), Some(base), Some(_)) = (&entry.record.repo, &entry.record.base, &entry.record.branch) {
-                let bases = repos.entry(PathBuf::from(repo)).or_default();
+            if let (Some(repo), Some(base), Some(branch)) =
+                (&entry.record.repo, &entry.record.base, &entry.record.branch)
+            {
+                let (bases, ours) = repos.entry(PathBuf::from(repo)).or_default();
                 if !bases.contains(base) {
                     bases.push(base.clone());
                 }
+                if !ours.contains(branch) {
+                    ours.push(branch.clone());
+                }
             }
         }
-        for (repo, bases) in repos {
+        for (repo, (bases, ours)) in repos {
             let Some((before_stamp, before_tips)) = self.branches.begin_look(&repo) else {
                 continue;
             };
             let tx = self.tx.clone();
             tokio::task::spawn_blocking(move || {
-                let look = look(&repo, &bases, before_stamp, before_tips);
+                let look = look(&repo, &bases, &ours, before_stamp, before_tips);
                 let _ = tx.send(Command::Looked(Box::new(look)));
             });
         }
@@ -123,10 +128,12 @@ impl Supervisor {
 fn look(
     repo: &Path,
     bases: &[String],
+    ours: &[String],
     before_stamp: Vec<(PathBuf, Option<SystemTime>, u64)>,
     before: Option<Tips>,
 ) -> Look {
-    let stamp = ref_stamp(repo, bases);
+    let watched: Vec<String> = bases.iter().chain(ours).cloned().collect();
+    let stamp = ref_stamp(repo, &watched);
     if before.is_some() && stamp == before_stamp {
         return Look {
             repo: repo.to_path_buf(),
@@ -135,9 +142,9 @@ fn look(
             happenings: Vec::new(),
         };
     }
-    let tips = activity::tips(repo, bases).ok();
+    let tips = activity::tips(repo, bases, ours).ok();
     let happenings = match (&before, &tips) {
-        (Some(before), Some(after)) => activity::changes(repo, before, after, bases).unwrap_or_default(),
+        (Some(before), Some(after)) => activity::changes(repo, before, after, bases, ours).unwrap_or_default(),
         // The first look only learns where things are.
         _ => Vec::new(),
     };

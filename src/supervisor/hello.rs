@@ -127,7 +127,15 @@ fn session_options(config: &mut crate::api::HostConfig, last: &SessionOptions) -
         Some("delete_if_merged") => true,
         Some(other) => bail!("worktree.cleanup must be 'keep' or 'delete_if_merged', not {other:?}"),
     };
+    let worktree_branch = match config.worktree_branch.take() {
+        Some(template) => {
+            crate::worktree::branch_name(&template, "x", "agent").map_err(|err| anyhow!("worktree.branch: {err}"))?;
+            template
+        }
+        None => last.worktree_branch.clone(),
+    };
     Ok(SessionOptions {
+        worktree_branch,
         agents: Agents::with_overrides(std::mem::take(&mut config.agents)),
         worktree_enabled: config.worktree.unwrap_or(last.worktree_enabled),
         worktree_root: config.worktree_root.take().map(PathBuf::from),

@@ -189,7 +189,7 @@ impl Supervisor {
         }
         self.entries.reserve(&name)?;
         Ok(StartJob {
-            agent,
+            agent: agent.clone(),
             name,
             cwd,
             resolved,
@@ -197,6 +197,8 @@ impl Supervisor {
             taken: self.entries.iter().map(|e| e.record.name.clone()).collect(),
             worktrees: WorktreeJob {
                 root: options.worktree_root.clone(),
+                branch: options.worktree_branch.clone(),
+                agent: agent.clone(),
                 copy: opts
                     .worktree_copy
                     .clone()

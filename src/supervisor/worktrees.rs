@@ -27,6 +27,9 @@ async fn blocking<T: Send + 'static>(
 /// when the start begins (the work itself runs in the start's job).
 pub(super) struct WorktreeJob {
     pub root: Option<PathBuf>,
+    /// The branch name template (`worktree.branch`) and the agent it names.
+    pub branch: String,
+    pub agent: String,
     pub copy: Vec<String>,
     pub setup: Option<Vec<String>>,
     pub store: crate::store::Store,
@@ -56,15 +59,17 @@ impl WorktreeJob {
         let (copy, setup) = self.repo_settings(&repo).await;
         let name = name.to_string();
         let root = self.root.clone();
+        let branch = worktree::branch_name(&self.branch, &name, &self.agent)
+            .map_err(|err| anyhow::anyhow!("worktree.branch: {err}"))?;
         let created = blocking(move || {
             if reuse {
                 let saved = base.clone().unwrap_or_else(|| "HEAD".into());
-                match worktree::reopen(&repo, &name, &saved, root.as_deref()) {
+                match worktree::reopen(&repo, &name, &branch, &saved, root.as_deref()) {
                     Err(WorktreeError::BranchGone(_)) => {}
                     other => return other,
                 }
             }
-            let created = worktree::create(&repo, &name, base.as_deref(), root.as_deref())?;
+            let created = worktree::create(&repo, &name, &branch, base.as_deref(), root.as_deref())?;
             let copied = worktree::copy_untracked(&created.repo, &created.path, &copy)?;
             if !copied.is_empty() {
                 tracing::info!(files = ?copied, "copied into the new worktree");

@@ -34,8 +34,15 @@ pub struct Happening {
 /// Most commits reported for one branch at once (a big rebase or fetch).
 const MAX_COMMITS: usize = 50;
 
-/// The tips of lulu's branches and of `bases` in the repository.
-pub fn tips(repo_dir: &Path, bases: &[String]) -> Result<Tips, WorktreeError> {
+/// Whether `name` is a session's branch: one of `ours`, or under lulu's
+/// default prefix (`lulu/`).
+fn is_ours(name: &str, ours: &[String]) -> bool {
+    name.starts_with("lulu/") || ours.iter().any(|b| b == name)
+}
+
+/// The tips of the sessions' branches (`ours`, and `lulu/*`) and of
+/// `bases` in the repository.
+pub fn tips(repo_dir: &Path, bases: &[String], ours: &[String]) -> Result<Tips, WorktreeError> {
     let repo = Repository::open(repo_dir)?;
     let mut tips = Tips::new();
     for branch in repo.branches(Some(BranchType::Local))? {
@@ -43,7 +50,7 @@ pub fn tips(repo_dir: &Path, bases: &[String]) -> Result<Tips, WorktreeError> {
         let Some(name) = branch.name()?.map(str::to_string) else {
             continue;
         };
-        if (name.starts_with("lulu/") || bases.contains(&name))
+        if (is_ours(&name, ours) || bases.contains(&name))
             && let Some(oid) = branch.get().target()
         {
             tips.insert(name, oid);
@@ -60,6 +67,7 @@ pub fn changes(
     before: &Tips,
     after: &Tips,
     bases: &[String],
+    ours: &[String],
 ) -> Result<Vec<Happening>, WorktreeError> {
     let repo = Repository::open(repo_dir)?;
     let mut out = Vec::new();
@@ -89,7 +97,7 @@ pub fn changes(
     for name in before.keys().filter(|n| !after.contains_key(*n) && !bases.contains(n)) {
         out.push(Happening::said("deleted", name, None, format!("branch {name} deleted")));
     }
-    out.extend(merges(&repo, before, after, bases));
+    out.extend(merges(&repo, before, after, bases, ours));
     Ok(out)
 }
 
@@ -127,7 +135,7 @@ fn new_commits(repo: &Repository, branch: &str, old: Oid, tip: Oid) -> Result<Ve
 }
 
 /// A base that moved onto a lulu branch's tip: that branch was merged.
-fn merges(repo: &Repository, before: &Tips, after: &Tips, bases: &[String]) -> Vec<Happening> {
+fn merges(repo: &Repository, before: &Tips, after: &Tips, bases: &[String], ours: &[String]) -> Vec<Happening> {
     let mut out = Vec::new();
     for base in bases {
         let (Some(&old), Some(&new)) = (before.get(base), after.get(base)) else {
@@ -136,7 +144,7 @@ fn merges(repo: &Repository, before: &Tips, after: &Tips, bases: &[String]) -> V
         if old == new {
             continue;
         }
-        for (name, &tip) in after.iter().filter(|(n, _)| n.starts_with("lulu/")) {
+        for (name, &tip) in after.iter().filter(|(n, _)| is_ours(n, ours)) {
             let was_in = old == tip || repo.graph_descendant_of(old, tip).unwrap_or(false);
             let now_in = new == tip || repo.graph_descendant_of(new, tip).unwrap_or(false);
             if now_in && !was_in {
@@ -187,10 +195,10 @@ mod tests {
         git(dir, &["add", "."]);
         git(dir, &["commit", "-qm", "init"]);
         let bases = vec!["main".to_string()];
-        let t0 = tips(dir, &bases).unwrap();
+        let t0 = tips(dir, &bases, &[]).unwrap();
         git(dir, &["branch", "lulu/x"]);
-        let t1 = tips(dir, &bases).unwrap();
-        let created = changes(dir, &t0, &t1, &bases).unwrap();
+        let t1 = tips(dir, &bases, &[]).unwrap();
+        let created = changes(dir, &t0, &t1, &bases, &[]).unwrap();
         assert_eq!(created.iter().map(|h| h.kind).collect::<Vec<_>>(), ["created"]);
 
         git(dir, &["checkout", "-q", "lulu/x"]);
@@ -198,8 +206,8 @@ mod tests {
         std::fs::write(dir.join("c"), "c\n").unwrap();
         git(dir, &["add", "."]);
         git(dir, &["commit", "-qm", "add b and c"]);
-        let t2 = tips(dir, &bases).unwrap();
-        let commits = changes(dir, &t1, &t2, &bases).unwrap();
+        let t2 = tips(dir, &bases, &[]).unwrap();
+        let commits = changes(dir, &t1, &t2, &bases, &[]).unwrap();
         assert_eq!(commits.len(), 1);
         assert_eq!(
             (commits[0].kind, commits[0].subject.as_str(), commits[0].files),
@@ -208,16 +216,16 @@ mod tests {
 
         git(dir, &["checkout", "-q", "main"]);
         git(dir, &["merge", "-q", "--no-ff", "-m", "merge x", "lulu/x"]);
-        let t3 = tips(dir, &bases).unwrap();
-        let merged = changes(dir, &t2, &t3, &bases).unwrap();
+        let t3 = tips(dir, &bases, &[]).unwrap();
+        let merged = changes(dir, &t2, &t3, &bases, &[]).unwrap();
         assert_eq!(
             merged.iter().map(|h| (h.kind, h.branch.as_str())).collect::<Vec<_>>(),
             [("merged", "lulu/x")]
         );
 
         git(dir, &["branch", "-q", "-D", "lulu/x"]);
-        let t4 = tips(dir, &bases).unwrap();
-        let deleted = changes(dir, &t3, &t4, &bases).unwrap();
+        let t4 = tips(dir, &bases, &[]).unwrap();
+        let deleted = changes(dir, &t3, &t4, &bases, &[]).unwrap();
         assert_eq!(deleted.iter().map(|h| h.kind).collect::<Vec<_>>(), ["deleted"]);
     }
 }

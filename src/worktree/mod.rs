@@ -136,14 +136,43 @@ pub fn discover(cwd: &Path) -> Result<Option<PathBuf>, WorktreeError> {
     Ok(main.map(|p| p.canonicalize().unwrap_or(p)))
 }
 
-/// Branch `lulu/<name>` from `base` (default: HEAD) in a new worktree at
+/// The branch name template when the user sets none.
+pub const DEFAULT_BRANCH: &str = "lulu/{name}";
+
+/// A session's branch from `template` (`worktree.branch`): `{name}`,
+/// `{agent}` and `{date}` (YYYY-MM-DD) filled; it must hold `{name}` (so
+/// names keep branches apart) and make a valid branch name.
+pub fn branch_name(template: &str, name: &str, agent: &str) -> Result<String, String> {
+    if !template.contains("{name}") {
+        return Err(format!("{template:?} must contain {{name}}, e.g. 'agent/{{name}}'"));
+    }
+    let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let branch = template
+        .replace("{name}", name)
+        .replace("{agent}", agent)
+        .replace("{date}", &date);
+    if branch.contains(['{', '}']) || !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
+        return Err(format!(
+            "{template:?} does not make a valid branch name (placeholders: {{name}}, {{agent}}, {{date}})"
+        ));
+    }
+    Ok(branch)
+}
+
+/// Branch `branch` from `base` (default: HEAD) in a new worktree at
 /// `<root>/<name>` (default root: `<repo>/.lulu/worktrees`).
-pub fn create(repo_dir: &Path, name: &str, base: Option<&str>, root: Option<&Path>) -> Result<Created, WorktreeError> {
+pub fn create(
+    repo_dir: &Path,
+    name: &str,
+    branch: &str,
+    base: Option<&str>,
+    root: Option<&Path>,
+) -> Result<Created, WorktreeError> {
     let repo = Repository::open(repo_dir)?;
     if repo.head().is_err() || repo.head()?.peel_to_commit().is_err() {
         return Err(WorktreeError::NoCommits(repo_dir.display().to_string()));
     }
-    let branch = format!("lulu/{name}");
+    let branch = branch.to_string();
     if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
         return Err(WorktreeError::BadName(name.to_string()));
     }
@@ -229,11 +258,17 @@ pub fn copy_untracked(repo_dir: &Path, dest: &Path, globs: &[String]) -> Result<
     Ok(copied)
 }
 
-/// A restored session's worktree: branch `lulu/<name>` must still exist; its
+/// A restored session's worktree: its branch must still exist; its
 /// directory is used as it is, or checked out again if it went away.
-pub fn reopen(repo_dir: &Path, name: &str, base: &str, root: Option<&Path>) -> Result<Created, WorktreeError> {
+pub fn reopen(
+    repo_dir: &Path,
+    name: &str,
+    branch: &str,
+    base: &str,
+    root: Option<&Path>,
+) -> Result<Created, WorktreeError> {
     let repo = Repository::open(repo_dir)?;
-    let branch = format!("lulu/{name}");
+    let branch = branch.to_string();
     if repo.find_branch(&branch, BranchType::Local).is_err() {
         return Err(WorktreeError::BranchGone(branch));
     }

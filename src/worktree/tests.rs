@@ -37,7 +37,7 @@ fn commit_file(dir: &Path, file: &str, text: &str) {
 fn create_branches_from_head_and_keeps_status_clean() {
     let (_tmp, repo) = repo();
     assert_eq!(discover(&repo).unwrap(), Some(repo.clone()));
-    let created = create(&repo, "alpha", None, None).unwrap();
+    let created = create(&repo, "alpha", "lulu/alpha", None, None).unwrap();
     assert_eq!(created.branch, "lulu/alpha");
     assert_eq!(created.base, "main");
     assert_eq!(created.path, repo.join(".lulu/worktrees/alpha"));
@@ -50,7 +50,7 @@ fn create_branches_from_head_and_keeps_status_clean() {
     assert_eq!(sh(&repo, &["status", "--porcelain"]), "", "main worktree stays clean");
     let exclude = std::fs::read_to_string(repo.join(".git/info/exclude")).unwrap();
     assert_eq!(exclude.matches("/.lulu/").count(), 1);
-    create(&repo, "beta", None, None).unwrap();
+    create(&repo, "beta", "lulu/beta", None, None).unwrap();
     let exclude = std::fs::read_to_string(repo.join(".git/info/exclude")).unwrap();
     assert_eq!(exclude.matches("/.lulu/").count(), 1, "added once");
     assert!(!repo.join(".gitignore").exists(), "tracked ignore file untouched");
@@ -59,8 +59,8 @@ fn create_branches_from_head_and_keeps_status_clean() {
 #[test]
 fn two_sessions_diff_merge_and_squash() {
     let (_tmp, repo) = repo();
-    let a = create(&repo, "a", None, None).unwrap();
-    let b = create(&repo, "b", None, None).unwrap();
+    let a = create(&repo, "a", "lulu/a", None, None).unwrap();
+    let b = create(&repo, "b", "lulu/b", None, None).unwrap();
     commit_file(&a.path, "a.txt", "from a\n");
     commit_file(&b.path, "b.txt", "from b\n");
     std::fs::write(a.path.join("wip.txt"), "not committed\n").unwrap();
@@ -97,7 +97,7 @@ fn two_sessions_diff_merge_and_squash() {
 fn conflicts_abort_and_leave_the_base_unchanged() {
     for strategy in [Strategy::Merge, Strategy::Squash, Strategy::Rebase] {
         let (_tmp, repo) = repo();
-        let s = create(&repo, "c", None, None).unwrap();
+        let s = create(&repo, "c", "lulu/c", None, None).unwrap();
         commit_file(&s.path, "shared.txt", "session\n");
         commit_file(&repo, "shared.txt", "main\n");
         let before = sh(&repo, &["rev-parse", "HEAD"]);
@@ -139,7 +139,7 @@ fn conflicts_abort_and_leave_the_base_unchanged() {
 #[test]
 fn rebase_fast_forwards_the_base() {
     let (_tmp, repo) = repo();
-    let s = create(&repo, "r", None, None).unwrap();
+    let s = create(&repo, "r", "lulu/r", None, None).unwrap();
     commit_file(&s.path, "r.txt", "r\n");
     commit_file(&repo, "other.txt", "o\n");
     merge(&repo, &s.path, &s.branch, &s.base, Strategy::Rebase, None).unwrap();
@@ -153,7 +153,7 @@ fn rebase_fast_forwards_the_base() {
 #[test]
 fn merge_refuses_what_it_should() {
     let (_tmp, repo) = repo();
-    let s = create(&repo, "m", None, None).unwrap();
+    let s = create(&repo, "m", "lulu/m", None, None).unwrap();
     let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
     assert!(
         matches!(err, WorktreeError::NothingToMerge { uncommitted: false, .. }),
@@ -187,7 +187,7 @@ fn merge_refuses_what_it_should() {
 #[test]
 fn remove_refuses_dirty_or_unmerged_unless_forced() {
     let (_tmp, repo) = repo();
-    let s = create(&repo, "d", None, None).unwrap();
+    let s = create(&repo, "d", "lulu/d", None, None).unwrap();
     std::fs::write(s.path.join("new.txt"), "x\n").unwrap();
     let err = remove(&repo, &s.path, &s.branch, &s.base, false).unwrap_err();
     assert!(matches!(err, WorktreeError::WorktreeDirty(_)), "{err}");
@@ -217,34 +217,34 @@ fn bad_input_gets_clear_errors() {
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     sh(&empty, &["init", "--quiet"]);
-    let err = create(&empty, "x", None, None).unwrap_err();
+    let err = create(&empty, "x", "lulu/x", None, None).unwrap_err();
     assert!(err.to_string().contains("has no commits yet"), "{err}");
 
-    let err = create(&repo, "x", Some("no-such-branch"), None).unwrap_err();
+    let err = create(&repo, "x", "lulu/x", Some("no-such-branch"), None).unwrap_err();
     assert_eq!(
         err.to_string(),
         "base \"no-such-branch\" is not a branch, tag or commit in this repository"
     );
 
-    create(&repo, "taken", None, None).unwrap();
-    let err = create(&repo, "taken", None, None).unwrap_err();
+    create(&repo, "taken", "lulu/taken", None, None).unwrap();
+    let err = create(&repo, "taken", "lulu/taken", None, None).unwrap_err();
     assert!(err.to_string().starts_with("branch lulu/taken already exists"), "{err}");
 
     sh(&repo, &["branch", "lulu/only-branch"]);
-    let err = create(&repo, "only-branch", None, None).unwrap_err();
+    let err = create(&repo, "only-branch", "lulu/only-branch", None, None).unwrap_err();
     assert!(matches!(err, WorktreeError::BranchExists(_)), "{err}");
 
     std::fs::create_dir_all(repo.join(".lulu/worktrees/squatter")).unwrap();
-    let err = create(&repo, "squatter", None, None).unwrap_err();
+    let err = create(&repo, "squatter", "lulu/squatter", None, None).unwrap_err();
     assert!(matches!(err, WorktreeError::PathExists(_)), "{err}");
 
-    let err = create(&repo, "a..b", None, None).unwrap_err();
+    let err = create(&repo, "a..b", "lulu/a..b", None, None).unwrap_err();
     assert!(matches!(err, WorktreeError::BadName(_)), "{err}");
 
     // Detached HEAD: the base is the commit; merging needs a branch.
     let head = sh(&repo, &["rev-parse", "HEAD"]).trim().to_string();
     sh(&repo, &["checkout", "--quiet", "--detach"]);
-    let s = create(&repo, "detached", None, None).unwrap();
+    let s = create(&repo, "detached", "lulu/detached", None, None).unwrap();
     assert_eq!(s.base, head);
     commit_file(&s.path, "d.txt", "d\n");
     let err = merge(&repo, &s.path, &s.branch, &s.base, Strategy::Merge, None).unwrap_err();
@@ -253,15 +253,25 @@ fn bad_input_gets_clear_errors() {
     // A base given as a branch stays a branch; a tag is pinned to its commit.
     sh(&repo, &["checkout", "--quiet", "main"]);
     sh(&repo, &["tag", "v1"]);
-    assert_eq!(create(&repo, "from-main", Some("main"), None).unwrap().base, "main");
-    assert_eq!(create(&repo, "from-tag", Some("v1"), None).unwrap().base, head);
+    assert_eq!(
+        create(&repo, "from-main", "lulu/from-main", Some("main"), None)
+            .unwrap()
+            .base,
+        "main"
+    );
+    assert_eq!(
+        create(&repo, "from-tag", "lulu/from-tag", Some("v1"), None)
+            .unwrap()
+            .base,
+        head
+    );
 }
 
 #[test]
 fn worktree_root_can_move_and_prune_forgets_vanished_dirs() {
     let (tmp, repo) = repo();
     let root = tmp.path().join("elsewhere");
-    let s = create(&repo, "moved", None, Some(&root)).unwrap();
+    let s = create(&repo, "moved", "lulu/moved", None, Some(&root)).unwrap();
     assert_eq!(s.path, root.join("moved"));
     std::fs::remove_dir_all(&s.path).unwrap();
     prune(&repo).unwrap();
@@ -282,7 +292,7 @@ fn copy_brings_untracked_files_that_match() {
     std::fs::create_dir_all(repo.join("config")).unwrap();
     std::fs::write(repo.join("config/dev.local"), "x\n").unwrap();
     std::fs::write(repo.join("scratch.txt"), "not asked for\n").unwrap();
-    let s = create(&repo, "copy", None, None).unwrap();
+    let s = create(&repo, "copy", "lulu/copy", None, None).unwrap();
     let globs = vec![".env".to_string(), ".env.*".to_string(), "config/*.local".to_string()];
     let mut copied = copy_untracked(&repo, &s.path, &globs).unwrap();
     copied.sort();
@@ -296,18 +306,18 @@ fn copy_brings_untracked_files_that_match() {
 #[test]
 fn reopen_reuses_or_rechecks_out_a_sessions_branch() {
     let (_tmp, repo) = repo();
-    let s = create(&repo, "back", None, None).unwrap();
+    let s = create(&repo, "back", "lulu/back", None, None).unwrap();
     commit_file(&s.path, "kept.txt", "kept\n");
-    let again = reopen(&repo, "back", "main", None).unwrap();
+    let again = reopen(&repo, "back", "lulu/back", "main", None).unwrap();
     assert_eq!(again, s, "an existing worktree is used as it is");
     std::fs::remove_dir_all(&s.path).unwrap();
-    let again = reopen(&repo, "back", "main", None).unwrap();
+    let again = reopen(&repo, "back", "lulu/back", "main", None).unwrap();
     assert_eq!(
         std::fs::read_to_string(again.path.join("kept.txt")).unwrap(),
         "kept\n",
         "checked out again"
     );
-    let err = reopen(&repo, "never", "main", None).unwrap_err();
+    let err = reopen(&repo, "never", "lulu/never", "main", None).unwrap_err();
     assert!(err.to_string().starts_with("branch lulu/never is gone"), "{err}");
 }
 
@@ -331,7 +341,7 @@ fn lulu_git_runs_none_of_the_repository_programs() {
     // The user's own config: a relative hooks path and a textconv driver.
     sh(&repo, &["config", "core.hooksPath", ".githooks"]);
     sh(&repo, &["config", "diff.planted.textconv", &plant("textconv")]);
-    let created = create(&repo, "p", None, None).unwrap();
+    let created = create(&repo, "p", "lulu/p", None, None).unwrap();
     let wt = &created.path;
     commit_file(wt, "a.txt", "one\n");
     // The agent's plants, in the worktree.
@@ -416,7 +426,7 @@ fn a_worktree_the_repository_does_not_list_is_refused() {
 fn a_nested_repository_is_never_entered() {
     let (tmp, repo) = repo();
     let marker = tmp.path().join("filtered");
-    let created = create(&repo, "n", None, None).unwrap();
+    let created = create(&repo, "n", "lulu/n", None, None).unwrap();
     let wt = &created.path;
     let sub = wt.join("sub");
     std::fs::create_dir_all(&sub).unwrap();
@@ -453,7 +463,7 @@ fn a_nested_repository_is_never_entered() {
 fn a_planted_rebase_is_not_continued() {
     let (tmp, repo) = repo();
     let marker = tmp.path().join("exec-ran");
-    let created = create(&repo, "r", None, None).unwrap();
+    let created = create(&repo, "r", "lulu/r", None, None).unwrap();
     let wt = &created.path;
     commit_file(wt, "a.txt", "a\n");
     commit_file(wt, "b.txt", "b\n");
@@ -467,4 +477,25 @@ fn a_planted_rebase_is_not_continued() {
     let err = history::rebase_continue(Tree { repo: &repo, path: wt }).unwrap_err();
     assert!(err.to_string().contains("not lulu's"), "{err}");
     assert!(!marker.exists(), "the planted exec ran");
+}
+
+#[test]
+fn branch_names_from_the_template() {
+    assert_eq!(branch_name(DEFAULT_BRANCH, "fix", "claude").unwrap(), "lulu/fix");
+    assert_eq!(
+        branch_name("agent/{agent}/{name}", "fix", "codex").unwrap(),
+        "agent/codex/fix"
+    );
+    let dated = branch_name("{date}-{name}", "fix", "x").unwrap();
+    assert!(
+        dated.ends_with("-fix") && dated.len() == "2026-12-07-fix".len(),
+        "{dated}"
+    );
+    assert!(
+        branch_name("agent/fixed", "fix", "x")
+            .unwrap_err()
+            .contains("must contain {name}")
+    );
+    assert!(branch_name("a..{name}", "fix", "x").is_err());
+    assert!(branch_name("{name}/{nope}", "fix", "x").is_err());
 }

@@ -114,4 +114,34 @@ T['base= starts from that branch, completed from the repository; diff and merge 
   h.ok(s.id ~= nil)
 end
 
+T['worktree.branch names branches from a template; the feed and merge follow them; a bad template is refused'] = function(
+  child
+)
+  child.setup({ worktree = { branch = 'agent/{agent}/{name}' } })
+  child.capture_notify()
+  local repo = h.repo(child.dir .. '/alpha')
+  child.cmd('cd ' .. repo)
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "t1" })')
+  child.wait('return require("lulu").get("t1").status == "running"', 5000, 't1 running')
+  h.eq(child.lua('return require("lulu").get("t1").branch'), 'agent/shell/t1', 'the branch from the template')
+  local worktree = child.lua('return require("lulu").get("t1").worktree')
+  h.eq(h.git(worktree, 'rev-parse', '--abbrev-ref', 'HEAD'), 'agent/shell/t1', 'checked out in its worktree')
+  -- The feed's first look learns where the branches are; the commit after it is news.
+  vim.wait(1500)
+
+  vim.fn.writefile({ 'x' }, worktree .. '/x.txt')
+  h.git(worktree, 'add', '.')
+  h.git(worktree, 'commit', '--quiet', '-m', 'templated work')
+  child.wait(
+    [[for _, a in ipairs(require("lulu").activity()) do if a.branch == "agent/shell/t1" and a.kind == "commit" then return true end end]],
+    8000,
+    'the activity feed sees its commit'
+  )
+  h.eq(child.lua('return require("lulu").merge("t1", "merge")').ok, true, 'it merges')
+  local bad = child.lua('return { pcall(require("lulu").setup, { worktree = { branch = "agent/fixed" } }) }')
+  h.ok(bad[1] == false or child.lua('return #_G.notes') > 0, 'refused')
+  h.matches(vim.inspect(child.lua('return _G.notes')), 'worktree%.branch', 'says which option')
+  h.ok(s.id)
+end
+
 return T
