@@ -20,7 +20,12 @@ local function start(child, name, repo)
     name,
     repo
   )
-  child.wait('return require("lulu").get(...).waiting', 8000, name .. ' ready', s.id)
+  child.wait(
+    'local r = require("lulu").get(...); return r.waiting and r.status == "running"',
+    8000,
+    name .. ' ready',
+    s.id
+  )
   return s
 end
 
