@@ -19,6 +19,8 @@ use crate::worktree::{forge, history, push};
 pub struct Pushed {
     pub remote: String,
     pub branch: String,
+    /// Where it went (the remote's push URL).
+    pub to: String,
     /// The pull (merge) request's URL, and whether it was there already.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -69,10 +71,11 @@ impl Supervisor {
         };
         answer_later(reply, async move {
             let pushed = tokio::task::spawn_blocking(move || {
-                push::push(&b.repo, &b.worktree, &b.branch, &remote, force)?;
+                let to = push::push(&b.repo, &b.worktree, &b.branch, &remote, force)?;
                 anyhow::Ok(Pushed {
                     remote,
                     branch: b.branch,
+                    to,
                     url: None,
                     existed: false,
                     hint: None,
@@ -140,7 +143,7 @@ fn pull_request(
     if title.trim().is_empty() {
         anyhow::bail!("the pull request needs a title (the first line of the draft)");
     }
-    push::push(&b.repo, &b.worktree, &b.branch, remote, false)?;
+    let to = push::push(&b.repo, &b.worktree, &b.branch, remote, false)?;
     let url = push::fetch_url(&b.repo, remote)?;
     let request = forge::Request {
         url: &url,
@@ -154,6 +157,7 @@ fn pull_request(
     let pushed = |url, existed, hint| Pushed {
         remote: remote.to_string(),
         branch: b.branch.clone(),
+        to: to.clone(),
         url,
         existed,
         hint,

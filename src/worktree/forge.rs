@@ -30,28 +30,36 @@ impl Forge {
     }
 }
 
-/// The forge, host and `owner/repo` of a remote URL, when lulu knows it.
+/// The forge, host and repository path of a remote URL, when lulu knows
+/// it: github.com with exactly `owner/repo`, or a host named `gitlab…`.
+/// (Another GitHub host is not guessed at: gh would send it an enterprise
+/// token.)
 pub fn parse(url: &str) -> Option<(Forge, String, String)> {
-    let rest = url.split_once("://").map(|(_, rest)| rest).unwrap_or(url);
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let (host, path) = rest.split_once([':', '/'])?;
+    let (authority, path) = match url.split_once("://") {
+        Some((_, rest)) => rest.split_once('/')?,
+        // scp-like `[user@]host:path`
+        None => url.split_once(':')?,
+    };
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     let host = host.split(':').next()?.to_ascii_lowercase();
     let path = path
         .trim_start_matches('/')
         .trim_end_matches('/')
         .trim_end_matches(".git");
-    let valid = path.split('/').count() >= 2
-        && path.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
-        && !path.starts_with('-');
-    if !valid {
+    let segments: Vec<&str> = path.split('/').collect();
+    let valid = segments.len() >= 2
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && !s.starts_with(['-', '.'])
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        });
+    if !valid || host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)) {
         return None;
     }
-    let forge = if host == "github.com" || host.starts_with("github.") {
-        Forge::GitHub
-    } else if host.contains("gitlab") {
-        Forge::GitLab
-    } else {
-        return None;
+    let forge = match host.as_str() {
+        "github.com" if segments.len() == 2 => Forge::GitHub,
+        h if h.contains("gitlab") => Forge::GitLab,
+        _ => return None,
     };
     Some((forge, host, path.to_string()))
 }
@@ -95,6 +103,9 @@ pub fn open(req: &Request<'_>) -> Result<Opened, String> {
         .env("GH_NO_UPDATE_NOTIFIER", "1")
         .env("NO_COLOR", "1")
         .env("GLAB_NO_PROMPT", "1")
+        .env_remove("GH_ENTERPRISE_TOKEN")
+        .env_remove("GITHUB_ENTERPRISE_TOKEN")
+        .env_remove("GH_HOST")
         .output()
         .map_err(|err| format!("cannot run {}: {err}", cli.display()))?;
     let (stdout, stderr) = (
@@ -127,9 +138,10 @@ pub fn open(req: &Request<'_>) -> Result<Opened, String> {
 
 /// The CLI's arguments: every choice on its command line.
 fn cli_args(forge: &Forge, host: &str, repo: String, req: &Request<'_>) -> Vec<String> {
+    // glab takes a full URL (a bare path would go to gitlab.com).
     let repo = match forge {
-        Forge::GitHub if host != "github.com" => format!("{host}/{repo}"),
-        _ => repo,
+        Forge::GitHub => repo,
+        Forge::GitLab => format!("https://{host}/{repo}"),
     };
     let args = match forge {
         Forge::GitHub => vec![

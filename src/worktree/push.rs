@@ -1,12 +1,15 @@
 //! Pushing a session's branch. The remote's URL is read from the
 //! repository's config and checked (a transport lulu knows; never an
-//! option), then pushed to *by URL*, so that no `remote.*` setting (a
-//! `receivepack` program) applies, with every setting that could run a
-//! program pinned: no hooks (and none of a local remote's own: its
-//! receive-pack runs with hooks off), `ssh` as the ssh command, no askpass,
-//! no signing, only the user's own credential helpers (global and system
-//! config), not the repository's. The upstream is recorded only once the
-//! push succeeded: a failed push changes nothing here.
+//! option); then the network step runs from a private scratch repository
+//! that borrows the repository's objects (`objects/info/alternates`), so
+//! none of the repository's config applies to it (no `remote.<url>`
+//! section, `insteadOf`, `core.gitProxy`, `http.*`, credential helper):
+//! only the user's own global and system config does, and lulu's pins (no
+//! hooks, `ssh` as the ssh command, no askpass, no signing). A local
+//! remote must be a plain bare repository (no alternates, no worktrees),
+//! and its receive-pack runs with hooks, fsmonitor, checkouts and
+//! alternate-ref commands off. The upstream is recorded only once the push
+//! succeeded: a failed push changes nothing here.
 
 use std::path::Path;
 
@@ -46,7 +49,9 @@ pub fn transport(url: &str) -> Result<Transport, String> {
     }
     if let Some((scheme, _)) = url.split_once("://") {
         return match scheme {
-            "https" | "http" | "ssh" | "git" | "git+ssh" | "ssh+git" => Ok(Transport::Network),
+            "https" | "http" | "ssh" | "git+ssh" | "ssh+git" => Ok(Transport::Network),
+            // Unauthenticated, and `core.gitProxy` runs a program for it.
+            "git" => Err("the git:// transport (read-only, unauthenticated)".into()),
             "file" => Ok(Transport::Local),
             other => Err(format!("the {other}:// transport")),
         };
@@ -94,60 +99,140 @@ pub fn fetch_url(repo: &Path, remote: &str) -> Result<String, PushError> {
         .ok_or_else(|| PushError::NoRemote(remote.to_string()))
 }
 
-/// The user's own credential helpers (global and system config only).
-fn own_helpers(repo: &Path) -> Vec<String> {
-    let mut helpers = Vec::new();
-    for scope in ["--system", "--global"] {
-        if let Ok(out) = git(repo, ["config", scope, "--get-all", "credential.helper"]).output_allow_status(1) {
-            helpers.extend(out.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string));
-        }
-    }
-    helpers
-}
+/// A local remote's receive-pack: hooks, fsmonitor, a checkout of the
+/// pushed branch, alternate-ref commands and gc all off.
+const LOCAL_RECEIVE_PACK: &str = "git -c core.hooksPath=/dev/null -c core.fsmonitor=false \
+     -c receive.denyCurrentBranch=refuse -c core.alternateRefsCommand=true -c receive.autogc=false \
+     -c receive.procReceiveRefs= receive-pack";
+/// A local remote's upload-pack (the lease's look).
+const LOCAL_UPLOAD_PACK: &str =
+    "git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c core.alternateRefsCommand=true upload-pack";
 
-/// Push `branch` to `remote` (force: with a lease on what the remote had).
-pub fn push(repo: &Path, worktree: &Path, branch: &str, remote: &str, force: bool) -> Result<(), PushError> {
+/// Push `branch` to `remote` (force: with a lease on what the remote has
+/// now). Returns the URL it went to.
+pub fn push(repo: &Path, worktree: &Path, branch: &str, remote: &str, force: bool) -> Result<String, PushError> {
     let url = remote_url(repo, remote)?;
-    let kind = transport(&url).map_err(|why| PushError::BadUrl {
+    let failed = |detail: String| PushError::Failed {
+        remote: remote.to_string(),
+        detail,
+    };
+    let bad_url = |why: String| PushError::BadUrl {
         remote: remote.to_string(),
         why,
-    })?;
+    };
+    let kind = transport(&url).map_err(bad_url)?;
+    if kind == Transport::Local {
+        plain_bare(repo, &url).map_err(bad_url)?;
+    }
     let tree = super::git::Tree { repo, path: worktree };
     let head = super::git::git_at(tree, ["symbolic-ref", "-q", "HEAD"]).output_allow_status(1);
     if head.map(|h| h.trim().is_empty()).unwrap_or(true) {
         return Err(PushError::Detached(branch.to_string()));
     }
-    let mut args = pinned(repo);
+    let commit = git(
+        repo,
+        ["rev-parse", "--verify", &format!("refs/heads/{branch}^{{commit}}")],
+    )
+    .output()
+    .map_err(|e| failed(e.to_string()))?;
+    let scratch = Scratch::borrowing(repo).map_err(failed)?;
+    let mut args = scratch_args(&scratch.0);
     args.extend(["push".to_string(), "--porcelain".to_string()]);
     if force {
         // The lease: what the remote has now (nothing: it must have none).
-        let now = remote_has(repo, &url, branch).map_err(|detail| PushError::Failed {
-            remote: remote.to_string(),
-            detail,
-        })?;
+        let now = remote_has(&scratch.0, &url, branch).map_err(failed)?;
         args.push(format!("--force-with-lease=refs/heads/{branch}:{now}"));
     }
     if kind == Transport::Local {
-        args.push("--receive-pack=git -c core.hooksPath=/dev/null receive-pack".to_string());
+        args.push(format!("--receive-pack={LOCAL_RECEIVE_PACK}"));
     }
     args.extend([
         "--".to_string(),
-        url,
-        format!("refs/heads/{branch}:refs/heads/{branch}"),
+        url.clone(),
+        format!("{}:refs/heads/{branch}", commit.trim()),
     ]);
-    let (ok, out, err) = git(repo, &args).capture().map_err(|e| PushError::Failed {
-        remote: remote.to_string(),
-        detail: e.to_string(),
-    })?;
+    let (ok, out, err) = git(&scratch.0, &args).capture().map_err(|e| failed(e.to_string()))?;
     if !ok {
         return Err(classify(remote, branch, &format!("{out}\n{err}")));
     }
     record_upstream(repo, branch, remote);
+    Ok(url)
+}
+
+/// `--git-dir` of the scratch repository, then the pins.
+fn scratch_args(scratch: &Path) -> Vec<String> {
+    let mut args = vec!["--git-dir".to_string(), scratch.to_string_lossy().into_owned()];
+    args.extend(pinned());
+    args
+}
+
+/// A private bare repository with no config of the user's repository, its
+/// objects borrowed; removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn borrowing(repo: &Path) -> Result<Scratch, String> {
+        let objects = git(repo, ["rev-parse", "--git-common-dir"])
+            .output()
+            .map(|dir| {
+                let dir = std::path::PathBuf::from(dir.trim());
+                if dir.is_absolute() { dir } else { repo.join(dir) }.join("objects")
+            })
+            .map_err(|e| e.to_string())?;
+        let dir = std::env::temp_dir().join(format!("lulu-push-{}", crate::private::token()));
+        crate::private::dir(&dir, crate::private::Links::Refuse).map_err(|e| e.to_string())?;
+        let scratch = Scratch(dir);
+        git(
+            &scratch.0,
+            ["--git-dir", &scratch.0.to_string_lossy(), "init", "--bare", "--quiet"],
+        )
+        .run()
+        .map_err(|e| e.to_string())?;
+        let alternates = scratch.0.join("objects/info/alternates");
+        std::fs::write(&alternates, format!("{}\n", objects.display())).map_err(|e| e.to_string())?;
+        Ok(scratch)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A local remote must be a plain bare repository: its own config says
+/// bare, it borrows no objects, and it has no worktrees to check out into.
+fn plain_bare(repo: &Path, url: &str) -> Result<(), String> {
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    let dir = if Path::new(path).is_absolute() {
+        Path::new(path).to_path_buf()
+    } else {
+        repo.join(path)
+    };
+    let bare = git(
+        repo,
+        [
+            "config",
+            "--file",
+            &dir.join("config").to_string_lossy(),
+            "--get",
+            "core.bare",
+        ],
+    )
+    .output_allow_status(1)
+    .map(|v| v.trim() == "true")
+    .unwrap_or(false);
+    if !bare {
+        return Err(format!("{} is not a bare repository", dir.display()));
+    }
+    if dir.join("objects/info/alternates").exists() || dir.join("worktrees").exists() {
+        return Err(format!("{} borrows objects or has worktrees", dir.display()));
+    }
     Ok(())
 }
 
 /// The settings every push or look at a remote runs with (see the top).
-fn pinned(repo: &Path) -> Vec<String> {
+fn pinned() -> Vec<String> {
     let mut args: Vec<String> = Vec::new();
     for setting in [
         "core.sshCommand=ssh",
@@ -160,25 +245,21 @@ fn pinned(repo: &Path) -> Vec<String> {
         "protocol.ssh.allow=always",
         "protocol.git.allow=always",
         "protocol.file.allow=always",
-        "credential.helper=",
     ] {
         args.extend(["-c".to_string(), setting.to_string()]);
-    }
-    for helper in own_helpers(repo) {
-        args.extend(["-c".to_string(), format!("credential.helper={helper}")]);
     }
     args
 }
 
 /// The commit the remote's `branch` is at now ("" when it has none).
-fn remote_has(repo: &Path, url: &str, branch: &str) -> Result<String, String> {
-    let mut args = pinned(repo);
+fn remote_has(scratch: &Path, url: &str, branch: &str) -> Result<String, String> {
+    let mut args = scratch_args(scratch);
+    args.push("ls-remote".to_string());
     if transport(url) == Ok(Transport::Local) {
-        args.push("-c".to_string());
-        args.push("uploadpack.packObjectsHook=".to_string());
+        args.push(format!("--upload-pack={LOCAL_UPLOAD_PACK}"));
     }
-    args.extend(["ls-remote", "--", url, &format!("refs/heads/{branch}")].map(str::to_string));
-    let (ok, out, err) = git(repo, &args).capture().map_err(|e| e.to_string())?;
+    args.extend(["--", url, &format!("refs/heads/{branch}")].map(str::to_string));
+    let (ok, out, err) = git(scratch, &args).capture().map_err(|e| e.to_string())?;
     if !ok {
         return Err(err.lines().last().unwrap_or("ls-remote failed").to_string());
     }
@@ -240,18 +321,14 @@ mod tests {
 
     #[test]
     fn transports_lulu_pushes_over_and_those_it_refuses() {
-        for url in [
-            "https://github.com/o/r.git",
-            "ssh://git@h/r",
-            "git@github.com:o/r.git",
-            "git://h/r",
-        ] {
+        for url in ["https://github.com/o/r.git", "ssh://git@h/r", "git@github.com:o/r.git"] {
             assert_eq!(transport(url), Ok(Transport::Network), "{url}");
         }
         for url in ["/srv/r.git", "file:///srv/r.git", "../r.git", "./r"] {
             assert_eq!(transport(url), Ok(Transport::Local), "{url}");
         }
         for url in [
+            "git://h/r",
             "ext::sh -c evil",
             "fd::3",
             "-oProxyCommand=x",

@@ -83,9 +83,22 @@ T['bad remotes: none, a transport lulu refuses, a remote program or hook never r
   vim.fn.writefile({ '#!/bin/sh', 'touch ' .. proof }, bare .. '/hooks/pre-receive')
   vim.fn.setfperm(bare .. '/hooks/pre-receive', 'rwxr-xr-x')
   h.git(repo, 'config', 'core.sshCommand', 'touch ' .. proof)
+  -- The repository's own URL rewriting, to a repository whose hooks run.
+  local evil = child.dir .. '/evil.git'
+  vim.fn.mkdir(evil, 'p')
+  h.git(evil, 'init', '--quiet', '--bare')
+  vim.fn.writefile({ '#!/bin/sh', 'touch ' .. proof }, evil .. '/hooks/pre-receive')
+  vim.fn.setfperm(evil .. '/hooks/pre-receive', 'rwxr-xr-x')
+  h.git(repo, 'config', 'url.' .. evil .. '.pushInsteadOf', bare)
   local ok = push(child, 's')
   h.eq(ok[1], true, 'pushed all the same')
   h.eq(vim.uv.fs_stat(proof), nil, 'no program of the repository or the remote ran')
+  h.eq(h.git(bare, 'log', '--format=%s', '-1', 'lulu/s'), 'Add s', 'to the URL the repository names')
+  h.eq(vim.system({ 'git', '-C', evil, 'rev-parse', '--verify', '-q', 'lulu/s' }):wait().code, 1, 'not rewritten')
+  -- A local remote with a working tree (a push could check files out there).
+  local plain = h.repo(child.dir .. '/plain')
+  h.git(repo, 'remote', 'add', 'plain', plain)
+  h.matches(push(child, 's', { remote = 'plain' })[2], 'is not a bare repository', 'refused')
 end
 
 T[':LuluPR pushes and opens the request through gh; its URL is kept; a second says it exists; no gh: a hint'] = function(
