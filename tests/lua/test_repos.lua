@@ -144,4 +144,33 @@ T['worktree.branch names branches from a template; the feed and merge follow the
   h.ok(s.id)
 end
 
+T["the list's n key offers the repositories of recent sessions"] = function(child)
+  child.setup()
+  child.capture_notify()
+  local r1 = h.repo(child.dir .. '/alpha')
+  local r2 = h.repo(child.dir .. '/beta')
+  start(child, 'a', r1)
+  start(child, 'b', r2)
+  child.cmd('cd ' .. r1)
+  child.lua([[
+    _G.asked = {}
+    vim.ui.select = function(items, opts, on_choice)
+      table.insert(_G.asked, { prompt = opts.prompt, items = vim.tbl_map(opts.format_item or tostring, items) })
+      vim.schedule(function() on_choice(opts.prompt == 'Agent' and 'shell' or items[#items]) end)
+    end
+    vim.ui.input = function(_, on_confirm) vim.schedule(function() on_confirm('nb') end) end
+  ]])
+  child.cmd('LuluList')
+  child.lua('vim.api.nvim_feedkeys("n", "x", false)')
+  child.wait('local ok, r = pcall(require("lulu").get, "nb"); return ok and r.status == "running"', 8000, 'nb started')
+  h.eq(child.lua('return require("lulu").get("nb").repo'), r2, 'in the repository picked')
+  local asked = child.lua('return _G.asked')
+  h.eq(asked[2].prompt, 'Repository', 'asked where')
+  h.eq(
+    asked[2].items,
+    { 'here: ' .. vim.fn.fnamemodify(r1, ':~'), vim.fn.fnamemodify(r2, ':~') },
+    'here, then the others'
+  )
+end
+
 return T

@@ -205,15 +205,44 @@ function H.name_and_start(list, agent, target)
     if name == nil then
       return
     end
-    list.close()
-    if target and vim.api.nvim_win_is_valid(target) then
-      vim.api.nvim_set_current_win(target)
-    end
-    local ok, err = pcall(function()
-      term.open(start.start({ agent = agent, name = name ~= '' and name or nil }))
+    H.pick_repo(function(cwd)
+      list.close()
+      if target and vim.api.nvim_win_is_valid(target) then
+        vim.api.nvim_set_current_win(target)
+      end
+      local ok, err = pcall(function()
+        term.open(start.start({ agent = agent, name = name ~= '' and name or nil, cwd = cwd }))
+      end)
+      if not ok then
+        util.notify(tostring(err), vim.log.levels.ERROR)
+      end
     end)
-    if not ok then
-      util.notify(tostring(err), vim.log.levels.ERROR)
+  end)
+end
+
+--- Where the new session works: here, or the repository of a recent
+--- session (asked only when there is another one); `done(cwd|nil)`.
+function H.pick_repo(done)
+  local here = vim.fs.root(vim.fn.getcwd(), '.git') or vim.fn.getcwd()
+  local repos, seen = {}, { [here] = true }
+  for _, r in ipairs(sessions.all()) do
+    if not r.host and r.repo and not seen[r.repo] then
+      seen[r.repo] = true
+      repos[#repos + 1] = r.repo
+    end
+  end
+  if #repos == 0 then
+    return done(nil)
+  end
+  local choices = vim.list_extend({ here }, repos)
+  vim.ui.select(choices, {
+    prompt = 'Repository',
+    format_item = function(dir)
+      return (dir == here and 'here: ' or '') .. vim.fn.fnamemodify(dir, ':~')
+    end,
+  }, function(dir)
+    if dir then
+      done(dir ~= here and dir or nil)
     end
   end)
 end
