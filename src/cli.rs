@@ -218,20 +218,15 @@ pub fn main() -> ExitCode {
             stdio,
             json,
             idle_exit,
-        } => {
-            let dirs = dirs.resolve();
-            finish(if stdio {
-                crate::relay::run(&dirs, idle_exit)
-            } else if stop {
-                crate::daemon::stop()
-            } else if status {
-                daemon_status(json)
-            } else if foreground {
-                daemon(dirs, idle_exit)
-            } else {
-                crate::daemon::start(&dirs, idle_exit).map(|said| println!("{said}"))
-            })
-        }
+        } => finish(daemon_command(
+            dirs.resolve(),
+            stop,
+            status,
+            foreground,
+            stdio,
+            json,
+            idle_exit,
+        )),
         Command::Link {
             name,
             dest,
@@ -279,15 +274,12 @@ pub fn main() -> ExitCode {
             load,
             vouch_title,
             argv,
-        } => {
-            let code = crate::acp::run(crate::acp::Opts {
-                root,
-                load,
-                vouch_title,
-                argv,
-            });
-            ExitCode::from(u8::try_from(code).unwrap_or(1))
-        }
+        } => acp(crate::acp::Opts {
+            root,
+            load,
+            vouch_title,
+            argv,
+        }),
         Command::Hook { agent } => {
             let answer = hook::run(&agent, std::io::stdin().lock());
             if !answer.is_empty() {
@@ -296,6 +288,34 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `lulu daemon` and its flags.
+fn daemon_command(
+    dirs: Dirs,
+    stop: bool,
+    status: bool,
+    foreground: bool,
+    stdio: bool,
+    json: bool,
+    idle_exit: u64,
+) -> anyhow::Result<()> {
+    if stdio {
+        crate::relay::run(&dirs, idle_exit)
+    } else if stop {
+        crate::daemon::stop()
+    } else if status {
+        daemon_status(json)
+    } else if foreground {
+        daemon(dirs, idle_exit)
+    } else {
+        crate::daemon::start(&dirs, idle_exit).map(|said| println!("{said}"))
+    }
+}
+
+/// `lulu acp`: the client's exit code is the session's.
+fn acp(opts: crate::acp::Opts) -> ExitCode {
+    ExitCode::from(u8::try_from(crate::acp::run(opts)).unwrap_or(1))
 }
 
 fn daemon_status(json: bool) -> anyhow::Result<()> {

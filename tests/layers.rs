@@ -211,7 +211,6 @@ const LONG_YET: &[&str] = &[
     "worktree/merge.rs merge",
     "supervisor/start.rs go_live",
     "supervisor/session_task.rs run",
-    "cli.rs main",
     "worktree/history.rs changed_files",
     "supervisor/start.rs begin_start",
     "rpc/protocol/decode.rs approvals_and_the_rest",
