@@ -208,7 +208,15 @@ enum Command {
 
 pub fn main() -> ExitCode {
     return_big_allocations();
-    match Cli::parse().command {
+    match user_command(Cli::parse().command) {
+        Ok(code) => code,
+        Err(command) => internal_command(*command),
+    }
+}
+
+/// The commands a user types (`Err`: one lulu itself runs).
+fn user_command(command: Command) -> Result<ExitCode, Box<Command>> {
+    Ok(match command {
         Command::Host { dirs } => finish(host(dirs.resolve())),
         Command::Daemon {
             dirs,
@@ -256,6 +264,13 @@ pub fn main() -> ExitCode {
             allow.unwrap_or_default(),
         ))),
         Command::List { dirs, json, repo } => finish(list(&dirs.resolve(), json, repo.as_deref())),
+        other => return Err(Box::new(other)),
+    })
+}
+
+/// The commands lulu runs itself: in a session, for a hook, to set one up.
+fn internal_command(command: Command) -> ExitCode {
+    match command {
         Command::Exec { setup, report, argv } => setup_then_exec(&setup, &report, &argv),
         Command::Launch { spec } => finish(crate::launch::run(&spec)),
         Command::SandboxInfo => sandbox_info(),
@@ -286,6 +301,14 @@ pub fn main() -> ExitCode {
                 println!("{answer}");
             }
             ExitCode::SUCCESS
+        }
+        // Taken by user_command.
+        other => {
+            eprintln!(
+                "lulu: {} was routed twice (a lulu bug)",
+                std::any::type_name_of_val(&other)
+            );
+            ExitCode::FAILURE
         }
     }
 }
