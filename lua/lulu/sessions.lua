@@ -51,6 +51,19 @@ function M.update(record)
   return previous
 end
 
+--- Take a start's reply: an event about the session may have come first
+--- (it went live, it printed), newer than the reply's snapshot; then the
+--- event's record stands.
+---@return lulu.Session the record kept
+function M.started(record)
+  local known = by_id[record.id]
+  if known then
+    return known
+  end
+  by_id[record.id] = record
+  return record
+end
+
 function M.remove(id)
   by_id[id] = nil
 end

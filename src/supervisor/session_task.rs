@@ -21,6 +21,9 @@ use reports::{ScreenReading, Told};
 pub(super) const BATCH_BYTES: usize = 64 * 1024;
 /// ...or for this long after the first byte, whichever comes first.
 const BATCH_WINDOW: Duration = Duration::from_millis(4);
+/// Output after this long without any goes out at once (a keystroke's
+/// echo, a prompt): only output that keeps coming is gathered.
+const QUIET_SPELL: Duration = Duration::from_millis(30);
 /// After the process exits, keep reading while output still arrives; a
 /// grandchild that holds the PTY open must not keep the session live.
 const EXIT_DRAIN_IDLE: Duration = Duration::from_millis(500);
@@ -127,6 +130,7 @@ impl SessionTask {
         let mut kill_at: Option<Instant> = None;
         let quiet_start = Instant::now() + QUIET_START;
         let mut told = Told::new(id.clone(), events.clone());
+        let mut last_batch: Option<Instant> = None;
 
         while output_open || exit.is_none() {
             tokio::select! {
@@ -147,7 +151,9 @@ impl SessionTask {
                         output_open = false;
                         continue;
                     };
-                    output_open = coalesce(&mut output, &mut batch, fanout.batch_limit()).await;
+                    let quiet = last_batch.is_none_or(|at| at.elapsed() >= QUIET_SPELL);
+                    output_open = coalesce(&mut output, &mut batch, fanout.batch_limit(), quiet).await;
+                    last_batch = Some(Instant::now());
                     pass_on(batch, &mut commands, &control, &mut fanout, &mut kill_at).await;
                     told.output();
                 }
@@ -330,8 +336,9 @@ async fn reset_shell(control: &PtyControl, output: &mut Output) -> bool {
 /// model can skip the rows no terminal could keep), then, while it is
 /// under [`BATCH_BYTES`], what arrives within the window. Returns false
 /// once the output has ended.
-async fn coalesce(output: &mut Output, batch: &mut Vec<u8>, limit: usize) -> bool {
-    let deadline = Instant::now() + BATCH_WINDOW;
+async fn coalesce(output: &mut Output, batch: &mut Vec<u8>, limit: usize, quiet: bool) -> bool {
+    // After a quiet spell, what is there goes now; no waiting for more.
+    let deadline = Instant::now() + if quiet { Duration::ZERO } else { BATCH_WINDOW };
     loop {
         while batch.len() < limit {
             match output.try_recv() {

@@ -48,8 +48,7 @@ function M.start(opts, on_done)
   local spec = H.spec(opts, host)
   local function made(record)
     record.host = host
-    sessions.update(record)
-    return record
+    return sessions.started(record)
   end
   if on_done then
     -- Routed by its host, as no session names it yet.
