@@ -212,7 +212,6 @@ const LONG_YET: &[&str] = &[
     "supervisor/start.rs go_live",
     "supervisor/session_task.rs run",
     "worktree/history.rs changed_files",
-    "supervisor/start.rs begin_start",
     "rpc/protocol/decode.rs approvals_and_the_rest",
     "approval/mod.rs matches",
     "client.rs attach",

@@ -142,12 +142,9 @@ impl Supervisor {
         }
     }
 
-    fn begin_start(&mut self, mut opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
-        if let Some(full) = self.entries.full() {
-            return Err(full.into());
-        }
-        let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
-        check_start(&agent, options.agents.kind(&agent), &opts)?;
+    /// The new session's name (the one asked for, checked, or one picked),
+    /// and the usage a reused name's ended session carries on (resumed).
+    fn start_name(&mut self, opts: &StartOpts) -> anyhow::Result<(String, crate::cost::Usage)> {
         let mut carried = crate::cost::Usage::default();
         let name = match &opts.name {
             Some(name) => {
@@ -165,18 +162,17 @@ impl Supervisor {
             }
             None => names::pick(|candidate| self.name_taken(candidate)),
         };
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-        if let Some(sandbox) = opts.sandbox.as_mut() {
-            sandbox.expand_home(&home);
+        Ok((name, carried))
+    }
+
+    fn begin_start(&mut self, mut opts: StartOpts, options: &SessionOptions) -> anyhow::Result<StartJob> {
+        if let Some(full) = self.entries.full() {
+            return Err(full.into());
         }
-        let cwd = match &opts.cwd {
-            // From an editor on another machine: this machine's home.
-            Some(cwd) => crate::sandbox::expand_home(cwd, &home).map_or_else(|| PathBuf::from(cwd), PathBuf::from),
-            None => std::env::current_dir().context("cannot read the host's working directory")?,
-        };
-        if !cwd.is_dir() {
-            bail!("cwd {} is not a directory", cwd.display());
-        }
+        let agent = opts.agent.clone().unwrap_or_else(|| "shell".to_string());
+        check_start(&agent, options.agents.kind(&agent), &opts)?;
+        let (name, carried) = self.start_name(&opts)?;
+        let cwd = start_cwd(&mut opts)?;
         let resolved = options.agents.resolve(
             &agent,
             &opts.args,
@@ -366,6 +362,24 @@ impl Supervisor {
             }
         })
     }
+}
+
+/// The sandbox's and the directory's `~` made this machine's home; the
+/// directory the session starts in, which must be one.
+fn start_cwd(opts: &mut StartOpts) -> anyhow::Result<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    if let Some(sandbox) = opts.sandbox.as_mut() {
+        sandbox.expand_home(&home);
+    }
+    let cwd = match &opts.cwd {
+        // From an editor on another machine: this machine's home.
+        Some(cwd) => crate::sandbox::expand_home(cwd, &home).map_or_else(|| PathBuf::from(cwd), PathBuf::from),
+        None => std::env::current_dir().context("cannot read the host's working directory")?,
+    };
+    if !cwd.is_dir() {
+        bail!("cwd {} is not a directory", cwd.display());
+    }
+    Ok(cwd)
 }
 
 /// What a start asks for that can be told wrong before anything is
