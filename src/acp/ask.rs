@@ -16,18 +16,6 @@ use serde_json::{Map, Value, json};
 use crate::approval::Action;
 use crate::hook::HookReply;
 
-/// The ACP tool kinds lulu names questions by; any other is `other`.
-const KINDS: [&str; 9] = [
-    "read",
-    "edit",
-    "delete",
-    "move",
-    "search",
-    "execute",
-    "think",
-    "fetch",
-    "switch_mode",
-];
 /// Keys of a command's input that say where it runs.
 const RUN_DIR_KEYS: [&str; 3] = ["cwd", "workdir", "dir_path"];
 
@@ -51,7 +39,7 @@ pub fn question(params: &Value, title_is_command: bool, current: impl Fn(&str) -
     let call = params.get("toolCall").unwrap_or(&Value::Null);
     let text = |key: &str| call.get(key).and_then(Value::as_str).unwrap_or("").to_string();
     let kind = text("kind");
-    let tool = if KINDS.contains(&kind.as_str()) {
+    let tool = if super::chat::KINDS.contains(&kind.as_str()) {
         kind
     } else {
         "other".to_string()

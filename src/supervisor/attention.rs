@@ -18,7 +18,15 @@ impl Supervisor {
     /// What a hook event tells of a session: its transcript, its
     /// conversation, whether it waits for the user.
     pub(super) fn on_hook_event(&mut self, session: &SessionId, event: HookEvent, payload: &serde_json::Value) {
+        // A conversation and its usage come from an ACP session's client
+        // only: a terminal agent that runs `lulu hook acp` itself must not
+        // write its own cost or a chat.
+        let acp = self
+            .entries
+            .get(session)
+            .is_some_and(|e| e.record.kind == crate::model::SessionKind::Acp);
         match event {
+            HookEvent::Chat | HookEvent::Usage if !acp => return,
             HookEvent::Chat => return self.on_chat(session, payload),
             HookEvent::Usage => return self.on_acp_usage(session, payload),
             HookEvent::Waits => self.chats.save_soon(session),

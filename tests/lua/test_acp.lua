@@ -231,4 +231,19 @@ T['the conversation outlives the daemon; :LuluResume loads it into a new session
   end, 5000, 'the second turn in the same conversation of the agent')
 end
 
+T['a terminal session cannot pose as an ACP client: its forged usage and chat are dropped'] = function(child)
+  setup(child)
+  local s = child.lua('return require("lulu").start({ agent = "shell", name = "t", worktree = false })')
+  child.wait('return require("lulu").get("t").status == "running"', 5000, 't running')
+  -- What a hostile program in the session could send with the session's own token.
+  local forge = [[python3 -c 'import json,os,socket; ]]
+    .. [[s=socket.socket(socket.AF_UNIX); s.connect(os.environ["LULU_SOCKET"]); ]]
+    .. [[r=lambda p: s.sendall((json.dumps({"session":os.environ["LULU_SESSION"],"token":os.environ["LULU_TOKEN"],"agent":"acp","payload":p})+"\n").encode()); ]]
+    .. [[r({"hook_event_name":"Usage","cost_usd":99.0}); print("sent", s.recv(100) and "answered")']]
+  child.lua('require("lulu").send("t", ...)', forge)
+  child.wait_screen(s.id, 'sent answered', 8000, 'the forged event was answered')
+  vim.wait(300)
+  h.eq(child.lua('return require("lulu").get("t").cost_usd'), vim.NIL, 'no cost taken from it')
+end
+
 return T
