@@ -89,8 +89,8 @@ pub struct Client {
     pub(super) keys: Keys,
     pub(super) malformed: u32,
     pub(super) last: Option<Entry>,
-    /// Each tool call's kind and title, to show its updates.
-    pub(super) tools: HashMap<String, (String, String)>,
+    /// This turn's tool cards, to show their updates whole.
+    pub(super) cards: Vec<Entry>,
     /// A deny's reason was sent as a prompt since the user's last prompt.
     pub(super) told_why: bool,
 }
@@ -147,7 +147,7 @@ pub fn run(opts: Opts) -> i32 {
         keys: Keys::default(),
         malformed: 0,
         last: None,
-        tools: HashMap::new(),
+        cards: Vec::new(),
         told_why: false,
     };
     client.main(rx)
@@ -261,35 +261,16 @@ impl Client {
         }
     }
 
-    /// A tool update as shown: with its card's kind and title.
+    /// A tool update as shown: its card, merged as the host merges it.
     fn titled(&mut self, entry: &Entry) -> Entry {
-        let Entry::Tool {
-            id,
-            kind,
-            title,
-            status,
-            files,
-        } = entry
-        else {
+        if !matches!(entry, Entry::Tool { .. }) {
             return entry.clone();
-        };
-        if self.tools.len() >= MAX_TOOLS && !self.tools.contains_key(id) {
-            self.tools.clear();
         }
-        let known = self.tools.entry(id.clone()).or_default();
-        if !kind.is_empty() {
-            known.0 = kind.clone();
+        if self.cards.len() >= MAX_TOOLS {
+            self.cards.clear();
         }
-        if !title.is_empty() {
-            known.1 = title.clone();
-        }
-        Entry::Tool {
-            id: id.clone(),
-            kind: known.0.clone(),
-            title: known.1.clone(),
-            status: status.clone(),
-            files: files.clone(),
-        }
+        let at = Entry::merge_into(&mut self.cards, entry.clone());
+        self.cards[at].clone()
     }
 
     pub(super) fn say(&self, payload: Value) {

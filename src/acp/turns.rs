@@ -46,7 +46,7 @@ impl Client {
 
     pub(super) fn turn_ended(&mut self, result: Result<Value, String>) {
         self.turn = false;
-        self.tools.clear();
+        self.cards.clear();
         let stop = match &result {
             Ok(result) => result
                 .get("stopReason")
