@@ -235,54 +235,17 @@ pub async fn attach(dirs: &Dirs, session: &str, allow: Passthrough) -> anyhow::R
     let raw = RawMode::enter()?;
     print!("\x1b[H\x1b[2J");
     let _ = std::io::stdout().flush();
-    if let Some((cols, rows)) = terminal_size() {
-        conn.notify(
-            protocol::SESSION_RESIZE,
-            vec![Value::from(id.as_str()), Value::from(cols), Value::from(rows)],
-        );
-    }
-    conn.call(
-        protocol::SESSION_ATTACH,
-        vec![
-            Value::from(id.as_str()),
-            Value::from(ATTACH_CHAN),
-            Value::Nil,
-            Value::Nil,
-            map(vec![("queries", Value::from(false))]),
-        ],
-    )
-    .await?;
-
-    let mut keys = read_keys();
-    let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())?;
-    let mut check = tokio::time::interval(Duration::from_millis(500));
-    let mut detach_keys = DetachKeys::default();
-    let outcome = loop {
-        tokio::select! {
-            Some(bytes) = keys.recv() => {
-                let (forward, detach) = detach_keys.filter(&bytes);
-                if !forward.is_empty() {
-                    conn.notify(protocol::SESSION_WRITE, vec![Value::from(id.as_str()), Value::Binary(forward)]);
-                }
-                if detach {
-                    conn.notify(protocol::SESSION_DETACH, vec![Value::from(id.as_str()), Value::from(ATTACH_CHAN)]);
-                    break format!("detached from {name}; it keeps running (lulu attach {name})");
-                }
-            }
-            _ = winch.recv() => {
-                if let Some((cols, rows)) = terminal_size() {
-                    conn.notify(protocol::SESSION_RESIZE, vec![Value::from(id.as_str()), Value::from(cols), Value::from(rows)]);
-                }
-            }
-            _ = check.tick() => {
-                match conn.call(protocol::SESSION_GET, vec![Value::from(id.as_str())]).await {
-                    Ok(now) if matches!(text(&now, "status").as_str(), "starting" | "running") => {}
-                    Ok(now) => break format!("{name} ended: {}", text(&now, "status")),
-                    Err(err) => break format!("{err:#}"),
-                }
-            }
-        }
-    };
+    resize(&conn, &id);
+    let chan = Value::from(ATTACH_CHAN);
+    let attach = vec![
+        Value::from(id.as_str()),
+        chan,
+        Value::Nil,
+        Value::Nil,
+        map(vec![("queries", Value::from(false))]),
+    ];
+    conn.call(protocol::SESSION_ATTACH, attach).await?;
+    let outcome = relay(&conn, &id, &name).await?;
     // Let the last output land before the terminal goes back to normal.
     tokio::time::sleep(Duration::from_millis(50)).await;
     let restore = filter.lock().unwrap_or_else(|p| p.into_inner()).restore();
@@ -290,6 +253,47 @@ pub async fn attach(dirs: &Dirs, session: &str, allow: Passthrough) -> anyhow::R
     drop(raw);
     println!("\r\n[lulu: {outcome}]");
     Ok(())
+}
+
+/// Tell the session this terminal's size.
+fn resize(conn: &Connection, id: &str) {
+    if let Some((cols, rows)) = terminal_size() {
+        conn.notify(
+            protocol::SESSION_RESIZE,
+            vec![Value::from(id), Value::from(cols), Value::from(rows)],
+        );
+    }
+}
+
+/// Keys to the session and size changes, until the detach keys or its end:
+/// what to say when it is over.
+async fn relay(conn: &Connection, id: &str, name: &str) -> anyhow::Result<String> {
+    let mut keys = read_keys();
+    let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())?;
+    let mut check = tokio::time::interval(Duration::from_millis(500));
+    let mut detach_keys = DetachKeys::default();
+    Ok(loop {
+        tokio::select! {
+            Some(bytes) = keys.recv() => {
+                let (forward, detach) = detach_keys.filter(&bytes);
+                if !forward.is_empty() {
+                    conn.notify(protocol::SESSION_WRITE, vec![Value::from(id), Value::Binary(forward)]);
+                }
+                if detach {
+                    conn.notify(protocol::SESSION_DETACH, vec![Value::from(id), Value::from(ATTACH_CHAN)]);
+                    break format!("detached from {name}; it keeps running (lulu attach {name})");
+                }
+            }
+            _ = winch.recv() => resize(conn, id),
+            _ = check.tick() => {
+                match conn.call(protocol::SESSION_GET, vec![Value::from(id)]).await {
+                    Ok(now) if matches!(text(&now, "status").as_str(), "starting" | "running") => {}
+                    Ok(now) => break format!("{name} ended: {}", text(&now, "status")),
+                    Err(err) => break format!("{err:#}"),
+                }
+            }
+        }
+    })
 }
 
 /// Keystrokes, from a plain thread (stdin is blocking).

@@ -136,68 +136,84 @@ impl Mechanism {
     pub fn prepare(&self, session: &str, limits: &Limits) -> Result<Applied, LimitError> {
         limits.check()?;
         let name = format!("lulu-{session}");
-        let mut applied = Applied {
-            version: 0,
-            dirs: Vec::new(),
-            rlimit_as: None,
-            rlimit_nproc: None,
-        };
         let memory = limits.memory_bytes()?;
         match self {
-            Mechanism::CgroupV2 { parent } => {
-                let dir = make(&parent.join(&name))?;
-                applied.version = 2;
-                if let Some(bytes) = memory {
-                    write(&dir, "memory.max", &bytes.to_string())?;
-                    let _ = write(&dir, "memory.swap.max", "0");
-                }
-                if let Some(cpu) = limits.cpu {
-                    write(&dir, "cpu.max", &format!("{} 100000", (cpu * 100_000.0) as u64))?;
-                }
-                if let Some(pids) = limits.pids {
-                    write(&dir, "pids.max", &pids.to_string())?;
-                }
-                applied.dirs.push(dir);
-            }
+            Mechanism::CgroupV2 { parent } => cgroup_v2(&parent.join(&name), limits, memory),
             Mechanism::CgroupV1 {
                 memory: m,
                 cpu: c,
                 pids: p,
             } => {
-                applied.version = 1;
-                match (memory, m) {
-                    (Some(bytes), Some(root)) => {
-                        let dir = make(&root.join(&name))?;
-                        write(&dir, "memory.limit_in_bytes", &bytes.to_string())?;
-                        let _ = write(&dir, "memory.memsw.limit_in_bytes", &bytes.to_string());
-                        applied.dirs.push(dir);
-                    }
-                    (Some(bytes), None) => applied.rlimit_as = Some(bytes),
-                    _ => {}
-                }
-                if let (Some(cpu), Some(root)) = (limits.cpu, c) {
-                    let dir = make(&root.join(&name))?;
-                    write(&dir, "cpu.cfs_period_us", "100000")?;
-                    write(&dir, "cpu.cfs_quota_us", &((cpu * 100_000.0) as u64).to_string())?;
-                    applied.dirs.push(dir);
-                }
-                match (limits.pids, p) {
-                    (Some(pids), Some(root)) => {
-                        let dir = make(&root.join(&name))?;
-                        write(&dir, "pids.max", &pids.to_string())?;
-                        applied.dirs.push(dir);
-                    }
-                    (Some(pids), None) => applied.rlimit_nproc = Some(pids),
-                    _ => {}
-                }
+                let roots = [m, c, p].map(|root| root.as_ref().map(|root| root.join(&name)));
+                cgroup_v1(roots, limits, memory)
             }
-            Mechanism::Rlimit => {
-                applied.rlimit_as = memory;
-                applied.rlimit_nproc = limits.pids;
-            }
+            Mechanism::Rlimit => Ok(Applied {
+                version: 0,
+                dirs: Vec::new(),
+                rlimit_as: memory,
+                rlimit_nproc: limits.pids,
+            }),
         }
-        Ok(applied)
     }
+}
+
+/// One cgroup v2 directory with every limit.
+fn cgroup_v2(dir: &Path, limits: &Limits, memory: Option<u64>) -> Result<Applied, LimitError> {
+    let dir = make(dir)?;
+    if let Some(bytes) = memory {
+        write(&dir, "memory.max", &bytes.to_string())?;
+        let _ = write(&dir, "memory.swap.max", "0");
+    }
+    if let Some(cpu) = limits.cpu {
+        write(&dir, "cpu.max", &format!("{} 100000", (cpu * 100_000.0) as u64))?;
+    }
+    if let Some(pids) = limits.pids {
+        write(&dir, "pids.max", &pids.to_string())?;
+    }
+    Ok(Applied {
+        version: 2,
+        dirs: vec![dir],
+        rlimit_as: None,
+        rlimit_nproc: None,
+    })
+}
+
+/// A directory per cgroup v1 controller (`[memory, cpu, pids]`, those
+/// mounted); memory and processes fall back to rlimits where theirs is not.
+fn cgroup_v1(dirs: [Option<PathBuf>; 3], limits: &Limits, memory: Option<u64>) -> Result<Applied, LimitError> {
+    let [m, c, p] = dirs;
+    let mut applied = Applied {
+        version: 1,
+        dirs: Vec::new(),
+        rlimit_as: None,
+        rlimit_nproc: None,
+    };
+    match (memory, m) {
+        (Some(bytes), Some(dir)) => {
+            let dir = make(&dir)?;
+            write(&dir, "memory.limit_in_bytes", &bytes.to_string())?;
+            let _ = write(&dir, "memory.memsw.limit_in_bytes", &bytes.to_string());
+            applied.dirs.push(dir);
+        }
+        (Some(bytes), None) => applied.rlimit_as = Some(bytes),
+        _ => {}
+    }
+    if let (Some(cpu), Some(dir)) = (limits.cpu, c) {
+        let dir = make(&dir)?;
+        write(&dir, "cpu.cfs_period_us", "100000")?;
+        write(&dir, "cpu.cfs_quota_us", &((cpu * 100_000.0) as u64).to_string())?;
+        applied.dirs.push(dir);
+    }
+    match (limits.pids, p) {
+        (Some(pids), Some(dir)) => {
+            let dir = make(&dir)?;
+            write(&dir, "pids.max", &pids.to_string())?;
+            applied.dirs.push(dir);
+        }
+        (Some(pids), None) => applied.rlimit_nproc = Some(pids),
+        _ => {}
+    }
+    Ok(applied)
 }
 
 /// A session's limits as set up: its cgroups and rlimits.

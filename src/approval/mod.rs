@@ -157,6 +157,11 @@ impl Rule {
     /// scope, tool, cwd) must hold; a `command` condition needs a simple
     /// command that it matches, a `path` condition a path that it matches.
     fn matches(&self, call: &ToolCall<'_>, part: &Part) -> bool {
+        self.fits_call(call) && self.fits_command(part) && self.fits_path(part)
+    }
+
+    /// The agent, the session's root, the tool and the directory.
+    fn fits_call(&self, call: &ToolCall<'_>) -> bool {
         if let Some(agent) = &self.spec.agent
             && agent != call.agent
         {
@@ -181,6 +186,11 @@ impl Rule {
         {
             return false;
         }
+        true
+    }
+
+    /// The command's words (`argv`) and its pattern (`command`).
+    fn fits_command(&self, part: &Part) -> bool {
         if let Some(argv) = &self.spec.argv {
             match part {
                 Part::Command(simple) if simple.words == *argv => {}
@@ -205,6 +215,12 @@ impl Rule {
                 _ => return false,
             }
         }
+        true
+    }
+
+    /// The path: inside the root by the rule's glob; outside or in doubt
+    /// only as each action allows.
+    fn fits_path(&self, part: &Part) -> bool {
         match part {
             Part::Path(Resolved::Inside(rel)) => match &self.path {
                 Some(glob) => glob.is_match(rel),

@@ -221,12 +221,13 @@ impl Supervisor {
                 let remote = opts.remote.unwrap_or_else(|| "origin".to_string());
                 self.open_pr(&session, remote, opts.title, opts.body, reply);
             }
-            other => self.answer_review_or_approval(client, &peer, other, reply),
+            other => self.answer_review(client, &peer, other, reply),
         }
     }
 
-    /// Edit review, comments, approvals and rules: all answered by jobs.
-    fn answer_review_or_approval(&mut self, client: ClientId, peer: &Peer, request: Request, reply: Option<Reply>) {
+    /// Edit review and comments, then approvals and rules: all answered
+    /// by jobs.
+    fn answer_review(&mut self, client: ClientId, peer: &Peer, request: Request, reply: Option<Reply>) {
         match request {
             Request::ReviewFiles(session) => self.review_files(&session, reply),
             Request::ReviewBase { session, path } => self.review_base(&session, path, reply),
@@ -236,6 +237,13 @@ impl Supervisor {
             Request::Comments(session) => self.comments(&session, reply),
             Request::ClearComments(session) => self.clear_comments(&session, reply),
             Request::RemoveComment { session, id } => self.remove_comment(&session, id, reply),
+            other => self.answer_approval(client, peer, other, reply),
+        }
+    }
+
+    /// Approvals and rules: answered by jobs.
+    fn answer_approval(&mut self, client: ClientId, peer: &Peer, request: Request, reply: Option<Reply>) {
+        match request {
             Request::Approvals(opts) => match self.approvals(opts) {
                 Ok(job) => answer_later(reply, job),
                 Err(err) => respond(reply, Err(err)),
@@ -255,43 +263,7 @@ impl Supervisor {
             Request::MoveRule { rule, index } => {
                 self.change_rules(rules::Change::Move { id: rule, index }, rules::Then::Answer, reply);
             }
-            // Taken by answer_now or answer_later; listed so that a new
-            // request cannot go unhandled without the compiler saying so.
-            Request::List
-            | Request::Get(_)
-            | Request::Send { .. }
-            | Request::Write { .. }
-            | Request::Resize { .. }
-            | Request::Stop { .. }
-            | Request::Attach { .. }
-            | Request::Detach { .. }
-            | Request::Watch { .. }
-            | Request::SaveTemplate { .. }
-            | Request::Activity
-            | Request::Usage
-            | Request::PoolStatus
-            | Request::DaemonStatus
-            | Request::DaemonStop
-            | Request::AgentInfo
-            | Request::SaveSnapshot { .. }
-            | Request::Rules
-            | Request::Hello(_)
-            | Request::Start(_)
-            | Request::Delete { .. }
-            | Request::Diff(_)
-            | Request::Detail(_)
-            | Request::Screen { .. }
-            | Request::Merge { .. }
-            | Request::Rebase { .. }
-            | Request::Templates
-            | Request::Trust(_)
-            | Request::Snapshot(_)
-            | Request::Snapshots
-            | Request::Prune { .. }
-            | Request::Chat(_)
-            | Request::Push { .. }
-            | Request::PrDraft(_)
-            | Request::Pr { .. } => respond(reply, Err(anyhow!("lulu: a request was routed twice"))),
+            other => unrouted(other, reply),
         }
     }
 }
@@ -300,4 +272,60 @@ impl Supervisor {
 enum Handled {
     Now(anyhow::Result<Payload>),
     Later(Box<Request>),
+}
+
+/// Requests taken by an earlier step of the routing; listed so that a new
+/// request cannot go unhandled without the compiler saying so.
+fn unrouted(request: Request, reply: Option<Reply>) {
+    match request {
+        Request::List
+        | Request::Get(_)
+        | Request::Send { .. }
+        | Request::Write { .. }
+        | Request::Resize { .. }
+        | Request::Stop { .. }
+        | Request::Attach { .. }
+        | Request::Detach { .. }
+        | Request::Watch { .. }
+        | Request::SaveTemplate { .. }
+        | Request::Activity
+        | Request::Usage
+        | Request::PoolStatus
+        | Request::DaemonStatus
+        | Request::DaemonStop
+        | Request::AgentInfo
+        | Request::SaveSnapshot { .. }
+        | Request::Rules
+        | Request::Hello(_)
+        | Request::Start(_)
+        | Request::Delete { .. }
+        | Request::Diff(_)
+        | Request::Detail(_)
+        | Request::Screen { .. }
+        | Request::Merge { .. }
+        | Request::Rebase { .. }
+        | Request::Templates
+        | Request::Trust(_)
+        | Request::Snapshot(_)
+        | Request::Snapshots
+        | Request::Prune { .. }
+        | Request::Chat(_)
+        | Request::Push { .. }
+        | Request::PrDraft(_)
+        | Request::Pr { .. }
+        | Request::ReviewFiles(_)
+        | Request::ReviewBase { .. }
+        | Request::ReviewRead { .. }
+        | Request::ReviewWrite { .. }
+        | Request::AddComment { .. }
+        | Request::Comments(_)
+        | Request::ClearComments(_)
+        | Request::RemoveComment { .. }
+        | Request::Approvals(_)
+        | Request::Decide { .. }
+        | Request::Review(_)
+        | Request::AddRule { .. }
+        | Request::RemoveRule(_)
+        | Request::MoveRule { .. } => respond(reply, Err(anyhow!("lulu: a request was routed twice"))),
+    }
 }

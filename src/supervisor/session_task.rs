@@ -106,87 +106,120 @@ pub struct SessionTask {
 
 impl SessionTask {
     pub async fn run(self) {
-        let SessionTask {
-            id,
-            spawned,
-            mut commands,
-            events,
-            screen,
-            signs,
-        } = self;
-        let Spawned {
-            pid,
-            mut output,
-            exit: mut exit_rx,
-            control,
-            log,
-        } = spawned;
-        let mut fanout = Fanout::new(id.clone(), screen.clone(), control.clone());
-        let mut reading = ScreenReading::default();
+        let quiet_start = Instant::now() + QUIET_START;
         let mut read_screen = tokio::time::interval(SCREEN_EVERY);
         read_screen.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut exit: Option<ExitKind> = None;
-        let mut output_open = true;
-        let mut kill_at: Option<Instant> = None;
-        let quiet_start = Instant::now() + QUIET_START;
-        let mut told = Told::new(id.clone(), events.clone());
-        let mut last_batch: Option<Instant> = None;
-
-        while output_open || exit.is_none() {
+        let mut run = Run::new(self);
+        while run.output_open || run.exit.is_none() {
+            let (exit, told) = (run.exit.is_some(), &run.told);
             tokio::select! {
-                Some(cmd) = commands.recv() => {
-                    if let SessionCmd::Recycle { log: pool_log, reply } = cmd {
-                        if exit.is_none() && recycled(&mut fanout, &log, &pool_log, &control, &mut output).await {
-                            tracing::info!(session = %id, "shell reset; its pty goes back to the pool");
-                            let _ = reply.send(Some(Spawned { pid, output, exit: exit_rx, control, log }));
-                            return;
-                        }
-                        let _ = reply.send(None);
-                        continue;
+                Some(cmd) = run.task.commands.recv() => {
+                    if let Some(reply) = run.command(cmd).await {
+                        tracing::info!(session = %run.task.id, "shell reset; its pty goes back to the pool");
+                        let _ = reply.send(Some(run.task.spawned));
+                        return;
                     }
-                    handle(cmd, &control, &mut fanout, &mut kill_at);
                 }
-                chunk = output.recv(), if output_open => {
-                    let Some(mut batch) = chunk else {
-                        output_open = false;
-                        continue;
-                    };
-                    let quiet = last_batch.is_none_or(|at| at.elapsed() >= QUIET_SPELL);
-                    output_open = coalesce(&mut output, &mut batch, fanout.batch_limit(), quiet).await;
-                    last_batch = Some(Instant::now());
-                    pass_on(batch, &mut commands, &control, &mut fanout, &mut kill_at).await;
-                    told.output();
-                }
-                status = &mut exit_rx, if exit.is_none() => {
+                chunk = run.task.spawned.output.recv(), if run.output_open => run.output(chunk).await,
+                status = &mut run.task.spawned.exit, if !exit => {
                     // A dropped sender means the waiter thread died; report it
                     // as a failure instead of waiting forever.
-                    exit = Some(status.unwrap_or(ExitKind::Code(-1)));
+                    run.exit = Some(status.unwrap_or(ExitKind::Code(-1)));
                 }
-                _ = read_screen.tick(), if !signs.is_empty() && exit.is_none() => {
-                    if let Some(verdict) = reading.read(&screen, &signs) {
-                        let _ = events.send(SessionEvent::Screen(id.clone(), verdict));
-                    }
-                }
+                _ = read_screen.tick(), if !run.task.signs.is_empty() && !exit => run.read_screen(),
                 () = sleep_until(told.last_output.unwrap_or_else(Instant::now) + READY_QUIET),
-                    if !told.ready && told.last_output.is_some() && exit.is_none() => told.ready(),
-                () = sleep_until(quiet_start), if !told.running && exit.is_none() => told.running(),
-                () = sleep(EXIT_DRAIN_IDLE), if exit.is_some() && output_open => {
-                    tracing::info!(session = %id, "exited but its pty stays open; not waiting for it");
-                    output_open = false;
+                    if !told.ready && told.last_output.is_some() && !exit => run.told.ready(),
+                () = sleep_until(quiet_start), if !told.running && !exit => run.told.running(),
+                () = sleep(EXIT_DRAIN_IDLE), if exit && run.output_open => {
+                    tracing::info!(session = %run.task.id, "exited but its pty stays open; not waiting for it");
+                    run.output_open = false;
                 }
-                () = sleep_until(kill_at.unwrap_or_else(Instant::now)), if kill_at.is_some() && exit.is_none() => {
-                    tracing::info!(session = %id, "did not stop in time; SIGKILL");
-                    control.signal(libc::SIGKILL);
-                    kill_at = None;
+                () = sleep_until(run.kill_at.unwrap_or_else(Instant::now)), if run.kill_at.is_some() && !exit => {
+                    tracing::info!(session = %run.task.id, "did not stop in time; SIGKILL");
+                    run.task.spawned.control.signal(libc::SIGKILL);
+                    run.kill_at = None;
                 }
             }
         }
-        // Every byte is in every terminal before the status turns terminal.
-        fanout.flush().await;
-        let exit = exit.unwrap_or(ExitKind::Code(-1));
-        tracing::info!(session = %id, ?exit, "session ended");
-        let _ = events.send(SessionEvent::Exited(id, exit));
-        attach_until_forgotten(commands, fanout).await;
+        run.finish().await;
+    }
+}
+
+/// A session task's state while its program runs.
+struct Run {
+    task: SessionTask,
+    fanout: Fanout,
+    reading: ScreenReading,
+    exit: Option<ExitKind>,
+    output_open: bool,
+    kill_at: Option<Instant>,
+    told: Told,
+    last_batch: Option<Instant>,
+}
+
+impl Run {
+    fn new(task: SessionTask) -> Run {
+        let fanout = Fanout::new(task.id.clone(), task.screen.clone(), task.spawned.control.clone());
+        let told = Told::new(task.id.clone(), task.events.clone());
+        Run {
+            task,
+            fanout,
+            reading: ScreenReading::default(),
+            exit: None,
+            output_open: true,
+            kill_at: None,
+            told,
+            last_batch: None,
+        }
+    }
+
+    /// Serve a command; `Some(reply)` when a recycled shell is ready to go
+    /// back to the pool (the caller hands over the PTY).
+    async fn command(&mut self, cmd: SessionCmd) -> Option<oneshot::Sender<Option<Spawned>>> {
+        let SessionCmd::Recycle { log: pool_log, reply } = cmd else {
+            handle(cmd, &self.task.spawned.control, &mut self.fanout, &mut self.kill_at);
+            return None;
+        };
+        let pty = &mut self.task.spawned;
+        if self.exit.is_none() && recycled(&mut self.fanout, &pty.log, &pool_log, &pty.control, &mut pty.output).await {
+            return Some(reply);
+        }
+        let _ = reply.send(None);
+        None
+    }
+
+    /// Output read from the PTY (`None`: it closed) to the terminals and
+    /// the screen; a flood's bytes gathered into batches.
+    async fn output(&mut self, chunk: Option<Vec<u8>>) {
+        let Some(mut batch) = chunk else {
+            self.output_open = false;
+            return;
+        };
+        let quiet = self.last_batch.is_none_or(|at| at.elapsed() >= QUIET_SPELL);
+        let pty = &mut self.task.spawned;
+        self.output_open = coalesce(&mut pty.output, &mut batch, self.fanout.batch_limit(), quiet).await;
+        self.last_batch = Some(Instant::now());
+        let (commands, fanout) = (&mut self.task.commands, &mut self.fanout);
+        pass_on(batch, commands, &pty.control, fanout, &mut self.kill_at).await;
+        self.told.output();
+    }
+
+    fn read_screen(&mut self) {
+        if let Some(verdict) = self.reading.read(&self.task.screen, &self.task.signs) {
+            let _ = self
+                .task
+                .events
+                .send(SessionEvent::Screen(self.task.id.clone(), verdict));
+        }
+    }
+
+    /// Every byte is in every terminal before the status turns terminal.
+    async fn finish(mut self) {
+        self.fanout.flush().await;
+        let exit = self.exit.unwrap_or(ExitKind::Code(-1));
+        tracing::info!(session = %self.task.id, ?exit, "session ended");
+        let _ = self.task.events.send(SessionEvent::Exited(self.task.id, exit));
+        attach_until_forgotten(self.task.commands, self.fanout).await;
     }
 }
 

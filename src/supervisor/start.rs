@@ -251,12 +251,6 @@ impl Supervisor {
     }
 
     fn go_live(&mut self, launched: Launched, options: LaunchOptions) -> SessionRecord {
-        let LaunchOptions {
-            submit_delay,
-            cleanup_merged,
-            scrollback,
-            prompt,
-        } = options;
         let Launched {
             mut record,
             spawned,
@@ -267,15 +261,53 @@ impl Supervisor {
             plain_shell,
         } = launched;
         record.price(self.entries.prices());
-        let id = record.id.clone();
         let control = spawned.control.clone();
-        let (cols, rows) = control.size();
+        let (screen, commands, task) = self.spawn_task(&record, spawned, options.scrollback);
+        let live = Live {
+            control,
+            screen,
+            commands,
+            task,
+            stop_requested: false,
+            delete_requested: None,
+            delete_waiters: Vec::new(),
+            submit_delay: options.submit_delay,
+            cleanup_merged: options.cleanup_merged,
+            token,
+            asks_through,
+            prompt: options.prompt,
+            limits,
+            plain_shell,
+            born: std::time::Instant::now(),
+            ahead_checked: None,
+            transcript: None,
+            transcript_search,
+            tally: None,
+            reading_transcript: false,
+            last_activity_write: std::time::Instant::now(),
+        };
+        self.keep_live(&record, live);
+        record
+    }
+
+    /// The session's screen model and its task, reading the PTY.
+    fn spawn_task(
+        &mut self,
+        record: &SessionRecord,
+        spawned: Spawned,
+        scrollback: usize,
+    ) -> (
+        super::fanout::SharedScreen,
+        mpsc::UnboundedSender<super::session_task::SessionCmd>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let (cols, rows) = spawned.control.size();
         let screen = Arc::new(Mutex::new(Screen::new(cols, rows, scrollback)));
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let task = self.run_session(
             SessionTask {
-                id: id.clone(),
+                id: record.id.clone(),
                 spawned,
                 commands: commands_rx,
                 events,
@@ -284,51 +316,34 @@ impl Supervisor {
             },
             events_rx,
         );
+        (screen, commands, task)
+    }
+
+    /// A session gone live: stored, announced, reachable by name.
+    fn keep_live(&mut self, record: &SessionRecord, live: Live) {
+        let id = record.id.clone();
         tracing::info!(session = %id, name = %record.name, argv = ?record.argv, "session started");
-        self.persist(&record);
+        self.persist(record);
         self.carry_restart_log(&id, &record.name);
         self.event(&id, "started", &record.argv.join(" "));
         self.controls.insert(
             &record.name,
             super::controls::Handle {
                 id: id.clone(),
-                control: control.clone(),
-                submit_delay,
-                screen: screen.clone(),
+                control: live.control.clone(),
+                submit_delay: live.submit_delay,
+                screen: live.screen.clone(),
             },
         );
         self.entries.push(Entry {
             record: record.clone(),
-            live: Some(Live {
-                control,
-                screen,
-                commands,
-                task,
-                stop_requested: false,
-                delete_requested: None,
-                delete_waiters: Vec::new(),
-                submit_delay,
-                cleanup_merged,
-                token,
-                asks_through,
-                prompt,
-                limits,
-                plain_shell,
-                born: std::time::Instant::now(),
-                ahead_checked: None,
-                transcript: None,
-                transcript_search,
-                tally: None,
-                reading_transcript: false,
-                last_activity_write: std::time::Instant::now(),
-            }),
+            live: Some(live),
         });
-        self.broadcast_record(&record);
+        self.broadcast_record(record);
         // A reused worktree may be ahead already: count it now.
         if record.worktree.is_some() {
-            self.refresh_ahead(&record.id);
+            self.refresh_ahead(&id);
         }
-        record
     }
 
     /// Run a session's task in a task of its own, its events forwarded to

@@ -25,17 +25,7 @@ mod confine;
 impl StartJob {
     /// Step 2, off the loop.
     pub(super) async fn run(mut self) -> Result<Launched, StartFailure> {
-        self.check_sandbox().await.map_err(StartFailure::before_row)?;
-        // Last of the checks, first of the changes: after this, a failure
-        // leaves a failed row that still names the worktree (`:LuluDelete`
-        // cleans it up).
-        let made = self.worktree().await.map_err(StartFailure::before_row)?;
-        // (A name lulu picked may have changed to dodge a leftover branch.)
-        let (worktree, setup) = match made {
-            Some((created, setup)) => (Some(created), setup),
-            None => (None, None),
-        };
-        let run_dir = self.run_dir(worktree.as_ref());
+        let (worktree, setup, run_dir) = self.prepare().await.map_err(StartFailure::before_row)?;
         let id = SessionId::random();
         let token = new_token();
         let adapter = adapter::for_agent(&self.agent);
@@ -47,12 +37,7 @@ impl StartJob {
         }
         self.through_acp_client(worktree.as_ref(), &run_dir);
         let mut record = self.row(&id, &run_dir, worktree.as_ref());
-        let row = record.clone();
-        self.worktrees
-            .store
-            .write(format!("the new session '{}'", record.name), move |s| {
-                s.insert_session(&row)
-            });
+        self.store_row(&record);
 
         let own_env = self.opts.env.is_empty();
         let env = self.environment(&id, &record.name, &token, std::mem::take(&mut wiring.env));
@@ -92,6 +77,31 @@ impl StartJob {
                 error: anyhow!("{reason}"),
             }),
         }
+    }
+
+    /// The checks, then the worktree (the first change: after it, a
+    /// failure leaves a failed row that still names the worktree, so
+    /// `:LuluDelete` cleans it up), its setup command and where the agent
+    /// runs. (A name lulu picked may have changed to dodge a leftover
+    /// branch.)
+    async fn prepare(&mut self) -> anyhow::Result<(Option<crate::worktree::Created>, Option<Vec<String>>, PathBuf)> {
+        self.check_sandbox().await?;
+        let (worktree, setup) = match self.worktree().await? {
+            Some((created, setup)) => (Some(created), setup),
+            None => (None, None),
+        };
+        let run_dir = self.run_dir(worktree.as_ref());
+        Ok((worktree, setup, run_dir))
+    }
+
+    /// The new session's row, written by the store's thread.
+    fn store_row(&self, record: &SessionRecord) {
+        let row = record.clone();
+        self.worktrees
+            .store
+            .write(format!("the new session '{}'", record.name), move |s| {
+                s.insert_session(&row)
+            });
     }
 
     /// Where the agent starts: where the user was, inside the new worktree.

@@ -132,22 +132,41 @@ pub struct Changed {
 pub fn changed_files(tree: Tree<'_>, base: &str) -> Result<Vec<Changed>, WorktreeError> {
     let fork = git_at(tree, ["merge-base", base, "HEAD"]).output()?;
     let fork = fork.trim();
-    let mut files: Vec<Changed> = Vec::new();
-    let status = git_at(
-        tree,
-        [
-            "diff",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--name-status",
-            "-z",
-            "--find-renames",
-            fork,
-        ],
-    )
-    .output()?;
-    let mut fields = status.split('\0').filter(|f| !f.is_empty());
+    let mut files = name_status(&diff_since(tree, fork, "--name-status")?);
+    count_lines(&mut files, &diff_since(tree, fork, "--numstat")?);
+    let untracked = git_at(tree, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
+    for name in untracked.split('\0').filter(|f| !f.is_empty()) {
+        files.push(Changed {
+            path: name.to_string(),
+            status: "A".into(),
+            added: lines_of(&tree.path.join(name)),
+            removed: 0,
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// `git diff FORMAT -z` of the worktree against `fork`, renames found, no
+/// external diff or text conversion.
+fn diff_since(tree: Tree<'_>, fork: &str, format: &str) -> Result<String, WorktreeError> {
+    let args = [
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        format,
+        "-z",
+        "--find-renames",
+        fork,
+    ];
+    Ok(git_at(tree, args).output()?)
+}
+
+/// The files of a `--name-status -z` listing (a rename by its new name).
+fn name_status(listing: &str) -> Vec<Changed> {
+    let mut files = Vec::new();
+    let mut fields = listing.split('\0').filter(|f| !f.is_empty());
     while let Some(code) = fields.next() {
         let letter = code.chars().next().unwrap_or('M');
         if letter == 'R' || letter == 'C' {
@@ -161,20 +180,11 @@ pub fn changed_files(tree: Tree<'_>, base: &str) -> Result<Vec<Changed>, Worktre
             removed: 0,
         });
     }
-    let numstat = git_at(
-        tree,
-        [
-            "diff",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--numstat",
-            "-z",
-            "--find-renames",
-            fork,
-        ],
-    )
-    .output()?;
+    files
+}
+
+/// Lines added and removed per file, from a `--numstat -z` listing.
+fn count_lines(files: &mut [Changed], numstat: &str) {
     let mut fields = numstat.split('\0').filter(|f| !f.is_empty());
     while let Some(entry) = fields.next() {
         let mut parts = entry.splitn(3, '\t');
@@ -191,18 +201,26 @@ pub fn changed_files(tree: Tree<'_>, base: &str) -> Result<Vec<Changed>, Worktre
             file.removed = removed.and_then(|n| n.parse().ok()).unwrap_or(0);
         }
     }
-    let untracked = git_at(tree, ["ls-files", "--others", "--exclude-standard", "-z"]).output()?;
-    for name in untracked.split('\0').filter(|f| !f.is_empty()) {
-        let lines = std::fs::read(tree.path.join(name)).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count() as u64);
-        files.push(Changed {
-            path: name.to_string(),
-            status: "A".into(),
-            added: lines,
-            removed: 0,
-        });
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+}
+
+/// Most bytes of an untracked file read to count its lines.
+const COUNT_AT_MOST: u64 = 8 << 20;
+
+/// The lines of an untracked file: a regular file only (not followed out
+/// through a link; a FIFO is never opened), its first [`COUNT_AT_MOST`]
+/// bytes.
+fn lines_of(path: &std::path::Path) -> u64 {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let regular = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let (true, Ok(file)) = (regular, opened) else { return 0 };
+    let mut bytes = Vec::new();
+    let _ = file.take(COUNT_AT_MOST).read_to_end(&mut bytes);
+    bytes.iter().filter(|&&c| c == b'\n').count() as u64
 }
 
 /// A file as it was where the session branched from its base; `None` when

@@ -18,6 +18,20 @@ pub fn merge(
     strategy: Strategy,
     message: Option<&str>,
 ) -> Result<String, WorktreeError> {
+    let before = ready(repo_dir, path, branch, base)?;
+    let conflict = |files: Vec<String>| WorktreeError::Conflict {
+        branch: branch.to_string(),
+        base: base.to_string(),
+        hunks: history::conflict_hunks(repo_dir, branch, base).unwrap_or_default(),
+        files,
+    };
+    land(repo_dir, path, branch, base, strategy, message, &before, conflict)?;
+    Ok(git(repo_dir, ["rev-parse", "HEAD"]).output()?.trim().to_string())
+}
+
+/// The checks before landing: `base` is a branch checked out in a clean main
+/// worktree and `branch` has commits it lacks. The base's commit id.
+fn ready(repo_dir: &Path, path: &Path, branch: &str, base: &str) -> Result<String, WorktreeError> {
     let repo = Repository::open(repo_dir)?;
     if repo.find_branch(base, BranchType::Local).is_err() {
         return Err(WorktreeError::DetachedBase(base.to_string()));
@@ -52,13 +66,22 @@ pub fn merge(
             uncommitted: is_dirty(Tree { repo: repo_dir, path }).unwrap_or(false),
         });
     }
-    let before = head.peel_to_commit()?.id().to_string();
-    let conflict = |files: Vec<String>| WorktreeError::Conflict {
-        branch: branch.to_string(),
-        base: base.to_string(),
-        hunks: history::conflict_hunks(repo_dir, branch, base).unwrap_or_default(),
-        files,
-    };
+    Ok(head.peel_to_commit()?.id().to_string())
+}
+
+/// Land by `strategy`; on conflict put `base` back at `before` and return
+/// the error `conflict` builds from the conflicted files.
+#[allow(clippy::too_many_arguments)]
+fn land(
+    repo_dir: &Path,
+    path: &Path,
+    branch: &str,
+    base: &str,
+    strategy: Strategy,
+    message: Option<&str>,
+    before: &str,
+    conflict: impl Fn(Vec<String>) -> WorktreeError,
+) -> Result<(), WorktreeError> {
     match strategy {
         Strategy::Merge => {
             let message = message.map_or_else(|| format!("Merge {branch} (lulu)"), str::to_string);
@@ -75,7 +98,7 @@ pub fn merge(
             if git(repo_dir, ["merge", "--squash", branch]).run().is_err() {
                 let files = conflicted(repo_dir)?;
                 // No MERGE_HEAD after --squash; the tree was clean before.
-                git(repo_dir, ["reset", "--hard", "--quiet", &before]).run()?;
+                git(repo_dir, ["reset", "--hard", "--quiet", before]).run()?;
                 return Err(conflict(files));
             }
             let message = match message {
@@ -98,7 +121,7 @@ pub fn merge(
             git(repo_dir, ["merge", "--ff-only", "--quiet", branch]).run()?;
         }
     }
-    Ok(git(repo_dir, ["rev-parse", "HEAD"]).output()?.trim().to_string())
+    Ok(())
 }
 
 fn conflicted(dir: &Path) -> Result<Vec<String>, WorktreeError> {

@@ -203,28 +203,9 @@ impl Walk<'_> {
             end = Some(child.end_byte());
             match child.kind() {
                 "command_name" => {
-                    let inner = child.named_child(0);
-                    let word = match inner {
-                        Some(inner) if child.named_child_count() == 1 => self.whole_word(inner, depth),
-                        _ => None,
-                    };
-                    match word {
-                        Some((word, as_written)) => {
-                            if word.is_glob() {
-                                self.doubt("the program it runs is a file name pattern");
-                            }
-                            if let Some(why) = word.dialect_doubt(self.dialect) {
-                                self.doubt(why);
-                            }
-                            simple.push(word.text());
-                            written.push(as_written);
-                        }
-                        None => {
-                            self.doubt("the program it runs is named by an expansion");
-                            simple.push(self.raw(child));
-                            written.push(self.raw(child));
-                        }
-                    }
+                    let (text, as_written) = self.program(child, depth);
+                    simple.push(text);
+                    written.push(as_written);
                 }
                 "file_redirect" | "heredoc_redirect" | "herestring_redirect" => self.redirect(child, depth),
                 "variable_assignment" => {
@@ -233,18 +214,12 @@ impl Walk<'_> {
                     written.push(self.raw(child));
                     self.inside(child, depth);
                 }
-                _ if child.is_named() => match self.whole_word(child, depth) {
-                    Some((word, as_written)) => {
-                        self.argument(&word);
-                        globbed |= word.is_glob();
-                        simple.push(word.text());
-                        written.push(as_written);
-                    }
-                    None => {
-                        simple.push(self.raw(child));
-                        written.push(self.raw(child));
-                    }
-                },
+                _ if child.is_named() => {
+                    let (text, as_written, glob) = self.argument_word(child, depth);
+                    globbed |= glob;
+                    simple.push(text);
+                    written.push(as_written);
+                }
                 other => self.doubt(format!("it uses `{other}`")),
             }
         }
@@ -256,6 +231,38 @@ impl Walk<'_> {
             self.doubt("a file name pattern could expand to a script (sed, awk)");
         }
         self.simple(simple, written);
+    }
+
+    /// The program a simple command runs, as the shell passes it and as it
+    /// was written: a pattern, a word another shell reads otherwise or an
+    /// expansion is in doubt.
+    fn program(&mut self, child: Node<'_>, depth: usize) -> (String, String) {
+        let word = match child.named_child(0) {
+            Some(inner) if child.named_child_count() == 1 => self.whole_word(inner, depth),
+            _ => None,
+        };
+        let Some((word, as_written)) = word else {
+            self.doubt("the program it runs is named by an expansion");
+            return (self.raw(child), self.raw(child));
+        };
+        if word.is_glob() {
+            self.doubt("the program it runs is a file name pattern");
+        }
+        if let Some(why) = word.dialect_doubt(self.dialect) {
+            self.doubt(why);
+        }
+        (word.text(), as_written)
+    }
+
+    /// An argument as passed and as written, and whether it is a pattern.
+    fn argument_word(&mut self, child: Node<'_>, depth: usize) -> (String, String, bool) {
+        match self.whole_word(child, depth) {
+            Some((word, as_written)) => {
+                self.argument(&word);
+                (word.text(), as_written, word.is_glob())
+            }
+            None => (self.raw(child), self.raw(child), false),
+        }
     }
 
     /// An argument's own shape: globs that cannot become options, no brace

@@ -103,6 +103,30 @@ fn big_endian(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0, |acc, b| (acc << 8) | u64::from(*b))
 }
 
+/// `(header bytes, payload bytes, child values)` of the value whose marker
+/// is `byte`, `rest` the bytes after it; `None` while its header is cut off.
+fn sizes(byte: u8, rest: &[u8]) -> Result<Option<(usize, usize, u64)>, &'static str> {
+    let (header, payload, children) = match marker(byte) {
+        Marker::Invalid => return Err("not msgpack (0xc1)"),
+        Marker::Value { header, children } => (header, 0, children),
+        Marker::Fixed { payload } => (0, payload, 0),
+        Marker::Sized { len_bytes, extra } => {
+            if rest.len() < len_bytes {
+                return Ok(None);
+            }
+            let len = usize::try_from(big_endian(&rest[..len_bytes])).unwrap_or(usize::MAX);
+            (len_bytes, len.saturating_add(extra), 0)
+        }
+        Marker::Container { len_bytes, per } => {
+            if rest.len() < len_bytes {
+                return Ok(None);
+            }
+            (len_bytes, 0, big_endian(&rest[..len_bytes]).saturating_mul(per))
+        }
+    };
+    Ok((rest.len() >= header).then_some((header, payload, children)))
+}
+
 impl Scan {
     /// Scan `data` (bytes after the `len` already seen of this message).
     /// `Err` only for bytes that are not msgpack at all.
@@ -128,38 +152,10 @@ impl Scan {
                 return Ok(self.partial(at));
             };
             let rest = &data[at + 1..];
-            let (header, payload, children) = match marker(byte) {
-                Marker::Invalid => return Err("not msgpack (0xc1)"),
-                Marker::Value { header, children } => (header, 0, children),
-                Marker::Fixed { payload } => (0, payload, 0),
-                Marker::Sized { len_bytes, extra } => {
-                    if rest.len() < len_bytes {
-                        return Ok(self.partial(at));
-                    }
-                    let len = usize::try_from(big_endian(&rest[..len_bytes])).unwrap_or(usize::MAX);
-                    (len_bytes, len.saturating_add(extra), 0)
-                }
-                Marker::Container { len_bytes, per } => {
-                    if rest.len() < len_bytes {
-                        return Ok(self.partial(at));
-                    }
-                    (len_bytes, 0, big_endian(&rest[..len_bytes]).saturating_mul(per))
-                }
-            };
-            if rest.len() < header {
+            let Some((header, payload, children)) = sizes(byte, rest)? else {
                 return Ok(self.partial(at));
-            }
-            // The message's first values are [kind, msgid, ...]: keep the id.
-            if self.head.len() < 2 && self.values >= 1 {
-                self.head.push(match byte {
-                    0x00..=0x7f => u64::from(byte),
-                    0xcc..=0xcf => big_endian(&rest[..header]),
-                    _ => u64::MAX,
-                });
-                if self.head.len() == 2 && self.head[0] == 0 {
-                    self.msgid = Some(self.head[1]);
-                }
-            }
+            };
+            self.keep_head(byte, &rest[..header]);
             self.values += 1;
             self.remaining = self.remaining - 1 + children;
             if self.values.saturating_add(self.remaining) > MAX_MESSAGE_VALUES {
@@ -169,6 +165,21 @@ impl Scan {
             self.skip = payload;
             if self.skip == 0 && self.remaining == 0 {
                 return Ok(self.whole(at));
+            }
+        }
+    }
+
+    /// The message's first values are [kind, msgid, ...]: keep the id.
+    /// `header` holds the bytes after the marker `byte`.
+    fn keep_head(&mut self, byte: u8, header: &[u8]) {
+        if self.head.len() < 2 && self.values >= 1 {
+            self.head.push(match byte {
+                0x00..=0x7f => u64::from(byte),
+                0xcc..=0xcf => big_endian(header),
+                _ => u64::MAX,
+            });
+            if self.head.len() == 2 && self.head[0] == 0 {
+                self.msgid = Some(self.head[1]);
             }
         }
     }

@@ -326,61 +326,15 @@ fn approvals_and_the_rest(method: &str, values: &mut Vec<Value>) -> Result<Optio
                 String::from_utf8(a.bytes(0, "directory")?).map_err(|_| a.bad("directory", "is not valid UTF-8"))?;
             Request::Trust(dir)
         }
-        SNAPSHOT_SAVE => {
-            let mut a = args(2, 2, "(name, sessions)")?;
-            let name = a.session(0)?;
-            let specs = match a.take(1) {
-                value @ Value::Array(_) => {
-                    let json = to_json(value).map_err(|err| a.bad("sessions", err))?;
-                    serde_json::to_string(&json).map_err(|err| a.bad("sessions", err.to_string()))?
-                }
-                other => return Err(a.bad("sessions", format!("must be a list, got {}", kind(&other)))),
-            };
-            Request::SaveSnapshot { name, specs }
-        }
+        SNAPSHOT_SAVE => save_snapshot(args(2, 2, "(name, sessions)")?)?,
         SNAPSHOT_GET => Request::Snapshot(args(1, 1, "(name)")?.session(0)?),
         WORKTREE_PRUNE => Request::Prune {
             dry_run: args(0, 1, "([{dry_run}])")?.options::<PruneOpts>(0)?.dry_run,
         },
         APPROVAL_LIST => Request::Approvals(args(0, 1, "([{history, limit}])")?.options(0)?),
-        APPROVAL_DECIDE => {
-            let mut a = args(2, 3, "(approval id, decision[, {message, content}])")?;
-            let approval = a.int(0, "approval id", "1..")?;
-            let raw = a.bytes(1, "decision")?;
-            let choice = match raw.as_slice() {
-                b"allow" => Choice::Allow,
-                b"deny" => Choice::Deny,
-                b"always_allow" => Choice::AlwaysAllow,
-                b"always_deny" => Choice::AlwaysDeny,
-                _ => return Err(a.bad("decision", "must be allow, deny, always_allow or always_deny")),
-            };
-            let opts: DecideOpts = a.options(2)?;
-            if opts.message.as_ref().is_some_and(|m| m.len() > MAX_DENY_MESSAGE) {
-                return Err(a.bad("message", format!("is longer than {MAX_DENY_MESSAGE} bytes")));
-            }
-            if opts.message.is_some() && !matches!(choice, Choice::Deny | Choice::AlwaysDeny) {
-                return Err(a.bad("message", "goes only with a deny"));
-            }
-            if opts.content.is_some() && choice != Choice::Allow {
-                return Err(a.bad("content", "goes only with allow (once)"));
-            }
-            Request::Decide { approval, choice, opts }
-        }
+        APPROVAL_DECIDE => decide(args(2, 3, "(approval id, decision[, {message, content}])")?)?,
         APPROVAL_REVIEW => Request::Review(args(1, 1, "(approval id)")?.int(0, "approval id", "1..")?),
-        RULE_ADD => {
-            let mut a = args(1, 2, "(rule[, {index}])")?;
-            let spec = match a.take(0) {
-                value @ Value::Map(_) => {
-                    from_table::<RuleSpec>(value).map_err(|err| a.bad("rule", format!("is invalid: {err}")))?
-                }
-                other => return Err(a.bad("rule", format!("must be a table, got {}", kind(&other)))),
-            };
-            let index = a.options::<RuleAddOpts>(1)?.index;
-            Request::AddRule {
-                spec: Box::new(spec),
-                index,
-            }
-        }
+        RULE_ADD => add_rule(args(1, 2, "(rule[, {index}])")?)?,
         RULE_REMOVE => Request::RemoveRule(args(1, 1, "(rule id)")?.int(0, "rule id", "1..")?),
         RULE_MOVE => {
             let mut a = args(2, 2, "(rule id, index)")?;
@@ -391,4 +345,53 @@ fn approvals_and_the_rest(method: &str, values: &mut Vec<Value>) -> Result<Optio
         }
         _ => return Ok(None),
     }))
+}
+
+fn save_snapshot(mut a: Args<'_>) -> Result<Request, ProtocolError> {
+    let name = a.session(0)?;
+    let specs = match a.take(1) {
+        value @ Value::Array(_) => {
+            let json = to_json(value).map_err(|err| a.bad("sessions", err))?;
+            serde_json::to_string(&json).map_err(|err| a.bad("sessions", err.to_string()))?
+        }
+        other => return Err(a.bad("sessions", format!("must be a list, got {}", kind(&other)))),
+    };
+    Ok(Request::SaveSnapshot { name, specs })
+}
+
+fn decide(mut a: Args<'_>) -> Result<Request, ProtocolError> {
+    let approval = a.int(0, "approval id", "1..")?;
+    let raw = a.bytes(1, "decision")?;
+    let choice = match raw.as_slice() {
+        b"allow" => Choice::Allow,
+        b"deny" => Choice::Deny,
+        b"always_allow" => Choice::AlwaysAllow,
+        b"always_deny" => Choice::AlwaysDeny,
+        _ => return Err(a.bad("decision", "must be allow, deny, always_allow or always_deny")),
+    };
+    let opts: DecideOpts = a.options(2)?;
+    if opts.message.as_ref().is_some_and(|m| m.len() > MAX_DENY_MESSAGE) {
+        return Err(a.bad("message", format!("is longer than {MAX_DENY_MESSAGE} bytes")));
+    }
+    if opts.message.is_some() && !matches!(choice, Choice::Deny | Choice::AlwaysDeny) {
+        return Err(a.bad("message", "goes only with a deny"));
+    }
+    if opts.content.is_some() && choice != Choice::Allow {
+        return Err(a.bad("content", "goes only with allow (once)"));
+    }
+    Ok(Request::Decide { approval, choice, opts })
+}
+
+fn add_rule(mut a: Args<'_>) -> Result<Request, ProtocolError> {
+    let spec = match a.take(0) {
+        value @ Value::Map(_) => {
+            from_table::<RuleSpec>(value).map_err(|err| a.bad("rule", format!("is invalid: {err}")))?
+        }
+        other => return Err(a.bad("rule", format!("must be a table, got {}", kind(&other)))),
+    };
+    let index = a.options::<RuleAddOpts>(1)?.index;
+    Ok(Request::AddRule {
+        spec: Box::new(spec),
+        index,
+    })
 }
