@@ -22,6 +22,7 @@ pub mod lenient;
 pub mod limits;
 pub mod link;
 pub mod logfile;
+pub mod memory;
 pub mod model;
 pub mod outer;
 pub mod paths;

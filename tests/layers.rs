@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "paths",
             "private",
             "logfile",
+            "memory",
             "proctree",
             "ipc",
             "cost",

@@ -202,3 +202,35 @@ fn a_frame_never_scrolls_a_row_into_a_shorter_terminal() {
     assert_eq!(same.text(6).lines, model.text(6).lines);
     assert_eq!(same.text(6).cursor, model.text(6).cursor);
 }
+
+#[test]
+fn rows_painted_cell_by_cell_are_kept_within_a_bound_in_bytes() {
+    // 200 columns, each cell a colour of its own: ~4 KB a painted row.
+    let mut screen = Screen::new(200, 3, 100);
+    let row: String = (0..200).map(|c| format!("\x1b[38;2;{c};{};7mx", 255 - c)).collect();
+    for _ in 0..300 {
+        screen.feed(format!("{row}\r\n").as_bytes());
+    }
+    assert!(screen.history_bytes <= 100 * ROW_BYTES, "{} bytes kept", screen.history_bytes);
+    assert!(screen.history_rows() < 100 && screen.history_rows() > 10, "{} rows", screen.history_rows());
+    // Plain rows keep their count.
+    let mut plain = Screen::new(200, 3, 100);
+    for i in 0..300 {
+        plain.feed(format!("{i} {}\r\n", "y".repeat(190)).as_bytes());
+    }
+    assert_eq!(plain.history_rows(), 100);
+}
+
+#[test]
+fn compact_gives_the_grid_cache_back_and_keeps_every_row() {
+    let mut screen = Screen::new(80, 24, 5000);
+    for i in 0..3000 {
+        screen.feed(format!("row {i}\r\n").as_bytes());
+    }
+    let before = (screen.history_text(5000), screen.text(24).lines);
+    screen.compact();
+    assert_eq!((screen.history_text(5000), screen.text(24).lines), before);
+    screen.feed(b"after\r\n");
+    assert_eq!(screen.history_text(1), ["row 2977"]);
+}
+

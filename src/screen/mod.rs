@@ -41,6 +41,11 @@ use answers::{DEFAULT_BG, DEFAULT_FG, Heard, Listener, extra_answers};
 /// Rows the grid may hold past the screen before they are taken out; input
 /// is fed in pieces no longer than this, and a row needs at least one byte.
 const DRAIN_EVERY: usize = 1024;
+/// The history's bound in bytes, per row it may keep: rows of plain or
+/// lightly coloured text take a tenth of this, so only rows painted cell by
+/// cell in colours of their own (which could otherwise grow a session's
+/// history to hundreds of megabytes) make it keep fewer rows.
+const ROW_BYTES: usize = 1024;
 /// Longest OSC string (a title, a hyperlink, a colour query) let through:
 /// the parser buffers one whole, with no limit of its own, so a program
 /// that opens one and never ends it would grow the host without bound.
@@ -277,6 +282,16 @@ impl Screen {
             .skip(skip)
             .map(|row| serialize::plain(&row.painted))
             .collect()
+    }
+
+    /// Give back what a flood made the model take and no longer needs: the
+    /// grid's cache of rows (alacritty keeps up to a thousand spare rows of
+    /// 24-byte cells once its history has grown) and the history's spare
+    /// room. Called once the session has been quiet for a moment; the next
+    /// scroll allocates again.
+    pub fn compact(&mut self) {
+        self.term.grid_mut().truncate();
+        self.history.shrink_to_fit();
     }
 
     /// Rows of history kept at most.

@@ -9,7 +9,7 @@ use alacritty_terminal::vte::ansi::{Handler, NamedPrivateMode, Timeout};
 
 use super::paint::painted_row;
 use super::written::Tap;
-use super::{DRAIN_EVERY, Frozen, MAX_OSC, Marker, Screen, next_marker, skip};
+use super::{DRAIN_EVERY, Frozen, MAX_OSC, Marker, ROW_BYTES, Screen, next_marker, skip};
 
 impl Screen {
     pub(super) fn parse(&mut self, bytes: &[u8]) {
@@ -166,7 +166,8 @@ impl Screen {
             self.history.push_back(stored);
             self.mark.rows += 1;
         }
-        while self.history.len() > self.history_limit {
+        let most_bytes = self.history_limit.saturating_mul(ROW_BYTES);
+        while self.history.len() > self.history_limit || self.history_bytes > most_bytes {
             if let Some(old) = self.history.pop_front() {
                 self.history_bytes -= old.painted.len();
             }

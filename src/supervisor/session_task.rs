@@ -38,6 +38,9 @@ const SCREEN_EVERY: Duration = Duration::from_millis(250);
 /// A screen that drew something and then held this long: the program
 /// waits for input (a template's prompt can be typed).
 const READY_QUIET: Duration = Duration::from_millis(600);
+/// Output that stopped this long ago: the model gives back what it took
+/// for it ([`crate::screen::Screen::compact`]).
+const COMPACT_QUIET: Duration = Duration::from_secs(2);
 
 pub enum SessionCmd {
     /// Show this session in a terminal channel of `client`: paint the
@@ -130,6 +133,8 @@ impl SessionTask {
                 () = sleep_until(told.last_output.unwrap_or_else(Instant::now) + READY_QUIET),
                     if !told.ready && told.last_output.is_some() && !exit => run.told.ready(),
                 () = sleep_until(quiet_start), if !told.running && !exit => run.told.running(),
+                () = sleep_until(told.last_output.unwrap_or_else(Instant::now) + COMPACT_QUIET),
+                    if !run.compacted && told.last_output.is_some() && !exit => run.compact(),
                 () = sleep(EXIT_DRAIN_IDLE), if exit && run.output_open => {
                     tracing::info!(session = %run.task.id, "exited but its pty stays open; not waiting for it");
                     run.output_open = false;
@@ -155,6 +160,8 @@ struct Run {
     kill_at: Option<Instant>,
     told: Told,
     last_batch: Option<Instant>,
+    /// The model was compacted since the last output.
+    compacted: bool,
 }
 
 impl Run {
@@ -170,6 +177,7 @@ impl Run {
             kill_at: None,
             told,
             last_batch: None,
+            compacted: false,
         }
     }
 
@@ -202,6 +210,14 @@ impl Run {
         let (commands, fanout) = (&mut self.task.commands, &mut self.fanout);
         pass_on(batch, commands, &pty.control, fanout, &mut self.kill_at).await;
         self.told.output();
+        self.compacted = false;
+    }
+
+    /// Quiet for a while: the model and the allocator give memory back.
+    fn compact(&mut self) {
+        self.compacted = true;
+        self.task.screen.lock().unwrap_or_else(|p| p.into_inner()).compact();
+        crate::memory::give_back();
     }
 
     fn read_screen(&mut self) {
