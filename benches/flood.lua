@@ -50,11 +50,19 @@ do
   local c = child()
   local result = c.lua(
     [[
-    local input, last, tail = ...
+    local input, last, back, tail = ...
     local function has_last(buf)
       local n = vim.api.nvim_buf_line_count(buf)
       for _, l in ipairs(vim.api.nvim_buf_get_lines(buf, math.max(n - 60, 0), n, false)) do
         if l:find(last, 1, true) then return true end
+      end
+    end
+    -- The final state: the last line, and the history up to 2000 lines
+    -- back in place above it.
+    local function has_history(buf)
+      local n = vim.api.nvim_buf_line_count(buf)
+      for _, l in ipairs(vim.api.nvim_buf_get_lines(buf, math.max(n - 2100, 0), math.max(n - 1900, 0), false)) do
+        if l:find(back, 1, true) then return true end
       end
     end
     local t0 = vim.uv.hrtime()
@@ -64,6 +72,8 @@ do
     local native_buf = vim.api.nvim_get_current_buf()
     vim.wait(600000, function() return has_last(native_buf) end, 1)
     local native = (vim.uv.hrtime() - t0) / 1e9
+    vim.wait(600000, function() return has_history(native_buf) end, 1)
+    local native_final = (vim.uv.hrtime() - t0) / 1e9
     vim.cmd.enew()
     local lulu = require('lulu')
     t0 = vim.uv.hrtime()
@@ -73,15 +83,19 @@ do
     local buf = lulu.buffer(s.id)
     vim.wait(600000, function() return has_last(buf) end, 1)
     local through = (vim.uv.hrtime() - t0) / 1e9
+    vim.wait(600000, function() return has_history(buf) end, 1)
+    local final = (vim.uv.hrtime() - t0) / 1e9
     vim.wait(500)
     local f = loadstring(tail)
-    return { native, through, f(native_buf, 10000), f(buf, 10000) }
+    return { native, through, f(native_buf, 10000), f(buf, 10000), native_final, final }
   ]],
     input,
     last,
+    ('%06d'):format(lines - 2000),
     TAIL
   )
   local native, lulu, a, b = result[1], result[2], result[3], result[4]
+  local native_final, lulu_final = result[5], result[6]
   local verdict = 'identical'
   if #a ~= #b then
     verdict = ('%d lines vs %d'):format(#a, #b)
@@ -133,6 +147,13 @@ print(time.time() - t)
       ('  the PTY alone (cat read through a PTY, nothing parsed): %.2f s, so lulu is at %.0f%% of it'):format(
         ceiling,
         100 * ceiling / lulu
+      )
+    )
+    say(
+      ('  final state (the last line and 2000 lines of history in place): :terminal %.2f s, lulu %.2f s, %.2fx the PTY alone'):format(
+        native_final,
+        lulu_final,
+        lulu_final / ceiling
       )
     )
   end

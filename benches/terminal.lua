@@ -239,59 +239,85 @@ json.dump(times, open(out, "w"))
   )
 end
 
--- Start to first prompt byte.
+-- Start to first prompt byte, alternated with the anchor (Neovim's
+-- :terminal forking /bin/sh), each from a new tab page, as a user would.
 local child = harness.child()
 child.setup({ bin = os.getenv('LULU_BIN') })
 child.lua('require("lulu").list()')
-local times = child.lua([[
+local result = child.lua([[
   local lulu = require('lulu')
-  local out = {}
+  local function prompt_in(buf)
+    vim.wait(5000, function()
+      return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] ~= ''
+    end, 1)
+  end
+  local out, native = {}, {}
   for i = 1, 20 do
+    vim.cmd('tabnew')
     local t0 = vim.uv.hrtime()
     vim.cmd('LuluStart shell name=b' .. i)
-    -- :LuluStart returns at once; the terminal opens when the host has
-    -- made the session.
+    -- :LuluStart returns at once; its terminal takes the session when the
+    -- host has made it.
     vim.wait(5000, function()
       local made = require('lulu.sessions').find('b' .. i)
       return made ~= nil and vim.b.lulu_session == made.id
     end, 1)
-    local buf = vim.api.nvim_get_current_buf()
-    vim.wait(5000, function()
-      return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] ~= ''
-    end, 1)
+    prompt_in(vim.api.nvim_get_current_buf())
     out[#out + 1] = (vim.uv.hrtime() - t0) / 1e6
     vim.cmd.stopinsert()
     lulu.stop('b' .. i, { force = true })
     vim.wait(2000, function() return require('lulu.sessions').find('b' .. i).status == 'completed' end, 1)
-  end
-  return out
-]])
--- The anchor: Neovim's :terminal forking /bin/sh, to its first prompt byte.
-local native_times = child.lua([[
-  local out = {}
-  for _ = 1, 20 do
+    vim.cmd('tabclose')
     vim.cmd('tabnew')
-    local t0 = vim.uv.hrtime()
+    t0 = vim.uv.hrtime()
     vim.cmd.terminal('/bin/sh')
     local buf = vim.api.nvim_get_current_buf()
-    vim.wait(5000, function()
-      return vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] ~= ''
-    end, 1)
-    out[#out + 1] = (vim.uv.hrtime() - t0) / 1e6
+    prompt_in(buf)
+    native[#native + 1] = (vim.uv.hrtime() - t0) / 1e6
     vim.cmd.stopinsert()
     vim.fn.jobstop(vim.b[buf].terminal_job_id)
     vim.cmd('bwipeout!')
   end
-  return out
+  return { out, native }
 ]])
 child.stop()
+local times, native_times = result[1], result[2]
+
+--- The other anchor: a tmux server's `new-window` running /bin/sh, to its
+--- prompt on the pane (read with `capture-pane`, whose own run is counted).
+local function tmux_start_times()
+  if vim.fn.executable('tmux') == 0 then
+    return nil
+  end
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir, 'p')
+  local tmux = { 'tmux', '-S', dir .. '/sock', '-f', '/dev/null' }
+  local function run(...)
+    return vim.system(vim.list_extend(vim.deepcopy(tmux), { ... }), { text = true }):wait()
+  end
+  run('new-session', '-d', '-x', '100', '-y', '40')
+  local out = {}
+  for _ = 1, 20 do
+    local t0 = vim.uv.hrtime()
+    local pane = vim.trim(run('new-window', '-P', '-F', '#{pane_id}', '/bin/sh').stdout or '')
+    vim.wait(5000, function()
+      return (run('capture-pane', '-p', '-t', pane).stdout or ''):find('%S') ~= nil
+    end, 0)
+    out[#out + 1] = (vim.uv.hrtime() - t0) / 1e6
+    run('kill-pane', '-t', pane)
+  end
+  run('kill-server')
+  return out
+end
+local tmux_times = tmux_start_times()
 local sorted = vim.deepcopy(times)
 say(
-  ('start to prompt: median %.1f ms, min %.1f ms, max %.1f ms (20 runs, /bin/sh); :terminal median %.1f ms'):format(
+  ('start to prompt: median %.1f ms, min %.1f ms, max %.1f ms (20 runs, /bin/sh, alternated); :terminal median %.1f ms; tmux new-window median %s ms'):format(
     median(sorted),
     math.min(unpack(times)),
     math.max(unpack(times)),
-    median(vim.deepcopy(native_times))
+    median(vim.deepcopy(native_times)),
+    tmux_times and ('%.1f'):format(median(tmux_times)) or '-'
   )
 )
 

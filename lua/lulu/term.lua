@@ -9,6 +9,7 @@ local H = {}
 local bus = require('lulu.bus')
 local chat = require('lulu.chat')
 local attach = require('lulu.term.attach')
+local buffer = require('lulu.term.buffer')
 local config = require('lulu.config')
 local host = require('lulu.host')
 local keys = require('lulu.keys')
@@ -16,21 +17,26 @@ local remote = require('lulu.remote')
 local rpc = require('lulu.rpc')
 local sessions = require('lulu.sessions')
 local size = require('lulu.term.size')
-local util = require('lulu.util')
 
 ---@type table<string, {buf: integer, chan: integer, cols: integer|nil, rows: integer|nil}>
 H.terms = {}
 
 --- The session's terminal buffer, created (and attached) if needed. A new
---- buffer is shown in `win` first, so the terminal starts at its size.
+--- buffer is shown in `win` first, so the terminal starts at its size; an
+--- early terminal (`lulu.term.buffer.early`) still on screen is taken.
 ---@param record lulu.Session
 ---@param win integer|nil window to show it in; nil keeps it hidden
+---@param early lulu.TermTarget|nil
 ---@return integer bufnr
-function M.ensure(record, win)
+function M.ensure(record, win, early)
+  local term = H.terms[record.id]
+  if record.kind == 'acp' or term then
+    buffer.drop(early)
+    early = nil
+  end
   if record.kind == 'acp' then
     return chat.ensure(record, win)
   end -- stylua: ignore
-  local term = H.terms[record.id]
   if term and vim.api.nvim_buf_is_loaded(term.buf) and not term.lazy and not term.stale then
     if win then
       vim.api.nvim_win_set_buf(win, term.buf)
@@ -53,8 +59,58 @@ function M.ensure(record, win)
     end
     term.stale = true
   end
-  -- Otherwise (an ended session, an unloaded buffer) it is replaced by a
-  -- fresh terminal, which the host paints from its screen model.
+  return H.fresh(record, win, early)
+end
+
+--- A fresh terminal for `record`, which the host paints from its screen
+--- model: the early one, else a new buffer (in place of a stale one).
+function H.fresh(record, win, early)
+  local id = record.id
+  local buf, chan
+  if buffer.usable(early) then
+    buf, chan = early.buf, early.chan
+    buffer.bind(early, id)
+    attach.name(buf, record)
+    vim.b[buf].lulu_session = id
+  else
+    buffer.drop(early)
+    buf, win = H.replace(record, win)
+    chan = buffer.open_term(buf, win, buffer.target(id))
+  end
+  -- Sized first: the host resizes the session to the window, then paints
+  -- the terminal from its screen model at that size.
+  local cols, rows = size.fitted(buf)
+  H.terms[id] = { buf = buf, chan = chan, cols = cols, rows = rows }
+  keys.terminal_maps(buf)
+  vim.bo[buf].bufhidden = 'hide'
+  buffer.watch(buf, {
+    -- :bdelete unloads a terminal buffer and closes its channel; :bwipeout
+    -- too. Either way the host stops sending, and a later open starts afresh.
+    gone = function()
+      if H.terms[id] and H.terms[id].buf == buf then
+        H.terms[id] = nil
+        rpc.notify(rpc.methods.detach, id, chan)
+      end
+    end,
+    -- Lazy rendering: once shown and then hidden, a live session stops
+    -- streaming to this buffer (the host keeps its screen); shown again, it
+    -- is rebuilt from the host's screen model.
+    hidden = function()
+      H.maybe_sleep(id, buf)
+    end,
+    shown = function()
+      H.maybe_wake(id, buf)
+    end,
+  })
+  attach.attach(id, chan, cols, rows, attach.opts(buf, false))
+  M.resize_visible()
+  return buf
+end
+
+--- A new buffer for `record`, shown in `win` (else where its stale one
+--- was, which it replaces, winbars kept). Returns it and that window.
+function H.replace(record, win)
+  local term = H.terms[record.id]
   local stale = term and vim.api.nvim_buf_is_valid(term.buf) and term.buf or nil
   local stale_wins = stale and vim.fn.win_findbuf(stale) or {}
   win = win or stale_wins[1]
@@ -77,71 +133,20 @@ function M.ensure(record, win)
   if win then
     vim.api.nvim_win_set_buf(win, buf)
   end
-  local id = record.id
-  -- Opened in the largest window that shows it, so that the emulator
-  -- starts at the size the host gives the session (Neovim sizes a new
-  -- terminal by the current window, then by its largest window).
-  local chan = vim.api.nvim_win_call(size.largest_win(buf) or win or vim.api.nvim_get_current_win(), function()
-    return vim.api.nvim_open_term(buf, {
-      force_crlf = false,
-      on_input = function(_, _, _, data)
-        rpc.notify(rpc.methods.write, id, data)
-      end,
-    })
-  end)
-  -- Sized first: the host resizes the session to the window, then paints
-  -- the terminal from its screen model at that size.
-  local cols, rows = size.fitted(buf)
-  H.terms[id] = { buf = buf, chan = chan, cols = cols, rows = rows }
-  keys.terminal_maps(buf)
-  vim.bo[buf].bufhidden = 'hide'
-  -- :bdelete unloads a terminal buffer and closes its channel; :bwipeout
-  -- too. Either way the host stops sending, and a later open starts afresh.
-  vim.api.nvim_create_autocmd({ 'BufUnload', 'BufWipeout' }, {
-    group = vim.api.nvim_create_augroup('lulu', { clear = false }),
-    buffer = buf,
-    once = true,
-    callback = function()
-      if H.terms[id] and H.terms[id].buf == buf then
-        H.terms[id] = nil
-        rpc.notify(rpc.methods.detach, id, chan)
-      end
-    end,
-  })
-  -- Lazy rendering: once shown and then hidden, a live session stops
-  -- streaming to this buffer (the host keeps its screen); shown again, it is
-  -- rebuilt from the host's screen model.
-  vim.api.nvim_create_autocmd({ 'BufWinLeave', 'BufHidden' }, {
-    group = vim.api.nvim_create_augroup('lulu', { clear = false }),
-    buffer = buf,
-    callback = function()
-      vim.schedule(function()
-        H.maybe_sleep(id, buf)
-      end)
-    end,
-  })
-  vim.api.nvim_create_autocmd('BufWinEnter', {
-    group = vim.api.nvim_create_augroup('lulu', { clear = false }),
-    buffer = buf,
-    callback = function()
-      vim.schedule(function()
-        H.maybe_wake(id, buf)
-      end)
-    end,
-  })
-  attach.attach(id, chan, cols, rows, attach.opts(buf, false))
-  M.resize_visible()
-  return buf
+  return buf, win
 end
 
---- Show a session in the current window.
+--- Show a session in the current window (or in its early terminal, see
+--- `lulu.term.buffer.early`).
 ---@param record lulu.Session
-function M.open(record)
+---@param early lulu.TermTarget|nil
+function M.open(record, early)
   if record.kind == 'acp' then
+    buffer.drop(early)
     return chat.open(record)
   end -- stylua: ignore
   local win = vim.api.nvim_get_current_win()
-  local buf = M.ensure(record, win)
+  local buf = M.ensure(record, win, early)
   if sessions.is_live(record) and config.options.open.insert then
     vim.cmd.startinsert()
   else
@@ -269,34 +274,14 @@ function M.status_changed(record)
   end
 end
 
---- How a session ended, as the last line of its terminal (the host writes
---- the same line after the output of an ended session it replays).
----@param record lulu.Session
----@return string
-function M.ended_line(record)
-  local how = record.failure_reason
-  if not how or how == vim.NIL then
-    how = ('exit %s'):format(record.exit_code ~= vim.NIL and record.exit_code or '?')
-  end
-  local at = util.parse_time(record.updated_at)
-  local clock = at and os.date('%H:%M', math.floor(at)) or ''
-  return ('[lulu: %s · %s · %s]'):format(record.status, how, clock)
-end
-
 --- A session ended: say so in its terminal, after its last output (the
 --- exit event comes after every byte it printed).
 ---@param record lulu.Session
 function M.ended(record)
   local term = H.terms[record.id]
   if term and not term.lazy and vim.api.nvim_buf_is_loaded(term.buf) then
-    pcall(vim.api.nvim_chan_send, term.chan, '\r\n\27[2m' .. M.ended_line(record) .. '\27[0m\r\n')
+    pcall(vim.api.nvim_chan_send, term.chan, '\r\n\27[2m' .. attach.ended_line(record) .. '\27[0m\r\n')
   end
-end
-
---- Is the session on screen (in any window of any tab)?
-function M.visible(id)
-  local term = H.terms[id]
-  return term ~= nil and vim.api.nvim_buf_is_valid(term.buf) and #vim.fn.win_findbuf(term.buf) > 0
 end
 
 --- The host is gone: its channels are dead, so forget them. The buffers stay,

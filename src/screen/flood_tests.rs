@@ -211,8 +211,16 @@ fn rows_painted_cell_by_cell_are_kept_within_a_bound_in_bytes() {
     for _ in 0..300 {
         screen.feed(format!("{row}\r\n").as_bytes());
     }
-    assert!(screen.history_bytes <= 100 * ROW_BYTES, "{} bytes kept", screen.history_bytes);
-    assert!(screen.history_rows() < 100 && screen.history_rows() > 10, "{} rows", screen.history_rows());
+    assert!(
+        screen.history_bytes <= 100 * ROW_BYTES,
+        "{} bytes kept",
+        screen.history_bytes
+    );
+    assert!(
+        screen.history_rows() < 100 && screen.history_rows() > 10,
+        "{} rows",
+        screen.history_rows()
+    );
     // Plain rows keep their count.
     let mut plain = Screen::new(200, 3, 100);
     for i in 0..300 {
@@ -233,4 +241,3 @@ fn compact_gives_the_grid_cache_back_and_keeps_every_row() {
     screen.feed(b"after\r\n");
     assert_eq!(screen.history_text(1), ["row 2977"]);
 }
-

@@ -32,6 +32,8 @@ pub(super) use idle::Idle;
 pub const MAX_POOL: usize = 6;
 /// Spacing between pool spawns, so they do not all start at once.
 const STAGGER: Duration = Duration::from_millis(100);
+/// A claimed shell's replacement starts this long after the claim.
+const REFILL_AFTER_CLAIM: Duration = Duration::from_millis(150);
 /// An idle shell that has printed nothing by then is considered stuck.
 pub const DEFAULT_READY_WITHIN: Duration = Duration::from_secs(5);
 /// Failed warm shells in a row after which the pool stops trying.
@@ -50,6 +52,11 @@ pub(super) struct Claim<'a> {
     pub launch: Option<crate::launch::LaunchSpec>,
 }
 
+/// Clears a shell's screen and scrollback with the shell's own `printf`
+/// (a builtin in sh, dash, bash, zsh and fish): `clear` would fork a
+/// program that reads terminfo, a few milliseconds before the prompt shows.
+pub(super) const CLEAR: &str = r"printf '\033[H\033[2J\033[3J'";
+
 /// Single-quote for a POSIX shell (and fish): the only quoting lulu types.
 pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
@@ -58,27 +65,28 @@ pub fn quote(text: &str) -> String {
 impl Supervisor {
     /// Top the pool up to its size, spawning in the background.
     pub(super) fn pool_fill(&mut self) {
+        self.pool_fill_after(Duration::ZERO);
+    }
+
+    /// Top the pool up, its first spawn `delay` from now (after a claim:
+    /// the claimed shell's start does not share the CPU with a new one).
+    fn pool_fill_after(&mut self, delay: Duration) {
         if self.shutdown.is_some() {
             return;
         }
         let missing = self.pool.shells_to_start(Instant::now());
         for i in 0..missing {
             let log = self.pool_log_path();
-            let spec = SpawnSpec {
-                argv: self.pool.argv().to_vec(),
-                cwd: std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from),
-                env: vec![
-                    ("TERM".into(), "xterm-256color".into()),
-                    ("COLORTERM".into(), "truecolor".into()),
-                ],
-                cols: 80,
-                rows: 24,
-                log: OutputLog::open(log.clone(), super::LOG_CAP),
-            };
+            let argv = self.pool.argv().to_vec();
             let tx = self.tx.clone();
+            let wait = delay + STAGGER * i as u32;
             tokio::spawn(async move {
-                tokio::time::sleep(STAGGER * i as u32).await;
-                let result = tokio::task::spawn_blocking(move || pty::spawn(spec))
+                // (A zero sleep still waits for the timer's next tick.)
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                let opened = log.clone();
+                let result = tokio::task::spawn_blocking(move || pty::spawn(warm_shell(argv, opened)))
                     .await
                     .map_err(|err| err.to_string())
                     .and_then(|r| r.map_err(|err| err.to_string()))
@@ -102,7 +110,7 @@ impl Supervisor {
     /// pool refills behind it. Shells still starting stay for later.
     pub(super) fn pool_take(&mut self) -> Option<Idle> {
         let taken = self.pool.take();
-        self.pool_fill();
+        self.pool_fill_after(REFILL_AFTER_CLAIM);
         taken
     }
 
@@ -161,6 +169,21 @@ impl Supervisor {
     }
 }
 
+/// A pool shell: in `$HOME`, at 80x24, its log opened (off the loop).
+fn warm_shell(argv: Vec<String>, log: PathBuf) -> SpawnSpec {
+    SpawnSpec {
+        argv,
+        cwd: std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from),
+        env: vec![
+            ("TERM".into(), "xterm-256color".into()),
+            ("COLORTERM".into(), "truecolor".into()),
+        ],
+        cols: 80,
+        rows: 24,
+        log: OutputLog::open(log, super::LOG_CAP),
+    }
+}
+
 /// Turn a claimed idle shell into a session: move its log, size it, and
 /// type the one line that moves it to its directory (a shell session) or
 /// execs the agent through a launch spec. Runs in a start's job.
@@ -194,7 +217,7 @@ pub(super) async fn claim(state_dir: &Path, exe: &Path, idle: Idle, claim: Claim
                 )
             }
             None => format!(
-                " cd {} && export LULU_SESSION={} LULU_SESSION_NAME={} && clear\r",
+                " cd {} && export LULU_SESSION={} LULU_SESSION_NAME={} && {CLEAR}\r",
                 quote(&cwd.to_string_lossy()),
                 quote(id.as_str()),
                 quote(name)

@@ -21,9 +21,12 @@ use reports::{ScreenReading, Told};
 pub(super) const BATCH_BYTES: usize = 64 * 1024;
 /// ...or for this long after the first byte, whichever comes first.
 const BATCH_WINDOW: Duration = Duration::from_millis(4);
-/// Output after this long without any goes out at once (a keystroke's
-/// echo, a prompt): only output that keeps coming is gathered.
+/// Output goes out as it is read (a keystroke's echo, a prompt, a
+/// program's frame) until a burst (output with no pause of
+/// [`QUIET_SPELL`]) has brought more than [`BURST_BYTES`]: from then on,
+/// until the next pause, it is gathered (a flood).
 const QUIET_SPELL: Duration = Duration::from_millis(30);
+const BURST_BYTES: usize = 16 * 1024;
 /// After the process exits, keep reading while output still arrives; a
 /// grandchild that holds the PTY open must not keep the session live.
 const EXIT_DRAIN_IDLE: Duration = Duration::from_millis(500);
@@ -159,7 +162,8 @@ struct Run {
     output_open: bool,
     kill_at: Option<Instant>,
     told: Told,
-    last_batch: Option<Instant>,
+    /// When the last output was read, and the bytes of its burst so far.
+    burst: (Instant, usize),
     /// The model was compacted since the last output.
     compacted: bool,
 }
@@ -176,7 +180,7 @@ impl Run {
             output_open: true,
             kill_at: None,
             told,
-            last_batch: None,
+            burst: (Instant::now(), 0),
             compacted: false,
         }
     }
@@ -203,10 +207,13 @@ impl Run {
             self.output_open = false;
             return;
         };
-        let quiet = self.last_batch.is_none_or(|at| at.elapsed() >= QUIET_SPELL);
+        if self.burst.0.elapsed() >= QUIET_SPELL {
+            self.burst.1 = 0;
+        }
+        let quiet = self.burst.1 < BURST_BYTES;
         let pty = &mut self.task.spawned;
         self.output_open = coalesce(&mut pty.output, &mut batch, self.fanout.batch_limit(), quiet).await;
-        self.last_batch = Some(Instant::now());
+        self.burst = (Instant::now(), self.burst.1 + batch.len());
         let (commands, fanout) = (&mut self.task.commands, &mut self.fanout);
         pass_on(batch, commands, &pty.control, fanout, &mut self.kill_at).await;
         self.told.output();
@@ -357,7 +364,7 @@ async fn reset_shell(control: &PtyControl, output: &mut Output) -> bool {
     control.write(Input::Bytes(b"\x03".to_vec()));
     control.write(Input::Pause(Duration::from_millis(50)));
     // The leading space keeps it out of the shell's history.
-    control.write(Input::Bytes(b" cd ~ && clear\r".to_vec()));
+    control.write(Input::Bytes(format!(" cd ~ && {}\r", super::pool::CLEAR).into_bytes()));
     let deadline = Instant::now() + RECYCLE_WAIT;
     let mut seen = false;
     loop {
@@ -386,8 +393,7 @@ async fn reset_shell(control: &PtyControl, output: &mut Output) -> bool {
 /// under [`BATCH_BYTES`], what arrives within the window. Returns false
 /// once the output has ended.
 async fn coalesce(output: &mut Output, batch: &mut Vec<u8>, limit: usize, quiet: bool) -> bool {
-    // After a quiet spell, what is there goes now; no waiting for more.
-    let deadline = Instant::now() + if quiet { Duration::ZERO } else { BATCH_WINDOW };
+    let deadline = Instant::now() + BATCH_WINDOW;
     loop {
         while batch.len() < limit {
             match output.try_recv() {
@@ -396,7 +402,9 @@ async fn coalesce(output: &mut Output, batch: &mut Vec<u8>, limit: usize, quiet:
                 Err(Ended) => return false,
             }
         }
-        if batch.len() >= BATCH_BYTES {
+        // Unless a flood is on, what is there goes now: no timer either (a
+        // timer elapses on the next millisecond's tick at the soonest).
+        if quiet || batch.len() >= BATCH_BYTES {
             return true;
         }
         match timeout_at(deadline, output.recv()).await {

@@ -77,6 +77,39 @@ T[':LuluStart opens the session; errors are one notify line'] = function(child)
   h.ok(not notes[1].msg:find('\n'), 'one line')
 end
 
+T[':LuluStart opens its terminal at once: keys typed before the host answers reach the session'] = function(child)
+  child.setup()
+  child.capture_notify()
+  -- An early terminal, typed into before any session exists: the keys wait.
+  child.lua([[
+    _G.early = require('lulu.term.buffer').early(vim.api.nvim_get_current_win())
+    vim.cmd.startinsert()
+  ]])
+  child.lua([[vim.api.nvim_input('echo early-$((40+2))<CR>')]])
+  child.wait('return #_G.early.queued > 0', 2000, 'keys queued while no session exists')
+  -- The session is made: its terminal is the early one, and the keys go.
+  local s = child.lua([[
+    local s = require('lulu').start({ agent = 'shell', name = 'early' })
+    require('lulu.term').open(s, _G.early)
+    return s
+  ]])
+  h.eq(child.lua('return require("lulu").buffer(...)', s.id), child.lua('return _G.early.buf'), 'the early buffer')
+  child.wait(
+    [[return table.concat(vim.api.nvim_buf_get_lines(_G.early.buf, 0, -1, false), '\n'):find('early%-42')]],
+    5000,
+    'the keys typed early ran in the session'
+  )
+  h.eq(child.lua('return vim.api.nvim_buf_get_name(_G.early.buf)'), 'lulu://early', 'named as the session')
+
+  -- A start that fails gives the window back to what it showed.
+  child.cmd('enew')
+  child.lua([[vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'my notes' }) _G.mine = vim.api.nvim_get_current_buf()]])
+  child.run('LuluStart nosuchagent')
+  child.wait('return #_G.notes > 0', 5000, 'the error')
+  h.eq(child.lua('return vim.api.nvim_get_current_buf() == _G.mine'), true, 'the window shows the buffer it showed')
+  h.ok(not child.lua('return _G.notes[1].msg'):find('\n'), 'one line: ' .. child.lua('return _G.notes[1].msg'))
+end
+
 T['session names complete in commands'] = function(child)
   child.setup()
   child.lua('require("lulu").start({ agent = "shell", name = "alpha" })')

@@ -65,6 +65,18 @@ function M.start(opts, on_done)
   return made(rpc.request(rpc.methods.start, spec))
 end
 
+--- Does a start with `opts` make a terminal session on this machine, so
+--- that its terminal can open before the host answers? (Not a template's,
+--- which the host may have to be asked for, nor an ACP agent's.)
+---@param opts lulu.StartOpts
+function M.shows_terminal(opts)
+  if opts.host or opts.template then
+    return false
+  end
+  local agent_config = config.options.agents[opts.agent or M.default_agent()]
+  return not (agent_config and agent_config.acp)
+end
+
 --- Start several sessions about 100 ms apart, so a dozen agents do not all
 --- boot at the same instant. Returns at once; `on_done(records, errors)`
 --- runs when the last has started (errors: `{ index, message }` each).

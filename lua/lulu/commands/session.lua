@@ -9,6 +9,7 @@ local H = {}
 local activity = require('lulu.ui.activity')
 local api_sessions = require('lulu.api.sessions')
 local approve = require('lulu.ui.approve')
+local buffer = require('lulu.term.buffer')
 local config = require('lulu.config')
 local context = require('lulu.context')
 local dispatch = require('lulu.ui.dispatch')
@@ -33,17 +34,30 @@ function M.start(cmd)
   run.guard(function()
     H.starts = H.starts + 1
     local this_start = H.starts
+    -- Its terminal opens now, before the host is asked: Neovim's terminal
+    -- is up (its first refresh due) while the host works, and keys typed
+    -- into it wait for the session.
+    local early = start.shows_terminal(opts) and buffer.early(vim.api.nvim_get_current_win()) or nil
     -- The editor goes on while the host makes the worktree. Of starts
     -- made one after another, the last one asked is shown, whichever is
     -- made first; the reply's record is shown as it is.
-    start.start(
-      opts,
-      run.answered(function(record)
+    local ok, err = pcall(start.start, opts, function(err, record)
+      if err or this_start ~= H.starts then
+        buffer.drop(early)
+      end
+      run.answered(function()
         if this_start == H.starts then
-          term.open(record)
+          term.open(record, early)
         end
-      end)
-    )
+      end)(err, record)
+    end)
+    if not ok then
+      buffer.drop(early)
+      error(err, 0)
+    end
+    if early and config.options.open.insert then
+      vim.cmd.startinsert()
+    end
   end, { host = opts.host })
 end
 

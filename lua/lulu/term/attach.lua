@@ -1,11 +1,13 @@
 ---@mod lulu.term.attach How a terminal buffer is named and attached to its
 --- session: the attach request (a notification, so the editor never waits
---- on the host) with its options. Owns nothing.
+--- on the host) with its options, and the line that says how it ended.
+--- Owns nothing.
 local M = {}
 
 local host = require('lulu.host')
 local rpc = require('lulu.rpc')
 local sessions = require('lulu.sessions')
+local util = require('lulu.util')
 
 --- Ask the host to paint and stream session `id` into `chan`. A
 --- notification: the editor never waits on the host (a remote one is a
@@ -57,6 +59,20 @@ function M.name(buf, record)
     name = name .. '#' .. record.id
   end
   vim.api.nvim_buf_set_name(buf, name)
+end
+
+--- How a session ended, as the last line of its terminal (the host writes
+--- the same line after the output of an ended session it replays).
+---@param record lulu.Session
+---@return string
+function M.ended_line(record)
+  local how = record.failure_reason
+  if not how or how == vim.NIL then
+    how = ('exit %s'):format(record.exit_code ~= vim.NIL and record.exit_code or '?')
+  end
+  local at = util.parse_time(record.updated_at)
+  local clock = at and os.date('%H:%M', math.floor(at)) or ''
+  return ('[lulu: %s · %s · %s]'):format(record.status, how, clock)
 end
 
 return M
