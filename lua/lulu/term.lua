@@ -147,6 +147,10 @@ function M.open(record, early)
   end -- stylua: ignore
   local win = vim.api.nvim_get_current_win()
   local buf = M.ensure(record, win, early)
+  -- (Its early terminal may be in a window the user has since left.)
+  if vim.api.nvim_get_current_buf() ~= buf then
+    return buf
+  end
   if sessions.is_live(record) and config.options.open.insert then
     vim.cmd.startinsert()
   else

@@ -341,6 +341,9 @@ T['commands given while the daemon comes up are queued behind it; one that never
   child.cmd('LuluStart shell name=q1')
   child.cmd('LuluStart shell name=q2')
   h.eq(child.lua('return 1 + 1'), 2, 'the editor answers meanwhile')
+  -- Its terminal is open already: what is typed now reaches it once it runs.
+  child.lua([[vim.cmd.startinsert()]])
+  child.lua([[vim.api.nvim_input('echo queued-$((6*7))<CR>')]])
   child.wait(
     'local ok, a = pcall(require("lulu").get, "q1"); local ok2, b = pcall(require("lulu").get, "q2");'
       .. ' return ok and ok2 and a.status == "running" and b.status == "running"',
@@ -350,6 +353,7 @@ T['commands given while the daemon comes up are queued behind it; one that never
   -- Their starts are jobs that may finish in any order; they were asked in order.
   h.ok(child.lua('return require("lulu").get("q1").created_at <= require("lulu").get("q2").created_at'), 'in order')
   h.eq(child.lua('return vim.b.lulu_session'), child.lua('return require("lulu").get("q2").id'), 'the last one shown')
+  child.wait_screen('q2', 'queued%-42', 5000, 'the keys typed while the daemon came up')
 
   local other = h.child()
   child.defer(other.stop)

@@ -101,13 +101,26 @@ T[':LuluStart opens its terminal at once: keys typed before the host answers rea
   )
   h.eq(child.lua('return vim.api.nvim_buf_get_name(_G.early.buf)'), 'lulu://early', 'named as the session')
 
-  -- A start that fails gives the window back to what it showed.
+  -- A start that fails after its terminal opened gives each window back
+  -- what it showed (a split keeps both windows), in Normal mode, the error
+  -- said once.
   child.cmd('enew')
   child.lua([[vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'my notes' }) _G.mine = vim.api.nvim_get_current_buf()]])
-  child.run('LuluStart nosuchagent')
+  child.cmd('vsplit')
+  child.run('LuluStart shell cwd=/nonexistent')
   child.wait('return #_G.notes > 0', 5000, 'the error')
+  h.eq(child.lua('return #vim.api.nvim_tabpage_list_wins(0)'), 2, 'both windows still there')
   h.eq(child.lua('return vim.api.nvim_get_current_buf() == _G.mine'), true, 'the window shows the buffer it showed')
-  h.ok(not child.lua('return _G.notes[1].msg'):find('\n'), 'one line: ' .. child.lua('return _G.notes[1].msg'))
+  h.eq(child.lua('return vim.api.nvim_get_mode().mode'), 'n', 'Terminal mode left')
+  h.eq(#child.lua('return _G.notes'), 1, 'one notification')
+  h.matches(child.lua('return _G.notes[1].msg'), '^lulu: .*/nonexistent', 'names the directory')
+  child.wait(
+    [[return #vim.tbl_filter(function(b)
+      return vim.bo[b].buftype == 'terminal' and vim.b[b].lulu_session == nil
+    end, vim.api.nvim_list_bufs()) == 0]],
+    2000,
+    'no early terminal left'
+  )
 end
 
 T['session names complete in commands'] = function(child)

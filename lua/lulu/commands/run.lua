@@ -37,28 +37,40 @@ end
 --- Commands report errors as one notify line, never a stack trace.
 --- Run a command's body: errors become one notification; while the host
 --- builds or the daemon comes up it runs afterwards (`opts.local_only`:
---- it needs no host connection, e.g. :LuluDaemon).
+--- it needs no host connection, e.g. :LuluDaemon). `opts.waiting` is
+--- called when it waits for a build; `opts.failed` when it never runs or
+--- fails.
 function M.guard(fn, opts)
+  opts = opts or {}
   local function again()
     M.guard(fn, opts)
   end
+  local function fail(err)
+    if opts.failed then
+      opts.failed()
+    end
+    H.error(tostring(err))
+  end
   local waiting = H.building(again)
   if waiting then
+    if opts.waiting then
+      opts.waiting()
+    end
     return
   end
-  if opts and opts.host and not remote.connected(opts.host) then
+  if opts.host and not remote.connected(opts.host) then
     -- A remote host connects in the background; this runs once it has.
     return remote.when_ready(opts.host, function()
-      M.guard(fn, { host = opts.host, local_only = true })
-    end, H.error)
+      M.guard(fn, { host = opts.host, local_only = true, failed = opts.failed })
+    end, fail)
   end
-  if not (opts and opts.local_only) and not host.running() and config.options.host.mode == 'daemon' then
+  if not opts.local_only and not host.running() and config.options.host.mode == 'daemon' then
     -- Bringing the daemon up does not hold the editor: this runs once it is.
-    return host.when_ready(again, H.error)
+    return host.when_ready(again, fail)
   end
   local ok, err = pcall(fn)
   if not ok then
-    H.error(tostring(err))
+    fail(err)
   end
 end
 

@@ -31,19 +31,32 @@ function M.start(cmd)
   if not ok then
     return util.notify(tostring(opts), vim.log.levels.ERROR)
   end
+  H.starts = H.starts + 1
+  local this_start = H.starts
+  -- Its terminal opens now, before the host is asked (or comes up):
+  -- Neovim's terminal is up (its first refresh due) while the host works,
+  -- and keys typed into it wait for the session.
+  local early = start.shows_terminal(opts) and buffer.early(vim.api.nvim_get_current_win()) or nil
+  if early and config.options.open.insert then
+    vim.cmd.startinsert()
+  end
+  local function drop()
+    buffer.drop(early)
+  end
   run.guard(function()
-    H.starts = H.starts + 1
-    local this_start = H.starts
-    -- Its terminal opens now, before the host is asked: Neovim's terminal
-    -- is up (its first refresh due) while the host works, and keys typed
-    -- into it wait for the session.
-    local early = start.shows_terminal(opts) and buffer.early(vim.api.nvim_get_current_win()) or nil
     -- The editor goes on while the host makes the worktree. Of starts
     -- made one after another, the last one asked is shown, whichever is
     -- made first; the reply's record is shown as it is.
-    local ok, err = pcall(start.start, opts, function(err, record)
-      if err or this_start ~= H.starts then
-        buffer.drop(early)
+    start.start(opts, function(err, record)
+      if err and early then
+        drop()
+        -- Said once Terminal mode is left (leaving it clears the message).
+        return vim.schedule(function()
+          util.notify(err, vim.log.levels.ERROR)
+        end)
+      end
+      if this_start ~= H.starts then
+        drop()
       end
       run.answered(function()
         if this_start == H.starts then
@@ -51,14 +64,7 @@ function M.start(cmd)
         end
       end)(err, record)
     end)
-    if not ok then
-      buffer.drop(early)
-      error(err, 0)
-    end
-    if early and config.options.open.insert then
-      vim.cmd.startinsert()
-    end
-  end, { host = opts.host })
+  end, { host = opts.host, failed = drop, waiting = drop })
 end
 
 function M.list()

@@ -9,20 +9,23 @@ local M = {}
 
 local rpc = require('lulu.rpc')
 local size = require('lulu.term.size')
+local util = require('lulu.util')
 
---- Keystrokes an early terminal keeps before its session exists.
-M.MAX_QUEUED = 1000
+--- Bytes of keys an early terminal keeps before its session exists.
+M.MAX_QUEUED = 1024 * 1024
 
 ---@class lulu.TermTarget
 ---@field id string|nil the session its keys go to; nil until it is made
 ---@field queued string[] keys typed before that
+---@field bytes integer their size
+---@field prev integer|nil the buffer an early terminal's window showed
 ---@field buf integer|nil an early terminal's buffer
 ---@field chan integer|nil an early terminal's channel
 
 --- Where a terminal's keys go: session `id`, or (nil) one not made yet.
 ---@return lulu.TermTarget
 function M.target(id)
-  return { id = id, queued = {} }
+  return { id = id, queued = {}, bytes = 0 }
 end
 
 --- Open the emulator of `buf` in the largest window that shows it (else
@@ -37,8 +40,15 @@ function M.open_term(buf, win, target)
       on_input = function(_, _, _, data)
         if target.id then
           rpc.notify(rpc.methods.write, target.id, data)
-        elseif #target.queued < M.MAX_QUEUED then
+        elseif target.bytes + #data <= M.MAX_QUEUED then
           target.queued[#target.queued + 1] = data
+          target.bytes = target.bytes + #data
+        elseif not target.overflowed then
+          target.overflowed = true
+          util.notify(
+            'keys typed before the session started are dropped past 1 MiB: type them again',
+            vim.log.levels.WARN
+          )
         end
       end,
     })
@@ -50,12 +60,17 @@ end
 --- start fails. Hidden before that, it is wiped (the session then opens as
 --- any other).
 ---@return lulu.TermTarget
+---@return lulu.TermTarget|nil nil when the window cannot show it ('winfixbuf')
 function M.early(win)
+  local prev = vim.api.nvim_win_get_buf(win)
   local buf = vim.api.nvim_create_buf(true, false)
   vim.bo[buf].bufhidden = 'wipe'
-  vim.api.nvim_win_set_buf(win, buf)
+  if not pcall(vim.api.nvim_win_set_buf, win, buf) then
+    vim.api.nvim_buf_delete(buf, { force = true })
+    return nil
+  end
   local early = M.target(nil)
-  early.buf = buf
+  early.buf, early.prev = buf, prev
   early.chan = M.open_term(buf, win, early)
   return early
 end
@@ -78,8 +93,29 @@ end
 --- An early terminal no session took (the start failed, or another was
 --- shown): its window goes back to what it showed before.
 function M.drop(early)
-  if early and vim.api.nvim_buf_is_valid(early.buf) then
-    pcall(vim.api.nvim_buf_delete, early.buf, { force = true })
+  if not (early and vim.api.nvim_buf_is_valid(early.buf)) then
+    return
+  end
+  if vim.api.nvim_get_current_buf() == early.buf and vim.api.nvim_get_mode().mode == 't' then
+    vim.cmd.stopinsert()
+  end
+  -- Each window that shows it shows what it did before (deleting the
+  -- buffer would close every window but the last).
+  local back = early.prev and vim.api.nvim_buf_is_valid(early.prev) and early.prev or nil
+  for _, win in ipairs(vim.fn.win_findbuf(early.buf)) do
+    pcall(vim.api.nvim_win_set_buf, win, back or vim.api.nvim_create_buf(true, false))
+  end
+  M.wipe(early.buf)
+end
+
+--- Wipe `buf`; a terminal still in Terminal mode cannot be, until the mode
+--- is left: tried again a few times.
+function M.wipe(buf, tries)
+  pcall(vim.api.nvim_buf_delete, buf, { force = true })
+  if vim.api.nvim_buf_is_valid(buf) and (tries or 0) < 20 then
+    vim.defer_fn(function()
+      M.wipe(buf, (tries or 0) + 1)
+    end, 10)
   end
 end
 
