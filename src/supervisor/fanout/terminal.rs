@@ -29,8 +29,6 @@ const CALM_ROWS: u64 = 1000;
 /// once, not at the next [`FRAME`].
 const TYPED_FRAME: std::time::Duration = std::time::Duration::from_millis(5);
 const TYPED_FOR: std::time::Duration = std::time::Duration::from_millis(150);
-/// A flood is over once no flood's batch was parsed for this long.
-const FLOOD_HANGOVER: std::time::Duration = std::time::Duration::from_millis(10);
 /// A paint is written in pieces this big, so the editor serves other
 /// requests between them.
 const PAINT_PIECE: usize = 64 * 1024;
@@ -99,7 +97,7 @@ impl Drop for Terminal {
 
 /// Whether the session is taking in a flood: a batch of at least
 /// [`super::FLOOD_BATCH`] being parsed (or waiting its turn among [`super::parsers::PARSERS`]), or
-/// one parsed within the last [`FLOOD_HANGOVER`]. A flooded terminal is caught up
+/// one parsed within the last [`FRAME`]. A flooded terminal is caught up
 /// only once it is not, however little the model moved meanwhile.
 pub(super) struct Flow {
     since: std::time::Instant,
@@ -131,7 +129,7 @@ impl Flow {
 
     pub(super) fn flooding(&self) -> bool {
         let last = self.last_flood.load(Ordering::Acquire);
-        let window = u64::try_from(FLOOD_HANGOVER.as_millis()).unwrap_or(u64::MAX);
+        let window = u64::try_from(FRAME.as_millis()).unwrap_or(u64::MAX);
         self.parsing.load(Ordering::Acquire) || (last != 0 && self.now().saturating_sub(last) < window)
     }
 }
@@ -300,31 +298,14 @@ async fn flooded(
             *shared.sent.lock().unwrap_or_else(|p| p.into_inner()) = mark;
             return true;
         }
-        // Soon again once the flood seems over (its end shows, and the
-        // catch-up follows, within a few milliseconds), after a key, or
-        // when calm.
-        let quick =
-            framed_calm || !flow.flooding() || quick_until.is_some_and(|until| std::time::Instant::now() < until);
-        let due = tokio::time::Instant::now() + if quick { TYPED_FRAME } else { FRAME };
-        if next_look(flow, typed, due).await {
-            quick_until = Some(std::time::Instant::now() + TYPED_FOR);
-            // The program's answer to the key, then the frame.
-            tokio::time::sleep(TYPED_FRAME).await;
-        }
-    }
-}
-
-/// Wait until the next frame is `due`, or sooner: the flood is over (looked
-/// at every [`FLOOD_HANGOVER`]) or a key was typed (true).
-async fn next_look(flow: &Flow, typed: &Notify, due: tokio::time::Instant) -> bool {
-    loop {
-        let look = due.min(tokio::time::Instant::now() + FLOOD_HANGOVER);
+        let quick = framed_calm || quick_until.is_some_and(|until| std::time::Instant::now() < until);
         tokio::select! {
-            () = tokio::time::sleep_until(look) => {}
-            () = typed.notified() => return true,
-        }
-        if tokio::time::Instant::now() >= due || !flow.flooding() {
-            return false;
+            () = tokio::time::sleep(if quick { TYPED_FRAME } else { FRAME }) => {}
+            () = typed.notified() => {
+                quick_until = Some(std::time::Instant::now() + TYPED_FOR);
+                // The program's answer to the key, then the frame.
+                tokio::time::sleep(TYPED_FRAME).await;
+            }
         }
     }
 }
