@@ -42,7 +42,6 @@ mod terminals;
 mod worktree_policy;
 mod worktrees;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -195,7 +194,7 @@ pub struct Supervisor {
     /// The rules, the questions waiting, how long they wait.
     asks: asks::Asks,
     /// How each session that restarts on failure starts again, by name.
-    restarts: HashMap<String, restart::Plan>,
+    restarts: restart::Restarts,
     /// The branches' activity feed and the worktree policy.
     branches: branches::Branches,
     pool: pool::Pool,
@@ -233,7 +232,7 @@ impl Supervisor {
             tx: tx.clone(),
             shutdown: None,
             asks: asks::Asks::new(rules),
-            restarts: HashMap::new(),
+            restarts: restart::Restarts::default(),
             branches: Default::default(),
             pool: pool::Pool::default(),
             chats: chats::Chats::default(),

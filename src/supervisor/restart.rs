@@ -4,7 +4,7 @@
 //! 60 s), and no more than its limit in an hour. The plan is kept by name,
 //! so it carries across the restarted session's new record.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::{Command, SessionOptions, Supervisor};
@@ -68,25 +68,79 @@ pub fn delay(attempt: u32) -> Duration {
         .min(MAX_DELAY)
 }
 
-impl Supervisor {
+/// DESK: how each session that restarts on failure starts again, by
+/// name. Invariant: a name has a plan only while its latest start asked for
+/// `restart = 'on-failure'` and it has not given up.
+#[derive(Default)]
+pub(super) struct Restarts(HashMap<String, Plan>);
+
+/// What a failure leads to.
+pub(super) enum Next {
+    /// No plan for it.
+    None,
+    /// Its plan gave up after `limit` restarts within the hour (forgotten).
+    GaveUp { limit: u32 },
+    /// Restart number `attempt` of `limit`, after `wait`.
+    After {
+        wait: Duration,
+        attempt: u32,
+        limit: u32,
+        restarting: Restarting,
+    },
+}
+
+impl Restarts {
     /// A start the user asked for: remember how to start it again (or
     /// forget an old plan when it asks for none).
-    pub(super) fn plan_restarts(&mut self, opts: &StartOpts, options: &SessionOptions, name: &str) {
-        match opts.restart.as_deref() {
-            Some("on-failure") => {
-                let plan = Plan {
-                    opts: opts.clone(),
-                    options: options.clone(),
-                    limit: opts.restart_limit.unwrap_or(DEFAULT_LIMIT),
-                    attempts: VecDeque::new(),
-                    log: Vec::new(),
-                };
-                self.restarts.insert(name.to_string(), plan);
-            }
-            _ => {
-                self.restarts.remove(name);
+    pub(super) fn plan(&mut self, name: &str, opts: &StartOpts, options: &SessionOptions) {
+        if opts.restart.as_deref() == Some("on-failure") {
+            let plan = Plan {
+                opts: opts.clone(),
+                options: options.clone(),
+                limit: opts.restart_limit.unwrap_or(DEFAULT_LIMIT),
+                attempts: VecDeque::new(),
+                log: Vec::new(),
+            };
+            self.0.insert(name.to_string(), plan);
+        } else {
+            self.0.remove(name);
+        }
+    }
+
+    /// Session `name` failed for `reason`: its next restart, if any.
+    pub(super) fn failed(&mut self, name: &str, reason: &str) -> Next {
+        let Some(plan) = self.0.get_mut(name) else {
+            return Next::None;
+        };
+        let limit = plan.limit;
+        match plan.next(reason, Instant::now()) {
+            Some((wait, attempt, restarting)) => Next::After {
+                wait,
+                attempt,
+                limit,
+                restarting,
+            },
+            None => {
+                self.0.remove(name);
+                Next::GaveUp { limit }
             }
         }
+    }
+
+    /// How `name` is started again: its start options and editor options.
+    pub(super) fn start_of(&self, name: &str) -> Option<(StartOpts, SessionOptions)> {
+        self.0.get(name).map(|plan| (plan.opts.clone(), plan.options.clone()))
+    }
+
+    /// The earlier runs' failures and restarts.
+    pub(super) fn log(&self, name: &str) -> &[String] {
+        self.0.get(name).map(|p| p.log.as_slice()).unwrap_or_default()
+    }
+}
+
+impl Supervisor {
+    pub(super) fn plan_restarts(&mut self, opts: &StartOpts, options: &SessionOptions, name: &str) {
+        self.restarts.plan(name, opts, options);
     }
 
     /// A session ended: if it failed and has a plan with attempts left,
@@ -102,24 +156,26 @@ impl Supervisor {
             entry.record.name.clone(),
             entry.record.failure_reason.clone().unwrap_or_default(),
         );
-        let Some(plan) = self.restarts.get_mut(&name) else {
-            return;
-        };
-        let restarting = plan.next(&reason, Instant::now());
-        let limit = plan.limit;
-        if restarting.is_none() {
-            self.restarts.remove(&name);
-        }
+        let next = self.restarts.failed(&name, &reason);
         let Some(entry) = self.entries.get_mut(id) else {
             return;
         };
-        let Some((wait, attempt, restarting)) = restarting else {
-            entry.record.failure_reason = Some(format!("{reason}; gave up after {limit} restarts in an hour"));
-            let record = entry.record.clone();
-            self.persist(&record);
-            self.event(id, "restart", &format!("gave up after {limit} restarts in an hour"));
-            self.broadcast_record(&record);
-            return;
+        let (wait, attempt, limit, restarting) = match next {
+            Next::None => return,
+            Next::After {
+                wait,
+                attempt,
+                limit,
+                restarting,
+            } => (wait, attempt, limit, restarting),
+            Next::GaveUp { limit } => {
+                entry.record.failure_reason = Some(format!("{reason}; gave up after {limit} restarts in an hour"));
+                let record = entry.record.clone();
+                self.persist(&record);
+                self.event(id, "restart", &format!("gave up after {limit} restarts in an hour"));
+                self.broadcast_record(&record);
+                return;
+            }
         };
         entry.record.restarting = Some(restarting);
         let record = entry.record.clone();
@@ -149,11 +205,9 @@ impl Supervisor {
         }
         entry.record.restarting = None;
         let record: SessionRecord = entry.record.clone();
-        let Some(plan) = self.restarts.get(&record.name) else {
+        let Some((mut opts, options)) = self.restarts.start_of(&record.name) else {
             return;
         };
-        let mut opts = plan.opts.clone();
-        let options = plan.options.clone();
         opts.name = Some(record.name.clone());
         opts.reuse = true;
         // The worktree it had, and the conversation its agent had.
@@ -174,7 +228,7 @@ impl Supervisor {
 
     /// The earlier runs' failures and restarts, into a new run's history.
     pub(super) fn carry_restart_log(&self, id: &SessionId, name: &str) {
-        for line in self.restarts.get(name).map(|p| p.log.as_slice()).unwrap_or_default() {
+        for line in self.restarts.log(name) {
             self.event(id, "restart", line);
         }
     }
