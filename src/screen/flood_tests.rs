@@ -236,8 +236,14 @@ fn compact_gives_the_grid_cache_back_and_keeps_every_row() {
         screen.feed(format!("row {i}\r\n").as_bytes());
     }
     let before = (screen.history_text(5000), screen.text(24).lines);
-    screen.compact();
+    assert!(screen.compact());
     assert_eq!((screen.history_text(5000), screen.text(24).lines), before);
     screen.feed(b"after\r\n");
     assert_eq!(screen.history_text(1), ["row 2977"]);
+    // A line now and then does not make it compact (and allocate) again.
+    assert!(!screen.compact());
+    for i in 0..300 {
+        screen.feed(format!("more {i}\r\n").as_bytes());
+    }
+    assert!(screen.compact());
 }

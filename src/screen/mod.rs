@@ -46,6 +46,8 @@ const DRAIN_EVERY: usize = 1024;
 /// cell in colours of their own (which could otherwise grow a session's
 /// history to hundreds of megabytes) make it keep fewer rows.
 const ROW_BYTES: usize = 1024;
+/// Rows that must scroll between two compactions ([`Screen::compact`]).
+const COMPACT_ROWS: u64 = 256;
 /// Longest OSC string (a title, a hyperlink, a colour query) let through:
 /// the parser buffers one whole, with no limit of its own, so a program
 /// that opens one and never ends it would grow the host without bound.
@@ -134,6 +136,8 @@ pub struct Screen {
     rest: skip::Parser,
     /// Bytes left unparsed because nothing they printed could be kept.
     skipped: u64,
+    /// `mark.rows` when the model was last compacted.
+    compacted_at: u64,
 }
 
 /// A point in a session's output stream (see [`Screen::catch_up`]).
@@ -201,6 +205,7 @@ impl Screen {
             osc_open: None,
             rest: skip::Parser::Ground,
             skipped: 0,
+            compacted_at: 0,
         }
     }
 
@@ -284,14 +289,21 @@ impl Screen {
             .collect()
     }
 
-    /// Give back what a flood made the model take and no longer needs: the
+    /// Give back what output made the model take and no longer needs: the
     /// grid's cache of rows (alacritty keeps up to a thousand spare rows of
     /// 24-byte cells once its history has grown) and the history's spare
-    /// room. Called once the session has been quiet for a moment; the next
-    /// scroll allocates again.
-    pub fn compact(&mut self) {
+    /// room. Called once the session has been quiet for a moment; only
+    /// after [`COMPACT_ROWS`] rows scrolled since the last time, so a
+    /// program that prints a line now and then does not have a thousand
+    /// rows allocated again for each. True when it did.
+    pub fn compact(&mut self) -> bool {
+        if self.mark.rows.saturating_sub(self.compacted_at) < COMPACT_ROWS {
+            return false;
+        }
+        self.compacted_at = self.mark.rows;
         self.term.grid_mut().truncate();
         self.history.shrink_to_fit();
+        true
     }
 
     /// Rows of history kept at most.

@@ -223,8 +223,9 @@ impl Run {
     /// Quiet for a while: the model and the allocator give memory back.
     fn compact(&mut self) {
         self.compacted = true;
-        self.task.screen.lock().unwrap_or_else(|p| p.into_inner()).compact();
-        crate::memory::give_back();
+        if self.task.screen.lock().unwrap_or_else(|p| p.into_inner()).compact() {
+            crate::memory::give_back();
+        }
     }
 
     fn read_screen(&mut self) {

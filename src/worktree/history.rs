@@ -206,18 +206,24 @@ fn count_lines(files: &mut [Changed], numstat: &str) {
 /// Most bytes of an untracked file read to count its lines.
 const COUNT_AT_MOST: u64 = 8 << 20;
 
-/// The lines of an untracked file: a regular file only (not followed out
-/// through a link; a FIFO is never opened), its first [`COUNT_AT_MOST`]
-/// bytes.
+/// The lines of an untracked file: a regular file only (one that is not is
+/// never opened: opening a FIFO lets its writer through; a link is not
+/// followed out), judged again by what was opened, its first
+/// [`COUNT_AT_MOST`] bytes.
 fn lines_of(path: &std::path::Path) -> u64 {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let regular = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
+        return 0;
+    }
     let opened = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path);
-    let (true, Ok(file)) = (regular, opened) else { return 0 };
+    let Ok(file) = opened else { return 0 };
+    if !file.metadata().is_ok_and(|m| m.file_type().is_file()) {
+        return 0;
+    }
     let mut bytes = Vec::new();
     let _ = file.take(COUNT_AT_MOST).read_to_end(&mut bytes);
     bytes.iter().filter(|&&c| c == b'\n').count() as u64

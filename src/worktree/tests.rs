@@ -499,3 +499,28 @@ fn branch_names_from_the_template() {
     assert!(branch_name("a..{name}", "fix", "x").is_err());
     assert!(branch_name("{name}/{nope}", "fix", "x").is_err());
 }
+
+#[test]
+fn untracked_files_are_counted_only_when_regular_and_inside() {
+    let (_tmp, repo) = repo();
+    let created = create(&repo, "count", "lulu/count", None, None).unwrap();
+    let dir = created.path.clone();
+    std::fs::write(dir.join("three.txt"), "a\nb\nc\n").unwrap();
+    let outside = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(outside.path(), "secret\n".repeat(50)).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.join("out")).unwrap();
+    let fifo = std::ffi::CString::new(dir.join("pipe").as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let tree = Tree {
+        repo: &repo,
+        path: &dir,
+    };
+    let files = history::changed_files(tree, "main").unwrap();
+    let lines = |name: &str| files.iter().find(|f| f.path == name).map(|f| f.added);
+    assert_eq!(lines("three.txt"), Some(3), "{files:?}");
+    // The link is listed, but what it leads to is not read.
+    assert_eq!(lines("out"), Some(0), "{files:?}");
+    // A FIFO is never opened (its writer would be let through).
+    assert!(matches!(lines("pipe"), None | Some(0)), "{files:?}");
+}
