@@ -25,6 +25,8 @@ local term = require('lulu.term')
 local util = require('lulu.util')
 
 H.starts = 0
+--- How long leaving Terminal mode takes to settle before a message shows.
+H.LEFT_MS = 50
 
 function M.start(cmd)
   local ok, opts = pcall(parse.parse_start, cmd.args)
@@ -49,11 +51,17 @@ function M.start(cmd)
     -- made first; the reply's record is shown as it is.
     start.start(opts, function(err, record)
       if err and early then
+        local typing = vim.api.nvim_get_mode().mode == 't'
         drop()
-        -- Said once Terminal mode is left (leaving it clears the message).
-        return vim.schedule(function()
-          util.notify(err, vim.log.levels.ERROR)
-        end)
+        util.notify(err, vim.log.levels.ERROR)
+        if typing then
+          -- Leaving Terminal mode redraws and clears the message line: shown
+          -- again once it has (not a second notification).
+          vim.defer_fn(function()
+            vim.api.nvim_echo({ { 'lulu: ' .. err, 'ErrorMsg' } }, false, {})
+          end, H.LEFT_MS)
+        end
+        return
       end
       if this_start ~= H.starts then
         drop()
