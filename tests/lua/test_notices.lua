@@ -13,6 +13,11 @@ T['a burst of long notices never raises a hit-enter prompt over a terminal'] = f
   if vim.fn.executable('tmux') == 0 then
     error('tmux is not installed (scripts/ensure-tools installs it)')
   end
+  -- The default host is a daemon, whose session outlives the tmux server:
+  -- stop it when the case ends.
+  child.defer(function()
+    vim.system({ os.getenv('LULU_BIN'), 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
   local socket = 'lulu-notices-' .. vim.fn.getpid()
   local init = child.dir .. '/init.lua'
   vim.fn.writefile({
