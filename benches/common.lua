@@ -38,4 +38,41 @@ function M.make_input(size)
   return path, written, n
 end
 
+--- A child Neovim with lulu in daemon mode, connected; the daemon is
+--- stopped when the child is. Returns the child and the daemon's pid.
+--- `before` (an Ex command) runs before setup.
+function M.daemon_child(harness, bin, before)
+  local child = harness.child()
+  if before then
+    child.cmd(before)
+  end
+  child.setup({ bin = bin, host = { mode = 'daemon' } })
+  child.lua('require("lulu").list()')
+  child.defer(function()
+    vim.system({ bin, 'daemon', '--stop' }, { env = child.env }):wait(20000)
+  end)
+  local status = vim.system({ bin, 'daemon', '--status' }, { env = child.env, text = true }):wait().stdout
+  return child, tonumber(status:match('pid (%d+)'))
+end
+
+--- A private tmux server (its own socket, `conf` lines or none): a
+--- function that runs a tmux command on it and returns its result, or nil
+--- when tmux is not installed. Kill it with `run('kill-server')`.
+function M.tmux_server(conf)
+  if vim.fn.executable('tmux') == 0 then
+    return nil
+  end
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir, 'p')
+  local file = '/dev/null'
+  if conf then
+    file = dir .. '/tmux.conf'
+    vim.fn.writefile(conf, file)
+  end
+  local tmux = { 'tmux', '-S', dir .. '/sock', '-f', file }
+  return function(...)
+    return vim.system(vim.list_extend(vim.deepcopy(tmux), { ... }), { text = true }):wait()
+  end
+end
+
 return M

@@ -31,17 +31,9 @@ end
 local program = ("cat '%s'; echo done-writing; exec sleep 600"):format(input)
 
 local function tmux_rss()
-  if vim.fn.executable('tmux') == 0 then
+  local run = common.tmux_server({ 'set -g history-limit ' .. KEPT, 'set -g status off' })
+  if not run then
     return nil
-  end
-  local dir = vim.fn.tempname()
-  vim.fn.mkdir(dir, 'p')
-  local conf = dir .. '/tmux.conf'
-  vim.fn.writefile({ 'set -g history-limit ' .. KEPT, 'set -g status off' }, conf)
-  local tmux = { 'tmux', '-S', dir .. '/sock', '-f', conf }
-  local function run(...)
-    local argv = vim.list_extend(vim.deepcopy(tmux), { ... })
-    return vim.system(argv, { text = true, env = { TMUX = '' } }):wait()
   end
   run('new-session', '-d', '-x', '80', '-y', '24', 'sh', '-c', program)
   for _ = 2, SESSIONS do
@@ -64,14 +56,7 @@ local function tmux_rss()
 end
 
 local function lulu_rss()
-  local child = harness.child()
-  child.setup({ bin = BIN, host = { mode = 'daemon' } })
-  child.lua('require("lulu").list()')
-  child.defer(function()
-    vim.system({ BIN, 'daemon', '--stop' }, { env = child.env }):wait(20000)
-  end)
-  local status = vim.system({ BIN, 'daemon', '--status' }, { env = child.env, text = true }):wait().stdout
-  local pid = tonumber(status:match('pid (%d+)'))
+  local child, pid = common.daemon_child(harness, BIN)
   local idle = harness.rss(pid)
   child.lua(
     [[

@@ -18,15 +18,7 @@ local say = common.say
 local BIN = os.getenv('LULU_BIN')
 
 local function daemon_child()
-  local child = harness.child()
-  child.cmd('set columns=200 lines=50')
-  child.setup({ bin = BIN, host = { mode = 'daemon' } })
-  child.lua('require("lulu").list()')
-  child.defer(function()
-    vim.system({ BIN, 'daemon', '--stop' }, { env = child.env }):wait(20000)
-  end)
-  local status = vim.system({ BIN, 'daemon', '--status' }, { env = child.env, text = true }):wait().stdout
-  return child, tonumber(status:match('pid (%d+)'))
+  return common.daemon_child(harness, BIN, 'set columns=200 lines=50')
 end
 
 -- 1. Reopen to last line.

@@ -286,14 +286,9 @@ local times, native_times = result[1], result[2]
 --- The other anchor: a tmux server's `new-window` running /bin/sh, to its
 --- prompt on the pane (read with `capture-pane`, whose own run is counted).
 local function tmux_start_times()
-  if vim.fn.executable('tmux') == 0 then
+  local run = common.tmux_server()
+  if not run then
     return nil
-  end
-  local dir = vim.fn.tempname()
-  vim.fn.mkdir(dir, 'p')
-  local tmux = { 'tmux', '-S', dir .. '/sock', '-f', '/dev/null' }
-  local function run(...)
-    return vim.system(vim.list_extend(vim.deepcopy(tmux), { ... }), { text = true }):wait()
   end
   run('new-session', '-d', '-x', '100', '-y', '40')
   local out = {}

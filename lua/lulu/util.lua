@@ -194,6 +194,20 @@ function M.money(usd)
   return usd >= 1 and ('$%.2f'):format(usd) or ('$%.3f'):format(usd)
 end
 
+--- A new tab page showing a buffer of its own, wiped when hidden, no swap
+--- file, named `name` (a buffer of that name kept, not doubled), with
+--- `buftype` (`nofile` for a view, `acwrite` for a draft `:w` sends).
+---@return integer bufnr
+function M.tab_buffer(name, buftype)
+  vim.cmd('tabnew')
+  local buf = vim.api.nvim_get_current_buf()
+  vim.bo[buf].buftype = buftype
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].swapfile = false
+  pcall(vim.api.nvim_buf_set_name, buf, name)
+  return buf
+end
+
 --- Options for a bordered float centred in the editor, clamped to fit.
 ---@return table config for nvim_open_win / nvim_win_set_config
 function M.float(width, height, title, footer)

@@ -94,38 +94,26 @@ impl Client {
     fn ask(&mut self, id: Value, params: Value, what: Asked, payload: Value) {
         self.next_ask += 1;
         let key = self.next_ask;
-        if self.asks.len() >= super::client::MAX_ASKS {
-            let why = format!("{} questions already wait; ask one at a time", self.asks.len());
-            self.asks.insert(
-                key,
-                Ask {
+        let opened = if self.asks.len() >= super::client::MAX_ASKS {
+            Err(format!("{} questions already wait; ask one at a time", self.asks.len()))
+        } else {
+            match self.host.as_ref().map(|host| host.open(payload.clone())) {
+                Some(Ok(stream)) => Ok(stream),
+                Some(Err(err)) => Err(format!("lulu's host cannot be reached: {err}")),
+                None => Err("not started by lulu: nobody to ask".to_string()),
+            }
+        };
+        let stream = match opened {
+            Ok(stream) => stream,
+            Err(why) => {
+                let ask = Ask {
                     id,
                     params,
                     what,
                     stream: None,
-                },
-            );
-            return self.on_answer(key, Err(why));
-        }
-        let opened = self.host.as_ref().map(|host| host.open(payload.clone()));
-        let stream = match opened {
-            Some(Ok(stream)) => stream,
-            other => {
-                let why = match other {
-                    Some(Err(err)) => format!("lulu's host cannot be reached: {err}"),
-                    _ => "not started by lulu: nobody to ask".to_string(),
                 };
-                self.asks.insert(
-                    key,
-                    Ask {
-                        id,
-                        params,
-                        what,
-                        stream: None,
-                    },
-                );
-                self.on_answer(key, Err(why));
-                return;
+                self.asks.insert(key, ask);
+                return self.on_answer(key, Err(why));
             }
         };
         self.render_waiting(&payload);

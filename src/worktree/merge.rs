@@ -19,13 +19,7 @@ pub fn merge(
     message: Option<&str>,
 ) -> Result<String, WorktreeError> {
     let before = ready(repo_dir, path, branch, base)?;
-    let conflict = |files: Vec<String>| WorktreeError::Conflict {
-        branch: branch.to_string(),
-        base: base.to_string(),
-        hunks: history::conflict_hunks(repo_dir, branch, base).unwrap_or_default(),
-        files,
-    };
-    land(repo_dir, path, branch, base, strategy, message, &before, conflict)?;
+    land(repo_dir, path, branch, base, strategy, message, &before)?;
     Ok(git(repo_dir, ["rev-parse", "HEAD"]).output()?.trim().to_string())
 }
 
@@ -69,9 +63,8 @@ fn ready(repo_dir: &Path, path: &Path, branch: &str, base: &str) -> Result<Strin
     Ok(head.peel_to_commit()?.id().to_string())
 }
 
-/// Land by `strategy`; on conflict put `base` back at `before` and return
-/// the error `conflict` builds from the conflicted files.
-#[allow(clippy::too_many_arguments)]
+/// Land by `strategy`; on conflict put `base` back at `before` and name
+/// the conflicted files and hunks.
 fn land(
     repo_dir: &Path,
     path: &Path,
@@ -80,8 +73,13 @@ fn land(
     strategy: Strategy,
     message: Option<&str>,
     before: &str,
-    conflict: impl Fn(Vec<String>) -> WorktreeError,
 ) -> Result<(), WorktreeError> {
+    let conflict = |files: Vec<String>| WorktreeError::Conflict {
+        branch: branch.to_string(),
+        base: base.to_string(),
+        hunks: history::conflict_hunks(repo_dir, branch, base).unwrap_or_default(),
+        files,
+    };
     match strategy {
         Strategy::Merge => {
             let message = message.map_or_else(|| format!("Merge {branch} (lulu)"), str::to_string);

@@ -2,6 +2,7 @@
 --- its forge. Nothing waits for git or the forge (`lulu.api.forge` with a
 --- callback).
 local M = {}
+local H = {}
 
 local api_forge = require('lulu.api.forge')
 local pr = require('lulu.ui.pr')
@@ -10,10 +11,7 @@ local run = require('lulu.commands.run')
 --- `:LuluPush[!] {session} [remote]` (`!`: force, with a lease).
 function M.push(cmd)
   run.guard(function()
-    local ref, remote = cmd.fargs[1], cmd.fargs[2]
-    if not ref or #cmd.fargs > 2 then
-      error('usage: :LuluPush[!] {session} [remote]', 0)
-    end
+    local ref, remote = H.session_and_remote(cmd, ':LuluPush[!] {session} [remote]')
     api_forge.push(
       ref,
       { remote = remote, force = cmd.bang or nil },
@@ -27,10 +25,7 @@ end
 --- `:LuluPR {session} [remote]`: the draft in a buffer; `:w` opens it.
 function M.pr(cmd)
   run.guard(function()
-    local ref, remote = cmd.fargs[1], cmd.fargs[2]
-    if not ref or #cmd.fargs > 2 then
-      error('usage: :LuluPR {session} [remote]', 0)
-    end
+    local ref, remote = H.session_and_remote(cmd, ':LuluPR {session} [remote]')
     api_forge.pr_draft(
       ref,
       run.answered(function(draft)
@@ -38,6 +33,14 @@ function M.pr(cmd)
       end)
     )
   end)
+end
+
+--- `{session} [remote]`, or an error naming `usage`.
+function H.session_and_remote(cmd, usage)
+  if #cmd.fargs < 1 or #cmd.fargs > 2 then
+    error('usage: ' .. usage, 0)
+  end
+  return cmd.fargs[1], cmd.fargs[2]
 end
 
 return M

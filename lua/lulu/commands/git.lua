@@ -26,12 +26,7 @@ end
 
 --- A session's diff in a new tab.
 function H.show_diff(ref, text)
-  vim.cmd('tabnew')
-  local buf = vim.api.nvim_get_current_buf()
-  vim.bo[buf].buftype = 'nofile'
-  vim.bo[buf].bufhidden = 'wipe'
-  vim.bo[buf].swapfile = false
-  pcall(vim.api.nvim_buf_set_name, buf, 'lulu://diff/' .. ref)
+  local buf = util.tab_buffer('lulu://diff/' .. ref, 'nofile')
   local lines = text == '' and { '(no changes against the base)' } or vim.split(text, '\n', { trimempty = true })
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
   vim.bo[buf].modifiable = false

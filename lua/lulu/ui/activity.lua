@@ -81,11 +81,7 @@ function M.show(item)
             vim.log.levels.ERROR
           )
         end
-        vim.cmd('tabnew')
-        local buf = vim.api.nvim_get_current_buf()
-        vim.bo[buf].buftype = 'nofile'
-        vim.bo[buf].bufhidden = 'wipe'
-        pcall(vim.api.nvim_buf_set_name, buf, 'lulu://commit/' .. item.commit:sub(1, 12))
+        local buf = util.tab_buffer('lulu://commit/' .. item.commit:sub(1, 12), 'nofile')
         vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(out.stdout, '\n', { trimempty = true }))
         vim.bo[buf].modifiable = false
         vim.bo[buf].filetype = 'git'

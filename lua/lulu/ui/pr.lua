@@ -10,12 +10,7 @@ local util = require('lulu.util')
 --- Open the draft of `session`'s request to `remote` in a new tab.
 ---@param draft {title: string, body: string}
 function M.open(session, remote, draft)
-  vim.cmd('tabnew')
-  local buf = vim.api.nvim_get_current_buf()
-  vim.bo[buf].buftype = 'acwrite'
-  vim.bo[buf].bufhidden = 'wipe'
-  vim.bo[buf].swapfile = false
-  pcall(vim.api.nvim_buf_set_name, buf, 'lulu-pr://' .. session)
+  local buf = util.tab_buffer('lulu-pr://' .. session, 'acwrite')
   local lines = { draft.title, '' }
   vim.list_extend(lines, vim.split(draft.body or '', '\n', { plain = true }))
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
