@@ -39,15 +39,24 @@ pub enum AgentError {
     /// No agent of that name is configured.
     #[error("unknown agent '{name}' (known: {known}); add it under agents = {{ {name} = {{ cmd = {{...}} }} }}")]
     Unknown { name: String, known: String },
-    /// The agent's program is not installed.
-    #[error("{agent} not found on PATH (install it, or set agents.{agent}.cmd to its full path)")]
-    NotFound { agent: String },
+    /// The agent's program is not installed (`what`: the program, and the
+    /// agent when its name differs; `key`: `cmd`, or `acp.cmd`).
+    #[error("{what} not found on PATH (install it, or set agents.{agent}.{key} to its full path)")]
+    NotFound {
+        agent: String,
+        what: String,
+        key: &'static str,
+    },
     /// The configured program path does not exist or is not executable.
-    #[error("{agent}: {program} is not an executable file (check agents.{agent}.cmd)")]
-    NotExecutable { agent: String, program: String },
+    #[error("{agent}: {program} is not an executable file (check agents.{agent}.{key})")]
+    NotExecutable {
+        agent: String,
+        program: String,
+        key: &'static str,
+    },
     /// `cmd` was configured as an empty list.
-    #[error("agents.{agent}.cmd is empty; give the program and its arguments, e.g. {{ '{agent}' }}")]
-    EmptyCommand { agent: String },
+    #[error("agents.{agent}.{key} is empty; give the program and its arguments, e.g. {{ '{agent}' }}")]
+    EmptyCommand { agent: String, key: &'static str },
 }
 
 #[derive(Debug, Clone)]
@@ -141,16 +150,17 @@ impl Agents {
             (None, Some(cmd)) => cmd.clone(),
             (None, None) => vec![default_shell(shell_var)],
         };
-        let kind = match spec.acp {
-            Some(_) => crate::model::SessionKind::Acp,
-            None => crate::model::SessionKind::Terminal,
+        let (kind, key) = match spec.acp {
+            Some(_) => (crate::model::SessionKind::Acp, "acp.cmd"),
+            None => (crate::model::SessionKind::Terminal, "cmd"),
         };
         let Some(program) = argv.first().cloned() else {
             return Err(AgentError::EmptyCommand {
                 agent: agent.to_string(),
+                key,
             });
         };
-        argv[0] = locate(agent, &program, path_var)?.to_string_lossy().into_owned();
+        argv[0] = locate(agent, key, &program, path_var)?.to_string_lossy().into_owned();
         let cmd_len = argv.len();
         argv.extend(spec.args.iter().cloned());
         argv.extend(extra_args.iter().cloned());
@@ -171,7 +181,7 @@ fn default_shell(shell_var: Option<&str>) -> String {
     }
 }
 
-fn locate(agent: &str, program: &str, path_var: Option<&str>) -> Result<PathBuf, AgentError> {
+fn locate(agent: &str, key: &'static str, program: &str, path_var: Option<&str>) -> Result<PathBuf, AgentError> {
     if program.contains('/') {
         let path = Path::new(program);
         return if is_executable(path) {
@@ -180,6 +190,7 @@ fn locate(agent: &str, program: &str, path_var: Option<&str>) -> Result<PathBuf,
             Err(AgentError::NotExecutable {
                 agent: agent.to_string(),
                 program: program.to_string(),
+                key,
             })
         };
     }
@@ -188,6 +199,12 @@ fn locate(agent: &str, program: &str, path_var: Option<&str>) -> Result<PathBuf,
         .find(|candidate| is_executable(candidate))
         .ok_or_else(|| AgentError::NotFound {
             agent: agent.to_string(),
+            what: if program == agent {
+                program.to_string()
+            } else {
+                format!("{program} (agent {agent})")
+            },
+            key,
         })
 }
 
@@ -239,6 +256,10 @@ mod tests {
             (
                 "claude",
                 "claude not found on PATH (install it, or set agents.claude.cmd to its full path)",
+            ),
+            (
+                "claude-acp",
+                "claude-agent-acp (agent claude-acp) not found on PATH (install it, or set agents.claude-acp.acp.cmd to its full path)",
             ),
             (
                 "nope",
