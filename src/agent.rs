@@ -39,12 +39,12 @@ pub enum AgentError {
     /// No agent of that name is configured.
     #[error("unknown agent '{name}' (known: {known}); add it under agents = {{ {name} = {{ cmd = {{...}} }} }}")]
     Unknown { name: String, known: String },
-    /// The agent's program is not installed (`what`: the program, and the
-    /// agent when its name differs; `key`: `cmd`, or `acp.cmd`).
-    #[error("{what} not found on PATH (install it, or set agents.{agent}.{key} to its full path)")]
+    /// The agent's program is not installed (`program`: said when it is
+    /// not the agent's own name; `key`: `cmd`, or `acp.cmd`).
+    #[error("{agent} not found on PATH (install it, or set agents.{agent}.{key} to its full path){program}")]
     NotFound {
         agent: String,
-        what: String,
+        program: String,
         key: &'static str,
     },
     /// The configured program path does not exist or is not executable.
@@ -199,10 +199,10 @@ fn locate(agent: &str, key: &'static str, program: &str, path_var: Option<&str>)
         .find(|candidate| is_executable(candidate))
         .ok_or_else(|| AgentError::NotFound {
             agent: agent.to_string(),
-            what: if program == agent {
-                program.to_string()
+            program: if program == agent {
+                String::new()
             } else {
-                format!("{program} (agent {agent})")
+                format!(": its program is {program}")
             },
             key,
         })
@@ -259,7 +259,7 @@ mod tests {
             ),
             (
                 "claude-acp",
-                "claude-agent-acp (agent claude-acp) not found on PATH (install it, or set agents.claude-acp.acp.cmd to its full path)",
+                "claude-acp not found on PATH (install it, or set agents.claude-acp.acp.cmd to its full path): its program is claude-agent-acp",
             ),
             (
                 "nope",
