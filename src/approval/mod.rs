@@ -403,4 +403,6 @@ pub fn always_rules_of(rules: &[Rule], call: &ToolCall<'_>, parts: Parts, action
 }
 
 #[cfg(test)]
+mod attack_tests;
+#[cfg(test)]
 mod tests;

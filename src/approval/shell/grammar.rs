@@ -28,7 +28,7 @@ use crate::approval::paths::{self, Resolved};
 /// Deeper nesting is not walked (and is a doubt).
 const MAX_DEPTH: usize = 200;
 /// Builtins that change the directory relative paths resolve against.
-const CHANGES_DIR: &[&str] = &["cd", "pushd", "popd"];
+const CHANGES_DIR: &[&str] = &["cd", "pushd", "popd", "chdir"];
 
 pub(super) fn judge(src: &[u8], root: Node<'_>, ctx: &Context<'_>, dialect: Dialect) -> Analysis {
     let mut walk = Walk {
@@ -167,6 +167,16 @@ impl Walk<'_> {
         let mut end = node.start_byte();
         for child in node.children(&mut cursor) {
             self.gap(end, child.start_byte());
+            // `{NAME}>file`: bash and zsh take the word before as a
+            // variable to store the descriptor in (`{HOME}>x` sets HOME).
+            let start = child.start_byte();
+            if child.kind().ends_with("redirect")
+                && start > node.start_byte()
+                && start == end
+                && self.src.get(start - 1) == Some(&b'}')
+            {
+                self.doubt("a `{name}` right before a redirection stores a descriptor in that variable");
+            }
             end = child.end_byte();
             match child.kind() {
                 "file_redirect" | "heredoc_redirect" | "herestring_redirect" => self.redirect(child, depth),
@@ -247,6 +257,9 @@ impl Walk<'_> {
         };
         if word.is_glob() {
             self.doubt("the program it runs is a file name pattern");
+        }
+        if word.is_brace_expansion() {
+            self.doubt("the program it runs is a brace expansion (it becomes several words)");
         }
         if let Some(why) = word.dialect_doubt(self.dialect) {
             self.doubt(why);

@@ -75,7 +75,8 @@ impl Word {
     /// become an option.
     pub(super) fn glob_is_anchored(&self) -> bool {
         match (self.chars.first(), self.quoted.first()) {
-            (Some(c), Some(quoted)) => *quoted || !matches!(c, '*' | '?' | '[' | '-'),
+            // A dash, quoted or not, starts what may expand to an option.
+            (Some(c), Some(quoted)) => *c != '-' && (*quoted || !matches!(c, '*' | '?' | '[')),
             _ => false,
         }
     }

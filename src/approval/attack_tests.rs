@@ -1,0 +1,449 @@
+//! An independent attack on the judge after `Rule::matches` and the
+//! grammar's `command` were split up. Passing tests are shapes the judge
+//! already refuses (kept as regressions); each `#[ignore = "finding: …"]`
+//! test is a way past it, proven against bash, dash or zsh, that should
+//! ask and does not.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::shell::{Context, Dialect, analyze};
+use super::*;
+
+const ALL: [Dialect; 4] = [Dialect::Bash, Dialect::Posix, Dialect::Zsh, Dialect::BashOrZsh];
+
+fn allow_command(id: i64, regex: &str) -> Rule {
+    let spec = RuleSpec {
+        tool: Some("Bash".into()),
+        command: Some(regex.into()),
+        ..RuleSpec::new(Action::Allow)
+    };
+    Rule::new(id, spec).unwrap()
+}
+
+/// The verdict on a Bash command run in `root` (the session's root).
+fn bash(rules: &[Rule], root: &Path, command: &str) -> Action {
+    let input = json!({ "command": command });
+    let call = ToolCall {
+        agent: "claude",
+        tool: "Bash",
+        input: &input,
+        cwd: root,
+        root,
+    };
+    evaluate(rules, &call).action
+}
+
+fn session() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    dir
+}
+
+fn doubt_of(source: &str, root: &Path, dialect: Dialect) -> Option<String> {
+    let ctx = Context { cwd: root, root };
+    analyze(source, &ctx, dialect).doubt
+}
+
+/// Shapes that look close to a vouched-for one but are not: in doubt under
+/// every dialect.
+#[test]
+fn near_misses_are_in_doubt_everywhere() {
+    let dir = session();
+    let root = dir.path();
+    for source in [
+        // Brace expansion at the head of a command: a parse error.
+        "{sh,-c,id} npm test",
+        "{rm,-rf,x}",
+        // A named descriptor in the middle of a command: words after it.
+        "echo x {HOME}>/dev/null y",
+        // Here-documents: two on a line, commands after one, a pipe or a
+        // word after one, no end.
+        "cat <<'EOF' <<'EOG'\nEOF\nrm x\nEOG",
+        "cat <<'EOF'; rm x\nbody\nEOF",
+        "cat <<'EOF' | sh\nid\nEOF",
+        "cat <<'EOF' && sh\nid\nEOF",
+        "cat <<'EOF' x\nbody\nEOF",
+        "cat <<'EOF'\nx",
+        // Redirections: moves, `>&word`, other descriptors, quoted `~`,
+        // `..`, a case-folded `.git` or agent directory, /dev by another
+        // spelling, bash's network paths.
+        "ls >&2-",
+        "ls 2>&1-",
+        "ls >& out",
+        "ls 3>/etc/passwd",
+        "ls > '~/.bashrc'",
+        "ls > src/../../x",
+        "echo x >> .GIT/config",
+        "echo x > .Claude/settings.json",
+        "ls > /dev//null",
+        "ls > /dev/tcp/127.0.0.1/80",
+        "ls > /dev/stdout",
+        // Globs that may start with a dash; homes lulu does not know.
+        "ls [-]*",
+        "rg foo ''-*",
+        "ls ~+",
+        "ls ~-/x",
+        "ls ~root",
+        // A `#` after `;`, control bytes, a lone `$`, an escaped `$(`.
+        "ls;#x\nrm y",
+        "ls\u{b}-la",
+        "ls\u{c}",
+        "ls\u{1b}",
+        "echo \"$\"",
+        "echo \\$(id)",
+        // zsh's disowning background jobs.
+        "ls &|",
+        "ls &!",
+        // Directory changes.
+        "cd ''~",
+        "pushd src && echo x > y",
+        // Table rows, spelled tightly.
+        "git -C. status",
+        "git clone --upload-pack=x file:///r d",
+        "sort -o/tmp/x in",
+        "sed -n p f \"-\"*",
+    ] {
+        for dialect in ALL {
+            assert!(
+                doubt_of(source, root, dialect).is_some(),
+                "{source:?} under {dialect:?} was vouched for"
+            );
+        }
+    }
+}
+
+/// What zsh reads otherwise, in doubt for zsh and for "bash or zsh".
+#[test]
+fn zsh_readings_are_in_doubt_for_zsh() {
+    let dir = session();
+    for source in ["''=ls", "echo ''=ls", "=ls -la", "echo a#b", "echo x^y", "ls > =x"] {
+        for dialect in [Dialect::Zsh, Dialect::BashOrZsh] {
+            assert!(
+                doubt_of(source, dir.path(), dialect).is_some(),
+                "{source:?} under {dialect:?}"
+            );
+        }
+    }
+}
+
+/// A redirection is judged where it really leads: through a link to
+/// outside, to a FIFO, to a file with another name.
+#[test]
+fn redirections_through_what_exists_are_in_doubt() {
+    let dir = session();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
+    std::os::unix::fs::symlink("/proc/self", root.join("me")).unwrap();
+    std::fs::write(dir.path().join("secret"), "x").unwrap();
+    std::fs::hard_link(dir.path().join("secret"), root.join("alias")).unwrap();
+    let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let rules = [allow_command(1, "^echo( |$)")];
+    assert_eq!(bash(&rules, &root, "echo x > fine"), Action::Allow);
+    for source in [
+        "echo x >> up/.bashrc",
+        "echo x > nothere/../up/x",
+        "echo x > me/cwd/x",
+        "echo x > alias",
+        "echo x > fifo",
+        "echo x > u\\p/.bashrc",
+        "echo x > 'up'/.bashrc",
+    ] {
+        assert_eq!(bash(&rules, &root, source), Action::Ask, "{source:?}");
+    }
+}
+
+/// Hostile sizes and nestings: no panic, an answer in bounded time, and
+/// never vouched for.
+#[test]
+fn hostile_sizes_do_not_panic() {
+    let dir = session();
+    let cases = [
+        "$(".repeat(20_000),
+        format!("{}{}", "(".repeat(30_000), ")".repeat(30_000)),
+        "{ ".repeat(20_000),
+        "`".repeat(60_000),
+        "[[ ".repeat(20_000),
+        format!("ls {}", "${".repeat(20_000)),
+        "a=".repeat(30_000),
+        format!("\"{}", "$(\"".repeat(15_000)),
+        "if ".repeat(20_000),
+        format!("ls {}", "\\ ".repeat(30_000)),
+        format!("{}x", "cat <<'EOF' ".repeat(5_000)),
+        format!("ls {}", "\u{1}".repeat(60_000)),
+        format!("ls {}", "é".repeat(40_000)),
+        format!("{}\n", "ls\0".repeat(100)),
+    ];
+    for source in &cases {
+        for dialect in ALL {
+            let start = Instant::now();
+            let got = doubt_of(source, dir.path(), dialect);
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{dialect:?} took {:?}",
+                start.elapsed()
+            );
+            assert!(got.is_some(), "{dialect:?}: {}", &source[..40.min(source.len())]);
+        }
+    }
+    // Long but plain: answered quickly either way.
+    for source in [
+        format!("echo {}b", "a|".repeat(30_000)),
+        format!("ls {}", "'a'".repeat(20_000)),
+        format!("cat <<'EOF'\n{}EOF", "x\n".repeat(30_000)),
+        format!("echo {{{}", "😀".repeat(16_000)),
+    ] {
+        let start = Instant::now();
+        doubt_of(&source, dir.path(), Dialect::BashOrZsh);
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+}
+
+/// The documented rule still allows what it names and nothing else, with
+/// the refactored `fits_*`: a path rule never matches a command, an argv
+/// rule never a regex's reading, a doubt never allows.
+#[test]
+fn split_matching_keeps_its_conditions() {
+    let dir = session();
+    let root = dir.path();
+    let documented = [allow_command(1, "^(ls|git status)( |$)")];
+    assert_eq!(bash(&documented, root, "ls -la && git status"), Action::Allow);
+    for source in [
+        "ls && rm -rf ~",
+        "ls $(rm -rf ~)",
+        "ls > /etc/passwd",
+        "git status; PATH=/x ls",
+        "ls{,}",
+        "git status -c x",
+        "ls 'a b'",
+        "ls a\\ b",
+        "ls ''",
+        "git status\u{a0}x",
+    ] {
+        assert_ne!(bash(&documented, root, source), Action::Allow, "{source:?}");
+    }
+    let path_rule = Rule::new(
+        2,
+        RuleSpec {
+            path: Some("**".into()),
+            ..RuleSpec::new(Action::Allow)
+        },
+    )
+    .unwrap();
+    assert_eq!(bash(std::slice::from_ref(&path_rule), root, "ls"), Action::Ask);
+    let argv_rule = Rule::new(
+        3,
+        RuleSpec {
+            argv: Some(vec!["rm".into(), "a b".into()]),
+            ..RuleSpec::new(Action::Allow)
+        },
+    )
+    .unwrap();
+    assert_eq!(bash(std::slice::from_ref(&argv_rule), root, "rm 'a b'"), Action::Allow);
+    assert_eq!(bash(std::slice::from_ref(&argv_rule), root, "rm a b"), Action::Ask);
+    assert_eq!(
+        bash(std::slice::from_ref(&argv_rule), root, "rm 'a b' > /etc/x"),
+        Action::Ask
+    );
+    // A tool-wide allow still never allows what is in doubt.
+    let wide = Rule::new(
+        4,
+        RuleSpec {
+            tool: Some("Bash".into()),
+            ..RuleSpec::new(Action::Allow)
+        },
+    )
+    .unwrap();
+    assert_eq!(bash(std::slice::from_ref(&wide), root, "ls $(id)"), Action::Ask);
+    assert_eq!(bash(std::slice::from_ref(&wide), root, "{sh,-c,id}"), Action::Ask);
+}
+
+// ---- Findings: ways past the judge. ----
+//
+// Each finding collects every case that gets through and asserts there
+// are none: run with `--include-ignored` to see them all.
+
+/// The commands `rules` allow.
+fn allowed<'a>(rules: &[Rule], root: &Path, sources: &[&'a str]) -> Vec<&'a str> {
+    sources
+        .iter()
+        .copied()
+        .filter(|source| bash(rules, root, source) == Action::Allow)
+        .collect()
+}
+
+/// The commands the judge vouches for under `dialects`.
+fn vouched<'a>(root: &Path, sources: &[&'a str], dialects: &[Dialect]) -> Vec<(&'a str, Dialect)> {
+    let mut out = Vec::new();
+    for source in sources {
+        for dialect in dialects {
+            if doubt_of(source, root, *dialect).is_none() {
+                out.push((*source, *dialect));
+            }
+        }
+    }
+    out
+}
+
+/// bash and zsh read `{NAME}>file` as "open file on a new descriptor and
+/// put its number in NAME". After a builtin (`echo`) that assignment stays:
+/// `HOME` becomes `11` (bash) or `12` (zsh), and `git status` then reads
+/// `./11/.gitconfig`, a file inside the session any path rule lets the
+/// agent write: `[core] fsmonitor = "…"` runs. Proven with bash 5.2 and
+/// zsh 5.9. The judge reads `{HOME}` as echo's argument: the trailing
+/// redirect is a sibling of the command (`redirected_statement`), and the
+/// "words run together" check lives only in `command()`.
+#[test]
+fn a_named_descriptor_assigns_home() {
+    let dir = session();
+    let rules = [allow_command(1, "^(echo|ls|git status)( |$)")];
+    let sources = [
+        "echo x {HOME}>/dev/null; git status",
+        "echo x {HOME}>>/dev/null && git status",
+        "echo x {HOME}</dev/null; git status",
+        "echo {PATH}>/dev/null; ls",
+    ];
+    let dialects = [Dialect::Bash, Dialect::Zsh, Dialect::BashOrZsh];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+    assert_eq!(vouched(dir.path(), &sources, &dialects), []);
+}
+
+/// `glob_is_anchored` takes a quoted first character as literal, so a
+/// quoted or escaped dash passes: `"-"*` and `\-*` expand to every file
+/// whose name starts with `-`. With a file `-delete` (any allowed write
+/// makes one), `find src "-"*` is `find src -delete` (run in bash and zsh:
+/// `src` is gone). The table reads `-*`, not `-delete`.
+#[test]
+fn a_quoted_dash_glob_expands_to_options() {
+    let dir = session();
+    let rules = [allow_command(1, "^(find|rg|ls) ")];
+    let sources = [
+        "find src \"-\"*",
+        "find src \\-*",
+        "find src '-'*",
+        "rg x \"-\"?*",
+        "ls \"-\"[a-z]*",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+    assert_eq!(vouched(dir.path(), &sources, &ALL), []);
+}
+
+/// `program()` checks a program word for globs and dialect, not for brace
+/// expansion (`argument()` does). `sed{,X}` runs `sed sedX`, and the
+/// table looks up a program named `sed{,X}`: no row, no script check.
+/// `sed{,'eid>PWNED'ee} in.txt` is `sed 'sedeid>PWNEDee' in.txt`, an
+/// `s` command delimited by `e` with the `e` flag: with a line `d` in
+/// in.txt it runs `id>PWNED` (bash and zsh). Any rule with no word end
+/// after the name (`^sed\b`, `^sed`) allows it; the words it reads are
+/// not the argv either (`ls{,}` is `ls ls`).
+#[test]
+fn brace_expansion_in_the_program() {
+    let dir = session();
+    let rules = [allow_command(1, r"^sed\b"), allow_command(2, "^ls")];
+    let sources = ["sed{,'eid>PWNED'ee} in.txt", "ls{,}", "ls{,-la}"];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+    assert_eq!(vouched(dir.path(), &sources, &ALL), []);
+}
+
+/// A redirect is resolved against the file system before the script runs;
+/// an earlier command of the same script can make a link on its way.
+/// `git apply` of a patch with `new file mode 120000` makes `lnk ->
+/// /home/u`; `>> lnk/.bashrc` then writes there (run: the file outside
+/// got the line). Only `cd` is tracked between commands.
+#[test]
+#[ignore = "finding: a redirect whose directory does not exist yet is judged before an earlier command makes it (a link); grammar/redirect.rs `target()`"]
+fn a_link_made_earlier_in_the_script() {
+    let dir = session();
+    let rules = [allow_command(1, "^(git apply|echo) ")];
+    let sources = [
+        "git apply x.patch && echo pwned >> lnk/.bashrc",
+        "git apply x.patch; echo pwned > lnk/x",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}
+
+/// Table gaps for a `^git ` rule (the subcommand list is there for one):
+/// `--bare` (any prefix) makes the working directory the git directory, an
+/// explicit one, so `safe.bareRepository=explicit` allows it: with the
+/// agent's `HEAD`, `objects/`, `refs/`, `config` in the session root,
+/// `git --bare diff A B` ran `diff.external` from `./config` (git 2.47).
+/// `git clone -u CMD file://…` runs CMD (`-u` is clone's
+/// `--upload-pack`). `format-patch -o` writes anywhere.
+#[test]
+#[ignore = "finding: git --bare / clone -u / format-patch -o are not in programs.json"]
+fn git_options_missing_from_the_table() {
+    let dir = session();
+    let rules = [allow_command(1, "^git ")];
+    let sources = [
+        "git --bare diff 7898192 6178079",
+        "git --ba log",
+        "git clone -u'sh<x.sh' file:///r/src dst",
+        "git format-patch -o /tmp/out -1",
+        "git format-patch --output-directory=/tmp/out -1",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}
+
+/// Programs that run other programs or evaluate a word as code, missing
+/// from the table (each run: it printed): zsh's precommand modifiers
+/// `noglob`, `nocorrect` and `-`; bash's `jobs -x CMD` and `compgen -C
+/// CMD`; bash's `test -v 'a[$(CMD)]'` and zsh's `print -v 'a[$(CMD)]'`
+/// (an array subscript is arithmetic, with substitutions). A rule that
+/// reads past the program (`npm test` unanchored) then allows `sh -c`.
+#[test]
+#[ignore = "finding: noglob, nocorrect, -, jobs -x, compgen -C, test -v, print -v are not in programs.json"]
+fn runners_missing_from_the_table() {
+    let dir = session();
+    let rules = [allow_command(1, "npm test$"), allow_command(2, "^(test|print) -")];
+    let sources = [
+        "noglob sh -c id npm test",
+        "nocorrect sh -c id npm test",
+        "- sh -c id npm test",
+        "jobs -x sh -c id npm test",
+        "compgen -C id npm test",
+        "test -v 'a[$(id)]'",
+        "print -v 'a[$(id)]' x",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}
+
+/// Words the judge reads otherwise than a shell passes them: bash expands
+/// `~` after `=` (and `:`) in a word shaped like an assignment (`echo
+/// a=~/x` prints `a=/root/x`; dash and zsh print `a=~/x`), and zsh
+/// expands `''~/x` to the home where bash and dash keep `~/x`.
+#[test]
+#[ignore = "finding: `name=~` is the home to bash, `''~` the home to zsh only; words.rs `expand_tilde`"]
+fn tildes_the_judge_reads_otherwise() {
+    let dir = session();
+    let sources = ["echo a=~/x", "echo x=a:~/w", "echo ''~/x"];
+    assert_eq!(vouched(dir.path(), &sources, &[Dialect::BashOrZsh]), []);
+    assert_eq!(vouched(dir.path(), &sources[..2], &[Dialect::Bash]), []);
+}
+
+/// awk's `#` comment is not skipped by the brace count: `{ # }` closes
+/// the action to the judge, so a `print > f` after it is "a pattern".
+/// (The program holds a newline, so a regex rule never allows it; an argv
+/// or tool-wide rule would.)
+#[test]
+#[ignore = "finding: awk comments hide `}` and `\"` from scripts.rs `awk_program_doubt`"]
+fn awk_comments_hide_a_brace() {
+    let dir = session();
+    let sources = [
+        "awk -v f=/tmp/x '{ # }\nprint > f }'",
+        "awk -v f=/tmp/x '{ # \"\nprint \"id\" > f }'",
+    ];
+    assert_eq!(vouched(dir.path(), &sources, &ALL), []);
+}
+
+/// zsh's `chdir` is `cd`: not tracked, so git and relative redirects
+/// after it are judged in the old directory.
+#[test]
+fn zsh_chdir_changes_directory() {
+    let dir = session();
+    let sources = ["chdir /tmp && git status", "chdir / && echo x > etc/x"];
+    assert_eq!(vouched(dir.path(), &sources, &[Dialect::Zsh, Dialect::BashOrZsh]), []);
+}
