@@ -395,7 +395,6 @@ fn git_options_missing_from_the_table() {
 /// (an array subscript is arithmetic, with substitutions). A rule that
 /// reads past the program (`npm test` unanchored) then allows `sh -c`.
 #[test]
-#[ignore = "finding: noglob, nocorrect, -, jobs -x, compgen -C, test -v, print -v are not in programs.json"]
 fn runners_missing_from_the_table() {
     let dir = session();
     let rules = [allow_command(1, "npm test$"), allow_command(2, "^(test|print) -")];
