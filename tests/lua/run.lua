@@ -52,4 +52,7 @@ if #skipped > 0 then
 end
 io.stdout:write(('lua: %d passed, %d failed, %d skipped\n'):format(passed, failed, #skipped))
 io.stdout:flush()
+-- os.exit skips Neovim's own clean-up: the tests' directories (repositories,
+-- XDG trees, logs: hundreds of MiB a run) would stay under $TMPDIR.
+vim.fn.delete(vim.fn.fnamemodify(vim.fn.tempname(), ':h'), 'rf')
 os.exit(failed == 0 and passed > 0 and 0 or 1)
