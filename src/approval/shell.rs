@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 
 use tree_sitter::{Language, Parser};
 
+mod git;
 mod grammar;
 mod programs;
 mod scripts;

@@ -3,7 +3,8 @@
 //! shipped; a user's `$XDG_CONFIG_HOME/lulu/programs.json` adds rows and
 //! flags, never removes any). A simple command with a matching word is in
 //! doubt even when a rule matches it. sed and awk scripts are read by a
-//! positive check of their own (`scripts.rs`).
+//! positive check of their own (`scripts.rs`), git's options by the
+//! positive table of its own (`git.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -143,6 +144,11 @@ impl ProgramTable {
                 }
                 None => {}
             }
+        }
+        if name == "git"
+            && let Some(why) = super::git::doubt(args)
+        {
+            return Some(why);
         }
         match row.script.as_deref() {
             Some("sed") => scripts::sed_doubt(args),
