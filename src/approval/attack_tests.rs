@@ -1,8 +1,8 @@
 //! An independent attack on the judge after `Rule::matches` and the
-//! grammar's `command` were split up. Passing tests are shapes the judge
-//! already refuses (kept as regressions); each `#[ignore = "finding: …"]`
-//! test is a way past it, proven against bash, dash or zsh, that should
-//! ask and does not.
+//! grammar's `command` were split up. Each test is a shape that got past
+//! the judge (proven against bash, dash or zsh) or one it already refused,
+//! kept as regressions; a finding not fixed yet is kept as
+//! `#[ignore = "finding: …"]` (none now).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -264,8 +264,8 @@ fn split_matching_keeps_its_conditions() {
 
 // ---- Findings: ways past the judge. ----
 //
-// Each finding collects every case that gets through and asserts there
-// are none: run with `--include-ignored` to see them all.
+// Each finding collects every case that got through and asserts there
+// are none.
 
 /// The commands `rules` allow.
 fn allowed<'a>(rules: &[Rule], root: &Path, sources: &[&'a str]) -> Vec<&'a str> {
@@ -355,15 +355,25 @@ fn brace_expansion_in_the_program() {
 /// /home/u`; `>> lnk/.bashrc` then writes there (run: the file outside
 /// got the line). Only `cd` is tracked between commands.
 #[test]
-#[ignore = "finding: a redirect whose directory does not exist yet is judged before an earlier command makes it (a link); grammar/redirect.rs `target()`"]
 fn a_link_made_earlier_in_the_script() {
     let dir = session();
-    let rules = [allow_command(1, "^(git apply|echo) ")];
+    let rules = [allow_command(1, "^(git apply|echo|ln|cat|git status) ")];
     let sources = [
         "git apply x.patch && echo pwned >> lnk/.bashrc",
         "git apply x.patch; echo pwned > lnk/x",
+        // A link made beside it in a pipeline, or over a file that exists.
+        "echo pwned > lnk/x | git apply x.patch",
+        "ln -sf /home/u/.bashrc in.txt; echo pwned >> in.txt",
     ];
     assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+    // After commands that make no link, a redirect stays judged as it was.
+    let fine = [
+        "echo a > out.txt && cat out.txt > copy.txt",
+        "git status --short > status.txt",
+        "echo a | cat - > out.txt",
+        "git apply x.patch > /dev/null",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &fine), fine);
 }
 
 /// Table gaps for a `^git ` rule (the subcommand list is there for one):
@@ -416,7 +426,6 @@ fn runners_missing_from_the_table() {
 /// a=~/x` prints `a=/root/x`; dash and zsh print `a=~/x`), and zsh
 /// expands `''~/x` to the home where bash and dash keep `~/x`.
 #[test]
-#[ignore = "finding: `name=~` is the home to bash, `''~` the home to zsh only; words.rs `expand_tilde`"]
 fn tildes_the_judge_reads_otherwise() {
     let dir = session();
     let sources = ["echo a=~/x", "echo x=a:~/w", "echo ''~/x"];
@@ -429,7 +438,6 @@ fn tildes_the_judge_reads_otherwise() {
 /// (The program holds a newline, so a regex rule never allows it; an argv
 /// or tool-wide rule would.)
 #[test]
-#[ignore = "finding: awk comments hide `}` and `\"` from scripts.rs `awk_program_doubt`"]
 fn awk_comments_hide_a_brace() {
     let dir = session();
     let sources = [

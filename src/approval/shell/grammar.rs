@@ -13,22 +13,28 @@
 //! Everything else is a doubt, named by what it is. On top of the shapes:
 //! a glob may only be an argument whose first character is literal and not
 //! `-` (so it cannot expand to an option), a brace expansion never, a
-//! program never comes from a glob, `cd` only into the session, and a
-//! relative redirect never follows a `cd`. Each simple command's words are
-//! then read against the program table.
+//! program never comes from a glob, `cd` only into the session, a
+//! relative redirect never follows a `cd`, and a redirect never follows
+//! (or runs beside, in a pipeline) a command that may add, remove or
+//! replace a directory entry: a file is opened where it leads when the
+//! redirect runs, and an earlier `git apply` or `ln` may have made a link
+//! on its way. Each simple command's words are then read against the
+//! program table.
 
 use tree_sitter::Node;
 
 use super::words::{self, Word};
 use super::{Analysis, Context, Dialect, Simple, programs};
 
+mod places;
 mod redirect;
-use crate::approval::paths::{self, Resolved};
+use places::CHANGES_DIR;
+pub(super) use places::changes_dir_outside;
+#[cfg(test)]
+pub(super) use places::searches_cdpath;
 
 /// Deeper nesting is not walked (and is a doubt).
 const MAX_DEPTH: usize = 200;
-/// Builtins that change the directory relative paths resolve against.
-const CHANGES_DIR: &[&str] = &["cd", "pushd", "popd", "chdir"];
 
 pub(super) fn judge(src: &[u8], root: Node<'_>, ctx: &Context<'_>, dialect: Dialect) -> Analysis {
     let mut walk = Walk {
@@ -39,6 +45,7 @@ pub(super) fn judge(src: &[u8], root: Node<'_>, ctx: &Context<'_>, dialect: Dial
         doubt: None,
         changes_dir: false,
         relative_redirect: false,
+        tree_changed: false,
     };
     if root.has_error() {
         walk.doubt("it does not parse as a shell command");
@@ -56,22 +63,6 @@ pub(super) fn judge(src: &[u8], root: Node<'_>, ctx: &Context<'_>, dialect: Dial
     }
 }
 
-/// `cd`, `pushd`, `popd` whose target is not a literal directory inside
-/// the session: later commands would run somewhere lulu did not judge.
-pub(super) fn changes_dir_outside(words: &[String], ctx: &Context<'_>) -> Option<String> {
-    let program = words.first()?;
-    if !CHANGES_DIR.contains(&program.as_str()) {
-        return None;
-    }
-    let targets: Vec<&String> = words[1..].iter().filter(|w| !w.starts_with('-')).collect();
-    let inside = match (program.as_str(), targets.as_slice()) {
-        ("popd", _) | (_, []) => false,
-        (_, [target]) => matches!(paths::resolve(target, ctx.cwd, ctx.root), Resolved::Inside(_)),
-        _ => false,
-    };
-    (!inside).then(|| format!("`{program}` leaves the session's directory (or goes where lulu cannot tell)"))
-}
-
 struct Walk<'a> {
     src: &'a [u8],
     ctx: &'a Context<'a>,
@@ -80,6 +71,9 @@ struct Walk<'a> {
     doubt: Option<String>,
     changes_dir: bool,
     relative_redirect: bool,
+    /// A command that may have changed the file tree has run before this
+    /// point, or runs beside it in the pipeline being walked.
+    tree_changed: bool,
 }
 
 impl Walk<'_> {
@@ -115,7 +109,17 @@ impl Walk<'_> {
             self.doubt("it does not parse as a shell command");
         }
         match node.kind() {
-            "program" | "list" | "pipeline" => self.joined(node, depth),
+            "pipeline" => {
+                // Its commands run at once: one's redirect may be opened
+                // after another has changed the tree.
+                let before = self.tree_changed;
+                if !self.pipeline_leaves_tree(node) {
+                    self.tree_changed = true;
+                }
+                self.joined(node, depth);
+                self.tree_changed |= before;
+            }
+            "program" | "list" => self.joined(node, depth),
             // A `#` inside a word is no comment to the shell.
             "comment" => {
                 let start = node.start_byte();
@@ -164,6 +168,7 @@ impl Walk<'_> {
     fn redirected(&mut self, node: Node<'_>, depth: usize) {
         let mut cursor = node.walk();
         let mut body = None;
+        let mut redirects = Vec::new();
         let mut end = node.start_byte();
         for child in node.children(&mut cursor) {
             self.gap(end, child.start_byte());
@@ -179,12 +184,21 @@ impl Walk<'_> {
             }
             end = child.end_byte();
             match child.kind() {
-                "file_redirect" | "heredoc_redirect" | "herestring_redirect" => self.redirect(child, depth),
+                "file_redirect" | "heredoc_redirect" | "herestring_redirect" => redirects.push(child),
                 _ if child.is_named() && body.is_none() => body = Some(child),
                 other => {
                     self.doubt(format!("it uses `{other}` around a redirection"));
                     self.node(child, depth + 1);
                 }
+            }
+        }
+        // A simple command's redirects are opened before it runs; the
+        // parse also hangs `a && b > f`'s redirect on the whole list, and
+        // there `f` is opened after `a` has run: judged after its body.
+        let simple = body.is_none_or(|body| body.kind() == "command");
+        if simple {
+            for redirect in &redirects {
+                self.redirect(*redirect, depth);
             }
         }
         match body {
@@ -194,6 +208,11 @@ impl Walk<'_> {
                 self.doubt("a redirection with no command runs cat in zsh");
             }
             None => {}
+        }
+        if !simple {
+            for redirect in &redirects {
+                self.redirect(*redirect, depth);
+            }
         }
     }
 
@@ -311,6 +330,9 @@ impl Walk<'_> {
             // Elsewhere, git may find a repository (a bare one the agent
             // wrote, say) whose config runs programs.
             self.doubt("it runs git after changing directory");
+        }
+        if !programs::leaves_tree(&words) {
+            self.tree_changed = true;
         }
         let written = (written != words).then_some(written);
         self.commands.push(Simple { words, written });

@@ -165,6 +165,60 @@ impl ProgramTable {
     }
 }
 
+/// Programs that never add, remove or rename a directory entry, whatever
+/// they are told (writing a file's bytes, as `tee` and `sort -o` do, makes
+/// no link): a redirect after them leads where it led when it was judged.
+/// Found by bare name only. Not user-extensible: it widens what is allowed.
+const LEAVE_TREE: &[&str] = &[
+    "echo", "printf", "cat", "true", "false", ":", "pwd", "ls", "head", "tail", "wc", "grep", "egrep", "fgrep", "rg",
+    "test", "[", "diff", "cmp", "stat", "file", "date", "which", "type", "basename", "dirname", "realpath", "readlink",
+    "cut", "tr", "uniq", "nl", "od", "xxd", "sleep", "id", "whoami", "uname", "du", "df", "sort", "jq", "sed", "awk",
+    "tee", "cd", "column", "fold", "rev", "paste", "comm", "join", "expr", "seq", "yes",
+];
+/// git's subcommands that only read (the work tree and the index alike).
+const GIT_READS: &[&str] = &[
+    "status",
+    "log",
+    "diff",
+    "show",
+    "grep",
+    "blame",
+    "annotate",
+    "rev-parse",
+    "rev-list",
+    "ls-files",
+    "ls-tree",
+    "cat-file",
+    "describe",
+    "shortlog",
+    "merge-base",
+    "for-each-ref",
+    "show-ref",
+    "show-branch",
+    "count-objects",
+    "diff-tree",
+    "diff-files",
+    "diff-index",
+    "cherry",
+    "version",
+    "check-ignore",
+    "check-attr",
+    "var",
+];
+
+/// Whether a simple command (program first) leaves the file tree's shape
+/// as it is ([`LEAVE_TREE`], git's reading subcommands).
+pub(super) fn leaves_tree(words: &[String]) -> bool {
+    match words.first().map(String::as_str) {
+        Some("git") => {
+            let sub = words[1..].iter().find(|w| !w.starts_with('-'));
+            sub.is_some_and(|sub| GIT_READS.contains(&sub.as_str()))
+        }
+        Some(program) => LEAVE_TREE.contains(&program),
+        None => true,
+    }
+}
+
 /// `--flag` and `--flag=…`, and any abbreviation of it (getopt_long and
 /// git take a unique prefix: `--expr`, `--open=`); `-f` and `-fVALUE`;
 /// `-flag` (find's) exactly; a bare word (a make variable, a subcommand)

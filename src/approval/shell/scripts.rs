@@ -248,6 +248,9 @@ fn awk_program_doubt(program: &str) -> Option<String> {
             }
             '"' => quoted = !quoted,
             _ if quoted => {}
+            // A comment runs to the end of its line: a `}` or `"` in it
+            // would upset this reading of what follows.
+            '#' => return said("has a comment (`#`)"),
             '{' => braces += 1,
             '}' => braces = braces.saturating_sub(1),
             '(' => parens += 1,
@@ -329,6 +332,7 @@ mod tests {
             "{\"id\" | getline x}",
             "@load \"x\"",
             "{getline < \"/etc/passwd\"}",
+            "{ # }\nprint > f }",
         ] {
             assert!(awk_doubt(&args(bad)).is_some(), "{bad:?}");
         }

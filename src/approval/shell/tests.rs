@@ -363,3 +363,19 @@ fn the_third_attack_is_in_doubt() {
         assert!(analyze(source, &ctx, Dialect::BashOrZsh).doubt.is_some(), "{source:?}");
     }
 }
+
+/// `cd src` with CDPATH=/ goes to /src when it exists (bash, dash,
+/// zsh): only `./src`, `../x` and absolute names are not looked up.
+#[test]
+fn a_bare_name_is_looked_up_in_cdpath() {
+    use super::grammar::searches_cdpath;
+    use std::ffi::OsStr;
+    let set = Some(OsStr::new("/"));
+    assert!(searches_cdpath("etc", set));
+    assert!(searches_cdpath("src/x", set));
+    for plain in ["./etc", "../x", "/tmp", ".", ".."] {
+        assert!(!searches_cdpath(plain, set), "{plain}");
+    }
+    assert!(!searches_cdpath("etc", None));
+    assert!(!searches_cdpath("etc", Some(OsStr::new(""))));
+}

@@ -13,6 +13,8 @@ pub(super) struct Word {
     chars: Vec<char>,
     /// Per character: quoted or escaped (so never special to the shell).
     quoted: Vec<bool>,
+    /// Empty quotes came before the first character (`''~`).
+    empty_lead: bool,
 }
 
 impl Word {
@@ -28,6 +30,9 @@ impl Word {
     }
 
     pub(super) fn push_quoted(&mut self, text: &str) {
+        if self.chars.is_empty() && text.is_empty() {
+            self.empty_lead = true;
+        }
         for c in text.chars() {
             self.chars.push(c);
             self.quoted.push(true);
@@ -38,7 +43,9 @@ impl Word {
     /// for `~user`, `~+`, `~-` (another user's home, `$PWD`, `$OLDPWD`) or
     /// with no `HOME` known.
     pub(super) fn expand_tilde(mut self) -> Option<Word> {
-        if self.chars.first() != Some(&'~') || self.quoted.first() != Some(&false) {
+        // (After empty quotes only zsh expands it: left for
+        // `dialect_doubt` to doubt.)
+        if self.chars.first() != Some(&'~') || self.quoted.first() != Some(&false) || self.empty_lead {
             return Some(self);
         }
         if !matches!(self.chars.get(1), None | Some('/')) {
@@ -53,6 +60,9 @@ impl Word {
     }
 
     pub(super) fn append(&mut self, other: Word) {
+        if self.chars.is_empty() {
+            self.empty_lead |= other.empty_lead;
+        }
         self.chars.extend(other.chars);
         self.quoted.extend(other.quoted);
     }
@@ -103,6 +113,16 @@ impl Word {
         }
         if zsh && self.unquoted().any(|(_, c)| matches!(c, '^' | '#')) {
             return Some("an unquoted `^` or `#` is a pattern in zsh");
+        }
+        if self.empty_lead && self.chars.first() == Some(&'~') && self.quoted.first() == Some(&false) {
+            return Some("a `~` after empty quotes is the home to zsh, a `~` to bash and sh");
+        }
+        let bash = matches!(dialect, Dialect::Bash | Dialect::BashOrZsh);
+        let after_equals = self
+            .unquoted()
+            .any(|(i, c)| c == '~' && i > 0 && matches!(self.chars[i - 1], '=' | ':'));
+        if bash && after_equals {
+            return Some("bash expands a `~` after `=` or `:` (`a=~/x`)");
         }
         None
     }

@@ -72,6 +72,12 @@ impl Walk<'_> {
         if text == "/dev/null" {
             return;
         }
+        if self.tree_changed {
+            self.doubt(format!(
+                "it redirects to {text} after (or beside) a command that may have changed where that leads"
+            ));
+            return;
+        }
         if !text.starts_with('/') {
             self.relative_redirect = true;
         }
