@@ -455,3 +455,94 @@ fn zsh_chdir_changes_directory() {
     let sources = ["chdir /tmp && git status", "chdir / && echo x > etc/x"];
     assert_eq!(vouched(dir.path(), &sources, &[Dialect::Zsh, Dialect::BashOrZsh]), []);
 }
+
+// ---- The second attack (after git's positive table): four findings. ----
+
+/// A bare repository the agent built inside the session (`mkdir`,
+/// `echo … > HEAD`, `printf … > hooks/post-receive`, `chmod`: each vouched for),
+/// then `git push ./evil …` ran its hook (`safe.bareRepository=explicit`
+/// counts a path given to push as explicit); through a remote added with
+/// that path too, and a bare name that is a directory here is a path to
+/// git when no remote has that name.
+#[test]
+fn git_push_to_a_path_runs_its_hooks() {
+    let dir = session();
+    std::fs::create_dir_all(dir.path().join("evil/hooks")).unwrap();
+    let steps = [
+        "mkdir -p evil/objects evil/refs evil/hooks",
+        "echo 'ref: refs/heads/main' > evil/HEAD",
+        "printf '#!/bin/sh\\nid > /tmp/pp/HOOK_RAN\\n' > evil/hooks/post-receive",
+    ];
+    assert_eq!(vouched(dir.path(), &steps, &ALL).len(), steps.len() * ALL.len());
+    let rules = [allow_command(1, "^git (push|remote|fetch) ")];
+    let sources = [
+        "git push ./evil HEAD:refs/heads/x",
+        "git push evil HEAD:refs/heads/x",
+        "git push /tmp/other-repo HEAD:refs/heads/x",
+        "git remote add evil ./evil",
+        "git fetch ../other",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+    assert_eq!(vouched(dir.path(), &sources, &ALL), []);
+    let fine = [
+        "git push origin HEAD:refs/heads/x",
+        "git push https://example.com/r.git main",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &fine), fine);
+}
+
+/// `format-patch --suffix=/../../PWNED` wrote outside the session (git
+/// joins the subject and the suffix unchecked); its patch files follow a
+/// link of the same name too.
+#[test]
+fn format_patch_writes_where_its_names_lead() {
+    let dir = session();
+    std::fs::create_dir_all(dir.path().join("0001-b")).unwrap();
+    let rules = [allow_command(1, "^git ")];
+    let sources = [
+        "git format-patch --suffix=/../../PWNED -1",
+        "git format-patch --suffix /../../PWNED -1",
+        "git format-patch -1",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+    assert_eq!(vouched(dir.path(), &sources, &ALL), []);
+}
+
+/// The table drops `-e`/`-i` for the editor they open, but git opens it
+/// without them too (run with GIT_EDITOR/GIT_SEQUENCE_EDITOR logging:
+/// `pull --rebase=interactive` edited git-rebase-todo, `commit`
+/// COMMIT_EDITMSG, `tag -a` TAG_EDITMSG).
+#[test]
+fn git_opens_the_editor_without_edit_options() {
+    let dir = session();
+    let rules = [allow_command(1, "^git ")];
+    let sources = [
+        "git pull --rebase=interactive",
+        "git pull --rebase=i",
+        "git pull -ri",
+        "git commit",
+        "git commit --amend",
+        "git commit --fixup=reword:HEAD",
+        "git tag -a v1",
+        "git revert HEAD",
+        "git notes add",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}
+
+/// gawk takes clusters: `-bf prog.awk` is `-b -f prog.awk` and runs the
+/// file's `system()` (run: it wrote `uid=0`); `-bE` too. The table saw
+/// `-f` only at a word's start.
+#[test]
+fn awk_option_clusters_read_a_program_file() {
+    let dir = session();
+    let rules = [allow_command(1, "^g?awk ")];
+    let sources = [
+        "gawk -bf prog.awk",
+        "gawk -bfprog.awk",
+        "awk -bf prog.awk",
+        "gawk -bE prog.awk",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+    assert_eq!(vouched(dir.path(), &sources, &ALL), []);
+}

@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+mod effects;
+
 const SHIPPED: &str = include_str!("git.json");
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,10 +53,38 @@ fn table() -> &'static Table {
     })
 }
 
-/// Why git's `args` (after the program) cannot be vouched for, if they
-/// cannot. A subcommand missing from the table is left to the program
-/// table's subcommand list.
-pub(super) fn doubt(args: &[String]) -> Option<String> {
+/// A git command's words as git reads them.
+pub(super) struct Parsed<'a> {
+    pub name: &'a str,
+    /// The action (`stash list`), when the subcommand takes one.
+    pub action: &'a str,
+    /// Words that are neither options nor their values (the action too).
+    pub positionals: Vec<&'a str>,
+    /// Long options as written, with the value given with `=` or after.
+    pub long: Vec<(&'a str, Option<&'a str>)>,
+    /// Short options, each with what is attached after it in its cluster
+    /// (empty for a letter that takes no value).
+    pub letters: Vec<(char, &'a str)>,
+}
+
+impl Parsed<'_> {
+    /// A long option by name, or a short one by letter (an option letter
+    /// of a cluster, not its value's).
+    pub fn has(&self, long: &str, letter: Option<char>) -> bool {
+        self.long.iter().any(|(name, _)| *name == long)
+            || letter.is_some_and(|l| self.letters.iter().any(|(c, _)| *c == l))
+    }
+
+    /// The values attached to `letter` in clusters (`-ri`: `i`).
+    pub fn letters_with_value(&self, letter: char) -> impl Iterator<Item = &str> {
+        self.letters.iter().filter(move |(c, _)| *c == letter).map(|(_, v)| *v)
+    }
+}
+
+/// Why git's `args` (after the program), run in `cwd`, cannot be vouched
+/// for, if they cannot. A subcommand missing from the table is left to the
+/// program table's subcommand list.
+pub(super) fn doubt(args: &[String], cwd: &std::path::Path) -> Option<String> {
     let table = table();
     let mut at = 0;
     while let Some(word) = args.get(at).filter(|w| w.starts_with('-')) {
@@ -66,87 +96,97 @@ pub(super) fn doubt(args: &[String]) -> Option<String> {
     let name = args.get(at)?;
     let sub = table.subcommands.get(name)?;
     let rest = &args[at + 1..];
-    if let Some(actions) = &sub.actions {
-        let action = rest.iter().find(|w| !w.starts_with('-')).map_or("", String::as_str);
-        if !actions.iter().any(|a| a == action) {
-            let shown = if action.is_empty() { "with no action" } else { action };
-            return Some(format!("`git {name} {shown}` is not an action lulu vouches for"));
-        }
+    let action = rest.iter().find(|w| !w.starts_with('-')).map_or("", String::as_str);
+    if let Some(actions) = &sub.actions
+        && !actions.iter().any(|a| a == action)
+    {
+        let shown = if action.is_empty() { "with no action" } else { action };
+        return Some(format!("`git {name} {shown}` is not an action lulu vouches for"));
     }
-    options(name, sub, rest)
+    let mut parsed = match parse(name, sub, rest) {
+        Ok(parsed) => parsed,
+        Err(why) => return Some(why),
+    };
+    parsed.action = if sub.actions.is_some() { action } else { "" };
+    effects::doubt(&parsed, cwd)
 }
 
-/// Every option word of `rest` (up to `--`) against the subcommand's row.
-fn options(name: &str, sub: &Subcommand, rest: &[String]) -> Option<String> {
-    let unknown = |word: &str| {
-        Some(format!(
-            "`git {name} {word}` is not an option lulu knows (spell it out in full)"
-        ))
+/// Every option word of `rest` (up to `--`) against the subcommand's row:
+/// the words as git reads them, or why one is not vouched for.
+fn parse<'a>(name: &'a str, sub: &Subcommand, rest: &'a [String]) -> Result<Parsed<'a>, String> {
+    let unknown = |word: &str| format!("`git {name} {word}` is not an option lulu knows (spell it out in full)");
+    let mut parsed = Parsed {
+        name,
+        action: "",
+        positionals: Vec::new(),
+        long: Vec::new(),
+        letters: Vec::new(),
     };
     let mut words = rest.iter();
-    let mut positional = 0;
     while let Some(word) = words.next() {
         if word == "--" {
-            positional += words.len();
+            parsed.positionals.extend(words.by_ref().map(String::as_str));
             break;
         }
         if word == "-" || !word.starts_with('-') {
-            positional += 1;
+            parsed.positionals.push(word);
             continue;
         }
         let takes_next = if let Some(long) = word.strip_prefix("--") {
             match long.split_once('=') {
-                Some((option, _)) => {
+                Some((option, value)) => {
                     let (flag, valued) = (format!("--{option}"), format!("--{option}="));
                     if !sub.long.contains(&valued) && !sub.long.contains(&flag) {
-                        return unknown(word);
+                        return Err(unknown(word));
                     }
+                    parsed.long.push((&word[..option.len() + 2], Some(value)));
                     false
                 }
-                None if sub.long.contains(word.as_str()) => false,
-                None if sub.long.contains(&format!("{word}=")) => true,
-                None => return unknown(word),
+                None if sub.long.contains(word.as_str()) => {
+                    parsed.long.push((word, None));
+                    false
+                }
+                None if sub.long.contains(&format!("{word}=")) => {
+                    parsed.long.push((word, None));
+                    true
+                }
+                None => return Err(unknown(word)),
             }
         } else {
-            match cluster(sub, &word[1..]) {
-                Ok(takes_next) => takes_next,
-                Err(letter) => return unknown(&format!("-{letter}")),
-            }
+            cluster(sub, &word[1..], &mut parsed.letters).map_err(|letter| unknown(&format!("-{letter}")))?
         };
-        if takes_next && let Some(value) = words.next().filter(|v| v.starts_with('-')) {
-            return Some(format!(
-                "`git {name} {word} {value}`: a value that starts with `-` could be read as an option"
-            ));
+        if takes_next && let Some(value) = words.next() {
+            if value.starts_with('-') {
+                return Err(format!(
+                    "`git {name} {word} {value}`: a value that starts with `-` could be read as an option"
+                ));
+            }
+            if let Some((_, slot @ None)) = parsed.long.last_mut().filter(|(w, _)| *w == word) {
+                *slot = Some(value);
+            }
         }
     }
-    // Where `init` and `clone` make a repository: named, it may be outside
-    // the session (or lead there through a link).
-    let made_here = match name {
-        "init" => positional == 0,
-        "clone" => positional <= 1,
-        _ => true,
-    };
-    (!made_here).then(|| format!("`git {name}` into a directory it names may write outside the session"))
+    Ok(parsed)
 }
 
-/// A cluster of short options (`-am`, `-n5`, `-U3`): whether its last
-/// letter takes the next word as its value, or the first letter not in the
-/// row.
-fn cluster(sub: &Subcommand, letters: &str) -> Result<bool, char> {
+/// A cluster of short options (`-am`, `-n5`, `-U3`), its letters pushed to
+/// `out`: whether its last letter takes the next word as its value, or the
+/// first letter not in the row.
+fn cluster<'a>(sub: &Subcommand, letters: &'a str, out: &mut Vec<(char, &'a str)>) -> Result<bool, char> {
     if !letters.is_empty() && letters.bytes().all(|b| b.is_ascii_digit()) {
         // `-5`: a count (log and friends).
         return Ok(false);
     }
     for (at, letter) in letters.char_indices() {
-        if sub.short_value.contains(letter) {
-            return Ok(at + letter.len_utf8() == letters.len());
-        }
-        if sub.short_optional.contains(letter) {
-            return Ok(false);
+        let attached = &letters[at + letter.len_utf8()..];
+        if sub.short_value.contains(letter) || sub.short_optional.contains(letter) {
+            out.push((letter, attached));
+            return Ok(attached.is_empty() && sub.short_value.contains(letter));
         }
         if !sub.short.contains(letter) {
             return Err(letter);
         }
+        out.push((letter, ""));
     }
     Ok(false)
 }
@@ -157,7 +197,7 @@ mod tests {
 
     fn doubt_of(line: &str) -> Option<String> {
         let words: Vec<String> = line.split(' ').skip(1).map(str::to_string).collect();
-        doubt(&words)
+        doubt(&words, std::path::Path::new("/nonexistent"))
     }
 
     #[test]
@@ -204,6 +244,20 @@ mod tests {
             "git log -- --output=x",
             "git clone file:///r/src",
             "git init",
+            "git commit --amend --no-edit",
+            "git commit --fixup=HEAD~2",
+            "git tag v1",
+            "git tag -a v1 -m release",
+            "git revert --no-edit HEAD",
+            "git merge --ff-only main",
+            "git merge --no-edit main",
+            "git pull --rebase",
+            "git pull -r",
+            "git notes add -m note",
+            "git format-patch --stdout -1",
+            "git remote add up https://example.com/r.git",
+            "git remote add up git@example.com:r.git",
+            "git push git@example.com:r.git main",
         ] {
             assert_eq!(doubt_of(line), None, "{line}");
         }
@@ -251,6 +305,29 @@ mod tests {
             "git clone file:///r/src /home/u/.config/x",
             "git init /tmp/x",
             "git init -- /tmp/x",
+            "git commit",
+            "git commit --amend",
+            "git commit -a",
+            "git commit --fixup=reword:HEAD",
+            "git tag -a v1",
+            "git revert HEAD",
+            "git merge main",
+            "git merge --continue",
+            "git notes add",
+            "git pull --rebase=interactive",
+            "git pull --rebase=i",
+            "git pull -ri",
+            "git rebase --edit-todo",
+            "git format-patch -1",
+            "git format-patch --suffix=/../../x -1",
+            "git push ./evil HEAD:x",
+            "git push /tmp/other HEAD:x",
+            "git push file:///tmp/other HEAD:x",
+            "git fetch ../elsewhere",
+            "git push ext::sh HEAD",
+            "git remote add evil ./evil",
+            "git remote add evil evil",
+            "git remote set-url origin /tmp/r",
         ] {
             assert!(doubt_of(line).is_some(), "{line} should be in doubt");
         }

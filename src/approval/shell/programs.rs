@@ -110,7 +110,7 @@ impl ProgramTable {
     /// Why `words` (program first) cannot be vouched for, if a row says so.
     /// The program is found by its name, whatever path it is given by
     /// (`/usr/bin/find`).
-    pub fn doubt(&self, words: &[String]) -> Option<String> {
+    pub fn doubt(&self, words: &[String], cwd: &std::path::Path) -> Option<String> {
         let program = words.first()?;
         let name = program.rsplit('/').next().unwrap_or(program);
         let row = self.rows.get(name)?;
@@ -129,7 +129,10 @@ impl ProgramTable {
                 None if index == 0 && row.bundled => Some(arg.as_str()),
                 _ => None,
             };
-            if let Some(letter) = cluster.and_then(|c| c.chars().find(|l| row.short.contains(*l))) {
+            // A letter counts inside any cluster (`-bf` is `-b -f`): the
+            // row's `short` ones, and every `-x` among its flags.
+            let flagged = |l: &char| row.short.contains(*l) || row.flags.iter().any(|f| *f == format!("-{l}"));
+            if let Some(letter) = cluster.and_then(|c| c.chars().find(flagged)) {
                 return Some(format!("`{name} -{letter}` can run code or write files"));
             }
         }
@@ -146,7 +149,7 @@ impl ProgramTable {
             }
         }
         if name == "git"
-            && let Some(why) = super::git::doubt(args)
+            && let Some(why) = super::git::doubt(args, cwd)
         {
             return Some(why);
         }
@@ -243,10 +246,11 @@ fn matches_flag(arg: &str, flag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn doubt(line: &str) -> Option<String> {
         let words: Vec<String> = line.split(' ').map(str::to_string).collect();
-        table().doubt(&words)
+        table().doubt(&words, std::path::Path::new("/nonexistent"))
     }
 
     /// One row per entry of the table, and a harmless neighbour for each.
@@ -374,12 +378,12 @@ mod tests {
             ProgramTable::parse(r#"{"find": {"flags": ["-newer"]}, "mytool": {"runs": true}}"#, "user").unwrap();
         table.extend(extra);
         let words = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
-        assert!(table.doubt(&words("find . -newer x")).is_some());
+        assert!(table.doubt(&words("find . -newer x"), Path::new("/")).is_some());
         assert!(
-            table.doubt(&words("find . -delete")).is_some(),
+            table.doubt(&words("find . -delete"), Path::new("/")).is_some(),
             "the shipped flags stay"
         );
-        assert!(table.doubt(&words("mytool")).is_some());
+        assert!(table.doubt(&words("mytool"), Path::new("/")).is_some());
         let err = ProgramTable::parse(r#"{"x": {"rnus": true}}"#, "user").unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
     }

@@ -220,7 +220,29 @@ fn delimited(chars: &[char], at: usize, parts: usize) -> Option<usize> {
 /// gawk, several times; a file operand with these characters in its name
 /// only makes the command ask).
 pub(super) fn awk_doubt(args: &[String]) -> Option<String> {
-    args.iter().find_map(|arg| awk_program_doubt(arg))
+    awk_options_doubt(args).or_else(|| args.iter().find_map(|arg| awk_program_doubt(arg)))
+}
+
+/// Before its program awk is told only `-F sep` and `-v name=value` (each
+/// with its value attached or next), up to `--`: any other option (gawk's
+/// `-f`/`-E` read a program file, and take clusters: `-bf`) is a doubt.
+fn awk_options_doubt(args: &[String]) -> Option<String> {
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--" => return None,
+            "-F" | "-v" => {
+                words.next();
+            }
+            w if w.len() > 2 && (w.starts_with("-F") || w.starts_with("-v")) => {}
+            w if w.starts_with('-') && w != "-" => {
+                return Some(format!("its awk option `{w}` is not one lulu knows (only -F and -v)"));
+            }
+            // The program: what follows is files and assignments.
+            _ => return None,
+        }
+    }
+    None
 }
 
 fn awk_program_doubt(program: &str) -> Option<String> {
@@ -337,5 +359,25 @@ mod tests {
             assert!(awk_doubt(&args(bad)).is_some(), "{bad:?}");
         }
         assert!(awk_doubt(&["-F".into(), ":".into(), "{print > \"f\"}".into()]).is_some());
+        let words = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
+        for fine in [
+            "-F: {print}",
+            "-F : {print} f",
+            "-v x=1 {print}",
+            "-vx=1 -F, {print} -",
+            "-- {print} -v",
+        ] {
+            assert_eq!(awk_doubt(&words(fine)), None, "{fine}");
+        }
+        for bad in [
+            "-bf p.awk",
+            "-bfp.awk",
+            "-bE p.awk",
+            "-f p.awk",
+            "--file=p.awk",
+            "-e BEGIN{}",
+        ] {
+            assert!(awk_doubt(&words(bad)).is_some(), "{bad}");
+        }
     }
 }
