@@ -38,6 +38,7 @@
 //! last point of the stream it was sent; attached again with `resume`, it
 //! is caught up from there (what changed, not the whole history).
 
+mod flow;
 mod parsers;
 mod terminal;
 
@@ -52,9 +53,10 @@ use crate::api::{ClientId, Peer};
 use crate::model::SessionId;
 use crate::pty::{Input, PtyControl};
 use crate::screen::{MODES_OFF, Mark, Screen};
+use flow::Flow;
 pub use parsers::ParseTurn;
 use parsers::cpu_bound;
-use terminal::{Flow, Out, Source, Terminal};
+use terminal::{Out, Source, Terminal};
 
 /// Bytes queued for a terminal that cannot be caught up before the session
 /// stops reading.

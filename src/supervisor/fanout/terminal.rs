@@ -6,10 +6,12 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
+use super::flow::{Flow, QUICK};
 use super::{SharedScreen, sized};
 use crate::api::{ClientId, Peer};
 use crate::pty::PtyControl;
@@ -20,15 +22,21 @@ use crate::screen::Mark;
 /// way, and bound what it can have queued from one session.
 const IN_FLIGHT: usize = 2;
 /// A flooded terminal is shown a frame this often...
-const FRAME: std::time::Duration = std::time::Duration::from_millis(40);
+const FRAME: Duration = Duration::from_millis(40);
+/// Between frames a flooded terminal looks this often whether the flood is
+/// over (an atomic read while it is not; see [`Flow`]).
+const LOOK: Duration = Duration::from_millis(QUICK / 2);
 /// ...until fewer rows than this scroll off in a [`FRAME`]'s time: then it
 /// is caught up and streams again.
 const CALM_ROWS: u64 = 1000;
 /// After a keystroke into a flooded session, frames come this often for
 /// [`TYPED_FOR`], so what the key did (Ctrl-C, the prompt back) shows at
 /// once, not at the next [`FRAME`].
-const TYPED_FRAME: std::time::Duration = std::time::Duration::from_millis(5);
-const TYPED_FOR: std::time::Duration = std::time::Duration::from_millis(150);
+const TYPED_FRAME: Duration = Duration::from_millis(5);
+/// Neovim shows what a terminal received this long after (its refresh
+/// timer): the calm frame waits it out before the catch-up comes.
+const SHOWN: Duration = Duration::from_millis(11);
+const TYPED_FOR: Duration = Duration::from_millis(150);
 /// A paint is written in pieces this big, so the editor serves other
 /// requests between them.
 const PAINT_PIECE: usize = 64 * 1024;
@@ -92,45 +100,6 @@ pub(super) struct Source {
 impl Drop for Terminal {
     fn drop(&mut self) {
         self.task.abort();
-    }
-}
-
-/// Whether the session is taking in a flood: a batch of at least
-/// [`super::FLOOD_BATCH`] being parsed (or waiting its turn among [`super::parsers::PARSERS`]), or
-/// one parsed within the last [`FRAME`]. A flooded terminal is caught up
-/// only once it is not, however little the model moved meanwhile.
-pub(super) struct Flow {
-    since: std::time::Instant,
-    parsing: AtomicBool,
-    /// When the last flood's batch was parsed, in milliseconds after
-    /// `since`.
-    last_flood: std::sync::atomic::AtomicU64,
-}
-
-impl Flow {
-    pub fn new() -> Flow {
-        Flow {
-            since: std::time::Instant::now(),
-            parsing: AtomicBool::new(false),
-            last_flood: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    fn now(&self) -> u64 {
-        u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    pub fn parsing(&self, parsing: bool) {
-        if !parsing {
-            self.last_flood.store(self.now().max(1), Ordering::Release);
-        }
-        self.parsing.store(parsing, Ordering::Release);
-    }
-
-    pub(super) fn flooding(&self) -> bool {
-        let last = self.last_flood.load(Ordering::Acquire);
-        let window = u64::try_from(FRAME.as_millis()).unwrap_or(u64::MAX);
-        self.parsing.load(Ordering::Acquire) || (last != 0 && self.now().saturating_sub(last) < window)
     }
 }
 
@@ -241,7 +210,9 @@ async fn forward(peer: Peer, chan: i64, mut rx: mpsc::UnboundedReceiver<Out>, so
 /// A terminal that fell behind: a frame of the screen every [`FRAME`] while
 /// the output floods on, then, once it calms down, the rows that scrolled
 /// off since the terminal's last chunk and the screen, and the stream
-/// resumes (see [`Screen::catch_up`]). False when the connection is gone.
+/// resumes (see [`Screen::catch_up`]). Between frames it looks every
+/// [`LOOK`] whether the flood is over, so the history follows its end
+/// within the flow's window. False when the connection is gone.
 async fn flooded(
     peer: &Peer,
     chan: i64,
@@ -256,57 +227,104 @@ async fn flooded(
         typed,
         ..
     } = source;
-    let mut last: Option<(Mark, std::time::Instant)> = None;
-    let mut quick_until = None;
+    let mut last: Option<(Mark, Instant)> = None;
+    let mut quick_until: Option<Instant> = None;
+    let mut next_frame = Instant::now();
     // Calm once: one more frame first, so the screen as it is now (the
     // prompt back after a Ctrl-C) shows before the catch-up's rows do.
     let mut framed_calm = false;
     loop {
-        let (bytes, caught_up) = {
-            // Under the lock: output pushed after this is queued after it,
-            // output before it is in it.
-            // At the PTY's size as it is now: the session may not have
-            // taken output in since a resize (its flood waits for a
-            // parser), and a frame taller than the terminal would scroll
-            // its top rows into the buffer's scrollback.
-            let mut screen = sized(screen, control);
-            let now = screen.mark();
-            let at = std::time::Instant::now();
-            // Calm: no flood being taken in, and fewer than CALM_ROWS
-            // a FRAME, however long it was.
-            let calm = !flow.flooding()
-                && last.is_some_and(|(mark, then)| {
-                    let elapsed = at.duration_since(then).as_micros().max(1);
-                    u128::from(now.rows_since(mark)) * FRAME.as_micros() < u128::from(CALM_ROWS) * elapsed
-                });
-            last = Some((now, at));
-            let catch_up = calm && framed_calm;
-            framed_calm = calm;
-            if catch_up {
-                shared.resyncing.store(false, Ordering::Release);
-                (screen.catch_up(shared.sent()), Some(now))
-            } else {
-                (screen.frame(), None)
+        let at = Instant::now();
+        let quick = framed_calm || quick_until.is_some_and(|until| at < until);
+        let due = quick || at >= next_frame;
+        // A look between frames while the flood is still taken in costs an
+        // atomic read: no lock, no paint.
+        if due || !flow.flooding() {
+            let (bytes, caught_up) = look(screen, control, flow, shared, &mut last, &mut framed_calm, due);
+            for piece in bytes.chunks(PAINT_PIECE) {
+                if !send(peer, chan, piece.to_vec(), acks).await {
+                    return false;
+                }
             }
-        };
-        for piece in bytes.chunks(PAINT_PIECE) {
-            if !send(peer, chan, piece.to_vec(), acks).await {
+            if let Some(mark) = caught_up {
+                *shared.sent.lock().unwrap_or_else(|p| p.into_inner()) = mark;
+                flow.caught_up();
+                return true;
+            }
+            if !bytes.is_empty() {
+                next_frame = at + FRAME;
+            }
+            if framed_calm && !bytes.is_empty() && !shown(acks).await {
                 return false;
             }
         }
-        if let Some(mark) = caught_up {
-            *shared.sent.lock().unwrap_or_else(|p| p.into_inner()) = mark;
-            return true;
-        }
-        let quick = framed_calm || quick_until.is_some_and(|until| std::time::Instant::now() < until);
+        let quick = framed_calm || quick_until.is_some_and(|until| Instant::now() < until);
+        let wait = if quick {
+            TYPED_FRAME
+        } else {
+            next_frame.saturating_duration_since(Instant::now()).min(LOOK)
+        };
         tokio::select! {
-            () = tokio::time::sleep(if quick { TYPED_FRAME } else { FRAME }) => {}
+            () = tokio::time::sleep(wait) => {}
             () = typed.notified() => {
-                quick_until = Some(std::time::Instant::now() + TYPED_FOR);
+                quick_until = Some(Instant::now() + TYPED_FOR);
                 // The program's answer to the key, then the frame.
                 tokio::time::sleep(TYPED_FRAME).await;
             }
         }
+    }
+}
+
+/// Wait until what was sent is in the buffer and Neovim has shown it (the
+/// calm frame, before the catch-up clears its screen). False when the
+/// connection is gone.
+async fn shown(acks: &mut VecDeque<JoinHandle<bool>>) -> bool {
+    while let Some(ack) = acks.pop_front() {
+        if !ack.await.unwrap_or(false) {
+            return false;
+        }
+    }
+    tokio::time::sleep(SHOWN).await;
+    true
+}
+
+/// One look at a flooded session's model: the catch-up once it has been
+/// calm twice in a row (`framed_calm` the first time), else a frame when
+/// one is `due` or it is calm, else nothing. Under the lock: output pushed
+/// after this is queued after it, output before it is in it.
+fn look(
+    screen: &SharedScreen,
+    control: &PtyControl,
+    flow: &Flow,
+    shared: &Shared,
+    last: &mut Option<(Mark, Instant)>,
+    framed_calm: &mut bool,
+    due: bool,
+) -> (Vec<u8>, Option<Mark>) {
+    // At the PTY's size as it is now: the session may not have taken
+    // output in since a resize (its flood waits for a parser), and a frame
+    // taller than the terminal would scroll its top rows into the buffer's
+    // scrollback.
+    let mut screen = sized(screen, control);
+    let now = screen.mark();
+    let at = Instant::now();
+    // Calm: no flood being taken in, and fewer than CALM_ROWS a FRAME
+    // since the last look, however long ago it was.
+    let calm = !flow.flooding()
+        && last.is_some_and(|(mark, then)| {
+            let elapsed = at.duration_since(then).as_micros().max(1);
+            u128::from(now.rows_since(mark)) * FRAME.as_micros() < u128::from(CALM_ROWS) * elapsed
+        });
+    *last = Some((now, at));
+    let catch_up = calm && *framed_calm;
+    *framed_calm = calm;
+    if catch_up {
+        shared.resyncing.store(false, Ordering::Release);
+        (screen.catch_up(shared.sent()), Some(now))
+    } else if due || calm {
+        (screen.frame(), None)
+    } else {
+        (Vec::new(), None)
     }
 }
 
