@@ -16,10 +16,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
+use crate::screen::Mark;
+
 /// Milliseconds: the window of a session flooding alone...
 pub(super) const QUICK: u64 = 8;
 /// ...and of one beside other floods, or one that came back too often.
 pub(super) const SLOW: u64 = 40;
+/// Rows a [`SLOW`] that make output a flood to a terminal attaching, in
+/// whatever batches it comes (a program the session keeps up with).
+const POURING_ROWS: u64 = 1000;
 /// Another session's flood batch within this counts as flooding beside.
 const OTHERS: u64 = 200;
 /// A flood back within this of a catch-up was not over: the window
@@ -50,6 +55,9 @@ pub(super) struct Flow {
     /// When a terminal was last caught up after a flood (0: not since the
     /// last flood began).
     caught_up_at: AtomicU64,
+    /// Two looks at the model after a batch, at least [`SLOW`] apart
+    /// (older first): when, and where its stream was.
+    looks: Mutex<[Option<(u64, Mark)>; 2]>,
 }
 
 impl Flow {
@@ -61,6 +69,18 @@ impl Flow {
             last_flood: AtomicU64::new(0),
             window: AtomicU64::new(QUICK),
             caught_up_at: AtomicU64::new(0),
+            looks: Mutex::new([None, None]),
+        }
+    }
+
+    /// The model after a batch was taken in (kept for
+    /// [`Flow::flooded_lately`]).
+    pub(super) fn took_in(&self, mark: Mark) {
+        let now = now();
+        let mut looks = self.looks.lock().unwrap_or_else(|p| p.into_inner());
+        if looks[1].is_none_or(|(at, _)| now.saturating_sub(at) >= SLOW) {
+            looks[0] = looks[1];
+            looks[1] = Some((now, mark));
         }
     }
 
@@ -102,12 +122,37 @@ impl Flow {
         }
     }
 
+    /// Whether the flood is still on, for a flooded terminal deciding it
+    /// is over: within the session's window.
     pub(super) fn flooding(&self) -> bool {
+        self.within(self.window())
+    }
+
+    /// Whether a flood is under way, for a terminal that attaches to the
+    /// model at `mark`: a flood batch within [`SLOW`] whatever the window
+    /// (the pause between two batches of a flood that is still on must not
+    /// paint it whole), or [`POURING_ROWS`] a [`SLOW`] since a look at
+    /// most four of those ago, however small its batches.
+    pub(super) fn flooded_lately(&self, mark: Mark) -> bool {
+        if self.within(SLOW) {
+            return true;
+        }
+        let now = now();
+        let looks = *self.looks.lock().unwrap_or_else(|p| p.into_inner());
+        looks.iter().flatten().any(|&(at, then)| {
+            let elapsed = now.saturating_sub(at).max(1);
+            elapsed <= 4 * SLOW
+                && u128::from(mark.rows_since(then)) * u128::from(SLOW)
+                    >= u128::from(POURING_ROWS) * u128::from(elapsed)
+        })
+    }
+
+    fn within(&self, window: u64) -> bool {
         if self.parsing.load(Ordering::Acquire) {
             return true;
         }
         let last = self.last_flood.load(Ordering::Acquire);
-        last != 0 && now().saturating_sub(last) < self.window()
+        last != 0 && now().saturating_sub(last) < window
     }
 
     /// A terminal of the session was caught up after its flood.
@@ -139,6 +184,18 @@ mod tests {
             flow.parsing(false);
         }
         assert!(flow.flooding(), "its last batch was just now");
+    }
+
+    #[test]
+    fn output_pouring_in_small_batches_is_a_flood_to_an_attaching_terminal() {
+        let flow = Flow::new();
+        assert!(!flow.flooded_lately(Mark::default()));
+        flow.took_in(Mark::default());
+        // (A mark far along: the rows scrolled since.)
+        let mut screen = crate::screen::Screen::new(80, 4, 100);
+        screen.feed(&b"x\r\n".repeat(2000));
+        assert!(flow.flooded_lately(screen.mark()), "2,000 rows just now");
+        assert!(!flow.flooded_lately(Mark::default()), "no row since");
     }
 
     #[test]

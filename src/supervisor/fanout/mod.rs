@@ -167,7 +167,7 @@ impl Fanout {
             // with the catch-up once the flood calms, rather than megabytes
             // of rows that the flood scrolls away again (a dozen panes of a
             // grid opened over a dozen floods).
-            if after.is_some() && parked.is_none() && self.source.flow.flooding() {
+            if after.is_some() && parked.is_none() && self.source.flow.flooded_lately(screen.mark()) {
                 drop(screen);
                 tracing::info!(session = %self.session, chan, "attached during a flood; its history comes once it calms");
                 let mut terminal = Terminal::start(client, peer, chan, self.source.clone(), Mark::UNSEEN, after);
@@ -273,6 +273,7 @@ impl Fanout {
                 screen.feed_shown(&bytes);
             }
             let mark = screen.mark();
+            self.source.flow.took_in(mark);
             let count = self.terminals.len();
             let (len, chunk_lines) = (bytes.len(), memchr::memchr_iter(b'\n', &bytes).count());
             let mut bytes = Some(bytes);
