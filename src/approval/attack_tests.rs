@@ -546,3 +546,157 @@ fn awk_option_clusters_read_a_program_file() {
     assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
     assert_eq!(vouched(dir.path(), &sources, &ALL), []);
 }
+
+// ---- The third attack: eight findings, each proven by running it. ----
+
+fn bash_in(rules: &[Rule], root: &Path, cwd: &Path, input: serde_json::Value) -> Action {
+    let call = ToolCall {
+        agent: "claude",
+        tool: "Bash",
+        input: &input,
+        cwd,
+        root,
+    };
+    evaluate(rules, &call).action
+}
+
+/// A bare repository the agent can write with vouched commands, named
+/// `evil.git` (no `.git` component): with an alternates file, git's
+/// receive-pack runs its `core.alternateRefsCommand` (run: it wrote
+/// `uid=0`).
+fn build_evil(root: &Path) {
+    for step in [
+        "mkdir -p evil.git/objects/info evil.git/refs",
+        "echo 'ref: refs/heads/main' > evil.git/HEAD",
+        "echo ../../.git/objects > evil.git/objects/info/alternates",
+    ] {
+        assert_eq!(vouched(root, &[step], &ALL).len(), ALL.len(), "{step}");
+    }
+    std::fs::create_dir_all(root.join("evil.git/objects/info")).unwrap();
+    std::fs::create_dir_all(root.join("evil.git/refs")).unwrap();
+    std::fs::write(root.join("evil.git/HEAD"), "ref: refs/heads/main\n").unwrap();
+}
+
+/// git tries `name.git` when `name` is no remote and no directory.
+#[test]
+fn git_push_to_a_name_reaches_name_dot_git() {
+    let dir = session();
+    build_evil(dir.path());
+    let rules = [allow_command(1, "^git (push|fetch|pull) ")];
+    let sources = [
+        "git push evil HEAD:refs/heads/x",
+        "git push --all evil",
+        "git pull evil main",
+        "git fetch evil",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}
+
+/// The repository by `--repo=`, or among `fetch --multiple`'s.
+#[test]
+fn git_repository_given_other_ways() {
+    let dir = session();
+    build_evil(dir.path());
+    let rules = [allow_command(1, "^git (push|fetch) ")];
+    let sources = [
+        "git push --all --repo=./evil.git",
+        "git push --repo ./evil.git --all",
+        "git push --repo=/tmp/other --all",
+        "git fetch --multiple origin ./evil.git",
+        "git fetch --multiple origin /tmp/other",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}
+
+/// git reads a relative repository from the top of the work tree.
+#[test]
+fn git_push_from_a_subdirectory() {
+    let dir = session();
+    build_evil(dir.path());
+    let sub = dir.path().join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let rules = [allow_command(1, "^git push ")];
+    let input = json!({"command": "git push evil.git HEAD:refs/heads/x"});
+    assert_eq!(bash_in(&rules, dir.path(), &sub, input), Action::Ask);
+}
+
+/// Run inside the bare repository (the call's own directory): git takes it
+/// for one and runs its config's `core.sshCommand` (run: it wrote `uid=0`).
+#[test]
+fn git_run_inside_a_bare_repository_the_agent_wrote() {
+    let dir = session();
+    build_evil(dir.path());
+    let rules = [allow_command(1, "^git fetch ")];
+    let command = json!({"command": "git fetch git@example.com:r.git"});
+    let inside = dir.path().join("evil.git");
+    assert_eq!(bash_in(&rules, dir.path(), &inside, command.clone()), Action::Ask);
+    std::fs::create_dir_all(inside.join("refs/deeper")).unwrap();
+    assert_eq!(
+        bash_in(&rules, dir.path(), &inside.join("refs/deeper"), command),
+        Action::Ask
+    );
+}
+
+/// GNU sed ends a label at a blank and reads the rest as a command (run:
+/// `:x e id` ran id; `bx w FILE` created FILE while compiling).
+#[test]
+fn sed_label_ends_at_a_blank() {
+    let dir = session();
+    let sources = [
+        "sed -n ':x e id' in.txt",
+        "sed -n ':x w /tmp/pp/W' in.txt",
+        "sed -n 'bx w /tmp/pp/W' in.txt",
+        "sed -n 't x e id' in.txt",
+    ];
+    assert_eq!(vouched(dir.path(), &sources, &ALL), []);
+    assert_eq!(
+        vouched(
+            dir.path(),
+            &["sed ':a;N;ba' in.txt", "sed -n 'b end' in.txt"],
+            &[Dialect::Bash]
+        )
+        .len(),
+        2
+    );
+}
+
+/// make's `MAKEFILES=` reads a makefile (what `-f` does) and
+/// `.SHELLFLAGS=` runs code (both run).
+#[test]
+fn make_variables_that_read_or_run() {
+    let dir = session();
+    let rules = [allow_command(1, "^make ")];
+    let sources = [
+        "make test MAKEFILES=evil.mk",
+        "make MAKEFILES=evil.mk",
+        "make test .SHELLFLAGS=-c",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}
+
+/// `node --env-file=f` reads `NODE_OPTIONS="--require ./hook.js"` from f
+/// (run: the hook ran).
+#[test]
+fn node_env_file_requires() {
+    let dir = session();
+    let rules = [allow_command(1, "^node ")];
+    let sources = ["node --env-file=envf empty.js", "node --env-file envf empty.js"];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}
+
+/// `rebase --continue` edits COMMIT_EDITMSG; `-p`'s `e` edits a hunk
+/// (run with a logging GIT_EDITOR).
+#[test]
+fn git_opens_the_editor_still() {
+    let dir = session();
+    let rules = [allow_command(1, "^(git|echo) ")];
+    let sources = [
+        "git rebase --continue",
+        "echo e | git add -p",
+        "echo e | git checkout -p",
+        "echo e | git reset -p",
+        "echo e | git stash -p",
+        "echo e | git commit -p -m x",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}

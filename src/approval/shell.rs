@@ -171,7 +171,7 @@ pub fn analyze_argv(argv: &[String], ctx: &Context<'_>) -> Analysis {
         return analyze(script, ctx, dialect);
     }
     let simple = Simple::new(argv.to_vec());
-    let mut doubt = programs::table().doubt(&simple.words, ctx.cwd);
+    let mut doubt = programs::table().doubt(&simple.words, ctx);
     if doubt.is_none() {
         doubt = grammar::changes_dir_outside(&simple.words, ctx);
     }

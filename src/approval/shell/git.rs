@@ -81,10 +81,10 @@ impl Parsed<'_> {
     }
 }
 
-/// Why git's `args` (after the program), run in `cwd`, cannot be vouched
+/// Why git's `args` (after the program), run in `ctx`, cannot be vouched
 /// for, if they cannot. A subcommand missing from the table is left to the
 /// program table's subcommand list.
-pub(super) fn doubt(args: &[String], cwd: &std::path::Path) -> Option<String> {
+pub(super) fn doubt(args: &[String], ctx: &super::Context<'_>) -> Option<String> {
     let table = table();
     let mut at = 0;
     while let Some(word) = args.get(at).filter(|w| w.starts_with('-')) {
@@ -108,7 +108,7 @@ pub(super) fn doubt(args: &[String], cwd: &std::path::Path) -> Option<String> {
         Err(why) => return Some(why),
     };
     parsed.action = if sub.actions.is_some() { action } else { "" };
-    effects::doubt(&parsed, cwd)
+    effects::doubt(&parsed, ctx)
 }
 
 /// Every option word of `rest` (up to `--`) against the subcommand's row:
@@ -197,7 +197,14 @@ mod tests {
 
     fn doubt_of(line: &str) -> Option<String> {
         let words: Vec<String> = line.split(' ').skip(1).map(str::to_string).collect();
-        doubt(&words, std::path::Path::new("/nonexistent"))
+        let nowhere = std::path::Path::new("/nonexistent");
+        doubt(
+            &words,
+            &super::super::Context {
+                cwd: nowhere,
+                root: nowhere,
+            },
+        )
     }
 
     #[test]

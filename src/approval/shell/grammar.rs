@@ -315,7 +315,7 @@ impl Walk<'_> {
         if words.is_empty() {
             return;
         }
-        if let Some(why) = programs::table().doubt(&words, self.ctx.cwd) {
+        if let Some(why) = programs::table().doubt(&words, self.ctx) {
             self.doubt(why);
         }
         if let Some(why) = changes_dir_outside(&words, self.ctx) {

@@ -38,6 +38,11 @@ struct Row {
     script: Option<String>,
     #[serde(default)]
     subcommands: Option<Vec<String>>,
+    /// Its `NAME=value` arguments set variables that change what it reads
+    /// or runs (make's `MAKEFILES`, `.SHELLFLAGS`, `$(shell …)`): each one
+    /// is a doubt.
+    #[serde(default)]
+    assignments: bool,
 }
 
 /// The table, by program name.
@@ -99,6 +104,7 @@ impl ProgramTable {
             row.flags.extend(add.flags);
             row.short.push_str(&add.short);
             row.bundled |= add.bundled;
+            row.assignments |= add.assignments;
             row.script = row.script.take().or(add.script);
             row.subcommands = match (row.subcommands.take(), add.subcommands) {
                 (Some(mine), Some(theirs)) => Some(mine.into_iter().filter(|s| theirs.contains(s)).collect()),
@@ -110,7 +116,7 @@ impl ProgramTable {
     /// Why `words` (program first) cannot be vouched for, if a row says so.
     /// The program is found by its name, whatever path it is given by
     /// (`/usr/bin/find`).
-    pub fn doubt(&self, words: &[String], cwd: &std::path::Path) -> Option<String> {
+    pub fn doubt(&self, words: &[String], ctx: &super::Context<'_>) -> Option<String> {
         let program = words.first()?;
         let name = program.rsplit('/').next().unwrap_or(program);
         let row = self.rows.get(name)?;
@@ -136,6 +142,16 @@ impl ProgramTable {
                 return Some(format!("`{name} -{letter}` can run code or write files"));
             }
         }
+        if row.assignments
+            && let Some(word) = args.iter().find(|a| {
+                a.split_once('=')
+                    .is_some_and(|(name, _)| !name.is_empty() && !name.starts_with('-') && !name.contains('/'))
+            })
+        {
+            return Some(format!(
+                "`{name} {word}` sets a variable that changes what it reads or runs"
+            ));
+        }
         if let Some(allowed) = &row.subcommands {
             let sub = args.iter().find(|a| !a.starts_with('-'));
             match sub {
@@ -149,7 +165,7 @@ impl ProgramTable {
             }
         }
         if name == "git"
-            && let Some(why) = super::git::doubt(args, cwd)
+            && let Some(why) = super::git::doubt(args, ctx)
         {
             return Some(why);
         }
@@ -250,7 +266,14 @@ mod tests {
 
     fn doubt(line: &str) -> Option<String> {
         let words: Vec<String> = line.split(' ').map(str::to_string).collect();
-        table().doubt(&words, std::path::Path::new("/nonexistent"))
+        let nowhere = Path::new("/nonexistent");
+        table().doubt(
+            &words,
+            &crate::approval::shell::Context {
+                cwd: nowhere,
+                root: nowhere,
+            },
+        )
     }
 
     /// One row per entry of the table, and a harmless neighbour for each.
@@ -378,12 +401,14 @@ mod tests {
             ProgramTable::parse(r#"{"find": {"flags": ["-newer"]}, "mytool": {"runs": true}}"#, "user").unwrap();
         table.extend(extra);
         let words = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
-        assert!(table.doubt(&words("find . -newer x"), Path::new("/")).is_some());
+        let root = Path::new("/nonexistent");
+        let ctx = crate::approval::shell::Context { cwd: root, root };
+        assert!(table.doubt(&words("find . -newer x"), &ctx).is_some());
         assert!(
-            table.doubt(&words("find . -delete"), Path::new("/")).is_some(),
+            table.doubt(&words("find . -delete"), &ctx).is_some(),
             "the shipped flags stay"
         );
-        assert!(table.doubt(&words("mytool"), Path::new("/")).is_some());
+        assert!(table.doubt(&words("mytool"), &ctx).is_some());
         let err = ProgramTable::parse(r#"{"x": {"rnus": true}}"#, "user").unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
     }

@@ -82,11 +82,10 @@ fn sed_script_is_plain(script: &str) -> bool {
                     at += 1;
                 }
             }
-            'b' | 't' | 'T' | ':' => {
-                while at < chars.len() && !matches!(chars[at], ';' | '\n' | '}') {
-                    at += 1;
-                }
-            }
+            'b' | 't' | 'T' | ':' => match label(&chars, at) {
+                Some(end) => at = end,
+                None => return false,
+            },
             's' => match delimited_regex(&chars, at).and_then(|end| delimited(&chars, end - 1, 1)) {
                 Some(end) => {
                     at = end;
@@ -110,6 +109,22 @@ fn sed_script_is_plain(script: &str) -> bool {
             return false;
         }
     }
+}
+
+/// A label after `:`, `b`, `t` or `T`: the index after it, or `None` when
+/// a blank is inside it (GNU sed ends a label at a blank and reads what
+/// follows as the next command: `:x e id` runs id).
+fn label(chars: &[char], mut at: usize) -> Option<usize> {
+    while at < chars.len() && matches!(chars[at], ' ' | '\t') {
+        at += 1;
+    }
+    while at < chars.len() && !matches!(chars[at], ';' | '\n' | '}') {
+        if matches!(chars[at], ' ' | '\t') {
+            return None;
+        }
+        at += 1;
+    }
+    Some(at)
 }
 
 /// One address (a line number, `$`, `first~step`, `/regex/` with its

@@ -8,13 +8,35 @@
 use std::path::Path;
 
 use super::Parsed;
+use crate::approval::shell::Context;
 
-/// Why `git`, run in `cwd`, is in doubt for what it does, if it is.
-pub(super) fn doubt(git: &Parsed<'_>, cwd: &Path) -> Option<String> {
+/// Why `git`, run in `ctx`, is in doubt for what it does, if it is.
+pub(super) fn doubt(git: &Parsed<'_>, ctx: &Context<'_>) -> Option<String> {
     made_here(git)
         .or_else(|| editor(git))
-        .or_else(|| repository(git, cwd))
+        .or_else(|| repository(git, ctx))
+        .or_else(|| in_a_bare_repository(ctx))
         .map(|why| format!("`git {}` {why}", git.name))
+}
+
+/// git run in (or under) a directory that looks like a git directory (a
+/// `HEAD` beside `objects/` or `refs/`) takes it for a bare repository and
+/// runs what its `config` names: one the agent wrote, if it is inside the
+/// session.
+fn in_a_bare_repository(ctx: &Context<'_>) -> Option<&'static str> {
+    let looks_bare =
+        |dir: &Path| dir.join("HEAD").is_file() && (dir.join("objects").is_dir() || dir.join("refs").is_dir());
+    let mut dir = Some(ctx.cwd);
+    while let Some(here) = dir {
+        if looks_bare(here) {
+            return Some("runs in a directory git takes for a bare repository (its config names programs)");
+        }
+        if here == ctx.root {
+            break;
+        }
+        dir = here.parent().filter(|parent| parent.starts_with(ctx.root));
+    }
+    None
 }
 
 /// `init` and `clone` only into the directory git names itself (one they
@@ -62,31 +84,56 @@ fn editor(git: &Parsed<'_>) -> Option<&'static str> {
                 .any(|(name, value)| *name == "--rebase" && value.is_some_and(|v| v.starts_with('i')))
                 || git.letters_with_value('r').any(|value| value.starts_with('i'))
         }
-        "rebase" => git.has("--edit-todo", None),
+        "rebase" => git.has("--edit-todo", None) || git.has("--continue", None),
+        "cherry-pick" => git.has("--continue", None),
         _ => false,
     };
-    opens.then_some("opens an editor (give it its message, or --no-edit)")
+    // `-p` hunks offer `e`, which opens the editor on a hunk.
+    let patch = matches!(git.name, "add" | "checkout" | "reset" | "stash" | "commit" | "restore")
+        && git.has("--patch", Some('p'));
+    (opens || patch).then_some("opens an editor (give it its message, or --no-edit; no -p)")
 }
 
 /// `push`, `fetch` and `pull` only to a remote by name or by a network
 /// URL; `remote add`/`set-url` only a network URL (a local repository runs
-/// its hooks; a bare name that is a file or directory here is one).
-fn repository(git: &Parsed<'_>, cwd: &Path) -> Option<&'static str> {
-    let (word, named) = match git.name {
-        "push" | "fetch" | "pull" => (git.positionals.first()?, true),
-        "remote" if matches!(git.action, "add" | "set-url") => (git.positionals.get(2)?, false),
+/// its hooks and config). A name is a path to git when no remote has it
+/// and `name` or `name.git` is there, from the directory it runs in or the
+/// top of the work tree: any such name is a doubt. Every repository it is
+/// given counts: `--repo=`, each of `fetch --multiple`'s.
+fn repository(git: &Parsed<'_>, ctx: &Context<'_>) -> Option<&'static str> {
+    let mut words: Vec<&str> = match git.name {
+        "fetch" if git.has("--multiple", None) => git.positionals.clone(),
+        "push" | "fetch" | "pull" => git.positionals.first().copied().into_iter().collect(),
+        "remote" if matches!(git.action, "add" | "set-url") => {
+            let url = git.positionals.get(2).copied();
+            return url.filter(|url| !network(url)).map(|_| LOCAL);
+        }
         _ => return None,
     };
-    if network(word) {
-        return None;
+    if git.name == "push" {
+        words.extend(
+            git.long
+                .iter()
+                .filter(|(name, _)| *name == "--repo")
+                .filter_map(|(_, value)| *value),
+        );
     }
-    let path_like = word.contains(['/', ':']) || word.starts_with(['.', '~']);
-    let here = cwd.join(word).symlink_metadata().is_ok();
-    if !named || path_like || here {
-        return Some("talks to a repository on this machine (its hooks run): name a remote or a network URL");
-    }
-    None
+    let local = |word: &&str| {
+        if network(word) {
+            return false;
+        }
+        let path_like = word.contains(['/', ':']) || word.starts_with(['.', '~']);
+        let there = [ctx.cwd, ctx.root].iter().any(|dir| {
+            [word.to_string(), format!("{word}.git")]
+                .iter()
+                .any(|name| dir.join(name).symlink_metadata().is_ok())
+        });
+        path_like || there
+    };
+    words.iter().any(local).then_some(LOCAL)
 }
+
+const LOCAL: &str = "talks to a repository on this machine (its hooks and config run): name a remote or a network URL";
 
 /// `https://…`, `ssh://…`, `git://…` or scp's `host:path`.
 fn network(url: &str) -> bool {
