@@ -5,11 +5,12 @@
 //! after it only that subcommand's options, spelled exactly (git takes any
 //! unique abbreviation of a long option, so `--upload-p` is `--upload-pack`:
 //! an abbreviation is a doubt), and for a subcommand with actions (`stash
-//! list`, `worktree add`) only the actions listed. Words after `--` are
-//! paths; `init` and `clone` into a directory they name are doubts (it may
-//! be outside the session). An option that takes a value takes the next word when none is
+//! list`, `worktree list`) only the actions listed. Words after `--` are
+//! paths. An option that takes a value takes the next word when none is
 //! attached; a value that starts with `-` is a doubt (lulu would otherwise
-//! read an option as a value where git does not).
+//! read an option as a value where git does not). What the command then
+//! does (where it writes, which repository it talks to, whether it opens
+//! an editor) is judged in `git/effects.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
