@@ -700,3 +700,104 @@ fn git_opens_the_editor_still() {
     ];
     assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
 }
+
+// ---- The fourth attack: four findings, each proven by running it. ----
+
+/// `git clone file://R/.git.git` in `sub` makes `sub/.git` (git strips
+/// `.git` from the name) out of files the agent wrote, `cp -r` or `ln -s`
+/// too; git in `sub` then runs its config's `core.fsmonitor` (run: it
+/// wrote `uid=`), and from the root `git status` goes into `sub` once it is
+/// in the index as an embedded repository.
+#[test]
+fn git_finds_a_dot_git_the_agent_made() {
+    let dir = session();
+    let root = dir.path();
+    let repo = git2::Repository::init(root).unwrap();
+    let rules = [allow_command(1, "^(git|mkdir|echo) ")];
+    let run = |cwd: &Path, command: &str| bash_in(&rules, root, cwd, json!({ "command": command }));
+    let sub = root.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    assert_eq!(run(&sub, "git clone file:///r/.git.git"), Action::Ask);
+    assert_eq!(run(&sub, "git clone https://example.com/x/.git.git/"), Action::Ask);
+    assert_eq!(run(&sub, "git clone https://example.com/x/y.git"), Action::Allow);
+    // Made another way (cp -r, ln -s): git in it, or under it.
+    let fake = sub.join(".git");
+    std::fs::create_dir_all(fake.join("objects")).unwrap();
+    std::fs::create_dir_all(fake.join("refs/heads")).unwrap();
+    std::fs::write(fake.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::create_dir_all(sub.join("deeper")).unwrap();
+    assert_eq!(run(&sub, "git status"), Action::Ask);
+    assert_eq!(run(&sub.join("deeper"), "git status"), Action::Ask);
+    // From the root: clean until `sub` is in the index as a gitlink.
+    assert_eq!(run(root, "git status"), Action::Allow);
+    let mut index = repo.index().unwrap();
+    let entry = git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: 0o160000,
+        uid: 0,
+        gid: 0,
+        file_size: 0,
+        id: git2::Oid::from_str("ae223884663bd76cd7e5dcdfb969978b4f5aedfe").unwrap(),
+        flags: 3,
+        flags_extended: 0,
+        path: b"sub".to_vec(),
+    };
+    index.add(&entry).unwrap();
+    index.write().unwrap();
+    assert_eq!(run(root, "git status"), Action::Ask);
+    assert_eq!(run(root, "git diff"), Action::Ask);
+}
+
+/// A bare repository whose `HEAD` is a link (made by `git apply` of a
+/// `120000` patch): git takes it without reading it (run: its
+/// `core.sshCommand` ran).
+#[test]
+fn a_bare_repository_whose_head_is_a_link() {
+    let dir = session();
+    let root = dir.path();
+    let rules = [allow_command(1, "^git ")];
+    let evil = root.join("evil.git");
+    std::fs::create_dir_all(evil.join("objects")).unwrap();
+    std::fs::create_dir_all(evil.join("refs")).unwrap();
+    std::os::unix::fs::symlink("refs/heads/main", evil.join("HEAD")).unwrap();
+    let input = json!({ "command": "git fetch git@example.com:r.git" });
+    assert_eq!(bash_in(&rules, root, &evil, input), Action::Ask);
+}
+
+/// Programs that read, told a file to write (run: each wrote outside).
+#[test]
+fn reading_programs_that_write() {
+    let dir = session();
+    let rules = [allow_command(1, "^(uniq|xxd|shuf|iconv|sdiff|csplit) ")];
+    let sources = [
+        "uniq in.txt /tmp/outside/.bashrc",
+        "uniq -c in.txt ../x",
+        "xxd -r -p in.hex /tmp/outside/y",
+        "xxd in.txt /tmp/outside/y",
+        "shuf -o /tmp/outside/s in.txt",
+        "iconv -f utf8 -t utf8 -o /tmp/outside/i in.txt",
+        "sdiff -o /tmp/outside/d a b",
+        "csplit -f /tmp/outside/c in.txt 1",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+    let fine = ["uniq -c in.txt", "xxd in.txt"];
+    assert_eq!(allowed(&rules, dir.path(), &fine), fine);
+}
+
+/// `wget --use-askpass=CMD` runs CMD (run: it wrote `uid=0`, no network
+/// needed); `-O` writes anywhere.
+#[test]
+fn wget_askpass_runs() {
+    let dir = session();
+    let rules = [allow_command(1, "^(wget|curl) ")];
+    let sources = [
+        "wget --use-askpass=./x.sh http://127.0.0.1:1/ -O /dev/null",
+        "wget -O /tmp/outside/x http://127.0.0.1:1/",
+        "curl -o /tmp/outside/x http://127.0.0.1:1/",
+        "curl -K cfg http://127.0.0.1:1/",
+    ];
+    assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
+}

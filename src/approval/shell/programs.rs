@@ -43,6 +43,10 @@ struct Row {
     /// is a doubt.
     #[serde(default)]
     assignments: bool,
+    /// Operands (words that are not options) it may be given at most: the
+    /// one past it is an output file (`uniq in out`, `xxd in out`).
+    #[serde(default)]
+    operands: Option<usize>,
 }
 
 /// The table, by program name.
@@ -105,6 +109,10 @@ impl ProgramTable {
             row.short.push_str(&add.short);
             row.bundled |= add.bundled;
             row.assignments |= add.assignments;
+            row.operands = match (row.operands, add.operands) {
+                (Some(mine), Some(theirs)) => Some(mine.min(theirs)),
+                (mine, theirs) => mine.or(theirs),
+            };
             row.script = row.script.take().or(add.script);
             row.subcommands = match (row.subcommands.take(), add.subcommands) {
                 (Some(mine), Some(theirs)) => Some(mine.into_iter().filter(|s| theirs.contains(s)).collect()),
@@ -142,15 +150,8 @@ impl ProgramTable {
                 return Some(format!("`{name} -{letter}` can run code or write files"));
             }
         }
-        if row.assignments
-            && let Some(word) = args.iter().find(|a| {
-                a.split_once('=')
-                    .is_some_and(|(name, _)| !name.is_empty() && !name.starts_with('-') && !name.contains('/'))
-            })
-        {
-            return Some(format!(
-                "`{name} {word}` sets a variable that changes what it reads or runs"
-            ));
+        if let Some(why) = arguments_doubt(name, row, args) {
+            return Some(why);
         }
         if let Some(allowed) = &row.subcommands {
             let sub = args.iter().find(|a| !a.starts_with('-'));
@@ -184,6 +185,28 @@ impl ProgramTable {
     }
 }
 
+/// A row's limits on its arguments: no `NAME=value` where assignments
+/// change what it runs, no operand past its most.
+fn arguments_doubt(name: &str, row: &Row, args: &[String]) -> Option<String> {
+    if row.assignments
+        && let Some(word) = args.iter().find(|a| {
+            a.split_once('=')
+                .is_some_and(|(name, _)| !name.is_empty() && !name.starts_with('-') && !name.contains('/'))
+        })
+    {
+        return Some(format!(
+            "`{name} {word}` sets a variable that changes what it reads or runs"
+        ));
+    }
+    if let Some(most) = row.operands {
+        let operands = args.iter().filter(|a| !a.starts_with('-') || a.as_str() == "-").count();
+        if operands > most {
+            return Some(format!("`{name}` with more than {most} operand writes the one past it"));
+        }
+    }
+    None
+}
+
 /// Programs that never add, remove or rename a directory entry, whatever
 /// they are told (writing a file's bytes, as `tee` and `sort -o` do, makes
 /// no link): a redirect after them leads where it led when it was judged.
@@ -191,8 +214,8 @@ impl ProgramTable {
 const LEAVE_TREE: &[&str] = &[
     "echo", "printf", "cat", "true", "false", ":", "pwd", "ls", "head", "tail", "wc", "grep", "egrep", "fgrep", "rg",
     "test", "[", "diff", "cmp", "stat", "file", "date", "which", "type", "basename", "dirname", "realpath", "readlink",
-    "cut", "tr", "uniq", "nl", "od", "xxd", "sleep", "id", "whoami", "uname", "du", "df", "sort", "jq", "sed", "awk",
-    "tee", "cd", "column", "fold", "rev", "paste", "comm", "join", "expr", "seq", "yes",
+    "cut", "tr", "nl", "od", "sleep", "id", "whoami", "uname", "du", "df", "sort", "jq", "sed", "awk", "tee", "cd",
+    "column", "fold", "rev", "paste", "comm", "join", "expr", "seq", "yes",
 ];
 /// git's subcommands that only read (the work tree and the index alike).
 const GIT_READS: &[&str] = &[

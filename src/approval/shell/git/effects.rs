@@ -20,12 +20,17 @@ pub(super) fn doubt(git: &Parsed<'_>, ctx: &Context<'_>) -> Option<String> {
 }
 
 /// git run in (or under) a directory that looks like a git directory (a
-/// `HEAD` beside `objects/` or `refs/`) takes it for a bare repository and
-/// runs what its `config` names: one the agent wrote, if it is inside the
-/// session.
+/// `HEAD`, file or link, beside `objects/` or `refs/`), or under one that
+/// holds a `.git` of its own below the session's root, takes that for its
+/// repository and runs what its `config` names: one the agent may have
+/// written (`git clone` of a `.git.git` makes `.git`, `cp -r` and `ln -s`
+/// too). From the root, git goes into a repository embedded in the index
+/// (`git status` runs in it): one whose `.git` is a directory is the
+/// agent's (a real submodule's is a file into `.git/modules`).
 fn in_a_bare_repository(ctx: &Context<'_>) -> Option<&'static str> {
-    let looks_bare =
-        |dir: &Path| dir.join("HEAD").is_file() && (dir.join("objects").is_dir() || dir.join("refs").is_dir());
+    let looks_bare = |dir: &Path| {
+        dir.join("HEAD").symlink_metadata().is_ok() && (dir.join("objects").is_dir() || dir.join("refs").is_dir())
+    };
     let mut dir = Some(ctx.cwd);
     while let Some(here) = dir {
         if looks_bare(here) {
@@ -34,9 +39,30 @@ fn in_a_bare_repository(ctx: &Context<'_>) -> Option<&'static str> {
         if here == ctx.root {
             break;
         }
+        if here.join(".git").symlink_metadata().is_ok() {
+            return Some("runs under a .git of the session's own making (its config names programs)");
+        }
         dir = here.parent().filter(|parent| parent.starts_with(ctx.root));
     }
-    None
+    embedded(ctx.root).then_some("goes into a repository embedded in the index (its config names programs)")
+}
+
+/// Whether the index of the repository at `root` holds a gitlink whose
+/// `.git` is not a file (an embedded repository, not a submodule). Read
+/// with libgit2, which runs nothing the repository configures.
+fn embedded(root: &Path) -> bool {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return false;
+    };
+    let Ok(index) = repo.index() else {
+        return false;
+    };
+    index.iter().any(|entry| {
+        entry.mode == 0o160000 && {
+            let path = root.join(String::from_utf8_lossy(&entry.path).as_ref()).join(".git");
+            path.symlink_metadata().is_ok_and(|meta| !meta.is_file())
+        }
+    })
 }
 
 /// `init` and `clone` only into the directory git names itself (one they
@@ -47,6 +73,16 @@ fn made_here(git: &Parsed<'_>) -> Option<&'static str> {
     match git.name {
         "init" if !git.positionals.is_empty() => Some("into a directory it names may write outside the session"),
         "clone" if git.positionals.len() > 1 => Some("into a directory it names may write outside the session"),
+        // git names the clone after the URL's last part less `.git`: a
+        // `.git.git` becomes `.git`, a repository git then takes as its own.
+        "clone"
+            if git
+                .positionals
+                .first()
+                .is_none_or(|url| clone_name(url).is_none_or(|n| n.starts_with('.'))) =>
+        {
+            Some("makes a directory git may take as a repository's (.git): name a URL whose last part is plain")
+        }
         "format-patch" if !git.has("--stdout", None) => Some("writes files named from commit subjects (use --stdout)"),
         _ => None,
     }
@@ -134,6 +170,17 @@ fn repository(git: &Parsed<'_>, ctx: &Context<'_>) -> Option<&'static str> {
 }
 
 const LOCAL: &str = "talks to a repository on this machine (its hooks and config run): name a remote or a network URL";
+
+/// The directory `git clone URL` makes: the URL's last part, less a
+/// trailing `/`, `.git` or `/.git`.
+fn clone_name(url: &str) -> Option<&str> {
+    let trimmed = url.trim_end_matches('/');
+    let trimmed = trimmed.strip_suffix("/.git").unwrap_or(trimmed);
+    let trimmed = trimmed.trim_end_matches('/');
+    let last = trimmed.rsplit(['/', ':']).next()?;
+    let name = last.strip_suffix(".git").unwrap_or(last);
+    (!name.is_empty()).then_some(name)
+}
 
 /// `https://…`, `ssh://…`, `git://…` or scp's `host:path`.
 fn network(url: &str) -> bool {
