@@ -145,7 +145,13 @@ impl ProgramTable {
             };
             // A letter counts inside any cluster (`-bf` is `-b -f`): the
             // row's `short` ones, and every `-x` among its flags.
-            let flagged = |l: &char| row.short.contains(*l) || row.flags.iter().any(|f| *f == format!("-{l}"));
+            let flagged = |l: &char| {
+                row.short.contains(*l)
+                    || row.flags.iter().any(|f| {
+                        f.strip_prefix('-')
+                            .is_some_and(|rest| rest.len() == l.len_utf8() && rest.starts_with(*l))
+                    })
+            };
             if let Some(letter) = cluster.and_then(|c| c.chars().find(flagged)) {
                 return Some(format!("`{name} -{letter}` can run code or write files"));
             }

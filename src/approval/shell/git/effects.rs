@@ -5,7 +5,9 @@
 //! does not show), and which repository it talks to (a local one runs its
 //! own hooks: `git push ./repo` runs `./repo/hooks/post-receive`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 use super::Parsed;
 use crate::approval::shell::Context;
@@ -49,58 +51,81 @@ fn in_a_bare_repository(ctx: &Context<'_>) -> Option<&'static str> {
 
 /// Whether the index of the repository at `root` holds a gitlink whose
 /// `.git` is not a file (an embedded repository, not a submodule). Read
-/// with libgit2, which runs nothing the repository configures; the
-/// gitlinks of an index are kept until its size or time changes (a big
-/// index takes milliseconds to read, and agents run git often).
+/// with libgit2, which runs nothing the repository configures. This runs
+/// on the supervisor's loop with each git command judged, so an index's
+/// gitlinks are kept until its size or time changes (one `stat` a call),
+/// and an index is parsed only when a gitlink's mode bytes are in it (20
+/// ms for 40,000 entries). An index that cannot be parsed counts as one
+/// that embeds (fail closed).
 fn embedded(root: &Path) -> bool {
-    type Seen = (u64, Option<std::time::SystemTime>, Vec<std::path::PathBuf>);
-    static SEEN: std::sync::Mutex<Vec<(std::path::PathBuf, Seen)>> = std::sync::Mutex::new(Vec::new());
-    let Ok(repo) = git2::Repository::open(root) else {
-        return false;
+    let links = match known_links(root) {
+        Some(links) => links,
+        None => match read_links(root) {
+            Ok(links) => links,
+            Err(()) => return true,
+        },
     };
-    let file = repo.path().join("index");
-    let Ok(meta) = file.metadata() else {
-        return false;
-    };
-    let stamp = (meta.len(), meta.modified().ok());
-    let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
-    let links = match seen
-        .iter()
-        .find(|(path, (len, time, _))| *path == file && (*len, *time) == stamp)
-    {
-        Some((_, (_, _, links))) => links.clone(),
-        None => {
-            // A gitlink's mode (0o160000) is these four bytes in the
-            // file: without them anywhere there is none, and the parse
-            // (20 ms for 40,000 entries) is skipped.
-            let Ok(bytes) = std::fs::read(&file) else {
-                return false;
-            };
-            let links: Vec<std::path::PathBuf> = if memchr::memmem::find(&bytes, &[0, 0, 0xE0, 0]).is_none() {
-                Vec::new()
-            } else {
-                let Ok(index) = repo.index() else {
-                    return false;
-                };
-                index
-                    .iter()
-                    .filter(|entry| entry.mode == 0o160000)
-                    .map(|entry| std::path::PathBuf::from(String::from_utf8_lossy(&entry.path).as_ref()))
-                    .collect()
-            };
-            seen.retain(|(path, _)| *path != file);
-            if seen.len() >= 64 {
-                seen.remove(0);
-            }
-            seen.push((file, (stamp.0, stamp.1, links.clone())));
-            links
-        }
-    };
-    drop(seen);
     links.iter().any(|link| {
         let dot_git = root.join(link).join(".git");
         dot_git.symlink_metadata().is_ok_and(|meta| !meta.is_file())
     })
+}
+
+/// One repository's index as last read: where, its size and time, its
+/// gitlinks.
+struct Seen {
+    root: PathBuf,
+    index: PathBuf,
+    stamp: (u64, Option<SystemTime>),
+    links: Vec<PathBuf>,
+}
+
+static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
+
+fn stamp(index: &Path) -> Option<(u64, Option<SystemTime>)> {
+    index.metadata().ok().map(|meta| (meta.len(), meta.modified().ok()))
+}
+
+/// The gitlinks kept for `root`, if its index has not changed since.
+fn known_links(root: &Path) -> Option<Vec<PathBuf>> {
+    let seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+    let kept = seen.iter().find(|s| s.root == root)?;
+    (stamp(&kept.index) == Some(kept.stamp)).then(|| kept.links.clone())
+}
+
+/// The gitlinks of `root`'s index, read now and kept; none without a
+/// repository or an index; `Err` when the index cannot be parsed.
+fn read_links(root: &Path) -> Result<Vec<PathBuf>, ()> {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return Ok(Vec::new());
+    };
+    let index = repo.path().join("index");
+    let (Some(stamp), Ok(bytes)) = (stamp(&index), std::fs::read(&index)) else {
+        return Ok(Vec::new());
+    };
+    // A gitlink's mode (0o160000) is these four bytes in the file.
+    let links = if memchr::memmem::find(&bytes, &[0, 0, 0xE0, 0]).is_none() {
+        Vec::new()
+    } else {
+        let parsed = repo.index().map_err(|_| ())?;
+        parsed
+            .iter()
+            .filter(|entry| entry.mode == 0o160000)
+            .map(|entry| PathBuf::from(String::from_utf8_lossy(&entry.path).as_ref()))
+            .collect()
+    };
+    let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+    seen.retain(|s| s.root != root);
+    if seen.len() >= 64 {
+        seen.remove(0);
+    }
+    seen.push(Seen {
+        root: root.to_path_buf(),
+        index,
+        stamp,
+        links: links.clone(),
+    });
+    Ok(links)
 }
 
 /// `init` and `clone` only into the directory git names itself (one they
