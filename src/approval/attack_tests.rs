@@ -801,3 +801,41 @@ fn wget_askpass_runs() {
     ];
     assert_eq!(allowed(&rules, dir.path(), &sources), [] as [&str; 0]);
 }
+
+/// A split index keeps its entries in `.git/sharedindex.*`, which libgit2
+/// does not read: a gitlink there would not be seen, so such a repository
+/// is in doubt for git.
+#[test]
+fn a_split_index_is_not_read_so_git_asks() {
+    let dir = session();
+    let root = dir.path();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "core.hooksPath=/dev/null",
+            ])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    std::fs::write(root.join("a.txt"), "a\n").unwrap();
+    git(&["add", "a.txt"]);
+    git(&["commit", "-qm", "a"]);
+    let rules = [allow_command(1, "^git ")];
+    let status = json!({ "command": "git status" });
+    assert_eq!(bash_in(&rules, root, root, status.clone()), Action::Allow);
+    git(&["update-index", "--split-index"]);
+    assert_eq!(bash_in(&rules, root, root, status), Action::Ask);
+}

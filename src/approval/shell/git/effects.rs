@@ -7,7 +7,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::SystemTime;
 
 use super::Parsed;
 use crate::approval::shell::Context;
@@ -53,10 +52,11 @@ fn in_a_bare_repository(ctx: &Context<'_>) -> Option<&'static str> {
 /// `.git` is not a file (an embedded repository, not a submodule). Read
 /// with libgit2, which runs nothing the repository configures. This runs
 /// on the supervisor's loop with each git command judged, so an index's
-/// gitlinks are kept until its size or time changes (one `stat` a call),
+/// gitlinks are kept until it changes (one `stat` a call),
 /// and an index is parsed only when a gitlink's mode bytes are in it (20
-/// ms for 40,000 entries). An index that cannot be parsed counts as one
-/// that embeds (fail closed).
+/// ms for 40,000 entries). An index that cannot be parsed, or a split
+/// index (its shared part is not read), counts as one that embeds (fail
+/// closed).
 fn embedded(root: &Path) -> bool {
     let links = match known_links(root) {
         Some(links) => links,
@@ -71,19 +71,36 @@ fn embedded(root: &Path) -> bool {
     })
 }
 
-/// One repository's index as last read: where, its size and time, its
-/// gitlinks.
+/// One repository's index as last read: where, its stamp, its gitlinks.
 struct Seen {
     root: PathBuf,
     index: PathBuf,
-    stamp: (u64, Option<SystemTime>),
+    stamp: Stamp,
     links: Vec<PathBuf>,
 }
 
+/// What changes whenever an index file does: its inode (git writes a new
+/// file and renames it), size, and change time (which `touch -d` cannot
+/// set back, unlike the modification time).
+type Stamp = (u64, u64, i64, i64);
+
 static SEEN: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
 
-fn stamp(index: &Path) -> Option<(u64, Option<SystemTime>)> {
-    index.metadata().ok().map(|meta| (meta.len(), meta.modified().ok()))
+fn stamp(index: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    index
+        .metadata()
+        .ok()
+        .map(|meta| (meta.ino(), meta.len(), meta.ctime(), meta.ctime_nsec()))
+}
+
+/// Whether the git directory holds a split index's shared part.
+fn shared_index(git_dir: &Path) -> bool {
+    std::fs::read_dir(git_dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("sharedindex."))
+    })
 }
 
 /// The gitlinks kept for `root`, if its index has not changed since.
@@ -103,6 +120,11 @@ fn read_links(root: &Path) -> Result<Vec<PathBuf>, ()> {
     let (Some(stamp), Ok(bytes)) = (stamp(&index), std::fs::read(&index)) else {
         return Ok(Vec::new());
     };
+    // A split index keeps most entries in a shared file libgit2 does not
+    // read: lulu cannot tell what it holds.
+    if memchr::memmem::find(&bytes, b"link").is_some() && shared_index(repo.path()) {
+        return Err(());
+    }
     // A gitlink's mode (0o160000) is these four bytes in the file.
     let links = if memchr::memmem::find(&bytes, &[0, 0, 0xE0, 0]).is_none() {
         Vec::new()
