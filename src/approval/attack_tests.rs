@@ -839,3 +839,72 @@ fn a_split_index_is_not_read_so_git_asks() {
     git(&["update-index", "--split-index"]);
     assert_eq!(bash_in(&rules, root, root, status), Action::Ask);
 }
+
+// ---- A fifth attack (on the index check): two findings. ----
+
+fn add_gitlink(repo: &git2::Repository, path: &[u8]) {
+    let mut index = repo.index().unwrap();
+    index
+        .add(&git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o160000,
+            uid: 0,
+            gid: 0,
+            file_size: 0,
+            id: git2::Oid::from_str("ae223884663bd76cd7e5dcdfb969978b4f5aedfe").unwrap(),
+            flags: path.len() as u16,
+            flags_extended: 0,
+            path: path.to_vec(),
+        })
+        .unwrap();
+    index.write().unwrap();
+}
+
+fn evil_gitdir(dir: &Path, worktree: &Path) {
+    let g = git2::Repository::init_bare(dir).unwrap();
+    let mut c = g.config().unwrap();
+    c.set_bool("core.bare", false).unwrap();
+    c.set_str("core.worktree", worktree.to_str().unwrap()).unwrap();
+    c.set_str("core.fsmonitor", "touch PWNED; false").unwrap();
+}
+
+/// A gitlink whose `.git` is a gitfile the agent pointed at a git
+/// directory of its own (run: `git status` ran its fsmonitor).
+#[test]
+fn embedded_repo_through_a_gitfile() {
+    let dir = session();
+    let root = dir.path();
+    let repo = git2::Repository::init(root).unwrap();
+    let rules = [allow_command(1, "^git ")];
+    let sub = root.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    evil_gitdir(&root.join(".evil/g"), &sub);
+    std::fs::write(sub.join(".git"), "gitdir: ../.evil/g\n").unwrap();
+    add_gitlink(&repo, b"sub");
+    assert_eq!(
+        bash_in(&rules, root, root, json!({ "command": "git status" })),
+        Action::Ask
+    );
+}
+
+/// A session root below the repository's top: the index is still the
+/// top's, its paths from there (run: `cd work && git status` ran it).
+#[test]
+fn embedded_repo_under_a_subdirectory_root() {
+    let dir = session();
+    let top = dir.path();
+    let repo = git2::Repository::init(top).unwrap();
+    let root = top.join("work");
+    let rules = [allow_command(1, "^git ")];
+    let sub = root.join("sub");
+    std::fs::create_dir_all(sub.join(".git")).unwrap();
+    evil_gitdir(&sub.join(".git"), &sub);
+    add_gitlink(&repo, b"work/sub");
+    assert_eq!(
+        bash_in(&rules, &root, &root, json!({ "command": "git status" })),
+        Action::Ask
+    );
+}

@@ -65,10 +65,38 @@ fn embedded(root: &Path) -> bool {
             Err(()) => return true,
         },
     };
-    links.iter().any(|link| {
-        let dot_git = root.join(link).join(".git");
-        dot_git.symlink_metadata().is_ok_and(|meta| !meta.is_file())
-    })
+    let Ok(repo) = git2::Repository::discover(root) else {
+        return false;
+    };
+    let (Some(top), modules) = (repo.workdir(), repo.commondir().join("modules")) else {
+        return !links.is_empty();
+    };
+    links
+        .iter()
+        .any(|link| !submodule(&top.join(link).join(".git"), &modules))
+}
+
+/// Whether a gitlink's `.git` is absent or a real submodule's: a gitfile
+/// that leads into the superproject's own `modules/` (anything else, a
+/// directory or a gitfile the agent pointed elsewhere, is embedded).
+fn submodule(dot_git: &Path, modules: &Path) -> bool {
+    let Ok(meta) = dot_git.symlink_metadata() else {
+        return true;
+    };
+    if !meta.is_file() {
+        return false;
+    }
+    let Some(target) = std::fs::read_to_string(dot_git)
+        .ok()
+        .and_then(|text| text.strip_prefix("gitdir: ").map(|t| t.trim_end().to_string()))
+    else {
+        return false;
+    };
+    let base = dot_git.parent().unwrap_or(dot_git);
+    let (Ok(real), Ok(modules)) = (base.join(target).canonicalize(), modules.canonicalize()) else {
+        return false;
+    };
+    real.starts_with(modules)
 }
 
 /// One repository's index as last read: where, its stamp, its gitlinks.
@@ -113,7 +141,7 @@ fn known_links(root: &Path) -> Option<Vec<PathBuf>> {
 /// The gitlinks of `root`'s index, read now and kept; none without a
 /// repository or an index; `Err` when the index cannot be parsed.
 fn read_links(root: &Path) -> Result<Vec<PathBuf>, ()> {
-    let Ok(repo) = git2::Repository::open(root) else {
+    let Ok(repo) = git2::Repository::discover(root) else {
         return Ok(Vec::new());
     };
     let index = repo.path().join("index");
